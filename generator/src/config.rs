@@ -1,0 +1,210 @@
+//! `metadata/codegen.yaml`: what to generate and from which pinned upstream inputs, and where the
+//! bytes of those inputs are found (and verified) on this machine.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// The parsed `codegen.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The Graph permission whose methods are generated.
+    pub permission: String,
+    /// File name (relative to the config's folder) of the method manifest.
+    pub manifest: String,
+    /// API version -> the inputs that describe it.
+    pub api_versions: BTreeMap<String, ApiVersionInputs>,
+    /// The emitted crate.
+    #[serde(rename = "crate")]
+    pub krate: CrateConfig,
+    #[serde(default)]
+    pub closure: ClosureConfig,
+    /// Navigation shortcuts on the client root: method name -> path prefix.
+    #[serde(default)]
+    pub shortcuts: BTreeMap<String, String>,
+    /// Pinned upstream inputs by name.
+    pub inputs: BTreeMap<String, InputPin>,
+    /// The folder holding codegen.yaml (set after loading).
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiVersionInputs {
+    /// Name of the CSDL input.
+    pub csdl: String,
+    /// Name of the permissions.json input.
+    pub permissions: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrateConfig {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosureConfig {
+    /// Qualified type names whose derived types are not pulled into the closure.
+    #[serde(default)]
+    pub no_derived_types: Vec<String>,
+}
+
+/// One upstream file, pinned.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputPin {
+    /// Path below a metadata directory.
+    pub path: String,
+    pub url: String,
+    pub sha256: String,
+}
+
+impl Config {
+    /// Loads and validates `codegen.yaml`.
+    pub fn load(file: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+        let mut config: Config = crate::yaml::from_str(&text, file)?;
+        config.dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+        config.validate(file)?;
+        Ok(config)
+    }
+
+    fn validate(&self, file: &Path) -> Result<()> {
+        for (version, inputs) in &self.api_versions {
+            for name in [&inputs.csdl, &inputs.permissions] {
+                if !self.inputs.contains_key(name) {
+                    return Err(Error::file(
+                        file,
+                        format!("api_versions.{version} names input `{name}`, which `inputs` does not define"),
+                    ));
+                }
+            }
+        }
+        for (name, pin) in &self.inputs {
+            let ok = pin.sha256.len() == 64 && pin.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+            if !ok {
+                return Err(Error::file(
+                    file,
+                    format!("inputs.{name}.sha256 `{}` is not 64 hex digits", pin.sha256),
+                ));
+            }
+            if pin.path.starts_with('/') || pin.path.split('/').any(|s| s == "..") {
+                return Err(Error::file(
+                    file,
+                    format!("inputs.{name}.path `{}` must be relative and stay below the metadata dir", pin.path),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn manifest_path(&self) -> PathBuf {
+        self.dir.join(&self.manifest)
+    }
+
+    /// The default download cache, `metadata/cache/`.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.dir.join("cache")
+    }
+
+    pub fn pin(&self, name: &str) -> Result<&InputPin> {
+        self.inputs.get(name).ok_or_else(|| {
+            Error::file(&self.dir.join("codegen.yaml"), format!("no input named `{name}`"))
+        })
+    }
+}
+
+/// Where inputs are looked up, in order.
+#[derive(Debug, Clone, Default)]
+pub struct InputSearch {
+    /// `--metadata-dir`.
+    pub metadata_dir: Option<PathBuf>,
+    /// `$GRAPH_METADATA_DIR`.
+    pub env_dir: Option<PathBuf>,
+    /// `metadata/cache/`.
+    pub cache_dir: Option<PathBuf>,
+    /// `--allow-unpinned`: accept bytes whose sha256 differs from the pin.
+    pub allow_unpinned: bool,
+}
+
+impl InputSearch {
+    pub fn dirs(&self) -> Vec<PathBuf> {
+        [&self.metadata_dir, &self.env_dir, &self.cache_dir]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+}
+
+/// An input's bytes, read once and verified.
+#[derive(Debug, Clone)]
+pub struct LoadedInput {
+    pub name: String,
+    pub file: PathBuf,
+    pub text: String,
+    pub sha256: String,
+    /// False when `--allow-unpinned` let a different file through.
+    pub pinned: bool,
+}
+
+/// Hex sha256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks `bytes` against a pin; the error names both hashes.
+pub fn verify_pin(name: &str, file: &Path, pin: &InputPin, bytes: &[u8]) -> Result<String> {
+    let actual = sha256_hex(bytes);
+    if actual.eq_ignore_ascii_case(&pin.sha256) {
+        Ok(actual)
+    } else {
+        Err(Error::PinMismatch {
+            name: name.to_string(),
+            file: file.to_path_buf(),
+            expected: pin.sha256.to_ascii_lowercase(),
+            actual,
+        })
+    }
+}
+
+/// Finds, reads and verifies one pinned input.
+pub fn load_input(config: &Config, search: &InputSearch, name: &str) -> Result<LoadedInput> {
+    let pin = config.pin(name)?;
+    let tried: Vec<PathBuf> = search.dirs().iter().map(|d| d.join(&pin.path)).collect();
+    let Some(file) = tried.iter().find(|p| p.is_file()).cloned() else {
+        return Err(Error::InputMissing {
+            name: name.to_string(),
+            path: pin.path.clone(),
+            tried,
+        });
+    };
+    let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+    let (sha256, pinned) = match verify_pin(name, &file, pin, &bytes) {
+        Ok(hash) => (hash, true),
+        Err(_) if search.allow_unpinned => (sha256_hex(&bytes), false),
+        Err(e) => return Err(e),
+    };
+    let mut text = String::from_utf8(bytes)
+        .map_err(|e| Error::file(&file, format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to())))?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(LoadedInput {
+        name: name.to_string(),
+        file,
+        text,
+        sha256,
+        pinned,
+    })
+}

@@ -1,0 +1,117 @@
+//! The generator's one error type. Every variant that comes from an input names the file, and
+//! where the input format gives one, the line and column.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A position in a text file, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Loc {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// Everything that can stop a generator run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An input (XML, YAML, JSON) is malformed or says something the generator cannot accept.
+    #[error("{}:{loc}: {message}", file.display())]
+    Input {
+        file: PathBuf,
+        loc: Loc,
+        message: String,
+    },
+    /// An input without a useful position (for example a whole-file problem).
+    #[error("{}: {message}", file.display())]
+    File { file: PathBuf, message: String },
+    /// A pinned input was found but its bytes are not the pinned ones.
+    #[error(
+        "{}: sha256 mismatch for input `{name}`: pinned {expected}, found {actual} \
+         (run `cargo xtask fetch-metadata`, or pass --allow-unpinned to generate from other metadata)",
+        file.display()
+    )]
+    PinMismatch {
+        name: String,
+        file: PathBuf,
+        expected: String,
+        actual: String,
+    },
+    /// A pinned input was not found in any of the places the generator looks.
+    #[error("input `{name}` ({path}) not found; looked in: {}; \
+             set GRAPH_METADATA_DIR, pass --metadata-dir, or run `cargo xtask fetch-metadata`",
+            tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    InputMissing {
+        name: String,
+        path: String,
+        tried: Vec<PathBuf>,
+    },
+    /// `--check` found generated files that differ from what the generator produces.
+    #[error("generated files are stale (run `cargo xtask codegen`):\n{}",
+            files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
+    Stale { files: Vec<String> },
+    /// The emitted Rust did not parse (a generator bug, reported instead of writing it).
+    #[error("internal error: emitted Rust for {file} does not parse: {message}")]
+    Emit { file: String, message: String },
+    /// Downloading an input failed.
+    #[error("download of `{name}` from {url} failed: {message}")]
+    Download {
+        name: String,
+        url: String,
+        message: String,
+    },
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn input(file: &Path, loc: Loc, message: impl Into<String>) -> Self {
+        Error::Input {
+            file: file.to_path_buf(),
+            loc,
+            message: message.into(),
+        }
+    }
+
+    pub fn file(file: &Path, message: impl Into<String>) -> Self {
+        Error::File {
+            file: file.to_path_buf(),
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Line and column (1-based) of a byte offset in `text`.
+pub fn loc_of_offset(text: &str, offset: usize) -> Loc {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    Loc {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        col: u32::try_from(col).unwrap_or(u32::MAX),
+    }
+}

@@ -1,0 +1,455 @@
+//! Builds the model of one API version from the CSDL front end: assembles the method set (the
+//! manifest's methods plus what permissions.json grants), resolves each path, merges the methods
+//! that name the same operation, and computes the closure of types the operations use.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::ClosureConfig;
+use crate::csdl::{Csdl, OperationDecl, QName, TypeKind};
+use crate::manifest::ManifestMethod;
+use crate::model::{
+    Api, Consent, EnumDef, HttpMethod, Operation, OperationKind, Polymorphic, Property, Response, Segment, Source,
+    StructDef, StructKind, TypeDef, TypeRef, Unresolved,
+};
+use crate::naming::{Case, Scope, sanitize};
+use crate::paths;
+use crate::permissions::Grant;
+use crate::resolve::{self, Options};
+
+/// Names the runtime defines at the crate root; generated types must not take them.
+pub const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Client",
+    "ClientBuilder",
+    "Error",
+    "Result",
+    "Page",
+    "Request",
+    "ODataReference",
+    "IsoDuration",
+    "Base64Bytes",
+    "TokenProvider",
+    "StaticToken",
+];
+
+/// Builds the [`Api`] of `api_version`.
+pub fn build_api(
+    csdl: &Csdl,
+    api_version: &str,
+    methods: &[&ManifestMethod],
+    grants: &[Grant],
+    closure: &ClosureConfig,
+) -> Api {
+    let mut api = Api {
+        api_version: api_version.to_string(),
+        ..Api::default()
+    };
+    let mut ops: BTreeMap<(String, HttpMethod), Operation> = BTreeMap::new();
+    // Consent as permissions.json states it, per operation, used when the manifest is silent.
+    let mut granted: BTreeMap<(String, HttpMethod), Consent> = BTreeMap::new();
+
+    for m in methods {
+        let unresolved = |reason: String| Unresolved {
+            api_version: api_version.to_string(),
+            http_method: m.http_method.clone(),
+            path: m.path.clone(),
+            reason,
+        };
+        let Some(method) = HttpMethod::parse(&m.http_method) else {
+            api.unresolved.push(unresolved(format!("unknown HTTP method `{}`", m.http_method)));
+            continue;
+        };
+        let raw = match paths::parse(&m.path) {
+            Ok(raw) => raw,
+            Err(e) => {
+                api.unresolved.push(unresolved(format!("malformed path: {e}")));
+                continue;
+            }
+        };
+        let options = Options {
+            fold_case: true,
+            implicit_ref: false,
+        };
+        let resolved = match resolve::resolve(csdl, method, &raw, options) {
+            Ok(r) => r,
+            Err(reason) => {
+                api.unresolved.push(unresolved(reason));
+                continue;
+            }
+        };
+        let op = ops
+            .entry((resolved.template.clone(), method))
+            .or_insert_with(|| new_operation(csdl, method, &resolved));
+        op.sources.insert(Source::Spec);
+        op.spec_paths.push(m.path.clone());
+        let has_query = raw.query.is_some();
+        if let Some(q) = raw.query {
+            op.example_queries.push(q);
+        }
+        // The plain spelling's docs and markers take precedence over a spelling with a query.
+        if op.docs.is_none() || !has_query {
+            if let Some(d) = &m.docs {
+                op.docs = Some(d.clone());
+            }
+        }
+        let spec = Consent {
+            delegated: m.delegated,
+            application: m.application,
+        };
+        if op.consent == Consent::default() || !has_query {
+            op.consent = spec;
+        }
+    }
+
+    for g in grants {
+        let skipped = |reason: String| Unresolved {
+            api_version: api_version.to_string(),
+            http_method: g.http_method.clone(),
+            path: g.path.clone(),
+            reason,
+        };
+        let Some(method) = HttpMethod::parse(&g.http_method) else {
+            api.skipped_grants.push(skipped(format!("unknown HTTP method `{}`", g.http_method)));
+            continue;
+        };
+        let resolved = paths::parse(&g.path).and_then(|raw| {
+            resolve::resolve(
+                csdl,
+                method,
+                &raw,
+                Options {
+                    fold_case: true,
+                    implicit_ref: true,
+                },
+            )
+        });
+        let resolved = match resolved {
+            Ok(r) => r,
+            Err(reason) => {
+                api.skipped_grants.push(skipped(reason));
+                continue;
+            }
+        };
+        let key = (resolved.template.clone(), method);
+        let consent = granted.entry(key.clone()).or_default();
+        let delegated = g.schemes.iter().any(|s| s.is_delegated());
+        let application = g.schemes.contains(&crate::permissions::Scheme::Application);
+        consent.delegated = Some(consent.delegated.unwrap_or(false) || delegated);
+        consent.application = Some(consent.application.unwrap_or(false) || application);
+        let op = ops.entry(key).or_insert_with(|| new_operation(csdl, method, &resolved));
+        op.sources.insert(Source::PermissionsJson);
+    }
+    for (key, op) in &mut ops {
+        if !op.sources.contains(&Source::Spec) {
+            if let Some(c) = granted.get(key) {
+                op.consent = *c;
+            }
+        }
+    }
+
+    api.operations = ops.into_values().collect();
+    api.types = type_closure(csdl, &api.operations, closure);
+    api
+}
+
+fn new_operation(csdl: &Csdl, method: HttpMethod, r: &resolve::Resolved) -> Operation {
+    let description = r
+        .operation
+        .as_ref()
+        .and_then(|name| csdl.operations.iter().find(|o| &o.name == name))
+        .and_then(|o| o.description.clone());
+    Operation {
+        http_method: method,
+        segments: r.segments.clone(),
+        template: r.template.clone(),
+        kind: r.kind,
+        body: r.body.clone(),
+        response: r.response.clone(),
+        consent: Consent::default(),
+        docs: None,
+        description,
+        spec_paths: Vec::new(),
+        example_queries: Vec::new(),
+        sources: BTreeSet::new(),
+    }
+}
+
+/// The types the operations use: bodies, responses, parameters, their properties, base types,
+/// and the derived types of every type used as a value (unless configured otherwise).
+fn type_closure(csdl: &Csdl, operations: &[Operation], config: &ClosureConfig) -> BTreeMap<QName, TypeDef> {
+    let excluded: BTreeSet<QName> = config.no_derived_types.iter().filter_map(|s| QName::parse(s)).collect();
+    let mut walker = Closure {
+        csdl,
+        excluded: &excluded,
+        in_closure: BTreeSet::new(),
+        value_used: BTreeSet::new(),
+        stack: Vec::new(),
+    };
+    let mut actions: BTreeMap<QName, &OperationDecl> = BTreeMap::new();
+    for op in operations {
+        for t in op.body.iter() {
+            if op.kind == OperationKind::Action {
+                continue;
+            }
+            walker.value(t);
+        }
+        match &op.response {
+            Response::Empty => {}
+            Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) => walker.value(t),
+        }
+        for seg in &op.segments {
+            match seg {
+                Segment::Function { params, .. } => params.iter().for_each(|p| walker.value(&p.ty)),
+                Segment::Key { ty, .. } => walker.value(ty),
+                Segment::Action { name } => {
+                    if let Some(decl) = csdl.operations.iter().find(|o| {
+                        &o.name == name && op.body.as_ref().and_then(TypeRef::named) == Some(&resolve::action_params_name(o))
+                    }) {
+                        decl.params.iter().for_each(|p| walker.value(&resolve::type_ref_expr(&p.ty)));
+                        actions.insert(resolve::action_params_name(decl), decl);
+                    }
+                }
+                Segment::Navigation { .. } | Segment::Ref => {}
+            }
+        }
+    }
+    walker.run();
+    let closure = walker.in_closure;
+
+    // Polymorphic bases: types with derived types in the closure.
+    let poly: BTreeMap<QName, Vec<QName>> = closure
+        .iter()
+        .filter(|q| !excluded.contains(*q))
+        .filter_map(|q| {
+            let derived: Vec<QName> = csdl.all_derived(q).into_iter().filter(|d| closure.contains(d)).collect();
+            if derived.is_empty() {
+                return None;
+            }
+            let members = std::iter::once(q.clone())
+                .chain(derived)
+                .filter(|m| csdl.get(m).is_some_and(|t| !t.is_abstract))
+                .collect();
+            Some((q.clone(), members))
+        })
+        .collect();
+
+    // Rust names: CSDL types in name order (the main namespace sorts first and keeps plain names),
+    // then action parameter types, then polymorphic enums.
+    let mut scope = Scope::new();
+    scope.reserve(RESERVED_TYPE_NAMES.iter().copied());
+    let mut names: BTreeMap<QName, String> = BTreeMap::new();
+    for q in &closure {
+        let last_ns = q.namespace.rsplit('.').next().unwrap_or("");
+        let candidates = [
+            sanitize(&q.name, Case::Pascal),
+            sanitize(&format!("{last_ns} {}", q.name), Case::Pascal),
+            sanitize(&q.to_string(), Case::Pascal),
+        ];
+        names.insert(q.clone(), scope.claim_first(&candidates));
+    }
+    for (q, decl) in &actions {
+        let binding = decl.binding.as_ref().map_or("", |b| b.name.name.as_str());
+        let candidates = [
+            sanitize(&format!("{} parameters", decl.name.name), Case::Pascal),
+            sanitize(&format!("{binding} {} parameters", decl.name.name), Case::Pascal),
+        ];
+        names.insert(q.clone(), scope.claim_first(&candidates));
+    }
+    let mut poly_names: BTreeMap<QName, String> = BTreeMap::new();
+    for q in poly.keys() {
+        let base = names.get(q).cloned().unwrap_or_else(|| sanitize(&q.name, Case::Pascal));
+        poly_names.insert(q.clone(), scope.claim(&format!("Any{base}")));
+    }
+
+    let mut types: BTreeMap<QName, TypeDef> = BTreeMap::new();
+    for q in &closure {
+        let Some(t) = csdl.get(q) else { continue };
+        let rust_name = names[q].clone();
+        if t.kind == TypeKind::Enum {
+            types.insert(
+                q.clone(),
+                TypeDef::Enum(EnumDef {
+                    name: q.clone(),
+                    rust_name,
+                    members: t.members.clone(),
+                    flags: t.flags,
+                    description: t.description.clone(),
+                }),
+            );
+            continue;
+        }
+        let mut properties: Vec<Property> = csdl
+            .all_properties(q)
+            .into_iter()
+            .map(|p| Property {
+                name: p.name.clone(),
+                ty: resolve::type_ref_expr(&p.ty),
+                nullable: p.nullable,
+                navigation: false,
+                boxed: false,
+                description: p.description.clone(),
+            })
+            .collect();
+        // Navigation properties appear in responses with $expand; they are fields when their
+        // target is generated anyway (they never pull new types in).
+        for n in csdl.all_navigation(q) {
+            if closure.contains(&n.ty.name) {
+                properties.push(Property {
+                    name: n.name.clone(),
+                    ty: resolve::type_ref_expr(&n.ty),
+                    nullable: true,
+                    navigation: true,
+                    boxed: false,
+                    description: n.description.clone(),
+                });
+            }
+        }
+        let ancestry = csdl.ancestry(q);
+        let keep_extra = ancestry.iter().any(|a| a.open) || excluded.contains(q);
+        types.insert(
+            q.clone(),
+            TypeDef::Struct(StructDef {
+                name: q.clone(),
+                rust_name,
+                kind: if t.kind == TypeKind::Entity {
+                    StructKind::Entity
+                } else {
+                    StructKind::Complex
+                },
+                is_abstract: t.is_abstract,
+                keep_extra,
+                base: t.base.clone(),
+                properties,
+                polymorphic: poly.get(q).map(|members| Polymorphic {
+                    rust_name: poly_names[q].clone(),
+                    members: members.clone(),
+                }),
+                description: t.description.clone(),
+            }),
+        );
+    }
+    for (q, decl) in actions {
+        types.insert(
+            q.clone(),
+            TypeDef::Struct(StructDef {
+                name: q.clone(),
+                rust_name: names[&q].clone(),
+                kind: StructKind::ActionParameters,
+                is_abstract: false,
+                keep_extra: false,
+                base: None,
+                properties: decl
+                    .params
+                    .iter()
+                    .map(|p| Property {
+                        name: p.name.clone(),
+                        ty: resolve::type_ref_expr(&p.ty),
+                        nullable: p.nullable,
+                        navigation: false,
+                        boxed: false,
+                        description: None,
+                    })
+                    .collect(),
+                polymorphic: None,
+                description: Some(format!("Parameters of the `{}` action.", decl.name.name)),
+            }),
+        );
+    }
+    mark_boxed(&mut types);
+    types
+}
+
+struct Closure<'a> {
+    csdl: &'a Csdl,
+    excluded: &'a BTreeSet<QName>,
+    in_closure: BTreeSet<QName>,
+    value_used: BTreeSet<QName>,
+    stack: Vec<QName>,
+}
+
+impl Closure<'_> {
+    /// `t` is the declared type of a value: include it, and its derived types.
+    fn value(&mut self, t: &TypeRef) {
+        let Some(q) = t.named() else { return };
+        if !self.csdl.types.contains_key(q) {
+            return;
+        }
+        if self.value_used.insert(q.clone()) && !self.excluded.contains(q) {
+            for d in self.csdl.all_derived(q) {
+                self.stack.push(d);
+            }
+        }
+        self.stack.push(q.clone());
+    }
+
+    fn run(&mut self) {
+        while let Some(q) = self.stack.pop() {
+            if !self.in_closure.insert(q.clone()) {
+                continue;
+            }
+            let Some(t) = self.csdl.get(&q) else { continue };
+            if let Some(b) = &t.base {
+                self.stack.push(b.clone());
+            }
+            let props: Vec<TypeRef> = self
+                .csdl
+                .all_properties(&q)
+                .iter()
+                .map(|p| resolve::type_ref_expr(&p.ty))
+                .collect();
+            for p in &props {
+                self.value(p);
+            }
+        }
+    }
+}
+
+/// Single-valued fields whose type can contain the owner again are boxed.
+fn mark_boxed(types: &mut BTreeMap<QName, TypeDef>) {
+    // Edges: owner -> type of each single-valued field; polymorphic base -> its members.
+    let mut edges: BTreeMap<QName, BTreeSet<QName>> = BTreeMap::new();
+    for (q, t) in types.iter() {
+        if let TypeDef::Struct(s) = t {
+            let e = edges.entry(q.clone()).or_default();
+            for p in &s.properties {
+                if let TypeRef::Named(target) = &p.ty {
+                    e.insert(target.clone());
+                }
+            }
+            if let Some(poly) = &s.polymorphic {
+                e.extend(poly.members.iter().cloned());
+            }
+        }
+    }
+    let reaches = |from: &QName, to: &QName| -> bool {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![from.clone()];
+        while let Some(n) = stack.pop() {
+            if &n == to {
+                return true;
+            }
+            if seen.insert(n.clone()) {
+                stack.extend(edges.get(&n).into_iter().flatten().cloned());
+            }
+        }
+        false
+    };
+    let mut boxed: BTreeSet<(QName, String)> = BTreeSet::new();
+    for (q, t) in types.iter() {
+        if let TypeDef::Struct(s) = t {
+            for p in &s.properties {
+                if let TypeRef::Named(target) = &p.ty {
+                    if reaches(target, q) {
+                        boxed.insert((q.clone(), p.name.clone()));
+                    }
+                }
+            }
+        }
+    }
+    for (q, t) in types.iter_mut() {
+        if let TypeDef::Struct(s) = t {
+            for p in &mut s.properties {
+                p.boxed = boxed.contains(&(q.clone(), p.name.clone()));
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The method manifest (`metadata/methods.yaml`): our transcription of the permission's reference
+//! page, one entry per listed method with its consent markers. It is the acceptance list.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub permission: String,
+    #[serde(default)]
+    pub permission_ids: Option<PermissionIds>,
+    pub methods: Vec<ManifestMethod>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionIds {
+    pub application: String,
+    pub delegated: String,
+}
+
+/// One method as the reference page lists it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestMethod {
+    pub api_version: String,
+    pub http_method: String,
+    /// Exactly as the page writes it (query strings, `{id}` placeholders, `$ref`).
+    pub path: String,
+    /// Allowed with a signed-in user; `None` when the page's marker was not captured.
+    pub delegated: Option<bool>,
+    /// Allowed app-only; `None` when the page's marker was not captured.
+    pub application: Option<bool>,
+    #[serde(default)]
+    pub docs: Option<String>,
+}
+
+impl Manifest {
+    pub fn load(file: &Path) -> Result<Manifest> {
+        let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+        Self::parse(&text, file)
+    }
+
+    pub fn parse(text: &str, file: &Path) -> Result<Manifest> {
+        let manifest: Manifest = crate::yaml::from_str(text, file)?;
+        for m in &manifest.methods {
+            if !matches!(m.http_method.as_str(), "GET" | "POST" | "PATCH" | "PUT" | "DELETE") {
+                return Err(Error::file(
+                    file,
+                    format!("method `{} {}`: unknown HTTP method `{}`", m.http_method, m.path, m.http_method),
+                ));
+            }
+        }
+        Ok(manifest)
+    }
+
+    /// The methods listed for one API version, in manifest order.
+    pub fn methods_for<'a>(&'a self, api_version: &'a str) -> impl Iterator<Item = &'a ManifestMethod> + 'a {
+        self.methods.iter().filter(move |m| m.api_version == api_version)
+    }
+}

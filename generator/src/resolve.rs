@@ -1,0 +1,398 @@
+//! Path resolution: walks a raw path through the CSDL (container -> navigation -> key -> ... ->
+//! function / action / `$ref`) and decides what the (HTTP method, path) pair means: its kind,
+//! request body and response. A path that does not resolve gives a reason, never a panic.
+
+use crate::csdl::{Csdl, OperationDecl, OperationKind as CsdlOpKind, QName, TypeExpr, TypeKind};
+use crate::model::{HttpMethod, OperationKind, Param, Primitive, Response, Segment, TypeRef};
+use crate::paths::{RawArg, RawPath, RawSegment};
+
+/// How tolerant resolution is; set per source.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Match names case-insensitively (permissions.json writes paths in lower case).
+    pub fold_case: bool,
+    /// A POST to, or DELETE of an item of, a non-contained navigation collection means `$ref`
+    /// (permissions.json drops the `$ref` suffix).
+    pub implicit_ref: bool,
+}
+
+/// The meaning of one (HTTP method, path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub segments: Vec<Segment>,
+    pub template: String,
+    pub kind: OperationKind,
+    pub body: Option<TypeRef>,
+    pub response: Response,
+    /// The action or function invoked, for its description.
+    pub operation: Option<QName>,
+}
+
+/// Where the walk stands after a segment.
+#[derive(Debug, Clone)]
+struct State {
+    ty: QName,
+    collection: bool,
+    /// The navigation that led here was a non-contained one (a reference).
+    non_contained: bool,
+    /// The last segment was a key.
+    keyed: bool,
+}
+
+pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options) -> Result<Resolved, String> {
+    let fold = options.fold_case;
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut iter = path.segments.iter();
+    let Some(first) = iter.next() else {
+        return Err("empty path".to_string());
+    };
+    let RawSegment::Name(first_name) = first else {
+        return Err(format!("the path must start with an entity set or singleton, not {first:?}"));
+    };
+    let item = csdl
+        .container
+        .get(first_name)
+        .or_else(|| {
+            fold.then(|| csdl.container.values().find(|c| c.name.eq_ignore_ascii_case(first_name)))
+                .flatten()
+        })
+        .ok_or_else(|| format!("`{first_name}` is not an entity set or singleton of the metadata"))?;
+    segments.push(Segment::Navigation {
+        name: item.name.clone(),
+        target: item.ty.clone(),
+        collection: !item.singleton,
+        contained: true,
+    });
+    let mut state = State {
+        ty: item.ty.clone(),
+        collection: !item.singleton,
+        non_contained: false,
+        keyed: false,
+    };
+    let mut invoked: Option<&OperationDecl> = None;
+    let mut is_ref = false;
+
+    while let Some(seg) = iter.next() {
+        if invoked.is_some() || is_ref {
+            return Err(format!("nothing can follow `{}`", describe_last(&segments)));
+        }
+        match seg {
+            RawSegment::Placeholder(_) | RawSegment::Key(_) => {
+                if !state.collection {
+                    return Err(format!("a key follows `{}`, which is not a collection", describe_last(&segments)));
+                }
+                let key = csdl
+                    .key_of(&state.ty)
+                    .ok_or_else(|| format!("entity type `{}` has no key", state.ty))?;
+                let [key_prop] = key.as_slice() else {
+                    return Err(format!("entity type `{}` has a composite key", state.ty));
+                };
+                let ty = type_ref(&key_prop.ty);
+                segments.push(Segment::Key {
+                    param: String::new(),
+                    entity: state.ty.clone(),
+                    ty,
+                });
+                state.collection = false;
+                state.keyed = true;
+            }
+            RawSegment::Name(name) => {
+                let short = strip_namespace(name);
+                if !state.collection {
+                    if let Some(nav) = csdl.find_navigation(&state.ty, short, fold) {
+                        segments.push(Segment::Navigation {
+                            name: nav.name.clone(),
+                            target: nav.ty.name.clone(),
+                            collection: nav.ty.collection,
+                            contained: nav.contains_target,
+                        });
+                        state = State {
+                            ty: nav.ty.name.clone(),
+                            collection: nav.ty.collection,
+                            non_contained: !nav.contains_target,
+                            keyed: false,
+                        };
+                        continue;
+                    }
+                }
+                // A bound action, or a function called without parentheses.
+                let ops = csdl.bound_operations(short, &state.ty, state.collection, fold);
+                let op = pick_overload(&ops, &[]).ok_or_else(|| {
+                    not_found(csdl, &state, short, fold)
+                })?;
+                segments.push(operation_segment(op));
+                invoked = Some(op);
+            }
+            RawSegment::Call { name, args } => {
+                let short = strip_namespace(name);
+                let ops = csdl.bound_operations(short, &state.ty, state.collection, fold);
+                if ops.is_empty() {
+                    return Err(not_found(csdl, &state, short, fold));
+                }
+                let arg_names: Vec<&str> = args.iter().map(|(n, _)| n.as_str()).collect();
+                let op = pick_overload(&ops, &arg_names).ok_or_else(|| {
+                    format!(
+                        "`{short}` bound to `{}` takes no overload with parameters ({})",
+                        state.ty,
+                        arg_names.join(", ")
+                    )
+                })?;
+                if op.kind == CsdlOpKind::Action {
+                    return Err(format!("`{}` is an action; actions take their parameters in the body", op.name));
+                }
+                for (_, value) in args {
+                    if let RawArg::Bare(v) = value {
+                        if v.contains(['{', '}']) {
+                            return Err(format!("malformed argument `{v}`"));
+                        }
+                    }
+                }
+                segments.push(operation_segment(op));
+                invoked = Some(op);
+            }
+            RawSegment::Ref => {
+                let Some(Segment::Navigation { .. } | Segment::Key { .. }) = segments.last() else {
+                    return Err("`$ref` must follow a navigation property or its key".to_string());
+                };
+                if !state.non_contained {
+                    return Err(format!(
+                        "`$ref` follows `{}`, which is not a reference (contained or not a navigation property)",
+                        describe_last(&segments)
+                    ));
+                }
+                segments.push(Segment::Ref);
+                is_ref = true;
+            }
+            RawSegment::System(s) => return Err(format!("`${s}` segments are not supported")),
+        }
+    }
+
+    // permissions.json writes reference operations without `$ref`.
+    if options.implicit_ref && !is_ref && invoked.is_none() && state.non_contained {
+        let implied = match method {
+            HttpMethod::Post => state.collection,
+            HttpMethod::Delete => state.keyed,
+            _ => false,
+        };
+        if implied {
+            segments.push(Segment::Ref);
+            is_ref = true;
+        }
+    }
+
+    name_key_params(&mut segments);
+    let template = template_of(&segments);
+    let elem = TypeRef::Named(state.ty.clone());
+    let (kind, body, response) = if is_ref {
+        match (method, state.collection, state.keyed) {
+            (HttpMethod::Post, true, _) => (OperationKind::AddRef, None, Response::Empty),
+            (HttpMethod::Delete, false, _) => (OperationKind::RemoveRef, None, Response::Empty),
+            _ => return Err(format!("{} is not supported on `$ref` here", method.as_str())),
+        }
+    } else if let Some(op) = invoked {
+        let returns = op.returns.as_ref().map(type_ref_expr);
+        match (op.kind, method) {
+            (CsdlOpKind::Function, HttpMethod::Get) => {
+                let response = match returns {
+                    Some(TypeRef::Collection(inner)) => Response::Page(*inner),
+                    Some(t) => Response::Value(t),
+                    None => return Err(format!("function `{}` declares no return type", op.name)),
+                };
+                (OperationKind::Function, None, response)
+            }
+            (CsdlOpKind::Action, HttpMethod::Post) => {
+                let body = (!op.params.is_empty()).then(|| TypeRef::Named(action_params_name(op)));
+                let response = match returns {
+                    None => Response::Empty,
+                    Some(TypeRef::Collection(inner)) => Response::Page(*inner),
+                    Some(t) => Response::OptionalValue(t),
+                };
+                (OperationKind::Action, body, response)
+            }
+            (CsdlOpKind::Function, m) => return Err(format!("function `{}` is called with GET, not {}", op.name, m.as_str())),
+            (CsdlOpKind::Action, m) => return Err(format!("action `{}` is called with POST, not {}", op.name, m.as_str())),
+        }
+    } else if state.collection {
+        match method {
+            HttpMethod::Get => (OperationKind::List, None, Response::Page(elem)),
+            HttpMethod::Post => (OperationKind::Create, Some(elem.clone()), Response::Value(elem)),
+            m => return Err(format!("{} is not defined on the collection `{}`", m.as_str(), describe_last(&segments))),
+        }
+    } else {
+        match method {
+            HttpMethod::Get => (OperationKind::Get, None, Response::Value(elem)),
+            HttpMethod::Patch => (OperationKind::Update, Some(elem.clone()), Response::OptionalValue(elem)),
+            HttpMethod::Put => (OperationKind::Replace, Some(elem.clone()), Response::OptionalValue(elem)),
+            HttpMethod::Delete => (OperationKind::Delete, None, Response::Empty),
+            HttpMethod::Post => {
+                return Err(format!("POST is not defined on the single entity `{}`", describe_last(&segments)));
+            }
+        }
+    };
+    Ok(Resolved {
+        segments,
+        template,
+        kind,
+        body,
+        response,
+        operation: invoked.map(|o| o.name.clone()),
+    })
+}
+
+/// The synthetic type holding an action's body parameters.
+pub fn action_params_name(op: &OperationDecl) -> QName {
+    let binding = op.binding.as_ref().map_or("unbound", |b| b.name.name.as_str());
+    QName::new(&format!("{}.{}", op.name.namespace, binding), &format!("{}Parameters", op.name.name))
+}
+
+fn operation_segment(op: &OperationDecl) -> Segment {
+    match op.kind {
+        CsdlOpKind::Function => Segment::Function {
+            name: op.name.clone(),
+            params: op
+                .params
+                .iter()
+                .map(|p| Param {
+                    name: p.name.clone(),
+                    ty: type_ref_expr(&p.ty),
+                    nullable: p.nullable,
+                })
+                .collect(),
+        },
+        CsdlOpKind::Action => Segment::Action { name: op.name.clone() },
+    }
+}
+
+/// The overload whose parameter names are exactly `args` (case-insensitive).
+fn pick_overload<'a>(ops: &[&'a OperationDecl], args: &[&str]) -> Option<&'a OperationDecl> {
+    ops.iter()
+        .find(|op| {
+            op.params.len() == args.len()
+                && op.params.iter().all(|p| args.iter().any(|a| a.eq_ignore_ascii_case(&p.name)))
+        })
+        .copied()
+}
+
+fn not_found(csdl: &Csdl, state: &State, name: &str, fold: bool) -> String {
+    if state.collection && csdl.find_navigation(&state.ty, name, fold).is_some() {
+        return format!("`{name}` is a navigation property of `{}`, but a key must come first", state.ty);
+    }
+    let is_property = csdl
+        .all_properties(&state.ty)
+        .iter()
+        .any(|p| p.name == name || (fold && p.name.eq_ignore_ascii_case(name)));
+    if is_property {
+        return format!("`{name}` is a structural property of `{}`; only navigation properties are addressed", state.ty);
+    }
+    let what = if state.collection { "collection of " } else { "" };
+    format!(
+        "`{name}` is neither a navigation property nor a bound operation of {what}`{}` in this metadata",
+        state.ty
+    )
+}
+
+fn strip_namespace(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(_, n)| n)
+}
+
+fn describe_last(segments: &[Segment]) -> String {
+    match segments.last() {
+        Some(Segment::Navigation { name, .. }) => name.clone(),
+        Some(Segment::Key { entity, .. }) => format!("{{{}}}", entity.name),
+        Some(Segment::Function { name, .. } | Segment::Action { name }) => name.name.clone(),
+        Some(Segment::Ref) => "$ref".to_string(),
+        None => String::new(),
+    }
+}
+
+/// Key parameters are named after the entity type (`{accessPackageId}`), numbered on repeats.
+fn name_key_params(segments: &mut [Segment]) {
+    let mut used: Vec<String> = Vec::new();
+    for seg in segments.iter_mut() {
+        if let Segment::Key { param, entity, .. } = seg {
+            let base = format!("{}Id", entity.name);
+            let mut candidate = base.clone();
+            let mut n = 1;
+            while used.contains(&candidate) {
+                n += 1;
+                candidate = format!("{base}{n}");
+            }
+            used.push(candidate.clone());
+            *param = candidate;
+        }
+    }
+}
+
+/// The canonical template of resolved segments.
+pub fn template_of(segments: &[Segment]) -> String {
+    let mut out = String::new();
+    for seg in segments {
+        out.push('/');
+        match seg {
+            Segment::Navigation { name, .. } => out.push_str(name),
+            Segment::Key { param, .. } => {
+                out.push('{');
+                out.push_str(param);
+                out.push('}');
+            }
+            Segment::Function { name, params } => {
+                out.push_str(&name.name);
+                out.push('(');
+                let args: Vec<String> = params
+                    .iter()
+                    .map(|p| {
+                        if quoted_in_url(&p.ty) {
+                            format!("{0}='{{{0}}}'", p.name)
+                        } else {
+                            format!("{0}={{{0}}}", p.name)
+                        }
+                    })
+                    .collect();
+                out.push_str(&args.join(","));
+                out.push(')');
+            }
+            Segment::Action { name } => out.push_str(&name.name),
+            Segment::Ref => out.push_str("$ref"),
+        }
+    }
+    out
+}
+
+/// Function arguments of these types are written as quoted OData literals.
+pub fn quoted_in_url(ty: &TypeRef) -> bool {
+    match ty {
+        TypeRef::Primitive(p) => matches!(p, Primitive::String),
+        TypeRef::Named(_) => true, // enum members are written as 'member'
+        TypeRef::Collection(_) => false,
+    }
+}
+
+/// Maps a CSDL type expression to a model type reference.
+pub fn type_ref_expr(t: &TypeExpr) -> TypeRef {
+    let inner = type_ref(&TypeExpr {
+        collection: false,
+        name: t.name.clone(),
+    });
+    if t.collection {
+        TypeRef::Collection(Box::new(inner))
+    } else {
+        inner
+    }
+}
+
+fn type_ref(t: &TypeExpr) -> TypeRef {
+    if t.collection {
+        return type_ref_expr(t);
+    }
+    if t.is_edm() {
+        // Validation has checked the name.
+        TypeRef::Primitive(Primitive::from_edm(&t.name.name).unwrap_or(Primitive::Json))
+    } else {
+        TypeRef::Named(t.name.clone())
+    }
+}
+
+/// True when `ty` is an enum type of `csdl`.
+pub fn is_enum(csdl: &Csdl, ty: &QName) -> bool {
+    csdl.get(ty).is_some_and(|t| t.kind == TypeKind::Enum)
+}
