@@ -48,6 +48,8 @@ pub struct ApiVersionInputs {
 pub struct CrateConfig {
     pub name: String,
     pub version: String,
+    /// Folder (relative to codegen.yaml) with `Cargo.toml.in`, `README.md.in` and `runtime/`.
+    pub templates: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -109,6 +111,10 @@ impl Config {
 
     pub fn manifest_path(&self) -> PathBuf {
         self.dir.join(&self.manifest)
+    }
+
+    pub fn templates_dir(&self) -> PathBuf {
+        self.dir.join(&self.krate.templates)
     }
 
     /// The default download cache, `metadata/cache/`.
@@ -207,4 +213,51 @@ pub fn load_input(config: &Config, search: &InputSearch, name: &str) -> Result<L
         sha256,
         pinned,
     })
+}
+
+/// Stores downloaded bytes of input `name` in `cache_dir` after checking them against the pin.
+/// On a mismatch nothing in the cache changes and the error names both hashes.
+pub fn store_verified(cache_dir: &Path, name: &str, pin: &InputPin, bytes: &[u8]) -> Result<PathBuf> {
+    let target = cache_dir.join(&pin.path);
+    verify_pin(name, &target, pin, bytes)?;
+    let parent = target.parent().unwrap_or(cache_dir);
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let tmp = target.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, &target).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(&target, e)
+    })?;
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pin_of(bytes: &[u8]) -> InputPin {
+        InputPin {
+            path: "v1.0/x.xml".to_string(),
+            url: "https://example.invalid/x.xml".to_string(),
+            sha256: sha256_hex(bytes),
+        }
+    }
+
+    #[test]
+    fn verified_bytes_are_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let pin = pin_of(b"hello");
+        let path = store_verified(dir.path(), "x", &pin, b"hello").unwrap();
+        assert_eq!(std::fs::read(path).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn mismatch_names_both_hashes_and_leaves_cache_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let pin = pin_of(b"hello");
+        let err = store_verified(dir.path(), "x", &pin, b"tampered").unwrap_err().to_string();
+        assert!(err.contains(&pin.sha256), "{err}");
+        assert!(err.contains(&sha256_hex(b"tampered")), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 }

@@ -42,8 +42,7 @@ struct State {
 pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options) -> Result<Resolved, String> {
     let fold = options.fold_case;
     let mut segments: Vec<Segment> = Vec::new();
-    let mut iter = path.segments.iter();
-    let Some(first) = iter.next() else {
+    let Some((first, rest)) = path.segments.split_first() else {
         return Err("empty path".to_string());
     };
     let RawSegment::Name(first_name) = first else {
@@ -72,7 +71,7 @@ pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options
     let mut invoked: Option<&OperationDecl> = None;
     let mut is_ref = false;
 
-    while let Some(seg) = iter.next() {
+    for seg in rest {
         if invoked.is_some() || is_ref {
             return Err(format!("nothing can follow `{}`", describe_last(&segments)));
         }

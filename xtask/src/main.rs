@@ -1,13 +1,194 @@
-fn main() {
-    let search = msgraph_codegen::config::InputSearch {
-        env_dir: std::env::var_os("GRAPH_METADATA_DIR").map(Into::into),
-        ..Default::default()
+//! `cargo xtask`: the project's commands.
+//!
+//! - `cargo xtask codegen [--check] [--out DIR]` regenerates `generated/` from the pinned metadata;
+//! - `cargo xtask fetch-metadata` downloads the pinned inputs into `metadata/cache/`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use msgraph_codegen::config::{self, Config, InputSearch};
+use msgraph_codegen::{Error, emit, output};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Project tasks of msgraph-entitlement")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the client crate (and permissions.json) from Graph metadata.
+    Codegen(CodegenArgs),
+    /// Download the pinned metadata into metadata/cache/ and verify it.
+    FetchMetadata(FetchArgs),
+}
+
+#[derive(Args)]
+struct Inputs {
+    /// Look for the metadata files here first (before $GRAPH_METADATA_DIR and metadata/cache/).
+    #[arg(long, value_name = "DIR")]
+    metadata_dir: Option<PathBuf>,
+    /// Accept inputs whose sha256 differs from the pins in codegen.yaml.
+    #[arg(long)]
+    allow_unpinned: bool,
+    /// The configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CodegenArgs {
+    /// Compare with the files on disk instead of writing; fail naming each stale file.
+    #[arg(long)]
+    check: bool,
+    /// Write the crate here instead of generated/.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Also list the permissions.json paths that this metadata does not define.
+    #[arg(long, short)]
+    verbose: bool,
+    #[command(flatten)]
+    inputs: Inputs,
+}
+
+#[derive(Args)]
+struct FetchArgs {
+    /// Download even when the cache already holds a verified copy.
+    #[arg(long)]
+    force: bool,
+    /// The configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Codegen(args) => codegen(&args),
+        Command::FetchMetadata(args) => fetch_metadata(&args),
     };
-    let loaded = msgraph_codegen::load(std::path::Path::new("metadata/codegen.yaml"), &search).unwrap();
-    for api in &loaded.apis {
-        eprintln!("{} ops {} types {} unresolved {} skipped {}", api.api_version, api.operations.len(), api.types.len(), api.unresolved.len(), api.skipped_grants.len());
-        for o in &api.operations { eprintln!("  {:6} {} {:?} {:?}", o.http_method.as_str(), o.template, o.kind, o.sources); }
-        for u in &api.unresolved { eprintln!("  UNRESOLVED {} {}: {}", u.http_method, u.path, u.reason); }
-        for u in &api.skipped_grants { eprintln!("  skipped {} {}: {}", u.http_method, u.path, u.reason); }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+fn search_for(inputs: &Inputs, config_file: &Path) -> InputSearch {
+    InputSearch {
+        metadata_dir: inputs.metadata_dir.clone(),
+        env_dir: std::env::var_os("GRAPH_METADATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from),
+        cache_dir: config_file.parent().map(|d| d.join("cache")),
+        allow_unpinned: inputs.allow_unpinned,
+    }
+}
+
+fn codegen(args: &CodegenArgs) -> Result<(), Error> {
+    let started = Instant::now();
+    let root = workspace_root();
+    let config_file = args.inputs.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
+    let search = search_for(&args.inputs, &config_file);
+    let loaded = msgraph_codegen::load(&config_file, &search)?;
+    for input in loaded.inputs.iter().filter(|i| !i.pinned) {
+        eprintln!(
+            "warning: input `{}` ({}) is not the pinned file (sha256 {})",
+            input.name,
+            input.file.display(),
+            input.sha256
+        );
+    }
+    for api in &loaded.apis {
+        if !api.unresolved.is_empty() {
+            eprintln!("warning: {} listed {} method(s) not generated:", api.unresolved.len(), api.api_version);
+            for u in &api.unresolved {
+                eprintln!("  {} {}\n    reason: {}", u.http_method, u.path, u.reason);
+            }
+        }
+        if args.verbose {
+            for s in &api.skipped_grants {
+                eprintln!("  permissions.json path not in {} metadata: {} {} ({})", api.api_version, s.http_method, s.path, s.reason);
+            }
+        }
+    }
+    let files = emit::emit(&loaded)?;
+    let out = args.out.clone().unwrap_or_else(|| root.join("generated"));
+    let summary: Vec<String> = loaded
+        .apis
+        .iter()
+        .map(|a| {
+            format!(
+                "{}: {} operations, {} types, {} listed methods unresolved, {} permissions.json paths not in this metadata",
+                a.api_version,
+                a.operations.len(),
+                a.types.len(),
+                a.unresolved.len(),
+                a.skipped_grants.len()
+            )
+        })
+        .collect();
+    if args.check {
+        output::check(&out, &files)?;
+        eprintln!("{} is up to date ({})", out.display(), summary.join("; "));
+    } else {
+        let changed = output::write_atomic(&out, &files)?;
+        eprintln!(
+            "{} {} in {:.0?} ({})",
+            if changed { "wrote" } else { "unchanged:" },
+            out.display(),
+            started.elapsed(),
+            summary.join("; ")
+        );
+    }
+    Ok(())
+}
+
+fn fetch_metadata(args: &FetchArgs) -> Result<(), Error> {
+    let root = workspace_root();
+    let config_file = args.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
+    let config = Config::load(&config_file)?;
+    let cache = config.cache_dir();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(300))
+        .build()
+        .map_err(|e| Error::Download {
+            name: "-".to_string(),
+            url: "-".to_string(),
+            message: e.to_string(),
+        })?;
+    for (name, pin) in &config.inputs {
+        let target = cache.join(&pin.path);
+        if !args.force {
+            if let Ok(bytes) = std::fs::read(&target) {
+                if config::verify_pin(name, &target, pin, &bytes).is_ok() {
+                    eprintln!("{name}: cached and verified ({})", target.display());
+                    continue;
+                }
+            }
+        }
+        eprintln!("{name}: downloading {}", pin.url);
+        let download = |message: String| Error::Download {
+            name: name.clone(),
+            url: pin.url.clone(),
+            message,
+        };
+        let response = client.get(&pin.url).send().map_err(|e| {
+            download(format!("{e} (no network? set GRAPH_METADATA_DIR to a folder holding the files instead)"))
+        })?;
+        if !response.status().is_success() {
+            return Err(download(format!("HTTP {}", response.status())));
+        }
+        let bytes = response.bytes().map_err(|e| download(e.to_string()))?;
+        let stored = config::store_verified(&cache, name, pin, &bytes)?;
+        eprintln!("{name}: verified and stored ({})", stored.display());
+    }
+    Ok(())
 }

@@ -1,0 +1,379 @@
+//! `api.rs`: the navigable client. Operations are grouped into a tree by their path (navigation
+//! and key segments); each tree node becomes a request-builder struct with methods for its child
+//! nodes and for the operations that end there (list/get/create/update/replace/delete, bound
+//! functions and actions, `$ref`).
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{TypeNames, doc_attrs, ident};
+use crate::error::Result;
+use crate::model::{Api, Consent, HttpMethod, Operation, OperationKind, Primitive, Response, Segment, TypeDef, TypeRef};
+use crate::naming::{Case, Scope, sanitize};
+
+/// A node segment: a navigation step or a key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    Nav(String),
+    Key,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    /// Segment data of the last step (for docs and key types).
+    segment: Option<Segment>,
+    /// The node's template, e.g. `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`.
+    template: String,
+    operations: Vec<usize>,
+}
+
+/// Emits `api.rs`; returns it and, per operation index, the Rust path of its method.
+pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Result<(String, Vec<String>)> {
+    let names = TypeNames::new(&api.types);
+    // Build the tree.
+    let mut nodes: BTreeMap<Vec<Step>, Node> = BTreeMap::new();
+    for (i, op) in api.operations.iter().enumerate() {
+        let mut key: Vec<Step> = Vec::new();
+        let mut template = String::new();
+        for seg in &op.segments {
+            let step = match seg {
+                Segment::Navigation { name, .. } => Step::Nav(name.clone()),
+                Segment::Key { .. } => Step::Key,
+                _ => break,
+            };
+            template.push_str(&crate::resolve::template_of(std::slice::from_ref(seg)));
+            key.push(step);
+            let node = nodes.entry(key.clone()).or_default();
+            node.segment = Some(seg.clone());
+            node.template = template.clone();
+        }
+        if let Some(node) = nodes.get_mut(&key) {
+            node.operations.push(i);
+        }
+    }
+    // Struct names: the shortest suffix of step labels that no other node shares.
+    let labels: BTreeMap<&Vec<Step>, Vec<String>> = nodes
+        .keys()
+        .map(|k| {
+            let l = k
+                .iter()
+                .map(|s| match s {
+                    Step::Nav(n) => n.clone(),
+                    Step::Key => "item".to_string(),
+                })
+                .collect();
+            (k, l)
+        })
+        .collect();
+    let mut scope = Scope::new();
+    scope.reserve(crate::lower::RESERVED_TYPE_NAMES.iter().copied());
+    let mut struct_names: BTreeMap<Vec<Step>, String> = BTreeMap::new();
+    for (k, l) in &labels {
+        let n = (1..=l.len())
+            .find(|&n| {
+                let suffix = &l[l.len() - n..];
+                labels.iter().filter(|(_, o)| o.len() >= n && &o[o.len() - n..] == suffix).count() == 1
+            })
+            .unwrap_or(l.len());
+        let candidate = sanitize(&format!("{} request builder", l[l.len() - n..].join(" ")), Case::Pascal);
+        struct_names.insert((*k).clone(), scope.claim(&candidate));
+    }
+
+    let mut rust_paths = vec![String::new(); api.operations.len()];
+    let mut items = Vec::new();
+    for (key, node) in &nodes {
+        let struct_name = &struct_names[key];
+        let struct_ident = ident(struct_name);
+        let mut methods = Vec::new();
+        let mut method_scope = Scope::new();
+        method_scope.reserve(["path", "client", "new"]);
+        // Children.
+        for (child_key, child) in nodes.range(key.clone()..) {
+            if child_key.len() != key.len() + 1 || !child_key.starts_with(key) {
+                continue;
+            }
+            methods.push(child_method(child_key, child, &struct_names[child_key], &mut method_scope, &names));
+        }
+        // Operations.
+        for &i in &node.operations {
+            let op = &api.operations[i];
+            let (tokens, name) = operation_method(op, &mut method_scope, &names, api);
+            rust_paths[i] = format!("{}::api::{struct_name}::{name}", crate_ident());
+            methods.push(tokens);
+        }
+        let doc = doc_attrs(&[format!("Requests on `{}`.", node.template)]);
+        items.push(quote! {
+            #doc
+            #[derive(Debug, Clone)]
+            pub struct #struct_ident {
+                client: Client,
+                path: String,
+            }
+
+            impl #struct_ident {
+                /// The path below the base URL, with encoded segments.
+                pub fn path(&self) -> &str {
+                    &self.path
+                }
+
+                #(#methods)*
+            }
+        });
+    }
+
+    // Roots on the client: singletons and entity sets, then configured shortcuts.
+    let mut root_scope = Scope::new();
+    root_scope.reserve(["new", "builder", "base_url", "request", "http", "token"]);
+    let mut roots = Vec::new();
+    for (key, node) in nodes.iter().filter(|(k, _)| k.len() == 1) {
+        roots.push(child_method(key, node, &struct_names[key], &mut root_scope, &names));
+    }
+    for (name, prefix) in shortcuts {
+        let target = nodes.iter().find(|(_, n)| n.template.eq_ignore_ascii_case(prefix));
+        if let Some((key, node)) = target {
+            if key.contains(&Step::Key) {
+                continue;
+            }
+            let method = ident(&root_scope.claim(&sanitize(name, Case::Snake)));
+            let ty = ident(&struct_names[key]);
+            let path = &node.template;
+            let doc = format!(" Shortcut to `{path}`.");
+            roots.push(quote! {
+                #[doc = #doc]
+                pub fn #method(&self) -> #ty {
+                    #ty { client: self.clone(), path: #path.to_owned() }
+                }
+            });
+        }
+    }
+    // Import exactly what the operations use, so the file has no unused imports.
+    let mut uses = vec![quote!(Client), quote!(Request)];
+    let has = |f: &dyn Fn(&Operation) -> bool| api.operations.iter().any(f);
+    let any_key = nodes.keys().any(|k| k.contains(&Step::Key));
+    let any_fn_literal = has(&|o| {
+        matches!(o.segments.last(), Some(Segment::Function { params, .. })
+            if params.iter().any(|p| matches!(p.ty, TypeRef::Primitive(Primitive::String) | TypeRef::Named(_))))
+    });
+    for (needed, tokens) in [
+        (any_key, quote!(encode_segment)),
+        (any_fn_literal, quote!(odata_string_literal)),
+        (has(&|o| matches!(o.response, Response::Value(_) | Response::Page(_))), quote!(Json)),
+        (has(&|o| matches!(o.response, Response::OptionalValue(_))), quote!(MaybeJson)),
+        (has(&|o| o.response == Response::Empty), quote!(NoContent)),
+        (has(&|o| o.kind == OperationKind::AddRef), quote!(ODataReference)),
+        (has(&|o| matches!(o.response, Response::Page(_))), quote!(Page)),
+    ] {
+        if needed {
+            uses.push(tokens);
+        }
+    }
+    let tokens = quote! {
+        //! The navigable API: start from a [`Client`] method and follow the path.
+        use crate::runtime::{#(#uses),*};
+
+        impl Client {
+            #(#roots)*
+        }
+
+        #(#items)*
+    };
+    Ok((super::rust_file("api.rs", tokens)?, rust_paths))
+}
+
+fn crate_ident() -> &'static str {
+    "msgraph_entitlement"
+}
+
+fn child_method(key: &[Step], child: &Node, struct_name: &str, scope: &mut Scope, names: &TypeNames<'_>) -> TokenStream {
+    let ty = ident(struct_name);
+    match key.last() {
+        Some(Step::Key) => {
+            let (param, key_ty) = match &child.segment {
+                Some(Segment::Key { param, ty, .. }) => (param.clone(), ty.clone()),
+                _ => ("id".to_string(), TypeRef::Primitive(Primitive::String)),
+            };
+            let method = ident(&scope.claim("by_id"));
+            let arg = ident(&sanitize(&param, Case::Snake));
+            let (arg_ty, to_text) = url_arg(&key_ty, &arg, names, false);
+            let doc = format!(" Selects one item by `{{{param}}}` (percent-encoded as one path segment).");
+            quote! {
+                #[doc = #doc]
+                pub fn #method(&self, #arg: #arg_ty) -> #ty {
+                    #ty { client: self.client.clone(), path: format!("{}/{}", self.path, encode_segment(#to_text)) }
+                }
+            }
+        }
+        Some(Step::Nav(name)) => {
+            let method = ident(&scope.claim(&sanitize(name, Case::Snake)));
+            let doc = format!(" `{}`.", child.template);
+            let is_root = key.len() == 1;
+            let segment = format!("/{name}");
+            if is_root {
+                quote! {
+                    #[doc = #doc]
+                    pub fn #method(&self) -> #ty {
+                        #ty { client: self.clone(), path: #segment.to_owned() }
+                    }
+                }
+            } else {
+                quote! {
+                    #[doc = #doc]
+                    pub fn #method(&self) -> #ty {
+                        #ty { client: self.client.clone(), path: format!("{}{}", self.path, #segment) }
+                    }
+                }
+            }
+        }
+        None => TokenStream::new(),
+    }
+}
+
+/// The Rust argument type of a URL value and the expression turning it into URL text.
+/// Strings and enums are written as quoted OData literals when `literal` is set.
+fn url_arg(ty: &TypeRef, arg: &proc_macro2::Ident, names: &TypeNames<'_>, literal: bool) -> (TokenStream, TokenStream) {
+    match ty {
+        TypeRef::Primitive(Primitive::String) => {
+            if literal {
+                (quote!(impl AsRef<str>), quote!(odata_string_literal(#arg.as_ref())))
+            } else {
+                (quote!(impl AsRef<str>), quote!(#arg.as_ref()))
+            }
+        }
+        TypeRef::Named(_) => {
+            let t = names.rust_type(ty);
+            (quote!(#t), quote!(odata_string_literal(#arg.as_str())))
+        }
+        other => {
+            let t = names.rust_type(other);
+            if literal {
+                (quote!(#t), quote!(#arg.to_string()))
+            } else {
+                (quote!(#t), quote!(&#arg.to_string()))
+            }
+        }
+    }
+}
+
+fn consent_line(c: Consent) -> String {
+    match (c.delegated, c.application) {
+        (Some(true), Some(true)) => "Consent: delegated (signed-in user) or application (app-only).".to_string(),
+        (Some(true), _) => "Consent: delegated (signed-in user) only; not allowed app-only.".to_string(),
+        (_, Some(true)) => "Consent: application (app-only) only; not allowed with a signed-in user.".to_string(),
+        _ => "Consent: not stated by the permission's reference page.".to_string(),
+    }
+}
+
+fn operation_method(op: &Operation, scope: &mut Scope, names: &TypeNames<'_>, api: &Api) -> (TokenStream, String) {
+    let method_name = match (op.kind, op.segments.last()) {
+        (OperationKind::List, _) => "list".to_string(),
+        (OperationKind::Get, _) => "get".to_string(),
+        (OperationKind::Create, _) => "create".to_string(),
+        (OperationKind::Update, _) => "update".to_string(),
+        (OperationKind::Replace, _) => "replace".to_string(),
+        (OperationKind::Delete, _) => "delete".to_string(),
+        (OperationKind::AddRef, _) => "add_ref".to_string(),
+        (OperationKind::RemoveRef, _) => "delete_ref".to_string(),
+        (_, Some(Segment::Function { name, .. } | Segment::Action { name })) => sanitize(&name.name, Case::Snake),
+        _ => "call".to_string(),
+    };
+    let name = scope.claim(&method_name);
+    let method_ident = ident(&name);
+    let http = match op.http_method {
+        HttpMethod::Get => quote!(reqwest::Method::GET),
+        HttpMethod::Post => quote!(reqwest::Method::POST),
+        HttpMethod::Patch => quote!(reqwest::Method::PATCH),
+        HttpMethod::Put => quote!(reqwest::Method::PUT),
+        HttpMethod::Delete => quote!(reqwest::Method::DELETE),
+    };
+    // Path: the node's path plus the terminal segment(s).
+    let mut args = Vec::new();
+    let mut path_expr = quote!(self.path.clone());
+    match op.segments.last() {
+        Some(Segment::Function { name, params }) => {
+            let mut fmt = format!("{{}}/{}(", name.name);
+            let mut values = Vec::new();
+            for (i, p) in params.iter().enumerate() {
+                let arg = ident(&sanitize(&p.name, Case::Snake));
+                let (arg_ty, text) = url_arg(&p.ty, &arg, names, true);
+                args.push(quote!(#arg: #arg_ty));
+                if i > 0 {
+                    fmt.push(',');
+                }
+                fmt.push_str(&p.name);
+                fmt.push_str("={}");
+                values.push(text);
+            }
+            fmt.push(')');
+            path_expr = quote!(format!(#fmt, self.path, #(#values),*));
+        }
+        Some(Segment::Action { name }) => {
+            let fmt = format!("{{}}/{}", name.name);
+            path_expr = quote!(format!(#fmt, self.path));
+        }
+        Some(Segment::Ref) => {
+            path_expr = quote!(format!("{}/$ref", self.path));
+        }
+        _ => {}
+    }
+    let body_ty = match (op.kind, &op.body) {
+        (OperationKind::AddRef, _) => Some(quote!(ODataReference)),
+        (_, Some(t)) => Some(names.rust_type(t)),
+        (_, None) => None,
+    };
+    let body_call = body_ty.as_ref().map(|_| quote!(.json(body)));
+    if let Some(t) = &body_ty {
+        args.push(quote!(body: &#t));
+    }
+    let response = match &op.response {
+        Response::Empty => quote!(NoContent),
+        Response::Value(t) => {
+            let t = names.rust_type(t);
+            quote!(Json<#t>)
+        }
+        Response::OptionalValue(t) => {
+            let t = names.rust_type(t);
+            quote!(MaybeJson<#t>)
+        }
+        Response::Page(t) => {
+            let t = names.rust_type(t);
+            quote!(Json<Page<#t>>)
+        }
+    };
+    // Docs.
+    let mut doc = vec![format!("`{} {}`", op.http_method.as_str(), op.template), String::new()];
+    if let Some(d) = &op.description {
+        doc.push(super::doc_text(d));
+        doc.push(String::new());
+    }
+    doc.push(consent_line(op.consent));
+    if let Some(url) = &op.docs {
+        doc.push(String::new());
+        doc.push(format!("Docs: <{url}>"));
+    }
+    for q in &op.example_queries {
+        doc.push(String::new());
+        doc.push(format!("Documented example query: `?{}`", q.replace('`', "'")));
+    }
+    if let Some(body) = &op.body {
+        if let Some(TypeDef::Struct(s)) = body.named().and_then(|q| api.types.get(q)) {
+            if s.polymorphic.is_some() {
+                doc.push(String::new());
+                doc.push("The body may be any derived type; `@odata.type` is sent with it.".to_string());
+            }
+        }
+    }
+    if op.kind == OperationKind::AddRef {
+        doc.push(String::new());
+        doc.push("The body names the object to link, e.g. `ODataReference::to(&client, \"groups\", id)`.".to_string());
+    }
+    let doc = doc_attrs(&doc);
+    let tokens = quote! {
+        #doc
+        pub fn #method_ident(&self, #(#args),*) -> Request<#response> {
+            self.client.request(#http, #path_expr) #body_call
+        }
+    };
+    (tokens, name)
+}

@@ -1,0 +1,264 @@
+//! `models.rs`: serde types for the type closure — structs for entity and complex types (with
+//! inherited properties flattened in), enums with a catch-all member, and enums over derived types
+//! dispatched on `@odata.type`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{TypeNames, doc_attrs, doc_text, ident};
+use crate::error::Result;
+use crate::model::{Api, EnumDef, StructDef, StructKind, TypeDef, TypeRef};
+use crate::naming::{Case, Scope, sanitize};
+
+pub(crate) fn models_file(api: &Api) -> Result<String> {
+    let names = TypeNames::new(&api.types);
+    let mut items = Vec::new();
+    for t in api.types.values() {
+        match t {
+            TypeDef::Struct(s) => {
+                if !s.is_abstract {
+                    items.push(struct_item(s, &names));
+                }
+                if s.polymorphic.is_some() {
+                    items.push(poly_item(s, api, &names));
+                }
+            }
+            TypeDef::Enum(e) => items.push(enum_item(e)),
+        }
+    }
+    let tokens = quote! {
+        //! Models: the entity, complex and enum types the operations use.
+        #![allow(clippy::large_enum_variant)]
+        use serde::{Deserialize, Serialize};
+        #(#items)*
+    };
+    super::rust_file("models.rs", tokens)
+}
+
+fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
+    let name = ident(&s.rust_name);
+    let mut doc = vec![match s.kind {
+        StructKind::ActionParameters => s.description.clone().unwrap_or_default(),
+        _ => format!("`{}` ({}).", s.name, if s.kind == StructKind::Entity { "entity type" } else { "complex type" }),
+    }];
+    if s.kind != StructKind::ActionParameters {
+        if let Some(d) = &s.description {
+            doc.push(String::new());
+            doc.push(doc_text(d));
+        }
+        if let Some(b) = &s.base {
+            doc.push(String::new());
+            doc.push(format!("Derives from `{b}`; inherited properties are included."));
+        }
+    }
+    let doc = doc_attrs(&doc);
+    let mut scope = Scope::new();
+    scope.reserve(["odata_type", "additional_properties"]);
+    let odata_type = (s.kind != StructKind::ActionParameters).then(|| {
+        quote! {
+            /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+            #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+            pub odata_type: Option<String>,
+        }
+    });
+    let fields = s.properties.iter().map(|p| {
+        let field = ident(&scope.claim(&sanitize(&p.name, Case::Snake)));
+        let json = &p.name;
+        let mut ty = names.rust_type(&p.ty);
+        if p.boxed {
+            ty = quote!(Box<#ty>);
+        }
+        let mut doc = Vec::new();
+        if let Some(d) = &p.description {
+            doc.push(doc_text(d));
+            doc.push(String::new());
+        }
+        let kind = if p.navigation { "Navigation property" } else { "Property" };
+        let nullable = if p.nullable { "nullable" } else { "not nullable" };
+        let expand = if p.navigation { "; present only with `$expand`" } else { "" };
+        doc.push(format!("{kind} `{json}` ({}, {nullable}{expand}).", type_label(&p.ty)));
+        let doc = doc_attrs(&doc);
+        quote! {
+            #doc
+            #[serde(rename = #json, default, skip_serializing_if = "Option::is_none")]
+            pub #field: Option<#ty>,
+        }
+    });
+    let extra = s.keep_extra.then(|| {
+        quote! {
+            /// Properties the metadata does not declare (open types, derived types not generated).
+            #[serde(flatten)]
+            pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+        }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct #name {
+            #odata_type
+            #(#fields)*
+            #extra
+        }
+    }
+}
+
+fn type_label(t: &TypeRef) -> String {
+    match t {
+        TypeRef::Primitive(p) => format!("Edm.{p:?}"),
+        TypeRef::Named(q) => q.to_string(),
+        TypeRef::Collection(inner) => format!("Collection({})", type_label(inner)),
+    }
+}
+
+fn poly_item(s: &StructDef, api: &Api, names: &TypeNames<'_>) -> TokenStream {
+    let Some(poly) = &s.polymorphic else {
+        return TokenStream::new();
+    };
+    let name = ident(&poly.rust_name);
+    let mut variant_scope = Scope::new();
+    variant_scope.reserve(["Other"]);
+    let members: Vec<(proc_macro2::Ident, proc_macro2::Ident, String)> = poly
+        .members
+        .iter()
+        .filter_map(|m| {
+            let TypeDef::Struct(ms) = api.types.get(m)? else { return None };
+            let variant = ident(&variant_scope.claim(&ms.rust_name));
+            Some((variant, ident(&ms.rust_name), m.to_string()))
+        })
+        .collect();
+    let doc = doc_attrs(&[
+        format!("A `{}` or any of its derived types, told apart by `@odata.type`.", s.name),
+        String::new(),
+        "Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.".to_string(),
+    ]);
+    let variants = members.iter().map(|(v, ty, tag)| {
+        let d = format!(" `{tag}`.");
+        quote!(#[doc = #d] #v(#ty),)
+    });
+    let ser_arms = members.iter().map(|(v, _, tag)| {
+        quote!(Self::#v(value) => crate::runtime::poly::with_odata_type(value, #tag, serializer),)
+    });
+    let de_arms = members.iter().map(|(v, _, tag)| {
+        quote!(Some(#tag) => ::serde_json::from_value(value).map(Self::#v).map_err(serde::de::Error::custom),)
+    });
+    // Without `@odata.type` a value is of the declared type itself (when that is concrete).
+    let untagged = if s.is_abstract {
+        quote!(None => Ok(Self::Other(value)),)
+    } else {
+        let own = members
+            .iter()
+            .find(|(_, _, tag)| *tag == s.name.to_string())
+            .map(|(v, _, _)| v.clone());
+        match own {
+            Some(v) => quote!(None => ::serde_json::from_value(value).map(Self::#v).map_err(serde::de::Error::custom),),
+            None => quote!(None => Ok(Self::Other(value)),),
+        }
+    };
+    let _ = names;
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name {
+            #(#variants)*
+            /// A value of a type this crate does not know, as JSON.
+            Other(::serde_json::Value),
+        }
+
+        impl Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    #(#ser_arms)*
+                    Self::Other(value) => value.serialize(serializer),
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = ::serde_json::Value::deserialize(deserializer)?;
+                let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
+                match tag.as_deref() {
+                    #(#de_arms)*
+                    #untagged
+                    Some(_) => Ok(Self::Other(value)),
+                }
+            }
+        }
+    }
+}
+
+fn enum_item(e: &EnumDef) -> TokenStream {
+    let name = ident(&e.rust_name);
+    let mut scope = Scope::new();
+    scope.reserve(["Unknown"]);
+    let members: Vec<(proc_macro2::Ident, &str)> = e
+        .members
+        .iter()
+        .map(|(m, _)| (ident(&scope.claim(&sanitize(m, Case::Pascal))), m.as_str()))
+        .collect();
+    let mut doc = vec![format!("`{}` (enum type).", e.name)];
+    if let Some(d) = &e.description {
+        doc.push(String::new());
+        doc.push(doc_text(d));
+    }
+    if e.flags {
+        doc.push(String::new());
+        doc.push("A flags enum: a combination of members arrives as `Unknown(\"a,b\")`.".to_string());
+    }
+    doc.push(String::new());
+    doc.push("A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.".to_string());
+    let doc = doc_attrs(&doc);
+    let variants = members.iter().map(|(v, m)| {
+        let d = format!(" `{m}`");
+        quote!(#[doc = #d] #v,)
+    });
+    let to_str = members.iter().map(|(v, m)| quote!(Self::#v => #m,));
+    let from_str = members.iter().map(|(v, m)| quote!(#m => Self::#v,));
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #name {
+            #(#variants)*
+            /// A value this version of the crate does not know.
+            Unknown(String),
+        }
+
+        impl #name {
+            /// The value as Graph writes it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#to_str)*
+                    Self::Unknown(s) => s,
+                }
+            }
+        }
+
+        impl From<&str> for #name {
+            fn from(s: &str) -> Self {
+                match s {
+                    #(#from_str)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl std::fmt::Display for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                Ok(Self::from(s.as_ref()))
+            }
+        }
+    }
+}

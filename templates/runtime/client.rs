@@ -1,0 +1,171 @@
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::error::{Error, Result};
+use super::request::{Request, ResponseKind};
+
+/// The OAuth scope every Graph request is made with.
+pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// A bearer token. Its `Debug` output never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        AccessToken(token.into())
+    }
+
+    /// The secret itself, for the `Authorization` header.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken(<redacted>)")
+    }
+}
+
+/// What a [`TokenProvider`] returns.
+pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken>> + Send + 'a>>;
+
+/// Supplies a token for each request. Implement it over your credential library; the client
+/// asks for [`GRAPH_SCOPE`].
+pub trait TokenProvider: Send + Sync {
+    fn token<'a>(&'a self, scopes: &'a [&'a str]) -> TokenFuture<'a>;
+}
+
+/// A fixed bearer token (for tests, scripts, or tokens obtained elsewhere).
+#[derive(Clone, Debug)]
+pub struct StaticToken(AccessToken);
+
+impl StaticToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        StaticToken(AccessToken::new(token))
+    }
+}
+
+impl TokenProvider for StaticToken {
+    fn token<'a>(&'a self, _scopes: &'a [&'a str]) -> TokenFuture<'a> {
+        let token = self.0.clone();
+        Box::pin(async move { Ok(token) })
+    }
+}
+
+/// A Microsoft Graph client. Cheap to clone; clones share the connection pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    token: Arc<dyn TokenProvider>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("base_url", &self.inner.base_url).finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for the global Graph cloud with default settings.
+    pub fn new(token: impl TokenProvider + 'static) -> Result<Client> {
+        Client::builder(token).build()
+    }
+
+    pub fn builder(token: impl TokenProvider + 'static) -> ClientBuilder {
+        ClientBuilder {
+            token: Arc::new(token),
+            base_url: format!("https://graph.microsoft.com/{}", crate::API_VERSION),
+            http: None,
+            timeout: Some(Duration::from_secs(100)),
+            user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+
+    /// The base URL requests are made against, e.g. `https://graph.microsoft.com/v1.0`.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// A request to `path` (below the base URL, starting with `/`). Generated operations use this.
+    pub fn request<K: ResponseKind>(&self, method: reqwest::Method, path: String) -> Request<K> {
+        Request::new(self.clone(), method, path)
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    pub(crate) async fn token(&self) -> Result<AccessToken> {
+        self.inner.token.token(&[GRAPH_SCOPE]).await
+    }
+}
+
+/// Configures a [`Client`].
+pub struct ClientBuilder {
+    token: Arc<dyn TokenProvider>,
+    base_url: String,
+    http: Option<reqwest::Client>,
+    timeout: Option<Duration>,
+    user_agent: String,
+}
+
+impl ClientBuilder {
+    /// The service root including the version, e.g. `https://graph.microsoft.us/v1.0` for a
+    /// national cloud, or a local test server.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into().trim_end_matches('/').to_string();
+        self
+    }
+
+    /// Use this reqwest client (its own timeout and user agent then apply).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Total time allowed per request (default 100 s); `None` for no limit.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    pub fn build(self) -> Result<Client> {
+        let parsed = reqwest::Url::parse(&self.base_url)
+            .map_err(|e| Error::InvalidArgument(format!("base URL `{}`: {e}", self.base_url)))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::InvalidArgument(format!("base URL `{}` is not http(s)", self.base_url)));
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => {
+                let mut b = reqwest::Client::builder().user_agent(self.user_agent);
+                if let Some(t) = self.timeout {
+                    b = b.timeout(t);
+                }
+                b.build().map_err(Error::Transport)?
+            }
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url: self.base_url,
+                token: self.token,
+            }),
+        })
+    }
+}

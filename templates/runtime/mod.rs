@@ -1,0 +1,18 @@
+//! The hand-written runtime of the generated client: transport and auth ([`Client`]), requests
+//! ([`Request`]), errors ([`Error`]) and the value types the models use.
+
+mod client;
+mod error;
+mod request;
+mod values;
+
+pub use client::{AccessToken, Client, ClientBuilder, GRAPH_SCOPE, StaticToken, TokenFuture, TokenProvider};
+pub use error::{Error, GraphError, InnerError, Result};
+pub use request::{Json, MaybeJson, NoContent, ODataReference, Page, Request, ResponseKind};
+pub use values::{Base64Bytes, IsoDuration, encode_segment, odata_string_literal};
+
+#[doc(hidden)]
+pub mod poly {
+    //! Helpers of the generated polymorphic enums.
+    pub use super::values::{odata_type_of, with_odata_type};
+}
