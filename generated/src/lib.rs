@@ -97,8 +97,12 @@
 //! - `POST /identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/accessPackageResources/{accessPackageResourceId}/refresh`: 'accessPackageCatalogs' is neither a navigation property nor a bound operation of 'microsoft.graph.entitlementManagement' in this metadata
 //! - `POST /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/resume`: 'resume' is neither a navigation property nor a bound operation of 'microsoft.graph.accessPackageAssignmentRequest' in this metadata
 #![forbid(unsafe_code)]
+#![cfg_attr(rustfmt, rustfmt::skip)]
+#[rustfmt::skip]
 pub mod api;
+#[rustfmt::skip]
 pub mod models;
+#[rustfmt::skip]
 pub mod runtime;
 pub use runtime::{
     AccessToken, Client, ClientBuilder, Error, GraphError, ODataReference, Page, Request,

@@ -174,7 +174,14 @@ impl Csdl {
         )
         .map_err(|e| {
             let pos = e.pos();
-            Error::input(file, Loc { line: pos.row, col: pos.col }, xml_error_message(&e))
+            Error::input(
+                file,
+                Loc {
+                    line: pos.row,
+                    col: pos.col,
+                },
+                xml_error_message(&e),
+            )
         })?;
         let mut parser = Parser {
             file,
@@ -270,7 +277,8 @@ impl Csdl {
         self.operations
             .iter()
             .filter(|op| {
-                let name_ok = op.name.name == name || (fold && op.name.name.eq_ignore_ascii_case(name));
+                let name_ok =
+                    op.name.name == name || (fold && op.name.name.eq_ignore_ascii_case(name));
                 let Some(b) = &op.binding else { return false };
                 name_ok && b.collection == collection && self.is_a(binding_type, &b.name)
             })
@@ -283,12 +291,20 @@ impl Csdl {
                 if edm_known(&ty.name.name) {
                     return Ok(());
                 }
-                return Err(Error::input(&self.file, loc, format!("{what}: unknown primitive type `{}`", ty.name)));
+                return Err(Error::input(
+                    &self.file,
+                    loc,
+                    format!("{what}: unknown primitive type `{}`", ty.name),
+                ));
             }
             if self.types.contains_key(&ty.name) {
                 Ok(())
             } else {
-                Err(Error::input(&self.file, loc, format!("{what}: unknown type `{}`", ty.name)))
+                Err(Error::input(
+                    &self.file,
+                    loc,
+                    format!("{what}: unknown type `{}`", ty.name),
+                ))
             }
         };
         for t in self.types.values() {
@@ -319,7 +335,10 @@ impl Csdl {
                     return Err(Error::input(
                         &self.file,
                         t.loc,
-                        format!("type `{}`: BaseType chain is cyclic (through `{}`)", t.name, c.name),
+                        format!(
+                            "type `{}`: BaseType chain is cyclic (through `{}`)",
+                            t.name, c.name
+                        ),
                     ));
                 }
                 current = c.base.as_ref().and_then(|b| self.types.get(b));
@@ -328,12 +347,24 @@ impl Csdl {
                 check(&p.ty, p.loc, &format!("property `{}.{}`", t.name, p.name))?;
             }
             for n in &t.navigation {
-                check(&n.ty, n.loc, &format!("navigation property `{}.{}`", t.name, n.name))?;
-                if n.ty.is_edm() || self.types.get(&n.ty.name).is_some_and(|x| x.kind != TypeKind::Entity) {
+                check(
+                    &n.ty,
+                    n.loc,
+                    &format!("navigation property `{}.{}`", t.name, n.name),
+                )?;
+                if n.ty.is_edm()
+                    || self
+                        .types
+                        .get(&n.ty.name)
+                        .is_some_and(|x| x.kind != TypeKind::Entity)
+                {
                     return Err(Error::input(
                         &self.file,
                         n.loc,
-                        format!("navigation property `{}.{}`: `{}` is not an entity type", t.name, n.name, n.ty),
+                        format!(
+                            "navigation property `{}.{}`: `{}` is not an entity type",
+                            t.name, n.name, n.ty
+                        ),
                     ));
                 }
             }
@@ -390,7 +421,15 @@ impl Csdl {
             }
         }
         for op in &self.operations {
-            let what = format!("{} `{}`", if op.kind == OperationKind::Action { "action" } else { "function" }, op.name);
+            let what = format!(
+                "{} `{}`",
+                if op.kind == OperationKind::Action {
+                    "action"
+                } else {
+                    "function"
+                },
+                op.name
+            );
             if let Some(b) = &op.binding {
                 check(b, op.loc, &what)?;
             }
@@ -460,7 +499,11 @@ impl Parser<'_, '_> {
         let offset = node.range().start;
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         let start = self.line_starts[line - 1];
-        let col = self.text.get(start..offset).map_or(0, |t| t.chars().count()) + 1;
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(0, |t| t.chars().count())
+            + 1;
         Loc {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             col: u32::try_from(col).unwrap_or(u32::MAX),
@@ -473,7 +516,10 @@ impl Parser<'_, '_> {
 
     fn attr<'n>(&self, node: Node<'n, '_>, name: &str) -> Result<&'n str> {
         node.attribute(name).ok_or_else(|| {
-            self.err(node, format!("<{}> has no `{name}` attribute", node.tag_name().name()))
+            self.err(
+                node,
+                format!("<{}> has no `{name}` attribute", node.tag_name().name()),
+            )
         })
     }
 
@@ -482,12 +528,16 @@ impl Parser<'_, '_> {
             None => Ok(default),
             Some("true") => Ok(true),
             Some("false") => Ok(false),
-            Some(other) => Err(self.err(node, format!("`{name}` must be true or false, not `{other}`"))),
+            Some(other) => Err(self.err(
+                node,
+                format!("`{name}` must be true or false, not `{other}`"),
+            )),
         }
     }
 
     fn qualify(&self, node: Node<'_, '_>, raw: &str) -> Result<QName> {
-        let q = QName::parse(raw).ok_or_else(|| self.err(node, format!("`{raw}` is not a qualified name")))?;
+        let q = QName::parse(raw)
+            .ok_or_else(|| self.err(node, format!("`{raw}` is not a qualified name")))?;
         Ok(match self.aliases.get(&q.namespace) {
             Some(ns) => QName::new(ns, &q.name),
             None => q,
@@ -495,7 +545,10 @@ impl Parser<'_, '_> {
     }
 
     fn type_expr(&self, node: Node<'_, '_>, raw: &str) -> Result<TypeExpr> {
-        let (collection, inner) = match raw.strip_prefix("Collection(").and_then(|r| r.strip_suffix(')')) {
+        let (collection, inner) = match raw
+            .strip_prefix("Collection(")
+            .and_then(|r| r.strip_suffix(')'))
+        {
             Some(inner) => (true, inner),
             None => (false, raw),
         };
@@ -508,11 +561,18 @@ impl Parser<'_, '_> {
     fn parse(&mut self) -> Result<Csdl> {
         let root = self.doc.root_element();
         if root.tag_name().name() != "Edmx" || root.tag_name().namespace() != Some(EDMX_NS) {
-            return Err(self.err(root, "not a CSDL document: the root element must be edmx:Edmx"));
+            return Err(self.err(
+                root,
+                "not a CSDL document: the root element must be edmx:Edmx",
+            ));
         }
         let schemas: Vec<Node<'_, '_>> = root
             .descendants()
-            .filter(|n| n.is_element() && n.tag_name().name() == "Schema" && n.tag_name().namespace() == Some(EDM_NS))
+            .filter(|n| {
+                n.is_element()
+                    && n.tag_name().name() == "Schema"
+                    && n.tag_name().namespace() == Some(EDM_NS)
+            })
             .collect();
         if schemas.is_empty() {
             return Err(self.err(root, "no <Schema> element"));
@@ -542,7 +602,10 @@ impl Parser<'_, '_> {
                         if let Some(prev) = csdl.types.get(&t.name) {
                             return Err(self.err(
                                 child,
-                                format!("type `{}` is declared twice (first at {})", t.name, prev.loc),
+                                format!(
+                                    "type `{}` is declared twice (first at {})",
+                                    t.name, prev.loc
+                                ),
                             ));
                         }
                         csdl.types.insert(t.name.clone(), t);
@@ -551,14 +614,21 @@ impl Parser<'_, '_> {
                     "EntityContainer" => self.container(child, &mut csdl.container)?,
                     "Annotations" => {
                         let target = self.attr(child, "Target")?;
-                        let target = match self.qualify(child, target.split('/').next().unwrap_or(target)) {
-                            Ok(q) => {
-                                let rest = target.split_once('/').map(|(_, r)| format!("/{r}")).unwrap_or_default();
-                                format!("{q}{rest}")
-                            }
-                            Err(_) => target.to_string(),
-                        };
-                        for a in child.children().filter(|n| n.has_tag_name((EDM_NS, "Annotation"))) {
+                        let target =
+                            match self.qualify(child, target.split('/').next().unwrap_or(target)) {
+                                Ok(q) => {
+                                    let rest = target
+                                        .split_once('/')
+                                        .map(|(_, r)| format!("/{r}"))
+                                        .unwrap_or_default();
+                                    format!("{q}{rest}")
+                                }
+                                Err(_) => target.to_string(),
+                            };
+                        for a in child
+                            .children()
+                            .filter(|n| n.has_tag_name((EDM_NS, "Annotation")))
+                        {
                             if let Some(text) = description_of_annotation(a) {
                                 descriptions.entry(target.clone()).or_insert(text);
                             }
@@ -593,7 +663,10 @@ impl Parser<'_, '_> {
         }
         for t in csdl.types.values() {
             if let Some(b) = &t.base {
-                csdl.derived.entry(b.clone()).or_default().insert(t.name.clone());
+                csdl.derived
+                    .entry(b.clone())
+                    .or_default()
+                    .insert(t.name.clone());
             }
         }
         Ok(csdl)
@@ -606,7 +679,10 @@ impl Parser<'_, '_> {
             "ComplexType" => TypeKind::Complex,
             _ => TypeKind::Enum,
         };
-        let base = node.attribute("BaseType").map(|b| self.qualify(node, b)).transpose()?;
+        let base = node
+            .attribute("BaseType")
+            .map(|b| self.qualify(node, b))
+            .transpose()?;
         let mut t = TypeDecl {
             name,
             kind,
@@ -657,14 +733,20 @@ impl Parser<'_, '_> {
                 "Member" => {
                     let member = self.attr(child, "Name")?.to_string();
                     let value = match child.attribute("Value") {
-                        Some(v) => v
-                            .parse::<i64>()
-                            .map_err(|_| self.err(child, format!("enum member `{member}`: value `{v}` is not an integer")))?,
+                        Some(v) => v.parse::<i64>().map_err(|_| {
+                            self.err(
+                                child,
+                                format!("enum member `{member}`: value `{v}` is not an integer"),
+                            )
+                        })?,
                         None => next_value,
                     };
                     next_value = value.saturating_add(1);
                     if t.members.iter().any(|(m, _)| *m == member) {
-                        return Err(self.err(child, format!("enum `{}`: member `{member}` is declared twice", t.name)));
+                        return Err(self.err(
+                            child,
+                            format!("enum `{}`: member `{member}` is declared twice", t.name),
+                        ));
                     }
                     t.members.push((member, value));
                 }
@@ -702,7 +784,10 @@ impl Parser<'_, '_> {
         }
         let binding = if bound {
             if params.is_empty() {
-                return Err(self.err(node, format!("bound operation `{name}` has no binding parameter")));
+                return Err(self.err(
+                    node,
+                    format!("bound operation `{name}` has no binding parameter"),
+                ));
             }
             Some(params.remove(0).ty)
         } else {
@@ -720,7 +805,11 @@ impl Parser<'_, '_> {
         })
     }
 
-    fn container(&self, node: Node<'_, '_>, out: &mut BTreeMap<String, ContainerItem>) -> Result<()> {
+    fn container(
+        &self,
+        node: Node<'_, '_>,
+        out: &mut BTreeMap<String, ContainerItem>,
+    ) -> Result<()> {
         for child in node.children().filter(Node::is_element) {
             let (singleton, type_attr) = match child.tag_name().name() {
                 "Singleton" => (true, "Type"),
@@ -730,7 +819,10 @@ impl Parser<'_, '_> {
             let name = self.attr(child, "Name")?.to_string();
             let ty = self.qualify(child, self.attr(child, type_attr)?)?;
             if out.contains_key(&name) {
-                return Err(self.err(child, format!("entity container member `{name}` is declared twice")));
+                return Err(self.err(
+                    child,
+                    format!("entity container member `{name}` is declared twice"),
+                ));
             }
             out.insert(
                 name.clone(),

@@ -8,8 +8,8 @@ use crate::config::ClosureConfig;
 use crate::csdl::{Csdl, OperationDecl, QName, TypeKind};
 use crate::manifest::ManifestMethod;
 use crate::model::{
-    Api, Consent, EnumDef, HttpMethod, Operation, OperationKind, Polymorphic, Property, Response, Segment, Source,
-    StructDef, StructKind, TypeDef, TypeRef, Unresolved,
+    Api, Consent, EnumDef, HttpMethod, Operation, OperationKind, Polymorphic, Property, Response,
+    Segment, Source, StructDef, StructKind, TypeDef, TypeRef, Unresolved,
 };
 use crate::naming::{Case, Scope, sanitize};
 use crate::paths;
@@ -55,13 +55,17 @@ pub fn build_api(
             reason,
         };
         let Some(method) = HttpMethod::parse(&m.http_method) else {
-            api.unresolved.push(unresolved(format!("unknown HTTP method `{}`", m.http_method)));
+            api.unresolved.push(unresolved(format!(
+                "unknown HTTP method `{}`",
+                m.http_method
+            )));
             continue;
         };
         let raw = match paths::parse(&m.path) {
             Ok(raw) => raw,
             Err(e) => {
-                api.unresolved.push(unresolved(format!("malformed path: {e}")));
+                api.unresolved
+                    .push(unresolved(format!("malformed path: {e}")));
                 continue;
             }
         };
@@ -108,7 +112,8 @@ pub fn build_api(
             reason,
         };
         let Some(method) = HttpMethod::parse(&g.http_method) else {
-            api.skipped_grants.push(skipped(format!("unknown HTTP method `{}`", g.http_method)));
+            api.skipped_grants
+                .push(skipped(format!("unknown HTTP method `{}`", g.http_method)));
             continue;
         };
         let resolved = paths::parse(&g.path).and_then(|raw| {
@@ -135,7 +140,9 @@ pub fn build_api(
         let application = g.schemes.contains(&crate::permissions::Scheme::Application);
         consent.delegated = Some(consent.delegated.unwrap_or(false) || delegated);
         consent.application = Some(consent.application.unwrap_or(false) || application);
-        let op = ops.entry(key).or_insert_with(|| new_operation(csdl, method, &resolved));
+        let op = ops
+            .entry(key)
+            .or_insert_with(|| new_operation(csdl, method, &resolved));
         op.sources.insert(Source::PermissionsJson);
     }
     for (key, op) in &mut ops {
@@ -175,8 +182,16 @@ fn new_operation(csdl: &Csdl, method: HttpMethod, r: &resolve::Resolved) -> Oper
 
 /// The types the operations use: bodies, responses, parameters, their properties, base types,
 /// and the derived types of every type used as a value (unless configured otherwise).
-fn type_closure(csdl: &Csdl, operations: &[Operation], config: &ClosureConfig) -> BTreeMap<QName, TypeDef> {
-    let excluded: BTreeSet<QName> = config.no_derived_types.iter().filter_map(|s| QName::parse(s)).collect();
+fn type_closure(
+    csdl: &Csdl,
+    operations: &[Operation],
+    config: &ClosureConfig,
+) -> BTreeMap<QName, TypeDef> {
+    let excluded: BTreeSet<QName> = config
+        .no_derived_types
+        .iter()
+        .filter_map(|s| QName::parse(s))
+        .collect();
     let mut walker = Closure {
         csdl,
         excluded: &excluded,
@@ -202,9 +217,13 @@ fn type_closure(csdl: &Csdl, operations: &[Operation], config: &ClosureConfig) -
                 Segment::Key { ty, .. } => walker.value(ty),
                 Segment::Action { name } => {
                     if let Some(decl) = csdl.operations.iter().find(|o| {
-                        &o.name == name && op.body.as_ref().and_then(TypeRef::named) == Some(&resolve::action_params_name(o))
+                        &o.name == name
+                            && op.body.as_ref().and_then(TypeRef::named)
+                                == Some(&resolve::action_params_name(o))
                     }) {
-                        decl.params.iter().for_each(|p| walker.value(&resolve::type_ref_expr(&p.ty)));
+                        decl.params
+                            .iter()
+                            .for_each(|p| walker.value(&resolve::type_ref_expr(&p.ty)));
                         actions.insert(resolve::action_params_name(decl), decl);
                     }
                 }
@@ -220,7 +239,11 @@ fn type_closure(csdl: &Csdl, operations: &[Operation], config: &ClosureConfig) -
         .iter()
         .filter(|q| !excluded.contains(*q))
         .filter_map(|q| {
-            let derived: Vec<QName> = csdl.all_derived(q).into_iter().filter(|d| closure.contains(d)).collect();
+            let derived: Vec<QName> = csdl
+                .all_derived(q)
+                .into_iter()
+                .filter(|d| closure.contains(d))
+                .collect();
             if derived.is_empty() {
                 return None;
             }
@@ -250,13 +273,19 @@ fn type_closure(csdl: &Csdl, operations: &[Operation], config: &ClosureConfig) -
         let binding = decl.binding.as_ref().map_or("", |b| b.name.name.as_str());
         let candidates = [
             sanitize(&format!("{} parameters", decl.name.name), Case::Pascal),
-            sanitize(&format!("{binding} {} parameters", decl.name.name), Case::Pascal),
+            sanitize(
+                &format!("{binding} {} parameters", decl.name.name),
+                Case::Pascal,
+            ),
         ];
         names.insert(q.clone(), scope.claim_first(&candidates));
     }
     let mut poly_names: BTreeMap<QName, String> = BTreeMap::new();
     for q in poly.keys() {
-        let base = names.get(q).cloned().unwrap_or_else(|| sanitize(&q.name, Case::Pascal));
+        let base = names
+            .get(q)
+            .cloned()
+            .unwrap_or_else(|| sanitize(&q.name, Case::Pascal));
         poly_names.insert(q.clone(), scope.claim(&format!("Any{base}")));
     }
 

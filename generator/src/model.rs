@@ -114,8 +114,8 @@ impl Primitive {
             "Duration" => Primitive::Duration,
             "Binary" => Primitive::Binary,
             "Stream" => Primitive::Stream,
-            "Untyped" | "PrimitiveType" | "ComplexType" | "EntityType" | "Geography" | "GeographyPoint"
-            | "Geometry" => Primitive::Json,
+            "Untyped" | "PrimitiveType" | "ComplexType" | "EntityType" | "Geography"
+            | "GeographyPoint" | "Geometry" => Primitive::Json,
             _ => return None,
         })
     }
@@ -201,7 +201,11 @@ pub enum Segment {
         contained: bool,
     },
     /// A key value selecting one entity of the preceding collection.
-    Key { param: String, entity: QName, ty: TypeRef },
+    Key {
+        param: String,
+        entity: QName,
+        ty: TypeRef,
+    },
     /// A bound function call; parameters are in the URL.
     Function { name: QName, params: Vec<Param> },
     /// A bound action; parameters are in the body.

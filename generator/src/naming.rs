@@ -7,10 +7,11 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 
 /// Words that cannot be plain identifiers (strict and reserved keywords of Rust 2024).
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
-    "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
-    "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract",
-    "become", "box", "do", "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
 /// Case styles.
@@ -101,7 +102,11 @@ mod tests {
         let cases: &[(&str, Case, &str)] = &[
             ("accessPackage", Case::Pascal, "AccessPackage"),
             ("accessPackage", Case::Snake, "access_package"),
-            ("accessPackagesIncompatibleWith", Case::Snake, "access_packages_incompatible_with"),
+            (
+                "accessPackagesIncompatibleWith",
+                Case::Snake,
+                "access_packages_incompatible_with",
+            ),
             ("type", Case::Snake, "type_"),
             ("self", Case::Snake, "self_"),
             ("Self", Case::Pascal, "Self_"),
@@ -115,7 +120,11 @@ mod tests {
             ("ID", Case::Snake, "id"),
             ("", Case::Pascal, "Empty"),
             ("$ref", Case::Snake, "ref_"),
-            ("microsoft.graph.identityGovernance", Case::Pascal, "MicrosoftGraphIdentityGovernance"),
+            (
+                "microsoft.graph.identityGovernance",
+                Case::Pascal,
+                "MicrosoftGraphIdentityGovernance",
+            ),
             ("filterByCurrentUser", Case::Snake, "filter_by_current_user"),
         ];
         for (input, case, expected) in cases {

@@ -18,7 +18,10 @@ pub enum RawSegment {
     /// A key in parentheses, `accessPackages('id')` is split into Name + Key.
     Key(String),
     /// A function call with named arguments.
-    Call { name: String, args: Vec<(String, RawArg)> },
+    Call {
+        name: String,
+        args: Vec<(String, RawArg)>,
+    },
     /// `$ref`.
     Ref,
     /// `$count` and other `$` segments.
@@ -79,7 +82,9 @@ fn split_outside_parens(s: &str, sep: char) -> Result<Vec<String>, String> {
             '\'' => in_quote = !in_quote,
             '(' if !in_quote => depth += 1,
             ')' if !in_quote => {
-                depth = depth.checked_sub(1).ok_or_else(|| format!("unbalanced `)` in `{s}`"))?;
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or_else(|| format!("unbalanced `)` in `{s}`"))?;
             }
             c if c == sep && depth == 0 && !in_quote => {
                 out.push(std::mem::take(&mut current));
@@ -192,7 +197,13 @@ mod tests {
         let p = parse("/a/{id}/b/{bId}/$ref?$select=x").unwrap();
         assert_eq!(
             p.segments,
-            vec![name("a"), Placeholder("id".into()), name("b"), Placeholder("bId".into()), Ref]
+            vec![
+                name("a"),
+                Placeholder("id".into()),
+                name("b"),
+                Placeholder("bId".into()),
+                Ref
+            ]
         );
         assert_eq!(p.query.as_deref(), Some("$select=x"));
     }
@@ -212,20 +223,37 @@ mod tests {
                 ]
             }
         );
-        assert_eq!(parse("a/f()").unwrap().segments[1], Call { name: "f".into(), args: vec![] });
+        assert_eq!(
+            parse("a/f()").unwrap().segments[1],
+            Call {
+                name: "f".into(),
+                args: vec![]
+            }
+        );
     }
 
     #[test]
     fn key_in_parentheses() {
         let p = parse("/a('k1')/b({id})").unwrap();
-        assert_eq!(p.segments, vec![name("a"), Key("k1".into()), name("b"), Placeholder("id".into())]);
+        assert_eq!(
+            p.segments,
+            vec![
+                name("a"),
+                Key("k1".into()),
+                name("b"),
+                Placeholder("id".into())
+            ]
+        );
     }
 
     #[test]
     fn query_with_quotes_and_parens() {
         let p = parse("/c/{id}/r?$filter=(x+eq+%27{t}%27)&$expand=resource").unwrap();
         assert_eq!(p.segments.len(), 3);
-        assert_eq!(p.query.as_deref(), Some("$filter=(x+eq+%27{t}%27)&$expand=resource"));
+        assert_eq!(
+            p.query.as_deref(),
+            Some("$filter=(x+eq+%27{t}%27)&$expand=resource")
+        );
         let p = parse("r?$filter=originSystem eq 'SharePointOnline'").unwrap();
         assert_eq!(p.segments, vec![name("r")]);
     }

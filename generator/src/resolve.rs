@@ -39,23 +39,36 @@ struct State {
     keyed: bool,
 }
 
-pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options) -> Result<Resolved, String> {
+pub fn resolve(
+    csdl: &Csdl,
+    method: HttpMethod,
+    path: &RawPath,
+    options: Options,
+) -> Result<Resolved, String> {
     let fold = options.fold_case;
     let mut segments: Vec<Segment> = Vec::new();
     let Some((first, rest)) = path.segments.split_first() else {
         return Err("empty path".to_string());
     };
     let RawSegment::Name(first_name) = first else {
-        return Err(format!("the path must start with an entity set or singleton, not {first:?}"));
+        return Err(format!(
+            "the path must start with an entity set or singleton, not {first:?}"
+        ));
     };
     let item = csdl
         .container
         .get(first_name)
         .or_else(|| {
-            fold.then(|| csdl.container.values().find(|c| c.name.eq_ignore_ascii_case(first_name)))
-                .flatten()
+            fold.then(|| {
+                csdl.container
+                    .values()
+                    .find(|c| c.name.eq_ignore_ascii_case(first_name))
+            })
+            .flatten()
         })
-        .ok_or_else(|| format!("`{first_name}` is not an entity set or singleton of the metadata"))?;
+        .ok_or_else(|| {
+            format!("`{first_name}` is not an entity set or singleton of the metadata")
+        })?;
     segments.push(Segment::Navigation {
         name: item.name.clone(),
         target: item.ty.clone(),
@@ -78,7 +91,10 @@ pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options
         match seg {
             RawSegment::Placeholder(_) | RawSegment::Key(_) => {
                 if !state.collection {
-                    return Err(format!("a key follows `{}`, which is not a collection", describe_last(&segments)));
+                    return Err(format!(
+                        "a key follows `{}`, which is not a collection",
+                        describe_last(&segments)
+                    ));
                 }
                 let key = csdl
                     .key_of(&state.ty)
@@ -116,9 +132,8 @@ pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options
                 }
                 // A bound action, or a function called without parentheses.
                 let ops = csdl.bound_operations(short, &state.ty, state.collection, fold);
-                let op = pick_overload(&ops, &[]).ok_or_else(|| {
-                    not_found(csdl, &state, short, fold)
-                })?;
+                let op =
+                    pick_overload(&ops, &[]).ok_or_else(|| not_found(csdl, &state, short, fold))?;
                 segments.push(operation_segment(op));
                 invoked = Some(op);
             }
@@ -137,7 +152,10 @@ pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options
                     )
                 })?;
                 if op.kind == CsdlOpKind::Action {
-                    return Err(format!("`{}` is an action; actions take their parameters in the body", op.name));
+                    return Err(format!(
+                        "`{}` is an action; actions take their parameters in the body",
+                        op.name
+                    ));
                 }
                 for (_, value) in args {
                     if let RawArg::Bare(v) = value {
@@ -186,7 +204,12 @@ pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options
         match (method, state.collection, state.keyed) {
             (HttpMethod::Post, true, _) => (OperationKind::AddRef, None, Response::Empty),
             (HttpMethod::Delete, false, _) => (OperationKind::RemoveRef, None, Response::Empty),
-            _ => return Err(format!("{} is not supported on `$ref` here", method.as_str())),
+            _ => {
+                return Err(format!(
+                    "{} is not supported on `$ref` here",
+                    method.as_str()
+                ));
+            }
         }
     } else if let Some(op) = invoked {
         let returns = op.returns.as_ref().map(type_ref_expr);
@@ -208,23 +231,56 @@ pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options
                 };
                 (OperationKind::Action, body, response)
             }
-            (CsdlOpKind::Function, m) => return Err(format!("function `{}` is called with GET, not {}", op.name, m.as_str())),
-            (CsdlOpKind::Action, m) => return Err(format!("action `{}` is called with POST, not {}", op.name, m.as_str())),
+            (CsdlOpKind::Function, m) => {
+                return Err(format!(
+                    "function `{}` is called with GET, not {}",
+                    op.name,
+                    m.as_str()
+                ));
+            }
+            (CsdlOpKind::Action, m) => {
+                return Err(format!(
+                    "action `{}` is called with POST, not {}",
+                    op.name,
+                    m.as_str()
+                ));
+            }
         }
     } else if state.collection {
         match method {
             HttpMethod::Get => (OperationKind::List, None, Response::Page(elem)),
-            HttpMethod::Post => (OperationKind::Create, Some(elem.clone()), Response::Value(elem)),
-            m => return Err(format!("{} is not defined on the collection `{}`", m.as_str(), describe_last(&segments))),
+            HttpMethod::Post => (
+                OperationKind::Create,
+                Some(elem.clone()),
+                Response::Value(elem),
+            ),
+            m => {
+                return Err(format!(
+                    "{} is not defined on the collection `{}`",
+                    m.as_str(),
+                    describe_last(&segments)
+                ));
+            }
         }
     } else {
         match method {
             HttpMethod::Get => (OperationKind::Get, None, Response::Value(elem)),
-            HttpMethod::Patch => (OperationKind::Update, Some(elem.clone()), Response::OptionalValue(elem)),
-            HttpMethod::Put => (OperationKind::Replace, Some(elem.clone()), Response::OptionalValue(elem)),
+            HttpMethod::Patch => (
+                OperationKind::Update,
+                Some(elem.clone()),
+                Response::OptionalValue(elem),
+            ),
+            HttpMethod::Put => (
+                OperationKind::Replace,
+                Some(elem.clone()),
+                Response::OptionalValue(elem),
+            ),
             HttpMethod::Delete => (OperationKind::Delete, None, Response::Empty),
             HttpMethod::Post => {
-                return Err(format!("POST is not defined on the single entity `{}`", describe_last(&segments)));
+                return Err(format!(
+                    "POST is not defined on the single entity `{}`",
+                    describe_last(&segments)
+                ));
             }
         }
     };
@@ -240,8 +296,14 @@ pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options
 
 /// The synthetic type holding an action's body parameters.
 pub fn action_params_name(op: &OperationDecl) -> QName {
-    let binding = op.binding.as_ref().map_or("unbound", |b| b.name.name.as_str());
-    QName::new(&format!("{}.{}", op.name.namespace, binding), &format!("{}Parameters", op.name.name))
+    let binding = op
+        .binding
+        .as_ref()
+        .map_or("unbound", |b| b.name.name.as_str());
+    QName::new(
+        &format!("{}.{}", op.name.namespace, binding),
+        &format!("{}Parameters", op.name.name),
+    )
 }
 
 fn operation_segment(op: &OperationDecl) -> Segment {
@@ -258,7 +320,9 @@ fn operation_segment(op: &OperationDecl) -> Segment {
                 })
                 .collect(),
         },
-        CsdlOpKind::Action => Segment::Action { name: op.name.clone() },
+        CsdlOpKind::Action => Segment::Action {
+            name: op.name.clone(),
+        },
     }
 }
 
@@ -267,23 +331,36 @@ fn pick_overload<'a>(ops: &[&'a OperationDecl], args: &[&str]) -> Option<&'a Ope
     ops.iter()
         .find(|op| {
             op.params.len() == args.len()
-                && op.params.iter().all(|p| args.iter().any(|a| a.eq_ignore_ascii_case(&p.name)))
+                && op
+                    .params
+                    .iter()
+                    .all(|p| args.iter().any(|a| a.eq_ignore_ascii_case(&p.name)))
         })
         .copied()
 }
 
 fn not_found(csdl: &Csdl, state: &State, name: &str, fold: bool) -> String {
     if state.collection && csdl.find_navigation(&state.ty, name, fold).is_some() {
-        return format!("`{name}` is a navigation property of `{}`, but a key must come first", state.ty);
+        return format!(
+            "`{name}` is a navigation property of `{}`, but a key must come first",
+            state.ty
+        );
     }
     let is_property = csdl
         .all_properties(&state.ty)
         .iter()
         .any(|p| p.name == name || (fold && p.name.eq_ignore_ascii_case(name)));
     if is_property {
-        return format!("`{name}` is a structural property of `{}`; only navigation properties are addressed", state.ty);
+        return format!(
+            "`{name}` is a structural property of `{}`; only navigation properties are addressed",
+            state.ty
+        );
     }
-    let what = if state.collection { "collection of " } else { "" };
+    let what = if state.collection {
+        "collection of "
+    } else {
+        ""
+    };
     format!(
         "`{name}` is neither a navigation property nor a bound operation of {what}`{}` in this metadata",
         state.ty

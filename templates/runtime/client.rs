@@ -71,7 +71,9 @@ struct Inner {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("base_url", &self.inner.base_url).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -148,7 +150,10 @@ impl ClientBuilder {
         let parsed = reqwest::Url::parse(&self.base_url)
             .map_err(|e| Error::InvalidArgument(format!("base URL `{}`: {e}", self.base_url)))?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::InvalidArgument(format!("base URL `{}` is not http(s)", self.base_url)));
+            return Err(Error::InvalidArgument(format!(
+                "base URL `{}` is not http(s)",
+                self.base_url
+            )));
         }
         let http = match self.http {
             Some(http) => http,

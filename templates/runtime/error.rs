@@ -69,8 +69,15 @@ impl fmt::Display for Error {
             }
             Error::Graph { status, body, .. } => write!(f, "Graph error {status}: {body}"),
             Error::Transport(e) => write!(f, "transport error: {e}"),
-            Error::Decode { status, source, body } => {
-                write!(f, "cannot decode the {status} response: {source}; body starts: {body}")
+            Error::Decode {
+                status,
+                source,
+                body,
+            } => {
+                write!(
+                    f,
+                    "cannot decode the {status} response: {source}; body starts: {body}"
+                )
             }
             Error::Encode(e) => write!(f, "cannot encode the request body: {e}"),
             Error::Auth(e) => write!(f, "token provider failed: {e}"),
@@ -120,13 +127,19 @@ struct ErrorEnvelope {
 pub(crate) fn snippet(body: &[u8]) -> String {
     const MAX: usize = 512;
     let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]).into_owned();
-    if body.len() > MAX { format!("{text}...") } else { text }
+    if body.len() > MAX {
+        format!("{text}...")
+    } else {
+        text
+    }
 }
 
 pub(crate) fn from_status(status: u16, body: &[u8]) -> Error {
     Error::Graph {
         status,
-        error: serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| Box::new(e.error)),
+        error: serde_json::from_slice::<ErrorEnvelope>(body)
+            .ok()
+            .map(|e| Box::new(e.error)),
         body: snippet(body),
     }
 }

@@ -65,7 +65,9 @@ struct FetchArgs {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 fn main() -> ExitCode {
@@ -86,7 +88,9 @@ fn main() -> ExitCode {
 fn search_for(inputs: &Inputs, config_file: &Path) -> InputSearch {
     InputSearch {
         metadata_dir: inputs.metadata_dir.clone(),
-        env_dir: std::env::var_os("GRAPH_METADATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from),
+        env_dir: std::env::var_os("GRAPH_METADATA_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
         cache_dir: config_file.parent().map(|d| d.join("cache")),
         allow_unpinned: inputs.allow_unpinned,
     }
@@ -95,7 +99,11 @@ fn search_for(inputs: &Inputs, config_file: &Path) -> InputSearch {
 fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     let started = Instant::now();
     let root = workspace_root();
-    let config_file = args.inputs.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
+    let config_file = args
+        .inputs
+        .config
+        .clone()
+        .unwrap_or_else(|| root.join("metadata/codegen.yaml"));
     let search = search_for(&args.inputs, &config_file);
     let loaded = msgraph_codegen::load(&config_file, &search)?;
     for input in loaded.inputs.iter().filter(|i| !i.pinned) {
@@ -108,14 +116,21 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     }
     for api in &loaded.apis {
         if !api.unresolved.is_empty() {
-            eprintln!("warning: {} listed {} method(s) not generated:", api.unresolved.len(), api.api_version);
+            eprintln!(
+                "warning: {} listed {} method(s) not generated:",
+                api.unresolved.len(),
+                api.api_version
+            );
             for u in &api.unresolved {
                 eprintln!("  {} {}\n    reason: {}", u.http_method, u.path, u.reason);
             }
         }
         if args.verbose {
             for s in &api.skipped_grants {
-                eprintln!("  permissions.json path not in {} metadata: {} {} ({})", api.api_version, s.http_method, s.path, s.reason);
+                eprintln!(
+                    "  permissions.json path not in {} metadata: {} {} ({})",
+                    api.api_version, s.http_method, s.path, s.reason
+                );
             }
         }
     }
@@ -153,7 +168,10 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
 
 fn fetch_metadata(args: &FetchArgs) -> Result<(), Error> {
     let root = workspace_root();
-    let config_file = args.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
+    let config_file = args
+        .config
+        .clone()
+        .unwrap_or_else(|| root.join("metadata/codegen.yaml"));
     let config = Config::load(&config_file)?;
     let cache = config.cache_dir();
     let client = reqwest::blocking::Client::builder()
@@ -181,7 +199,9 @@ fn fetch_metadata(args: &FetchArgs) -> Result<(), Error> {
             message,
         };
         let response = client.get(&pin.url).send().map_err(|e| {
-            download(format!("{e} (no network? set GRAPH_METADATA_DIR to a folder holding the files instead)"))
+            download(format!(
+                "{e} (no network? set GRAPH_METADATA_DIR to a folder holding the files instead)"
+            ))
         })?;
         if !response.status().is_success() {
             return Err(download(format!("HTTP {}", response.status())));

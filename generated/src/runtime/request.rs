@@ -66,10 +66,18 @@ pub struct Page<T> {
     #[serde(default = "Vec::new")]
     pub value: Vec<T>,
     /// The URL of the next page, when there is one.
-    #[serde(rename = "@odata.nextLink", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.nextLink",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub next_link: Option<String>,
     /// The total count, when `$count=true` was asked for.
-    #[serde(rename = "@odata.count", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.count",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub count: Option<i64>,
 }
 
@@ -83,7 +91,9 @@ pub struct ODataReference {
 impl ODataReference {
     /// A reference to `url`, e.g. `https://graph.microsoft.com/v1.0/groups/{id}`.
     pub fn new(url: impl Into<String>) -> Self {
-        ODataReference { odata_id: url.into() }
+        ODataReference {
+            odata_id: url.into(),
+        }
     }
 
     /// A reference to `{base URL}/{collection}/{id}`, e.g. `ODataReference::to(&client, "groups", id)`;
@@ -162,7 +172,10 @@ impl<K: ResponseKind> Request<K> {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let list: Vec<String> = properties.into_iter().map(|s| s.as_ref().to_string()).collect();
+        let list: Vec<String> = properties
+            .into_iter()
+            .map(|s| s.as_ref().to_string())
+            .collect();
         self.query("$select", list.join(","))
     }
 
@@ -193,12 +206,14 @@ impl<K: ResponseKind> Request<K> {
 
     /// `$count=true`: include `@odata.count` in the page (adds `ConsistencyLevel: eventual`).
     pub fn count(self) -> Self {
-        self.query("$count", "true").header("ConsistencyLevel", "eventual")
+        self.query("$count", "true")
+            .header("ConsistencyLevel", "eventual")
     }
 
     /// `$search` (adds `ConsistencyLevel: eventual`).
     pub fn search(self, search: impl Into<String>) -> Self {
-        self.query("$search", search).header("ConsistencyLevel", "eventual")
+        self.query("$search", search)
+            .header("ConsistencyLevel", "eventual")
     }
 
     /// The full URL this request goes to.
@@ -215,7 +230,8 @@ impl<K: ResponseKind> Request<K> {
 
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<K::Output> {
-        let url = reqwest::Url::parse(&self.url()).map_err(|e| Error::InvalidArgument(format!("URL: {e}")))?;
+        let url = reqwest::Url::parse(&self.url())
+            .map_err(|e| Error::InvalidArgument(format!("URL: {e}")))?;
         let token = self.client.token().await?;
         let mut builder = self
             .client
@@ -227,7 +243,9 @@ impl<K: ResponseKind> Request<K> {
             builder = builder.header(name.as_str(), value.as_str());
         }
         if let Some(body) = self.body {
-            builder = builder.header("Content-Type", "application/json").body(body?);
+            builder = builder
+                .header("Content-Type", "application/json")
+                .body(body?);
         }
         let response = builder.send().await.map_err(Error::Transport)?;
         let status = response.status().as_u16();
@@ -257,8 +275,22 @@ fn encode_query(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'$' | b',' | b'(' | b')'
-            | b'\'' | b'/' | b':' | b'@' | b'*' => out.push(char::from(b)),
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'$'
+            | b','
+            | b'('
+            | b')'
+            | b'\''
+            | b'/'
+            | b':'
+            | b'@'
+            | b'*' => out.push(char::from(b)),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

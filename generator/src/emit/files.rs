@@ -7,10 +7,10 @@ use std::path::Path;
 use quote::quote;
 use serde::Serialize;
 
-use super::{api, doc_attrs, models, RUST_HEADER};
+use super::{RUST_HEADER, api, doc_attrs, models};
+use crate::Loaded;
 use crate::error::{Error, Result};
 use crate::model::{Api, Consent};
-use crate::Loaded;
 
 #[derive(Serialize)]
 struct PermissionsExport<'a> {
@@ -46,14 +46,20 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
     let config = &loaded.config;
     let templates = config.templates_dir();
     let Some(api) = loaded.apis.first() else {
-        return Err(Error::file(&config.dir.join("codegen.yaml"), "no API version to generate"));
+        return Err(Error::file(
+            &config.dir.join("codegen.yaml"),
+            "no API version to generate",
+        ));
     };
     let mut files = BTreeMap::new();
 
     let (api_rs, rust_paths) = api::api_file(api, &config.shortcuts)?;
     files.insert("src/api.rs".to_string(), api_rs);
     files.insert("src/models.rs".to_string(), models::models_file(api)?);
-    files.insert("src/lib.rs".to_string(), lib_file(loaded, api, &rust_paths)?);
+    files.insert(
+        "src/lib.rs".to_string(),
+        lib_file(loaded, api, &rust_paths)?,
+    );
 
     // Runtime modules, copied with the header.
     let runtime_dir = templates.join("runtime");
@@ -68,7 +74,10 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
     runtime_files.sort();
     for path in runtime_files {
         let text = read(&path)?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let header = RUST_HEADER.replace(
             "from Microsoft Graph metadata",
             &format!("from templates/runtime/{name}"),
@@ -137,7 +146,11 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
 /// A spec path without its query string, with a leading slash.
 fn normalize_spec_path(p: &str) -> String {
     let p = p.split('?').next().unwrap_or(p).trim();
-    if p.starts_with('/') { p.to_string() } else { format!("/{p}") }
+    if p.starts_with('/') {
+        p.to_string()
+    } else {
+        format!("/{p}")
+    }
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -169,7 +182,9 @@ fn render(template: &Path, vars: &[(&str, String)], comment: &str) -> Result<Str
             .iter()
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v)
-            .ok_or_else(|| Error::file(template, format!("unknown placeholder `{{{{{name}}}}}`")))?;
+            .ok_or_else(|| {
+                Error::file(template, format!("unknown placeholder `{{{{{name}}}}}`"))
+            })?;
         out.push_str(value);
         rest = &after[end + 2..];
     }
@@ -189,7 +204,10 @@ fn consent_cell(c: Consent) -> &'static str {
 fn lib_file(loaded: &Loaded, api: &Api, rust_paths: &[String]) -> Result<String> {
     let config = &loaded.config;
     let mut doc = vec![
-        format!("A typed Microsoft Graph {} client for the methods that `{}` grants.", api.api_version, config.permission),
+        format!(
+            "A typed Microsoft Graph {} client for the methods that `{}` grants.",
+            api.api_version, config.permission
+        ),
         String::new(),
         "Generated from Graph metadata; see the README for set-up and authentication.".to_string(),
         String::new(),
@@ -219,7 +237,12 @@ fn lib_file(loaded: &Loaded, api: &Api, rust_paths: &[String]) -> Result<String>
         ));
         doc.push(String::new());
         for u in &api.unresolved {
-            doc.push(format!("- `{} {}`: {}", u.http_method, u.path, super::doc_text(&u.reason)));
+            doc.push(format!(
+                "- `{} {}`: {}",
+                u.http_method,
+                u.path,
+                super::doc_text(&u.reason)
+            ));
         }
     }
     let doc = doc
@@ -239,9 +262,14 @@ fn lib_file(loaded: &Loaded, api: &Api, rust_paths: &[String]) -> Result<String>
     let tokens = quote! {
         #(#doc)*
         #![forbid(unsafe_code)]
+        // Generated sources are formatted by prettyplease; rustfmt leaves them alone.
+        #![cfg_attr(rustfmt, rustfmt::skip)]
 
+        #[rustfmt::skip]
         pub mod api;
+        #[rustfmt::skip]
         pub mod models;
+        #[rustfmt::skip]
         pub mod runtime;
 
         pub use runtime::{AccessToken, Client, ClientBuilder, Error, GraphError, ODataReference, Page, Request, Result, StaticToken, TokenProvider};

@@ -39,7 +39,15 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
     let name = ident(&s.rust_name);
     let mut doc = vec![match s.kind {
         StructKind::ActionParameters => s.description.clone().unwrap_or_default(),
-        _ => format!("`{}` ({}).", s.name, if s.kind == StructKind::Entity { "entity type" } else { "complex type" }),
+        _ => format!(
+            "`{}` ({}).",
+            s.name,
+            if s.kind == StructKind::Entity {
+                "entity type"
+            } else {
+                "complex type"
+            }
+        ),
     }];
     if s.kind != StructKind::ActionParameters {
         if let Some(d) = &s.description {
@@ -48,7 +56,9 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
         }
         if let Some(b) = &s.base {
             doc.push(String::new());
-            doc.push(format!("Derives from `{b}`; inherited properties are included."));
+            doc.push(format!(
+                "Derives from `{b}`; inherited properties are included."
+            ));
         }
     }
     let doc = doc_attrs(&doc);
@@ -73,10 +83,25 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
             doc.push(doc_text(d));
             doc.push(String::new());
         }
-        let kind = if p.navigation { "Navigation property" } else { "Property" };
-        let nullable = if p.nullable { "nullable" } else { "not nullable" };
-        let expand = if p.navigation { "; present only with `$expand`" } else { "" };
-        doc.push(format!("{kind} `{json}` ({}, {nullable}{expand}).", type_label(&p.ty)));
+        let kind = if p.navigation {
+            "Navigation property"
+        } else {
+            "Property"
+        };
+        let nullable = if p.nullable {
+            "nullable"
+        } else {
+            "not nullable"
+        };
+        let expand = if p.navigation {
+            "; present only with `$expand`"
+        } else {
+            ""
+        };
+        doc.push(format!(
+            "{kind} `{json}` ({}, {nullable}{expand}).",
+            type_label(&p.ty)
+        ));
         let doc = doc_attrs(&doc);
         quote! {
             #doc
@@ -121,15 +146,21 @@ fn poly_item(s: &StructDef, api: &Api, names: &TypeNames<'_>) -> TokenStream {
         .members
         .iter()
         .filter_map(|m| {
-            let TypeDef::Struct(ms) = api.types.get(m)? else { return None };
+            let TypeDef::Struct(ms) = api.types.get(m)? else {
+                return None;
+            };
             let variant = ident(&variant_scope.claim(&ms.rust_name));
             Some((variant, ident(&ms.rust_name), m.to_string()))
         })
         .collect();
     let doc = doc_attrs(&[
-        format!("A `{}` or any of its derived types, told apart by `@odata.type`.", s.name),
+        format!(
+            "A `{}` or any of its derived types, told apart by `@odata.type`.",
+            s.name
+        ),
         String::new(),
-        "Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.".to_string(),
+        "Values whose `@odata.type` this crate does not know are kept as JSON in `Other`."
+            .to_string(),
     ]);
     let variants = members.iter().map(|(v, ty, tag)| {
         let d = format!(" `{tag}`.");
@@ -150,7 +181,9 @@ fn poly_item(s: &StructDef, api: &Api, names: &TypeNames<'_>) -> TokenStream {
             .find(|(_, _, tag)| *tag == s.name.to_string())
             .map(|(v, _, _)| v.clone());
         match own {
-            Some(v) => quote!(None => ::serde_json::from_value(value).map(Self::#v).map_err(serde::de::Error::custom),),
+            Some(v) => {
+                quote!(None => ::serde_json::from_value(value).map(Self::#v).map_err(serde::de::Error::custom),)
+            }
             None => quote!(None => Ok(Self::Other(value)),),
         }
     };
@@ -203,7 +236,9 @@ fn enum_item(e: &EnumDef) -> TokenStream {
     }
     if e.flags {
         doc.push(String::new());
-        doc.push("A flags enum: a combination of members arrives as `Unknown(\"a,b\")`.".to_string());
+        doc.push(
+            "A flags enum: a combination of members arrives as `Unknown(\"a,b\")`.".to_string(),
+        );
     }
     doc.push(String::new());
     doc.push("A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.".to_string());
