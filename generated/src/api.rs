@@ -845,6 +845,16 @@ impl AssignmentRequestsItemRequestBuilder {
     pub fn reprocess(&self) -> Request<NoContent> {
         self.client.request(reqwest::Method::POST, format!("{}/reprocess", self.path))
     }
+    /// `POST /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/resume`
+    ///
+    /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-resume?view=graph-rest-beta&tabs=http>
+    pub fn resume(&self, body: &crate::models::ResumeParameters) -> Request<NoContent> {
+        self.client
+            .request(reqwest::Method::POST, format!("{}/resume", self.path))
+            .json(body)
+    }
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignments`.
 #[derive(Debug, Clone)]

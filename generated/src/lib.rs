@@ -43,6 +43,7 @@
 //! | DELETE | `/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}` | [`api::AssignmentRequestsItemRequestBuilder::delete`](api::AssignmentRequestsItemRequestBuilder::delete) | delegated, application |
 //! | POST | `/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/cancel` | [`api::AssignmentRequestsItemRequestBuilder::cancel`](api::AssignmentRequestsItemRequestBuilder::cancel) | delegated only |
 //! | POST | `/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/reprocess` | [`api::AssignmentRequestsItemRequestBuilder::reprocess`](api::AssignmentRequestsItemRequestBuilder::reprocess) | delegated, application |
+//! | POST | `/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/resume` | [`api::AssignmentRequestsItemRequestBuilder::resume`](api::AssignmentRequestsItemRequestBuilder::resume) | delegated, application |
 //! | GET | `/identityGovernance/entitlementManagement/assignments` | [`api::AssignmentsRequestBuilder::list`](api::AssignmentsRequestBuilder::list) | delegated, application |
 //! | GET | `/identityGovernance/entitlementManagement/assignments/additionalAccess(accessPackageId='{accessPackageId}',incompatibleAccessPackageId='{incompatibleAccessPackageId}')` | [`api::AssignmentsRequestBuilder::additional_access`](api::AssignmentsRequestBuilder::additional_access) | delegated, application |
 //! | GET | `/identityGovernance/entitlementManagement/assignments/filterByCurrentUser(on='{on}')` | [`api::AssignmentsRequestBuilder::filter_by_current_user`](api::AssignmentsRequestBuilder::filter_by_current_user) | delegated only |
@@ -95,7 +96,6 @@
 //! The permission's reference page lists these methods, but the v1.0 metadata this crate was generated from does not define them (also in [`UNRESOLVED`]):
 //!
 //! - `POST /identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/accessPackageResources/{accessPackageResourceId}/refresh`: 'accessPackageCatalogs' is neither a navigation property nor a bound operation of 'microsoft.graph.entitlementManagement' in this metadata
-//! - `POST /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/resume`: 'resume' is neither a navigation property nor a bound operation of 'microsoft.graph.accessPackageAssignmentRequest' in this metadata
 #![forbid(unsafe_code)]
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #[rustfmt::skip]
@@ -126,10 +126,5 @@ pub const UNRESOLVED: &[UnresolvedMethod] = &[
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/accessPackageResources/{accessPackageResourceId}/refresh",
         reason: "`accessPackageCatalogs` is neither a navigation property nor a bound operation of `microsoft.graph.entitlementManagement` in this metadata",
-    },
-    UnresolvedMethod {
-        http_method: "POST",
-        path: "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/resume",
-        reason: "`resume` is neither a navigation property nor a bound operation of `microsoft.graph.accessPackageAssignmentRequest` in this metadata",
     },
 ];

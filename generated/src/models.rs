@@ -570,6 +570,98 @@ pub struct AccessPackageAssignmentRequest {
     #[serde(rename = "assignment", default, skip_serializing_if = "Option::is_none")]
     pub assignment: Option<crate::models::AccessPackageAssignment>,
 }
+/// `microsoft.graph.accessPackageAssignmentRequestCallbackData` (complex type).
+///
+/// Derives from `microsoft.graph.customExtensionData`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessPackageAssignmentRequestCallbackData {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `customExtensionStageInstanceDetail` (Edm.String, nullable).
+    #[serde(
+        rename = "customExtensionStageInstanceDetail",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_extension_stage_instance_detail: Option<::std::string::String>,
+    /// Property `customExtensionStageInstanceId` (Edm.String, nullable).
+    #[serde(
+        rename = "customExtensionStageInstanceId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_extension_stage_instance_id: Option<::std::string::String>,
+    /// Property `stage` (microsoft.graph.accessPackageCustomExtensionStage, nullable).
+    #[serde(rename = "stage", default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<crate::models::AccessPackageCustomExtensionStage>,
+    /// Property `state` (Edm.String, nullable).
+    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<::std::string::String>,
+}
+/// A `microsoft.graph.accessPackageAssignmentRequestCallbackData` or any of its derived types, told apart by `@odata.type`.
+///
+/// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyAccessPackageAssignmentRequestCallbackData {
+    /// `microsoft.graph.accessPackageAssignmentRequestCallbackData`.
+    AccessPackageAssignmentRequestCallbackData(
+        AccessPackageAssignmentRequestCallbackData,
+    ),
+    /// `microsoft.graph.assignmentRequestApprovalStageCallbackData`.
+    AssignmentRequestApprovalStageCallbackData(
+        AssignmentRequestApprovalStageCallbackData,
+    ),
+    /// A value of a type this crate does not know, as JSON.
+    Other(::serde_json::Value),
+}
+impl Serialize for AnyAccessPackageAssignmentRequestCallbackData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::AccessPackageAssignmentRequestCallbackData(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.accessPackageAssignmentRequestCallbackData",
+                    serializer,
+                )
+            }
+            Self::AssignmentRequestApprovalStageCallbackData(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.assignmentRequestApprovalStageCallbackData",
+                    serializer,
+                )
+            }
+            Self::Other(value) => value.serialize(serializer),
+        }
+    }
+}
+impl<'de> Deserialize<'de> for AnyAccessPackageAssignmentRequestCallbackData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = ::serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
+        match tag.as_deref() {
+            Some("microsoft.graph.accessPackageAssignmentRequestCallbackData") => {
+                ::serde_json::from_value(value)
+                    .map(Self::AccessPackageAssignmentRequestCallbackData)
+                    .map_err(serde::de::Error::custom)
+            }
+            Some("microsoft.graph.assignmentRequestApprovalStageCallbackData") => {
+                ::serde_json::from_value(value)
+                    .map(Self::AssignmentRequestApprovalStageCallbackData)
+                    .map_err(serde::de::Error::custom)
+            }
+            None => {
+                ::serde_json::from_value(value)
+                    .map(Self::AccessPackageAssignmentRequestCallbackData)
+                    .map_err(serde::de::Error::custom)
+            }
+            Some(_) => Ok(Self::Other(value)),
+        }
+    }
+}
 /// `microsoft.graph.accessPackageAssignmentRequestFilterByCurrentUserOptions` (enum type).
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
@@ -1221,6 +1313,79 @@ impl Serialize for AccessPackageCatalogType {
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageCatalogType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from(s.as_ref()))
+    }
+}
+/// `microsoft.graph.accessPackageCustomExtensionStage` (enum type).
+///
+/// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AccessPackageCustomExtensionStage {
+    /// `assignmentRequestCreated`
+    AssignmentRequestCreated,
+    /// `assignmentRequestApproved`
+    AssignmentRequestApproved,
+    /// `assignmentRequestGranted`
+    AssignmentRequestGranted,
+    /// `assignmentRequestRemoved`
+    AssignmentRequestRemoved,
+    /// `assignmentFourteenDaysBeforeExpiration`
+    AssignmentFourteenDaysBeforeExpiration,
+    /// `assignmentOneDayBeforeExpiration`
+    AssignmentOneDayBeforeExpiration,
+    /// `unknownFutureValue`
+    UnknownFutureValue,
+    /// A value this version of the crate does not know.
+    Unknown(String),
+}
+impl AccessPackageCustomExtensionStage {
+    /// The value as Graph writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AssignmentRequestCreated => "assignmentRequestCreated",
+            Self::AssignmentRequestApproved => "assignmentRequestApproved",
+            Self::AssignmentRequestGranted => "assignmentRequestGranted",
+            Self::AssignmentRequestRemoved => "assignmentRequestRemoved",
+            Self::AssignmentFourteenDaysBeforeExpiration => {
+                "assignmentFourteenDaysBeforeExpiration"
+            }
+            Self::AssignmentOneDayBeforeExpiration => "assignmentOneDayBeforeExpiration",
+            Self::UnknownFutureValue => "unknownFutureValue",
+            Self::Unknown(s) => s,
+        }
+    }
+}
+impl From<&str> for AccessPackageCustomExtensionStage {
+    fn from(s: &str) -> Self {
+        match s {
+            "assignmentRequestCreated" => Self::AssignmentRequestCreated,
+            "assignmentRequestApproved" => Self::AssignmentRequestApproved,
+            "assignmentRequestGranted" => Self::AssignmentRequestGranted,
+            "assignmentRequestRemoved" => Self::AssignmentRequestRemoved,
+            "assignmentFourteenDaysBeforeExpiration" => {
+                Self::AssignmentFourteenDaysBeforeExpiration
+            }
+            "assignmentOneDayBeforeExpiration" => Self::AssignmentOneDayBeforeExpiration,
+            "unknownFutureValue" => Self::UnknownFutureValue,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl std::fmt::Display for AccessPackageCustomExtensionStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for AccessPackageCustomExtensionStage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageCustomExtensionStage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -2505,6 +2670,38 @@ pub struct AssignedLicense {
     #[serde(rename = "skuId", default, skip_serializing_if = "Option::is_none")]
     pub sku_id: Option<::uuid::Uuid>,
 }
+/// `microsoft.graph.assignmentRequestApprovalStageCallbackData` (complex type).
+///
+/// Derives from `microsoft.graph.accessPackageAssignmentRequestCallbackData`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssignmentRequestApprovalStageCallbackData {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `customExtensionStageInstanceDetail` (Edm.String, nullable).
+    #[serde(
+        rename = "customExtensionStageInstanceDetail",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_extension_stage_instance_detail: Option<::std::string::String>,
+    /// Property `customExtensionStageInstanceId` (Edm.String, nullable).
+    #[serde(
+        rename = "customExtensionStageInstanceId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_extension_stage_instance_id: Option<::std::string::String>,
+    /// Property `stage` (microsoft.graph.accessPackageCustomExtensionStage, nullable).
+    #[serde(rename = "stage", default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<crate::models::AccessPackageCustomExtensionStage>,
+    /// Property `state` (Edm.String, nullable).
+    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<::std::string::String>,
+    /// Property `approvalStage` (microsoft.graph.accessPackageApprovalStage, nullable).
+    #[serde(rename = "approvalStage", default, skip_serializing_if = "Option::is_none")]
+    pub approval_stage: Option<crate::models::AnyAccessPackageApprovalStage>,
+}
 /// `microsoft.graph.attributeRuleMembers` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
@@ -3467,6 +3664,95 @@ pub struct CustomExtensionClientConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub timeout_in_milliseconds: Option<i32>,
+}
+/// A `microsoft.graph.customExtensionData` or any of its derived types, told apart by `@odata.type`.
+///
+/// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyCustomExtensionData {
+    /// `microsoft.graph.accessPackageAssignmentRequestCallbackData`.
+    AccessPackageAssignmentRequestCallbackData(
+        AccessPackageAssignmentRequestCallbackData,
+    ),
+    /// `microsoft.graph.assignmentRequestApprovalStageCallbackData`.
+    AssignmentRequestApprovalStageCallbackData(
+        AssignmentRequestApprovalStageCallbackData,
+    ),
+    /// `microsoft.graph.identityGovernance.customTaskExtensionCallbackData`.
+    CustomTaskExtensionCallbackData(CustomTaskExtensionCallbackData),
+    /// `microsoft.graph.identityGovernance.customTaskExtensionCalloutData`.
+    CustomTaskExtensionCalloutData(CustomTaskExtensionCalloutData),
+    /// A value of a type this crate does not know, as JSON.
+    Other(::serde_json::Value),
+}
+impl Serialize for AnyCustomExtensionData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::AccessPackageAssignmentRequestCallbackData(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.accessPackageAssignmentRequestCallbackData",
+                    serializer,
+                )
+            }
+            Self::AssignmentRequestApprovalStageCallbackData(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.assignmentRequestApprovalStageCallbackData",
+                    serializer,
+                )
+            }
+            Self::CustomTaskExtensionCallbackData(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.identityGovernance.customTaskExtensionCallbackData",
+                    serializer,
+                )
+            }
+            Self::CustomTaskExtensionCalloutData(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.identityGovernance.customTaskExtensionCalloutData",
+                    serializer,
+                )
+            }
+            Self::Other(value) => value.serialize(serializer),
+        }
+    }
+}
+impl<'de> Deserialize<'de> for AnyCustomExtensionData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = ::serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
+        match tag.as_deref() {
+            Some("microsoft.graph.accessPackageAssignmentRequestCallbackData") => {
+                ::serde_json::from_value(value)
+                    .map(Self::AccessPackageAssignmentRequestCallbackData)
+                    .map_err(serde::de::Error::custom)
+            }
+            Some("microsoft.graph.assignmentRequestApprovalStageCallbackData") => {
+                ::serde_json::from_value(value)
+                    .map(Self::AssignmentRequestApprovalStageCallbackData)
+                    .map_err(serde::de::Error::custom)
+            }
+            Some(
+                "microsoft.graph.identityGovernance.customTaskExtensionCallbackData",
+            ) => {
+                ::serde_json::from_value(value)
+                    .map(Self::CustomTaskExtensionCallbackData)
+                    .map_err(serde::de::Error::custom)
+            }
+            Some("microsoft.graph.identityGovernance.customTaskExtensionCalloutData") => {
+                ::serde_json::from_value(value)
+                    .map(Self::CustomTaskExtensionCalloutData)
+                    .map_err(serde::de::Error::custom)
+            }
+            None => Ok(Self::Other(value)),
+            Some(_) => Ok(Self::Other(value)),
+        }
+    }
 }
 /// A `microsoft.graph.customExtensionEndpointConfiguration` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -6639,6 +6925,19 @@ impl<'de> Deserialize<'de> for WeekIndex {
         Ok(Self::from(s.as_ref()))
     }
 }
+/// Parameters of the `resume` action.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResumeParameters {
+    /// Property `source` (Edm.String, nullable).
+    #[serde(rename = "source", default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<::std::string::String>,
+    /// Property `type` (Edm.String, nullable).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<::std::string::String>,
+    /// Property `data` (microsoft.graph.customExtensionData, nullable).
+    #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<crate::models::AnyCustomExtensionData>,
+}
 /// `microsoft.graph.callRecords.userIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
@@ -6745,6 +7044,84 @@ pub struct CustomTaskExtensionCallbackConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub timeout_duration: Option<crate::runtime::IsoDuration>,
+}
+/// `microsoft.graph.identityGovernance.customTaskExtensionCallbackData` (complex type).
+///
+/// Derives from `microsoft.graph.customExtensionData`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomTaskExtensionCallbackData {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `operationStatus` (microsoft.graph.identityGovernance.customTaskExtensionOperationStatus, nullable).
+    #[serde(
+        rename = "operationStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub operation_status: Option<crate::models::CustomTaskExtensionOperationStatus>,
+}
+/// `microsoft.graph.identityGovernance.customTaskExtensionCalloutData` (complex type).
+///
+/// Derives from `microsoft.graph.customExtensionData`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomTaskExtensionCalloutData {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+}
+/// `microsoft.graph.identityGovernance.customTaskExtensionOperationStatus` (enum type).
+///
+/// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CustomTaskExtensionOperationStatus {
+    /// `completed`
+    Completed,
+    /// `failed`
+    Failed,
+    /// `unknownFutureValue`
+    UnknownFutureValue,
+    /// A value this version of the crate does not know.
+    Unknown(String),
+}
+impl CustomTaskExtensionOperationStatus {
+    /// The value as Graph writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::UnknownFutureValue => "unknownFutureValue",
+            Self::Unknown(s) => s,
+        }
+    }
+}
+impl From<&str> for CustomTaskExtensionOperationStatus {
+    fn from(s: &str) -> Self {
+        match s {
+            "completed" => Self::Completed,
+            "failed" => Self::Failed,
+            "unknownFutureValue" => Self::UnknownFutureValue,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl std::fmt::Display for CustomTaskExtensionOperationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for CustomTaskExtensionOperationStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for CustomTaskExtensionOperationStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from(s.as_ref()))
+    }
 }
 /// `microsoft.graph.identityGovernance.groupBasedSubjectSet` (complex type).
 ///

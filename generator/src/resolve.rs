@@ -132,8 +132,14 @@ pub fn resolve(
                 }
                 // A bound action, or a function called without parentheses.
                 let ops = csdl.bound_operations(short, &state.ty, state.collection, fold);
-                let op =
-                    pick_overload(&ops, &[]).ok_or_else(|| not_found(csdl, &state, short, fold))?;
+                // Actions take their parameters in the body; a function needs an overload
+                // without parameters.
+                let op = ops
+                    .iter()
+                    .find(|o| o.kind == CsdlOpKind::Action)
+                    .copied()
+                    .or_else(|| pick_overload(&ops, &[]))
+                    .ok_or_else(|| not_found(csdl, &state, short, fold))?;
                 segments.push(operation_segment(op));
                 invoked = Some(op);
             }
