@@ -126,6 +126,24 @@ impl<'de> Deserialize<'de> for AnyAccessPackageAnswer {
         }
     }
 }
+/// `microsoft.graph.accessPackageAnswerChoice` (complex type).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessPackageAnswerChoice {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `actualValue` (Edm.String, nullable).
+    #[serde(rename = "actualValue", default, skip_serializing_if = "Option::is_none")]
+    pub actual_value: Option<::std::string::String>,
+    /// Property `localizations` (Collection(microsoft.graph.accessPackageLocalizedText), nullable).
+    #[serde(rename = "localizations", default, skip_serializing_if = "Option::is_none")]
+    pub localizations: Option<
+        ::std::vec::Vec<crate::models::AccessPackageLocalizedText>,
+    >,
+    /// Property `text` (Edm.String, nullable).
+    #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<::std::string::String>,
+}
 /// `microsoft.graph.accessPackageAnswerString` (complex type).
 ///
 /// Derives from `microsoft.graph.accessPackageAnswer`; inherited properties are included.
@@ -140,6 +158,13 @@ pub struct AccessPackageAnswerString {
     /// Property `value` (Edm.String, nullable).
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::std::string::String>,
+    /// Navigation property `answeredQuestion` (microsoft.graph.accessPackageQuestion, nullable; present only with `$expand`).
+    #[serde(
+        rename = "answeredQuestion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub answered_question: Option<crate::models::AnyAccessPackageQuestion>,
 }
 /// `microsoft.graph.accessPackageApprovalStage` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -232,13 +257,7 @@ pub enum AnyAccessPackageApprovalStage {
 impl Serialize for AnyAccessPackageApprovalStage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::AccessPackageApprovalStage(value) => {
-                crate::runtime::poly::with_odata_type(
-                    value,
-                    "microsoft.graph.accessPackageApprovalStage",
-                    serializer,
-                )
-            }
+            Self::AccessPackageApprovalStage(value) => value.serialize(serializer),
             Self::AccessPackageDynamicApprovalStage(value) => {
                 crate::runtime::poly::with_odata_type(
                     value,
@@ -510,6 +529,18 @@ pub struct AccessPackageAssignmentPolicy {
     /// Navigation property `catalog` (microsoft.graph.accessPackageCatalog, nullable; present only with `$expand`).
     #[serde(rename = "catalog", default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<crate::models::AccessPackageCatalog>,
+    /// Navigation property `customExtensionStageSettings` (Collection(microsoft.graph.customExtensionStageSetting), nullable; present only with `$expand`).
+    #[serde(
+        rename = "customExtensionStageSettings",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_extension_stage_settings: Option<
+        ::std::vec::Vec<crate::models::CustomExtensionStageSetting>,
+    >,
+    /// Navigation property `questions` (Collection(microsoft.graph.accessPackageQuestion), nullable; present only with `$expand`).
+    #[serde(rename = "questions", default, skip_serializing_if = "Option::is_none")]
+    pub questions: Option<::std::vec::Vec<crate::models::AnyAccessPackageQuestion>>,
 }
 /// `microsoft.graph.accessPackageAssignmentRequest` (entity type).
 ///
@@ -619,11 +650,7 @@ impl Serialize for AnyAccessPackageAssignmentRequestCallbackData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AccessPackageAssignmentRequestCallbackData(value) => {
-                crate::runtime::poly::with_odata_type(
-                    value,
-                    "microsoft.graph.accessPackageAssignmentRequestCallbackData",
-                    serializer,
-                )
+                value.serialize(serializer)
             }
             Self::AssignmentRequestApprovalStageCallbackData(value) => {
                 crate::runtime::poly::with_odata_type(
@@ -793,6 +820,9 @@ pub struct AccessPackageAssignmentRequestRequirements {
     /// Property `schedule` (microsoft.graph.entitlementManagementSchedule, nullable).
     #[serde(rename = "schedule", default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<crate::models::EntitlementManagementSchedule>,
+    /// Navigation property `questions` (Collection(microsoft.graph.accessPackageQuestion), nullable; present only with `$expand`).
+    #[serde(rename = "questions", default, skip_serializing_if = "Option::is_none")]
+    pub questions: Option<::std::vec::Vec<crate::models::AnyAccessPackageQuestion>>,
 }
 /// `microsoft.graph.accessPackageAssignmentRequestWorkflowExtension` (entity type).
 ///
@@ -1209,6 +1239,11 @@ pub struct AccessPackageCatalog {
     /// Navigation property `resources` (Collection(microsoft.graph.accessPackageResource), nullable; present only with `$expand`).
     #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<::std::vec::Vec<crate::models::AnyAccessPackageResource>>,
+    /// Navigation property `resourceScopes` (Collection(microsoft.graph.accessPackageResourceScope), nullable; present only with `$expand`).
+    #[serde(rename = "resourceScopes", default, skip_serializing_if = "Option::is_none")]
+    pub resource_scopes: Option<
+        ::std::vec::Vec<crate::models::AccessPackageResourceScope>,
+    >,
 }
 /// `microsoft.graph.accessPackageCatalogState` (enum type).
 ///
@@ -1577,6 +1612,62 @@ impl<'de> Deserialize<'de> for AccessPackageFilterByCurrentUserOptions {
         Ok(Self::from(s.as_ref()))
     }
 }
+/// `microsoft.graph.accessPackageLocalizedText` (complex type).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessPackageLocalizedText {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `languageCode` (Edm.String, not nullable).
+    #[serde(rename = "languageCode", default, skip_serializing_if = "Option::is_none")]
+    pub language_code: Option<::std::string::String>,
+    /// Property `text` (Edm.String, nullable).
+    #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<::std::string::String>,
+}
+/// `microsoft.graph.accessPackageMultipleChoiceQuestion` (entity type).
+///
+/// Derives from `microsoft.graph.accessPackageQuestion`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessPackageMultipleChoiceQuestion {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `id` (Edm.String, not nullable).
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<::std::string::String>,
+    /// Property `isAnswerEditable` (Edm.Boolean, nullable).
+    #[serde(
+        rename = "isAnswerEditable",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_answer_editable: Option<bool>,
+    /// Property `isRequired` (Edm.Boolean, nullable).
+    #[serde(rename = "isRequired", default, skip_serializing_if = "Option::is_none")]
+    pub is_required: Option<bool>,
+    /// Property `localizations` (Collection(microsoft.graph.accessPackageLocalizedText), nullable).
+    #[serde(rename = "localizations", default, skip_serializing_if = "Option::is_none")]
+    pub localizations: Option<
+        ::std::vec::Vec<crate::models::AccessPackageLocalizedText>,
+    >,
+    /// Property `sequence` (Edm.Int32, nullable).
+    #[serde(rename = "sequence", default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<i32>,
+    /// Property `text` (Edm.String, nullable).
+    #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<::std::string::String>,
+    /// Property `choices` (Collection(microsoft.graph.accessPackageAnswerChoice), nullable).
+    #[serde(rename = "choices", default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<::std::vec::Vec<crate::models::AccessPackageAnswerChoice>>,
+    /// Property `isMultipleSelectionAllowed` (Edm.Boolean, nullable).
+    #[serde(
+        rename = "isMultipleSelectionAllowed",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_multiple_selection_allowed: Option<bool>,
+}
 /// `microsoft.graph.accessPackageNotificationSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageNotificationSettings {
@@ -1590,6 +1681,61 @@ pub struct AccessPackageNotificationSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_assignment_notification_disabled: Option<bool>,
+}
+/// A `microsoft.graph.accessPackageQuestion` or any of its derived types, told apart by `@odata.type`.
+///
+/// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyAccessPackageQuestion {
+    /// `microsoft.graph.accessPackageMultipleChoiceQuestion`.
+    AccessPackageMultipleChoiceQuestion(AccessPackageMultipleChoiceQuestion),
+    /// `microsoft.graph.accessPackageTextInputQuestion`.
+    AccessPackageTextInputQuestion(AccessPackageTextInputQuestion),
+    /// A value of a type this crate does not know, as JSON.
+    Other(::serde_json::Value),
+}
+impl Serialize for AnyAccessPackageQuestion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::AccessPackageMultipleChoiceQuestion(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.accessPackageMultipleChoiceQuestion",
+                    serializer,
+                )
+            }
+            Self::AccessPackageTextInputQuestion(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.accessPackageTextInputQuestion",
+                    serializer,
+                )
+            }
+            Self::Other(value) => value.serialize(serializer),
+        }
+    }
+}
+impl<'de> Deserialize<'de> for AnyAccessPackageQuestion {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = ::serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
+        match tag.as_deref() {
+            Some("microsoft.graph.accessPackageMultipleChoiceQuestion") => {
+                ::serde_json::from_value(value)
+                    .map(Self::AccessPackageMultipleChoiceQuestion)
+                    .map_err(serde::de::Error::custom)
+            }
+            Some("microsoft.graph.accessPackageTextInputQuestion") => {
+                ::serde_json::from_value(value)
+                    .map(Self::AccessPackageTextInputQuestion)
+                    .map_err(serde::de::Error::custom)
+            }
+            None => Ok(Self::Other(value)),
+            Some(_) => Ok(Self::Other(value)),
+        }
+    }
 }
 /// `microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration` (complex type).
 ///
@@ -1829,6 +1975,14 @@ pub struct AccessPackageResource {
     /// Navigation property `roles` (Collection(microsoft.graph.accessPackageResourceRole), nullable; present only with `$expand`).
     #[serde(rename = "roles", default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<::std::vec::Vec<crate::models::AccessPackageResourceRole>>,
+    /// Navigation property `scopes` (Collection(microsoft.graph.accessPackageResourceScope), nullable; present only with `$expand`).
+    #[serde(rename = "scopes", default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<::std::vec::Vec<crate::models::AccessPackageResourceScope>>,
+    /// Navigation property `uploadSessions` (Collection(microsoft.graph.customDataProvidedResourceUploadSession), nullable; present only with `$expand`).
+    #[serde(rename = "uploadSessions", default, skip_serializing_if = "Option::is_none")]
+    pub upload_sessions: Option<
+        ::std::vec::Vec<crate::models::AnyCustomDataProvidedResourceUploadSession>,
+    >,
 }
 /// A `microsoft.graph.accessPackageResource` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -1845,13 +1999,7 @@ pub enum AnyAccessPackageResource {
 impl Serialize for AnyAccessPackageResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::AccessPackageResource(value) => {
-                crate::runtime::poly::with_odata_type(
-                    value,
-                    "microsoft.graph.accessPackageResource",
-                    serializer,
-                )
-            }
+            Self::AccessPackageResource(value) => value.serialize(serializer),
             Self::CustomDataProvidedResource(value) => {
                 crate::runtime::poly::with_odata_type(
                     value,
@@ -1964,6 +2112,9 @@ pub struct AccessPackageResourceAttributeQuestion {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Navigation property `question` (microsoft.graph.accessPackageQuestion, nullable; present only with `$expand`).
+    #[serde(rename = "question", default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<crate::models::AnyAccessPackageQuestion>,
 }
 /// A `microsoft.graph.accessPackageResourceAttributeSource` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -2139,6 +2290,39 @@ pub struct AccessPackageResourceRoleScope {
     /// Navigation property `role` (microsoft.graph.accessPackageResourceRole, nullable; present only with `$expand`).
     #[serde(rename = "role", default, skip_serializing_if = "Option::is_none")]
     pub role: Option<crate::models::AccessPackageResourceRole>,
+    /// Navigation property `scope` (microsoft.graph.accessPackageResourceScope, nullable; present only with `$expand`).
+    #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<crate::models::AccessPackageResourceScope>,
+}
+/// `microsoft.graph.accessPackageResourceScope` (entity type).
+///
+/// Derives from `microsoft.graph.entity`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessPackageResourceScope {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `id` (Edm.String, not nullable).
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<::std::string::String>,
+    /// Property `description` (Edm.String, nullable).
+    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<::std::string::String>,
+    /// Property `displayName` (Edm.String, nullable).
+    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<::std::string::String>,
+    /// Property `isRootScope` (Edm.Boolean, nullable).
+    #[serde(rename = "isRootScope", default, skip_serializing_if = "Option::is_none")]
+    pub is_root_scope: Option<bool>,
+    /// Property `originId` (Edm.String, nullable).
+    #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
+    pub origin_id: Option<::std::string::String>,
+    /// Property `originSystem` (Edm.String, nullable).
+    #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
+    pub origin_system: Option<::std::string::String>,
+    /// Navigation property `resource` (microsoft.graph.accessPackageResource, nullable; present only with `$expand`).
+    #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<crate::models::AnyAccessPackageResource>,
 }
 /// `microsoft.graph.accessPackageSuggestion` (entity type).
 ///
@@ -2315,6 +2499,49 @@ pub struct AccessPackageSuggestionSelfAssignmentHistoryBased {
     )]
     pub past_assignment_count: Option<i32>,
 }
+/// `microsoft.graph.accessPackageTextInputQuestion` (entity type).
+///
+/// Derives from `microsoft.graph.accessPackageQuestion`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessPackageTextInputQuestion {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `id` (Edm.String, not nullable).
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<::std::string::String>,
+    /// Property `isAnswerEditable` (Edm.Boolean, nullable).
+    #[serde(
+        rename = "isAnswerEditable",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_answer_editable: Option<bool>,
+    /// Property `isRequired` (Edm.Boolean, nullable).
+    #[serde(rename = "isRequired", default, skip_serializing_if = "Option::is_none")]
+    pub is_required: Option<bool>,
+    /// Property `localizations` (Collection(microsoft.graph.accessPackageLocalizedText), nullable).
+    #[serde(rename = "localizations", default, skip_serializing_if = "Option::is_none")]
+    pub localizations: Option<
+        ::std::vec::Vec<crate::models::AccessPackageLocalizedText>,
+    >,
+    /// Property `sequence` (Edm.Int32, nullable).
+    #[serde(rename = "sequence", default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<i32>,
+    /// Property `text` (Edm.String, nullable).
+    #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<::std::string::String>,
+    /// Property `isSingleLineQuestion` (Edm.Boolean, nullable).
+    #[serde(
+        rename = "isSingleLineQuestion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_single_line_question: Option<bool>,
+    /// Property `regexPattern` (Edm.String, nullable).
+    #[serde(rename = "regexPattern", default, skip_serializing_if = "Option::is_none")]
+    pub regex_pattern: Option<::std::string::String>,
+}
 /// `microsoft.graph.accessPackageUserDirectoryAttributeStore` (complex type).
 ///
 /// Derives from `microsoft.graph.accessPackageResourceAttributeDestination`; inherited properties are included.
@@ -2477,6 +2704,24 @@ impl<'de> Deserialize<'de> for AllowedTargetScope {
         let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         Ok(Self::from(s.as_ref()))
     }
+}
+/// `microsoft.graph.appScope` (entity type).
+///
+/// Derives from `microsoft.graph.entity`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AppScope {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `id` (Edm.String, not nullable).
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<::std::string::String>,
+    /// Property `displayName` (Edm.String, nullable).
+    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<::std::string::String>,
+    /// Property `type` (Edm.String, nullable).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<::std::string::String>,
 }
 /// `microsoft.graph.approval` (entity type).
 ///
@@ -3395,6 +3640,167 @@ pub struct CustomDataProvidedResource {
     /// Navigation property `roles` (Collection(microsoft.graph.accessPackageResourceRole), nullable; present only with `$expand`).
     #[serde(rename = "roles", default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<::std::vec::Vec<crate::models::AccessPackageResourceRole>>,
+    /// Navigation property `scopes` (Collection(microsoft.graph.accessPackageResourceScope), nullable; present only with `$expand`).
+    #[serde(rename = "scopes", default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<::std::vec::Vec<crate::models::AccessPackageResourceScope>>,
+    /// Navigation property `uploadSessions` (Collection(microsoft.graph.customDataProvidedResourceUploadSession), nullable; present only with `$expand`).
+    #[serde(rename = "uploadSessions", default, skip_serializing_if = "Option::is_none")]
+    pub upload_sessions: Option<
+        ::std::vec::Vec<crate::models::AnyCustomDataProvidedResourceUploadSession>,
+    >,
+}
+/// `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession` (entity type).
+///
+/// Derives from `microsoft.graph.customDataProvidedResourceUploadSession`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomDataProvidedResourceAccessReviewUploadSession {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `id` (Edm.String, not nullable).
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<::std::string::String>,
+    /// Property `createdDateTime` (Edm.DateTimeOffset, not nullable).
+    #[serde(
+        rename = "createdDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Property `data` (microsoft.graph.customDataProvidedResourcePayloads.data, nullable).
+    #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<crate::models::AnyData>,
+    /// Property `isUploadDone` (Edm.Boolean, not nullable).
+    #[serde(rename = "isUploadDone", default, skip_serializing_if = "Option::is_none")]
+    pub is_upload_done: Option<bool>,
+    /// Property `referenceId` (Edm.String, nullable).
+    #[serde(rename = "referenceId", default, skip_serializing_if = "Option::is_none")]
+    pub reference_id: Option<::std::string::String>,
+    /// Property `stats` (microsoft.graph.customDataProvidedResourceUploadStats, not nullable).
+    #[serde(rename = "stats", default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<crate::models::CustomDataProvidedResourceUploadStats>,
+    /// Property `status` (microsoft.graph.customDataProvidedResourceUploadStatus, not nullable).
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::models::CustomDataProvidedResourceUploadStatus>,
+}
+/// A `microsoft.graph.customDataProvidedResourceUploadSession` or any of its derived types, told apart by `@odata.type`.
+///
+/// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyCustomDataProvidedResourceUploadSession {
+    /// `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession`.
+    CustomDataProvidedResourceAccessReviewUploadSession(
+        CustomDataProvidedResourceAccessReviewUploadSession,
+    ),
+    /// A value of a type this crate does not know, as JSON.
+    Other(::serde_json::Value),
+}
+impl Serialize for AnyCustomDataProvidedResourceUploadSession {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::CustomDataProvidedResourceAccessReviewUploadSession(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.customDataProvidedResourceAccessReviewUploadSession",
+                    serializer,
+                )
+            }
+            Self::Other(value) => value.serialize(serializer),
+        }
+    }
+}
+impl<'de> Deserialize<'de> for AnyCustomDataProvidedResourceUploadSession {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = ::serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
+        match tag.as_deref() {
+            Some(
+                "microsoft.graph.customDataProvidedResourceAccessReviewUploadSession",
+            ) => {
+                ::serde_json::from_value(value)
+                    .map(Self::CustomDataProvidedResourceAccessReviewUploadSession)
+                    .map_err(serde::de::Error::custom)
+            }
+            None => Ok(Self::Other(value)),
+            Some(_) => Ok(Self::Other(value)),
+        }
+    }
+}
+/// `microsoft.graph.customDataProvidedResourceUploadStats` (complex type).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomDataProvidedResourceUploadStats {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `filesUploaded` (Edm.Int32, not nullable).
+    #[serde(rename = "filesUploaded", default, skip_serializing_if = "Option::is_none")]
+    pub files_uploaded: Option<i32>,
+    /// Property `totalBytesUploaded` (Edm.Int64, not nullable).
+    #[serde(
+        rename = "totalBytesUploaded",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_bytes_uploaded: Option<i64>,
+}
+/// `microsoft.graph.customDataProvidedResourceUploadStatus` (enum type).
+///
+/// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CustomDataProvidedResourceUploadStatus {
+    /// `active`
+    Active,
+    /// `complete`
+    Complete,
+    /// `expired`
+    Expired,
+    /// `unknownFutureValue`
+    UnknownFutureValue,
+    /// A value this version of the crate does not know.
+    Unknown(String),
+}
+impl CustomDataProvidedResourceUploadStatus {
+    /// The value as Graph writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Active => "active",
+            Self::Complete => "complete",
+            Self::Expired => "expired",
+            Self::UnknownFutureValue => "unknownFutureValue",
+            Self::Unknown(s) => s,
+        }
+    }
+}
+impl From<&str> for CustomDataProvidedResourceUploadStatus {
+    fn from(s: &str) -> Self {
+        match s {
+            "active" => Self::Active,
+            "complete" => Self::Complete,
+            "expired" => Self::Expired,
+            "unknownFutureValue" => Self::UnknownFutureValue,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl std::fmt::Display for CustomDataProvidedResourceUploadStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for CustomDataProvidedResourceUploadStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for CustomDataProvidedResourceUploadStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from(s.as_ref()))
+    }
 }
 /// A `microsoft.graph.customExtensionAuthenticationConfiguration` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -3808,6 +4214,28 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionEndpointConfiguration {
             Some(_) => Ok(Self::Other(value)),
         }
     }
+}
+/// `microsoft.graph.customExtensionStageSetting` (entity type).
+///
+/// Derives from `microsoft.graph.entity`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomExtensionStageSetting {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `id` (Edm.String, not nullable).
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<::std::string::String>,
+    /// Property `stage` (microsoft.graph.accessPackageCustomExtensionStage, not nullable).
+    #[serde(rename = "stage", default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<crate::models::AccessPackageCustomExtensionStage>,
+    /// Navigation property `customExtension` (microsoft.graph.customCalloutExtension, nullable; present only with `$expand`).
+    #[serde(
+        rename = "customExtension",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_extension: Option<crate::models::AnyCustomCalloutExtension>,
 }
 /// `microsoft.graph.dayOfWeek` (enum type).
 ///
@@ -4622,13 +5050,7 @@ pub enum AnyIdentity {
 impl Serialize for AnyIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::Identity(value) => {
-                crate::runtime::poly::with_odata_type(
-                    value,
-                    "microsoft.graph.identity",
-                    serializer,
-                )
-            }
+            Self::Identity(value) => value.serialize(serializer),
             Self::AzureCommunicationServicesUserIdentity(value) => {
                 crate::runtime::poly::with_odata_type(
                     value,
@@ -6753,6 +7175,9 @@ pub struct UnifiedRoleAssignment {
         skip_serializing_if = "Option::is_none"
     )]
     pub role_definition_id: Option<::std::string::String>,
+    /// Navigation property `appScope` (microsoft.graph.appScope, nullable; present only with `$expand`).
+    #[serde(rename = "appScope", default, skip_serializing_if = "Option::is_none")]
+    pub app_scope: Option<crate::models::AppScope>,
     /// Navigation property `directoryScope` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
     #[serde(rename = "directoryScope", default, skip_serializing_if = "Option::is_none")]
     pub directory_scope: Option<crate::models::DirectoryObject>,
@@ -6962,6 +7387,170 @@ pub struct CallRecordsUserIdentity {
     /// Properties the metadata does not declare (open types, derived types not generated).
     #[serde(flatten)]
     pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+}
+/// `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData` (complex type).
+///
+/// Derives from `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextDataBase`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessReviewContextData {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `reviewDefinitionId` (Edm.String, not nullable).
+    #[serde(
+        rename = "reviewDefinitionId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub review_definition_id: Option<::std::string::String>,
+    /// Property `reviewInstanceId` (Edm.String, not nullable).
+    #[serde(
+        rename = "reviewInstanceId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub review_instance_id: Option<::std::string::String>,
+}
+/// A `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextDataBase` or any of its derived types, told apart by `@odata.type`.
+///
+/// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyAccessReviewContextDataBase {
+    /// `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData`.
+    AccessReviewContextData(AccessReviewContextData),
+    /// `microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData`.
+    ApplyDecisionContextData(ApplyDecisionContextData),
+    /// A value of a type this crate does not know, as JSON.
+    Other(::serde_json::Value),
+}
+impl Serialize for AnyAccessReviewContextDataBase {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::AccessReviewContextData(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData",
+                    serializer,
+                )
+            }
+            Self::ApplyDecisionContextData(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData",
+                    serializer,
+                )
+            }
+            Self::Other(value) => value.serialize(serializer),
+        }
+    }
+}
+impl<'de> Deserialize<'de> for AnyAccessReviewContextDataBase {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = ::serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
+        match tag.as_deref() {
+            Some(
+                "microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData",
+            ) => {
+                ::serde_json::from_value(value)
+                    .map(Self::AccessReviewContextData)
+                    .map_err(serde::de::Error::custom)
+            }
+            Some(
+                "microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData",
+            ) => {
+                ::serde_json::from_value(value)
+                    .map(Self::ApplyDecisionContextData)
+                    .map_err(serde::de::Error::custom)
+            }
+            None => Ok(Self::Other(value)),
+            Some(_) => Ok(Self::Other(value)),
+        }
+    }
+}
+/// `microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData` (complex type).
+///
+/// Derives from `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextDataBase`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApplyDecisionContextData {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `reviewDefinitionId` (Edm.String, not nullable).
+    #[serde(
+        rename = "reviewDefinitionId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub review_definition_id: Option<::std::string::String>,
+    /// Property `reviewInstanceId` (Edm.String, not nullable).
+    #[serde(
+        rename = "reviewInstanceId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub review_instance_id: Option<::std::string::String>,
+}
+/// A `microsoft.graph.customDataProvidedResourcePayloads.data` or any of its derived types, told apart by `@odata.type`.
+///
+/// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyData {
+    /// `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData`.
+    AccessReviewContextData(AccessReviewContextData),
+    /// `microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData`.
+    ApplyDecisionContextData(ApplyDecisionContextData),
+    /// A value of a type this crate does not know, as JSON.
+    Other(::serde_json::Value),
+}
+impl Serialize for AnyData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::AccessReviewContextData(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData",
+                    serializer,
+                )
+            }
+            Self::ApplyDecisionContextData(value) => {
+                crate::runtime::poly::with_odata_type(
+                    value,
+                    "microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData",
+                    serializer,
+                )
+            }
+            Self::Other(value) => value.serialize(serializer),
+        }
+    }
+}
+impl<'de> Deserialize<'de> for AnyData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = ::serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
+        match tag.as_deref() {
+            Some(
+                "microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData",
+            ) => {
+                ::serde_json::from_value(value)
+                    .map(Self::AccessReviewContextData)
+                    .map_err(serde::de::Error::custom)
+            }
+            Some(
+                "microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData",
+            ) => {
+                ::serde_json::from_value(value)
+                    .map(Self::ApplyDecisionContextData)
+                    .map_err(serde::de::Error::custom)
+            }
+            None => Ok(Self::Other(value)),
+            Some(_) => Ok(Self::Other(value)),
+        }
+    }
 }
 /// `microsoft.graph.identityGovernance.customTaskExtension` (entity type).
 ///

@@ -86,9 +86,7 @@ impl Config {
                 if !self.inputs.contains_key(name) {
                     return Err(Error::file(
                         file,
-                        format!(
-                            "api_versions.{version} names input `{name}`, which `inputs` does not define"
-                        ),
+                        format!("api_versions.{version} names input `{name}`, which `inputs` does not define"),
                     ));
                 }
             }
@@ -96,18 +94,12 @@ impl Config {
         for (name, pin) in &self.inputs {
             let ok = pin.sha256.len() == 64 && pin.sha256.bytes().all(|b| b.is_ascii_hexdigit());
             if !ok {
-                return Err(Error::file(
-                    file,
-                    format!("inputs.{name}.sha256 `{}` is not 64 hex digits", pin.sha256),
-                ));
+                return Err(Error::file(file, format!("inputs.{name}.sha256 `{}` is not 64 hex digits", pin.sha256)));
             }
             if pin.path.starts_with('/') || pin.path.split('/').any(|s| s == "..") {
                 return Err(Error::file(
                     file,
-                    format!(
-                        "inputs.{name}.path `{}` must be relative and stay below the metadata dir",
-                        pin.path
-                    ),
+                    format!("inputs.{name}.path `{}` must be relative and stay below the metadata dir", pin.path),
                 ));
             }
         }
@@ -128,12 +120,9 @@ impl Config {
     }
 
     pub fn pin(&self, name: &str) -> Result<&InputPin> {
-        self.inputs.get(name).ok_or_else(|| {
-            Error::file(
-                &self.dir.join("codegen.yaml"),
-                format!("no input named `{name}`"),
-            )
-        })
+        self.inputs
+            .get(name)
+            .ok_or_else(|| Error::file(&self.dir.join("codegen.yaml"), format!("no input named `{name}`")))
     }
 }
 
@@ -152,11 +141,7 @@ pub struct InputSearch {
 
 impl InputSearch {
     pub fn dirs(&self) -> Vec<PathBuf> {
-        [&self.metadata_dir, &self.env_dir, &self.cache_dir]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect()
+        [&self.metadata_dir, &self.env_dir, &self.cache_dir].into_iter().flatten().cloned().collect()
     }
 }
 
@@ -197,11 +182,7 @@ pub fn load_input(config: &Config, search: &InputSearch, name: &str) -> Result<L
     let pin = config.pin(name)?;
     let tried: Vec<PathBuf> = search.dirs().iter().map(|d| d.join(&pin.path)).collect();
     let Some(file) = tried.iter().find(|p| p.is_file()).cloned() else {
-        return Err(Error::InputMissing {
-            name: name.to_string(),
-            path: pin.path.clone(),
-            tried,
-        });
+        return Err(Error::InputMissing { name: name.to_string(), path: pin.path.clone(), tried });
     };
     let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
     let (sha256, pinned) = match verify_pin(name, &file, pin, &bytes) {
@@ -209,32 +190,17 @@ pub fn load_input(config: &Config, search: &InputSearch, name: &str) -> Result<L
         Err(_) if search.allow_unpinned => (sha256_hex(&bytes), false),
         Err(e) => return Err(e),
     };
-    let mut text = String::from_utf8(bytes).map_err(|e| {
-        Error::file(
-            &file,
-            format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
-        )
-    })?;
+    let mut text = String::from_utf8(bytes)
+        .map_err(|e| Error::file(&file, format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to())))?;
     if text.starts_with('\u{feff}') {
         text.drain(..'\u{feff}'.len_utf8());
     }
-    Ok(LoadedInput {
-        name: name.to_string(),
-        file,
-        text,
-        sha256,
-        pinned,
-    })
+    Ok(LoadedInput { name: name.to_string(), file, text, sha256, pinned })
 }
 
 /// Stores downloaded bytes of input `name` in `cache_dir` after checking them against the pin.
 /// On a mismatch nothing in the cache changes and the error names both hashes.
-pub fn store_verified(
-    cache_dir: &Path,
-    name: &str,
-    pin: &InputPin,
-    bytes: &[u8],
-) -> Result<PathBuf> {
+pub fn store_verified(cache_dir: &Path, name: &str, pin: &InputPin, bytes: &[u8]) -> Result<PathBuf> {
     let target = cache_dir.join(&pin.path);
     verify_pin(name, &target, pin, bytes)?;
     let parent = target.parent().unwrap_or(cache_dir);
@@ -272,9 +238,7 @@ mod tests {
     fn mismatch_names_both_hashes_and_leaves_cache_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let pin = pin_of(b"hello");
-        let err = store_verified(dir.path(), "x", &pin, b"tampered")
-            .unwrap_err()
-            .to_string();
+        let err = store_verified(dir.path(), "x", &pin, b"tampered").unwrap_err().to_string();
         assert!(err.contains(&pin.sha256), "{err}");
         assert!(err.contains(&sha256_hex(b"tampered")), "{err}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

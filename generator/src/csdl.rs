@@ -22,10 +22,7 @@ pub struct QName {
 
 impl QName {
     pub fn new(namespace: &str, name: &str) -> QName {
-        QName {
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-        }
+        QName { namespace: namespace.to_string(), name: name.to_string() }
     }
 
     /// Splits `a.b.c` at the last dot.
@@ -57,11 +54,7 @@ impl TypeExpr {
 
 impl std::fmt::Display for TypeExpr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.collection {
-            write!(f, "Collection({})", self.name)
-        } else {
-            write!(f, "{}", self.name)
-        }
+        if self.collection { write!(f, "Collection({})", self.name) } else { write!(f, "{}", self.name) }
     }
 }
 
@@ -165,31 +158,17 @@ pub struct Csdl {
 impl Csdl {
     /// Parses CSDL text; `file` is used in error messages.
     pub fn parse(text: &str, file: &Path) -> Result<Csdl> {
-        let doc = Document::parse_with_options(
-            text,
-            roxmltree::ParsingOptions {
-                allow_dtd: false,
-                ..Default::default()
-            },
-        )
-        .map_err(|e| {
-            let pos = e.pos();
-            Error::input(
-                file,
-                Loc {
-                    line: pos.row,
-                    col: pos.col,
-                },
-                xml_error_message(&e),
-            )
-        })?;
+        let doc =
+            Document::parse_with_options(text, roxmltree::ParsingOptions { allow_dtd: false, ..Default::default() })
+                .map_err(|e| {
+                    let pos = e.pos();
+                    Error::input(file, Loc { line: pos.row, col: pos.col }, xml_error_message(&e))
+                })?;
         let mut parser = Parser {
             file,
             doc: &doc,
             text,
-            line_starts: std::iter::once(0)
-                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect(),
+            line_starts: std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect(),
             aliases: BTreeMap::new(),
         };
         let csdl = parser.parse()?;
@@ -231,9 +210,7 @@ impl Csdl {
 
     /// Finds a navigation property, searching base types too. Case-insensitive when `fold` is set.
     pub fn find_navigation(&self, ty: &QName, name: &str, fold: bool) -> Option<&NavigationDecl> {
-        self.all_navigation(ty)
-            .into_iter()
-            .find(|n| n.name == name || (fold && n.name.eq_ignore_ascii_case(name)))
+        self.all_navigation(ty).into_iter().find(|n| n.name == name || (fold && n.name.eq_ignore_ascii_case(name)))
     }
 
     /// The key of an entity type (declared here or inherited).
@@ -241,9 +218,7 @@ impl Csdl {
         let chain = self.ancestry(name);
         let key = chain.iter().find_map(|t| t.key.as_ref())?;
         let props = self.all_properties(name);
-        key.iter()
-            .map(|k| props.iter().find(|p| &p.name == k).copied())
-            .collect()
+        key.iter().map(|k| props.iter().find(|p| &p.name == k).copied()).collect()
     }
 
     /// All transitive derived types of `name`, sorted.
@@ -277,8 +252,7 @@ impl Csdl {
         self.operations
             .iter()
             .filter(|op| {
-                let name_ok =
-                    op.name.name == name || (fold && op.name.name.eq_ignore_ascii_case(name));
+                let name_ok = op.name.name == name || (fold && op.name.name.eq_ignore_ascii_case(name));
                 let Some(b) = &op.binding else { return false };
                 name_ok && b.collection == collection && self.is_a(binding_type, &b.name)
             })
@@ -291,20 +265,12 @@ impl Csdl {
                 if edm_known(&ty.name.name) {
                     return Ok(());
                 }
-                return Err(Error::input(
-                    &self.file,
-                    loc,
-                    format!("{what}: unknown primitive type `{}`", ty.name),
-                ));
+                return Err(Error::input(&self.file, loc, format!("{what}: unknown primitive type `{}`", ty.name)));
             }
             if self.types.contains_key(&ty.name) {
                 Ok(())
             } else {
-                Err(Error::input(
-                    &self.file,
-                    loc,
-                    format!("{what}: unknown type `{}`", ty.name),
-                ))
+                Err(Error::input(&self.file, loc, format!("{what}: unknown type `{}`", ty.name)))
             }
         };
         for t in self.types.values() {
@@ -335,10 +301,7 @@ impl Csdl {
                     return Err(Error::input(
                         &self.file,
                         t.loc,
-                        format!(
-                            "type `{}`: BaseType chain is cyclic (through `{}`)",
-                            t.name, c.name
-                        ),
+                        format!("type `{}`: BaseType chain is cyclic (through `{}`)", t.name, c.name),
                     ));
                 }
                 current = c.base.as_ref().and_then(|b| self.types.get(b));
@@ -347,24 +310,12 @@ impl Csdl {
                 check(&p.ty, p.loc, &format!("property `{}.{}`", t.name, p.name))?;
             }
             for n in &t.navigation {
-                check(
-                    &n.ty,
-                    n.loc,
-                    &format!("navigation property `{}.{}`", t.name, n.name),
-                )?;
-                if n.ty.is_edm()
-                    || self
-                        .types
-                        .get(&n.ty.name)
-                        .is_some_and(|x| x.kind != TypeKind::Entity)
-                {
+                check(&n.ty, n.loc, &format!("navigation property `{}.{}`", t.name, n.name))?;
+                if n.ty.is_edm() || self.types.get(&n.ty.name).is_some_and(|x| x.kind != TypeKind::Entity) {
                     return Err(Error::input(
                         &self.file,
                         n.loc,
-                        format!(
-                            "navigation property `{}.{}`: `{}` is not an entity type",
-                            t.name, n.name, n.ty
-                        ),
+                        format!("navigation property `{}.{}`: `{}` is not an entity type", t.name, n.name, n.ty),
                     ));
                 }
             }
@@ -373,11 +324,8 @@ impl Csdl {
             let mut chain = self.ancestry(&t.name);
             chain.reverse();
             for c in chain {
-                for (name, loc) in c
-                    .properties
-                    .iter()
-                    .map(|p| (&p.name, p.loc))
-                    .chain(c.navigation.iter().map(|n| (&n.name, n.loc)))
+                for (name, loc) in
+                    c.properties.iter().map(|p| (&p.name, p.loc)).chain(c.navigation.iter().map(|n| (&n.name, n.loc)))
                 {
                     if !names.insert(name) {
                         return Err(Error::input(
@@ -421,15 +369,8 @@ impl Csdl {
             }
         }
         for op in &self.operations {
-            let what = format!(
-                "{} `{}`",
-                if op.kind == OperationKind::Action {
-                    "action"
-                } else {
-                    "function"
-                },
-                op.name
-            );
+            let what =
+                format!("{} `{}`", if op.kind == OperationKind::Action { "action" } else { "function" }, op.name);
             if let Some(b) = &op.binding {
                 check(b, op.loc, &what)?;
             }
@@ -499,15 +440,8 @@ impl Parser<'_, '_> {
         let offset = node.range().start;
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         let start = self.line_starts[line - 1];
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(0, |t| t.chars().count())
-            + 1;
-        Loc {
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            col: u32::try_from(col).unwrap_or(u32::MAX),
-        }
+        let col = self.text.get(start..offset).map_or(0, |t| t.chars().count()) + 1;
+        Loc { line: u32::try_from(line).unwrap_or(u32::MAX), col: u32::try_from(col).unwrap_or(u32::MAX) }
     }
 
     fn err(&self, node: Node<'_, '_>, message: impl Into<String>) -> Error {
@@ -515,12 +449,8 @@ impl Parser<'_, '_> {
     }
 
     fn attr<'n>(&self, node: Node<'n, '_>, name: &str) -> Result<&'n str> {
-        node.attribute(name).ok_or_else(|| {
-            self.err(
-                node,
-                format!("<{}> has no `{name}` attribute", node.tag_name().name()),
-            )
-        })
+        node.attribute(name)
+            .ok_or_else(|| self.err(node, format!("<{}> has no `{name}` attribute", node.tag_name().name())))
     }
 
     fn bool_attr(&self, node: Node<'_, '_>, name: &str, default: bool) -> Result<bool> {
@@ -528,16 +458,12 @@ impl Parser<'_, '_> {
             None => Ok(default),
             Some("true") => Ok(true),
             Some("false") => Ok(false),
-            Some(other) => Err(self.err(
-                node,
-                format!("`{name}` must be true or false, not `{other}`"),
-            )),
+            Some(other) => Err(self.err(node, format!("`{name}` must be true or false, not `{other}`"))),
         }
     }
 
     fn qualify(&self, node: Node<'_, '_>, raw: &str) -> Result<QName> {
-        let q = QName::parse(raw)
-            .ok_or_else(|| self.err(node, format!("`{raw}` is not a qualified name")))?;
+        let q = QName::parse(raw).ok_or_else(|| self.err(node, format!("`{raw}` is not a qualified name")))?;
         Ok(match self.aliases.get(&q.namespace) {
             Some(ns) => QName::new(ns, &q.name),
             None => q,
@@ -545,34 +471,21 @@ impl Parser<'_, '_> {
     }
 
     fn type_expr(&self, node: Node<'_, '_>, raw: &str) -> Result<TypeExpr> {
-        let (collection, inner) = match raw
-            .strip_prefix("Collection(")
-            .and_then(|r| r.strip_suffix(')'))
-        {
+        let (collection, inner) = match raw.strip_prefix("Collection(").and_then(|r| r.strip_suffix(')')) {
             Some(inner) => (true, inner),
             None => (false, raw),
         };
-        Ok(TypeExpr {
-            collection,
-            name: self.qualify(node, inner.trim())?,
-        })
+        Ok(TypeExpr { collection, name: self.qualify(node, inner.trim())? })
     }
 
     fn parse(&mut self) -> Result<Csdl> {
         let root = self.doc.root_element();
         if root.tag_name().name() != "Edmx" || root.tag_name().namespace() != Some(EDMX_NS) {
-            return Err(self.err(
-                root,
-                "not a CSDL document: the root element must be edmx:Edmx",
-            ));
+            return Err(self.err(root, "not a CSDL document: the root element must be edmx:Edmx"));
         }
         let schemas: Vec<Node<'_, '_>> = root
             .descendants()
-            .filter(|n| {
-                n.is_element()
-                    && n.tag_name().name() == "Schema"
-                    && n.tag_name().namespace() == Some(EDM_NS)
-            })
+            .filter(|n| n.is_element() && n.tag_name().name() == "Schema" && n.tag_name().namespace() == Some(EDM_NS))
             .collect();
         if schemas.is_empty() {
             return Err(self.err(root, "no <Schema> element"));
@@ -600,13 +513,9 @@ impl Parser<'_, '_> {
                     "EntityType" | "ComplexType" | "EnumType" => {
                         let t = self.type_decl(child, &ns)?;
                         if let Some(prev) = csdl.types.get(&t.name) {
-                            return Err(self.err(
-                                child,
-                                format!(
-                                    "type `{}` is declared twice (first at {})",
-                                    t.name, prev.loc
-                                ),
-                            ));
+                            return Err(
+                                self.err(child, format!("type `{}` is declared twice (first at {})", t.name, prev.loc))
+                            );
                         }
                         csdl.types.insert(t.name.clone(), t);
                     }
@@ -614,21 +523,14 @@ impl Parser<'_, '_> {
                     "EntityContainer" => self.container(child, &mut csdl.container)?,
                     "Annotations" => {
                         let target = self.attr(child, "Target")?;
-                        let target =
-                            match self.qualify(child, target.split('/').next().unwrap_or(target)) {
-                                Ok(q) => {
-                                    let rest = target
-                                        .split_once('/')
-                                        .map(|(_, r)| format!("/{r}"))
-                                        .unwrap_or_default();
-                                    format!("{q}{rest}")
-                                }
-                                Err(_) => target.to_string(),
-                            };
-                        for a in child
-                            .children()
-                            .filter(|n| n.has_tag_name((EDM_NS, "Annotation")))
-                        {
+                        let target = match self.qualify(child, target.split('/').next().unwrap_or(target)) {
+                            Ok(q) => {
+                                let rest = target.split_once('/').map(|(_, r)| format!("/{r}")).unwrap_or_default();
+                                format!("{q}{rest}")
+                            }
+                            Err(_) => target.to_string(),
+                        };
+                        for a in child.children().filter(|n| n.has_tag_name((EDM_NS, "Annotation"))) {
                             if let Some(text) = description_of_annotation(a) {
                                 descriptions.entry(target.clone()).or_insert(text);
                             }
@@ -663,10 +565,7 @@ impl Parser<'_, '_> {
         }
         for t in csdl.types.values() {
             if let Some(b) = &t.base {
-                csdl.derived
-                    .entry(b.clone())
-                    .or_default()
-                    .insert(t.name.clone());
+                csdl.derived.entry(b.clone()).or_default().insert(t.name.clone());
             }
         }
         Ok(csdl)
@@ -679,10 +578,7 @@ impl Parser<'_, '_> {
             "ComplexType" => TypeKind::Complex,
             _ => TypeKind::Enum,
         };
-        let base = node
-            .attribute("BaseType")
-            .map(|b| self.qualify(node, b))
-            .transpose()?;
+        let base = node.attribute("BaseType").map(|b| self.qualify(node, b)).transpose()?;
         let mut t = TypeDecl {
             name,
             kind,
@@ -734,19 +630,13 @@ impl Parser<'_, '_> {
                     let member = self.attr(child, "Name")?.to_string();
                     let value = match child.attribute("Value") {
                         Some(v) => v.parse::<i64>().map_err(|_| {
-                            self.err(
-                                child,
-                                format!("enum member `{member}`: value `{v}` is not an integer"),
-                            )
+                            self.err(child, format!("enum member `{member}`: value `{v}` is not an integer"))
                         })?,
                         None => next_value,
                     };
                     next_value = value.saturating_add(1);
                     if t.members.iter().any(|(m, _)| *m == member) {
-                        return Err(self.err(
-                            child,
-                            format!("enum `{}`: member `{member}` is declared twice", t.name),
-                        ));
+                        return Err(self.err(child, format!("enum `{}`: member `{member}` is declared twice", t.name)));
                     }
                     t.members.push((member, value));
                 }
@@ -758,11 +648,7 @@ impl Parser<'_, '_> {
 
     fn operation(&self, node: Node<'_, '_>, ns: &str) -> Result<OperationDecl> {
         let name = QName::new(ns, self.attr(node, "Name")?);
-        let kind = if node.tag_name().name() == "Action" {
-            OperationKind::Action
-        } else {
-            OperationKind::Function
-        };
+        let kind = if node.tag_name().name() == "Action" { OperationKind::Action } else { OperationKind::Function };
         let bound = self.bool_attr(node, "IsBound", false)?;
         let mut params = Vec::new();
         let mut returns = None;
@@ -784,10 +670,7 @@ impl Parser<'_, '_> {
         }
         let binding = if bound {
             if params.is_empty() {
-                return Err(self.err(
-                    node,
-                    format!("bound operation `{name}` has no binding parameter"),
-                ));
+                return Err(self.err(node, format!("bound operation `{name}` has no binding parameter")));
             }
             Some(params.remove(0).ty)
         } else {
@@ -805,11 +688,7 @@ impl Parser<'_, '_> {
         })
     }
 
-    fn container(
-        &self,
-        node: Node<'_, '_>,
-        out: &mut BTreeMap<String, ContainerItem>,
-    ) -> Result<()> {
+    fn container(&self, node: Node<'_, '_>, out: &mut BTreeMap<String, ContainerItem>) -> Result<()> {
         for child in node.children().filter(Node::is_element) {
             let (singleton, type_attr) = match child.tag_name().name() {
                 "Singleton" => (true, "Type"),
@@ -819,29 +698,16 @@ impl Parser<'_, '_> {
             let name = self.attr(child, "Name")?.to_string();
             let ty = self.qualify(child, self.attr(child, type_attr)?)?;
             if out.contains_key(&name) {
-                return Err(self.err(
-                    child,
-                    format!("entity container member `{name}` is declared twice"),
-                ));
+                return Err(self.err(child, format!("entity container member `{name}` is declared twice")));
             }
-            out.insert(
-                name.clone(),
-                ContainerItem {
-                    name,
-                    ty,
-                    singleton,
-                    loc: self.loc(child),
-                },
-            );
+            out.insert(name.clone(), ContainerItem { name, ty, singleton, loc: self.loc(child) });
         }
         Ok(())
     }
 }
 
 fn description_of(node: Node<'_, '_>) -> Option<String> {
-    node.children()
-        .filter(|n| n.has_tag_name((EDM_NS, "Annotation")))
-        .find_map(description_of_annotation)
+    node.children().filter(|n| n.has_tag_name((EDM_NS, "Annotation"))).find_map(description_of_annotation)
 }
 
 fn description_of_annotation(a: Node<'_, '_>) -> Option<String> {
@@ -854,8 +720,7 @@ fn description_of_annotation(a: Node<'_, '_>) -> Option<String> {
 }
 
 fn is_referenceable_annotation(a: Node<'_, '_>) -> bool {
-    a.attribute("Term")
-        .is_some_and(|t| t.ends_with("Capabilities.V1.NavigationRestrictions"))
+    a.attribute("Term").is_some_and(|t| t.ends_with("Capabilities.V1.NavigationRestrictions"))
         && a.descendants().any(|n| {
             n.has_tag_name((EDM_NS, "PropertyValue"))
                 && n.attribute("Property") == Some("Referenceable")

@@ -29,11 +29,7 @@ pub enum Error {
     },
     /// An input (XML, YAML, JSON) is malformed or says something the generator cannot accept.
     #[error("{}:{loc}: {message}", file.display())]
-    Input {
-        file: PathBuf,
-        loc: Loc,
-        message: String,
-    },
+    Input { file: PathBuf, loc: Loc, message: String },
     /// An input without a useful position (for example a whole-file problem).
     #[error("{}: {message}", file.display())]
     File { file: PathBuf, message: String },
@@ -43,21 +39,12 @@ pub enum Error {
          (run `cargo xtask fetch-metadata`, or pass --allow-unpinned to generate from other metadata)",
         file.display()
     )]
-    PinMismatch {
-        name: String,
-        file: PathBuf,
-        expected: String,
-        actual: String,
-    },
+    PinMismatch { name: String, file: PathBuf, expected: String, actual: String },
     /// A pinned input was not found in any of the places the generator looks.
     #[error("input `{name}` ({path}) not found; looked in: {}; \
              set GRAPH_METADATA_DIR, pass --metadata-dir, or run `cargo xtask fetch-metadata`",
             tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
-    InputMissing {
-        name: String,
-        path: String,
-        tried: Vec<PathBuf>,
-    },
+    InputMissing { name: String, path: String, tried: Vec<PathBuf> },
     /// `--check` found generated files that differ from what the generator produces.
     #[error("generated files are stale (run `cargo xtask codegen`):\n{}",
             files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
@@ -67,34 +54,20 @@ pub enum Error {
     Emit { file: String, message: String },
     /// Downloading an input failed.
     #[error("download of `{name}` from {url} failed: {message}")]
-    Download {
-        name: String,
-        url: String,
-        message: String,
-    },
+    Download { name: String, url: String, message: String },
 }
 
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 
     pub fn input(file: &Path, loc: Loc, message: impl Into<String>) -> Self {
-        Error::Input {
-            file: file.to_path_buf(),
-            loc,
-            message: message.into(),
-        }
+        Error::Input { file: file.to_path_buf(), loc, message: message.into() }
     }
 
     pub fn file(file: &Path, message: impl Into<String>) -> Self {
-        Error::File {
-            file: file.to_path_buf(),
-            message: message.into(),
-        }
+        Error::File { file: file.to_path_buf(), message: message.into() }
     }
 }
 
@@ -105,16 +78,7 @@ pub fn loc_of_offset(text: &str, offset: usize) -> Loc {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let col = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
-    Loc {
-        line: u32::try_from(line).unwrap_or(u32::MAX),
-        col: u32::try_from(col).unwrap_or(u32::MAX),
-    }
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    Loc { line: u32::try_from(line).unwrap_or(u32::MAX), col: u32::try_from(col).unwrap_or(u32::MAX) }
 }

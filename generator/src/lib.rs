@@ -61,31 +61,15 @@ pub fn load(config_file: &Path, search: &InputSearch) -> Result<Loaded> {
         let perms = permissions::PermissionsFile::parse(&perm_input.text, &perm_input.file)?;
         let grants = perms.grants(&config.permission, &perm_input.file)?;
         let methods: Vec<&manifest::ManifestMethod> = manifest.methods_for(version).collect();
-        apis.push(lower::build_api(
-            &csdl,
-            version,
-            &methods,
-            &grants,
-            &config.closure,
-        ));
+        apis.push(lower::build_api(&csdl, version, &methods, &grants, &config.closure));
     }
     for i in &mut inputs {
         i.text = String::new();
     }
-    Ok(Loaded {
-        config,
-        manifest,
-        apis,
-        inputs,
-    })
+    Ok(Loaded { config, manifest, apis, inputs })
 }
 
-fn load_once(
-    config: &Config,
-    search: &InputSearch,
-    name: &str,
-    inputs: &mut Vec<LoadedInput>,
-) -> Result<LoadedInput> {
+fn load_once(config: &Config, search: &InputSearch, name: &str, inputs: &mut Vec<LoadedInput>) -> Result<LoadedInput> {
     if let Some(i) = inputs.iter().find(|i| i.name == name) {
         if !i.text.is_empty() {
             return Ok(i.clone());

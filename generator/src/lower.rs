@@ -8,8 +8,8 @@ use crate::config::ClosureConfig;
 use crate::csdl::{Csdl, OperationDecl, QName, TypeKind};
 use crate::manifest::ManifestMethod;
 use crate::model::{
-    Api, Consent, EnumDef, HttpMethod, Operation, OperationKind, Polymorphic, Property, Response,
-    Segment, Source, StructDef, StructKind, TypeDef, TypeRef, Unresolved,
+    Api, Consent, EnumDef, HttpMethod, Operation, OperationKind, Polymorphic, Property, Response, Segment, Source,
+    StructDef, StructKind, TypeDef, TypeRef, Unresolved,
 };
 use crate::naming::{Case, Scope, sanitize};
 use crate::paths;
@@ -39,10 +39,7 @@ pub fn build_api(
     grants: &[Grant],
     closure: &ClosureConfig,
 ) -> Api {
-    let mut api = Api {
-        api_version: api_version.to_string(),
-        ..Api::default()
-    };
+    let mut api = Api { api_version: api_version.to_string(), ..Api::default() };
     let mut ops: BTreeMap<(String, HttpMethod), Operation> = BTreeMap::new();
     // Consent as permissions.json states it, per operation, used when the manifest is silent.
     let mut granted: BTreeMap<(String, HttpMethod), Consent> = BTreeMap::new();
@@ -55,24 +52,17 @@ pub fn build_api(
             reason,
         };
         let Some(method) = HttpMethod::parse(&m.http_method) else {
-            api.unresolved.push(unresolved(format!(
-                "unknown HTTP method `{}`",
-                m.http_method
-            )));
+            api.unresolved.push(unresolved(format!("unknown HTTP method `{}`", m.http_method)));
             continue;
         };
         let raw = match paths::parse(&m.path) {
             Ok(raw) => raw,
             Err(e) => {
-                api.unresolved
-                    .push(unresolved(format!("malformed path: {e}")));
+                api.unresolved.push(unresolved(format!("malformed path: {e}")));
                 continue;
             }
         };
-        let options = Options {
-            fold_case: true,
-            implicit_ref: false,
-        };
+        let options = Options { fold_case: true, implicit_ref: false };
         let resolved = match resolve::resolve(csdl, method, &raw, options) {
             Ok(r) => r,
             Err(reason) => {
@@ -80,9 +70,8 @@ pub fn build_api(
                 continue;
             }
         };
-        let op = ops
-            .entry((resolved.template.clone(), method))
-            .or_insert_with(|| new_operation(csdl, method, &resolved));
+        let op =
+            ops.entry((resolved.template.clone(), method)).or_insert_with(|| new_operation(csdl, method, &resolved));
         op.sources.insert(Source::Spec);
         op.spec_paths.push(m.path.clone());
         let has_query = raw.query.is_some();
@@ -95,10 +84,7 @@ pub fn build_api(
                 op.docs = Some(d.clone());
             }
         }
-        let spec = Consent {
-            delegated: m.delegated,
-            application: m.application,
-        };
+        let spec = Consent { delegated: m.delegated, application: m.application };
         if op.consent == Consent::default() || !has_query {
             op.consent = spec;
         }
@@ -112,21 +98,11 @@ pub fn build_api(
             reason,
         };
         let Some(method) = HttpMethod::parse(&g.http_method) else {
-            api.skipped_grants
-                .push(skipped(format!("unknown HTTP method `{}`", g.http_method)));
+            api.skipped_grants.push(skipped(format!("unknown HTTP method `{}`", g.http_method)));
             continue;
         };
-        let resolved = paths::parse(&g.path).and_then(|raw| {
-            resolve::resolve(
-                csdl,
-                method,
-                &raw,
-                Options {
-                    fold_case: true,
-                    implicit_ref: true,
-                },
-            )
-        });
+        let resolved = paths::parse(&g.path)
+            .and_then(|raw| resolve::resolve(csdl, method, &raw, Options { fold_case: true, implicit_ref: true }));
         let resolved = match resolved {
             Ok(r) => r,
             Err(reason) => {
@@ -140,9 +116,7 @@ pub fn build_api(
         let application = g.schemes.contains(&crate::permissions::Scheme::Application);
         consent.delegated = Some(consent.delegated.unwrap_or(false) || delegated);
         consent.application = Some(consent.application.unwrap_or(false) || application);
-        let op = ops
-            .entry(key)
-            .or_insert_with(|| new_operation(csdl, method, &resolved));
+        let op = ops.entry(key).or_insert_with(|| new_operation(csdl, method, &resolved));
         op.sources.insert(Source::PermissionsJson);
     }
     for (key, op) in &mut ops {
@@ -182,16 +156,8 @@ fn new_operation(csdl: &Csdl, method: HttpMethod, r: &resolve::Resolved) -> Oper
 
 /// The types the operations use: bodies, responses, parameters, their properties, base types,
 /// and the derived types of every type used as a value (unless configured otherwise).
-fn type_closure(
-    csdl: &Csdl,
-    operations: &[Operation],
-    config: &ClosureConfig,
-) -> BTreeMap<QName, TypeDef> {
-    let excluded: BTreeSet<QName> = config
-        .no_derived_types
-        .iter()
-        .filter_map(|s| QName::parse(s))
-        .collect();
+fn type_closure(csdl: &Csdl, operations: &[Operation], config: &ClosureConfig) -> BTreeMap<QName, TypeDef> {
+    let excluded: BTreeSet<QName> = config.no_derived_types.iter().filter_map(|s| QName::parse(s)).collect();
     let mut walker = Closure {
         csdl,
         excluded: &excluded,
@@ -218,17 +184,31 @@ fn type_closure(
                 Segment::Action { name } => {
                     if let Some(decl) = csdl.operations.iter().find(|o| {
                         &o.name == name
-                            && op.body.as_ref().and_then(TypeRef::named)
-                                == Some(&resolve::action_params_name(o))
+                            && op.body.as_ref().and_then(TypeRef::named) == Some(&resolve::action_params_name(o))
                     }) {
-                        decl.params
-                            .iter()
-                            .for_each(|p| walker.value(&resolve::type_ref_expr(&p.ty)));
+                        decl.params.iter().for_each(|p| walker.value(&resolve::type_ref_expr(&p.ty)));
                         actions.insert(resolve::action_params_name(decl), decl);
                     }
                 }
                 Segment::Navigation { .. } | Segment::Ref => {}
             }
+        }
+    }
+    // Request bodies may carry contained navigation properties inline (deep insert: a policy is
+    // created with its `questions`), so their targets are values too, recursively.
+    let mut bodies: Vec<QName> = operations
+        .iter()
+        .filter(|op| matches!(op.kind, OperationKind::Create | OperationKind::Update | OperationKind::Replace))
+        .filter_map(|op| op.body.as_ref().and_then(TypeRef::named).cloned())
+        .collect();
+    let mut seen_bodies: BTreeSet<QName> = BTreeSet::new();
+    while let Some(b) = bodies.pop() {
+        if !seen_bodies.insert(b.clone()) {
+            continue;
+        }
+        for nav in csdl.all_navigation(&b).into_iter().filter(|n| n.contains_target) {
+            walker.value(&resolve::type_ref_expr(&nav.ty));
+            bodies.push(nav.ty.name.clone());
         }
     }
     walker.run();
@@ -239,11 +219,7 @@ fn type_closure(
         .iter()
         .filter(|q| !excluded.contains(*q))
         .filter_map(|q| {
-            let derived: Vec<QName> = csdl
-                .all_derived(q)
-                .into_iter()
-                .filter(|d| closure.contains(d))
-                .collect();
+            let derived: Vec<QName> = csdl.all_derived(q).into_iter().filter(|d| closure.contains(d)).collect();
             if derived.is_empty() {
                 return None;
             }
@@ -273,19 +249,13 @@ fn type_closure(
         let binding = decl.binding.as_ref().map_or("", |b| b.name.name.as_str());
         let candidates = [
             sanitize(&format!("{} parameters", decl.name.name), Case::Pascal),
-            sanitize(
-                &format!("{binding} {} parameters", decl.name.name),
-                Case::Pascal,
-            ),
+            sanitize(&format!("{binding} {} parameters", decl.name.name), Case::Pascal),
         ];
         names.insert(q.clone(), scope.claim_first(&candidates));
     }
     let mut poly_names: BTreeMap<QName, String> = BTreeMap::new();
     for q in poly.keys() {
-        let base = names
-            .get(q)
-            .cloned()
-            .unwrap_or_else(|| sanitize(&q.name, Case::Pascal));
+        let base = names.get(q).cloned().unwrap_or_else(|| sanitize(&q.name, Case::Pascal));
         poly_names.insert(q.clone(), scope.claim(&format!("Any{base}")));
     }
 
@@ -339,19 +309,14 @@ fn type_closure(
             TypeDef::Struct(StructDef {
                 name: q.clone(),
                 rust_name,
-                kind: if t.kind == TypeKind::Entity {
-                    StructKind::Entity
-                } else {
-                    StructKind::Complex
-                },
+                kind: if t.kind == TypeKind::Entity { StructKind::Entity } else { StructKind::Complex },
                 is_abstract: t.is_abstract,
                 keep_extra,
                 base: t.base.clone(),
                 properties,
-                polymorphic: poly.get(q).map(|members| Polymorphic {
-                    rust_name: poly_names[q].clone(),
-                    members: members.clone(),
-                }),
+                polymorphic: poly
+                    .get(q)
+                    .map(|members| Polymorphic { rust_name: poly_names[q].clone(), members: members.clone() }),
                 description: t.description.clone(),
             }),
         );
@@ -419,12 +384,8 @@ impl Closure<'_> {
             if let Some(b) = &t.base {
                 self.stack.push(b.clone());
             }
-            let props: Vec<TypeRef> = self
-                .csdl
-                .all_properties(&q)
-                .iter()
-                .map(|p| resolve::type_ref_expr(&p.ty))
-                .collect();
+            let props: Vec<TypeRef> =
+                self.csdl.all_properties(&q).iter().map(|p| resolve::type_ref_expr(&p.ty)).collect();
             for p in &props {
                 self.value(p);
             }

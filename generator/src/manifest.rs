@@ -48,16 +48,10 @@ impl Manifest {
     pub fn parse(text: &str, file: &Path) -> Result<Manifest> {
         let manifest: Manifest = crate::yaml::from_str(text, file)?;
         for m in &manifest.methods {
-            if !matches!(
-                m.http_method.as_str(),
-                "GET" | "POST" | "PATCH" | "PUT" | "DELETE"
-            ) {
+            if !matches!(m.http_method.as_str(), "GET" | "POST" | "PATCH" | "PUT" | "DELETE") {
                 return Err(Error::file(
                     file,
-                    format!(
-                        "method `{} {}`: unknown HTTP method `{}`",
-                        m.http_method, m.path, m.http_method
-                    ),
+                    format!("method `{} {}`: unknown HTTP method `{}`", m.http_method, m.path, m.http_method),
                 ));
             }
         }
@@ -65,12 +59,7 @@ impl Manifest {
     }
 
     /// The methods listed for one API version, in manifest order.
-    pub fn methods_for<'a>(
-        &'a self,
-        api_version: &'a str,
-    ) -> impl Iterator<Item = &'a ManifestMethod> + 'a {
-        self.methods
-            .iter()
-            .filter(move |m| m.api_version == api_version)
+    pub fn methods_for<'a>(&'a self, api_version: &'a str) -> impl Iterator<Item = &'a ManifestMethod> + 'a {
+        self.methods.iter().filter(move |m| m.api_version == api_version)
     }
 }

@@ -114,8 +114,8 @@ impl Primitive {
             "Duration" => Primitive::Duration,
             "Binary" => Primitive::Binary,
             "Stream" => Primitive::Stream,
-            "Untyped" | "PrimitiveType" | "ComplexType" | "EntityType" | "Geography"
-            | "GeographyPoint" | "Geometry" => Primitive::Json,
+            "Untyped" | "PrimitiveType" | "ComplexType" | "EntityType" | "Geography" | "GeographyPoint"
+            | "Geometry" => Primitive::Json,
             _ => return None,
         })
     }
@@ -194,18 +194,9 @@ pub struct EnumDef {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Segment {
     /// A singleton, entity set or navigation property.
-    Navigation {
-        name: String,
-        target: QName,
-        collection: bool,
-        contained: bool,
-    },
+    Navigation { name: String, target: QName, collection: bool, contained: bool },
     /// A key value selecting one entity of the preceding collection.
-    Key {
-        param: String,
-        entity: QName,
-        ty: TypeRef,
-    },
+    Key { param: String, entity: QName, ty: TypeRef },
     /// A bound function call; parameters are in the URL.
     Function { name: QName, params: Vec<Param> },
     /// A bound action; parameters are in the body.

@@ -7,11 +7,10 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 
 /// Words that cannot be plain identifiers (strict and reserved keywords of Rust 2024).
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
-    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
-    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
-    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
+    "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
+    "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract",
+    "become", "box", "do", "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
 /// Case styles.
@@ -26,10 +25,7 @@ pub enum Case {
 /// The Rust identifier for `name` in `case`: keywords get a trailing `_`, a leading digit gets a
 /// prefix, characters that are not identifier characters become word breaks.
 pub fn sanitize(name: &str, case: Case) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
+    let cleaned: String = name.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
     let mut out = match case {
         Case::Pascal => cleaned.to_upper_camel_case(),
         Case::Snake => cleaned.to_snake_case(),
@@ -102,11 +98,7 @@ mod tests {
         let cases: &[(&str, Case, &str)] = &[
             ("accessPackage", Case::Pascal, "AccessPackage"),
             ("accessPackage", Case::Snake, "access_package"),
-            (
-                "accessPackagesIncompatibleWith",
-                Case::Snake,
-                "access_packages_incompatible_with",
-            ),
+            ("accessPackagesIncompatibleWith", Case::Snake, "access_packages_incompatible_with"),
             ("type", Case::Snake, "type_"),
             ("self", Case::Snake, "self_"),
             ("Self", Case::Pascal, "Self_"),
@@ -120,11 +112,7 @@ mod tests {
             ("ID", Case::Snake, "id"),
             ("", Case::Pascal, "Empty"),
             ("$ref", Case::Snake, "ref_"),
-            (
-                "microsoft.graph.identityGovernance",
-                Case::Pascal,
-                "MicrosoftGraphIdentityGovernance",
-            ),
+            ("microsoft.graph.identityGovernance", Case::Pascal, "MicrosoftGraphIdentityGovernance"),
             ("filterByCurrentUser", Case::Snake, "filter_by_current_user"),
         ];
         for (input, case, expected) in cases {
@@ -140,9 +128,6 @@ mod tests {
         assert_eq!(scope.claim("DeviceOs"), "DeviceOs3");
         scope.reserve(["Client"]);
         assert_eq!(scope.claim("Client"), "Client2");
-        assert_eq!(
-            scope.claim_first(&["DeviceOs".to_string(), "GraphDeviceOs".to_string()]),
-            "GraphDeviceOs"
-        );
+        assert_eq!(scope.claim_first(&["DeviceOs".to_string(), "GraphDeviceOs".to_string()]), "GraphDeviceOs");
     }
 }

@@ -20,11 +20,7 @@ fn list_files(dir: &Path) -> Result<BTreeMap<String, PathBuf>> {
             if path.is_dir() {
                 stack.push(path);
             } else if let Ok(rel) = path.strip_prefix(dir) {
-                let rel = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
+                let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
                 out.insert(rel, path);
             }
         }
@@ -61,12 +57,7 @@ pub fn check(dir: &Path, files: &BTreeMap<String, String>) -> Result<()> {
     if stale.is_empty() {
         Ok(())
     } else {
-        Err(Error::Stale {
-            files: stale
-                .into_iter()
-                .map(|f| format!("{}/{f}", dir.display()))
-                .collect(),
-        })
+        Err(Error::Stale { files: stale.into_iter().map(|f| format!("{}/{f}", dir.display())).collect() })
     }
 }
 
@@ -80,9 +71,7 @@ pub fn write_atomic(dir: &Path, files: &BTreeMap<String, String>) -> Result<bool
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let name = dir
-        .file_name()
-        .map_or_else(|| "out".to_string(), |n| n.to_string_lossy().into_owned());
+    let name = dir.file_name().map_or_else(|| "out".to_string(), |n| n.to_string_lossy().into_owned());
     let pid = std::process::id();
     let tmp = parent.join(format!(".{name}.tmp-{pid}"));
     let old = parent.join(format!(".{name}.old-{pid}"));
@@ -126,10 +115,7 @@ mod tests {
     use super::*;
 
     fn files(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -139,17 +125,11 @@ mod tests {
         let f = files(&[("a.txt", "1"), ("src/b.rs", "2")]);
         assert!(write_atomic(&dir, &f).unwrap());
         check(&dir, &f).unwrap();
-        assert!(
-            !write_atomic(&dir, &f).unwrap(),
-            "identical output is not rewritten"
-        );
+        assert!(!write_atomic(&dir, &f).unwrap(), "identical output is not rewritten");
         std::fs::write(dir.join("extra.txt"), "x").unwrap();
         std::fs::write(dir.join("a.txt"), "changed").unwrap();
         let err = check(&dir, &f).unwrap_err().to_string();
-        assert!(
-            err.contains("a.txt (differs)") && err.contains("extra.txt (not generated"),
-            "{err}"
-        );
+        assert!(err.contains("a.txt (differs)") && err.contains("extra.txt (not generated"), "{err}");
         assert!(write_atomic(&dir, &f).unwrap());
         check(&dir, &f).unwrap();
         // No temp or old directories are left behind.

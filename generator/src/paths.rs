@@ -18,10 +18,7 @@ pub enum RawSegment {
     /// A key in parentheses, `accessPackages('id')` is split into Name + Key.
     Key(String),
     /// A function call with named arguments.
-    Call {
-        name: String,
-        args: Vec<(String, RawArg)>,
-    },
+    Call { name: String, args: Vec<(String, RawArg)> },
     /// `$ref`.
     Ref,
     /// `$count` and other `$` segments.
@@ -53,10 +50,7 @@ pub fn parse(path: &str) -> Result<RawPath, String> {
         }
         segments.extend(parse_segment(&seg)?);
     }
-    Ok(RawPath {
-        segments,
-        query: query.filter(|q| !q.is_empty()).map(str::to_string),
-    })
+    Ok(RawPath { segments, query: query.filter(|q| !q.is_empty()).map(str::to_string) })
 }
 
 fn split_query(path: &str) -> (&str, Option<&str>) {
@@ -82,9 +76,7 @@ fn split_outside_parens(s: &str, sep: char) -> Result<Vec<String>, String> {
             '\'' => in_quote = !in_quote,
             '(' if !in_quote => depth += 1,
             ')' if !in_quote => {
-                depth = depth
-                    .checked_sub(1)
-                    .ok_or_else(|| format!("unbalanced `)` in `{s}`"))?;
+                depth = depth.checked_sub(1).ok_or_else(|| format!("unbalanced `)` in `{s}`"))?;
             }
             c if c == sep && depth == 0 && !in_quote => {
                 out.push(std::mem::take(&mut current));
@@ -120,11 +112,7 @@ fn parse_segment(seg: &str) -> Result<Vec<RawSegment>, String> {
     let inner = seg[open + 1..]
         .strip_suffix(')')
         .ok_or_else(|| format!("segment `{seg}`: text after the closing parenthesis"))?;
-    let parts = if inner.trim().is_empty() {
-        Vec::new()
-    } else {
-        split_outside_parens(inner, ',')?
-    };
+    let parts = if inner.trim().is_empty() { Vec::new() } else { split_outside_parens(inner, ',')? };
     // `name('key')` or `name({id})`: a key in parentheses.
     if parts.len() == 1 && !parts[0].contains('=') {
         let key = match parse_arg(parts[0].trim())? {
@@ -135,17 +123,13 @@ fn parse_segment(seg: &str) -> Result<Vec<RawSegment>, String> {
     }
     let mut args = Vec::new();
     for part in parts {
-        let (arg, value) = part
-            .split_once('=')
-            .ok_or_else(|| format!("segment `{seg}`: argument `{part}` is not name=value"))?;
+        let (arg, value) =
+            part.split_once('=').ok_or_else(|| format!("segment `{seg}`: argument `{part}` is not name=value"))?;
         let arg = arg.trim();
         check_identifier(arg)?;
         args.push((arg.to_string(), parse_arg(value.trim())?));
     }
-    Ok(vec![RawSegment::Call {
-        name: name.to_string(),
-        args,
-    }])
+    Ok(vec![RawSegment::Call { name: name.to_string(), args }])
 }
 
 fn placeholder(s: &str) -> Option<&str> {
@@ -176,11 +160,7 @@ fn check_identifier(s: &str) -> Result<(), String> {
             chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
                 && chars.all(|c| c.is_alphanumeric() || c == '_')
         });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("`{s}` is not a valid path segment"))
-    }
+    if ok { Ok(()) } else { Err(format!("`{s}` is not a valid path segment")) }
 }
 
 #[cfg(test)]
@@ -195,16 +175,7 @@ mod tests {
     #[test]
     fn keys_refs_and_query() {
         let p = parse("/a/{id}/b/{bId}/$ref?$select=x").unwrap();
-        assert_eq!(
-            p.segments,
-            vec![
-                name("a"),
-                Placeholder("id".into()),
-                name("b"),
-                Placeholder("bId".into()),
-                Ref
-            ]
-        );
+        assert_eq!(p.segments, vec![name("a"), Placeholder("id".into()), name("b"), Placeholder("bId".into()), Ref]);
         assert_eq!(p.query.as_deref(), Some("$select=x"));
     }
 
@@ -223,37 +194,20 @@ mod tests {
                 ]
             }
         );
-        assert_eq!(
-            parse("a/f()").unwrap().segments[1],
-            Call {
-                name: "f".into(),
-                args: vec![]
-            }
-        );
+        assert_eq!(parse("a/f()").unwrap().segments[1], Call { name: "f".into(), args: vec![] });
     }
 
     #[test]
     fn key_in_parentheses() {
         let p = parse("/a('k1')/b({id})").unwrap();
-        assert_eq!(
-            p.segments,
-            vec![
-                name("a"),
-                Key("k1".into()),
-                name("b"),
-                Placeholder("id".into())
-            ]
-        );
+        assert_eq!(p.segments, vec![name("a"), Key("k1".into()), name("b"), Placeholder("id".into())]);
     }
 
     #[test]
     fn query_with_quotes_and_parens() {
         let p = parse("/c/{id}/r?$filter=(x+eq+%27{t}%27)&$expand=resource").unwrap();
         assert_eq!(p.segments.len(), 3);
-        assert_eq!(
-            p.query.as_deref(),
-            Some("$filter=(x+eq+%27{t}%27)&$expand=resource")
-        );
+        assert_eq!(p.query.as_deref(), Some("$filter=(x+eq+%27{t}%27)&$expand=resource"));
         let p = parse("r?$filter=originSystem eq 'SharePointOnline'").unwrap();
         assert_eq!(p.segments, vec![name("r")]);
     }

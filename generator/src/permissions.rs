@@ -85,20 +85,14 @@ impl PermissionsFile {
     /// Every (method, path) granted by `permission`, sorted by path then method.
     pub fn grants(&self, permission: &str, file: &Path) -> Result<Vec<Grant>> {
         let Some(p) = self.permissions.get(permission) else {
-            return Err(Error::file(
-                file,
-                format!("permission `{permission}` is not defined"),
-            ));
+            return Err(Error::file(file, format!("permission `{permission}` is not defined")));
         };
         let mut out = Vec::new();
         for set in &p.path_sets {
             let mut schemes = BTreeSet::new();
             for key in &set.scheme_keys {
                 let scheme = Scheme::parse(key).ok_or_else(|| {
-                    Error::file(
-                        file,
-                        format!("permission `{permission}`: unknown scheme key `{key}`"),
-                    )
+                    Error::file(file, format!("permission `{permission}`: unknown scheme key `{key}`"))
                 })?;
                 schemes.insert(scheme);
             }
@@ -145,8 +139,7 @@ mod tests {
 
     #[test]
     fn bad_json_names_line_and_column() {
-        let err =
-            PermissionsFile::parse("{\n  \"permissions\": [}", Path::new("p.json")).unwrap_err();
+        let err = PermissionsFile::parse("{\n  \"permissions\": [}", Path::new("p.json")).unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("p.json:2:"), "{text}");
     }

@@ -39,48 +39,27 @@ struct State {
     keyed: bool,
 }
 
-pub fn resolve(
-    csdl: &Csdl,
-    method: HttpMethod,
-    path: &RawPath,
-    options: Options,
-) -> Result<Resolved, String> {
+pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options) -> Result<Resolved, String> {
     let fold = options.fold_case;
     let mut segments: Vec<Segment> = Vec::new();
     let Some((first, rest)) = path.segments.split_first() else {
         return Err("empty path".to_string());
     };
     let RawSegment::Name(first_name) = first else {
-        return Err(format!(
-            "the path must start with an entity set or singleton, not {first:?}"
-        ));
+        return Err(format!("the path must start with an entity set or singleton, not {first:?}"));
     };
     let item = csdl
         .container
         .get(first_name)
-        .or_else(|| {
-            fold.then(|| {
-                csdl.container
-                    .values()
-                    .find(|c| c.name.eq_ignore_ascii_case(first_name))
-            })
-            .flatten()
-        })
-        .ok_or_else(|| {
-            format!("`{first_name}` is not an entity set or singleton of the metadata")
-        })?;
+        .or_else(|| fold.then(|| csdl.container.values().find(|c| c.name.eq_ignore_ascii_case(first_name))).flatten())
+        .ok_or_else(|| format!("`{first_name}` is not an entity set or singleton of the metadata"))?;
     segments.push(Segment::Navigation {
         name: item.name.clone(),
         target: item.ty.clone(),
         collection: !item.singleton,
         contained: true,
     });
-    let mut state = State {
-        ty: item.ty.clone(),
-        collection: !item.singleton,
-        non_contained: false,
-        keyed: false,
-    };
+    let mut state = State { ty: item.ty.clone(), collection: !item.singleton, non_contained: false, keyed: false };
     let mut invoked: Option<&OperationDecl> = None;
     let mut is_ref = false;
 
@@ -91,23 +70,14 @@ pub fn resolve(
         match seg {
             RawSegment::Placeholder(_) | RawSegment::Key(_) => {
                 if !state.collection {
-                    return Err(format!(
-                        "a key follows `{}`, which is not a collection",
-                        describe_last(&segments)
-                    ));
+                    return Err(format!("a key follows `{}`, which is not a collection", describe_last(&segments)));
                 }
-                let key = csdl
-                    .key_of(&state.ty)
-                    .ok_or_else(|| format!("entity type `{}` has no key", state.ty))?;
+                let key = csdl.key_of(&state.ty).ok_or_else(|| format!("entity type `{}` has no key", state.ty))?;
                 let [key_prop] = key.as_slice() else {
                     return Err(format!("entity type `{}` has a composite key", state.ty));
                 };
                 let ty = type_ref(&key_prop.ty);
-                segments.push(Segment::Key {
-                    param: String::new(),
-                    entity: state.ty.clone(),
-                    ty,
-                });
+                segments.push(Segment::Key { param: String::new(), entity: state.ty.clone(), ty });
                 state.collection = false;
                 state.keyed = true;
             }
@@ -158,10 +128,7 @@ pub fn resolve(
                     )
                 })?;
                 if op.kind == CsdlOpKind::Action {
-                    return Err(format!(
-                        "`{}` is an action; actions take their parameters in the body",
-                        op.name
-                    ));
+                    return Err(format!("`{}` is an action; actions take their parameters in the body", op.name));
                 }
                 for (_, value) in args {
                     if let RawArg::Bare(v) = value {
@@ -211,10 +178,7 @@ pub fn resolve(
             (HttpMethod::Post, true, _) => (OperationKind::AddRef, None, Response::Empty),
             (HttpMethod::Delete, false, _) => (OperationKind::RemoveRef, None, Response::Empty),
             _ => {
-                return Err(format!(
-                    "{} is not supported on `$ref` here",
-                    method.as_str()
-                ));
+                return Err(format!("{} is not supported on `$ref` here", method.as_str()));
             }
         }
     } else if let Some(op) = invoked {
@@ -238,78 +202,38 @@ pub fn resolve(
                 (OperationKind::Action, body, response)
             }
             (CsdlOpKind::Function, m) => {
-                return Err(format!(
-                    "function `{}` is called with GET, not {}",
-                    op.name,
-                    m.as_str()
-                ));
+                return Err(format!("function `{}` is called with GET, not {}", op.name, m.as_str()));
             }
             (CsdlOpKind::Action, m) => {
-                return Err(format!(
-                    "action `{}` is called with POST, not {}",
-                    op.name,
-                    m.as_str()
-                ));
+                return Err(format!("action `{}` is called with POST, not {}", op.name, m.as_str()));
             }
         }
     } else if state.collection {
         match method {
             HttpMethod::Get => (OperationKind::List, None, Response::Page(elem)),
-            HttpMethod::Post => (
-                OperationKind::Create,
-                Some(elem.clone()),
-                Response::Value(elem),
-            ),
+            HttpMethod::Post => (OperationKind::Create, Some(elem.clone()), Response::Value(elem)),
             m => {
-                return Err(format!(
-                    "{} is not defined on the collection `{}`",
-                    m.as_str(),
-                    describe_last(&segments)
-                ));
+                return Err(format!("{} is not defined on the collection `{}`", m.as_str(), describe_last(&segments)));
             }
         }
     } else {
         match method {
             HttpMethod::Get => (OperationKind::Get, None, Response::Value(elem)),
-            HttpMethod::Patch => (
-                OperationKind::Update,
-                Some(elem.clone()),
-                Response::OptionalValue(elem),
-            ),
-            HttpMethod::Put => (
-                OperationKind::Replace,
-                Some(elem.clone()),
-                Response::OptionalValue(elem),
-            ),
+            HttpMethod::Patch => (OperationKind::Update, Some(elem.clone()), Response::OptionalValue(elem)),
+            HttpMethod::Put => (OperationKind::Replace, Some(elem.clone()), Response::OptionalValue(elem)),
             HttpMethod::Delete => (OperationKind::Delete, None, Response::Empty),
             HttpMethod::Post => {
-                return Err(format!(
-                    "POST is not defined on the single entity `{}`",
-                    describe_last(&segments)
-                ));
+                return Err(format!("POST is not defined on the single entity `{}`", describe_last(&segments)));
             }
         }
     };
-    Ok(Resolved {
-        segments,
-        template,
-        kind,
-        body,
-        response,
-        operation: invoked.map(|o| o.name.clone()),
-    })
+    Ok(Resolved { segments, template, kind, body, response, operation: invoked.map(|o| o.name.clone()) })
 }
 
 /// The synthetic type holding an action's body parameters.
 pub fn action_params_name(op: &OperationDecl) -> QName {
-    let binding = op
-        .binding
-        .as_ref()
-        .map_or("unbound", |b| b.name.name.as_str());
-    QName::new(
-        &format!("{}.{}", op.name.namespace, binding),
-        &format!("{}Parameters", op.name.name),
-    )
+    let binding = op.binding.as_ref().map_or("unbound", |b| b.name.name.as_str());
+    QName::new(&format!("{}.{}", op.name.namespace, binding), &format!("{}Parameters", op.name.name))
 }
 
 fn operation_segment(op: &OperationDecl) -> Segment {
@@ -319,16 +243,10 @@ fn operation_segment(op: &OperationDecl) -> Segment {
             params: op
                 .params
                 .iter()
-                .map(|p| Param {
-                    name: p.name.clone(),
-                    ty: type_ref_expr(&p.ty),
-                    nullable: p.nullable,
-                })
+                .map(|p| Param { name: p.name.clone(), ty: type_ref_expr(&p.ty), nullable: p.nullable })
                 .collect(),
         },
-        CsdlOpKind::Action => Segment::Action {
-            name: op.name.clone(),
-        },
+        CsdlOpKind::Action => Segment::Action { name: op.name.clone() },
     }
 }
 
@@ -337,40 +255,25 @@ fn pick_overload<'a>(ops: &[&'a OperationDecl], args: &[&str]) -> Option<&'a Ope
     ops.iter()
         .find(|op| {
             op.params.len() == args.len()
-                && op
-                    .params
-                    .iter()
-                    .all(|p| args.iter().any(|a| a.eq_ignore_ascii_case(&p.name)))
+                && op.params.iter().all(|p| args.iter().any(|a| a.eq_ignore_ascii_case(&p.name)))
         })
         .copied()
 }
 
 fn not_found(csdl: &Csdl, state: &State, name: &str, fold: bool) -> String {
     if state.collection && csdl.find_navigation(&state.ty, name, fold).is_some() {
-        return format!(
-            "`{name}` is a navigation property of `{}`, but a key must come first",
-            state.ty
-        );
+        return format!("`{name}` is a navigation property of `{}`, but a key must come first", state.ty);
     }
-    let is_property = csdl
-        .all_properties(&state.ty)
-        .iter()
-        .any(|p| p.name == name || (fold && p.name.eq_ignore_ascii_case(name)));
+    let is_property =
+        csdl.all_properties(&state.ty).iter().any(|p| p.name == name || (fold && p.name.eq_ignore_ascii_case(name)));
     if is_property {
         return format!(
             "`{name}` is a structural property of `{}`; only navigation properties are addressed",
             state.ty
         );
     }
-    let what = if state.collection {
-        "collection of "
-    } else {
-        ""
-    };
-    format!(
-        "`{name}` is neither a navigation property nor a bound operation of {what}`{}` in this metadata",
-        state.ty
-    )
+    let what = if state.collection { "collection of " } else { "" };
+    format!("`{name}` is neither a navigation property nor a bound operation of {what}`{}` in this metadata", state.ty)
 }
 
 fn strip_namespace(name: &str) -> &str {
@@ -451,15 +354,8 @@ pub fn quoted_in_url(ty: &TypeRef) -> bool {
 
 /// Maps a CSDL type expression to a model type reference.
 pub fn type_ref_expr(t: &TypeExpr) -> TypeRef {
-    let inner = type_ref(&TypeExpr {
-        collection: false,
-        name: t.name.clone(),
-    });
-    if t.collection {
-        TypeRef::Collection(Box::new(inner))
-    } else {
-        inner
-    }
+    let inner = type_ref(&TypeExpr { collection: false, name: t.name.clone() });
+    if t.collection { TypeRef::Collection(Box::new(inner)) } else { inner }
 }
 
 fn type_ref(t: &TypeExpr) -> TypeRef {

@@ -71,9 +71,7 @@ struct Inner {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("base_url", &self.inner.base_url)
-            .finish_non_exhaustive()
+        f.debug_struct("Client").field("base_url", &self.inner.base_url).finish_non_exhaustive()
     }
 }
 
@@ -150,10 +148,7 @@ impl ClientBuilder {
         let parsed = reqwest::Url::parse(&self.base_url)
             .map_err(|e| Error::InvalidArgument(format!("base URL `{}`: {e}", self.base_url)))?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::InvalidArgument(format!(
-                "base URL `{}` is not http(s)",
-                self.base_url
-            )));
+            return Err(Error::InvalidArgument(format!("base URL `{}` is not http(s)", self.base_url)));
         }
         let http = match self.http {
             Some(http) => http,
@@ -165,12 +160,6 @@ impl ClientBuilder {
                 b.build().map_err(Error::Transport)?
             }
         };
-        Ok(Client {
-            inner: Arc::new(Inner {
-                http,
-                base_url: self.base_url,
-                token: self.token,
-            }),
-        })
+        Ok(Client { inner: Arc::new(Inner { http, base_url: self.base_url, token: self.token }) })
     }
 }

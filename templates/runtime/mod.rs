@@ -6,9 +6,7 @@ mod error;
 mod request;
 mod values;
 
-pub use client::{
-    AccessToken, Client, ClientBuilder, GRAPH_SCOPE, StaticToken, TokenFuture, TokenProvider,
-};
+pub use client::{AccessToken, Client, ClientBuilder, GRAPH_SCOPE, StaticToken, TokenFuture, TokenProvider};
 pub use error::{Error, GraphError, InnerError, Result};
 pub use request::{Json, MaybeJson, NoContent, ODataReference, Page, Request, ResponseKind};
 pub use values::{Base64Bytes, IsoDuration, encode_segment, odata_string_literal};

@@ -10,9 +10,7 @@ pub fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(char::from(b))
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(char::from(b)),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -41,10 +39,7 @@ pub struct IsoDuration {
 
 impl IsoDuration {
     pub fn days(days: u64) -> Self {
-        IsoDuration {
-            days,
-            ..Default::default()
-        }
+        IsoDuration { days, ..Default::default() }
     }
 
     /// The length as a `std::time::Duration`, when it has no years or months (negative ones
@@ -54,10 +49,7 @@ impl IsoDuration {
             return None;
         }
         let whole = ((self.weeks * 7 + self.days) * 24 + self.hours) * 3600 + self.minutes * 60;
-        Some(
-            std::time::Duration::from_secs(whole)
-                + std::time::Duration::try_from_secs_f64(self.seconds).ok()?,
-        )
+        Some(std::time::Duration::from_secs(whole) + std::time::Duration::try_from_secs_f64(self.seconds).ok()?)
     }
 }
 
@@ -67,12 +59,7 @@ impl fmt::Display for IsoDuration {
             f.write_str("-")?;
         }
         f.write_str("P")?;
-        for (v, c) in [
-            (self.years, 'Y'),
-            (self.months, 'M'),
-            (self.weeks, 'W'),
-            (self.days, 'D'),
-        ] {
+        for (v, c) in [(self.years, 'Y'), (self.months, 'M'), (self.weeks, 'W'), (self.days, 'D')] {
             if v != 0 {
                 write!(f, "{v}{c}")?;
             }
@@ -105,11 +92,9 @@ impl FromStr for IsoDuration {
             None => (false, s.strip_prefix('+').unwrap_or(s)),
         };
         let rest = rest.strip_prefix('P').ok_or_else(bad)?;
-        let mut d = IsoDuration {
-            negative,
-            ..Default::default()
-        };
+        let mut d = IsoDuration { negative, ..Default::default() };
         let mut in_time = false;
+        let mut any_time = false;
         let mut number = String::new();
         let mut any = false;
         for c in rest.chars() {
@@ -133,10 +118,11 @@ impl FromStr for IsoDuration {
                     }
                     number.clear();
                     any = true;
+                    any_time |= in_time;
                 }
             }
         }
-        if !any || !number.is_empty() {
+        if !any || !number.is_empty() || (in_time && !any_time) {
             return Err(bad());
         }
         Ok(d)
@@ -185,15 +171,10 @@ pub fn odata_type_of(value: &serde_json::Value) -> Option<&str> {
 }
 
 /// Serializes `value` as an object carrying `@odata.type` (set to `tag` unless present).
-pub fn with_odata_type<T: Serialize, S: Serializer>(
-    value: &T,
-    tag: &str,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
+pub fn with_odata_type<T: Serialize, S: Serializer>(value: &T, tag: &str, serializer: S) -> Result<S::Ok, S::Error> {
     let mut json = serde_json::to_value(value).map_err(serde::ser::Error::custom)?;
     if let Some(map) = json.as_object_mut() {
-        map.entry("@odata.type")
-            .or_insert_with(|| serde_json::Value::String(format!("#{tag}")));
+        map.entry("@odata.type").or_insert_with(|| serde_json::Value::String(format!("#{tag}")));
     }
     json.serialize(serializer)
 }

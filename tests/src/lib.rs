@@ -21,27 +21,19 @@ pub fn metadata_dir() -> PathBuf {
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .into_iter()
-        .chain([
-            workspace_root().join("../shared/graph-metadata"),
-            workspace_root().join("metadata/cache"),
-        ])
+        .chain([workspace_root().join("../shared/graph-metadata"), workspace_root().join("metadata/cache")])
         .collect();
     for c in &candidates {
         if c.join("v1.0/cleanMetadata.xml").is_file() {
             return c.clone();
         }
     }
-    panic!(
-        "Graph metadata not found in {candidates:?}: set GRAPH_METADATA_DIR or run `cargo xtask fetch-metadata`"
-    );
+    panic!("Graph metadata not found in {candidates:?}: set GRAPH_METADATA_DIR or run `cargo xtask fetch-metadata`");
 }
 
 /// The input search the tests generate with: the metadata dir found above, pins enforced.
 pub fn search() -> msgraph_codegen::config::InputSearch {
-    msgraph_codegen::config::InputSearch {
-        metadata_dir: Some(metadata_dir()),
-        ..Default::default()
-    }
+    msgraph_codegen::config::InputSearch { metadata_dir: Some(metadata_dir()), ..Default::default() }
 }
 
 /// `metadata/codegen.yaml`.

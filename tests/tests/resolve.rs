@@ -1,4 +1,5 @@
 //! The path resolver on the hand-written fixture `tests/fixtures/csdl/mini.xml`.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use msgraph_codegen::csdl::Csdl;
 use msgraph_codegen::model::{HttpMethod, OperationKind, Response, Segment, TypeRef};
@@ -61,10 +62,7 @@ fn references() {
 
 #[test]
 fn implicit_ref_for_permissions_json_paths() {
-    let options = Options {
-        fold_case: true,
-        implicit_ref: true,
-    };
+    let options = Options { fold_case: true, implicit_ref: true };
     let r = run("POST", "/root/shelves/{id}/relatedgroups", options).unwrap();
     assert_eq!(r.kind, OperationKind::AddRef);
     assert_eq!(r.template, "/root/shelves/{shelfId}/relatedGroups/$ref");
@@ -142,10 +140,7 @@ fn unresolvable_paths_give_reasons() {
         assert!(e.contains(expected), "{method} {path}: {e}");
     }
     // Case folding is opt-in.
-    let folded = Options {
-        fold_case: true,
-        implicit_ref: false,
-    };
+    let folded = Options { fold_case: true, implicit_ref: false };
     assert_eq!(run("GET", "/Root/Shelves", folded).unwrap().template, "/root/shelves");
 }
 

@@ -65,9 +65,7 @@ struct FetchArgs {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 fn main() -> ExitCode {
@@ -88,9 +86,7 @@ fn main() -> ExitCode {
 fn search_for(inputs: &Inputs, config_file: &Path) -> InputSearch {
     InputSearch {
         metadata_dir: inputs.metadata_dir.clone(),
-        env_dir: std::env::var_os("GRAPH_METADATA_DIR")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from),
+        env_dir: std::env::var_os("GRAPH_METADATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from),
         cache_dir: config_file.parent().map(|d| d.join("cache")),
         allow_unpinned: inputs.allow_unpinned,
     }
@@ -99,11 +95,7 @@ fn search_for(inputs: &Inputs, config_file: &Path) -> InputSearch {
 fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     let started = Instant::now();
     let root = workspace_root();
-    let config_file = args
-        .inputs
-        .config
-        .clone()
-        .unwrap_or_else(|| root.join("metadata/codegen.yaml"));
+    let config_file = args.inputs.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
     let search = search_for(&args.inputs, &config_file);
     let loaded = msgraph_codegen::load(&config_file, &search)?;
     for input in loaded.inputs.iter().filter(|i| !i.pinned) {
@@ -116,11 +108,7 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     }
     for api in &loaded.apis {
         if !api.unresolved.is_empty() {
-            eprintln!(
-                "warning: {} listed {} method(s) not generated:",
-                api.unresolved.len(),
-                api.api_version
-            );
+            eprintln!("warning: {} listed {} method(s) not generated:", api.unresolved.len(), api.api_version);
             for u in &api.unresolved {
                 eprintln!("  {} {}\n    reason: {}", u.http_method, u.path, u.reason);
             }
@@ -168,20 +156,13 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
 
 fn fetch_metadata(args: &FetchArgs) -> Result<(), Error> {
     let root = workspace_root();
-    let config_file = args
-        .config
-        .clone()
-        .unwrap_or_else(|| root.join("metadata/codegen.yaml"));
+    let config_file = args.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
     let config = Config::load(&config_file)?;
     let cache = config.cache_dir();
     let client = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(300))
         .build()
-        .map_err(|e| Error::Download {
-            name: "-".to_string(),
-            url: "-".to_string(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| Error::Download { name: "-".to_string(), url: "-".to_string(), message: e.to_string() })?;
     for (name, pin) in &config.inputs {
         let target = cache.join(&pin.path);
         if !args.force {
@@ -193,15 +174,9 @@ fn fetch_metadata(args: &FetchArgs) -> Result<(), Error> {
             }
         }
         eprintln!("{name}: downloading {}", pin.url);
-        let download = |message: String| Error::Download {
-            name: name.clone(),
-            url: pin.url.clone(),
-            message,
-        };
+        let download = |message: String| Error::Download { name: name.clone(), url: pin.url.clone(), message };
         let response = client.get(&pin.url).send().map_err(|e| {
-            download(format!(
-                "{e} (no network? set GRAPH_METADATA_DIR to a folder holding the files instead)"
-            ))
+            download(format!("{e} (no network? set GRAPH_METADATA_DIR to a folder holding the files instead)"))
         })?;
         if !response.status().is_success() {
             return Err(download(format!("HTTP {}", response.status())));

@@ -59,11 +59,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Graph {
-                status,
-                error: Some(e),
-                ..
-            } => {
+            Error::Graph { status, error: Some(e), .. } => {
                 write!(f, "Graph error {status} {}: {}", e.code, e.message)?;
                 if let Some(id) = e.inner_error.as_ref().and_then(|i| i.request_id.as_deref()) {
                     write!(f, " (request-id {id})")?;
@@ -72,15 +68,8 @@ impl fmt::Display for Error {
             }
             Error::Graph { status, body, .. } => write!(f, "Graph error {status}: {body}"),
             Error::Transport(e) => write!(f, "transport error: {e}"),
-            Error::Decode {
-                status,
-                source,
-                body,
-            } => {
-                write!(
-                    f,
-                    "cannot decode the {status} response: {source}; body starts: {body}"
-                )
+            Error::Decode { status, source, body } => {
+                write!(f, "cannot decode the {status} response: {source}; body starts: {body}")
             }
             Error::Encode(e) => write!(f, "cannot encode the request body: {e}"),
             Error::Auth(e) => write!(f, "token provider failed: {e}"),
@@ -130,19 +119,13 @@ struct ErrorEnvelope {
 pub(crate) fn snippet(body: &[u8]) -> String {
     const MAX: usize = 512;
     let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]).into_owned();
-    if body.len() > MAX {
-        format!("{text}...")
-    } else {
-        text
-    }
+    if body.len() > MAX { format!("{text}...") } else { text }
 }
 
 pub(crate) fn from_status(status: u16, body: &[u8]) -> Error {
     Error::Graph {
         status,
-        error: serde_json::from_slice::<ErrorEnvelope>(body)
-            .ok()
-            .map(|e| Box::new(e.error)),
+        error: serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| Box::new(e.error)),
         body: snippet(body),
     }
 }

@@ -27,11 +27,7 @@ pub struct MaybeJson<T>(PhantomData<fn() -> T>);
 pub struct NoContent;
 
 fn decode_json<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|source| Error::Decode {
-        status,
-        source,
-        body: error::snippet(body),
-    })
+    serde_json::from_slice(body).map_err(|source| Error::Decode { status, source, body: error::snippet(body) })
 }
 
 impl<T: DeserializeOwned> ResponseKind for Json<T> {
@@ -66,18 +62,10 @@ pub struct Page<T> {
     #[serde(default = "Vec::new")]
     pub value: Vec<T>,
     /// The URL of the next page, when there is one.
-    #[serde(
-        rename = "@odata.nextLink",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "@odata.nextLink", default, skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
     /// The total count, when `$count=true` was asked for.
-    #[serde(
-        rename = "@odata.count",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "@odata.count", default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
 
@@ -91,9 +79,7 @@ pub struct ODataReference {
 impl ODataReference {
     /// A reference to `url`, e.g. `https://graph.microsoft.com/v1.0/groups/{id}`.
     pub fn new(url: impl Into<String>) -> Self {
-        ODataReference {
-            odata_id: url.into(),
-        }
+        ODataReference { odata_id: url.into() }
     }
 
     /// A reference to `{base URL}/{collection}/{id}`, e.g. `ODataReference::to(&client, "groups", id)`;
@@ -132,15 +118,7 @@ impl<K> std::fmt::Debug for Request<K> {
 
 impl<K: ResponseKind> Request<K> {
     pub(crate) fn new(client: Client, method: reqwest::Method, path: String) -> Self {
-        Request {
-            client,
-            method,
-            path,
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: None,
-            kind: PhantomData,
-        }
+        Request { client, method, path, query: Vec::new(), headers: Vec::new(), body: None, kind: PhantomData }
     }
 
     /// Sets the JSON body.
@@ -172,10 +150,7 @@ impl<K: ResponseKind> Request<K> {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let list: Vec<String> = properties
-            .into_iter()
-            .map(|s| s.as_ref().to_string())
-            .collect();
+        let list: Vec<String> = properties.into_iter().map(|s| s.as_ref().to_string()).collect();
         self.query("$select", list.join(","))
     }
 
@@ -206,14 +181,12 @@ impl<K: ResponseKind> Request<K> {
 
     /// `$count=true`: include `@odata.count` in the page (adds `ConsistencyLevel: eventual`).
     pub fn count(self) -> Self {
-        self.query("$count", "true")
-            .header("ConsistencyLevel", "eventual")
+        self.query("$count", "true").header("ConsistencyLevel", "eventual")
     }
 
     /// `$search` (adds `ConsistencyLevel: eventual`).
     pub fn search(self, search: impl Into<String>) -> Self {
-        self.query("$search", search)
-            .header("ConsistencyLevel", "eventual")
+        self.query("$search", search).header("ConsistencyLevel", "eventual")
     }
 
     /// The full URL this request goes to.
@@ -230,8 +203,7 @@ impl<K: ResponseKind> Request<K> {
 
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<K::Output> {
-        let url = reqwest::Url::parse(&self.url())
-            .map_err(|e| Error::InvalidArgument(format!("URL: {e}")))?;
+        let url = reqwest::Url::parse(&self.url()).map_err(|e| Error::InvalidArgument(format!("URL: {e}")))?;
         let token = self.client.token().await?;
         let mut builder = self
             .client
@@ -243,9 +215,7 @@ impl<K: ResponseKind> Request<K> {
             builder = builder.header(name.as_str(), value.as_str());
         }
         if let Some(body) = self.body {
-            builder = builder
-                .header("Content-Type", "application/json")
-                .body(body?);
+            builder = builder.header("Content-Type", "application/json").body(body?);
         }
         let response = builder.send().await.map_err(Error::Transport)?;
         let status = response.status().as_u16();

@@ -11,8 +11,7 @@ use quote::quote;
 use super::{TypeNames, doc_attrs, ident};
 use crate::error::Result;
 use crate::model::{
-    Api, Consent, HttpMethod, Operation, OperationKind, Primitive, Response, Segment, TypeDef,
-    TypeRef,
+    Api, Consent, HttpMethod, Operation, OperationKind, Primitive, Response, Segment, TypeDef, TypeRef,
 };
 use crate::naming::{Case, Scope, sanitize};
 
@@ -33,10 +32,7 @@ struct Node {
 }
 
 /// Emits `api.rs`; returns it and, per operation index, the Rust path of its method.
-pub(crate) fn api_file(
-    api: &Api,
-    shortcuts: &BTreeMap<String, String>,
-) -> Result<(String, Vec<String>)> {
+pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Result<(String, Vec<String>)> {
     let names = TypeNames::new(&api.types);
     // Build the tree.
     let mut nodes: BTreeMap<Vec<Step>, Node> = BTreeMap::new();
@@ -80,17 +76,10 @@ pub(crate) fn api_file(
         let n = (1..=l.len())
             .find(|&n| {
                 let suffix = &l[l.len() - n..];
-                labels
-                    .iter()
-                    .filter(|(_, o)| o.len() >= n && &o[o.len() - n..] == suffix)
-                    .count()
-                    == 1
+                labels.iter().filter(|(_, o)| o.len() >= n && &o[o.len() - n..] == suffix).count() == 1
             })
             .unwrap_or(l.len());
-        let candidate = sanitize(
-            &format!("{} request builder", l[l.len() - n..].join(" ")),
-            Case::Pascal,
-        );
+        let candidate = sanitize(&format!("{} request builder", l[l.len() - n..].join(" ")), Case::Pascal);
         struct_names.insert((*k).clone(), scope.claim(&candidate));
     }
 
@@ -107,13 +96,7 @@ pub(crate) fn api_file(
             if child_key.len() != key.len() + 1 || !child_key.starts_with(key) {
                 continue;
             }
-            methods.push(child_method(
-                child_key,
-                child,
-                &struct_names[child_key],
-                &mut method_scope,
-                &names,
-            ));
+            methods.push(child_method(child_key, child, &struct_names[child_key], &mut method_scope, &names));
         }
         // Operations.
         for &i in &node.operations {
@@ -147,18 +130,10 @@ pub(crate) fn api_file(
     root_scope.reserve(["new", "builder", "base_url", "request", "http", "token"]);
     let mut roots = Vec::new();
     for (key, node) in nodes.iter().filter(|(k, _)| k.len() == 1) {
-        roots.push(child_method(
-            key,
-            node,
-            &struct_names[key],
-            &mut root_scope,
-            &names,
-        ));
+        roots.push(child_method(key, node, &struct_names[key], &mut root_scope, &names));
     }
     for (name, prefix) in shortcuts {
-        let target = nodes
-            .iter()
-            .find(|(_, n)| n.template.eq_ignore_ascii_case(prefix));
+        let target = nodes.iter().find(|(_, n)| n.template.eq_ignore_ascii_case(prefix));
         if let Some((key, node)) = target {
             if key.contains(&Step::Key) {
                 continue;
@@ -186,23 +161,11 @@ pub(crate) fn api_file(
     for (needed, tokens) in [
         (any_key, quote!(encode_segment)),
         (any_fn_literal, quote!(odata_string_literal)),
-        (
-            has(&|o| matches!(o.response, Response::Value(_) | Response::Page(_))),
-            quote!(Json),
-        ),
-        (
-            has(&|o| matches!(o.response, Response::OptionalValue(_))),
-            quote!(MaybeJson),
-        ),
+        (has(&|o| matches!(o.response, Response::Value(_) | Response::Page(_))), quote!(Json)),
+        (has(&|o| matches!(o.response, Response::OptionalValue(_))), quote!(MaybeJson)),
         (has(&|o| o.response == Response::Empty), quote!(NoContent)),
-        (
-            has(&|o| o.kind == OperationKind::AddRef),
-            quote!(ODataReference),
-        ),
-        (
-            has(&|o| matches!(o.response, Response::Page(_))),
-            quote!(Page),
-        ),
+        (has(&|o| o.kind == OperationKind::AddRef), quote!(ODataReference)),
+        (has(&|o| matches!(o.response, Response::Page(_))), quote!(Page)),
     ] {
         if needed {
             uses.push(tokens);
@@ -242,9 +205,7 @@ fn child_method(
             let method = ident(&scope.claim("by_id"));
             let arg = ident(&sanitize(&param, Case::Snake));
             let (arg_ty, to_text) = url_arg(&key_ty, &arg, names, false);
-            let doc = format!(
-                " Selects one item by `{{{param}}}` (percent-encoded as one path segment)."
-            );
+            let doc = format!(" Selects one item by `{{{param}}}` (percent-encoded as one path segment).");
             quote! {
                 #[doc = #doc]
                 pub fn #method(&self, #arg: #arg_ty) -> #ty {
@@ -279,19 +240,11 @@ fn child_method(
 
 /// The Rust argument type of a URL value and the expression turning it into URL text.
 /// Strings and enums are written as quoted OData literals when `literal` is set.
-fn url_arg(
-    ty: &TypeRef,
-    arg: &proc_macro2::Ident,
-    names: &TypeNames<'_>,
-    literal: bool,
-) -> (TokenStream, TokenStream) {
+fn url_arg(ty: &TypeRef, arg: &proc_macro2::Ident, names: &TypeNames<'_>, literal: bool) -> (TokenStream, TokenStream) {
     match ty {
         TypeRef::Primitive(Primitive::String) => {
             if literal {
-                (
-                    quote!(impl AsRef<str>),
-                    quote!(odata_string_literal(#arg.as_ref())),
-                )
+                (quote!(impl AsRef<str>), quote!(odata_string_literal(#arg.as_ref())))
             } else {
                 (quote!(impl AsRef<str>), quote!(#arg.as_ref()))
             }
@@ -302,36 +255,21 @@ fn url_arg(
         }
         other => {
             let t = names.rust_type(other);
-            if literal {
-                (quote!(#t), quote!(#arg.to_string()))
-            } else {
-                (quote!(#t), quote!(&#arg.to_string()))
-            }
+            if literal { (quote!(#t), quote!(#arg.to_string())) } else { (quote!(#t), quote!(&#arg.to_string())) }
         }
     }
 }
 
 fn consent_line(c: Consent) -> String {
     match (c.delegated, c.application) {
-        (Some(true), Some(true)) => {
-            "Consent: delegated (signed-in user) or application (app-only).".to_string()
-        }
-        (Some(true), _) => {
-            "Consent: delegated (signed-in user) only; not allowed app-only.".to_string()
-        }
-        (_, Some(true)) => {
-            "Consent: application (app-only) only; not allowed with a signed-in user.".to_string()
-        }
+        (Some(true), Some(true)) => "Consent: delegated (signed-in user) or application (app-only).".to_string(),
+        (Some(true), _) => "Consent: delegated (signed-in user) only; not allowed app-only.".to_string(),
+        (_, Some(true)) => "Consent: application (app-only) only; not allowed with a signed-in user.".to_string(),
         _ => "Consent: not stated by the permission's reference page.".to_string(),
     }
 }
 
-fn operation_method(
-    op: &Operation,
-    scope: &mut Scope,
-    names: &TypeNames<'_>,
-    api: &Api,
-) -> (TokenStream, String) {
+fn operation_method(op: &Operation, scope: &mut Scope, names: &TypeNames<'_>, api: &Api) -> (TokenStream, String) {
     let method_name = match (op.kind, op.segments.last()) {
         (OperationKind::List, _) => "list".to_string(),
         (OperationKind::Get, _) => "get".to_string(),
@@ -341,9 +279,7 @@ fn operation_method(
         (OperationKind::Delete, _) => "delete".to_string(),
         (OperationKind::AddRef, _) => "add_ref".to_string(),
         (OperationKind::RemoveRef, _) => "delete_ref".to_string(),
-        (_, Some(Segment::Function { name, .. } | Segment::Action { name })) => {
-            sanitize(&name.name, Case::Snake)
-        }
+        (_, Some(Segment::Function { name, .. } | Segment::Action { name })) => sanitize(&name.name, Case::Snake),
         _ => "call".to_string(),
     };
     let name = scope.claim(&method_name);
@@ -410,10 +346,7 @@ fn operation_method(
         }
     };
     // Docs.
-    let mut doc = vec![
-        format!("`{} {}`", op.http_method.as_str(), op.template),
-        String::new(),
-    ];
+    let mut doc = vec![format!("`{} {}`", op.http_method.as_str(), op.template), String::new()];
     if let Some(d) = &op.description {
         doc.push(super::doc_text(d));
         doc.push(String::new());
@@ -425,18 +358,13 @@ fn operation_method(
     }
     for q in &op.example_queries {
         doc.push(String::new());
-        doc.push(format!(
-            "Documented example query: `?{}`",
-            q.replace('`', "'")
-        ));
+        doc.push(format!("Documented example query: `?{}`", q.replace('`', "'")));
     }
     if let Some(body) = &op.body {
         if let Some(TypeDef::Struct(s)) = body.named().and_then(|q| api.types.get(q)) {
             if s.polymorphic.is_some() {
                 doc.push(String::new());
-                doc.push(
-                    "The body may be any derived type; `@odata.type` is sent with it.".to_string(),
-                );
+                doc.push("The body may be any derived type; `@odata.type` is sent with it.".to_string());
             }
         }
     }

@@ -39,15 +39,7 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
     let name = ident(&s.rust_name);
     let mut doc = vec![match s.kind {
         StructKind::ActionParameters => s.description.clone().unwrap_or_default(),
-        _ => format!(
-            "`{}` ({}).",
-            s.name,
-            if s.kind == StructKind::Entity {
-                "entity type"
-            } else {
-                "complex type"
-            }
-        ),
+        _ => format!("`{}` ({}).", s.name, if s.kind == StructKind::Entity { "entity type" } else { "complex type" }),
     }];
     if s.kind != StructKind::ActionParameters {
         if let Some(d) = &s.description {
@@ -56,9 +48,7 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
         }
         if let Some(b) = &s.base {
             doc.push(String::new());
-            doc.push(format!(
-                "Derives from `{b}`; inherited properties are included."
-            ));
+            doc.push(format!("Derives from `{b}`; inherited properties are included."));
         }
     }
     let doc = doc_attrs(&doc);
@@ -83,25 +73,10 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
             doc.push(doc_text(d));
             doc.push(String::new());
         }
-        let kind = if p.navigation {
-            "Navigation property"
-        } else {
-            "Property"
-        };
-        let nullable = if p.nullable {
-            "nullable"
-        } else {
-            "not nullable"
-        };
-        let expand = if p.navigation {
-            "; present only with `$expand`"
-        } else {
-            ""
-        };
-        doc.push(format!(
-            "{kind} `{json}` ({}, {nullable}{expand}).",
-            type_label(&p.ty)
-        ));
+        let kind = if p.navigation { "Navigation property" } else { "Property" };
+        let nullable = if p.nullable { "nullable" } else { "not nullable" };
+        let expand = if p.navigation { "; present only with `$expand`" } else { "" };
+        doc.push(format!("{kind} `{json}` ({}, {nullable}{expand}).", type_label(&p.ty)));
         let doc = doc_attrs(&doc);
         quote! {
             #doc
@@ -154,20 +129,22 @@ fn poly_item(s: &StructDef, api: &Api, names: &TypeNames<'_>) -> TokenStream {
         })
         .collect();
     let doc = doc_attrs(&[
-        format!(
-            "A `{}` or any of its derived types, told apart by `@odata.type`.",
-            s.name
-        ),
+        format!("A `{}` or any of its derived types, told apart by `@odata.type`.", s.name),
         String::new(),
-        "Values whose `@odata.type` this crate does not know are kept as JSON in `Other`."
-            .to_string(),
+        "Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.".to_string(),
     ]);
     let variants = members.iter().map(|(v, ty, tag)| {
         let d = format!(" `{tag}`.");
         quote!(#[doc = #d] #v(#ty),)
     });
+    // A value of the declared type itself needs no tag; derived ones always carry theirs.
+    let declared = s.name.to_string();
     let ser_arms = members.iter().map(|(v, _, tag)| {
-        quote!(Self::#v(value) => crate::runtime::poly::with_odata_type(value, #tag, serializer),)
+        if *tag == declared {
+            quote!(Self::#v(value) => value.serialize(serializer),)
+        } else {
+            quote!(Self::#v(value) => crate::runtime::poly::with_odata_type(value, #tag, serializer),)
+        }
     });
     let de_arms = members.iter().map(|(v, _, tag)| {
         quote!(Some(#tag) => ::serde_json::from_value(value).map(Self::#v).map_err(serde::de::Error::custom),)
@@ -176,10 +153,7 @@ fn poly_item(s: &StructDef, api: &Api, names: &TypeNames<'_>) -> TokenStream {
     let untagged = if s.is_abstract {
         quote!(None => Ok(Self::Other(value)),)
     } else {
-        let own = members
-            .iter()
-            .find(|(_, _, tag)| *tag == s.name.to_string())
-            .map(|(v, _, _)| v.clone());
+        let own = members.iter().find(|(_, _, tag)| *tag == s.name.to_string()).map(|(v, _, _)| v.clone());
         match own {
             Some(v) => {
                 quote!(None => ::serde_json::from_value(value).map(Self::#v).map_err(serde::de::Error::custom),)
@@ -224,11 +198,8 @@ fn enum_item(e: &EnumDef) -> TokenStream {
     let name = ident(&e.rust_name);
     let mut scope = Scope::new();
     scope.reserve(["Unknown"]);
-    let members: Vec<(proc_macro2::Ident, &str)> = e
-        .members
-        .iter()
-        .map(|(m, _)| (ident(&scope.claim(&sanitize(m, Case::Pascal))), m.as_str()))
-        .collect();
+    let members: Vec<(proc_macro2::Ident, &str)> =
+        e.members.iter().map(|(m, _)| (ident(&scope.claim(&sanitize(m, Case::Pascal))), m.as_str())).collect();
     let mut doc = vec![format!("`{}` (enum type).", e.name)];
     if let Some(d) = &e.description {
         doc.push(String::new());
@@ -236,12 +207,13 @@ fn enum_item(e: &EnumDef) -> TokenStream {
     }
     if e.flags {
         doc.push(String::new());
-        doc.push(
-            "A flags enum: a combination of members arrives as `Unknown(\"a,b\")`.".to_string(),
-        );
+        doc.push("A flags enum: a combination of members arrives as `Unknown(\"a,b\")`.".to_string());
     }
     doc.push(String::new());
-    doc.push("A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.".to_string());
+    doc.push(
+        "A value this crate does not know deserializes as `Unknown`, so new server values never break decoding."
+            .to_string(),
+    );
     let doc = doc_attrs(&doc);
     let variants = members.iter().map(|(v, m)| {
         let d = format!(" `{m}`");
