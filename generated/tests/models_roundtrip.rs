@@ -2,211 +2,286 @@
 // change the generator, templates/ or metadata/ and run `cargo xtask codegen`.
 
 //! Every generated model decodes a sample of its metadata shape and encodes it back unchanged (241 samples).
+#![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::unwrap_used)]
 fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize>(json: &str) {
     let value: serde_json::Value = serde_json::from_str(json).unwrap();
     let decoded: T = serde_json::from_value(value.clone())
-        .unwrap_or_else(|e| panic!("decoding {}: {e}\n{json}", std::any::type_name::<T>()));
+        .unwrap_or_else(|e| {
+            panic!("decoding {}: {e}\n{json}", std::any::type_name:: < T > ())
+        });
     let encoded = serde_json::to_value(&decoded).unwrap();
-    assert_eq!(encoded, value, "{} does not round-trip", std::any::type_name::<T>());
+    assert_eq!(encoded, value, "{} does not round-trip", std::any::type_name:: < T > ());
 }
 #[test]
 fn roundtrip_access_package() {
-    roundtrip::<msgraph_entitlement::models::AccessPackage>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackage,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackage\",\n  \"accessPackagesIncompatibleWith\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackage\",\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"isHidden\": true,\n      \"modifiedDateTime\": \"2024-05-01T08:30:00Z\"\n    }\n  ],\n  \"assignmentPolicies\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentPolicy\",\n      \"allowedTargetScope\": \"notSpecified\",\n      \"automaticRequestSettings\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageAutomaticRequestSettings\",\n        \"gracePeriodBeforeAccessRemoval\": \"P7DT12H\",\n        \"removeAccessWhenTargetLeavesAllowedTargets\": true,\n        \"requestAccessForAllowedTargets\": true\n      },\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"expiration\": {\n        \"@odata.type\": \"#microsoft.graph.expirationPattern\",\n        \"duration\": \"P7DT12H\",\n        \"endDateTime\": \"2024-05-01T08:30:00Z\",\n        \"type\": \"notSpecified\"\n      },\n      \"id\": \"id value\",\n      \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"notificationSettings\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageNotificationSettings\",\n        \"isAssignmentNotificationDisabled\": true\n      },\n      \"requestApprovalSettings\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentApprovalSettings\",\n        \"isApprovalRequiredForAdd\": true,\n        \"isApprovalRequiredForUpdate\": true,\n        \"isRequestorJustificationRequired\": true,\n        \"stages\": [\n          {\n            \"@odata.type\": \"#microsoft.graph.accessPackageApprovalStage\"\n          }\n        ]\n      },\n      \"requestorSettings\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestorSettings\",\n        \"allowCustomAssignmentSchedule\": true,\n        \"enableOnBehalfRequestorsToAddAccess\": true,\n        \"enableOnBehalfRequestorsToRemoveAccess\": true,\n        \"enableOnBehalfRequestorsToUpdateAccess\": true,\n        \"enableTargetsToSelfAddAccess\": true,\n        \"enableTargetsToSelfRemoveAccess\": true,\n        \"enableTargetsToSelfUpdateAccess\": true,\n        \"onBehalfRequestors\": [\n          {\n            \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\"\n          }\n        ]\n      },\n      \"reviewSettings\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentReviewSettings\",\n        \"expirationBehavior\": \"keepAccess\",\n        \"fallbackReviewers\": [\n          {\n            \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\"\n          }\n        ],\n        \"isEnabled\": true,\n        \"isRecommendationEnabled\": true,\n        \"isReviewerJustificationRequired\": true,\n        \"isSelfReview\": true,\n        \"primaryReviewers\": [\n          {\n            \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\"\n          }\n        ],\n        \"schedule\": {\n          \"@odata.type\": \"#microsoft.graph.entitlementManagementSchedule\"\n        }\n      },\n      \"specificAllowedTargets\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n          \"description\": \"description value\",\n          \"membershipRule\": \"membershipRule value\"\n        }\n      ]\n    }\n  ],\n  \"catalog\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageCatalog\",\n    \"catalogType\": \"userManaged\",\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"isExternallyVisible\": true,\n    \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n    \"state\": \"unpublished\"\n  },\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"id\": \"id value\",\n  \"incompatibleAccessPackages\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackage\",\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"isHidden\": true,\n      \"modifiedDateTime\": \"2024-05-01T08:30:00Z\"\n    }\n  ],\n  \"incompatibleGroups\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.group\",\n      \"accessType\": \"none\",\n      \"allowExternalSenders\": true,\n      \"assignedLabels\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.assignedLabel\",\n          \"displayName\": \"displayName value\",\n          \"labelId\": \"labelId value\"\n        }\n      ],\n      \"assignedLicenses\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.assignedLicense\",\n          \"disabledPlans\": [\n            \"6b0c2f3e-58d2-4a8b-9b5c-2f0e1d7a9c11\"\n          ],\n          \"skuId\": \"6b0c2f3e-58d2-4a8b-9b5c-2f0e1d7a9c11\"\n        }\n      ],\n      \"autoSubscribeNewMembers\": true,\n      \"classification\": \"classification value\",\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"expirationDateTime\": \"2024-05-01T08:30:00Z\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"groupTypes\": [\n        \"groupTypes value\"\n      ],\n      \"hasMembersWithLicenseErrors\": true,\n      \"hideFromAddressLists\": true,\n      \"hideFromOutlookClients\": true,\n      \"id\": \"id value\",\n      \"infoCatalogs\": [\n        \"infoCatalogs value\"\n      ],\n      \"isArchived\": true,\n      \"isAssignableToRole\": true,\n      \"isFavorite\": true,\n      \"isManagementRestricted\": true,\n      \"isSubscribedByMail\": true,\n      \"licenseProcessingState\": {\n        \"@odata.type\": \"#microsoft.graph.licenseProcessingState\",\n        \"state\": \"state value\"\n      },\n      \"mail\": \"mail value\",\n      \"mailEnabled\": true,\n      \"mailNickname\": \"mailNickname value\",\n      \"membershipRule\": \"membershipRule value\",\n      \"membershipRuleProcessingState\": \"membershipRuleProcessingState value\",\n      \"onPremisesDomainName\": \"onPremisesDomainName value\",\n      \"onPremisesExtensionAttributes\": {\n        \"@odata.type\": \"#microsoft.graph.onPremisesExtensionAttributes\",\n        \"extensionAttribute1\": \"extensionAttribute1 value\",\n        \"extensionAttribute10\": \"extensionAttribute10 value\",\n        \"extensionAttribute11\": \"extensionAttribute11 value\",\n        \"extensionAttribute12\": \"extensionAttribute12 value\",\n        \"extensionAttribute13\": \"extensionAttribute13 value\",\n        \"extensionAttribute14\": \"extensionAttribute14 value\",\n        \"extensionAttribute15\": \"extensionAttribute15 value\",\n        \"extensionAttribute2\": \"extensionAttribute2 value\",\n        \"extensionAttribute3\": \"extensionAttribute3 value\",\n        \"extensionAttribute4\": \"extensionAttribute4 value\",\n        \"extensionAttribute5\": \"extensionAttribute5 value\",\n        \"extensionAttribute6\": \"extensionAttribute6 value\",\n        \"extensionAttribute7\": \"extensionAttribute7 value\",\n        \"extensionAttribute8\": \"extensionAttribute8 value\",\n        \"extensionAttribute9\": \"extensionAttribute9 value\"\n      },\n      \"onPremisesLastSyncDateTime\": \"2024-05-01T08:30:00Z\",\n      \"onPremisesNetBiosName\": \"onPremisesNetBiosName value\",\n      \"onPremisesProvisioningErrors\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.onPremisesProvisioningError\",\n          \"category\": \"category value\",\n          \"occurredDateTime\": \"2024-05-01T08:30:00Z\",\n          \"propertyCausingError\": \"propertyCausingError value\",\n          \"value\": \"value value\"\n        }\n      ],\n      \"onPremisesSamAccountName\": \"onPremisesSamAccountName value\",\n      \"onPremisesSecurityIdentifier\": \"onPremisesSecurityIdentifier value\",\n      \"onPremisesSyncEnabled\": true,\n      \"organizationId\": \"organizationId value\",\n      \"preferredDataLocation\": \"preferredDataLocation value\",\n      \"preferredLanguage\": \"preferredLanguage value\",\n      \"proxyAddresses\": [\n        \"proxyAddresses value\"\n      ],\n      \"renewedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"resourceBehaviorOptions\": [\n        \"resourceBehaviorOptions value\"\n      ],\n      \"resourceProvisioningOptions\": [\n        \"resourceProvisioningOptions value\"\n      ],\n      \"securityEnabled\": true,\n      \"securityIdentifier\": \"securityIdentifier value\",\n      \"serviceProvisioningErrors\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.serviceProvisioningXmlError\",\n          \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n          \"errorDetail\": \"errorDetail value\",\n          \"isResolved\": true,\n          \"serviceInstance\": \"serviceInstance value\"\n        }\n      ],\n      \"theme\": \"theme value\",\n      \"uniqueName\": \"uniqueName value\",\n      \"unseenConversationsCount\": 7,\n      \"unseenCount\": 7,\n      \"unseenMessagesCount\": 7,\n      \"visibility\": \"visibility value\",\n      \"welcomeMessageEnabled\": true\n    }\n  ],\n  \"isHidden\": true,\n  \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"resourceRoleScopes\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResourceRoleScope\",\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"id\": \"id value\"\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_package_answer_as_access_package_answer_string() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageAnswer>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageAnswer,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAnswerString\",\n  \"displayValue\": \"displayValue value\",\n  \"value\": \"value value\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_answer_choice() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAnswerChoice>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAnswerChoice,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAnswerChoice\",\n  \"actualValue\": \"actualValue value\",\n  \"localizations\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\",\n      \"languageCode\": \"languageCode value\",\n      \"text\": \"text value\"\n    }\n  ],\n  \"text\": \"text value\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_answer_string() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAnswerString>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAnswerString,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAnswerString\",\n  \"answeredQuestion\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageMultipleChoiceQuestion\",\n    \"choices\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.accessPackageAnswerChoice\",\n        \"actualValue\": \"actualValue value\",\n        \"localizations\": [\n          {\n            \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\"\n          }\n        ],\n        \"text\": \"text value\"\n      }\n    ],\n    \"id\": \"id value\",\n    \"isAnswerEditable\": true,\n    \"isMultipleSelectionAllowed\": true,\n    \"isRequired\": true,\n    \"localizations\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\",\n        \"languageCode\": \"languageCode value\",\n        \"text\": \"text value\"\n      }\n    ],\n    \"sequence\": 7,\n    \"text\": \"text value\"\n  },\n  \"displayValue\": \"displayValue value\",\n  \"value\": \"value value\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_approval_stage() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageApprovalStage>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageApprovalStage,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageApprovalStage\",\n  \"approverInformationVisibility\": \"default\",\n  \"durationBeforeAutomaticDenial\": \"P7DT12H\",\n  \"durationBeforeEscalation\": \"P7DT12H\",\n  \"escalationApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"fallbackEscalationApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"fallbackPrimaryApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"isApproverJustificationRequired\": true,\n  \"isEscalationEnabled\": true,\n  \"primaryApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_package_approval_stage_as_access_package_approval_stage() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageApprovalStage>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageApprovalStage,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageApprovalStage\",\n  \"approverInformationVisibility\": \"default\",\n  \"durationBeforeAutomaticDenial\": \"P7DT12H\",\n  \"durationBeforeEscalation\": \"P7DT12H\",\n  \"escalationApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"fallbackEscalationApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"fallbackPrimaryApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"isApproverJustificationRequired\": true,\n  \"isEscalationEnabled\": true,\n  \"primaryApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_package_approval_stage_as_access_package_dynamic_approval_stage() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageApprovalStage>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageApprovalStage,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageDynamicApprovalStage\",\n  \"approverInformationVisibility\": \"default\",\n  \"durationBeforeAutomaticDenial\": \"P7DT12H\",\n  \"durationBeforeEscalation\": \"P7DT12H\",\n  \"escalationApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"fallbackEscalationApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"fallbackPrimaryApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"isApproverJustificationRequired\": true,\n  \"isEscalationEnabled\": true,\n  \"primaryApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_assignment() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignment>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignment,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignment\",\n  \"accessPackage\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackage\",\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"isHidden\": true,\n    \"modifiedDateTime\": \"2024-05-01T08:30:00Z\"\n  },\n  \"assignmentPolicy\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentPolicy\",\n    \"allowedTargetScope\": \"notSpecified\",\n    \"automaticRequestSettings\": {\n      \"@odata.type\": \"#microsoft.graph.accessPackageAutomaticRequestSettings\",\n      \"gracePeriodBeforeAccessRemoval\": \"P7DT12H\",\n      \"removeAccessWhenTargetLeavesAllowedTargets\": true,\n      \"requestAccessForAllowedTargets\": true\n    },\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"expiration\": {\n      \"@odata.type\": \"#microsoft.graph.expirationPattern\",\n      \"duration\": \"P7DT12H\",\n      \"endDateTime\": \"2024-05-01T08:30:00Z\",\n      \"type\": \"notSpecified\"\n    },\n    \"id\": \"id value\",\n    \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n    \"notificationSettings\": {\n      \"@odata.type\": \"#microsoft.graph.accessPackageNotificationSettings\",\n      \"isAssignmentNotificationDisabled\": true\n    },\n    \"requestApprovalSettings\": {\n      \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentApprovalSettings\",\n      \"isApprovalRequiredForAdd\": true,\n      \"isApprovalRequiredForUpdate\": true,\n      \"isRequestorJustificationRequired\": true,\n      \"stages\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.accessPackageApprovalStage\"\n        }\n      ]\n    },\n    \"requestorSettings\": {\n      \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestorSettings\",\n      \"allowCustomAssignmentSchedule\": true,\n      \"enableOnBehalfRequestorsToAddAccess\": true,\n      \"enableOnBehalfRequestorsToRemoveAccess\": true,\n      \"enableOnBehalfRequestorsToUpdateAccess\": true,\n      \"enableTargetsToSelfAddAccess\": true,\n      \"enableTargetsToSelfRemoveAccess\": true,\n      \"enableTargetsToSelfUpdateAccess\": true,\n      \"onBehalfRequestors\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\"\n        }\n      ]\n    },\n    \"reviewSettings\": {\n      \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentReviewSettings\",\n      \"expirationBehavior\": \"keepAccess\",\n      \"fallbackReviewers\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\"\n        }\n      ],\n      \"isEnabled\": true,\n      \"isRecommendationEnabled\": true,\n      \"isReviewerJustificationRequired\": true,\n      \"isSelfReview\": true,\n      \"primaryReviewers\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\"\n        }\n      ],\n      \"schedule\": {\n        \"@odata.type\": \"#microsoft.graph.entitlementManagementSchedule\"\n      }\n    },\n    \"specificAllowedTargets\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ]\n  },\n  \"customExtensionCalloutInstances\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.customExtensionCalloutInstance\",\n      \"customExtensionId\": \"customExtensionId value\",\n      \"detail\": \"detail value\",\n      \"externalCorrelationId\": \"externalCorrelationId value\",\n      \"id\": \"id value\",\n      \"status\": \"calloutSent\"\n    }\n  ],\n  \"expiredDateTime\": \"2024-05-01T08:30:00Z\",\n  \"id\": \"id value\",\n  \"schedule\": {\n    \"@odata.type\": \"#microsoft.graph.entitlementManagementSchedule\",\n    \"expiration\": {\n      \"@odata.type\": \"#microsoft.graph.expirationPattern\",\n      \"duration\": \"P7DT12H\",\n      \"endDateTime\": \"2024-05-01T08:30:00Z\",\n      \"type\": \"notSpecified\"\n    },\n    \"recurrence\": {\n      \"@odata.type\": \"#microsoft.graph.patternedRecurrence\",\n      \"pattern\": {\n        \"@odata.type\": \"#microsoft.graph.recurrencePattern\"\n      },\n      \"range\": {\n        \"@odata.type\": \"#microsoft.graph.recurrenceRange\"\n      }\n    },\n    \"startDateTime\": \"2024-05-01T08:30:00Z\"\n  },\n  \"state\": \"delivering\",\n  \"status\": \"status value\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_assignment_approval_settings() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignmentApprovalSettings>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignmentApprovalSettings,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentApprovalSettings\",\n  \"isApprovalRequiredForAdd\": true,\n  \"isApprovalRequiredForUpdate\": true,\n  \"isRequestorJustificationRequired\": true,\n  \"stages\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageApprovalStage\",\n      \"approverInformationVisibility\": \"default\",\n      \"durationBeforeAutomaticDenial\": \"P7DT12H\",\n      \"durationBeforeEscalation\": \"P7DT12H\",\n      \"escalationApprovers\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n          \"description\": \"description value\",\n          \"membershipRule\": \"membershipRule value\"\n        }\n      ],\n      \"fallbackEscalationApprovers\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n          \"description\": \"description value\",\n          \"membershipRule\": \"membershipRule value\"\n        }\n      ],\n      \"fallbackPrimaryApprovers\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n          \"description\": \"description value\",\n          \"membershipRule\": \"membershipRule value\"\n        }\n      ],\n      \"isApproverJustificationRequired\": true,\n      \"isEscalationEnabled\": true,\n      \"primaryApprovers\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n          \"description\": \"description value\",\n          \"membershipRule\": \"membershipRule value\"\n        }\n      ]\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_assignment_filter_by_current_user_options() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignmentFilterByCurrentUserOptions>("\"target\"");
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignmentFilterByCurrentUserOptions,
+    >("\"target\"");
 }
 #[test]
 fn roundtrip_access_package_assignment_policy() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignmentPolicy>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignmentPolicy,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentPolicy\",\n  \"accessPackage\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackage\",\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"isHidden\": true,\n    \"modifiedDateTime\": \"2024-05-01T08:30:00Z\"\n  },\n  \"allowedTargetScope\": \"notSpecified\",\n  \"automaticRequestSettings\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageAutomaticRequestSettings\",\n    \"gracePeriodBeforeAccessRemoval\": \"P7DT12H\",\n    \"removeAccessWhenTargetLeavesAllowedTargets\": true,\n    \"requestAccessForAllowedTargets\": true\n  },\n  \"catalog\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageCatalog\",\n    \"catalogType\": \"userManaged\",\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"isExternallyVisible\": true,\n    \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n    \"state\": \"unpublished\"\n  },\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"customExtensionStageSettings\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.customExtensionStageSetting\",\n      \"id\": \"id value\",\n      \"stage\": \"assignmentRequestCreated\"\n    }\n  ],\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"expiration\": {\n    \"@odata.type\": \"#microsoft.graph.expirationPattern\",\n    \"duration\": \"P7DT12H\",\n    \"endDateTime\": \"2024-05-01T08:30:00Z\",\n    \"type\": \"notSpecified\"\n  },\n  \"id\": \"id value\",\n  \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"notificationSettings\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageNotificationSettings\",\n    \"isAssignmentNotificationDisabled\": true\n  },\n  \"questions\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageMultipleChoiceQuestion\",\n      \"choices\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.accessPackageAnswerChoice\",\n          \"actualValue\": \"actualValue value\",\n          \"localizations\": [\n            {\n              \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\"\n            }\n          ],\n          \"text\": \"text value\"\n        }\n      ],\n      \"id\": \"id value\",\n      \"isAnswerEditable\": true,\n      \"isMultipleSelectionAllowed\": true,\n      \"isRequired\": true,\n      \"localizations\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\",\n          \"languageCode\": \"languageCode value\",\n          \"text\": \"text value\"\n        }\n      ],\n      \"sequence\": 7,\n      \"text\": \"text value\"\n    }\n  ],\n  \"requestApprovalSettings\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentApprovalSettings\",\n    \"isApprovalRequiredForAdd\": true,\n    \"isApprovalRequiredForUpdate\": true,\n    \"isRequestorJustificationRequired\": true,\n    \"stages\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.accessPackageApprovalStage\",\n        \"approverInformationVisibility\": \"default\",\n        \"durationBeforeAutomaticDenial\": \"P7DT12H\",\n        \"durationBeforeEscalation\": \"P7DT12H\",\n        \"escalationApprovers\": [\n          {\n            \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\"\n          }\n        ],\n        \"fallbackEscalationApprovers\": [\n          {\n            \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\"\n          }\n        ],\n        \"fallbackPrimaryApprovers\": [\n          {\n            \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\"\n          }\n        ],\n        \"isApproverJustificationRequired\": true,\n        \"isEscalationEnabled\": true,\n        \"primaryApprovers\": [\n          {\n            \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\"\n          }\n        ]\n      }\n    ]\n  },\n  \"requestorSettings\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestorSettings\",\n    \"allowCustomAssignmentSchedule\": true,\n    \"enableOnBehalfRequestorsToAddAccess\": true,\n    \"enableOnBehalfRequestorsToRemoveAccess\": true,\n    \"enableOnBehalfRequestorsToUpdateAccess\": true,\n    \"enableTargetsToSelfAddAccess\": true,\n    \"enableTargetsToSelfRemoveAccess\": true,\n    \"enableTargetsToSelfUpdateAccess\": true,\n    \"onBehalfRequestors\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ]\n  },\n  \"reviewSettings\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentReviewSettings\",\n    \"expirationBehavior\": \"keepAccess\",\n    \"fallbackReviewers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ],\n    \"isEnabled\": true,\n    \"isRecommendationEnabled\": true,\n    \"isReviewerJustificationRequired\": true,\n    \"isSelfReview\": true,\n    \"primaryReviewers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ],\n    \"schedule\": {\n      \"@odata.type\": \"#microsoft.graph.entitlementManagementSchedule\",\n      \"expiration\": {\n        \"@odata.type\": \"#microsoft.graph.expirationPattern\"\n      },\n      \"recurrence\": {\n        \"@odata.type\": \"#microsoft.graph.patternedRecurrence\"\n      },\n      \"startDateTime\": \"2024-05-01T08:30:00Z\"\n    }\n  },\n  \"specificAllowedTargets\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_assignment_request() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignmentRequest>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignmentRequest,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequest\",\n  \"accessPackage\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackage\",\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"isHidden\": true,\n    \"modifiedDateTime\": \"2024-05-01T08:30:00Z\"\n  },\n  \"answers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageAnswerString\",\n      \"displayValue\": \"displayValue value\",\n      \"value\": \"value value\"\n    }\n  ],\n  \"assignment\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageAssignment\",\n    \"customExtensionCalloutInstances\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.customExtensionCalloutInstance\",\n        \"customExtensionId\": \"customExtensionId value\",\n        \"detail\": \"detail value\",\n        \"externalCorrelationId\": \"externalCorrelationId value\",\n        \"id\": \"id value\",\n        \"status\": \"calloutSent\"\n      }\n    ],\n    \"expiredDateTime\": \"2024-05-01T08:30:00Z\",\n    \"id\": \"id value\",\n    \"schedule\": {\n      \"@odata.type\": \"#microsoft.graph.entitlementManagementSchedule\",\n      \"expiration\": {\n        \"@odata.type\": \"#microsoft.graph.expirationPattern\"\n      },\n      \"recurrence\": {\n        \"@odata.type\": \"#microsoft.graph.patternedRecurrence\"\n      },\n      \"startDateTime\": \"2024-05-01T08:30:00Z\"\n    },\n    \"state\": \"delivering\",\n    \"status\": \"status value\"\n  },\n  \"completedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"customExtensionCalloutInstances\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.customExtensionCalloutInstance\",\n      \"customExtensionId\": \"customExtensionId value\",\n      \"detail\": \"detail value\",\n      \"externalCorrelationId\": \"externalCorrelationId value\",\n      \"id\": \"id value\",\n      \"status\": \"calloutSent\"\n    }\n  ],\n  \"id\": \"id value\",\n  \"justification\": \"justification value\",\n  \"requestType\": \"notSpecified\",\n  \"schedule\": {\n    \"@odata.type\": \"#microsoft.graph.entitlementManagementSchedule\",\n    \"expiration\": {\n      \"@odata.type\": \"#microsoft.graph.expirationPattern\",\n      \"duration\": \"P7DT12H\",\n      \"endDateTime\": \"2024-05-01T08:30:00Z\",\n      \"type\": \"notSpecified\"\n    },\n    \"recurrence\": {\n      \"@odata.type\": \"#microsoft.graph.patternedRecurrence\",\n      \"pattern\": {\n        \"@odata.type\": \"#microsoft.graph.recurrencePattern\"\n      },\n      \"range\": {\n        \"@odata.type\": \"#microsoft.graph.recurrenceRange\"\n      }\n    },\n    \"startDateTime\": \"2024-05-01T08:30:00Z\"\n  },\n  \"state\": \"submitted\",\n  \"status\": \"status value\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_assignment_request_callback_data() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignmentRequestCallbackData>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignmentRequestCallbackData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestCallbackData\",\n  \"customExtensionStageInstanceDetail\": \"customExtensionStageInstanceDetail value\",\n  \"customExtensionStageInstanceId\": \"customExtensionStageInstanceId value\",\n  \"stage\": \"assignmentRequestCreated\",\n  \"state\": \"state value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_package_assignment_request_callback_data_as_access_package_assignment_request_callback_data() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageAssignmentRequestCallbackData>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageAssignmentRequestCallbackData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestCallbackData\",\n  \"customExtensionStageInstanceDetail\": \"customExtensionStageInstanceDetail value\",\n  \"customExtensionStageInstanceId\": \"customExtensionStageInstanceId value\",\n  \"stage\": \"assignmentRequestCreated\",\n  \"state\": \"state value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_package_assignment_request_callback_data_as_assignment_request_approval_stage_callback_data() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageAssignmentRequestCallbackData>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageAssignmentRequestCallbackData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.assignmentRequestApprovalStageCallbackData\",\n  \"approvalStage\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageApprovalStage\",\n    \"approverInformationVisibility\": \"default\",\n    \"durationBeforeAutomaticDenial\": \"P7DT12H\",\n    \"durationBeforeEscalation\": \"P7DT12H\",\n    \"escalationApprovers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ],\n    \"fallbackEscalationApprovers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ],\n    \"fallbackPrimaryApprovers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ],\n    \"isApproverJustificationRequired\": true,\n    \"isEscalationEnabled\": true,\n    \"primaryApprovers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ]\n  },\n  \"customExtensionStageInstanceDetail\": \"customExtensionStageInstanceDetail value\",\n  \"customExtensionStageInstanceId\": \"customExtensionStageInstanceId value\",\n  \"stage\": \"assignmentRequestCreated\",\n  \"state\": \"state value\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_assignment_request_filter_by_current_user_options() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignmentRequestFilterByCurrentUserOptions>("\"target\"");
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignmentRequestFilterByCurrentUserOptions,
+    >("\"target\"");
 }
 #[test]
 fn roundtrip_access_package_assignment_request_requirements() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignmentRequestRequirements>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignmentRequestRequirements,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestRequirements\",\n  \"allowCustomAssignmentSchedule\": true,\n  \"isApprovalRequiredForAdd\": true,\n  \"isApprovalRequiredForUpdate\": true,\n  \"isRequestorJustificationRequired\": true,\n  \"policyDescription\": \"policyDescription value\",\n  \"policyDisplayName\": \"policyDisplayName value\",\n  \"policyId\": \"policyId value\",\n  \"questions\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageMultipleChoiceQuestion\",\n      \"choices\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.accessPackageAnswerChoice\",\n          \"actualValue\": \"actualValue value\",\n          \"localizations\": [\n            {\n              \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\"\n            }\n          ],\n          \"text\": \"text value\"\n        }\n      ],\n      \"id\": \"id value\",\n      \"isAnswerEditable\": true,\n      \"isMultipleSelectionAllowed\": true,\n      \"isRequired\": true,\n      \"localizations\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\",\n          \"languageCode\": \"languageCode value\",\n          \"text\": \"text value\"\n        }\n      ],\n      \"sequence\": 7,\n      \"text\": \"text value\"\n    }\n  ],\n  \"schedule\": {\n    \"@odata.type\": \"#microsoft.graph.entitlementManagementSchedule\",\n    \"expiration\": {\n      \"@odata.type\": \"#microsoft.graph.expirationPattern\",\n      \"duration\": \"P7DT12H\",\n      \"endDateTime\": \"2024-05-01T08:30:00Z\",\n      \"type\": \"notSpecified\"\n    },\n    \"recurrence\": {\n      \"@odata.type\": \"#microsoft.graph.patternedRecurrence\",\n      \"pattern\": {\n        \"@odata.type\": \"#microsoft.graph.recurrencePattern\"\n      },\n      \"range\": {\n        \"@odata.type\": \"#microsoft.graph.recurrenceRange\"\n      }\n    },\n    \"startDateTime\": \"2024-05-01T08:30:00Z\"\n  }\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_assignment_request_workflow_extension() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignmentRequestWorkflowExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignmentRequestWorkflowExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestWorkflowExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"callbackConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration\",\n    \"timeoutDuration\": \"P7DT12H\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"createdBy\": \"createdBy value\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\",\n  \"lastModifiedBy\": \"lastModifiedBy value\",\n  \"lastModifiedDateTime\": \"2024-05-01T08:30:00Z\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_assignment_requestor_settings() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignmentRequestorSettings>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignmentRequestorSettings,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestorSettings\",\n  \"allowCustomAssignmentSchedule\": true,\n  \"enableOnBehalfRequestorsToAddAccess\": true,\n  \"enableOnBehalfRequestorsToRemoveAccess\": true,\n  \"enableOnBehalfRequestorsToUpdateAccess\": true,\n  \"enableTargetsToSelfAddAccess\": true,\n  \"enableTargetsToSelfRemoveAccess\": true,\n  \"enableTargetsToSelfUpdateAccess\": true,\n  \"onBehalfRequestors\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_assignment_review_settings() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignmentReviewSettings>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignmentReviewSettings,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentReviewSettings\",\n  \"expirationBehavior\": \"keepAccess\",\n  \"fallbackReviewers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"isEnabled\": true,\n  \"isRecommendationEnabled\": true,\n  \"isReviewerJustificationRequired\": true,\n  \"isSelfReview\": true,\n  \"primaryReviewers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"schedule\": {\n    \"@odata.type\": \"#microsoft.graph.entitlementManagementSchedule\",\n    \"expiration\": {\n      \"@odata.type\": \"#microsoft.graph.expirationPattern\",\n      \"duration\": \"P7DT12H\",\n      \"endDateTime\": \"2024-05-01T08:30:00Z\",\n      \"type\": \"notSpecified\"\n    },\n    \"recurrence\": {\n      \"@odata.type\": \"#microsoft.graph.patternedRecurrence\",\n      \"pattern\": {\n        \"@odata.type\": \"#microsoft.graph.recurrencePattern\"\n      },\n      \"range\": {\n        \"@odata.type\": \"#microsoft.graph.recurrenceRange\"\n      }\n    },\n    \"startDateTime\": \"2024-05-01T08:30:00Z\"\n  }\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_assignment_state() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignmentState>("\"delivering\"");
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignmentState,
+    >("\"delivering\"");
 }
 #[test]
 fn roundtrip_access_package_assignment_workflow_extension() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAssignmentWorkflowExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAssignmentWorkflowExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentWorkflowExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"callbackConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration\",\n    \"timeoutDuration\": \"P7DT12H\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"createdBy\": \"createdBy value\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\",\n  \"lastModifiedBy\": \"lastModifiedBy value\",\n  \"lastModifiedDateTime\": \"2024-05-01T08:30:00Z\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_automatic_request_settings() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageAutomaticRequestSettings>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageAutomaticRequestSettings,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAutomaticRequestSettings\",\n  \"gracePeriodBeforeAccessRemoval\": \"P7DT12H\",\n  \"removeAccessWhenTargetLeavesAllowedTargets\": true,\n  \"requestAccessForAllowedTargets\": true\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_catalog() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageCatalog>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageCatalog,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageCatalog\",\n  \"accessPackages\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackage\",\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"isHidden\": true,\n      \"modifiedDateTime\": \"2024-05-01T08:30:00Z\"\n    }\n  ],\n  \"catalogType\": \"userManaged\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"customWorkflowExtensions\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestWorkflowExtension\",\n      \"authenticationConfiguration\": {\n        \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n      },\n      \"callbackConfiguration\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration\",\n        \"timeoutDuration\": \"P7DT12H\"\n      },\n      \"clientConfiguration\": {\n        \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n        \"maximumRetries\": 7,\n        \"timeoutInMilliseconds\": 7\n      },\n      \"createdBy\": \"createdBy value\",\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"endpointConfiguration\": {\n        \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n        \"targetUrl\": \"targetUrl value\"\n      },\n      \"id\": \"id value\",\n      \"lastModifiedBy\": \"lastModifiedBy value\",\n      \"lastModifiedDateTime\": \"2024-05-01T08:30:00Z\"\n    }\n  ],\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"id\": \"id value\",\n  \"isExternallyVisible\": true,\n  \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"resourceRoles\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResourceRole\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"originId\": \"originId value\",\n      \"originSystem\": \"originSystem value\",\n      \"type\": \"active\"\n    }\n  ],\n  \"resourceScopes\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResourceScope\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"isRootScope\": true,\n      \"originId\": \"originId value\",\n      \"originSystem\": \"originSystem value\"\n    }\n  ],\n  \"resources\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResource\",\n      \"attributes\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttribute\",\n          \"destination\": {\n            \"@odata.type\": \"#microsoft.graph.accessPackageUserDirectoryAttributeStore\"\n          },\n          \"isEditable\": true,\n          \"isPersistedOnAssignmentRemoval\": true,\n          \"name\": \"name value\",\n          \"source\": {\n            \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttributeQuestion\"\n          }\n        }\n      ],\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"originId\": \"originId value\",\n      \"originSystem\": \"originSystem value\"\n    }\n  ],\n  \"state\": \"unpublished\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_catalog_state() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageCatalogState>("\"unpublished\"");
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageCatalogState,
+    >("\"unpublished\"");
 }
 #[test]
 fn roundtrip_access_package_catalog_type() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageCatalogType>("\"userManaged\"");
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageCatalogType,
+    >("\"userManaged\"");
 }
 #[test]
 fn roundtrip_access_package_custom_extension_stage() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageCustomExtensionStage>("\"assignmentRequestCreated\"");
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageCustomExtensionStage,
+    >("\"assignmentRequestCreated\"");
 }
 #[test]
 fn roundtrip_access_package_dynamic_approval_stage() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageDynamicApprovalStage>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageDynamicApprovalStage,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageDynamicApprovalStage\",\n  \"approverInformationVisibility\": \"default\",\n  \"durationBeforeAutomaticDenial\": \"P7DT12H\",\n  \"durationBeforeEscalation\": \"P7DT12H\",\n  \"escalationApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"fallbackEscalationApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"fallbackPrimaryApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ],\n  \"isApproverJustificationRequired\": true,\n  \"isEscalationEnabled\": true,\n  \"primaryApprovers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n      \"description\": \"description value\",\n      \"membershipRule\": \"membershipRule value\"\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_external_user_lifecycle_action() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageExternalUserLifecycleAction>("\"none\"");
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageExternalUserLifecycleAction,
+    >("\"none\"");
 }
 #[test]
 fn roundtrip_access_package_filter_by_current_user_options() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageFilterByCurrentUserOptions>("\"allowedRequestor\"");
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageFilterByCurrentUserOptions,
+    >("\"allowedRequestor\"");
 }
 #[test]
 fn roundtrip_access_package_localized_text() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageLocalizedText>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageLocalizedText,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\",\n  \"languageCode\": \"languageCode value\",\n  \"text\": \"text value\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_multiple_choice_question() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageMultipleChoiceQuestion>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageMultipleChoiceQuestion,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageMultipleChoiceQuestion\",\n  \"choices\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageAnswerChoice\",\n      \"actualValue\": \"actualValue value\",\n      \"localizations\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\",\n          \"languageCode\": \"languageCode value\",\n          \"text\": \"text value\"\n        }\n      ],\n      \"text\": \"text value\"\n    }\n  ],\n  \"id\": \"id value\",\n  \"isAnswerEditable\": true,\n  \"isMultipleSelectionAllowed\": true,\n  \"isRequired\": true,\n  \"localizations\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\",\n      \"languageCode\": \"languageCode value\",\n      \"text\": \"text value\"\n    }\n  ],\n  \"sequence\": 7,\n  \"text\": \"text value\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_notification_settings() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageNotificationSettings>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageNotificationSettings,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageNotificationSettings\",\n  \"isAssignmentNotificationDisabled\": true\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_package_question_as_access_package_multiple_choice_question() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageQuestion>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageQuestion,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageMultipleChoiceQuestion\",\n  \"choices\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageAnswerChoice\",\n      \"actualValue\": \"actualValue value\",\n      \"localizations\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\",\n          \"languageCode\": \"languageCode value\",\n          \"text\": \"text value\"\n        }\n      ],\n      \"text\": \"text value\"\n    }\n  ],\n  \"id\": \"id value\",\n  \"isAnswerEditable\": true,\n  \"isMultipleSelectionAllowed\": true,\n  \"isRequired\": true,\n  \"localizations\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\",\n      \"languageCode\": \"languageCode value\",\n      \"text\": \"text value\"\n    }\n  ],\n  \"sequence\": 7,\n  \"text\": \"text value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_package_question_as_access_package_text_input_question() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageQuestion>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageQuestion,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageTextInputQuestion\",\n  \"id\": \"id value\",\n  \"isAnswerEditable\": true,\n  \"isRequired\": true,\n  \"isSingleLineQuestion\": true,\n  \"localizations\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\",\n      \"languageCode\": \"languageCode value\",\n      \"text\": \"text value\"\n    }\n  ],\n  \"regexPattern\": \"regexPattern value\",\n  \"sequence\": 7,\n  \"text\": \"text value\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_request_approval_stage_callback_configuration() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageRequestApprovalStageCallbackConfiguration>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageRequestApprovalStageCallbackConfiguration,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration\",\n  \"timeoutDuration\": \"P7DT12H\"\n}",
     );
 }
@@ -216,129 +291,173 @@ fn roundtrip_access_package_request_state() {
 }
 #[test]
 fn roundtrip_access_package_request_type() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageRequestType>("\"notSpecified\"");
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageRequestType,
+    >("\"notSpecified\"");
 }
 #[test]
 fn roundtrip_access_package_resource() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageResource>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageResource,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageResource\",\n  \"attributes\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttribute\",\n      \"destination\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageUserDirectoryAttributeStore\"\n      },\n      \"isEditable\": true,\n      \"isPersistedOnAssignmentRemoval\": true,\n      \"name\": \"name value\",\n      \"source\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttributeQuestion\"\n      }\n    }\n  ],\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"environment\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageResourceEnvironment\",\n    \"connectionInfo\": {\n      \"@odata.type\": \"#microsoft.graph.connectionInfo\",\n      \"url\": \"url value\"\n    },\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"isDefaultEnvironment\": true,\n    \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n    \"originId\": \"originId value\",\n    \"originSystem\": \"originSystem value\"\n  },\n  \"id\": \"id value\",\n  \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"originId\": \"originId value\",\n  \"originSystem\": \"originSystem value\",\n  \"roles\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResourceRole\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"originId\": \"originId value\",\n      \"originSystem\": \"originSystem value\",\n      \"type\": \"active\"\n    }\n  ],\n  \"scopes\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResourceScope\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"isRootScope\": true,\n      \"originId\": \"originId value\",\n      \"originSystem\": \"originSystem value\"\n    }\n  ],\n  \"uploadSessions\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.customDataProvidedResourceAccessReviewUploadSession\",\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"data\": {\n        \"@odata.type\": \"#microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData\",\n        \"reviewDefinitionId\": \"reviewDefinitionId value\",\n        \"reviewInstanceId\": \"reviewInstanceId value\"\n      },\n      \"id\": \"id value\",\n      \"isUploadDone\": true,\n      \"referenceId\": \"referenceId value\",\n      \"stats\": {\n        \"@odata.type\": \"#microsoft.graph.customDataProvidedResourceUploadStats\",\n        \"filesUploaded\": 7,\n        \"totalBytesUploaded\": 9007199254740000\n      },\n      \"status\": \"active\"\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_package_resource_as_access_package_resource() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageResource>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageResource,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageResource\",\n  \"attributes\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttribute\",\n      \"destination\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageUserDirectoryAttributeStore\"\n      },\n      \"isEditable\": true,\n      \"isPersistedOnAssignmentRemoval\": true,\n      \"name\": \"name value\",\n      \"source\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttributeQuestion\"\n      }\n    }\n  ],\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"id\": \"id value\",\n  \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"originId\": \"originId value\",\n  \"originSystem\": \"originSystem value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_package_resource_as_custom_data_provided_resource() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageResource>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageResource,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customDataProvidedResource\",\n  \"attributes\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttribute\",\n      \"destination\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageUserDirectoryAttributeStore\"\n      },\n      \"isEditable\": true,\n      \"isPersistedOnAssignmentRemoval\": true,\n      \"name\": \"name value\",\n      \"source\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttributeQuestion\"\n      }\n    }\n  ],\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"id\": \"id value\",\n  \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"notificationEndpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"originId\": \"originId value\",\n  \"originSystem\": \"originSystem value\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_resource_attribute() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageResourceAttribute>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageResourceAttribute,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttribute\",\n  \"destination\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageUserDirectoryAttributeStore\"\n  },\n  \"isEditable\": true,\n  \"isPersistedOnAssignmentRemoval\": true,\n  \"name\": \"name value\",\n  \"source\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttributeQuestion\"\n  }\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_package_resource_attribute_destination_as_access_package_user_directory_attribute_store() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageResourceAttributeDestination>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageResourceAttributeDestination,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageUserDirectoryAttributeStore\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_resource_attribute_question() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageResourceAttributeQuestion>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageResourceAttributeQuestion,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttributeQuestion\",\n  \"question\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageMultipleChoiceQuestion\",\n    \"choices\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.accessPackageAnswerChoice\",\n        \"actualValue\": \"actualValue value\",\n        \"localizations\": [\n          {\n            \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\"\n          }\n        ],\n        \"text\": \"text value\"\n      }\n    ],\n    \"id\": \"id value\",\n    \"isAnswerEditable\": true,\n    \"isMultipleSelectionAllowed\": true,\n    \"isRequired\": true,\n    \"localizations\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\",\n        \"languageCode\": \"languageCode value\",\n        \"text\": \"text value\"\n      }\n    ],\n    \"sequence\": 7,\n    \"text\": \"text value\"\n  }\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_package_resource_attribute_source_as_access_package_resource_attribute_question() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageResourceAttributeSource>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageResourceAttributeSource,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttributeQuestion\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_resource_environment() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageResourceEnvironment>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageResourceEnvironment,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageResourceEnvironment\",\n  \"connectionInfo\": {\n    \"@odata.type\": \"#microsoft.graph.connectionInfo\",\n    \"url\": \"url value\"\n  },\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"id\": \"id value\",\n  \"isDefaultEnvironment\": true,\n  \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"originId\": \"originId value\",\n  \"originSystem\": \"originSystem value\",\n  \"resources\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResource\",\n      \"attributes\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttribute\",\n          \"destination\": {\n            \"@odata.type\": \"#microsoft.graph.accessPackageUserDirectoryAttributeStore\"\n          },\n          \"isEditable\": true,\n          \"isPersistedOnAssignmentRemoval\": true,\n          \"name\": \"name value\",\n          \"source\": {\n            \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttributeQuestion\"\n          }\n        }\n      ],\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"originId\": \"originId value\",\n      \"originSystem\": \"originSystem value\"\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_resource_request() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageResourceRequest>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageResourceRequest,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageResourceRequest\",\n  \"catalog\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageCatalog\",\n    \"catalogType\": \"userManaged\",\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"isExternallyVisible\": true,\n    \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n    \"state\": \"unpublished\"\n  },\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"id\": \"id value\",\n  \"requestType\": \"notSpecified\",\n  \"resource\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageResource\",\n    \"attributes\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttribute\",\n        \"destination\": {\n          \"@odata.type\": \"#microsoft.graph.accessPackageUserDirectoryAttributeStore\"\n        },\n        \"isEditable\": true,\n        \"isPersistedOnAssignmentRemoval\": true,\n        \"name\": \"name value\",\n        \"source\": {\n          \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttributeQuestion\"\n        }\n      }\n    ],\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n    \"originId\": \"originId value\",\n    \"originSystem\": \"originSystem value\"\n  },\n  \"state\": \"submitted\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_resource_role() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageResourceRole>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageResourceRole,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageResourceRole\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"id\": \"id value\",\n  \"originId\": \"originId value\",\n  \"originSystem\": \"originSystem value\",\n  \"resource\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageResource\",\n    \"attributes\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttribute\",\n        \"destination\": {\n          \"@odata.type\": \"#microsoft.graph.accessPackageUserDirectoryAttributeStore\"\n        },\n        \"isEditable\": true,\n        \"isPersistedOnAssignmentRemoval\": true,\n        \"name\": \"name value\",\n        \"source\": {\n          \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttributeQuestion\"\n        }\n      }\n    ],\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n    \"originId\": \"originId value\",\n    \"originSystem\": \"originSystem value\"\n  },\n  \"type\": \"active\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_resource_role_scope() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageResourceRoleScope>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageResourceRoleScope,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageResourceRoleScope\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"id\": \"id value\",\n  \"role\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageResourceRole\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"originId\": \"originId value\",\n    \"originSystem\": \"originSystem value\",\n    \"type\": \"active\"\n  },\n  \"scope\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageResourceScope\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"isRootScope\": true,\n    \"originId\": \"originId value\",\n    \"originSystem\": \"originSystem value\"\n  }\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_resource_scope() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageResourceScope>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageResourceScope,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageResourceScope\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"id\": \"id value\",\n  \"isRootScope\": true,\n  \"originId\": \"originId value\",\n  \"originSystem\": \"originSystem value\",\n  \"resource\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageResource\",\n    \"attributes\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttribute\",\n        \"destination\": {\n          \"@odata.type\": \"#microsoft.graph.accessPackageUserDirectoryAttributeStore\"\n        },\n        \"isEditable\": true,\n        \"isPersistedOnAssignmentRemoval\": true,\n        \"name\": \"name value\",\n        \"source\": {\n          \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttributeQuestion\"\n        }\n      }\n    ],\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n    \"originId\": \"originId value\",\n    \"originSystem\": \"originSystem value\"\n  }\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_suggestion() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageSuggestion>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageSuggestion,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageSuggestion\",\n  \"id\": \"id value\",\n  \"reasons\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageSuggestionRelatedPeopleBased\",\n      \"relatedPeople\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.identity\",\n          \"displayName\": \"displayName value\",\n          \"extraUndeclaredProperty\": {\n            \"kept\": true\n          },\n          \"id\": \"id value\"\n        }\n      ],\n      \"relatedPeopleAssignmentCount\": 7\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_suggestion_filter_by_current_user_options() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageSuggestionFilterByCurrentUserOptions>("\"none\"");
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageSuggestionFilterByCurrentUserOptions,
+    >("\"none\"");
 }
 #[test]
 fn roundtrip_any_access_package_suggestion_reason_as_access_package_suggestion_related_people_based() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageSuggestionReason>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageSuggestionReason,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageSuggestionRelatedPeopleBased\",\n  \"relatedPeople\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.identity\",\n      \"displayName\": \"displayName value\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"id\": \"id value\"\n    }\n  ],\n  \"relatedPeopleAssignmentCount\": 7\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_package_suggestion_reason_as_access_package_suggestion_self_assignment_history_based() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessPackageSuggestionReason>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessPackageSuggestionReason,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageSuggestionSelfAssignmentHistoryBased\",\n  \"lastAssignmentDateTime\": \"2024-05-01T08:30:00Z\",\n  \"pastAssignmentCount\": 7\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_suggestion_related_people_based() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageSuggestionRelatedPeopleBased>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageSuggestionRelatedPeopleBased,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageSuggestionRelatedPeopleBased\",\n  \"relatedPeople\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.identity\",\n      \"displayName\": \"displayName value\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"id\": \"id value\"\n    }\n  ],\n  \"relatedPeopleAssignmentCount\": 7\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_suggestion_self_assignment_history_based() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageSuggestionSelfAssignmentHistoryBased>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageSuggestionSelfAssignmentHistoryBased,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageSuggestionSelfAssignmentHistoryBased\",\n  \"lastAssignmentDateTime\": \"2024-05-01T08:30:00Z\",\n  \"pastAssignmentCount\": 7\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_text_input_question() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageTextInputQuestion>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageTextInputQuestion,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageTextInputQuestion\",\n  \"id\": \"id value\",\n  \"isAnswerEditable\": true,\n  \"isRequired\": true,\n  \"isSingleLineQuestion\": true,\n  \"localizations\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageLocalizedText\",\n      \"languageCode\": \"languageCode value\",\n      \"text\": \"text value\"\n    }\n  ],\n  \"regexPattern\": \"regexPattern value\",\n  \"sequence\": 7,\n  \"text\": \"text value\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_package_user_directory_attribute_store() {
-    roundtrip::<msgraph_entitlement::models::AccessPackageUserDirectoryAttributeStore>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessPackageUserDirectoryAttributeStore,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageUserDirectoryAttributeStore\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_review_expiration_behavior() {
-    roundtrip::<msgraph_entitlement::models::AccessReviewExpirationBehavior>("\"keepAccess\"");
+    roundtrip::<
+        msgraph_entitlement::models::AccessReviewExpirationBehavior,
+    >("\"keepAccess\"");
 }
 #[test]
 fn roundtrip_allowed_target_scope() {
@@ -346,347 +465,459 @@ fn roundtrip_allowed_target_scope() {
 }
 #[test]
 fn roundtrip_app_scope() {
-    roundtrip::<msgraph_entitlement::models::AppScope>(
+    roundtrip::<
+        msgraph_entitlement::models::AppScope,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.appScope\",\n  \"displayName\": \"displayName value\",\n  \"id\": \"id value\",\n  \"type\": \"type value\"\n}",
     );
 }
 #[test]
 fn roundtrip_approval() {
-    roundtrip::<msgraph_entitlement::models::Approval>(
+    roundtrip::<
+        msgraph_entitlement::models::Approval,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.approval\",\n  \"id\": \"id value\",\n  \"stages\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.approvalStage\",\n      \"assignedToMe\": true,\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"justification\": \"justification value\",\n      \"reviewResult\": \"reviewResult value\",\n      \"reviewedBy\": {\n        \"@odata.type\": \"#microsoft.graph.identity\",\n        \"displayName\": \"displayName value\",\n        \"extraUndeclaredProperty\": {\n          \"kept\": true\n        },\n        \"id\": \"id value\"\n      },\n      \"reviewedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"status\": \"status value\"\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_approval_filter_by_current_user_options() {
-    roundtrip::<msgraph_entitlement::models::ApprovalFilterByCurrentUserOptions>("\"target\"");
+    roundtrip::<
+        msgraph_entitlement::models::ApprovalFilterByCurrentUserOptions,
+    >("\"target\"");
 }
 #[test]
 fn roundtrip_approval_stage() {
-    roundtrip::<msgraph_entitlement::models::ApprovalStage>(
+    roundtrip::<
+        msgraph_entitlement::models::ApprovalStage,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.approvalStage\",\n  \"assignedToMe\": true,\n  \"displayName\": \"displayName value\",\n  \"id\": \"id value\",\n  \"justification\": \"justification value\",\n  \"reviewResult\": \"reviewResult value\",\n  \"reviewedBy\": {\n    \"@odata.type\": \"#microsoft.graph.identity\",\n    \"displayName\": \"displayName value\",\n    \"extraUndeclaredProperty\": {\n      \"kept\": true\n    },\n    \"id\": \"id value\"\n  },\n  \"reviewedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"status\": \"status value\"\n}",
     );
 }
 #[test]
 fn roundtrip_approver_information_visibility() {
-    roundtrip::<msgraph_entitlement::models::ApproverInformationVisibility>("\"default\"");
+    roundtrip::<
+        msgraph_entitlement::models::ApproverInformationVisibility,
+    >("\"default\"");
 }
 #[test]
 fn roundtrip_assigned_label() {
-    roundtrip::<msgraph_entitlement::models::AssignedLabel>(
+    roundtrip::<
+        msgraph_entitlement::models::AssignedLabel,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.assignedLabel\",\n  \"displayName\": \"displayName value\",\n  \"labelId\": \"labelId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_assigned_license() {
-    roundtrip::<msgraph_entitlement::models::AssignedLicense>(
+    roundtrip::<
+        msgraph_entitlement::models::AssignedLicense,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.assignedLicense\",\n  \"disabledPlans\": [\n    \"6b0c2f3e-58d2-4a8b-9b5c-2f0e1d7a9c11\"\n  ],\n  \"skuId\": \"6b0c2f3e-58d2-4a8b-9b5c-2f0e1d7a9c11\"\n}",
     );
 }
 #[test]
 fn roundtrip_assignment_request_approval_stage_callback_data() {
-    roundtrip::<msgraph_entitlement::models::AssignmentRequestApprovalStageCallbackData>(
+    roundtrip::<
+        msgraph_entitlement::models::AssignmentRequestApprovalStageCallbackData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.assignmentRequestApprovalStageCallbackData\",\n  \"approvalStage\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageApprovalStage\",\n    \"approverInformationVisibility\": \"default\",\n    \"durationBeforeAutomaticDenial\": \"P7DT12H\",\n    \"durationBeforeEscalation\": \"P7DT12H\",\n    \"escalationApprovers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ],\n    \"fallbackEscalationApprovers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ],\n    \"fallbackPrimaryApprovers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ],\n    \"isApproverJustificationRequired\": true,\n    \"isEscalationEnabled\": true,\n    \"primaryApprovers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ]\n  },\n  \"customExtensionStageInstanceDetail\": \"customExtensionStageInstanceDetail value\",\n  \"customExtensionStageInstanceId\": \"customExtensionStageInstanceId value\",\n  \"stage\": \"assignmentRequestCreated\",\n  \"state\": \"state value\"\n}",
     );
 }
 #[test]
 fn roundtrip_attribute_rule_members() {
-    roundtrip::<msgraph_entitlement::models::AttributeRuleMembers>(
+    roundtrip::<
+        msgraph_entitlement::models::AttributeRuleMembers,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n  \"description\": \"description value\",\n  \"membershipRule\": \"membershipRule value\"\n}",
     );
 }
 #[test]
 fn roundtrip_azure_active_directory_tenant() {
-    roundtrip::<msgraph_entitlement::models::AzureActiveDirectoryTenant>(
+    roundtrip::<
+        msgraph_entitlement::models::AzureActiveDirectoryTenant,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.azureActiveDirectoryTenant\",\n  \"displayName\": \"displayName value\",\n  \"tenantId\": \"tenantId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_azure_ad_pop_token_authentication() {
-    roundtrip::<msgraph_entitlement::models::AzureAdPopTokenAuthentication>(
-        "{\n  \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n}",
-    );
+    roundtrip::<
+        msgraph_entitlement::models::AzureAdPopTokenAuthentication,
+    >("{\n  \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n}");
 }
 #[test]
 fn roundtrip_azure_ad_token_authentication() {
-    roundtrip::<msgraph_entitlement::models::AzureAdTokenAuthentication>(
+    roundtrip::<
+        msgraph_entitlement::models::AzureAdTokenAuthentication,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.azureAdTokenAuthentication\",\n  \"resourceId\": \"resourceId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_azure_communication_services_user_identity() {
-    roundtrip::<msgraph_entitlement::models::AzureCommunicationServicesUserIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AzureCommunicationServicesUserIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.azureCommunicationServicesUserIdentity\",\n  \"azureCommunicationServicesResourceId\": \"azureCommunicationServicesResourceId value\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_communications_application_identity() {
-    roundtrip::<msgraph_entitlement::models::CommunicationsApplicationIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::CommunicationsApplicationIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.communicationsApplicationIdentity\",\n  \"applicationType\": \"applicationType value\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"hidden\": true,\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_communications_application_instance_identity() {
-    roundtrip::<msgraph_entitlement::models::CommunicationsApplicationInstanceIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::CommunicationsApplicationInstanceIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.communicationsApplicationInstanceIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"hidden\": true,\n  \"id\": \"id value\",\n  \"tenantId\": \"tenantId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_communications_encrypted_identity() {
-    roundtrip::<msgraph_entitlement::models::CommunicationsEncryptedIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::CommunicationsEncryptedIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.communicationsEncryptedIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_communications_guest_identity() {
-    roundtrip::<msgraph_entitlement::models::CommunicationsGuestIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::CommunicationsGuestIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.communicationsGuestIdentity\",\n  \"displayName\": \"displayName value\",\n  \"email\": \"email value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_communications_phone_identity() {
-    roundtrip::<msgraph_entitlement::models::CommunicationsPhoneIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::CommunicationsPhoneIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.communicationsPhoneIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_communications_user_identity() {
-    roundtrip::<msgraph_entitlement::models::CommunicationsUserIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::CommunicationsUserIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.communicationsUserIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"tenantId\": \"tenantId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_connected_organization() {
-    roundtrip::<msgraph_entitlement::models::ConnectedOrganization>(
+    roundtrip::<
+        msgraph_entitlement::models::ConnectedOrganization,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.connectedOrganization\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"externalSponsors\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.directoryObject\",\n      \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"id\": \"id value\"\n    }\n  ],\n  \"id\": \"id value\",\n  \"identitySources\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.azureActiveDirectoryTenant\",\n      \"displayName\": \"displayName value\",\n      \"tenantId\": \"tenantId value\"\n    }\n  ],\n  \"internalSponsors\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.directoryObject\",\n      \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"id\": \"id value\"\n    }\n  ],\n  \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"state\": \"configured\"\n}",
     );
 }
 #[test]
 fn roundtrip_connected_organization_members() {
-    roundtrip::<msgraph_entitlement::models::ConnectedOrganizationMembers>(
+    roundtrip::<
+        msgraph_entitlement::models::ConnectedOrganizationMembers,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.connectedOrganizationMembers\",\n  \"connectedOrganizationId\": \"connectedOrganizationId value\",\n  \"description\": \"description value\"\n}",
     );
 }
 #[test]
 fn roundtrip_connected_organization_state() {
-    roundtrip::<msgraph_entitlement::models::ConnectedOrganizationState>("\"configured\"");
+    roundtrip::<
+        msgraph_entitlement::models::ConnectedOrganizationState,
+    >("\"configured\"");
 }
 #[test]
 fn roundtrip_connection_info() {
-    roundtrip::<msgraph_entitlement::models::ConnectionInfo>(
+    roundtrip::<
+        msgraph_entitlement::models::ConnectionInfo,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.connectionInfo\",\n  \"url\": \"url value\"\n}",
     );
 }
 #[test]
 fn roundtrip_cross_cloud_azure_active_directory_tenant() {
-    roundtrip::<msgraph_entitlement::models::CrossCloudAzureActiveDirectoryTenant>(
+    roundtrip::<
+        msgraph_entitlement::models::CrossCloudAzureActiveDirectoryTenant,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.crossCloudAzureActiveDirectoryTenant\",\n  \"cloudInstance\": \"cloudInstance value\",\n  \"displayName\": \"displayName value\",\n  \"tenantId\": \"tenantId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_authentication_extension_as_on_attribute_collection_start_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomAuthenticationExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomAuthenticationExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onAttributeCollectionStartCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_authentication_extension_as_on_attribute_collection_submit_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomAuthenticationExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomAuthenticationExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onAttributeCollectionSubmitCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_authentication_extension_as_on_otp_send_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomAuthenticationExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomAuthenticationExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onOtpSendCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_authentication_extension_as_on_password_submit_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomAuthenticationExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomAuthenticationExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onPasswordSubmitCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_authentication_extension_as_on_token_issuance_start_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomAuthenticationExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomAuthenticationExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onTokenIssuanceStartCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"claimsForTokenConfiguration\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.onTokenIssuanceStartReturnClaim\",\n      \"claimIdInApiResponse\": \"claimIdInApiResponse value\"\n    }\n  ],\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_authentication_extension_as_on_verified_id_claim_validation_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomAuthenticationExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomAuthenticationExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onVerifiedIdClaimValidationCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_callout_extension_as_access_package_assignment_request_workflow_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomCalloutExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomCalloutExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestWorkflowExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"callbackConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration\",\n    \"timeoutDuration\": \"P7DT12H\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"createdBy\": \"createdBy value\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\",\n  \"lastModifiedBy\": \"lastModifiedBy value\",\n  \"lastModifiedDateTime\": \"2024-05-01T08:30:00Z\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_callout_extension_as_access_package_assignment_workflow_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomCalloutExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomCalloutExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentWorkflowExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"callbackConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration\",\n    \"timeoutDuration\": \"P7DT12H\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"createdBy\": \"createdBy value\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\",\n  \"lastModifiedBy\": \"lastModifiedBy value\",\n  \"lastModifiedDateTime\": \"2024-05-01T08:30:00Z\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_callout_extension_as_on_attribute_collection_start_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomCalloutExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomCalloutExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onAttributeCollectionStartCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_callout_extension_as_on_attribute_collection_submit_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomCalloutExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomCalloutExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onAttributeCollectionSubmitCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_callout_extension_as_on_otp_send_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomCalloutExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomCalloutExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onOtpSendCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_callout_extension_as_on_password_submit_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomCalloutExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomCalloutExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onPasswordSubmitCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_callout_extension_as_on_token_issuance_start_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomCalloutExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomCalloutExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onTokenIssuanceStartCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"claimsForTokenConfiguration\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.onTokenIssuanceStartReturnClaim\",\n      \"claimIdInApiResponse\": \"claimIdInApiResponse value\"\n    }\n  ],\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_callout_extension_as_on_verified_id_claim_validation_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomCalloutExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomCalloutExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onVerifiedIdClaimValidationCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_callout_extension_as_custom_task_extension() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomCalloutExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomCalloutExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identityGovernance.customTaskExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"callbackConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration\",\n    \"timeoutDuration\": \"P7DT12H\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\",\n  \"lastModifiedDateTime\": \"2024-05-01T08:30:00Z\"\n}",
     );
 }
 #[test]
 fn roundtrip_custom_data_provided_resource() {
-    roundtrip::<msgraph_entitlement::models::CustomDataProvidedResource>(
+    roundtrip::<
+        msgraph_entitlement::models::CustomDataProvidedResource,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customDataProvidedResource\",\n  \"attributes\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttribute\",\n      \"destination\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageUserDirectoryAttributeStore\"\n      },\n      \"isEditable\": true,\n      \"isPersistedOnAssignmentRemoval\": true,\n      \"name\": \"name value\",\n      \"source\": {\n        \"@odata.type\": \"#microsoft.graph.accessPackageResourceAttributeQuestion\"\n      }\n    }\n  ],\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"environment\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageResourceEnvironment\",\n    \"connectionInfo\": {\n      \"@odata.type\": \"#microsoft.graph.connectionInfo\",\n      \"url\": \"url value\"\n    },\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"isDefaultEnvironment\": true,\n    \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n    \"originId\": \"originId value\",\n    \"originSystem\": \"originSystem value\"\n  },\n  \"id\": \"id value\",\n  \"modifiedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"notificationEndpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"originId\": \"originId value\",\n  \"originSystem\": \"originSystem value\",\n  \"roles\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResourceRole\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"originId\": \"originId value\",\n      \"originSystem\": \"originSystem value\",\n      \"type\": \"active\"\n    }\n  ],\n  \"scopes\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.accessPackageResourceScope\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"isRootScope\": true,\n      \"originId\": \"originId value\",\n      \"originSystem\": \"originSystem value\"\n    }\n  ],\n  \"uploadSessions\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.customDataProvidedResourceAccessReviewUploadSession\",\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"data\": {\n        \"@odata.type\": \"#microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData\",\n        \"reviewDefinitionId\": \"reviewDefinitionId value\",\n        \"reviewInstanceId\": \"reviewInstanceId value\"\n      },\n      \"id\": \"id value\",\n      \"isUploadDone\": true,\n      \"referenceId\": \"referenceId value\",\n      \"stats\": {\n        \"@odata.type\": \"#microsoft.graph.customDataProvidedResourceUploadStats\",\n        \"filesUploaded\": 7,\n        \"totalBytesUploaded\": 9007199254740000\n      },\n      \"status\": \"active\"\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_custom_data_provided_resource_access_review_upload_session() {
-    roundtrip::<msgraph_entitlement::models::CustomDataProvidedResourceAccessReviewUploadSession>(
+    roundtrip::<
+        msgraph_entitlement::models::CustomDataProvidedResourceAccessReviewUploadSession,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customDataProvidedResourceAccessReviewUploadSession\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"data\": {\n    \"@odata.type\": \"#microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData\",\n    \"reviewDefinitionId\": \"reviewDefinitionId value\",\n    \"reviewInstanceId\": \"reviewInstanceId value\"\n  },\n  \"id\": \"id value\",\n  \"isUploadDone\": true,\n  \"referenceId\": \"referenceId value\",\n  \"stats\": {\n    \"@odata.type\": \"#microsoft.graph.customDataProvidedResourceUploadStats\",\n    \"filesUploaded\": 7,\n    \"totalBytesUploaded\": 9007199254740000\n  },\n  \"status\": \"active\"\n}",
     );
 }
 #[test]
-fn roundtrip_any_custom_data_provided_resource_upload_session_as_custom_data_provided_resource_access_review_upload_session()
- {
-    roundtrip::<msgraph_entitlement::models::AnyCustomDataProvidedResourceUploadSession>(
+fn roundtrip_any_custom_data_provided_resource_upload_session_as_custom_data_provided_resource_access_review_upload_session() {
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomDataProvidedResourceUploadSession,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customDataProvidedResourceAccessReviewUploadSession\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"data\": {\n    \"@odata.type\": \"#microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData\",\n    \"reviewDefinitionId\": \"reviewDefinitionId value\",\n    \"reviewInstanceId\": \"reviewInstanceId value\"\n  },\n  \"id\": \"id value\",\n  \"isUploadDone\": true,\n  \"referenceId\": \"referenceId value\",\n  \"stats\": {\n    \"@odata.type\": \"#microsoft.graph.customDataProvidedResourceUploadStats\",\n    \"filesUploaded\": 7,\n    \"totalBytesUploaded\": 9007199254740000\n  },\n  \"status\": \"active\"\n}",
     );
 }
 #[test]
 fn roundtrip_custom_data_provided_resource_upload_stats() {
-    roundtrip::<msgraph_entitlement::models::CustomDataProvidedResourceUploadStats>(
+    roundtrip::<
+        msgraph_entitlement::models::CustomDataProvidedResourceUploadStats,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customDataProvidedResourceUploadStats\",\n  \"filesUploaded\": 7,\n  \"totalBytesUploaded\": 9007199254740000\n}",
     );
 }
 #[test]
 fn roundtrip_custom_data_provided_resource_upload_status() {
-    roundtrip::<msgraph_entitlement::models::CustomDataProvidedResourceUploadStatus>("\"active\"");
+    roundtrip::<
+        msgraph_entitlement::models::CustomDataProvidedResourceUploadStatus,
+    >("\"active\"");
 }
 #[test]
 fn roundtrip_any_custom_extension_authentication_configuration_as_azure_ad_pop_token_authentication() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomExtensionAuthenticationConfiguration>(
-        "{\n  \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n}",
-    );
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomExtensionAuthenticationConfiguration,
+    >("{\n  \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n}");
 }
 #[test]
 fn roundtrip_any_custom_extension_authentication_configuration_as_azure_ad_token_authentication() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomExtensionAuthenticationConfiguration>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomExtensionAuthenticationConfiguration,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.azureAdTokenAuthentication\",\n  \"resourceId\": \"resourceId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_extension_behavior_on_error_as_fallback_to_microsoft_provider_on_error() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomExtensionBehaviorOnError>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomExtensionBehaviorOnError,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n}",
     );
 }
 #[test]
-fn roundtrip_any_custom_extension_callback_configuration_as_access_package_request_approval_stage_callback_configuration()
- {
-    roundtrip::<msgraph_entitlement::models::AnyCustomExtensionCallbackConfiguration>(
+fn roundtrip_any_custom_extension_callback_configuration_as_access_package_request_approval_stage_callback_configuration() {
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomExtensionCallbackConfiguration,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration\",\n  \"timeoutDuration\": \"P7DT12H\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_extension_callback_configuration_as_custom_task_extension_callback_configuration() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomExtensionCallbackConfiguration>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomExtensionCallbackConfiguration,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identityGovernance.customTaskExtensionCallbackConfiguration\",\n  \"timeoutDuration\": \"P7DT12H\"\n}",
     );
 }
 #[test]
 fn roundtrip_custom_extension_callout_instance() {
-    roundtrip::<msgraph_entitlement::models::CustomExtensionCalloutInstance>(
+    roundtrip::<
+        msgraph_entitlement::models::CustomExtensionCalloutInstance,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customExtensionCalloutInstance\",\n  \"customExtensionId\": \"customExtensionId value\",\n  \"detail\": \"detail value\",\n  \"externalCorrelationId\": \"externalCorrelationId value\",\n  \"id\": \"id value\",\n  \"status\": \"calloutSent\"\n}",
     );
 }
 #[test]
 fn roundtrip_custom_extension_callout_instance_status() {
-    roundtrip::<msgraph_entitlement::models::CustomExtensionCalloutInstanceStatus>("\"calloutSent\"");
+    roundtrip::<
+        msgraph_entitlement::models::CustomExtensionCalloutInstanceStatus,
+    >("\"calloutSent\"");
 }
 #[test]
 fn roundtrip_custom_extension_client_configuration() {
-    roundtrip::<msgraph_entitlement::models::CustomExtensionClientConfiguration>(
+    roundtrip::<
+        msgraph_entitlement::models::CustomExtensionClientConfiguration,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n  \"maximumRetries\": 7,\n  \"timeoutInMilliseconds\": 7\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_extension_data_as_access_package_assignment_request_callback_data() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomExtensionData>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomExtensionData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestCallbackData\",\n  \"customExtensionStageInstanceDetail\": \"customExtensionStageInstanceDetail value\",\n  \"customExtensionStageInstanceId\": \"customExtensionStageInstanceId value\",\n  \"stage\": \"assignmentRequestCreated\",\n  \"state\": \"state value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_extension_data_as_assignment_request_approval_stage_callback_data() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomExtensionData>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomExtensionData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.assignmentRequestApprovalStageCallbackData\",\n  \"approvalStage\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageApprovalStage\",\n    \"approverInformationVisibility\": \"default\",\n    \"durationBeforeAutomaticDenial\": \"P7DT12H\",\n    \"durationBeforeEscalation\": \"P7DT12H\",\n    \"escalationApprovers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ],\n    \"fallbackEscalationApprovers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ],\n    \"fallbackPrimaryApprovers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ],\n    \"isApproverJustificationRequired\": true,\n    \"isEscalationEnabled\": true,\n    \"primaryApprovers\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n        \"description\": \"description value\",\n        \"membershipRule\": \"membershipRule value\"\n      }\n    ]\n  },\n  \"customExtensionStageInstanceDetail\": \"customExtensionStageInstanceDetail value\",\n  \"customExtensionStageInstanceId\": \"customExtensionStageInstanceId value\",\n  \"stage\": \"assignmentRequestCreated\",\n  \"state\": \"state value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_extension_data_as_custom_task_extension_callback_data() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomExtensionData>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomExtensionData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identityGovernance.customTaskExtensionCallbackData\",\n  \"operationStatus\": \"completed\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_extension_data_as_custom_task_extension_callout_data() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomExtensionData>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomExtensionData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identityGovernance.customTaskExtensionCalloutData\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_extension_endpoint_configuration_as_http_request_endpoint() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomExtensionEndpointConfiguration>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomExtensionEndpointConfiguration,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n  \"targetUrl\": \"targetUrl value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_custom_extension_endpoint_configuration_as_logic_app_trigger_endpoint_configuration() {
-    roundtrip::<msgraph_entitlement::models::AnyCustomExtensionEndpointConfiguration>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyCustomExtensionEndpointConfiguration,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.logicAppTriggerEndpointConfiguration\",\n  \"logicAppWorkflowName\": \"logicAppWorkflowName value\",\n  \"resourceGroupName\": \"resourceGroupName value\",\n  \"subscriptionId\": \"subscriptionId value\",\n  \"url\": \"url value\"\n}",
     );
 }
 #[test]
 fn roundtrip_custom_extension_stage_setting() {
-    roundtrip::<msgraph_entitlement::models::CustomExtensionStageSetting>(
+    roundtrip::<
+        msgraph_entitlement::models::CustomExtensionStageSetting,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customExtensionStageSetting\",\n  \"customExtension\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestWorkflowExtension\",\n    \"authenticationConfiguration\": {\n      \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n    },\n    \"callbackConfiguration\": {\n      \"@odata.type\": \"#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration\",\n      \"timeoutDuration\": \"P7DT12H\"\n    },\n    \"clientConfiguration\": {\n      \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n      \"maximumRetries\": 7,\n      \"timeoutInMilliseconds\": 7\n    },\n    \"createdBy\": \"createdBy value\",\n    \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"endpointConfiguration\": {\n      \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n      \"targetUrl\": \"targetUrl value\"\n    },\n    \"id\": \"id value\",\n    \"lastModifiedBy\": \"lastModifiedBy value\",\n    \"lastModifiedDateTime\": \"2024-05-01T08:30:00Z\"\n  },\n  \"id\": \"id value\",\n  \"stage\": \"assignmentRequestCreated\"\n}",
     );
 }
@@ -696,43 +927,57 @@ fn roundtrip_day_of_week() {
 }
 #[test]
 fn roundtrip_details_info() {
-    roundtrip::<msgraph_entitlement::models::DetailsInfo>(
+    roundtrip::<
+        msgraph_entitlement::models::DetailsInfo,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.detailsInfo\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  }\n}",
     );
 }
 #[test]
 fn roundtrip_directory_object() {
-    roundtrip::<msgraph_entitlement::models::DirectoryObject>(
+    roundtrip::<
+        msgraph_entitlement::models::DirectoryObject,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.directoryObject\",\n  \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_domain_identity_source() {
-    roundtrip::<msgraph_entitlement::models::DomainIdentitySource>(
+    roundtrip::<
+        msgraph_entitlement::models::DomainIdentitySource,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.domainIdentitySource\",\n  \"displayName\": \"displayName value\",\n  \"domainName\": \"domainName value\"\n}",
     );
 }
 #[test]
 fn roundtrip_email_identity() {
-    roundtrip::<msgraph_entitlement::models::EmailIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::EmailIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.emailIdentity\",\n  \"displayName\": \"displayName value\",\n  \"email\": \"email value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_entitlement_management_schedule() {
-    roundtrip::<msgraph_entitlement::models::EntitlementManagementSchedule>(
+    roundtrip::<
+        msgraph_entitlement::models::EntitlementManagementSchedule,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.entitlementManagementSchedule\",\n  \"expiration\": {\n    \"@odata.type\": \"#microsoft.graph.expirationPattern\",\n    \"duration\": \"P7DT12H\",\n    \"endDateTime\": \"2024-05-01T08:30:00Z\",\n    \"type\": \"notSpecified\"\n  },\n  \"recurrence\": {\n    \"@odata.type\": \"#microsoft.graph.patternedRecurrence\",\n    \"pattern\": {\n      \"@odata.type\": \"#microsoft.graph.recurrencePattern\",\n      \"dayOfMonth\": 7,\n      \"daysOfWeek\": [\n        \"sunday\"\n      ],\n      \"firstDayOfWeek\": \"sunday\",\n      \"index\": \"first\",\n      \"interval\": 7,\n      \"month\": 7,\n      \"type\": \"daily\"\n    },\n    \"range\": {\n      \"@odata.type\": \"#microsoft.graph.recurrenceRange\",\n      \"endDate\": \"2024-05-01\",\n      \"numberOfOccurrences\": 7,\n      \"recurrenceTimeZone\": \"recurrenceTimeZone value\",\n      \"startDate\": \"2024-05-01\",\n      \"type\": \"endDate\"\n    }\n  },\n  \"startDateTime\": \"2024-05-01T08:30:00Z\"\n}",
     );
 }
 #[test]
 fn roundtrip_entitlement_management_settings() {
-    roundtrip::<msgraph_entitlement::models::EntitlementManagementSettings>(
+    roundtrip::<
+        msgraph_entitlement::models::EntitlementManagementSettings,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.entitlementManagementSettings\",\n  \"durationUntilExternalUserDeletedAfterBlocked\": \"P7DT12H\",\n  \"externalUserLifecycleAction\": \"none\",\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_expiration_pattern() {
-    roundtrip::<msgraph_entitlement::models::ExpirationPattern>(
+    roundtrip::<
+        msgraph_entitlement::models::ExpirationPattern,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.expirationPattern\",\n  \"duration\": \"P7DT12H\",\n  \"endDateTime\": \"2024-05-01T08:30:00Z\",\n  \"type\": \"notSpecified\"\n}",
     );
 }
@@ -742,25 +987,31 @@ fn roundtrip_expiration_pattern_type() {
 }
 #[test]
 fn roundtrip_external_domain_federation() {
-    roundtrip::<msgraph_entitlement::models::ExternalDomainFederation>(
+    roundtrip::<
+        msgraph_entitlement::models::ExternalDomainFederation,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.externalDomainFederation\",\n  \"displayName\": \"displayName value\",\n  \"domainName\": \"domainName value\",\n  \"issuerUri\": \"issuerUri value\"\n}",
     );
 }
 #[test]
 fn roundtrip_external_sponsors() {
-    roundtrip::<msgraph_entitlement::models::ExternalSponsors>(
-        "{\n  \"@odata.type\": \"#microsoft.graph.externalSponsors\"\n}",
-    );
+    roundtrip::<
+        msgraph_entitlement::models::ExternalSponsors,
+    >("{\n  \"@odata.type\": \"#microsoft.graph.externalSponsors\"\n}");
 }
 #[test]
 fn roundtrip_fallback_to_microsoft_provider_on_error() {
-    roundtrip::<msgraph_entitlement::models::FallbackToMicrosoftProviderOnError>(
+    roundtrip::<
+        msgraph_entitlement::models::FallbackToMicrosoftProviderOnError,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n}",
     );
 }
 #[test]
 fn roundtrip_group() {
-    roundtrip::<msgraph_entitlement::models::Group>(
+    roundtrip::<
+        msgraph_entitlement::models::Group,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.group\",\n  \"acceptedSenders\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.directoryObject\",\n      \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"id\": \"id value\"\n    }\n  ],\n  \"accessType\": \"none\",\n  \"allowExternalSenders\": true,\n  \"assignedLabels\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.assignedLabel\",\n      \"displayName\": \"displayName value\",\n      \"labelId\": \"labelId value\"\n    }\n  ],\n  \"assignedLicenses\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.assignedLicense\",\n      \"disabledPlans\": [\n        \"6b0c2f3e-58d2-4a8b-9b5c-2f0e1d7a9c11\"\n      ],\n      \"skuId\": \"6b0c2f3e-58d2-4a8b-9b5c-2f0e1d7a9c11\"\n    }\n  ],\n  \"autoSubscribeNewMembers\": true,\n  \"classification\": \"classification value\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"createdOnBehalfOf\": {\n    \"@odata.type\": \"#microsoft.graph.directoryObject\",\n    \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n    \"extraUndeclaredProperty\": {\n      \"kept\": true\n    },\n    \"id\": \"id value\"\n  },\n  \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"expirationDateTime\": \"2024-05-01T08:30:00Z\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"groupTypes\": [\n    \"groupTypes value\"\n  ],\n  \"hasMembersWithLicenseErrors\": true,\n  \"hideFromAddressLists\": true,\n  \"hideFromOutlookClients\": true,\n  \"id\": \"id value\",\n  \"infoCatalogs\": [\n    \"infoCatalogs value\"\n  ],\n  \"isArchived\": true,\n  \"isAssignableToRole\": true,\n  \"isFavorite\": true,\n  \"isManagementRestricted\": true,\n  \"isSubscribedByMail\": true,\n  \"licenseProcessingState\": {\n    \"@odata.type\": \"#microsoft.graph.licenseProcessingState\",\n    \"state\": \"state value\"\n  },\n  \"mail\": \"mail value\",\n  \"mailEnabled\": true,\n  \"mailNickname\": \"mailNickname value\",\n  \"memberOf\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.directoryObject\",\n      \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"id\": \"id value\"\n    }\n  ],\n  \"members\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.directoryObject\",\n      \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"id\": \"id value\"\n    }\n  ],\n  \"membersWithLicenseErrors\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.directoryObject\",\n      \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"id\": \"id value\"\n    }\n  ],\n  \"membershipRule\": \"membershipRule value\",\n  \"membershipRuleProcessingState\": \"membershipRuleProcessingState value\",\n  \"onPremisesDomainName\": \"onPremisesDomainName value\",\n  \"onPremisesExtensionAttributes\": {\n    \"@odata.type\": \"#microsoft.graph.onPremisesExtensionAttributes\",\n    \"extensionAttribute1\": \"extensionAttribute1 value\",\n    \"extensionAttribute10\": \"extensionAttribute10 value\",\n    \"extensionAttribute11\": \"extensionAttribute11 value\",\n    \"extensionAttribute12\": \"extensionAttribute12 value\",\n    \"extensionAttribute13\": \"extensionAttribute13 value\",\n    \"extensionAttribute14\": \"extensionAttribute14 value\",\n    \"extensionAttribute15\": \"extensionAttribute15 value\",\n    \"extensionAttribute2\": \"extensionAttribute2 value\",\n    \"extensionAttribute3\": \"extensionAttribute3 value\",\n    \"extensionAttribute4\": \"extensionAttribute4 value\",\n    \"extensionAttribute5\": \"extensionAttribute5 value\",\n    \"extensionAttribute6\": \"extensionAttribute6 value\",\n    \"extensionAttribute7\": \"extensionAttribute7 value\",\n    \"extensionAttribute8\": \"extensionAttribute8 value\",\n    \"extensionAttribute9\": \"extensionAttribute9 value\"\n  },\n  \"onPremisesLastSyncDateTime\": \"2024-05-01T08:30:00Z\",\n  \"onPremisesNetBiosName\": \"onPremisesNetBiosName value\",\n  \"onPremisesProvisioningErrors\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.onPremisesProvisioningError\",\n      \"category\": \"category value\",\n      \"occurredDateTime\": \"2024-05-01T08:30:00Z\",\n      \"propertyCausingError\": \"propertyCausingError value\",\n      \"value\": \"value value\"\n    }\n  ],\n  \"onPremisesSamAccountName\": \"onPremisesSamAccountName value\",\n  \"onPremisesSecurityIdentifier\": \"onPremisesSecurityIdentifier value\",\n  \"onPremisesSyncEnabled\": true,\n  \"organizationId\": \"organizationId value\",\n  \"owners\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.directoryObject\",\n      \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"id\": \"id value\"\n    }\n  ],\n  \"preferredDataLocation\": \"preferredDataLocation value\",\n  \"preferredLanguage\": \"preferredLanguage value\",\n  \"proxyAddresses\": [\n    \"proxyAddresses value\"\n  ],\n  \"rejectedSenders\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.directoryObject\",\n      \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"id\": \"id value\"\n    }\n  ],\n  \"renewedDateTime\": \"2024-05-01T08:30:00Z\",\n  \"resourceBehaviorOptions\": [\n    \"resourceBehaviorOptions value\"\n  ],\n  \"resourceProvisioningOptions\": [\n    \"resourceProvisioningOptions value\"\n  ],\n  \"securityEnabled\": true,\n  \"securityIdentifier\": \"securityIdentifier value\",\n  \"serviceProvisioningErrors\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.serviceProvisioningXmlError\",\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"errorDetail\": \"errorDetail value\",\n      \"isResolved\": true,\n      \"serviceInstance\": \"serviceInstance value\"\n    }\n  ],\n  \"theme\": \"theme value\",\n  \"transitiveMemberOf\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.directoryObject\",\n      \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"id\": \"id value\"\n    }\n  ],\n  \"transitiveMembers\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.directoryObject\",\n      \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"id\": \"id value\"\n    }\n  ],\n  \"uniqueName\": \"uniqueName value\",\n  \"unseenConversationsCount\": 7,\n  \"unseenCount\": 7,\n  \"unseenMessagesCount\": 7,\n  \"visibility\": \"visibility value\",\n  \"welcomeMessageEnabled\": true\n}",
     );
 }
@@ -770,187 +1021,249 @@ fn roundtrip_group_access_type() {
 }
 #[test]
 fn roundtrip_group_members() {
-    roundtrip::<msgraph_entitlement::models::GroupMembers>(
+    roundtrip::<
+        msgraph_entitlement::models::GroupMembers,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.groupMembers\",\n  \"description\": \"description value\",\n  \"groupId\": \"groupId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_http_request_endpoint() {
-    roundtrip::<msgraph_entitlement::models::HttpRequestEndpoint>(
+    roundtrip::<
+        msgraph_entitlement::models::HttpRequestEndpoint,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n  \"targetUrl\": \"targetUrl value\"\n}",
     );
 }
 #[test]
 fn roundtrip_identity() {
-    roundtrip::<msgraph_entitlement::models::Identity>(
+    roundtrip::<
+        msgraph_entitlement::models::Identity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_azure_communication_services_user_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.azureCommunicationServicesUserIdentity\",\n  \"azureCommunicationServicesResourceId\": \"azureCommunicationServicesResourceId value\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_communications_application_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.communicationsApplicationIdentity\",\n  \"applicationType\": \"applicationType value\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"hidden\": true,\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_communications_application_instance_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.communicationsApplicationInstanceIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"hidden\": true,\n  \"id\": \"id value\",\n  \"tenantId\": \"tenantId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_communications_encrypted_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.communicationsEncryptedIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_communications_guest_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.communicationsGuestIdentity\",\n  \"displayName\": \"displayName value\",\n  \"email\": \"email value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_communications_phone_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.communicationsPhoneIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_communications_user_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.communicationsUserIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"tenantId\": \"tenantId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_email_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.emailIdentity\",\n  \"displayName\": \"displayName value\",\n  \"email\": \"email value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_initiator() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.initiator\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"initiatorType\": \"user\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_provisioned_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.provisionedIdentity\",\n  \"details\": {\n    \"@odata.type\": \"#microsoft.graph.detailsInfo\",\n    \"extraUndeclaredProperty\": {\n      \"kept\": true\n    }\n  },\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"identityType\": \"identityType value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_provisioning_service_principal() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.provisioningServicePrincipal\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_provisioning_system() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.provisioningSystem\",\n  \"details\": {\n    \"@odata.type\": \"#microsoft.graph.detailsInfo\",\n    \"extraUndeclaredProperty\": {\n      \"kept\": true\n    }\n  },\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_service_principal_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.servicePrincipalIdentity\",\n  \"appId\": \"appId value\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_share_point_group_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.sharePointGroupIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"principalId\": \"principalId value\",\n  \"title\": \"title value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_share_point_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.sharePointIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"loginName\": \"loginName value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_teamwork_application_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.teamworkApplicationIdentity\",\n  \"applicationIdentityType\": \"aadApplication\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_teamwork_conversation_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.teamworkConversationIdentity\",\n  \"conversationIdentityType\": \"team\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_teamwork_tag_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.teamworkTagIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_teamwork_user_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.teamworkUserIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"userIdentityType\": \"aadUser\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_user_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.userIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"ipAddress\": \"ipAddress value\",\n  \"userPrincipalName\": \"userPrincipalName value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_as_call_records_user_identity() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.callRecords.userIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"userPrincipalName\": \"userPrincipalName value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_source_as_azure_active_directory_tenant() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentitySource>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentitySource,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.azureActiveDirectoryTenant\",\n  \"displayName\": \"displayName value\",\n  \"tenantId\": \"tenantId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_source_as_cross_cloud_azure_active_directory_tenant() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentitySource>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentitySource,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.crossCloudAzureActiveDirectoryTenant\",\n  \"cloudInstance\": \"cloudInstance value\",\n  \"displayName\": \"displayName value\",\n  \"tenantId\": \"tenantId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_source_as_domain_identity_source() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentitySource>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentitySource,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.domainIdentitySource\",\n  \"displayName\": \"displayName value\",\n  \"domainName\": \"domainName value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_source_as_external_domain_federation() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentitySource>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentitySource,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.externalDomainFederation\",\n  \"displayName\": \"displayName value\",\n  \"domainName\": \"domainName value\",\n  \"issuerUri\": \"issuerUri value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_identity_source_as_social_identity_source() {
-    roundtrip::<msgraph_entitlement::models::AnyIdentitySource>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyIdentitySource,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.socialIdentitySource\",\n  \"displayName\": \"displayName value\",\n  \"socialIdentitySourceType\": \"facebook\"\n}",
     );
 }
 #[test]
 fn roundtrip_initiator() {
-    roundtrip::<msgraph_entitlement::models::Initiator>(
+    roundtrip::<
+        msgraph_entitlement::models::Initiator,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.initiator\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"initiatorType\": \"user\"\n}",
     );
 }
@@ -960,103 +1273,135 @@ fn roundtrip_initiator_type() {
 }
 #[test]
 fn roundtrip_internal_sponsors() {
-    roundtrip::<msgraph_entitlement::models::InternalSponsors>(
-        "{\n  \"@odata.type\": \"#microsoft.graph.internalSponsors\"\n}",
-    );
+    roundtrip::<
+        msgraph_entitlement::models::InternalSponsors,
+    >("{\n  \"@odata.type\": \"#microsoft.graph.internalSponsors\"\n}");
 }
 #[test]
 fn roundtrip_license_processing_state() {
-    roundtrip::<msgraph_entitlement::models::LicenseProcessingState>(
+    roundtrip::<
+        msgraph_entitlement::models::LicenseProcessingState,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.licenseProcessingState\",\n  \"state\": \"state value\"\n}",
     );
 }
 #[test]
 fn roundtrip_logic_app_trigger_endpoint_configuration() {
-    roundtrip::<msgraph_entitlement::models::LogicAppTriggerEndpointConfiguration>(
+    roundtrip::<
+        msgraph_entitlement::models::LogicAppTriggerEndpointConfiguration,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.logicAppTriggerEndpointConfiguration\",\n  \"logicAppWorkflowName\": \"logicAppWorkflowName value\",\n  \"resourceGroupName\": \"resourceGroupName value\",\n  \"subscriptionId\": \"subscriptionId value\",\n  \"url\": \"url value\"\n}",
     );
 }
 #[test]
 fn roundtrip_on_attribute_collection_start_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::OnAttributeCollectionStartCustomExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::OnAttributeCollectionStartCustomExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onAttributeCollectionStartCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_on_attribute_collection_submit_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::OnAttributeCollectionSubmitCustomExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::OnAttributeCollectionSubmitCustomExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onAttributeCollectionSubmitCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_on_otp_send_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::OnOtpSendCustomExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::OnOtpSendCustomExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onOtpSendCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_on_password_submit_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::OnPasswordSubmitCustomExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::OnPasswordSubmitCustomExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onPasswordSubmitCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_on_premises_extension_attributes() {
-    roundtrip::<msgraph_entitlement::models::OnPremisesExtensionAttributes>(
+    roundtrip::<
+        msgraph_entitlement::models::OnPremisesExtensionAttributes,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onPremisesExtensionAttributes\",\n  \"extensionAttribute1\": \"extensionAttribute1 value\",\n  \"extensionAttribute10\": \"extensionAttribute10 value\",\n  \"extensionAttribute11\": \"extensionAttribute11 value\",\n  \"extensionAttribute12\": \"extensionAttribute12 value\",\n  \"extensionAttribute13\": \"extensionAttribute13 value\",\n  \"extensionAttribute14\": \"extensionAttribute14 value\",\n  \"extensionAttribute15\": \"extensionAttribute15 value\",\n  \"extensionAttribute2\": \"extensionAttribute2 value\",\n  \"extensionAttribute3\": \"extensionAttribute3 value\",\n  \"extensionAttribute4\": \"extensionAttribute4 value\",\n  \"extensionAttribute5\": \"extensionAttribute5 value\",\n  \"extensionAttribute6\": \"extensionAttribute6 value\",\n  \"extensionAttribute7\": \"extensionAttribute7 value\",\n  \"extensionAttribute8\": \"extensionAttribute8 value\",\n  \"extensionAttribute9\": \"extensionAttribute9 value\"\n}",
     );
 }
 #[test]
 fn roundtrip_on_premises_provisioning_error() {
-    roundtrip::<msgraph_entitlement::models::OnPremisesProvisioningError>(
+    roundtrip::<
+        msgraph_entitlement::models::OnPremisesProvisioningError,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onPremisesProvisioningError\",\n  \"category\": \"category value\",\n  \"occurredDateTime\": \"2024-05-01T08:30:00Z\",\n  \"propertyCausingError\": \"propertyCausingError value\",\n  \"value\": \"value value\"\n}",
     );
 }
 #[test]
 fn roundtrip_on_token_issuance_start_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::OnTokenIssuanceStartCustomExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::OnTokenIssuanceStartCustomExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onTokenIssuanceStartCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"claimsForTokenConfiguration\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.onTokenIssuanceStartReturnClaim\",\n      \"claimIdInApiResponse\": \"claimIdInApiResponse value\"\n    }\n  ],\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_on_token_issuance_start_return_claim() {
-    roundtrip::<msgraph_entitlement::models::OnTokenIssuanceStartReturnClaim>(
+    roundtrip::<
+        msgraph_entitlement::models::OnTokenIssuanceStartReturnClaim,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onTokenIssuanceStartReturnClaim\",\n  \"claimIdInApiResponse\": \"claimIdInApiResponse value\"\n}",
     );
 }
 #[test]
 fn roundtrip_on_verified_id_claim_validation_custom_extension() {
-    roundtrip::<msgraph_entitlement::models::OnVerifiedIdClaimValidationCustomExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::OnVerifiedIdClaimValidationCustomExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.onVerifiedIdClaimValidationCustomExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"behaviorOnError\": {\n    \"@odata.type\": \"#microsoft.graph.fallbackToMicrosoftProviderOnError\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_patterned_recurrence() {
-    roundtrip::<msgraph_entitlement::models::PatternedRecurrence>(
+    roundtrip::<
+        msgraph_entitlement::models::PatternedRecurrence,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.patternedRecurrence\",\n  \"pattern\": {\n    \"@odata.type\": \"#microsoft.graph.recurrencePattern\",\n    \"dayOfMonth\": 7,\n    \"daysOfWeek\": [\n      \"sunday\"\n    ],\n    \"firstDayOfWeek\": \"sunday\",\n    \"index\": \"first\",\n    \"interval\": 7,\n    \"month\": 7,\n    \"type\": \"daily\"\n  },\n  \"range\": {\n    \"@odata.type\": \"#microsoft.graph.recurrenceRange\",\n    \"endDate\": \"2024-05-01\",\n    \"numberOfOccurrences\": 7,\n    \"recurrenceTimeZone\": \"recurrenceTimeZone value\",\n    \"startDate\": \"2024-05-01\",\n    \"type\": \"endDate\"\n  }\n}",
     );
 }
 #[test]
 fn roundtrip_provisioned_identity() {
-    roundtrip::<msgraph_entitlement::models::ProvisionedIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::ProvisionedIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.provisionedIdentity\",\n  \"details\": {\n    \"@odata.type\": \"#microsoft.graph.detailsInfo\",\n    \"extraUndeclaredProperty\": {\n      \"kept\": true\n    }\n  },\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"identityType\": \"identityType value\"\n}",
     );
 }
 #[test]
 fn roundtrip_provisioning_service_principal() {
-    roundtrip::<msgraph_entitlement::models::ProvisioningServicePrincipal>(
+    roundtrip::<
+        msgraph_entitlement::models::ProvisioningServicePrincipal,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.provisioningServicePrincipal\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_provisioning_system() {
-    roundtrip::<msgraph_entitlement::models::ProvisioningSystem>(
+    roundtrip::<
+        msgraph_entitlement::models::ProvisioningSystem,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.provisioningSystem\",\n  \"details\": {\n    \"@odata.type\": \"#microsoft.graph.detailsInfo\",\n    \"extraUndeclaredProperty\": {\n      \"kept\": true\n    }\n  },\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_recurrence_pattern() {
-    roundtrip::<msgraph_entitlement::models::RecurrencePattern>(
+    roundtrip::<
+        msgraph_entitlement::models::RecurrencePattern,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.recurrencePattern\",\n  \"dayOfMonth\": 7,\n  \"daysOfWeek\": [\n    \"sunday\"\n  ],\n  \"firstDayOfWeek\": \"sunday\",\n  \"index\": \"first\",\n  \"interval\": 7,\n  \"month\": 7,\n  \"type\": \"daily\"\n}",
     );
 }
@@ -1066,7 +1411,9 @@ fn roundtrip_recurrence_pattern_type() {
 }
 #[test]
 fn roundtrip_recurrence_range() {
-    roundtrip::<msgraph_entitlement::models::RecurrenceRange>(
+    roundtrip::<
+        msgraph_entitlement::models::RecurrenceRange,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.recurrenceRange\",\n  \"endDate\": \"2024-05-01\",\n  \"numberOfOccurrences\": 7,\n  \"recurrenceTimeZone\": \"recurrenceTimeZone value\",\n  \"startDate\": \"2024-05-01\",\n  \"type\": \"endDate\"\n}",
     );
 }
@@ -1076,7 +1423,9 @@ fn roundtrip_recurrence_range_type() {
 }
 #[test]
 fn roundtrip_requestor_manager() {
-    roundtrip::<msgraph_entitlement::models::RequestorManager>(
+    roundtrip::<
+        msgraph_entitlement::models::RequestorManager,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.requestorManager\",\n  \"managerLevel\": 7\n}",
     );
 }
@@ -1086,49 +1435,65 @@ fn roundtrip_role_type() {
 }
 #[test]
 fn roundtrip_service_principal_identity() {
-    roundtrip::<msgraph_entitlement::models::ServicePrincipalIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::ServicePrincipalIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.servicePrincipalIdentity\",\n  \"appId\": \"appId value\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_service_provisioning_error_as_service_provisioning_xml_error() {
-    roundtrip::<msgraph_entitlement::models::AnyServiceProvisioningError>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyServiceProvisioningError,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.serviceProvisioningXmlError\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"errorDetail\": \"errorDetail value\",\n  \"isResolved\": true,\n  \"serviceInstance\": \"serviceInstance value\"\n}",
     );
 }
 #[test]
 fn roundtrip_service_provisioning_xml_error() {
-    roundtrip::<msgraph_entitlement::models::ServiceProvisioningXmlError>(
+    roundtrip::<
+        msgraph_entitlement::models::ServiceProvisioningXmlError,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.serviceProvisioningXmlError\",\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"errorDetail\": \"errorDetail value\",\n  \"isResolved\": true,\n  \"serviceInstance\": \"serviceInstance value\"\n}",
     );
 }
 #[test]
 fn roundtrip_share_point_group_identity() {
-    roundtrip::<msgraph_entitlement::models::SharePointGroupIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::SharePointGroupIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.sharePointGroupIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"principalId\": \"principalId value\",\n  \"title\": \"title value\"\n}",
     );
 }
 #[test]
 fn roundtrip_share_point_identity() {
-    roundtrip::<msgraph_entitlement::models::SharePointIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::SharePointIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.sharePointIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"loginName\": \"loginName value\"\n}",
     );
 }
 #[test]
 fn roundtrip_single_service_principal() {
-    roundtrip::<msgraph_entitlement::models::SingleServicePrincipal>(
+    roundtrip::<
+        msgraph_entitlement::models::SingleServicePrincipal,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.singleServicePrincipal\",\n  \"description\": \"description value\",\n  \"servicePrincipalId\": \"servicePrincipalId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_single_user() {
-    roundtrip::<msgraph_entitlement::models::SingleUser>(
+    roundtrip::<
+        msgraph_entitlement::models::SingleUser,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.singleUser\",\n  \"description\": \"description value\",\n  \"userId\": \"userId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_social_identity_source() {
-    roundtrip::<msgraph_entitlement::models::SocialIdentitySource>(
+    roundtrip::<
+        msgraph_entitlement::models::SocialIdentitySource,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.socialIdentitySource\",\n  \"displayName\": \"displayName value\",\n  \"socialIdentitySourceType\": \"facebook\"\n}",
     );
 }
@@ -1138,141 +1503,177 @@ fn roundtrip_social_identity_source_type() {
 }
 #[test]
 fn roundtrip_any_subject_set_as_attribute_rule_members() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.attributeRuleMembers\",\n  \"description\": \"description value\",\n  \"membershipRule\": \"membershipRule value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_subject_set_as_connected_organization_members() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.connectedOrganizationMembers\",\n  \"connectedOrganizationId\": \"connectedOrganizationId value\",\n  \"description\": \"description value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_subject_set_as_external_sponsors() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
-        "{\n  \"@odata.type\": \"#microsoft.graph.externalSponsors\"\n}",
-    );
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >("{\n  \"@odata.type\": \"#microsoft.graph.externalSponsors\"\n}");
 }
 #[test]
 fn roundtrip_any_subject_set_as_group_members() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.groupMembers\",\n  \"description\": \"description value\",\n  \"groupId\": \"groupId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_subject_set_as_internal_sponsors() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
-        "{\n  \"@odata.type\": \"#microsoft.graph.internalSponsors\"\n}",
-    );
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >("{\n  \"@odata.type\": \"#microsoft.graph.internalSponsors\"\n}");
 }
 #[test]
 fn roundtrip_any_subject_set_as_requestor_manager() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.requestorManager\",\n  \"managerLevel\": 7\n}",
     );
 }
 #[test]
 fn roundtrip_any_subject_set_as_single_service_principal() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.singleServicePrincipal\",\n  \"description\": \"description value\",\n  \"servicePrincipalId\": \"servicePrincipalId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_subject_set_as_single_user() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.singleUser\",\n  \"description\": \"description value\",\n  \"userId\": \"userId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_subject_set_as_target_agent_identity_sponsors_or_owners() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.targetAgentIdentitySponsorsOrOwners\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_subject_set_as_target_application_owners() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
-        "{\n  \"@odata.type\": \"#microsoft.graph.targetApplicationOwners\"\n}",
-    );
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >("{\n  \"@odata.type\": \"#microsoft.graph.targetApplicationOwners\"\n}");
 }
 #[test]
 fn roundtrip_any_subject_set_as_target_manager() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.targetManager\",\n  \"managerLevel\": 7\n}",
     );
 }
 #[test]
 fn roundtrip_any_subject_set_as_target_user_sponsors() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
-        "{\n  \"@odata.type\": \"#microsoft.graph.targetUserSponsors\"\n}",
-    );
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >("{\n  \"@odata.type\": \"#microsoft.graph.targetUserSponsors\"\n}");
 }
 #[test]
 fn roundtrip_any_subject_set_as_group_based_subject_set() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identityGovernance.groupBasedSubjectSet\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_subject_set_as_rule_based_subject_set() {
-    roundtrip::<msgraph_entitlement::models::AnySubjectSet>(
+    roundtrip::<
+        msgraph_entitlement::models::AnySubjectSet,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identityGovernance.ruleBasedSubjectSet\",\n  \"rule\": \"rule value\"\n}",
     );
 }
 #[test]
 fn roundtrip_target_agent_identity_sponsors_or_owners() {
-    roundtrip::<msgraph_entitlement::models::TargetAgentIdentitySponsorsOrOwners>(
+    roundtrip::<
+        msgraph_entitlement::models::TargetAgentIdentitySponsorsOrOwners,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.targetAgentIdentitySponsorsOrOwners\"\n}",
     );
 }
 #[test]
 fn roundtrip_target_application_owners() {
-    roundtrip::<msgraph_entitlement::models::TargetApplicationOwners>(
-        "{\n  \"@odata.type\": \"#microsoft.graph.targetApplicationOwners\"\n}",
-    );
+    roundtrip::<
+        msgraph_entitlement::models::TargetApplicationOwners,
+    >("{\n  \"@odata.type\": \"#microsoft.graph.targetApplicationOwners\"\n}");
 }
 #[test]
 fn roundtrip_target_manager() {
-    roundtrip::<msgraph_entitlement::models::TargetManager>(
+    roundtrip::<
+        msgraph_entitlement::models::TargetManager,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.targetManager\",\n  \"managerLevel\": 7\n}",
     );
 }
 #[test]
 fn roundtrip_target_user_sponsors() {
-    roundtrip::<msgraph_entitlement::models::TargetUserSponsors>(
-        "{\n  \"@odata.type\": \"#microsoft.graph.targetUserSponsors\"\n}",
-    );
+    roundtrip::<
+        msgraph_entitlement::models::TargetUserSponsors,
+    >("{\n  \"@odata.type\": \"#microsoft.graph.targetUserSponsors\"\n}");
 }
 #[test]
 fn roundtrip_teamwork_application_identity() {
-    roundtrip::<msgraph_entitlement::models::TeamworkApplicationIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::TeamworkApplicationIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.teamworkApplicationIdentity\",\n  \"applicationIdentityType\": \"aadApplication\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_teamwork_application_identity_type() {
-    roundtrip::<msgraph_entitlement::models::TeamworkApplicationIdentityType>("\"aadApplication\"");
+    roundtrip::<
+        msgraph_entitlement::models::TeamworkApplicationIdentityType,
+    >("\"aadApplication\"");
 }
 #[test]
 fn roundtrip_teamwork_conversation_identity() {
-    roundtrip::<msgraph_entitlement::models::TeamworkConversationIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::TeamworkConversationIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.teamworkConversationIdentity\",\n  \"conversationIdentityType\": \"team\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_teamwork_conversation_identity_type() {
-    roundtrip::<msgraph_entitlement::models::TeamworkConversationIdentityType>("\"team\"");
+    roundtrip::<
+        msgraph_entitlement::models::TeamworkConversationIdentityType,
+    >("\"team\"");
 }
 #[test]
 fn roundtrip_teamwork_tag_identity() {
-    roundtrip::<msgraph_entitlement::models::TeamworkTagIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::TeamworkTagIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.teamworkTagIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\"\n}",
     );
 }
 #[test]
 fn roundtrip_teamwork_user_identity() {
-    roundtrip::<msgraph_entitlement::models::TeamworkUserIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::TeamworkUserIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.teamworkUserIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"userIdentityType\": \"aadUser\"\n}",
     );
 }
@@ -1282,25 +1683,33 @@ fn roundtrip_teamwork_user_identity_type() {
 }
 #[test]
 fn roundtrip_unified_role_assignment() {
-    roundtrip::<msgraph_entitlement::models::UnifiedRoleAssignment>(
+    roundtrip::<
+        msgraph_entitlement::models::UnifiedRoleAssignment,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.unifiedRoleAssignment\",\n  \"appScope\": {\n    \"@odata.type\": \"#microsoft.graph.appScope\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"type\": \"type value\"\n  },\n  \"appScopeId\": \"appScopeId value\",\n  \"condition\": \"condition value\",\n  \"directoryScope\": {\n    \"@odata.type\": \"#microsoft.graph.directoryObject\",\n    \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n    \"extraUndeclaredProperty\": {\n      \"kept\": true\n    },\n    \"id\": \"id value\"\n  },\n  \"directoryScopeId\": \"directoryScopeId value\",\n  \"id\": \"id value\",\n  \"principal\": {\n    \"@odata.type\": \"#microsoft.graph.directoryObject\",\n    \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n    \"extraUndeclaredProperty\": {\n      \"kept\": true\n    },\n    \"id\": \"id value\"\n  },\n  \"principalId\": \"principalId value\",\n  \"principalOrganizationId\": \"principalOrganizationId value\",\n  \"roleDefinition\": {\n    \"@odata.type\": \"#microsoft.graph.unifiedRoleDefinition\",\n    \"description\": \"description value\",\n    \"displayName\": \"displayName value\",\n    \"id\": \"id value\",\n    \"isBuiltIn\": true,\n    \"isEnabled\": true,\n    \"resourceScopes\": [\n      \"resourceScopes value\"\n    ],\n    \"rolePermissions\": [\n      {\n        \"@odata.type\": \"#microsoft.graph.unifiedRolePermission\",\n        \"allowedResourceActions\": [\n          \"allowedResourceActions value\"\n        ],\n        \"condition\": \"condition value\",\n        \"excludedResourceActions\": [\n          \"excludedResourceActions value\"\n        ]\n      }\n    ],\n    \"templateId\": \"templateId value\",\n    \"version\": \"version value\"\n  },\n  \"roleDefinitionId\": \"roleDefinitionId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_unified_role_definition() {
-    roundtrip::<msgraph_entitlement::models::UnifiedRoleDefinition>(
+    roundtrip::<
+        msgraph_entitlement::models::UnifiedRoleDefinition,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.unifiedRoleDefinition\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"id\": \"id value\",\n  \"inheritsPermissionsFrom\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.unifiedRoleDefinition\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"id\": \"id value\",\n      \"isBuiltIn\": true,\n      \"isEnabled\": true,\n      \"resourceScopes\": [\n        \"resourceScopes value\"\n      ],\n      \"rolePermissions\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.unifiedRolePermission\",\n          \"allowedResourceActions\": [\n            \"allowedResourceActions value\"\n          ],\n          \"condition\": \"condition value\",\n          \"excludedResourceActions\": [\n            \"excludedResourceActions value\"\n          ]\n        }\n      ],\n      \"templateId\": \"templateId value\",\n      \"version\": \"version value\"\n    }\n  ],\n  \"isBuiltIn\": true,\n  \"isEnabled\": true,\n  \"resourceScopes\": [\n    \"resourceScopes value\"\n  ],\n  \"rolePermissions\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.unifiedRolePermission\",\n      \"allowedResourceActions\": [\n        \"allowedResourceActions value\"\n      ],\n      \"condition\": \"condition value\",\n      \"excludedResourceActions\": [\n        \"excludedResourceActions value\"\n      ]\n    }\n  ],\n  \"templateId\": \"templateId value\",\n  \"version\": \"version value\"\n}",
     );
 }
 #[test]
 fn roundtrip_unified_role_permission() {
-    roundtrip::<msgraph_entitlement::models::UnifiedRolePermission>(
+    roundtrip::<
+        msgraph_entitlement::models::UnifiedRolePermission,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.unifiedRolePermission\",\n  \"allowedResourceActions\": [\n    \"allowedResourceActions value\"\n  ],\n  \"condition\": \"condition value\",\n  \"excludedResourceActions\": [\n    \"excludedResourceActions value\"\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_user_identity() {
-    roundtrip::<msgraph_entitlement::models::UserIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::UserIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.userIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"ipAddress\": \"ipAddress value\",\n  \"userPrincipalName\": \"userPrincipalName value\"\n}",
     );
 }
@@ -1310,89 +1719,119 @@ fn roundtrip_week_index() {
 }
 #[test]
 fn roundtrip_resume_parameters() {
-    roundtrip::<msgraph_entitlement::models::ResumeParameters>(
+    roundtrip::<
+        msgraph_entitlement::models::ResumeParameters,
+    >(
         "{\n  \"data\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageAssignmentRequestCallbackData\",\n    \"customExtensionStageInstanceDetail\": \"customExtensionStageInstanceDetail value\",\n    \"customExtensionStageInstanceId\": \"customExtensionStageInstanceId value\",\n    \"stage\": \"assignmentRequestCreated\",\n    \"state\": \"state value\"\n  },\n  \"source\": \"source value\",\n  \"type\": \"type value\"\n}",
     );
 }
 #[test]
 fn roundtrip_call_records_user_identity() {
-    roundtrip::<msgraph_entitlement::models::CallRecordsUserIdentity>(
+    roundtrip::<
+        msgraph_entitlement::models::CallRecordsUserIdentity,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.callRecords.userIdentity\",\n  \"displayName\": \"displayName value\",\n  \"extraUndeclaredProperty\": {\n    \"kept\": true\n  },\n  \"id\": \"id value\",\n  \"userPrincipalName\": \"userPrincipalName value\"\n}",
     );
 }
 #[test]
 fn roundtrip_access_review_context_data() {
-    roundtrip::<msgraph_entitlement::models::AccessReviewContextData>(
+    roundtrip::<
+        msgraph_entitlement::models::AccessReviewContextData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData\",\n  \"reviewDefinitionId\": \"reviewDefinitionId value\",\n  \"reviewInstanceId\": \"reviewInstanceId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_review_context_data_base_as_access_review_context_data() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessReviewContextDataBase>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessReviewContextDataBase,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData\",\n  \"reviewDefinitionId\": \"reviewDefinitionId value\",\n  \"reviewInstanceId\": \"reviewInstanceId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_access_review_context_data_base_as_apply_decision_context_data() {
-    roundtrip::<msgraph_entitlement::models::AnyAccessReviewContextDataBase>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyAccessReviewContextDataBase,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData\",\n  \"reviewDefinitionId\": \"reviewDefinitionId value\",\n  \"reviewInstanceId\": \"reviewInstanceId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_apply_decision_context_data() {
-    roundtrip::<msgraph_entitlement::models::ApplyDecisionContextData>(
+    roundtrip::<
+        msgraph_entitlement::models::ApplyDecisionContextData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData\",\n  \"reviewDefinitionId\": \"reviewDefinitionId value\",\n  \"reviewInstanceId\": \"reviewInstanceId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_data_as_access_review_context_data() {
-    roundtrip::<msgraph_entitlement::models::AnyData>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData\",\n  \"reviewDefinitionId\": \"reviewDefinitionId value\",\n  \"reviewInstanceId\": \"reviewInstanceId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_any_data_as_apply_decision_context_data() {
-    roundtrip::<msgraph_entitlement::models::AnyData>(
+    roundtrip::<
+        msgraph_entitlement::models::AnyData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData\",\n  \"reviewDefinitionId\": \"reviewDefinitionId value\",\n  \"reviewInstanceId\": \"reviewInstanceId value\"\n}",
     );
 }
 #[test]
 fn roundtrip_custom_task_extension() {
-    roundtrip::<msgraph_entitlement::models::CustomTaskExtension>(
+    roundtrip::<
+        msgraph_entitlement::models::CustomTaskExtension,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identityGovernance.customTaskExtension\",\n  \"authenticationConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.azureAdPopTokenAuthentication\"\n  },\n  \"callbackConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration\",\n    \"timeoutDuration\": \"P7DT12H\"\n  },\n  \"clientConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.customExtensionClientConfiguration\",\n    \"maximumRetries\": 7,\n    \"timeoutInMilliseconds\": 7\n  },\n  \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n  \"description\": \"description value\",\n  \"displayName\": \"displayName value\",\n  \"endpointConfiguration\": {\n    \"@odata.type\": \"#microsoft.graph.httpRequestEndpoint\",\n    \"targetUrl\": \"targetUrl value\"\n  },\n  \"id\": \"id value\",\n  \"lastModifiedDateTime\": \"2024-05-01T08:30:00Z\"\n}",
     );
 }
 #[test]
 fn roundtrip_custom_task_extension_callback_configuration() {
-    roundtrip::<msgraph_entitlement::models::CustomTaskExtensionCallbackConfiguration>(
+    roundtrip::<
+        msgraph_entitlement::models::CustomTaskExtensionCallbackConfiguration,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identityGovernance.customTaskExtensionCallbackConfiguration\",\n  \"timeoutDuration\": \"P7DT12H\"\n}",
     );
 }
 #[test]
 fn roundtrip_custom_task_extension_callback_data() {
-    roundtrip::<msgraph_entitlement::models::CustomTaskExtensionCallbackData>(
+    roundtrip::<
+        msgraph_entitlement::models::CustomTaskExtensionCallbackData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identityGovernance.customTaskExtensionCallbackData\",\n  \"operationStatus\": \"completed\"\n}",
     );
 }
 #[test]
 fn roundtrip_custom_task_extension_callout_data() {
-    roundtrip::<msgraph_entitlement::models::CustomTaskExtensionCalloutData>(
+    roundtrip::<
+        msgraph_entitlement::models::CustomTaskExtensionCalloutData,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identityGovernance.customTaskExtensionCalloutData\"\n}",
     );
 }
 #[test]
 fn roundtrip_custom_task_extension_operation_status() {
-    roundtrip::<msgraph_entitlement::models::CustomTaskExtensionOperationStatus>("\"completed\"");
+    roundtrip::<
+        msgraph_entitlement::models::CustomTaskExtensionOperationStatus,
+    >("\"completed\"");
 }
 #[test]
 fn roundtrip_group_based_subject_set() {
-    roundtrip::<msgraph_entitlement::models::GroupBasedSubjectSet>(
+    roundtrip::<
+        msgraph_entitlement::models::GroupBasedSubjectSet,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identityGovernance.groupBasedSubjectSet\",\n  \"groups\": [\n    {\n      \"@odata.type\": \"#microsoft.graph.group\",\n      \"accessType\": \"none\",\n      \"allowExternalSenders\": true,\n      \"assignedLabels\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.assignedLabel\",\n          \"displayName\": \"displayName value\",\n          \"labelId\": \"labelId value\"\n        }\n      ],\n      \"assignedLicenses\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.assignedLicense\",\n          \"disabledPlans\": [\n            \"6b0c2f3e-58d2-4a8b-9b5c-2f0e1d7a9c11\"\n          ],\n          \"skuId\": \"6b0c2f3e-58d2-4a8b-9b5c-2f0e1d7a9c11\"\n        }\n      ],\n      \"autoSubscribeNewMembers\": true,\n      \"classification\": \"classification value\",\n      \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n      \"deletedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"description\": \"description value\",\n      \"displayName\": \"displayName value\",\n      \"expirationDateTime\": \"2024-05-01T08:30:00Z\",\n      \"extraUndeclaredProperty\": {\n        \"kept\": true\n      },\n      \"groupTypes\": [\n        \"groupTypes value\"\n      ],\n      \"hasMembersWithLicenseErrors\": true,\n      \"hideFromAddressLists\": true,\n      \"hideFromOutlookClients\": true,\n      \"id\": \"id value\",\n      \"infoCatalogs\": [\n        \"infoCatalogs value\"\n      ],\n      \"isArchived\": true,\n      \"isAssignableToRole\": true,\n      \"isFavorite\": true,\n      \"isManagementRestricted\": true,\n      \"isSubscribedByMail\": true,\n      \"licenseProcessingState\": {\n        \"@odata.type\": \"#microsoft.graph.licenseProcessingState\",\n        \"state\": \"state value\"\n      },\n      \"mail\": \"mail value\",\n      \"mailEnabled\": true,\n      \"mailNickname\": \"mailNickname value\",\n      \"membershipRule\": \"membershipRule value\",\n      \"membershipRuleProcessingState\": \"membershipRuleProcessingState value\",\n      \"onPremisesDomainName\": \"onPremisesDomainName value\",\n      \"onPremisesExtensionAttributes\": {\n        \"@odata.type\": \"#microsoft.graph.onPremisesExtensionAttributes\",\n        \"extensionAttribute1\": \"extensionAttribute1 value\",\n        \"extensionAttribute10\": \"extensionAttribute10 value\",\n        \"extensionAttribute11\": \"extensionAttribute11 value\",\n        \"extensionAttribute12\": \"extensionAttribute12 value\",\n        \"extensionAttribute13\": \"extensionAttribute13 value\",\n        \"extensionAttribute14\": \"extensionAttribute14 value\",\n        \"extensionAttribute15\": \"extensionAttribute15 value\",\n        \"extensionAttribute2\": \"extensionAttribute2 value\",\n        \"extensionAttribute3\": \"extensionAttribute3 value\",\n        \"extensionAttribute4\": \"extensionAttribute4 value\",\n        \"extensionAttribute5\": \"extensionAttribute5 value\",\n        \"extensionAttribute6\": \"extensionAttribute6 value\",\n        \"extensionAttribute7\": \"extensionAttribute7 value\",\n        \"extensionAttribute8\": \"extensionAttribute8 value\",\n        \"extensionAttribute9\": \"extensionAttribute9 value\"\n      },\n      \"onPremisesLastSyncDateTime\": \"2024-05-01T08:30:00Z\",\n      \"onPremisesNetBiosName\": \"onPremisesNetBiosName value\",\n      \"onPremisesProvisioningErrors\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.onPremisesProvisioningError\",\n          \"category\": \"category value\",\n          \"occurredDateTime\": \"2024-05-01T08:30:00Z\",\n          \"propertyCausingError\": \"propertyCausingError value\",\n          \"value\": \"value value\"\n        }\n      ],\n      \"onPremisesSamAccountName\": \"onPremisesSamAccountName value\",\n      \"onPremisesSecurityIdentifier\": \"onPremisesSecurityIdentifier value\",\n      \"onPremisesSyncEnabled\": true,\n      \"organizationId\": \"organizationId value\",\n      \"preferredDataLocation\": \"preferredDataLocation value\",\n      \"preferredLanguage\": \"preferredLanguage value\",\n      \"proxyAddresses\": [\n        \"proxyAddresses value\"\n      ],\n      \"renewedDateTime\": \"2024-05-01T08:30:00Z\",\n      \"resourceBehaviorOptions\": [\n        \"resourceBehaviorOptions value\"\n      ],\n      \"resourceProvisioningOptions\": [\n        \"resourceProvisioningOptions value\"\n      ],\n      \"securityEnabled\": true,\n      \"securityIdentifier\": \"securityIdentifier value\",\n      \"serviceProvisioningErrors\": [\n        {\n          \"@odata.type\": \"#microsoft.graph.serviceProvisioningXmlError\",\n          \"createdDateTime\": \"2024-05-01T08:30:00Z\",\n          \"errorDetail\": \"errorDetail value\",\n          \"isResolved\": true,\n          \"serviceInstance\": \"serviceInstance value\"\n        }\n      ],\n      \"theme\": \"theme value\",\n      \"uniqueName\": \"uniqueName value\",\n      \"unseenConversationsCount\": 7,\n      \"unseenCount\": 7,\n      \"unseenMessagesCount\": 7,\n      \"visibility\": \"visibility value\",\n      \"welcomeMessageEnabled\": true\n    }\n  ]\n}",
     );
 }
 #[test]
 fn roundtrip_rule_based_subject_set() {
-    roundtrip::<msgraph_entitlement::models::RuleBasedSubjectSet>(
+    roundtrip::<
+        msgraph_entitlement::models::RuleBasedSubjectSet,
+    >(
         "{\n  \"@odata.type\": \"#microsoft.graph.identityGovernance.ruleBasedSubjectSet\",\n  \"rule\": \"rule value\"\n}",
     );
 }

@@ -47,6 +47,7 @@ pub(crate) fn roundtrip_test_file(api: &Api) -> Result<String> {
     );
     let tokens = quote! {
         #![doc = #header]
+        #![cfg_attr(rustfmt, rustfmt::skip)]
         #![allow(clippy::unwrap_used)]
 
         fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize>(json: &str) {
