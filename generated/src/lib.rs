@@ -115,9 +115,11 @@ pub const PERMISSION: &str = "EntitlementManagement.ReadWrite.All";
 /// A listed method that was not generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnresolvedMethod {
+    /// `GET`, `POST`, ...
     pub http_method: &'static str,
     /// As the permission's reference page writes it.
     pub path: &'static str,
+    /// Why the metadata does not define it.
     pub reason: &'static str,
 }
 /// Methods the permission's reference page lists that the metadata does not define, with the reason.

@@ -11,6 +11,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// Graph answered with an error status.
     Graph {
+        /// The HTTP status.
         status: u16,
         /// The parsed Graph error, when the body was one.
         error: Option<Box<GraphError>>,
@@ -21,7 +22,9 @@ pub enum Error {
     Transport(reqwest::Error),
     /// A success response whose body is not what the operation returns.
     Decode {
+        /// The HTTP status.
         status: u16,
+        /// What serde_json reported.
         source: serde_json::Error,
         /// The start of the raw body.
         body: String,
@@ -88,10 +91,13 @@ impl std::error::Error for Error {
 /// The `error` object of a Graph error response.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct GraphError {
+    /// The error code, e.g. `ResourceNotFound`.
     #[serde(default)]
     pub code: String,
+    /// The human-readable message.
     #[serde(default)]
     pub message: String,
+    /// Diagnostics (request ids, date).
     #[serde(rename = "innerError", alias = "innererror", default)]
     pub inner_error: Option<InnerError>,
 }
@@ -99,10 +105,13 @@ pub struct GraphError {
 /// Diagnostics Graph attaches to an error; quote the request id to Microsoft support.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct InnerError {
+    /// The `request-id` of the failed request.
     #[serde(rename = "request-id", default)]
     pub request_id: Option<String>,
+    /// The `client-request-id` of the failed request.
     #[serde(rename = "client-request-id", default)]
     pub client_request_id: Option<String>,
+    /// When the error happened, as Graph wrote it.
     #[serde(default)]
     pub date: Option<String>,
 }

@@ -27,17 +27,26 @@ pub fn odata_string_literal(s: &str) -> String {
 /// written, since months and years have no fixed length.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct IsoDuration {
+    /// A leading `-`.
     pub negative: bool,
+    /// `Y`
     pub years: u64,
+    /// `M` before `T`
     pub months: u64,
+    /// `W`
     pub weeks: u64,
+    /// `D`
     pub days: u64,
+    /// `H`
     pub hours: u64,
+    /// `M` after `T`
     pub minutes: u64,
+    /// `S`, possibly fractional
     pub seconds: f64,
 }
 
 impl IsoDuration {
+    /// A duration of `days` days (`P{days}D`).
     pub fn days(days: u64) -> Self {
         IsoDuration { days, ..Default::default() }
     }

@@ -176,7 +176,10 @@ fn fetch_metadata(args: &FetchArgs) -> Result<(), Error> {
         eprintln!("{name}: downloading {}", pin.url);
         let download = |message: String| Error::Download { name: name.clone(), url: pin.url.clone(), message };
         let response = client.get(&pin.url).send().map_err(|e| {
-            download(format!("{e} (no network? set GRAPH_METADATA_DIR to a folder holding the files instead)"))
+            download(format!(
+                "{} (no network? set GRAPH_METADATA_DIR to a folder holding the files instead)",
+                with_sources(&e)
+            ))
         })?;
         if !response.status().is_success() {
             return Err(download(format!("HTTP {}", response.status())));
@@ -186,4 +189,16 @@ fn fetch_metadata(args: &FetchArgs) -> Result<(), Error> {
         eprintln!("{name}: verified and stored ({})", stored.display());
     }
     Ok(())
+}
+
+/// An error and its chain of causes, joined with `: `.
+fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }

@@ -18,6 +18,7 @@ pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 pub struct AccessToken(String);
 
 impl AccessToken {
+    /// Wraps a bearer token.
     pub fn new(token: impl Into<String>) -> Self {
         AccessToken(token.into())
     }
@@ -40,6 +41,7 @@ pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken>> + Se
 /// Supplies a token for each request. Implement it over your credential library; the client
 /// asks for [`GRAPH_SCOPE`].
 pub trait TokenProvider: Send + Sync {
+    /// A token valid for `scopes` (the client passes `[GRAPH_SCOPE]`).
     fn token<'a>(&'a self, scopes: &'a [&'a str]) -> TokenFuture<'a>;
 }
 
@@ -48,6 +50,7 @@ pub trait TokenProvider: Send + Sync {
 pub struct StaticToken(AccessToken);
 
 impl StaticToken {
+    /// A provider that always returns `token`.
     pub fn new(token: impl Into<String>) -> Self {
         StaticToken(AccessToken::new(token))
     }
@@ -84,6 +87,8 @@ impl Client {
         Client::builder(token).build()
     }
 
+    /// A builder to set the base URL (national clouds, test servers), timeout, user agent or
+    /// your own `reqwest::Client`.
     pub fn builder(token: impl TokenProvider + 'static) -> ClientBuilder {
         ClientBuilder {
             token: Arc::new(token),
@@ -142,11 +147,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The `User-Agent` header (default `msgraph-entitlement/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
         self
     }
 
+    /// The client; fails when the base URL is not an http(s) URL or TLS cannot be set up.
     pub fn build(self) -> Result<Client> {
         let parsed = reqwest::Url::parse(&self.base_url)
             .map_err(|e| Error::InvalidArgument(format!("base URL `{}`: {e}", self.base_url)))?;

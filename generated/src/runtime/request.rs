@@ -13,7 +13,9 @@ use super::error::{self, Error, Result};
 
 /// How a successful response is decoded; the type parameter of [`Request`].
 pub trait ResponseKind {
+    /// What the request returns.
     type Output;
+    /// Decodes a 2xx response body.
     fn decode(status: u16, body: &[u8]) -> Result<Self::Output>;
 }
 
@@ -72,6 +74,7 @@ pub struct Page<T> {
 /// The body of `POST .../$ref`: a reference to an existing object by its URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ODataReference {
+    /// The URL of the referenced object.
     #[serde(rename = "@odata.id")]
     pub odata_id: String,
 }

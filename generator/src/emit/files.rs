@@ -255,9 +255,11 @@ fn lib_file(loaded: &Loaded, api: &Api, rust_paths: &[String]) -> Result<String>
         /// A listed method that was not generated.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct UnresolvedMethod {
+            /// `GET`, `POST`, ...
             pub http_method: &'static str,
             /// As the permission's reference page writes it.
             pub path: &'static str,
+            /// Why the metadata does not define it.
             pub reason: &'static str,
         }
 
