@@ -17,6 +17,8 @@ pub struct Config {
     pub permission: String,
     /// File name (relative to the config's folder) of the method manifest.
     pub manifest: String,
+    /// File name (relative to the config's folder) of the consent overrides.
+    pub overrides: String,
     /// API version -> the inputs that describe it.
     pub api_versions: BTreeMap<String, ApiVersionInputs>,
     /// The emitted crate.
@@ -104,6 +106,10 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    pub fn overrides_path(&self) -> PathBuf {
+        self.dir.join(&self.overrides)
     }
 
     pub fn manifest_path(&self) -> PathBuf {

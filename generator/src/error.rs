@@ -49,6 +49,10 @@ pub enum Error {
     #[error("generated files are stale (run `cargo xtask codegen`):\n{}",
             files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
     Stale { files: Vec<String> },
+    /// The consent sources disagree in ways no override explains (`--check`).
+    #[error("{} consent drift item(s) not explained by {} (add an entry with a reason and a docs link, or fix the manifest):\n{}",
+            items.len(), file.display(), items.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
+    Drift { file: PathBuf, items: Vec<String> },
     /// The emitted Rust did not parse (a generator bug, reported instead of writing it).
     #[error("internal error: emitted Rust for {file} does not parse: {message}")]
     Emit { file: String, message: String },

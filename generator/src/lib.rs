@@ -10,11 +10,13 @@
 //!   identifier from [`naming`]; [`output`] writes them atomically or checks them (`--check`).
 
 pub mod config;
+pub mod consent;
 pub mod csdl;
 pub mod emit;
 pub mod error;
 pub mod lower;
 pub mod manifest;
+pub mod matcher;
 pub mod model;
 pub mod naming;
 pub mod output;
@@ -37,6 +39,8 @@ pub struct Loaded {
     pub manifest: Manifest,
     pub apis: Vec<Api>,
     pub inputs: Vec<LoadedInput>,
+    /// Where the consent sources disagree.
+    pub drift: consent::DriftReport,
 }
 
 /// Reads the config, the manifest and the inputs, and builds the model of every API version.
@@ -52,21 +56,34 @@ pub fn load(config_file: &Path, search: &InputSearch) -> Result<Loaded> {
             ),
         ));
     }
+    let overrides = consent::Overrides::load(&config.overrides_path())?;
     let mut inputs: Vec<LoadedInput> = Vec::new();
     let mut apis = Vec::new();
+    // permissions.json is one file for every version: parse it once.
+    let mut perms: Option<(String, permissions::PermissionsFile)> = None;
     for (version, names) in &config.api_versions {
         let csdl_input = load_once(&config, search, &names.csdl, &mut inputs)?;
         let csdl = csdl::Csdl::parse(&csdl_input.text, &csdl_input.file)?;
-        let perm_input = load_once(&config, search, &names.permissions, &mut inputs)?;
-        let perms = permissions::PermissionsFile::parse(&perm_input.text, &perm_input.file)?;
-        let grants = perms.grants(&config.permission, &perm_input.file)?;
+        if perms.as_ref().is_none_or(|(name, _)| name != &names.permissions) {
+            let input = load_once(&config, search, &names.permissions, &mut inputs)?;
+            perms = Some((names.permissions.clone(), permissions::PermissionsFile::parse(&input.text, &input.file)?));
+        }
+        let Some((perm_name, perm_file)) = &perms else { continue };
+        let perm_path = inputs.iter().find(|i| &i.name == perm_name).map(|i| i.file.clone()).unwrap_or_default();
+        let grants = perm_file.grants(&config.permission, &perm_path)?;
         let methods: Vec<&manifest::ManifestMethod> = manifest.methods_for(version).collect();
         apis.push(lower::build_api(&csdl, version, &methods, &grants, &config.closure));
     }
+    let drift = match &perms {
+        Some((_, file)) => {
+            consent::apply(&mut apis, &manifest, file, &config.permission, &overrides, &config.overrides_path())
+        }
+        None => consent::DriftReport::default(),
+    };
     for i in &mut inputs {
         i.text = String::new();
     }
-    Ok(Loaded { config, manifest, apis, inputs })
+    Ok(Loaded { config, manifest, apis, inputs, drift })
 }
 
 fn load_once(config: &Config, search: &InputSearch, name: &str, inputs: &mut Vec<LoadedInput>) -> Result<LoadedInput> {

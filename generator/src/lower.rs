@@ -41,8 +41,6 @@ pub fn build_api(
 ) -> Api {
     let mut api = Api { api_version: api_version.to_string(), ..Api::default() };
     let mut ops: BTreeMap<(String, HttpMethod), Operation> = BTreeMap::new();
-    // Consent as permissions.json states it, per operation, used when the manifest is silent.
-    let mut granted: BTreeMap<(String, HttpMethod), Consent> = BTreeMap::new();
 
     for m in methods {
         let unresolved = |reason: String| Unresolved {
@@ -110,21 +108,9 @@ pub fn build_api(
                 continue;
             }
         };
-        let key = (resolved.template.clone(), method);
-        let consent = granted.entry(key.clone()).or_default();
-        let delegated = g.schemes.iter().any(|s| s.is_delegated());
-        let application = g.schemes.contains(&crate::permissions::Scheme::Application);
-        consent.delegated = Some(consent.delegated.unwrap_or(false) || delegated);
-        consent.application = Some(consent.application.unwrap_or(false) || application);
-        let op = ops.entry(key).or_insert_with(|| new_operation(csdl, method, &resolved));
+        let op =
+            ops.entry((resolved.template.clone(), method)).or_insert_with(|| new_operation(csdl, method, &resolved));
         op.sources.insert(Source::PermissionsJson);
-    }
-    for (key, op) in &mut ops {
-        if !op.sources.contains(&Source::Spec) {
-            if let Some(c) = granted.get(key) {
-                op.consent = *c;
-            }
-        }
     }
 
     api.operations = ops.into_values().collect();
@@ -151,6 +137,7 @@ fn new_operation(csdl: &Csdl, method: HttpMethod, r: &resolve::Resolved) -> Oper
         spec_paths: Vec::new(),
         example_queries: Vec::new(),
         sources: BTreeSet::new(),
+        least_privileged: Default::default(),
     }
 }
 

@@ -256,6 +256,13 @@ pub enum Source {
     PermissionsJson,
 }
 
+/// The least-privileged permissions that allow an operation, per consent scheme.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeastPrivileged {
+    pub delegated: Vec<String>,
+    pub application: Vec<String>,
+}
+
 impl Source {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -282,6 +289,7 @@ pub struct Operation {
     /// Query strings the manifest wrote into its paths (documented examples).
     pub example_queries: Vec<String>,
     pub sources: BTreeSet<Source>,
+    pub least_privileged: LeastPrivileged,
 }
 
 /// A listed method that did not become an operation, and why.

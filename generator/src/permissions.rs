@@ -41,7 +41,7 @@ pub enum Scheme {
 }
 
 impl Scheme {
-    fn parse(s: &str) -> Option<Scheme> {
+    pub fn parse(s: &str) -> Option<Scheme> {
         match s {
             "DelegatedWork" => Some(Scheme::DelegatedWork),
             "DelegatedPersonal" => Some(Scheme::DelegatedPersonal),
@@ -114,7 +114,7 @@ impl PermissionsFile {
 }
 
 /// `least=DelegatedWork,Application` -> those schemes; anything else -> none.
-fn parse_least(annotation: &str) -> BTreeSet<Scheme> {
+pub fn parse_least(annotation: &str) -> BTreeSet<Scheme> {
     annotation
         .split(';')
         .filter_map(|part| part.trim().strip_prefix("least="))

@@ -122,6 +122,19 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
             }
         }
     }
+    let drift = &loaded.drift;
+    let explained = drift.items.len() - drift.unexplained().count();
+    eprintln!(
+        "consent sources: {} difference(s) between the reference page and permissions.json, {explained} explained by {}",
+        drift.items.len(),
+        drift.overrides_file.display()
+    );
+    for line in drift.problems() {
+        eprintln!("  drift: {line}");
+    }
+    if args.check {
+        drift.check()?;
+    }
     let files = emit::emit(&loaded)?;
     let out = args.out.clone().unwrap_or_else(|| root.join("generated"));
     let summary: Vec<String> = loaded

@@ -1,0 +1,363 @@
+//! Consent: joins the method manifest, permissions.json (all permissions) and
+//! `metadata/overrides.yaml` into, per operation, which consents allow it, which sources say so,
+//! and the least-privileged permissions per scheme; and reports where the sources disagree.
+//!
+//! The manifest (the permission's reference page) wins over permissions.json; every disagreement
+//! must be explained by an override, or `--check` fails.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+use crate::matcher::{self, Aliases, PathKey};
+use crate::model::{Api, Consent, Source};
+use crate::permissions::{PermissionsFile, Scheme};
+
+/// `metadata/overrides.yaml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+    #[serde(default)]
+    pub drift: Vec<DriftOverride>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftKind {
+    /// permissions.json grants it to the permission; the reference page does not list it.
+    GrantedNotListed,
+    /// The reference page lists it; permissions.json does not grant it to the permission.
+    ListedNotGranted,
+    /// Both list it with different consent markers.
+    Markers,
+}
+
+impl DriftKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            DriftKind::GrantedNotListed => "granted by permissions.json, not listed by the reference page",
+            DriftKind::ListedNotGranted => "listed by the reference page, not granted by permissions.json",
+            DriftKind::Markers => "consent markers differ",
+        }
+    }
+}
+
+/// One explained difference.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftOverride {
+    pub kind: DriftKind,
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub path_prefix: Option<String>,
+    pub reason: String,
+    pub docs: String,
+}
+
+impl Overrides {
+    pub fn load(file: &Path) -> Result<Overrides> {
+        let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+        let overrides: Overrides = crate::yaml::from_str(&text, file)?;
+        for (i, o) in overrides.drift.iter().enumerate() {
+            if o.path.is_some() == o.path_prefix.is_some() {
+                return Err(Error::file(
+                    file,
+                    format!("drift entry {}: give exactly one of `path` and `path_prefix`", i + 1),
+                ));
+            }
+            if o.reason.trim().is_empty() || !o.docs.starts_with("https://") {
+                return Err(Error::file(file, format!("drift entry {}: needs a reason and an https docs link", i + 1)));
+            }
+        }
+        Ok(overrides)
+    }
+}
+
+/// One difference between the sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriftItem {
+    pub kind: DriftKind,
+    pub http_method: String,
+    /// As the source that has it writes it.
+    pub path: String,
+    pub key: PathKey,
+    pub detail: String,
+    /// Index of the override that explains it.
+    pub explained_by: Option<usize>,
+}
+
+/// Every difference, and the overrides that explain none.
+#[derive(Debug, Clone, Default)]
+pub struct DriftReport {
+    pub items: Vec<DriftItem>,
+    pub unused_overrides: Vec<String>,
+    pub overrides_file: PathBuf,
+}
+
+impl DriftReport {
+    pub fn unexplained(&self) -> impl Iterator<Item = &DriftItem> {
+        self.items.iter().filter(|i| i.explained_by.is_none())
+    }
+
+    pub fn is_clean(&self) -> bool {
+        self.unexplained().next().is_none() && self.unused_overrides.is_empty()
+    }
+
+    /// One line per unexplained item and per unused override.
+    pub fn problems(&self) -> Vec<String> {
+        self.unexplained()
+            .map(|i| format!("{}: {} {} ({})", i.kind.describe(), i.http_method, i.path, i.detail))
+            .chain(self.unused_overrides.iter().map(|o| format!("override explains nothing any more: {o}")))
+            .collect()
+    }
+
+    /// `--check`: an error listing the problems.
+    pub fn check(&self) -> Result<()> {
+        if self.is_clean() {
+            Ok(())
+        } else {
+            Err(Error::Drift { file: self.overrides_file.clone(), items: self.problems() })
+        }
+    }
+}
+
+/// Which permission grants (method, path) under which schemes.
+#[derive(Debug, Clone)]
+struct Granting {
+    permission: String,
+    schemes: BTreeSet<Scheme>,
+    least: BTreeSet<Scheme>,
+    /// permissions.json `privilegeLevel` per scheme.
+    levels: BTreeMap<Scheme, i64>,
+}
+
+/// permissions.json indexed by (HTTP method, path key).
+pub struct PermissionIndex {
+    by_key: BTreeMap<(String, PathKey), Vec<Granting>>,
+}
+
+impl PermissionIndex {
+    pub fn new(file: &PermissionsFile, aliases: &Aliases) -> PermissionIndex {
+        let mut by_key: BTreeMap<(String, PathKey), Vec<Granting>> = BTreeMap::new();
+        for (name, permission) in &file.permissions {
+            let levels: BTreeMap<Scheme, i64> = permission
+                .schemes
+                .iter()
+                .filter_map(|(k, v)| Some((Scheme::parse(k)?, v.get("privilegeLevel")?.as_i64()?)))
+                .collect();
+            for set in &permission.path_sets {
+                let schemes: BTreeSet<Scheme> = set.scheme_keys.iter().filter_map(|s| Scheme::parse(s)).collect();
+                for (path, annotation) in &set.paths {
+                    let key = matcher::normalize(path, aliases);
+                    for method in &set.methods {
+                        by_key.entry((method.to_ascii_uppercase(), key.clone())).or_default().push(Granting {
+                            permission: name.clone(),
+                            schemes: schemes.clone(),
+                            least: crate::permissions::parse_least(annotation),
+                            levels: levels.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        PermissionIndex { by_key }
+    }
+
+    fn get(&self, method: &str, key: &PathKey) -> &[Granting] {
+        self.by_key.get(&(method.to_string(), key.clone())).map_or(&[], Vec::as_slice)
+    }
+
+    /// The least-privileged permissions for `method` on any of `keys`, per scheme group.
+    fn least_privileged(&self, method: &str, keys: &[PathKey], delegated: bool) -> Vec<String> {
+        let in_group = |s: &Scheme| s.is_delegated() == delegated;
+        let grants: Vec<&Granting> =
+            keys.iter().flat_map(|k| self.get(method, k)).filter(|g| g.schemes.iter().any(in_group)).collect();
+        let mut marked: BTreeSet<String> =
+            grants.iter().filter(|g| g.least.iter().any(in_group)).map(|g| g.permission.clone()).collect();
+        if marked.is_empty() {
+            // Nothing is marked least-privileged: take the lowest privilege level among the grants.
+            let level = |g: &Granting| g.levels.iter().filter(|(s, _)| in_group(s)).map(|(_, l)| *l).min();
+            if let Some(min) = grants.iter().filter_map(|g| level(g)).min() {
+                marked = grants.iter().filter(|g| level(g) == Some(min)).map(|g| g.permission.clone()).collect();
+            }
+        }
+        marked.into_iter().collect()
+    }
+}
+
+/// Fills each operation's consent, sources and least-privileged permissions, and reports drift.
+pub fn apply(
+    apis: &mut [Api],
+    manifest: &Manifest,
+    file: &PermissionsFile,
+    permission: &str,
+    overrides: &Overrides,
+    overrides_file: &Path,
+) -> DriftReport {
+    let aliases = Aliases::new(&overrides.aliases);
+    let index = PermissionIndex::new(file, &aliases);
+    let granted_here = |method: &str, key: &PathKey| -> Option<BTreeSet<Scheme>> {
+        let schemes: BTreeSet<Scheme> = index
+            .get(method, key)
+            .iter()
+            .filter(|g| g.permission == permission)
+            .flat_map(|g| g.schemes.iter().copied())
+            .collect();
+        (!schemes.is_empty()).then_some(schemes)
+    };
+
+    for api in apis.iter_mut() {
+        for op in &mut api.operations {
+            let method = op.http_method.as_str();
+            let mut keys: Vec<PathKey> = std::iter::once(op.template.as_str())
+                .chain(op.spec_paths.iter().map(String::as_str))
+                .map(|p| matcher::normalize(p, &aliases))
+                .collect();
+            keys.sort();
+            keys.dedup();
+            let schemes: Option<BTreeSet<Scheme>> =
+                keys.iter().filter_map(|k| granted_here(method, k)).reduce(|mut a, b| {
+                    a.extend(b);
+                    a
+                });
+            op.sources.clear();
+            if !op.spec_paths.is_empty() {
+                op.sources.insert(Source::Spec);
+            }
+            if let Some(schemes) = &schemes {
+                op.sources.insert(Source::PermissionsJson);
+                if op.spec_paths.is_empty() {
+                    op.consent = Consent {
+                        delegated: Some(schemes.iter().any(|s| s.is_delegated())),
+                        application: Some(schemes.contains(&Scheme::Application)),
+                    };
+                }
+            }
+            op.least_privileged.delegated = index.least_privileged(method, &keys, true);
+            op.least_privileged.application = index.least_privileged(method, &keys, false);
+        }
+    }
+
+    // Drift: the manifest (every version) against what permissions.json grants this permission.
+    let mut listed: BTreeMap<(String, PathKey), Vec<&crate::manifest::ManifestMethod>> = BTreeMap::new();
+    for m in &manifest.methods {
+        listed.entry((m.http_method.clone(), matcher::normalize(&m.path, &aliases))).or_default().push(m);
+    }
+    let mut granted: BTreeMap<(String, PathKey), (BTreeSet<Scheme>, String)> = BTreeMap::new();
+    if let Some(p) = file.permissions.get(permission) {
+        for set in &p.path_sets {
+            for (path, _) in &set.paths {
+                let key = matcher::normalize(path, &aliases);
+                for method in &set.methods {
+                    let entry = granted
+                        .entry((method.to_ascii_uppercase(), key.clone()))
+                        .or_insert_with(|| (BTreeSet::new(), path.clone()));
+                    entry.0.extend(set.scheme_keys.iter().filter_map(|s| Scheme::parse(s)));
+                }
+            }
+        }
+    }
+    let mut items = Vec::new();
+    for ((method, key), (schemes, path)) in &granted {
+        match listed.get(&(method.clone(), key.clone())) {
+            None => items.push(DriftItem {
+                kind: DriftKind::GrantedNotListed,
+                http_method: method.clone(),
+                path: path.clone(),
+                key: key.clone(),
+                detail: format!("schemes {}", scheme_list(schemes)),
+                explained_by: None,
+            }),
+            Some(methods) => {
+                let delegated = schemes.iter().any(|s| s.is_delegated());
+                let application = schemes.contains(&Scheme::Application);
+                for m in methods {
+                    let differs =
+                        m.delegated.is_some_and(|d| d != delegated) || m.application.is_some_and(|a| a != application);
+                    if differs {
+                        items.push(DriftItem {
+                            kind: DriftKind::Markers,
+                            http_method: method.clone(),
+                            path: m.path.clone(),
+                            key: key.clone(),
+                            detail: format!(
+                                "{}: reference page says delegated={} application={}; permissions.json says {}",
+                                m.api_version,
+                                fmt_marker(m.delegated),
+                                fmt_marker(m.application),
+                                scheme_list(schemes)
+                            ),
+                            explained_by: None,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for ((method, key), methods) in &listed {
+        if !granted.contains_key(&(method.clone(), key.clone())) {
+            let versions: BTreeSet<&str> = methods.iter().map(|m| m.api_version.as_str()).collect();
+            items.push(DriftItem {
+                kind: DriftKind::ListedNotGranted,
+                http_method: method.clone(),
+                path: methods[0].path.clone(),
+                key: key.clone(),
+                detail: format!("listed for {}", versions.into_iter().collect::<Vec<_>>().join(", ")),
+                explained_by: None,
+            });
+        }
+    }
+    items.sort_by(|a, b| (a.kind, &a.key, &a.http_method).cmp(&(b.kind, &b.key, &b.http_method)));
+
+    let mut used = vec![false; overrides.drift.len()];
+    for item in &mut items {
+        item.explained_by = overrides.drift.iter().position(|o| explains(o, item, &aliases));
+        if let Some(i) = item.explained_by {
+            used[i] = true;
+        }
+    }
+    let unused_overrides = overrides
+        .drift
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|(o, _)| format!("{:?} {}", o.kind, o.path.as_deref().or(o.path_prefix.as_deref()).unwrap_or_default()))
+        .collect();
+    DriftReport { items, unused_overrides, overrides_file: overrides_file.to_path_buf() }
+}
+
+fn explains(o: &DriftOverride, item: &DriftItem, aliases: &Aliases) -> bool {
+    if o.kind != item.kind {
+        return false;
+    }
+    if let Some(methods) = &o.methods {
+        if !methods.iter().any(|m| m.eq_ignore_ascii_case(&item.http_method)) {
+            return false;
+        }
+    }
+    match (&o.path, &o.path_prefix) {
+        (Some(p), _) => matcher::normalize(p, aliases) == item.key,
+        (None, Some(prefix)) => item.key.starts_with(&matcher::normalize(prefix, aliases)),
+        (None, None) => false,
+    }
+}
+
+fn scheme_list(schemes: &BTreeSet<Scheme>) -> String {
+    schemes.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+}
+
+fn fmt_marker(m: Option<bool>) -> &'static str {
+    match m {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "unknown",
+    }
+}
