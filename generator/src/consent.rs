@@ -254,7 +254,7 @@ pub fn apply(
     let mut granted: BTreeMap<(String, PathKey), (BTreeSet<Scheme>, String)> = BTreeMap::new();
     if let Some(p) = file.permissions.get(permission) {
         for set in &p.path_sets {
-            for (path, _) in &set.paths {
+            for path in set.paths.keys() {
                 let key = matcher::normalize(path, &aliases);
                 for method in &set.methods {
                     let entry = granted
