@@ -175,6 +175,8 @@ impl AccessPackageAssignmentApprovalsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application none.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-filterbycurrentuser?view=graph-rest-beta&tabs=http>
     pub fn filter_by_current_user(
         &self,
@@ -212,6 +214,8 @@ impl AccessPackageAssignmentApprovalsItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::Approval>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -239,6 +243,8 @@ impl StagesRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-list-stages?view=graph-rest-1.0&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::ApprovalStage>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -259,6 +265,8 @@ impl StagesItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/approvalstage-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::ApprovalStage>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -266,6 +274,8 @@ impl StagesItemRequestBuilder {
     /// `PATCH /identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/{approvalStageId}`
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approvalstage-update?view=graph-rest-1.0&tabs=http>
     pub fn update(
@@ -289,6 +299,8 @@ impl AccessPackageSuggestionsRequestBuilder {
     /// `GET /identityGovernance/entitlementManagement/accessPackageSuggestions/filterByCurrentUser(on='{on}')`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application `EntitlementManagement.Read.All`.
     pub fn filter_by_current_user(
         &self,
         on: crate::models::AccessPackageSuggestionFilterByCurrentUserOptions,
@@ -328,6 +340,8 @@ impl AccessPackagesRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackages?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -335,6 +349,8 @@ impl AccessPackagesRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/accessPackages`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-accesspackages?view=graph-rest-beta&tabs=http>
     pub fn create(
@@ -346,6 +362,8 @@ impl AccessPackagesRequestBuilder {
     /// `GET /identityGovernance/entitlementManagement/accessPackages/filterByCurrentUser(on='{on}')`
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
+    ///
+    /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-filterbycurrentuser?view=graph-rest-beta&tabs=http>
     pub fn filter_by_current_user(
@@ -411,6 +429,8 @@ impl AccessPackagesItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-get?view=graph-rest-1.0&tabs=http>
     ///
     /// Documented example query: `?$expand=resourceRoleScopes($expand=role,scope)`
@@ -420,6 +440,8 @@ impl AccessPackagesItemRequestBuilder {
     /// `PATCH /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-update?view=graph-rest-beta&tabs=http>
     pub fn update(
@@ -432,6 +454,8 @@ impl AccessPackagesItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete?view=graph-rest-1.0&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
         self.client.request(reqwest::Method::DELETE, self.path.clone())
@@ -439,6 +463,8 @@ impl AccessPackagesItemRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/getApplicablePolicyRequirements`
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
+    ///
+    /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-getapplicablepolicyrequirements?view=graph-rest-1.0&tabs=http>
     pub fn get_applicable_policy_requirements(
@@ -465,6 +491,8 @@ impl AccessPackagesIncompatibleWithRequestBuilder {
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackagesIncompatibleWith`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-accesspackagesincompatiblewith?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>> {
@@ -498,6 +526,8 @@ impl IncompatibleAccessPackagesRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatibleaccesspackages?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -505,6 +535,8 @@ impl IncompatibleAccessPackagesRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/$ref`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatibleaccesspackage?view=graph-rest-beta&tabs=http>
     ///
@@ -529,6 +561,8 @@ impl IncompatibleAccessPackagesItemRequestBuilder {
     /// `DELETE /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/{accessPackageId2}/$ref`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-incompatibleaccesspackage?view=graph-rest-beta&tabs=http>
     pub fn delete_ref(&self) -> Request<NoContent> {
@@ -560,6 +594,8 @@ impl IncompatibleGroupsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatiblegroups?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::Group>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -567,6 +603,8 @@ impl IncompatibleGroupsRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/$ref`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatiblegroup?view=graph-rest-beta&tabs=http>
     ///
@@ -591,6 +629,8 @@ impl IncompatibleGroupsItemRequestBuilder {
     /// `DELETE /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/{groupId}/$ref`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-incompatiblegroup?view=graph-rest-beta&tabs=http>
     pub fn delete_ref(&self) -> Request<NoContent> {
@@ -624,6 +664,8 @@ impl AccessPackagesItemResourceRoleScopesRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-resourcerolescopes?view=graph-rest-1.0&tabs=http>
     pub fn create(
@@ -681,6 +723,8 @@ impl AssignmentPoliciesRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignmentpolicies?view=graph-rest-1.0&tabs=http>
     pub fn list(
         &self,
@@ -690,6 +734,8 @@ impl AssignmentPoliciesRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/assignmentPolicies`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-assignmentpolicies?view=graph-rest-1.0&tabs=http>
     pub fn create(
@@ -714,6 +760,8 @@ impl AssignmentPoliciesItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignmentPolicy>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -721,6 +769,8 @@ impl AssignmentPoliciesItemRequestBuilder {
     /// `PUT /identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-update?view=graph-rest-1.0&tabs=http>
     pub fn replace(
@@ -732,6 +782,8 @@ impl AssignmentPoliciesItemRequestBuilder {
     /// `DELETE /identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-delete?view=graph-rest-1.0&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
@@ -766,6 +818,8 @@ impl AssignmentRequestsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignmentrequests?view=graph-rest-beta&tabs=http>
     pub fn list(
         &self,
@@ -775,6 +829,8 @@ impl AssignmentRequestsRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/assignmentRequests`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-assignmentrequests?view=graph-rest-beta&tabs=http>
     pub fn create(
@@ -786,6 +842,8 @@ impl AssignmentRequestsRequestBuilder {
     /// `GET /identityGovernance/entitlementManagement/assignmentRequests/filterByCurrentUser(on='{on}')`
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
+    ///
+    /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-filterbycurrentuser?view=graph-rest-beta&tabs=http>
     pub fn filter_by_current_user(
@@ -817,6 +875,8 @@ impl AssignmentRequestsItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-get?view=graph-rest-beta&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignmentRequest>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -824,6 +884,8 @@ impl AssignmentRequestsItemRequestBuilder {
     /// `DELETE /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-delete?view=graph-rest-beta&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
@@ -833,6 +895,8 @@ impl AssignmentRequestsItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
+    /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-cancel?view=graph-rest-beta&tabs=http>
     pub fn cancel(&self) -> Request<NoContent> {
         self.client.request(reqwest::Method::POST, format!("{}/cancel", self.path))
@@ -841,6 +905,8 @@ impl AssignmentRequestsItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-reprocess?view=graph-rest-beta&tabs=http>
     pub fn reprocess(&self) -> Request<NoContent> {
         self.client.request(reqwest::Method::POST, format!("{}/reprocess", self.path))
@@ -848,6 +914,8 @@ impl AssignmentRequestsItemRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/resume`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-resume?view=graph-rest-beta&tabs=http>
     pub fn resume(&self, body: &crate::models::ResumeParameters) -> Request<NoContent> {
@@ -883,6 +951,8 @@ impl AssignmentsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignments?view=graph-rest-1.0&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackageAssignment>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -890,6 +960,8 @@ impl AssignmentsRequestBuilder {
     /// `GET /identityGovernance/entitlementManagement/assignments/additionalAccess(accessPackageId='{accessPackageId}',incompatibleAccessPackageId='{incompatibleAccessPackageId}')`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-additionalaccess?view=graph-rest-1.0&tabs=http>
     pub fn additional_access(
@@ -910,6 +982,8 @@ impl AssignmentsRequestBuilder {
     /// `GET /identityGovernance/entitlementManagement/assignments/filterByCurrentUser(on='{on}')`
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
+    ///
+    /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-filterbycurrentuser?view=graph-rest-1.0&tabs=http>
     pub fn filter_by_current_user(
@@ -941,6 +1015,8 @@ impl AssignmentsItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignment>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -948,6 +1024,8 @@ impl AssignmentsItemRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}/reprocess`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-reprocess?view=graph-rest-1.0&tabs=http>
     pub fn reprocess(&self) -> Request<NoContent> {
@@ -1013,6 +1091,8 @@ impl AvailableAccessPackagesItemResourceRoleScopesRequestBuilder {
     /// `GET /identityGovernance/entitlementManagement/availableAccessPackages/{availableAccessPackageId}/resourceRoleScopes`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application `EntitlementManagement.Read.All`.
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AccessPackageResourceRoleScope>>> {
@@ -1046,6 +1126,8 @@ impl CatalogsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-catalogs?view=graph-rest-1.0&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackageCatalog>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -1053,6 +1135,8 @@ impl CatalogsRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/catalogs`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-catalogs?view=graph-rest-1.0&tabs=http>
     pub fn create(
@@ -1098,6 +1182,8 @@ impl CatalogsItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageCatalog>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -1105,6 +1191,8 @@ impl CatalogsItemRequestBuilder {
     /// `PATCH /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-update?view=graph-rest-1.0&tabs=http>
     pub fn update(
@@ -1116,6 +1204,8 @@ impl CatalogsItemRequestBuilder {
     /// `DELETE /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-delete?view=graph-rest-1.0&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
@@ -1149,6 +1239,8 @@ impl CustomWorkflowExtensionsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`, `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-accesspackagecustomworkflowextensions?view=graph-rest-1.0&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AnyCustomCalloutExtension>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -1156,6 +1248,8 @@ impl CustomWorkflowExtensionsRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions`
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-post-accesspackagecustomworkflowextensions?view=graph-rest-1.0&tabs=http>
     ///
@@ -1182,6 +1276,8 @@ impl CustomWorkflowExtensionsItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequestworkflowextension-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::AnyCustomCalloutExtension>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -1189,6 +1285,8 @@ impl CustomWorkflowExtensionsItemRequestBuilder {
     /// `PUT /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentworkflowextension-update?view=graph-rest-1.0&tabs=http>
     ///
@@ -1202,6 +1300,8 @@ impl CustomWorkflowExtensionsItemRequestBuilder {
     /// `DELETE /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentworkflowextension-delete?view=graph-rest-1.0&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
@@ -1222,6 +1322,8 @@ impl ResourceRolesRequestBuilder {
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resourceRoles`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resourceroles?view=graph-rest-1.0&tabs=http>
     ///
@@ -1244,6 +1346,8 @@ impl ResourcesRequestBuilder {
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resources?view=graph-rest-1.0&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AnyAccessPackageResource>>> {
@@ -1277,6 +1381,8 @@ impl ConnectedOrganizationsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-connectedorganizations?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::ConnectedOrganization>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -1284,6 +1390,8 @@ impl ConnectedOrganizationsRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/connectedOrganizations`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-connectedorganizations?view=graph-rest-beta&tabs=http>
     pub fn create(
@@ -1322,6 +1430,8 @@ impl ConnectedOrganizationsItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::ConnectedOrganization>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -1329,6 +1439,8 @@ impl ConnectedOrganizationsItemRequestBuilder {
     /// `PATCH /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-update?view=graph-rest-1.0&tabs=http>
     pub fn update(
@@ -1340,6 +1452,8 @@ impl ConnectedOrganizationsItemRequestBuilder {
     /// `DELETE /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete?view=graph-rest-1.0&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
@@ -1373,6 +1487,8 @@ impl ExternalSponsorsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-externalsponsors?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::DirectoryObject>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -1380,6 +1496,8 @@ impl ExternalSponsorsRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/$ref`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-post-externalsponsors?view=graph-rest-beta&tabs=http>
     ///
@@ -1404,6 +1522,8 @@ impl ExternalSponsorsItemRequestBuilder {
     /// `DELETE /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/{directoryObjectId}/$ref`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete-externalsponsors?view=graph-rest-beta&tabs=http>
     pub fn delete_ref(&self) -> Request<NoContent> {
@@ -1437,6 +1557,8 @@ impl InternalSponsorsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-internalsponsors?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::DirectoryObject>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -1444,6 +1566,8 @@ impl InternalSponsorsRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/$ref`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-post-internalsponsors?view=graph-rest-beta&tabs=http>
     ///
@@ -1469,6 +1593,8 @@ impl InternalSponsorsItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete-internalsponsors?view=graph-rest-beta&tabs=http>
     pub fn delete_ref(&self) -> Request<NoContent> {
         self.client.request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
@@ -1488,6 +1614,8 @@ impl ResourceEnvironmentsRequestBuilder {
     /// `GET /identityGovernance/entitlementManagement/resourceEnvironments`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-resourceenvironments?view=graph-rest-1.0&tabs=http>
     ///
@@ -1513,6 +1641,8 @@ impl ResourceRequestsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-resourcerequests?view=graph-rest-1.0&tabs=http>
     pub fn list(
         &self,
@@ -1522,6 +1652,8 @@ impl ResourceRequestsRequestBuilder {
     /// `POST /identityGovernance/entitlementManagement/resourceRequests`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-resourcerequests?view=graph-rest-1.0&tabs=http>
     pub fn create(
@@ -1546,6 +1678,8 @@ impl SettingsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-get?view=graph-rest-beta&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::EntitlementManagementSettings>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -1553,6 +1687,8 @@ impl SettingsRequestBuilder {
     /// `PATCH /identityGovernance/entitlementManagement/settings`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-update?view=graph-rest-beta&tabs=http>
     pub fn update(
@@ -1643,6 +1779,8 @@ impl DirectoryRoleAssignmentsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleAssignment>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -1650,6 +1788,8 @@ impl DirectoryRoleAssignmentsRequestBuilder {
     /// `POST /roleManagement/directory/roleAssignments`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `RoleManagement.ReadWrite.Directory`; application `RoleManagement.ReadWrite.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignments?view=graph-rest-beta&tabs=http>
     pub fn create(
@@ -1674,6 +1814,8 @@ impl DirectoryRoleAssignmentsItemRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/unifiedroleassignment-get?view=graph-rest-beta&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleAssignment>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -1681,6 +1823,8 @@ impl DirectoryRoleAssignmentsItemRequestBuilder {
     /// `DELETE /roleManagement/directory/roleAssignments/{unifiedRoleAssignmentId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `RoleManagement.ReadWrite.Directory`; application `RoleManagement.ReadWrite.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/unifiedroleassignment-delete?view=graph-rest-beta&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
@@ -1714,6 +1858,8 @@ impl DirectoryRoleDefinitionsRequestBuilder {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
+    /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
+    ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roledefinitions?view=graph-rest-1.0&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleDefinition>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
@@ -1733,6 +1879,8 @@ impl DirectoryRoleDefinitionsItemRequestBuilder {
     /// `GET /roleManagement/directory/roleDefinitions/{unifiedRoleDefinitionId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/unifiedroledefinition-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleDefinition>> {
@@ -1795,12 +1943,16 @@ impl EntitlementManagementRoleAssignmentsRequestBuilder {
     /// `GET /roleManagement/entitlementManagement/roleAssignments`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleAssignment>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
     }
     /// `POST /roleManagement/entitlementManagement/roleAssignments`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     pub fn create(
         &self,
         body: &crate::models::UnifiedRoleAssignment,
@@ -1822,12 +1974,16 @@ impl EntitlementManagementRoleAssignmentsItemRequestBuilder {
     /// `GET /roleManagement/entitlementManagement/roleAssignments/{unifiedRoleAssignmentId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleAssignment>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
     }
     /// `DELETE /roleManagement/entitlementManagement/roleAssignments/{unifiedRoleAssignmentId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     pub fn delete(&self) -> Request<NoContent> {
         self.client.request(reqwest::Method::DELETE, self.path.clone())
     }
@@ -1858,6 +2014,8 @@ impl EntitlementManagementRoleDefinitionsRequestBuilder {
     /// `GET /roleManagement/entitlementManagement/roleDefinitions`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleDefinition>>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
     }
@@ -1876,6 +2034,8 @@ impl EntitlementManagementRoleDefinitionsItemRequestBuilder {
     /// `GET /roleManagement/entitlementManagement/roleDefinitions/{unifiedRoleDefinitionId}`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleDefinition>> {
         self.client.request(reqwest::Method::GET, self.path.clone())
     }

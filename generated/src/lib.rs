@@ -103,6 +103,8 @@ pub mod api;
 #[rustfmt::skip]
 pub mod models;
 #[rustfmt::skip]
+pub mod permissions;
+#[rustfmt::skip]
 pub mod runtime;
 pub use runtime::{
     AccessToken, Client, ClientBuilder, Error, GraphError, ODataReference, Page, Request,

@@ -180,16 +180,31 @@ impl PermissionIndex {
         let in_group = |s: &Scheme| s.is_delegated() == delegated;
         let grants: Vec<&Granting> =
             keys.iter().flat_map(|k| self.get(method, k)).filter(|g| g.schemes.iter().any(in_group)).collect();
-        let mut marked: BTreeSet<String> =
-            grants.iter().filter(|g| g.least.iter().any(in_group)).map(|g| g.permission.clone()).collect();
-        if marked.is_empty() {
-            // Nothing is marked least-privileged: take the lowest privilege level among the grants.
-            let level = |g: &Granting| g.levels.iter().filter(|(s, _)| in_group(s)).map(|(_, l)| *l).min();
-            if let Some(min) = grants.iter().filter_map(|g| level(g)).min() {
-                marked = grants.iter().filter(|g| level(g) == Some(min)).map(|g| g.permission.clone()).collect();
-            }
-        }
-        marked.into_iter().collect()
+        // The permissions marked least-privileged (a path set marked for its PATCH also lists its
+        // GET, so several can be marked); when none is, every grant competes. Of those, the ones
+        // with the lowest privilege level win.
+        let marked: Vec<&Granting> = grants.iter().copied().filter(|g| g.least.iter().any(in_group)).collect();
+        let candidates = if marked.is_empty() { grants } else { marked };
+        // Ties go to the permission that grants fewer methods on the same path (Read.All grants
+        // GET where ReadWrite.All grants GET and PATCH).
+        let rank = |g: &Granting| {
+            let level = g.levels.iter().filter(|(s, _)| in_group(s)).map(|(_, l)| *l).min().unwrap_or(i64::MAX);
+            (level, self.methods_granted(&g.permission, keys))
+        };
+        let best = candidates.iter().map(|g| rank(g)).min();
+        let chosen: BTreeSet<String> =
+            candidates.iter().filter(|g| Some(rank(g)) == best).map(|g| g.permission.clone()).collect();
+        chosen.into_iter().collect()
+    }
+
+    /// How many HTTP methods `permission` grants on any of `keys`.
+    fn methods_granted(&self, permission: &str, keys: &[PathKey]) -> usize {
+        self.by_key
+            .iter()
+            .filter(|((_, k), grants)| keys.contains(k) && grants.iter().any(|g| g.permission == permission))
+            .map(|((m, _), _)| m)
+            .collect::<BTreeSet<_>>()
+            .len()
     }
 }
 

@@ -6,11 +6,13 @@
 
 mod client;
 mod error;
+mod permissions;
 mod request;
 mod values;
 
 pub use client::{AccessToken, Client, ClientBuilder, GRAPH_SCOPE, StaticToken, TokenFuture, TokenProvider};
 pub use error::{Error, GraphError, InnerError, Result};
+pub use permissions::{MethodPermission, PathSegment, find as find_permission};
 pub use request::{Json, MaybeJson, NoContent, ODataReference, Page, Request, ResponseKind};
 pub use values::{Base64Bytes, IsoDuration, encode_segment, odata_string_literal};
 

@@ -352,6 +352,22 @@ fn operation_method(op: &Operation, scope: &mut Scope, names: &TypeNames<'_>, ap
         doc.push(String::new());
     }
     doc.push(consent_line(op.consent));
+    let least = &op.least_privileged;
+    if !least.delegated.is_empty() || !least.application.is_empty() {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+            }
+        };
+        doc.push(String::new());
+        doc.push(format!(
+            "Least-privileged permissions: delegated {}; application {}.",
+            list(&least.delegated),
+            list(&least.application)
+        ));
+    }
     if let Some(url) = &op.docs {
         doc.push(String::new());
         doc.push(format!("Docs: <{url}>"));

@@ -5,41 +5,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use quote::quote;
-use serde::Serialize;
 
 use super::{RUST_HEADER, api, doc_attrs, models};
 use crate::Loaded;
 use crate::error::{Error, Result};
 use crate::model::{Api, Consent};
-
-#[derive(Serialize)]
-struct PermissionsExport<'a> {
-    permission: &'a str,
-    operations: Vec<ExportOperation<'a>>,
-    unresolved: Vec<ExportUnresolved<'a>>,
-}
-
-#[derive(Serialize)]
-struct ExportOperation<'a> {
-    api_version: &'a str,
-    http_method: &'a str,
-    /// The manifest's spelling (without its query string), else the canonical template.
-    path: String,
-    /// The canonical template the generator uses.
-    template: &'a str,
-    /// Every spelling the manifest uses for this operation, verbatim.
-    spec_paths: &'a [String],
-    sources: Vec<&'static str>,
-    rust: &'a str,
-}
-
-#[derive(Serialize)]
-struct ExportUnresolved<'a> {
-    api_version: &'a str,
-    http_method: &'a str,
-    path: &'a str,
-    reason: &'a str,
-}
 
 /// All files of the generated crate, by path relative to the crate root.
 pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
@@ -85,49 +55,14 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
     files.insert("Cargo.toml".to_string(), render(&templates.join("Cargo.toml.in"), &vars, "# ")?);
     files.insert("README.md".to_string(), render(&templates.join("README.md.in"), &vars, "")?);
 
-    let export = PermissionsExport {
-        permission: &config.permission,
-        operations: api
-            .operations
-            .iter()
-            .zip(&rust_paths)
-            .map(|(op, rust)| ExportOperation {
-                api_version: &api.api_version,
-                http_method: op.http_method.as_str(),
-                path: op
-                    .spec_paths
-                    .iter()
-                    .find(|p| !p.contains('?'))
-                    .or_else(|| op.spec_paths.first())
-                    .map_or_else(|| op.template.clone(), |p| normalize_spec_path(p)),
-                template: &op.template,
-                spec_paths: &op.spec_paths,
-                sources: op.sources.iter().map(|s| s.as_str()).collect(),
-                rust,
-            })
-            .collect(),
-        unresolved: api
-            .unresolved
-            .iter()
-            .map(|u| ExportUnresolved {
-                api_version: &u.api_version,
-                http_method: &u.http_method,
-                path: &u.path,
-                reason: &u.reason,
-            })
-            .collect(),
-    };
-    let mut json = serde_json::to_string_pretty(&export)
-        .map_err(|e| Error::Emit { file: "permissions.json".to_string(), message: e.to_string() })?;
-    json.push('\n');
-    files.insert("permissions.json".to_string(), json);
+    files.insert(
+        "permissions.json".to_string(),
+        super::permissions::json_file(&config.permission, &[(api, &rust_paths)])?,
+    );
+    files
+        .insert("src/permissions.rs".to_string(), super::permissions::rust_file(&config.permission, api, &rust_paths)?);
+    files.insert("PERMISSIONS.md".to_string(), super::permissions::markdown_file(&config.permission, api, &rust_paths));
     Ok(files)
-}
-
-/// A spec path without its query string, with a leading slash.
-fn normalize_spec_path(p: &str) -> String {
-    let p = p.split('?').next().unwrap_or(p).trim();
-    if p.starts_with('/') { p.to_string() } else { format!("/{p}") }
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -241,6 +176,8 @@ fn lib_file(loaded: &Loaded, api: &Api, rust_paths: &[String]) -> Result<String>
         pub mod api;
         #[rustfmt::skip]
         pub mod models;
+        #[rustfmt::skip]
+        pub mod permissions;
         #[rustfmt::skip]
         pub mod runtime;
 

@@ -5,6 +5,7 @@
 mod api;
 mod files;
 mod models;
+mod permissions;
 mod samples;
 
 use std::collections::BTreeMap;

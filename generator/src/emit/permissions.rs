@@ -1,0 +1,211 @@
+//! The permissions table in three forms: `src/permissions.rs` (`PERMISSIONS` and `for_request`),
+//! `permissions.json` (for other tools; its shape is fixed), and `PERMISSIONS.md` (for people).
+
+use std::collections::BTreeMap;
+
+use quote::quote;
+use serde::Serialize;
+
+use super::doc_text;
+use crate::error::{Error, Result};
+use crate::model::{Api, Operation, Segment};
+
+#[derive(Serialize)]
+struct Export<'a> {
+    permission: &'a str,
+    operations: Vec<ExportOperation<'a>>,
+    unresolved: Vec<ExportUnresolved<'a>>,
+}
+
+#[derive(Serialize)]
+struct ExportOperation<'a> {
+    api_version: &'a str,
+    http_method: &'a str,
+    path: String,
+    delegated: bool,
+    application: bool,
+    least_privileged: ExportLeast<'a>,
+    sources: Vec<&'static str>,
+    rust: &'a str,
+}
+
+#[derive(Serialize)]
+struct ExportLeast<'a> {
+    delegated: &'a [String],
+    application: &'a [String],
+}
+
+#[derive(Serialize)]
+struct ExportUnresolved<'a> {
+    api_version: &'a str,
+    http_method: &'a str,
+    path: &'a str,
+    reason: &'a str,
+}
+
+/// The path a row shows: the reference page's spelling (without a query string) where the page
+/// lists the operation, else the canonical template.
+pub(crate) fn display_path(op: &Operation) -> String {
+    let spelling = op.spec_paths.iter().find(|p| !p.contains('?')).or_else(|| op.spec_paths.first());
+    match spelling {
+        Some(p) => {
+            let p = p.split('?').next().unwrap_or(p).trim();
+            if p.starts_with('/') { p.to_string() } else { format!("/{p}") }
+        }
+        None => op.template.clone(),
+    }
+}
+
+/// `permissions.json`.
+pub(crate) fn json_file(permission: &str, apis: &[(&Api, &[String])]) -> Result<String> {
+    let mut operations = Vec::new();
+    let mut unresolved = Vec::new();
+    for (api, rust_paths) in apis {
+        for (op, rust) in api.operations.iter().zip(rust_paths.iter()) {
+            operations.push(ExportOperation {
+                api_version: &api.api_version,
+                http_method: op.http_method.as_str(),
+                path: display_path(op),
+                delegated: op.consent.delegated.unwrap_or(false),
+                application: op.consent.application.unwrap_or(false),
+                least_privileged: ExportLeast {
+                    delegated: &op.least_privileged.delegated,
+                    application: &op.least_privileged.application,
+                },
+                sources: op.sources.iter().map(|s| s.as_str()).collect(),
+                rust,
+            });
+        }
+        for u in &api.unresolved {
+            unresolved.push(ExportUnresolved {
+                api_version: &u.api_version,
+                http_method: &u.http_method,
+                path: &u.path,
+                reason: &u.reason,
+            });
+        }
+    }
+    let mut json = serde_json::to_string_pretty(&Export { permission, operations, unresolved })
+        .map_err(|e| Error::Emit { file: "permissions.json".to_string(), message: e.to_string() })?;
+    json.push('\n');
+    Ok(json)
+}
+
+/// `src/permissions.rs`.
+pub(crate) fn rust_file(permission: &str, api: &Api, rust_paths: &[String]) -> Result<String> {
+    let rows = api.operations.iter().zip(rust_paths).map(|(op, rust)| {
+        let version = &api.api_version;
+        let method = op.http_method.as_str();
+        let path = &op.template;
+        let segments = op.segments.iter().map(|s| match s {
+            Segment::Navigation { name, .. } => quote!(PathSegment::Literal(#name)),
+            Segment::Key { param, .. } => quote!(PathSegment::Param(#param)),
+            Segment::Function { name, params } => {
+                let name = &name.name;
+                let params = params.iter().map(|p| &p.name);
+                quote!(PathSegment::Function { name: #name, params: &[#(#params),*] })
+            }
+            Segment::Action { name } => {
+                let name = &name.name;
+                quote!(PathSegment::Literal(#name))
+            }
+            Segment::Ref => quote!(PathSegment::Ref),
+        });
+        let delegated = op.consent.delegated.unwrap_or(false);
+        let application = op.consent.application.unwrap_or(false);
+        let least_d = &op.least_privileged.delegated;
+        let least_a = &op.least_privileged.application;
+        quote! {
+            MethodPermission {
+                api_version: #version,
+                http_method: #method,
+                path: #path,
+                segments: &[#(#segments),*],
+                delegated: #delegated,
+                application: #application,
+                least_privileged_delegated: &[#(#least_d),*],
+                least_privileged_application: &[#(#least_a),*],
+                rust: #rust,
+            },
+        }
+    });
+    let doc = format!(" Every generated operation with the consents `{permission}` allows it under.");
+    let tokens = quote! {
+        //! The permissions table: for every generated operation, whether delegated (signed-in user)
+        //! and application (app-only) consent allow it, and the least-privileged permissions.
+        pub use crate::runtime::{MethodPermission, PathSegment};
+
+        #[doc = #doc]
+        pub const PERMISSIONS: &[MethodPermission] = &[#(#rows)*];
+
+        /// The row for a concrete request, e.g.
+        /// `for_request("GET", "https://graph.microsoft.com/v1.0/identityGovernance/entitlementManagement/accessPackages/6b0c?$expand=x")`.
+        /// Accepts real ids, query strings and function arguments, with or without host and version.
+        pub fn for_request(method: &str, url: &str) -> Option<&'static MethodPermission> {
+            crate::runtime::find_permission(PERMISSIONS, method, url)
+        }
+    };
+    super::rust_file("permissions.rs", tokens)
+}
+
+/// `PERMISSIONS.md`: one table per resource.
+pub(crate) fn markdown_file(permission: &str, api: &Api, rust_paths: &[String]) -> String {
+    let mut groups: BTreeMap<String, Vec<(&Operation, &String)>> = BTreeMap::new();
+    for (op, rust) in api.operations.iter().zip(rust_paths) {
+        let literals: Vec<&str> = op
+            .segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Navigation { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .take(3)
+            .collect();
+        groups.entry(format!("/{}", literals.join("/"))).or_default().push((op, rust));
+    }
+    let mark = |b: Option<bool>| match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "?",
+    };
+    let mut out = format!(
+        "<!-- @generated by `cargo xtask codegen`. Do not edit by hand. -->\n\n# Permissions: `{permission}` ({})\n\n\
+         For every generated operation: whether delegated (signed-in user) and application (app-only) consent\n\
+         allow it under this permission, the least-privileged permissions that would do (from permissions.json),\n\
+         and which sources say it is granted (`spec`: the permission's reference page; `permissions.json`).\n\
+         The reference page wins where the sources disagree; the differences are explained in\n\
+         `metadata/overrides.yaml`.\n",
+        api.api_version
+    );
+    for (group, ops) in &groups {
+        out.push_str(&format!("\n## `{group}`\n\n"));
+        out.push_str("| Method | Path | Delegated | Application | Least privileged (delegated) | Least privileged (application) | Sources | Rust |\n");
+        out.push_str("|---|---|---|---|---|---|---|---|\n");
+        for (op, rust) in ops {
+            let sources: Vec<&str> = op.sources.iter().map(|s| s.as_str()).collect();
+            out.push_str(&format!(
+                "| {} | `{}` | {} | {} | {} | {} | {} | `{}` |\n",
+                op.http_method.as_str(),
+                op.template,
+                mark(op.consent.delegated),
+                mark(op.consent.application),
+                op.least_privileged.delegated.join(", "),
+                op.least_privileged.application.join(", "),
+                sources.join(", "),
+                rust.trim_start_matches("msgraph_entitlement::"),
+            ));
+        }
+    }
+    if !api.unresolved.is_empty() {
+        out.push_str("\n## Listed by the reference page, not generated\n\n| Method | Path | Reason |\n|---|---|---|\n");
+        for u in &api.unresolved {
+            out.push_str(&format!(
+                "| {} | `{}` | {} |\n",
+                u.http_method,
+                u.path,
+                doc_text(&u.reason).replace('|', "\\|")
+            ));
+        }
+    }
+    out
+}

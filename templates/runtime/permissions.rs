@@ -1,0 +1,184 @@
+//! The permissions table's row type and the lookup of a concrete request URL in it.
+
+/// One segment of a row's path template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathSegment {
+    /// A fixed name, compared case-insensitively.
+    Literal(&'static str),
+    /// A key: any one segment.
+    Param(&'static str),
+    /// A function call with these parameter names.
+    Function {
+        /// The function's name.
+        name: &'static str,
+        /// Its parameter names.
+        params: &'static [&'static str],
+    },
+    /// `$ref`.
+    Ref,
+}
+
+/// Which consents allow one operation, and the least-privileged permissions for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MethodPermission {
+    /// `v1.0` or `beta`.
+    pub api_version: &'static str,
+    /// `GET`, `POST`, ...
+    pub http_method: &'static str,
+    /// The path template, e.g. `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`.
+    pub path: &'static str,
+    /// The template, split.
+    pub segments: &'static [PathSegment],
+    /// Allowed with a signed-in user (delegated consent).
+    pub delegated: bool,
+    /// Allowed app-only (application consent).
+    pub application: bool,
+    /// The least-privileged permissions that allow it with a signed-in user.
+    pub least_privileged_delegated: &'static [&'static str],
+    /// The least-privileged permissions that allow it app-only.
+    pub least_privileged_application: &'static [&'static str],
+    /// The generated method, e.g. `msgraph_entitlement::api::AccessPackagesRequestBuilder::list`.
+    pub rust: &'static str,
+}
+
+/// Finds the row of `table` for a concrete request: `method` and a URL with real ids, query
+/// strings and function arguments, absolute or not, with or without the version prefix.
+/// Literal segments beat keys, so `.../accessPackages/filterByCurrentUser(on='x')` finds the
+/// function, not the item.
+pub fn find(table: &'static [MethodPermission], method: &str, url: &str) -> Option<&'static MethodPermission> {
+    let (version, segments) = split_url(url);
+    let mut best: Option<(usize, &'static MethodPermission)> = None;
+    for row in table {
+        if !row.http_method.eq_ignore_ascii_case(method) || version.is_some_and(|v| v != row.api_version) {
+            continue;
+        }
+        if let Some(score) = score(row.segments, &segments) {
+            if best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, row));
+            }
+        }
+    }
+    best.map(|(_, row)| row)
+}
+
+/// The version prefix (if any) and the path segments of a URL.
+fn split_url(url: &str) -> (Option<&str>, Vec<&str>) {
+    let mut path = url.trim();
+    if let Some(i) = path.find("://") {
+        let rest = &path[i + 3..];
+        path = rest.find('/').map_or("", |j| &rest[j..]);
+    }
+    let end = path.find(['?', '#']).unwrap_or(path.len());
+    let path = &path[..end];
+    let mut segments = split_segments(path.trim_matches('/'));
+    let version = match segments.first() {
+        Some(&v) if v.eq_ignore_ascii_case("v1.0") || v.eq_ignore_ascii_case("beta") => {
+            segments.remove(0);
+            Some(if v.eq_ignore_ascii_case("beta") { "beta" } else { "v1.0" })
+        }
+        _ => None,
+    };
+    // `accessPackages('id')` is the collection and a key.
+    let mut out = Vec::with_capacity(segments.len());
+    for s in segments {
+        match s.find('(') {
+            Some(open) if s.ends_with(')') && !s[open..].contains('=') && s.len() > open + 2 => {
+                out.push(&s[..open]);
+                out.push(&s[open + 1..s.len() - 1]);
+            }
+            _ => out.push(s),
+        }
+    }
+    (version, out)
+}
+
+/// Splits at `/` outside quotes and parentheses.
+fn split_segments(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut quoted, mut start) = (0usize, false, 0usize);
+    for (i, c) in path.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            '/' if !quoted && depth == 0 => {
+                out.push(&path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if start < path.len() {
+        out.push(&path[start..]);
+    }
+    out
+}
+
+/// How well `segments` match `template` (literal matches), or `None`.
+fn score(template: &[PathSegment], segments: &[&str]) -> Option<usize> {
+    if template.len() != segments.len() {
+        return None;
+    }
+    let mut score = 0;
+    for (t, s) in template.iter().zip(segments) {
+        match t {
+            PathSegment::Literal(l) => {
+                if !strip_namespace(s).eq_ignore_ascii_case(l) {
+                    return None;
+                }
+                score += 1;
+            }
+            PathSegment::Param(_) => {
+                if s.is_empty() {
+                    return None;
+                }
+            }
+            PathSegment::Ref => {
+                if *s != "$ref" {
+                    return None;
+                }
+                score += 1;
+            }
+            PathSegment::Function { name, params } => {
+                let open = s.find('(')?;
+                if !strip_namespace(&s[..open]).eq_ignore_ascii_case(name) || !s.ends_with(')') {
+                    return None;
+                }
+                let args = &s[open + 1..s.len() - 1];
+                let names: Vec<&str> = if args.trim().is_empty() {
+                    Vec::new()
+                } else {
+                    split_args(args).into_iter().map(|a| a.split('=').next().unwrap_or("").trim()).collect()
+                };
+                let same = names.len() == params.len()
+                    && params.iter().all(|p| names.iter().any(|n| n.eq_ignore_ascii_case(p)));
+                if !same {
+                    return None;
+                }
+                score += 1;
+            }
+        }
+    }
+    Some(score)
+}
+
+fn split_args(args: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut quoted, mut start) = (false, 0usize);
+    for (i, c) in args.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            ',' if !quoted => {
+                out.push(&args[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&args[start..]);
+    out
+}
+
+fn strip_namespace(s: &str) -> &str {
+    s.strip_prefix("microsoft.graph.").unwrap_or(s)
+}
