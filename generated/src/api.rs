@@ -3,19 +3,19 @@
 
 //! The navigable API: start from a [`Client`] method and follow the path.
 use crate::runtime::{
-    Client, Request, encode_segment, odata_string_literal, Json, MaybeJson, NoContent,
-    ODataReference, Page,
+    Client, Consent, Delegated, Request, encode_segment, odata_string_literal, Json,
+    MaybeJson, NoContent, ODataReference, SignedInUser, Page,
 };
-impl Client {
+impl<C: Consent> Client<C> {
     /// `/identityGovernance`.
-    pub fn identity_governance(&self) -> IdentityGovernanceRequestBuilder {
+    pub fn identity_governance(&self) -> IdentityGovernanceRequestBuilder<C> {
         IdentityGovernanceRequestBuilder {
             client: self.clone(),
             path: "/identityGovernance".to_owned(),
         }
     }
     /// `/roleManagement`.
-    pub fn role_management(&self) -> RoleManagementRequestBuilder {
+    pub fn role_management(&self) -> RoleManagementRequestBuilder<C> {
         RoleManagementRequestBuilder {
             client: self.clone(),
             path: "/roleManagement".to_owned(),
@@ -24,7 +24,7 @@ impl Client {
     /// Shortcut to `/identityGovernance/entitlementManagement`.
     pub fn entitlement_management(
         &self,
-    ) -> IdentityGovernanceEntitlementManagementRequestBuilder {
+    ) -> IdentityGovernanceEntitlementManagementRequestBuilder<C> {
         IdentityGovernanceEntitlementManagementRequestBuilder {
             client: self.clone(),
             path: "/identityGovernance/entitlementManagement".to_owned(),
@@ -33,11 +33,11 @@ impl Client {
 }
 /// Requests on `/identityGovernance`.
 #[derive(Debug, Clone)]
-pub struct IdentityGovernanceRequestBuilder {
-    client: Client,
+pub struct IdentityGovernanceRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl IdentityGovernanceRequestBuilder {
+impl<C: Consent> IdentityGovernanceRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -45,7 +45,7 @@ impl IdentityGovernanceRequestBuilder {
     /// `/identityGovernance/entitlementManagement`.
     pub fn entitlement_management(
         &self,
-    ) -> IdentityGovernanceEntitlementManagementRequestBuilder {
+    ) -> IdentityGovernanceEntitlementManagementRequestBuilder<C> {
         IdentityGovernanceEntitlementManagementRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/entitlementManagement"),
@@ -54,11 +54,13 @@ impl IdentityGovernanceRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement`.
 #[derive(Debug, Clone)]
-pub struct IdentityGovernanceEntitlementManagementRequestBuilder {
-    client: Client,
+pub struct IdentityGovernanceEntitlementManagementRequestBuilder<
+    C: Consent = Delegated,
+> {
+    client: Client<C>,
     path: String,
 }
-impl IdentityGovernanceEntitlementManagementRequestBuilder {
+impl<C: Consent> IdentityGovernanceEntitlementManagementRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -66,84 +68,86 @@ impl IdentityGovernanceEntitlementManagementRequestBuilder {
     /// `/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals`.
     pub fn access_package_assignment_approvals(
         &self,
-    ) -> AccessPackageAssignmentApprovalsRequestBuilder {
+    ) -> AccessPackageAssignmentApprovalsRequestBuilder<C> {
         AccessPackageAssignmentApprovalsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/accessPackageAssignmentApprovals"),
         }
     }
     /// `/identityGovernance/entitlementManagement/accessPackageSuggestions`.
-    pub fn access_package_suggestions(&self) -> AccessPackageSuggestionsRequestBuilder {
+    pub fn access_package_suggestions(
+        &self,
+    ) -> AccessPackageSuggestionsRequestBuilder<C> {
         AccessPackageSuggestionsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/accessPackageSuggestions"),
         }
     }
     /// `/identityGovernance/entitlementManagement/accessPackages`.
-    pub fn access_packages(&self) -> AccessPackagesRequestBuilder {
+    pub fn access_packages(&self) -> AccessPackagesRequestBuilder<C> {
         AccessPackagesRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/accessPackages"),
         }
     }
     /// `/identityGovernance/entitlementManagement/assignmentPolicies`.
-    pub fn assignment_policies(&self) -> AssignmentPoliciesRequestBuilder {
+    pub fn assignment_policies(&self) -> AssignmentPoliciesRequestBuilder<C> {
         AssignmentPoliciesRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/assignmentPolicies"),
         }
     }
     /// `/identityGovernance/entitlementManagement/assignmentRequests`.
-    pub fn assignment_requests(&self) -> AssignmentRequestsRequestBuilder {
+    pub fn assignment_requests(&self) -> AssignmentRequestsRequestBuilder<C> {
         AssignmentRequestsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/assignmentRequests"),
         }
     }
     /// `/identityGovernance/entitlementManagement/assignments`.
-    pub fn assignments(&self) -> AssignmentsRequestBuilder {
+    pub fn assignments(&self) -> AssignmentsRequestBuilder<C> {
         AssignmentsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/assignments"),
         }
     }
     /// `/identityGovernance/entitlementManagement/availableAccessPackages`.
-    pub fn available_access_packages(&self) -> AvailableAccessPackagesRequestBuilder {
+    pub fn available_access_packages(&self) -> AvailableAccessPackagesRequestBuilder<C> {
         AvailableAccessPackagesRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/availableAccessPackages"),
         }
     }
     /// `/identityGovernance/entitlementManagement/catalogs`.
-    pub fn catalogs(&self) -> CatalogsRequestBuilder {
+    pub fn catalogs(&self) -> CatalogsRequestBuilder<C> {
         CatalogsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/catalogs"),
         }
     }
     /// `/identityGovernance/entitlementManagement/connectedOrganizations`.
-    pub fn connected_organizations(&self) -> ConnectedOrganizationsRequestBuilder {
+    pub fn connected_organizations(&self) -> ConnectedOrganizationsRequestBuilder<C> {
         ConnectedOrganizationsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/connectedOrganizations"),
         }
     }
     /// `/identityGovernance/entitlementManagement/resourceEnvironments`.
-    pub fn resource_environments(&self) -> ResourceEnvironmentsRequestBuilder {
+    pub fn resource_environments(&self) -> ResourceEnvironmentsRequestBuilder<C> {
         ResourceEnvironmentsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/resourceEnvironments"),
         }
     }
     /// `/identityGovernance/entitlementManagement/resourceRequests`.
-    pub fn resource_requests(&self) -> ResourceRequestsRequestBuilder {
+    pub fn resource_requests(&self) -> ResourceRequestsRequestBuilder<C> {
         ResourceRequestsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/resourceRequests"),
         }
     }
     /// `/identityGovernance/entitlementManagement/settings`.
-    pub fn settings(&self) -> SettingsRequestBuilder {
+    pub fn settings(&self) -> SettingsRequestBuilder<C> {
         SettingsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/settings"),
@@ -152,11 +156,11 @@ impl IdentityGovernanceEntitlementManagementRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals`.
 #[derive(Debug, Clone)]
-pub struct AccessPackageAssignmentApprovalsRequestBuilder {
-    client: Client,
+pub struct AccessPackageAssignmentApprovalsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AccessPackageAssignmentApprovalsRequestBuilder {
+impl<C: Consent> AccessPackageAssignmentApprovalsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -165,7 +169,7 @@ impl AccessPackageAssignmentApprovalsRequestBuilder {
     pub fn by_id(
         &self,
         approval_id: impl AsRef<str>,
-    ) -> AccessPackageAssignmentApprovalsItemRequestBuilder {
+    ) -> AccessPackageAssignmentApprovalsItemRequestBuilder<C> {
         AccessPackageAssignmentApprovalsItemRequestBuilder {
             client: self.client.clone(),
             path: format!("{}/{}", self.path, encode_segment(approval_id.as_ref())),
@@ -181,7 +185,10 @@ impl AccessPackageAssignmentApprovalsRequestBuilder {
     pub fn filter_by_current_user(
         &self,
         on: crate::models::ApprovalFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::models::Approval>>> {
+    ) -> Request<Json<Page<crate::models::Approval>>>
+    where
+        C: SignedInUser,
+    {
         self.client
             .request(
                 reqwest::Method::GET,
@@ -194,17 +201,17 @@ impl AccessPackageAssignmentApprovalsRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}`.
 #[derive(Debug, Clone)]
-pub struct AccessPackageAssignmentApprovalsItemRequestBuilder {
-    client: Client,
+pub struct AccessPackageAssignmentApprovalsItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AccessPackageAssignmentApprovalsItemRequestBuilder {
+impl<C: Consent> AccessPackageAssignmentApprovalsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
     }
     /// `/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages`.
-    pub fn stages(&self) -> StagesRequestBuilder {
+    pub fn stages(&self) -> StagesRequestBuilder<C> {
         StagesRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/stages"),
@@ -217,23 +224,29 @@ impl AccessPackageAssignmentApprovalsItemRequestBuilder {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-get?view=graph-rest-1.0&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::Approval>> {
+    pub fn get(&self) -> Request<Json<crate::models::Approval>>
+    where
+        C: SignedInUser,
+    {
         self.client.request(reqwest::Method::GET, self.path.clone())
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages`.
 #[derive(Debug, Clone)]
-pub struct StagesRequestBuilder {
-    client: Client,
+pub struct StagesRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl StagesRequestBuilder {
+impl<C: Consent> StagesRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
     }
     /// Selects one item by `{approvalStageId}` (percent-encoded as one path segment).
-    pub fn by_id(&self, approval_stage_id: impl AsRef<str>) -> StagesItemRequestBuilder {
+    pub fn by_id(
+        &self,
+        approval_stage_id: impl AsRef<str>,
+    ) -> StagesItemRequestBuilder<C> {
         StagesItemRequestBuilder {
             client: self.client.clone(),
             path: format!("{}/{}", self.path, encode_segment(approval_stage_id.as_ref())),
@@ -246,17 +259,20 @@ impl StagesRequestBuilder {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-list-stages?view=graph-rest-1.0&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::ApprovalStage>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::ApprovalStage>>>
+    where
+        C: SignedInUser,
+    {
         self.client.request(reqwest::Method::GET, self.path.clone())
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/{approvalStageId}`.
 #[derive(Debug, Clone)]
-pub struct StagesItemRequestBuilder {
-    client: Client,
+pub struct StagesItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl StagesItemRequestBuilder {
+impl<C: Consent> StagesItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -268,7 +284,10 @@ impl StagesItemRequestBuilder {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approvalstage-get?view=graph-rest-1.0&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::ApprovalStage>> {
+    pub fn get(&self) -> Request<Json<crate::models::ApprovalStage>>
+    where
+        C: SignedInUser,
+    {
         self.client.request(reqwest::Method::GET, self.path.clone())
     }
     /// `PATCH /identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/{approvalStageId}`
@@ -281,17 +300,20 @@ impl StagesItemRequestBuilder {
     pub fn update(
         &self,
         body: &crate::models::ApprovalStage,
-    ) -> Request<MaybeJson<crate::models::ApprovalStage>> {
+    ) -> Request<MaybeJson<crate::models::ApprovalStage>>
+    where
+        C: SignedInUser,
+    {
         self.client.request(reqwest::Method::PATCH, self.path.clone()).json(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageSuggestions`.
 #[derive(Debug, Clone)]
-pub struct AccessPackageSuggestionsRequestBuilder {
-    client: Client,
+pub struct AccessPackageSuggestionsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AccessPackageSuggestionsRequestBuilder {
+impl<C: Consent> AccessPackageSuggestionsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -317,11 +339,11 @@ impl AccessPackageSuggestionsRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages`.
 #[derive(Debug, Clone)]
-pub struct AccessPackagesRequestBuilder {
-    client: Client,
+pub struct AccessPackagesRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AccessPackagesRequestBuilder {
+impl<C: Consent> AccessPackagesRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -330,7 +352,7 @@ impl AccessPackagesRequestBuilder {
     pub fn by_id(
         &self,
         access_package_id: impl AsRef<str>,
-    ) -> AccessPackagesItemRequestBuilder {
+    ) -> AccessPackagesItemRequestBuilder<C> {
         AccessPackagesItemRequestBuilder {
             client: self.client.clone(),
             path: format!("{}/{}", self.path, encode_segment(access_package_id.as_ref())),
@@ -369,7 +391,10 @@ impl AccessPackagesRequestBuilder {
     pub fn filter_by_current_user(
         &self,
         on: crate::models::AccessPackageFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::models::AccessPackage>>> {
+    ) -> Request<Json<Page<crate::models::AccessPackage>>>
+    where
+        C: SignedInUser,
+    {
         self.client
             .request(
                 reqwest::Method::GET,
@@ -382,11 +407,11 @@ impl AccessPackagesRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`.
 #[derive(Debug, Clone)]
-pub struct AccessPackagesItemRequestBuilder {
-    client: Client,
+pub struct AccessPackagesItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AccessPackagesItemRequestBuilder {
+impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -394,7 +419,7 @@ impl AccessPackagesItemRequestBuilder {
     /// `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackagesIncompatibleWith`.
     pub fn access_packages_incompatible_with(
         &self,
-    ) -> AccessPackagesIncompatibleWithRequestBuilder {
+    ) -> AccessPackagesIncompatibleWithRequestBuilder<C> {
         AccessPackagesIncompatibleWithRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/accessPackagesIncompatibleWith"),
@@ -403,14 +428,14 @@ impl AccessPackagesItemRequestBuilder {
     /// `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages`.
     pub fn incompatible_access_packages(
         &self,
-    ) -> IncompatibleAccessPackagesRequestBuilder {
+    ) -> IncompatibleAccessPackagesRequestBuilder<C> {
         IncompatibleAccessPackagesRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/incompatibleAccessPackages"),
         }
     }
     /// `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups`.
-    pub fn incompatible_groups(&self) -> IncompatibleGroupsRequestBuilder {
+    pub fn incompatible_groups(&self) -> IncompatibleGroupsRequestBuilder<C> {
         IncompatibleGroupsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/incompatibleGroups"),
@@ -419,7 +444,7 @@ impl AccessPackagesItemRequestBuilder {
     /// `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes`.
     pub fn resource_role_scopes(
         &self,
-    ) -> AccessPackagesItemResourceRoleScopesRequestBuilder {
+    ) -> AccessPackagesItemResourceRoleScopesRequestBuilder<C> {
         AccessPackagesItemResourceRoleScopesRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/resourceRoleScopes"),
@@ -469,7 +494,10 @@ impl AccessPackagesItemRequestBuilder {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-getapplicablepolicyrequirements?view=graph-rest-1.0&tabs=http>
     pub fn get_applicable_policy_requirements(
         &self,
-    ) -> Request<Json<Page<crate::models::AccessPackageAssignmentRequestRequirements>>> {
+    ) -> Request<Json<Page<crate::models::AccessPackageAssignmentRequestRequirements>>>
+    where
+        C: SignedInUser,
+    {
         self.client
             .request(
                 reqwest::Method::POST,
@@ -479,11 +507,11 @@ impl AccessPackagesItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackagesIncompatibleWith`.
 #[derive(Debug, Clone)]
-pub struct AccessPackagesIncompatibleWithRequestBuilder {
-    client: Client,
+pub struct AccessPackagesIncompatibleWithRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AccessPackagesIncompatibleWithRequestBuilder {
+impl<C: Consent> AccessPackagesIncompatibleWithRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -501,11 +529,11 @@ impl AccessPackagesIncompatibleWithRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages`.
 #[derive(Debug, Clone)]
-pub struct IncompatibleAccessPackagesRequestBuilder {
-    client: Client,
+pub struct IncompatibleAccessPackagesRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl IncompatibleAccessPackagesRequestBuilder {
+impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -514,7 +542,7 @@ impl IncompatibleAccessPackagesRequestBuilder {
     pub fn by_id(
         &self,
         access_package_id2: impl AsRef<str>,
-    ) -> IncompatibleAccessPackagesItemRequestBuilder {
+    ) -> IncompatibleAccessPackagesItemRequestBuilder<C> {
         IncompatibleAccessPackagesItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -549,11 +577,11 @@ impl IncompatibleAccessPackagesRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/{accessPackageId2}`.
 #[derive(Debug, Clone)]
-pub struct IncompatibleAccessPackagesItemRequestBuilder {
-    client: Client,
+pub struct IncompatibleAccessPackagesItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl IncompatibleAccessPackagesItemRequestBuilder {
+impl<C: Consent> IncompatibleAccessPackagesItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -571,11 +599,11 @@ impl IncompatibleAccessPackagesItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups`.
 #[derive(Debug, Clone)]
-pub struct IncompatibleGroupsRequestBuilder {
-    client: Client,
+pub struct IncompatibleGroupsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl IncompatibleGroupsRequestBuilder {
+impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -584,7 +612,7 @@ impl IncompatibleGroupsRequestBuilder {
     pub fn by_id(
         &self,
         group_id: impl AsRef<str>,
-    ) -> IncompatibleGroupsItemRequestBuilder {
+    ) -> IncompatibleGroupsItemRequestBuilder<C> {
         IncompatibleGroupsItemRequestBuilder {
             client: self.client.clone(),
             path: format!("{}/{}", self.path, encode_segment(group_id.as_ref())),
@@ -617,11 +645,11 @@ impl IncompatibleGroupsRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/{groupId}`.
 #[derive(Debug, Clone)]
-pub struct IncompatibleGroupsItemRequestBuilder {
-    client: Client,
+pub struct IncompatibleGroupsItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl IncompatibleGroupsItemRequestBuilder {
+impl<C: Consent> IncompatibleGroupsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -639,11 +667,11 @@ impl IncompatibleGroupsItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes`.
 #[derive(Debug, Clone)]
-pub struct AccessPackagesItemResourceRoleScopesRequestBuilder {
-    client: Client,
+pub struct AccessPackagesItemResourceRoleScopesRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AccessPackagesItemResourceRoleScopesRequestBuilder {
+impl<C: Consent> AccessPackagesItemResourceRoleScopesRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -652,7 +680,7 @@ impl AccessPackagesItemResourceRoleScopesRequestBuilder {
     pub fn by_id(
         &self,
         access_package_resource_role_scope_id: impl AsRef<str>,
-    ) -> ResourceRoleScopesItemRequestBuilder {
+    ) -> ResourceRoleScopesItemRequestBuilder<C> {
         ResourceRoleScopesItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -677,11 +705,11 @@ impl AccessPackagesItemResourceRoleScopesRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes/{accessPackageResourceRoleScopeId}`.
 #[derive(Debug, Clone)]
-pub struct ResourceRoleScopesItemRequestBuilder {
-    client: Client,
+pub struct ResourceRoleScopesItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl ResourceRoleScopesItemRequestBuilder {
+impl<C: Consent> ResourceRoleScopesItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -697,11 +725,11 @@ impl ResourceRoleScopesItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignmentPolicies`.
 #[derive(Debug, Clone)]
-pub struct AssignmentPoliciesRequestBuilder {
-    client: Client,
+pub struct AssignmentPoliciesRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AssignmentPoliciesRequestBuilder {
+impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -710,7 +738,7 @@ impl AssignmentPoliciesRequestBuilder {
     pub fn by_id(
         &self,
         access_package_assignment_policy_id: impl AsRef<str>,
-    ) -> AssignmentPoliciesItemRequestBuilder {
+    ) -> AssignmentPoliciesItemRequestBuilder<C> {
         AssignmentPoliciesItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -747,11 +775,11 @@ impl AssignmentPoliciesRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}`.
 #[derive(Debug, Clone)]
-pub struct AssignmentPoliciesItemRequestBuilder {
-    client: Client,
+pub struct AssignmentPoliciesItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AssignmentPoliciesItemRequestBuilder {
+impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -792,11 +820,11 @@ impl AssignmentPoliciesItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignmentRequests`.
 #[derive(Debug, Clone)]
-pub struct AssignmentRequestsRequestBuilder {
-    client: Client,
+pub struct AssignmentRequestsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AssignmentRequestsRequestBuilder {
+impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -805,7 +833,7 @@ impl AssignmentRequestsRequestBuilder {
     pub fn by_id(
         &self,
         access_package_assignment_request_id: impl AsRef<str>,
-    ) -> AssignmentRequestsItemRequestBuilder {
+    ) -> AssignmentRequestsItemRequestBuilder<C> {
         AssignmentRequestsItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -849,7 +877,10 @@ impl AssignmentRequestsRequestBuilder {
     pub fn filter_by_current_user(
         &self,
         on: crate::models::AccessPackageAssignmentRequestFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::models::AccessPackageAssignmentRequest>>> {
+    ) -> Request<Json<Page<crate::models::AccessPackageAssignmentRequest>>>
+    where
+        C: SignedInUser,
+    {
         self.client
             .request(
                 reqwest::Method::GET,
@@ -862,11 +893,11 @@ impl AssignmentRequestsRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}`.
 #[derive(Debug, Clone)]
-pub struct AssignmentRequestsItemRequestBuilder {
-    client: Client,
+pub struct AssignmentRequestsItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AssignmentRequestsItemRequestBuilder {
+impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -898,7 +929,10 @@ impl AssignmentRequestsItemRequestBuilder {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-cancel?view=graph-rest-beta&tabs=http>
-    pub fn cancel(&self) -> Request<NoContent> {
+    pub fn cancel(&self) -> Request<NoContent>
+    where
+        C: SignedInUser,
+    {
         self.client.request(reqwest::Method::POST, format!("{}/cancel", self.path))
     }
     /// `POST /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/reprocess`
@@ -926,11 +960,11 @@ impl AssignmentRequestsItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignments`.
 #[derive(Debug, Clone)]
-pub struct AssignmentsRequestBuilder {
-    client: Client,
+pub struct AssignmentsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AssignmentsRequestBuilder {
+impl<C: Consent> AssignmentsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -939,7 +973,7 @@ impl AssignmentsRequestBuilder {
     pub fn by_id(
         &self,
         access_package_assignment_id: impl AsRef<str>,
-    ) -> AssignmentsItemRequestBuilder {
+    ) -> AssignmentsItemRequestBuilder<C> {
         AssignmentsItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -989,7 +1023,10 @@ impl AssignmentsRequestBuilder {
     pub fn filter_by_current_user(
         &self,
         on: crate::models::AccessPackageAssignmentFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::models::AccessPackageAssignment>>> {
+    ) -> Request<Json<Page<crate::models::AccessPackageAssignment>>>
+    where
+        C: SignedInUser,
+    {
         self.client
             .request(
                 reqwest::Method::GET,
@@ -1002,11 +1039,11 @@ impl AssignmentsRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}`.
 #[derive(Debug, Clone)]
-pub struct AssignmentsItemRequestBuilder {
-    client: Client,
+pub struct AssignmentsItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AssignmentsItemRequestBuilder {
+impl<C: Consent> AssignmentsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1034,11 +1071,11 @@ impl AssignmentsItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/availableAccessPackages`.
 #[derive(Debug, Clone)]
-pub struct AvailableAccessPackagesRequestBuilder {
-    client: Client,
+pub struct AvailableAccessPackagesRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AvailableAccessPackagesRequestBuilder {
+impl<C: Consent> AvailableAccessPackagesRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1047,7 +1084,7 @@ impl AvailableAccessPackagesRequestBuilder {
     pub fn by_id(
         &self,
         available_access_package_id: impl AsRef<str>,
-    ) -> AvailableAccessPackagesItemRequestBuilder {
+    ) -> AvailableAccessPackagesItemRequestBuilder<C> {
         AvailableAccessPackagesItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -1058,11 +1095,11 @@ impl AvailableAccessPackagesRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/availableAccessPackages/{availableAccessPackageId}`.
 #[derive(Debug, Clone)]
-pub struct AvailableAccessPackagesItemRequestBuilder {
-    client: Client,
+pub struct AvailableAccessPackagesItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl AvailableAccessPackagesItemRequestBuilder {
+impl<C: Consent> AvailableAccessPackagesItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1070,7 +1107,7 @@ impl AvailableAccessPackagesItemRequestBuilder {
     /// `/identityGovernance/entitlementManagement/availableAccessPackages/{availableAccessPackageId}/resourceRoleScopes`.
     pub fn resource_role_scopes(
         &self,
-    ) -> AvailableAccessPackagesItemResourceRoleScopesRequestBuilder {
+    ) -> AvailableAccessPackagesItemResourceRoleScopesRequestBuilder<C> {
         AvailableAccessPackagesItemResourceRoleScopesRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/resourceRoleScopes"),
@@ -1079,11 +1116,13 @@ impl AvailableAccessPackagesItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/availableAccessPackages/{availableAccessPackageId}/resourceRoleScopes`.
 #[derive(Debug, Clone)]
-pub struct AvailableAccessPackagesItemResourceRoleScopesRequestBuilder {
-    client: Client,
+pub struct AvailableAccessPackagesItemResourceRoleScopesRequestBuilder<
+    C: Consent = Delegated,
+> {
+    client: Client<C>,
     path: String,
 }
-impl AvailableAccessPackagesItemResourceRoleScopesRequestBuilder {
+impl<C: Consent> AvailableAccessPackagesItemResourceRoleScopesRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1101,11 +1140,11 @@ impl AvailableAccessPackagesItemResourceRoleScopesRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs`.
 #[derive(Debug, Clone)]
-pub struct CatalogsRequestBuilder {
-    client: Client,
+pub struct CatalogsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl CatalogsRequestBuilder {
+impl<C: Consent> CatalogsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1114,7 +1153,7 @@ impl CatalogsRequestBuilder {
     pub fn by_id(
         &self,
         access_package_catalog_id: impl AsRef<str>,
-    ) -> CatalogsItemRequestBuilder {
+    ) -> CatalogsItemRequestBuilder<C> {
         CatalogsItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -1148,31 +1187,33 @@ impl CatalogsRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}`.
 #[derive(Debug, Clone)]
-pub struct CatalogsItemRequestBuilder {
-    client: Client,
+pub struct CatalogsItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl CatalogsItemRequestBuilder {
+impl<C: Consent> CatalogsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
     }
     /// `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions`.
-    pub fn custom_workflow_extensions(&self) -> CustomWorkflowExtensionsRequestBuilder {
+    pub fn custom_workflow_extensions(
+        &self,
+    ) -> CustomWorkflowExtensionsRequestBuilder<C> {
         CustomWorkflowExtensionsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/customWorkflowExtensions"),
         }
     }
     /// `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resourceRoles`.
-    pub fn resource_roles(&self) -> ResourceRolesRequestBuilder {
+    pub fn resource_roles(&self) -> ResourceRolesRequestBuilder<C> {
         ResourceRolesRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/resourceRoles"),
         }
     }
     /// `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources`.
-    pub fn resources(&self) -> ResourcesRequestBuilder {
+    pub fn resources(&self) -> ResourcesRequestBuilder<C> {
         ResourcesRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/resources"),
@@ -1214,11 +1255,11 @@ impl CatalogsItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions`.
 #[derive(Debug, Clone)]
-pub struct CustomWorkflowExtensionsRequestBuilder {
-    client: Client,
+pub struct CustomWorkflowExtensionsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl CustomWorkflowExtensionsRequestBuilder {
+impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1227,7 +1268,7 @@ impl CustomWorkflowExtensionsRequestBuilder {
     pub fn by_id(
         &self,
         custom_callout_extension_id: impl AsRef<str>,
-    ) -> CustomWorkflowExtensionsItemRequestBuilder {
+    ) -> CustomWorkflowExtensionsItemRequestBuilder<C> {
         CustomWorkflowExtensionsItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -1257,17 +1298,20 @@ impl CustomWorkflowExtensionsRequestBuilder {
     pub fn create(
         &self,
         body: &crate::models::AnyCustomCalloutExtension,
-    ) -> Request<Json<crate::models::AnyCustomCalloutExtension>> {
+    ) -> Request<Json<crate::models::AnyCustomCalloutExtension>>
+    where
+        C: SignedInUser,
+    {
         self.client.request(reqwest::Method::POST, self.path.clone()).json(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}`.
 #[derive(Debug, Clone)]
-pub struct CustomWorkflowExtensionsItemRequestBuilder {
-    client: Client,
+pub struct CustomWorkflowExtensionsItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl CustomWorkflowExtensionsItemRequestBuilder {
+impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1310,11 +1354,11 @@ impl CustomWorkflowExtensionsItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resourceRoles`.
 #[derive(Debug, Clone)]
-pub struct ResourceRolesRequestBuilder {
-    client: Client,
+pub struct ResourceRolesRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl ResourceRolesRequestBuilder {
+impl<C: Consent> ResourceRolesRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1334,11 +1378,11 @@ impl ResourceRolesRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources`.
 #[derive(Debug, Clone)]
-pub struct ResourcesRequestBuilder {
-    client: Client,
+pub struct ResourcesRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl ResourcesRequestBuilder {
+impl<C: Consent> ResourcesRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1356,11 +1400,11 @@ impl ResourcesRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations`.
 #[derive(Debug, Clone)]
-pub struct ConnectedOrganizationsRequestBuilder {
-    client: Client,
+pub struct ConnectedOrganizationsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl ConnectedOrganizationsRequestBuilder {
+impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1369,7 +1413,7 @@ impl ConnectedOrganizationsRequestBuilder {
     pub fn by_id(
         &self,
         connected_organization_id: impl AsRef<str>,
-    ) -> ConnectedOrganizationsItemRequestBuilder {
+    ) -> ConnectedOrganizationsItemRequestBuilder<C> {
         ConnectedOrganizationsItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -1403,24 +1447,24 @@ impl ConnectedOrganizationsRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`.
 #[derive(Debug, Clone)]
-pub struct ConnectedOrganizationsItemRequestBuilder {
-    client: Client,
+pub struct ConnectedOrganizationsItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl ConnectedOrganizationsItemRequestBuilder {
+impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
     }
     /// `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors`.
-    pub fn external_sponsors(&self) -> ExternalSponsorsRequestBuilder {
+    pub fn external_sponsors(&self) -> ExternalSponsorsRequestBuilder<C> {
         ExternalSponsorsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/externalSponsors"),
         }
     }
     /// `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors`.
-    pub fn internal_sponsors(&self) -> InternalSponsorsRequestBuilder {
+    pub fn internal_sponsors(&self) -> InternalSponsorsRequestBuilder<C> {
         InternalSponsorsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/internalSponsors"),
@@ -1462,11 +1506,11 @@ impl ConnectedOrganizationsItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors`.
 #[derive(Debug, Clone)]
-pub struct ExternalSponsorsRequestBuilder {
-    client: Client,
+pub struct ExternalSponsorsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl ExternalSponsorsRequestBuilder {
+impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1475,7 +1519,7 @@ impl ExternalSponsorsRequestBuilder {
     pub fn by_id(
         &self,
         directory_object_id: impl AsRef<str>,
-    ) -> ExternalSponsorsItemRequestBuilder {
+    ) -> ExternalSponsorsItemRequestBuilder<C> {
         ExternalSponsorsItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -1510,11 +1554,11 @@ impl ExternalSponsorsRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/{directoryObjectId}`.
 #[derive(Debug, Clone)]
-pub struct ExternalSponsorsItemRequestBuilder {
-    client: Client,
+pub struct ExternalSponsorsItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl ExternalSponsorsItemRequestBuilder {
+impl<C: Consent> ExternalSponsorsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1532,11 +1576,11 @@ impl ExternalSponsorsItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors`.
 #[derive(Debug, Clone)]
-pub struct InternalSponsorsRequestBuilder {
-    client: Client,
+pub struct InternalSponsorsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl InternalSponsorsRequestBuilder {
+impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1545,7 +1589,7 @@ impl InternalSponsorsRequestBuilder {
     pub fn by_id(
         &self,
         directory_object_id: impl AsRef<str>,
-    ) -> InternalSponsorsItemRequestBuilder {
+    ) -> InternalSponsorsItemRequestBuilder<C> {
         InternalSponsorsItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -1580,11 +1624,11 @@ impl InternalSponsorsRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/{directoryObjectId}`.
 #[derive(Debug, Clone)]
-pub struct InternalSponsorsItemRequestBuilder {
-    client: Client,
+pub struct InternalSponsorsItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl InternalSponsorsItemRequestBuilder {
+impl<C: Consent> InternalSponsorsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1602,11 +1646,11 @@ impl InternalSponsorsItemRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/resourceEnvironments`.
 #[derive(Debug, Clone)]
-pub struct ResourceEnvironmentsRequestBuilder {
-    client: Client,
+pub struct ResourceEnvironmentsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl ResourceEnvironmentsRequestBuilder {
+impl<C: Consent> ResourceEnvironmentsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1628,11 +1672,11 @@ impl ResourceEnvironmentsRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/resourceRequests`.
 #[derive(Debug, Clone)]
-pub struct ResourceRequestsRequestBuilder {
-    client: Client,
+pub struct ResourceRequestsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl ResourceRequestsRequestBuilder {
+impl<C: Consent> ResourceRequestsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1665,11 +1709,11 @@ impl ResourceRequestsRequestBuilder {
 }
 /// Requests on `/identityGovernance/entitlementManagement/settings`.
 #[derive(Debug, Clone)]
-pub struct SettingsRequestBuilder {
-    client: Client,
+pub struct SettingsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl SettingsRequestBuilder {
+impl<C: Consent> SettingsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1700,17 +1744,17 @@ impl SettingsRequestBuilder {
 }
 /// Requests on `/roleManagement`.
 #[derive(Debug, Clone)]
-pub struct RoleManagementRequestBuilder {
-    client: Client,
+pub struct RoleManagementRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl RoleManagementRequestBuilder {
+impl<C: Consent> RoleManagementRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
     }
     /// `/roleManagement/directory`.
-    pub fn directory(&self) -> DirectoryRequestBuilder {
+    pub fn directory(&self) -> DirectoryRequestBuilder<C> {
         DirectoryRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/directory"),
@@ -1719,7 +1763,7 @@ impl RoleManagementRequestBuilder {
     /// `/roleManagement/entitlementManagement`.
     pub fn entitlement_management(
         &self,
-    ) -> RoleManagementEntitlementManagementRequestBuilder {
+    ) -> RoleManagementEntitlementManagementRequestBuilder<C> {
         RoleManagementEntitlementManagementRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/entitlementManagement"),
@@ -1728,24 +1772,24 @@ impl RoleManagementRequestBuilder {
 }
 /// Requests on `/roleManagement/directory`.
 #[derive(Debug, Clone)]
-pub struct DirectoryRequestBuilder {
-    client: Client,
+pub struct DirectoryRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl DirectoryRequestBuilder {
+impl<C: Consent> DirectoryRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
     }
     /// `/roleManagement/directory/roleAssignments`.
-    pub fn role_assignments(&self) -> DirectoryRoleAssignmentsRequestBuilder {
+    pub fn role_assignments(&self) -> DirectoryRoleAssignmentsRequestBuilder<C> {
         DirectoryRoleAssignmentsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/roleAssignments"),
         }
     }
     /// `/roleManagement/directory/roleDefinitions`.
-    pub fn role_definitions(&self) -> DirectoryRoleDefinitionsRequestBuilder {
+    pub fn role_definitions(&self) -> DirectoryRoleDefinitionsRequestBuilder<C> {
         DirectoryRoleDefinitionsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/roleDefinitions"),
@@ -1754,11 +1798,11 @@ impl DirectoryRequestBuilder {
 }
 /// Requests on `/roleManagement/directory/roleAssignments`.
 #[derive(Debug, Clone)]
-pub struct DirectoryRoleAssignmentsRequestBuilder {
-    client: Client,
+pub struct DirectoryRoleAssignmentsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl DirectoryRoleAssignmentsRequestBuilder {
+impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1767,7 +1811,7 @@ impl DirectoryRoleAssignmentsRequestBuilder {
     pub fn by_id(
         &self,
         unified_role_assignment_id: impl AsRef<str>,
-    ) -> DirectoryRoleAssignmentsItemRequestBuilder {
+    ) -> DirectoryRoleAssignmentsItemRequestBuilder<C> {
         DirectoryRoleAssignmentsItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -1801,11 +1845,11 @@ impl DirectoryRoleAssignmentsRequestBuilder {
 }
 /// Requests on `/roleManagement/directory/roleAssignments/{unifiedRoleAssignmentId}`.
 #[derive(Debug, Clone)]
-pub struct DirectoryRoleAssignmentsItemRequestBuilder {
-    client: Client,
+pub struct DirectoryRoleAssignmentsItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl DirectoryRoleAssignmentsItemRequestBuilder {
+impl<C: Consent> DirectoryRoleAssignmentsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1833,11 +1877,11 @@ impl DirectoryRoleAssignmentsItemRequestBuilder {
 }
 /// Requests on `/roleManagement/directory/roleDefinitions`.
 #[derive(Debug, Clone)]
-pub struct DirectoryRoleDefinitionsRequestBuilder {
-    client: Client,
+pub struct DirectoryRoleDefinitionsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl DirectoryRoleDefinitionsRequestBuilder {
+impl<C: Consent> DirectoryRoleDefinitionsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1846,7 +1890,7 @@ impl DirectoryRoleDefinitionsRequestBuilder {
     pub fn by_id(
         &self,
         unified_role_definition_id: impl AsRef<str>,
-    ) -> DirectoryRoleDefinitionsItemRequestBuilder {
+    ) -> DirectoryRoleDefinitionsItemRequestBuilder<C> {
         DirectoryRoleDefinitionsItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -1867,11 +1911,11 @@ impl DirectoryRoleDefinitionsRequestBuilder {
 }
 /// Requests on `/roleManagement/directory/roleDefinitions/{unifiedRoleDefinitionId}`.
 #[derive(Debug, Clone)]
-pub struct DirectoryRoleDefinitionsItemRequestBuilder {
-    client: Client,
+pub struct DirectoryRoleDefinitionsItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl DirectoryRoleDefinitionsItemRequestBuilder {
+impl<C: Consent> DirectoryRoleDefinitionsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1889,11 +1933,11 @@ impl DirectoryRoleDefinitionsItemRequestBuilder {
 }
 /// Requests on `/roleManagement/entitlementManagement`.
 #[derive(Debug, Clone)]
-pub struct RoleManagementEntitlementManagementRequestBuilder {
-    client: Client,
+pub struct RoleManagementEntitlementManagementRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl RoleManagementEntitlementManagementRequestBuilder {
+impl<C: Consent> RoleManagementEntitlementManagementRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1901,7 +1945,7 @@ impl RoleManagementEntitlementManagementRequestBuilder {
     /// `/roleManagement/entitlementManagement/roleAssignments`.
     pub fn role_assignments(
         &self,
-    ) -> EntitlementManagementRoleAssignmentsRequestBuilder {
+    ) -> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
         EntitlementManagementRoleAssignmentsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/roleAssignments"),
@@ -1910,7 +1954,7 @@ impl RoleManagementEntitlementManagementRequestBuilder {
     /// `/roleManagement/entitlementManagement/roleDefinitions`.
     pub fn role_definitions(
         &self,
-    ) -> EntitlementManagementRoleDefinitionsRequestBuilder {
+    ) -> EntitlementManagementRoleDefinitionsRequestBuilder<C> {
         EntitlementManagementRoleDefinitionsRequestBuilder {
             client: self.client.clone(),
             path: format!("{}{}", self.path, "/roleDefinitions"),
@@ -1919,11 +1963,11 @@ impl RoleManagementEntitlementManagementRequestBuilder {
 }
 /// Requests on `/roleManagement/entitlementManagement/roleAssignments`.
 #[derive(Debug, Clone)]
-pub struct EntitlementManagementRoleAssignmentsRequestBuilder {
-    client: Client,
+pub struct EntitlementManagementRoleAssignmentsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl EntitlementManagementRoleAssignmentsRequestBuilder {
+impl<C: Consent> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1932,7 +1976,7 @@ impl EntitlementManagementRoleAssignmentsRequestBuilder {
     pub fn by_id(
         &self,
         unified_role_assignment_id: impl AsRef<str>,
-    ) -> EntitlementManagementRoleAssignmentsItemRequestBuilder {
+    ) -> EntitlementManagementRoleAssignmentsItemRequestBuilder<C> {
         EntitlementManagementRoleAssignmentsItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -1962,11 +2006,13 @@ impl EntitlementManagementRoleAssignmentsRequestBuilder {
 }
 /// Requests on `/roleManagement/entitlementManagement/roleAssignments/{unifiedRoleAssignmentId}`.
 #[derive(Debug, Clone)]
-pub struct EntitlementManagementRoleAssignmentsItemRequestBuilder {
-    client: Client,
+pub struct EntitlementManagementRoleAssignmentsItemRequestBuilder<
+    C: Consent = Delegated,
+> {
+    client: Client<C>,
     path: String,
 }
-impl EntitlementManagementRoleAssignmentsItemRequestBuilder {
+impl<C: Consent> EntitlementManagementRoleAssignmentsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -1990,11 +2036,11 @@ impl EntitlementManagementRoleAssignmentsItemRequestBuilder {
 }
 /// Requests on `/roleManagement/entitlementManagement/roleDefinitions`.
 #[derive(Debug, Clone)]
-pub struct EntitlementManagementRoleDefinitionsRequestBuilder {
-    client: Client,
+pub struct EntitlementManagementRoleDefinitionsRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
     path: String,
 }
-impl EntitlementManagementRoleDefinitionsRequestBuilder {
+impl<C: Consent> EntitlementManagementRoleDefinitionsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
@@ -2003,7 +2049,7 @@ impl EntitlementManagementRoleDefinitionsRequestBuilder {
     pub fn by_id(
         &self,
         unified_role_definition_id: impl AsRef<str>,
-    ) -> EntitlementManagementRoleDefinitionsItemRequestBuilder {
+    ) -> EntitlementManagementRoleDefinitionsItemRequestBuilder<C> {
         EntitlementManagementRoleDefinitionsItemRequestBuilder {
             client: self.client.clone(),
             path: format!(
@@ -2022,11 +2068,13 @@ impl EntitlementManagementRoleDefinitionsRequestBuilder {
 }
 /// Requests on `/roleManagement/entitlementManagement/roleDefinitions/{unifiedRoleDefinitionId}`.
 #[derive(Debug, Clone)]
-pub struct EntitlementManagementRoleDefinitionsItemRequestBuilder {
-    client: Client,
+pub struct EntitlementManagementRoleDefinitionsItemRequestBuilder<
+    C: Consent = Delegated,
+> {
+    client: Client<C>,
     path: String,
 }
-impl EntitlementManagementRoleDefinitionsItemRequestBuilder {
+impl<C: Consent> EntitlementManagementRoleDefinitionsItemRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path

@@ -107,8 +107,8 @@ pub mod permissions;
 #[rustfmt::skip]
 pub mod runtime;
 pub use runtime::{
-    AccessToken, Client, ClientBuilder, Error, GraphError, ODataReference, Page, Request,
-    Result, StaticToken, TokenProvider,
+    AccessToken, AppOnly, Client, ClientBuilder, Consent, Delegated, Error, GraphError,
+    ODataReference, Page, Request, Result, StaticToken, TokenProvider,
 };
 /// The Graph API version this crate calls.
 pub const API_VERSION: &str = "v1.0";

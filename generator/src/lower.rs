@@ -29,6 +29,10 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "Base64Bytes",
     "TokenProvider",
     "StaticToken",
+    "Consent",
+    "Delegated",
+    "AppOnly",
+    "SignedInUser",
 ];
 
 /// Builds the [`Api`] of `api_version`.

@@ -1,9 +1,11 @@
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::consent::{AppOnly, Consent, Delegated};
 use super::error::{Error, Result};
 use super::request::{Request, ResponseKind};
 
@@ -60,9 +62,24 @@ impl TokenProvider for StaticToken {
     }
 }
 
-/// A Microsoft Graph client. Cheap to clone; clones share the connection pool.
+/// A Microsoft Graph client for consent `C`: [`Delegated`] (a signed-in user; the default, built
+/// with [`Client::new`]) or [`AppOnly`] (application permissions, built with [`Client::app_only`]).
+/// Methods the permission does not allow under `C` do not compile. Cheap to clone; clones share
+/// the connection pool.
+pub struct Client<C: Consent = Delegated> {
+    core: Core,
+    consent: PhantomData<fn() -> C>,
+}
+
+impl<C: Consent> Clone for Client<C> {
+    fn clone(&self) -> Self {
+        Client { core: self.core.clone(), consent: PhantomData }
+    }
+}
+
+/// The consent-independent part of a client, which requests hold.
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Core {
     inner: Arc<Inner>,
 }
 
@@ -72,38 +89,57 @@ struct Inner {
     token: Arc<dyn TokenProvider>,
 }
 
-impl fmt::Debug for Client {
+impl<C: Consent> fmt::Debug for Client<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("base_url", &self.inner.base_url).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("consent", &C::NAME)
+            .field("base_url", &self.core.inner.base_url)
+            .finish_non_exhaustive()
     }
 }
 
-impl Client {
-    /// A client for the global Graph cloud with default settings.
-    pub fn new(token: impl TokenProvider + 'static) -> Result<Client> {
+impl Client<Delegated> {
+    /// A client for delegated consent (a signed-in user's token), global Graph cloud, default
+    /// settings.
+    pub fn new(token: impl TokenProvider + 'static) -> Result<Client<Delegated>> {
         Client::builder(token).build()
     }
 
-    /// A builder to set the base URL (national clouds, test servers), timeout, user agent or
-    /// your own `reqwest::Client`.
-    pub fn builder(token: impl TokenProvider + 'static) -> ClientBuilder {
-        ClientBuilder {
-            token: Arc::new(token),
-            base_url: format!("https://graph.microsoft.com/{}", crate::API_VERSION),
-            http: None,
-            timeout: Some(Duration::from_secs(100)),
-            user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_string(),
-        }
+    /// A builder for a delegated client: base URL (national clouds, test servers), timeout, user
+    /// agent or your own `reqwest::Client`.
+    pub fn builder(token: impl TokenProvider + 'static) -> ClientBuilder<Delegated> {
+        ClientBuilder::new(token)
+    }
+}
+
+impl Client<AppOnly> {
+    /// A client for app-only consent (an application token, no signed-in user), global Graph
+    /// cloud, default settings.
+    pub fn app_only(token: impl TokenProvider + 'static) -> Result<Client<AppOnly>> {
+        Client::app_only_builder(token).build()
     }
 
+    /// A builder for an app-only client.
+    pub fn app_only_builder(token: impl TokenProvider + 'static) -> ClientBuilder<AppOnly> {
+        ClientBuilder::new(token)
+    }
+}
+
+impl<C: Consent> Client<C> {
     /// The base URL requests are made against, e.g. `https://graph.microsoft.com/v1.0`.
     pub fn base_url(&self) -> &str {
-        &self.inner.base_url
+        &self.core.inner.base_url
     }
 
     /// A request to `path` (below the base URL, starting with `/`). Generated operations use this.
     pub fn request<K: ResponseKind>(&self, method: reqwest::Method, path: String) -> Request<K> {
-        Request::new(self.clone(), method, path)
+        Request::new(self.core.clone(), method, path)
+    }
+}
+
+impl Core {
+    pub(crate) fn base_url(&self) -> &str {
+        &self.inner.base_url
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
@@ -116,15 +152,27 @@ impl Client {
 }
 
 /// Configures a [`Client`].
-pub struct ClientBuilder {
+pub struct ClientBuilder<C: Consent = Delegated> {
     token: Arc<dyn TokenProvider>,
     base_url: String,
     http: Option<reqwest::Client>,
     timeout: Option<Duration>,
     user_agent: String,
+    consent: PhantomData<fn() -> C>,
 }
 
-impl ClientBuilder {
+impl<C: Consent> ClientBuilder<C> {
+    fn new(token: impl TokenProvider + 'static) -> Self {
+        ClientBuilder {
+            token: Arc::new(token),
+            base_url: format!("https://graph.microsoft.com/{}", crate::API_VERSION),
+            http: None,
+            timeout: Some(Duration::from_secs(100)),
+            user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_string(),
+            consent: PhantomData,
+        }
+    }
+
     /// The service root including the version, e.g. `https://graph.microsoft.us/v1.0` for a
     /// national cloud, or a local test server.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -151,7 +199,7 @@ impl ClientBuilder {
     }
 
     /// The client; fails when the base URL is not an http(s) URL or TLS cannot be set up.
-    pub fn build(self) -> Result<Client> {
+    pub fn build(self) -> Result<Client<C>> {
         let parsed = reqwest::Url::parse(&self.base_url)
             .map_err(|e| Error::InvalidArgument(format!("base URL `{}`: {e}", self.base_url)))?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -167,6 +215,9 @@ impl ClientBuilder {
                 b.build().map_err(Error::Transport)?
             }
         };
-        Ok(Client { inner: Arc::new(Inner { http, base_url: self.base_url, token: self.token }) })
+        Ok(Client {
+            core: Core { inner: Arc::new(Inner { http, base_url: self.base_url, token: self.token }) },
+            consent: PhantomData,
+        })
     }
 }

@@ -2,12 +2,14 @@
 //! ([`Request`]), errors ([`Error`]) and the value types the models use.
 
 mod client;
+mod consent;
 mod error;
 mod permissions;
 mod request;
 mod values;
 
 pub use client::{AccessToken, Client, ClientBuilder, GRAPH_SCOPE, StaticToken, TokenFuture, TokenProvider};
+pub use consent::{AppOnly, Application, Consent, Delegated, SignedInUser};
 pub use error::{Error, GraphError, InnerError, Result};
 pub use permissions::{MethodPermission, PathSegment, find as find_permission};
 pub use request::{Json, MaybeJson, NoContent, ODataReference, Page, Request, ResponseKind};

@@ -5,7 +5,8 @@ use std::pin::Pin;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::client::Client;
+use super::client::{Client, Core};
+use super::consent::Consent;
 use super::error::{self, Error, Result};
 
 /// How a successful response is decoded; the type parameter of [`Request`].
@@ -84,7 +85,7 @@ impl ODataReference {
 
     /// A reference to `{base URL}/{collection}/{id}`, e.g. `ODataReference::to(&client, "groups", id)`;
     /// the id is percent-encoded as one segment.
-    pub fn to(client: &Client, collection: &str, id: &str) -> Self {
+    pub fn to<C: Consent>(client: &Client<C>, collection: &str, id: &str) -> Self {
         ODataReference::new(format!(
             "{}/{}/{}",
             client.base_url(),
@@ -97,7 +98,7 @@ impl ODataReference {
 /// A request ready to send: add OData query options, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited"]
 pub struct Request<K> {
-    client: Client,
+    client: Core,
     method: reqwest::Method,
     path: String,
     query: Vec<(String, String)>,
@@ -117,7 +118,7 @@ impl<K> std::fmt::Debug for Request<K> {
 }
 
 impl<K: ResponseKind> Request<K> {
-    pub(crate) fn new(client: Client, method: reqwest::Method, path: String) -> Self {
+    pub(crate) fn new(client: Core, method: reqwest::Method, path: String) -> Self {
         Request { client, method, path, query: Vec::new(), headers: Vec::new(), body: None, kind: PhantomData }
     }
 

@@ -93,30 +93,111 @@ fn every_v1_spec_method_is_an_operation_or_reported() {
 }
 
 #[test]
-fn permissions_export_lists_operations_and_unresolved() {
+fn permissions_export_has_the_fixed_shape() {
     let files = generate();
     let json: serde_json::Value = serde_json::from_str(&files["permissions.json"]).unwrap();
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&json), ["operations", "permission", "unresolved"]);
+    assert_eq!(json["permission"], "EntitlementManagement.ReadWrite.All");
     let ops = json["operations"].as_array().unwrap();
-    let unresolved = json["unresolved"].as_array().unwrap();
     assert!(ops.len() >= 73);
     for op in ops {
-        for key in ["api_version", "http_method", "path", "rust"] {
-            assert!(op[key].as_str().is_some_and(|s| !s.is_empty()), "{key} missing in {op}");
-        }
+        assert_eq!(
+            keys(op),
+            ["api_version", "application", "delegated", "http_method", "least_privileged", "path", "rust", "sources"]
+        );
+        assert_eq!(keys(&op["least_privileged"]), ["application", "delegated"]);
+        assert!(op["delegated"].is_boolean() && op["application"].is_boolean());
         assert!(op["rust"].as_str().unwrap().starts_with("msgraph_entitlement::api::"));
+        assert!(!op["sources"].as_array().unwrap().is_empty(), "{op}");
     }
-    for u in unresolved {
+    for u in json["unresolved"].as_array().unwrap() {
+        assert_eq!(keys(u), ["api_version", "http_method", "path", "reason"]);
         assert!(u["reason"].as_str().is_some_and(|s| !s.is_empty()));
     }
-    // The documented ?$expand variant is the same operation as the plain GET, listed once.
-    let get = ops
+    // Reads need only EntitlementManagement.Read.All.
+    let list = ops
         .iter()
-        .find(|o| {
-            o["http_method"] == "GET"
-                && o["path"] == "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}"
-        })
+        .find(|o| o["http_method"] == "GET" && o["path"] == "/identityGovernance/entitlementManagement/accessPackages")
         .unwrap();
-    assert_eq!(get["spec_paths"].as_array().unwrap().len(), 2);
+    assert_eq!(list["least_privileged"]["delegated"], serde_json::json!(["EntitlementManagement.Read.All"]));
+    assert_eq!(list["least_privileged"]["application"], serde_json::json!(["EntitlementManagement.Read.All"]));
+}
+
+#[test]
+fn every_spec_method_is_in_the_export_with_its_markers() {
+    let loaded = load(&config_file(), &search()).unwrap();
+    let files = emit::emit(&loaded).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&files["permissions.json"]).unwrap();
+    let aliases = msgraph_codegen::matcher::Aliases::default();
+    let key = |m: &str, p: &str| (m.to_string(), msgraph_codegen::matcher::normalize(p, &aliases));
+    let ops: Vec<_> = json["operations"].as_array().unwrap().iter().collect();
+    let unresolved: Vec<_> = json["unresolved"].as_array().unwrap().iter().collect();
+    let mut as_operations = 0;
+    for m in loaded.manifest.methods_for("v1.0") {
+        let k = key(&m.http_method, &m.path);
+        let row = ops.iter().find(|o| key(o["http_method"].as_str().unwrap(), o["path"].as_str().unwrap()) == k);
+        match row {
+            Some(row) => {
+                as_operations += 1;
+                assert_eq!(row["delegated"].as_bool(), m.delegated, "{}", m.path);
+                assert_eq!(row["application"].as_bool(), m.application, "{}", m.path);
+            }
+            None => assert!(
+                unresolved.iter().any(|u| u["path"] == m.path.as_str() && u["http_method"] == m.http_method.as_str()),
+                "{} {} is neither an operation nor unresolved",
+                m.http_method,
+                m.path
+            ),
+        }
+    }
+    assert!(as_operations >= 73, "{as_operations}");
+}
+
+#[test]
+fn one_row_per_operation() {
+    let loaded = load(&config_file(), &search()).unwrap();
+    let files = emit::emit(&loaded).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&files["permissions.json"]).unwrap();
+    let rows: Vec<&str> = json["operations"].as_array().unwrap().iter().map(|o| o["rust"].as_str().unwrap()).collect();
+    let mut unique = rows.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), rows.len(), "two rows name the same method");
+    assert_eq!(rows.len(), loaded.apis[0].operations.len());
+    assert_eq!(msgraph_entitlement::permissions::PERMISSIONS.len(), rows.len());
+    // Every row names a method that exists in the generated API.
+    let api = &files["src/api.rs"];
+    for rust in rows {
+        let method = rust.rsplit("::").next().unwrap();
+        assert!(api.contains(&format!("pub fn {method}(")), "{rust}");
+    }
+}
+
+#[test]
+fn consent_drift_is_fully_explained() {
+    let loaded = load(&config_file(), &search()).unwrap();
+    assert!(loaded.drift.is_clean(), "{:#?}", loaded.drift.problems());
+    assert!(loaded.drift.items.len() > 10, "the sources do differ; the overrides explain it");
+}
+
+#[test]
+fn unexplained_drift_fails_the_check() {
+    // Without overrides, the differences are reported and `check` fails naming them.
+    let (_dir, config) = temp_config(|t| t);
+    let overrides = config.parent().unwrap().join("overrides.yaml");
+    std::fs::write(&overrides, "aliases: {}\ndrift: []\n").unwrap();
+    let loaded = load(&config, &search()).unwrap();
+    let text = loaded.drift.check().unwrap_err().to_string();
+    assert!(text.contains("overrides.yaml"), "{text}");
+    assert!(text.contains("listed by the reference page, not granted by permissions.json: GET /roleManagement/directory/roleDefinitions"), "{text}");
+    assert!(text.contains("consent markers differ"), "{text}");
+    // A stale override fails too.
+    let stale = "drift:\n  - kind: markers\n    path: /nowhere\n    reason: gone\n    docs: https://learn.microsoft.com/graph\n";
+    std::fs::write(&overrides, stale).unwrap();
+    let loaded = load(&config, &search()).unwrap();
+    let text = loaded.drift.check().unwrap_err().to_string();
+    assert!(text.contains("explains nothing any more") && text.contains("/nowhere"), "{text}");
 }
 
 fn temp_config(edit: impl Fn(String) -> String) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -126,7 +207,9 @@ fn temp_config(edit: impl Fn(String) -> String) -> (tempfile::TempDir, std::path
         .replace("templates: ../templates", &format!("templates: {}", workspace_root().join("templates").display()));
     let path = dir.path().join("codegen.yaml");
     std::fs::write(&path, edit(text)).unwrap();
-    std::fs::copy(workspace_root().join("metadata/methods.yaml"), dir.path().join("methods.yaml")).unwrap();
+    for name in ["methods.yaml", "overrides.yaml"] {
+        std::fs::copy(workspace_root().join("metadata").join(name), dir.path().join(name)).unwrap();
+    }
     (dir, path)
 }
 

@@ -109,12 +109,12 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
         items.push(quote! {
             #doc
             #[derive(Debug, Clone)]
-            pub struct #struct_ident {
-                client: Client,
+            pub struct #struct_ident<C: Consent = Delegated> {
+                client: Client<C>,
                 path: String,
             }
 
-            impl #struct_ident {
+            impl<C: Consent> #struct_ident<C> {
                 /// The path below the base URL, with encoded segments.
                 pub fn path(&self) -> &str {
                     &self.path
@@ -144,14 +144,16 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
             let doc = format!(" Shortcut to `{path}`.");
             roots.push(quote! {
                 #[doc = #doc]
-                pub fn #method(&self) -> #ty {
+                pub fn #method(&self) -> #ty<C> {
                     #ty { client: self.clone(), path: #path.to_owned() }
                 }
             });
         }
     }
     // Import exactly what the operations use, so the file has no unused imports.
-    let mut uses = vec![quote!(Client), quote!(Request)];
+    let mut uses = vec![quote!(Client), quote!(Consent), quote!(Delegated), quote!(Request)];
+    let only =
+        |d: bool, a: bool| move |o: &Operation| (o.consent.delegated, o.consent.application) == (Some(d), Some(a));
     let has = |f: &dyn Fn(&Operation) -> bool| api.operations.iter().any(f);
     let any_key = nodes.keys().any(|k| k.contains(&Step::Key));
     let any_fn_literal = has(&|o| {
@@ -165,6 +167,8 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
         (has(&|o| matches!(o.response, Response::OptionalValue(_))), quote!(MaybeJson)),
         (has(&|o| o.response == Response::Empty), quote!(NoContent)),
         (has(&|o| o.kind == OperationKind::AddRef), quote!(ODataReference)),
+        (has(&only(true, false)), quote!(SignedInUser)),
+        (has(&only(false, true)), quote!(Application)),
         (has(&|o| matches!(o.response, Response::Page(_))), quote!(Page)),
     ] {
         if needed {
@@ -175,7 +179,7 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
         //! The navigable API: start from a [`Client`] method and follow the path.
         use crate::runtime::{#(#uses),*};
 
-        impl Client {
+        impl<C: Consent> Client<C> {
             #(#roots)*
         }
 
@@ -208,7 +212,7 @@ fn child_method(
             let doc = format!(" Selects one item by `{{{param}}}` (percent-encoded as one path segment).");
             quote! {
                 #[doc = #doc]
-                pub fn #method(&self, #arg: #arg_ty) -> #ty {
+                pub fn #method(&self, #arg: #arg_ty) -> #ty<C> {
                     #ty { client: self.client.clone(), path: format!("{}/{}", self.path, encode_segment(#to_text)) }
                 }
             }
@@ -221,14 +225,14 @@ fn child_method(
             if is_root {
                 quote! {
                     #[doc = #doc]
-                    pub fn #method(&self) -> #ty {
+                    pub fn #method(&self) -> #ty<C> {
                         #ty { client: self.clone(), path: #segment.to_owned() }
                     }
                 }
             } else {
                 quote! {
                     #[doc = #doc]
-                    pub fn #method(&self) -> #ty {
+                    pub fn #method(&self) -> #ty<C> {
                         #ty { client: self.client.clone(), path: format!("{}{}", self.path, #segment) }
                     }
                 }
@@ -389,9 +393,15 @@ fn operation_method(op: &Operation, scope: &mut Scope, names: &TypeNames<'_>, ap
         doc.push("The body names the object to link, e.g. `ODataReference::to(&client, \"groups\", id)`.".to_string());
     }
     let doc = doc_attrs(&doc);
+    // The permission's consent markers become bounds: the compiler refuses the rest.
+    let bound = match (op.consent.delegated, op.consent.application) {
+        (Some(true), Some(false)) => quote!(where C: SignedInUser),
+        (Some(false), Some(true)) => quote!(where C: Application),
+        _ => TokenStream::new(),
+    };
     let tokens = quote! {
         #doc
-        pub fn #method_ident(&self, #(#args),*) -> Request<#response> {
+        pub fn #method_ident(&self, #(#args),*) -> Request<#response> #bound {
             self.client.request(#http, #path_expr) #body_call
         }
     };

@@ -181,7 +181,7 @@ fn lib_file(loaded: &Loaded, api: &Api, rust_paths: &[String]) -> Result<String>
         #[rustfmt::skip]
         pub mod runtime;
 
-        pub use runtime::{AccessToken, Client, ClientBuilder, Error, GraphError, ODataReference, Page, Request, Result, StaticToken, TokenProvider};
+        pub use runtime::{AccessToken, AppOnly, Client, ClientBuilder, Consent, Delegated, Error, GraphError, ODataReference, Page, Request, Result, StaticToken, TokenProvider};
 
         /// The Graph API version this crate calls.
         pub const API_VERSION: &str = #version;
