@@ -84,10 +84,10 @@ fn split_url(url: &str) -> (Option<&str>, Vec<&str>) {
     // `accessPackages('id')` is the collection and a key.
     let mut out = Vec::with_capacity(segments.len());
     for s in segments {
-        match s.find('(') {
-            Some(open) if s.ends_with(')') && !s[open..].contains('=') && s.len() > open + 2 => {
+        match s.find("('") {
+            Some(open) if s.ends_with("')") && s.len() >= open + 4 && !s[open..].contains("',") => {
                 out.push(&s[..open]);
-                out.push(&s[open + 1..s.len() - 1]);
+                out.push(&s[open + 2..s.len() - 2]);
             }
             _ => out.push(s),
         }
@@ -101,7 +101,8 @@ fn split_segments(path: &str) -> Vec<&str> {
     let (mut depth, mut quoted, mut start) = (0usize, false, 0usize);
     for (i, c) in path.char_indices() {
         match c {
-            '\'' => quoted = !quoted,
+            // Quotes delimit literals only inside a call's parentheses; an id may hold a bare `'`.
+            '\'' if depth > 0 => quoted = !quoted,
             '(' if !quoted => depth += 1,
             ')' if !quoted => depth = depth.saturating_sub(1),
             '/' if !quoted && depth == 0 => {
@@ -132,7 +133,7 @@ fn score(template: &[PathSegment], segments: &[&str]) -> Option<usize> {
                 score += 1;
             }
             PathSegment::Param(_) => {
-                if s.is_empty() {
+                if s.is_empty() || looks_like_call(s) {
                     return None;
                 }
             }
@@ -163,6 +164,17 @@ fn score(template: &[PathSegment], segments: &[&str]) -> Option<usize> {
         }
     }
     Some(score)
+}
+
+/// `name(...=...)` or `name()`: a function call, never a key.
+fn looks_like_call(s: &str) -> bool {
+    let Some(open) = s.find('(') else { return false };
+    let name = &s[..open];
+    let args = &s[open..];
+    !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        && args.ends_with(')')
+        && (args == "()" || args.contains('='))
 }
 
 fn split_args(args: &str) -> Vec<&str> {

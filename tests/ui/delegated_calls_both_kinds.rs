@@ -1,0 +1,15 @@
+// A delegated client calls delegated-only methods and methods allowed under both consents; an
+// app-only client calls the methods allowed app-only.
+use msgraph_entitlement::models::AccessPackageFilterByCurrentUserOptions;
+use msgraph_entitlement::{AppOnly, Client, Delegated, StaticToken};
+
+fn main() {
+    let delegated: Client<Delegated> = Client::new(StaticToken::new("user token")).unwrap();
+    let packages = delegated.entitlement_management().access_packages();
+    let _ = packages.filter_by_current_user(AccessPackageFilterByCurrentUserOptions::AllowedRequestor);
+    let _ = packages.list();
+
+    let app: Client<AppOnly> = Client::app_only(StaticToken::new("app token")).unwrap();
+    let _ = app.entitlement_management().access_packages().list();
+    let _ = app.entitlement_management().assignment_requests().by_id("r").reprocess();
+}
