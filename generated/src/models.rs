@@ -331,6 +331,29 @@ pub struct AccessPackageAssignment {
     /// Property `status` (Edm.String, nullable).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<::std::string::String>,
+    /// Accepted by Graph but not declared in the metadata (see metadata/codegen.yaml).
+    ///
+    /// Property `accessPackageId` (Edm.String, nullable).
+    #[serde(
+        rename = "accessPackageId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub access_package_id: Option<::std::string::String>,
+    /// Accepted by Graph but not declared in the metadata (see metadata/codegen.yaml).
+    ///
+    /// Property `assignmentPolicyId` (Edm.String, nullable).
+    #[serde(
+        rename = "assignmentPolicyId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub assignment_policy_id: Option<::std::string::String>,
+    /// Accepted by Graph but not declared in the metadata (see metadata/codegen.yaml).
+    ///
+    /// Property `targetId` (Edm.String, nullable).
+    #[serde(rename = "targetId", default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<::std::string::String>,
     /// Navigation property `accessPackage` (microsoft.graph.accessPackage, nullable; present only with `$expand`).
     #[serde(rename = "accessPackage", default, skip_serializing_if = "Option::is_none")]
     pub access_package: Option<crate::models::AccessPackage>,

@@ -29,6 +29,9 @@ pub struct Config {
     /// Navigation shortcuts on the client root: method name -> path prefix.
     #[serde(default)]
     pub shortcuts: BTreeMap<String, String>,
+    /// Undeclared properties Graph accepts: qualified type name -> property name -> Edm type.
+    #[serde(default)]
+    pub extra_properties: BTreeMap<String, BTreeMap<String, String>>,
     /// Pinned upstream inputs by name.
     pub inputs: BTreeMap<String, InputPin>,
     /// The folder holding codegen.yaml (set after loading).

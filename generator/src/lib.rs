@@ -71,8 +71,9 @@ pub fn load(config_file: &Path, search: &InputSearch) -> Result<Loaded> {
         let Some((perm_name, perm_file)) = &perms else { continue };
         let perm_path = inputs.iter().find(|i| &i.name == perm_name).map(|i| i.file.clone()).unwrap_or_default();
         let grants = perm_file.grants(&config.permission, &perm_path)?;
+        check_extra_properties(&config, &csdl)?;
         let methods: Vec<&manifest::ManifestMethod> = manifest.methods_for(version).collect();
-        apis.push(lower::build_api(&csdl, version, &methods, &grants, &config.closure));
+        apis.push(lower::build_api(&csdl, version, &methods, &grants, &config.closure, &config.extra_properties));
     }
     let drift = match &perms {
         Some((_, file)) => {
@@ -84,6 +85,27 @@ pub fn load(config_file: &Path, search: &InputSearch) -> Result<Loaded> {
         i.text = String::new();
     }
     Ok(Loaded { config, manifest, apis, inputs, drift })
+}
+
+/// `extra_properties` must name types of the metadata.
+fn check_extra_properties(config: &Config, csdl: &csdl::Csdl) -> Result<()> {
+    let file = config.dir.join("codegen.yaml");
+    let known = |name: &str| match csdl::QName::parse(name) {
+        Some(q) if q.namespace == "Edm" => csdl::edm_known(&q.name),
+        Some(q) => csdl.types.contains_key(&q),
+        None => false,
+    };
+    for (owner, props) in &config.extra_properties {
+        if !known(owner) || owner.starts_with("Edm.") {
+            return Err(Error::file(&file, format!("extra_properties: unknown type `{owner}`")));
+        }
+        for (name, ty) in props {
+            if !known(ty) {
+                return Err(Error::file(&file, format!("extra_properties: `{owner}.{name}` has unknown type `{ty}`")));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn load_once(config: &Config, search: &InputSearch, name: &str, inputs: &mut Vec<LoadedInput>) -> Result<LoadedInput> {

@@ -42,6 +42,7 @@ pub fn build_api(
     methods: &[&ManifestMethod],
     grants: &[Grant],
     closure: &ClosureConfig,
+    extra: &BTreeMap<String, BTreeMap<String, String>>,
 ) -> Api {
     let mut api = Api { api_version: api_version.to_string(), ..Api::default() };
     let mut ops: BTreeMap<(String, HttpMethod), Operation> = BTreeMap::new();
@@ -118,7 +119,7 @@ pub fn build_api(
     }
 
     api.operations = ops.into_values().collect();
-    api.types = type_closure(csdl, &api.operations, closure);
+    api.types = type_closure(csdl, &api.operations, closure, extra);
     api
 }
 
@@ -147,7 +148,12 @@ fn new_operation(csdl: &Csdl, method: HttpMethod, r: &resolve::Resolved) -> Oper
 
 /// The types the operations use: bodies, responses, parameters, their properties, base types,
 /// and the derived types of every type used as a value (unless configured otherwise).
-fn type_closure(csdl: &Csdl, operations: &[Operation], config: &ClosureConfig) -> BTreeMap<QName, TypeDef> {
+fn type_closure(
+    csdl: &Csdl,
+    operations: &[Operation],
+    config: &ClosureConfig,
+    extra: &BTreeMap<String, BTreeMap<String, String>>,
+) -> BTreeMap<QName, TypeDef> {
     let excluded: BTreeSet<QName> = config.no_derived_types.iter().filter_map(|s| QName::parse(s)).collect();
     let mut walker = Closure {
         csdl,
@@ -279,6 +285,27 @@ fn type_closure(csdl: &Csdl, operations: &[Operation], config: &ClosureConfig) -
                 description: p.description.clone(),
             })
             .collect();
+        // Undeclared properties configured for this type or a base type.
+        for ancestor in csdl.ancestry(q).iter().rev() {
+            for (name, ty) in extra.get(&ancestor.name.to_string()).into_iter().flatten() {
+                if properties.iter().any(|p| &p.name == name) {
+                    continue;
+                }
+                let ty = crate::csdl::QName::parse(ty)
+                    .map(|q| resolve::type_ref_expr(&crate::csdl::TypeExpr { collection: false, name: q }))
+                    .unwrap_or(TypeRef::Primitive(crate::model::Primitive::Json));
+                properties.push(Property {
+                    name: name.clone(),
+                    ty,
+                    nullable: true,
+                    navigation: false,
+                    boxed: false,
+                    description: Some(
+                        "Accepted by Graph but not declared in the metadata (see metadata/codegen.yaml).".to_string(),
+                    ),
+                });
+            }
+        }
         // Navigation properties appear in responses with $expand; they are fields when their
         // target is generated anyway (they never pull new types in).
         for n in csdl.all_navigation(q) {

@@ -114,12 +114,6 @@ fn consent_cell(c: Consent) -> &'static str {
 fn lib_file(loaded: &Loaded, api: &Api, rust_paths: &[String]) -> Result<String> {
     let config = &loaded.config;
     let mut doc = vec![
-        format!(
-            "A typed Microsoft Graph {} client for the methods that `{}` grants.",
-            api.api_version, config.permission
-        ),
-        String::new(),
-        "Generated from Graph metadata; see the README for set-up and authentication.".to_string(),
         String::new(),
         "# Operations".to_string(),
         String::new(),
@@ -167,6 +161,7 @@ fn lib_file(loaded: &Loaded, api: &Api, rust_paths: &[String]) -> Result<String>
         "Methods the permission's reference page lists that the metadata does not define, with the reason.".to_string(),
     ]);
     let tokens = quote! {
+        #![doc = include_str!("../README.md")]
         #(#doc)*
         #![forbid(unsafe_code)]
         // Generated sources are formatted by prettyplease; rustfmt leaves them alone.
