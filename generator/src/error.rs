@@ -77,6 +77,15 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A serde error message without the " at line L column C" its library appends (the position is
+/// printed in front instead).
+pub fn without_position_suffix(message: String) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    }
+}
+
 /// Line and column (1-based) of a byte offset in `text`.
 pub fn loc_of_offset(text: &str, offset: usize) -> Loc {
     let offset = offset.min(text.len());

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::paths::{self, RawSegment};
+use crate::paths::{self, RawSegment, strip_namespace};
 
 /// Beta -> v1.0 segment names (compared case-insensitively).
 #[derive(Debug, Clone, Default)]
@@ -67,10 +67,6 @@ pub fn normalize(path: &str, aliases: &Aliases) -> PathKey {
         out.push_str(&text);
     }
     PathKey(out)
-}
-
-fn strip_namespace(name: &str) -> &str {
-    name.rsplit_once('.').map_or(name, |(_, n)| n)
 }
 
 #[cfg(test)]

@@ -132,6 +132,11 @@ fn parse_segment(seg: &str) -> Result<Vec<RawSegment>, String> {
     Ok(vec![RawSegment::Call { name: name.to_string(), args }])
 }
 
+/// `microsoft.graph.reprocess` -> `reprocess`.
+pub fn strip_namespace(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(_, n)| n)
+}
+
 fn placeholder(s: &str) -> Option<&str> {
     let inner = s.strip_prefix('{')?.strip_suffix('}')?;
     (!inner.is_empty() && !inner.contains(['{', '}'])).then_some(inner)

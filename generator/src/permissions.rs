@@ -73,11 +73,7 @@ impl PermissionsFile {
                 line: u32::try_from(e.line()).unwrap_or(u32::MAX),
                 col: u32::try_from(e.column()).unwrap_or(u32::MAX),
             };
-            let message = e.to_string();
-            let message = match message.find(" at line ") {
-                Some(i) => message[..i].to_string(),
-                None => message,
-            };
+            let message = crate::error::without_position_suffix(e.to_string());
             Error::input(file, loc, message)
         })
     }

@@ -4,7 +4,7 @@
 
 use crate::csdl::{Csdl, OperationDecl, OperationKind as CsdlOpKind, QName, TypeExpr, TypeKind};
 use crate::model::{HttpMethod, OperationKind, Param, Primitive, Response, Segment, TypeRef};
-use crate::paths::{RawArg, RawPath, RawSegment};
+use crate::paths::{RawArg, RawPath, RawSegment, strip_namespace};
 
 /// How tolerant resolution is; set per source.
 #[derive(Debug, Clone, Copy, Default)]
@@ -274,10 +274,6 @@ fn not_found(csdl: &Csdl, state: &State, name: &str, fold: bool) -> String {
     }
     let what = if state.collection { "collection of " } else { "" };
     format!("`{name}` is neither a navigation property nor a bound operation of {what}`{}` in this metadata", state.ty)
-}
-
-fn strip_namespace(name: &str) -> &str {
-    name.rsplit_once('.').map_or(name, |(_, n)| n)
 }
 
 fn describe_last(segments: &[Segment]) -> String {

@@ -14,12 +14,7 @@ pub fn from_str<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T> {
             line: u32::try_from(l.line()).unwrap_or(u32::MAX),
             col: u32::try_from(l.column()).unwrap_or(u32::MAX),
         });
-        // serde_yaml appends " at line X column Y" itself; the location is already in front.
-        let message = e.to_string();
-        let message = match message.find(" at line ") {
-            Some(i) => message[..i].to_string(),
-            None => message,
-        };
+        let message = crate::error::without_position_suffix(e.to_string());
         Error::input(file, loc, message)
     })
 }
