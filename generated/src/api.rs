@@ -197,6 +197,9 @@ impl<C: Consent> AccessPackageAssignmentApprovalsRequestBuilder<C> {
                     .as_str())
                 ),
             )
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/filterByCurrentUser(on='{on}')",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}`.
@@ -228,7 +231,11 @@ impl<C: Consent> AccessPackageAssignmentApprovalsItemRequestBuilder<C> {
     where
         C: SignedInUser,
     {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages`.
@@ -263,7 +270,11 @@ impl<C: Consent> StagesRequestBuilder<C> {
     where
         C: SignedInUser,
     {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/{approvalStageId}`.
@@ -288,7 +299,11 @@ impl<C: Consent> StagesItemRequestBuilder<C> {
     where
         C: SignedInUser,
     {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/{approvalStageId}",
+            )
     }
     /// `PATCH /identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/{approvalStageId}`
     ///
@@ -304,7 +319,12 @@ impl<C: Consent> StagesItemRequestBuilder<C> {
     where
         C: SignedInUser,
     {
-        self.client.request(reqwest::Method::PATCH, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::PATCH, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/{approvalStageId}",
+            )
+            .json(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageSuggestions`.
@@ -334,6 +354,9 @@ impl<C: Consent> AccessPackageSuggestionsRequestBuilder<C> {
                     "{}/filterByCurrentUser(on={})", self.path, odata_string_literal(on
                     .as_str())
                 ),
+            )
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackageSuggestions/filterByCurrentUser(on='{on}')",
             )
     }
 }
@@ -366,7 +389,9 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackages?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template("/identityGovernance/entitlementManagement/accessPackages")
     }
     /// `POST /identityGovernance/entitlementManagement/accessPackages`
     ///
@@ -379,7 +404,10 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
         &self,
         body: &crate::models::AccessPackage,
     ) -> Request<Json<crate::models::AccessPackage>> {
-        self.client.request(reqwest::Method::POST, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::POST, self.path.clone())
+            .path_template("/identityGovernance/entitlementManagement/accessPackages")
+            .json(body)
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/filterByCurrentUser(on='{on}')`
     ///
@@ -402,6 +430,9 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
                     "{}/filterByCurrentUser(on={})", self.path, odata_string_literal(on
                     .as_str())
                 ),
+            )
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/filterByCurrentUser(on='{on}')",
             )
     }
 }
@@ -460,7 +491,11 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     ///
     /// Documented example query: `?$expand=resourceRoleScopes($expand=role,scope)`
     pub fn get(&self) -> Request<Json<crate::models::AccessPackage>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}",
+            )
     }
     /// `PATCH /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`
     ///
@@ -473,7 +508,12 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
         &self,
         body: &crate::models::AccessPackage,
     ) -> Request<MaybeJson<crate::models::AccessPackage>> {
-        self.client.request(reqwest::Method::PATCH, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::PATCH, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}",
+            )
+            .json(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`
     ///
@@ -483,7 +523,11 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete?view=graph-rest-1.0&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, self.path.clone())
+        self.client
+            .request(reqwest::Method::DELETE, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/getApplicablePolicyRequirements`
     ///
@@ -502,6 +546,9 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
             .request(
                 reqwest::Method::POST,
                 format!("{}/getApplicablePolicyRequirements", self.path),
+            )
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/getApplicablePolicyRequirements",
             )
     }
 }
@@ -524,7 +571,11 @@ impl<C: Consent> AccessPackagesIncompatibleWithRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-accesspackagesincompatiblewith?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackagesIncompatibleWith",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages`.
@@ -558,7 +609,11 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatibleaccesspackages?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/$ref`
     ///
@@ -572,6 +627,9 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent> {
         self.client
             .request(reqwest::Method::POST, format!("{}/$ref", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/$ref",
+            )
             .json(body)
     }
 }
@@ -594,7 +652,11 @@ impl<C: Consent> IncompatibleAccessPackagesItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-incompatibleaccesspackage?view=graph-rest-beta&tabs=http>
     pub fn delete_ref(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
+        self.client
+            .request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/{accessPackageId2}/$ref",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups`.
@@ -626,7 +688,11 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatiblegroups?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::Group>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/$ref`
     ///
@@ -640,6 +706,9 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent> {
         self.client
             .request(reqwest::Method::POST, format!("{}/$ref", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/$ref",
+            )
             .json(body)
     }
 }
@@ -662,7 +731,11 @@ impl<C: Consent> IncompatibleGroupsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-incompatiblegroup?view=graph-rest-beta&tabs=http>
     pub fn delete_ref(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
+        self.client
+            .request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/{groupId}/$ref",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes`.
@@ -700,7 +773,12 @@ impl<C: Consent> AccessPackagesItemResourceRoleScopesRequestBuilder<C> {
         &self,
         body: &crate::models::AccessPackageResourceRoleScope,
     ) -> Request<Json<crate::models::AccessPackageResourceRoleScope>> {
-        self.client.request(reqwest::Method::POST, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::POST, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes",
+            )
+            .json(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes/{accessPackageResourceRoleScopeId}`.
@@ -720,7 +798,11 @@ impl<C: Consent> ResourceRoleScopesItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-resourcerolescopes?view=graph-rest-1.0&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, self.path.clone())
+        self.client
+            .request(reqwest::Method::DELETE, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes/{accessPackageResourceRoleScopeId}",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignmentPolicies`.
@@ -757,7 +839,11 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AccessPackageAssignmentPolicy>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentPolicies",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/assignmentPolicies`
     ///
@@ -770,7 +856,12 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
         &self,
         body: &crate::models::AccessPackageAssignmentPolicy,
     ) -> Request<Json<crate::models::AccessPackageAssignmentPolicy>> {
-        self.client.request(reqwest::Method::POST, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::POST, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentPolicies",
+            )
+            .json(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}`.
@@ -792,7 +883,11 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignmentPolicy>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}",
+            )
     }
     /// `PUT /identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}`
     ///
@@ -805,7 +900,12 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
         &self,
         body: &crate::models::AccessPackageAssignmentPolicy,
     ) -> Request<MaybeJson<crate::models::AccessPackageAssignmentPolicy>> {
-        self.client.request(reqwest::Method::PUT, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::PUT, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}",
+            )
+            .json(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}`
     ///
@@ -815,7 +915,11 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-delete?view=graph-rest-1.0&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, self.path.clone())
+        self.client
+            .request(reqwest::Method::DELETE, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignmentRequests`.
@@ -852,7 +956,11 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AccessPackageAssignmentRequest>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentRequests",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/assignmentRequests`
     ///
@@ -865,7 +973,12 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
         &self,
         body: &crate::models::AccessPackageAssignmentRequest,
     ) -> Request<Json<crate::models::AccessPackageAssignmentRequest>> {
-        self.client.request(reqwest::Method::POST, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::POST, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentRequests",
+            )
+            .json(body)
     }
     /// `GET /identityGovernance/entitlementManagement/assignmentRequests/filterByCurrentUser(on='{on}')`
     ///
@@ -889,6 +1002,9 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
                     .as_str())
                 ),
             )
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentRequests/filterByCurrentUser(on='{on}')",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}`.
@@ -910,7 +1026,11 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-get?view=graph-rest-beta&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignmentRequest>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}",
+            )
     }
     /// `DELETE /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}`
     ///
@@ -920,7 +1040,11 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-delete?view=graph-rest-beta&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, self.path.clone())
+        self.client
+            .request(reqwest::Method::DELETE, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/cancel`
     ///
@@ -933,7 +1057,11 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     where
         C: SignedInUser,
     {
-        self.client.request(reqwest::Method::POST, format!("{}/cancel", self.path))
+        self.client
+            .request(reqwest::Method::POST, format!("{}/cancel", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/cancel",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/reprocess`
     ///
@@ -943,7 +1071,11 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-reprocess?view=graph-rest-beta&tabs=http>
     pub fn reprocess(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::POST, format!("{}/reprocess", self.path))
+        self.client
+            .request(reqwest::Method::POST, format!("{}/reprocess", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/reprocess",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/resume`
     ///
@@ -955,6 +1087,9 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     pub fn resume(&self, body: &crate::models::ResumeParameters) -> Request<NoContent> {
         self.client
             .request(reqwest::Method::POST, format!("{}/resume", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/resume",
+            )
             .json(body)
     }
 }
@@ -989,7 +1124,9 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignments?view=graph-rest-1.0&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackageAssignment>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template("/identityGovernance/entitlementManagement/assignments")
     }
     /// `GET /identityGovernance/entitlementManagement/assignments/additionalAccess(accessPackageId='{accessPackageId}',incompatibleAccessPackageId='{incompatibleAccessPackageId}')`
     ///
@@ -1011,6 +1148,9 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
                     self.path, odata_string_literal(access_package_id.as_ref()),
                     odata_string_literal(incompatible_access_package_id.as_ref())
                 ),
+            )
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignments/additionalAccess(accessPackageId='{accessPackageId}',incompatibleAccessPackageId='{incompatibleAccessPackageId}')",
             )
     }
     /// `GET /identityGovernance/entitlementManagement/assignments/filterByCurrentUser(on='{on}')`
@@ -1035,6 +1175,9 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
                     .as_str())
                 ),
             )
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignments/filterByCurrentUser(on='{on}')",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}`.
@@ -1056,7 +1199,11 @@ impl<C: Consent> AssignmentsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignment>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}/reprocess`
     ///
@@ -1066,7 +1213,11 @@ impl<C: Consent> AssignmentsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-reprocess?view=graph-rest-1.0&tabs=http>
     pub fn reprocess(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::POST, format!("{}/reprocess", self.path))
+        self.client
+            .request(reqwest::Method::POST, format!("{}/reprocess", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}/reprocess",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/availableAccessPackages`.
@@ -1135,7 +1286,11 @@ impl<C: Consent> AvailableAccessPackagesItemResourceRoleScopesRequestBuilder<C> 
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AccessPackageResourceRoleScope>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/availableAccessPackages/{availableAccessPackageId}/resourceRoleScopes",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs`.
@@ -1169,7 +1324,9 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-catalogs?view=graph-rest-1.0&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackageCatalog>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template("/identityGovernance/entitlementManagement/catalogs")
     }
     /// `POST /identityGovernance/entitlementManagement/catalogs`
     ///
@@ -1182,7 +1339,10 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
         &self,
         body: &crate::models::AccessPackageCatalog,
     ) -> Request<Json<crate::models::AccessPackageCatalog>> {
-        self.client.request(reqwest::Method::POST, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::POST, self.path.clone())
+            .path_template("/identityGovernance/entitlementManagement/catalogs")
+            .json(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}`.
@@ -1227,7 +1387,11 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageCatalog>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}",
+            )
     }
     /// `PATCH /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}`
     ///
@@ -1240,7 +1404,12 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
         &self,
         body: &crate::models::AccessPackageCatalog,
     ) -> Request<MaybeJson<crate::models::AccessPackageCatalog>> {
-        self.client.request(reqwest::Method::PATCH, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::PATCH, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}",
+            )
+            .json(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}`
     ///
@@ -1250,7 +1419,11 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-delete?view=graph-rest-1.0&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, self.path.clone())
+        self.client
+            .request(reqwest::Method::DELETE, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions`.
@@ -1284,7 +1457,11 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-accesspackagecustomworkflowextensions?view=graph-rest-1.0&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AnyCustomCalloutExtension>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions`
     ///
@@ -1302,7 +1479,12 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
     where
         C: SignedInUser,
     {
-        self.client.request(reqwest::Method::POST, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::POST, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions",
+            )
+            .json(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}`.
@@ -1324,7 +1506,11 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequestworkflowextension-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::AnyCustomCalloutExtension>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}",
+            )
     }
     /// `PUT /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}`
     ///
@@ -1339,7 +1525,12 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
         &self,
         body: &crate::models::AnyCustomCalloutExtension,
     ) -> Request<MaybeJson<crate::models::AnyCustomCalloutExtension>> {
-        self.client.request(reqwest::Method::PUT, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::PUT, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}",
+            )
+            .json(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}`
     ///
@@ -1349,7 +1540,11 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentworkflowextension-delete?view=graph-rest-1.0&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, self.path.clone())
+        self.client
+            .request(reqwest::Method::DELETE, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resourceRoles`.
@@ -1373,7 +1568,11 @@ impl<C: Consent> ResourceRolesRequestBuilder<C> {
     ///
     /// Documented example query: `?$filter=(originSystem+eq+%27{originSystemType}%27+and+resource/id+eq+%27{resourceId}%27)&$expand=resource`
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackageResourceRole>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resourceRoles",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources`.
@@ -1395,7 +1594,11 @@ impl<C: Consent> ResourcesRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resources?view=graph-rest-1.0&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::AnyAccessPackageResource>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations`.
@@ -1429,7 +1632,11 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-connectedorganizations?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::ConnectedOrganization>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/connectedOrganizations`
     ///
@@ -1442,7 +1649,12 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
         &self,
         body: &crate::models::ConnectedOrganization,
     ) -> Request<Json<crate::models::ConnectedOrganization>> {
-        self.client.request(reqwest::Method::POST, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::POST, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations",
+            )
+            .json(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`.
@@ -1478,7 +1690,11 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::ConnectedOrganization>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}",
+            )
     }
     /// `PATCH /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`
     ///
@@ -1491,7 +1707,12 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
         &self,
         body: &crate::models::ConnectedOrganization,
     ) -> Request<MaybeJson<crate::models::ConnectedOrganization>> {
-        self.client.request(reqwest::Method::PATCH, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::PATCH, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}",
+            )
+            .json(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`
     ///
@@ -1501,7 +1722,11 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete?view=graph-rest-1.0&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, self.path.clone())
+        self.client
+            .request(reqwest::Method::DELETE, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors`.
@@ -1535,7 +1760,11 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-externalsponsors?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::DirectoryObject>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/$ref`
     ///
@@ -1549,6 +1778,9 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent> {
         self.client
             .request(reqwest::Method::POST, format!("{}/$ref", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/$ref",
+            )
             .json(body)
     }
 }
@@ -1571,7 +1803,11 @@ impl<C: Consent> ExternalSponsorsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete-externalsponsors?view=graph-rest-beta&tabs=http>
     pub fn delete_ref(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
+        self.client
+            .request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/{directoryObjectId}/$ref",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors`.
@@ -1605,7 +1841,11 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-internalsponsors?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::DirectoryObject>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors",
+            )
     }
     /// `POST /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/$ref`
     ///
@@ -1619,6 +1859,9 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent> {
         self.client
             .request(reqwest::Method::POST, format!("{}/$ref", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/$ref",
+            )
             .json(body)
     }
 }
@@ -1641,7 +1884,11 @@ impl<C: Consent> InternalSponsorsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete-internalsponsors?view=graph-rest-beta&tabs=http>
     pub fn delete_ref(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
+        self.client
+            .request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/{directoryObjectId}/$ref",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/resourceEnvironments`.
@@ -1667,7 +1914,11 @@ impl<C: Consent> ResourceEnvironmentsRequestBuilder<C> {
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AccessPackageResourceEnvironment>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/resourceEnvironments",
+            )
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/resourceRequests`.
@@ -1691,7 +1942,9 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AccessPackageResourceRequest>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template("/identityGovernance/entitlementManagement/resourceRequests")
     }
     /// `POST /identityGovernance/entitlementManagement/resourceRequests`
     ///
@@ -1704,7 +1957,10 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
         &self,
         body: &crate::models::AccessPackageResourceRequest,
     ) -> Request<Json<crate::models::AccessPackageResourceRequest>> {
-        self.client.request(reqwest::Method::POST, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::POST, self.path.clone())
+            .path_template("/identityGovernance/entitlementManagement/resourceRequests")
+            .json(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/settings`.
@@ -1726,7 +1982,9 @@ impl<C: Consent> SettingsRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-get?view=graph-rest-beta&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::EntitlementManagementSettings>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template("/identityGovernance/entitlementManagement/settings")
     }
     /// `PATCH /identityGovernance/entitlementManagement/settings`
     ///
@@ -1739,7 +1997,10 @@ impl<C: Consent> SettingsRequestBuilder<C> {
         &self,
         body: &crate::models::EntitlementManagementSettings,
     ) -> Request<MaybeJson<crate::models::EntitlementManagementSettings>> {
-        self.client.request(reqwest::Method::PATCH, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::PATCH, self.path.clone())
+            .path_template("/identityGovernance/entitlementManagement/settings")
+            .json(body)
     }
 }
 /// Requests on `/roleManagement`.
@@ -1827,7 +2088,9 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments?view=graph-rest-beta&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleAssignment>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template("/roleManagement/directory/roleAssignments")
     }
     /// `POST /roleManagement/directory/roleAssignments`
     ///
@@ -1840,7 +2103,10 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
         &self,
         body: &crate::models::UnifiedRoleAssignment,
     ) -> Request<Json<crate::models::UnifiedRoleAssignment>> {
-        self.client.request(reqwest::Method::POST, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::POST, self.path.clone())
+            .path_template("/roleManagement/directory/roleAssignments")
+            .json(body)
     }
 }
 /// Requests on `/roleManagement/directory/roleAssignments/{unifiedRoleAssignmentId}`.
@@ -1862,7 +2128,11 @@ impl<C: Consent> DirectoryRoleAssignmentsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/unifiedroleassignment-get?view=graph-rest-beta&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleAssignment>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/roleManagement/directory/roleAssignments/{unifiedRoleAssignmentId}",
+            )
     }
     /// `DELETE /roleManagement/directory/roleAssignments/{unifiedRoleAssignmentId}`
     ///
@@ -1872,7 +2142,11 @@ impl<C: Consent> DirectoryRoleAssignmentsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/unifiedroleassignment-delete?view=graph-rest-beta&tabs=http>
     pub fn delete(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, self.path.clone())
+        self.client
+            .request(reqwest::Method::DELETE, self.path.clone())
+            .path_template(
+                "/roleManagement/directory/roleAssignments/{unifiedRoleAssignmentId}",
+            )
     }
 }
 /// Requests on `/roleManagement/directory/roleDefinitions`.
@@ -1906,7 +2180,9 @@ impl<C: Consent> DirectoryRoleDefinitionsRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roledefinitions?view=graph-rest-1.0&tabs=http>
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleDefinition>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template("/roleManagement/directory/roleDefinitions")
     }
 }
 /// Requests on `/roleManagement/directory/roleDefinitions/{unifiedRoleDefinitionId}`.
@@ -1928,7 +2204,11 @@ impl<C: Consent> DirectoryRoleDefinitionsItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/unifiedroledefinition-get?view=graph-rest-1.0&tabs=http>
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleDefinition>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/roleManagement/directory/roleDefinitions/{unifiedRoleDefinitionId}",
+            )
     }
 }
 /// Requests on `/roleManagement/entitlementManagement`.
@@ -1990,7 +2270,9 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleAssignment>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template("/roleManagement/entitlementManagement/roleAssignments")
     }
     /// `POST /roleManagement/entitlementManagement/roleAssignments`
     ///
@@ -2001,7 +2283,10 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
         &self,
         body: &crate::models::UnifiedRoleAssignment,
     ) -> Request<Json<crate::models::UnifiedRoleAssignment>> {
-        self.client.request(reqwest::Method::POST, self.path.clone()).json(body)
+        self.client
+            .request(reqwest::Method::POST, self.path.clone())
+            .path_template("/roleManagement/entitlementManagement/roleAssignments")
+            .json(body)
     }
 }
 /// Requests on `/roleManagement/entitlementManagement/roleAssignments/{unifiedRoleAssignmentId}`.
@@ -2023,7 +2308,11 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleAssignment>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/roleManagement/entitlementManagement/roleAssignments/{unifiedRoleAssignmentId}",
+            )
     }
     /// `DELETE /roleManagement/entitlementManagement/roleAssignments/{unifiedRoleAssignmentId}`
     ///
@@ -2031,7 +2320,11 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     pub fn delete(&self) -> Request<NoContent> {
-        self.client.request(reqwest::Method::DELETE, self.path.clone())
+        self.client
+            .request(reqwest::Method::DELETE, self.path.clone())
+            .path_template(
+                "/roleManagement/entitlementManagement/roleAssignments/{unifiedRoleAssignmentId}",
+            )
     }
 }
 /// Requests on `/roleManagement/entitlementManagement/roleDefinitions`.
@@ -2063,7 +2356,9 @@ impl<C: Consent> EntitlementManagementRoleDefinitionsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleDefinition>>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template("/roleManagement/entitlementManagement/roleDefinitions")
     }
 }
 /// Requests on `/roleManagement/entitlementManagement/roleDefinitions/{unifiedRoleDefinitionId}`.
@@ -2085,6 +2380,10 @@ impl<C: Consent> EntitlementManagementRoleDefinitionsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleDefinition>> {
-        self.client.request(reqwest::Method::GET, self.path.clone())
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/roleManagement/entitlementManagement/roleDefinitions/{unifiedRoleDefinitionId}",
+            )
     }
 }

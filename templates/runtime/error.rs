@@ -35,6 +35,17 @@ pub enum Error {
     Auth(String),
     /// An argument cannot be used (for example a base URL that is not http(s)).
     InvalidArgument(String),
+    /// A page's `@odata.nextLink` points to another host; it is not followed (the token would
+    /// go there).
+    ForeignNextLink {
+        /// The link.
+        url: String,
+    },
+    /// A page's `@odata.nextLink` was already followed: paging would never end.
+    PagingLoop {
+        /// The repeated link.
+        url: String,
+    },
 }
 
 impl Error {
@@ -74,6 +85,10 @@ impl fmt::Display for Error {
             Error::Encode(e) => write!(f, "cannot encode the request body: {e}"),
             Error::Auth(e) => write!(f, "token provider failed: {e}"),
             Error::InvalidArgument(e) => write!(f, "invalid argument: {e}"),
+            Error::ForeignNextLink { url } => {
+                write!(f, "not following @odata.nextLink to another host: {url}")
+            }
+            Error::PagingLoop { url } => write!(f, "@odata.nextLink repeats an earlier page: {url}"),
         }
     }
 }

@@ -1,6 +1,9 @@
+use std::collections::{HashSet, VecDeque};
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -101,6 +104,10 @@ pub struct Request<K> {
     client: Core,
     method: reqwest::Method,
     path: String,
+    /// A full URL that replaces base URL, path and query (next links).
+    absolute_url: Option<String>,
+    /// The operation's path template, for logs.
+    template: Option<&'static str>,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Option<Result<Vec<u8>>>,
@@ -119,13 +126,35 @@ impl<K> std::fmt::Debug for Request<K> {
 
 impl<K: ResponseKind> Request<K> {
     pub(crate) fn new(client: Core, method: reqwest::Method, path: String) -> Self {
-        Request { client, method, path, query: Vec::new(), headers: Vec::new(), body: None, kind: PhantomData }
+        Request {
+            client,
+            method,
+            path,
+            absolute_url: None,
+            template: None,
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+            kind: PhantomData,
+        }
     }
 
     /// Sets the JSON body.
     pub fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Self {
         self.body = Some(serde_json::to_vec(body).map_err(Error::Encode));
         self
+    }
+
+    /// The operation's path template, used in logs instead of the concrete path.
+    #[doc(hidden)]
+    pub fn path_template(mut self, template: &'static str) -> Self {
+        self.template = Some(template);
+        self
+    }
+
+    /// `If-Match`: only act if the entity still has this ETag.
+    pub fn if_match(self, etag: impl Into<String>) -> Self {
+        self.header("If-Match", etag)
     }
 
     /// The path below the base URL, with encoded segments.
@@ -192,6 +221,9 @@ impl<K: ResponseKind> Request<K> {
 
     /// The full URL this request goes to.
     pub fn url(&self) -> String {
+        if let Some(url) = &self.absolute_url {
+            return url.clone();
+        }
         let mut url = format!("{}{}", self.client.base_url(), self.path);
         for (i, (name, value)) in self.query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
@@ -202,29 +234,230 @@ impl<K: ResponseKind> Request<K> {
         url
     }
 
-    /// Sends the request and decodes the response.
-    pub async fn send(self) -> Result<K::Output> {
+    /// Sends the request (retrying as the client's [`RetryPolicy`](super::RetryPolicy) allows) and
+    /// decodes the response.
+    pub async fn send(mut self) -> Result<K::Output> {
+        let body = self.body.take().transpose()?;
+        let (status, bytes) = self.execute(body).await?;
+        K::decode(status, &bytes)
+    }
+
+    /// Sends the request, with retries; returns the status and body of a 2xx response.
+    async fn execute(&self, body: Option<Vec<u8>>) -> Result<(u16, Vec<u8>)> {
         let url = reqwest::Url::parse(&self.url()).map_err(|e| Error::InvalidArgument(format!("URL: {e}")))?;
-        let token = self.client.token().await?;
-        let mut builder = self
-            .client
-            .http()
-            .request(self.method, url)
-            .bearer_auth(token.secret())
-            .header("Accept", "application/json");
-        for (name, value) in &self.headers {
-            builder = builder.header(name.as_str(), value.as_str());
+        let policy = *self.client.retry();
+        let started = Instant::now();
+        let template = self.template.unwrap_or("(untyped)");
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let token = self.client.token().await?;
+            let mut builder = self
+                .client
+                .http()
+                .request(self.method.clone(), url.clone())
+                .bearer_auth(token.secret())
+                .header("Accept", "application/json");
+            for (name, value) in &self.headers {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+            if let Some(body) = &body {
+                // Buffered bytes: every attempt sends the same body.
+                builder = builder.header("Content-Type", "application/json").body(body.clone());
+            }
+            let sent = Instant::now();
+            let response = match builder.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let retry = (e.is_connect() || e.is_timeout()) && super::retry::is_idempotent(&self.method);
+                    let delay = policy.backoff(attempt);
+                    if retry && attempt < policy.max_attempts && started.elapsed() + delay <= policy.max_elapsed {
+                        tracing::warn!(method = %self.method, path = template, attempt, delay_ms = millis(delay), error = %e, "graph request failed; retrying");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    tracing::warn!(method = %self.method, path = template, attempt, error = %e, "graph request failed");
+                    return Err(Error::Transport(e));
+                }
+            };
+            let status = response.status().as_u16();
+            let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let request_id = header("request-id").unwrap_or_default();
+            tracing::debug!(
+                method = %self.method,
+                path = template,
+                status,
+                latency_ms = millis(sent.elapsed()),
+                request_id = %request_id,
+                attempt,
+                "graph response"
+            );
+            if policy.retries(status, &self.method) && attempt < policy.max_attempts {
+                let delay = header("retry-after")
+                    .and_then(|v| super::retry::parse_retry_after(&v, SystemTime::now()))
+                    .unwrap_or_else(|| policy.backoff(attempt));
+                if delay <= policy.max_delay && started.elapsed() + delay <= policy.max_elapsed {
+                    tracing::info!(method = %self.method, path = template, status, attempt, delay_ms = millis(delay), request_id = %request_id, "graph throttled or unavailable; retrying");
+                    // Drain the body so the connection can be reused.
+                    let _ = response.bytes().await;
+                    tokio::time::sleep(delay).await;
+                    continue;
+                }
+            }
+            let bytes = response.bytes().await.map_err(Error::Transport)?;
+            if !(200..300).contains(&status) {
+                return Err(error::from_status(status, &bytes));
+            }
+            return Ok((status, bytes.to_vec()));
         }
-        if let Some(body) = self.body {
-            builder = builder.header("Content-Type", "application/json").body(body?);
+    }
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl<T> Request<Json<Page<T>>>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    /// The pages of the collection, following `@odata.nextLink`: call [`Pages::next`].
+    pub fn pages(self) -> Pages<T> {
+        Pages { next: Some(self), seen: HashSet::new(), pending: None }
+    }
+
+    /// The items of every page as a `Stream`, one page in memory at a time.
+    pub fn items(self) -> Items<T> {
+        Items { buffer: VecDeque::new(), state: ItemsState::Idle(Box::new(self.pages())) }
+    }
+
+    /// Every item of every page, but at most `max_items` (later pages are not fetched).
+    pub async fn collect_all(self, max_items: usize) -> Result<Vec<T>> {
+        let mut pages = self.pages();
+        let mut out = Vec::new();
+        while out.len() < max_items {
+            match pages.next().await {
+                Some(page) => {
+                    let room = max_items - out.len();
+                    out.extend(page?.value.into_iter().take(room));
+                }
+                None => break,
+            }
         }
-        let response = builder.send().await.map_err(Error::Transport)?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(Error::Transport)?;
-        if !(200..300).contains(&status) {
-            return Err(error::from_status(status, &body));
+        Ok(out)
+    }
+
+    async fn send_page(&self) -> Result<Page<T>> {
+        let (status, bytes) = self.execute(None).await?;
+        <Json<Page<T>>>::decode(status, &bytes)
+    }
+}
+
+/// Page-at-a-time paging over a collection.
+pub struct Pages<T> {
+    next: Option<Request<Json<Page<T>>>>,
+    seen: HashSet<String>,
+    /// An error about the link after the page last returned, reported on the next call.
+    pending: Option<Error>,
+}
+
+impl<T: DeserializeOwned + Send + 'static> Pages<T> {
+    /// The next page; `None` after the last one. A nextLink to another host, or one already
+    /// followed, gives an error instead of a request.
+    pub async fn next(&mut self) -> Option<Result<Page<T>>> {
+        if let Some(e) = self.pending.take() {
+            self.next = None;
+            return Some(Err(e));
         }
-        K::decode(status, &body)
+        let request = self.next.take()?;
+        let page = match request.send_page().await {
+            Ok(page) => page,
+            Err(e) => return Some(Err(e)),
+        };
+        if let Some(link) = &page.next_link {
+            match self.follow(link, &request) {
+                Ok(next) => self.next = Some(next),
+                Err(e) => self.pending = Some(e),
+            }
+        }
+        Some(Ok(page))
+    }
+
+    fn follow(&mut self, link: &str, previous: &Request<Json<Page<T>>>) -> Result<Request<Json<Page<T>>>> {
+        let base =
+            reqwest::Url::parse(previous.client.base_url()).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        let next = reqwest::Url::parse(link).map_err(|_| Error::ForeignNextLink { url: link.to_string() })?;
+        let same_origin = next.scheme() == base.scheme()
+            && next.host_str() == base.host_str()
+            && next.port_or_known_default() == base.port_or_known_default();
+        if !same_origin {
+            return Err(Error::ForeignNextLink { url: link.to_string() });
+        }
+        if !self.seen.insert(link.to_string()) {
+            return Err(Error::PagingLoop { url: link.to_string() });
+        }
+        Ok(Request {
+            client: previous.client.clone(),
+            method: reqwest::Method::GET,
+            path: previous.path.clone(),
+            absolute_url: Some(link.to_string()),
+            template: previous.template,
+            query: Vec::new(),
+            headers: previous.headers.clone(),
+            body: None,
+            kind: PhantomData,
+        })
+    }
+}
+
+/// The items of a collection across its pages, as a [`Stream`](futures_core::Stream).
+pub struct Items<T> {
+    buffer: VecDeque<T>,
+    state: ItemsState<T>,
+}
+
+type PageFuture<T> = Pin<Box<dyn Future<Output = (Box<Pages<T>>, Option<Result<Page<T>>>)> + Send>>;
+
+enum ItemsState<T> {
+    Idle(Box<Pages<T>>),
+    Fetching(PageFuture<T>),
+    Done,
+}
+
+// Items never pins its fields in place; the in-flight future is boxed.
+impl<T> Unpin for Items<T> {}
+
+impl<T: DeserializeOwned + Send + 'static> futures_core::Stream for Items<T> {
+    type Item = Result<T>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(item) = this.buffer.pop_front() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            match std::mem::replace(&mut this.state, ItemsState::Done) {
+                ItemsState::Idle(mut pages) => {
+                    this.state = ItemsState::Fetching(Box::pin(async move {
+                        let page = pages.next().await;
+                        (pages, page)
+                    }));
+                }
+                ItemsState::Fetching(mut future) => match future.as_mut().poll(cx) {
+                    Poll::Pending => {
+                        this.state = ItemsState::Fetching(future);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready((_, None)) => return Poll::Ready(None),
+                    Poll::Ready((_, Some(Err(e)))) => return Poll::Ready(Some(Err(e))),
+                    Poll::Ready((pages, Some(Ok(page)))) => {
+                        this.buffer.extend(page.value);
+                        this.state = ItemsState::Idle(pages);
+                    }
+                },
+                ItemsState::Done => return Poll::Ready(None),
+            }
+        }
     }
 }
 

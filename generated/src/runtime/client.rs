@@ -11,6 +11,7 @@ use std::time::Duration;
 use super::consent::{AppOnly, Consent, Delegated};
 use super::error::{Error, Result};
 use super::request::{Request, ResponseKind};
+use super::retry::RetryPolicy;
 
 /// The OAuth scope every Graph request is made with.
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -90,6 +91,7 @@ struct Inner {
     http: reqwest::Client,
     base_url: String,
     token: Arc<dyn TokenProvider>,
+    retry: RetryPolicy,
 }
 
 impl<C: Consent> fmt::Debug for Client<C> {
@@ -152,6 +154,10 @@ impl Core {
     pub(crate) async fn token(&self) -> Result<AccessToken> {
         self.inner.token.token(&[GRAPH_SCOPE]).await
     }
+
+    pub(crate) fn retry(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
 }
 
 /// Configures a [`Client`].
@@ -161,6 +167,7 @@ pub struct ClientBuilder<C: Consent = Delegated> {
     http: Option<reqwest::Client>,
     timeout: Option<Duration>,
     user_agent: String,
+    retry: RetryPolicy,
     consent: PhantomData<fn() -> C>,
 }
 
@@ -172,6 +179,7 @@ impl<C: Consent> ClientBuilder<C> {
             http: None,
             timeout: Some(Duration::from_secs(100)),
             user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_string(),
+            retry: RetryPolicy::default(),
             consent: PhantomData,
         }
     }
@@ -192,6 +200,12 @@ impl<C: Consent> ClientBuilder<C> {
     /// Total time allowed per request (default 100 s); `None` for no limit.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How throttled (429) and unavailable (503, 504) responses are retried; see [`RetryPolicy`].
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
         self
     }
 
@@ -219,7 +233,9 @@ impl<C: Consent> ClientBuilder<C> {
             }
         };
         Ok(Client {
-            core: Core { inner: Arc::new(Inner { http, base_url: self.base_url, token: self.token }) },
+            core: Core {
+                inner: Arc::new(Inner { http, base_url: self.base_url, token: self.token, retry: self.retry }),
+            },
             consent: PhantomData,
         })
     }

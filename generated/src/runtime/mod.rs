@@ -9,13 +9,15 @@ mod consent;
 mod error;
 mod permissions;
 mod request;
+mod retry;
 mod values;
 
 pub use client::{AccessToken, Client, ClientBuilder, GRAPH_SCOPE, StaticToken, TokenFuture, TokenProvider};
 pub use consent::{AppOnly, Application, Consent, Delegated, SignedInUser};
 pub use error::{Error, GraphError, InnerError, Result};
 pub use permissions::{MethodPermission, PathSegment, find as find_permission};
-pub use request::{Json, MaybeJson, NoContent, ODataReference, Page, Request, ResponseKind};
+pub use request::{Items, Json, MaybeJson, NoContent, ODataReference, Page, Pages, Request, ResponseKind};
+pub use retry::{RetryPolicy, parse_retry_after};
 pub use values::{Base64Bytes, IsoDuration, encode_segment, odata_string_literal};
 
 #[doc(hidden)]

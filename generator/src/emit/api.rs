@@ -393,6 +393,7 @@ fn operation_method(op: &Operation, scope: &mut Scope, names: &TypeNames<'_>, ap
         doc.push("The body names the object to link, e.g. `ODataReference::to(&client, \"groups\", id)`.".to_string());
     }
     let doc = doc_attrs(&doc);
+    let template = &op.template;
     // The permission's consent markers become bounds: the compiler refuses the rest.
     let bound = match (op.consent.delegated, op.consent.application) {
         (Some(true), Some(false)) => quote!(where C: SignedInUser),
@@ -402,7 +403,7 @@ fn operation_method(op: &Operation, scope: &mut Scope, names: &TypeNames<'_>, ap
     let tokens = quote! {
         #doc
         pub fn #method_ident(&self, #(#args),*) -> Request<#response> #bound {
-            self.client.request(#http, #path_expr) #body_call
+            self.client.request(#http, #path_expr).path_template(#template) #body_call
         }
     };
     (tokens, name)

@@ -1,0 +1,76 @@
+use std::time::{Duration, SystemTime};
+
+/// When and how often a request is retried.
+///
+/// `429 Too Many Requests` is retried for every method (Graph did not process the request);
+/// `503` and `504` only for idempotent methods (GET, PUT, DELETE), so a write is never sent
+/// twice. The server's `Retry-After` (seconds or an HTTP date) is honoured; otherwise the delay
+/// grows exponentially with jitter. Attempts and total time are bounded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = never retry).
+    pub max_attempts: u32,
+    /// The first backoff delay; doubled on each retry.
+    pub base_delay: Duration,
+    /// No single wait is longer (a longer `Retry-After` ends the retries).
+    pub max_delay: Duration,
+    /// No retry starts after this much time since the first attempt.
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            max_elapsed: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        RetryPolicy { max_attempts: 1, ..Default::default() }
+    }
+
+    /// Whether a response with `status` to a request with `method` may be retried.
+    pub fn retries(&self, status: u16, method: &reqwest::Method) -> bool {
+        match status {
+            429 => true,
+            503 | 504 => is_idempotent(method),
+            _ => false,
+        }
+    }
+
+    /// The exponential backoff before attempt `attempt + 1`, with jitter (half to full delay).
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
+        let full = self.base_delay.saturating_mul(factor).min(self.max_delay);
+        let half = full / 2;
+        half + full.saturating_sub(half).mul_f64(fastrand::f64())
+    }
+}
+
+/// GET, HEAD, PUT, DELETE and OPTIONS can be repeated without a second effect.
+pub(crate) fn is_idempotent(method: &reqwest::Method) -> bool {
+    matches!(
+        *method,
+        reqwest::Method::GET
+            | reqwest::Method::HEAD
+            | reqwest::Method::PUT
+            | reqwest::Method::DELETE
+            | reqwest::Method::OPTIONS
+    )
+}
+
+/// A `Retry-After` value: delay-seconds or an HTTP date. Garbage gives `None`.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return value.parse::<u64>().ok().map(Duration::from_secs);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}

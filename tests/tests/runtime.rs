@@ -1,0 +1,282 @@
+//! The client runtime against local servers: paging, next-link safety, throttling and transient
+//! faults, and what reaches the logs.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use futures_util::StreamExt;
+use msgraph_entitlement::runtime::{RetryPolicy, parse_retry_after};
+use msgraph_entitlement::{Client, Error, StaticToken};
+use serde_json::json;
+use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const EM: &str = "/v1.0/identityGovernance/entitlementManagement";
+
+fn client_for(server: &MockServer, retry: RetryPolicy) -> Client {
+    Client::builder(StaticToken::new("secret-token-123"))
+        .base_url(format!("{}/v1.0", server.uri()))
+        .retry(retry)
+        .build()
+        .unwrap()
+}
+
+fn fast_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy { max_attempts, base_delay: Duration::from_millis(1), ..RetryPolicy::default() }
+}
+
+fn page(ids: std::ops::Range<u32>, next: Option<String>) -> serde_json::Value {
+    let value: Vec<_> = ids.map(|i| json!({"id": format!("ap-{i}")})).collect();
+    match next {
+        Some(link) => json!({"value": value, "@odata.nextLink": link}),
+        None => json!({"value": value}),
+    }
+}
+
+/// Serves four pages of access packages (3 + 3 + 3 + 1 items).
+async fn four_pages(server: &MockServer) {
+    let link = |n: u32| format!("{}{EM}/accessPackages?$skiptoken={n}", server.uri());
+    Mock::given(method("GET"))
+        .and(path(format!("{EM}/accessPackages")))
+        .and(query_param_is_missing("$skiptoken"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(0..3, Some(link(2)))))
+        .mount(server)
+        .await;
+    for (n, ids, next) in [(2, 3..6, Some(link(3))), (3, 6..9, Some(link(4))), (4, 9..10, None)] {
+        Mock::given(method("GET"))
+            .and(path(format!("{EM}/accessPackages")))
+            .and(query_param("$skiptoken", n.to_string()))
+            .and(header("authorization", "Bearer secret-token-123"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(page(ids, next)))
+            .expect(1..)
+            .mount(server)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn paging_over_four_pages() {
+    let server = MockServer::start().await;
+    four_pages(&server).await;
+    let client = client_for(&server, RetryPolicy::none());
+    let packages = client.entitlement_management().access_packages();
+
+    let items: Vec<_> = packages.list().items().collect().await;
+    let ids: Vec<String> = items.into_iter().map(|r| r.unwrap().id.unwrap()).collect();
+    assert_eq!(ids, (0..10).map(|i| format!("ap-{i}")).collect::<Vec<_>>());
+
+    let mut pages = packages.list().pages();
+    let mut sizes = Vec::new();
+    while let Some(p) = pages.next().await {
+        sizes.push(p.unwrap().value.len());
+    }
+    assert_eq!(sizes, [3, 3, 3, 1]);
+
+    let first_five = packages.list().collect_all(5).await.unwrap();
+    assert_eq!(first_five.len(), 5);
+}
+
+#[tokio::test]
+async fn a_repeating_next_link_ends_with_an_error() {
+    let server = MockServer::start().await;
+    let link = format!("{}{EM}/catalogs?$skiptoken=same", server.uri());
+    Mock::given(method("GET"))
+        .and(path(format!("{EM}/catalogs")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"value": [{"id": "c"}], "@odata.nextLink": link})),
+        )
+        .mount(&server)
+        .await;
+    let client = client_for(&server, RetryPolicy::none());
+    let results: Vec<_> = client.entitlement_management().catalogs().list().items().take(10).collect().await;
+    assert!(results.len() < 10, "paging stopped");
+    let err = results.into_iter().find_map(Result::err).unwrap();
+    assert!(matches!(err, Error::PagingLoop { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_next_link_to_another_host_never_gets_the_token() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{EM}/catalogs")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"value": [{"id": "c"}], "@odata.nextLink": format!("{}/v1.0/steal", elsewhere.uri())}),
+        ))
+        .mount(&server)
+        .await;
+    let client = client_for(&server, RetryPolicy::none());
+    let mut pages = client.entitlement_management().catalogs().list().pages();
+    assert_eq!(pages.next().await.unwrap().unwrap().value.len(), 1, "the page itself is returned");
+    let err = pages.next().await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::ForeignNextLink { .. }), "{err}");
+    assert!(pages.next().await.is_none());
+    assert!(elsewhere.received_requests().await.unwrap().is_empty(), "nothing was sent to the other host");
+}
+
+async fn throttled_then_ok(retry_after: &str) -> (MockServer, Client) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{EM}/settings")))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", retry_after)
+                .set_body_json(json!({"error": {"code": "TooManyRequests", "message": "throttled"}})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{EM}/settings")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "s", "externalUserLifecycleAction": "none"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client_for(&server, fast_retries(3));
+    (server, client)
+}
+
+#[tokio::test]
+async fn throttled_with_retry_after_seconds_then_success() {
+    let (_server, client) = throttled_then_ok("0").await;
+    let settings = client.entitlement_management().settings().get().await.unwrap();
+    assert_eq!(settings.id.as_deref(), Some("s"));
+}
+
+#[tokio::test]
+async fn throttled_with_retry_after_http_date_then_success() {
+    let past = httpdate_of(SystemTime::now() - Duration::from_secs(5));
+    let (_server, client) = throttled_then_ok(&past).await;
+    client.entitlement_management().settings().get().await.unwrap();
+}
+
+fn httpdate_of(t: SystemTime) -> String {
+    // RFC 7231 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+    let days = secs / 86400;
+    let (h, m, s) = ((secs % 86400) / 3600, (secs % 3600) / 60, secs % 60);
+    let (y, mo, d) = civil_from_days(days as i64);
+    let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    let mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][(mo - 1) as usize];
+    format!("{wd}, {d:02} {mon} {y} {h:02}:{m:02}:{s:02} GMT")
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[test]
+fn retry_after_values() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+    assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+    assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now), Some(Duration::from_secs(30)));
+    assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(Duration::ZERO), "a past date: now");
+    assert_eq!(parse_retry_after("soon", now), None);
+    assert_eq!(parse_retry_after("-5", now), None);
+    assert_eq!(httpdate_of(now), "Sun, 06 Nov 1994 08:49:37 GMT");
+}
+
+#[tokio::test]
+async fn unavailable_until_attempts_run_out() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{EM}/catalogs")))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(4)
+        .mount(&server)
+        .await;
+    let client = client_for(&server, fast_retries(4));
+    let err = client.entitlement_management().catalogs().list().await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+}
+
+#[tokio::test]
+async fn writes_are_not_repeated_on_503() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("{EM}/catalogs")))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client_for(&server, fast_retries(4));
+    let body =
+        msgraph_entitlement::models::AccessPackageCatalog { display_name: Some("c".into()), ..Default::default() };
+    let err = client.entitlement_management().catalogs().create(&body).await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+}
+
+#[tokio::test]
+async fn throttled_writes_are_retried() {
+    // 429 means Graph did not process the request, so even a POST is sent again.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("{EM}/catalogs")))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{EM}/catalogs")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "new"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client_for(&server, fast_retries(3));
+    let body = msgraph_entitlement::models::AccessPackageCatalog::default();
+    assert_eq!(client.entitlement_management().catalogs().create(&body).await.unwrap().id.as_deref(), Some("new"));
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logs_carry_method_path_status_and_request_id_but_never_the_token() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (server, client) = throttled_then_ok("0").await;
+    Mock::given(method("GET"))
+        .and(path(format!("{EM}/catalogs/c-1")))
+        .respond_with(
+            ResponseTemplate::new(200).insert_header("request-id", "rid-42").set_body_json(json!({"id": "c-1"})),
+        )
+        .mount(&server)
+        .await;
+    client.entitlement_management().settings().get().await.unwrap();
+    client.entitlement_management().catalogs().by_id("c-1").get().await.unwrap();
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}"), "{logs}");
+    assert!(logs.contains("status=429") && logs.contains("retrying"), "{logs}");
+    assert!(logs.contains("rid-42"), "{logs}");
+    assert!(!logs.contains("secret-token-123"), "the token leaked into the logs:\n{logs}");
+}
