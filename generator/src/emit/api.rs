@@ -32,7 +32,15 @@ struct Node {
 }
 
 /// Emits `api.rs`; returns it and, per operation index, the Rust path of its method.
-pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Result<(String, Vec<String>)> {
+/// What `api.rs` exposes: per operation, the Rust path of its method and the chain of method
+/// names that reach it from a `Client` (`["identity_governance", "entitlement_management", ...]`).
+pub(crate) struct ApiSurface {
+    pub(crate) file: String,
+    pub(crate) rust_paths: Vec<String>,
+    pub(crate) chains: Vec<Vec<String>>,
+}
+
+pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Result<ApiSurface> {
     let names = TypeNames::new(&api.types);
     // Build the tree.
     let mut nodes: BTreeMap<Vec<Step>, Node> = BTreeMap::new();
@@ -84,6 +92,9 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
     }
 
     let mut rust_paths = vec![String::new(); api.operations.len()];
+    let mut op_methods = vec![String::new(); api.operations.len()];
+    // The method of each node on its parent (or on the client, for roots).
+    let mut node_methods: BTreeMap<Vec<Step>, String> = BTreeMap::new();
     let mut items = Vec::new();
     for (key, node) in &nodes {
         let struct_name = &struct_names[key];
@@ -96,12 +107,15 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
             if child_key.len() != key.len() + 1 || !child_key.starts_with(key) {
                 continue;
             }
-            methods.push(child_method(child_key, child, &struct_names[child_key], &mut method_scope, &names));
+            let (tokens, name) = child_method(child_key, child, &struct_names[child_key], &mut method_scope, &names);
+            node_methods.insert(child_key.clone(), name);
+            methods.push(tokens);
         }
         // Operations.
         for &i in &node.operations {
             let op = &api.operations[i];
             let (tokens, name) = operation_method(op, &mut method_scope, &names, api);
+            op_methods[i] = name.clone();
             rust_paths[i] = format!("{}::api::{struct_name}::{name}", crate_ident());
             methods.push(tokens);
         }
@@ -130,7 +144,9 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
     root_scope.reserve(["new", "builder", "base_url", "request", "http", "token"]);
     let mut roots = Vec::new();
     for (key, node) in nodes.iter().filter(|(k, _)| k.len() == 1) {
-        roots.push(child_method(key, node, &struct_names[key], &mut root_scope, &names));
+        let (tokens, name) = child_method(key, node, &struct_names[key], &mut root_scope, &names);
+        node_methods.insert(key.clone(), name);
+        roots.push(tokens);
     }
     for (name, prefix) in shortcuts {
         let target = nodes.iter().find(|(_, n)| n.template.eq_ignore_ascii_case(prefix));
@@ -185,7 +201,27 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
 
         #(#items)*
     };
-    Ok((super::rust_file("api.rs", tokens)?, rust_paths))
+    let chains = api
+        .operations
+        .iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let steps: Vec<Step> = op
+                .segments
+                .iter()
+                .map_while(|seg| match seg {
+                    Segment::Navigation { name, .. } => Some(Step::Nav(name.clone())),
+                    Segment::Key { .. } => Some(Step::Key),
+                    _ => None,
+                })
+                .collect();
+            let mut chain: Vec<String> =
+                (1..=steps.len()).filter_map(|n| node_methods.get(&steps[..n]).cloned()).collect();
+            chain.push(op_methods[i].clone());
+            chain
+        })
+        .collect();
+    Ok(ApiSurface { file: super::rust_file("api.rs", tokens)?, rust_paths, chains })
 }
 
 fn crate_ident() -> &'static str {
@@ -198,7 +234,7 @@ fn child_method(
     struct_name: &str,
     scope: &mut Scope,
     names: &TypeNames<'_>,
-) -> TokenStream {
+) -> (TokenStream, String) {
     let ty = ident(struct_name);
     match key.last() {
         Some(Step::Key) => {
@@ -206,23 +242,26 @@ fn child_method(
                 Some(Segment::Key { param, ty, .. }) => (param.clone(), ty.clone()),
                 _ => ("id".to_string(), TypeRef::Primitive(Primitive::String)),
             };
-            let method = ident(&scope.claim("by_id"));
+            let name = scope.claim("by_id");
+            let method = ident(&name);
             let arg = ident(&sanitize(&param, Case::Snake));
             let (arg_ty, to_text) = url_arg(&key_ty, &arg, names, false);
             let doc = format!(" Selects one item by `{{{param}}}` (percent-encoded as one path segment).");
-            quote! {
+            let tokens = quote! {
                 #[doc = #doc]
                 pub fn #method(&self, #arg: #arg_ty) -> #ty<C> {
                     #ty { client: self.client.clone(), path: format!("{}/{}", self.path, encode_segment(#to_text)) }
                 }
-            }
+            };
+            (tokens, name)
         }
-        Some(Step::Nav(name)) => {
-            let method = ident(&scope.claim(&sanitize(name, Case::Snake)));
+        Some(Step::Nav(nav)) => {
+            let name = scope.claim(&sanitize(nav, Case::Snake));
+            let method = ident(&name);
             let doc = format!(" `{}`.", child.template);
             let is_root = key.len() == 1;
-            let segment = format!("/{name}");
-            if is_root {
+            let segment = format!("/{nav}");
+            let tokens = if is_root {
                 quote! {
                     #[doc = #doc]
                     pub fn #method(&self) -> #ty<C> {
@@ -236,9 +275,10 @@ fn child_method(
                         #ty { client: self.client.clone(), path: format!("{}{}", self.path, #segment) }
                     }
                 }
-            }
+            };
+            (tokens, name)
         }
-        None => TokenStream::new(),
+        None => (TokenStream::new(), String::new()),
     }
 }
 

@@ -20,8 +20,10 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
     };
     let mut files = BTreeMap::new();
 
-    let (api_rs, rust_paths) = api::api_file(api, &config.shortcuts)?;
-    files.insert("src/api.rs".to_string(), api_rs);
+    let surface = api::api_file(api, &config.shortcuts)?;
+    let rust_paths = surface.rust_paths.clone();
+    files.insert("src/api.rs".to_string(), surface.file.clone());
+    files.insert("tests/operations_e2e.rs".to_string(), super::e2e::e2e_test_file(api, &surface)?);
     files.insert("src/models.rs".to_string(), models::models_file(api)?);
     files.insert("src/lib.rs".to_string(), lib_file(loaded, api, &rust_paths)?);
     files.insert("tests/models_roundtrip.rs".to_string(), super::samples::roundtrip_test_file(api)?);

@@ -3,6 +3,7 @@
 //! the "generated, do not edit" header.
 
 mod api;
+mod e2e;
 mod files;
 mod models;
 mod permissions;
@@ -32,11 +33,19 @@ pub(crate) fn rust_file(name: &str, tokens: TokenStream) -> Result<String> {
 /// Rust type names of the model's named types (structs, enums, and polymorphic enums).
 pub(crate) struct TypeNames<'a> {
     types: &'a BTreeMap<QName, TypeDef>,
+    /// How the generated crate is named where the type is written (`crate`, or the crate's name
+    /// in its tests).
+    root: TokenStream,
 }
 
 impl<'a> TypeNames<'a> {
     pub(crate) fn new(types: &'a BTreeMap<QName, TypeDef>) -> Self {
-        TypeNames { types }
+        TypeNames { types, root: quote!(crate) }
+    }
+
+    /// Types written from outside the crate (its integration tests).
+    pub(crate) fn external(types: &'a BTreeMap<QName, TypeDef>) -> Self {
+        TypeNames { types, root: quote!(msgraph_entitlement) }
     }
 
     /// The name a value of type `q` is written with: the polymorphic enum when `q` has one.
@@ -52,7 +61,7 @@ impl<'a> TypeNames<'a> {
     /// The Rust type of a type reference, relative to the crate root.
     pub(crate) fn rust_type(&self, t: &TypeRef) -> TokenStream {
         match t {
-            TypeRef::Primitive(p) => primitive(*p),
+            TypeRef::Primitive(p) => primitive(*p, &self.root),
             TypeRef::Collection(inner) => {
                 let inner = self.rust_type(inner);
                 quote!(::std::vec::Vec<#inner>)
@@ -60,7 +69,8 @@ impl<'a> TypeNames<'a> {
             TypeRef::Named(q) => match self.value_name(q) {
                 Some(name) => {
                     let ident = ident(&name);
-                    quote!(crate::models::#ident)
+                    let root = &self.root;
+                    quote!(#root::models::#ident)
                 }
                 // Types outside the closure never appear in the model; fall back to JSON.
                 None => quote!(::serde_json::Value),
@@ -69,7 +79,7 @@ impl<'a> TypeNames<'a> {
     }
 }
 
-pub(crate) fn primitive(p: Primitive) -> TokenStream {
+pub(crate) fn primitive(p: Primitive, root: &TokenStream) -> TokenStream {
     match p {
         Primitive::String | Primitive::Stream => quote!(::std::string::String),
         Primitive::Boolean => quote!(bool),
@@ -84,8 +94,8 @@ pub(crate) fn primitive(p: Primitive) -> TokenStream {
         Primitive::DateTimeOffset => quote!(::chrono::DateTime<::chrono::Utc>),
         Primitive::Date => quote!(::chrono::NaiveDate),
         Primitive::TimeOfDay => quote!(::chrono::NaiveTime),
-        Primitive::Duration => quote!(crate::runtime::IsoDuration),
-        Primitive::Binary => quote!(crate::runtime::Base64Bytes),
+        Primitive::Duration => quote!(#root::runtime::IsoDuration),
+        Primitive::Binary => quote!(#root::runtime::Base64Bytes),
         Primitive::Json => quote!(::serde_json::Value),
     }
 }

@@ -95,7 +95,7 @@ fn struct_sample(api: &Api, s: &StructDef, depth: usize, top: bool) -> Value {
     Value::Object(map)
 }
 
-fn sample(api: &Api, t: &TypeRef, name: &str, depth: usize) -> Value {
+pub(crate) fn sample(api: &Api, t: &TypeRef, name: &str, depth: usize) -> Value {
     match t {
         TypeRef::Primitive(p) => primitive_sample(*p, name),
         TypeRef::Collection(inner) => Value::Array(vec![sample(api, inner, name, depth)]),
