@@ -1,6 +1,8 @@
 //! The hand-written runtime of the generated client: transport and auth ([`Client`]), requests
 //! ([`Request`]), errors ([`Error`]) and the value types the models use.
 
+#[cfg(feature = "azure-identity")]
+mod azure;
 mod client;
 mod consent;
 mod error;
@@ -10,6 +12,8 @@ mod retry;
 mod values;
 
 pub use client::{AccessToken, Client, ClientBuilder, GRAPH_SCOPE, StaticToken, TokenFuture, TokenProvider};
+#[cfg(feature = "azure-identity")]
+pub use azure::AzureCredential;
 pub use consent::{AppOnly, Application, Consent, Delegated, SignedInUser};
 pub use error::{Error, GraphError, InnerError, Result};
 pub use permissions::{MethodPermission, PathSegment, find as find_permission};

@@ -28,22 +28,12 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
     files.insert("src/lib.rs".to_string(), lib_file(loaded, api, &rust_paths)?);
     files.insert("tests/models_roundtrip.rs".to_string(), super::samples::roundtrip_test_file(api)?);
 
-    // Runtime modules, copied with the header.
-    let runtime_dir = templates.join("runtime");
-    let entries = std::fs::read_dir(&runtime_dir).map_err(|e| Error::io(&runtime_dir, e))?;
-    let mut runtime_files = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io(&runtime_dir, e))?.path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            runtime_files.push(path);
+    // Hand-written files, copied with the header: the runtime modules and the examples.
+    for (from, to) in [("runtime", "src/runtime"), ("examples", "examples")] {
+        for (name, text) in read_rust_files(&templates.join(from))? {
+            let header = RUST_HEADER.replace("from Microsoft Graph metadata", &format!("from templates/{from}/{name}"));
+            files.insert(format!("{to}/{name}"), format!("{header}\n{text}"));
         }
-    }
-    runtime_files.sort();
-    for path in runtime_files {
-        let text = read(&path)?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let header = RUST_HEADER.replace("from Microsoft Graph metadata", &format!("from templates/runtime/{name}"));
-        files.insert(format!("src/runtime/{name}"), format!("{header}\n{text}"));
     }
 
     let vars = [
@@ -65,6 +55,20 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
         .insert("src/permissions.rs".to_string(), super::permissions::rust_file(&config.permission, api, &rust_paths)?);
     files.insert("PERMISSIONS.md".to_string(), super::permissions::markdown_file(&config.permission, api, &rust_paths));
     Ok(files)
+}
+
+/// The `.rs` files of a folder, by name, in name order.
+fn read_rust_files(dir: &Path) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            out.push((name, read(&path)?));
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 fn read(path: &Path) -> Result<String> {
