@@ -37,6 +37,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     };
     let created = client.entitlement_management().assignment_requests().create(&request).await?;
-    println!("request {} is {}", created.id.unwrap_or_default(), created.state.map(|s| s.to_string()).unwrap_or_default());
+    println!(
+        "request {} is {}",
+        created.id.unwrap_or_default(),
+        created.state.map(|s| s.to_string()).unwrap_or_default()
+    );
     Ok(())
 }
