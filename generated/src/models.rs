@@ -85,6 +85,37 @@ pub struct AccessPackage {
         ::std::vec::Vec<crate::models::AccessPackageResourceRoleScope>,
     >,
 }
+/// The properties of `microsoft.graph.accessPackage`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageField {
+    /// `id`
+    Id,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isHidden`
+    IsHidden,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+}
+impl AsRef<str> for AccessPackageField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsHidden => "isHidden",
+            Self::ModifiedDateTime => "modifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackage {
+    type Field = AccessPackageField;
+}
 /// A `microsoft.graph.accessPackageAnswer` or any of its derived types, told apart by `@odata.type`.
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
@@ -365,6 +396,46 @@ pub struct AccessPackageAssignment {
     )]
     pub assignment_policy: Option<crate::models::AccessPackageAssignmentPolicy>,
 }
+/// The properties of `microsoft.graph.accessPackageAssignment`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageAssignmentField {
+    /// `id`
+    Id,
+    /// `customExtensionCalloutInstances`
+    CustomExtensionCalloutInstances,
+    /// `expiredDateTime`
+    ExpiredDateTime,
+    /// `schedule`
+    Schedule,
+    /// `state`
+    State,
+    /// `status`
+    Status,
+    /// `accessPackageId`
+    AccessPackageId,
+    /// `assignmentPolicyId`
+    AssignmentPolicyId,
+    /// `targetId`
+    TargetId,
+}
+impl AsRef<str> for AccessPackageAssignmentField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::CustomExtensionCalloutInstances => "customExtensionCalloutInstances",
+            Self::ExpiredDateTime => "expiredDateTime",
+            Self::Schedule => "schedule",
+            Self::State => "state",
+            Self::Status => "status",
+            Self::AccessPackageId => "accessPackageId",
+            Self::AssignmentPolicyId => "assignmentPolicyId",
+            Self::TargetId => "targetId",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageAssignment {
+    type Field = AccessPackageAssignmentField;
+}
 /// `microsoft.graph.accessPackageAssignmentApprovalSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentApprovalSettings {
@@ -565,6 +636,58 @@ pub struct AccessPackageAssignmentPolicy {
     #[serde(rename = "questions", default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<::std::vec::Vec<crate::models::AnyAccessPackageQuestion>>,
 }
+/// The properties of `microsoft.graph.accessPackageAssignmentPolicy`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageAssignmentPolicyField {
+    /// `id`
+    Id,
+    /// `allowedTargetScope`
+    AllowedTargetScope,
+    /// `automaticRequestSettings`
+    AutomaticRequestSettings,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `expiration`
+    Expiration,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `notificationSettings`
+    NotificationSettings,
+    /// `requestApprovalSettings`
+    RequestApprovalSettings,
+    /// `requestorSettings`
+    RequestorSettings,
+    /// `reviewSettings`
+    ReviewSettings,
+    /// `specificAllowedTargets`
+    SpecificAllowedTargets,
+}
+impl AsRef<str> for AccessPackageAssignmentPolicyField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AllowedTargetScope => "allowedTargetScope",
+            Self::AutomaticRequestSettings => "automaticRequestSettings",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::Expiration => "expiration",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::NotificationSettings => "notificationSettings",
+            Self::RequestApprovalSettings => "requestApprovalSettings",
+            Self::RequestorSettings => "requestorSettings",
+            Self::ReviewSettings => "reviewSettings",
+            Self::SpecificAllowedTargets => "specificAllowedTargets",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageAssignmentPolicy {
+    type Field = AccessPackageAssignmentPolicyField;
+}
 /// `microsoft.graph.accessPackageAssignmentRequest` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
@@ -623,6 +746,49 @@ pub struct AccessPackageAssignmentRequest {
     /// Navigation property `assignment` (microsoft.graph.accessPackageAssignment, nullable; present only with `$expand`).
     #[serde(rename = "assignment", default, skip_serializing_if = "Option::is_none")]
     pub assignment: Option<crate::models::AccessPackageAssignment>,
+}
+/// The properties of `microsoft.graph.accessPackageAssignmentRequest`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageAssignmentRequestField {
+    /// `id`
+    Id,
+    /// `answers`
+    Answers,
+    /// `completedDateTime`
+    CompletedDateTime,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `customExtensionCalloutInstances`
+    CustomExtensionCalloutInstances,
+    /// `justification`
+    Justification,
+    /// `requestType`
+    RequestType,
+    /// `schedule`
+    Schedule,
+    /// `state`
+    State,
+    /// `status`
+    Status,
+}
+impl AsRef<str> for AccessPackageAssignmentRequestField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::Answers => "answers",
+            Self::CompletedDateTime => "completedDateTime",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::CustomExtensionCalloutInstances => "customExtensionCalloutInstances",
+            Self::Justification => "justification",
+            Self::RequestType => "requestType",
+            Self::Schedule => "schedule",
+            Self::State => "state",
+            Self::Status => "status",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageAssignmentRequest {
+    type Field = AccessPackageAssignmentRequestField;
 }
 /// `microsoft.graph.accessPackageAssignmentRequestCallbackData` (complex type).
 ///
@@ -919,6 +1085,52 @@ pub struct AccessPackageAssignmentRequestWorkflowExtension {
     )]
     pub last_modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
 }
+/// The properties of `microsoft.graph.accessPackageAssignmentRequestWorkflowExtension`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageAssignmentRequestWorkflowExtensionField {
+    /// `id`
+    Id,
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `callbackConfiguration`
+    CallbackConfiguration,
+    /// `createdBy`
+    CreatedBy,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `lastModifiedBy`
+    LastModifiedBy,
+    /// `lastModifiedDateTime`
+    LastModifiedDateTime,
+}
+impl AsRef<str> for AccessPackageAssignmentRequestWorkflowExtensionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::CallbackConfiguration => "callbackConfiguration",
+            Self::CreatedBy => "createdBy",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::LastModifiedBy => "lastModifiedBy",
+            Self::LastModifiedDateTime => "lastModifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageAssignmentRequestWorkflowExtension {
+    type Field = AccessPackageAssignmentRequestWorkflowExtensionField;
+}
 /// `microsoft.graph.accessPackageAssignmentRequestorSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentRequestorSettings {
@@ -1170,6 +1382,52 @@ pub struct AccessPackageAssignmentWorkflowExtension {
     )]
     pub last_modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
 }
+/// The properties of `microsoft.graph.accessPackageAssignmentWorkflowExtension`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageAssignmentWorkflowExtensionField {
+    /// `id`
+    Id,
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `callbackConfiguration`
+    CallbackConfiguration,
+    /// `createdBy`
+    CreatedBy,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `lastModifiedBy`
+    LastModifiedBy,
+    /// `lastModifiedDateTime`
+    LastModifiedDateTime,
+}
+impl AsRef<str> for AccessPackageAssignmentWorkflowExtensionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::CallbackConfiguration => "callbackConfiguration",
+            Self::CreatedBy => "createdBy",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::LastModifiedBy => "lastModifiedBy",
+            Self::LastModifiedDateTime => "lastModifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageAssignmentWorkflowExtension {
+    type Field = AccessPackageAssignmentWorkflowExtensionField;
+}
 /// `microsoft.graph.accessPackageAutomaticRequestSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAutomaticRequestSettings {
@@ -1267,6 +1525,43 @@ pub struct AccessPackageCatalog {
     pub resource_scopes: Option<
         ::std::vec::Vec<crate::models::AccessPackageResourceScope>,
     >,
+}
+/// The properties of `microsoft.graph.accessPackageCatalog`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageCatalogField {
+    /// `id`
+    Id,
+    /// `catalogType`
+    CatalogType,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isExternallyVisible`
+    IsExternallyVisible,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `state`
+    State,
+}
+impl AsRef<str> for AccessPackageCatalogField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::CatalogType => "catalogType",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsExternallyVisible => "isExternallyVisible",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::State => "state",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageCatalog {
+    type Field = AccessPackageCatalogField;
 }
 /// `microsoft.graph.accessPackageCatalogState` (enum type).
 ///
@@ -1691,6 +1986,43 @@ pub struct AccessPackageMultipleChoiceQuestion {
     )]
     pub is_multiple_selection_allowed: Option<bool>,
 }
+/// The properties of `microsoft.graph.accessPackageMultipleChoiceQuestion`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageMultipleChoiceQuestionField {
+    /// `id`
+    Id,
+    /// `isAnswerEditable`
+    IsAnswerEditable,
+    /// `isRequired`
+    IsRequired,
+    /// `localizations`
+    Localizations,
+    /// `sequence`
+    Sequence,
+    /// `text`
+    Text,
+    /// `choices`
+    Choices,
+    /// `isMultipleSelectionAllowed`
+    IsMultipleSelectionAllowed,
+}
+impl AsRef<str> for AccessPackageMultipleChoiceQuestionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::IsAnswerEditable => "isAnswerEditable",
+            Self::IsRequired => "isRequired",
+            Self::Localizations => "localizations",
+            Self::Sequence => "sequence",
+            Self::Text => "text",
+            Self::Choices => "choices",
+            Self::IsMultipleSelectionAllowed => "isMultipleSelectionAllowed",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageMultipleChoiceQuestion {
+    type Field = AccessPackageMultipleChoiceQuestionField;
+}
 /// `microsoft.graph.accessPackageNotificationSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageNotificationSettings {
@@ -1759,6 +2091,37 @@ impl<'de> Deserialize<'de> for AnyAccessPackageQuestion {
             Some(_) => Ok(Self::Other(value)),
         }
     }
+}
+/// The properties of `microsoft.graph.accessPackageQuestion`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageQuestionField {
+    /// `id`
+    Id,
+    /// `isAnswerEditable`
+    IsAnswerEditable,
+    /// `isRequired`
+    IsRequired,
+    /// `localizations`
+    Localizations,
+    /// `sequence`
+    Sequence,
+    /// `text`
+    Text,
+}
+impl AsRef<str> for AccessPackageQuestionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::IsAnswerEditable => "isAnswerEditable",
+            Self::IsRequired => "isRequired",
+            Self::Localizations => "localizations",
+            Self::Sequence => "sequence",
+            Self::Text => "text",
+        }
+    }
+}
+impl crate::runtime::Selectable for AnyAccessPackageQuestion {
+    type Field = AccessPackageQuestionField;
 }
 /// `microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration` (complex type).
 ///
@@ -2060,6 +2423,46 @@ impl<'de> Deserialize<'de> for AnyAccessPackageResource {
         }
     }
 }
+/// The properties of `microsoft.graph.accessPackageResource`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageResourceField {
+    /// `id`
+    Id,
+    /// `attributes`
+    Attributes,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+}
+impl AsRef<str> for AccessPackageResourceField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::Attributes => "attributes",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageResource {
+    type Field = AccessPackageResourceField;
+}
+impl crate::runtime::Selectable for AnyAccessPackageResource {
+    type Field = AccessPackageResourceField;
+}
 /// `microsoft.graph.accessPackageResourceAttribute` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceAttribute {
@@ -2231,6 +2634,46 @@ pub struct AccessPackageResourceEnvironment {
     #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<::std::vec::Vec<crate::models::AnyAccessPackageResource>>,
 }
+/// The properties of `microsoft.graph.accessPackageResourceEnvironment`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageResourceEnvironmentField {
+    /// `id`
+    Id,
+    /// `connectionInfo`
+    ConnectionInfo,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isDefaultEnvironment`
+    IsDefaultEnvironment,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+}
+impl AsRef<str> for AccessPackageResourceEnvironmentField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::ConnectionInfo => "connectionInfo",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsDefaultEnvironment => "isDefaultEnvironment",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageResourceEnvironment {
+    type Field = AccessPackageResourceEnvironmentField;
+}
 /// `microsoft.graph.accessPackageResourceRequest` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
@@ -2262,6 +2705,31 @@ pub struct AccessPackageResourceRequest {
     #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<crate::models::AnyAccessPackageResource>,
 }
+/// The properties of `microsoft.graph.accessPackageResourceRequest`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageResourceRequestField {
+    /// `id`
+    Id,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `requestType`
+    RequestType,
+    /// `state`
+    State,
+}
+impl AsRef<str> for AccessPackageResourceRequestField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::RequestType => "requestType",
+            Self::State => "state",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageResourceRequest {
+    type Field = AccessPackageResourceRequestField;
+}
 /// `microsoft.graph.accessPackageResourceRole` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
@@ -2292,6 +2760,37 @@ pub struct AccessPackageResourceRole {
     #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<crate::models::AnyAccessPackageResource>,
 }
+/// The properties of `microsoft.graph.accessPackageResourceRole`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageResourceRoleField {
+    /// `id`
+    Id,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+    /// `type`
+    Type,
+}
+impl AsRef<str> for AccessPackageResourceRoleField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+            Self::Type => "type",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageResourceRole {
+    type Field = AccessPackageResourceRoleField;
+}
 /// `microsoft.graph.accessPackageResourceRoleScope` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
@@ -2316,6 +2815,25 @@ pub struct AccessPackageResourceRoleScope {
     /// Navigation property `scope` (microsoft.graph.accessPackageResourceScope, nullable; present only with `$expand`).
     #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<crate::models::AccessPackageResourceScope>,
+}
+/// The properties of `microsoft.graph.accessPackageResourceRoleScope`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageResourceRoleScopeField {
+    /// `id`
+    Id,
+    /// `createdDateTime`
+    CreatedDateTime,
+}
+impl AsRef<str> for AccessPackageResourceRoleScopeField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::CreatedDateTime => "createdDateTime",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageResourceRoleScope {
+    type Field = AccessPackageResourceRoleScopeField;
 }
 /// `microsoft.graph.accessPackageResourceScope` (entity type).
 ///
@@ -2347,6 +2865,37 @@ pub struct AccessPackageResourceScope {
     #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<crate::models::AnyAccessPackageResource>,
 }
+/// The properties of `microsoft.graph.accessPackageResourceScope`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageResourceScopeField {
+    /// `id`
+    Id,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isRootScope`
+    IsRootScope,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+}
+impl AsRef<str> for AccessPackageResourceScopeField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsRootScope => "isRootScope",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageResourceScope {
+    type Field = AccessPackageResourceScopeField;
+}
 /// `microsoft.graph.accessPackageSuggestion` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
@@ -2363,6 +2912,25 @@ pub struct AccessPackageSuggestion {
     pub reasons: Option<
         ::std::vec::Vec<crate::models::AnyAccessPackageSuggestionReason>,
     >,
+}
+/// The properties of `microsoft.graph.accessPackageSuggestion`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageSuggestionField {
+    /// `id`
+    Id,
+    /// `reasons`
+    Reasons,
+}
+impl AsRef<str> for AccessPackageSuggestionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::Reasons => "reasons",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageSuggestion {
+    type Field = AccessPackageSuggestionField;
 }
 /// `microsoft.graph.accessPackageSuggestionFilterByCurrentUserOptions` (enum type).
 ///
@@ -2565,6 +3133,43 @@ pub struct AccessPackageTextInputQuestion {
     #[serde(rename = "regexPattern", default, skip_serializing_if = "Option::is_none")]
     pub regex_pattern: Option<::std::string::String>,
 }
+/// The properties of `microsoft.graph.accessPackageTextInputQuestion`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessPackageTextInputQuestionField {
+    /// `id`
+    Id,
+    /// `isAnswerEditable`
+    IsAnswerEditable,
+    /// `isRequired`
+    IsRequired,
+    /// `localizations`
+    Localizations,
+    /// `sequence`
+    Sequence,
+    /// `text`
+    Text,
+    /// `isSingleLineQuestion`
+    IsSingleLineQuestion,
+    /// `regexPattern`
+    RegexPattern,
+}
+impl AsRef<str> for AccessPackageTextInputQuestionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::IsAnswerEditable => "isAnswerEditable",
+            Self::IsRequired => "isRequired",
+            Self::Localizations => "localizations",
+            Self::Sequence => "sequence",
+            Self::Text => "text",
+            Self::IsSingleLineQuestion => "isSingleLineQuestion",
+            Self::RegexPattern => "regexPattern",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageTextInputQuestion {
+    type Field = AccessPackageTextInputQuestionField;
+}
 /// `microsoft.graph.accessPackageUserDirectoryAttributeStore` (complex type).
 ///
 /// Derives from `microsoft.graph.accessPackageResourceAttributeDestination`; inherited properties are included.
@@ -2746,6 +3351,28 @@ pub struct AppScope {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<::std::string::String>,
 }
+/// The properties of `microsoft.graph.appScope`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AppScopeField {
+    /// `id`
+    Id,
+    /// `displayName`
+    DisplayName,
+    /// `type`
+    Type,
+}
+impl AsRef<str> for AppScopeField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::DisplayName => "displayName",
+            Self::Type => "type",
+        }
+    }
+}
+impl crate::runtime::Selectable for AppScope {
+    type Field = AppScopeField;
+}
 /// `microsoft.graph.approval` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
@@ -2760,6 +3387,22 @@ pub struct Approval {
     /// Navigation property `stages` (Collection(microsoft.graph.approvalStage), nullable; present only with `$expand`).
     #[serde(rename = "stages", default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<::std::vec::Vec<crate::models::ApprovalStage>>,
+}
+/// The properties of `microsoft.graph.approval`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApprovalField {
+    /// `id`
+    Id,
+}
+impl AsRef<str> for ApprovalField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+        }
+    }
+}
+impl crate::runtime::Selectable for Approval {
+    type Field = ApprovalField;
 }
 /// `microsoft.graph.approvalFilterByCurrentUserOptions` (enum type).
 ///
@@ -2854,6 +3497,43 @@ pub struct ApprovalStage {
     /// Property `status` (Edm.String, nullable).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<::std::string::String>,
+}
+/// The properties of `microsoft.graph.approvalStage`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApprovalStageField {
+    /// `id`
+    Id,
+    /// `assignedToMe`
+    AssignedToMe,
+    /// `displayName`
+    DisplayName,
+    /// `justification`
+    Justification,
+    /// `reviewedBy`
+    ReviewedBy,
+    /// `reviewedDateTime`
+    ReviewedDateTime,
+    /// `reviewResult`
+    ReviewResult,
+    /// `status`
+    Status,
+}
+impl AsRef<str> for ApprovalStageField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AssignedToMe => "assignedToMe",
+            Self::DisplayName => "displayName",
+            Self::Justification => "justification",
+            Self::ReviewedBy => "reviewedBy",
+            Self::ReviewedDateTime => "reviewedDateTime",
+            Self::ReviewResult => "reviewResult",
+            Self::Status => "status",
+        }
+    }
+}
+impl crate::runtime::Selectable for ApprovalStage {
+    type Field = ApprovalStageField;
 }
 /// `microsoft.graph.approverInformationVisibility` (enum type).
 ///
@@ -3232,6 +3912,40 @@ pub struct ConnectedOrganization {
     )]
     pub internal_sponsors: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
 }
+/// The properties of `microsoft.graph.connectedOrganization`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectedOrganizationField {
+    /// `id`
+    Id,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `identitySources`
+    IdentitySources,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `state`
+    State,
+}
+impl AsRef<str> for ConnectedOrganizationField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IdentitySources => "identitySources",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::State => "state",
+        }
+    }
+}
+impl crate::runtime::Selectable for ConnectedOrganization {
+    type Field = ConnectedOrganizationField;
+}
 /// `microsoft.graph.connectedOrganizationMembers` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
@@ -3447,6 +4161,40 @@ impl<'de> Deserialize<'de> for AnyCustomAuthenticationExtension {
         }
     }
 }
+/// The properties of `microsoft.graph.customAuthenticationExtension`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CustomAuthenticationExtensionField {
+    /// `id`
+    Id,
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+}
+impl AsRef<str> for CustomAuthenticationExtensionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+        }
+    }
+}
+impl crate::runtime::Selectable for AnyCustomAuthenticationExtension {
+    type Field = CustomAuthenticationExtensionField;
+}
 /// A `microsoft.graph.customCalloutExtension` or any of its derived types, told apart by `@odata.type`.
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
@@ -3606,6 +4354,37 @@ impl<'de> Deserialize<'de> for AnyCustomCalloutExtension {
         }
     }
 }
+/// The properties of `microsoft.graph.customCalloutExtension`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CustomCalloutExtensionField {
+    /// `id`
+    Id,
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+}
+impl AsRef<str> for CustomCalloutExtensionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+        }
+    }
+}
+impl crate::runtime::Selectable for AnyCustomCalloutExtension {
+    type Field = CustomCalloutExtensionField;
+}
 /// `microsoft.graph.customDataProvidedResource` (entity type).
 ///
 /// Derives from `microsoft.graph.accessPackageResource`; inherited properties are included.
@@ -3672,6 +4451,48 @@ pub struct CustomDataProvidedResource {
         ::std::vec::Vec<crate::models::AnyCustomDataProvidedResourceUploadSession>,
     >,
 }
+/// The properties of `microsoft.graph.customDataProvidedResource`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CustomDataProvidedResourceField {
+    /// `id`
+    Id,
+    /// `attributes`
+    Attributes,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+    /// `notificationEndpointConfiguration`
+    NotificationEndpointConfiguration,
+}
+impl AsRef<str> for CustomDataProvidedResourceField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::Attributes => "attributes",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+            Self::NotificationEndpointConfiguration => {
+                "notificationEndpointConfiguration"
+            }
+        }
+    }
+}
+impl crate::runtime::Selectable for CustomDataProvidedResource {
+    type Field = CustomDataProvidedResourceField;
+}
 /// `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession` (entity type).
 ///
 /// Derives from `microsoft.graph.customDataProvidedResourceUploadSession`; inherited properties are included.
@@ -3705,6 +4526,40 @@ pub struct CustomDataProvidedResourceAccessReviewUploadSession {
     /// Property `status` (microsoft.graph.customDataProvidedResourceUploadStatus, not nullable).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::models::CustomDataProvidedResourceUploadStatus>,
+}
+/// The properties of `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CustomDataProvidedResourceAccessReviewUploadSessionField {
+    /// `id`
+    Id,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `data`
+    Data,
+    /// `isUploadDone`
+    IsUploadDone,
+    /// `referenceId`
+    ReferenceId,
+    /// `stats`
+    Stats,
+    /// `status`
+    Status,
+}
+impl AsRef<str> for CustomDataProvidedResourceAccessReviewUploadSessionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Data => "data",
+            Self::IsUploadDone => "isUploadDone",
+            Self::ReferenceId => "referenceId",
+            Self::Stats => "stats",
+            Self::Status => "status",
+        }
+    }
+}
+impl crate::runtime::Selectable for CustomDataProvidedResourceAccessReviewUploadSession {
+    type Field = CustomDataProvidedResourceAccessReviewUploadSessionField;
 }
 /// A `microsoft.graph.customDataProvidedResourceUploadSession` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -3750,6 +4605,40 @@ impl<'de> Deserialize<'de> for AnyCustomDataProvidedResourceUploadSession {
             Some(_) => Ok(Self::Other(value)),
         }
     }
+}
+/// The properties of `microsoft.graph.customDataProvidedResourceUploadSession`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CustomDataProvidedResourceUploadSessionField {
+    /// `id`
+    Id,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `data`
+    Data,
+    /// `isUploadDone`
+    IsUploadDone,
+    /// `referenceId`
+    ReferenceId,
+    /// `stats`
+    Stats,
+    /// `status`
+    Status,
+}
+impl AsRef<str> for CustomDataProvidedResourceUploadSessionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Data => "data",
+            Self::IsUploadDone => "isUploadDone",
+            Self::ReferenceId => "referenceId",
+            Self::Stats => "stats",
+            Self::Status => "status",
+        }
+    }
+}
+impl crate::runtime::Selectable for AnyCustomDataProvidedResourceUploadSession {
+    type Field = CustomDataProvidedResourceUploadSessionField;
 }
 /// `microsoft.graph.customDataProvidedResourceUploadStats` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4260,6 +5149,25 @@ pub struct CustomExtensionStageSetting {
     )]
     pub custom_extension: Option<crate::models::AnyCustomCalloutExtension>,
 }
+/// The properties of `microsoft.graph.customExtensionStageSetting`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CustomExtensionStageSettingField {
+    /// `id`
+    Id,
+    /// `stage`
+    Stage,
+}
+impl AsRef<str> for CustomExtensionStageSettingField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::Stage => "stage",
+        }
+    }
+}
+impl crate::runtime::Selectable for CustomExtensionStageSetting {
+    type Field = CustomExtensionStageSettingField;
+}
 /// `microsoft.graph.dayOfWeek` (enum type).
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
@@ -4361,6 +5269,25 @@ pub struct DirectoryObject {
     #[serde(flatten)]
     pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
+/// The properties of `microsoft.graph.directoryObject`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DirectoryObjectField {
+    /// `id`
+    Id,
+    /// `deletedDateTime`
+    DeletedDateTime,
+}
+impl AsRef<str> for DirectoryObjectField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::DeletedDateTime => "deletedDateTime",
+        }
+    }
+}
+impl crate::runtime::Selectable for DirectoryObject {
+    type Field = DirectoryObjectField;
+}
 /// `microsoft.graph.domainIdentitySource` (complex type).
 ///
 /// Derives from `microsoft.graph.identitySource`; inherited properties are included.
@@ -4442,6 +5369,43 @@ pub struct EntitlementManagementSettings {
     pub external_user_lifecycle_action: Option<
         crate::models::AccessPackageExternalUserLifecycleAction,
     >,
+}
+/// The properties of `microsoft.graph.entitlementManagementSettings`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntitlementManagementSettingsField {
+    /// `id`
+    Id,
+    /// `durationUntilExternalUserDeletedAfterBlocked`
+    DurationUntilExternalUserDeletedAfterBlocked,
+    /// `externalUserLifecycleAction`
+    ExternalUserLifecycleAction,
+}
+impl AsRef<str> for EntitlementManagementSettingsField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::DurationUntilExternalUserDeletedAfterBlocked => {
+                "durationUntilExternalUserDeletedAfterBlocked"
+            }
+            Self::ExternalUserLifecycleAction => "externalUserLifecycleAction",
+        }
+    }
+}
+impl crate::runtime::Selectable for EntitlementManagementSettings {
+    type Field = EntitlementManagementSettingsField;
+}
+/// The properties of `microsoft.graph.entity`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityField {
+    /// `id`
+    Id,
+}
+impl AsRef<str> for EntityField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+        }
+    }
 }
 /// `microsoft.graph.expirationPattern` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4913,6 +5877,178 @@ pub struct Group {
     /// Properties the metadata does not declare (open types, derived types not generated).
     #[serde(flatten)]
     pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+}
+/// The properties of `microsoft.graph.group`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GroupField {
+    /// `id`
+    Id,
+    /// `deletedDateTime`
+    DeletedDateTime,
+    /// `accessType`
+    AccessType,
+    /// `allowExternalSenders`
+    AllowExternalSenders,
+    /// `assignedLabels`
+    AssignedLabels,
+    /// `assignedLicenses`
+    AssignedLicenses,
+    /// `autoSubscribeNewMembers`
+    AutoSubscribeNewMembers,
+    /// `classification`
+    Classification,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `expirationDateTime`
+    ExpirationDateTime,
+    /// `groupTypes`
+    GroupTypes,
+    /// `hasMembersWithLicenseErrors`
+    HasMembersWithLicenseErrors,
+    /// `hideFromAddressLists`
+    HideFromAddressLists,
+    /// `hideFromOutlookClients`
+    HideFromOutlookClients,
+    /// `infoCatalogs`
+    InfoCatalogs,
+    /// `isArchived`
+    IsArchived,
+    /// `isAssignableToRole`
+    IsAssignableToRole,
+    /// `isFavorite`
+    IsFavorite,
+    /// `isManagementRestricted`
+    IsManagementRestricted,
+    /// `isSubscribedByMail`
+    IsSubscribedByMail,
+    /// `licenseProcessingState`
+    LicenseProcessingState,
+    /// `mail`
+    Mail,
+    /// `mailEnabled`
+    MailEnabled,
+    /// `mailNickname`
+    MailNickname,
+    /// `membershipRule`
+    MembershipRule,
+    /// `membershipRuleProcessingState`
+    MembershipRuleProcessingState,
+    /// `onPremisesDomainName`
+    OnPremisesDomainName,
+    /// `onPremisesExtensionAttributes`
+    OnPremisesExtensionAttributes,
+    /// `onPremisesLastSyncDateTime`
+    OnPremisesLastSyncDateTime,
+    /// `onPremisesNetBiosName`
+    OnPremisesNetBiosName,
+    /// `onPremisesProvisioningErrors`
+    OnPremisesProvisioningErrors,
+    /// `onPremisesSamAccountName`
+    OnPremisesSamAccountName,
+    /// `onPremisesSecurityIdentifier`
+    OnPremisesSecurityIdentifier,
+    /// `onPremisesSyncEnabled`
+    OnPremisesSyncEnabled,
+    /// `organizationId`
+    OrganizationId,
+    /// `preferredDataLocation`
+    PreferredDataLocation,
+    /// `preferredLanguage`
+    PreferredLanguage,
+    /// `proxyAddresses`
+    ProxyAddresses,
+    /// `renewedDateTime`
+    RenewedDateTime,
+    /// `resourceBehaviorOptions`
+    ResourceBehaviorOptions,
+    /// `resourceProvisioningOptions`
+    ResourceProvisioningOptions,
+    /// `securityEnabled`
+    SecurityEnabled,
+    /// `securityIdentifier`
+    SecurityIdentifier,
+    /// `serviceProvisioningErrors`
+    ServiceProvisioningErrors,
+    /// `theme`
+    Theme,
+    /// `uniqueName`
+    UniqueName,
+    /// `unseenConversationsCount`
+    UnseenConversationsCount,
+    /// `unseenCount`
+    UnseenCount,
+    /// `unseenMessagesCount`
+    UnseenMessagesCount,
+    /// `visibility`
+    Visibility,
+    /// `welcomeMessageEnabled`
+    WelcomeMessageEnabled,
+}
+impl AsRef<str> for GroupField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::DeletedDateTime => "deletedDateTime",
+            Self::AccessType => "accessType",
+            Self::AllowExternalSenders => "allowExternalSenders",
+            Self::AssignedLabels => "assignedLabels",
+            Self::AssignedLicenses => "assignedLicenses",
+            Self::AutoSubscribeNewMembers => "autoSubscribeNewMembers",
+            Self::Classification => "classification",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::ExpirationDateTime => "expirationDateTime",
+            Self::GroupTypes => "groupTypes",
+            Self::HasMembersWithLicenseErrors => "hasMembersWithLicenseErrors",
+            Self::HideFromAddressLists => "hideFromAddressLists",
+            Self::HideFromOutlookClients => "hideFromOutlookClients",
+            Self::InfoCatalogs => "infoCatalogs",
+            Self::IsArchived => "isArchived",
+            Self::IsAssignableToRole => "isAssignableToRole",
+            Self::IsFavorite => "isFavorite",
+            Self::IsManagementRestricted => "isManagementRestricted",
+            Self::IsSubscribedByMail => "isSubscribedByMail",
+            Self::LicenseProcessingState => "licenseProcessingState",
+            Self::Mail => "mail",
+            Self::MailEnabled => "mailEnabled",
+            Self::MailNickname => "mailNickname",
+            Self::MembershipRule => "membershipRule",
+            Self::MembershipRuleProcessingState => "membershipRuleProcessingState",
+            Self::OnPremisesDomainName => "onPremisesDomainName",
+            Self::OnPremisesExtensionAttributes => "onPremisesExtensionAttributes",
+            Self::OnPremisesLastSyncDateTime => "onPremisesLastSyncDateTime",
+            Self::OnPremisesNetBiosName => "onPremisesNetBiosName",
+            Self::OnPremisesProvisioningErrors => "onPremisesProvisioningErrors",
+            Self::OnPremisesSamAccountName => "onPremisesSamAccountName",
+            Self::OnPremisesSecurityIdentifier => "onPremisesSecurityIdentifier",
+            Self::OnPremisesSyncEnabled => "onPremisesSyncEnabled",
+            Self::OrganizationId => "organizationId",
+            Self::PreferredDataLocation => "preferredDataLocation",
+            Self::PreferredLanguage => "preferredLanguage",
+            Self::ProxyAddresses => "proxyAddresses",
+            Self::RenewedDateTime => "renewedDateTime",
+            Self::ResourceBehaviorOptions => "resourceBehaviorOptions",
+            Self::ResourceProvisioningOptions => "resourceProvisioningOptions",
+            Self::SecurityEnabled => "securityEnabled",
+            Self::SecurityIdentifier => "securityIdentifier",
+            Self::ServiceProvisioningErrors => "serviceProvisioningErrors",
+            Self::Theme => "theme",
+            Self::UniqueName => "uniqueName",
+            Self::UnseenConversationsCount => "unseenConversationsCount",
+            Self::UnseenCount => "unseenCount",
+            Self::UnseenMessagesCount => "unseenMessagesCount",
+            Self::Visibility => "visibility",
+            Self::WelcomeMessageEnabled => "welcomeMessageEnabled",
+        }
+    }
+}
+impl crate::runtime::Selectable for Group {
+    type Field = GroupField;
 }
 /// `microsoft.graph.groupAccessType` (enum type).
 ///
@@ -5624,6 +6760,40 @@ pub struct OnAttributeCollectionStartCustomExtension {
     )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
 }
+/// The properties of `microsoft.graph.onAttributeCollectionStartCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OnAttributeCollectionStartCustomExtensionField {
+    /// `id`
+    Id,
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+}
+impl AsRef<str> for OnAttributeCollectionStartCustomExtensionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+        }
+    }
+}
+impl crate::runtime::Selectable for OnAttributeCollectionStartCustomExtension {
+    type Field = OnAttributeCollectionStartCustomExtensionField;
+}
 /// `microsoft.graph.onAttributeCollectionSubmitCustomExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
@@ -5673,6 +6843,40 @@ pub struct OnAttributeCollectionSubmitCustomExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
+}
+/// The properties of `microsoft.graph.onAttributeCollectionSubmitCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OnAttributeCollectionSubmitCustomExtensionField {
+    /// `id`
+    Id,
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+}
+impl AsRef<str> for OnAttributeCollectionSubmitCustomExtensionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+        }
+    }
+}
+impl crate::runtime::Selectable for OnAttributeCollectionSubmitCustomExtension {
+    type Field = OnAttributeCollectionSubmitCustomExtensionField;
 }
 /// `microsoft.graph.onOtpSendCustomExtension` (entity type).
 ///
@@ -5724,6 +6928,40 @@ pub struct OnOtpSendCustomExtension {
     )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
 }
+/// The properties of `microsoft.graph.onOtpSendCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OnOtpSendCustomExtensionField {
+    /// `id`
+    Id,
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+}
+impl AsRef<str> for OnOtpSendCustomExtensionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+        }
+    }
+}
+impl crate::runtime::Selectable for OnOtpSendCustomExtension {
+    type Field = OnOtpSendCustomExtensionField;
+}
 /// `microsoft.graph.onPasswordSubmitCustomExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
@@ -5773,6 +7011,40 @@ pub struct OnPasswordSubmitCustomExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
+}
+/// The properties of `microsoft.graph.onPasswordSubmitCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OnPasswordSubmitCustomExtensionField {
+    /// `id`
+    Id,
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+}
+impl AsRef<str> for OnPasswordSubmitCustomExtensionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+        }
+    }
+}
+impl crate::runtime::Selectable for OnPasswordSubmitCustomExtension {
+    type Field = OnPasswordSubmitCustomExtensionField;
 }
 /// `microsoft.graph.onPremisesExtensionAttributes` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -5972,6 +7244,43 @@ pub struct OnTokenIssuanceStartCustomExtension {
         ::std::vec::Vec<crate::models::OnTokenIssuanceStartReturnClaim>,
     >,
 }
+/// The properties of `microsoft.graph.onTokenIssuanceStartCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OnTokenIssuanceStartCustomExtensionField {
+    /// `id`
+    Id,
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+    /// `claimsForTokenConfiguration`
+    ClaimsForTokenConfiguration,
+}
+impl AsRef<str> for OnTokenIssuanceStartCustomExtensionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+            Self::ClaimsForTokenConfiguration => "claimsForTokenConfiguration",
+        }
+    }
+}
+impl crate::runtime::Selectable for OnTokenIssuanceStartCustomExtension {
+    type Field = OnTokenIssuanceStartCustomExtensionField;
+}
 /// `microsoft.graph.onTokenIssuanceStartReturnClaim` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnTokenIssuanceStartReturnClaim {
@@ -6035,6 +7344,40 @@ pub struct OnVerifiedIdClaimValidationCustomExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
+}
+/// The properties of `microsoft.graph.onVerifiedIdClaimValidationCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OnVerifiedIdClaimValidationCustomExtensionField {
+    /// `id`
+    Id,
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+}
+impl AsRef<str> for OnVerifiedIdClaimValidationCustomExtensionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+        }
+    }
+}
+impl crate::runtime::Selectable for OnVerifiedIdClaimValidationCustomExtension {
+    type Field = OnVerifiedIdClaimValidationCustomExtensionField;
 }
 /// `microsoft.graph.patternedRecurrence` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7211,6 +8554,40 @@ pub struct UnifiedRoleAssignment {
     #[serde(rename = "roleDefinition", default, skip_serializing_if = "Option::is_none")]
     pub role_definition: Option<crate::models::UnifiedRoleDefinition>,
 }
+/// The properties of `microsoft.graph.unifiedRoleAssignment`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnifiedRoleAssignmentField {
+    /// `id`
+    Id,
+    /// `appScopeId`
+    AppScopeId,
+    /// `condition`
+    Condition,
+    /// `directoryScopeId`
+    DirectoryScopeId,
+    /// `principalId`
+    PrincipalId,
+    /// `principalOrganizationId`
+    PrincipalOrganizationId,
+    /// `roleDefinitionId`
+    RoleDefinitionId,
+}
+impl AsRef<str> for UnifiedRoleAssignmentField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AppScopeId => "appScopeId",
+            Self::Condition => "condition",
+            Self::DirectoryScopeId => "directoryScopeId",
+            Self::PrincipalId => "principalId",
+            Self::PrincipalOrganizationId => "principalOrganizationId",
+            Self::RoleDefinitionId => "roleDefinitionId",
+        }
+    }
+}
+impl crate::runtime::Selectable for UnifiedRoleAssignment {
+    type Field = UnifiedRoleAssignmentField;
+}
 /// `microsoft.graph.unifiedRoleDefinition` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
@@ -7259,6 +8636,46 @@ pub struct UnifiedRoleDefinition {
     pub inherits_permissions_from: Option<
         ::std::vec::Vec<crate::models::UnifiedRoleDefinition>,
     >,
+}
+/// The properties of `microsoft.graph.unifiedRoleDefinition`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnifiedRoleDefinitionField {
+    /// `id`
+    Id,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isBuiltIn`
+    IsBuiltIn,
+    /// `isEnabled`
+    IsEnabled,
+    /// `resourceScopes`
+    ResourceScopes,
+    /// `rolePermissions`
+    RolePermissions,
+    /// `templateId`
+    TemplateId,
+    /// `version`
+    Version,
+}
+impl AsRef<str> for UnifiedRoleDefinitionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsBuiltIn => "isBuiltIn",
+            Self::IsEnabled => "isEnabled",
+            Self::ResourceScopes => "resourceScopes",
+            Self::RolePermissions => "rolePermissions",
+            Self::TemplateId => "templateId",
+            Self::Version => "version",
+        }
+    }
+}
+impl crate::runtime::Selectable for UnifiedRoleDefinition {
+    type Field = UnifiedRoleDefinitionField;
 }
 /// `microsoft.graph.unifiedRolePermission` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7640,6 +9057,46 @@ pub struct CustomTaskExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+}
+/// The properties of `microsoft.graph.identityGovernance.customTaskExtension`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CustomTaskExtensionField {
+    /// `id`
+    Id,
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `callbackConfiguration`
+    CallbackConfiguration,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `lastModifiedDateTime`
+    LastModifiedDateTime,
+}
+impl AsRef<str> for CustomTaskExtensionField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::CallbackConfiguration => "callbackConfiguration",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::LastModifiedDateTime => "lastModifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Selectable for CustomTaskExtension {
+    type Field = CustomTaskExtensionField;
 }
 /// `microsoft.graph.identityGovernance.customTaskExtensionCallbackConfiguration` (complex type).
 ///

@@ -98,6 +98,30 @@ impl ODataReference {
     }
 }
 
+/// Types whose properties can be named, typed, in `$select` and `$orderby`.
+pub trait Selectable {
+    /// The type's properties, as an enum.
+    type Field: Copy + AsRef<str>;
+}
+
+impl<T: Selectable> Selectable for Page<T> {
+    type Field = T::Field;
+}
+
+impl<T: Selectable + DeserializeOwned> Request<Json<T>> {
+    /// `$select` with property names checked by the compiler, e.g.
+    /// `.select_fields(&[AccessPackageField::Id, AccessPackageField::DisplayName])`.
+    pub fn select_fields(self, fields: &[T::Field]) -> Self {
+        self.select(fields.iter().map(AsRef::as_ref))
+    }
+
+    /// `$orderby` one property, ascending or descending.
+    pub fn order_by_field(self, field: T::Field, descending: bool) -> Self {
+        let field = field.as_ref();
+        self.order_by(if descending { format!("{field} desc") } else { field.to_string() })
+    }
+}
+
 /// A request ready to send: add OData query options, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited"]
 pub struct Request<K> {

@@ -206,3 +206,42 @@ fn bad_base_urls_are_rejected() {
     let err = Client::builder(StaticToken::new("t")).base_url("not a url").build().unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
 }
+
+#[tokio::test]
+async fn typed_select_and_order_by() {
+    use msgraph_entitlement::models::{AccessPackageCatalogField, AccessPackageField};
+    let (server, client) = setup().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{EM}/accessPackages")))
+        .and(query_param("$select", "id,displayName"))
+        .and(query_param("$orderby", "createdDateTime desc"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client
+        .entitlement_management()
+        .access_packages()
+        .list()
+        .select_fields(&[AccessPackageField::Id, AccessPackageField::DisplayName])
+        .order_by_field(AccessPackageField::CreatedDateTime, true)
+        .await
+        .unwrap();
+    // Single entities too, and the field enums spell the metadata's names.
+    let r = client
+        .entitlement_management()
+        .catalogs()
+        .by_id("c")
+        .get()
+        .select_fields(&[AccessPackageCatalogField::CatalogType]);
+    assert!(r.url().ends_with("?$select=catalogType"), "{}", r.url());
+    Mock::given(method("PATCH"))
+        .and(path(format!("{EM}/accessPackages/a")))
+        .and(header("if-match", "W/\"1\""))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let update = models::AccessPackage { display_name: Some("renamed".into()), ..Default::default() };
+    client.entitlement_management().access_packages().by_id("a").update(&update).if_match("W/\"1\"").await.unwrap();
+}

@@ -12,6 +12,12 @@ use crate::naming::{Case, Scope, sanitize};
 
 pub(crate) fn models_file(api: &Api) -> Result<String> {
     let names = TypeNames::new(&api.types);
+    let mut field_scope = Scope::new();
+    field_scope.reserve(api.types.values().map(TypeDef::rust_name));
+    field_scope.reserve(api.types.values().filter_map(|t| match t {
+        TypeDef::Struct(s) => s.polymorphic.as_ref().map(|p| p.rust_name.as_str()),
+        TypeDef::Enum(_) => None,
+    }));
     let mut items = Vec::new();
     for t in api.types.values() {
         match t {
@@ -21,6 +27,9 @@ pub(crate) fn models_file(api: &Api) -> Result<String> {
                 }
                 if s.polymorphic.is_some() {
                     items.push(poly_item(s, api, &names));
+                }
+                if s.kind == StructKind::Entity {
+                    items.push(field_item(s, &mut field_scope));
                 }
             }
             TypeDef::Enum(e) => items.push(enum_item(e)),
@@ -99,6 +108,59 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
             #(#fields)*
             #extra
         }
+    }
+}
+
+/// `{Entity}Field`: the entity's properties for typed `$select` / `$orderby`, and its
+/// `Selectable` impls (for the struct, and for its polymorphic enum).
+fn field_item(s: &StructDef, scope: &mut Scope) -> TokenStream {
+    let name = ident(&scope.claim(&format!("{}Field", s.rust_name)));
+    let mut variant_scope = Scope::new();
+    let props: Vec<(proc_macro2::Ident, &str)> = s
+        .properties
+        .iter()
+        .filter(|p| !p.navigation)
+        .map(|p| (ident(&variant_scope.claim(&sanitize(&p.name, Case::Pascal))), p.name.as_str()))
+        .collect();
+    let variants = props.iter().map(|(v, json)| {
+        let d = format!(" `{json}`");
+        quote!(#[doc = #d] #v,)
+    });
+    let arms = props.iter().map(|(v, json)| quote!(Self::#v => #json,));
+    let doc = format!(" The properties of `{}`, for `Request::select_fields` and `Request::order_by_field`.", s.name);
+    let rust = ident(&s.rust_name);
+    let struct_impl = (!s.is_abstract).then(|| {
+        quote! {
+            impl crate::runtime::Selectable for #rust {
+                type Field = #name;
+            }
+        }
+    });
+    let poly_impl = s.polymorphic.as_ref().map(|p| {
+        let any = ident(&p.rust_name);
+        quote! {
+            impl crate::runtime::Selectable for #any {
+                type Field = #name;
+            }
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum #name {
+            #(#variants)*
+        }
+
+        impl AsRef<str> for #name {
+            fn as_ref(&self) -> &str {
+                match self {
+                    #(#arms)*
+                }
+            }
+        }
+
+        #struct_impl
+        #poly_impl
     }
 }
 
