@@ -4,7 +4,7 @@
 //! The navigable API: start from a [`Client`] method and follow the path.
 use crate::runtime::{
     Client, Consent, Delegated, Request, encode_segment, odata_string_literal, Json,
-    MaybeJson, NoContent, ODataReference, SignedInUser, Page,
+    MaybeJson, NoContent, ODataReference, SignedInUser, Page, Count,
 };
 impl<C: Consent> Client<C> {
     /// `/identityGovernance`.
@@ -259,6 +259,18 @@ impl<C: Consent> StagesRequestBuilder<C> {
             path: format!("{}/{}", self.path, encode_segment(approval_stage_id.as_ref())),
         }
     }
+    /// `GET /identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count>
+    where
+        C: SignedInUser,
+    {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
+    }
     /// `GET /identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages`
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
@@ -380,6 +392,15 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
             client: self.client.clone(),
             path: format!("{}/{}", self.path, encode_segment(access_package_id.as_ref())),
         }
+    }
+    /// `GET /identityGovernance/entitlementManagement/accessPackages/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages`
     ///
@@ -563,6 +584,15 @@ impl<C: Consent> AccessPackagesIncompatibleWithRequestBuilder<C> {
     pub fn path(&self) -> &str {
         &self.path
     }
+    /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackagesIncompatibleWith/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackagesIncompatibleWith/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
+    }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackagesIncompatibleWith`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
@@ -600,6 +630,15 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
                 "{}/{}", self.path, encode_segment(access_package_id2.as_ref())
             ),
         }
+    }
+    /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages`
     ///
@@ -679,6 +718,15 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
             client: self.client.clone(),
             path: format!("{}/{}", self.path, encode_segment(group_id.as_ref())),
         }
+    }
+    /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups`
     ///
@@ -829,6 +877,15 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
             ),
         }
     }
+    /// `GET /identityGovernance/entitlementManagement/assignmentPolicies/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentPolicies/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
+    }
     /// `GET /identityGovernance/entitlementManagement/assignmentPolicies`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
@@ -945,6 +1002,15 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
                 .as_ref())
             ),
         }
+    }
+    /// `GET /identityGovernance/entitlementManagement/assignmentRequests/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignmentRequests/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
     }
     /// `GET /identityGovernance/entitlementManagement/assignmentRequests`
     ///
@@ -1116,6 +1182,15 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
             ),
         }
     }
+    /// `GET /identityGovernance/entitlementManagement/assignments/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/assignments/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
+    }
     /// `GET /identityGovernance/entitlementManagement/assignments`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
@@ -1278,6 +1353,15 @@ impl<C: Consent> AvailableAccessPackagesItemResourceRoleScopesRequestBuilder<C> 
     pub fn path(&self) -> &str {
         &self.path
     }
+    /// `GET /identityGovernance/entitlementManagement/availableAccessPackages/{availableAccessPackageId}/resourceRoleScopes/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/availableAccessPackages/{availableAccessPackageId}/resourceRoleScopes/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
+    }
     /// `GET /identityGovernance/entitlementManagement/availableAccessPackages/{availableAccessPackageId}/resourceRoleScopes`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
@@ -1315,6 +1399,13 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
                 "{}/{}", self.path, encode_segment(access_package_catalog_id.as_ref())
             ),
         }
+    }
+    /// `GET /identityGovernance/entitlementManagement/catalogs/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template("/identityGovernance/entitlementManagement/catalogs/$count")
+            .header("ConsistencyLevel", "eventual")
     }
     /// `GET /identityGovernance/entitlementManagement/catalogs`
     ///
@@ -1449,6 +1540,15 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
             ),
         }
     }
+    /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
+    }
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
@@ -1558,6 +1658,15 @@ impl<C: Consent> ResourceRolesRequestBuilder<C> {
     pub fn path(&self) -> &str {
         &self.path
     }
+    /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resourceRoles/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resourceRoles/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
+    }
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resourceRoles`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
@@ -1585,6 +1694,15 @@ impl<C: Consent> ResourcesRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
+    }
+    /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
     }
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources`
     ///
@@ -1623,6 +1741,15 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
                 "{}/{}", self.path, encode_segment(connected_organization_id.as_ref())
             ),
         }
+    }
+    /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
     }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations`
     ///
@@ -1752,6 +1879,15 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
             ),
         }
     }
+    /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
+    }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
@@ -1833,6 +1969,15 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
             ),
         }
     }
+    /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
+    }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
@@ -1902,6 +2047,15 @@ impl<C: Consent> ResourceEnvironmentsRequestBuilder<C> {
     pub fn path(&self) -> &str {
         &self.path
     }
+    /// `GET /identityGovernance/entitlementManagement/resourceEnvironments/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/resourceEnvironments/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
+    }
     /// `GET /identityGovernance/entitlementManagement/resourceEnvironments`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
@@ -1931,6 +2085,15 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
     /// The path below the base URL, with encoded segments.
     pub fn path(&self) -> &str {
         &self.path
+    }
+    /// `GET /identityGovernance/entitlementManagement/resourceRequests/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/resourceRequests/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
     }
     /// `GET /identityGovernance/entitlementManagement/resourceRequests`
     ///
@@ -2080,6 +2243,13 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
             ),
         }
     }
+    /// `GET /roleManagement/directory/roleAssignments/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template("/roleManagement/directory/roleAssignments/$count")
+            .header("ConsistencyLevel", "eventual")
+    }
     /// `GET /roleManagement/directory/roleAssignments`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
@@ -2171,6 +2341,13 @@ impl<C: Consent> DirectoryRoleDefinitionsRequestBuilder<C> {
                 "{}/{}", self.path, encode_segment(unified_role_definition_id.as_ref())
             ),
         }
+    }
+    /// `GET /roleManagement/directory/roleDefinitions/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template("/roleManagement/directory/roleDefinitions/$count")
+            .header("ConsistencyLevel", "eventual")
     }
     /// `GET /roleManagement/directory/roleDefinitions`
     ///
@@ -2264,6 +2441,15 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
             ),
         }
     }
+    /// `GET /roleManagement/entitlementManagement/roleAssignments/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/roleManagement/entitlementManagement/roleAssignments/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
+    }
     /// `GET /roleManagement/entitlementManagement/roleAssignments`
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
@@ -2349,6 +2535,15 @@ impl<C: Consent> EntitlementManagementRoleDefinitionsRequestBuilder<C> {
                 "{}/{}", self.path, encode_segment(unified_role_definition_id.as_ref())
             ),
         }
+    }
+    /// `GET /roleManagement/entitlementManagement/roleDefinitions/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
+    pub fn count(&self) -> Request<Count> {
+        self.client
+            .request(reqwest::Method::GET, format!("{}/$count", self.path))
+            .path_template(
+                "/roleManagement/entitlementManagement/roleDefinitions/$count",
+            )
+            .header("ConsistencyLevel", "eventual")
     }
     /// `GET /roleManagement/entitlementManagement/roleDefinitions`
     ///

@@ -17,7 +17,9 @@ pub use client::{AccessToken, Client, ClientBuilder, GRAPH_SCOPE, StaticToken, T
 pub use consent::{AppOnly, Application, Consent, Delegated, SignedInUser};
 pub use error::{Error, GraphError, InnerError, Result};
 pub use permissions::{MethodPermission, PathSegment, find as find_permission};
-pub use request::{Items, Json, MaybeJson, NoContent, ODataReference, Page, Pages, Request, ResponseKind, Selectable};
+pub use request::{
+    Count, Items, Json, MaybeJson, NoContent, ODataReference, Page, Pages, Request, ResponseKind, Selectable,
+};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use values::{Base64Bytes, IsoDuration, encode_segment, odata_string_literal};
 

@@ -245,3 +245,23 @@ async fn typed_select_and_order_by() {
     let update = models::AccessPackage { display_name: Some("renamed".into()), ..Default::default() };
     client.entitlement_management().access_packages().by_id("a").update(&update).if_match("W/\"1\"").await.unwrap();
 }
+
+#[tokio::test]
+async fn count_returns_an_integer() {
+    let (server, client) = setup().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{EM}/accessPackages/$count")))
+        .and(header("consistencylevel", "eventual"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("42\n", "text/plain"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(client.entitlement_management().access_packages().count().await.unwrap(), 42);
+    Mock::given(method("GET"))
+        .and(path(format!("{EM}/catalogs/$count")))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("lots", "text/plain"))
+        .mount(&server)
+        .await;
+    let err = client.entitlement_management().catalogs().count().await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+}

@@ -54,6 +54,16 @@ impl<T: DeserializeOwned> ResponseKind for MaybeJson<T> {
     }
 }
 
+/// The text body of `GET .../$count`: an integer.
+pub struct Count;
+
+impl ResponseKind for Count {
+    type Output = i64;
+    fn decode(status: u16, body: &[u8]) -> Result<i64> {
+        decode_json(status, body.trim_ascii())
+    }
+}
+
 impl ResponseKind for NoContent {
     type Output = ();
     fn decode(_status: u16, _body: &[u8]) -> Result<()> {

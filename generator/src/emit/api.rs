@@ -111,6 +111,23 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
             node_methods.insert(child_key.clone(), name);
             methods.push(tokens);
         }
+        // `$count` next to a list, under the list's consent.
+        if let Some(list) = node.operations.iter().map(|&i| &api.operations[i]).find(|o| o.kind == OperationKind::List)
+        {
+            let name = ident(&method_scope.claim("count"));
+            let template = format!("{}/$count", list.template);
+            let bound = consent_bound(list.consent);
+            let doc = format!(" `GET {template}`: the number of items (`ConsistencyLevel: eventual` is sent).");
+            methods.push(quote! {
+                #[doc = #doc]
+                pub fn #name(&self) -> Request<Count> #bound {
+                    self.client
+                        .request(reqwest::Method::GET, format!("{}/$count", self.path))
+                        .path_template(#template)
+                        .header("ConsistencyLevel", "eventual")
+                }
+            });
+        }
         // Operations.
         for &i in &node.operations {
             let op = &api.operations[i];
@@ -186,6 +203,7 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
         (has(&only(true, false)), quote!(SignedInUser)),
         (has(&only(false, true)), quote!(Application)),
         (has(&|o| matches!(o.response, Response::Page(_))), quote!(Page)),
+        (has(&|o| o.kind == OperationKind::List), quote!(Count)),
     ] {
         if needed {
             uses.push(tokens);
@@ -301,6 +319,15 @@ fn url_arg(ty: &TypeRef, arg: &proc_macro2::Ident, names: &TypeNames<'_>, litera
             let t = names.rust_type(other);
             if literal { (quote!(#t), quote!(#arg.to_string())) } else { (quote!(#t), quote!(&#arg.to_string())) }
         }
+    }
+}
+
+/// The permission's consent markers as a bound: the compiler refuses the other consent.
+fn consent_bound(c: Consent) -> TokenStream {
+    match (c.delegated, c.application) {
+        (Some(true), Some(false)) => quote!(where C: SignedInUser),
+        (Some(false), Some(true)) => quote!(where C: Application),
+        _ => TokenStream::new(),
     }
 }
 
@@ -434,12 +461,7 @@ fn operation_method(op: &Operation, scope: &mut Scope, names: &TypeNames<'_>, ap
     }
     let doc = doc_attrs(&doc);
     let template = &op.template;
-    // The permission's consent markers become bounds: the compiler refuses the rest.
-    let bound = match (op.consent.delegated, op.consent.application) {
-        (Some(true), Some(false)) => quote!(where C: SignedInUser),
-        (Some(false), Some(true)) => quote!(where C: Application),
-        _ => TokenStream::new(),
-    };
+    let bound = consent_bound(op.consent);
     let tokens = quote! {
         #doc
         pub fn #method_ident(&self, #(#args),*) -> Request<#response> #bound {
