@@ -87,6 +87,7 @@ pub struct AccessPackage {
 }
 /// The properties of `microsoft.graph.accessPackage`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageField {
     /// `id`
     Id,
@@ -120,6 +121,7 @@ impl crate::runtime::Selectable for AccessPackage {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyAccessPackageAnswer {
     /// `microsoft.graph.accessPackageAnswerString`.
     AccessPackageAnswerString(AccessPackageAnswerString),
@@ -277,6 +279,7 @@ pub struct AccessPackageApprovalStage {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyAccessPackageApprovalStage {
     /// `microsoft.graph.accessPackageApprovalStage`.
     AccessPackageApprovalStage(AccessPackageApprovalStage),
@@ -398,6 +401,7 @@ pub struct AccessPackageAssignment {
 }
 /// The properties of `microsoft.graph.accessPackageAssignment`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageAssignmentField {
     /// `id`
     Id,
@@ -471,6 +475,7 @@ pub struct AccessPackageAssignmentApprovalSettings {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AccessPackageAssignmentFilterByCurrentUserOptions {
     /// `target`
     Target,
@@ -638,6 +643,7 @@ pub struct AccessPackageAssignmentPolicy {
 }
 /// The properties of `microsoft.graph.accessPackageAssignmentPolicy`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageAssignmentPolicyField {
     /// `id`
     Id,
@@ -749,6 +755,7 @@ pub struct AccessPackageAssignmentRequest {
 }
 /// The properties of `microsoft.graph.accessPackageAssignmentRequest`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageAssignmentRequestField {
     /// `id`
     Id,
@@ -823,6 +830,7 @@ pub struct AccessPackageAssignmentRequestCallbackData {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyAccessPackageAssignmentRequestCallbackData {
     /// `microsoft.graph.accessPackageAssignmentRequestCallbackData`.
     AccessPackageAssignmentRequestCallbackData(
@@ -882,6 +890,7 @@ impl<'de> Deserialize<'de> for AnyAccessPackageAssignmentRequestCallbackData {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AccessPackageAssignmentRequestFilterByCurrentUserOptions {
     /// `target`
     Target,
@@ -1087,6 +1096,7 @@ pub struct AccessPackageAssignmentRequestWorkflowExtension {
 }
 /// The properties of `microsoft.graph.accessPackageAssignmentRequestWorkflowExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageAssignmentRequestWorkflowExtensionField {
     /// `id`
     Id,
@@ -1249,6 +1259,7 @@ pub struct AccessPackageAssignmentReviewSettings {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AccessPackageAssignmentState {
     /// `delivering`
     Delivering,
@@ -1384,6 +1395,7 @@ pub struct AccessPackageAssignmentWorkflowExtension {
 }
 /// The properties of `microsoft.graph.accessPackageAssignmentWorkflowExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageAssignmentWorkflowExtensionField {
     /// `id`
     Id,
@@ -1528,6 +1540,7 @@ pub struct AccessPackageCatalog {
 }
 /// The properties of `microsoft.graph.accessPackageCatalog`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageCatalogField {
     /// `id`
     Id,
@@ -1567,6 +1580,7 @@ impl crate::runtime::Selectable for AccessPackageCatalog {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AccessPackageCatalogState {
     /// `unpublished`
     Unpublished,
@@ -1620,6 +1634,7 @@ impl<'de> Deserialize<'de> for AccessPackageCatalogState {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AccessPackageCatalogType {
     /// `userManaged`
     UserManaged,
@@ -1677,6 +1692,7 @@ impl<'de> Deserialize<'de> for AccessPackageCatalogType {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AccessPackageCustomExtensionStage {
     /// `assignmentRequestCreated`
     AssignmentRequestCreated,
@@ -1828,6 +1844,7 @@ pub struct AccessPackageDynamicApprovalStage {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AccessPackageExternalUserLifecycleAction {
     /// `none`
     None,
@@ -1885,6 +1902,7 @@ impl<'de> Deserialize<'de> for AccessPackageExternalUserLifecycleAction {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AccessPackageFilterByCurrentUserOptions {
     /// `allowedRequestor`
     AllowedRequestor,
@@ -1988,6 +2006,7 @@ pub struct AccessPackageMultipleChoiceQuestion {
 }
 /// The properties of `microsoft.graph.accessPackageMultipleChoiceQuestion`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageMultipleChoiceQuestionField {
     /// `id`
     Id,
@@ -2041,6 +2060,7 @@ pub struct AccessPackageNotificationSettings {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyAccessPackageQuestion {
     /// `microsoft.graph.accessPackageMultipleChoiceQuestion`.
     AccessPackageMultipleChoiceQuestion(AccessPackageMultipleChoiceQuestion),
@@ -2094,6 +2114,7 @@ impl<'de> Deserialize<'de> for AnyAccessPackageQuestion {
 }
 /// The properties of `microsoft.graph.accessPackageQuestion`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageQuestionField {
     /// `id`
     Id,
@@ -2143,6 +2164,7 @@ pub struct AccessPackageRequestApprovalStageCallbackConfiguration {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AccessPackageRequestState {
     /// `submitted`
     Submitted,
@@ -2224,6 +2246,7 @@ impl<'de> Deserialize<'de> for AccessPackageRequestState {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AccessPackageRequestType {
     /// `notSpecified`
     NotSpecified,
@@ -2374,6 +2397,7 @@ pub struct AccessPackageResource {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyAccessPackageResource {
     /// `microsoft.graph.accessPackageResource`.
     AccessPackageResource(AccessPackageResource),
@@ -2425,6 +2449,7 @@ impl<'de> Deserialize<'de> for AnyAccessPackageResource {
 }
 /// The properties of `microsoft.graph.accessPackageResource`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageResourceField {
     /// `id`
     Id,
@@ -2493,6 +2518,7 @@ pub struct AccessPackageResourceAttribute {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyAccessPackageResourceAttributeDestination {
     /// `microsoft.graph.accessPackageUserDirectoryAttributeStore`.
     AccessPackageUserDirectoryAttributeStore(AccessPackageUserDirectoryAttributeStore),
@@ -2546,6 +2572,7 @@ pub struct AccessPackageResourceAttributeQuestion {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyAccessPackageResourceAttributeSource {
     /// `microsoft.graph.accessPackageResourceAttributeQuestion`.
     AccessPackageResourceAttributeQuestion(AccessPackageResourceAttributeQuestion),
@@ -2636,6 +2663,7 @@ pub struct AccessPackageResourceEnvironment {
 }
 /// The properties of `microsoft.graph.accessPackageResourceEnvironment`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageResourceEnvironmentField {
     /// `id`
     Id,
@@ -2707,6 +2735,7 @@ pub struct AccessPackageResourceRequest {
 }
 /// The properties of `microsoft.graph.accessPackageResourceRequest`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageResourceRequestField {
     /// `id`
     Id,
@@ -2762,6 +2791,7 @@ pub struct AccessPackageResourceRole {
 }
 /// The properties of `microsoft.graph.accessPackageResourceRole`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageResourceRoleField {
     /// `id`
     Id,
@@ -2818,6 +2848,7 @@ pub struct AccessPackageResourceRoleScope {
 }
 /// The properties of `microsoft.graph.accessPackageResourceRoleScope`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageResourceRoleScopeField {
     /// `id`
     Id,
@@ -2867,6 +2898,7 @@ pub struct AccessPackageResourceScope {
 }
 /// The properties of `microsoft.graph.accessPackageResourceScope`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageResourceScopeField {
     /// `id`
     Id,
@@ -2915,6 +2947,7 @@ pub struct AccessPackageSuggestion {
 }
 /// The properties of `microsoft.graph.accessPackageSuggestion`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageSuggestionField {
     /// `id`
     Id,
@@ -2938,6 +2971,7 @@ impl crate::runtime::Selectable for AccessPackageSuggestion {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AccessPackageSuggestionFilterByCurrentUserOptions {
     /// `none`
     None,
@@ -2995,6 +3029,7 @@ impl<'de> Deserialize<'de> for AccessPackageSuggestionFilterByCurrentUserOptions
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyAccessPackageSuggestionReason {
     /// `microsoft.graph.accessPackageSuggestionRelatedPeopleBased`.
     AccessPackageSuggestionRelatedPeopleBased(AccessPackageSuggestionRelatedPeopleBased),
@@ -3135,6 +3170,7 @@ pub struct AccessPackageTextInputQuestion {
 }
 /// The properties of `microsoft.graph.accessPackageTextInputQuestion`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AccessPackageTextInputQuestionField {
     /// `id`
     Id,
@@ -3183,6 +3219,7 @@ pub struct AccessPackageUserDirectoryAttributeStore {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AccessReviewExpirationBehavior {
     /// `keepAccess`
     KeepAccess,
@@ -3240,6 +3277,7 @@ impl<'de> Deserialize<'de> for AccessReviewExpirationBehavior {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AllowedTargetScope {
     /// `notSpecified`
     NotSpecified,
@@ -3353,6 +3391,7 @@ pub struct AppScope {
 }
 /// The properties of `microsoft.graph.appScope`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AppScopeField {
     /// `id`
     Id,
@@ -3390,6 +3429,7 @@ pub struct Approval {
 }
 /// The properties of `microsoft.graph.approval`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ApprovalField {
     /// `id`
     Id,
@@ -3408,6 +3448,7 @@ impl crate::runtime::Selectable for Approval {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ApprovalFilterByCurrentUserOptions {
     /// `target`
     Target,
@@ -3500,6 +3541,7 @@ pub struct ApprovalStage {
 }
 /// The properties of `microsoft.graph.approvalStage`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ApprovalStageField {
     /// `id`
     Id,
@@ -3539,6 +3581,7 @@ impl crate::runtime::Selectable for ApprovalStage {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ApproverInformationVisibility {
     /// `default`
     Default,
@@ -3914,6 +3957,7 @@ pub struct ConnectedOrganization {
 }
 /// The properties of `microsoft.graph.connectedOrganization`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ConnectedOrganizationField {
     /// `id`
     Id,
@@ -3969,6 +4013,7 @@ pub struct ConnectedOrganizationMembers {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ConnectedOrganizationState {
     /// `configured`
     Configured,
@@ -4050,6 +4095,7 @@ pub struct CrossCloudAzureActiveDirectoryTenant {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyCustomAuthenticationExtension {
     /// `microsoft.graph.onAttributeCollectionStartCustomExtension`.
     OnAttributeCollectionStartCustomExtension(OnAttributeCollectionStartCustomExtension),
@@ -4163,6 +4209,7 @@ impl<'de> Deserialize<'de> for AnyCustomAuthenticationExtension {
 }
 /// The properties of `microsoft.graph.customAuthenticationExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CustomAuthenticationExtensionField {
     /// `id`
     Id,
@@ -4199,6 +4246,7 @@ impl crate::runtime::Selectable for AnyCustomAuthenticationExtension {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyCustomCalloutExtension {
     /// `microsoft.graph.accessPackageAssignmentRequestWorkflowExtension`.
     AccessPackageAssignmentRequestWorkflowExtension(
@@ -4356,6 +4404,7 @@ impl<'de> Deserialize<'de> for AnyCustomCalloutExtension {
 }
 /// The properties of `microsoft.graph.customCalloutExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CustomCalloutExtensionField {
     /// `id`
     Id,
@@ -4453,6 +4502,7 @@ pub struct CustomDataProvidedResource {
 }
 /// The properties of `microsoft.graph.customDataProvidedResource`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CustomDataProvidedResourceField {
     /// `id`
     Id,
@@ -4529,6 +4579,7 @@ pub struct CustomDataProvidedResourceAccessReviewUploadSession {
 }
 /// The properties of `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CustomDataProvidedResourceAccessReviewUploadSessionField {
     /// `id`
     Id,
@@ -4565,6 +4616,7 @@ impl crate::runtime::Selectable for CustomDataProvidedResourceAccessReviewUpload
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyCustomDataProvidedResourceUploadSession {
     /// `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession`.
     CustomDataProvidedResourceAccessReviewUploadSession(
@@ -4608,6 +4660,7 @@ impl<'de> Deserialize<'de> for AnyCustomDataProvidedResourceUploadSession {
 }
 /// The properties of `microsoft.graph.customDataProvidedResourceUploadSession`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CustomDataProvidedResourceUploadSessionField {
     /// `id`
     Id,
@@ -4661,6 +4714,7 @@ pub struct CustomDataProvidedResourceUploadStats {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum CustomDataProvidedResourceUploadStatus {
     /// `active`
     Active,
@@ -4718,6 +4772,7 @@ impl<'de> Deserialize<'de> for CustomDataProvidedResourceUploadStatus {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyCustomExtensionAuthenticationConfiguration {
     /// `microsoft.graph.azureAdPopTokenAuthentication`.
     AzureAdPopTokenAuthentication(AzureAdPopTokenAuthentication),
@@ -4773,6 +4828,7 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionAuthenticationConfiguration {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyCustomExtensionBehaviorOnError {
     /// `microsoft.graph.fallbackToMicrosoftProviderOnError`.
     FallbackToMicrosoftProviderOnError(FallbackToMicrosoftProviderOnError),
@@ -4814,6 +4870,7 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionBehaviorOnError {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyCustomExtensionCallbackConfiguration {
     /// `microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration`.
     AccessPackageRequestApprovalStageCallbackConfiguration(
@@ -4905,6 +4962,7 @@ pub struct CustomExtensionCalloutInstance {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum CustomExtensionCalloutInstanceStatus {
     /// `calloutSent`
     CalloutSent,
@@ -4987,6 +5045,7 @@ pub struct CustomExtensionClientConfiguration {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyCustomExtensionData {
     /// `microsoft.graph.accessPackageAssignmentRequestCallbackData`.
     AccessPackageAssignmentRequestCallbackData(
@@ -5076,6 +5135,7 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionData {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyCustomExtensionEndpointConfiguration {
     /// `microsoft.graph.httpRequestEndpoint`.
     HttpRequestEndpoint(HttpRequestEndpoint),
@@ -5151,6 +5211,7 @@ pub struct CustomExtensionStageSetting {
 }
 /// The properties of `microsoft.graph.customExtensionStageSetting`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CustomExtensionStageSettingField {
     /// `id`
     Id,
@@ -5172,6 +5233,7 @@ impl crate::runtime::Selectable for CustomExtensionStageSetting {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum DayOfWeek {
     /// `sunday`
     Sunday,
@@ -5271,6 +5333,7 @@ pub struct DirectoryObject {
 }
 /// The properties of `microsoft.graph.directoryObject`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DirectoryObjectField {
     /// `id`
     Id,
@@ -5372,6 +5435,7 @@ pub struct EntitlementManagementSettings {
 }
 /// The properties of `microsoft.graph.entitlementManagementSettings`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EntitlementManagementSettingsField {
     /// `id`
     Id,
@@ -5396,6 +5460,7 @@ impl crate::runtime::Selectable for EntitlementManagementSettings {
 }
 /// The properties of `microsoft.graph.entity`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EntityField {
     /// `id`
     Id,
@@ -5427,6 +5492,7 @@ pub struct ExpirationPattern {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ExpirationPatternType {
     /// `notSpecified`
     NotSpecified,
@@ -5880,6 +5946,7 @@ pub struct Group {
 }
 /// The properties of `microsoft.graph.group`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum GroupField {
     /// `id`
     Id,
@@ -6054,6 +6121,7 @@ impl crate::runtime::Selectable for Group {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum GroupAccessType {
     /// `none`
     None,
@@ -6158,6 +6226,7 @@ pub struct Identity {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyIdentity {
     /// `microsoft.graph.identity`.
     Identity(Identity),
@@ -6491,6 +6560,7 @@ impl<'de> Deserialize<'de> for AnyIdentity {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyIdentitySource {
     /// `microsoft.graph.azureActiveDirectoryTenant`.
     AzureActiveDirectoryTenant(AzureActiveDirectoryTenant),
@@ -6609,6 +6679,7 @@ pub struct Initiator {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum InitiatorType {
     /// `user`
     User,
@@ -6762,6 +6833,7 @@ pub struct OnAttributeCollectionStartCustomExtension {
 }
 /// The properties of `microsoft.graph.onAttributeCollectionStartCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum OnAttributeCollectionStartCustomExtensionField {
     /// `id`
     Id,
@@ -6846,6 +6918,7 @@ pub struct OnAttributeCollectionSubmitCustomExtension {
 }
 /// The properties of `microsoft.graph.onAttributeCollectionSubmitCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum OnAttributeCollectionSubmitCustomExtensionField {
     /// `id`
     Id,
@@ -6930,6 +7003,7 @@ pub struct OnOtpSendCustomExtension {
 }
 /// The properties of `microsoft.graph.onOtpSendCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum OnOtpSendCustomExtensionField {
     /// `id`
     Id,
@@ -7014,6 +7088,7 @@ pub struct OnPasswordSubmitCustomExtension {
 }
 /// The properties of `microsoft.graph.onPasswordSubmitCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum OnPasswordSubmitCustomExtensionField {
     /// `id`
     Id,
@@ -7246,6 +7321,7 @@ pub struct OnTokenIssuanceStartCustomExtension {
 }
 /// The properties of `microsoft.graph.onTokenIssuanceStartCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum OnTokenIssuanceStartCustomExtensionField {
     /// `id`
     Id,
@@ -7347,6 +7423,7 @@ pub struct OnVerifiedIdClaimValidationCustomExtension {
 }
 /// The properties of `microsoft.graph.onVerifiedIdClaimValidationCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum OnVerifiedIdClaimValidationCustomExtensionField {
     /// `id`
     Id,
@@ -7487,6 +7564,7 @@ pub struct RecurrencePattern {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum RecurrencePatternType {
     /// `daily`
     Daily,
@@ -7582,6 +7660,7 @@ pub struct RecurrenceRange {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum RecurrenceRangeType {
     /// `endDate`
     EndDate,
@@ -7647,6 +7726,7 @@ pub struct RequestorManager {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum RoleType {
     /// `active`
     Active,
@@ -7729,6 +7809,7 @@ pub struct ServicePrincipalIdentity {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyServiceProvisioningError {
     /// `microsoft.graph.serviceProvisioningXmlError`.
     ServiceProvisioningXmlError(ServiceProvisioningXmlError),
@@ -7897,6 +7978,7 @@ pub struct SocialIdentitySource {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum SocialIdentitySourceType {
     /// `facebook`
     Facebook,
@@ -7946,6 +8028,7 @@ impl<'de> Deserialize<'de> for SocialIdentitySourceType {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnySubjectSet {
     /// `microsoft.graph.attributeRuleMembers`.
     AttributeRuleMembers(AttributeRuleMembers),
@@ -8235,6 +8318,7 @@ pub struct TeamworkApplicationIdentity {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum TeamworkApplicationIdentityType {
     /// `aadApplication`
     AadApplication,
@@ -8327,6 +8411,7 @@ pub struct TeamworkConversationIdentity {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum TeamworkConversationIdentityType {
     /// `team`
     Team,
@@ -8427,6 +8512,7 @@ pub struct TeamworkUserIdentity {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum TeamworkUserIdentityType {
     /// `aadUser`
     AadUser,
@@ -8556,6 +8642,7 @@ pub struct UnifiedRoleAssignment {
 }
 /// The properties of `microsoft.graph.unifiedRoleAssignment`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum UnifiedRoleAssignmentField {
     /// `id`
     Id,
@@ -8639,6 +8726,7 @@ pub struct UnifiedRoleDefinition {
 }
 /// The properties of `microsoft.graph.unifiedRoleDefinition`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum UnifiedRoleDefinitionField {
     /// `id`
     Id,
@@ -8733,6 +8821,7 @@ pub struct UserIdentity {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum WeekIndex {
     /// `first`
     First,
@@ -8855,6 +8944,7 @@ pub struct AccessReviewContextData {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyAccessReviewContextDataBase {
     /// `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData`.
     AccessReviewContextData(AccessReviewContextData),
@@ -8937,6 +9027,7 @@ pub struct ApplyDecisionContextData {
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AnyData {
     /// `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData`.
     AccessReviewContextData(AccessReviewContextData),
@@ -9060,6 +9151,7 @@ pub struct CustomTaskExtension {
 }
 /// The properties of `microsoft.graph.identityGovernance.customTaskExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CustomTaskExtensionField {
     /// `id`
     Id,
@@ -9143,6 +9235,7 @@ pub struct CustomTaskExtensionCalloutData {
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum CustomTaskExtensionOperationStatus {
     /// `completed`
     Completed,

@@ -12,6 +12,7 @@
 pub mod config;
 pub mod consent;
 pub mod csdl;
+pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod lower;

@@ -265,10 +265,12 @@ fn a_failed_run_leaves_the_output_untouched() {
     // A template with an unknown placeholder fails emission; nothing is written.
     let templates = tempfile::tempdir().unwrap();
     let src = workspace_root().join("templates");
-    std::fs::create_dir_all(templates.path().join("runtime")).unwrap();
-    for entry in std::fs::read_dir(src.join("runtime")).unwrap() {
-        let p = entry.unwrap().path();
-        std::fs::copy(&p, templates.path().join("runtime").join(p.file_name().unwrap())).unwrap();
+    for dir in ["runtime", "examples"] {
+        std::fs::create_dir_all(templates.path().join(dir)).unwrap();
+        for entry in std::fs::read_dir(src.join(dir)).unwrap() {
+            let p = entry.unwrap().path();
+            std::fs::copy(&p, templates.path().join(dir).join(p.file_name().unwrap())).unwrap();
+        }
     }
     std::fs::copy(src.join("Cargo.toml.in"), templates.path().join("Cargo.toml.in")).unwrap();
     std::fs::write(templates.path().join("README.md.in"), "# {{no_such_placeholder}}\n").unwrap();

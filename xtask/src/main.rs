@@ -24,6 +24,24 @@ enum Command {
     Codegen(CodegenArgs),
     /// Download the pinned metadata into metadata/cache/ and verify it.
     FetchMetadata(FetchArgs),
+    /// Compare what two metadata folders generate: operations, consent, types; semver impact.
+    DiffMetadata(DiffArgs),
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The folder with the old metadata (same layout as the pins' paths).
+    #[arg(long, value_name = "DIR")]
+    old: PathBuf,
+    /// The folder with the new metadata.
+    #[arg(long, value_name = "DIR")]
+    new: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// The configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -73,6 +91,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Codegen(args) => codegen(&args),
         Command::FetchMetadata(args) => fetch_metadata(&args),
+        Command::DiffMetadata(args) => diff_metadata(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -164,6 +183,23 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
             summary.join("; ")
         );
     }
+    Ok(())
+}
+
+fn diff_metadata(args: &DiffArgs) -> Result<(), Error> {
+    let root = workspace_root();
+    let config_file = args.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
+    let report = msgraph_codegen::diff::diff_dirs(&config_file, &args.old, &args.new)?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&report)
+            .map_err(|e| Error::Emit { file: "diff".into(), message: e.to_string() })?
+    } else {
+        report.render()
+    };
+    // The report is the command's output (stdout), so it can be piped; progress goes to stderr.
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").map_err(|e| Error::io("<stdout>", e))?;
     Ok(())
 }
 

@@ -147,6 +147,7 @@ fn field_item(s: &StructDef, scope: &mut Scope) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum #name {
             #(#variants)*
         }
@@ -227,6 +228,7 @@ fn poly_item(s: &StructDef, api: &Api, names: &TypeNames<'_>) -> TokenStream {
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
         pub enum #name {
             #(#variants)*
             /// A value of a type this crate does not know, as JSON.
@@ -286,6 +288,7 @@ fn enum_item(e: &EnumDef) -> TokenStream {
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum #name {
             #(#variants)*
             /// A value this version of the crate does not know.
