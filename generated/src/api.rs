@@ -1695,6 +1695,18 @@ impl<C: Consent> ResourcesRequestBuilder<C> {
     pub fn path(&self) -> &str {
         &self.path
     }
+    /// Selects one item by `{accessPackageResourceId}` (percent-encoded as one path segment).
+    pub fn by_id(
+        &self,
+        access_package_resource_id: impl AsRef<str>,
+    ) -> ResourcesItemRequestBuilder<C> {
+        ResourcesItemRequestBuilder {
+            client: self.client.clone(),
+            path: format!(
+                "{}/{}", self.path, encode_segment(access_package_resource_id.as_ref())
+            ),
+        }
+    }
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
     pub fn count(&self) -> Request<Count> {
         self.client
@@ -1716,6 +1728,32 @@ impl<C: Consent> ResourcesRequestBuilder<C> {
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
                 "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources",
+            )
+    }
+}
+/// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources/{accessPackageResourceId}`.
+#[derive(Debug, Clone)]
+pub struct ResourcesItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
+    path: String,
+}
+impl<C: Consent> ResourcesItemRequestBuilder<C> {
+    /// The path below the base URL, with encoded segments.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// `POST /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources/{accessPackageResourceId}/refresh`
+    ///
+    /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
+    ///
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageresource-refresh?view=graph-rest-beta&tabs=http>
+    pub fn refresh(&self) -> Request<NoContent> {
+        self.client
+            .request(reqwest::Method::POST, format!("{}/refresh", self.path))
+            .path_template(
+                "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources/{accessPackageResourceId}/refresh",
             )
     }
 }
@@ -2047,6 +2085,19 @@ impl<C: Consent> ResourceEnvironmentsRequestBuilder<C> {
     pub fn path(&self) -> &str {
         &self.path
     }
+    /// Selects one item by `{accessPackageResourceEnvironmentId}` (percent-encoded as one path segment).
+    pub fn by_id(
+        &self,
+        access_package_resource_environment_id: impl AsRef<str>,
+    ) -> ResourceEnvironmentsItemRequestBuilder<C> {
+        ResourceEnvironmentsItemRequestBuilder {
+            client: self.client.clone(),
+            path: format!(
+                "{}/{}", self.path, encode_segment(access_package_resource_environment_id
+                .as_ref())
+            ),
+        }
+    }
     /// `GET /identityGovernance/entitlementManagement/resourceEnvironments/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
     pub fn count(&self) -> Request<Count> {
         self.client
@@ -2072,6 +2123,30 @@ impl<C: Consent> ResourceEnvironmentsRequestBuilder<C> {
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
                 "/identityGovernance/entitlementManagement/resourceEnvironments",
+            )
+    }
+}
+/// Requests on `/identityGovernance/entitlementManagement/resourceEnvironments/{accessPackageResourceEnvironmentId}`.
+#[derive(Debug, Clone)]
+pub struct ResourceEnvironmentsItemRequestBuilder<C: Consent = Delegated> {
+    client: Client<C>,
+    path: String,
+}
+impl<C: Consent> ResourceEnvironmentsItemRequestBuilder<C> {
+    /// The path below the base URL, with encoded segments.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// `GET /identityGovernance/entitlementManagement/resourceEnvironments/{accessPackageResourceEnvironmentId}`
+    ///
+    /// Consent: delegated (signed-in user) or application (app-only).
+    ///
+    /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    pub fn get(&self) -> Request<Json<crate::models::AccessPackageResourceEnvironment>> {
+        self.client
+            .request(reqwest::Method::GET, self.path.clone())
+            .path_template(
+                "/identityGovernance/entitlementManagement/resourceEnvironments/{accessPackageResourceEnvironmentId}",
             )
     }
 }

@@ -60,6 +60,7 @@
 //! | DELETE | `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}` | [`api::CustomWorkflowExtensionsItemRequestBuilder::delete`](api::CustomWorkflowExtensionsItemRequestBuilder::delete) | delegated, application |
 //! | GET | `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resourceRoles` | [`api::ResourceRolesRequestBuilder::list`](api::ResourceRolesRequestBuilder::list) | delegated, application |
 //! | GET | `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources` | [`api::ResourcesRequestBuilder::list`](api::ResourcesRequestBuilder::list) | delegated, application |
+//! | POST | `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources/{accessPackageResourceId}/refresh` | [`api::ResourcesItemRequestBuilder::refresh`](api::ResourcesItemRequestBuilder::refresh) | delegated, application |
 //! | GET | `/identityGovernance/entitlementManagement/connectedOrganizations` | [`api::ConnectedOrganizationsRequestBuilder::list`](api::ConnectedOrganizationsRequestBuilder::list) | delegated, application |
 //! | POST | `/identityGovernance/entitlementManagement/connectedOrganizations` | [`api::ConnectedOrganizationsRequestBuilder::create`](api::ConnectedOrganizationsRequestBuilder::create) | delegated, application |
 //! | GET | `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}` | [`api::ConnectedOrganizationsItemRequestBuilder::get`](api::ConnectedOrganizationsItemRequestBuilder::get) | delegated, application |
@@ -72,6 +73,7 @@
 //! | POST | `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/$ref` | [`api::InternalSponsorsRequestBuilder::add_ref`](api::InternalSponsorsRequestBuilder::add_ref) | delegated, application |
 //! | DELETE | `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/{directoryObjectId}/$ref` | [`api::InternalSponsorsItemRequestBuilder::delete_ref`](api::InternalSponsorsItemRequestBuilder::delete_ref) | delegated, application |
 //! | GET | `/identityGovernance/entitlementManagement/resourceEnvironments` | [`api::ResourceEnvironmentsRequestBuilder::list`](api::ResourceEnvironmentsRequestBuilder::list) | delegated, application |
+//! | GET | `/identityGovernance/entitlementManagement/resourceEnvironments/{accessPackageResourceEnvironmentId}` | [`api::ResourceEnvironmentsItemRequestBuilder::get`](api::ResourceEnvironmentsItemRequestBuilder::get) | delegated, application |
 //! | GET | `/identityGovernance/entitlementManagement/resourceRequests` | [`api::ResourceRequestsRequestBuilder::list`](api::ResourceRequestsRequestBuilder::list) | delegated, application |
 //! | POST | `/identityGovernance/entitlementManagement/resourceRequests` | [`api::ResourceRequestsRequestBuilder::create`](api::ResourceRequestsRequestBuilder::create) | delegated, application |
 //! | GET | `/identityGovernance/entitlementManagement/settings` | [`api::SettingsRequestBuilder::get`](api::SettingsRequestBuilder::get) | delegated, application |
@@ -91,9 +93,7 @@
 //!
 //! # Methods not generated
 //!
-//! The permission's reference page lists these methods, but the v1.0 metadata this crate was generated from does not define them (also in [`UNRESOLVED`]):
-//!
-//! - `POST /identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/accessPackageResources/{accessPackageResourceId}/refresh`: 'accessPackageCatalogs' is neither a navigation property nor a bound operation of 'microsoft.graph.entitlementManagement' in this metadata
+//! Every listed method resolved against the metadata.
 #![forbid(unsafe_code)]
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #[rustfmt::skip]
@@ -123,10 +123,4 @@ pub struct UnresolvedMethod {
     pub reason: &'static str,
 }
 /// Methods the permission's reference page lists that the metadata does not define, with the reason.
-pub const UNRESOLVED: &[UnresolvedMethod] = &[
-    UnresolvedMethod {
-        http_method: "POST",
-        path: "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/accessPackageResources/{accessPackageResourceId}/refresh",
-        reason: "`accessPackageCatalogs` is neither a navigation property nor a bound operation of `microsoft.graph.entitlementManagement` in this metadata",
-    },
-];
+pub const UNRESOLVED: &[UnresolvedMethod] = &[];

@@ -905,6 +905,25 @@ pub const PERMISSIONS: &[MethodPermission] = &[
     },
     MethodPermission {
         api_version: "v1.0",
+        http_method: "POST",
+        path: "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources/{accessPackageResourceId}/refresh",
+        segments: &[
+            PathSegment::Literal("identityGovernance"),
+            PathSegment::Literal("entitlementManagement"),
+            PathSegment::Literal("catalogs"),
+            PathSegment::Param("accessPackageCatalogId"),
+            PathSegment::Literal("resources"),
+            PathSegment::Param("accessPackageResourceId"),
+            PathSegment::Literal("refresh"),
+        ],
+        delegated: true,
+        application: true,
+        least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
+        least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
+        rust: "msgraph_entitlement::api::ResourcesItemRequestBuilder::refresh",
+    },
+    MethodPermission {
+        api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations",
         segments: &[
@@ -1103,6 +1122,22 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ResourceEnvironmentsRequestBuilder::list",
+    },
+    MethodPermission {
+        api_version: "v1.0",
+        http_method: "GET",
+        path: "/identityGovernance/entitlementManagement/resourceEnvironments/{accessPackageResourceEnvironmentId}",
+        segments: &[
+            PathSegment::Literal("identityGovernance"),
+            PathSegment::Literal("entitlementManagement"),
+            PathSegment::Literal("resourceEnvironments"),
+            PathSegment::Param("accessPackageResourceEnvironmentId"),
+        ],
+        delegated: true,
+        application: true,
+        least_privileged_delegated: &["EntitlementManagement.Read.All"],
+        least_privileged_application: &["EntitlementManagement.Read.All"],
+        rust: "msgraph_entitlement::api::ResourceEnvironmentsItemRequestBuilder::get",
     },
     MethodPermission {
         api_version: "v1.0",

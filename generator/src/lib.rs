@@ -74,7 +74,15 @@ pub fn load(config_file: &Path, search: &InputSearch) -> Result<Loaded> {
         let grants = perm_file.grants(&config.permission, &perm_path)?;
         check_extra_properties(&config, &csdl)?;
         let methods: Vec<&manifest::ManifestMethod> = manifest.methods_for(version).collect();
-        apis.push(lower::build_api(&csdl, version, &methods, &grants, &config.closure, &config.extra_properties));
+        apis.push(lower::build_api(
+            &csdl,
+            version,
+            &methods,
+            &grants,
+            &config.closure,
+            &config.extra_properties,
+            &overrides.aliases,
+        ));
     }
     let drift = match &perms {
         Some((_, file)) => {

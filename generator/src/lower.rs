@@ -43,6 +43,7 @@ pub fn build_api(
     grants: &[Grant],
     closure: &ClosureConfig,
     extra: &BTreeMap<String, BTreeMap<String, String>>,
+    aliases: &BTreeMap<String, String>,
 ) -> Api {
     let mut api = Api { api_version: api_version.to_string(), ..Api::default() };
     let mut ops: BTreeMap<(String, HttpMethod), Operation> = BTreeMap::new();
@@ -66,7 +67,7 @@ pub fn build_api(
             }
         };
         let options = Options { fold_case: true, implicit_ref: false };
-        let resolved = match resolve::resolve(csdl, method, &raw, options) {
+        let resolved = match resolve::resolve_with_aliases(csdl, method, &raw, options, aliases) {
             Ok(r) => r,
             Err(reason) => {
                 api.unresolved.push(unresolved(reason));
@@ -104,8 +105,10 @@ pub fn build_api(
             api.skipped_grants.push(skipped(format!("unknown HTTP method `{}`", g.http_method)));
             continue;
         };
-        let resolved = paths::parse(&g.path)
-            .and_then(|raw| resolve::resolve(csdl, method, &raw, Options { fold_case: true, implicit_ref: true }));
+        let resolved = paths::parse(&g.path).and_then(|raw| {
+            let options = Options { fold_case: true, implicit_ref: true };
+            resolve::resolve_with_aliases(csdl, method, &raw, options, aliases)
+        });
         let resolved = match resolved {
             Ok(r) => r,
             Err(reason) => {

@@ -230,6 +230,40 @@ pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options
     Ok(Resolved { segments, template, kind, body, response, operation: invoked.map(|o| o.name.clone()) })
 }
 
+/// [`resolve`], and when the path does not resolve, once more with older segment names replaced
+/// through `aliases` (e.g. beta `accessPackageCatalogs` -> v1.0 `catalogs`; compared
+/// case-insensitively). A failure keeps the first reason.
+pub fn resolve_with_aliases(
+    csdl: &Csdl,
+    method: HttpMethod,
+    path: &RawPath,
+    options: Options,
+    aliases: &std::collections::BTreeMap<String, String>,
+) -> Result<Resolved, String> {
+    let reason = match resolve(csdl, method, path, options) {
+        Ok(r) => return Ok(r),
+        Err(reason) => reason,
+    };
+    let renamed = RawPath {
+        segments: path
+            .segments
+            .iter()
+            .map(|s| match s {
+                RawSegment::Name(n) => aliases
+                    .iter()
+                    .find(|(old, _)| old.eq_ignore_ascii_case(n))
+                    .map_or_else(|| s.clone(), |(_, new)| RawSegment::Name(new.clone())),
+                other => other.clone(),
+            })
+            .collect(),
+        query: path.query.clone(),
+    };
+    if renamed == *path {
+        return Err(reason);
+    }
+    resolve(csdl, method, &renamed, options).map_err(|_| reason)
+}
+
 /// The synthetic type holding an action's body parameters.
 pub fn action_params_name(op: &OperationDecl) -> QName {
     let binding = op.binding.as_ref().map_or("unbound", |b| b.name.name.as_str());

@@ -27,7 +27,7 @@ fn diff_of_2023_against_current_v1() {
     let report = diff_dirs(&config_file(), old.path(), &metadata_dir()).unwrap();
     let counts = report.counts();
     let n = |k: ChangeKind| counts.get(&k).copied().unwrap_or(0);
-    assert_eq!(n(ChangeKind::OperationAdded), 21);
+    assert_eq!(n(ChangeKind::OperationAdded), 23);
     assert_eq!(n(ChangeKind::OperationRemoved), 6);
     assert_eq!(n(ChangeKind::PropertyAdded), 27);
     assert_eq!(n(ChangeKind::PropertyRemoved), 18);

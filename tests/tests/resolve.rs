@@ -150,3 +150,19 @@ fn entity_without_key_cannot_be_keyed() {
     let csdl = csdl();
     assert!(csdl.key_of(&msgraph_codegen::csdl::QName::new("test.graph", "root")).is_none());
 }
+
+#[test]
+fn older_segment_names_resolve_through_aliases() {
+    let aliases = std::collections::BTreeMap::from([("cupboards".to_string(), "shelves".to_string())]);
+    let raw = paths::parse("/root/Cupboards/{id}/books").unwrap();
+    let r =
+        msgraph_codegen::resolve::resolve_with_aliases(&csdl(), HttpMethod::Get, &raw, Options::default(), &aliases)
+            .unwrap();
+    assert_eq!(r.template, "/root/shelves/{shelfId}/books");
+    // Without a matching alias the first reason is kept.
+    let raw = paths::parse("/root/drawers").unwrap();
+    let e =
+        msgraph_codegen::resolve::resolve_with_aliases(&csdl(), HttpMethod::Get, &raw, Options::default(), &aliases)
+            .unwrap_err();
+    assert!(e.contains("`drawers`"), "{e}");
+}
