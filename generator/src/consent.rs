@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::matcher::{self, Aliases, PathKey};
 use crate::model::{Api, Consent, Source};
-use crate::permissions::{PermissionsFile, Scheme};
+use crate::permissions::{Grant, PermissionsFile, Scheme};
 
 /// `metadata/overrides.yaml`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -213,6 +213,7 @@ pub fn apply(
     apis: &mut [Api],
     manifest: &Manifest,
     file: &PermissionsFile,
+    grants: &[Grant],
     permission: &str,
     overrides: &Overrides,
     overrides_file: &Path,
@@ -267,18 +268,10 @@ pub fn apply(
         listed.entry((m.http_method.clone(), matcher::normalize(&m.path, &aliases))).or_default().push(m);
     }
     let mut granted: BTreeMap<(String, PathKey), (BTreeSet<Scheme>, String)> = BTreeMap::new();
-    if let Some(p) = file.permissions.get(permission) {
-        for set in &p.path_sets {
-            for path in set.paths.keys() {
-                let key = matcher::normalize(path, &aliases);
-                for method in &set.methods {
-                    let entry = granted
-                        .entry((method.to_ascii_uppercase(), key.clone()))
-                        .or_insert_with(|| (BTreeSet::new(), path.clone()));
-                    entry.0.extend(set.scheme_keys.iter().filter_map(|s| Scheme::parse(s)));
-                }
-            }
-        }
+    for g in grants {
+        let key = matcher::normalize(&g.path, &aliases);
+        let entry = granted.entry((g.http_method.clone(), key)).or_insert_with(|| (BTreeSet::new(), g.path.clone()));
+        entry.0.extend(g.schemes.iter().copied());
     }
     let mut items = Vec::new();
     for ((method, key), (schemes, path)) in &granted {

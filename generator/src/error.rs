@@ -85,13 +85,3 @@ pub fn without_position_suffix(message: String) -> String {
         None => message,
     }
 }
-
-/// Line and column (1-based) of a byte offset in `text`.
-pub fn loc_of_offset(text: &str, offset: usize) -> Loc {
-    let offset = offset.min(text.len());
-    let before = &text.as_bytes()[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
-    Loc { line: u32::try_from(line).unwrap_or(u32::MAX), col: u32::try_from(col).unwrap_or(u32::MAX) }
-}

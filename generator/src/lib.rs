@@ -61,32 +61,32 @@ pub fn load(config_file: &Path, search: &InputSearch) -> Result<Loaded> {
     let mut inputs: Vec<LoadedInput> = Vec::new();
     let mut apis = Vec::new();
     // permissions.json is one file for every version: parse it once.
-    let mut perms: Option<(String, permissions::PermissionsFile)> = None;
+    let mut perms: Option<(String, permissions::PermissionsFile, Vec<permissions::Grant>)> = None;
     for (version, names) in &config.api_versions {
         let csdl_input = load_once(&config, search, &names.csdl, &mut inputs)?;
         let csdl = csdl::Csdl::parse(&csdl_input.text, &csdl_input.file)?;
-        if perms.as_ref().is_none_or(|(name, _)| name != &names.permissions) {
+        if perms.as_ref().is_none_or(|(name, _, _)| name != &names.permissions) {
             let input = load_once(&config, search, &names.permissions, &mut inputs)?;
-            perms = Some((names.permissions.clone(), permissions::PermissionsFile::parse(&input.text, &input.file)?));
+            let file = permissions::PermissionsFile::parse(&input.text, &input.file)?;
+            let grants = file.grants(&config.permission, &input.file)?;
+            perms = Some((names.permissions.clone(), file, grants));
         }
-        let Some((perm_name, perm_file)) = &perms else { continue };
-        let perm_path = inputs.iter().find(|i| &i.name == perm_name).map(|i| i.file.clone()).unwrap_or_default();
-        let grants = perm_file.grants(&config.permission, &perm_path)?;
+        let Some((_, _, grants)) = &perms else { continue };
         check_extra_properties(&config, &csdl)?;
         let methods: Vec<&manifest::ManifestMethod> = manifest.methods_for(version).collect();
         apis.push(lower::build_api(
             &csdl,
             version,
             &methods,
-            &grants,
+            grants,
             &config.closure,
             &config.extra_properties,
             &overrides.aliases,
         ));
     }
     let drift = match &perms {
-        Some((_, file)) => {
-            consent::apply(&mut apis, &manifest, file, &config.permission, &overrides, &config.overrides_path())
+        Some((_, file, grants)) => {
+            consent::apply(&mut apis, &manifest, file, grants, &config.permission, &overrides, &config.overrides_path())
         }
         None => consent::DriftReport::default(),
     };

@@ -2,7 +2,7 @@
 //! function / action / `$ref`) and decides what the (HTTP method, path) pair means: its kind,
 //! request body and response. A path that does not resolve gives a reason, never a panic.
 
-use crate::csdl::{Csdl, OperationDecl, OperationKind as CsdlOpKind, QName, TypeExpr, TypeKind};
+use crate::csdl::{Csdl, OperationDecl, OperationKind as CsdlOpKind, QName, TypeExpr};
 use crate::model::{HttpMethod, OperationKind, Param, Primitive, Response, Segment, TypeRef};
 use crate::paths::{RawArg, RawPath, RawSegment, strip_namespace};
 
@@ -398,9 +398,4 @@ fn type_ref(t: &TypeExpr) -> TypeRef {
     } else {
         TypeRef::Named(t.name.clone())
     }
-}
-
-/// True when `ty` is an enum type of `csdl`.
-pub fn is_enum(csdl: &Csdl, ty: &QName) -> bool {
-    csdl.get(ty).is_some_and(|t| t.kind == TypeKind::Enum)
 }

@@ -81,8 +81,8 @@ fn operation_test(api: &Api, op: &Operation, chain: &[String], rust_path: &str, 
     ));
     // Sample values for keys and function arguments, and the path they make.
     let mut expected_path = String::from("/v1.0");
-    let mut key_n = 0;
-    let mut call_args: Vec<Vec<TokenStream>> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut function_args: Vec<TokenStream> = Vec::new();
     for seg in &op.segments {
         match seg {
             Segment::Navigation { name, .. } => {
@@ -90,11 +90,10 @@ fn operation_test(api: &Api, op: &Operation, chain: &[String], rust_path: &str, 
                 expected_path.push_str(name);
             }
             Segment::Key { .. } => {
-                key_n += 1;
-                let id = format!("id-{key_n}");
+                let id = format!("id-{}", ids.len() + 1);
                 expected_path.push('/');
                 expected_path.push_str(&id);
-                call_args.push(vec![quote!(#id)]);
+                ids.push(id);
             }
             Segment::Function { name, params } => {
                 let mut args = Vec::new();
@@ -120,7 +119,7 @@ fn operation_test(api: &Api, op: &Operation, chain: &[String], rust_path: &str, 
                     }
                 }
                 expected_path.push_str(&format!("/{}({})", name.name, texts.join(",")));
-                call_args.push(args);
+                function_args = args;
             }
             Segment::Action { name } => {
                 expected_path.push('/');
@@ -131,19 +130,15 @@ fn operation_test(api: &Api, op: &Operation, chain: &[String], rust_path: &str, 
     }
     // Method chain: `by_id` takes the next sample id; the operation takes its arguments.
     let mut calls = Vec::new();
-    let mut key_index = 0;
+    let mut ids = ids.iter();
     for (n, m) in chain.iter().enumerate() {
         let method = ident(m);
         let is_last = n + 1 == chain.len();
         if m == "by_id" && !is_last {
-            key_index += 1;
-            let id = format!("id-{key_index}");
+            let id = ids.next().map_or("", String::as_str);
             calls.push(quote!(.#method(#id)));
         } else if is_last {
-            let mut args: Vec<TokenStream> = Vec::new();
-            if let Some(Segment::Function { .. }) = op.segments.last() {
-                args.extend(call_args.last().cloned().unwrap_or_default());
-            }
+            let mut args = function_args.clone();
             if op.body.is_some() || op.kind == OperationKind::AddRef {
                 args.push(quote!(&body));
             }
