@@ -55,6 +55,10 @@ pub struct CrateConfig {
     pub version: String,
     /// Folder (relative to codegen.yaml) with `Cargo.toml.in`, `README.md.in` and `runtime/`.
     pub templates: String,
+    /// The crate's CHANGELOG (relative to codegen.yaml), copied into the crate. A metadata bump
+    /// adds its entries (`cargo xtask fetch-metadata --update-pins`, `diff-metadata --record`).
+    #[serde(default)]
+    pub changelog: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -113,6 +117,10 @@ impl Config {
 
     pub fn overrides_path(&self) -> PathBuf {
         self.dir.join(&self.overrides)
+    }
+
+    pub fn changelog_path(&self) -> Option<PathBuf> {
+        self.krate.changelog.as_ref().map(|c| self.dir.join(c))
     }
 
     pub fn manifest_path(&self) -> PathBuf {
@@ -190,14 +198,32 @@ pub fn verify_pin(name: &str, file: &Path, pin: &InputPin, bytes: &[u8]) -> Resu
 pub fn load_input(config: &Config, search: &InputSearch, name: &str) -> Result<LoadedInput> {
     let pin = config.pin(name)?;
     let tried: Vec<PathBuf> = search.dirs().iter().map(|d| d.join(&pin.path)).collect();
-    let Some(file) = tried.iter().find(|p| p.is_file()).cloned() else {
-        return Err(Error::InputMissing { name: name.to_string(), path: pin.path.clone(), tried });
-    };
-    let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
-    let (sha256, pinned) = match verify_pin(name, &file, pin, &bytes) {
-        Ok(hash) => (hash, true),
-        Err(_) if search.allow_unpinned => (sha256_hex(&bytes), false),
-        Err(e) => return Err(e),
+    // The first file with the pinned bytes wins (so a stale copy in an earlier folder does not hide
+    // the fetched one); failing that, with --allow-unpinned, the first file found.
+    let mut first: Option<(PathBuf, Vec<u8>, Error)> = None;
+    let mut found = None;
+    for file in tried.iter().filter(|p| p.is_file()) {
+        let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+        match verify_pin(name, file, pin, &bytes) {
+            Ok(hash) => {
+                found = Some((file.clone(), bytes, hash, true));
+                break;
+            }
+            Err(e) => {
+                if first.is_none() {
+                    first = Some((file.clone(), bytes, e));
+                }
+            }
+        }
+    }
+    let (file, bytes, sha256, pinned) = match (found, first) {
+        (Some(found), _) => found,
+        (None, Some((file, bytes, _))) if search.allow_unpinned => {
+            let hash = sha256_hex(&bytes);
+            (file, bytes, hash, false)
+        }
+        (None, Some((_, _, e))) => return Err(e),
+        (None, None) => return Err(Error::InputMissing { name: name.to_string(), path: pin.path.clone(), tried }),
     };
     let mut text = String::from_utf8(bytes)
         .map_err(|e| Error::file(&file, format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to())))?;
@@ -212,14 +238,7 @@ pub fn load_input(config: &Config, search: &InputSearch, name: &str) -> Result<L
 pub fn store_verified(cache_dir: &Path, name: &str, pin: &InputPin, bytes: &[u8]) -> Result<PathBuf> {
     let target = cache_dir.join(&pin.path);
     verify_pin(name, &target, pin, bytes)?;
-    let parent = target.parent().unwrap_or(cache_dir);
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let tmp = target.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &target).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(&target, e)
-    })?;
+    crate::output::write_file_atomic(&target, bytes)?;
     Ok(target)
 }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use std::path::Path;
 
-use crate::config::InputSearch;
+use crate::config::{Config, InputSearch};
 use crate::error::{Error, Result};
 use crate::model::{Api, Operation, Response, TypeDef, TypeRef};
 
@@ -28,6 +28,29 @@ pub enum ChangeKind {
     PropertyNullabilityChanged,
     EnumMemberAdded,
     EnumMemberRemoved,
+}
+
+/// How much a set of changes moves the crate's version (semver, with Cargo's rule for `0.x`: see
+/// [`crate::bump::next_version`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bump {
+    /// Nothing the crate exposes changed.
+    None,
+    /// Additions only.
+    Minor,
+    /// Something existing code relies on changed or went away.
+    Major,
+}
+
+impl std::fmt::Display for Bump {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Bump::None => "none",
+            Bump::Minor => "minor",
+            Bump::Major => "major",
+        })
+    }
 }
 
 /// One difference.
@@ -72,14 +95,14 @@ impl MetadataDiff {
         out
     }
 
-    /// The semver bump the changes need: `major`, `minor` or `none`.
-    pub fn bump(&self) -> &'static str {
+    /// The semver bump the changes need.
+    pub fn bump(&self) -> Bump {
         if self.breaking() {
-            "major"
+            Bump::Major
         } else if self.changes.is_empty() {
-            "none"
+            Bump::None
         } else {
-            "minor"
+            Bump::Minor
         }
     }
 
@@ -227,16 +250,24 @@ fn response_label(r: &Response) -> String {
 /// Generates both sides in memory from `old` and `new` (each searched alone; hashes are reported,
 /// not required to match the pins) and compares the first API version.
 pub fn diff_dirs(config_file: &Path, old: &Path, new: &Path) -> Result<MetadataDiff> {
-    let side = |dir: &Path| -> Result<(Api, Vec<InputHash>)> {
-        let search = InputSearch { metadata_dir: Some(dir.to_path_buf()), allow_unpinned: true, ..Default::default() };
-        let loaded = crate::load(config_file, &search)?;
+    let config = Config::load(config_file)?;
+    let search =
+        |dir: &Path| InputSearch { metadata_dir: Some(dir.to_path_buf()), allow_unpinned: true, ..Default::default() };
+    diff_configs((config.clone(), &search(old)), (config, &search(new)))
+}
+
+/// Generates both sides in memory, each from its configuration (its pins) and search, and compares
+/// the first API version.
+pub fn diff_configs(old: (Config, &InputSearch), new: (Config, &InputSearch)) -> Result<MetadataDiff> {
+    let side = |(config, search): (Config, &InputSearch)| -> Result<(Api, Vec<InputHash>)> {
+        let file = config.dir.join("codegen.yaml");
+        let loaded = crate::load_config(config, search)?;
         let hashes = loaded
             .inputs
             .iter()
             .map(|i| InputHash { name: i.name.clone(), file: i.file.display().to_string(), sha256: i.sha256.clone() })
             .collect();
-        let api =
-            loaded.apis.into_iter().next().ok_or_else(|| Error::file(config_file, "no API version configured"))?;
+        let api = loaded.apis.into_iter().next().ok_or_else(|| Error::file(&file, "no API version configured"))?;
         Ok((api, hashes))
     };
     let (old_api, old_inputs) = side(old)?;

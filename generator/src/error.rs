@@ -56,6 +56,9 @@ pub enum Error {
     /// The emitted Rust did not parse (a generator bug, reported instead of writing it).
     #[error("internal error: emitted Rust for {file} does not parse: {message}")]
     Emit { file: String, message: String },
+    /// The command line is wrong (`cargo xtask`); the message is clap's, with usage.
+    #[error("{message}")]
+    Usage { message: String },
     /// Downloading an input failed.
     #[error("download of `{name}` from {url} failed: {message}")]
     Download { name: String, url: String, message: String },

@@ -7,8 +7,11 @@
 //! - [`resolve`] walks paths through the CSDL, [`lower`] assembles the method set and the type
 //!   closure into the one [`model`];
 //! - [`emit`] turns the model into Rust (quote + prettyplease) and the other crate files, with every
-//!   identifier from [`naming`]; [`output`] writes them atomically or checks them (`--check`).
+//!   identifier from [`naming`]; [`output`] writes them atomically or checks them (`--check`);
+//! - metadata bumps: [`diff`] compares what two sets of inputs generate, [`bump`] records the new
+//!   pins, version and CHANGELOG entry.
 
+pub mod bump;
 pub mod config;
 pub mod consent;
 pub mod csdl;
@@ -46,7 +49,11 @@ pub struct Loaded {
 
 /// Reads the config, the manifest and the inputs, and builds the model of every API version.
 pub fn load(config_file: &Path, search: &InputSearch) -> Result<Loaded> {
-    let config = Config::load(config_file)?;
+    load_config(Config::load(config_file)?, search)
+}
+
+/// [`load`] with a configuration already read (for example one whose pins were changed in memory).
+pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
     let manifest = Manifest::load(&config.manifest_path())?;
     if manifest.permission != config.permission {
         return Err(Error::file(

@@ -110,6 +110,25 @@ pub fn write_atomic(dir: &Path, files: &BTreeMap<String, String>) -> Result<bool
     Ok(true)
 }
 
+/// Replaces one file atomically (a sibling temp file, then a rename); creates its folder.
+pub fn write_file_atomic(path: &Path, contents: impl AsRef<[u8]>) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let name = path.file_name().map_or_else(|| "file".to_string(), |n| n.to_string_lossy().into_owned());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, contents).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(&tmp, e)
+    })?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,3 +40,80 @@ pub fn search() -> msgraph_codegen::config::InputSearch {
 pub fn config_file() -> PathBuf {
     workspace_root().join("metadata/codegen.yaml")
 }
+
+/// A tiny HTTP/1.1 server on loopback that serves the files of a folder (`GET /a/b` ->
+/// `root/a/b`, 404 otherwise), one connection at a time, and records the paths asked for. It
+/// stands in for raw.githubusercontent.com in the `fetch-metadata` tests.
+pub struct FileServer {
+    pub root: PathBuf,
+    addr: std::net::SocketAddr,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FileServer {
+    /// Starts serving `root` on a free loopback port (the thread ends with the test process).
+    pub fn start(root: &Path) -> std::io::Result<FileServer> {
+        use std::io::{BufRead as _, BufReader, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (dir, log) = (root.to_path_buf(), requests.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(match stream.try_clone() {
+                    Ok(s) => s,
+                    Err(_) => continue,
+                });
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                // Skip the headers.
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                if let Ok(mut log) = log.lock() {
+                    log.push(path.clone());
+                }
+                let file = dir.join(path.trim_start_matches('/'));
+                let response = match std::fs::read(&file) {
+                    Ok(body) if !path.contains("..") => {
+                        let mut r = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\
+                             Connection: close\r\n\r\n",
+                            body.len()
+                        )
+                        .into_bytes();
+                        r.extend_from_slice(&body);
+                        r
+                    }
+                    _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+                };
+                let _ = stream.write_all(&response);
+            }
+        });
+        Ok(FileServer { root: root.to_path_buf(), addr, requests })
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The paths asked for so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Serves `bytes` at `path`.
+    pub fn put(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let file = self.root.join(path.trim_start_matches('/'));
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(file, bytes)
+    }
+}

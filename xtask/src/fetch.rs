@@ -1,0 +1,305 @@
+//! `cargo xtask fetch-metadata`: downloads the pinned inputs into `metadata/cache/` and verifies
+//! them; with `--commit SHA` fetches them at another upstream commit, and with `--update-pins`
+//! accepts new bytes: it compares what the old and new inputs generate, then writes the new pins,
+//! the next crate version and a CHANGELOG entry (see `msgraph_codegen::bump`).
+//!
+//! Nothing reaches the cache unverified: bytes are checked against the pin (or, with
+//! `--update-pins`, the new pin is computed from them) before an atomic rename.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use msgraph_codegen::bump::{self, PinChange};
+use msgraph_codegen::config::{self, Config, InputPin, InputSearch};
+use msgraph_codegen::{Error, diff};
+
+/// Inputs larger than this are refused (the largest Graph metadata file is about 40 MB).
+const MAX_DOWNLOAD: u64 = 512 << 20;
+/// Downloads at least this large (or of unknown size) get a progress bar on a terminal.
+const PROGRESS_FROM: u64 = 1 << 20;
+
+#[derive(Args)]
+pub struct FetchArgs {
+    /// Download even when the cache already holds a verified copy.
+    #[arg(long)]
+    force: bool,
+    /// Fetch only these inputs (names from codegen.yaml `inputs`; repeatable). Default: all.
+    #[arg(long = "input", value_name = "NAME")]
+    inputs: Vec<String>,
+    /// Fetch at this upstream commit (full SHA) instead of the pinned one: the commit segment of
+    /// each selected input's URL is replaced. The selected inputs must come from one repository.
+    #[arg(long, value_name = "SHA")]
+    commit: Option<String>,
+    /// Accept downloaded bytes that differ from the pins: re-pin them in codegen.yaml, and bump the
+    /// crate version and CHANGELOG by what changes in the generated API.
+    #[arg(long)]
+    update_pins: bool,
+    /// With --update-pins: only move the pins, without comparing old and new (for when the old
+    /// inputs are not at hand); the version and CHANGELOG stay as they are.
+    #[arg(long, requires = "update_pins")]
+    no_version_bump: bool,
+    /// The configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// One input to download.
+struct Planned {
+    name: String,
+    pin: InputPin,
+    url: String,
+}
+
+pub(crate) fn fetch_metadata(args: &FetchArgs) -> Result<(), Error> {
+    let config_file = args.config.clone().unwrap_or_else(|| crate::workspace_root().join("metadata/codegen.yaml"));
+    let config = Config::load(&config_file)?;
+    let cache = config.cache_dir();
+    let plan = plan(args, &config, &config_file)?;
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(600))
+        .connect_timeout(Duration::from_secs(30))
+        .user_agent(concat!("msgraph-entitlement-xtask/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Download { name: "-".to_string(), url: "-".to_string(), message: e.to_string() })?;
+
+    let mut moved: BTreeMap<String, (PinChange, Vec<u8>)> = BTreeMap::new();
+    for Planned { name, pin, url } in plan {
+        let target = cache.join(&pin.path);
+        if !args.force && url == pin.url {
+            if let Ok(bytes) = std::fs::read(&target) {
+                if config::verify_pin(&name, &target, &pin, &bytes).is_ok() {
+                    eprintln!("{name}: cached and verified ({})", target.display());
+                    continue;
+                }
+            }
+        }
+        eprintln!("{name}: downloading {url}");
+        let bytes = download(&client, &name, &url)?;
+        let sha256 = config::sha256_hex(&bytes);
+        if sha256.eq_ignore_ascii_case(&pin.sha256) {
+            let stored = config::store_verified(&cache, &name, &pin, &bytes)?;
+            eprintln!("{name}: verified and stored ({})", stored.display());
+            if url != pin.url && args.update_pins {
+                // Same bytes at another commit: only the URL moves.
+                let new = InputPin { url, ..pin.clone() };
+                moved.insert(name, (PinChange { old_sha256: pin.sha256.to_ascii_lowercase(), new }, Vec::new()));
+            }
+            continue;
+        }
+        if !args.update_pins {
+            return Err(Error::Download {
+                name,
+                url,
+                message: format!(
+                    "sha256 mismatch: pinned {}, downloaded {sha256} ({} bytes); nothing was written to {}. \
+                     If upstream really changed, accept the new file with --update-pins",
+                    pin.sha256.to_ascii_lowercase(),
+                    bytes.len(),
+                    cache.display()
+                ),
+            });
+        }
+        eprintln!("{name}: new content (sha256 {sha256}, was {})", pin.sha256.to_ascii_lowercase());
+        let new = InputPin { path: pin.path.clone(), url, sha256 };
+        moved.insert(name, (PinChange { old_sha256: pin.sha256.to_ascii_lowercase(), new }, bytes));
+    }
+    if moved.is_empty() {
+        if args.update_pins {
+            eprintln!("pins unchanged");
+        }
+        return Ok(());
+    }
+    update_pins(args, &config, &config_file, moved)
+}
+
+/// The inputs to fetch and the URL of each, after `--input` and `--commit`.
+fn plan(args: &FetchArgs, config: &Config, config_file: &std::path::Path) -> Result<Vec<Planned>, Error> {
+    for name in &args.inputs {
+        if !config.inputs.contains_key(name) {
+            let known: Vec<&str> = config.inputs.keys().map(String::as_str).collect();
+            return Err(Error::file(
+                config_file,
+                format!("--input `{name}` is not an input; known: {}", known.join(", ")),
+            ));
+        }
+    }
+    let selected: Vec<(&String, &InputPin)> =
+        config.inputs.iter().filter(|(n, _)| args.inputs.is_empty() || args.inputs.contains(n)).collect();
+    let mut plan = Vec::new();
+    let mut repositories = BTreeSet::new();
+    for (name, pin) in selected {
+        let url = match &args.commit {
+            None => pin.url.clone(),
+            Some(commit) => {
+                let bad = |message: String| Error::file(config_file, format!("inputs.{name}.url: {message}"));
+                repositories.insert(bump::repository_of(&pin.url).map_err(bad)?);
+                bump::with_commit(&pin.url, commit).map_err(|m| Error::file(config_file, format!("--commit: {m}")))?
+            }
+        };
+        plan.push(Planned { name: name.clone(), pin: pin.clone(), url });
+    }
+    if repositories.len() > 1 {
+        let list: Vec<String> = repositories.into_iter().collect();
+        return Err(Error::file(
+            config_file,
+            format!(
+                "--commit names one commit, but the selected inputs come from {} repositories ({}); \
+                 choose inputs of one repository with --input",
+                list.len(),
+                list.join(", ")
+            ),
+        ));
+    }
+    Ok(plan)
+}
+
+/// Classifies the bump (old pins against new bytes), then stores the bytes, and writes the pins,
+/// version and CHANGELOG entry.
+fn update_pins(
+    args: &FetchArgs,
+    config: &Config,
+    config_file: &std::path::Path,
+    moved: BTreeMap<String, (PinChange, Vec<u8>)>,
+) -> Result<(), Error> {
+    let cache = config.cache_dir();
+    let content_changed = moved.values().any(|(change, _)| !change.new.sha256.eq_ignore_ascii_case(&change.old_sha256));
+    let report = if args.no_version_bump || !content_changed {
+        None
+    } else {
+        // Stage the new bytes outside the cache, so that an input the new pins cannot generate
+        // from leaves everything as it was.
+        std::fs::create_dir_all(&config.dir).map_err(|e| Error::io(&config.dir, e))?;
+        let staging = tempfile::Builder::new()
+            .prefix(".fetch-staging-")
+            .tempdir_in(&config.dir)
+            .map_err(|e| Error::io(&config.dir, e))?;
+        for (change, bytes) in moved.values().filter(|(_, b)| !b.is_empty()) {
+            let path = staging.path().join(&change.new.path);
+            msgraph_codegen::output::write_file_atomic(&path, bytes)?;
+        }
+        let env_dir = std::env::var_os("GRAPH_METADATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from);
+        let old_search = InputSearch { env_dir: env_dir.clone(), cache_dir: Some(cache.clone()), ..Default::default() };
+        let new_search = InputSearch {
+            metadata_dir: Some(staging.path().to_path_buf()),
+            env_dir,
+            cache_dir: Some(cache.clone()),
+            allow_unpinned: false,
+        };
+        let mut new_config = config.clone();
+        for (name, (change, _)) in &moved {
+            new_config.inputs.insert(name.clone(), change.new.clone());
+        }
+        let report = diff::diff_configs((config.clone(), &old_search), (new_config, &new_search)).map_err(|e| {
+            Error::file(
+                config_file,
+                format!(
+                    "cannot classify the bump (old pins against new inputs): {e}\n\
+                     nothing was changed; make the old inputs findable (GRAPH_METADATA_DIR or metadata/cache/), \
+                     or pass --no-version-bump to move the pins only"
+                ),
+            )
+        })?;
+        eprint!("{}", summary(&report));
+        Some(report)
+    };
+    for (name, (change, bytes)) in &moved {
+        if !bytes.is_empty() {
+            let stored = config::store_verified(&cache, name, &change.new, bytes)?;
+            eprintln!("{name}: stored ({})", stored.display());
+        }
+    }
+    let pins: BTreeMap<String, PinChange> = moved.into_iter().map(|(n, (c, _))| (n, c)).collect();
+    let recorded = bump::record(config_file, &pins, report.as_ref(), &bump::today_utc())?;
+    eprintln!("{}: re-pinned {}", config_file.display(), pins.keys().cloned().collect::<Vec<_>>().join(", "));
+    report_version(&recorded);
+    eprintln!("next: `cargo xtask codegen`, then review and commit metadata/ and generated/");
+    Ok(())
+}
+
+/// The counts of a diff, one line per kind.
+pub(crate) fn summary(report: &diff::MetadataDiff) -> String {
+    let mut out = format!(
+        "{}: {} change(s) in the generated API, semver bump: {}\n",
+        report.api_version,
+        report.changes.len(),
+        report.bump()
+    );
+    for (kind, n) in report.counts() {
+        out.push_str(&format!("  {kind:?}: {n}\n"));
+    }
+    out
+}
+
+pub(crate) fn report_version(recorded: &bump::Recorded) {
+    if recorded.new_version == recorded.old_version {
+        eprintln!("crate version stays {}", recorded.old_version);
+    } else {
+        eprintln!("crate version {} -> {}", recorded.old_version, recorded.new_version);
+    }
+    if let Some(path) = &recorded.changelog {
+        eprintln!("CHANGELOG entry added to {}", path.display());
+    }
+}
+
+/// GETs `url` into memory, with a progress bar for large bodies when stderr is a terminal.
+fn download(client: &reqwest::blocking::Client, name: &str, url: &str) -> Result<Vec<u8>, Error> {
+    let fail = |message: String| Error::Download { name: name.to_string(), url: url.to_string(), message };
+    let mut response = client.get(url).send().map_err(|e| {
+        fail(format!("{} (no network? set GRAPH_METADATA_DIR to a folder holding the files instead)", with_sources(&e)))
+    })?;
+    if !response.status().is_success() {
+        return Err(fail(format!("HTTP {}", response.status())));
+    }
+    let length = response.content_length();
+    if let Some(n) = length.filter(|&n| n > MAX_DOWNLOAD) {
+        return Err(fail(format!("{n} bytes is more than the {MAX_DOWNLOAD}-byte limit")));
+    }
+    let bar = if length.is_none_or(|n| n >= PROGRESS_FROM) {
+        let bar = ProgressBar::with_draw_target(length, ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+            .map_or_else(|_| ProgressStyle::default_bar(), |s| s.progress_chars("=> "));
+        bar.set_style(style);
+        bar.set_message(name.to_string());
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut bytes = Vec::with_capacity(length.map_or(0, |n| n as usize));
+    let mut chunk = vec![0u8; 64 << 10];
+    loop {
+        let n = response.read(&mut chunk).map_err(|e| {
+            bar.abandon();
+            fail(format!("reading the body after {} bytes: {}", bytes.len(), with_sources(&e)))
+        })?;
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        bar.inc(n as u64);
+        if bytes.len() as u64 > MAX_DOWNLOAD {
+            bar.abandon();
+            return Err(fail(format!("body exceeds the {MAX_DOWNLOAD}-byte limit")));
+        }
+    }
+    bar.finish_and_clear();
+    if let Some(n) = length.filter(|&n| n != bytes.len() as u64) {
+        return Err(fail(format!("body ended after {} of {n} bytes", bytes.len())));
+    }
+    Ok(bytes)
+}
+
+/// An error and its chain of causes, joined with `: `.
+fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
