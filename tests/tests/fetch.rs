@@ -178,19 +178,19 @@ fn update_pins_moves_to_a_commit_and_versions_the_bump() {
     server
         .put(&format!("/microsoftgraph/msgraph-metadata/{NEW_COMMIT}/clean_v10_metadata/cleanMetadata.xml"), &new_csdl)
         .unwrap();
-    let before = std::fs::read_to_string(&file).unwrap();
+    let before = std::fs::read_to_string(file).unwrap();
     let config = file.to_str().unwrap();
 
     // Without --update-pins the new bytes are refused.
     let err =
         xtask(&["fetch-metadata", "--config", config, "--input", "v1.0-csdl", "--commit", NEW_COMMIT]).unwrap_err();
     assert!(err.contains("sha256 mismatch") && err.contains(&sha256_hex(&new_csdl)), "{err}");
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(file).unwrap(), before);
 
     xtask(&["fetch-metadata", "--config", config, "--input", "v1.0-csdl", "--commit", NEW_COMMIT, "--update-pins"])
         .unwrap();
-    let after = std::fs::read_to_string(&file).unwrap();
-    let pinned = Config::load(&file).unwrap();
+    let after = std::fs::read_to_string(file).unwrap();
+    let pinned = Config::load(file).unwrap();
     let pin = &pinned.inputs["v1.0-csdl"];
     assert!(pin.url.contains(NEW_COMMIT), "{}", pin.url);
     assert_eq!(pin.sha256, sha256_hex(&new_csdl));
@@ -223,7 +223,7 @@ fn update_pins_moves_to_a_commit_and_versions_the_bump() {
     assert!(names.iter().all(|n| !n.starts_with('.') && !n.contains("tmp")), "{names:?}");
     // Running it again changes nothing.
     xtask(&["fetch-metadata", "--config", config, "--input", "v1.0-csdl", "--update-pins"]).unwrap();
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), after);
+    assert_eq!(std::fs::read_to_string(file).unwrap(), after);
 }
 
 #[test]
@@ -246,7 +246,7 @@ fn update_pins_refuses_when_the_old_inputs_are_missing() {
     let mut args = args.to_vec();
     args.push("--no-version-bump");
     xtask(&args).unwrap();
-    let pinned = Config::load(&file).unwrap();
+    let pinned = Config::load(file).unwrap();
     assert_eq!(pinned.inputs["v1.0-csdl"].sha256, sha256_hex(&new_csdl));
     assert_eq!(pinned.krate.version, "0.1.0");
 }
@@ -273,7 +273,7 @@ fn diff_metadata_record_bumps_version_and_changelog() {
     .unwrap();
     let report = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
     assert!(report.starts_with("metadata diff for v1.0 (499 changes, semver bump: major)"), "{report}");
-    assert_eq!(Config::load(&file).unwrap().krate.version, "0.2.0");
+    assert_eq!(Config::load(file).unwrap().krate.version, "0.2.0");
     let log = std::fs::read_to_string(dir.path().join("CHANGELOG.md")).unwrap();
     assert!(log.starts_with("# Changelog\n\n## 0.2.0 ("), "{log}");
     assert!(log.contains("OperationRemoved"), "{log}");
