@@ -46,6 +46,11 @@ pub struct ApiVersionInputs {
     pub csdl: String,
     /// Name of the permissions.json input.
     pub permissions: String,
+    /// Listed methods this metadata cannot generate are warnings instead of errors (for old
+    /// metadata). Off by default: a method of the reference page that the metadata lacks stops
+    /// `cargo xtask codegen`.
+    #[serde(default)]
+    pub allow_unresolved: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +105,8 @@ impl Config {
                 }
             }
         }
+        crate::bump::next_version(&self.krate.version, crate::diff::Bump::None)
+            .map_err(|m| Error::file(file, format!("crate.version: {m}")))?;
         for (name, pin) in &self.inputs {
             let ok = pin.sha256.len() == 64 && pin.sha256.bytes().all(|b| b.is_ascii_hexdigit());
             if !ok {

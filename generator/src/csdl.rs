@@ -162,7 +162,13 @@ impl Csdl {
             Document::parse_with_options(text, roxmltree::ParsingOptions { allow_dtd: false, ..Default::default() })
                 .map_err(|e| {
                     let pos = e.pos();
-                    Error::input(file, Loc { line: pos.row, col: pos.col }, xml_error_message(&e))
+                    let loc = match e {
+                        // roxmltree reports where the unclosed element began; the end is where the
+                        // text stops, which is what a truncated download needs to show.
+                        roxmltree::Error::UnexpectedEndOfStream => end_of(text),
+                        _ => Loc { line: pos.row, col: pos.col },
+                    };
+                    Error::input(file, loc, xml_error_message(&e))
                 })?;
         let mut parser = Parser {
             file,
@@ -259,6 +265,11 @@ impl Csdl {
             .collect()
     }
 
+    /// The entity type or one of its ancestors declares a key.
+    fn has_key(&self, name: &QName) -> bool {
+        self.ancestry(name).iter().any(|t| t.key.is_some())
+    }
+
     fn validate(&self) -> Result<()> {
         let check = |ty: &TypeExpr, loc: Loc, what: &str| -> Result<()> {
             if ty.is_edm() {
@@ -311,6 +322,17 @@ impl Csdl {
             }
             for n in &t.navigation {
                 check(&n.ty, n.loc, &format!("navigation property `{}.{}`", t.name, n.name))?;
+                if n.ty.collection && n.contains_target && !self.has_key(&n.ty.name) {
+                    return Err(Error::input(
+                        &self.file,
+                        n.loc,
+                        format!(
+                            "navigation property `{}.{}`: its items cannot be addressed, `{}` has no key \
+                             (neither declared nor inherited)",
+                            t.name, n.name, n.ty.name
+                        ),
+                    ));
+                }
                 if n.ty.is_edm() || self.types.get(&n.ty.name).is_some_and(|x| x.kind != TypeKind::Entity) {
                     return Err(Error::input(
                         &self.file,
@@ -351,6 +373,16 @@ impl Csdl {
         }
         for item in self.container.values() {
             match self.types.get(&item.ty) {
+                Some(t) if t.kind == TypeKind::Entity && !item.singleton && !self.has_key(&t.name) => {
+                    return Err(Error::input(
+                        &self.file,
+                        item.loc,
+                        format!(
+                            "entity set `{}`: `{}` has no key (neither declared nor inherited)",
+                            item.name, item.ty
+                        ),
+                    ));
+                }
                 Some(t) if t.kind == TypeKind::Entity => {}
                 Some(_) => {
                     return Err(Error::input(
@@ -414,6 +446,16 @@ pub fn edm_known(name: &str) -> bool {
             | "GeographyPoint"
             | "Geometry"
     )
+}
+
+/// The position just after the last character of `text`.
+fn end_of(text: &str) -> Loc {
+    let line = text.matches('\n').count() + 1;
+    let last = text.rsplit('\n').next().unwrap_or_default();
+    Loc {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        col: u32::try_from(last.chars().count() + 1).unwrap_or(u32::MAX),
+    }
 }
 
 fn xml_error_message(e: &roxmltree::Error) -> String {

@@ -53,6 +53,12 @@ pub enum Error {
     #[error("{} consent drift item(s) not explained by {} (add an entry with a reason and a docs link, or fix the manifest):\n{}",
             items.len(), file.display(), items.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
     Drift { file: PathBuf, items: Vec<String> },
+    /// Methods of the reference page that the metadata cannot generate (and the API version does
+    /// not set `allow_unresolved`).
+    #[error("{} method(s) of the {api_version} manifest ({}) cannot be generated from this metadata \
+             (set api_versions.{api_version}.allow_unresolved in codegen.yaml to accept that):\n{}",
+            items.len(), manifest.display(), items.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
+    Unresolved { api_version: String, manifest: PathBuf, items: Vec<String> },
     /// The emitted Rust did not parse (a generator bug, reported instead of writing it).
     #[error("internal error: emitted Rust for {file} does not parse: {message}")]
     Emit { file: String, message: String },

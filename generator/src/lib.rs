@@ -103,6 +103,28 @@ pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
     Ok(Loaded { config, manifest, apis, inputs, drift })
 }
 
+impl Loaded {
+    /// Fails when a listed method of an API version could not be generated, unless the version
+    /// allows it (`allow_unresolved`). Each item says why (the missing segment, the bad path).
+    pub fn check_unresolved(&self) -> Result<()> {
+        for api in &self.apis {
+            let allowed = self.config.api_versions.get(&api.api_version).is_some_and(|v| v.allow_unresolved);
+            if !allowed && !api.unresolved.is_empty() {
+                return Err(Error::Unresolved {
+                    api_version: api.api_version.clone(),
+                    manifest: self.config.manifest_path(),
+                    items: api
+                        .unresolved
+                        .iter()
+                        .map(|u| format!("{} {}: {}", u.http_method, u.path, u.reason))
+                        .collect(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `extra_properties` must name types of the metadata.
 fn check_extra_properties(config: &Config, csdl: &csdl::Csdl) -> Result<()> {
     let file = config.dir.join("codegen.yaml");

@@ -70,7 +70,8 @@ pub fn write_atomic(dir: &Path, files: &BTreeMap<String, String>) -> Result<bool
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| Error::file(dir, format!("cannot create the output folder: {}: {e}", parent.display())))?;
     let name = dir.file_name().map_or_else(|| "out".to_string(), |n| n.to_string_lossy().into_owned());
     let pid = std::process::id();
     let tmp = parent.join(format!(".{name}.tmp-{pid}"));

@@ -36,6 +36,23 @@ pub fn search() -> msgraph_codegen::config::InputSearch {
     msgraph_codegen::config::InputSearch { metadata_dir: Some(metadata_dir()), ..Default::default() }
 }
 
+/// Every file below `dir` (relative path -> bytes), to show that a failed command changed nothing.
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                stack.push(path);
+            } else if let (Ok(rel), Ok(bytes)) = (path.strip_prefix(dir), std::fs::read(&path)) {
+                out.insert(rel.to_path_buf(), bytes);
+            }
+        }
+    }
+    out
+}
+
 /// `metadata/codegen.yaml`.
 pub fn config_file() -> PathBuf {
     workspace_root().join("metadata/codegen.yaml")

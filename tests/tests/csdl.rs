@@ -110,3 +110,21 @@ fn not_csdl_is_an_error() {
     let e = Csdl::parse("<root/>", std::path::Path::new("x.xml")).unwrap_err().to_string();
     assert!(e.starts_with("x.xml:1:1:") && e.contains("not a CSDL document"), "{e}");
 }
+
+/// Every CSDL document we have (current and 2023 v1.0, 2021 beta) passes validation: the checks
+/// reject broken metadata, not Graph's.
+#[test]
+fn every_upstream_csdl_validates() {
+    let dir = msgraph_tests::metadata_dir();
+    for rel in [
+        "v1.0/cleanMetadata.xml",
+        "v1.0/cleanMetadataWithDescriptions-2023-05-09.xml",
+        "beta/cleanMetadata-2021-06-08.xml",
+    ] {
+        let path = dir.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        if let Err(e) = Csdl::parse(&text, &path) {
+            panic!("{e}");
+        }
+    }
+}

@@ -5,11 +5,11 @@
 //! metadata diff), and `diff-metadata --record`.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use msgraph_codegen::bump::set_yaml_scalar;
 use msgraph_codegen::config::{Config, sha256_hex};
-use msgraph_tests::{FileServer, config_file, metadata_dir, workspace_root};
+use msgraph_tests::{FileServer, config_file, metadata_dir, tree, workspace_root};
 
 const OLD_COMMIT: &str = "1111111111111111111111111111111111111111";
 const NEW_COMMIT: &str = "2222222222222222222222222222222222222222";
@@ -18,25 +18,6 @@ const OTHER_REPO_COMMIT: &str = "3333333333333333333333333333333333333333";
 fn xtask(args: &[&str]) -> Result<(), String> {
     let argv = std::iter::once("xtask").chain(args.iter().copied());
     xtask::run(argv).map_err(|e| e.to_string())
-}
-
-/// Every file below `dir` with its bytes.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push((path.clone(), std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// A loopback server with its folder, and a folder holding a codegen.yaml (and its cache).
@@ -106,14 +87,14 @@ fn sha256_mismatch_is_refused_and_the_cache_is_untouched() {
     let (server, dir, config) = (&setup.server, &setup.dir, setup.config());
     xtask(&["fetch-metadata", "--config", config]).unwrap();
     let cache = dir.path().join("cache");
-    let before = snapshot(dir.path());
+    let before = tree(dir.path());
     // Upstream now serves other bytes at the pinned URL.
     server.put(&format!("/owner/repo/{OLD_COMMIT}/a.xml"), b"<tampered/>").unwrap();
     let err = xtask(&["fetch-metadata", "--config", config, "--force"]).unwrap_err();
     assert!(err.contains("sha256 mismatch"), "{err}");
     assert!(err.contains(&sha256_hex(b"<a/>")) && err.contains(&sha256_hex(b"<tampered/>")), "{err}");
     assert!(err.contains("nothing was written") && err.contains("--update-pins"), "{err}");
-    assert_eq!(snapshot(dir.path()), before, "cache and config unchanged, no temp files");
+    assert_eq!(tree(dir.path()), before, "cache and config unchanged, no temp files");
     assert_eq!(std::fs::read(cache.join("v1.0/a.xml")).unwrap(), b"<a/>");
 }
 
@@ -236,12 +217,12 @@ fn update_pins_refuses_when_the_old_inputs_are_missing() {
     server
         .put(&format!("/microsoftgraph/msgraph-metadata/{NEW_COMMIT}/clean_v10_metadata/cleanMetadata.xml"), &new_csdl)
         .unwrap();
-    let before = snapshot(dir.path());
+    let before = tree(dir.path());
     let config = file.to_str().unwrap();
     let args = ["fetch-metadata", "--config", config, "--input", "v1.0-csdl", "--commit", NEW_COMMIT, "--update-pins"];
     let err = xtask(&args).unwrap_err();
     assert!(err.contains("cannot classify the bump") && err.contains("--no-version-bump"), "{err}");
-    assert_eq!(snapshot(dir.path()), before, "nothing changed");
+    assert_eq!(tree(dir.path()), before, "nothing changed");
     // --no-version-bump moves the pin only.
     let mut args = args.to_vec();
     args.push("--no-version-bump");

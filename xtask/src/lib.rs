@@ -125,6 +125,7 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     let config_file = args.inputs.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
     let search = search_for(&args.inputs, &config_file);
     let loaded = msgraph_codegen::load(&config_file, &search)?;
+    loaded.check_unresolved()?;
     for input in loaded.inputs.iter().filter(|i| !i.pinned) {
         eprintln!(
             "warning: input `{}` ({}) is not the pinned file (sha256 {})",
@@ -135,6 +136,7 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     }
     for api in &loaded.apis {
         if !api.unresolved.is_empty() {
+            // Only versions with `allow_unresolved` get here (the others stopped above).
             eprintln!("warning: {} listed {} method(s) not generated:", api.unresolved.len(), api.api_version);
             for u in &api.unresolved {
                 eprintln!("  {} {}\n    reason: {}", u.http_method, u.path, u.reason);
