@@ -41,6 +41,14 @@ pub enum Error {
         /// The link.
         url: String,
     },
+    /// The response body is larger than the client's limit
+    /// ([`ClientBuilder::max_response_bytes`](crate::runtime::ClientBuilder::max_response_bytes)).
+    ResponseTooLarge {
+        /// The HTTP status.
+        status: u16,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A page's `@odata.nextLink` was already followed: paging would never end.
     PagingLoop {
         /// The repeated link.
@@ -52,7 +60,9 @@ impl Error {
     /// The HTTP status, for errors that have one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Graph { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::Graph { status, .. } | Error::Decode { status, .. } | Error::ResponseTooLarge { status, .. } => {
+                Some(*status)
+            }
             Error::Transport(e) => e.status().map(|s| s.as_u16()),
             _ => None,
         }
@@ -89,6 +99,9 @@ impl fmt::Display for Error {
                 write!(f, "not following @odata.nextLink to another host: {url}")
             }
             Error::PagingLoop { url } => write!(f, "@odata.nextLink repeats an earlier page: {url}"),
+            Error::ResponseTooLarge { status, limit } => {
+                write!(f, "the {status} response body is larger than the {limit}-byte limit")
+            }
         }
     }
 }

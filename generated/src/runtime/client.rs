@@ -92,6 +92,7 @@ struct Inner {
     base_url: String,
     token: Arc<dyn TokenProvider>,
     retry: RetryPolicy,
+    max_response_bytes: usize,
 }
 
 impl<C: Consent> fmt::Debug for Client<C> {
@@ -158,6 +159,10 @@ impl Core {
     pub(crate) fn retry(&self) -> &RetryPolicy {
         &self.inner.retry
     }
+
+    pub(crate) fn max_response_bytes(&self) -> usize {
+        self.inner.max_response_bytes
+    }
 }
 
 /// Configures a [`Client`].
@@ -168,8 +173,12 @@ pub struct ClientBuilder<C: Consent = Delegated> {
     timeout: Option<Duration>,
     user_agent: String,
     retry: RetryPolicy,
+    max_response_bytes: usize,
     consent: PhantomData<fn() -> C>,
 }
+
+/// The default of [`ClientBuilder::max_response_bytes`]: 64 MiB, far above any Graph page.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
 
 impl<C: Consent> ClientBuilder<C> {
     fn new(token: impl TokenProvider + 'static) -> Self {
@@ -180,6 +189,7 @@ impl<C: Consent> ClientBuilder<C> {
             timeout: Some(Duration::from_secs(100)),
             user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_string(),
             retry: RetryPolicy::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             consent: PhantomData,
         }
     }
@@ -209,6 +219,14 @@ impl<C: Consent> ClientBuilder<C> {
         self
     }
 
+    /// The largest response body read (default [`DEFAULT_MAX_RESPONSE_BYTES`]); a larger one is
+    /// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge), so a broken or hostile server
+    /// cannot exhaust memory.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
     /// The `User-Agent` header (default `msgraph-entitlement/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
@@ -234,7 +252,13 @@ impl<C: Consent> ClientBuilder<C> {
         };
         Ok(Client {
             core: Core {
-                inner: Arc::new(Inner { http, base_url: self.base_url, token: self.token, retry: self.retry }),
+                inner: Arc::new(Inner {
+                    http,
+                    base_url: self.base_url,
+                    token: self.token,
+                    retry: self.retry,
+                    max_response_bytes: self.max_response_bytes,
+                }),
             },
             consent: PhantomData,
         })

@@ -16,7 +16,10 @@ mod values;
 
 #[cfg(feature = "azure-identity")]
 pub use azure::AzureCredential;
-pub use client::{AccessToken, Client, ClientBuilder, GRAPH_SCOPE, StaticToken, TokenFuture, TokenProvider};
+pub use client::{
+    AccessToken, Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, GRAPH_SCOPE, StaticToken, TokenFuture,
+    TokenProvider,
+};
 pub use consent::{AppOnly, Application, Consent, Delegated, SignedInUser};
 pub use error::{Error, GraphError, InnerError, Result};
 pub use permissions::{MethodPermission, PathSegment, find as find_permission};

@@ -341,13 +341,28 @@ impl<K: ResponseKind> Request<K> {
                     continue;
                 }
             }
-            let bytes = response.bytes().await.map_err(Error::Transport)?;
+            let bytes = read_body(response, status, self.client.max_response_bytes()).await?;
             if !(200..300).contains(&status) {
                 return Err(error::from_status(status, &bytes));
             }
-            return Ok((status, bytes.to_vec()));
+            return Ok((status, bytes));
         }
     }
+}
+
+/// The whole body, refusing more than `limit` bytes (announced or received).
+async fn read_body(mut response: reqwest::Response, status: u16, limit: usize) -> Result<Vec<u8>> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(Error::ResponseTooLarge { status, limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Error::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(Error::ResponseTooLarge { status, limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn millis(d: std::time::Duration) -> u64 {
