@@ -98,6 +98,7 @@ fn parse_segment(seg: &str) -> Result<Vec<RawSegment>, String> {
         return Ok(vec![RawSegment::Ref]);
     }
     if let Some(system) = seg.strip_prefix('$') {
+        check_identifier(system)?;
         return Ok(vec![RawSegment::System(system.to_string())]);
     }
     if let Some(inner) = placeholder(seg) {

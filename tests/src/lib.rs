@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod fuzz_checks;
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
