@@ -94,7 +94,8 @@ fn split_outside_parens(s: &str, sep: char) -> Result<Vec<String>, String> {
 }
 
 fn parse_segment(seg: &str) -> Result<Vec<RawSegment>, String> {
-    if seg == "$ref" {
+    // Compared as the matcher compares names: case-insensitively (`$ref` and `$REF` are one key).
+    if seg.eq_ignore_ascii_case("$ref") {
         return Ok(vec![RawSegment::Ref]);
     }
     if let Some(system) = seg.strip_prefix('$') {
