@@ -203,6 +203,10 @@ pub fn verify_pin(name: &str, file: &Path, pin: &InputPin, bytes: &[u8]) -> Resu
 
 /// Finds, reads and verifies one pinned input.
 pub fn load_input(config: &Config, search: &InputSearch, name: &str) -> Result<LoadedInput> {
+    crate::timing::measure("read", || load_input_untimed(config, search, name))
+}
+
+fn load_input_untimed(config: &Config, search: &InputSearch, name: &str) -> Result<LoadedInput> {
     let pin = config.pin(name)?;
     let tried: Vec<PathBuf> = search.dirs().iter().map(|d| d.join(&pin.path)).collect();
     // The first file with the pinned bytes wins (so a stale copy in an earlier folder does not hide

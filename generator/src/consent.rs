@@ -5,8 +5,9 @@
 //! The manifest (the permission's reference page) wins over permissions.json; every disagreement
 //! must be explained by an override, or `--check` fails.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use serde::Deserialize;
 
@@ -132,34 +133,47 @@ impl DriftReport {
 /// Which permission grants (method, path) under which schemes.
 #[derive(Debug, Clone)]
 struct Granting {
-    permission: String,
-    schemes: BTreeSet<Scheme>,
+    permission: Rc<str>,
+    /// Shared by every path and method of one path set.
+    schemes: Rc<BTreeSet<Scheme>>,
     least: BTreeSet<Scheme>,
-    /// permissions.json `privilegeLevel` per scheme.
-    levels: BTreeMap<Scheme, i64>,
+    /// permissions.json `privilegeLevel` per scheme (shared by the permission's grants).
+    levels: Rc<BTreeMap<Scheme, i64>>,
 }
 
 /// permissions.json indexed by (HTTP method, path key).
 pub struct PermissionIndex {
     by_key: BTreeMap<(String, PathKey), Vec<Granting>>,
+    /// path key -> permission -> the HTTP methods it grants there (for the least-privileged
+    /// tie-break, without scanning the whole index per candidate).
+    methods_by_path: BTreeMap<PathKey, BTreeMap<String, BTreeSet<String>>>,
 }
 
 impl PermissionIndex {
     pub fn new(file: &PermissionsFile, aliases: &Aliases) -> PermissionIndex {
         let mut by_key: BTreeMap<(String, PathKey), Vec<Granting>> = BTreeMap::new();
+        let mut methods_by_path: BTreeMap<PathKey, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+        // Many permissions list the same paths: normalise each distinct path once.
+        let mut keys: HashMap<&str, PathKey> = HashMap::new();
         for (name, permission) in &file.permissions {
-            let levels: BTreeMap<Scheme, i64> = permission
-                .schemes
-                .iter()
-                .filter_map(|(k, v)| Some((Scheme::parse(k)?, v.get("privilegeLevel")?.as_i64()?)))
-                .collect();
+            let levels: Rc<BTreeMap<Scheme, i64>> = Rc::new(
+                permission
+                    .schemes
+                    .iter()
+                    .filter_map(|(k, v)| Some((Scheme::parse(k)?, v.get("privilegeLevel")?.as_i64()?)))
+                    .collect(),
+            );
+            let name_rc: Rc<str> = Rc::from(name.as_str());
             for set in &permission.path_sets {
-                let schemes: BTreeSet<Scheme> = set.scheme_keys.iter().filter_map(|s| Scheme::parse(s)).collect();
+                let schemes: Rc<BTreeSet<Scheme>> =
+                    Rc::new(set.scheme_keys.iter().filter_map(|s| Scheme::parse(s)).collect());
                 for (path, annotation) in &set.paths {
-                    let key = matcher::normalize(path, aliases);
+                    let key = keys.entry(path.as_str()).or_insert_with(|| matcher::normalize(path, aliases)).clone();
+                    let granted = methods_by_path.entry(key.clone()).or_default().entry(name.clone()).or_default();
+                    granted.extend(set.methods.iter().map(|m| m.to_ascii_uppercase()));
                     for method in &set.methods {
                         by_key.entry((method.to_ascii_uppercase(), key.clone())).or_default().push(Granting {
-                            permission: name.clone(),
+                            permission: name_rc.clone(),
                             schemes: schemes.clone(),
                             least: crate::permissions::parse_least(annotation),
                             levels: levels.clone(),
@@ -168,7 +182,7 @@ impl PermissionIndex {
                 }
             }
         }
-        PermissionIndex { by_key }
+        PermissionIndex { by_key, methods_by_path }
     }
 
     fn get(&self, method: &str, key: &PathKey) -> &[Granting] {
@@ -191,18 +205,18 @@ impl PermissionIndex {
             let level = g.levels.iter().filter(|(s, _)| in_group(s)).map(|(_, l)| *l).min().unwrap_or(i64::MAX);
             (level, self.methods_granted(&g.permission, keys))
         };
-        let best = candidates.iter().map(|g| rank(g)).min();
+        let ranked: Vec<_> = candidates.iter().map(|g| (rank(g), g)).collect();
+        let best = ranked.iter().map(|(r, _)| *r).min();
         let chosen: BTreeSet<String> =
-            candidates.iter().filter(|g| Some(rank(g)) == best).map(|g| g.permission.clone()).collect();
+            ranked.iter().filter(|(r, _)| Some(*r) == best).map(|(_, g)| g.permission.to_string()).collect();
         chosen.into_iter().collect()
     }
 
     /// How many HTTP methods `permission` grants on any of `keys`.
     fn methods_granted(&self, permission: &str, keys: &[PathKey]) -> usize {
-        self.by_key
-            .iter()
-            .filter(|((_, k), grants)| keys.contains(k) && grants.iter().any(|g| g.permission == permission))
-            .map(|((m, _), _)| m)
+        keys.iter()
+            .filter_map(|k| self.methods_by_path.get(k)?.get(permission))
+            .flatten()
             .collect::<BTreeSet<_>>()
             .len()
     }
@@ -219,12 +233,12 @@ pub fn apply(
     overrides_file: &Path,
 ) -> DriftReport {
     let aliases = Aliases::new(&overrides.aliases);
-    let index = PermissionIndex::new(file, &aliases);
+    let index = crate::timing::measure("consent index", || PermissionIndex::new(file, &aliases));
     let granted_here = |method: &str, key: &PathKey| -> Option<BTreeSet<Scheme>> {
         let schemes: BTreeSet<Scheme> = index
             .get(method, key)
             .iter()
-            .filter(|g| g.permission == permission)
+            .filter(|g| &*g.permission == permission)
             .flat_map(|g| g.schemes.iter().copied())
             .collect();
         (!schemes.is_empty()).then_some(schemes)

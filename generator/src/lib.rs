@@ -27,6 +27,7 @@ pub mod output;
 pub mod paths;
 pub mod permissions;
 pub mod resolve;
+pub mod timing;
 pub mod yaml;
 
 use std::path::Path;
@@ -71,30 +72,36 @@ pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
     let mut perms: Option<(String, permissions::PermissionsFile, Vec<permissions::Grant>)> = None;
     for (version, names) in &config.api_versions {
         let csdl_input = load_once(&config, search, &names.csdl, &mut inputs)?;
-        let csdl = csdl::Csdl::parse(&csdl_input.text, &csdl_input.file)?;
+        let csdl = timing::measure("parse CSDL", || csdl::Csdl::parse(&csdl_input.text, &csdl_input.file))?;
         if perms.as_ref().is_none_or(|(name, _, _)| name != &names.permissions) {
             let input = load_once(&config, search, &names.permissions, &mut inputs)?;
-            let file = permissions::PermissionsFile::parse(&input.text, &input.file)?;
-            let grants = file.grants(&config.permission, &input.file)?;
+            let (file, grants) = timing::measure("parse permissions.json", || {
+                let file = permissions::PermissionsFile::parse(&input.text, &input.file)?;
+                let grants = file.grants(&config.permission, &input.file)?;
+                Ok::<_, Error>((file, grants))
+            })?;
             perms = Some((names.permissions.clone(), file, grants));
         }
         let Some((_, _, grants)) = &perms else { continue };
         check_extra_properties(&config, &csdl)?;
         let methods: Vec<&manifest::ManifestMethod> = manifest.methods_for(version).collect();
-        apis.push(lower::build_api(
-            &csdl,
-            version,
-            &methods,
-            grants,
-            &config.closure,
-            &config.extra_properties,
-            &overrides.aliases,
-        ));
+        // "lower" includes "closure": the bench reports resolution as the difference.
+        apis.push(timing::measure("lower", || {
+            lower::build_api(
+                &csdl,
+                version,
+                &methods,
+                grants,
+                &config.closure,
+                &config.extra_properties,
+                &overrides.aliases,
+            )
+        }));
     }
     let drift = match &perms {
-        Some((_, file, grants)) => {
+        Some((_, file, grants)) => timing::measure("consent", || {
             consent::apply(&mut apis, &manifest, file, grants, &config.permission, &overrides, &config.overrides_path())
-        }
+        }),
         None => consent::DriftReport::default(),
     };
     for i in &mut inputs {

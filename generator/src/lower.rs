@@ -122,7 +122,7 @@ pub fn build_api(
     }
 
     api.operations = ops.into_values().collect();
-    api.types = type_closure(csdl, &api.operations, closure, extra);
+    api.types = crate::timing::measure("closure", || type_closure(csdl, &api.operations, closure, extra));
     api
 }
 

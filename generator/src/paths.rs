@@ -50,6 +50,10 @@ pub fn parse(path: &str) -> Result<RawPath, String> {
         }
         segments.extend(parse_segment(&seg)?);
     }
+    // OData addresses a reference with a final `$ref` only.
+    if segments.iter().rev().skip(1).any(|s| matches!(s, RawSegment::Ref)) {
+        return Err(format!("`$ref` before the last segment in `{path}`"));
+    }
     Ok(RawPath { segments, query: query.filter(|q| !q.is_empty()).map(str::to_string) })
 }
 

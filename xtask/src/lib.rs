@@ -5,8 +5,11 @@
 //! - `cargo xtask fetch-metadata [--commit SHA] [--update-pins]` downloads the pinned inputs into
 //!   `metadata/cache/` (see [`fetch`]);
 //! - `cargo xtask diff-metadata --old DIR --new DIR [--json] [--record]` reports what a metadata bump
-//!   changes and, with `--record`, writes the version and CHANGELOG entry it implies.
+//!   changes and, with `--record`, writes the version and CHANGELOG entry it implies;
+//! - `cargo xtask bench [--smoke]` measures codegen and the client and writes BENCHMARKS.md.
 
+pub mod bench;
+mod bench_client;
 pub mod fetch;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +34,8 @@ enum Command {
     FetchMetadata(fetch::FetchArgs),
     /// Compare what two metadata folders generate: operations, consent, types; semver impact.
     DiffMetadata(DiffArgs),
+    /// Measure codegen and the client against their targets; write BENCHMARKS.md (release build).
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -107,6 +112,7 @@ where
         Command::Codegen(args) => codegen(&args),
         Command::FetchMetadata(args) => fetch::fetch_metadata(&args),
         Command::DiffMetadata(args) => diff_metadata(&args),
+        Command::Bench(args) => bench::bench(&args),
     }
 }
 
