@@ -30,7 +30,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let request = AccessPackageAssignmentRequest {
         request_type: Some(AccessPackageRequestType::UserAdd),
-        justification: Some("Requested from the msgraph-entitlement example".into()),
         assignment: Some(AccessPackageAssignment {
             access_package_id: Some(env("ACCESS_PACKAGE_ID")?),
             assignment_policy_id: Some(env("POLICY_ID")?),

@@ -32,6 +32,9 @@ pub struct Config {
     /// Undeclared properties Graph accepts: qualified type name -> property name -> Edm type.
     #[serde(default)]
     pub extra_properties: BTreeMap<String, BTreeMap<String, String>>,
+    /// How OpenAPI schemas map to OData kinds (needed when a version has an `openapi` input).
+    #[serde(default)]
+    pub openapi: Option<crate::openapi::OpenApiConfig>,
     /// Pinned upstream inputs by name.
     pub inputs: BTreeMap<String, InputPin>,
     /// The folder holding codegen.yaml (set after loading).
@@ -39,11 +42,48 @@ pub struct Config {
     pub dir: PathBuf,
 }
 
+/// Which front end reads an API version's metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FrontEnd {
+    Csdl,
+    OpenApi,
+}
+
+impl FrontEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FrontEnd::Csdl => "csdl",
+            FrontEnd::OpenApi => "openapi",
+        }
+    }
+}
+
+impl std::str::FromStr for FrontEnd {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<FrontEnd, String> {
+        match s {
+            "csdl" => Ok(FrontEnd::Csdl),
+            "openapi" => Ok(FrontEnd::OpenApi),
+            _ => Err(format!("unknown front end `{s}` (expected `csdl` or `openapi`)")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiVersionInputs {
     /// Name of the CSDL input.
-    pub csdl: String,
+    #[serde(default)]
+    pub csdl: Option<String>,
+    /// Name of the OpenAPI input.
+    #[serde(default)]
+    pub openapi: Option<String>,
+    /// The front end that builds this version when the run does not choose one (`--from`);
+    /// by default CSDL when the version has a CSDL input.
+    #[serde(default)]
+    pub from: Option<FrontEnd>,
     /// Name of the permissions.json input.
     pub permissions: String,
     /// Listed methods this metadata cannot generate are warnings instead of errors (for old
@@ -51,6 +91,25 @@ pub struct ApiVersionInputs {
     /// `cargo xtask codegen`.
     #[serde(default)]
     pub allow_unresolved: bool,
+    /// The cargo feature of the generated crate that enables this version's module. The first
+    /// version without one is the crate's main surface.
+    #[serde(default)]
+    pub feature: Option<String>,
+}
+
+impl ApiVersionInputs {
+    /// The front end for this version: `run` when the run chose one, else the configured one.
+    pub fn front_end(&self, run: Option<FrontEnd>) -> FrontEnd {
+        run.or(self.from).unwrap_or(if self.csdl.is_some() { FrontEnd::Csdl } else { FrontEnd::OpenApi })
+    }
+
+    /// The input that the front end reads.
+    pub fn input_for(&self, front_end: FrontEnd) -> Option<&String> {
+        match front_end {
+            FrontEnd::Csdl => self.csdl.as_ref(),
+            FrontEnd::OpenApi => self.openapi.as_ref(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,7 +155,22 @@ impl Config {
 
     fn validate(&self, file: &Path) -> Result<()> {
         for (version, inputs) in &self.api_versions {
-            for name in [&inputs.csdl, &inputs.permissions] {
+            if inputs.csdl.is_none() && inputs.openapi.is_none() {
+                return Err(Error::file(
+                    file,
+                    format!("api_versions.{version} names neither a `csdl` nor an `openapi` input"),
+                ));
+            }
+            if inputs.openapi.is_some() && self.openapi.is_none() {
+                return Err(Error::file(
+                    file,
+                    format!(
+                        "api_versions.{version} names an `openapi` input, but codegen.yaml has no `openapi:` section"
+                    ),
+                ));
+            }
+            let names = inputs.csdl.iter().chain(inputs.openapi.iter()).chain(std::iter::once(&inputs.permissions));
+            for name in names {
                 if !self.inputs.contains_key(name) {
                     return Err(Error::file(
                         file,

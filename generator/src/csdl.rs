@@ -270,7 +270,7 @@ impl Csdl {
         self.ancestry(name).iter().any(|t| t.key.is_some())
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let check = |ty: &TypeExpr, loc: Loc, what: &str| -> Result<()> {
             if ty.is_edm() {
                 if edm_known(&ty.name.name) {

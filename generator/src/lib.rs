@@ -3,7 +3,8 @@
 //! The pipeline, one module per stage:
 //! - inputs: [`config`] (codegen.yaml, pins, where input bytes are found), [`manifest`] (the
 //!   permission's method list), [`yaml`] (the one YAML boundary);
-//! - front ends: [`csdl`] (CSDL XML), [`permissions`] (permissions.json), [`paths`] (path syntax);
+//! - front ends: [`csdl`] (CSDL XML) and [`openapi`] (OpenAPI YAML, read into the same schema
+//!   picture), [`permissions`] (permissions.json), [`paths`] (path syntax);
 //! - [`resolve`] walks paths through the CSDL, [`lower`] assembles the method set and the type
 //!   closure into the one [`model`];
 //! - [`emit`] turns the model into Rust (quote + prettyplease) and the other crate files, with every
@@ -14,6 +15,7 @@
 pub mod bump;
 pub mod config;
 pub mod consent;
+pub mod crosscheck;
 pub mod csdl;
 pub mod diff;
 pub mod emit;
@@ -23,6 +25,7 @@ pub mod manifest;
 pub mod matcher;
 pub mod model;
 pub mod naming;
+pub mod openapi;
 pub mod output;
 pub mod paths;
 pub mod permissions;
@@ -34,7 +37,7 @@ use std::path::Path;
 
 pub use error::{Error, Result};
 
-use config::{Config, InputSearch, LoadedInput};
+use config::{Config, FrontEnd, InputSearch, LoadedInput};
 use manifest::Manifest;
 use model::Api;
 
@@ -55,6 +58,12 @@ pub fn load(config_file: &Path, search: &InputSearch) -> Result<Loaded> {
 
 /// [`load`] with a configuration already read (for example one whose pins were changed in memory).
 pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
+    load_from(config, search, None)
+}
+
+/// [`load_config`] with every API version read by `front_end` (`cargo xtask codegen --from`)
+/// instead of its configured one.
+pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEnd>) -> Result<Loaded> {
     let manifest = Manifest::load(&config.manifest_path())?;
     if manifest.permission != config.permission {
         return Err(Error::file(
@@ -71,8 +80,24 @@ pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
     // permissions.json is one file for every version: parse it once.
     let mut perms: Option<(String, permissions::PermissionsFile, Vec<permissions::Grant>)> = None;
     for (version, names) in &config.api_versions {
-        let csdl_input = load_once(&config, search, &names.csdl, &mut inputs)?;
-        let csdl = timing::measure("parse CSDL", || csdl::Csdl::parse(&csdl_input.text, &csdl_input.file))?;
+        let front = names.front_end(front_end);
+        let Some(input_name) = names.input_for(front) else {
+            return Err(Error::file(
+                &config.dir.join("codegen.yaml"),
+                format!("api_versions.{version} has no `{}` input", front.as_str()),
+            ));
+        };
+        let input = load_once(&config, search, input_name, &mut inputs)?;
+        let (csdl, served) = match front {
+            FrontEnd::Csdl => (timing::measure("parse CSDL", || csdl::Csdl::parse(&input.text, &input.file))?, None),
+            FrontEnd::OpenApi => {
+                let Some(openapi_config) = &config.openapi else {
+                    return Err(Error::file(&config.dir.join("codegen.yaml"), "no `openapi:` section"));
+                };
+                let o = openapi::OpenApi::parse(&input.text, &input.file, openapi_config)?;
+                (o.csdl, Some(o.served))
+            }
+        };
         if perms.as_ref().is_none_or(|(name, _, _)| name != &names.permissions) {
             let input = load_once(&config, search, &names.permissions, &mut inputs)?;
             let (file, grants) = timing::measure("parse permissions.json", || {
@@ -88,7 +113,7 @@ pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
         // "lower" includes "closure": the bench reports resolution as the difference.
         apis.push(timing::measure("lower", || {
             lower::build_api(
-                &csdl,
+                lower::Schema { csdl: &csdl, served: served.as_ref() },
                 version,
                 &methods,
                 grants,

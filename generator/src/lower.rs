@@ -1,4 +1,5 @@
-//! Builds the model of one API version from the CSDL front end: assembles the method set (the
+//! Builds the model of one API version from what a front end read (CSDL, or OpenAPI converted to
+//! the same schema picture): assembles the method set (the
 //! manifest's methods plus what permissions.json grants), resolves each path, merges the methods
 //! that name the same operation, and computes the closure of types the operations use.
 
@@ -12,6 +13,7 @@ use crate::model::{
     StructDef, StructKind, TypeDef, TypeRef, Unresolved,
 };
 use crate::naming::{Case, Scope, sanitize};
+use crate::openapi::Served;
 use crate::paths;
 use crate::permissions::Grant;
 use crate::resolve::{self, Options};
@@ -35,9 +37,17 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "SignedInUser",
 ];
 
+/// What a front end produced: the schema, and with OpenAPI, what the document serves (nothing
+/// else is generated from it).
+#[derive(Clone, Copy)]
+pub struct Schema<'a> {
+    pub csdl: &'a Csdl,
+    pub served: Option<&'a Served>,
+}
+
 /// Builds the [`Api`] of `api_version`.
 pub fn build_api(
-    csdl: &Csdl,
+    schema: Schema<'_>,
     api_version: &str,
     methods: &[&ManifestMethod],
     grants: &[Grant],
@@ -45,6 +55,7 @@ pub fn build_api(
     extra: &BTreeMap<String, BTreeMap<String, String>>,
     aliases: &BTreeMap<String, String>,
 ) -> Api {
+    let Schema { csdl, served } = schema;
     let mut api = Api { api_version: api_version.to_string(), ..Api::default() };
     let mut ops: BTreeMap<(String, HttpMethod), Operation> = BTreeMap::new();
 
@@ -74,8 +85,13 @@ pub fn build_api(
                 continue;
             }
         };
-        let op =
-            ops.entry((resolved.template.clone(), method)).or_insert_with(|| new_operation(csdl, method, &resolved));
+        if let Err(reason) = check_served(served, method, &resolved.template) {
+            api.unresolved.push(unresolved(reason));
+            continue;
+        }
+        let op = ops
+            .entry((resolved.template.clone(), method))
+            .or_insert_with(|| new_operation(csdl, method, &resolved, served));
         op.sources.insert(Source::Spec);
         op.spec_paths.push(m.path.clone());
         let has_query = raw.query.is_some();
@@ -116,22 +132,40 @@ pub fn build_api(
                 continue;
             }
         };
-        let op =
-            ops.entry((resolved.template.clone(), method)).or_insert_with(|| new_operation(csdl, method, &resolved));
+        if let Err(reason) = check_served(served, method, &resolved.template) {
+            api.skipped_grants.push(skipped(reason));
+            continue;
+        }
+        let op = ops
+            .entry((resolved.template.clone(), method))
+            .or_insert_with(|| new_operation(csdl, method, &resolved, served));
         op.sources.insert(Source::PermissionsJson);
     }
 
     api.operations = ops.into_values().collect();
     api.types = crate::timing::measure("closure", || type_closure(csdl, &api.operations, closure, extra));
+    api.declared_types = csdl.types.keys().cloned().collect();
     api
 }
 
-fn new_operation(csdl: &Csdl, method: HttpMethod, r: &resolve::Resolved) -> Operation {
+/// With an OpenAPI front end, only what the document lists is generated.
+fn check_served(served: Option<&Served>, method: HttpMethod, template: &str) -> Result<(), String> {
+    match served {
+        Some(s) if !s.ops.contains_key(&(template.to_string(), method)) => {
+            Err(format!("the OpenAPI document has no `{} {template}`", method.as_str()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn new_operation(csdl: &Csdl, method: HttpMethod, r: &resolve::Resolved, served: Option<&Served>) -> Operation {
+    let served = served.and_then(|s| s.ops.get(&(r.template.clone(), method)));
     let description = r
         .operation
         .as_ref()
         .and_then(|name| csdl.operations.iter().find(|o| &o.name == name))
-        .and_then(|o| o.description.clone());
+        .and_then(|o| o.description.clone())
+        .or_else(|| served.and_then(|s| s.description.clone()));
     Operation {
         http_method: method,
         segments: r.segments.clone(),
@@ -140,7 +174,7 @@ fn new_operation(csdl: &Csdl, method: HttpMethod, r: &resolve::Resolved) -> Oper
         body: r.body.clone(),
         response: r.response.clone(),
         consent: Consent::default(),
-        docs: None,
+        docs: served.and_then(|s| s.docs.clone()),
         description,
         spec_paths: Vec::new(),
         example_queries: Vec::new(),

@@ -17,6 +17,8 @@ pub struct Api {
     pub unresolved: Vec<Unresolved>,
     /// Paths permissions.json grants that are absent from this version's metadata.
     pub skipped_grants: Vec<Unresolved>,
+    /// Every type the metadata declares (the closure is in `types`), for reports.
+    pub declared_types: BTreeSet<QName>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

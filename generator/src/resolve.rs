@@ -232,7 +232,7 @@ pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options
 
 /// [`resolve`], and when the path does not resolve, once more with older segment names replaced
 /// through `aliases` (e.g. beta `accessPackageCatalogs` -> v1.0 `catalogs`; compared
-/// case-insensitively). A failure keeps the first reason.
+/// case-insensitively). When the renamed path fails too, the reason is the renamed path's.
 pub fn resolve_with_aliases(
     csdl: &Csdl,
     method: HttpMethod,
@@ -261,7 +261,8 @@ pub fn resolve_with_aliases(
     if renamed == *path {
         return Err(reason);
     }
-    resolve(csdl, method, &renamed, options).map_err(|_| reason)
+    resolve(csdl, method, &renamed, options)
+        .map_err(|renamed_reason| format!("with segment aliases applied: {renamed_reason}"))
 }
 
 /// The synthetic type holding an action's body parameters.

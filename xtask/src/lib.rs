@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use msgraph_codegen::config::InputSearch;
+use msgraph_codegen::config::{FrontEnd, InputSearch};
 use msgraph_codegen::{Error, emit, output};
 
 #[derive(Parser)]
@@ -36,6 +36,18 @@ enum Command {
     DiffMetadata(DiffArgs),
     /// Measure codegen and the client against their targets; write BENCHMARKS.md (release build).
     Bench(bench::BenchArgs),
+    /// Build each API version from its CSDL and from its OpenAPI document and report where the two
+    /// models differ (operations, request/response types, properties).
+    CrossCheck(CrossCheckArgs),
+}
+
+#[derive(Args)]
+struct CrossCheckArgs {
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    inputs: Inputs,
 }
 
 #[derive(Args)]
@@ -85,6 +97,14 @@ struct CodegenArgs {
     /// Also list the permissions.json paths that this metadata does not define.
     #[arg(long, short)]
     verbose: bool,
+    /// Read every API version with this front end (`csdl` or `openapi`) instead of the one
+    /// codegen.yaml configures for it.
+    #[arg(long, value_name = "FRONT_END")]
+    from: Option<FrontEnd>,
+    /// Generate even when listed methods cannot be (each is printed with its reason), as if every
+    /// API version set `allow_unresolved`.
+    #[arg(long)]
+    allow_unresolved: bool,
     #[command(flatten)]
     inputs: Inputs,
 }
@@ -113,6 +133,7 @@ where
         Command::FetchMetadata(args) => fetch::fetch_metadata(&args),
         Command::DiffMetadata(args) => diff_metadata(&args),
         Command::Bench(args) => bench::bench(&args),
+        Command::CrossCheck(args) => cross_check(&args),
     }
 }
 
@@ -130,7 +151,11 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     let root = workspace_root();
     let config_file = args.inputs.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
     let search = search_for(&args.inputs, &config_file);
-    let loaded = msgraph_codegen::load(&config_file, &search)?;
+    let mut config = msgraph_codegen::config::Config::load(&config_file)?;
+    if args.allow_unresolved {
+        config.api_versions.values_mut().for_each(|v| v.allow_unresolved = true);
+    }
+    let loaded = msgraph_codegen::load_from(config, &search, args.from)?;
     loaded.check_unresolved()?;
     for input in loaded.inputs.iter().filter(|i| !i.pinned) {
         eprintln!(
@@ -202,6 +227,31 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     Ok(())
 }
 
+fn cross_check(args: &CrossCheckArgs) -> Result<(), Error> {
+    let root = workspace_root();
+    let config_file = args.inputs.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
+    let search = search_for(&args.inputs, &config_file);
+    let config = msgraph_codegen::config::Config::load(&config_file)?;
+    let reports = msgraph_codegen::crosscheck::cross_check(&config, &search)?;
+    if reports.is_empty() {
+        eprintln!("no API version names both a `csdl` and an `openapi` input: nothing to compare");
+    }
+    let text: String = reports.iter().map(|r| r.render()).collect::<Vec<_>>().join("\n");
+    print_or_write(args.output.as_deref(), &text)
+}
+
+/// Writes a report to `file`, or prints it on stdout (a closed pipe is an error, not a panic).
+fn print_or_write(file: Option<&Path>, text: &str) -> Result<(), Error> {
+    match file {
+        Some(file) => msgraph_codegen::output::write_file_atomic(file, format!("{text}\n")),
+        None => {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{text}").map_err(|e| Error::io("<stdout>", e))
+        }
+    }
+}
+
 fn diff_metadata(args: &DiffArgs) -> Result<(), Error> {
     let root = workspace_root();
     let config_file = args.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
@@ -212,16 +262,8 @@ fn diff_metadata(args: &DiffArgs) -> Result<(), Error> {
     } else {
         report.render()
     };
-    match &args.output {
-        Some(file) => msgraph_codegen::output::write_file_atomic(file, format!("{text}\n"))?,
-        None => {
-            // The report is the command's output (stdout), so it can be piped; progress goes to
-            // stderr. A closed pipe is an error, not a panic.
-            use std::io::Write as _;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{text}").map_err(|e| Error::io("<stdout>", e))?;
-        }
-    }
+    // The report is the command's output (stdout), so it can be piped; progress goes to stderr.
+    print_or_write(args.output.as_deref(), &text)?;
     if args.record {
         let recorded = msgraph_codegen::bump::record(
             &config_file,
