@@ -104,6 +104,9 @@ pub mod models;
 pub mod permissions;
 #[rustfmt::skip]
 pub mod runtime;
+/// The Graph `beta` API (cargo feature `beta`).
+#[cfg(feature = "beta")]
+pub mod beta;
 pub use runtime::{
     AccessToken, AppOnly, Client, ClientBuilder, Consent, Delegated, Error, GraphError,
     ODataReference, Page, Request, Result, StaticToken, TokenProvider,

@@ -248,7 +248,7 @@ fn response_label(r: &Response) -> String {
 }
 
 /// Generates both sides in memory from `old` and `new` (each searched alone; hashes are reported,
-/// not required to match the pins) and compares the first API version.
+/// not required to match the pins) and compares the main API version.
 pub fn diff_dirs(config_file: &Path, old: &Path, new: &Path) -> Result<MetadataDiff> {
     let config = Config::load(config_file)?;
     let search =
@@ -257,10 +257,11 @@ pub fn diff_dirs(config_file: &Path, old: &Path, new: &Path) -> Result<MetadataD
 }
 
 /// Generates both sides in memory, each from its configuration (its pins) and search, and compares
-/// the first API version.
+/// the crate's main API version (the one without a cargo feature; its inputs only are read).
 pub fn diff_configs(old: (Config, &InputSearch), new: (Config, &InputSearch)) -> Result<MetadataDiff> {
-    let side = |(config, search): (Config, &InputSearch)| -> Result<(Api, Vec<InputHash>)> {
+    let side = |(mut config, search): (Config, &InputSearch)| -> Result<(Api, Vec<InputHash>)> {
         let file = config.dir.join("codegen.yaml");
+        config.api_versions.retain(|_, v| v.feature.is_none());
         let loaded = crate::load_config(config, search)?;
         let hashes = loaded
             .inputs

@@ -828,8 +828,9 @@ impl<'a> Cx<'a> {
         for t in csdl.types.values_mut() {
             for n in &mut t.navigation {
                 let key = (t.name.clone(), n.name.clone());
-                n.contains_target = contained.contains(&key);
+                // Older documents also serve POST on reference collections: `$ref` paths win.
                 n.referenceable = references.contains(&key);
+                n.contains_target = contained.contains(&key) && !n.referenceable;
             }
         }
         csdl.operations = operations.into_values().collect();

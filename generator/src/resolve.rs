@@ -232,7 +232,8 @@ pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options
 
 /// [`resolve`], and when the path does not resolve, once more with older segment names replaced
 /// through `aliases` (e.g. beta `accessPackageCatalogs` -> v1.0 `catalogs`; compared
-/// case-insensitively). When the renamed path fails too, the reason is the renamed path's.
+/// case-insensitively). When the renamed path fails too, the reason is the one of the attempt
+/// that got further.
 pub fn resolve_with_aliases(
     csdl: &Csdl,
     method: HttpMethod,
@@ -261,8 +262,13 @@ pub fn resolve_with_aliases(
     if renamed == *path {
         return Err(reason);
     }
-    resolve(csdl, method, &renamed, options)
-        .map_err(|renamed_reason| format!("with segment aliases applied: {renamed_reason}"))
+    resolve(csdl, method, &renamed, options).map_err(|renamed_reason| {
+        // Report the attempt that got further: the renamed one when the first stopped at a
+        // segment the aliases rename.
+        let lower = reason.to_ascii_lowercase();
+        let stopped_at_alias = aliases.keys().any(|old| lower.contains(&format!("`{}`", old.to_ascii_lowercase())));
+        if stopped_at_alias { format!("with segment aliases applied: {renamed_reason}") } else { reason }
+    })
 }
 
 /// The synthetic type holding an action's body parameters.

@@ -82,11 +82,14 @@ impl<C: Consent> Clone for Client<C> {
 #[derive(Clone)]
 pub(crate) struct Core {
     inner: Arc<Inner>,
+    /// Requests go to the beta service root (operations of the `beta` module).
+    beta: bool,
 }
 
 struct Inner {
     http: reqwest::Client,
     base_url: String,
+    beta_base_url: String,
     token: Arc<dyn TokenProvider>,
     retry: RetryPolicy,
     max_response_bytes: usize,
@@ -129,9 +132,17 @@ impl Client<AppOnly> {
 }
 
 impl<C: Consent> Client<C> {
-    /// The base URL requests are made against, e.g. `https://graph.microsoft.com/v1.0`.
+    /// The base URL requests are made against, e.g. `https://graph.microsoft.com/v1.0` (or the
+    /// beta one, for a client reached through the `beta` module).
     pub fn base_url(&self) -> &str {
-        &self.core.inner.base_url
+        self.core.base_url()
+    }
+
+    /// This client, sending to the service root of `api_version` (`beta`, or the main version).
+    #[allow(dead_code)] // used by the feature-gated version modules
+    pub(crate) fn with_api_version(&self, api_version: &str) -> Client<C> {
+        let core = Core { inner: self.core.inner.clone(), beta: api_version == "beta" };
+        Client { core, consent: PhantomData }
     }
 
     /// A request to `path` (below the base URL, starting with `/`). Generated operations use this.
@@ -142,7 +153,7 @@ impl<C: Consent> Client<C> {
 
 impl Core {
     pub(crate) fn base_url(&self) -> &str {
-        &self.inner.base_url
+        if self.beta { &self.inner.beta_base_url } else { &self.inner.base_url }
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
@@ -166,6 +177,7 @@ impl Core {
 pub struct ClientBuilder<C: Consent = Delegated> {
     token: Arc<dyn TokenProvider>,
     base_url: String,
+    beta_base_url: Option<String>,
     http: Option<reqwest::Client>,
     timeout: Option<Duration>,
     user_agent: String,
@@ -182,6 +194,7 @@ impl<C: Consent> ClientBuilder<C> {
         ClientBuilder {
             token: Arc::new(token),
             base_url: format!("https://graph.microsoft.com/{}", crate::API_VERSION),
+            beta_base_url: None,
             http: None,
             timeout: Some(Duration::from_secs(100)),
             user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_string(),
@@ -195,6 +208,14 @@ impl<C: Consent> ClientBuilder<C> {
     /// national cloud, or a local test server.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into().trim_end_matches('/').to_string();
+        self
+    }
+
+    /// The service root of the beta API (the `beta` module's operations). By default the base
+    /// URL with a final `/v1.0` replaced by `/beta` (`https://graph.microsoft.com/beta`), or the
+    /// base URL itself when it does not end in `/v1.0` (a local test server).
+    pub fn beta_base_url(mut self, url: impl Into<String>) -> Self {
+        self.beta_base_url = Some(url.into().trim_end_matches('/').to_string());
         self
     }
 
@@ -232,10 +253,19 @@ impl<C: Consent> ClientBuilder<C> {
 
     /// The client; fails when the base URL is not an http(s) URL or TLS cannot be set up.
     pub fn build(self) -> Result<Client<C>> {
-        let parsed = reqwest::Url::parse(&self.base_url)
-            .map_err(|e| Error::InvalidArgument(format!("base URL `{}`: {e}", self.base_url)))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::InvalidArgument(format!("base URL `{}` is not http(s)", self.base_url)));
+        let beta_base_url = match self.beta_base_url {
+            Some(url) => url,
+            None => match self.base_url.strip_suffix("/v1.0") {
+                Some(root) => format!("{root}/beta"),
+                None => self.base_url.clone(),
+            },
+        };
+        for url in [&self.base_url, &beta_base_url] {
+            let parsed =
+                reqwest::Url::parse(url).map_err(|e| Error::InvalidArgument(format!("base URL `{url}`: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(Error::InvalidArgument(format!("base URL `{url}` is not http(s)")));
+            }
         }
         let http = match self.http {
             Some(http) => http,
@@ -252,10 +282,12 @@ impl<C: Consent> ClientBuilder<C> {
                 inner: Arc::new(Inner {
                     http,
                     base_url: self.base_url,
+                    beta_base_url,
                     token: self.token,
                     retry: self.retry,
                     max_response_bytes: self.max_response_bytes,
                 }),
+                beta: false,
             },
             consent: PhantomData,
         })

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{TypeNames, doc_attrs, ident};
+use super::{TypeNames, VersionModule, doc_attrs, ident};
 use crate::error::Result;
 use crate::model::{
     Api, Consent, HttpMethod, Operation, OperationKind, Primitive, Response, Segment, TypeDef, TypeRef,
@@ -40,8 +40,13 @@ pub(crate) struct ApiSurface {
     pub(crate) chains: Vec<Vec<String>>,
 }
 
-pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Result<ApiSurface> {
-    let names = TypeNames::new(&api.types);
+pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>, module: &VersionModule) -> Result<ApiSurface> {
+    let names = TypeNames::in_module(&api.types, module);
+    // The main version's roots are methods of `Client`; a feature-gated version's are methods of
+    // its own entry struct (`client.beta()`), which holds a client switched to that version.
+    let entry = module.module.as_ref().map(|m| ident(&sanitize(&format!("{m} api"), Case::Pascal)));
+    let root_client = if entry.is_some() { quote!(self.client.clone()) } else { quote!(self.clone()) };
+    let external = module.external_path(crate_ident());
     // Build the tree.
     let mut nodes: BTreeMap<Vec<Step>, Node> = BTreeMap::new();
     for (i, op) in api.operations.iter().enumerate() {
@@ -107,7 +112,8 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
             if child_key.len() != key.len() + 1 || !child_key.starts_with(key) {
                 continue;
             }
-            let (tokens, name) = child_method(child_key, child, &struct_names[child_key], &mut method_scope, &names);
+            let (tokens, name) =
+                child_method(child_key, child, &struct_names[child_key], &mut method_scope, &names, &root_client);
             node_methods.insert(child_key.clone(), name);
             methods.push(tokens);
         }
@@ -133,7 +139,7 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
             let op = &api.operations[i];
             let (tokens, name) = operation_method(op, &mut method_scope, &names, api);
             op_methods[i] = name.clone();
-            rust_paths[i] = format!("{}::api::{struct_name}::{name}", crate_ident());
+            rust_paths[i] = format!("{external}::api::{struct_name}::{name}");
             methods.push(tokens);
         }
         let doc = doc_attrs(&[format!("Requests on `{}`.", node.template)]);
@@ -158,10 +164,10 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
 
     // Roots on the client: singletons and entity sets, then configured shortcuts.
     let mut root_scope = Scope::new();
-    root_scope.reserve(["new", "builder", "base_url", "request", "http", "token"]);
+    root_scope.reserve(["new", "builder", "base_url", "request", "http", "token", "client"]);
     let mut roots = Vec::new();
     for (key, node) in nodes.iter().filter(|(k, _)| k.len() == 1) {
-        let (tokens, name) = child_method(key, node, &struct_names[key], &mut root_scope, &names);
+        let (tokens, name) = child_method(key, node, &struct_names[key], &mut root_scope, &names, &root_client);
         node_methods.insert(key.clone(), name);
         roots.push(tokens);
     }
@@ -178,7 +184,7 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
             roots.push(quote! {
                 #[doc = #doc]
                 pub fn #method(&self) -> #ty<C> {
-                    #ty { client: self.clone(), path: #path.to_owned() }
+                    #ty { client: #root_client, path: #path.to_owned() }
                 }
             });
         }
@@ -209,15 +215,55 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>) -> Resul
             uses.push(tokens);
         }
     }
-    let tokens = quote! {
-        //! The navigable API: start from a [`Client`] method and follow the path.
-        use crate::runtime::{#(#uses),*};
+    let tokens = match (&entry, &module.module) {
+        (Some(entry), Some(m)) => {
+            let method = ident(&sanitize(m, Case::Snake));
+            let version = &api.api_version;
+            let entry_doc = format!(
+                " The Graph `{version}` API: start from a method of [`{entry}`] (from [`Client::{method}`]) and follow the path."
+            );
+            let method_doc = format!(
+                " The `{version}` operations, sent to the client's `{version}` base URL (see `ClientBuilder::beta_base_url`)."
+            );
+            quote! {
+                //! The navigable API of this version: start from [`Client`]'s method for it and follow the path.
+                use crate::runtime::{#(#uses),*};
 
-        impl<C: Consent> Client<C> {
-            #(#roots)*
+                #[doc = #entry_doc]
+                #[derive(Debug, Clone)]
+                pub struct #entry<C: Consent = Delegated> {
+                    client: Client<C>,
+                }
+
+                impl<C: Consent> Client<C> {
+                    #[doc = #method_doc]
+                    pub fn #method(&self) -> #entry<C> {
+                        #entry { client: self.with_api_version(#version) }
+                    }
+                }
+
+                impl<C: Consent> #entry<C> {
+                    /// The client these operations use (its base URL is this version's).
+                    pub fn client(&self) -> &Client<C> {
+                        &self.client
+                    }
+
+                    #(#roots)*
+                }
+
+                #(#items)*
+            }
         }
+        _ => quote! {
+            //! The navigable API: start from a [`Client`] method and follow the path.
+            use crate::runtime::{#(#uses),*};
 
-        #(#items)*
+            impl<C: Consent> Client<C> {
+                #(#roots)*
+            }
+
+            #(#items)*
+        },
     };
     let chains = api
         .operations
@@ -252,6 +298,7 @@ fn child_method(
     struct_name: &str,
     scope: &mut Scope,
     names: &TypeNames<'_>,
+    root_client: &TokenStream,
 ) -> (TokenStream, String) {
     let ty = ident(struct_name);
     match key.last() {
@@ -283,7 +330,7 @@ fn child_method(
                 quote! {
                     #[doc = #doc]
                     pub fn #method(&self) -> #ty<C> {
-                        #ty { client: self.clone(), path: #segment.to_owned() }
+                        #ty { client: #root_client, path: #segment.to_owned() }
                     }
                 }
             } else {

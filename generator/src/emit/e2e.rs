@@ -8,22 +8,33 @@ use serde_json::{Value, json};
 
 use super::api::ApiSurface;
 use super::samples::sample;
-use super::{TypeNames, ident};
+use super::{TypeNames, VersionModule, ident};
 use crate::error::Result;
 use crate::model::{Api, Operation, OperationKind, Response, Segment, TypeRef};
 use crate::naming::{Case, sanitize};
 
-pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface) -> Result<String> {
-    let names = TypeNames::external(&api.types);
+pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionModule) -> Result<String> {
+    let names = TypeNames::external_in(&api.types, module);
     let mut tests = Vec::new();
     for (i, op) in api.operations.iter().enumerate() {
-        tests.push(operation_test(api, op, &surface.chains[i], &surface.rust_paths[i], &names));
+        let mut chain = surface.chains[i].clone();
+        if let Some(m) = &module.module {
+            chain.insert(0, sanitize(m, Case::Snake));
+        }
+        let api_prefix = format!("{}::api::", module.external_path("msgraph_entitlement"));
+        tests.push(operation_test(api, op, &chain, &surface.rust_paths[i], &api_prefix, &names));
     }
+    let version = &api.api_version;
+    let gate = match &module.feature {
+        Some(f) => quote!(#![cfg(feature = #f)]),
+        None => TokenStream::new(),
+    };
     let rust_paths = &surface.rust_paths;
     let count = api.operations.len();
     let header = format!(" Calls each of the {count} generated operations once against a local server.");
     let tokens = quote! {
         #![doc = #header]
+        #gate
         #![cfg_attr(rustfmt, rustfmt::skip)]
         #![allow(clippy::unwrap_used)]
 
@@ -60,7 +71,11 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface) -> Result<String> {
 
         #[test]
         fn every_operation_is_covered() {
-            let rows: Vec<&str> = msgraph_entitlement::permissions::PERMISSIONS.iter().map(|r| r.rust).collect();
+            let rows: Vec<&str> = msgraph_entitlement::permissions::PERMISSIONS
+                .iter()
+                .filter(|r| r.api_version == #version)
+                .map(|r| r.rust)
+                .collect();
             for row in &rows {
                 assert!(COVERED.contains(row), "no end-to-end test calls {row}");
             }
@@ -73,14 +88,22 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface) -> Result<String> {
     super::rust_file("tests/operations_e2e.rs", tokens)
 }
 
-fn operation_test(api: &Api, op: &Operation, chain: &[String], rust_path: &str, names: &TypeNames<'_>) -> TokenStream {
+fn operation_test(
+    api: &Api,
+    op: &Operation,
+    chain: &[String],
+    rust_path: &str,
+    api_prefix: &str,
+    names: &TypeNames<'_>,
+) -> TokenStream {
     let test_name = ident(&format!(
         "{}_{}",
         sanitize(op.http_method.as_str(), Case::Snake),
-        sanitize(&rust_path.trim_start_matches("msgraph_entitlement::api::").replace("::", " "), Case::Snake)
+        sanitize(&rust_path.trim_start_matches(api_prefix).replace("::", " "), Case::Snake)
     ));
-    // Sample values for keys and function arguments, and the path they make.
-    let mut expected_path = String::from("/v1.0");
+    // Sample values for keys and function arguments, and the path they make. The client's base
+    // URL is `<server>/v1.0`; the beta one follows from it (`<server>/beta`).
+    let mut expected_path = format!("/{}", api.api_version);
     let mut ids: Vec<String> = Vec::new();
     let mut function_args: Vec<TokenStream> = Vec::new();
     for seg in &op.segments {

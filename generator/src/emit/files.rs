@@ -6,7 +6,7 @@ use std::path::Path;
 
 use quote::quote;
 
-use super::{RUST_HEADER, api, doc_attrs, models};
+use super::{RUST_HEADER, VersionModule, api, doc_attrs, ident, models};
 use crate::Loaded;
 use crate::error::{Error, Result};
 use crate::model::{Api, Consent};
@@ -15,18 +15,40 @@ use crate::model::{Api, Consent};
 pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
     let config = &loaded.config;
     let templates = config.templates_dir();
-    let Some(api) = loaded.apis.first() else {
-        return Err(Error::file(&config.dir.join("codegen.yaml"), "no API version to generate"));
+    // The main version is the one without a cargo feature; the others become feature-gated modules.
+    let module_of = |api: &Api| {
+        let feature = config.api_versions.get(&api.api_version).and_then(|v| v.feature.clone());
+        let module = feature.as_ref().map(|_| crate::naming::sanitize(&api.api_version, crate::naming::Case::Snake));
+        VersionModule { module, feature }
+    };
+    let Some(api) = loaded.apis.iter().find(|a| module_of(a).module.is_none()) else {
+        return Err(Error::file(&config.dir.join("codegen.yaml"), "no API version without a `feature` to generate"));
     };
     let mut files = BTreeMap::new();
 
-    let surface = api::api_file(api, &config.shortcuts)?;
+    let surface = api::api_file(api, &config.shortcuts, &VersionModule::main())?;
     let rust_paths = surface.rust_paths.clone();
     files.insert("src/api.rs".to_string(), surface.file.clone());
-    files.insert("tests/operations_e2e.rs".to_string(), super::e2e::e2e_test_file(api, &surface)?);
-    files.insert("src/models.rs".to_string(), models::models_file(api)?);
-    files.insert("src/lib.rs".to_string(), lib_file(loaded, api, &rust_paths)?);
+    files.insert(
+        "tests/operations_e2e.rs".to_string(),
+        super::e2e::e2e_test_file(api, &surface, &VersionModule::main())?,
+    );
+    files.insert("src/models.rs".to_string(), models::models_file(api, &VersionModule::main())?);
     files.insert("tests/models_roundtrip.rs".to_string(), super::samples::roundtrip_test_file(api)?);
+
+    // Feature-gated versions: `src/<module>/{mod,api,models}.rs`.
+    let mut gated: Vec<(&Api, VersionModule, Vec<String>)> = Vec::new();
+    for other in loaded.apis.iter().filter(|a| a.api_version != api.api_version) {
+        let module = module_of(other);
+        let Some(name) = module.module.clone() else { continue };
+        let surface = api::api_file(other, &BTreeMap::new(), &module)?;
+        files.insert(format!("tests/{name}_operations_e2e.rs"), super::e2e::e2e_test_file(other, &surface, &module)?);
+        files.insert(format!("src/{name}/api.rs"), surface.file);
+        files.insert(format!("src/{name}/models.rs"), models::models_file(other, &module)?);
+        files.insert(format!("src/{name}/mod.rs"), version_mod_file(other)?);
+        gated.push((other, module, surface.rust_paths));
+    }
+    files.insert("src/lib.rs".to_string(), lib_file(loaded, api, &rust_paths, &gated)?);
 
     // Hand-written files, copied with the header: the runtime modules and the examples.
     for (from, to) in [("runtime", "src/runtime"), ("examples", "examples")] {
@@ -36,7 +58,15 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
         }
     }
 
+    let features: String = gated
+        .iter()
+        .filter_map(|(a, m, _)| {
+            let f = m.feature.as_ref()?;
+            Some(format!("# The Graph {} API as the `{}` module.\n{f} = []\n", a.api_version, m.module.as_deref()?))
+        })
+        .collect();
     let vars = [
+        ("features", features),
         ("name", config.krate.name.clone()),
         ("version", config.krate.version.clone()),
         ("api_version", api.api_version.clone()),
@@ -59,13 +89,12 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
         );
     }
 
-    files.insert(
-        "permissions.json".to_string(),
-        super::permissions::json_file(&config.permission, &[(api, &rust_paths)])?,
-    );
-    files
-        .insert("src/permissions.rs".to_string(), super::permissions::rust_file(&config.permission, api, &rust_paths)?);
-    files.insert("PERMISSIONS.md".to_string(), super::permissions::markdown_file(&config.permission, api, &rust_paths));
+    let all: Vec<(&Api, &[String])> = std::iter::once((api, rust_paths.as_slice()))
+        .chain(gated.iter().map(|(a, _, paths)| (*a, paths.as_slice())))
+        .collect();
+    files.insert("permissions.json".to_string(), super::permissions::json_file(&config.permission, &all)?);
+    files.insert("src/permissions.rs".to_string(), super::permissions::rust_file(&config.permission, &all)?);
+    files.insert("PERMISSIONS.md".to_string(), super::permissions::markdown_file(&config.permission, &all));
     Ok(files)
 }
 
@@ -129,7 +158,50 @@ fn consent_cell(c: Consent) -> &'static str {
     }
 }
 
-fn lib_file(loaded: &Loaded, api: &Api, rust_paths: &[String]) -> Result<String> {
+/// `src/<module>/mod.rs` of a feature-gated version.
+fn version_mod_file(api: &Api) -> Result<String> {
+    let version = &api.api_version;
+    let doc = [
+        format!(
+            " The Graph `{version}` API: [`Client::{}`](crate::Client) leads here.",
+            crate::naming::sanitize(version, crate::naming::Case::Snake)
+        ),
+        String::new(),
+        format!(
+            " {} operations; {} methods of the permission's reference page for `{version}` are not generated (see [`UNRESOLVED`]).",
+            api.operations.len(),
+            api.unresolved.len()
+        ),
+    ];
+    let doc = doc.iter().map(|l| quote!(#![doc = #l]));
+    let unresolved = api.unresolved.iter().map(|u| {
+        let (m, p, r) = (&u.http_method, &u.path, &u.reason);
+        quote!(crate::UnresolvedMethod { http_method: #m, path: #p, reason: #r },)
+    });
+    let tokens = quote! {
+        #(#doc)*
+
+        #[rustfmt::skip]
+        pub mod api;
+        #[rustfmt::skip]
+        pub mod models;
+
+        /// The Graph API version of this module.
+        pub const API_VERSION: &str = #version;
+
+        /// Methods the permission's reference page lists for this version that the metadata does
+        /// not define, with the reason.
+        pub const UNRESOLVED: &[crate::UnresolvedMethod] = &[#(#unresolved)*];
+    };
+    super::rust_file("mod.rs", tokens)
+}
+
+fn lib_file(
+    loaded: &Loaded,
+    api: &Api,
+    rust_paths: &[String],
+    gated: &[(&Api, VersionModule, Vec<String>)],
+) -> Result<String> {
     let config = &loaded.config;
     let mut doc = vec![
         String::new(),
@@ -169,6 +241,15 @@ fn lib_file(loaded: &Loaded, api: &Api, rust_paths: &[String]) -> Result<String>
             quote!(#![doc = #l])
         })
         .collect::<Vec<_>>();
+    let gated_mods = gated.iter().filter_map(|(a, m, _)| {
+        let (name, feature) = (ident(m.module.as_deref()?), m.feature.as_deref()?);
+        let doc = format!(" The Graph `{}` API (cargo feature `{feature}`).", a.api_version);
+        Some(quote! {
+            #[doc = #doc]
+            #[cfg(feature = #feature)]
+            pub mod #name;
+        })
+    });
     let version = &api.api_version;
     let permission = &config.permission;
     let unresolved = api.unresolved.iter().map(|u| {
@@ -193,6 +274,7 @@ fn lib_file(loaded: &Loaded, api: &Api, rust_paths: &[String]) -> Result<String>
         pub mod permissions;
         #[rustfmt::skip]
         pub mod runtime;
+        #(#gated_mods)*
 
         pub use runtime::{AccessToken, AppOnly, Client, ClientBuilder, Consent, Delegated, Error, GraphError, ODataReference, Page, Request, Result, StaticToken, TokenProvider};
 

@@ -32,22 +32,68 @@ pub(crate) fn rust_file(name: &str, tokens: TokenStream) -> Result<String> {
     })
 }
 
+/// Where an API version's modules live in the generated crate: at the root (the main version), or
+/// in a module behind a cargo feature (`beta`).
+#[derive(Debug, Clone)]
+pub(crate) struct VersionModule {
+    /// `None` for the main version; else the module name, e.g. `beta`.
+    pub(crate) module: Option<String>,
+    /// The cargo feature that enables the module.
+    pub(crate) feature: Option<String>,
+}
+
+impl VersionModule {
+    pub(crate) fn main() -> VersionModule {
+        VersionModule { module: None, feature: None }
+    }
+
+    /// `crate` or `crate::beta`.
+    pub(crate) fn path(&self) -> TokenStream {
+        match &self.module {
+            None => quote!(crate),
+            Some(m) => {
+                let m = ident(m);
+                quote!(crate::#m)
+            }
+        }
+    }
+
+    /// `msgraph_entitlement` or `msgraph_entitlement::beta`, as text.
+    pub(crate) fn external_path(&self, krate: &str) -> String {
+        match &self.module {
+            None => krate.to_string(),
+            Some(m) => format!("{krate}::{m}"),
+        }
+    }
+}
+
 /// Rust type names of the model's named types (structs, enums, and polymorphic enums).
 pub(crate) struct TypeNames<'a> {
     types: &'a BTreeMap<QName, TypeDef>,
     /// How the generated crate is named where the type is written (`crate`, or the crate's name
-    /// in its tests).
+    /// in its tests): the runtime is below it.
     root: TokenStream,
+    /// The models module of the version (`crate::models`, `crate::beta::models`).
+    models: TokenStream,
 }
 
 impl<'a> TypeNames<'a> {
-    pub(crate) fn new(types: &'a BTreeMap<QName, TypeDef>) -> Self {
-        TypeNames { types, root: quote!(crate) }
+    /// Types of a version's module.
+    pub(crate) fn in_module(types: &'a BTreeMap<QName, TypeDef>, module: &VersionModule) -> Self {
+        let path = module.path();
+        TypeNames { types, root: quote!(crate), models: quote!(#path::models) }
     }
 
-    /// Types written from outside the crate (its integration tests).
-    pub(crate) fn external(types: &'a BTreeMap<QName, TypeDef>) -> Self {
-        TypeNames { types, root: quote!(msgraph_entitlement) }
+    /// Types of a version's module written from outside the crate (its integration tests).
+    pub(crate) fn external_in(types: &'a BTreeMap<QName, TypeDef>, module: &VersionModule) -> Self {
+        let models: TokenStream = match &module.module {
+            None => quote!(msgraph_entitlement::models),
+            Some(m) => {
+                let m = ident(m);
+                quote!(msgraph_entitlement::#m::models)
+            }
+        };
+        TypeNames { types, root: quote!(msgraph_entitlement), models }
     }
 
     /// The name a value of type `q` is written with: the polymorphic enum when `q` has one.
@@ -71,8 +117,8 @@ impl<'a> TypeNames<'a> {
             TypeRef::Named(q) => match self.value_name(q) {
                 Some(name) => {
                     let ident = ident(&name);
-                    let root = &self.root;
-                    quote!(#root::models::#ident)
+                    let models = &self.models;
+                    quote!(#models::#ident)
                 }
                 // Types outside the closure never appear in the model; fall back to JSON.
                 None => quote!(::serde_json::Value),

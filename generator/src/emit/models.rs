@@ -5,13 +5,13 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{TypeNames, doc_attrs, doc_text, ident};
+use super::{TypeNames, VersionModule, doc_attrs, doc_text, ident};
 use crate::error::Result;
 use crate::model::{Api, EnumDef, StructDef, StructKind, TypeDef, TypeRef};
 use crate::naming::{Case, Scope, sanitize};
 
-pub(crate) fn models_file(api: &Api) -> Result<String> {
-    let names = TypeNames::new(&api.types);
+pub(crate) fn models_file(api: &Api, module: &VersionModule) -> Result<String> {
+    let names = TypeNames::in_module(&api.types, module);
     let mut field_scope = Scope::new();
     field_scope.reserve(api.types.values().map(TypeDef::rust_name));
     field_scope.reserve(api.types.values().filter_map(|t| match t {

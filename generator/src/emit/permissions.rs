@@ -92,8 +92,9 @@ pub(crate) fn json_file(permission: &str, apis: &[(&Api, &[String])]) -> Result<
 }
 
 /// `src/permissions.rs`.
-pub(crate) fn rust_file(permission: &str, api: &Api, rust_paths: &[String]) -> Result<String> {
-    let rows = api.operations.iter().zip(rust_paths).map(|(op, rust)| {
+pub(crate) fn rust_file(permission: &str, apis: &[(&Api, &[String])]) -> Result<String> {
+    let all = apis.iter().flat_map(|(api, paths)| api.operations.iter().zip(paths.iter()).map(move |r| (*api, r)));
+    let rows = all.map(|(api, (op, rust))| {
         let version = &api.api_version;
         let method = op.http_method.as_str();
         let path = &op.template;
@@ -148,8 +149,26 @@ pub(crate) fn rust_file(permission: &str, api: &Api, rust_paths: &[String]) -> R
     super::rust_file("permissions.rs", tokens)
 }
 
-/// `PERMISSIONS.md`: one table per resource.
-pub(crate) fn markdown_file(permission: &str, api: &Api, rust_paths: &[String]) -> String {
+/// `PERMISSIONS.md`: one table per resource, the main API version first.
+pub(crate) fn markdown_file(permission: &str, apis: &[(&Api, &[String])]) -> String {
+    let mut out = String::new();
+    for (i, (api, rust_paths)) in apis.iter().enumerate() {
+        let section = markdown_version(permission, api, rust_paths);
+        if i == 0 {
+            out.push_str(&section);
+        } else {
+            out.push_str(&format!("\n# Graph `{}` (cargo feature)\n", api.api_version));
+            // The version's own title and introduction are replaced by the heading above.
+            if let Some((_, tables)) = section.split_once("\n## ") {
+                out.push_str("\n## ");
+                out.push_str(tables);
+            }
+        }
+    }
+    out
+}
+
+fn markdown_version(permission: &str, api: &Api, rust_paths: &[String]) -> String {
     let mut groups: BTreeMap<String, Vec<(&Operation, &String)>> = BTreeMap::new();
     for (op, rust) in api.operations.iter().zip(rust_paths) {
         let literals: Vec<&str> = op
