@@ -150,7 +150,10 @@ pub struct PermissionIndex {
 }
 
 impl PermissionIndex {
-    pub fn new(file: &PermissionsFile, aliases: &Aliases) -> PermissionIndex {
+    /// Indexes the paths whose first segment is in `roots` (lower case, aliases applied): the
+    /// lookups below only ever ask for keys of the generated operations, so the other paths of
+    /// permissions.json (most of it) need not be normalised.
+    pub fn new(file: &PermissionsFile, aliases: &Aliases, roots: &BTreeSet<String>) -> PermissionIndex {
         let mut by_key: BTreeMap<(String, PathKey), Vec<Granting>> = BTreeMap::new();
         let mut methods_by_path: BTreeMap<PathKey, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
         // Many permissions list the same paths: normalise each distinct path once.
@@ -168,6 +171,11 @@ impl PermissionIndex {
                 let schemes: Rc<BTreeSet<Scheme>> =
                     Rc::new(set.scheme_keys.iter().filter_map(|s| Scheme::parse(s)).collect());
                 for (path, annotation) in &set.paths {
+                    let first = path.trim_start().trim_start_matches('/');
+                    let first = &first[..first.find(['/', '(', '?']).unwrap_or(first.len())];
+                    if !roots.contains(aliases.apply(&crate::paths::strip_namespace(first).to_ascii_lowercase())) {
+                        continue;
+                    }
                     let key = keys.entry(path.as_str()).or_insert_with(|| matcher::normalize(path, aliases)).clone();
                     let granted = methods_by_path.entry(key.clone()).or_default().entry(name.clone()).or_default();
                     granted.extend(set.methods.iter().map(|m| m.to_ascii_uppercase()));
@@ -233,7 +241,13 @@ pub fn apply(
     overrides_file: &Path,
 ) -> DriftReport {
     let aliases = Aliases::new(&overrides.aliases);
-    let index = crate::timing::measure("consent index", || PermissionIndex::new(file, &aliases));
+    let roots: BTreeSet<String> = apis
+        .iter()
+        .flat_map(|a| &a.operations)
+        .flat_map(|op| std::iter::once(&op.template).chain(&op.spec_paths))
+        .filter_map(|p| matcher::normalize(p, &aliases).0.split('/').nth(1).map(str::to_string))
+        .collect();
+    let index = crate::timing::measure("consent index", || PermissionIndex::new(file, &aliases, &roots));
     let granted_here = |method: &str, key: &PathKey| -> Option<BTreeSet<Scheme>> {
         let schemes: BTreeSet<Scheme> = index
             .get(method, key)

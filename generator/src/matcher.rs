@@ -20,7 +20,7 @@ impl Aliases {
         Aliases { map: pairs.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v.to_ascii_lowercase())).collect() }
     }
 
-    fn apply<'a>(&'a self, segment: &'a str) -> &'a str {
+    pub(crate) fn apply<'a>(&'a self, segment: &'a str) -> &'a str {
         self.map.get(segment).map_or(segment, String::as_str)
     }
 }
