@@ -177,6 +177,8 @@ impl<C: Consent> AccessPackageAssignmentApprovalsRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/filterByCurrentUser(on='{on}')`
     ///
+    /// In Microsoft Entra entitlement management, return a collection of access package assignment approvals. The objects returned are those that are in scope for approval by the calling user. In PIM for groups, return a collection of assignment approvals. The objects returned are those that are in scope for approval by the calling user.
+    ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application none.
@@ -221,6 +223,9 @@ impl<C: Consent> AccessPackageAssignmentApprovalsItemRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}`
+    ///
+    /// Retrieve the properties of an approval object. This API request is made by an approver in the following scenarios: In Microsoft Entra entitlement management, providing the identifier of the access package assignment request.
+    /// In PIM for groups, providing the identifier of the assignment schedule request.
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
@@ -273,6 +278,9 @@ impl<C: Consent> StagesRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages`
     ///
+    /// List the approvalStage objects associated with an approval. This API request is made by an approver in the following scenarios: In Microsoft Entra entitlement management, providing the identifier of the access package assignment request.
+    /// In PIM for groups, providing the identifier of the assignment schedule request.
+    ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
@@ -302,6 +310,8 @@ impl<C: Consent> StagesItemRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/{approvalStageId}`
     ///
+    /// Retrieve the properties of an approvalStage object. An approval stage is contained within an approval object.
+    ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
@@ -318,6 +328,8 @@ impl<C: Consent> StagesItemRequestBuilder<C> {
             )
     }
     /// `PATCH /identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/{approvalStageId}`
+    ///
+    /// Approve or deny an approvalStage object in an approval.
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
@@ -404,6 +416,8 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages`
     ///
+    /// Retrieve a list of accessPackage objects.  The resulting list includes all the access packages that the caller has access to read, across all catalogs.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -415,6 +429,8 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
             .path_template("/identityGovernance/entitlementManagement/accessPackages")
     }
     /// `POST /identityGovernance/entitlementManagement/accessPackages`
+    ///
+    /// Create a new accessPackage object. The access package will be added to an existing accessPackageCatalog.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -431,6 +447,8 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
             .json(body)
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/filterByCurrentUser(on='{on}')`
+    ///
+    /// In Microsoft Entra Entitlement Management, retrieve a list of accessPackage objects filtered on the signed-in user.
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
@@ -504,6 +522,8 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`
     ///
+    /// Retrieve the properties and relationships of an accessPackage object.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -519,6 +539,8 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
             )
     }
     /// `PATCH /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`
+    ///
+    /// Update an existing accessPackage object to change one or more of its properties, such as the display name or description.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -538,6 +560,8 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     }
     /// `DELETE /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`
     ///
+    /// Delete an accessPackage object. You cannot delete an access package if it has any accessPackageAssignment.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
@@ -551,6 +575,8 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
             )
     }
     /// `POST /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/getApplicablePolicyRequirements`
+    ///
+    /// In Microsoft Entra entitlement management, this action retrieves a list of accessPackageAssignmentRequestRequirements objects that the currently signed-in user can use to create an accessPackageAssignmentRequest.  Each requirement object corresponds to an access package assignment policy that the currently signed-in user is allowed to request an assignment for.
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
@@ -594,6 +620,8 @@ impl<C: Consent> AccessPackagesIncompatibleWithRequestBuilder<C> {
             .header("ConsistencyLevel", "eventual")
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackagesIncompatibleWith`
+    ///
+    /// Retrieve a list of the accessPackage objects that have marked a specified accessPackage as incompatible.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -642,6 +670,8 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages`
     ///
+    /// Retrieve a list of the accessPackage objects that have been marked as incompatible on an accessPackage.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -655,6 +685,8 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
             )
     }
     /// `POST /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/$ref`
+    ///
+    /// Add an accessPackage to the list of access packages that have been marked as incompatible on an accessPackage.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -684,6 +716,8 @@ impl<C: Consent> IncompatibleAccessPackagesItemRequestBuilder<C> {
         &self.path
     }
     /// `DELETE /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/{accessPackageId2}/$ref`
+    ///
+    /// Remove an access package from the list of access packages that have been marked as incompatible on an accessPackage.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -730,6 +764,8 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups`
     ///
+    /// Retrieve a list of the group objects that have been marked as incompatible on an accessPackage.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -743,6 +779,8 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
             )
     }
     /// `POST /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/$ref`
+    ///
+    /// Add a group to the list of groups that have been marked as incompatible on an accessPackage.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -772,6 +810,8 @@ impl<C: Consent> IncompatibleGroupsItemRequestBuilder<C> {
         &self.path
     }
     /// `DELETE /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/{groupId}/$ref`
+    ///
+    /// Remove a group from the list of groups that have been marked as incompatible on an accessPackage.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -812,6 +852,8 @@ impl<C: Consent> AccessPackagesItemResourceRoleScopesRequestBuilder<C> {
     }
     /// `POST /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes`
     ///
+    /// Create a new accessPackageResourceRoleScope for adding a resource role to an access package. The access package resource, for a group, an app, or a SharePoint Online site, must already exist in the access package catalog, and the originId for the resource role retrieved from the list of the resource roles. Once you add the resource role scope to the access package, the user will receive this resource role through any current and future access package assignments.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
@@ -841,6 +883,8 @@ impl<C: Consent> ResourceRoleScopesItemRequestBuilder<C> {
         &self.path
     }
     /// `DELETE /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes/{accessPackageResourceRoleScopeId}`
+    ///
+    /// Remove a accessPackageResourceRoleScope from an accessPackage list of resource role scopes.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -888,6 +932,8 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/assignmentPolicies`
     ///
+    /// In Microsoft Entra entitlement management, retrieve a list of accessPackageAssignmentPolicy objects. If the delegated user is in a directory role, the resulting list includes all the assignment policies that the caller has access to read, across all catalogs and access packages. If the delegated user is an access package manager or catalog owner, they should instead retrieve the policies for the access packages they can read with list accessPackages by including $expand=assignmentPolicies as a query parameter.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -903,6 +949,8 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
             )
     }
     /// `POST /identityGovernance/entitlementManagement/assignmentPolicies`
+    ///
+    /// In Microsoft Entra entitlement management, create a new accessPackageAssignmentPolicy object.  The request will include a reference to the accessPackage that will contain this policy, which must already exist.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -934,6 +982,9 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}`
     ///
+    /// In Microsoft Entra entitlement management, retrieve the properties and relationships of an
+    ///  accessPackageAssignmentPolicy object.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -947,6 +998,8 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
             )
     }
     /// `PUT /identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}`
+    ///
+    /// Update an existing accessPackageAssignmentPolicy object to change one or more of its properties, such as the display name or description.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -965,6 +1018,8 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
             .json(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}`
+    ///
+    /// In Microsoft Entra entitlement management, delete an accessPackageAssignmentPolicy.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1014,6 +1069,8 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/assignmentRequests`
     ///
+    /// In Microsoft Entra entitlement management, retrieve a list of accessPackageAssignmentRequest objects.  The resulting list includes all the assignment requests, current and well as expired, that the caller has access to read, across all catalogs and access packages.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -1029,6 +1086,8 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
             )
     }
     /// `POST /identityGovernance/entitlementManagement/assignmentRequests`
+    ///
+    /// In Microsoft Entra Entitlement Management, create a new accessPackageAssignmentRequest object.  This operation is used to assign a user to an access package, update the assignment, or to remove an access package assignment.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1047,6 +1106,8 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
             .json(body)
     }
     /// `GET /identityGovernance/entitlementManagement/assignmentRequests/filterByCurrentUser(on='{on}')`
+    ///
+    /// In Microsoft Entra Entitlement Management, retrieve a list of accessPackageAssignmentRequest objects filtered on the signed-in user.
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
@@ -1086,6 +1147,8 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}`
     ///
+    /// In Microsoft Entra entitlement management, retrieve the properties and relationships of an  accessPackageAssignmentRequest object.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -1100,6 +1163,8 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     }
     /// `DELETE /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}`
     ///
+    /// Delete an accessPackageAssignmentRequest object. This request can be made to remove a denied or completed request.  You cannot delete an access package assignment request if it has any accessPackageAssignment objects.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
@@ -1113,6 +1178,8 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
             )
     }
     /// `POST /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/cancel`
+    ///
+    /// In Microsoft Entra Entitlement Management, cancel accessPackageAssignmentRequest objects that are in a cancellable state: accepted, pendingApproval, pendingNotBefore, pendingApprovalEscalated.
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
@@ -1131,6 +1198,8 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     }
     /// `POST /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/reprocess`
     ///
+    /// In Microsoft Entra entitlement management, callers can automatically retry a user's request for access to an access package. It's performed on an accessPackageAssignmentRequest object whose requestState is in a DeliveryFailed or PartiallyDelivered state.  You can only reprocess a request within 14 days from the time the original request was completed. For requests completed more than 14 days, you will need to ask the users to cancel the request(s) and make a new request in the MyAccess portal.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
@@ -1144,6 +1213,8 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
             )
     }
     /// `POST /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/resume`
+    ///
+    /// Resume a user's access package request after waiting for a callback from a custom extension. In Microsoft Entra entitlement management, when an access package policy has been enabled to call out a custom extension and the request processing is waiting for the callback from the customer, the customer can initiate a resume action. It's performed on an accessPackageAssignmentRequest object whose requestStatus is in a WaitingForCallback state.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1193,6 +1264,8 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/assignments`
     ///
+    /// In Microsoft Entra entitlement management, retrieve a list of accessPackageAssignment objects. For directory-wide administrators, the resulting list includes all the assignments, current and well as expired, that the caller has access to read, across all catalogs and access packages.  If the caller is on behalf of a delegated user who is assigned only to catalog-specific delegated administrative roles, the request must supply a filter to indicate a specific access package, such as: $filter=accessPackage/id eq 'a914b616-e04e-476b-aa37-91038f0b165b'.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -1204,6 +1277,8 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
             .path_template("/identityGovernance/entitlementManagement/assignments")
     }
     /// `GET /identityGovernance/entitlementManagement/assignments/additionalAccess(accessPackageId='{accessPackageId}',incompatibleAccessPackageId='{incompatibleAccessPackageId}')`
+    ///
+    /// Invoke function additionalAccess
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1229,6 +1304,8 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
             )
     }
     /// `GET /identityGovernance/entitlementManagement/assignments/filterByCurrentUser(on='{on}')`
+    ///
+    /// In Microsoft Entra Entitlement Management, retrieve a list of accessPackageAssignment objects filtered on the signed-in user.
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
@@ -1268,6 +1345,8 @@ impl<C: Consent> AssignmentsItemRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}`
     ///
+    /// In Microsoft Entra entitlement management, retrieve the properties and relationships of an accessPackageAssignment object.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -1281,6 +1360,8 @@ impl<C: Consent> AssignmentsItemRequestBuilder<C> {
             )
     }
     /// `POST /identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}/reprocess`
+    ///
+    /// In Microsoft Entra entitlement management, callers can automatically reevaluate and enforce an accessPackageAssignment object of a user’s assignments for a specific access package. The state of the access package assignment must be Delivered for the administrator to reprocess the user's assignment. Only admins with the Access Package Assignment Manager role, or higher, in Microsoft Entra entitlement management can perform this action.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1409,6 +1490,8 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/catalogs`
     ///
+    /// Retrieve a list of accessPackageCatalog objects.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -1420,6 +1503,8 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
             .path_template("/identityGovernance/entitlementManagement/catalogs")
     }
     /// `POST /identityGovernance/entitlementManagement/catalogs`
+    ///
+    /// Create a new accessPackageCatalog object.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1472,6 +1557,8 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}`
     ///
+    /// Retrieve the properties and relationships of an accessPackageCatalog object.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -1485,6 +1572,8 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
             )
     }
     /// `PATCH /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}`
+    ///
+    /// Update an existing accessPackageCatalog object to change one or more of its properties, such as the display name or description.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1503,6 +1592,8 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
             .json(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}`
+    ///
+    /// Delete an accessPackageCatalog.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1551,6 +1642,8 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions`
     ///
+    /// Get a list of the accessPackageAssignmentRequestWorkflowExtension and accessPackageAssignmentWorkflowExtension objects and their properties. The resulting list includes all the customAccessPackageWorkflowExtension objects for the catalog that the caller has access to read. Each object includes an @odata.type property that indicates whether the object is an  accessPackageAssignmentRequestWorkflowExtension or an accessPackageAssignmentWorkflowExtension.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`, `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.Read.All`.
@@ -1564,6 +1657,8 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
             )
     }
     /// `POST /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions`
+    ///
+    /// Create a new accessPackageAssignmentRequestWorkflowExtension or accessPackageAssignmentWorkflowExtension object and add it to an existing accessPackageCatalog object. You must explicitly provide an @odata.type property that indicates whether the object is an  accessPackageAssignmentRequestWorkflowExtension or an accessPackageAssignmentWorkflowExtension.
     ///
     /// Consent: delegated (signed-in user) only; not allowed app-only.
     ///
@@ -1600,6 +1695,8 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}`
     ///
+    /// Read the properties and relationships of an accessPackageAssignmentWorkflowExtension object.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -1633,6 +1730,8 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
             .json(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}`
+    ///
+    /// Delete an accessPackageAssignmentWorkflowExtension object. The custom workflow extension must first be removed from any associated policies before it can be deleted. Follow these steps to remove the custom workflow extension from any associated policies:
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1668,6 +1767,8 @@ impl<C: Consent> ResourceRolesRequestBuilder<C> {
             .header("ConsistencyLevel", "eventual")
     }
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resourceRoles`
+    ///
+    /// Retrieve a list of accessPackageResourceRole objects of an accessPackageResource in an accessPackageCatalog. The resource should have been added to the catalog by creating an accessPackageResourceRequest. This list of roles can then be used by the caller to select a role, which is needed when subsequently creating an accessPackageResourceRoleScope.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1717,6 +1818,8 @@ impl<C: Consent> ResourcesRequestBuilder<C> {
             .header("ConsistencyLevel", "eventual")
     }
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources`
+    ///
+    /// Retrieve a list of accessPackageResource objects in an accessPackageCatalog.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1791,6 +1894,8 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations`
     ///
+    /// Retrieve a list of connectedOrganization objects.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -1804,6 +1909,8 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
             )
     }
     /// `POST /identityGovernance/entitlementManagement/connectedOrganizations`
+    ///
+    /// Create a new connectedOrganization object.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1849,6 +1956,8 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`
     ///
+    /// Retrieve the properties and relationships of a connectedOrganization object.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -1862,6 +1971,8 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
             )
     }
     /// `PATCH /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`
+    ///
+    /// Update a connectedOrganization object to change one or more of its properties.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1880,6 +1991,8 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
             .json(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`
+    ///
+    /// Delete a connectedOrganization object.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1928,6 +2041,8 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors`
     ///
+    /// Get externalSponsors from identityGovernance
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -1941,6 +2056,8 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
             )
     }
     /// `POST /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/$ref`
+    ///
+    /// Add a user or a group to the connected organization's external sponsors. The external sponsors are a set of users who can approve requests on behalf of other users from that connected organization.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -1970,6 +2087,8 @@ impl<C: Consent> ExternalSponsorsItemRequestBuilder<C> {
         &self.path
     }
     /// `DELETE /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/{directoryObjectId}/$ref`
+    ///
+    /// Remove a user or a group from the connected organization's external sponsors. The external sponsors are a set of users who can approve requests on behalf of other users from that connected organization.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -2018,6 +2137,8 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors`
     ///
+    /// Get internalSponsors from identityGovernance
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -2031,6 +2152,8 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
             )
     }
     /// `POST /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/$ref`
+    ///
+    /// Add a user or a group to the connected organization's internal sponsors. The internal sponsors are a set of users who can approve requests on behalf of other users from that connected organization.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -2060,6 +2183,8 @@ impl<C: Consent> InternalSponsorsItemRequestBuilder<C> {
         &self.path
     }
     /// `DELETE /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/{directoryObjectId}/$ref`
+    ///
+    /// Remove a user or a group from the connected organization's internal sponsors. The internal sponsors are a set of users who can approve requests on behalf of other users from that connected organization.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -2109,6 +2234,8 @@ impl<C: Consent> ResourceEnvironmentsRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/resourceEnvironments`
     ///
+    /// Retrieve a list of accessPackageResourceEnvironment objects and their properties.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -2138,6 +2265,8 @@ impl<C: Consent> ResourceEnvironmentsItemRequestBuilder<C> {
         &self.path
     }
     /// `GET /identityGovernance/entitlementManagement/resourceEnvironments/{accessPackageResourceEnvironmentId}`
+    ///
+    /// A reference to the geolocation environments in which a resource is located.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -2172,6 +2301,8 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/resourceRequests`
     ///
+    /// Retrieve a list of accessPackageResourceRequest objects.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -2185,6 +2316,8 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
             .path_template("/identityGovernance/entitlementManagement/resourceRequests")
     }
     /// `POST /identityGovernance/entitlementManagement/resourceRequests`
+    ///
+    /// Create a new accessPackageResourceRequest object to request the addition of a resource to an access package catalog, update of a resource, or the removal of a resource from a catalog.  A resource must be included in an access package catalog before a role of that resource can be added to an access package.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -2214,6 +2347,8 @@ impl<C: Consent> SettingsRequestBuilder<C> {
     }
     /// `GET /identityGovernance/entitlementManagement/settings`
     ///
+    /// Retrieve the properties of an entitlementManagementSettings object.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -2225,6 +2360,8 @@ impl<C: Consent> SettingsRequestBuilder<C> {
             .path_template("/identityGovernance/entitlementManagement/settings")
     }
     /// `PATCH /identityGovernance/entitlementManagement/settings`
+    ///
+    /// Update an existing entitlementManagementSettings object to change one or more of its properties.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -2327,6 +2464,10 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
     }
     /// `GET /roleManagement/directory/roleAssignments`
     ///
+    /// Get a list of unifiedRoleAssignment objects for the RBAC provider. The following RBAC providers are currently supported:
+    /// - directory (Microsoft Entra ID)
+    /// - entitlement management (Microsoft Entra entitlement management)
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
@@ -2338,6 +2479,8 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
             .path_template("/roleManagement/directory/roleAssignments")
     }
     /// `POST /roleManagement/directory/roleAssignments`
+    ///
+    /// Create a new unifiedRoleAssignment object.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -2367,6 +2510,8 @@ impl<C: Consent> DirectoryRoleAssignmentsItemRequestBuilder<C> {
     }
     /// `GET /roleManagement/directory/roleAssignments/{unifiedRoleAssignmentId}`
     ///
+    /// Retrieve the properties and relationships of a unifiedRoleAssignment object.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
@@ -2380,6 +2525,8 @@ impl<C: Consent> DirectoryRoleAssignmentsItemRequestBuilder<C> {
             )
     }
     /// `DELETE /roleManagement/directory/roleAssignments/{unifiedRoleAssignmentId}`
+    ///
+    /// Delete a unifiedRoleAssignment object.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -2426,6 +2573,10 @@ impl<C: Consent> DirectoryRoleDefinitionsRequestBuilder<C> {
     }
     /// `GET /roleManagement/directory/roleDefinitions`
     ///
+    /// Get a list of unifiedRoleDefinition objects for the provider. The following RBAC providers are currently supported:
+    /// - directory (Microsoft Entra ID)
+    /// - entitlement management (Microsoft Entra Entitlement Management)
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
@@ -2449,6 +2600,8 @@ impl<C: Consent> DirectoryRoleDefinitionsItemRequestBuilder<C> {
         &self.path
     }
     /// `GET /roleManagement/directory/roleDefinitions/{unifiedRoleDefinitionId}`
+    ///
+    /// Read the properties and relationships of a unifiedRoleDefinition object. The following role-based access control (RBAC) providers are currently supported:
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -2527,9 +2680,15 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
     }
     /// `GET /roleManagement/entitlementManagement/roleAssignments`
     ///
+    /// Get a list of unifiedRoleAssignment objects for the RBAC provider. The following RBAC providers are currently supported:
+    /// - directory (Microsoft Entra ID)
+    /// - entitlement management (Microsoft Entra entitlement management)
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
+    /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments?view=graph-rest-1.0>
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleAssignment>>> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2537,9 +2696,13 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
     }
     /// `POST /roleManagement/entitlementManagement/roleAssignments`
     ///
+    /// Create a new unifiedRoleAssignment object.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
+    ///
+    /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignments?view=graph-rest-1.0>
     pub fn create(
         &self,
         body: &crate::models::UnifiedRoleAssignment,
@@ -2565,6 +2728,8 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsItemRequestBuilder<C> {
     }
     /// `GET /roleManagement/entitlementManagement/roleAssignments/{unifiedRoleAssignmentId}`
     ///
+    /// Resource to grant access to users or groups.
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
@@ -2576,6 +2741,8 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsItemRequestBuilder<C> {
             )
     }
     /// `DELETE /roleManagement/entitlementManagement/roleAssignments/{unifiedRoleAssignmentId}`
+    ///
+    /// Delete navigation property roleAssignments for roleManagement
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
@@ -2622,9 +2789,15 @@ impl<C: Consent> EntitlementManagementRoleDefinitionsRequestBuilder<C> {
     }
     /// `GET /roleManagement/entitlementManagement/roleDefinitions`
     ///
+    /// Get a list of unifiedRoleDefinition objects for the provider. The following RBAC providers are currently supported:
+    /// - directory (Microsoft Entra ID)
+    /// - entitlement management (Microsoft Entra Entitlement Management)
+    ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
+    /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roledefinitions?view=graph-rest-1.0>
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleDefinition>>> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2645,6 +2818,8 @@ impl<C: Consent> EntitlementManagementRoleDefinitionsItemRequestBuilder<C> {
         &self.path
     }
     /// `GET /roleManagement/entitlementManagement/roleDefinitions/{unifiedRoleDefinitionId}`
+    ///
+    /// Resource representing the roles allowed by RBAC providers and the permissions assigned to the roles.
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///

@@ -12,9 +12,13 @@ pub struct AccessPackage {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "createdDateTime",
@@ -22,15 +26,23 @@ pub struct AccessPackage {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// The description of the access package.
+    ///
     /// Property `description` (Edm.String, nullable).
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
+    /// Required. The display name of the access package. Supports $filter (eq, contains).
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// Indicates whether the access package is hidden from the requestor.
+    ///
     /// Property `isHidden` (Edm.Boolean, nullable).
     #[serde(rename = "isHidden", default, skip_serializing_if = "Option::is_none")]
     pub is_hidden: Option<bool>,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "modifiedDateTime",
@@ -38,6 +50,8 @@ pub struct AccessPackage {
         skip_serializing_if = "Option::is_none"
     )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// The access packages that are incompatible with this package. Read-only.
+    ///
     /// Navigation property `accessPackagesIncompatibleWith` (Collection(microsoft.graph.accessPackage), nullable; present only with `$expand`).
     #[serde(
         rename = "accessPackagesIncompatibleWith",
@@ -47,6 +61,8 @@ pub struct AccessPackage {
     pub access_packages_incompatible_with: Option<
         ::std::vec::Vec<crate::models::AccessPackage>,
     >,
+    /// Read-only. Nullable. Supports $expand.
+    ///
     /// Navigation property `assignmentPolicies` (Collection(microsoft.graph.accessPackageAssignmentPolicy), nullable; present only with `$expand`).
     #[serde(
         rename = "assignmentPolicies",
@@ -59,6 +75,8 @@ pub struct AccessPackage {
     /// Navigation property `catalog` (microsoft.graph.accessPackageCatalog, nullable; present only with `$expand`).
     #[serde(rename = "catalog", default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<crate::models::AccessPackageCatalog>,
+    /// The access packages whose assigned users are ineligible to be assigned this access package.
+    ///
     /// Navigation property `incompatibleAccessPackages` (Collection(microsoft.graph.accessPackage), nullable; present only with `$expand`).
     #[serde(
         rename = "incompatibleAccessPackages",
@@ -68,6 +86,8 @@ pub struct AccessPackage {
     pub incompatible_access_packages: Option<
         ::std::vec::Vec<crate::models::AccessPackage>,
     >,
+    /// The groups whose members are ineligible to be assigned this access package.
+    ///
     /// Navigation property `incompatibleGroups` (Collection(microsoft.graph.group), nullable; present only with `$expand`).
     #[serde(
         rename = "incompatibleGroups",
@@ -75,6 +95,8 @@ pub struct AccessPackage {
         skip_serializing_if = "Option::is_none"
     )]
     pub incompatible_groups: Option<::std::vec::Vec<crate::models::Group>>,
+    /// The resource roles and scopes in this access package.
+    ///
     /// Navigation property `resourceRoleScopes` (Collection(microsoft.graph.accessPackageResourceRoleScope), nullable; present only with `$expand`).
     #[serde(
         rename = "resourceRoleScopes",
@@ -214,6 +236,8 @@ pub struct AccessPackageApprovalStage {
     pub approver_information_visibility: Option<
         crate::models::ApproverInformationVisibility,
     >,
+    /// The number of days that a request can be pending a response before it is automatically denied.
+    ///
     /// Property `durationBeforeAutomaticDenial` (Edm.Duration, nullable).
     #[serde(
         rename = "durationBeforeAutomaticDenial",
@@ -221,6 +245,8 @@ pub struct AccessPackageApprovalStage {
         skip_serializing_if = "Option::is_none"
     )]
     pub duration_before_automatic_denial: Option<crate::runtime::IsoDuration>,
+    /// If escalation is required, the time a request can be pending a response from a primary approver.
+    ///
     /// Property `durationBeforeEscalation` (Edm.Duration, nullable).
     #[serde(
         rename = "durationBeforeEscalation",
@@ -228,6 +254,8 @@ pub struct AccessPackageApprovalStage {
         skip_serializing_if = "Option::is_none"
     )]
     pub duration_before_escalation: Option<crate::runtime::IsoDuration>,
+    /// If escalation is enabled and the primary approvers do not respond before the escalation time, the escalationApprovers are the users who will be asked to approve requests.
+    ///
     /// Property `escalationApprovers` (Collection(microsoft.graph.subjectSet), nullable).
     #[serde(
         rename = "escalationApprovers",
@@ -235,6 +263,8 @@ pub struct AccessPackageApprovalStage {
         skip_serializing_if = "Option::is_none"
     )]
     pub escalation_approvers: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
+    /// The subjects, typically users, who are the fallback escalation approvers.
+    ///
     /// Property `fallbackEscalationApprovers` (Collection(microsoft.graph.subjectSet), nullable).
     #[serde(
         rename = "fallbackEscalationApprovers",
@@ -244,6 +274,8 @@ pub struct AccessPackageApprovalStage {
     pub fallback_escalation_approvers: Option<
         ::std::vec::Vec<crate::models::AnySubjectSet>,
     >,
+    /// The subjects, typically users, who are the fallback primary approvers.
+    ///
     /// Property `fallbackPrimaryApprovers` (Collection(microsoft.graph.subjectSet), nullable).
     #[serde(
         rename = "fallbackPrimaryApprovers",
@@ -253,6 +285,8 @@ pub struct AccessPackageApprovalStage {
     pub fallback_primary_approvers: Option<
         ::std::vec::Vec<crate::models::AnySubjectSet>,
     >,
+    /// Indicates whether the approver is required to provide a justification for approving a request.
+    ///
     /// Property `isApproverJustificationRequired` (Edm.Boolean, nullable).
     #[serde(
         rename = "isApproverJustificationRequired",
@@ -260,6 +294,8 @@ pub struct AccessPackageApprovalStage {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_approver_justification_required: Option<bool>,
+    /// If true, then one or more escalationApprovers are configured in this approval stage.
+    ///
     /// Property `isEscalationEnabled` (Edm.Boolean, nullable).
     #[serde(
         rename = "isEscalationEnabled",
@@ -267,6 +303,8 @@ pub struct AccessPackageApprovalStage {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_escalation_enabled: Option<bool>,
+    /// The subjects, typically users, who will be asked to approve requests. A collection of singleUser, groupMembers, requestorManager, internalSponsors, externalSponsors, or targetUserSponsors.
+    ///
     /// Property `primaryApprovers` (Collection(microsoft.graph.subjectSet), nullable).
     #[serde(
         rename = "primaryApprovers",
@@ -337,9 +375,13 @@ pub struct AccessPackageAssignment {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// Information about all the custom extension calls that were made during the access package assignment workflow.
+    ///
     /// Property `customExtensionCalloutInstances` (Collection(microsoft.graph.customExtensionCalloutInstance), nullable).
     #[serde(
         rename = "customExtensionCalloutInstances",
@@ -349,6 +391,8 @@ pub struct AccessPackageAssignment {
     pub custom_extension_callout_instances: Option<
         ::std::vec::Vec<crate::models::CustomExtensionCalloutInstance>,
     >,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
     /// Property `expiredDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "expiredDateTime",
@@ -362,6 +406,8 @@ pub struct AccessPackageAssignment {
     /// Property `state` (microsoft.graph.accessPackageAssignmentState, nullable).
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::models::AccessPackageAssignmentState>,
+    /// More information about the assignment lifecycle. Possible values include Delivering, Delivered, NearExpiry1DayNotificationTriggered, or ExpiredNotificationTriggered. Read-only.
+    ///
     /// Property `status` (Edm.String, nullable).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<::std::string::String>,
@@ -446,6 +492,8 @@ pub struct AccessPackageAssignmentApprovalSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// If false, then approval isn't required for new requests in this policy.
+    ///
     /// Property `isApprovalRequiredForAdd` (Edm.Boolean, nullable).
     #[serde(
         rename = "isApprovalRequiredForAdd",
@@ -453,6 +501,8 @@ pub struct AccessPackageAssignmentApprovalSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_approval_required_for_add: Option<bool>,
+    /// If false, then approval isn't required for updates to requests in this policy.
+    ///
     /// Property `isApprovalRequiredForUpdate` (Edm.Boolean, nullable).
     #[serde(
         rename = "isApprovalRequiredForUpdate",
@@ -467,6 +517,8 @@ pub struct AccessPackageAssignmentApprovalSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_requestor_justification_required: Option<bool>,
+    /// If approval is required, the one, two or three elements of this collection define each of the stages of approval. An empty array is present if no approval is required.
+    ///
     /// Property `stages` (Collection(microsoft.graph.accessPackageApprovalStage), nullable).
     #[serde(rename = "stages", default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<::std::vec::Vec<crate::models::AnyAccessPackageApprovalStage>>,
@@ -545,6 +597,8 @@ pub struct AccessPackageAssignmentPolicy {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
@@ -564,6 +618,8 @@ pub struct AccessPackageAssignmentPolicy {
     pub automatic_request_settings: Option<
         crate::models::AccessPackageAutomaticRequestSettings,
     >,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
+    ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "createdDateTime",
@@ -571,15 +627,21 @@ pub struct AccessPackageAssignmentPolicy {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// The description of the policy.
+    ///
     /// Property `description` (Edm.String, nullable).
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
+    /// The display name of the policy.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `expiration` (microsoft.graph.expirationPattern, nullable).
     #[serde(rename = "expiration", default, skip_serializing_if = "Option::is_none")]
     pub expiration: Option<crate::models::ExpirationPattern>,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
+    ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "modifiedDateTime",
@@ -615,6 +677,8 @@ pub struct AccessPackageAssignmentPolicy {
     /// Property `reviewSettings` (microsoft.graph.accessPackageAssignmentReviewSettings, nullable).
     #[serde(rename = "reviewSettings", default, skip_serializing_if = "Option::is_none")]
     pub review_settings: Option<crate::models::AccessPackageAssignmentReviewSettings>,
+    /// The principals that can be assigned access from an access package through this policy.
+    ///
     /// Property `specificAllowedTargets` (Collection(microsoft.graph.subjectSet), nullable).
     #[serde(
         rename = "specificAllowedTargets",
@@ -628,6 +692,8 @@ pub struct AccessPackageAssignmentPolicy {
     /// Navigation property `catalog` (microsoft.graph.accessPackageCatalog, nullable; present only with `$expand`).
     #[serde(rename = "catalog", default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<crate::models::AccessPackageCatalog>,
+    /// The collection of stages when to execute one or more custom access package workflow extensions. Supports $expand.
+    ///
     /// Navigation property `customExtensionStageSettings` (Collection(microsoft.graph.customExtensionStageSetting), nullable; present only with `$expand`).
     #[serde(
         rename = "customExtensionStageSettings",
@@ -637,6 +703,8 @@ pub struct AccessPackageAssignmentPolicy {
     pub custom_extension_stage_settings: Option<
         ::std::vec::Vec<crate::models::CustomExtensionStageSetting>,
     >,
+    /// Questions that are posed to the  requestor.
+    ///
     /// Navigation property `questions` (Collection(microsoft.graph.accessPackageQuestion), nullable; present only with `$expand`).
     #[serde(rename = "questions", default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<::std::vec::Vec<crate::models::AnyAccessPackageQuestion>>,
@@ -702,12 +770,18 @@ pub struct AccessPackageAssignmentRequest {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// Answers provided by the requestor to accessPackageQuestions asked of them at the time of request.
+    ///
     /// Property `answers` (Collection(microsoft.graph.accessPackageAnswer), nullable).
     #[serde(rename = "answers", default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<::std::vec::Vec<crate::models::AnyAccessPackageAnswer>>,
+    /// The date of the end of processing, either successful or failure, of a request. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
     /// Property `completedDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "completedDateTime",
@@ -715,6 +789,8 @@ pub struct AccessPackageAssignmentRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub completed_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only. Supports $filter.
+    ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "createdDateTime",
@@ -722,6 +798,8 @@ pub struct AccessPackageAssignmentRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Information about all the custom extension calls that were made during the access package assignment workflow.
+    ///
     /// Property `customExtensionCalloutInstances` (Collection(microsoft.graph.customExtensionCalloutInstance), nullable).
     #[serde(
         rename = "customExtensionCalloutInstances",
@@ -743,6 +821,8 @@ pub struct AccessPackageAssignmentRequest {
     /// Property `state` (microsoft.graph.accessPackageRequestState, nullable).
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::models::AccessPackageRequestState>,
+    /// More information on the request processing status. Read-only.
+    ///
     /// Property `status` (Edm.String, nullable).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<::std::string::String>,
@@ -970,6 +1050,8 @@ pub struct AccessPackageAssignmentRequestRequirements {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Indicates whether the requestor is allowed to set a custom schedule.
+    ///
     /// Property `allowCustomAssignmentSchedule` (Edm.Boolean, nullable).
     #[serde(
         rename = "allowCustomAssignmentSchedule",
@@ -977,6 +1059,8 @@ pub struct AccessPackageAssignmentRequestRequirements {
         skip_serializing_if = "Option::is_none"
     )]
     pub allow_custom_assignment_schedule: Option<bool>,
+    /// Indicates whether a request to add must be approved by an approver.
+    ///
     /// Property `isApprovalRequiredForAdd` (Edm.Boolean, nullable).
     #[serde(
         rename = "isApprovalRequiredForAdd",
@@ -984,6 +1068,8 @@ pub struct AccessPackageAssignmentRequestRequirements {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_approval_required_for_add: Option<bool>,
+    /// Indicates whether a request to update must be approved by an approver.
+    ///
     /// Property `isApprovalRequiredForUpdate` (Edm.Boolean, nullable).
     #[serde(
         rename = "isApprovalRequiredForUpdate",
@@ -998,6 +1084,8 @@ pub struct AccessPackageAssignmentRequestRequirements {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_requestor_justification_required: Option<bool>,
+    /// The description of the policy that the user is trying to request access using.
+    ///
     /// Property `policyDescription` (Edm.String, nullable).
     #[serde(
         rename = "policyDescription",
@@ -1005,6 +1093,8 @@ pub struct AccessPackageAssignmentRequestRequirements {
         skip_serializing_if = "Option::is_none"
     )]
     pub policy_description: Option<::std::string::String>,
+    /// The display name of the policy that the user is trying to request access using.
+    ///
     /// Property `policyDisplayName` (Edm.String, nullable).
     #[serde(
         rename = "policyDisplayName",
@@ -1012,6 +1102,8 @@ pub struct AccessPackageAssignmentRequestRequirements {
         skip_serializing_if = "Option::is_none"
     )]
     pub policy_display_name: Option<::std::string::String>,
+    /// The identifier of the policy that these requirements are associated with. This identifier can be used when creating a new assignment request.
+    ///
     /// Property `policyId` (Edm.String, nullable).
     #[serde(rename = "policyId", default, skip_serializing_if = "Option::is_none")]
     pub policy_id: Option<::std::string::String>,
@@ -1147,6 +1239,8 @@ pub struct AccessPackageAssignmentRequestorSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// False indicates that the requestor isn't permitted to include a schedule in their request.
+    ///
     /// Property `allowCustomAssignmentSchedule` (Edm.Boolean, nullable).
     #[serde(
         rename = "allowCustomAssignmentSchedule",
@@ -1154,6 +1248,8 @@ pub struct AccessPackageAssignmentRequestorSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub allow_custom_assignment_schedule: Option<bool>,
+    /// True allows on-behalf-of requestors to create a request to add access for another principal.
+    ///
     /// Property `enableOnBehalfRequestorsToAddAccess` (Edm.Boolean, nullable).
     #[serde(
         rename = "enableOnBehalfRequestorsToAddAccess",
@@ -1161,6 +1257,8 @@ pub struct AccessPackageAssignmentRequestorSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_on_behalf_requestors_to_add_access: Option<bool>,
+    /// True allows on-behalf-of requestors to create a request to remove access for another principal.
+    ///
     /// Property `enableOnBehalfRequestorsToRemoveAccess` (Edm.Boolean, nullable).
     #[serde(
         rename = "enableOnBehalfRequestorsToRemoveAccess",
@@ -1168,6 +1266,8 @@ pub struct AccessPackageAssignmentRequestorSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_on_behalf_requestors_to_remove_access: Option<bool>,
+    /// True allows on-behalf-of requestors to create a request to update access for another principal.
+    ///
     /// Property `enableOnBehalfRequestorsToUpdateAccess` (Edm.Boolean, nullable).
     #[serde(
         rename = "enableOnBehalfRequestorsToUpdateAccess",
@@ -1175,6 +1275,8 @@ pub struct AccessPackageAssignmentRequestorSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_on_behalf_requestors_to_update_access: Option<bool>,
+    /// True allows requestors to create a request to add access for themselves.
+    ///
     /// Property `enableTargetsToSelfAddAccess` (Edm.Boolean, nullable).
     #[serde(
         rename = "enableTargetsToSelfAddAccess",
@@ -1182,6 +1284,8 @@ pub struct AccessPackageAssignmentRequestorSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_targets_to_self_add_access: Option<bool>,
+    /// True allows requestors to create a request to remove their access.
+    ///
     /// Property `enableTargetsToSelfRemoveAccess` (Edm.Boolean, nullable).
     #[serde(
         rename = "enableTargetsToSelfRemoveAccess",
@@ -1189,6 +1293,8 @@ pub struct AccessPackageAssignmentRequestorSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_targets_to_self_remove_access: Option<bool>,
+    /// True allows requestors to create a request to update their access.
+    ///
     /// Property `enableTargetsToSelfUpdateAccess` (Edm.Boolean, nullable).
     #[serde(
         rename = "enableTargetsToSelfUpdateAccess",
@@ -1196,6 +1302,8 @@ pub struct AccessPackageAssignmentRequestorSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_targets_to_self_update_access: Option<bool>,
+    /// The principals who can request on-behalf-of others.
+    ///
     /// Property `onBehalfRequestors` (Collection(microsoft.graph.subjectSet), nullable).
     #[serde(
         rename = "onBehalfRequestors",
@@ -1217,6 +1325,8 @@ pub struct AccessPackageAssignmentReviewSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub expiration_behavior: Option<crate::models::AccessReviewExpirationBehavior>,
+    /// This collection specifies the users who will be the fallback reviewers when the primary reviewers don't respond.
+    ///
     /// Property `fallbackReviewers` (Collection(microsoft.graph.subjectSet), nullable).
     #[serde(
         rename = "fallbackReviewers",
@@ -1224,9 +1334,13 @@ pub struct AccessPackageAssignmentReviewSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub fallback_reviewers: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
+    /// If true, access reviews are required for assignments through this policy.
+    ///
     /// Property `isEnabled` (Edm.Boolean, nullable).
     #[serde(rename = "isEnabled", default, skip_serializing_if = "Option::is_none")]
     pub is_enabled: Option<bool>,
+    /// Specifies whether to display recommendations to the reviewer. The default value is true.
+    ///
     /// Property `isRecommendationEnabled` (Edm.Boolean, nullable).
     #[serde(
         rename = "isRecommendationEnabled",
@@ -1234,6 +1348,8 @@ pub struct AccessPackageAssignmentReviewSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_recommendation_enabled: Option<bool>,
+    /// Specifies whether the reviewer must provide justification for the approval. The default value is true.
+    ///
     /// Property `isReviewerJustificationRequired` (Edm.Boolean, nullable).
     #[serde(
         rename = "isReviewerJustificationRequired",
@@ -1241,9 +1357,13 @@ pub struct AccessPackageAssignmentReviewSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_reviewer_justification_required: Option<bool>,
+    /// Specifies whether the principals can review their own assignments.
+    ///
     /// Property `isSelfReview` (Edm.Boolean, nullable).
     #[serde(rename = "isSelfReview", default, skip_serializing_if = "Option::is_none")]
     pub is_self_review: Option<bool>,
+    /// This collection specifies the users or group of users who will review the access package assignments.
+    ///
     /// Property `primaryReviewers` (Collection(microsoft.graph.subjectSet), nullable).
     #[serde(
         rename = "primaryReviewers",
@@ -1446,6 +1566,8 @@ pub struct AccessPackageAutomaticRequestSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The duration for which access must be retained before the target's access is revoked once they leave the allowed target scope.
+    ///
     /// Property `gracePeriodBeforeAccessRemoval` (Edm.Duration, nullable).
     #[serde(
         rename = "gracePeriodBeforeAccessRemoval",
@@ -1453,6 +1575,8 @@ pub struct AccessPackageAutomaticRequestSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub grace_period_before_access_removal: Option<crate::runtime::IsoDuration>,
+    /// Indicates whether automatic assignment must be removed for targets who move out of the allowed target scope.
+    ///
     /// Property `removeAccessWhenTargetLeavesAllowedTargets` (Edm.Boolean, nullable).
     #[serde(
         rename = "removeAccessWhenTargetLeavesAllowedTargets",
@@ -1460,6 +1584,8 @@ pub struct AccessPackageAutomaticRequestSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub remove_access_when_target_leaves_allowed_targets: Option<bool>,
+    /// If set to true, automatic assignments will be created for targets in the allowed target scope.
+    ///
     /// Property `requestAccessForAllowedTargets` (Edm.Boolean, nullable).
     #[serde(
         rename = "requestAccessForAllowedTargets",
@@ -1476,12 +1602,16 @@ pub struct AccessPackageCatalog {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `catalogType` (microsoft.graph.accessPackageCatalogType, nullable).
     #[serde(rename = "catalogType", default, skip_serializing_if = "Option::is_none")]
     pub catalog_type: Option<crate::models::AccessPackageCatalogType>,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "createdDateTime",
@@ -1489,12 +1619,18 @@ pub struct AccessPackageCatalog {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// The description of the access package catalog.
+    ///
     /// Property `description` (Edm.String, nullable).
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
+    /// The display name of the access package catalog.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// Whether the access packages in this catalog can be requested by users outside of the tenant.
+    ///
     /// Property `isExternallyVisible` (Edm.Boolean, nullable).
     #[serde(
         rename = "isExternallyVisible",
@@ -1502,6 +1638,8 @@ pub struct AccessPackageCatalog {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_externally_visible: Option<bool>,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "modifiedDateTime",
@@ -1512,6 +1650,8 @@ pub struct AccessPackageCatalog {
     /// Property `state` (microsoft.graph.accessPackageCatalogState, nullable).
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::models::AccessPackageCatalogState>,
+    /// The access packages in this catalog. Read-only. Nullable.
+    ///
     /// Navigation property `accessPackages` (Collection(microsoft.graph.accessPackage), nullable; present only with `$expand`).
     #[serde(rename = "accessPackages", default, skip_serializing_if = "Option::is_none")]
     pub access_packages: Option<::std::vec::Vec<crate::models::AccessPackage>>,
@@ -1529,6 +1669,8 @@ pub struct AccessPackageCatalog {
     pub resource_roles: Option<
         ::std::vec::Vec<crate::models::AccessPackageResourceRole>,
     >,
+    /// Access package resources in this catalog.
+    ///
     /// Navigation property `resources` (Collection(microsoft.graph.accessPackageResource), nullable; present only with `$expand`).
     #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<::std::vec::Vec<crate::models::AnyAccessPackageResource>>,
@@ -1954,9 +2096,13 @@ pub struct AccessPackageLocalizedText {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The language code that text is in. For example, 'en-us'. The language component follows 2-letter codes as defined in ISO 639-1, and the country component follows 2-letter codes as defined in ISO 3166-1 alpha-2. Required.
+    ///
     /// Property `languageCode` (Edm.String, not nullable).
     #[serde(rename = "languageCode", default, skip_serializing_if = "Option::is_none")]
     pub language_code: Option<::std::string::String>,
+    /// The question in the specific language. Required.
+    ///
     /// Property `text` (Edm.String, nullable).
     #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<::std::string::String>,
@@ -2344,14 +2490,20 @@ pub struct AccessPackageResource {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// Contains information about the attributes to be collected from the requestor and sent to the resource application.
+    ///
     /// Property `attributes` (Collection(microsoft.graph.accessPackageResourceAttribute), nullable).
     #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<
         ::std::vec::Vec<crate::models::AccessPackageResourceAttribute>,
     >,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "createdDateTime",
@@ -2359,12 +2511,18 @@ pub struct AccessPackageResource {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// A description for the resource.
+    ///
     /// Property `description` (Edm.String, nullable).
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
+    /// The display name of the resource, such as the application name, group name or site name.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "modifiedDateTime",
@@ -2372,18 +2530,26 @@ pub struct AccessPackageResource {
         skip_serializing_if = "Option::is_none"
     )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// The unique identifier of the resource in the origin system. For a Microsoft Entra group, this is the identifier of the group.
+    ///
     /// Property `originId` (Edm.String, nullable).
     #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
+    /// The type of the resource in the origin system, such as SharePointOnline, AadApplication or AadGroup.
+    ///
     /// Property `originSystem` (Edm.String, nullable).
     #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
     /// Navigation property `environment` (microsoft.graph.accessPackageResourceEnvironment, nullable; present only with `$expand`).
     #[serde(rename = "environment", default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<crate::models::AccessPackageResourceEnvironment>,
+    /// Read-only. Nullable. Supports $expand.
+    ///
     /// Navigation property `roles` (Collection(microsoft.graph.accessPackageResourceRole), nullable; present only with `$expand`).
     #[serde(rename = "roles", default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<::std::vec::Vec<crate::models::AccessPackageResourceRole>>,
+    /// Read-only. Nullable. Supports $expand.
+    ///
     /// Navigation property `scopes` (Collection(microsoft.graph.accessPackageResourceScope), nullable; present only with `$expand`).
     #[serde(rename = "scopes", default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<::std::vec::Vec<crate::models::AccessPackageResourceScope>>,
@@ -2507,6 +2673,8 @@ pub struct AccessPackageResourceAttribute {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_persisted_on_assignment_removal: Option<bool>,
+    /// The name of the attribute in the end system. If the destination is accessPackageUserDirectoryAttributeStore, then a user property such as jobTitle or a directory schema extension for the user object type, such as extension2b676109c7c74ae2b41549205f1947edpersonalTitle.
+    ///
     /// Property `name` (Edm.String, nullable).
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<::std::string::String>,
@@ -2618,12 +2786,16 @@ pub struct AccessPackageResourceEnvironment {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `connectionInfo` (microsoft.graph.connectionInfo, nullable).
     #[serde(rename = "connectionInfo", default, skip_serializing_if = "Option::is_none")]
     pub connection_info: Option<crate::models::ConnectionInfo>,
+    /// The date and time that this object was created. The DateTimeOffset type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
+    ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "createdDateTime",
@@ -2631,12 +2803,18 @@ pub struct AccessPackageResourceEnvironment {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// The description of this object.
+    ///
     /// Property `description` (Edm.String, nullable).
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
+    /// The display name of this object.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// Determines whether this is default environment or not. It is set to true for all static origin systems, such as Microsoft Entra groups and Microsoft Entra Applications.
+    ///
     /// Property `isDefaultEnvironment` (Edm.Boolean, nullable).
     #[serde(
         rename = "isDefaultEnvironment",
@@ -2644,6 +2822,8 @@ pub struct AccessPackageResourceEnvironment {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_default_environment: Option<bool>,
+    /// The date and time that this object was last modified. The DateTimeOffset type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
+    ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "modifiedDateTime",
@@ -2651,12 +2831,18 @@ pub struct AccessPackageResourceEnvironment {
         skip_serializing_if = "Option::is_none"
     )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// The unique identifier of this environment in the origin system.
+    ///
     /// Property `originId` (Edm.String, nullable).
     #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
+    /// The type of the resource in the origin system, that is, SharePointOnline. Requires $filter (eq).
+    ///
     /// Property `originSystem` (Edm.String, nullable).
     #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
+    /// Read-only. Required.
+    ///
     /// Navigation property `resources` (Collection(microsoft.graph.accessPackageResource), nullable; present only with `$expand`).
     #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<::std::vec::Vec<crate::models::AnyAccessPackageResource>>,
@@ -2710,9 +2896,13 @@ pub struct AccessPackageResourceRequest {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "createdDateTime",
@@ -2767,18 +2957,28 @@ pub struct AccessPackageResourceRole {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// A description for the resource role.
+    ///
     /// Property `description` (Edm.String, nullable).
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
+    /// The display name of the resource role such as the role defined by the application.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// The unique identifier of the resource role in the origin system. For a SharePoint Online site, the originId is the sequence number of the role in the site.
+    ///
     /// Property `originId` (Edm.String, nullable).
     #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
+    /// The type of the resource in the origin system, such as SharePointOnline, AadApplication, or AadGroup.
+    ///
     /// Property `originSystem` (Edm.String, nullable).
     #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
@@ -2829,9 +3029,13 @@ pub struct AccessPackageResourceRoleScope {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z
+    ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "createdDateTime",
@@ -2874,21 +3078,33 @@ pub struct AccessPackageResourceScope {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// The description of the scope.
+    ///
     /// Property `description` (Edm.String, nullable).
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
+    /// The display name of the scope.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// True if the scopes are arranged in a hierarchy and this is the top or root scope of the resource.
+    ///
     /// Property `isRootScope` (Edm.Boolean, nullable).
     #[serde(rename = "isRootScope", default, skip_serializing_if = "Option::is_none")]
     pub is_root_scope: Option<bool>,
+    /// The unique identifier for the scope in the resource as defined in the origin system.
+    ///
     /// Property `originId` (Edm.String, nullable).
     #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
+    /// The origin system for the scope.
+    ///
     /// Property `originSystem` (Edm.String, nullable).
     #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
@@ -3379,12 +3595,18 @@ pub struct AppScope {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// Provides the display name of the app-specific resource represented by the app scope. Provided for display purposes since appScopeId is often an immutable, non-human-readable id. Read-only.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// Describes the type of app-specific resource represented by the app scope and is provided for display purposes, so a user interface can convey to the user the kind of app specific resource represented by the app scope. Read-only.
+    ///
     /// Property `type` (Edm.String, nullable).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<::std::string::String>,
@@ -3420,9 +3642,13 @@ pub struct Approval {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// A collection of stages in the approval decision.
+    ///
     /// Navigation property `stages` (Collection(microsoft.graph.approvalStage), nullable; present only with `$expand`).
     #[serde(rename = "stages", default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<::std::vec::Vec<crate::models::ApprovalStage>>,
@@ -3510,21 +3736,31 @@ pub struct ApprovalStage {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// Indicates whether the stage is assigned to the calling user to review. Read-only.
+    ///
     /// Property `assignedToMe` (Edm.Boolean, nullable).
     #[serde(rename = "assignedToMe", default, skip_serializing_if = "Option::is_none")]
     pub assigned_to_me: Option<bool>,
+    /// The label provided by the policy creator to identify an approval stage. Read-only.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// The justification associated with the approval stage decision.
+    ///
     /// Property `justification` (Edm.String, nullable).
     #[serde(rename = "justification", default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<::std::string::String>,
     /// Property `reviewedBy` (microsoft.graph.identity, nullable).
     #[serde(rename = "reviewedBy", default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by: Option<crate::models::AnyIdentity>,
+    /// The date and time when a decision was recorded. The date and time information uses ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
     /// Property `reviewedDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "reviewedDateTime",
@@ -3532,9 +3768,13 @@ pub struct ApprovalStage {
         skip_serializing_if = "Option::is_none"
     )]
     pub reviewed_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// The result of this approval record. Possible values include: NotReviewed, Approved, Denied.
+    ///
     /// Property `reviewResult` (Edm.String, nullable).
     #[serde(rename = "reviewResult", default, skip_serializing_if = "Option::is_none")]
     pub review_result: Option<::std::string::String>,
+    /// The stage status. Possible values: InProgress, Initializing, Completed, Expired. Read-only.
+    ///
     /// Property `status` (Edm.String, nullable).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<::std::string::String>,
@@ -3641,9 +3881,13 @@ pub struct AssignedLabel {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The display name of the label. Read-only.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// The unique identifier of the label.
+    ///
     /// Property `labelId` (Edm.String, nullable).
     #[serde(rename = "labelId", default, skip_serializing_if = "Option::is_none")]
     pub label_id: Option<::std::string::String>,
@@ -3654,9 +3898,13 @@ pub struct AssignedLicense {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// A collection of the unique identifiers for plans that have been disabled. IDs are available in servicePlans &gt; servicePlanId in the tenant's subscribedSkus or serviceStatus &gt; servicePlanId in the tenant's companySubscription.
+    ///
     /// Property `disabledPlans` (Collection(Edm.Guid), not nullable).
     #[serde(rename = "disabledPlans", default, skip_serializing_if = "Option::is_none")]
     pub disabled_plans: Option<::std::vec::Vec<::uuid::Uuid>>,
+    /// The unique identifier for the SKU. Corresponds to the skuId from subscribedSkus or companySubscription.
+    ///
     /// Property `skuId` (Edm.Guid, nullable).
     #[serde(rename = "skuId", default, skip_serializing_if = "Option::is_none")]
     pub sku_id: Option<::uuid::Uuid>,
@@ -3907,9 +4155,13 @@ pub struct ConnectedOrganization {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "createdDateTime",
@@ -3917,12 +4169,18 @@ pub struct ConnectedOrganization {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// The description of the connected organization.
+    ///
     /// Property `description` (Edm.String, nullable).
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
+    /// The display name of the connected organization. Supports $filter (eq).
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// The identity sources in this connected organization, one of azureActiveDirectoryTenant, crossCloudAzureActiveDirectoryTenant, domainIdentitySource, externalDomainFederation, or socialIdentitySource. Nullable.
+    ///
     /// Property `identitySources` (Collection(microsoft.graph.identitySource), nullable).
     #[serde(
         rename = "identitySources",
@@ -3930,6 +4188,8 @@ pub struct ConnectedOrganization {
         skip_serializing_if = "Option::is_none"
     )]
     pub identity_sources: Option<::std::vec::Vec<crate::models::AnyIdentitySource>>,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "modifiedDateTime",
@@ -4069,6 +4329,8 @@ pub struct ConnectionInfo {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The endpoint that is used by Entitlement Management to communicate with the access package resource.
+    ///
     /// Property `url` (Edm.String, nullable).
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<::std::string::String>,
@@ -4934,6 +5196,8 @@ pub struct CustomExtensionCalloutInstance {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Identification of the custom extension that was triggered at this instance.
+    ///
     /// Property `customExtensionId` (Edm.String, nullable).
     #[serde(
         rename = "customExtensionId",
@@ -4941,9 +5205,13 @@ pub struct CustomExtensionCalloutInstance {
         skip_serializing_if = "Option::is_none"
     )]
     pub custom_extension_id: Option<::std::string::String>,
+    /// Details provided by the logic app during the callback of the request instance.
+    ///
     /// Property `detail` (Edm.String, nullable).
     #[serde(rename = "detail", default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<::std::string::String>,
+    /// The unique run identifier for the logic app.
+    ///
     /// Property `externalCorrelationId` (Edm.String, nullable).
     #[serde(
         rename = "externalCorrelationId",
@@ -4951,6 +5219,8 @@ pub struct CustomExtensionCalloutInstance {
         skip_serializing_if = "Option::is_none"
     )]
     pub external_correlation_id: Option<::std::string::String>,
+    /// Unique identifier for the callout instance. Read-only.
+    ///
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
@@ -5030,9 +5300,13 @@ pub struct CustomExtensionClientConfiguration {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The max number of retries that Microsoft Entra ID makes to the external API. Values of 0 or 1 are supported. If null, the default for the service applies.
+    ///
     /// Property `maximumRetries` (Edm.Int32, nullable).
     #[serde(rename = "maximumRetries", default, skip_serializing_if = "Option::is_none")]
     pub maximum_retries: Option<i32>,
+    /// The max duration in milliseconds that Microsoft Entra ID waits for a response from the external app before it shuts down the connection. The valid range is between 200 and 2000 milliseconds. Default duration is 1000.
+    ///
     /// Property `timeoutInMilliseconds` (Edm.Int32, nullable).
     #[serde(
         rename = "timeoutInMilliseconds",
@@ -5195,6 +5469,8 @@ pub struct CustomExtensionStageSetting {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
@@ -5317,9 +5593,13 @@ pub struct DirectoryObject {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// Date and time when this object was deleted. Always null when the object hasn't been deleted.
+    ///
     /// Property `deletedDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "deletedDateTime",
@@ -5399,6 +5679,8 @@ pub struct EntitlementManagementSchedule {
     /// Property `recurrence` (microsoft.graph.patternedRecurrence, nullable).
     #[serde(rename = "recurrence", default, skip_serializing_if = "Option::is_none")]
     pub recurrence: Option<crate::models::PatternedRecurrence>,
+    /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
+    ///
     /// Property `startDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(rename = "startDateTime", default, skip_serializing_if = "Option::is_none")]
     pub start_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
@@ -5411,9 +5693,13 @@ pub struct EntitlementManagementSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// If externalUserLifecycleAction is blockSignInAndDelete, the duration, typically many days, after an external user is blocked from sign in before their account is deleted.
+    ///
     /// Property `durationUntilExternalUserDeletedAfterBlocked` (Edm.Duration, nullable).
     #[serde(
         rename = "durationUntilExternalUserDeletedAfterBlocked",
@@ -5478,9 +5764,13 @@ pub struct ExpirationPattern {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The requestor's desired duration of access represented in ISO 8601 format for durations. For example, PT3H refers to three hours.  If specified in a request, endDateTime should not be present and the type property should be set to afterDuration.
+    ///
     /// Property `duration` (Edm.Duration, nullable).
     #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<crate::runtime::IsoDuration>,
+    /// Timestamp of date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
+    ///
     /// Property `endDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(rename = "endDateTime", default, skip_serializing_if = "Option::is_none")]
     pub end_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
@@ -5590,9 +5880,13 @@ pub struct Group {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// Date and time when this object was deleted. Always null when the object hasn't been deleted.
+    ///
     /// Property `deletedDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "deletedDateTime",
@@ -5603,6 +5897,8 @@ pub struct Group {
     /// Property `accessType` (microsoft.graph.groupAccessType, nullable).
     #[serde(rename = "accessType", default, skip_serializing_if = "Option::is_none")]
     pub access_type: Option<crate::models::GroupAccessType>,
+    /// Indicates if people external to the organization can send messages to the group. The default value is false. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
+    ///
     /// Property `allowExternalSenders` (Edm.Boolean, nullable).
     #[serde(
         rename = "allowExternalSenders",
@@ -5610,9 +5906,13 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub allow_external_senders: Option<bool>,
+    /// The list of sensitivity label pairs (label ID, label name) associated with a Microsoft 365 group. Returned only on $select. This property can be updated only in delegated scenarios where the caller requires both the Microsoft Graph permission and a supported administrator role.
+    ///
     /// Property `assignedLabels` (Collection(microsoft.graph.assignedLabel), nullable).
     #[serde(rename = "assignedLabels", default, skip_serializing_if = "Option::is_none")]
     pub assigned_labels: Option<::std::vec::Vec<crate::models::AssignedLabel>>,
+    /// The licenses that are assigned to the group. Returned only on $select. Supports $filter (eq).Read-only.
+    ///
     /// Property `assignedLicenses` (Collection(microsoft.graph.assignedLicense), nullable).
     #[serde(
         rename = "assignedLicenses",
@@ -5620,6 +5920,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub assigned_licenses: Option<::std::vec::Vec<crate::models::AssignedLicense>>,
+    /// Indicates if new members added to the group are autosubscribed to receive email notifications. You can set this property in a PATCH request for the group; don't set it in the initial POST request that creates the group. Default value is false. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
+    ///
     /// Property `autoSubscribeNewMembers` (Edm.Boolean, nullable).
     #[serde(
         rename = "autoSubscribeNewMembers",
@@ -5627,9 +5929,13 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub auto_subscribe_new_members: Option<bool>,
+    /// Describes a classification for the group (such as low, medium, or high business impact). Valid values for this property are defined by creating a ClassificationList setting value, based on the template definition.Returned by default. Supports $filter (eq, ne, not, ge, le, startsWith).
+    ///
     /// Property `classification` (Edm.String, nullable).
     #[serde(rename = "classification", default, skip_serializing_if = "Option::is_none")]
     pub classification: Option<::std::string::String>,
+    /// Timestamp of when the group was created. The value can't be modified and is automatically populated when the group is created. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on January 1, 2014 is 2014-01-01T00:00:00Z. Returned by default. Read-only.
+    ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "createdDateTime",
@@ -5637,12 +5943,18 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// An optional description for the group. Returned by default. Supports $filter (eq, ne, not, ge, le, startsWith) and $search.
+    ///
     /// Property `description` (Edm.String, nullable).
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
+    /// The display name for the group. This property is required when a group is created and can't be cleared during updates. Maximum length is 256 characters. Returned by default. Supports $filter (eq, ne, not, ge, le, in, startsWith, and eq on null values), $search, and $orderby.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// Timestamp of when the group is set to expire. It's null for security groups, but for Microsoft 365 groups, it represents when the group is set to expire as defined in the groupLifecyclePolicy. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC. For example, midnight UTC on January 1, 2014 is 2014-01-01T00:00:00Z. Returned by default. Supports $filter (eq, ne, not, ge, le, in). Read-only.
+    ///
     /// Property `expirationDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "expirationDateTime",
@@ -5650,9 +5962,13 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub expiration_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Specifies the group type and its membership. If the collection contains Unified, the group is a Microsoft 365 group; otherwise, it's either a security group or a distribution group. For details, see groups overview.If the collection includes DynamicMembership, the group has dynamic membership; otherwise, membership is static. Returned by default. Supports $filter (eq, not).
+    ///
     /// Property `groupTypes` (Collection(Edm.String), not nullable).
     #[serde(rename = "groupTypes", default, skip_serializing_if = "Option::is_none")]
     pub group_types: Option<::std::vec::Vec<::std::string::String>>,
+    /// Indicates whether there are members in this group that have license errors from its group-based license assignment. This property is never returned on a GET operation. You can use it as a $filter argument to get groups that have members with license errors (that is, filter for this property being true). See an example. Supports $filter (eq).
+    ///
     /// Property `hasMembersWithLicenseErrors` (Edm.Boolean, nullable).
     #[serde(
         rename = "hasMembersWithLicenseErrors",
@@ -5660,6 +5976,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub has_members_with_license_errors: Option<bool>,
+    /// True if the group isn't displayed in certain parts of the Outlook UI: the Address Book, address lists for selecting message recipients, and the Browse Groups dialog for searching groups; otherwise, false. The default value is false. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
+    ///
     /// Property `hideFromAddressLists` (Edm.Boolean, nullable).
     #[serde(
         rename = "hideFromAddressLists",
@@ -5667,6 +5985,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub hide_from_address_lists: Option<bool>,
+    /// True if the group isn't displayed in Outlook clients, such as Outlook for Windows and Outlook on the web; otherwise, false. The default value is false. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
+    ///
     /// Property `hideFromOutlookClients` (Edm.Boolean, nullable).
     #[serde(
         rename = "hideFromOutlookClients",
@@ -5677,9 +5997,13 @@ pub struct Group {
     /// Property `infoCatalogs` (Collection(Edm.String), not nullable).
     #[serde(rename = "infoCatalogs", default, skip_serializing_if = "Option::is_none")]
     pub info_catalogs: Option<::std::vec::Vec<::std::string::String>>,
+    /// When a group is associated with a team, this property determines whether the team is in read-only mode.To read this property, use the /group/{groupId}/team endpoint or the Get team API. To update this property, use the archiveTeam and unarchiveTeam APIs.
+    ///
     /// Property `isArchived` (Edm.Boolean, nullable).
     #[serde(rename = "isArchived", default, skip_serializing_if = "Option::is_none")]
     pub is_archived: Option<bool>,
+    /// Indicates whether this group can be assigned to a Microsoft Entra role. Optional. This property can only be set while creating the group and is immutable. If set to true, the securityEnabled property must also be set to true, visibility must be Hidden, and the group can't be a dynamic group (that is, groupTypes can't contain DynamicMembership). Only callers with at least the Privileged Role Administrator role can set this property. The caller must also be assigned the RoleManagement.ReadWrite.Directory permission to set this property or update the membership of such groups. For more, see Using a group to manage Microsoft Entra role assignmentsUsing this feature requires a Microsoft Entra ID P1 license. Returned by default. Supports $filter (eq, ne, not).
+    ///
     /// Property `isAssignableToRole` (Edm.Boolean, nullable).
     #[serde(
         rename = "isAssignableToRole",
@@ -5697,6 +6021,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_management_restricted: Option<bool>,
+    /// Indicates whether the signed-in user is subscribed to receive email conversations. The default value is true. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
+    ///
     /// Property `isSubscribedByMail` (Edm.Boolean, nullable).
     #[serde(
         rename = "isSubscribedByMail",
@@ -5711,18 +6037,28 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub license_processing_state: Option<crate::models::LicenseProcessingState>,
+    /// The SMTP address for the group, for example, 'serviceadmins@contoso.com'. Returned by default. Read-only. Supports $filter (eq, ne, not, ge, le, in, startsWith, and eq on null values).
+    ///
     /// Property `mail` (Edm.String, nullable).
     #[serde(rename = "mail", default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<::std::string::String>,
+    /// Specifies whether the group is mail-enabled. Required. Returned by default. Supports $filter (eq, ne, not).
+    ///
     /// Property `mailEnabled` (Edm.Boolean, nullable).
     #[serde(rename = "mailEnabled", default, skip_serializing_if = "Option::is_none")]
     pub mail_enabled: Option<bool>,
+    /// The mail alias for the group, unique for Microsoft 365 groups in the organization. Maximum length is 64 characters. This property can contain only characters in the ASCII character set 0 - 127 except the following characters: @ () / \[\] ' ; : &lt;&gt; , SPACE. Required. Returned by default. Supports $filter (eq, ne, not, ge, le, in, startsWith, and eq on null values).
+    ///
     /// Property `mailNickname` (Edm.String, nullable).
     #[serde(rename = "mailNickname", default, skip_serializing_if = "Option::is_none")]
     pub mail_nickname: Option<::std::string::String>,
+    /// The rule that determines members for this group if the group is a dynamic group (groupTypes contains DynamicMembership). For more information about the syntax of the membership rule, see Membership Rules syntax. Returned by default. Supports $filter (eq, ne, not, ge, le, startsWith).
+    ///
     /// Property `membershipRule` (Edm.String, nullable).
     #[serde(rename = "membershipRule", default, skip_serializing_if = "Option::is_none")]
     pub membership_rule: Option<::std::string::String>,
+    /// Indicates whether the dynamic membership processing is on or paused. Possible values are On or Paused. Returned by default. Supports $filter (eq, ne, not, in).
+    ///
     /// Property `membershipRuleProcessingState` (Edm.String, nullable).
     #[serde(
         rename = "membershipRuleProcessingState",
@@ -5730,6 +6066,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub membership_rule_processing_state: Option<::std::string::String>,
+    /// Contains the on-premises domain FQDN, also called dnsDomainName synchronized from the on-premises directory. The property is only populated for customers synchronizing their on-premises directory to Microsoft Entra ID via Microsoft Entra Connect.Returned by default. Read-only.
+    ///
     /// Property `onPremisesDomainName` (Edm.String, nullable).
     #[serde(
         rename = "onPremisesDomainName",
@@ -5746,6 +6084,8 @@ pub struct Group {
     pub on_premises_extension_attributes: Option<
         crate::models::OnPremisesExtensionAttributes,
     >,
+    /// Indicates the last time at which the group was synced with the on-premises directory. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on January 1, 2014 is 2014-01-01T00:00:00Z. Returned by default. Read-only. Supports $filter (eq, ne, not, ge, le, in).
+    ///
     /// Property `onPremisesLastSyncDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "onPremisesLastSyncDateTime",
@@ -5753,6 +6093,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub on_premises_last_sync_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Contains the on-premises netBios name synchronized from the on-premises directory. The property is only populated for customers synchronizing their on-premises directory to Microsoft Entra ID via Microsoft Entra Connect.Returned by default. Read-only.
+    ///
     /// Property `onPremisesNetBiosName` (Edm.String, nullable).
     #[serde(
         rename = "onPremisesNetBiosName",
@@ -5760,6 +6102,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub on_premises_net_bios_name: Option<::std::string::String>,
+    /// Errors when using Microsoft synchronization product during provisioning. Returned by default. Supports $filter (eq, not).
+    ///
     /// Property `onPremisesProvisioningErrors` (Collection(microsoft.graph.onPremisesProvisioningError), nullable).
     #[serde(
         rename = "onPremisesProvisioningErrors",
@@ -5769,6 +6113,8 @@ pub struct Group {
     pub on_premises_provisioning_errors: Option<
         ::std::vec::Vec<crate::models::OnPremisesProvisioningError>,
     >,
+    /// Contains the on-premises SAM account name synchronized from the on-premises directory. The property is only populated for customers synchronizing their on-premises directory to Microsoft Entra ID via Microsoft Entra Connect.Returned by default. Supports $filter (eq, ne, not, ge, le, in, startsWith). Read-only.
+    ///
     /// Property `onPremisesSamAccountName` (Edm.String, nullable).
     #[serde(
         rename = "onPremisesSamAccountName",
@@ -5776,6 +6122,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub on_premises_sam_account_name: Option<::std::string::String>,
+    /// Contains the on-premises security identifier (SID) for the group synchronized from on-premises to the cloud. Read-only. Returned by default. Supports $filter (eq including on null values).
+    ///
     /// Property `onPremisesSecurityIdentifier` (Edm.String, nullable).
     #[serde(
         rename = "onPremisesSecurityIdentifier",
@@ -5783,6 +6131,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub on_premises_security_identifier: Option<::std::string::String>,
+    /// true if this group is synced from an on-premises directory; false if this group was originally synced from an on-premises directory but is no longer synced; null if this object has never synced from an on-premises directory (default). Returned by default. Read-only. Supports $filter (eq, ne, not, in, and eq on null values).
+    ///
     /// Property `onPremisesSyncEnabled` (Edm.Boolean, nullable).
     #[serde(
         rename = "onPremisesSyncEnabled",
@@ -5793,6 +6143,8 @@ pub struct Group {
     /// Property `organizationId` (Edm.String, nullable).
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<::std::string::String>,
+    /// The preferred data location for the Microsoft 365 group. By default, the group inherits the group creator's preferred data location. To set this property, the calling app must be granted the Directory.ReadWrite.All permission and the user be assigned at least one of the following Microsoft Entra roles: User Account Administrator Directory Writer  Exchange Administrator  SharePoint Administrator  For more information about this property, see OneDrive Online Multi-Geo. Nullable. Returned by default.
+    ///
     /// Property `preferredDataLocation` (Edm.String, nullable).
     #[serde(
         rename = "preferredDataLocation",
@@ -5800,6 +6152,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub preferred_data_location: Option<::std::string::String>,
+    /// The preferred language for a Microsoft 365 group. Should follow ISO 639-1 Code; for example, en-US. Returned by default. Supports $filter (eq, ne, not, ge, le, in, startsWith, and eq on null values).
+    ///
     /// Property `preferredLanguage` (Edm.String, nullable).
     #[serde(
         rename = "preferredLanguage",
@@ -5807,9 +6161,13 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub preferred_language: Option<::std::string::String>,
+    /// Email addresses for the group that direct to the same group mailbox. For example: \['SMTP: bob@contoso.com', 'smtp: bob@sales.contoso.com'\]. The any operator is required to filter expressions on multi-valued properties. Returned by default. Read-only. Not nullable. Supports $filter (eq, not, ge, le, startsWith, endsWith, /$count eq 0, /$count ne 0).
+    ///
     /// Property `proxyAddresses` (Collection(Edm.String), not nullable).
     #[serde(rename = "proxyAddresses", default, skip_serializing_if = "Option::is_none")]
     pub proxy_addresses: Option<::std::vec::Vec<::std::string::String>>,
+    /// Timestamp of when the group was last renewed. This value can't be modified directly and is only updated via the renew service action. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC. For example, midnight UTC on January 1, 2014 is 2014-01-01T00:00:00Z. Returned by default. Supports $filter (eq, ne, not, ge, le, in). Read-only.
+    ///
     /// Property `renewedDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "renewedDateTime",
@@ -5831,6 +6189,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_provisioning_options: Option<::std::vec::Vec<::std::string::String>>,
+    /// Specifies whether the group is a security group. Required. Returned by default. Supports $filter (eq, ne, not, in).
+    ///
     /// Property `securityEnabled` (Edm.Boolean, nullable).
     #[serde(
         rename = "securityEnabled",
@@ -5838,6 +6198,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub security_enabled: Option<bool>,
+    /// Security identifier of the group, used in Windows scenarios. Read-only. Returned by default.
+    ///
     /// Property `securityIdentifier` (Edm.String, nullable).
     #[serde(
         rename = "securityIdentifier",
@@ -5845,6 +6207,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub security_identifier: Option<::std::string::String>,
+    /// Errors published by a federated service describing a nontransient, service-specific error regarding the properties or link from a group object.  Supports $filter (eq, not, for isResolved and serviceInstance).
+    ///
     /// Property `serviceProvisioningErrors` (Collection(microsoft.graph.serviceProvisioningError), nullable).
     #[serde(
         rename = "serviceProvisioningErrors",
@@ -5854,9 +6218,13 @@ pub struct Group {
     pub service_provisioning_errors: Option<
         ::std::vec::Vec<crate::models::AnyServiceProvisioningError>,
     >,
+    /// Specifies a Microsoft 365 group's color theme. Possible values are Teal, Purple, Green, Blue, Pink, Orange, or Red. Returned by default.
+    ///
     /// Property `theme` (Edm.String, nullable).
     #[serde(rename = "theme", default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<::std::string::String>,
+    /// The unique identifier that can be assigned to a group and used as an alternate key. Immutable. Read-only.
+    ///
     /// Property `uniqueName` (Edm.String, nullable).
     #[serde(rename = "uniqueName", default, skip_serializing_if = "Option::is_none")]
     pub unique_name: Option<::std::string::String>,
@@ -5867,6 +6235,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub unseen_conversations_count: Option<i32>,
+    /// Count of conversations that received new posts since the signed-in user last visited the group. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
+    ///
     /// Property `unseenCount` (Edm.Int32, nullable).
     #[serde(rename = "unseenCount", default, skip_serializing_if = "Option::is_none")]
     pub unseen_count: Option<i32>,
@@ -5877,6 +6247,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub unseen_messages_count: Option<i32>,
+    /// Specifies the group join policy and group content visibility for groups. Possible values are: Private, Public, or HiddenMembership. HiddenMembership can be set only for Microsoft 365 groups when the groups are created. It can't be updated later. Other values of visibility can be updated after group creation. If visibility value isn't specified during group creation on Microsoft Graph, a security group is created as Private by default, and the Microsoft 365 group is Public. Groups assignable to roles are always Private. To learn more, see group visibility options. Returned by default. Nullable.
+    ///
     /// Property `visibility` (Edm.String, nullable).
     #[serde(rename = "visibility", default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<::std::string::String>,
@@ -5887,6 +6259,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub welcome_message_enabled: Option<bool>,
+    /// The list of users or groups allowed to create posts or calendar events in this group. If this list is nonempty, then only users or groups listed here are allowed to post.
+    ///
     /// Navigation property `acceptedSenders` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
     #[serde(
         rename = "acceptedSenders",
@@ -5901,12 +6275,18 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_on_behalf_of: Option<crate::models::DirectoryObject>,
+    /// Groups that this group is a member of. HTTP Methods: GET (supported for all groups). Read-only. Nullable. Supports $expand.
+    ///
     /// Navigation property `memberOf` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
     #[serde(rename = "memberOf", default, skip_serializing_if = "Option::is_none")]
     pub member_of: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
+    /// The members of this group, who can be users, devices, other groups, or service principals. Supports the List members, Add member, and Remove member operations. Nullable. Supports $expand including nested $select. For example, /groups?$filter=startsWith(displayName,'Role')&$select=id,displayName&$expand=members($select=id,userPrincipalName,displayName).
+    ///
     /// Navigation property `members` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
     #[serde(rename = "members", default, skip_serializing_if = "Option::is_none")]
     pub members: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
+    /// A list of group members with license errors from this group-based license assignment. Read-only.
+    ///
     /// Navigation property `membersWithLicenseErrors` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
     #[serde(
         rename = "membersWithLicenseErrors",
@@ -5916,9 +6296,13 @@ pub struct Group {
     pub members_with_license_errors: Option<
         ::std::vec::Vec<crate::models::DirectoryObject>,
     >,
+    /// The owners of the group who can be users or service principals. Limited to 100 owners. Nullable. If this property isn't specified when creating a Microsoft 365 group the calling user (admin or non-admin) is automatically assigned as the group owner. A non-admin user can't explicitly add themselves to this collection when they're creating the group. For more information, see the related known issue. For security groups, the admin user isn't automatically added to this collection. For more information, see the related known issue. Supports $filter (/$count eq 0, /$count ne 0, /$count eq 1, /$count ne 1); Supports $expand including nested $select. For example, /groups?$filter=startsWith(displayName,'Role')&$select=id,displayName&$expand=owners($select=id,userPrincipalName,displayName).
+    ///
     /// Navigation property `owners` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
     #[serde(rename = "owners", default, skip_serializing_if = "Option::is_none")]
     pub owners: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
+    /// The list of users or groups not allowed to create posts or calendar events in this group. Nullable
+    ///
     /// Navigation property `rejectedSenders` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
     #[serde(
         rename = "rejectedSenders",
@@ -5926,6 +6310,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub rejected_senders: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
+    /// The groups that a group is a member of, either directly or through nested membership. Nullable.
+    ///
     /// Navigation property `transitiveMemberOf` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
     #[serde(
         rename = "transitiveMemberOf",
@@ -5933,6 +6319,8 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub transitive_member_of: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
+    /// The direct and transitive members of a group. Nullable.
+    ///
     /// Navigation property `transitiveMembers` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
     #[serde(
         rename = "transitiveMembers",
@@ -6212,9 +6600,13 @@ pub struct Identity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// Unique identifier for the identity or actor. For example, in the access reviews decisions API, this property might record the id of the principal, that is, the group, user, or application that's subject to review.
+    ///
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
@@ -7127,6 +7519,8 @@ pub struct OnPremisesExtensionAttributes {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// First customizable extension attribute.
+    ///
     /// Property `extensionAttribute1` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute1",
@@ -7134,6 +7528,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute1: Option<::std::string::String>,
+    /// Tenth customizable extension attribute.
+    ///
     /// Property `extensionAttribute10` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute10",
@@ -7141,6 +7537,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute10: Option<::std::string::String>,
+    /// Eleventh customizable extension attribute.
+    ///
     /// Property `extensionAttribute11` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute11",
@@ -7148,6 +7546,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute11: Option<::std::string::String>,
+    /// Twelfth customizable extension attribute.
+    ///
     /// Property `extensionAttribute12` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute12",
@@ -7155,6 +7555,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute12: Option<::std::string::String>,
+    /// Thirteenth customizable extension attribute.
+    ///
     /// Property `extensionAttribute13` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute13",
@@ -7162,6 +7564,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute13: Option<::std::string::String>,
+    /// Fourteenth customizable extension attribute.
+    ///
     /// Property `extensionAttribute14` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute14",
@@ -7169,6 +7573,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute14: Option<::std::string::String>,
+    /// Fifteenth customizable extension attribute.
+    ///
     /// Property `extensionAttribute15` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute15",
@@ -7176,6 +7582,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute15: Option<::std::string::String>,
+    /// Second customizable extension attribute.
+    ///
     /// Property `extensionAttribute2` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute2",
@@ -7183,6 +7591,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute2: Option<::std::string::String>,
+    /// Third customizable extension attribute.
+    ///
     /// Property `extensionAttribute3` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute3",
@@ -7190,6 +7600,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute3: Option<::std::string::String>,
+    /// Fourth customizable extension attribute.
+    ///
     /// Property `extensionAttribute4` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute4",
@@ -7197,6 +7609,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute4: Option<::std::string::String>,
+    /// Fifth customizable extension attribute.
+    ///
     /// Property `extensionAttribute5` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute5",
@@ -7204,6 +7618,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute5: Option<::std::string::String>,
+    /// Sixth customizable extension attribute.
+    ///
     /// Property `extensionAttribute6` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute6",
@@ -7211,6 +7627,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute6: Option<::std::string::String>,
+    /// Seventh customizable extension attribute.
+    ///
     /// Property `extensionAttribute7` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute7",
@@ -7218,6 +7636,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute7: Option<::std::string::String>,
+    /// Eighth customizable extension attribute.
+    ///
     /// Property `extensionAttribute8` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute8",
@@ -7225,6 +7645,8 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute8: Option<::std::string::String>,
+    /// Ninth customizable extension attribute.
+    ///
     /// Property `extensionAttribute9` (Edm.String, nullable).
     #[serde(
         rename = "extensionAttribute9",
@@ -7239,9 +7661,13 @@ pub struct OnPremisesProvisioningError {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Category of the provisioning error. Note: Currently, there is only one possible value. Possible value: PropertyConflict - indicates a property value is not unique. Other objects contain the same value for the property.
+    ///
     /// Property `category` (Edm.String, nullable).
     #[serde(rename = "category", default, skip_serializing_if = "Option::is_none")]
     pub category: Option<::std::string::String>,
+    /// The date and time at which the error occurred.
+    ///
     /// Property `occurredDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "occurredDateTime",
@@ -7249,6 +7675,8 @@ pub struct OnPremisesProvisioningError {
         skip_serializing_if = "Option::is_none"
     )]
     pub occurred_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Name of the directory property causing the error. Current possible values: UserPrincipalName or ProxyAddress
+    ///
     /// Property `propertyCausingError` (Edm.String, nullable).
     #[serde(
         rename = "propertyCausingError",
@@ -7256,6 +7684,8 @@ pub struct OnPremisesProvisioningError {
         skip_serializing_if = "Option::is_none"
     )]
     pub property_causing_error: Option<::std::string::String>,
+    /// Value of the property causing the error.
+    ///
     /// Property `value` (Edm.String, nullable).
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::std::string::String>,
@@ -7538,9 +7968,13 @@ pub struct RecurrencePattern {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The day of the month on which the event occurs. Required if type is absoluteMonthly or absoluteYearly.
+    ///
     /// Property `dayOfMonth` (Edm.Int32, not nullable).
     #[serde(rename = "dayOfMonth", default, skip_serializing_if = "Option::is_none")]
     pub day_of_month: Option<i32>,
+    /// A collection of the days of the week on which the event occurs. The possible values are: sunday, monday, tuesday, wednesday, thursday, friday, saturday. If type is relativeMonthly or relativeYearly, and daysOfWeek specifies more than one day, the event falls on the first day that satisfies the pattern.  Required if type is weekly, relativeMonthly, or relativeYearly.
+    ///
     /// Property `daysOfWeek` (Collection(microsoft.graph.dayOfWeek), nullable).
     #[serde(rename = "daysOfWeek", default, skip_serializing_if = "Option::is_none")]
     pub days_of_week: Option<::std::vec::Vec<crate::models::DayOfWeek>>,
@@ -7550,9 +7984,13 @@ pub struct RecurrencePattern {
     /// Property `index` (microsoft.graph.weekIndex, nullable).
     #[serde(rename = "index", default, skip_serializing_if = "Option::is_none")]
     pub index: Option<crate::models::WeekIndex>,
+    /// The number of units between occurrences, where units can be in days, weeks, months, or years, depending on the type. Required.
+    ///
     /// Property `interval` (Edm.Int32, not nullable).
     #[serde(rename = "interval", default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<i32>,
+    /// The month in which the event occurs.  This is a number from 1 to 12.
+    ///
     /// Property `month` (Edm.Int32, not nullable).
     #[serde(rename = "month", default, skip_serializing_if = "Option::is_none")]
     pub month: Option<i32>,
@@ -7632,9 +8070,13 @@ pub struct RecurrenceRange {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The date to stop applying the recurrence pattern. Depending on the recurrence pattern of the event, the last occurrence of the meeting may not be this date. Required if type is endDate.
+    ///
     /// Property `endDate` (Edm.Date, nullable).
     #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<::chrono::NaiveDate>,
+    /// The number of times to repeat the event. Required and must be positive if type is numbered.
+    ///
     /// Property `numberOfOccurrences` (Edm.Int32, not nullable).
     #[serde(
         rename = "numberOfOccurrences",
@@ -7642,6 +8084,8 @@ pub struct RecurrenceRange {
         skip_serializing_if = "Option::is_none"
     )]
     pub number_of_occurrences: Option<i32>,
+    /// Time zone for the startDate and endDate properties. Optional. If not specified, the time zone of the event is used.
+    ///
     /// Property `recurrenceTimeZone` (Edm.String, nullable).
     #[serde(
         rename = "recurrenceTimeZone",
@@ -7649,6 +8093,8 @@ pub struct RecurrenceRange {
         skip_serializing_if = "Option::is_none"
     )]
     pub recurrence_time_zone: Option<::std::string::String>,
+    /// The date to start applying the recurrence pattern. The first occurrence of the meeting may be this date or later, depending on the recurrence pattern of the event. Must be the same value as the start property of the recurring event. Required.
+    ///
     /// Property `startDate` (Edm.Date, nullable).
     #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
     pub start_date: Option<::chrono::NaiveDate>,
@@ -7908,12 +8354,18 @@ pub struct SharePointIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// Unique identifier for the identity or actor. For example, in the access reviews decisions API, this property might record the id of the principal, that is, the group, user, or application that's subject to review.
+    ///
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// The sign in name of the SharePoint identity.
+    ///
     /// Property `loginName` (Edm.String, nullable).
     #[serde(rename = "loginName", default, skip_serializing_if = "Option::is_none")]
     pub login_name: Option<::std::string::String>,
@@ -8388,9 +8840,13 @@ pub struct TeamworkConversationIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// Unique identifier for the identity or actor. For example, in the access reviews decisions API, this property might record the id of the principal, that is, the group, user, or application that's subject to review.
+    ///
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
@@ -8491,9 +8947,13 @@ pub struct TeamworkUserIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// Unique identifier for the identity or actor. For example, in the access reviews decisions API, this property might record the id of the principal, that is, the group, user, or application that's subject to review.
+    ///
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
@@ -8594,15 +9054,21 @@ pub struct UnifiedRoleAssignment {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// Identifier of the app specific scope when the assignment scope is app specific. The scope of an assignment determines the set of resources for which the principal has been granted access. App scopes are scopes that are defined and understood by a resource application only. For the entitlement management provider, use this property to specify a catalog. For example, /AccessPackageCatalog/beedadfe-01d5-4025-910b-84abb9369997. Supports $filter (eq, in). For example, /roleManagement/entitlementManagement/roleAssignments?$filter=appScopeId eq '/AccessPackageCatalog/{catalog id}'.
+    ///
     /// Property `appScopeId` (Edm.String, nullable).
     #[serde(rename = "appScopeId", default, skip_serializing_if = "Option::is_none")]
     pub app_scope_id: Option<::std::string::String>,
     /// Property `condition` (Edm.String, nullable).
     #[serde(rename = "condition", default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<::std::string::String>,
+    /// Identifier of the directory object representing the scope of the assignment. The scope of an assignment determines the set of resources for which the principal has been granted access. Directory scopes are shared scopes stored in the directory that are understood by multiple applications, unlike app scopes that are defined and understood by a resource application only. Supports $filter (eq, in).
+    ///
     /// Property `directoryScopeId` (Edm.String, nullable).
     #[serde(
         rename = "directoryScopeId",
@@ -8610,6 +9076,8 @@ pub struct UnifiedRoleAssignment {
         skip_serializing_if = "Option::is_none"
     )]
     pub directory_scope_id: Option<::std::string::String>,
+    /// Identifier of the principal to which the assignment is granted. Supported principals are users, role-assignable groups, and service principals. Supports $filter (eq, in).
+    ///
     /// Property `principalId` (Edm.String, nullable).
     #[serde(rename = "principalId", default, skip_serializing_if = "Option::is_none")]
     pub principal_id: Option<::std::string::String>,
@@ -8620,6 +9088,8 @@ pub struct UnifiedRoleAssignment {
         skip_serializing_if = "Option::is_none"
     )]
     pub principal_organization_id: Option<::std::string::String>,
+    /// Identifier of the unifiedRoleDefinition the assignment is for. Read-only. Supports $filter (eq, in).
+    ///
     /// Property `roleDefinitionId` (Edm.String, nullable).
     #[serde(
         rename = "roleDefinitionId",
@@ -8683,24 +9153,38 @@ pub struct UnifiedRoleDefinition {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// The description for the unifiedRoleDefinition. Read-only when isBuiltIn is true.
+    ///
     /// Property `description` (Edm.String, nullable).
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
+    /// The display name for the unifiedRoleDefinition. Read-only when isBuiltIn is true. Required.  Supports $filter (eq, in).
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// Flag indicating whether the role definition is part of the default set included in Microsoft Entra or a custom definition. Read-only. Supports $filter (eq, in).
+    ///
     /// Property `isBuiltIn` (Edm.Boolean, nullable).
     #[serde(rename = "isBuiltIn", default, skip_serializing_if = "Option::is_none")]
     pub is_built_in: Option<bool>,
+    /// Flag indicating whether the role is enabled for assignment. If false the role is not available for assignment. Read-only when isBuiltIn is true.
+    ///
     /// Property `isEnabled` (Edm.Boolean, nullable).
     #[serde(rename = "isEnabled", default, skip_serializing_if = "Option::is_none")]
     pub is_enabled: Option<bool>,
+    /// List of the scopes or permissions the role definition applies to. Currently only / is supported. Read-only when isBuiltIn is true. DO NOT USE. This will be deprecated soon. Attach scope to role assignment.
+    ///
     /// Property `resourceScopes` (Collection(Edm.String), not nullable).
     #[serde(rename = "resourceScopes", default, skip_serializing_if = "Option::is_none")]
     pub resource_scopes: Option<::std::vec::Vec<::std::string::String>>,
+    /// List of permissions included in the role. Read-only when isBuiltIn is true. Required.
+    ///
     /// Property `rolePermissions` (Collection(microsoft.graph.unifiedRolePermission), not nullable).
     #[serde(
         rename = "rolePermissions",
@@ -8708,12 +9192,18 @@ pub struct UnifiedRoleDefinition {
         skip_serializing_if = "Option::is_none"
     )]
     pub role_permissions: Option<::std::vec::Vec<crate::models::UnifiedRolePermission>>,
+    /// Custom template identifier that can be set when isBuiltIn is false but is read-only when isBuiltIn is true. This identifier is typically used if one needs an identifier to be the same across different directories.
+    ///
     /// Property `templateId` (Edm.String, nullable).
     #[serde(rename = "templateId", default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<::std::string::String>,
+    /// Indicates version of the role definition. Read-only when isBuiltIn is true.
+    ///
     /// Property `version` (Edm.String, nullable).
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<::std::string::String>,
+    /// Read-only collection of role definitions that the given role definition inherits from. Only Microsoft Entra built-in roles (isBuiltIn is true) support this attribute. Supports $expand.
+    ///
     /// Navigation property `inheritsPermissionsFrom` (Collection(microsoft.graph.unifiedRoleDefinition), nullable; present only with `$expand`).
     #[serde(
         rename = "inheritsPermissionsFrom",
@@ -8771,6 +9261,8 @@ pub struct UnifiedRolePermission {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Set of tasks that can be performed on a resource. Required.
+    ///
     /// Property `allowedResourceActions` (Collection(Edm.String), not nullable).
     #[serde(
         rename = "allowedResourceActions",
@@ -8778,9 +9270,13 @@ pub struct UnifiedRolePermission {
         skip_serializing_if = "Option::is_none"
     )]
     pub allowed_resource_actions: Option<::std::vec::Vec<::std::string::String>>,
+    /// Optional constraints that must be met for the permission to be effective. Not supported for custom roles.
+    ///
     /// Property `condition` (Edm.String, nullable).
     #[serde(rename = "condition", default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<::std::string::String>,
+    /// Set of tasks that may not be performed on a resource. Not yet supported.
+    ///
     /// Property `excludedResourceActions` (Collection(Edm.String), nullable).
     #[serde(
         rename = "excludedResourceActions",
@@ -8797,15 +9293,23 @@ pub struct UserIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
+    /// Unique identifier for the identity or actor. For example, in the access reviews decisions API, this property might record the id of the principal, that is, the group, user, or application that's subject to review.
+    ///
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// Indicates the client IP address associated with the user performing the activity (audit log only).
+    ///
     /// Property `ipAddress` (Edm.String, nullable).
     #[serde(rename = "ipAddress", default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<::std::string::String>,
+    /// The userPrincipalName attribute of the user.
+    ///
     /// Property `userPrincipalName` (Edm.String, nullable).
     #[serde(
         rename = "userPrincipalName",
@@ -9091,6 +9595,8 @@ pub struct CustomTaskExtension {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
@@ -9110,9 +9616,13 @@ pub struct CustomTaskExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub client_configuration: Option<crate::models::CustomExtensionClientConfiguration>,
+    /// Description for the customCalloutExtension object.
+    ///
     /// Property `description` (Edm.String, nullable).
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
+    /// Display name for the customCalloutExtension object.
+    ///
     /// Property `displayName` (Edm.String, nullable).
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
@@ -9134,6 +9644,8 @@ pub struct CustomTaskExtension {
     pub callback_configuration: Option<
         crate::models::AnyCustomExtensionCallbackConfiguration,
     >,
+    /// When the custom task extension was created.Supports $filter(lt, le, gt, ge, eq, ne) and $orderby.
+    ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "createdDateTime",
@@ -9141,6 +9653,8 @@ pub struct CustomTaskExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// When the custom extension was last modified.Supports $filter(lt, le, gt, ge, eq, ne) and $orderby.
+    ///
     /// Property `lastModifiedDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(
         rename = "lastModifiedDateTime",

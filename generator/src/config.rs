@@ -91,6 +91,10 @@ pub struct ApiVersionInputs {
     /// `cargo xtask codegen`.
     #[serde(default)]
     pub allow_unresolved: bool,
+    /// An OpenAPI input whose descriptions and `externalDocs` links fill the rustdoc where the
+    /// front end's document has none (types, properties, enum types, operations).
+    #[serde(default)]
+    pub descriptions: Option<String>,
     /// The cargo feature of the generated crate that enables this version's module. The first
     /// version without one is the crate's main surface.
     #[serde(default)]
@@ -161,7 +165,7 @@ impl Config {
                     format!("api_versions.{version} names neither a `csdl` nor an `openapi` input"),
                 ));
             }
-            if inputs.openapi.is_some() && self.openapi.is_none() {
+            if (inputs.openapi.is_some() || inputs.descriptions.is_some()) && self.openapi.is_none() {
                 return Err(Error::file(
                     file,
                     format!(
@@ -169,7 +173,12 @@ impl Config {
                     ),
                 ));
             }
-            let names = inputs.csdl.iter().chain(inputs.openapi.iter()).chain(std::iter::once(&inputs.permissions));
+            let names = inputs
+                .csdl
+                .iter()
+                .chain(inputs.openapi.iter())
+                .chain(inputs.descriptions.iter())
+                .chain(std::iter::once(&inputs.permissions));
             for name in names {
                 if !self.inputs.contains_key(name) {
                     return Err(Error::file(

@@ -262,6 +262,8 @@ pub fn diff_configs(old: (Config, &InputSearch), new: (Config, &InputSearch)) ->
     let side = |(mut config, search): (Config, &InputSearch)| -> Result<(Api, Vec<InputHash>)> {
         let file = config.dir.join("codegen.yaml");
         config.api_versions.retain(|_, v| v.feature.is_none());
+        // Rustdoc taken from another document changes no type, property or operation.
+        config.api_versions.values_mut().for_each(|v| v.descriptions = None);
         let loaded = crate::load_config(config, search)?;
         let hashes = loaded
             .inputs

@@ -111,7 +111,7 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
         check_extra_properties(&config, &csdl)?;
         let methods: Vec<&manifest::ManifestMethod> = manifest.methods_for(version).collect();
         // "lower" includes "closure": the bench reports resolution as the difference.
-        apis.push(timing::measure("lower", || {
+        let mut api = timing::measure("lower", || {
             lower::build_api(
                 lower::Schema { csdl: &csdl, served: served.as_ref() },
                 version,
@@ -121,7 +121,16 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
                 &config.extra_properties,
                 &overrides.aliases,
             )
-        }));
+        });
+        // Descriptions from another document, where this one has none.
+        if let (Some(name), Some(openapi_config)) = (&names.descriptions, &config.openapi) {
+            if names.input_for(front) != Some(name) {
+                let input = load_once(&config, search, name, &mut inputs)?;
+                let described = openapi::OpenApi::parse(&input.text, &input.file, openapi_config)?;
+                timing::measure("describe", || lower::describe(&mut api, &described));
+            }
+        }
+        apis.push(api);
     }
     let drift = match &perms {
         Some((_, file, grants)) => timing::measure("consent", || {

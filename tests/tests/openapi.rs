@@ -211,3 +211,25 @@ fn bad_documents_fail_with_a_located_message() {
     let e = error_of(&disc);
     assert!(e.contains("discriminator maps `#microsoft.graph.accessPackage`"), "{e}");
 }
+
+#[test]
+fn the_csdl_build_takes_missing_rustdoc_from_the_openapi_document() {
+    // codegen.yaml: v1.0 is built from the CSDL (no descriptions) with `descriptions: v1.0-openapi`.
+    let loaded = msgraph_codegen::load(&msgraph_tests::config_file(), &msgraph_tests::search()).unwrap();
+    let v1 = loaded.apis.iter().find(|a| a.api_version == "v1.0").unwrap();
+    let Some(msgraph_codegen::model::TypeDef::Struct(package)) = v1.types.get(&q("microsoft.graph.accessPackage"))
+    else {
+        panic!("accessPackage is a struct of the closure");
+    };
+    let display_name = package.properties.iter().find(|p| p.name == "displayName").unwrap();
+    assert!(display_name.description.as_deref().unwrap().contains("display name of the access package"));
+    let list = v1
+        .operations
+        .iter()
+        .find(|o| {
+            o.template == "/identityGovernance/entitlementManagement/accessPackages" && o.http_method == HttpMethod::Get
+        })
+        .unwrap();
+    assert!(list.description.as_deref().unwrap().starts_with("Retrieve a list of accessPackage objects"));
+    assert!(list.docs.as_deref().unwrap().contains("learn.microsoft.com/graph/api/"));
+}

@@ -9,6 +9,7 @@
 //! - `cargo xtask bench [--smoke]` measures codegen and the client and writes BENCHMARKS.md.
 
 pub mod bench;
+mod bench_build;
 mod bench_client;
 pub mod fetch;
 

@@ -180,7 +180,8 @@ pub(crate) fn doc_text(text: &str) -> String {
 
 /// `#[doc = ...]` attributes, one per line of `text`.
 pub(crate) fn doc_attrs(lines: &[String]) -> TokenStream {
-    let attrs = lines.iter().map(|l| {
+    // A line with line breaks (descriptions from metadata) becomes several `///` lines.
+    let attrs = lines.iter().flat_map(|l| l.split('\n')).map(|l| l.trim_end()).map(|l| {
         let l = format!(" {l}");
         quote!(#[doc = #l])
     });

@@ -1,0 +1,232 @@
+//! Build cost of the output (`cargo xtask bench`, not in `--smoke`): a tiny program that lists
+//! access packages, written once with the generated crate and once with graph-rs-sdk 3.0.1 from
+//! crates.io, each built cold (`cargo build`, debug, empty target folder, sources already
+//! fetched so downloads are not timed) in the same run; then the generated crate alone with its
+//! dependencies prebuilt. Wall time and peak RSS (GNU time's `%M`: the largest process of the
+//! build, in practice one rustc) of each, and the longest units of each (`--timings`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// One timed build.
+#[derive(Debug, Clone)]
+pub(crate) struct Build {
+    pub(crate) wall: Duration,
+    pub(crate) peak_rss_kib: u64,
+    /// The longest compilation units (`cargo build --timings`): name, what ran, seconds.
+    pub(crate) top_units: Vec<(String, String, f64)>,
+}
+
+/// The figures of section 2.
+#[derive(Debug, Clone)]
+pub(crate) struct BuildFigures {
+    pub(crate) ours_cold: Build,
+    pub(crate) graph_rs_cold: Build,
+    pub(crate) crate_alone: Build,
+    pub(crate) jobs: usize,
+}
+
+pub(crate) const COLD_TARGET: f64 = 0.4;
+pub(crate) const ALONE_TARGET_S: f64 = 4.0;
+
+impl BuildFigures {
+    pub(crate) fn ratio(&self) -> f64 {
+        self.ours_cold.wall.as_secs_f64() / self.graph_rs_cold.wall.as_secs_f64().max(1e-9)
+    }
+
+    pub(crate) fn passes(&self) -> bool {
+        self.ratio() <= COLD_TARGET && self.crate_alone.wall.as_secs_f64() <= ALONE_TARGET_S
+    }
+
+    pub(crate) fn render(&self) -> String {
+        let row = |name: &str, b: &Build| {
+            format!("| {name} | {:.1} s | {:.0} MiB |\n", b.wall.as_secs_f64(), b.peak_rss_kib as f64 / 1024.0)
+        };
+        let pass = |ok: bool| if ok { "pass" } else { "**miss**" };
+        let mut out = format!(
+            "The same tiny program (list the access packages, print them) written with each crate, built \
+             with `cargo build` (debug, {} jobs) into an empty target folder, sources already fetched; each \
+             crate with its default features (the generated crate: reqwest with rustls/aws-lc-rs; graph-rs-sdk: \
+             native-tls). Peak RSS is GNU time's `%M` (the largest process of the build).\n\n\
+             | build | wall | peak RSS |\n|---|---|---|\n",
+            self.jobs
+        );
+        out.push_str(&row("cold: program with the generated crate", &self.ours_cold));
+        out.push_str(&row("cold: program with graph-rs-sdk 3.0.1", &self.graph_rs_cold));
+        out.push_str(&row("the generated crate alone, dependencies prebuilt", &self.crate_alone));
+        out.push_str("\nThe profile (`cargo build --timings`), longest units of each build:\n\n");
+        for (name, b) in [
+            ("generated, cold", &self.ours_cold),
+            ("graph-rs-sdk, cold", &self.graph_rs_cold),
+            ("generated crate alone", &self.crate_alone),
+        ] {
+            let units: Vec<String> =
+                b.top_units.iter().map(|(unit, mode, secs)| format!("{unit} ({mode}) {secs:.1} s")).collect();
+            out.push_str(&format!("- {name}: {}\n", units.join(", ")));
+        }
+        out.push_str(&format!(
+            "\n| target | figure | target | result |\n|---|---|---|---|\n\
+             | cold build, generated / graph-rs-sdk | {:.2}x | <= {COLD_TARGET}x | {} |\n\
+             | generated crate alone (debug) | {:.1} s | <= {ALONE_TARGET_S} s | {} |\n",
+            self.ratio(),
+            pass(self.ratio() <= COLD_TARGET),
+            self.crate_alone.wall.as_secs_f64(),
+            pass(self.crate_alone.wall.as_secs_f64() <= ALONE_TARGET_S)
+        ));
+        out
+    }
+}
+
+const OURS_MAIN: &str = r#"use msgraph_entitlement::{Client, StaticToken};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let client = Client::app_only(StaticToken::new(std::env::var("GRAPH_TOKEN")?))?;
+    let page = client.entitlement_management().access_packages().list().await?;
+    for package in page.value {
+        println!("{}", package.display_name.unwrap_or_default());
+    }
+    Ok(())
+}
+"#;
+
+const GRAPH_RS_MAIN: &str = r#"use graph_rs_sdk::GraphClient;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let client = GraphClient::new(std::env::var("GRAPH_TOKEN")?);
+    let response = client
+        .identity_governance()
+        .entitlement_management()
+        .access_packages()
+        .list_access_packages()
+        .send()
+        .await?;
+    println!("{}", response.text().await?);
+    Ok(())
+}
+"#;
+
+fn manifest(name: &str, dependency: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\n{dependency}\ntokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n\n\
+         [workspace]\n"
+    )
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn project(dir: &Path, name: &str, dependency: &str, main: &str) -> Result<PathBuf, String> {
+    let root = dir.join(name);
+    write(&root.join("Cargo.toml"), &manifest(name, dependency))?;
+    write(&root.join("src/main.rs"), main)?;
+    Ok(root)
+}
+
+fn cargo(root: &Path, target: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.args(args).current_dir(root).env("CARGO_TARGET_DIR", target).env_remove("RUSTFLAGS");
+    c
+}
+
+fn run_quiet(mut c: Command, what: &str) -> Result<(), String> {
+    let out = c.output().map_err(|e| format!("{what}: {e}"))?;
+    if out.status.success() { Ok(()) } else { Err(format!("{what} failed:\n{}", String::from_utf8_lossy(&out.stderr))) }
+}
+
+/// Runs `cargo <args>` under GNU time.
+fn timed(root: &Path, target: &Path, args: &[&str], what: &str) -> Result<Build, String> {
+    let report = target.with_extension("time");
+    let mut c = Command::new("/usr/bin/time");
+    c.arg("-f").arg("%e %M").arg("-o").arg(&report);
+    c.arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.args(args).current_dir(root).env("CARGO_TARGET_DIR", target).env_remove("RUSTFLAGS");
+    run_quiet(c, what)?;
+    let text = std::fs::read_to_string(&report).map_err(|e| format!("{}: {e}", report.display()))?;
+    let mut fields = text.split_whitespace();
+    let (Some(wall), Some(rss)) = (fields.next(), fields.next()) else {
+        return Err(format!("{what}: unexpected GNU time output `{text}`"));
+    };
+    let wall: f64 = wall.parse().map_err(|_| format!("{what}: bad wall time `{wall}`"))?;
+    let peak_rss_kib: u64 = rss.parse().map_err(|_| format!("{what}: bad RSS `{rss}`"))?;
+    let top_units = top_units(&target.join("cargo-timings/cargo-timing.html"), 5)?;
+    Ok(Build { wall: Duration::from_secs_f64(wall), peak_rss_kib, top_units })
+}
+
+/// The `n` longest units of a `cargo build --timings` report (its `UNIT_DATA` array).
+fn top_units(report: &Path, n: usize) -> Result<Vec<(String, String, f64)>, String> {
+    let html = std::fs::read_to_string(report).map_err(|e| format!("{}: {e}", report.display()))?;
+    let start = html.find("const UNIT_DATA = ").map(|i| i + "const UNIT_DATA = ".len());
+    let json = start.and_then(|s| html[s..].find("\n];").map(|e| &html[s..s + e + 2]));
+    let Some(json) = json else { return Err(format!("{}: no UNIT_DATA", report.display())) };
+    let units: Vec<serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| format!("{}: UNIT_DATA: {e}", report.display()))?;
+    let mut out: Vec<(String, String, f64)> = units
+        .iter()
+        .filter_map(|u| {
+            let name = format!("{} {}", u["name"].as_str()?, u["version"].as_str()?);
+            // Cargo calls an ordinary compilation "todo".
+            let mode = match u["mode"].as_str()? {
+                "todo" => "compile",
+                "run-custom-build" => "build script",
+                other => other,
+            };
+            Some((name, mode.to_string(), u["duration"].as_f64()?))
+        })
+        .filter(|(_, _, secs)| *secs >= 0.05)
+        .collect();
+    out.sort_by(|a, b| b.2.total_cmp(&a.2));
+    out.truncate(n);
+    Ok(out)
+}
+
+/// Builds both programs cold and the generated crate alone. `generated` is the crate's folder.
+pub(crate) fn run(generated: &Path, lockfile: &Path) -> Result<BuildFigures, String> {
+    if !Path::new("/usr/bin/time").exists() {
+        return Err("GNU time (/usr/bin/time) is needed to measure peak memory".into());
+    }
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let ours = project(
+        dir.path(),
+        "list-with-generated",
+        &format!("msgraph-entitlement = {{ path = {:?} }}", generated.display().to_string()),
+        OURS_MAIN,
+    )?;
+    // The workspace's lockfile pins the generated crate's dependencies; cargo keeps what applies.
+    std::fs::copy(lockfile, ours.join("Cargo.lock")).map_err(|e| format!("{}: {e}", lockfile.display()))?;
+    let graph = project(dir.path(), "list-with-graph-rs", "graph-rs-sdk = \"=3.0.1\"", GRAPH_RS_MAIN)?;
+    // Resolve and download first: network time is not build time.
+    for root in [&ours, &graph] {
+        run_quiet(cargo(root, &dir.path().join("unused"), &["fetch"]), "cargo fetch")?;
+    }
+    let jobs = std::thread::available_parallelism().map_or(1, usize::from);
+    eprintln!("bench: cold build with the generated crate");
+    let ours_target = dir.path().join("target-ours");
+    let ours_cold = timed(&ours, &ours_target, &["build", "--offline", "--timings"], "cold build (generated)")?;
+    eprintln!("bench: cold build with graph-rs-sdk 3.0.1 (several minutes)");
+    let graph_rs_cold = timed(
+        &graph,
+        &dir.path().join("target-graph-rs"),
+        &["build", "--offline", "--timings"],
+        "cold build (graph-rs-sdk)",
+    )?;
+    eprintln!("bench: the generated crate alone, dependencies prebuilt");
+    run_quiet(
+        cargo(&ours, &ours_target, &["clean", "--offline", "-p", "msgraph-entitlement"]),
+        "cargo clean -p msgraph-entitlement",
+    )?;
+    let crate_alone = timed(
+        &ours,
+        &ours_target,
+        &["build", "--offline", "--timings", "-p", "msgraph-entitlement"],
+        "build of the generated crate alone",
+    )?;
+    Ok(BuildFigures { ours_cold, graph_rs_cold, crate_alone, jobs })
+}
