@@ -19,6 +19,17 @@ pub fn csdl(data: &[u8]) {
     }
 }
 
+/// The OpenAPI front end never panics, and its errors name the file.
+pub fn openapi(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let config =
+        msgraph_codegen::openapi::OpenApiConfig { entity_base: "microsoft.graph.entity".into(), key: "id".into() };
+    if let Err(e) = msgraph_codegen::openapi::OpenApi::parse(text, Path::new("fuzz.yml"), &config) {
+        let message = e.to_string();
+        assert!(message.starts_with("fuzz.yml"), "error does not name the file: {message}");
+    }
+}
+
 /// The permissions.json reader never panics, errors name the file, and every permission the
 /// file defines yields its grants or a clear error.
 pub fn permissions(data: &[u8]) {

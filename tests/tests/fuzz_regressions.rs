@@ -29,6 +29,11 @@ fn csdl_inputs() {
 }
 
 #[test]
+fn openapi_inputs() {
+    assert!(replay("openapi", fuzz_checks::openapi) >= 3);
+}
+
+#[test]
 fn permissions_inputs() {
     assert!(replay("permissions", fuzz_checks::permissions) >= 3);
 }
