@@ -18,3 +18,13 @@ pub fn from_str<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T> {
         Error::input(file, loc, message)
     })
 }
+
+/// Like [`from_str`], but through a YAML value first: the YAML itself (syntax, duplicate keys) is
+/// checked with located errors, and `T` is then read from a document without duplicates. For
+/// types whose `Deserialize` assumes that (openapiv3's `ReferenceOr` panics on a duplicate key
+/// that a second parse tolerates). Errors of the second step have no position; they name the
+/// offending value.
+pub fn from_str_checked<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T> {
+    let value: serde_yaml::Value = from_str(text, file)?;
+    serde_yaml::from_value(value).map_err(|e| Error::file(file, crate::error::without_position_suffix(e.to_string())))
+}

@@ -168,6 +168,11 @@ fn bad_documents_fail_with_a_located_message() {
     assert!(e.starts_with("bad.yml:"), "{e}");
     assert!(e.split(':').nth(1).unwrap().parse::<u32>().unwrap() > 1, "{e}");
 
+    // A duplicate key (openapiv3 would panic on some): rejected with its line.
+    let duplicate = text.replacen("  title: mini\n", "  title: mini\n  title: again\n", 1);
+    let e = error_of(&duplicate);
+    assert!(e.starts_with("bad.yml:3:") && e.contains("duplicate entry with key \"title\""), "{e}");
+
     // A property of a type the document does not define: names the schema's line and the type.
     let unknown = text.replacen(
         "            catalog:\n              $ref: '#/components/schemas/microsoft.graph.accessPackageCatalog'",
