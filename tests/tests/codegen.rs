@@ -268,7 +268,7 @@ fn a_failed_run_leaves_the_output_untouched() {
     // A template with an unknown placeholder fails emission; nothing is written.
     let templates = tempfile::tempdir().unwrap();
     let src = workspace_root().join("templates");
-    for dir in ["runtime", "examples"] {
+    for dir in ["runtime", "examples", "tests"] {
         std::fs::create_dir_all(templates.path().join(dir)).unwrap();
         for entry in std::fs::read_dir(src.join(dir)).unwrap() {
             let p = entry.unwrap().path();

@@ -1,6 +1,6 @@
 //! Build cost of the output (`cargo xtask bench`, not in `--smoke`): a tiny program that lists
-//! access packages, written once with the generated crate and once with graph-rs-sdk 3.0.1 from
-//! crates.io, each built cold (`cargo build`, debug, empty target folder, sources already
+//! access packages, written with the generated crate (default features, then `rustls-ring`) and
+//! with graph-rs-sdk 3.0.1 from crates.io, each built cold (`cargo build`, debug, empty target folder, sources already
 //! fetched so downloads are not timed) in the same run; then the generated crate alone with its
 //! dependencies prebuilt. Wall time and peak RSS (GNU time's `%M`: the largest process of the
 //! build, in practice one rustc) of each, and the longest units of each (`--timings`).
@@ -22,6 +22,9 @@ pub(crate) struct Build {
 #[derive(Debug, Clone)]
 pub(crate) struct BuildFigures {
     pub(crate) ours_cold: Build,
+    /// The same program with the generated crate's `rustls-ring` TLS feature instead of the
+    /// default `rustls` (aws-lc-rs).
+    pub(crate) ours_ring_cold: Build,
     pub(crate) graph_rs_cold: Build,
     pub(crate) crate_alone: Build,
     pub(crate) jobs: usize,
@@ -33,6 +36,10 @@ pub(crate) const ALONE_TARGET_S: f64 = 4.0;
 impl BuildFigures {
     pub(crate) fn ratio(&self) -> f64 {
         self.ours_cold.wall.as_secs_f64() / self.graph_rs_cold.wall.as_secs_f64().max(1e-9)
+    }
+
+    pub(crate) fn ring_ratio(&self) -> f64 {
+        self.ours_ring_cold.wall.as_secs_f64() / self.graph_rs_cold.wall.as_secs_f64().max(1e-9)
     }
 
     pub(crate) fn passes(&self) -> bool {
@@ -48,16 +55,19 @@ impl BuildFigures {
             "The same tiny program (list the access packages, print them) written with each crate, built \
              with `cargo build` (debug, {} jobs) into an empty target folder, sources already fetched; each \
              crate with its default features (the generated crate: reqwest with rustls/aws-lc-rs; graph-rs-sdk: \
-             native-tls). Peak RSS is GNU time's `%M` (the largest process of the build).\n\n\
+             native-tls), and the generated crate once more with its `rustls-ring` feature instead (rustls \
+             with ring: no aws-lc C build). Peak RSS is GNU time's `%M` (the largest process of the build).\n\n\
              | build | wall | peak RSS |\n|---|---|---|\n",
             self.jobs
         );
         out.push_str(&row("cold: program with the generated crate", &self.ours_cold));
+        out.push_str(&row("cold: program with the generated crate, `rustls-ring`", &self.ours_ring_cold));
         out.push_str(&row("cold: program with graph-rs-sdk 3.0.1", &self.graph_rs_cold));
         out.push_str(&row("the generated crate alone, dependencies prebuilt", &self.crate_alone));
         out.push_str("\nThe profile (`cargo build --timings`), longest units of each build:\n\n");
         for (name, b) in [
             ("generated, cold", &self.ours_cold),
+            ("generated with `rustls-ring`, cold", &self.ours_ring_cold),
             ("graph-rs-sdk, cold", &self.graph_rs_cold),
             ("generated crate alone", &self.crate_alone),
         ] {
@@ -67,10 +77,13 @@ impl BuildFigures {
         }
         out.push_str(&format!(
             "\n| target | figure | target | result |\n|---|---|---|---|\n\
-             | cold build, generated / graph-rs-sdk | {:.2}x | <= {COLD_TARGET}x | {} |\n\
+             | cold build, generated (default features) / graph-rs-sdk | {:.2}x | <= {COLD_TARGET}x | {} |\n\
+             | cold build, generated with `rustls-ring` / graph-rs-sdk | {:.2}x | <= {COLD_TARGET}x | {} |\n\
              | generated crate alone (debug) | {:.1} s | <= {ALONE_TARGET_S} s | {} |\n",
             self.ratio(),
             pass(self.ratio() <= COLD_TARGET),
+            self.ring_ratio(),
+            pass(self.ring_ratio() <= COLD_TARGET),
             self.crate_alone.wall.as_secs_f64(),
             pass(self.crate_alone.wall.as_secs_f64() <= ALONE_TARGET_S)
         ));
@@ -201,15 +214,32 @@ pub(crate) fn run(generated: &Path, lockfile: &Path) -> Result<BuildFigures, Str
     )?;
     // The workspace's lockfile pins the generated crate's dependencies; cargo keeps what applies.
     std::fs::copy(lockfile, ours.join("Cargo.lock")).map_err(|e| format!("{}: {e}", lockfile.display()))?;
+    let ring = project(
+        dir.path(),
+        "list-with-generated-ring",
+        &format!(
+            "msgraph-entitlement = {{ path = {:?}, default-features = false, features = [\"rustls-ring\"] }}",
+            generated.display().to_string()
+        ),
+        OURS_MAIN,
+    )?;
+    std::fs::copy(lockfile, ring.join("Cargo.lock")).map_err(|e| format!("{}: {e}", lockfile.display()))?;
     let graph = project(dir.path(), "list-with-graph-rs", "graph-rs-sdk = \"=3.0.1\"", GRAPH_RS_MAIN)?;
     // Resolve and download first: network time is not build time.
-    for root in [&ours, &graph] {
+    for root in [&ours, &ring, &graph] {
         run_quiet(cargo(root, &dir.path().join("unused"), &["fetch"]), "cargo fetch")?;
     }
     let jobs = std::thread::available_parallelism().map_or(1, usize::from);
     eprintln!("bench: cold build with the generated crate");
     let ours_target = dir.path().join("target-ours");
     let ours_cold = timed(&ours, &ours_target, &["build", "--offline", "--timings"], "cold build (generated)")?;
+    eprintln!("bench: cold build with the generated crate, rustls-ring");
+    let ours_ring_cold = timed(
+        &ring,
+        &dir.path().join("target-ours-ring"),
+        &["build", "--offline", "--timings"],
+        "cold build (generated, rustls-ring)",
+    )?;
     eprintln!("bench: cold build with graph-rs-sdk 3.0.1 (several minutes)");
     let graph_rs_cold = timed(
         &graph,
@@ -228,5 +258,5 @@ pub(crate) fn run(generated: &Path, lockfile: &Path) -> Result<BuildFigures, Str
         &["build", "--offline", "--timings", "-p", "msgraph-entitlement"],
         "build of the generated crate alone",
     )?;
-    Ok(BuildFigures { ours_cold, graph_rs_cold, crate_alone, jobs })
+    Ok(BuildFigures { ours_cold, ours_ring_cold, graph_rs_cold, crate_alone, jobs })
 }

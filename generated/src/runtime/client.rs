@@ -263,20 +263,31 @@ impl<C: Consent> ClientBuilder<C> {
                 None => self.base_url.clone(),
             },
         };
+        let mut https = false;
         for url in [&self.base_url, &beta_base_url] {
             let parsed =
                 reqwest::Url::parse(url).map_err(|e| Error::InvalidArgument(format!("base URL `{url}`: {e}")))?;
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(Error::InvalidArgument(format!("base URL `{url}` is not http(s)")));
             }
+            https |= parsed.scheme() == "https";
         }
         let http = match self.http {
             Some(http) => http,
             None => {
+                if https && !TLS_ENABLED {
+                    return Err(Error::Tls(format!(
+                        "the base URL `{}` is https but {} was built without TLS: enable its `rustls`, \
+                         `rustls-ring` or `native-tls` feature",
+                        self.base_url,
+                        env!("CARGO_PKG_NAME")
+                    )));
+                }
                 let mut b = reqwest::Client::builder().user_agent(self.user_agent);
                 if let Some(t) = self.timeout {
                     b = b.timeout(t);
                 }
+                b = ring_tls(b)?;
                 b.build().map_err(Error::Transport)?
             }
         };
@@ -295,4 +306,35 @@ impl<C: Consent> ClientBuilder<C> {
             consent: PhantomData,
         })
     }
+}
+
+/// Whether one of the TLS features is on.
+const TLS_ENABLED: bool = cfg!(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"));
+
+/// With `rustls-ring` as the only TLS feature, reqwest has no crypto provider of its own (it
+/// would panic when building): give it a rustls configuration with ring and the platform's
+/// certificate verifier, unless the application installed a process-wide provider, which
+/// reqwest then uses. Nothing global is changed.
+#[cfg(all(feature = "rustls-ring", not(feature = "rustls"), not(feature = "native-tls")))]
+fn ring_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    if rustls::crypto::CryptoProvider::get_default().is_some() {
+        return Ok(builder);
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_platform_verifier())
+        .map_err(|e| Error::Tls(e.to_string()))?
+        .with_no_client_auth();
+    // What reqwest offers with its own configuration: HTTP/2, then HTTP/1.1.
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(builder.tls_backend_preconfigured(tls))
+}
+
+/// Every other feature set: reqwest configures TLS itself.
+#[cfg(not(all(feature = "rustls-ring", not(feature = "rustls"), not(feature = "native-tls"))))]
+#[allow(clippy::unnecessary_wraps)]
+fn ring_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    Ok(builder)
 }

@@ -38,6 +38,9 @@ pub enum Error {
     Auth(String),
     /// An argument cannot be used (for example a base URL that is not http(s)).
     InvalidArgument(String),
+    /// TLS cannot be set up: no TLS feature is enabled for an `https` URL, or the platform's
+    /// certificate store cannot be read.
+    Tls(String),
     /// A page's `@odata.nextLink` points to another host; it is not followed (the token would
     /// go there).
     ForeignNextLink {
@@ -98,6 +101,7 @@ impl fmt::Display for Error {
             Error::Encode(e) => write!(f, "cannot encode the request body: {e}"),
             Error::Auth(e) => write!(f, "token provider failed: {e}"),
             Error::InvalidArgument(e) => write!(f, "invalid argument: {e}"),
+            Error::Tls(e) => write!(f, "TLS set-up failed: {e}"),
             Error::ForeignNextLink { url } => {
                 write!(f, "not following @odata.nextLink to another host: {url}")
             }

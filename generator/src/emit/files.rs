@@ -50,8 +50,8 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
     }
     files.insert("src/lib.rs".to_string(), lib_file(loaded, api, &rust_paths, &gated)?);
 
-    // Hand-written files, copied with the header: the runtime modules and the examples.
-    for (from, to) in [("runtime", "src/runtime"), ("examples", "examples")] {
+    // Hand-written files, copied with the header: the runtime modules, examples and tests.
+    for (from, to) in [("runtime", "src/runtime"), ("examples", "examples"), ("tests", "tests")] {
         for (name, text) in read_rust_files(&templates.join(from))? {
             let header = RUST_HEADER.replace("from Microsoft Graph metadata", &format!("from templates/{from}/{name}"));
             files.insert(format!("{to}/{name}"), format!("{header}\n{text}"));
@@ -65,8 +65,19 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
             Some(format!("# The Graph {} API as the `{}` module.\n{f} = []\n", a.api_version, m.module.as_deref()?))
         })
         .collect();
+    let feature_rows: String = gated
+        .iter()
+        .filter_map(|(a, m, _)| {
+            let (f, module) = (m.feature.as_ref()?, m.module.as_deref()?);
+            Some(format!(
+                "| `{f}` | | the Graph {} API as the `{module}` module (`client.{module}()`) |\n",
+                a.api_version
+            ))
+        })
+        .collect();
     let vars = [
         ("features", features),
+        ("feature_rows", feature_rows),
         ("name", config.krate.name.clone()),
         ("version", config.krate.version.clone()),
         ("api_version", api.api_version.clone()),
