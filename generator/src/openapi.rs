@@ -69,8 +69,8 @@ pub struct OpenApi {
 
 /// Parses the YAML text of an OpenAPI 3.0 document.
 pub fn parse_document(text: &str, file: &Path) -> Result<OpenAPI> {
-    // openapiv3 panics on some duplicate keys: read the YAML (and reject those) first.
-    let doc: OpenAPI = crate::yaml::from_str_checked(text, file)?;
+    // openapiv3 panics on some duplicate keys: reject them while reading.
+    let doc: OpenAPI = crate::yaml::from_str_unique_keys(text, file)?;
     if !doc.openapi.starts_with("3.0") {
         return Err(Error::file(file, format!("OpenAPI version `{}` is not supported (3.0.x is)", doc.openapi)));
     }

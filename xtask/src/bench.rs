@@ -413,9 +413,9 @@ fn render(
     let _ = writeln!(
         out,
         "\n`parse CSDL` builds and validates the type graph (names, inheritance, containment, operations) on top of \
-         the roxmltree parse; `parse OpenAPI` reads the YAML into a YAML value first (duplicate keys are rejected \
-         with their line: openapiv3 panics on some, found by fuzzing) and the OpenAPI types from that, where the bare \
-         parse reads the types straight from the text; `convert OpenAPI` turns the parsed document into the same graph; \
+         the roxmltree parse; `parse OpenAPI` reads the OpenAPI types straight from the text like the bare parse, \
+         through a wrapper that rejects duplicate mapping keys on the way (openapiv3 panics on some, found by \
+         fuzzing); `convert OpenAPI` turns the parsed document into the same graph; \
          `consent` indexes every \
          permission of permissions.json by normalised path to choose least-privileged permissions; `format` is \
          syn + prettyplease over about 1.1 MB of Rust.\n"
