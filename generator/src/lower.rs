@@ -78,17 +78,13 @@ pub fn build_api(
             }
         };
         let options = Options { fold_case: true, implicit_ref: false };
-        let resolved = match resolve::resolve_with_aliases(csdl, method, &raw, options, aliases) {
+        let resolved = match resolve_served(csdl, served, method, &raw, options, aliases) {
             Ok(r) => r,
             Err(reason) => {
                 api.unresolved.push(unresolved(reason));
                 continue;
             }
         };
-        if let Err(reason) = check_served(served, method, &resolved.template) {
-            api.unresolved.push(unresolved(reason));
-            continue;
-        }
         let op = ops
             .entry((resolved.template.clone(), method))
             .or_insert_with(|| new_operation(csdl, method, &resolved, served));
@@ -123,7 +119,7 @@ pub fn build_api(
         };
         let resolved = paths::parse(&g.path).and_then(|raw| {
             let options = Options { fold_case: true, implicit_ref: true };
-            resolve::resolve_with_aliases(csdl, method, &raw, options, aliases)
+            resolve_served(csdl, served, method, &raw, options, aliases)
         });
         let resolved = match resolved {
             Ok(r) => r,
@@ -132,10 +128,6 @@ pub fn build_api(
                 continue;
             }
         };
-        if let Err(reason) = check_served(served, method, &resolved.template) {
-            api.skipped_grants.push(skipped(reason));
-            continue;
-        }
         let op = ops
             .entry((resolved.template.clone(), method))
             .or_insert_with(|| new_operation(csdl, method, &resolved, served));
@@ -148,13 +140,22 @@ pub fn build_api(
     api
 }
 
-/// With an OpenAPI front end, only what the document lists is generated.
-fn check_served(served: Option<&Served>, method: HttpMethod, template: &str) -> Result<(), String> {
+/// Resolves a path against the metadata; with an OpenAPI front end (`served`), only what the
+/// document lists resolves.
+fn resolve_served(
+    csdl: &Csdl,
+    served: Option<&Served>,
+    method: HttpMethod,
+    raw: &paths::RawPath,
+    options: Options,
+    aliases: &BTreeMap<String, String>,
+) -> Result<resolve::Resolved, String> {
+    let resolved = resolve::resolve_with_aliases(csdl, method, raw, options, aliases)?;
     match served {
-        Some(s) if !s.ops.contains_key(&(template.to_string(), method)) => {
-            Err(format!("the OpenAPI document has no `{} {template}`", method.as_str()))
+        Some(s) if !s.ops.contains_key(&(resolved.template.clone(), method)) => {
+            Err(format!("the OpenAPI document has no `{} {}`", method.as_str(), resolved.template))
         }
-        _ => Ok(()),
+        _ => Ok(resolved),
     }
 }
 

@@ -206,24 +206,16 @@ pub(crate) fn run(generated: &Path, lockfile: &Path) -> Result<BuildFigures, Str
         return Err("GNU time (/usr/bin/time) is needed to measure peak memory".into());
     }
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let ours = project(
-        dir.path(),
-        "list-with-generated",
-        &format!("msgraph-entitlement = {{ path = {:?} }}", generated.display().to_string()),
-        OURS_MAIN,
-    )?;
-    // The workspace's lockfile pins the generated crate's dependencies; cargo keeps what applies.
-    std::fs::copy(lockfile, ours.join("Cargo.lock")).map_err(|e| format!("{}: {e}", lockfile.display()))?;
-    let ring = project(
-        dir.path(),
-        "list-with-generated-ring",
-        &format!(
-            "msgraph-entitlement = {{ path = {:?}, default-features = false, features = [\"rustls-ring\"] }}",
-            generated.display().to_string()
-        ),
-        OURS_MAIN,
-    )?;
-    std::fs::copy(lockfile, ring.join("Cargo.lock")).map_err(|e| format!("{}: {e}", lockfile.display()))?;
+    // The program with the generated crate; `features` goes into its dependency line.
+    let with_generated = |name: &str, features: &str| -> Result<PathBuf, String> {
+        let dependency = format!("msgraph-entitlement = {{ path = {:?}{features} }}", generated.display().to_string());
+        let root = project(dir.path(), name, &dependency, OURS_MAIN)?;
+        // The workspace's lockfile pins the generated crate's dependencies; cargo keeps what applies.
+        std::fs::copy(lockfile, root.join("Cargo.lock")).map_err(|e| format!("{}: {e}", lockfile.display()))?;
+        Ok(root)
+    };
+    let ours = with_generated("list-with-generated", "")?;
+    let ring = with_generated("list-with-generated-ring", ", default-features = false, features = [\"rustls-ring\"]")?;
     let graph = project(dir.path(), "list-with-graph-rs", "graph-rs-sdk = \"=3.0.1\"", GRAPH_RS_MAIN)?;
     // Resolve and download first: network time is not build time.
     for root in [&ours, &ring, &graph] {
