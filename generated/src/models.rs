@@ -184,7 +184,7 @@ impl<'de> Deserialize<'de> for AnyAccessPackageAnswer {
 /// `microsoft.graph.accessPackageAnswerChoice` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAnswerChoice {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAnswerChoice`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `actualValue` (Edm.String, nullable).
@@ -204,7 +204,7 @@ pub struct AccessPackageAnswerChoice {
 /// Derives from `microsoft.graph.accessPackageAnswer`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAnswerString {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAnswerString`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayValue` (Edm.String, nullable).
@@ -224,7 +224,7 @@ pub struct AccessPackageAnswerString {
 /// `microsoft.graph.accessPackageApprovalStage` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageApprovalStage {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageApprovalStage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `approverInformationVisibility` (microsoft.graph.approverInformationVisibility, not nullable).
@@ -372,7 +372,7 @@ impl<'de> Deserialize<'de> for AnyAccessPackageApprovalStage {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignment {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignment`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -489,7 +489,7 @@ impl crate::runtime::Selectable for AccessPackageAssignment {
 /// `microsoft.graph.accessPackageAssignmentApprovalSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentApprovalSettings {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentApprovalSettings`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// If false, then approval isn't required for new requests in this policy.
@@ -594,7 +594,7 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentFilterByCurrentUserOptions
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentPolicy {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentPolicy`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -767,7 +767,7 @@ impl crate::runtime::Selectable for AccessPackageAssignmentPolicy {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentRequest {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequest`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -882,7 +882,7 @@ impl crate::runtime::Selectable for AccessPackageAssignmentRequest {
 /// Derives from `microsoft.graph.customExtensionData`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentRequestCallbackData {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequestCallbackData`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `customExtensionStageInstanceDetail` (Edm.String, nullable).
@@ -1047,7 +1047,7 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestFilterByCurrentUser
 /// `microsoft.graph.accessPackageAssignmentRequestRequirements` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentRequestRequirements {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequestRequirements`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Indicates whether the requestor is allowed to set a custom schedule.
@@ -1119,7 +1119,7 @@ pub struct AccessPackageAssignmentRequestRequirements {
 /// Derives from `microsoft.graph.customCalloutExtension`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentRequestWorkflowExtension {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequestWorkflowExtension`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -1236,7 +1236,7 @@ impl crate::runtime::Selectable for AccessPackageAssignmentRequestWorkflowExtens
 /// `microsoft.graph.accessPackageAssignmentRequestorSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentRequestorSettings {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequestorSettings`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// False indicates that the requestor isn't permitted to include a schedule in their request.
@@ -1315,7 +1315,7 @@ pub struct AccessPackageAssignmentRequestorSettings {
 /// `microsoft.graph.accessPackageAssignmentReviewSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentReviewSettings {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentReviewSettings`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `expirationBehavior` (microsoft.graph.accessReviewExpirationBehavior, nullable).
@@ -1446,7 +1446,7 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentState {
 /// Derives from `microsoft.graph.customCalloutExtension`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentWorkflowExtension {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentWorkflowExtension`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -1563,7 +1563,7 @@ impl crate::runtime::Selectable for AccessPackageAssignmentWorkflowExtension {
 /// `microsoft.graph.accessPackageAutomaticRequestSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAutomaticRequestSettings {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAutomaticRequestSettings`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The duration for which access must be retained before the target's access is revoked once they leave the allowed target scope.
@@ -1599,7 +1599,7 @@ pub struct AccessPackageAutomaticRequestSettings {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageCatalog {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageCatalog`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -1909,7 +1909,7 @@ impl<'de> Deserialize<'de> for AccessPackageCustomExtensionStage {
 /// Derives from `microsoft.graph.accessPackageApprovalStage`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageDynamicApprovalStage {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageDynamicApprovalStage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `approverInformationVisibility` (microsoft.graph.approverInformationVisibility, not nullable).
@@ -2093,7 +2093,7 @@ impl<'de> Deserialize<'de> for AccessPackageFilterByCurrentUserOptions {
 /// `microsoft.graph.accessPackageLocalizedText` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageLocalizedText {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageLocalizedText`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The language code that text is in. For example, 'en-us'. The language component follows 2-letter codes as defined in ISO 639-1, and the country component follows 2-letter codes as defined in ISO 3166-1 alpha-2. Required.
@@ -2112,7 +2112,7 @@ pub struct AccessPackageLocalizedText {
 /// Derives from `microsoft.graph.accessPackageQuestion`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageMultipleChoiceQuestion {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageMultipleChoiceQuestion`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -2191,7 +2191,7 @@ impl crate::runtime::Selectable for AccessPackageMultipleChoiceQuestion {
 /// `microsoft.graph.accessPackageNotificationSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageNotificationSettings {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageNotificationSettings`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `isAssignmentNotificationDisabled` (Edm.Boolean, not nullable).
@@ -2295,7 +2295,7 @@ impl crate::runtime::Selectable for AnyAccessPackageQuestion {
 /// Derives from `microsoft.graph.customExtensionCallbackConfiguration`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageRequestApprovalStageCallbackConfiguration {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `timeoutDuration` (Edm.Duration, nullable).
@@ -2487,7 +2487,7 @@ impl<'de> Deserialize<'de> for AccessPackageRequestType {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResource {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResource`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -2657,7 +2657,7 @@ impl crate::runtime::Selectable for AnyAccessPackageResource {
 /// `microsoft.graph.accessPackageResourceAttribute` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceAttribute {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceAttribute`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `destination` (microsoft.graph.accessPackageResourceAttributeDestination, nullable).
@@ -2729,7 +2729,7 @@ impl<'de> Deserialize<'de> for AnyAccessPackageResourceAttributeDestination {
 /// Derives from `microsoft.graph.accessPackageResourceAttributeSource`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceAttributeQuestion {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceAttributeQuestion`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Navigation property `question` (microsoft.graph.accessPackageQuestion, nullable; present only with `$expand`).
@@ -2783,7 +2783,7 @@ impl<'de> Deserialize<'de> for AnyAccessPackageResourceAttributeSource {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceEnvironment {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceEnvironment`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -2893,7 +2893,7 @@ impl crate::runtime::Selectable for AccessPackageResourceEnvironment {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceRequest {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceRequest`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -2954,7 +2954,7 @@ impl crate::runtime::Selectable for AccessPackageResourceRequest {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceRole {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceRole`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -3026,7 +3026,7 @@ impl crate::runtime::Selectable for AccessPackageResourceRole {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceRoleScope {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceRoleScope`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -3075,7 +3075,7 @@ impl crate::runtime::Selectable for AccessPackageResourceRoleScope {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceScope {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceScope`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -3149,7 +3149,7 @@ impl crate::runtime::Selectable for AccessPackageResourceScope {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageSuggestion {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageSuggestion`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -3304,7 +3304,7 @@ impl<'de> Deserialize<'de> for AnyAccessPackageSuggestionReason {
 /// Derives from `microsoft.graph.accessPackageSuggestionReason`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageSuggestionRelatedPeopleBased {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageSuggestionRelatedPeopleBased`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `relatedPeople` (Collection(microsoft.graph.identity), not nullable).
@@ -3323,7 +3323,7 @@ pub struct AccessPackageSuggestionRelatedPeopleBased {
 /// Derives from `microsoft.graph.accessPackageSuggestionReason`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageSuggestionSelfAssignmentHistoryBased {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageSuggestionSelfAssignmentHistoryBased`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `lastAssignmentDateTime` (Edm.DateTimeOffset, not nullable).
@@ -3346,7 +3346,7 @@ pub struct AccessPackageSuggestionSelfAssignmentHistoryBased {
 /// Derives from `microsoft.graph.accessPackageQuestion`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageTextInputQuestion {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageTextInputQuestion`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -3427,7 +3427,7 @@ impl crate::runtime::Selectable for AccessPackageTextInputQuestion {
 /// Derives from `microsoft.graph.accessPackageResourceAttributeDestination`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageUserDirectoryAttributeStore {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageUserDirectoryAttributeStore`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
@@ -3592,7 +3592,7 @@ impl<'de> Deserialize<'de> for AllowedTargetScope {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AppScope {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.appScope`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -3639,7 +3639,7 @@ impl crate::runtime::Selectable for AppScope {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Approval {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.approval`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -3733,7 +3733,7 @@ impl<'de> Deserialize<'de> for ApprovalFilterByCurrentUserOptions {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApprovalStage {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.approvalStage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -3878,7 +3878,7 @@ impl<'de> Deserialize<'de> for ApproverInformationVisibility {
 /// `microsoft.graph.assignedLabel` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssignedLabel {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.assignedLabel`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the label. Read-only.
@@ -3895,7 +3895,7 @@ pub struct AssignedLabel {
 /// `microsoft.graph.assignedLicense` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssignedLicense {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.assignedLicense`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// A collection of the unique identifiers for plans that have been disabled. IDs are available in servicePlans &gt; servicePlanId in the tenant's subscribedSkus or serviceStatus &gt; servicePlanId in the tenant's companySubscription.
@@ -3914,7 +3914,7 @@ pub struct AssignedLicense {
 /// Derives from `microsoft.graph.accessPackageAssignmentRequestCallbackData`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssignmentRequestApprovalStageCallbackData {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.assignmentRequestApprovalStageCallbackData`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `customExtensionStageInstanceDetail` (Edm.String, nullable).
@@ -3946,7 +3946,7 @@ pub struct AssignmentRequestApprovalStageCallbackData {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AttributeRuleMembers {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.attributeRuleMembers`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `description` (Edm.String, nullable).
@@ -3961,7 +3961,7 @@ pub struct AttributeRuleMembers {
 /// Derives from `microsoft.graph.identitySource`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AzureActiveDirectoryTenant {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.azureActiveDirectoryTenant`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -3976,7 +3976,7 @@ pub struct AzureActiveDirectoryTenant {
 /// Derives from `microsoft.graph.customExtensionAuthenticationConfiguration`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AzureAdPopTokenAuthentication {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.azureAdPopTokenAuthentication`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
@@ -3985,7 +3985,7 @@ pub struct AzureAdPopTokenAuthentication {
 /// Derives from `microsoft.graph.customExtensionAuthenticationConfiguration`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AzureAdTokenAuthentication {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.azureAdTokenAuthentication`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `resourceId` (Edm.String, nullable).
@@ -3997,7 +3997,7 @@ pub struct AzureAdTokenAuthentication {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AzureCommunicationServicesUserIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.azureCommunicationServicesUserIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -4022,7 +4022,7 @@ pub struct AzureCommunicationServicesUserIdentity {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommunicationsApplicationIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.communicationsApplicationIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -4050,7 +4050,7 @@ pub struct CommunicationsApplicationIdentity {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommunicationsApplicationInstanceIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.communicationsApplicationInstanceIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -4074,7 +4074,7 @@ pub struct CommunicationsApplicationInstanceIdentity {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommunicationsEncryptedIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.communicationsEncryptedIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -4092,7 +4092,7 @@ pub struct CommunicationsEncryptedIdentity {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommunicationsGuestIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.communicationsGuestIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -4113,7 +4113,7 @@ pub struct CommunicationsGuestIdentity {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommunicationsPhoneIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.communicationsPhoneIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -4131,7 +4131,7 @@ pub struct CommunicationsPhoneIdentity {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommunicationsUserIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.communicationsUserIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -4152,7 +4152,7 @@ pub struct CommunicationsUserIdentity {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConnectedOrganization {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.connectedOrganization`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -4255,7 +4255,7 @@ impl crate::runtime::Selectable for ConnectedOrganization {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConnectedOrganizationMembers {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.connectedOrganizationMembers`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `connectedOrganizationId` (Edm.String, nullable).
@@ -4326,7 +4326,7 @@ impl<'de> Deserialize<'de> for ConnectedOrganizationState {
 /// `microsoft.graph.connectionInfo` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionInfo {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.connectionInfo`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The endpoint that is used by Entitlement Management to communicate with the access package resource.
@@ -4340,7 +4340,7 @@ pub struct ConnectionInfo {
 /// Derives from `microsoft.graph.identitySource`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CrossCloudAzureActiveDirectoryTenant {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.crossCloudAzureActiveDirectoryTenant`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `cloudInstance` (Edm.String, not nullable).
@@ -4701,7 +4701,7 @@ impl crate::runtime::Selectable for AnyCustomCalloutExtension {
 /// Derives from `microsoft.graph.accessPackageResource`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomDataProvidedResource {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResource`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -4810,7 +4810,7 @@ impl crate::runtime::Selectable for CustomDataProvidedResource {
 /// Derives from `microsoft.graph.customDataProvidedResourceUploadSession`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomDataProvidedResourceAccessReviewUploadSession {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResourceAccessReviewUploadSession`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -4958,7 +4958,7 @@ impl crate::runtime::Selectable for AnyCustomDataProvidedResourceUploadSession {
 /// `microsoft.graph.customDataProvidedResourceUploadStats` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomDataProvidedResourceUploadStats {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResourceUploadStats`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `filesUploaded` (Edm.Int32, not nullable).
@@ -5193,7 +5193,7 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionCallbackConfiguration {
 /// `microsoft.graph.customExtensionCalloutInstance` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomExtensionCalloutInstance {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionCalloutInstance`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Identification of the custom extension that was triggered at this instance.
@@ -5297,7 +5297,7 @@ impl<'de> Deserialize<'de> for CustomExtensionCalloutInstanceStatus {
 /// `microsoft.graph.customExtensionClientConfiguration` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomExtensionClientConfiguration {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionClientConfiguration`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The max number of retries that Microsoft Entra ID makes to the external API. Values of 0 or 1 are supported. If null, the default for the service applies.
@@ -5466,7 +5466,7 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionEndpointConfiguration {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomExtensionStageSetting {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionStageSetting`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -5578,7 +5578,7 @@ impl<'de> Deserialize<'de> for DayOfWeek {
 /// `microsoft.graph.detailsInfo` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DetailsInfo {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.detailsInfo`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Properties the metadata does not declare (open types, derived types not generated).
@@ -5590,7 +5590,7 @@ pub struct DetailsInfo {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DirectoryObject {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.directoryObject`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -5636,7 +5636,7 @@ impl crate::runtime::Selectable for DirectoryObject {
 /// Derives from `microsoft.graph.identitySource`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DomainIdentitySource {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.domainIdentitySource`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -5651,7 +5651,7 @@ pub struct DomainIdentitySource {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EmailIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.emailIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -5670,7 +5670,7 @@ pub struct EmailIdentity {
 /// `microsoft.graph.entitlementManagementSchedule` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EntitlementManagementSchedule {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.entitlementManagementSchedule`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `expiration` (microsoft.graph.expirationPattern, nullable).
@@ -5690,7 +5690,7 @@ pub struct EntitlementManagementSchedule {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EntitlementManagementSettings {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.entitlementManagementSettings`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -5761,7 +5761,7 @@ impl AsRef<str> for EntityField {
 /// `microsoft.graph.expirationPattern` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExpirationPattern {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.expirationPattern`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The requestor's desired duration of access represented in ISO 8601 format for durations. For example, PT3H refers to three hours.  If specified in a request, endDateTime should not be present and the type property should be set to afterDuration.
@@ -5841,7 +5841,7 @@ impl<'de> Deserialize<'de> for ExpirationPatternType {
 /// Derives from `microsoft.graph.identitySource`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExternalDomainFederation {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.externalDomainFederation`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -5859,7 +5859,7 @@ pub struct ExternalDomainFederation {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExternalSponsors {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.externalSponsors`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
@@ -5868,7 +5868,7 @@ pub struct ExternalSponsors {
 /// Derives from `microsoft.graph.customExtensionBehaviorOnError`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FallbackToMicrosoftProviderOnError {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.fallbackToMicrosoftProviderOnError`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
@@ -5877,7 +5877,7 @@ pub struct FallbackToMicrosoftProviderOnError {
 /// Derives from `microsoft.graph.directoryObject`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Group {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.group`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -6572,7 +6572,7 @@ impl<'de> Deserialize<'de> for GroupAccessType {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupMembers {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.groupMembers`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `description` (Edm.String, nullable).
@@ -6587,7 +6587,7 @@ pub struct GroupMembers {
 /// Derives from `microsoft.graph.customExtensionEndpointConfiguration`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HttpRequestEndpoint {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.httpRequestEndpoint`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `targetUrl` (Edm.String, nullable).
@@ -6597,7 +6597,7 @@ pub struct HttpRequestEndpoint {
 /// `microsoft.graph.identity` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
@@ -7051,7 +7051,7 @@ impl<'de> Deserialize<'de> for AnyIdentitySource {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Initiator {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.initiator`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -7130,14 +7130,14 @@ impl<'de> Deserialize<'de> for InitiatorType {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InternalSponsors {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.internalSponsors`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
 /// `microsoft.graph.licenseProcessingState` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LicenseProcessingState {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.licenseProcessingState`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `state` (Edm.String, nullable).
@@ -7149,7 +7149,7 @@ pub struct LicenseProcessingState {
 /// Derives from `microsoft.graph.customExtensionEndpointConfiguration`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogicAppTriggerEndpointConfiguration {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.logicAppTriggerEndpointConfiguration`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `logicAppWorkflowName` (Edm.String, nullable).
@@ -7178,7 +7178,7 @@ pub struct LogicAppTriggerEndpointConfiguration {
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnAttributeCollectionStartCustomExtension {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onAttributeCollectionStartCustomExtension`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -7263,7 +7263,7 @@ impl crate::runtime::Selectable for OnAttributeCollectionStartCustomExtension {
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnAttributeCollectionSubmitCustomExtension {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onAttributeCollectionSubmitCustomExtension`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -7348,7 +7348,7 @@ impl crate::runtime::Selectable for OnAttributeCollectionSubmitCustomExtension {
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnOtpSendCustomExtension {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onOtpSendCustomExtension`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -7433,7 +7433,7 @@ impl crate::runtime::Selectable for OnOtpSendCustomExtension {
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnPasswordSubmitCustomExtension {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onPasswordSubmitCustomExtension`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -7516,7 +7516,7 @@ impl crate::runtime::Selectable for OnPasswordSubmitCustomExtension {
 /// `microsoft.graph.onPremisesExtensionAttributes` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnPremisesExtensionAttributes {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onPremisesExtensionAttributes`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// First customizable extension attribute.
@@ -7658,7 +7658,7 @@ pub struct OnPremisesExtensionAttributes {
 /// `microsoft.graph.onPremisesProvisioningError` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnPremisesProvisioningError {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onPremisesProvisioningError`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Category of the provisioning error. Note: Currently, there is only one possible value. Possible value: PropertyConflict - indicates a property value is not unique. Other objects contain the same value for the property.
@@ -7695,7 +7695,7 @@ pub struct OnPremisesProvisioningError {
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnTokenIssuanceStartCustomExtension {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onTokenIssuanceStartCustomExtension`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -7790,7 +7790,7 @@ impl crate::runtime::Selectable for OnTokenIssuanceStartCustomExtension {
 /// `microsoft.graph.onTokenIssuanceStartReturnClaim` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnTokenIssuanceStartReturnClaim {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onTokenIssuanceStartReturnClaim`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `claimIdInApiResponse` (Edm.String, nullable).
@@ -7806,7 +7806,7 @@ pub struct OnTokenIssuanceStartReturnClaim {
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnVerifiedIdClaimValidationCustomExtension {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onVerifiedIdClaimValidationCustomExtension`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
@@ -7889,7 +7889,7 @@ impl crate::runtime::Selectable for OnVerifiedIdClaimValidationCustomExtension {
 /// `microsoft.graph.patternedRecurrence` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PatternedRecurrence {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.patternedRecurrence`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `pattern` (microsoft.graph.recurrencePattern, nullable).
@@ -7904,7 +7904,7 @@ pub struct PatternedRecurrence {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProvisionedIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.provisionedIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -7928,7 +7928,7 @@ pub struct ProvisionedIdentity {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProvisioningServicePrincipal {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.provisioningServicePrincipal`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -7946,7 +7946,7 @@ pub struct ProvisioningServicePrincipal {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProvisioningSystem {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.provisioningSystem`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -7965,7 +7965,7 @@ pub struct ProvisioningSystem {
 /// `microsoft.graph.recurrencePattern` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecurrencePattern {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.recurrencePattern`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The day of the month on which the event occurs. Required if type is absoluteMonthly or absoluteYearly.
@@ -8067,7 +8067,7 @@ impl<'de> Deserialize<'de> for RecurrencePatternType {
 /// `microsoft.graph.recurrenceRange` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecurrenceRange {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.recurrenceRange`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The date to stop applying the recurrence pattern. Depending on the recurrence pattern of the event, the last occurrence of the meeting may not be this date. Required if type is endDate.
@@ -8161,7 +8161,7 @@ impl<'de> Deserialize<'de> for RecurrenceRangeType {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestorManager {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.requestorManager`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `managerLevel` (Edm.Int32, nullable).
@@ -8235,7 +8235,7 @@ impl<'de> Deserialize<'de> for RoleType {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServicePrincipalIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.servicePrincipalIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -8298,7 +8298,7 @@ impl<'de> Deserialize<'de> for AnyServiceProvisioningError {
 /// Derives from `microsoft.graph.serviceProvisioningError`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceProvisioningXmlError {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.serviceProvisioningXmlError`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
@@ -8327,7 +8327,7 @@ pub struct ServiceProvisioningXmlError {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SharePointGroupIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.sharePointGroupIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -8351,7 +8351,7 @@ pub struct SharePointGroupIdentity {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SharePointIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.sharePointIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
@@ -8378,7 +8378,7 @@ pub struct SharePointIdentity {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SingleServicePrincipal {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.singleServicePrincipal`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `description` (Edm.String, nullable).
@@ -8397,7 +8397,7 @@ pub struct SingleServicePrincipal {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SingleUser {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.singleUser`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `description` (Edm.String, nullable).
@@ -8412,7 +8412,7 @@ pub struct SingleUser {
 /// Derives from `microsoft.graph.identitySource`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SocialIdentitySource {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.socialIdentitySource`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -8705,7 +8705,7 @@ impl<'de> Deserialize<'de> for AnySubjectSet {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TargetAgentIdentitySponsorsOrOwners {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.targetAgentIdentitySponsorsOrOwners`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
@@ -8714,7 +8714,7 @@ pub struct TargetAgentIdentitySponsorsOrOwners {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TargetApplicationOwners {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.targetApplicationOwners`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
@@ -8723,7 +8723,7 @@ pub struct TargetApplicationOwners {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TargetManager {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.targetManager`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `managerLevel` (Edm.Int32, nullable).
@@ -8735,7 +8735,7 @@ pub struct TargetManager {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TargetUserSponsors {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.targetUserSponsors`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
@@ -8744,7 +8744,7 @@ pub struct TargetUserSponsors {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TeamworkApplicationIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkApplicationIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -8837,7 +8837,7 @@ impl<'de> Deserialize<'de> for TeamworkApplicationIdentityType {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TeamworkConversationIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkConversationIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
@@ -8926,7 +8926,7 @@ impl<'de> Deserialize<'de> for TeamworkConversationIdentityType {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TeamworkTagIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkTagIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -8944,7 +8944,7 @@ pub struct TeamworkTagIdentity {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TeamworkUserIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkUserIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
@@ -9051,7 +9051,7 @@ impl<'de> Deserialize<'de> for TeamworkUserIdentityType {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UnifiedRoleAssignment {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.unifiedRoleAssignment`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -9150,7 +9150,7 @@ impl crate::runtime::Selectable for UnifiedRoleAssignment {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UnifiedRoleDefinition {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.unifiedRoleDefinition`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -9258,7 +9258,7 @@ impl crate::runtime::Selectable for UnifiedRoleDefinition {
 /// `microsoft.graph.unifiedRolePermission` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UnifiedRolePermission {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.unifiedRolePermission`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Set of tasks that can be performed on a resource. Required.
@@ -9290,7 +9290,7 @@ pub struct UnifiedRolePermission {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.userIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
@@ -9401,7 +9401,7 @@ pub struct ResumeParameters {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallRecordsUserIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.callRecords.userIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
@@ -9426,7 +9426,7 @@ pub struct CallRecordsUserIdentity {
 /// Derives from `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextDataBase`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessReviewContextData {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `reviewDefinitionId` (Edm.String, not nullable).
@@ -9509,7 +9509,7 @@ impl<'de> Deserialize<'de> for AnyAccessReviewContextDataBase {
 /// Derives from `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextDataBase`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApplyDecisionContextData {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `reviewDefinitionId` (Edm.String, not nullable).
@@ -9592,7 +9592,7 @@ impl<'de> Deserialize<'de> for AnyData {
 /// Derives from `microsoft.graph.customCalloutExtension`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomTaskExtension {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.customTaskExtension`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
@@ -9709,7 +9709,7 @@ impl crate::runtime::Selectable for CustomTaskExtension {
 /// Derives from `microsoft.graph.customExtensionCallbackConfiguration`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomTaskExtensionCallbackConfiguration {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.customTaskExtensionCallbackConfiguration`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `timeoutDuration` (Edm.Duration, nullable).
@@ -9725,7 +9725,7 @@ pub struct CustomTaskExtensionCallbackConfiguration {
 /// Derives from `microsoft.graph.customExtensionData`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomTaskExtensionCallbackData {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.customTaskExtensionCallbackData`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `operationStatus` (microsoft.graph.identityGovernance.customTaskExtensionOperationStatus, nullable).
@@ -9741,7 +9741,7 @@ pub struct CustomTaskExtensionCallbackData {
 /// Derives from `microsoft.graph.customExtensionData`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomTaskExtensionCalloutData {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.customTaskExtensionCalloutData`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
@@ -9804,7 +9804,7 @@ impl<'de> Deserialize<'de> for CustomTaskExtensionOperationStatus {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupBasedSubjectSet {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.groupBasedSubjectSet`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Navigation property `groups` (Collection(microsoft.graph.group), nullable; present only with `$expand`).
@@ -9816,7 +9816,7 @@ pub struct GroupBasedSubjectSet {
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RuleBasedSubjectSet {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.ruleBasedSubjectSet`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `rule` (Edm.String, not nullable).

@@ -2427,8 +2427,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::SettingsRequestBuilder::update",
     },
 ];
-/// The row for a concrete request, e.g.
-/// `for_request("GET", "https://graph.microsoft.com/v1.0/identityGovernance/entitlementManagement/accessPackages/6b0c?$expand=x")`.
+/// The row for a concrete request, e.g. `for_request("GET", "https://graph.microsoft.com/v1.0/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/6b0c?$top=5")`.
 /// Accepts real ids, query strings and function arguments, with or without host and version.
 pub fn for_request(method: &str, url: &str) -> Option<&'static MethodPermission> {
     crate::runtime::find_permission(PERMISSIONS, method, url)

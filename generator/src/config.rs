@@ -15,10 +15,15 @@ use crate::error::{Error, Result};
 pub struct Config {
     /// The Graph permission whose methods are generated.
     pub permission: String,
-    /// File name (relative to the config's folder) of the method manifest.
-    pub manifest: String,
-    /// File name (relative to the config's folder) of the consent overrides.
-    pub overrides: String,
+    /// File name (relative to the config's folder) of the method manifest: the permission's
+    /// reference page. Optional: without it, permissions.json alone gives the method set and the
+    /// consent markers (and there is no second source to drift from).
+    #[serde(default)]
+    pub manifest: Option<String>,
+    /// File name (relative to the config's folder) of the consent overrides (segment aliases,
+    /// explained drift). Optional.
+    #[serde(default)]
+    pub overrides: Option<String>,
     /// API version -> the inputs that describe it.
     pub api_versions: BTreeMap<String, ApiVersionInputs>,
     /// The emitted crate.
@@ -127,6 +132,9 @@ pub struct CrateConfig {
     /// adds its entries (`cargo xtask fetch-metadata --update-pins`, `diff-metadata --record`).
     #[serde(default)]
     pub changelog: Option<String>,
+    /// crates.io keywords (at most 5); default: `microsoft-graph` and the permission's resource.
+    #[serde(default)]
+    pub keywords: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -205,16 +213,47 @@ impl Config {
         Ok(())
     }
 
-    pub fn overrides_path(&self) -> PathBuf {
-        self.dir.join(&self.overrides)
+    pub fn overrides_path(&self) -> Option<PathBuf> {
+        self.overrides.as_ref().map(|o| self.dir.join(o))
     }
 
     pub fn changelog_path(&self) -> Option<PathBuf> {
         self.krate.changelog.as_ref().map(|c| self.dir.join(c))
     }
 
-    pub fn manifest_path(&self) -> PathBuf {
-        self.dir.join(&self.manifest)
+    pub fn manifest_path(&self) -> Option<PathBuf> {
+        self.manifest.as_ref().map(|m| self.dir.join(m))
+    }
+
+    /// Points the configuration at another permission (`cargo xtask codegen --permission`): the
+    /// method set and consent come from permissions.json alone (the manifest transcribes this
+    /// config's permission's reference page, so it is dropped), the crate is named after the
+    /// permission (`msgraph-group-read-write-all`), and what belongs to the configured crate
+    /// (version history, root shortcuts, keywords) is left out. Segment aliases and the type
+    /// settings (closure, extra properties) are facts about Graph and stay. No-op for the
+    /// configured permission.
+    pub fn retarget(&mut self, permission: &str) {
+        if permission == self.permission {
+            return;
+        }
+        self.permission = permission.to_string();
+        self.manifest = None;
+        self.krate.name = format!("msgraph-{}", crate::naming::sanitize(permission, crate::naming::Case::Kebab));
+        self.krate.version = "0.1.0".to_string();
+        self.krate.changelog = None;
+        self.krate.keywords = Vec::new();
+        self.shortcuts.clear();
+    }
+
+    /// The crate's keywords for Cargo.toml: the configured ones, or `microsoft-graph` and the
+    /// permission's resource (`group` for `Group.ReadWrite.All`).
+    pub fn keywords(&self) -> Vec<String> {
+        if !self.krate.keywords.is_empty() {
+            return self.krate.keywords.clone();
+        }
+        let resource = self.permission.split('.').next().unwrap_or_default();
+        let resource = crate::naming::sanitize(resource, crate::naming::Case::Kebab);
+        vec!["microsoft-graph".to_string(), resource, "azure".to_string(), "entra".to_string()]
     }
 
     pub fn templates_dir(&self) -> PathBuf {

@@ -101,6 +101,8 @@ pub struct DriftReport {
     pub items: Vec<DriftItem>,
     pub unused_overrides: Vec<String>,
     pub overrides_file: PathBuf,
+    /// The reason of each drift override, by index (what [`DriftItem::explained_by`] points at).
+    pub reasons: Vec<String>,
 }
 
 impl DriftReport {
@@ -291,6 +293,10 @@ pub fn apply(
     }
 
     // Drift: the manifest (every version) against what permissions.json grants this permission.
+    // Without a manifest there is one source and nothing to drift from.
+    if manifest.source.is_none() {
+        return DriftReport { overrides_file: overrides_file.to_path_buf(), ..DriftReport::default() };
+    }
     let mut listed: BTreeMap<(String, PathKey), Vec<&crate::manifest::ManifestMethod>> = BTreeMap::new();
     for m in &manifest.methods {
         listed.entry((m.http_method.clone(), matcher::normalize(&m.path, &aliases))).or_default().push(m);
@@ -367,7 +373,8 @@ pub fn apply(
         .filter(|(_, used)| !**used)
         .map(|(o, _)| format!("{:?} {}", o.kind, o.path.as_deref().or(o.path_prefix.as_deref()).unwrap_or_default()))
         .collect();
-    DriftReport { items, unused_overrides, overrides_file: overrides_file.to_path_buf() }
+    let reasons = overrides.drift.iter().map(|o| o.reason.clone()).collect();
+    DriftReport { items, unused_overrides, overrides_file: overrides_file.to_path_buf(), reasons }
 }
 
 fn explains(o: &DriftOverride, item: &DriftItem, aliases: &Aliases) -> bool {

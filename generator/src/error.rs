@@ -65,6 +65,10 @@ pub enum Error {
     /// The command line is wrong (`cargo xtask`); the message is clap's, with usage.
     #[error("{message}")]
     Usage { message: String },
+    /// A command `cargo xtask` forwarded to another binary failed; that binary printed its own
+    /// error, this passes its exit code on.
+    #[error("the forwarded command failed with exit code {code}")]
+    Exit { code: i32 },
     /// Downloading an input failed.
     #[error("download of `{name}` from {url} failed: {message}")]
     Download { name: String, url: String, message: String },

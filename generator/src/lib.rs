@@ -49,6 +49,16 @@ pub struct Loaded {
     pub inputs: Vec<LoadedInput>,
     /// Where the consent sources disagree.
     pub drift: consent::DriftReport,
+    /// Per API version: the front end that built it and how long reading and building it took
+    /// (for the command's summary; never written into the output).
+    pub runs: std::collections::BTreeMap<String, VersionRun>,
+}
+
+/// How one API version was built.
+#[derive(Debug, Clone, Copy)]
+pub struct VersionRun {
+    pub front_end: FrontEnd,
+    pub elapsed: std::time::Duration,
 }
 
 /// Reads the config, the manifest and the inputs, and builds the model of every API version.
@@ -64,22 +74,33 @@ pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
 /// [`load_config`] with every API version read by `front_end` (`cargo xtask codegen --from`)
 /// instead of its configured one.
 pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEnd>) -> Result<Loaded> {
-    let manifest = Manifest::load(&config.manifest_path())?;
-    if manifest.permission != config.permission {
-        return Err(Error::file(
-            &config.manifest_path(),
-            format!(
-                "the manifest is for permission `{}`, but codegen.yaml asks for `{}`",
-                manifest.permission, config.permission
-            ),
-        ));
-    }
-    let overrides = consent::Overrides::load(&config.overrides_path())?;
+    let manifest = match config.manifest_path() {
+        Some(file) => {
+            let manifest = Manifest::load(&file)?;
+            if manifest.permission != config.permission {
+                return Err(Error::file(
+                    &file,
+                    format!(
+                        "the manifest is for permission `{}`, but codegen.yaml asks for `{}`",
+                        manifest.permission, config.permission
+                    ),
+                ));
+            }
+            manifest
+        }
+        None => Manifest::none(&config.permission),
+    };
+    let overrides = match config.overrides_path() {
+        Some(file) => consent::Overrides::load(&file)?,
+        None => consent::Overrides::default(),
+    };
     let mut inputs: Vec<LoadedInput> = Vec::new();
     let mut apis = Vec::new();
     // permissions.json is one file for every version: parse it once.
     let mut perms: Option<(String, permissions::PermissionsFile, Vec<permissions::Grant>)> = None;
+    let mut runs = std::collections::BTreeMap::new();
     for (version, names) in &config.api_versions {
+        let started = std::time::Instant::now();
         let front = names.front_end(front_end);
         let Some(input_name) = names.input_for(front) else {
             return Err(Error::file(
@@ -131,17 +152,26 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
             }
         }
         apis.push(api);
+        runs.insert(version.clone(), VersionRun { front_end: front, elapsed: started.elapsed() });
     }
     let drift = match &perms {
         Some((_, file, grants)) => timing::measure("consent", || {
-            consent::apply(&mut apis, &manifest, file, grants, &config.permission, &overrides, &config.overrides_path())
+            consent::apply(
+                &mut apis,
+                &manifest,
+                file,
+                grants,
+                &config.permission,
+                &overrides,
+                &config.overrides_path().unwrap_or_default(),
+            )
         }),
         None => consent::DriftReport::default(),
     };
     for i in &mut inputs {
         i.text = String::new();
     }
-    Ok(Loaded { config, manifest, apis, inputs, drift })
+    Ok(Loaded { config, manifest, apis, inputs, drift, runs })
 }
 
 impl Loaded {
@@ -153,7 +183,7 @@ impl Loaded {
             if !allowed && !api.unresolved.is_empty() {
                 return Err(Error::Unresolved {
                     api_version: api.api_version.clone(),
-                    manifest: self.config.manifest_path(),
+                    manifest: self.config.manifest_path().unwrap_or_else(|| self.config.dir.join("codegen.yaml")),
                     items: api
                         .unresolved
                         .iter()

@@ -1,7 +1,7 @@
 //! The method manifest (`metadata/methods.yaml`): our transcription of the permission's reference
 //! page, one entry per listed method with its consent markers. It is the acceptance list.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -14,6 +14,9 @@ pub struct Manifest {
     #[serde(default)]
     pub permission_ids: Option<PermissionIds>,
     pub methods: Vec<ManifestMethod>,
+    /// The file it was read from; `None` for a permission without a manifest ([`Manifest::none`]).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -42,7 +45,14 @@ pub struct ManifestMethod {
 impl Manifest {
     pub fn load(file: &Path) -> Result<Manifest> {
         let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
-        Self::parse(&text, file)
+        let mut manifest = Self::parse(&text, file)?;
+        manifest.source = Some(file.to_path_buf());
+        Ok(manifest)
+    }
+
+    /// No manifest: permissions.json alone gives the method set and the consent.
+    pub fn none(permission: &str) -> Manifest {
+        Manifest { permission: permission.to_string(), permission_ids: None, methods: Vec::new(), source: None }
     }
 
     pub fn parse(text: &str, file: &Path) -> Result<Manifest> {

@@ -53,6 +53,9 @@ pub fn normalize(path: &str, aliases: &Aliases) -> PathKey {
         let text = match seg {
             RawSegment::Name(n) => aliases.apply(&strip_namespace(n).to_ascii_lowercase()).to_string(),
             RawSegment::Placeholder(_) | RawSegment::Key(_) => "{}".to_string(),
+            // `delta()` and `delta` (permissions.json leaves the parentheses of a function without
+            // parameters out) are one segment.
+            RawSegment::Call { name, args } if args.is_empty() => strip_namespace(name).to_ascii_lowercase(),
             RawSegment::Call { name, args } => {
                 let mut names: Vec<String> =
                     args.iter().map(|(a, _)| format!("{}={{}}", a.to_ascii_lowercase())).collect();
@@ -95,6 +98,9 @@ mod tests {
                 "/x/a/additionalAccess(accessPackageId='{p}',incompatibleAccessPackageId='{q}')",
                 "/x/a/additionalaccess(incompatibleaccesspackageid={value},accesspackageid={value})",
             ),
+            // functions without parameters, with and without parentheses
+            ("/groups/delta()", "/groups/delta"),
+            ("/groups/microsoft.graph.delta()", "/groups/delta"),
             // namespace-qualified function names
             ("/x/a/microsoft.graph.filterByCurrentUser(on='x')", "/x/a/filterByCurrentUser(on={value})"),
             // query strings inside docs paths, missing leading slash

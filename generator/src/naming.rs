@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
 
 /// Words that cannot be plain identifiers (strict and reserved keywords of Rust 2024).
 const KEYWORDS: &[&str] = &[
@@ -20,6 +20,8 @@ pub enum Case {
     Pascal,
     /// Fields, methods, modules: `access_package`.
     Snake,
+    /// Package names: `group-read-write-all` (no keyword escaping needed, never an identifier).
+    Kebab,
 }
 
 /// The Rust identifier for `name` in `case`: keywords get a trailing `_`, a leading digit gets a
@@ -29,17 +31,18 @@ pub fn sanitize(name: &str, case: Case) -> String {
     let mut out = match case {
         Case::Pascal => cleaned.to_upper_camel_case(),
         Case::Snake => cleaned.to_snake_case(),
+        Case::Kebab => cleaned.to_kebab_case(),
     };
     if out.is_empty() {
         out = match case {
             Case::Pascal => "Empty".to_string(),
-            Case::Snake => "empty".to_string(),
+            Case::Snake | Case::Kebab => "empty".to_string(),
         };
     }
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, if case == Case::Pascal { 'V' } else { 'n' });
     }
-    if KEYWORDS.contains(&out.as_str()) {
+    if case != Case::Kebab && KEYWORDS.contains(&out.as_str()) {
         out.push('_');
     }
     out
@@ -114,6 +117,9 @@ mod tests {
             ("$ref", Case::Snake, "ref_"),
             ("microsoft.graph.identityGovernance", Case::Pascal, "MicrosoftGraphIdentityGovernance"),
             ("filterByCurrentUser", Case::Snake, "filter_by_current_user"),
+            ("Group.ReadWrite.All", Case::Kebab, "group-read-write-all"),
+            ("RoleManagement.ReadWrite.Directory", Case::Kebab, "role-management-read-write-directory"),
+            ("type", Case::Kebab, "type"),
         ];
         for (input, case, expected) in cases {
             assert_eq!(sanitize(input, *case), *expected, "{input} {case:?}");

@@ -245,7 +245,7 @@ impl<C: Consent> ClientBuilder<C> {
         self
     }
 
-    /// The `User-Agent` header (default `msgraph-entitlement/<version>`).
+    /// The `User-Agent` header (default: this crate's name and version, `<crate name>/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
         self

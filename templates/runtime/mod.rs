@@ -26,6 +26,10 @@ pub use request::{
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use values::{Base64Bytes, IsoDuration, encode_segment, odata_string_literal};
 
+/// The HTTP method of [`Client::request`] (re-exported from `reqwest`, so calling it needs no
+/// direct `reqwest` dependency).
+pub use reqwest::Method;
+
 #[doc(hidden)]
 pub mod poly {
     //! Helpers of the generated polymorphic enums.

@@ -10,7 +10,7 @@ mod with_tls {
     use std::thread::JoinHandle;
     use std::time::Duration;
 
-    use msgraph_entitlement::runtime::RetryPolicy;
+    use msgraph_entitlement::runtime::{Json, Method, RetryPolicy};
     use msgraph_entitlement::{Client, Error, StaticToken};
 
     /// A TCP server on loopback that keeps the first bytes a client sends, then hangs up.
@@ -41,7 +41,8 @@ mod with_tls {
             .timeout(Some(Duration::from_secs(20)))
             .build()
             .expect("the client builds with the enabled TLS feature");
-        let result = client.entitlement_management().access_packages().list().await;
+        // Any request will do: the handshake is what is tested.
+        let result = client.request::<Json<serde_json::Value>>(Method::GET, "/organization".to_string()).await;
         // The server hangs up after the ClientHello: the handshake fails, as a transport error.
         assert!(matches!(result, Err(Error::Transport(_))), "expected a transport error, got {result:?}");
         let hello = server.join().expect("the server thread");

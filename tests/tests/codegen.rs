@@ -268,11 +268,14 @@ fn a_failed_run_leaves_the_output_untouched() {
     // A template with an unknown placeholder fails emission; nothing is written.
     let templates = tempfile::tempdir().unwrap();
     let src = workspace_root().join("templates");
-    for dir in ["runtime", "examples", "tests"] {
+    let profile = "permissions/EntitlementManagement.ReadWrite.All";
+    for dir in ["runtime", "tests", profile, &format!("{profile}/examples")] {
         std::fs::create_dir_all(templates.path().join(dir)).unwrap();
         for entry in std::fs::read_dir(src.join(dir)).unwrap() {
             let p = entry.unwrap().path();
-            std::fs::copy(&p, templates.path().join(dir).join(p.file_name().unwrap())).unwrap();
+            if p.is_file() {
+                std::fs::copy(&p, templates.path().join(dir).join(p.file_name().unwrap())).unwrap();
+            }
         }
     }
     std::fs::copy(src.join("Cargo.toml.in"), templates.path().join("Cargo.toml.in")).unwrap();

@@ -15,9 +15,15 @@ const OLD_COMMIT: &str = "1111111111111111111111111111111111111111";
 const NEW_COMMIT: &str = "2222222222222222222222222222222222222222";
 const OTHER_REPO_COMMIT: &str = "3333333333333333333333333333333333333333";
 
+/// Runs a `cargo xtask` command in process: the forwarded ones in `xtask-tools`, as
+/// `cargo xtask` would.
 fn xtask(args: &[&str]) -> Result<(), String> {
     let argv = std::iter::once("xtask").chain(args.iter().copied());
-    xtask::run(argv).map_err(|e| e.to_string())
+    if xtask::FORWARDED.iter().any(|(c, _)| Some(c) == args.first()) {
+        xtask_tools::run(argv).map_err(|e| e.to_string())
+    } else {
+        xtask::run(argv).map_err(|e| e.to_string())
+    }
 }
 
 /// A loopback server with its folder, and a folder holding a codegen.yaml (and its cache).

@@ -2,16 +2,14 @@
 //! (`main.rs` only calls [`run`]).
 //!
 //! - `cargo xtask codegen [--check] [--out DIR]` regenerates `generated/` from the pinned metadata;
-//! - `cargo xtask fetch-metadata [--commit SHA] [--update-pins]` downloads the pinned inputs into
-//!   `metadata/cache/` (see [`fetch`]);
 //! - `cargo xtask diff-metadata --old DIR --new DIR [--json] [--record]` reports what a metadata bump
 //!   changes and, with `--record`, writes the version and CHANGELOG entry it implies;
-//! - `cargo xtask bench [--smoke]` measures codegen and the client and writes BENCHMARKS.md.
-
-pub mod bench;
-mod bench_build;
-mod bench_client;
-pub mod fetch;
+//! - `cargo xtask cross-check` compares what the CSDL and the OpenAPI front ends build.
+//!
+//! This crate is lean: it builds the generator and nothing else (no HTTP/TLS stack, not the
+//! generated crate). The commands that need more, `fetch-metadata` (downloads) and `bench` (runs
+//! the generated client), live in the `xtask-tools` package (`xtask/tools/`); `cargo xtask`
+//! forwards them there with `cargo run` ([`FORWARDED`]), so the front door stays one.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -21,7 +19,7 @@ use msgraph_codegen::config::{FrontEnd, InputSearch};
 use msgraph_codegen::{Error, emit, output};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Project tasks of msgraph-entitlement")]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Project tasks of msgraph-entitlement")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,16 +29,30 @@ struct Cli {
 enum Command {
     /// Generate the client crate (and permissions.json) from Graph metadata.
     Codegen(CodegenArgs),
-    /// Download the pinned metadata into metadata/cache/ and verify it.
-    FetchMetadata(fetch::FetchArgs),
+    /// Download the pinned metadata into metadata/cache/ and verify it (runs xtask-tools).
+    #[command(disable_help_flag = true)]
+    FetchMetadata(Forwarded),
     /// Compare what two metadata folders generate: operations, consent, types; semver impact.
     DiffMetadata(DiffArgs),
-    /// Measure codegen and the client against their targets; write BENCHMARKS.md (release build).
-    Bench(bench::BenchArgs),
+    /// Measure codegen and the client against their targets; write BENCHMARKS.md (runs
+    /// xtask-tools in release).
+    #[command(disable_help_flag = true)]
+    Bench(Forwarded),
     /// Build each API version from its CSDL and from its OpenAPI document and report where the two
     /// models differ (operations, request/response types, properties).
     CrossCheck(CrossCheckArgs),
 }
+
+/// The arguments of a command that `xtask-tools` runs, passed on as they are (`--help` included).
+#[derive(Args)]
+struct Forwarded {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    args: Vec<std::ffi::OsString>,
+}
+
+/// The commands `cargo xtask` forwards to the `xtask-tools` binary, and whether they run it in
+/// release.
+pub const FORWARDED: [(&str, bool); 2] = [("fetch-metadata", false), ("bench", true)];
 
 #[derive(Args)]
 struct CrossCheckArgs {
@@ -75,7 +87,7 @@ struct DiffArgs {
 }
 
 #[derive(Args)]
-pub(crate) struct Inputs {
+pub struct Inputs {
     /// Look for the metadata files here first (before $GRAPH_METADATA_DIR and metadata/cache/).
     #[arg(long, value_name = "DIR")]
     metadata_dir: Option<PathBuf>,
@@ -95,7 +107,13 @@ struct CodegenArgs {
     /// Write the crate here instead of generated/.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Also list the permissions.json paths that this metadata does not define.
+    /// Generate a crate for this Graph permission instead of the configured one (any permission
+    /// permissions.json defines, e.g. `Group.ReadWrite.All`); needs --out. The method set and the
+    /// consent come from permissions.json; the crate is named `msgraph-<permission>`.
+    #[arg(long, value_name = "NAME", requires = "out")]
+    permission: Option<String>,
+    /// Print every detail (unresolved methods, permissions.json paths the metadata lacks, consent
+    /// drift); they are always written to CODEGEN.md in the output.
     #[arg(long, short)]
     verbose: bool,
     /// Read every API version with this front end (`csdl` or `openapi`) instead of the one
@@ -110,8 +128,45 @@ struct CodegenArgs {
     inputs: Inputs,
 }
 
-pub(crate) fn workspace_root() -> PathBuf {
+/// The workspace root (the folder of the top-level Cargo.toml).
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Parses a command line: `None` when clap printed the help or version (success), a usage error
+/// as [`Error::Usage`].
+pub fn parse<C, I, T>(args: I) -> Result<Option<C>, Error>
+where
+    C: Parser,
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match C::try_parse_from(args) {
+        Ok(cli) => Ok(Some(cli)),
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            Ok(None)
+        }
+        Err(e) => Err(Error::Usage { message: e.render().to_string() }),
+    }
+}
+
+/// The process exit of a command: 0; 2 with clap's usage for a usage error; a forwarded
+/// command's own code; else 1 with one `error: ...` line.
+pub fn exit_code(result: Result<(), Error>) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Exit { code }) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(Error::Usage { message }) => {
+            eprint!("{message}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Parses `args` (the first is the program name) and runs the command.
@@ -120,25 +175,18 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
-            // --help and --version: print and succeed.
-            let _ = e.print();
-            return Ok(());
-        }
-        Err(e) => return Err(Error::Usage { message: e.render().to_string() }),
-    };
+    let Some(cli) = parse::<Cli, _, _>(args)? else { return Ok(()) };
     match cli.command {
         Command::Codegen(args) => codegen(&args),
-        Command::FetchMetadata(args) => fetch::fetch_metadata(&args),
+        Command::FetchMetadata(args) => forward("fetch-metadata", &args.args),
         Command::DiffMetadata(args) => diff_metadata(&args),
-        Command::Bench(args) => bench::bench(&args),
+        Command::Bench(args) => forward("bench", &args.args),
         Command::CrossCheck(args) => cross_check(&args),
     }
 }
 
-pub(crate) fn search_for(inputs: &Inputs, config_file: &Path) -> InputSearch {
+/// Where `inputs` (and the cache beside `config_file`) say the metadata files are looked up.
+pub fn search_for(inputs: &Inputs, config_file: &Path) -> InputSearch {
     InputSearch {
         metadata_dir: inputs.metadata_dir.clone(),
         env_dir: std::env::var_os("GRAPH_METADATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from),
@@ -153,79 +201,122 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     let config_file = args.inputs.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
     let search = search_for(&args.inputs, &config_file);
     let mut config = msgraph_codegen::config::Config::load(&config_file)?;
+    if let Some(permission) = &args.permission {
+        config.retarget(permission);
+    }
     if args.allow_unresolved {
         config.api_versions.values_mut().for_each(|v| v.allow_unresolved = true);
     }
     let loaded = msgraph_codegen::load_from(config, &search, args.from)?;
-    loaded.check_unresolved()?;
-    for input in loaded.inputs.iter().filter(|i| !i.pinned) {
-        eprintln!(
-            "warning: input `{}` ({}) is not the pinned file (sha256 {})",
-            input.name,
-            input.file.display(),
-            input.sha256
-        );
+    if loaded.apis.iter().all(|a| a.operations.is_empty()) {
+        return Err(Error::file(
+            &config_file,
+            format!(
+                "permissions.json grants `{}` no method that the metadata defines (is the name spelled as in permissions.json?)",
+                loaded.config.permission
+            ),
+        ));
     }
-    for api in &loaded.apis {
-        if !api.unresolved.is_empty() {
-            // Only versions with `allow_unresolved` get here (the others stopped above).
-            eprintln!("warning: {} listed {} method(s) not generated:", api.unresolved.len(), api.api_version);
-            for u in &api.unresolved {
-                eprintln!("  {} {}\n    reason: {}", u.http_method, u.path, u.reason);
+    loaded.check_unresolved()?;
+    let out = args.out.clone().unwrap_or_else(|| root.join("generated"));
+    // One line per API version and one per kind of warning; the details with -v, and always in
+    // CODEGEN.md.
+    for line in summary_lines(&loaded) {
+        eprintln!("{line}");
+    }
+    for (count, warning, details) in warnings(&loaded) {
+        if count > 0 {
+            eprintln!("{warning}{}", if args.verbose { ":" } else { "" });
+            if args.verbose {
+                details.iter().for_each(|d| eprintln!("  {d}"));
             }
         }
-        if args.verbose {
+    }
+    if args.verbose {
+        for api in &loaded.apis {
             for s in &api.skipped_grants {
                 eprintln!(
-                    "  permissions.json path not in {} metadata: {} {} ({})",
+                    "note: permissions.json path not in the {} metadata: {} {} ({})",
                     api.api_version, s.http_method, s.path, s.reason
                 );
             }
         }
     }
-    let drift = &loaded.drift;
-    let explained = drift.items.len() - drift.unexplained().count();
-    eprintln!(
-        "consent sources: {} difference(s) between the reference page and permissions.json, {explained} explained by {}",
-        drift.items.len(),
-        drift.overrides_file.display()
-    );
-    for line in drift.problems() {
-        eprintln!("  drift: {line}");
-    }
     if args.check {
-        drift.check()?;
+        loaded.drift.check()?;
     }
     let files = emit::emit(&loaded)?;
-    let out = args.out.clone().unwrap_or_else(|| root.join("generated"));
-    let summary: Vec<String> = loaded
+    if args.check {
+        output::check(&out, &files)?;
+        eprintln!("{} is up to date", out.display());
+    } else {
+        let changed = output::write_atomic(&out, &files)?;
+        eprintln!(
+            "{} {} in {:.1?} (details: {})",
+            if changed { "wrote" } else { "unchanged:" },
+            out.display(),
+            started.elapsed(),
+            out.join("CODEGEN.md").display()
+        );
+    }
+    Ok(())
+}
+
+/// `v1.0: 83 operations, 174 types, 0 unresolved (csdl, 610 ms)`, one per API version.
+fn summary_lines(loaded: &msgraph_codegen::Loaded) -> Vec<String> {
+    loaded
         .apis
         .iter()
         .map(|a| {
+            let run = loaded.runs.get(&a.api_version);
             format!(
-                "{}: {} operations, {} types, {} listed methods unresolved, {} permissions.json paths not in this metadata",
+                "{}: {} operations, {} types, {} unresolved ({}, {:.0?})",
                 a.api_version,
                 a.operations.len(),
                 a.types.len(),
                 a.unresolved.len(),
-                a.skipped_grants.len()
+                run.map_or("", |r| r.front_end.as_str()),
+                run.map(|r| r.elapsed).unwrap_or_default()
             )
         })
+        .collect()
+}
+
+/// Each kind of warning: its count, its one-line summary and its detail lines.
+fn warnings(loaded: &msgraph_codegen::Loaded) -> Vec<(usize, String, Vec<String>)> {
+    let unpinned: Vec<String> = loaded
+        .inputs
+        .iter()
+        .filter(|i| !i.pinned)
+        .map(|i| format!("`{}` ({}): sha256 {}", i.name, i.file.display(), i.sha256))
         .collect();
-    if args.check {
-        output::check(&out, &files)?;
-        eprintln!("{} is up to date ({})", out.display(), summary.join("; "));
-    } else {
-        let changed = output::write_atomic(&out, &files)?;
-        eprintln!(
-            "{} {} in {:.0?} ({})",
-            if changed { "wrote" } else { "unchanged:" },
-            out.display(),
-            started.elapsed(),
-            summary.join("; ")
-        );
+    let mut out =
+        vec![(unpinned.len(), format!("warning: {} input(s) are not the pinned files", unpinned.len()), unpinned)];
+    for api in &loaded.apis {
+        // Only versions with `allow_unresolved` get here with unresolved methods.
+        let details = api.unresolved.iter().map(|u| format!("{} {}: {}", u.http_method, u.path, u.reason)).collect();
+        out.push((
+            api.unresolved.len(),
+            format!(
+                "note: {} listed {} method(s) not generated (allowed: allow_unresolved)",
+                api.unresolved.len(),
+                api.api_version
+            ),
+            details,
+        ));
     }
-    Ok(())
+    let problems = loaded.drift.problems();
+    out.push((
+        problems.len(),
+        format!(
+            "warning: {} consent difference(s) between the reference page and permissions.json not \
+             explained by {} (an error with --check)",
+            problems.len(),
+            loaded.drift.overrides_file.display()
+        ),
+        problems,
+    ));
+    out
 }
 
 fn cross_check(args: &CrossCheckArgs) -> Result<(), Error> {
@@ -272,7 +363,43 @@ fn diff_metadata(args: &DiffArgs) -> Result<(), Error> {
             Some(&report),
             &msgraph_codegen::bump::today_utc(),
         )?;
-        fetch::report_version(&recorded);
+        report_version(&recorded);
     }
     Ok(())
+}
+
+/// Prints what [`msgraph_codegen::bump::record`] did to the crate version and CHANGELOG.
+pub fn report_version(recorded: &msgraph_codegen::bump::Recorded) {
+    if recorded.new_version == recorded.old_version {
+        eprintln!("crate version stays {}", recorded.old_version);
+    } else {
+        eprintln!("crate version {} -> {}", recorded.old_version, recorded.new_version);
+    }
+    if let Some(path) = &recorded.changelog {
+        eprintln!("CHANGELOG entry added to {}", path.display());
+    }
+}
+
+/// Runs `command` of the `xtask-tools` binary with `args` through `cargo run` (in release for the
+/// bench), from the workspace root, and passes its exit code on.
+fn forward(command: &str, args: &[std::ffi::OsString]) -> Result<(), Error> {
+    let release = FORWARDED.iter().any(|(c, r)| *c == command && *r);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["run", "--locked", "--quiet", "--package", "xtask-tools"]);
+    if release {
+        cmd.arg("--release");
+    }
+    let status = cmd
+        .arg("--")
+        .arg(command)
+        .args(args)
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| Error::io("cargo", e))?;
+    match status.code() {
+        Some(0) => Ok(()),
+        // The tool printed its own error (or usage); pass its exit code on without a second line.
+        code => Err(Error::Exit { code: code.unwrap_or(1) }),
+    }
 }

@@ -1,17 +1,5 @@
 //! `cargo xtask`: see the library ([`xtask::run`]) for the commands.
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    match xtask::run(std::env::args_os()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(msgraph_codegen::Error::Usage { message }) => {
-            eprint!("{message}");
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    xtask::exit_code(xtask::run(std::env::args_os()))
 }

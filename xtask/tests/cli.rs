@@ -35,3 +35,93 @@ fn usage_errors_exit_2() {
     let (code, _) = xtask(&["fetch-metadata", "--help"]);
     assert_eq!(code, 0);
 }
+
+/// The real Graph metadata (as the test suite finds it), for the commands that generate.
+fn metadata_dir() -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::env::var_os("GRAPH_METADATA_DIR")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain([root.join("../shared/graph-metadata"), root.join("metadata/cache")])
+        .find(|d| d.join("v1.0/cleanMetadata.xml").is_file())
+        .expect("Graph metadata: set GRAPH_METADATA_DIR or run `cargo xtask fetch-metadata`")
+}
+
+#[test]
+fn a_clean_run_is_a_few_lines_and_verbose_says_everything() {
+    let meta = metadata_dir();
+    let (code, quiet) = xtask(&["codegen", "--check", "--metadata-dir", meta.to_str().unwrap()]);
+    assert_eq!(code, 0, "{quiet}");
+    assert!(quiet.lines().count() <= 10, "a clean run printed {} lines:\n{quiet}", quiet.lines().count());
+    assert!(quiet.contains("v1.0: 83 operations"), "{quiet}");
+    let (code, verbose) = xtask(&["codegen", "--check", "-v", "--metadata-dir", meta.to_str().unwrap()]);
+    assert_eq!(code, 0, "{verbose}");
+    // Every unresolved beta method with its reason, and the permissions.json paths the metadata lacks.
+    assert!(verbose.lines().count() > 100, "{verbose}");
+    assert!(verbose.contains("is neither a navigation property"), "{verbose}");
+}
+
+#[test]
+fn another_permission_gets_its_own_crate() {
+    let meta = metadata_dir();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("crate");
+    let args = ["codegen", "--permission", "Group.ReadWrite.All", "--out", dir.to_str().unwrap()];
+    let (code, stderr) = xtask(&[&args[..], &["--metadata-dir", meta.to_str().unwrap()]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.lines().count() <= 10, "{stderr}");
+    let cargo = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(cargo.contains("name = \"msgraph-group-read-write-all\""), "{cargo}");
+    assert!(cargo.contains("Group.ReadWrite.All permission"), "{cargo}");
+    // Nothing of the entitlement crate: no examples, sentences or names (the Group crate covers no
+    // entitlement path).
+    assert!(!dir.join("examples").exists());
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            for word in ["ntitlement", "access_package", "accessPackage"] {
+                assert!(!text.contains(word), "{} mentions `{word}`", p.display());
+            }
+        }
+    }
+    // permissions.json alone gave the method set and consent, and the table says so.
+    let table: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("permissions.json")).unwrap()).unwrap();
+    assert_eq!(table["permission"], "Group.ReadWrite.All");
+    let ops = table["operations"].as_array().unwrap();
+    assert!(ops.len() > 200, "{}", ops.len());
+    assert!(ops.iter().all(|o| o["sources"] == serde_json::json!(["permissions.json"])));
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    assert!(readme.contains("client.groups().list()"), "{readme}");
+    let report = std::fs::read_to_string(dir.join("CODEGEN.md")).unwrap();
+    assert!(report.contains("permissions.json alone"), "{report}");
+}
+
+#[test]
+fn another_permission_needs_out_and_a_known_name() {
+    let (code, stderr) = xtask(&["codegen", "--permission", "Group.ReadWrite.All"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--out"), "{stderr}");
+    let meta = metadata_dir();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("crate");
+    let (code, stderr) = xtask(&[
+        "codegen",
+        "--permission",
+        "Nope.Read.All",
+        "--out",
+        dir.to_str().unwrap(),
+        "--metadata-dir",
+        meta.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("`Nope.Read.All` is not defined"), "{stderr}");
+    assert!(!dir.exists());
+}

@@ -244,7 +244,7 @@ impl crate::runtime::Selectable for AccessPackage {
 /// `microsoft.graph.accessPackageAnswer` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAnswer {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAnswer`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `answeredQuestion` (microsoft.graph.accessPackageQuestion, nullable).
@@ -265,7 +265,7 @@ pub struct AccessPackageAnswer {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignment {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignment`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -475,7 +475,7 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentFilterByCurrentUserOptions
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentPolicy {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentPolicy`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -661,7 +661,7 @@ impl crate::runtime::Selectable for AccessPackageAssignmentPolicy {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentRequest {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequest`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -863,7 +863,7 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestFilterByCurrentUser
 /// `microsoft.graph.accessPackageAssignmentRequestRequirements` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentRequestRequirements {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequestRequirements`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Answers that have already been provided.
@@ -950,7 +950,7 @@ pub struct AccessPackageAssignmentRequestRequirements {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentResourceRole {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentResourceRole`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -1041,7 +1041,7 @@ impl crate::runtime::Selectable for AccessPackageAssignmentResourceRole {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageCatalog {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageCatalog`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -1379,7 +1379,7 @@ impl<'de> Deserialize<'de> for AccessPackageFilterByCurrentUserOptions {
 /// `microsoft.graph.accessPackageLocalizedContent` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageLocalizedContent {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageLocalizedContent`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The fallback string, which is used when a requested localization is not available. Required.
@@ -1398,7 +1398,7 @@ pub struct AccessPackageLocalizedContent {
 /// `microsoft.graph.accessPackageLocalizedText` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageLocalizedText {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageLocalizedText`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The ISO code for the intended language. Required.
@@ -1415,7 +1415,7 @@ pub struct AccessPackageLocalizedText {
 /// `microsoft.graph.accessPackageQuestion` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageQuestion {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageQuestion`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// ID of the question.
@@ -1451,7 +1451,7 @@ pub struct AccessPackageQuestion {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResource {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResource`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -1597,7 +1597,7 @@ impl crate::runtime::Selectable for AccessPackageResource {
 /// `microsoft.graph.accessPackageResourceAttribute` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceAttribute {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceAttribute`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `attributeDestination` (microsoft.graph.accessPackageResourceAttributeDestination, nullable).
@@ -1646,14 +1646,14 @@ pub struct AccessPackageResourceAttribute {
 /// `microsoft.graph.accessPackageResourceAttributeDestination` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceAttributeDestination {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceAttributeDestination`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
 /// `microsoft.graph.accessPackageResourceAttributeSource` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceAttributeSource {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceAttributeSource`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
@@ -1662,7 +1662,7 @@ pub struct AccessPackageResourceAttributeSource {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceEnvironment {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceEnvironment`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -1794,7 +1794,7 @@ impl crate::runtime::Selectable for AccessPackageResourceEnvironment {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceRequest {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceRequest`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -1909,7 +1909,7 @@ impl crate::runtime::Selectable for AccessPackageResourceRequest {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceRole {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceRole`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -1979,7 +1979,7 @@ impl crate::runtime::Selectable for AccessPackageResourceRole {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceRoleScope {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceRoleScope`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -2068,7 +2068,7 @@ impl crate::runtime::Selectable for AccessPackageResourceRoleScope {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceScope {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceScope`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -2162,7 +2162,7 @@ impl crate::runtime::Selectable for AccessPackageResourceScope {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageSubject {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageSubject`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -2328,7 +2328,7 @@ impl<'de> Deserialize<'de> for AccessReviewTimeoutBehavior {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Approval {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.approval`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -2418,7 +2418,7 @@ impl<'de> Deserialize<'de> for ApprovalFilterByCurrentUserOptions {
 /// `microsoft.graph.approvalSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApprovalSettings {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.approvalSettings`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// One of NoApproval, SingleStage or Serial. The NoApproval is used when isApprovalRequired is false.
@@ -2462,7 +2462,7 @@ pub struct ApprovalSettings {
 /// `microsoft.graph.approvalStage` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApprovalStage {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.approvalStage`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The number of days that a request can be pending a response before it is automatically denied.
@@ -2525,7 +2525,7 @@ pub struct ApprovalStage {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApprovalStep {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.approvalStep`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -2612,7 +2612,7 @@ impl crate::runtime::Selectable for ApprovalStep {
 /// `microsoft.graph.assignedLabel` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssignedLabel {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.assignedLabel`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the label. Read-only.
@@ -2629,7 +2629,7 @@ pub struct AssignedLabel {
 /// `microsoft.graph.assignedLicense` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssignedLicense {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.assignedLicense`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// A collection of the unique identifiers for plans that have been disabled.
@@ -2646,7 +2646,7 @@ pub struct AssignedLicense {
 /// `microsoft.graph.assignmentReviewSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssignmentReviewSettings {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.assignmentReviewSettings`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `accessReviewTimeoutBehavior` (microsoft.graph.accessReviewTimeoutBehavior, nullable).
@@ -2712,7 +2712,7 @@ pub struct AssignmentReviewSettings {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConnectedOrganization {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.connectedOrganization`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -2887,7 +2887,7 @@ impl<'de> Deserialize<'de> for ConnectedOrganizationState {
 /// `microsoft.graph.connectionInfo` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionInfo {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.connectionInfo`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The endpoint that is used by Entitlement Management to communicate with the access package resource.
@@ -2901,7 +2901,7 @@ pub struct ConnectionInfo {
 /// Derives from `microsoft.graph.customCalloutExtension`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomAccessPackageWorkflowExtension {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customAccessPackageWorkflowExtension`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -3008,7 +3008,7 @@ impl crate::runtime::Selectable for CustomAccessPackageWorkflowExtension {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomCalloutExtension {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customCalloutExtension`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -3146,14 +3146,14 @@ impl crate::runtime::Selectable for AnyCustomCalloutExtension {
 /// `microsoft.graph.customExtensionAuthenticationConfiguration` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomExtensionAuthenticationConfiguration {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionAuthenticationConfiguration`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
 /// `microsoft.graph.customExtensionClientConfiguration` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomExtensionClientConfiguration {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionClientConfiguration`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The max duration in milliseconds that Azure AD will wait for a response from the logic app before it shuts down the connection. The valid range is between 200 and 2000 milliseconds. Default duration is 1000.
@@ -3169,7 +3169,7 @@ pub struct CustomExtensionClientConfiguration {
 /// `microsoft.graph.customExtensionEndpointConfiguration` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomExtensionEndpointConfiguration {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionEndpointConfiguration`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
@@ -3178,7 +3178,7 @@ pub struct CustomExtensionEndpointConfiguration {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomExtensionHandler {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionHandler`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -3222,7 +3222,7 @@ impl crate::runtime::Selectable for CustomExtensionHandler {
 /// `microsoft.graph.customExtensionHandlerInstance` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomExtensionHandlerInstance {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionHandlerInstance`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Identifier of the customAccessPackageWorkflowExtension triggered at this instance.
@@ -3325,7 +3325,7 @@ impl<'de> Deserialize<'de> for DayOfWeek {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DirectoryObject {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.directoryObject`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -3371,7 +3371,7 @@ impl crate::runtime::Selectable for DirectoryObject {
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EntitlementManagementSettings {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.entitlementManagementSettings`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -3426,7 +3426,7 @@ impl crate::runtime::Selectable for EntitlementManagementSettings {
 /// `microsoft.graph.entity` (entity type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Entity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.entity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -3458,7 +3458,7 @@ impl crate::runtime::Selectable for Entity {
 /// `microsoft.graph.expirationPattern` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExpirationPattern {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.expirationPattern`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The requestor's desired duration of access represented in ISO 8601 format for durations. For example, PT3H refers to three hours.  If specified in a request, endDateTime should not be present and the type property should be set to afterDuration.
@@ -3538,7 +3538,7 @@ impl<'de> Deserialize<'de> for ExpirationPatternType {
 /// Derives from `microsoft.graph.directoryObject`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Group {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.group`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
@@ -4204,7 +4204,7 @@ impl<'de> Deserialize<'de> for GroupAccessType {
 /// `microsoft.graph.identity` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
@@ -4345,14 +4345,14 @@ impl<'de> Deserialize<'de> for AnyIdentity {
 /// `microsoft.graph.identitySource` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IdentitySource {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identitySource`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
 }
 /// `microsoft.graph.licenseProcessingState` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LicenseProcessingState {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.licenseProcessingState`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `state` (Edm.String, nullable).
@@ -4362,7 +4362,7 @@ pub struct LicenseProcessingState {
 /// `microsoft.graph.membershipRuleProcessingStatus` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MembershipRuleProcessingStatus {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.membershipRuleProcessingStatus`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Detailed error message if dynamic group processing ran into an error.  Optional. Read-only.
@@ -4386,7 +4386,7 @@ pub struct MembershipRuleProcessingStatus {
 /// `microsoft.graph.onPremisesProvisioningError` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnPremisesProvisioningError {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onPremisesProvisioningError`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Category of the provisioning error. Note: Currently, there is only one possible value. Possible value: PropertyConflict - indicates a property value is not unique. Other objects contain the same value for the property.
@@ -4421,7 +4421,7 @@ pub struct OnPremisesProvisioningError {
 /// `microsoft.graph.patternedRecurrence` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PatternedRecurrence {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.patternedRecurrence`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `pattern` (microsoft.graph.recurrencePattern, nullable).
@@ -4436,7 +4436,7 @@ pub struct PatternedRecurrence {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProgramResource {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.programResource`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
@@ -4458,7 +4458,7 @@ pub struct ProgramResource {
 /// `microsoft.graph.recurrencePattern` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecurrencePattern {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.recurrencePattern`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The day of the month on which the event occurs. Required if type is absoluteMonthly or absoluteYearly.
@@ -4560,7 +4560,7 @@ impl<'de> Deserialize<'de> for RecurrencePatternType {
 /// `microsoft.graph.recurrenceRange` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecurrenceRange {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.recurrenceRange`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The date to stop applying the recurrence pattern. Depending on the recurrence pattern of the event, the last occurrence of the meeting may not be this date. Required if type is endDate.
@@ -4652,7 +4652,7 @@ impl<'de> Deserialize<'de> for RecurrenceRangeType {
 /// `microsoft.graph.requestSchedule` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestSchedule {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.requestSchedule`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `expiration` (microsoft.graph.expirationPattern, nullable).
@@ -4670,7 +4670,7 @@ pub struct RequestSchedule {
 /// `microsoft.graph.requestorSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestorSettings {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.requestorSettings`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Indicates whether new requests are accepted on this policy.
@@ -4698,7 +4698,7 @@ pub struct RequestorSettings {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SharePointIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.sharePointIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
@@ -4722,7 +4722,7 @@ pub struct SharePointIdentity {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TeamworkConversationIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkConversationIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
@@ -4808,7 +4808,7 @@ impl<'de> Deserialize<'de> for TeamworkConversationIdentityType {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TeamworkTagIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkTagIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
@@ -4827,7 +4827,7 @@ pub struct TeamworkTagIdentity {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TeamworkUserIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkUserIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
@@ -4927,7 +4927,7 @@ impl<'de> Deserialize<'de> for TeamworkUserIdentityType {
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserIdentity {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.userIdentity`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
@@ -4958,7 +4958,7 @@ pub struct UserIdentity {
 /// `microsoft.graph.userSet` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserSet {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.userSet`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// For a user in an approval stage, this property indicates whether the user is a backup fallback approver.

@@ -28,7 +28,7 @@ pub struct MethodPermission {
     pub api_version: &'static str,
     /// `GET`, `POST`, ...
     pub http_method: &'static str,
-    /// The path template, e.g. `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`.
+    /// The path template, with `{...}` placeholders for keys (e.g. `/groups/{group-id}`).
     pub path: &'static str,
     /// The template, split.
     pub segments: &'static [PathSegment],
@@ -40,13 +40,13 @@ pub struct MethodPermission {
     pub least_privileged_delegated: &'static [&'static str],
     /// The least-privileged permissions that allow it app-only.
     pub least_privileged_application: &'static [&'static str],
-    /// The generated method, e.g. `msgraph_entitlement::api::AccessPackagesRequestBuilder::list`.
+    /// The generated method, e.g. `<crate>::api::GroupsRequestBuilder::list`.
     pub rust: &'static str,
 }
 
 /// Finds the row of `table` for a concrete request: `method` and a URL with real ids, query
 /// strings and function arguments, absolute or not, with or without the version prefix.
-/// Literal segments beat keys, so `.../accessPackages/filterByCurrentUser(on='x')` finds the
+/// Literal segments beat keys, so `.../things/someFunction(on='x')` finds the
 /// function, not the item.
 pub fn find(table: &'static [MethodPermission], method: &str, url: &str) -> Option<&'static MethodPermission> {
     let (version, segments) = split_url(url);
@@ -81,7 +81,7 @@ fn split_url(url: &str) -> (Option<&str>, Vec<&str>) {
         }
         _ => None,
     };
-    // `accessPackages('id')` is the collection and a key.
+    // `things('id')` is the collection and a key.
     let mut out = Vec::with_capacity(segments.len());
     for s in segments {
         match s.find("('") {

@@ -46,7 +46,7 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>, module: 
     // its own entry struct (`client.beta()`), which holds a client switched to that version.
     let entry = module.module.as_ref().map(|m| ident(&sanitize(&format!("{m} api"), Case::Pascal)));
     let root_client = if entry.is_some() { quote!(self.client.clone()) } else { quote!(self.clone()) };
-    let external = module.external_path(crate_ident());
+    let external = module.external_path();
     // Build the tree.
     let mut nodes: BTreeMap<Vec<Step>, Node> = BTreeMap::new();
     for (i, op) in api.operations.iter().enumerate() {
@@ -286,10 +286,6 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>, module: 
         })
         .collect();
     Ok(ApiSurface { file: super::rust_file("api.rs", tokens)?, rust_paths, chains })
-}
-
-fn crate_ident() -> &'static str {
-    "msgraph_entitlement"
 }
 
 fn child_method(

@@ -21,8 +21,8 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
         if let Some(m) = &module.module {
             chain.insert(0, sanitize(m, Case::Snake));
         }
-        let api_prefix = format!("{}::api::", module.external_path("msgraph_entitlement"));
-        tests.push(operation_test(api, op, &chain, &surface.rust_paths[i], &api_prefix, &names));
+        let api_prefix = format!("{}::api::", module.external_path());
+        tests.push(operation_test(api, op, &chain, &surface.rust_paths[i], &api_prefix, &names, module));
     }
     let version = &api.api_version;
     let gate = match &module.feature {
@@ -31,6 +31,7 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
     };
     let rust_paths = &surface.rust_paths;
     let count = api.operations.len();
+    let krate = module.krate_ident();
     let header = format!(" Calls each of the {count} generated operations once against a local server.");
     let tokens = quote! {
         #![doc = #header]
@@ -38,7 +39,7 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
         #![cfg_attr(rustfmt, rustfmt::skip)]
         #![allow(clippy::unwrap_used)]
 
-        use msgraph_entitlement::{AppOnly, Client, Consent, Delegated, StaticToken};
+        use #krate::{AppOnly, Client, Consent, Delegated, StaticToken};
         use wiremock::matchers::{body_json, header, method, path, query_param};
         use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -71,7 +72,7 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
 
         #[test]
         fn every_operation_is_covered() {
-            let rows: Vec<&str> = msgraph_entitlement::permissions::PERMISSIONS
+            let rows: Vec<&str> = #krate::permissions::PERMISSIONS
                 .iter()
                 .filter(|r| r.api_version == #version)
                 .map(|r| r.rust)
@@ -95,7 +96,9 @@ fn operation_test(
     rust_path: &str,
     api_prefix: &str,
     names: &TypeNames<'_>,
+    module: &VersionModule,
 ) -> TokenStream {
+    let krate = module.krate_ident();
     let test_name = ident(&format!(
         "{}_{}",
         sanitize(op.http_method.as_str(), Case::Snake),
@@ -177,7 +180,7 @@ fn operation_test(
             let value = json!({"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/ref-1"});
             let text = value.to_string();
             (
-                quote!(let body = msgraph_entitlement::ODataReference::new("https://graph.microsoft.com/v1.0/directoryObjects/ref-1");),
+                quote!(let body = #krate::ODataReference::new("https://graph.microsoft.com/v1.0/directoryObjects/ref-1");),
                 quote!(.and(body_json(serde_json::from_str::<serde_json::Value>(#text).unwrap()))),
             )
         }
@@ -213,7 +216,7 @@ fn operation_test(
             let text = value.to_string();
             let ty = names.rust_type(t);
             let expected = match &op.response {
-                Response::Page(_) => quote!(serde_json::from_str::<msgraph_entitlement::Page<#ty>>(#text).unwrap()),
+                Response::Page(_) => quote!(serde_json::from_str::<#krate::Page<#ty>>(#text).unwrap()),
                 Response::OptionalValue(_) => quote!(Some(serde_json::from_str::<#ty>(#text).unwrap())),
                 _ => quote!(serde_json::from_str::<#ty>(#text).unwrap()),
             };

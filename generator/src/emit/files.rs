@@ -1,5 +1,12 @@
 //! The crate around the Rust modules: `lib.rs`, `Cargo.toml` and `README.md` rendered from
-//! `templates/`, the runtime modules copied from `templates/runtime/`, and `permissions.json`.
+//! `templates/`, the runtime modules copied from `templates/runtime/`, `permissions.json` and the
+//! generation report `CODEGEN.md`.
+//!
+//! What is particular to one permission lives in `templates/permissions/<permission>/`:
+//! `about.md` (what the permission covers), `quickstart.md`, `consent.md` (README fragments) and
+//! `examples/`. A permission without that folder gets fragments written from its model (a
+//! quickstart calling one of its collections, its path roots) and no examples. The hand-written
+//! Rust templates name the crate `msgraph_entitlement`; copies get the configured crate's name.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,30 +22,31 @@ use crate::model::{Api, Consent};
 pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
     let config = &loaded.config;
     let templates = config.templates_dir();
+    let krate = crate::naming::sanitize(&config.krate.name, crate::naming::Case::Snake);
+    let profile = Some(templates.join("permissions").join(&config.permission)).filter(|p| p.is_dir());
     // The main version is the one without a cargo feature; the others become feature-gated modules.
     let module_of = |api: &Api| {
         let feature = config.api_versions.get(&api.api_version).and_then(|v| v.feature.clone());
         let module = feature.as_ref().map(|_| crate::naming::sanitize(&api.api_version, crate::naming::Case::Snake));
-        VersionModule { module, feature }
+        VersionModule { module, feature, krate: krate.clone() }
     };
+    let main = VersionModule::main(&krate);
     let Some(api) = loaded.apis.iter().find(|a| module_of(a).module.is_none()) else {
         return Err(Error::file(&config.dir.join("codegen.yaml"), "no API version without a `feature` to generate"));
     };
     let mut files = BTreeMap::new();
 
-    let surface = api::api_file(api, &config.shortcuts, &VersionModule::main())?;
+    let surface = api::api_file(api, &config.shortcuts, &main)?;
     let rust_paths = surface.rust_paths.clone();
     files.insert("src/api.rs".to_string(), surface.file.clone());
-    files.insert(
-        "tests/operations_e2e.rs".to_string(),
-        super::e2e::e2e_test_file(api, &surface, &VersionModule::main())?,
-    );
-    files.insert("src/models.rs".to_string(), models::models_file(api, &VersionModule::main())?);
-    files.insert("tests/models_roundtrip.rs".to_string(), super::samples::roundtrip_test_file(api)?);
+    files.insert("tests/operations_e2e.rs".to_string(), super::e2e::e2e_test_file(api, &surface, &main)?);
+    files.insert("src/models.rs".to_string(), models::models_file(api, &main)?);
+    files.insert("tests/models_roundtrip.rs".to_string(), super::samples::roundtrip_test_file(api, &main)?);
 
-    // Feature-gated versions: `src/<module>/{mod,api,models}.rs`.
+    // Feature-gated versions: `src/<module>/{mod,api,models}.rs`. A version with no operation for
+    // this permission (its input does not cover the permission's paths) is left out.
     let mut gated: Vec<(&Api, VersionModule, Vec<String>)> = Vec::new();
-    for other in loaded.apis.iter().filter(|a| a.api_version != api.api_version) {
+    for other in loaded.apis.iter().filter(|a| a.api_version != api.api_version && !a.operations.is_empty()) {
         let module = module_of(other);
         let Some(name) = module.module.clone() else { continue };
         let surface = api::api_file(other, &BTreeMap::new(), &module)?;
@@ -50,10 +58,16 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
     }
     files.insert("src/lib.rs".to_string(), lib_file(loaded, api, &rust_paths, &gated)?);
 
-    // Hand-written files, copied with the header: the runtime modules, examples and tests.
-    for (from, to) in [("runtime", "src/runtime"), ("examples", "examples"), ("tests", "tests")] {
+    // Hand-written files, copied with the header: the runtime modules, tests, and the
+    // permission's examples.
+    let mut copied = vec![("runtime".to_string(), "src/runtime"), ("tests".to_string(), "tests")];
+    if profile.as_ref().is_some_and(|p| p.join("examples").is_dir()) {
+        copied.push((format!("permissions/{}/examples", config.permission), "examples"));
+    }
+    for (from, to) in &copied {
         for (name, text) in read_rust_files(&templates.join(from))? {
             let header = RUST_HEADER.replace("from Microsoft Graph metadata", &format!("from templates/{from}/{name}"));
+            let text = rename_crate(&text, &config.krate.name);
             files.insert(format!("{to}/{name}"), format!("{header}\n{text}"));
         }
     }
@@ -75,18 +89,51 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
             ))
         })
         .collect();
-    let vars = [
+    let keywords: Vec<String> = config.keywords().iter().map(|k| format!("{k:?}")).collect();
+    let mut vars = vec![
         ("features", features),
         ("feature_rows", feature_rows),
         ("name", config.krate.name.clone()),
+        ("crate", krate.clone()),
+        ("keywords", format!("[{}]", keywords.join(", "))),
         ("version", config.krate.version.clone()),
         ("api_version", api.api_version.clone()),
         ("permission", config.permission.clone()),
         ("operations", api.operations.len().to_string()),
         ("unresolved", api.unresolved.len().to_string()),
     ];
+    let coverage = match loaded.manifest.source {
+        Some(_) => format!(
+            "{} operations are generated; {} method(s) listed by the permission's\n\
+             reference page are not defined by the metadata this crate was generated from (see the crate docs,\n\
+             \"Methods not generated\", or `{krate}::UNRESOLVED`).",
+            api.operations.len(),
+            api.unresolved.len()
+        ),
+        None => format!(
+            "{} operations are generated: every method Graph's `permissions.json` grants to\n\
+             `{}` that the metadata this crate was generated from defines (`CODEGEN.md` lists the\n\
+             granted paths the metadata lacks).",
+            api.operations.len(),
+            config.permission
+        ),
+    };
+    vars.push(("coverage", coverage));
+    // The permission's README fragments, rendered with the same variables.
+    let defaults = super::readme::Fragments::from_model(api, &surface, &krate, &config.permission);
+    for (name, default) in
+        [("about", defaults.about), ("quickstart", defaults.quickstart), ("consent_example", defaults.consent_example)]
+    {
+        let file = profile.as_ref().map(|p| p.join(format!("{}.md", name.trim_end_matches("_example"))));
+        let text = match file.filter(|f| f.is_file()) {
+            Some(file) => render_text(&read(&file)?, &vars, &file)?.trim_end().to_string(),
+            None => default,
+        };
+        vars.push((name, text));
+    }
     files.insert("Cargo.toml".to_string(), render(&templates.join("Cargo.toml.in"), &vars, "# ")?);
     files.insert("README.md".to_string(), render(&templates.join("README.md.in"), &vars, "")?);
+    files.insert("CODEGEN.md".to_string(), super::report::markdown_file(loaded));
 
     if let Some(changelog) = config.changelog_path() {
         let text = read(&changelog)?;
@@ -127,6 +174,14 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }
 
+/// The hand-written templates write the crate as `msgraph_entitlement` (so they read as the
+/// entitlement crate's code); a copy for a crate of another name says that name.
+fn rename_crate(text: &str, crate_name: &str) -> String {
+    const TEMPLATE_CRATE: &str = "msgraph_entitlement";
+    let ident = crate::naming::sanitize(crate_name, crate::naming::Case::Snake);
+    if ident == TEMPLATE_CRATE { text.to_string() } else { text.replace(TEMPLATE_CRATE, &ident) }
+}
+
 /// Replaces `{{var}}` placeholders; an unknown placeholder is an error. Prepends a header.
 fn render(template: &Path, vars: &[(&str, String)], comment: &str) -> Result<String> {
     let text = read(template)?;
@@ -142,7 +197,14 @@ fn render(template: &Path, vars: &[(&str, String)], comment: &str) -> Result<Str
             "<!-- @generated by `cargo xtask codegen` from templates/README.md.in. Do not edit by hand. -->\n",
         );
     }
-    let mut rest = text.as_str();
+    out.push_str(&render_text(&text, vars, template)?);
+    Ok(out)
+}
+
+/// Replaces the `{{var}}` placeholders of `text` (read from `template`).
+fn render_text(text: &str, vars: &[(&str, String)], template: &Path) -> Result<String> {
+    let mut out = String::new();
+    let mut rest = text;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
@@ -222,7 +284,7 @@ fn lib_file(
         "|---|---|---|---|".to_string(),
     ];
     for (op, rust) in api.operations.iter().zip(rust_paths) {
-        let rust_short = rust.trim_start_matches("msgraph_entitlement::");
+        let rust_short = rust.split_once("::").map_or(rust.as_str(), |(_, r)| r);
         doc.push(format!(
             "| {} | `{}` | [`{rust_short}`]({rust_short}) | {} |",
             op.http_method.as_str(),

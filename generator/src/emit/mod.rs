@@ -7,6 +7,8 @@ mod e2e;
 mod files;
 mod models;
 mod permissions;
+mod readme;
+mod report;
 mod samples;
 
 use std::collections::BTreeMap;
@@ -40,11 +42,19 @@ pub(crate) struct VersionModule {
     pub(crate) module: Option<String>,
     /// The cargo feature that enables the module.
     pub(crate) feature: Option<String>,
+    /// The generated crate's name as a Rust identifier (`msgraph_entitlement`), for code written
+    /// from outside the crate (its integration tests, the paths in the permissions table).
+    pub(crate) krate: String,
 }
 
 impl VersionModule {
-    pub(crate) fn main() -> VersionModule {
-        VersionModule { module: None, feature: None }
+    pub(crate) fn main(krate: &str) -> VersionModule {
+        VersionModule { module: None, feature: None, krate: krate.to_string() }
+    }
+
+    /// The crate's name as tokens (`msgraph_entitlement`).
+    pub(crate) fn krate_ident(&self) -> proc_macro2::Ident {
+        ident(&self.krate)
     }
 
     /// `crate` or `crate::beta`.
@@ -59,10 +69,10 @@ impl VersionModule {
     }
 
     /// `msgraph_entitlement` or `msgraph_entitlement::beta`, as text.
-    pub(crate) fn external_path(&self, krate: &str) -> String {
+    pub(crate) fn external_path(&self) -> String {
         match &self.module {
-            None => krate.to_string(),
-            Some(m) => format!("{krate}::{m}"),
+            None => self.krate.clone(),
+            Some(m) => format!("{}::{m}", self.krate),
         }
     }
 }
@@ -86,14 +96,15 @@ impl<'a> TypeNames<'a> {
 
     /// Types of a version's module written from outside the crate (its integration tests).
     pub(crate) fn external_in(types: &'a BTreeMap<QName, TypeDef>, module: &VersionModule) -> Self {
+        let krate = module.krate_ident();
         let models: TokenStream = match &module.module {
-            None => quote!(msgraph_entitlement::models),
+            None => quote!(#krate::models),
             Some(m) => {
                 let m = ident(m);
-                quote!(msgraph_entitlement::#m::models)
+                quote!(#krate::#m::models)
             }
         };
-        TypeNames { types, root: quote!(msgraph_entitlement), models }
+        TypeNames { types, root: quote!(#krate), models }
     }
 
     /// The name a value of type `q` is written with: the polymorphic enum when `q` has one.

@@ -64,8 +64,9 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
     let mut scope = Scope::new();
     scope.reserve(["odata_type", "additional_properties"]);
     let odata_type = (s.kind != StructKind::ActionParameters).then(|| {
+        let doc = format!(" The `@odata.type` the server sent (or to send), e.g. `#{}`.", s.name);
         quote! {
-            /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
+            #[doc = #doc]
             #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
             pub odata_type: Option<String>,
         }

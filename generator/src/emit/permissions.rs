@@ -131,6 +131,29 @@ pub(crate) fn rust_file(permission: &str, apis: &[(&Api, &[String])]) -> Result<
         }
     });
     let doc = format!(" Every generated operation with the consents `{permission}` allows it under.");
+    // The example URL of `for_request`: an item read of this crate, with a real-looking id.
+    let example = apis
+        .first()
+        .and_then(|(api, _)| {
+            let ops = &api.operations;
+            ops.iter()
+                .find(|op| op.http_method.as_str() == "GET" && op.segments.iter().any(|s| matches!(s, Segment::Key { .. })))
+                .or(ops.first())
+                .map(|op| (api.api_version.clone(), op))
+        })
+        .map(|(version, op)| {
+            let path: Vec<String> = op
+                .template
+                .split('/')
+                .map(|s| if s.starts_with('{') { "6b0c".to_string() } else { s.to_string() })
+                .collect();
+            format!(
+                " The row for a concrete request, e.g. `for_request(\"{}\", \"https://graph.microsoft.com/{version}{}?$top=5\")`.",
+                op.http_method.as_str(),
+                path.join("/")
+            )
+        })
+        .unwrap_or_else(|| " The row for a concrete request.".to_string());
     let tokens = quote! {
         //! The permissions table: for every generated operation, whether delegated (signed-in user)
         //! and application (app-only) consent allow it, and the least-privileged permissions.
@@ -139,8 +162,7 @@ pub(crate) fn rust_file(permission: &str, apis: &[(&Api, &[String])]) -> Result<
         #[doc = #doc]
         pub const PERMISSIONS: &[MethodPermission] = &[#(#rows)*];
 
-        /// The row for a concrete request, e.g.
-        /// `for_request("GET", "https://graph.microsoft.com/v1.0/identityGovernance/entitlementManagement/accessPackages/6b0c?$expand=x")`.
+        #[doc = #example]
         /// Accepts real ids, query strings and function arguments, with or without host and version.
         pub fn for_request(method: &str, url: &str) -> Option<&'static MethodPermission> {
             crate::runtime::find_permission(PERMISSIONS, method, url)
@@ -211,7 +233,7 @@ fn markdown_version(permission: &str, api: &Api, rust_paths: &[String]) -> Strin
                 op.least_privileged.delegated.join(", "),
                 op.least_privileged.application.join(", "),
                 sources.join(", "),
-                rust.trim_start_matches("msgraph_entitlement::"),
+                rust.split_once("::").map_or(rust.as_str(), |(_, r)| r),
             ));
         }
     }

@@ -8,6 +8,11 @@
 //!   the same request, on a loopback server returning a fixed page of access packages; and peak
 //!   RSS while streaming 1k and then 100k items over 10 and 1,000 pages.
 //!
+//! - Cost at scale: the crates of five permissions (`codegen --permission`): operations, types,
+//!   output bytes, codegen time and the build of each crate alone.
+//! - The wall time of `cargo xtask codegen` in a fresh clone with an empty target folder, at HEAD
+//!   and at the commit before xtask was made lean.
+//!
 //! Benchmarks run in release: from a debug build the command re-runs itself with
 //! `cargo run --release`. `--smoke` (CI) runs a few iterations and writes nothing unless `--out`
 //! is given. Figures are compared only within one run: the machine is shared and noisy.
@@ -29,7 +34,8 @@ pub struct BenchArgs {
     /// Print every run's raw stage list (nested stages included, e.g. "consent index").
     #[arg(long, short)]
     verbose: bool,
-    /// Skip section 2 (cold builds of the generated crate and of graph-rs-sdk: minutes).
+    /// Skip the builds: section 2 (cold builds of the generated crate and of graph-rs-sdk), the
+    /// builds of section 4 and the fresh clones of section 5 (minutes).
     #[arg(long)]
     no_build_cost: bool,
     /// Where to write the report (default: BENCHMARKS.md at the workspace root; with --smoke,
@@ -62,7 +68,7 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Error> {
     if cfg!(debug_assertions) {
         return rerun_in_release();
     }
-    let root = crate::workspace_root();
+    let root = xtask::workspace_root();
     let config_file = root.join("metadata/codegen.yaml");
     let search = InputSearch {
         env_dir: std::env::var_os("GRAPH_METADATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from),
@@ -77,6 +83,21 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Error> {
     eprintln!("bench: client, {requests} requests per side per round");
     let client = crate::bench_client::run(requests, if args.smoke { 1 } else { 7 }, args.smoke)
         .map_err(|m| Error::File { file: PathBuf::from("bench"), message: m })?;
+    let builds = !(args.smoke || args.no_build_cost);
+    let (scale_runs, others) =
+        if args.smoke { (1, &crate::bench_scale::PERMISSIONS[..1]) } else { (3, &crate::bench_scale::PERMISSIONS[..]) };
+    eprintln!("bench: cost at scale, {} permissions", others.len() + 1);
+    let scale = crate::bench_scale::run(&config_file, &search, &root.join("Cargo.lock"), scale_runs, builds, others)?;
+    let fresh = if builds {
+        let fresh = |commit: &str| {
+            eprintln!("bench: cargo xtask codegen in a fresh clone at {commit} (a minute or two)");
+            crate::bench_build::fresh_clone_codegen(&root, commit)
+                .map_err(|m| Error::File { file: PathBuf::from("bench"), message: m })
+        };
+        Some((fresh(crate::bench_build::BEFORE_LEAN_XTASK)?, fresh("HEAD")?))
+    } else {
+        None
+    };
     let build = if args.smoke || args.no_build_cost {
         None
     } else {
@@ -87,6 +108,12 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Error> {
         )
     };
     let report = render(&[&csdl, &openapi], &client, build.as_ref(), args.smoke);
+    let report = format!(
+        "{report}\n## 4. Cost at scale: crates for other permissions\n\n{}\n## 5. `cargo xtask codegen` on a fresh clone\n\n{}{}",
+        crate::bench_scale::render(&scale, scale_runs),
+        render_fresh(fresh),
+        reproduce()
+    );
     eprint!("{report}");
     let out = match (&args.out, args.smoke) {
         (Some(out), _) => Some(out.clone()),
@@ -113,16 +140,40 @@ fn rerun_in_release() -> Result<(), Error> {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     eprintln!("bench: building xtask in release");
     let status = std::process::Command::new(cargo)
-        .args(["run", "--release", "--locked", "--quiet", "--package", "xtask", "--"])
+        .args(["run", "--release", "--locked", "--quiet", "--package", "xtask-tools", "--"])
         .args(args)
-        .current_dir(crate::workspace_root())
+        .current_dir(xtask::workspace_root())
         .status()
         .map_err(|e| Error::io("cargo", e))?;
     if status.success() {
         Ok(())
     } else {
-        Err(Error::File { file: PathBuf::from("cargo run --release -p xtask"), message: format!("failed: {status}") })
+        Err(Error::File {
+            file: PathBuf::from("cargo run --release -p xtask-tools"),
+            message: format!("failed: {status}"),
+        })
     }
+}
+
+/// Section 5: fresh-clone codegen wall times, before and after xtask was made lean.
+fn render_fresh(fresh: Option<(Duration, Duration)>) -> String {
+    let Some((before, after)) = fresh else {
+        return "Not run (`--smoke` or `--no-build-cost`).\n".to_string();
+    };
+    let ratio = after.as_secs_f64() / before.as_secs_f64().max(1e-9);
+    format!(
+        "`git clone` of the workspace, `cargo fetch`, then `cargo xtask codegen` timed with an empty target \
+         folder (what a new contributor waits for; the generation itself takes about 2 s).\n\n\
+         | commit | wall |\n|---|---|\n\
+         | before: `{}` (xtask built reqwest + TLS, tokio and the generated crate) | {:.1} s |\n\
+         | after: HEAD (xtask builds the generator only; `fetch-metadata` and `bench` are in `xtask-tools`) | {:.1} s |\n\n\
+         | target | figure | target | result |\n|---|---|---|---|\n\
+         | fresh-clone `cargo xtask codegen`, after / before | {ratio:.2}x | <= 0.5x | {} |\n",
+        &crate::bench_build::BEFORE_LEAN_XTASK[..7],
+        before.as_secs_f64(),
+        after.as_secs_f64(),
+        if ratio <= 0.5 { "pass" } else { "**miss**" }
+    )
 }
 
 pub(crate) fn median(mut xs: Vec<Duration>) -> Duration {
@@ -430,10 +481,12 @@ fn render(
         }
     }
     out.push_str(&client.render());
-    let _ = writeln!(out, "\n## Reproduce\n");
-    let _ = writeln!(
-        out,
-        "```sh\nexport GRAPH_METADATA_DIR=\"$PWD/../shared/graph-metadata\"\ncargo xtask bench                  # writes BENCHMARKS.md (release build; section 2 takes minutes)\ncargo xtask bench --no-build-cost  # sections 1 and 3 only\ncargo xtask bench --smoke          # what CI runs: a few iterations, no build cost, no file\n```"
-    );
     out
+}
+
+fn reproduce() -> &'static str {
+    "\n## Reproduce\n\n```sh\nexport GRAPH_METADATA_DIR=\"$PWD/../shared/graph-metadata\"\n\
+     cargo xtask bench                  # writes BENCHMARKS.md (release build; the builds take minutes)\n\
+     cargo xtask bench --no-build-cost  # no builds: sections 1, 3 and 4 without its build column\n\
+     cargo xtask bench --smoke          # what CI runs: a few iterations, no builds, no file\n```\n"
 }

@@ -252,3 +252,32 @@ pub(crate) fn run(generated: &Path, lockfile: &Path) -> Result<BuildFigures, Str
     )?;
     Ok(BuildFigures { ours_cold, ours_ring_cold, graph_rs_cold, crate_alone, jobs })
 }
+
+/// The commit before `cargo xtask codegen` was made lean (the xtask crate then built reqwest with
+/// TLS, tokio and the generated crate): the "before" of the fresh-clone figure.
+pub(crate) const BEFORE_LEAN_XTASK: &str = "515af7978ca2d9ba8ac9ef15b8ecc6cb1edbca7b";
+
+/// Wall time of `cargo xtask codegen` in a fresh clone of the workspace at `commit`, with an
+/// empty target folder (dependency sources already fetched): what a new contributor waits for.
+pub(crate) fn fresh_clone_codegen(workspace: &Path, commit: &str) -> Result<Duration, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let clone = dir.path().join("clone");
+    let git = |args: &[&str], what: &str| {
+        let mut c = Command::new("git");
+        c.args(args);
+        run_quiet(c, what)
+    };
+    git(
+        &["clone", "--quiet", "--no-hardlinks", &workspace.display().to_string(), &clone.display().to_string()],
+        "git clone",
+    )?;
+    git(&["-C", &clone.display().to_string(), "checkout", "--quiet", commit], "git checkout")?;
+    let mut fetch = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    fetch.args(["fetch", "--locked"]).current_dir(&clone);
+    run_quiet(fetch, "cargo fetch")?;
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.args(["xtask", "codegen"]).current_dir(&clone).env_remove("CARGO_TARGET_DIR").env_remove("RUSTFLAGS");
+    let started = std::time::Instant::now();
+    run_quiet(c, &format!("cargo xtask codegen in a fresh clone at {commit}"))?;
+    Ok(started.elapsed())
+}

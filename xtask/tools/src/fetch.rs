@@ -55,7 +55,7 @@ struct Planned {
 }
 
 pub(crate) fn fetch_metadata(args: &FetchArgs) -> Result<(), Error> {
-    let config_file = args.config.clone().unwrap_or_else(|| crate::workspace_root().join("metadata/codegen.yaml"));
+    let config_file = args.config.clone().unwrap_or_else(|| xtask::workspace_root().join("metadata/codegen.yaml"));
     let config = Config::load(&config_file)?;
     let cache = config.cache_dir();
     let plan = plan(args, &config, &config_file)?;
@@ -215,7 +215,7 @@ fn update_pins(
     let pins: BTreeMap<String, PinChange> = moved.into_iter().map(|(n, (c, _))| (n, c)).collect();
     let recorded = bump::record(config_file, &pins, report.as_ref(), &bump::today_utc())?;
     eprintln!("{}: re-pinned {}", config_file.display(), pins.keys().cloned().collect::<Vec<_>>().join(", "));
-    report_version(&recorded);
+    xtask::report_version(&recorded);
     eprintln!("next: `cargo xtask codegen`, then review and commit metadata/ and generated/");
     Ok(())
 }
@@ -232,17 +232,6 @@ pub(crate) fn summary(report: &diff::MetadataDiff) -> String {
         out.push_str(&format!("  {kind:?}: {n}\n"));
     }
     out
-}
-
-pub(crate) fn report_version(recorded: &bump::Recorded) {
-    if recorded.new_version == recorded.old_version {
-        eprintln!("crate version stays {}", recorded.old_version);
-    } else {
-        eprintln!("crate version {} -> {}", recorded.old_version, recorded.new_version);
-    }
-    if let Some(path) = &recorded.changelog {
-        eprintln!("CHANGELOG entry added to {}", path.display());
-    }
 }
 
 /// GETs `url` into memory, with a progress bar for large bodies when stderr is a terminal.

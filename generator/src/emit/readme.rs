@@ -1,0 +1,112 @@
+//! README fragments written from the model, for a permission without its own in
+//! `templates/permissions/<permission>/`: what it covers, a quickstart that calls one of its
+//! collections (compiled as a doctest of the crate), and an example of a method that needs a
+//! signed-in user.
+
+use std::collections::BTreeSet;
+
+use super::api::ApiSurface;
+use crate::model::{Api, OperationKind, Segment};
+
+/// `about`, `quickstart` and `consent_example` of README.md.in.
+pub(crate) struct Fragments {
+    pub(crate) about: String,
+    pub(crate) quickstart: String,
+    pub(crate) consent_example: String,
+}
+
+impl Fragments {
+    pub(crate) fn from_model(api: &Api, surface: &ApiSurface, krate: &str, permission: &str) -> Fragments {
+        let roots: BTreeSet<&str> =
+            api.operations.iter().filter_map(|op| op.template.split('/').nth(1)).filter(|r| !r.is_empty()).collect();
+        let roots: Vec<String> = roots.iter().map(|r| format!("`/{r}`")).collect();
+        let about = match roots.as_slice() {
+            [] => ".".to_string(),
+            [one] => format!(", under {one}."),
+            [init @ .., last] => format!(", under {} and {last}.", init.join(", ")),
+        };
+        Fragments {
+            about,
+            quickstart: quickstart(api, surface, krate, permission),
+            consent_example: consent_example(api, surface),
+        }
+    }
+}
+
+/// The Rust call chain of operation `i` from the client, with placeholder ids: `groups().list()`.
+fn call(surface: &ApiSurface, i: usize) -> String {
+    let chain = &surface.chains[i];
+    chain
+        .iter()
+        .enumerate()
+        .map(|(n, m)| if m == "by_id" && n + 1 < chain.len() { format!("{m}(\"<id>\")") } else { format!("{m}()") })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn quickstart(api: &Api, surface: &ApiSurface, krate: &str, permission: &str) -> String {
+    // A collection read without function arguments, app-only where the permission allows it: under
+    // the root with the most operations (the permission's main resource), the shortest path first.
+    let mut per_root: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for op in &api.operations {
+        *per_root.entry(op.template.split('/').nth(1).unwrap_or_default()).or_default() += 1;
+    }
+    // `Group.ReadWrite.All` -> `group`: roots named after it come first (`/groups`).
+    let resource = permission.split('.').next().unwrap_or_default().to_ascii_lowercase();
+    let root_rank = |template: &str| {
+        let root = template.split('/').nth(1).unwrap_or_default();
+        (!root.to_ascii_lowercase().contains(&resource), std::cmp::Reverse(per_root.get(root).copied().unwrap_or(0)))
+    };
+    let pick = |app_only: bool| {
+        api.operations
+            .iter()
+            .enumerate()
+            .filter(|(_, op)| op.kind == OperationKind::List)
+            .filter(|(_, op)| !op.segments.iter().any(|s| matches!(s, Segment::Function { .. })))
+            .filter(|(_, op)| !app_only || op.consent.application == Some(true))
+            .min_by_key(|(_, op)| (root_rank(&op.template), op.segments.len(), op.template.clone()))
+            .map(|(i, op)| (i, op.template.clone()))
+    };
+    let (client, token, consent) = ("Client::app_only", "<app-only access token>", "application");
+    let chosen = pick(true)
+        .map(|c| (c, client, token, consent))
+        .or_else(|| pick(false).map(|c| (c, "Client::new", "<signed-in user's access token>", "delegated")));
+    let Some(((i, template), client, token, consent)) = chosen else {
+        return format!(
+            "This permission grants no collection read to start from; see the crate docs for its \
+             operations. Any request can also be sent as JSON with `Client::request` (for example \
+             `client.request::<{krate}::runtime::Json<serde_json::Value>>({krate}::runtime::Method::GET, path)`)."
+        );
+    };
+    format!(
+        "With the {consent} permission `{permission}` (admin consent), the first page of `GET {template}`:\n\n\
+         ```rust,no_run\n\
+         use {krate}::{{Client, StaticToken}};\n\
+         \n\
+         async fn first_page() -> {krate}::Result<()> {{\n    \
+             let client = {client}(StaticToken::new(\"{token}\"))?;\n    \
+             let page = client.{call}.top(10).await?;\n    \
+             println!(\"{{}} items; more pages: {{}}\", page.value.len(), page.next_link.is_some());\n    \
+             Ok(())\n\
+         }}\n\
+         ```",
+        call = call(surface, i)
+    )
+}
+
+fn consent_example(api: &Api, surface: &ApiSurface) -> String {
+    let delegated_only = api
+        .operations
+        .iter()
+        .position(|op| op.consent.delegated == Some(true) && op.consent.application == Some(false));
+    match delegated_only {
+        Some(i) => {
+            let method = surface.chains[i].last().map_or("", String::as_str);
+            format!(
+                "Some methods are allowed only with a signed-in user (for example `{method}(..)` on `{}`).",
+                api.operations[i].template
+            )
+        }
+        None => "Each method's consent is part of its type.".to_string(),
+    }
+}
