@@ -3,7 +3,7 @@
 
 //! The navigable API: start from a [`Client`] method and follow the path.
 use crate::runtime::{
-    Client, Consent, Delegated, Request, encode_segment, odata_string_literal, Json,
+    Client, Consent, Delegated, Request, encode_segment, path_argument_literal, Json,
     MaybeJson, NoContent, ODataReference, SignedInUser, Page, Count,
 };
 impl<C: Consent> Client<C> {
@@ -195,7 +195,7 @@ impl<C: Consent> AccessPackageAssignmentApprovalsRequestBuilder<C> {
             .request(
                 reqwest::Method::GET,
                 format!(
-                    "{}/filterByCurrentUser(on={})", self.path, odata_string_literal(on
+                    "{}/filterByCurrentUser(on={})", self.path, path_argument_literal(on
                     .as_str())
                 ),
             )
@@ -375,7 +375,7 @@ impl<C: Consent> AccessPackageSuggestionsRequestBuilder<C> {
             .request(
                 reqwest::Method::GET,
                 format!(
-                    "{}/filterByCurrentUser(on={})", self.path, odata_string_literal(on
+                    "{}/filterByCurrentUser(on={})", self.path, path_argument_literal(on
                     .as_str())
                 ),
             )
@@ -466,7 +466,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
             .request(
                 reqwest::Method::GET,
                 format!(
-                    "{}/filterByCurrentUser(on={})", self.path, odata_string_literal(on
+                    "{}/filterByCurrentUser(on={})", self.path, path_argument_literal(on
                     .as_str())
                 ),
             )
@@ -1125,7 +1125,7 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
             .request(
                 reqwest::Method::GET,
                 format!(
-                    "{}/filterByCurrentUser(on={})", self.path, odata_string_literal(on
+                    "{}/filterByCurrentUser(on={})", self.path, path_argument_literal(on
                     .as_str())
                 ),
             )
@@ -1295,8 +1295,8 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
                 reqwest::Method::GET,
                 format!(
                     "{}/additionalAccess(accessPackageId={},incompatibleAccessPackageId={})",
-                    self.path, odata_string_literal(access_package_id.as_ref()),
-                    odata_string_literal(incompatible_access_package_id.as_ref())
+                    self.path, path_argument_literal(access_package_id.as_ref()),
+                    path_argument_literal(incompatible_access_package_id.as_ref())
                 ),
             )
             .path_template(
@@ -1323,7 +1323,7 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
             .request(
                 reqwest::Method::GET,
                 format!(
-                    "{}/filterByCurrentUser(on={})", self.path, odata_string_literal(on
+                    "{}/filterByCurrentUser(on={})", self.path, path_argument_literal(on
                     .as_str())
                 ),
             )

@@ -576,6 +576,11 @@ impl std::fmt::Display for AccessPackageAssignmentFilterByCurrentUserOptions {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for AccessPackageAssignmentFilterByCurrentUserOptions {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for AccessPackageAssignmentFilterByCurrentUserOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -1031,6 +1036,12 @@ impl std::fmt::Display for AccessPackageAssignmentRequestFilterByCurrentUserOpti
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal
+for AccessPackageAssignmentRequestFilterByCurrentUserOptions {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for AccessPackageAssignmentRequestFilterByCurrentUserOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -1428,6 +1439,11 @@ impl std::fmt::Display for AccessPackageAssignmentState {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for AccessPackageAssignmentState {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for AccessPackageAssignmentState {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -1759,6 +1775,11 @@ impl std::fmt::Display for AccessPackageCatalogState {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for AccessPackageCatalogState {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for AccessPackageCatalogState {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -1815,6 +1836,11 @@ impl From<&str> for AccessPackageCatalogType {
 impl std::fmt::Display for AccessPackageCatalogType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for AccessPackageCatalogType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for AccessPackageCatalogType {
@@ -1889,6 +1915,11 @@ impl From<&str> for AccessPackageCustomExtensionStage {
 impl std::fmt::Display for AccessPackageCustomExtensionStage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for AccessPackageCustomExtensionStage {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for AccessPackageCustomExtensionStage {
@@ -2027,6 +2058,11 @@ impl std::fmt::Display for AccessPackageExternalUserLifecycleAction {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for AccessPackageExternalUserLifecycleAction {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for AccessPackageExternalUserLifecycleAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -2075,6 +2111,11 @@ impl From<&str> for AccessPackageFilterByCurrentUserOptions {
 impl std::fmt::Display for AccessPackageFilterByCurrentUserOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for AccessPackageFilterByCurrentUserOptions {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for AccessPackageFilterByCurrentUserOptions {
@@ -2375,6 +2416,11 @@ impl std::fmt::Display for AccessPackageRequestState {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for AccessPackageRequestState {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for AccessPackageRequestState {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -2467,6 +2513,11 @@ impl From<&str> for AccessPackageRequestType {
 impl std::fmt::Display for AccessPackageRequestType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for AccessPackageRequestType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for AccessPackageRequestType {
@@ -3228,6 +3279,11 @@ impl std::fmt::Display for AccessPackageSuggestionFilterByCurrentUserOptions {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for AccessPackageSuggestionFilterByCurrentUserOptions {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for AccessPackageSuggestionFilterByCurrentUserOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -3476,6 +3532,11 @@ impl std::fmt::Display for AccessReviewExpirationBehavior {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for AccessReviewExpirationBehavior {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for AccessReviewExpirationBehavior {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -3572,6 +3633,11 @@ impl From<&str> for AllowedTargetScope {
 impl std::fmt::Display for AllowedTargetScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for AllowedTargetScope {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for AllowedTargetScope {
@@ -3713,6 +3779,11 @@ impl From<&str> for ApprovalFilterByCurrentUserOptions {
 impl std::fmt::Display for ApprovalFilterByCurrentUserOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for ApprovalFilterByCurrentUserOptions {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for ApprovalFilterByCurrentUserOptions {
@@ -3860,6 +3931,11 @@ impl From<&str> for ApproverInformationVisibility {
 impl std::fmt::Display for ApproverInformationVisibility {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for ApproverInformationVisibility {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for ApproverInformationVisibility {
@@ -4308,6 +4384,11 @@ impl From<&str> for ConnectedOrganizationState {
 impl std::fmt::Display for ConnectedOrganizationState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for ConnectedOrganizationState {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for ConnectedOrganizationState {
@@ -5017,6 +5098,11 @@ impl std::fmt::Display for CustomDataProvidedResourceUploadStatus {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for CustomDataProvidedResourceUploadStatus {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for CustomDataProvidedResourceUploadStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -5279,6 +5365,11 @@ impl From<&str> for CustomExtensionCalloutInstanceStatus {
 impl std::fmt::Display for CustomExtensionCalloutInstanceStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for CustomExtensionCalloutInstanceStatus {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for CustomExtensionCalloutInstanceStatus {
@@ -5562,6 +5653,11 @@ impl std::fmt::Display for DayOfWeek {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for DayOfWeek {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for DayOfWeek {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -5821,6 +5917,11 @@ impl From<&str> for ExpirationPatternType {
 impl std::fmt::Display for ExpirationPatternType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for ExpirationPatternType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for ExpirationPatternType {
@@ -6554,6 +6655,11 @@ impl std::fmt::Display for GroupAccessType {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for GroupAccessType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for GroupAccessType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -7110,6 +7216,11 @@ impl From<&str> for InitiatorType {
 impl std::fmt::Display for InitiatorType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for InitiatorType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for InitiatorType {
@@ -8051,6 +8162,11 @@ impl std::fmt::Display for RecurrencePatternType {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for RecurrencePatternType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for RecurrencePatternType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -8143,6 +8259,11 @@ impl std::fmt::Display for RecurrenceRangeType {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for RecurrenceRangeType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for RecurrenceRangeType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -8215,6 +8336,11 @@ impl From<&str> for RoleType {
 impl std::fmt::Display for RoleType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for RoleType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for RoleType {
@@ -8461,6 +8587,11 @@ impl From<&str> for SocialIdentitySourceType {
 impl std::fmt::Display for SocialIdentitySourceType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for SocialIdentitySourceType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for SocialIdentitySourceType {
@@ -8819,6 +8950,11 @@ impl std::fmt::Display for TeamworkApplicationIdentityType {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for TeamworkApplicationIdentityType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for TeamworkApplicationIdentityType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -8906,6 +9042,11 @@ impl From<&str> for TeamworkConversationIdentityType {
 impl std::fmt::Display for TeamworkConversationIdentityType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for TeamworkConversationIdentityType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for TeamworkConversationIdentityType {
@@ -9031,6 +9172,11 @@ impl From<&str> for TeamworkUserIdentityType {
 impl std::fmt::Display for TeamworkUserIdentityType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for TeamworkUserIdentityType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for TeamworkUserIdentityType {
@@ -9368,6 +9514,11 @@ impl From<&str> for WeekIndex {
 impl std::fmt::Display for WeekIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for WeekIndex {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for WeekIndex {
@@ -9784,6 +9935,11 @@ impl From<&str> for CustomTaskExtensionOperationStatus {
 impl std::fmt::Display for CustomTaskExtensionOperationStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for CustomTaskExtensionOperationStatus {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for CustomTaskExtensionOperationStatus {

@@ -109,23 +109,36 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
             ));
         };
         let input = load_once(&config, search, input_name, &mut inputs)?;
-        let (csdl, served) = match front {
-            FrontEnd::Csdl => (timing::measure("parse CSDL", || csdl::Csdl::parse(&input.text, &input.file))?, None),
-            FrontEnd::OpenApi => {
-                let Some(openapi_config) = &config.openapi else {
-                    return Err(Error::file(&config.dir.join("codegen.yaml"), "no `openapi:` section"));
-                };
-                let o = openapi::OpenApi::parse(&input.text, &input.file, openapi_config)?;
-                (o.csdl, Some(o.served))
-            }
+        let perms_input = match &perms {
+            Some((name, _, _)) if name == &names.permissions => None,
+            _ => Some(load_once(&config, search, &names.permissions, &mut inputs)?),
         };
-        if perms.as_ref().is_none_or(|(name, _, _)| name != &names.permissions) {
-            let input = load_once(&config, search, &names.permissions, &mut inputs)?;
-            let (file, grants) = timing::measure("parse permissions.json", || {
-                let file = permissions::PermissionsFile::parse(&input.text, &input.file)?;
-                let grants = file.grants(&config.permission, &input.file)?;
-                Ok::<_, Error>((file, grants))
-            })?;
+        // The document and permissions.json are parsed at the same time, on two threads.
+        let (parsed, new_perms) = std::thread::scope(|scope| {
+            let perms_job = perms_input.as_ref().map(|input| {
+                timing::spawn_in(scope, || {
+                    timing::measure("parse permissions.json", || {
+                        let file = permissions::PermissionsFile::parse(&input.text, &input.file)?;
+                        let grants = file.grants(&config.permission, &input.file)?;
+                        Ok::<_, Error>((file, grants))
+                    })
+                })
+            });
+            let parsed = match front {
+                FrontEnd::Csdl => {
+                    timing::measure("parse CSDL", || csdl::Csdl::parse(&input.text, &input.file)).map(|c| (c, None))
+                }
+                FrontEnd::OpenApi => match &config.openapi {
+                    None => Err(Error::file(&config.dir.join("codegen.yaml"), "no `openapi:` section")),
+                    Some(openapi_config) => openapi::OpenApi::parse(&input.text, &input.file, openapi_config)
+                        .map(|o| (o.csdl, Some(o.served))),
+                },
+            };
+            (parsed, perms_job.map(timing::Joined::join))
+        });
+        let (csdl, served) = parsed?;
+        if let Some(new_perms) = new_perms {
+            let (file, grants) = new_perms?;
             perms = Some((names.permissions.clone(), file, grants));
         }
         let Some((_, _, grants)) = &perms else { continue };

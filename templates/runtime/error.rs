@@ -1,4 +1,5 @@
 use std::fmt;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -17,6 +18,9 @@ pub enum Error {
         error: Option<Box<GraphError>>,
         /// The start of the raw body.
         body: String,
+        /// What the response's headers said (request ids, `Retry-After`), and why it was not
+        /// retried when it could have been.
+        details: Box<ErrorDetails>,
     },
     /// The request could not be sent or the response not read.
     Transport(reqwest::Error),
@@ -59,6 +63,58 @@ pub enum Error {
     },
 }
 
+/// The diagnostics of a Graph error response, from its headers (falling back to the body).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorDetails {
+    /// The `request-id` header (else the body's `innerError.request-id`): quote it to Microsoft
+    /// support.
+    pub request_id: Option<String>,
+    /// The `client-request-id` header (else the body's).
+    pub client_request_id: Option<String>,
+    /// The `Retry-After` the server sent (seconds or an HTTP date), as a delay.
+    pub retry_after: Option<Duration>,
+    /// Set when the response could have been retried but the client's
+    /// [`RetryPolicy`](crate::runtime::RetryPolicy) gave up.
+    pub gave_up: Option<GaveUp>,
+}
+
+/// Why a retryable response (429, or 503/504 to an idempotent request) was not retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GaveUp {
+    /// The server asked for a longer wait than the policy's `max_delay`; the wait it asked for
+    /// is [`Error::retry_after`].
+    RetryAfterTooLong {
+        /// The policy's cap on one wait.
+        max_delay: Duration,
+    },
+    /// The policy's attempts were used up.
+    Attempts {
+        /// Attempts made, the first included.
+        attempts: u32,
+    },
+    /// The next wait would end after the policy's `max_elapsed`.
+    Elapsed {
+        /// The policy's cap on the whole call.
+        max_elapsed: Duration,
+    },
+}
+
+impl fmt::Display for GaveUp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GaveUp::RetryAfterTooLong { max_delay } => {
+                write!(f, "not retried: Retry-After is longer than the retry policy's {} s cap", max_delay.as_secs())
+            }
+            GaveUp::Attempts { attempts } => write!(f, "gave up after {attempts} attempts"),
+            GaveUp::Elapsed { max_elapsed } => {
+                write!(f, "not retried: the retry policy's {} s total would be exceeded", max_elapsed.as_secs())
+            }
+        }
+    }
+}
+
 impl Error {
     /// The HTTP status, for errors that have one.
     pub fn status(&self) -> Option<u16> {
@@ -78,19 +134,108 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The error code Graph sent (e.g. `Request_ResourceNotFound`), when the body was a Graph
+    /// error.
+    pub fn code(&self) -> Option<&str> {
+        self.graph_error().map(|e| e.code.as_str()).filter(|c| !c.is_empty())
+    }
+
+    /// The diagnostics of a Graph error response.
+    pub fn details(&self) -> Option<&ErrorDetails> {
+        match self {
+            Error::Graph { details, .. } => Some(details),
+            _ => None,
+        }
+    }
+
+    /// The Graph `request-id` of the failed request: the response header, else the body's
+    /// `innerError`.
+    pub fn request_id(&self) -> Option<&str> {
+        self.details().and_then(|d| d.request_id.as_deref())
+    }
+
+    /// The `client-request-id` of the failed request (header, else body).
+    pub fn client_request_id(&self) -> Option<&str> {
+        self.details().and_then(|d| d.client_request_id.as_deref())
+    }
+
+    /// The `Retry-After` the server sent with the error, as a delay: after a 429 the client's
+    /// retry policy did not wait out (for example a wait longer than its cap), schedule the
+    /// retry yourself.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.details().and_then(|d| d.retry_after)
+    }
+
+    /// `404 Not Found`.
+    pub fn is_not_found(&self) -> bool {
+        self.graph_status() == Some(404)
+    }
+
+    /// `403 Forbidden`, for any reason.
+    pub fn is_forbidden(&self) -> bool {
+        self.graph_status() == Some(403)
+    }
+
+    /// A `403` with Graph's code `Authorization_RequestDenied`: the token lacks the permission
+    /// (or directory role) the method needs. Each method's docs name the permissions that allow
+    /// it.
+    pub fn is_consent_missing(&self) -> bool {
+        self.is_forbidden() && self.code() == Some("Authorization_RequestDenied")
+    }
+
+    /// `429 Too Many Requests` (after the client's own retries).
+    pub fn is_throttled(&self) -> bool {
+        self.graph_status() == Some(429)
+    }
+
+    /// `409 Conflict` (e.g. the object already exists).
+    pub fn is_conflict(&self) -> bool {
+        self.graph_status() == Some(409)
+    }
+
+    /// `412 Precondition Failed`: the `If-Match` ETag no longer matches.
+    pub fn is_precondition_failed(&self) -> bool {
+        self.graph_status() == Some(412)
+    }
+
+    /// Worth trying again later: throttling (429), 502/503/504, or a connection that failed or
+    /// timed out. A write that failed this way may or may not have been applied.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Graph { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            Error::Transport(e) => e.is_connect() || e.is_timeout(),
+            _ => false,
+        }
+    }
+
+    fn graph_status(&self) -> Option<u16> {
+        match self {
+            Error::Graph { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Graph { status, error: Some(e), .. } => {
-                write!(f, "Graph error {status} {}: {}", e.code, e.message)?;
-                if let Some(id) = e.inner_error.as_ref().and_then(|i| i.request_id.as_deref()) {
+            Error::Graph { status, error, body, details } => {
+                match error {
+                    Some(e) => write!(f, "Graph error {status} {}: {}", e.code, e.message)?,
+                    None => write!(f, "Graph error {status}: {body}")?,
+                }
+                if let Some(id) = &details.request_id {
                     write!(f, " (request-id {id})")?;
+                }
+                if let Some(after) = details.retry_after {
+                    write!(f, " (Retry-After {} s)", after.as_secs())?;
+                }
+                if let Some(gave_up) = &details.gave_up {
+                    write!(f, " ({gave_up})")?;
                 }
                 Ok(())
             }
-            Error::Graph { status, body, .. } => write!(f, "Graph error {status}: {body}"),
             Error::Transport(e) => write!(f, "transport error: {e}"),
             Error::Decode { status, source, body } => {
                 write!(f, "cannot decode the {status} response: {source}; body starts: {body}")
@@ -160,10 +305,23 @@ pub(crate) fn snippet(body: &[u8]) -> String {
     if body.len() > MAX { format!("{text}...") } else { text }
 }
 
-pub(crate) fn from_status(status: u16, body: &[u8]) -> Error {
-    Error::Graph {
-        status,
-        error: serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| Box::new(e.error)),
-        body: snippet(body),
-    }
+/// The error of a non-2xx response: the Graph error of the body when it is one, the ids from the
+/// headers (else the body), the `Retry-After` the server sent.
+pub(crate) fn from_response(
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+    gave_up: Option<GaveUp>,
+) -> Error {
+    let error = serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| Box::new(e.error));
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let inner = error.as_ref().and_then(|e| e.inner_error.as_ref());
+    let details = ErrorDetails {
+        request_id: header("request-id").or_else(|| inner.and_then(|i| i.request_id.clone())),
+        client_request_id: header("client-request-id").or_else(|| inner.and_then(|i| i.client_request_id.clone())),
+        retry_after: header("retry-after")
+            .and_then(|v| super::retry::parse_retry_after(&v, std::time::SystemTime::now())),
+        gave_up,
+    };
+    Error::Graph { status, error, body: snippet(body), details: Box::new(details) }
 }

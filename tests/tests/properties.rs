@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use msgraph_entitlement::permissions::{PERMISSIONS, for_request};
-use msgraph_entitlement::runtime::{PathSegment, encode_segment, odata_string_literal};
+use msgraph_entitlement::runtime::{PathSegment, encode_segment, path_argument_literal};
 use proptest::prelude::*;
 
 /// Percent-decoding, strict: every `%` must start two hex digits.
@@ -61,7 +61,7 @@ proptest! {
 
     #[test]
     fn odata_literals_round_trip(s in "\\PC{0,40}|['%]{0,8}") {
-        let literal = odata_string_literal(&s);
+        let literal = path_argument_literal(&s);
         prop_assert!(literal.len() >= 2 && literal.starts_with('\'') && literal.ends_with('\''));
         let inner = &literal[1..literal.len() - 1];
         // Inside, quotes only come doubled (percent-encoded), so the literal cannot end early.
@@ -94,7 +94,7 @@ proptest! {
                 PathSegment::Function { name, params } => {
                     let args: Vec<String> = params
                         .iter()
-                        .map(|p| format!("{p}={}", odata_string_literal(next_id.next().unwrap())))
+                        .map(|p| format!("{p}={}", path_argument_literal(next_id.next().unwrap())))
                         .collect();
                     url.push_str(&format!("{name}({})", args.join(",")));
                 }

@@ -3,7 +3,7 @@
 
 //! The navigable API of this version: start from [`Client`]'s method for it and follow the path.
 use crate::runtime::{
-    Client, Consent, Delegated, Request, encode_segment, odata_string_literal, Json,
+    Client, Consent, Delegated, Request, encode_segment, path_argument_literal, Json,
     MaybeJson, NoContent, ODataReference, SignedInUser, Page, Count,
 };
 /// The Graph `beta` API: start from a method of [`BetaApi`] (from [`Client::beta`]) and follow the path.
@@ -195,7 +195,7 @@ impl<C: Consent> AccessPackageAssignmentApprovalsRequestBuilder<C> {
             .request(
                 reqwest::Method::GET,
                 format!(
-                    "{}/filterByCurrentUser(on={})", self.path, odata_string_literal(on
+                    "{}/filterByCurrentUser(on={})", self.path, path_argument_literal(on
                     .as_str())
                 ),
             )
@@ -552,7 +552,7 @@ impl<C: Consent> AccessPackageAssignmentRequestsRequestBuilder<C> {
             .request(
                 reqwest::Method::GET,
                 format!(
-                    "{}/filterByCurrentUser(on={})", self.path, odata_string_literal(on
+                    "{}/filterByCurrentUser(on={})", self.path, path_argument_literal(on
                     .as_str())
                 ),
             )
@@ -796,7 +796,7 @@ impl<C: Consent> AccessPackageAssignmentsRequestBuilder<C> {
             .request(
                 reqwest::Method::GET,
                 format!(
-                    "{}/filterByCurrentUser(on={})", self.path, odata_string_literal(on
+                    "{}/filterByCurrentUser(on={})", self.path, path_argument_literal(on
                     .as_str())
                 ),
             )
@@ -1413,7 +1413,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
             .request(
                 reqwest::Method::GET,
                 format!(
-                    "{}/filterByCurrentUser(on={})", self.path, odata_string_literal(on
+                    "{}/filterByCurrentUser(on={})", self.path, path_argument_literal(on
                     .as_str())
                 ),
             )

@@ -53,6 +53,11 @@ impl std::fmt::Display for MembershipRuleProcessingStatusDetails {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for MembershipRuleProcessingStatusDetails {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for MembershipRuleProcessingStatusDetails {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -457,6 +462,11 @@ impl std::fmt::Display for AccessPackageAssignmentFilterByCurrentUserOptions {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for AccessPackageAssignmentFilterByCurrentUserOptions {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for AccessPackageAssignmentFilterByCurrentUserOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -845,6 +855,12 @@ impl From<&str> for AccessPackageAssignmentRequestFilterByCurrentUserOptions {
 impl std::fmt::Display for AccessPackageAssignmentRequestFilterByCurrentUserOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal
+for AccessPackageAssignmentRequestFilterByCurrentUserOptions {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for AccessPackageAssignmentRequestFilterByCurrentUserOptions {
@@ -1239,6 +1255,11 @@ impl std::fmt::Display for AccessPackageCustomExtensionHandlerStatus {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for AccessPackageCustomExtensionHandlerStatus {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for AccessPackageCustomExtensionHandlerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -1313,6 +1334,11 @@ impl std::fmt::Display for AccessPackageCustomExtensionStage {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for AccessPackageCustomExtensionStage {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for AccessPackageCustomExtensionStage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -1361,6 +1387,11 @@ impl From<&str> for AccessPackageFilterByCurrentUserOptions {
 impl std::fmt::Display for AccessPackageFilterByCurrentUserOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for AccessPackageFilterByCurrentUserOptions {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for AccessPackageFilterByCurrentUserOptions {
@@ -2310,6 +2341,11 @@ impl std::fmt::Display for AccessReviewTimeoutBehavior {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for AccessReviewTimeoutBehavior {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for AccessReviewTimeoutBehavior {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -2400,6 +2436,11 @@ impl From<&str> for ApprovalFilterByCurrentUserOptions {
 impl std::fmt::Display for ApprovalFilterByCurrentUserOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for ApprovalFilterByCurrentUserOptions {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for ApprovalFilterByCurrentUserOptions {
@@ -2871,6 +2912,11 @@ impl std::fmt::Display for ConnectedOrganizationState {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for ConnectedOrganizationState {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for ConnectedOrganizationState {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -3307,6 +3353,11 @@ impl std::fmt::Display for DayOfWeek {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for DayOfWeek {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for DayOfWeek {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -3518,6 +3569,11 @@ impl From<&str> for ExpirationPatternType {
 impl std::fmt::Display for ExpirationPatternType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for ExpirationPatternType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for ExpirationPatternType {
@@ -4188,6 +4244,11 @@ impl std::fmt::Display for GroupAccessType {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for GroupAccessType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for GroupAccessType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -4544,6 +4605,11 @@ impl std::fmt::Display for RecurrencePatternType {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for RecurrencePatternType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for RecurrencePatternType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -4634,6 +4700,11 @@ impl From<&str> for RecurrenceRangeType {
 impl std::fmt::Display for RecurrenceRangeType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for RecurrenceRangeType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for RecurrenceRangeType {
@@ -4790,6 +4861,11 @@ impl std::fmt::Display for TeamworkConversationIdentityType {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for TeamworkConversationIdentityType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for TeamworkConversationIdentityType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -4909,6 +4985,11 @@ impl std::fmt::Display for TeamworkUserIdentityType {
         f.write_str(self.as_str())
     }
 }
+impl crate::runtime::Literal for TeamworkUserIdentityType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
 impl Serialize for TeamworkUserIdentityType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -5014,6 +5095,11 @@ impl From<&str> for WeekIndex {
 impl std::fmt::Display for WeekIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for WeekIndex {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
     }
 }
 impl Serialize for WeekIndex {

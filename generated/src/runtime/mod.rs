@@ -9,6 +9,7 @@ mod azure;
 mod client;
 mod consent;
 mod error;
+mod filter;
 mod permissions;
 mod request;
 mod retry;
@@ -21,17 +22,24 @@ pub use client::{
     TokenProvider,
 };
 pub use consent::{AppOnly, Application, Consent, Delegated, SignedInUser};
-pub use error::{Error, GraphError, InnerError, Result};
+pub use error::{Error, ErrorDetails, GaveUp, GraphError, InnerError, Result};
+pub use filter::{Filter, Literal, quote_literal};
 pub use permissions::{MethodPermission, PathSegment, find as find_permission};
 pub use request::{
-    Count, Items, Json, MaybeJson, NoContent, ODataReference, Page, Pages, Request, ResponseKind, Selectable,
+    Count, Items, Json, MaybeJson, NoContent, ODataReference, Page, Pages, RawJson, Request, Response, ResponseKind,
+    Selectable,
 };
 pub use retry::{RetryPolicy, parse_retry_after};
-pub use values::{Base64Bytes, IsoDuration, encode_segment, odata_string_literal};
+#[allow(deprecated)]
+pub use values::odata_string_literal;
+pub use values::{Base64Bytes, IsoDuration, encode_segment, path_argument_literal};
 
 /// The HTTP method of [`Client::request`] (re-exported from `reqwest`, so calling it needs no
 /// direct `reqwest` dependency).
 pub use reqwest::Method;
+
+/// The response headers of [`Response`] (re-exported from `reqwest`).
+pub use reqwest::header::HeaderMap;
 
 #[doc(hidden)]
 pub mod poly {

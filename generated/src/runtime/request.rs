@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::{Client, Core};
 use super::consent::Consent;
-use super::error::{self, Error, Result};
+use super::error::{self, Error, GaveUp, Result};
 
 /// How a successful response is decoded; the type parameter of [`Request`].
 pub trait ResponseKind {
@@ -52,6 +52,72 @@ impl<T: DeserializeOwned> ResponseKind for MaybeJson<T> {
             decode_json(status, body).map(Some)
         }
     }
+}
+
+/// Any JSON body as a `serde_json::Value` (`Null` for an empty body or `204`): see
+/// [`Request::raw_json`].
+pub struct RawJson;
+
+impl ResponseKind for RawJson {
+    type Output = serde_json::Value;
+    fn decode(status: u16, body: &[u8]) -> Result<serde_json::Value> {
+        if status == 204 || body.iter().all(u8::is_ascii_whitespace) {
+            Ok(serde_json::Value::Null)
+        } else {
+            decode_json(status, body)
+        }
+    }
+}
+
+/// A successful response's value with its status and headers: see [`Request::send_with_metadata`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Response<T> {
+    /// The decoded body, as the request's plain `.await` returns it.
+    pub value: T,
+    /// The HTTP status (200, 201, 204...).
+    pub status: u16,
+    /// Every response header.
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl<T> Response<T> {
+    /// A header's value, when it is there and is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Graph's `request-id`: log it, quote it to Microsoft support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.header("request-id")
+    }
+
+    /// The `client-request-id` Graph echoed.
+    pub fn client_request_id(&self) -> Option<&str> {
+        self.header("client-request-id")
+    }
+
+    /// The `ETag` (for `if_match` on a later write).
+    pub fn etag(&self) -> Option<&str> {
+        self.header("etag")
+    }
+
+    /// The `Location` header (e.g. of a created object or a long-running operation).
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
+    }
+
+    /// The value, without the metadata.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+}
+
+/// A 2xx response, read.
+struct Raw {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
 }
 
 /// The text body of `GET .../$count`: an integer.
@@ -123,9 +189,16 @@ impl<T: Selectable> Selectable for Page<T> {
 
 impl<T: Selectable + DeserializeOwned> Request<Json<T>> {
     /// `$select` with property names checked by the compiler, e.g.
-    /// `.select_fields(&[AccessPackageField::Id, AccessPackageField::DisplayName])`.
+    /// `.select_fields(&[GroupField::Id, GroupField::DisplayName])` (the entity's `…Field` enum).
     pub fn select_fields(self, fields: &[T::Field]) -> Self {
         self.select(fields.iter().map(AsRef::as_ref))
+    }
+
+    /// `$filter` from a typed [`Filter`](super::Filter) over this type's fields, e.g.
+    /// `.filter_by(Filter::eq(GroupField::DisplayName, "Sales"))`. Replaces nothing:
+    /// call it once (combine with `and`/`or`).
+    pub fn filter_by(self, filter: super::Filter<T::Field>) -> Self {
+        self.filter(filter.to_string())
     }
 
     /// `$orderby` one property, ascending or descending.
@@ -176,7 +249,10 @@ impl<K: ResponseKind> Request<K> {
         }
     }
 
-    /// Sets the JSON body.
+    /// Sets the JSON body, replacing the typed body the operation was built with (if any). For
+    /// what the generated models cannot say: a property the metadata lacks, a hand-written
+    /// payload (`serde_json::json!({...})`), any `Serialize` type of yours. The body is sent as is,
+    /// with `Content-Type: application/json`.
     pub fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Self {
         self.body = Some(serde_json::to_vec(body).map_err(Error::Encode));
         self
@@ -275,12 +351,47 @@ impl<K: ResponseKind> Request<K> {
     /// decodes the response.
     pub async fn send(mut self) -> Result<K::Output> {
         let body = self.body.take().transpose()?;
-        let (status, bytes) = self.execute(body).await?;
-        K::decode(status, &bytes)
+        let raw = self.execute(body).await?;
+        K::decode(raw.status, &raw.body)
     }
 
-    /// Sends the request, with retries; returns the status and body of a 2xx response.
-    async fn execute(&self, body: Option<Vec<u8>>) -> Result<(u16, Vec<u8>)> {
+    /// [`send`](Self::send), keeping the response's status and headers (request id, `ETag`,
+    /// `Location`) beside the value.
+    pub async fn send_with_metadata(mut self) -> Result<Response<K::Output>> {
+        let body = self.body.take().transpose()?;
+        let raw = self.execute(body).await?;
+        let value = K::decode(raw.status, &raw.body)?;
+        Ok(Response { value, status: raw.status, headers: raw.headers })
+    }
+
+    /// The same request, its response decoded as your own type `T` instead of the generated
+    /// model (a property the model lacks, a leaner struct): retries, errors, tracing and, for a
+    /// `Page<T>`, paging (`.pages()`, `.items()`) stay.
+    pub fn decode_as<T: DeserializeOwned>(self) -> Request<Json<T>> {
+        self.retype()
+    }
+
+    /// The same request, its response as raw JSON (`serde_json::Value`; `Null` for no body).
+    pub fn raw_json(self) -> Request<RawJson> {
+        self.retype()
+    }
+
+    fn retype<L>(self) -> Request<L> {
+        Request {
+            client: self.client,
+            method: self.method,
+            path: self.path,
+            absolute_url: self.absolute_url,
+            template: self.template,
+            query: self.query,
+            headers: self.headers,
+            body: self.body,
+            kind: PhantomData,
+        }
+    }
+
+    /// Sends the request, with retries; returns a 2xx response, read.
+    async fn execute(&self, body: Option<Vec<u8>>) -> Result<Raw> {
         let url = reqwest::Url::parse(&self.url()).map_err(|e| Error::InvalidArgument(format!("URL: {e}")))?;
         let policy = *self.client.retry();
         let started = Instant::now();
@@ -329,11 +440,18 @@ impl<K: ResponseKind> Request<K> {
                 attempt,
                 "graph response"
             );
-            if policy.retries(status, &self.method) && attempt < policy.max_attempts {
+            let mut gave_up = None;
+            if policy.retries(status, &self.method) {
                 let delay = header("retry-after")
                     .and_then(|v| super::retry::parse_retry_after(&v, SystemTime::now()))
                     .unwrap_or_else(|| policy.backoff(attempt));
-                if delay <= policy.max_delay && started.elapsed() + delay <= policy.max_elapsed {
+                if attempt >= policy.max_attempts {
+                    gave_up = Some(GaveUp::Attempts { attempts: attempt });
+                } else if delay > policy.max_delay {
+                    gave_up = Some(GaveUp::RetryAfterTooLong { max_delay: policy.max_delay });
+                } else if started.elapsed() + delay > policy.max_elapsed {
+                    gave_up = Some(GaveUp::Elapsed { max_elapsed: policy.max_elapsed });
+                } else {
                     tracing::info!(method = %self.method, path = template, status, attempt, delay_ms = millis(delay), request_id = %request_id, "graph throttled or unavailable; retrying");
                     // Drain the body so the connection can be reused.
                     let _ = response.bytes().await;
@@ -341,11 +459,12 @@ impl<K: ResponseKind> Request<K> {
                     continue;
                 }
             }
+            let headers = response.headers().clone();
             let bytes = read_body(response, status, self.client.max_response_bytes()).await?;
             if !(200..300).contains(&status) {
-                return Err(error::from_status(status, &bytes));
+                return Err(error::from_response(status, &headers, &bytes, gave_up));
             }
-            return Ok((status, bytes));
+            return Ok(Raw { status, headers, body: bytes });
         }
     }
 }
@@ -400,8 +519,8 @@ where
     }
 
     async fn send_page(&self) -> Result<Page<T>> {
-        let (status, bytes) = self.execute(None).await?;
-        <Json<Page<T>>>::decode(status, &bytes)
+        let raw = self.execute(None).await?;
+        <Json<Page<T>>>::decode(raw.status, &raw.body)
     }
 }
 

@@ -20,10 +20,20 @@ pub fn encode_segment(s: &str) -> String {
     out
 }
 
-/// An OData string literal for a function argument: quoted, `'` doubled, then percent-encoded
-/// (the surrounding quotes stay literal).
-pub fn odata_string_literal(s: &str) -> String {
+/// An OData string literal for a function argument in the URL **path** (`filterByCurrentUser(on='...')`):
+/// quoted, `'` doubled, then percent-encoded as part of a path segment (the quotes stay literal).
+///
+/// Not for `$filter`: the query is percent-encoded by the request, so this would encode twice.
+/// Write filters with [`Filter`](crate::runtime::Filter) (or
+/// [`quote_literal`](crate::runtime::quote_literal) in a raw filter).
+pub fn path_argument_literal(s: &str) -> String {
     format!("'{}'", encode_segment(&s.replace('\'', "''")))
+}
+
+/// The old name of [`path_argument_literal`], which was easy to mistake for a `$filter` helper.
+#[deprecated(note = "for path arguments only: use `path_argument_literal`; in `$filter`, use `Filter` or `quote_literal`")]
+pub fn odata_string_literal(s: &str) -> String {
+    path_argument_literal(s)
 }
 
 /// An ISO 8601 duration (`Edm.Duration`), such as `P7D` or `PT1H30M`. Keeps the components as

@@ -201,7 +201,7 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>, module: 
     });
     for (needed, tokens) in [
         (any_key, quote!(encode_segment)),
-        (any_fn_literal, quote!(odata_string_literal)),
+        (any_fn_literal, quote!(path_argument_literal)),
         (has(&|o| matches!(o.response, Response::Value(_) | Response::Page(_))), quote!(Json)),
         (has(&|o| matches!(o.response, Response::OptionalValue(_))), quote!(MaybeJson)),
         (has(&|o| o.response == Response::Empty), quote!(NoContent)),
@@ -349,14 +349,14 @@ fn url_arg(ty: &TypeRef, arg: &proc_macro2::Ident, names: &TypeNames<'_>, litera
     match ty {
         TypeRef::Primitive(Primitive::String) => {
             if literal {
-                (quote!(impl AsRef<str>), quote!(odata_string_literal(#arg.as_ref())))
+                (quote!(impl AsRef<str>), quote!(path_argument_literal(#arg.as_ref())))
             } else {
                 (quote!(impl AsRef<str>), quote!(#arg.as_ref()))
             }
         }
         TypeRef::Named(_) => {
             let t = names.rust_type(ty);
-            (quote!(#t), quote!(odata_string_literal(#arg.as_str())))
+            (quote!(#t), quote!(path_argument_literal(#arg.as_str())))
         }
         other => {
             let t = names.rust_type(other);

@@ -35,27 +35,57 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
         return Err(Error::file(&config.dir.join("codegen.yaml"), "no API version without a `feature` to generate"));
     };
     let mut files = BTreeMap::new();
+    // A version with no operation for this permission (its input does not cover the permission's
+    // paths) is left out; the others become `src/<module>/{mod,api,models}.rs`.
+    let others: Vec<(&Api, VersionModule)> = loaded
+        .apis
+        .iter()
+        .filter(|a| a.api_version != api.api_version && !a.operations.is_empty())
+        .map(|a| (a, module_of(a)))
+        .filter(|(_, m)| m.module.is_some())
+        .collect();
 
-    let surface = api::api_file(api, &config.shortcuts, &main)?;
+    // The models (and their round-trip tests) on a second thread, the request builders here: the
+    // two halves take about as long (formatting dominates both).
+    let (surface, gated) = std::thread::scope(|scope| -> Result<_> {
+        let model_files = crate::timing::spawn_in(scope, || -> Result<Vec<(String, String)>> {
+            let mut out = vec![
+                ("src/models.rs".to_string(), models::models_file(api, &main)?),
+                ("tests/models_roundtrip.rs".to_string(), super::samples::roundtrip_test_file(api, &main)?),
+            ];
+            for (other, module) in &others {
+                let name = module.module.as_deref().unwrap_or_default();
+                out.push((format!("src/{name}/models.rs"), models::models_file(other, module)?));
+            }
+            Ok(out)
+        });
+        let surface = api::api_file(api, &config.shortcuts, &main);
+        let mut gated: Vec<(&Api, VersionModule, Vec<String>)> = Vec::new();
+        let mut api_files = Vec::new();
+        let surfaces = surface.and_then(|surface| {
+            api_files.push(("tests/operations_e2e.rs".to_string(), super::e2e::e2e_test_file(api, &surface, &main)?));
+            for (other, module) in &others {
+                let name = module.module.as_deref().unwrap_or_default();
+                let surface = api::api_file(other, &BTreeMap::new(), module)?;
+                api_files.push((
+                    format!("tests/{name}_operations_e2e.rs"),
+                    super::e2e::e2e_test_file(other, &surface, module)?,
+                ));
+                api_files.push((format!("src/{name}/api.rs"), surface.file));
+                api_files.push((format!("src/{name}/mod.rs"), version_mod_file(other)?));
+                gated.push((*other, module.clone(), surface.rust_paths));
+            }
+            Ok(surface)
+        });
+        // Join before returning an error, so the other thread's error is not the one lost.
+        let model_files = model_files.join();
+        let surface = surfaces?;
+        files.extend(model_files?);
+        files.extend(api_files);
+        Ok((surface, gated))
+    })?;
     let rust_paths = surface.rust_paths.clone();
     files.insert("src/api.rs".to_string(), surface.file.clone());
-    files.insert("tests/operations_e2e.rs".to_string(), super::e2e::e2e_test_file(api, &surface, &main)?);
-    files.insert("src/models.rs".to_string(), models::models_file(api, &main)?);
-    files.insert("tests/models_roundtrip.rs".to_string(), super::samples::roundtrip_test_file(api, &main)?);
-
-    // Feature-gated versions: `src/<module>/{mod,api,models}.rs`. A version with no operation for
-    // this permission (its input does not cover the permission's paths) is left out.
-    let mut gated: Vec<(&Api, VersionModule, Vec<String>)> = Vec::new();
-    for other in loaded.apis.iter().filter(|a| a.api_version != api.api_version && !a.operations.is_empty()) {
-        let module = module_of(other);
-        let Some(name) = module.module.clone() else { continue };
-        let surface = api::api_file(other, &BTreeMap::new(), &module)?;
-        files.insert(format!("tests/{name}_operations_e2e.rs"), super::e2e::e2e_test_file(other, &surface, &module)?);
-        files.insert(format!("src/{name}/api.rs"), surface.file);
-        files.insert(format!("src/{name}/models.rs"), models::models_file(other, &module)?);
-        files.insert(format!("src/{name}/mod.rs"), version_mod_file(other)?);
-        gated.push((other, module, surface.rust_paths));
-    }
     files.insert("src/lib.rs".to_string(), lib_file(loaded, api, &rust_paths, &gated)?);
 
     // Hand-written files, copied with the header: the runtime modules, tests, and the
@@ -121,9 +151,12 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
     vars.push(("coverage", coverage));
     // The permission's README fragments, rendered with the same variables.
     let defaults = super::readme::Fragments::from_model(api, &surface, &krate, &config.permission);
-    for (name, default) in
-        [("about", defaults.about), ("quickstart", defaults.quickstart), ("consent_example", defaults.consent_example)]
-    {
+    for (name, default) in [
+        ("about", defaults.about),
+        ("quickstart", defaults.quickstart),
+        ("consent_example", defaults.consent_example),
+        ("filter_example", defaults.filter_example),
+    ] {
         let file = profile.as_ref().map(|p| p.join(format!("{}.md", name.trim_end_matches("_example"))));
         let text = match file.filter(|f| f.is_file()) {
             Some(file) => render_text(&read(&file)?, &vars, &file)?.trim_end().to_string(),

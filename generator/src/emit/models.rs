@@ -321,6 +321,12 @@ fn enum_item(e: &EnumDef) -> TokenStream {
             }
         }
 
+        impl crate::runtime::Literal for #name {
+            fn literal(&self) -> String {
+                crate::runtime::quote_literal(self.as_str())
+            }
+        }
+
         impl Serialize for #name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())

@@ -13,6 +13,7 @@ pub(crate) struct Fragments {
     pub(crate) about: String,
     pub(crate) quickstart: String,
     pub(crate) consent_example: String,
+    pub(crate) filter_example: String,
 }
 
 impl Fragments {
@@ -29,6 +30,7 @@ impl Fragments {
             about,
             quickstart: quickstart(api, surface, krate, permission),
             consent_example: consent_example(api, surface),
+            filter_example: filter_example(krate),
         }
     }
 }
@@ -91,6 +93,21 @@ fn quickstart(api: &Api, surface: &ApiSurface, krate: &str, permission: &str) ->
          }}\n\
          ```",
         call = call(surface, i)
+    )
+}
+
+/// A filter written with property names as text (any crate has it); a model's `…Field` enum makes
+/// the names typed and lets `.filter_by(..)` take the filter.
+fn filter_example(krate: &str) -> String {
+    format!(
+        "```rust\n\
+         use {krate}::runtime::Filter;\n\
+         \n\
+         let filter = Filter::eq(\"displayName\", \"Sales & O'Brien\").and(!Filter::is_null(\"description\"));\n\
+         assert_eq!(filter.to_string(), \"displayName eq 'Sales & O''Brien' and not (description eq null)\");\n\
+         // With an entity's field enum (`models::<Entity>Field`) the names are checked, and\n\
+         // `.filter_by(filter)` takes it; with text names, `.filter(filter.to_string())`.\n\
+         ```"
     )
 }
 
