@@ -106,6 +106,13 @@ pub struct AccessPackage {
     pub resource_role_scopes: Option<
         ::std::vec::Vec<crate::models::AccessPackageResourceRoleScope>,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackage`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,6 +146,35 @@ impl AsRef<str> for AccessPackageField {
 impl crate::runtime::Selectable for AccessPackage {
     type Field = AccessPackageField;
 }
+/// The nullable properties of `microsoft.graph.accessPackage`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageNullableField {
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isHidden`
+    IsHidden,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+}
+impl AsRef<str> for AccessPackageNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsHidden => "isHidden",
+            Self::ModifiedDateTime => "modifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackage {
+    type NullableField = AccessPackageNullableField;
+}
 /// A `microsoft.graph.accessPackageAnswer` or any of its derived types, told apart by `@odata.type`.
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
@@ -149,6 +185,11 @@ pub enum AnyAccessPackageAnswer {
     AccessPackageAnswerString(AccessPackageAnswerString),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AccessPackageAnswerString> for AnyAccessPackageAnswer {
+    fn from(value: AccessPackageAnswerString) -> Self {
+        Self::AccessPackageAnswerString(value)
+    }
 }
 impl Serialize for AnyAccessPackageAnswer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -172,9 +213,8 @@ impl<'de> Deserialize<'de> for AnyAccessPackageAnswer {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageAnswerString") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageAnswerString)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -198,6 +238,13 @@ pub struct AccessPackageAnswerChoice {
     /// Property `text` (Edm.String, nullable).
     #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageAnswerString` (complex type).
 ///
@@ -220,6 +267,13 @@ pub struct AccessPackageAnswerString {
         skip_serializing_if = "Option::is_none"
     )]
     pub answered_question: Option<crate::models::AnyAccessPackageQuestion>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageApprovalStage` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -312,6 +366,13 @@ pub struct AccessPackageApprovalStage {
         skip_serializing_if = "Option::is_none"
     )]
     pub primary_approvers: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.accessPackageApprovalStage` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -325,6 +386,16 @@ pub enum AnyAccessPackageApprovalStage {
     AccessPackageDynamicApprovalStage(AccessPackageDynamicApprovalStage),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AccessPackageApprovalStage> for AnyAccessPackageApprovalStage {
+    fn from(value: AccessPackageApprovalStage) -> Self {
+        Self::AccessPackageApprovalStage(value)
+    }
+}
+impl From<AccessPackageDynamicApprovalStage> for AnyAccessPackageApprovalStage {
+    fn from(value: AccessPackageDynamicApprovalStage) -> Self {
+        Self::AccessPackageDynamicApprovalStage(value)
+    }
 }
 impl Serialize for AnyAccessPackageApprovalStage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -349,19 +420,16 @@ impl<'de> Deserialize<'de> for AnyAccessPackageApprovalStage {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageApprovalStage") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageApprovalStage)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.accessPackageDynamicApprovalStage") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageDynamicApprovalStage)
-                    .map_err(serde::de::Error::custom)
             }
             None => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageApprovalStage)
-                    .map_err(serde::de::Error::custom)
             }
             Some(_) => Ok(Self::Other(value)),
         }
@@ -444,6 +512,16 @@ pub struct AccessPackageAssignment {
         skip_serializing_if = "Option::is_none"
     )]
     pub assignment_policy: Option<crate::models::AccessPackageAssignmentPolicy>,
+    /// Navigation property `target` (microsoft.graph.accessPackageSubject, nullable; present only with `$expand`).
+    #[serde(rename = "target", default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<crate::models::AccessPackageSubject>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageAssignment`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -486,6 +564,44 @@ impl AsRef<str> for AccessPackageAssignmentField {
 impl crate::runtime::Selectable for AccessPackageAssignment {
     type Field = AccessPackageAssignmentField;
 }
+/// The nullable properties of `microsoft.graph.accessPackageAssignment`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageAssignmentNullableField {
+    /// `customExtensionCalloutInstances`
+    CustomExtensionCalloutInstances,
+    /// `expiredDateTime`
+    ExpiredDateTime,
+    /// `schedule`
+    Schedule,
+    /// `state`
+    State,
+    /// `status`
+    Status,
+    /// `accessPackageId`
+    AccessPackageId,
+    /// `assignmentPolicyId`
+    AssignmentPolicyId,
+    /// `targetId`
+    TargetId,
+}
+impl AsRef<str> for AccessPackageAssignmentNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::CustomExtensionCalloutInstances => "customExtensionCalloutInstances",
+            Self::ExpiredDateTime => "expiredDateTime",
+            Self::Schedule => "schedule",
+            Self::State => "state",
+            Self::Status => "status",
+            Self::AccessPackageId => "accessPackageId",
+            Self::AssignmentPolicyId => "assignmentPolicyId",
+            Self::TargetId => "targetId",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageAssignment {
+    type NullableField = AccessPackageAssignmentNullableField;
+}
 /// `microsoft.graph.accessPackageAssignmentApprovalSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAssignmentApprovalSettings {
@@ -522,6 +638,13 @@ pub struct AccessPackageAssignmentApprovalSettings {
     /// Property `stages` (Collection(microsoft.graph.accessPackageApprovalStage), nullable).
     #[serde(rename = "stages", default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<::std::vec::Vec<crate::models::AnyAccessPackageApprovalStage>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageAssignmentFilterByCurrentUserOptions` (enum type).
 ///
@@ -713,6 +836,13 @@ pub struct AccessPackageAssignmentPolicy {
     /// Navigation property `questions` (Collection(microsoft.graph.accessPackageQuestion), nullable; present only with `$expand`).
     #[serde(rename = "questions", default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<::std::vec::Vec<crate::models::AnyAccessPackageQuestion>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageAssignmentPolicy`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -766,6 +896,56 @@ impl AsRef<str> for AccessPackageAssignmentPolicyField {
 }
 impl crate::runtime::Selectable for AccessPackageAssignmentPolicy {
     type Field = AccessPackageAssignmentPolicyField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageAssignmentPolicy`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageAssignmentPolicyNullableField {
+    /// `allowedTargetScope`
+    AllowedTargetScope,
+    /// `automaticRequestSettings`
+    AutomaticRequestSettings,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `expiration`
+    Expiration,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `notificationSettings`
+    NotificationSettings,
+    /// `requestApprovalSettings`
+    RequestApprovalSettings,
+    /// `requestorSettings`
+    RequestorSettings,
+    /// `reviewSettings`
+    ReviewSettings,
+    /// `specificAllowedTargets`
+    SpecificAllowedTargets,
+}
+impl AsRef<str> for AccessPackageAssignmentPolicyNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AllowedTargetScope => "allowedTargetScope",
+            Self::AutomaticRequestSettings => "automaticRequestSettings",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::Expiration => "expiration",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::NotificationSettings => "notificationSettings",
+            Self::RequestApprovalSettings => "requestApprovalSettings",
+            Self::RequestorSettings => "requestorSettings",
+            Self::ReviewSettings => "reviewSettings",
+            Self::SpecificAllowedTargets => "specificAllowedTargets",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageAssignmentPolicy {
+    type NullableField = AccessPackageAssignmentPolicyNullableField;
 }
 /// `microsoft.graph.accessPackageAssignmentRequest` (entity type).
 ///
@@ -837,6 +1017,16 @@ pub struct AccessPackageAssignmentRequest {
     /// Navigation property `assignment` (microsoft.graph.accessPackageAssignment, nullable; present only with `$expand`).
     #[serde(rename = "assignment", default, skip_serializing_if = "Option::is_none")]
     pub assignment: Option<crate::models::AccessPackageAssignment>,
+    /// Navigation property `requestor` (microsoft.graph.accessPackageSubject, nullable; present only with `$expand`).
+    #[serde(rename = "requestor", default, skip_serializing_if = "Option::is_none")]
+    pub requestor: Option<crate::models::AccessPackageSubject>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageAssignmentRequest`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -882,6 +1072,47 @@ impl AsRef<str> for AccessPackageAssignmentRequestField {
 impl crate::runtime::Selectable for AccessPackageAssignmentRequest {
     type Field = AccessPackageAssignmentRequestField;
 }
+/// The nullable properties of `microsoft.graph.accessPackageAssignmentRequest`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageAssignmentRequestNullableField {
+    /// `answers`
+    Answers,
+    /// `completedDateTime`
+    CompletedDateTime,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `customExtensionCalloutInstances`
+    CustomExtensionCalloutInstances,
+    /// `justification`
+    Justification,
+    /// `requestType`
+    RequestType,
+    /// `schedule`
+    Schedule,
+    /// `state`
+    State,
+    /// `status`
+    Status,
+}
+impl AsRef<str> for AccessPackageAssignmentRequestNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Answers => "answers",
+            Self::CompletedDateTime => "completedDateTime",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::CustomExtensionCalloutInstances => "customExtensionCalloutInstances",
+            Self::Justification => "justification",
+            Self::RequestType => "requestType",
+            Self::Schedule => "schedule",
+            Self::State => "state",
+            Self::Status => "status",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageAssignmentRequest {
+    type NullableField = AccessPackageAssignmentRequestNullableField;
+}
 /// `microsoft.graph.accessPackageAssignmentRequestCallbackData` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionData`; inherited properties are included.
@@ -910,6 +1141,13 @@ pub struct AccessPackageAssignmentRequestCallbackData {
     /// Property `state` (Edm.String, nullable).
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.accessPackageAssignmentRequestCallbackData` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -927,6 +1165,18 @@ pub enum AnyAccessPackageAssignmentRequestCallbackData {
     ),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AccessPackageAssignmentRequestCallbackData>
+for AnyAccessPackageAssignmentRequestCallbackData {
+    fn from(value: AccessPackageAssignmentRequestCallbackData) -> Self {
+        Self::AccessPackageAssignmentRequestCallbackData(value)
+    }
+}
+impl From<AssignmentRequestApprovalStageCallbackData>
+for AnyAccessPackageAssignmentRequestCallbackData {
+    fn from(value: AssignmentRequestApprovalStageCallbackData) -> Self {
+        Self::AssignmentRequestApprovalStageCallbackData(value)
+    }
 }
 impl Serialize for AnyAccessPackageAssignmentRequestCallbackData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -953,19 +1203,16 @@ impl<'de> Deserialize<'de> for AnyAccessPackageAssignmentRequestCallbackData {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageAssignmentRequestCallbackData") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageAssignmentRequestCallbackData)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.assignmentRequestApprovalStageCallbackData") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AssignmentRequestApprovalStageCallbackData)
-                    .map_err(serde::de::Error::custom)
             }
             None => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageAssignmentRequestCallbackData)
-                    .map_err(serde::de::Error::custom)
             }
             Some(_) => Ok(Self::Other(value)),
         }
@@ -1124,6 +1371,13 @@ pub struct AccessPackageAssignmentRequestRequirements {
     /// Navigation property `questions` (Collection(microsoft.graph.accessPackageQuestion), nullable; present only with `$expand`).
     #[serde(rename = "questions", default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<::std::vec::Vec<crate::models::AnyAccessPackageQuestion>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageAssignmentRequestWorkflowExtension` (entity type).
 ///
@@ -1196,6 +1450,13 @@ pub struct AccessPackageAssignmentRequestWorkflowExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageAssignmentRequestWorkflowExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1243,6 +1504,50 @@ impl AsRef<str> for AccessPackageAssignmentRequestWorkflowExtensionField {
 }
 impl crate::runtime::Selectable for AccessPackageAssignmentRequestWorkflowExtension {
     type Field = AccessPackageAssignmentRequestWorkflowExtensionField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageAssignmentRequestWorkflowExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageAssignmentRequestWorkflowExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `callbackConfiguration`
+    CallbackConfiguration,
+    /// `createdBy`
+    CreatedBy,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `lastModifiedBy`
+    LastModifiedBy,
+    /// `lastModifiedDateTime`
+    LastModifiedDateTime,
+}
+impl AsRef<str> for AccessPackageAssignmentRequestWorkflowExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::CallbackConfiguration => "callbackConfiguration",
+            Self::CreatedBy => "createdBy",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::LastModifiedBy => "lastModifiedBy",
+            Self::LastModifiedDateTime => "lastModifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageAssignmentRequestWorkflowExtension {
+    type NullableField = AccessPackageAssignmentRequestWorkflowExtensionNullableField;
 }
 /// `microsoft.graph.accessPackageAssignmentRequestorSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1322,6 +1627,13 @@ pub struct AccessPackageAssignmentRequestorSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub on_behalf_requestors: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageAssignmentReviewSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1385,6 +1697,13 @@ pub struct AccessPackageAssignmentReviewSettings {
     /// Property `schedule` (microsoft.graph.entitlementManagementSchedule, nullable).
     #[serde(rename = "schedule", default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<crate::models::EntitlementManagementSchedule>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageAssignmentState` (enum type).
 ///
@@ -1528,6 +1847,13 @@ pub struct AccessPackageAssignmentWorkflowExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageAssignmentWorkflowExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1576,6 +1902,50 @@ impl AsRef<str> for AccessPackageAssignmentWorkflowExtensionField {
 impl crate::runtime::Selectable for AccessPackageAssignmentWorkflowExtension {
     type Field = AccessPackageAssignmentWorkflowExtensionField;
 }
+/// The nullable properties of `microsoft.graph.accessPackageAssignmentWorkflowExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageAssignmentWorkflowExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `callbackConfiguration`
+    CallbackConfiguration,
+    /// `createdBy`
+    CreatedBy,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `lastModifiedBy`
+    LastModifiedBy,
+    /// `lastModifiedDateTime`
+    LastModifiedDateTime,
+}
+impl AsRef<str> for AccessPackageAssignmentWorkflowExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::CallbackConfiguration => "callbackConfiguration",
+            Self::CreatedBy => "createdBy",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::LastModifiedBy => "lastModifiedBy",
+            Self::LastModifiedDateTime => "lastModifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageAssignmentWorkflowExtension {
+    type NullableField = AccessPackageAssignmentWorkflowExtensionNullableField;
+}
 /// `microsoft.graph.accessPackageAutomaticRequestSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAutomaticRequestSettings {
@@ -1609,6 +1979,13 @@ pub struct AccessPackageAutomaticRequestSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub request_access_for_allowed_targets: Option<bool>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageCatalog` (entity type).
 ///
@@ -1695,6 +2072,13 @@ pub struct AccessPackageCatalog {
     pub resource_scopes: Option<
         ::std::vec::Vec<crate::models::AccessPackageResourceScope>,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageCatalog`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1733,6 +2117,41 @@ impl AsRef<str> for AccessPackageCatalogField {
 }
 impl crate::runtime::Selectable for AccessPackageCatalog {
     type Field = AccessPackageCatalogField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageCatalog`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageCatalogNullableField {
+    /// `catalogType`
+    CatalogType,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isExternallyVisible`
+    IsExternallyVisible,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `state`
+    State,
+}
+impl AsRef<str> for AccessPackageCatalogNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::CatalogType => "catalogType",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsExternallyVisible => "isExternallyVisible",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::State => "state",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageCatalog {
+    type NullableField = AccessPackageCatalogNullableField;
 }
 /// `microsoft.graph.accessPackageCatalogState` (enum type).
 ///
@@ -2012,6 +2431,13 @@ pub struct AccessPackageDynamicApprovalStage {
         skip_serializing_if = "Option::is_none"
     )]
     pub primary_approvers: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageExternalUserLifecycleAction` (enum type).
 ///
@@ -2147,6 +2573,13 @@ pub struct AccessPackageLocalizedText {
     /// Property `text` (Edm.String, nullable).
     #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageMultipleChoiceQuestion` (entity type).
 ///
@@ -2190,6 +2623,13 @@ pub struct AccessPackageMultipleChoiceQuestion {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_multiple_selection_allowed: Option<bool>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageMultipleChoiceQuestion`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2229,6 +2669,41 @@ impl AsRef<str> for AccessPackageMultipleChoiceQuestionField {
 impl crate::runtime::Selectable for AccessPackageMultipleChoiceQuestion {
     type Field = AccessPackageMultipleChoiceQuestionField;
 }
+/// The nullable properties of `microsoft.graph.accessPackageMultipleChoiceQuestion`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageMultipleChoiceQuestionNullableField {
+    /// `isAnswerEditable`
+    IsAnswerEditable,
+    /// `isRequired`
+    IsRequired,
+    /// `localizations`
+    Localizations,
+    /// `sequence`
+    Sequence,
+    /// `text`
+    Text,
+    /// `choices`
+    Choices,
+    /// `isMultipleSelectionAllowed`
+    IsMultipleSelectionAllowed,
+}
+impl AsRef<str> for AccessPackageMultipleChoiceQuestionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::IsAnswerEditable => "isAnswerEditable",
+            Self::IsRequired => "isRequired",
+            Self::Localizations => "localizations",
+            Self::Sequence => "sequence",
+            Self::Text => "text",
+            Self::Choices => "choices",
+            Self::IsMultipleSelectionAllowed => "isMultipleSelectionAllowed",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageMultipleChoiceQuestion {
+    type NullableField = AccessPackageMultipleChoiceQuestionNullableField;
+}
 /// `microsoft.graph.accessPackageNotificationSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageNotificationSettings {
@@ -2242,6 +2717,13 @@ pub struct AccessPackageNotificationSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_assignment_notification_disabled: Option<bool>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.accessPackageQuestion` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -2255,6 +2737,16 @@ pub enum AnyAccessPackageQuestion {
     AccessPackageTextInputQuestion(AccessPackageTextInputQuestion),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AccessPackageMultipleChoiceQuestion> for AnyAccessPackageQuestion {
+    fn from(value: AccessPackageMultipleChoiceQuestion) -> Self {
+        Self::AccessPackageMultipleChoiceQuestion(value)
+    }
+}
+impl From<AccessPackageTextInputQuestion> for AnyAccessPackageQuestion {
+    fn from(value: AccessPackageTextInputQuestion) -> Self {
+        Self::AccessPackageTextInputQuestion(value)
+    }
 }
 impl Serialize for AnyAccessPackageQuestion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -2285,14 +2777,12 @@ impl<'de> Deserialize<'de> for AnyAccessPackageQuestion {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageMultipleChoiceQuestion") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageMultipleChoiceQuestion)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.accessPackageTextInputQuestion") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageTextInputQuestion)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -2331,6 +2821,35 @@ impl AsRef<str> for AccessPackageQuestionField {
 impl crate::runtime::Selectable for AnyAccessPackageQuestion {
     type Field = AccessPackageQuestionField;
 }
+/// The nullable properties of `microsoft.graph.accessPackageQuestion`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageQuestionNullableField {
+    /// `isAnswerEditable`
+    IsAnswerEditable,
+    /// `isRequired`
+    IsRequired,
+    /// `localizations`
+    Localizations,
+    /// `sequence`
+    Sequence,
+    /// `text`
+    Text,
+}
+impl AsRef<str> for AccessPackageQuestionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::IsAnswerEditable => "isAnswerEditable",
+            Self::IsRequired => "isRequired",
+            Self::Localizations => "localizations",
+            Self::Sequence => "sequence",
+            Self::Text => "text",
+        }
+    }
+}
+impl crate::runtime::Nullable for AnyAccessPackageQuestion {
+    type NullableField = AccessPackageQuestionNullableField;
+}
 /// `microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionCallbackConfiguration`; inherited properties are included.
@@ -2346,6 +2865,13 @@ pub struct AccessPackageRequestApprovalStageCallbackConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub timeout_duration: Option<crate::runtime::IsoDuration>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageRequestState` (enum type).
 ///
@@ -2609,6 +3135,13 @@ pub struct AccessPackageResource {
     pub upload_sessions: Option<
         ::std::vec::Vec<crate::models::AnyCustomDataProvidedResourceUploadSession>,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.accessPackageResource` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -2622,6 +3155,16 @@ pub enum AnyAccessPackageResource {
     CustomDataProvidedResource(CustomDataProvidedResource),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AccessPackageResource> for AnyAccessPackageResource {
+    fn from(value: AccessPackageResource) -> Self {
+        Self::AccessPackageResource(value)
+    }
+}
+impl From<CustomDataProvidedResource> for AnyAccessPackageResource {
+    fn from(value: CustomDataProvidedResource) -> Self {
+        Self::CustomDataProvidedResource(value)
+    }
 }
 impl Serialize for AnyAccessPackageResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -2646,19 +3189,14 @@ impl<'de> Deserialize<'de> for AnyAccessPackageResource {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageResource") => {
-                ::serde_json::from_value(value)
-                    .map(Self::AccessPackageResource)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::AccessPackageResource)
             }
             Some("microsoft.graph.customDataProvidedResource") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CustomDataProvidedResource)
-                    .map_err(serde::de::Error::custom)
             }
             None => {
-                ::serde_json::from_value(value)
-                    .map(Self::AccessPackageResource)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::AccessPackageResource)
             }
             Some(_) => Ok(Self::Other(value)),
         }
@@ -2705,6 +3243,44 @@ impl crate::runtime::Selectable for AccessPackageResource {
 impl crate::runtime::Selectable for AnyAccessPackageResource {
     type Field = AccessPackageResourceField;
 }
+/// The nullable properties of `microsoft.graph.accessPackageResource`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageResourceNullableField {
+    /// `attributes`
+    Attributes,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+}
+impl AsRef<str> for AccessPackageResourceNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Attributes => "attributes",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageResource {
+    type NullableField = AccessPackageResourceNullableField;
+}
+impl crate::runtime::Nullable for AnyAccessPackageResource {
+    type NullableField = AccessPackageResourceNullableField;
+}
 /// `microsoft.graph.accessPackageResourceAttribute` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageResourceAttribute {
@@ -2732,6 +3308,13 @@ pub struct AccessPackageResourceAttribute {
     /// Property `source` (microsoft.graph.accessPackageResourceAttributeSource, nullable).
     #[serde(rename = "source", default, skip_serializing_if = "Option::is_none")]
     pub source: Option<crate::models::AnyAccessPackageResourceAttributeSource>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.accessPackageResourceAttributeDestination` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -2743,6 +3326,12 @@ pub enum AnyAccessPackageResourceAttributeDestination {
     AccessPackageUserDirectoryAttributeStore(AccessPackageUserDirectoryAttributeStore),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AccessPackageUserDirectoryAttributeStore>
+for AnyAccessPackageResourceAttributeDestination {
+    fn from(value: AccessPackageUserDirectoryAttributeStore) -> Self {
+        Self::AccessPackageUserDirectoryAttributeStore(value)
+    }
 }
 impl Serialize for AnyAccessPackageResourceAttributeDestination {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -2766,9 +3355,8 @@ impl<'de> Deserialize<'de> for AnyAccessPackageResourceAttributeDestination {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageUserDirectoryAttributeStore") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageUserDirectoryAttributeStore)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -2786,6 +3374,13 @@ pub struct AccessPackageResourceAttributeQuestion {
     /// Navigation property `question` (microsoft.graph.accessPackageQuestion, nullable; present only with `$expand`).
     #[serde(rename = "question", default, skip_serializing_if = "Option::is_none")]
     pub question: Option<crate::models::AnyAccessPackageQuestion>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.accessPackageResourceAttributeSource` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -2797,6 +3392,12 @@ pub enum AnyAccessPackageResourceAttributeSource {
     AccessPackageResourceAttributeQuestion(AccessPackageResourceAttributeQuestion),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AccessPackageResourceAttributeQuestion>
+for AnyAccessPackageResourceAttributeSource {
+    fn from(value: AccessPackageResourceAttributeQuestion) -> Self {
+        Self::AccessPackageResourceAttributeQuestion(value)
+    }
 }
 impl Serialize for AnyAccessPackageResourceAttributeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -2820,9 +3421,8 @@ impl<'de> Deserialize<'de> for AnyAccessPackageResourceAttributeSource {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageResourceAttributeQuestion") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageResourceAttributeQuestion)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -2897,6 +3497,13 @@ pub struct AccessPackageResourceEnvironment {
     /// Navigation property `resources` (Collection(microsoft.graph.accessPackageResource), nullable; present only with `$expand`).
     #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<::std::vec::Vec<crate::models::AnyAccessPackageResource>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageResourceEnvironment`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2939,6 +3546,44 @@ impl AsRef<str> for AccessPackageResourceEnvironmentField {
 impl crate::runtime::Selectable for AccessPackageResourceEnvironment {
     type Field = AccessPackageResourceEnvironmentField;
 }
+/// The nullable properties of `microsoft.graph.accessPackageResourceEnvironment`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageResourceEnvironmentNullableField {
+    /// `connectionInfo`
+    ConnectionInfo,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isDefaultEnvironment`
+    IsDefaultEnvironment,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+}
+impl AsRef<str> for AccessPackageResourceEnvironmentNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::ConnectionInfo => "connectionInfo",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsDefaultEnvironment => "isDefaultEnvironment",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageResourceEnvironment {
+    type NullableField = AccessPackageResourceEnvironmentNullableField;
+}
 /// `microsoft.graph.accessPackageResourceRequest` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
@@ -2973,6 +3618,13 @@ pub struct AccessPackageResourceRequest {
     /// Navigation property `resource` (microsoft.graph.accessPackageResource, nullable; present only with `$expand`).
     #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<crate::models::AnyAccessPackageResource>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageResourceRequest`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2999,6 +3651,29 @@ impl AsRef<str> for AccessPackageResourceRequestField {
 }
 impl crate::runtime::Selectable for AccessPackageResourceRequest {
     type Field = AccessPackageResourceRequestField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageResourceRequest`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageResourceRequestNullableField {
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `requestType`
+    RequestType,
+    /// `state`
+    State,
+}
+impl AsRef<str> for AccessPackageResourceRequestNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::CreatedDateTime => "createdDateTime",
+            Self::RequestType => "requestType",
+            Self::State => "state",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageResourceRequest {
+    type NullableField = AccessPackageResourceRequestNullableField;
 }
 /// `microsoft.graph.accessPackageResourceRole` (entity type).
 ///
@@ -3039,6 +3714,13 @@ pub struct AccessPackageResourceRole {
     /// Navigation property `resource` (microsoft.graph.accessPackageResource, nullable; present only with `$expand`).
     #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<crate::models::AnyAccessPackageResource>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageResourceRole`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3072,6 +3754,35 @@ impl AsRef<str> for AccessPackageResourceRoleField {
 impl crate::runtime::Selectable for AccessPackageResourceRole {
     type Field = AccessPackageResourceRoleField;
 }
+/// The nullable properties of `microsoft.graph.accessPackageResourceRole`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageResourceRoleNullableField {
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+    /// `type`
+    Type,
+}
+impl AsRef<str> for AccessPackageResourceRoleNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+            Self::Type => "type",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageResourceRole {
+    type NullableField = AccessPackageResourceRoleNullableField;
+}
 /// `microsoft.graph.accessPackageResourceRoleScope` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
@@ -3100,6 +3811,13 @@ pub struct AccessPackageResourceRoleScope {
     /// Navigation property `scope` (microsoft.graph.accessPackageResourceScope, nullable; present only with `$expand`).
     #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<crate::models::AccessPackageResourceScope>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageResourceRoleScope`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3120,6 +3838,23 @@ impl AsRef<str> for AccessPackageResourceRoleScopeField {
 }
 impl crate::runtime::Selectable for AccessPackageResourceRoleScope {
     type Field = AccessPackageResourceRoleScopeField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageResourceRoleScope`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageResourceRoleScopeNullableField {
+    /// `createdDateTime`
+    CreatedDateTime,
+}
+impl AsRef<str> for AccessPackageResourceRoleScopeNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::CreatedDateTime => "createdDateTime",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageResourceRoleScope {
+    type NullableField = AccessPackageResourceRoleScopeNullableField;
 }
 /// `microsoft.graph.accessPackageResourceScope` (entity type).
 ///
@@ -3162,6 +3897,13 @@ pub struct AccessPackageResourceScope {
     /// Navigation property `resource` (microsoft.graph.accessPackageResource, nullable; present only with `$expand`).
     #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<crate::models::AnyAccessPackageResource>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageResourceScope`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3195,6 +3937,298 @@ impl AsRef<str> for AccessPackageResourceScopeField {
 impl crate::runtime::Selectable for AccessPackageResourceScope {
     type Field = AccessPackageResourceScopeField;
 }
+/// The nullable properties of `microsoft.graph.accessPackageResourceScope`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageResourceScopeNullableField {
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isRootScope`
+    IsRootScope,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+}
+impl AsRef<str> for AccessPackageResourceScopeNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsRootScope => "isRootScope",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageResourceScope {
+    type NullableField = AccessPackageResourceScopeNullableField;
+}
+/// `microsoft.graph.accessPackageSubject` (entity type).
+///
+/// Derives from `microsoft.graph.entity`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessPackageSubject {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageSubject`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// The unique identifier for an entity. Read-only.
+    ///
+    /// Property `id` (Edm.String, not nullable).
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<::std::string::String>,
+    /// The display name of the subject.
+    ///
+    /// Property `displayName` (Edm.String, nullable).
+    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<::std::string::String>,
+    /// The email address of the subject.
+    ///
+    /// Property `email` (Edm.String, nullable).
+    #[serde(rename = "email", default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<::std::string::String>,
+    /// The object identifier of the subject. null if the subject isn't yet a user in the tenant.
+    ///
+    /// Property `objectId` (Edm.String, nullable).
+    #[serde(rename = "objectId", default, skip_serializing_if = "Option::is_none")]
+    pub object_id: Option<::std::string::String>,
+    /// A string representation of the principal's security identifier, if known, or null if the subject doesn't have a security identifier.
+    ///
+    /// Property `onPremisesSecurityIdentifier` (Edm.String, nullable).
+    #[serde(
+        rename = "onPremisesSecurityIdentifier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub on_premises_security_identifier: Option<::std::string::String>,
+    /// The principal name, if known, of the subject.
+    ///
+    /// Property `principalName` (Edm.String, nullable).
+    #[serde(rename = "principalName", default, skip_serializing_if = "Option::is_none")]
+    pub principal_name: Option<::std::string::String>,
+    /// Property `subjectLifecycle` (microsoft.graph.accessPackageSubjectLifecycle, not nullable).
+    #[serde(
+        rename = "subjectLifecycle",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub subject_lifecycle: Option<crate::models::AccessPackageSubjectLifecycle>,
+    /// Property `subjectType` (microsoft.graph.accessPackageSubjectType, nullable).
+    #[serde(rename = "subjectType", default, skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<crate::models::AccessPackageSubjectType>,
+    /// Navigation property `connectedOrganization` (microsoft.graph.connectedOrganization, nullable; present only with `$expand`).
+    #[serde(
+        rename = "connectedOrganization",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connected_organization: Option<crate::models::ConnectedOrganization>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+/// The properties of `microsoft.graph.accessPackageSubject`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageSubjectField {
+    /// `id`
+    Id,
+    /// `displayName`
+    DisplayName,
+    /// `email`
+    Email,
+    /// `objectId`
+    ObjectId,
+    /// `onPremisesSecurityIdentifier`
+    OnPremisesSecurityIdentifier,
+    /// `principalName`
+    PrincipalName,
+    /// `subjectLifecycle`
+    SubjectLifecycle,
+    /// `subjectType`
+    SubjectType,
+}
+impl AsRef<str> for AccessPackageSubjectField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::DisplayName => "displayName",
+            Self::Email => "email",
+            Self::ObjectId => "objectId",
+            Self::OnPremisesSecurityIdentifier => "onPremisesSecurityIdentifier",
+            Self::PrincipalName => "principalName",
+            Self::SubjectLifecycle => "subjectLifecycle",
+            Self::SubjectType => "subjectType",
+        }
+    }
+}
+impl crate::runtime::Selectable for AccessPackageSubject {
+    type Field = AccessPackageSubjectField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageSubject`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageSubjectNullableField {
+    /// `displayName`
+    DisplayName,
+    /// `email`
+    Email,
+    /// `objectId`
+    ObjectId,
+    /// `onPremisesSecurityIdentifier`
+    OnPremisesSecurityIdentifier,
+    /// `principalName`
+    PrincipalName,
+    /// `subjectType`
+    SubjectType,
+}
+impl AsRef<str> for AccessPackageSubjectNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::DisplayName => "displayName",
+            Self::Email => "email",
+            Self::ObjectId => "objectId",
+            Self::OnPremisesSecurityIdentifier => "onPremisesSecurityIdentifier",
+            Self::PrincipalName => "principalName",
+            Self::SubjectType => "subjectType",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageSubject {
+    type NullableField = AccessPackageSubjectNullableField;
+}
+/// `microsoft.graph.accessPackageSubjectLifecycle` (enum type).
+///
+/// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum AccessPackageSubjectLifecycle {
+    /// `notDefined`
+    NotDefined,
+    /// `notGoverned`
+    NotGoverned,
+    /// `governed`
+    Governed,
+    /// `unknownFutureValue`
+    UnknownFutureValue,
+    /// A value this version of the crate does not know.
+    Unknown(String),
+}
+impl AccessPackageSubjectLifecycle {
+    /// The value as Graph writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::NotDefined => "notDefined",
+            Self::NotGoverned => "notGoverned",
+            Self::Governed => "governed",
+            Self::UnknownFutureValue => "unknownFutureValue",
+            Self::Unknown(s) => s,
+        }
+    }
+}
+impl From<&str> for AccessPackageSubjectLifecycle {
+    fn from(s: &str) -> Self {
+        match s {
+            "notDefined" => Self::NotDefined,
+            "notGoverned" => Self::NotGoverned,
+            "governed" => Self::Governed,
+            "unknownFutureValue" => Self::UnknownFutureValue,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl std::fmt::Display for AccessPackageSubjectLifecycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for AccessPackageSubjectLifecycle {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
+impl Serialize for AccessPackageSubjectLifecycle {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageSubjectLifecycle {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from(s.as_ref()))
+    }
+}
+/// `microsoft.graph.accessPackageSubjectType` (enum type).
+///
+/// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum AccessPackageSubjectType {
+    /// `notSpecified`
+    NotSpecified,
+    /// `user`
+    User,
+    /// `servicePrincipal`
+    ServicePrincipal,
+    /// `unknownFutureValue`
+    UnknownFutureValue,
+    /// A value this version of the crate does not know.
+    Unknown(String),
+}
+impl AccessPackageSubjectType {
+    /// The value as Graph writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::NotSpecified => "notSpecified",
+            Self::User => "user",
+            Self::ServicePrincipal => "servicePrincipal",
+            Self::UnknownFutureValue => "unknownFutureValue",
+            Self::Unknown(s) => s,
+        }
+    }
+}
+impl From<&str> for AccessPackageSubjectType {
+    fn from(s: &str) -> Self {
+        match s {
+            "notSpecified" => Self::NotSpecified,
+            "user" => Self::User,
+            "servicePrincipal" => Self::ServicePrincipal,
+            "unknownFutureValue" => Self::UnknownFutureValue,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl std::fmt::Display for AccessPackageSubjectType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl crate::runtime::Literal for AccessPackageSubjectType {
+    fn literal(&self) -> String {
+        crate::runtime::quote_literal(self.as_str())
+    }
+}
+impl Serialize for AccessPackageSubjectType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageSubjectType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from(s.as_ref()))
+    }
+}
 /// `microsoft.graph.accessPackageSuggestion` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
@@ -3211,6 +4245,16 @@ pub struct AccessPackageSuggestion {
     pub reasons: Option<
         ::std::vec::Vec<crate::models::AnyAccessPackageSuggestionReason>,
     >,
+    /// Navigation property `accessPackage` (microsoft.graph.availableAccessPackage, nullable; present only with `$expand`).
+    #[serde(rename = "accessPackage", default, skip_serializing_if = "Option::is_none")]
+    pub access_package: Option<crate::models::AvailableAccessPackage>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageSuggestion`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3312,6 +4356,18 @@ pub enum AnyAccessPackageSuggestionReason {
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
 }
+impl From<AccessPackageSuggestionRelatedPeopleBased>
+for AnyAccessPackageSuggestionReason {
+    fn from(value: AccessPackageSuggestionRelatedPeopleBased) -> Self {
+        Self::AccessPackageSuggestionRelatedPeopleBased(value)
+    }
+}
+impl From<AccessPackageSuggestionSelfAssignmentHistoryBased>
+for AnyAccessPackageSuggestionReason {
+    fn from(value: AccessPackageSuggestionSelfAssignmentHistoryBased) -> Self {
+        Self::AccessPackageSuggestionSelfAssignmentHistoryBased(value)
+    }
+}
 impl Serialize for AnyAccessPackageSuggestionReason {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -3341,14 +4397,12 @@ impl<'de> Deserialize<'de> for AnyAccessPackageSuggestionReason {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageSuggestionRelatedPeopleBased") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageSuggestionRelatedPeopleBased)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.accessPackageSuggestionSelfAssignmentHistoryBased") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageSuggestionSelfAssignmentHistoryBased)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -3373,6 +4427,13 @@ pub struct AccessPackageSuggestionRelatedPeopleBased {
         skip_serializing_if = "Option::is_none"
     )]
     pub related_people_assignment_count: Option<i32>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageSuggestionSelfAssignmentHistoryBased` (complex type).
 ///
@@ -3396,6 +4457,13 @@ pub struct AccessPackageSuggestionSelfAssignmentHistoryBased {
         skip_serializing_if = "Option::is_none"
     )]
     pub past_assignment_count: Option<i32>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageTextInputQuestion` (entity type).
 ///
@@ -3439,6 +4507,13 @@ pub struct AccessPackageTextInputQuestion {
     /// Property `regexPattern` (Edm.String, nullable).
     #[serde(rename = "regexPattern", default, skip_serializing_if = "Option::is_none")]
     pub regex_pattern: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageTextInputQuestion`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3478,6 +4553,41 @@ impl AsRef<str> for AccessPackageTextInputQuestionField {
 impl crate::runtime::Selectable for AccessPackageTextInputQuestion {
     type Field = AccessPackageTextInputQuestionField;
 }
+/// The nullable properties of `microsoft.graph.accessPackageTextInputQuestion`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageTextInputQuestionNullableField {
+    /// `isAnswerEditable`
+    IsAnswerEditable,
+    /// `isRequired`
+    IsRequired,
+    /// `localizations`
+    Localizations,
+    /// `sequence`
+    Sequence,
+    /// `text`
+    Text,
+    /// `isSingleLineQuestion`
+    IsSingleLineQuestion,
+    /// `regexPattern`
+    RegexPattern,
+}
+impl AsRef<str> for AccessPackageTextInputQuestionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::IsAnswerEditable => "isAnswerEditable",
+            Self::IsRequired => "isRequired",
+            Self::Localizations => "localizations",
+            Self::Sequence => "sequence",
+            Self::Text => "text",
+            Self::IsSingleLineQuestion => "isSingleLineQuestion",
+            Self::RegexPattern => "regexPattern",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageTextInputQuestion {
+    type NullableField = AccessPackageTextInputQuestionNullableField;
+}
 /// `microsoft.graph.accessPackageUserDirectoryAttributeStore` (complex type).
 ///
 /// Derives from `microsoft.graph.accessPackageResourceAttributeDestination`; inherited properties are included.
@@ -3486,6 +4596,13 @@ pub struct AccessPackageUserDirectoryAttributeStore {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageUserDirectoryAttributeStore`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessReviewExpirationBehavior` (enum type).
 ///
@@ -3676,6 +4793,13 @@ pub struct AppScope {
     /// Property `type` (Edm.String, nullable).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.appScope`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3700,6 +4824,26 @@ impl AsRef<str> for AppScopeField {
 impl crate::runtime::Selectable for AppScope {
     type Field = AppScopeField;
 }
+/// The nullable properties of `microsoft.graph.appScope`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AppScopeNullableField {
+    /// `displayName`
+    DisplayName,
+    /// `type`
+    Type,
+}
+impl AsRef<str> for AppScopeNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::DisplayName => "displayName",
+            Self::Type => "type",
+        }
+    }
+}
+impl crate::runtime::Nullable for AppScope {
+    type NullableField = AppScopeNullableField;
+}
 /// `microsoft.graph.approval` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
@@ -3718,6 +4862,13 @@ pub struct Approval {
     /// Navigation property `stages` (Collection(microsoft.graph.approvalStage), nullable; present only with `$expand`).
     #[serde(rename = "stages", default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<::std::vec::Vec<crate::models::ApprovalStage>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.approval`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3849,6 +5000,13 @@ pub struct ApprovalStage {
     /// Property `status` (Edm.String, nullable).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.approvalStage`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3887,6 +5045,41 @@ impl AsRef<str> for ApprovalStageField {
 }
 impl crate::runtime::Selectable for ApprovalStage {
     type Field = ApprovalStageField;
+}
+/// The nullable properties of `microsoft.graph.approvalStage`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApprovalStageNullableField {
+    /// `assignedToMe`
+    AssignedToMe,
+    /// `displayName`
+    DisplayName,
+    /// `justification`
+    Justification,
+    /// `reviewedBy`
+    ReviewedBy,
+    /// `reviewedDateTime`
+    ReviewedDateTime,
+    /// `reviewResult`
+    ReviewResult,
+    /// `status`
+    Status,
+}
+impl AsRef<str> for ApprovalStageNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AssignedToMe => "assignedToMe",
+            Self::DisplayName => "displayName",
+            Self::Justification => "justification",
+            Self::ReviewedBy => "reviewedBy",
+            Self::ReviewedDateTime => "reviewedDateTime",
+            Self::ReviewResult => "reviewResult",
+            Self::Status => "status",
+        }
+    }
+}
+impl crate::runtime::Nullable for ApprovalStage {
+    type NullableField = ApprovalStageNullableField;
 }
 /// `microsoft.graph.approverInformationVisibility` (enum type).
 ///
@@ -3967,6 +5160,13 @@ pub struct AssignedLabel {
     /// Property `labelId` (Edm.String, nullable).
     #[serde(rename = "labelId", default, skip_serializing_if = "Option::is_none")]
     pub label_id: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.assignedLicense` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3984,6 +5184,13 @@ pub struct AssignedLicense {
     /// Property `skuId` (Edm.Guid, nullable).
     #[serde(rename = "skuId", default, skip_serializing_if = "Option::is_none")]
     pub sku_id: Option<::uuid::Uuid>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.assignmentRequestApprovalStageCallbackData` (complex type).
 ///
@@ -4016,6 +5223,13 @@ pub struct AssignmentRequestApprovalStageCallbackData {
     /// Property `approvalStage` (microsoft.graph.accessPackageApprovalStage, nullable).
     #[serde(rename = "approvalStage", default, skip_serializing_if = "Option::is_none")]
     pub approval_stage: Option<crate::models::AnyAccessPackageApprovalStage>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.attributeRuleMembers` (complex type).
 ///
@@ -4031,6 +5245,90 @@ pub struct AttributeRuleMembers {
     /// Property `membershipRule` (Edm.String, nullable).
     #[serde(rename = "membershipRule", default, skip_serializing_if = "Option::is_none")]
     pub membership_rule: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+/// `microsoft.graph.availableAccessPackage` (entity type).
+///
+/// Derives from `microsoft.graph.entity`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AvailableAccessPackage {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.availableAccessPackage`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `id` (Edm.String, not nullable).
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<::std::string::String>,
+    /// Property `description` (Edm.String, nullable).
+    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<::std::string::String>,
+    /// Property `displayName` (Edm.String, nullable).
+    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<::std::string::String>,
+    /// Navigation property `resourceRoleScopes` (Collection(microsoft.graph.accessPackageResourceRoleScope), nullable; present only with `$expand`).
+    #[serde(
+        rename = "resourceRoleScopes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub resource_role_scopes: Option<
+        ::std::vec::Vec<crate::models::AccessPackageResourceRoleScope>,
+    >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+/// The properties of `microsoft.graph.availableAccessPackage`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AvailableAccessPackageField {
+    /// `id`
+    Id,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+}
+impl AsRef<str> for AvailableAccessPackageField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+        }
+    }
+}
+impl crate::runtime::Selectable for AvailableAccessPackage {
+    type Field = AvailableAccessPackageField;
+}
+/// The nullable properties of `microsoft.graph.availableAccessPackage`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AvailableAccessPackageNullableField {
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+}
+impl AsRef<str> for AvailableAccessPackageNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+        }
+    }
+}
+impl crate::runtime::Nullable for AvailableAccessPackage {
+    type NullableField = AvailableAccessPackageNullableField;
 }
 /// `microsoft.graph.azureActiveDirectoryTenant` (complex type).
 ///
@@ -4046,6 +5344,13 @@ pub struct AzureActiveDirectoryTenant {
     /// Property `tenantId` (Edm.String, nullable).
     #[serde(rename = "tenantId", default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.azureAdPopTokenAuthentication` (complex type).
 ///
@@ -4055,6 +5360,13 @@ pub struct AzureAdPopTokenAuthentication {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.azureAdPopTokenAuthentication`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.azureAdTokenAuthentication` (complex type).
 ///
@@ -4067,6 +5379,13 @@ pub struct AzureAdTokenAuthentication {
     /// Property `resourceId` (Edm.String, nullable).
     #[serde(rename = "resourceId", default, skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.azureCommunicationServicesUserIdentity` (complex type).
 ///
@@ -4089,9 +5408,13 @@ pub struct AzureCommunicationServicesUserIdentity {
         skip_serializing_if = "Option::is_none"
     )]
     pub azure_communication_services_resource_id: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.communicationsApplicationIdentity` (complex type).
 ///
@@ -4117,9 +5440,13 @@ pub struct CommunicationsApplicationIdentity {
     /// Property `hidden` (Edm.Boolean, nullable).
     #[serde(rename = "hidden", default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.communicationsApplicationInstanceIdentity` (complex type).
 ///
@@ -4141,9 +5468,13 @@ pub struct CommunicationsApplicationInstanceIdentity {
     /// Property `tenantId` (Edm.String, nullable).
     #[serde(rename = "tenantId", default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.communicationsEncryptedIdentity` (complex type).
 ///
@@ -4159,9 +5490,13 @@ pub struct CommunicationsEncryptedIdentity {
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.communicationsGuestIdentity` (complex type).
 ///
@@ -4180,9 +5515,13 @@ pub struct CommunicationsGuestIdentity {
     /// Property `email` (Edm.String, nullable).
     #[serde(rename = "email", default, skip_serializing_if = "Option::is_none")]
     pub email: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.communicationsPhoneIdentity` (complex type).
 ///
@@ -4198,9 +5537,13 @@ pub struct CommunicationsPhoneIdentity {
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.communicationsUserIdentity` (complex type).
 ///
@@ -4219,9 +5562,13 @@ pub struct CommunicationsUserIdentity {
     /// Property `tenantId` (Edm.String, nullable).
     #[serde(rename = "tenantId", default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.connectedOrganization` (entity type).
 ///
@@ -4290,6 +5637,13 @@ pub struct ConnectedOrganization {
         skip_serializing_if = "Option::is_none"
     )]
     pub internal_sponsors: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.connectedOrganization`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -4326,6 +5680,38 @@ impl AsRef<str> for ConnectedOrganizationField {
 impl crate::runtime::Selectable for ConnectedOrganization {
     type Field = ConnectedOrganizationField;
 }
+/// The nullable properties of `microsoft.graph.connectedOrganization`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConnectedOrganizationNullableField {
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `identitySources`
+    IdentitySources,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `state`
+    State,
+}
+impl AsRef<str> for ConnectedOrganizationNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IdentitySources => "identitySources",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::State => "state",
+        }
+    }
+}
+impl crate::runtime::Nullable for ConnectedOrganization {
+    type NullableField = ConnectedOrganizationNullableField;
+}
 /// `microsoft.graph.connectedOrganizationMembers` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
@@ -4344,6 +5730,13 @@ pub struct ConnectedOrganizationMembers {
     /// Property `description` (Edm.String, nullable).
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.connectedOrganizationState` (enum type).
 ///
@@ -4415,6 +5808,13 @@ pub struct ConnectionInfo {
     /// Property `url` (Edm.String, nullable).
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.crossCloudAzureActiveDirectoryTenant` (complex type).
 ///
@@ -4433,6 +5833,13 @@ pub struct CrossCloudAzureActiveDirectoryTenant {
     /// Property `tenantId` (Edm.String, nullable).
     #[serde(rename = "tenantId", default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.customAuthenticationExtension` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -4458,6 +5865,39 @@ pub enum AnyCustomAuthenticationExtension {
     ),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<OnAttributeCollectionStartCustomExtension>
+for AnyCustomAuthenticationExtension {
+    fn from(value: OnAttributeCollectionStartCustomExtension) -> Self {
+        Self::OnAttributeCollectionStartCustomExtension(value)
+    }
+}
+impl From<OnAttributeCollectionSubmitCustomExtension>
+for AnyCustomAuthenticationExtension {
+    fn from(value: OnAttributeCollectionSubmitCustomExtension) -> Self {
+        Self::OnAttributeCollectionSubmitCustomExtension(value)
+    }
+}
+impl From<OnOtpSendCustomExtension> for AnyCustomAuthenticationExtension {
+    fn from(value: OnOtpSendCustomExtension) -> Self {
+        Self::OnOtpSendCustomExtension(value)
+    }
+}
+impl From<OnPasswordSubmitCustomExtension> for AnyCustomAuthenticationExtension {
+    fn from(value: OnPasswordSubmitCustomExtension) -> Self {
+        Self::OnPasswordSubmitCustomExtension(value)
+    }
+}
+impl From<OnTokenIssuanceStartCustomExtension> for AnyCustomAuthenticationExtension {
+    fn from(value: OnTokenIssuanceStartCustomExtension) -> Self {
+        Self::OnTokenIssuanceStartCustomExtension(value)
+    }
+}
+impl From<OnVerifiedIdClaimValidationCustomExtension>
+for AnyCustomAuthenticationExtension {
+    fn from(value: OnVerifiedIdClaimValidationCustomExtension) -> Self {
+        Self::OnVerifiedIdClaimValidationCustomExtension(value)
+    }
 }
 impl Serialize for AnyCustomAuthenticationExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -4516,34 +5956,28 @@ impl<'de> Deserialize<'de> for AnyCustomAuthenticationExtension {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.onAttributeCollectionStartCustomExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::OnAttributeCollectionStartCustomExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.onAttributeCollectionSubmitCustomExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::OnAttributeCollectionSubmitCustomExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.onOtpSendCustomExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::OnOtpSendCustomExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.onPasswordSubmitCustomExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::OnPasswordSubmitCustomExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.onTokenIssuanceStartCustomExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::OnTokenIssuanceStartCustomExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.onVerifiedIdClaimValidationCustomExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::OnVerifiedIdClaimValidationCustomExtension)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -4585,6 +6019,38 @@ impl AsRef<str> for CustomAuthenticationExtensionField {
 impl crate::runtime::Selectable for AnyCustomAuthenticationExtension {
     type Field = CustomAuthenticationExtensionField;
 }
+/// The nullable properties of `microsoft.graph.customAuthenticationExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CustomAuthenticationExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+}
+impl AsRef<str> for CustomAuthenticationExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+        }
+    }
+}
+impl crate::runtime::Nullable for AnyCustomAuthenticationExtension {
+    type NullableField = CustomAuthenticationExtensionNullableField;
+}
 /// A `microsoft.graph.customCalloutExtension` or any of its derived types, told apart by `@odata.type`.
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
@@ -4617,6 +6083,52 @@ pub enum AnyCustomCalloutExtension {
     CustomTaskExtension(CustomTaskExtension),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AccessPackageAssignmentRequestWorkflowExtension>
+for AnyCustomCalloutExtension {
+    fn from(value: AccessPackageAssignmentRequestWorkflowExtension) -> Self {
+        Self::AccessPackageAssignmentRequestWorkflowExtension(value)
+    }
+}
+impl From<AccessPackageAssignmentWorkflowExtension> for AnyCustomCalloutExtension {
+    fn from(value: AccessPackageAssignmentWorkflowExtension) -> Self {
+        Self::AccessPackageAssignmentWorkflowExtension(value)
+    }
+}
+impl From<OnAttributeCollectionStartCustomExtension> for AnyCustomCalloutExtension {
+    fn from(value: OnAttributeCollectionStartCustomExtension) -> Self {
+        Self::OnAttributeCollectionStartCustomExtension(value)
+    }
+}
+impl From<OnAttributeCollectionSubmitCustomExtension> for AnyCustomCalloutExtension {
+    fn from(value: OnAttributeCollectionSubmitCustomExtension) -> Self {
+        Self::OnAttributeCollectionSubmitCustomExtension(value)
+    }
+}
+impl From<OnOtpSendCustomExtension> for AnyCustomCalloutExtension {
+    fn from(value: OnOtpSendCustomExtension) -> Self {
+        Self::OnOtpSendCustomExtension(value)
+    }
+}
+impl From<OnPasswordSubmitCustomExtension> for AnyCustomCalloutExtension {
+    fn from(value: OnPasswordSubmitCustomExtension) -> Self {
+        Self::OnPasswordSubmitCustomExtension(value)
+    }
+}
+impl From<OnTokenIssuanceStartCustomExtension> for AnyCustomCalloutExtension {
+    fn from(value: OnTokenIssuanceStartCustomExtension) -> Self {
+        Self::OnTokenIssuanceStartCustomExtension(value)
+    }
+}
+impl From<OnVerifiedIdClaimValidationCustomExtension> for AnyCustomCalloutExtension {
+    fn from(value: OnVerifiedIdClaimValidationCustomExtension) -> Self {
+        Self::OnVerifiedIdClaimValidationCustomExtension(value)
+    }
+}
+impl From<CustomTaskExtension> for AnyCustomCalloutExtension {
+    fn from(value: CustomTaskExtension) -> Self {
+        Self::CustomTaskExtension(value)
+    }
 }
 impl Serialize for AnyCustomCalloutExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -4696,49 +6208,39 @@ impl<'de> Deserialize<'de> for AnyCustomCalloutExtension {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageAssignmentRequestWorkflowExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageAssignmentRequestWorkflowExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.accessPackageAssignmentWorkflowExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageAssignmentWorkflowExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.onAttributeCollectionStartCustomExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::OnAttributeCollectionStartCustomExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.onAttributeCollectionSubmitCustomExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::OnAttributeCollectionSubmitCustomExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.onOtpSendCustomExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::OnOtpSendCustomExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.onPasswordSubmitCustomExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::OnPasswordSubmitCustomExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.onTokenIssuanceStartCustomExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::OnTokenIssuanceStartCustomExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.onVerifiedIdClaimValidationCustomExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::OnVerifiedIdClaimValidationCustomExtension)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.identityGovernance.customTaskExtension") => {
-                ::serde_json::from_value(value)
-                    .map(Self::CustomTaskExtension)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::CustomTaskExtension)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -4776,6 +6278,35 @@ impl AsRef<str> for CustomCalloutExtensionField {
 }
 impl crate::runtime::Selectable for AnyCustomCalloutExtension {
     type Field = CustomCalloutExtensionField;
+}
+/// The nullable properties of `microsoft.graph.customCalloutExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CustomCalloutExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+}
+impl AsRef<str> for CustomCalloutExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+        }
+    }
+}
+impl crate::runtime::Nullable for AnyCustomCalloutExtension {
+    type NullableField = CustomCalloutExtensionNullableField;
 }
 /// `microsoft.graph.customDataProvidedResource` (entity type).
 ///
@@ -4842,6 +6373,13 @@ pub struct CustomDataProvidedResource {
     pub upload_sessions: Option<
         ::std::vec::Vec<crate::models::AnyCustomDataProvidedResourceUploadSession>,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.customDataProvidedResource`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -4886,6 +6424,46 @@ impl AsRef<str> for CustomDataProvidedResourceField {
 impl crate::runtime::Selectable for CustomDataProvidedResource {
     type Field = CustomDataProvidedResourceField;
 }
+/// The nullable properties of `microsoft.graph.customDataProvidedResource`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CustomDataProvidedResourceNullableField {
+    /// `attributes`
+    Attributes,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+    /// `notificationEndpointConfiguration`
+    NotificationEndpointConfiguration,
+}
+impl AsRef<str> for CustomDataProvidedResourceNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Attributes => "attributes",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+            Self::NotificationEndpointConfiguration => {
+                "notificationEndpointConfiguration"
+            }
+        }
+    }
+}
+impl crate::runtime::Nullable for CustomDataProvidedResource {
+    type NullableField = CustomDataProvidedResourceNullableField;
+}
 /// `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession` (entity type).
 ///
 /// Derives from `microsoft.graph.customDataProvidedResourceUploadSession`; inherited properties are included.
@@ -4919,6 +6497,16 @@ pub struct CustomDataProvidedResourceAccessReviewUploadSession {
     /// Property `status` (microsoft.graph.customDataProvidedResourceUploadStatus, not nullable).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::models::CustomDataProvidedResourceUploadStatus>,
+    /// Navigation property `files` (Collection(microsoft.graph.customDataProvidedResourceFile), nullable; present only with `$expand`).
+    #[serde(rename = "files", default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<::std::vec::Vec<crate::models::CustomDataProvidedResourceFile>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -4955,6 +6543,84 @@ impl AsRef<str> for CustomDataProvidedResourceAccessReviewUploadSessionField {
 impl crate::runtime::Selectable for CustomDataProvidedResourceAccessReviewUploadSession {
     type Field = CustomDataProvidedResourceAccessReviewUploadSessionField;
 }
+/// The nullable properties of `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CustomDataProvidedResourceAccessReviewUploadSessionNullableField {
+    /// `data`
+    Data,
+    /// `referenceId`
+    ReferenceId,
+}
+impl AsRef<str> for CustomDataProvidedResourceAccessReviewUploadSessionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Data => "data",
+            Self::ReferenceId => "referenceId",
+        }
+    }
+}
+impl crate::runtime::Nullable for CustomDataProvidedResourceAccessReviewUploadSession {
+    type NullableField = CustomDataProvidedResourceAccessReviewUploadSessionNullableField;
+}
+/// `microsoft.graph.customDataProvidedResourceFile` (entity type).
+///
+/// Derives from `microsoft.graph.entity`; inherited properties are included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomDataProvidedResourceFile {
+    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResourceFile`.
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    /// Property `id` (Edm.String, not nullable).
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<::std::string::String>,
+    /// Property `name` (Edm.String, not nullable).
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<::std::string::String>,
+    /// Property `size` (Edm.Int64, not nullable).
+    #[serde(rename = "size", default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    /// Property `uploadedDateTime` (Edm.DateTimeOffset, not nullable).
+    #[serde(
+        rename = "uploadedDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub uploaded_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+/// The properties of `microsoft.graph.customDataProvidedResourceFile`, for `Request::select_fields` and `Request::order_by_field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CustomDataProvidedResourceFileField {
+    /// `id`
+    Id,
+    /// `name`
+    Name,
+    /// `size`
+    Size,
+    /// `uploadedDateTime`
+    UploadedDateTime,
+}
+impl AsRef<str> for CustomDataProvidedResourceFileField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Id => "id",
+            Self::Name => "name",
+            Self::Size => "size",
+            Self::UploadedDateTime => "uploadedDateTime",
+        }
+    }
+}
+impl crate::runtime::Selectable for CustomDataProvidedResourceFile {
+    type Field = CustomDataProvidedResourceFileField;
+}
 /// A `microsoft.graph.customDataProvidedResourceUploadSession` or any of its derived types, told apart by `@odata.type`.
 ///
 /// Values whose `@odata.type` this crate does not know are kept as JSON in `Other`.
@@ -4967,6 +6633,12 @@ pub enum AnyCustomDataProvidedResourceUploadSession {
     ),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<CustomDataProvidedResourceAccessReviewUploadSession>
+for AnyCustomDataProvidedResourceUploadSession {
+    fn from(value: CustomDataProvidedResourceAccessReviewUploadSession) -> Self {
+        Self::CustomDataProvidedResourceAccessReviewUploadSession(value)
+    }
 }
 impl Serialize for AnyCustomDataProvidedResourceUploadSession {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -4992,9 +6664,8 @@ impl<'de> Deserialize<'de> for AnyCustomDataProvidedResourceUploadSession {
             Some(
                 "microsoft.graph.customDataProvidedResourceAccessReviewUploadSession",
             ) => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CustomDataProvidedResourceAccessReviewUploadSession)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -5036,6 +6707,26 @@ impl AsRef<str> for CustomDataProvidedResourceUploadSessionField {
 impl crate::runtime::Selectable for AnyCustomDataProvidedResourceUploadSession {
     type Field = CustomDataProvidedResourceUploadSessionField;
 }
+/// The nullable properties of `microsoft.graph.customDataProvidedResourceUploadSession`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CustomDataProvidedResourceUploadSessionNullableField {
+    /// `data`
+    Data,
+    /// `referenceId`
+    ReferenceId,
+}
+impl AsRef<str> for CustomDataProvidedResourceUploadSessionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Data => "data",
+            Self::ReferenceId => "referenceId",
+        }
+    }
+}
+impl crate::runtime::Nullable for AnyCustomDataProvidedResourceUploadSession {
+    type NullableField = CustomDataProvidedResourceUploadSessionNullableField;
+}
 /// `microsoft.graph.customDataProvidedResourceUploadStats` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomDataProvidedResourceUploadStats {
@@ -5052,6 +6743,13 @@ pub struct CustomDataProvidedResourceUploadStats {
         skip_serializing_if = "Option::is_none"
     )]
     pub total_bytes_uploaded: Option<i64>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.customDataProvidedResourceUploadStatus` (enum type).
 ///
@@ -5129,6 +6827,17 @@ pub enum AnyCustomExtensionAuthenticationConfiguration {
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
 }
+impl From<AzureAdPopTokenAuthentication>
+for AnyCustomExtensionAuthenticationConfiguration {
+    fn from(value: AzureAdPopTokenAuthentication) -> Self {
+        Self::AzureAdPopTokenAuthentication(value)
+    }
+}
+impl From<AzureAdTokenAuthentication> for AnyCustomExtensionAuthenticationConfiguration {
+    fn from(value: AzureAdTokenAuthentication) -> Self {
+        Self::AzureAdTokenAuthentication(value)
+    }
+}
 impl Serialize for AnyCustomExtensionAuthenticationConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -5158,14 +6867,12 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionAuthenticationConfiguration {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.azureAdPopTokenAuthentication") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AzureAdPopTokenAuthentication)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.azureAdTokenAuthentication") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AzureAdTokenAuthentication)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -5182,6 +6889,11 @@ pub enum AnyCustomExtensionBehaviorOnError {
     FallbackToMicrosoftProviderOnError(FallbackToMicrosoftProviderOnError),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<FallbackToMicrosoftProviderOnError> for AnyCustomExtensionBehaviorOnError {
+    fn from(value: FallbackToMicrosoftProviderOnError) -> Self {
+        Self::FallbackToMicrosoftProviderOnError(value)
+    }
 }
 impl Serialize for AnyCustomExtensionBehaviorOnError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -5205,9 +6917,8 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionBehaviorOnError {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.fallbackToMicrosoftProviderOnError") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::FallbackToMicrosoftProviderOnError)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -5228,6 +6939,18 @@ pub enum AnyCustomExtensionCallbackConfiguration {
     CustomTaskExtensionCallbackConfiguration(CustomTaskExtensionCallbackConfiguration),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AccessPackageRequestApprovalStageCallbackConfiguration>
+for AnyCustomExtensionCallbackConfiguration {
+    fn from(value: AccessPackageRequestApprovalStageCallbackConfiguration) -> Self {
+        Self::AccessPackageRequestApprovalStageCallbackConfiguration(value)
+    }
+}
+impl From<CustomTaskExtensionCallbackConfiguration>
+for AnyCustomExtensionCallbackConfiguration {
+    fn from(value: CustomTaskExtensionCallbackConfiguration) -> Self {
+        Self::CustomTaskExtensionCallbackConfiguration(value)
+    }
 }
 impl Serialize for AnyCustomExtensionCallbackConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -5260,16 +6983,14 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionCallbackConfiguration {
             Some(
                 "microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration",
             ) => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageRequestApprovalStageCallbackConfiguration)
-                    .map_err(serde::de::Error::custom)
             }
             Some(
                 "microsoft.graph.identityGovernance.customTaskExtensionCallbackConfiguration",
             ) => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CustomTaskExtensionCallbackConfiguration)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -5313,6 +7034,13 @@ pub struct CustomExtensionCalloutInstance {
     /// Property `status` (microsoft.graph.customExtensionCalloutInstanceStatus, nullable).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::models::CustomExtensionCalloutInstanceStatus>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.customExtensionCalloutInstanceStatus` (enum type).
 ///
@@ -5405,6 +7133,13 @@ pub struct CustomExtensionClientConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub timeout_in_milliseconds: Option<i32>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.customExtensionData` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -5426,6 +7161,26 @@ pub enum AnyCustomExtensionData {
     CustomTaskExtensionCalloutData(CustomTaskExtensionCalloutData),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AccessPackageAssignmentRequestCallbackData> for AnyCustomExtensionData {
+    fn from(value: AccessPackageAssignmentRequestCallbackData) -> Self {
+        Self::AccessPackageAssignmentRequestCallbackData(value)
+    }
+}
+impl From<AssignmentRequestApprovalStageCallbackData> for AnyCustomExtensionData {
+    fn from(value: AssignmentRequestApprovalStageCallbackData) -> Self {
+        Self::AssignmentRequestApprovalStageCallbackData(value)
+    }
+}
+impl From<CustomTaskExtensionCallbackData> for AnyCustomExtensionData {
+    fn from(value: CustomTaskExtensionCallbackData) -> Self {
+        Self::CustomTaskExtensionCallbackData(value)
+    }
+}
+impl From<CustomTaskExtensionCalloutData> for AnyCustomExtensionData {
+    fn from(value: CustomTaskExtensionCalloutData) -> Self {
+        Self::CustomTaskExtensionCalloutData(value)
+    }
 }
 impl Serialize for AnyCustomExtensionData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -5470,26 +7225,22 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionData {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageAssignmentRequestCallbackData") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessPackageAssignmentRequestCallbackData)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.assignmentRequestApprovalStageCallbackData") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AssignmentRequestApprovalStageCallbackData)
-                    .map_err(serde::de::Error::custom)
             }
             Some(
                 "microsoft.graph.identityGovernance.customTaskExtensionCallbackData",
             ) => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CustomTaskExtensionCallbackData)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.identityGovernance.customTaskExtensionCalloutData") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CustomTaskExtensionCalloutData)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -5508,6 +7259,17 @@ pub enum AnyCustomExtensionEndpointConfiguration {
     LogicAppTriggerEndpointConfiguration(LogicAppTriggerEndpointConfiguration),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<HttpRequestEndpoint> for AnyCustomExtensionEndpointConfiguration {
+    fn from(value: HttpRequestEndpoint) -> Self {
+        Self::HttpRequestEndpoint(value)
+    }
+}
+impl From<LogicAppTriggerEndpointConfiguration>
+for AnyCustomExtensionEndpointConfiguration {
+    fn from(value: LogicAppTriggerEndpointConfiguration) -> Self {
+        Self::LogicAppTriggerEndpointConfiguration(value)
+    }
 }
 impl Serialize for AnyCustomExtensionEndpointConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -5538,14 +7300,11 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionEndpointConfiguration {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.httpRequestEndpoint") => {
-                ::serde_json::from_value(value)
-                    .map(Self::HttpRequestEndpoint)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::HttpRequestEndpoint)
             }
             Some("microsoft.graph.logicAppTriggerEndpointConfiguration") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::LogicAppTriggerEndpointConfiguration)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -5575,6 +7334,13 @@ pub struct CustomExtensionStageSetting {
         skip_serializing_if = "Option::is_none"
     )]
     pub custom_extension: Option<crate::models::AnyCustomCalloutExtension>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.customExtensionStageSetting`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -5677,9 +7443,13 @@ pub struct DetailsInfo {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.detailsInfo`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.directoryObject` (entity type).
 ///
@@ -5703,9 +7473,13 @@ pub struct DirectoryObject {
         skip_serializing_if = "Option::is_none"
     )]
     pub deleted_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.directoryObject`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -5727,6 +7501,23 @@ impl AsRef<str> for DirectoryObjectField {
 impl crate::runtime::Selectable for DirectoryObject {
     type Field = DirectoryObjectField;
 }
+/// The nullable properties of `microsoft.graph.directoryObject`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DirectoryObjectNullableField {
+    /// `deletedDateTime`
+    DeletedDateTime,
+}
+impl AsRef<str> for DirectoryObjectNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::DeletedDateTime => "deletedDateTime",
+        }
+    }
+}
+impl crate::runtime::Nullable for DirectoryObject {
+    type NullableField = DirectoryObjectNullableField;
+}
 /// `microsoft.graph.domainIdentitySource` (complex type).
 ///
 /// Derives from `microsoft.graph.identitySource`; inherited properties are included.
@@ -5741,6 +7532,13 @@ pub struct DomainIdentitySource {
     /// Property `domainName` (Edm.String, nullable).
     #[serde(rename = "domainName", default, skip_serializing_if = "Option::is_none")]
     pub domain_name: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.emailIdentity` (complex type).
 ///
@@ -5759,9 +7557,13 @@ pub struct EmailIdentity {
     /// Property `email` (Edm.String, nullable).
     #[serde(rename = "email", default, skip_serializing_if = "Option::is_none")]
     pub email: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.entitlementManagementSchedule` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -5780,6 +7582,13 @@ pub struct EntitlementManagementSchedule {
     /// Property `startDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(rename = "startDateTime", default, skip_serializing_if = "Option::is_none")]
     pub start_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.entitlementManagementSettings` (entity type).
 ///
@@ -5814,6 +7623,13 @@ pub struct EntitlementManagementSettings {
     pub external_user_lifecycle_action: Option<
         crate::models::AccessPackageExternalUserLifecycleAction,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.entitlementManagementSettings`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -5839,6 +7655,28 @@ impl AsRef<str> for EntitlementManagementSettingsField {
 }
 impl crate::runtime::Selectable for EntitlementManagementSettings {
     type Field = EntitlementManagementSettingsField;
+}
+/// The nullable properties of `microsoft.graph.entitlementManagementSettings`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EntitlementManagementSettingsNullableField {
+    /// `durationUntilExternalUserDeletedAfterBlocked`
+    DurationUntilExternalUserDeletedAfterBlocked,
+    /// `externalUserLifecycleAction`
+    ExternalUserLifecycleAction,
+}
+impl AsRef<str> for EntitlementManagementSettingsNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::DurationUntilExternalUserDeletedAfterBlocked => {
+                "durationUntilExternalUserDeletedAfterBlocked"
+            }
+            Self::ExternalUserLifecycleAction => "externalUserLifecycleAction",
+        }
+    }
+}
+impl crate::runtime::Nullable for EntitlementManagementSettings {
+    type NullableField = EntitlementManagementSettingsNullableField;
 }
 /// The properties of `microsoft.graph.entity`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -5873,6 +7711,13 @@ pub struct ExpirationPattern {
     /// Property `type` (microsoft.graph.expirationPatternType, nullable).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::models::ExpirationPatternType>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.expirationPatternType` (enum type).
 ///
@@ -5954,6 +7799,13 @@ pub struct ExternalDomainFederation {
     /// Property `issuerUri` (Edm.String, nullable).
     #[serde(rename = "issuerUri", default, skip_serializing_if = "Option::is_none")]
     pub issuer_uri: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.externalSponsors` (complex type).
 ///
@@ -5963,6 +7815,13 @@ pub struct ExternalSponsors {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.externalSponsors`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.fallbackToMicrosoftProviderOnError` (complex type).
 ///
@@ -5972,6 +7831,13 @@ pub struct FallbackToMicrosoftProviderOnError {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.fallbackToMicrosoftProviderOnError`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.group` (entity type).
 ///
@@ -6369,6 +8235,28 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub accepted_senders: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
+    /// Represents the app roles granted to a group for an application. Supports $expand.
+    ///
+    /// Navigation property `appRoleAssignments` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
+    #[serde(
+        rename = "appRoleAssignments",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub app_role_assignments: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
+    /// Navigation property `calendar` (Edm.Json, nullable; present only with `$expand`).
+    #[serde(rename = "calendar", default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<::serde_json::Value>,
+    /// The calendar view for the calendar. Read-only.
+    ///
+    /// Navigation property `calendarView` (Collection(Edm.Json), nullable; present only with `$expand`).
+    #[serde(rename = "calendarView", default, skip_serializing_if = "Option::is_none")]
+    pub calendar_view: Option<::std::vec::Vec<::serde_json::Value>>,
+    /// The group's conversations.
+    ///
+    /// Navigation property `conversations` (Collection(Edm.Json), nullable; present only with `$expand`).
+    #[serde(rename = "conversations", default, skip_serializing_if = "Option::is_none")]
+    pub conversations: Option<::std::vec::Vec<::serde_json::Value>>,
     /// Navigation property `createdOnBehalfOf` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
     #[serde(
         rename = "createdOnBehalfOf",
@@ -6376,6 +8264,33 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_on_behalf_of: Option<crate::models::DirectoryObject>,
+    /// Navigation property `drive` (Edm.Json, nullable; present only with `$expand`).
+    #[serde(rename = "drive", default, skip_serializing_if = "Option::is_none")]
+    pub drive: Option<::serde_json::Value>,
+    /// The group's drives. Read-only.
+    ///
+    /// Navigation property `drives` (Collection(Edm.Json), nullable; present only with `$expand`).
+    #[serde(rename = "drives", default, skip_serializing_if = "Option::is_none")]
+    pub drives: Option<::std::vec::Vec<::serde_json::Value>>,
+    /// The group's calendar events.
+    ///
+    /// Navigation property `events` (Collection(Edm.Json), nullable; present only with `$expand`).
+    #[serde(rename = "events", default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<::std::vec::Vec<::serde_json::Value>>,
+    /// The collection of open extensions defined for the group. Read-only. Nullable.
+    ///
+    /// Navigation property `extensions` (Collection(Edm.Json), nullable; present only with `$expand`).
+    #[serde(rename = "extensions", default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<::std::vec::Vec<::serde_json::Value>>,
+    /// The collection of lifecycle policies for this group. Read-only. Nullable.
+    ///
+    /// Navigation property `groupLifecyclePolicies` (Collection(Edm.Json), nullable; present only with `$expand`).
+    #[serde(
+        rename = "groupLifecyclePolicies",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub group_lifecycle_policies: Option<::std::vec::Vec<::serde_json::Value>>,
     /// Groups that this group is a member of. HTTP Methods: GET (supported for all groups). Read-only. Nullable. Supports $expand.
     ///
     /// Navigation property `memberOf` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
@@ -6397,11 +8312,39 @@ pub struct Group {
     pub members_with_license_errors: Option<
         ::std::vec::Vec<crate::models::DirectoryObject>,
     >,
+    /// Navigation property `onenote` (Edm.Json, nullable; present only with `$expand`).
+    #[serde(rename = "onenote", default, skip_serializing_if = "Option::is_none")]
+    pub onenote: Option<::serde_json::Value>,
+    /// Navigation property `onPremisesSyncBehavior` (Edm.Json, nullable; present only with `$expand`).
+    #[serde(
+        rename = "onPremisesSyncBehavior",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub on_premises_sync_behavior: Option<::serde_json::Value>,
     /// The owners of the group who can be users or service principals. Limited to 100 owners. Nullable. If this property isn't specified when creating a Microsoft 365 group the calling user (admin or non-admin) is automatically assigned as the group owner. A non-admin user can't explicitly add themselves to this collection when they're creating the group. For more information, see the related known issue. For security groups, the admin user isn't automatically added to this collection. For more information, see the related known issue. Supports $filter (/$count eq 0, /$count ne 0, /$count eq 1, /$count ne 1); Supports $expand including nested $select. For example, /groups?$filter=startsWith(displayName,'Role')&$select=id,displayName&$expand=owners($select=id,userPrincipalName,displayName).
     ///
     /// Navigation property `owners` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
     #[serde(rename = "owners", default, skip_serializing_if = "Option::is_none")]
     pub owners: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
+    /// Navigation property `permissionGrants` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
+    #[serde(
+        rename = "permissionGrants",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub permission_grants: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
+    /// Navigation property `photo` (Edm.Json, nullable; present only with `$expand`).
+    #[serde(rename = "photo", default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<::serde_json::Value>,
+    /// The profile photos owned by the group. Read-only. Nullable.
+    ///
+    /// Navigation property `photos` (Collection(Edm.Json), nullable; present only with `$expand`).
+    #[serde(rename = "photos", default, skip_serializing_if = "Option::is_none")]
+    pub photos: Option<::std::vec::Vec<::serde_json::Value>>,
+    /// Navigation property `planner` (Edm.Json, nullable; present only with `$expand`).
+    #[serde(rename = "planner", default, skip_serializing_if = "Option::is_none")]
+    pub planner: Option<::serde_json::Value>,
     /// The list of users or groups not allowed to create posts or calendar events in this group. Nullable
     ///
     /// Navigation property `rejectedSenders` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
@@ -6411,6 +8354,24 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub rejected_senders: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
+    /// Settings that can govern this group's behavior, like whether members can invite guests to the group. Nullable.
+    ///
+    /// Navigation property `settings` (Collection(Edm.Json), nullable; present only with `$expand`).
+    #[serde(rename = "settings", default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<::std::vec::Vec<::serde_json::Value>>,
+    /// The list of SharePoint sites in this group. Access the default site with /sites/root.
+    ///
+    /// Navigation property `sites` (Collection(Edm.Json), nullable; present only with `$expand`).
+    #[serde(rename = "sites", default, skip_serializing_if = "Option::is_none")]
+    pub sites: Option<::std::vec::Vec<::serde_json::Value>>,
+    /// Navigation property `team` (Edm.Json, nullable; present only with `$expand`).
+    #[serde(rename = "team", default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<::serde_json::Value>,
+    /// The group's conversation threads. Nullable.
+    ///
+    /// Navigation property `threads` (Collection(Edm.Json), nullable; present only with `$expand`).
+    #[serde(rename = "threads", default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<::std::vec::Vec<::serde_json::Value>>,
     /// The groups that a group is a member of, either directly or through nested membership. Nullable.
     ///
     /// Navigation property `transitiveMemberOf` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
@@ -6429,9 +8390,13 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub transitive_members: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.group`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -6606,6 +8571,161 @@ impl AsRef<str> for GroupField {
 impl crate::runtime::Selectable for Group {
     type Field = GroupField;
 }
+/// The nullable properties of `microsoft.graph.group`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GroupNullableField {
+    /// `deletedDateTime`
+    DeletedDateTime,
+    /// `accessType`
+    AccessType,
+    /// `allowExternalSenders`
+    AllowExternalSenders,
+    /// `assignedLabels`
+    AssignedLabels,
+    /// `assignedLicenses`
+    AssignedLicenses,
+    /// `autoSubscribeNewMembers`
+    AutoSubscribeNewMembers,
+    /// `classification`
+    Classification,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `expirationDateTime`
+    ExpirationDateTime,
+    /// `hasMembersWithLicenseErrors`
+    HasMembersWithLicenseErrors,
+    /// `hideFromAddressLists`
+    HideFromAddressLists,
+    /// `hideFromOutlookClients`
+    HideFromOutlookClients,
+    /// `isArchived`
+    IsArchived,
+    /// `isAssignableToRole`
+    IsAssignableToRole,
+    /// `isFavorite`
+    IsFavorite,
+    /// `isManagementRestricted`
+    IsManagementRestricted,
+    /// `isSubscribedByMail`
+    IsSubscribedByMail,
+    /// `licenseProcessingState`
+    LicenseProcessingState,
+    /// `mail`
+    Mail,
+    /// `mailEnabled`
+    MailEnabled,
+    /// `mailNickname`
+    MailNickname,
+    /// `membershipRule`
+    MembershipRule,
+    /// `membershipRuleProcessingState`
+    MembershipRuleProcessingState,
+    /// `onPremisesDomainName`
+    OnPremisesDomainName,
+    /// `onPremisesExtensionAttributes`
+    OnPremisesExtensionAttributes,
+    /// `onPremisesLastSyncDateTime`
+    OnPremisesLastSyncDateTime,
+    /// `onPremisesNetBiosName`
+    OnPremisesNetBiosName,
+    /// `onPremisesProvisioningErrors`
+    OnPremisesProvisioningErrors,
+    /// `onPremisesSamAccountName`
+    OnPremisesSamAccountName,
+    /// `onPremisesSecurityIdentifier`
+    OnPremisesSecurityIdentifier,
+    /// `onPremisesSyncEnabled`
+    OnPremisesSyncEnabled,
+    /// `organizationId`
+    OrganizationId,
+    /// `preferredDataLocation`
+    PreferredDataLocation,
+    /// `preferredLanguage`
+    PreferredLanguage,
+    /// `renewedDateTime`
+    RenewedDateTime,
+    /// `securityEnabled`
+    SecurityEnabled,
+    /// `securityIdentifier`
+    SecurityIdentifier,
+    /// `serviceProvisioningErrors`
+    ServiceProvisioningErrors,
+    /// `theme`
+    Theme,
+    /// `uniqueName`
+    UniqueName,
+    /// `unseenConversationsCount`
+    UnseenConversationsCount,
+    /// `unseenCount`
+    UnseenCount,
+    /// `unseenMessagesCount`
+    UnseenMessagesCount,
+    /// `visibility`
+    Visibility,
+    /// `welcomeMessageEnabled`
+    WelcomeMessageEnabled,
+}
+impl AsRef<str> for GroupNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::DeletedDateTime => "deletedDateTime",
+            Self::AccessType => "accessType",
+            Self::AllowExternalSenders => "allowExternalSenders",
+            Self::AssignedLabels => "assignedLabels",
+            Self::AssignedLicenses => "assignedLicenses",
+            Self::AutoSubscribeNewMembers => "autoSubscribeNewMembers",
+            Self::Classification => "classification",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::ExpirationDateTime => "expirationDateTime",
+            Self::HasMembersWithLicenseErrors => "hasMembersWithLicenseErrors",
+            Self::HideFromAddressLists => "hideFromAddressLists",
+            Self::HideFromOutlookClients => "hideFromOutlookClients",
+            Self::IsArchived => "isArchived",
+            Self::IsAssignableToRole => "isAssignableToRole",
+            Self::IsFavorite => "isFavorite",
+            Self::IsManagementRestricted => "isManagementRestricted",
+            Self::IsSubscribedByMail => "isSubscribedByMail",
+            Self::LicenseProcessingState => "licenseProcessingState",
+            Self::Mail => "mail",
+            Self::MailEnabled => "mailEnabled",
+            Self::MailNickname => "mailNickname",
+            Self::MembershipRule => "membershipRule",
+            Self::MembershipRuleProcessingState => "membershipRuleProcessingState",
+            Self::OnPremisesDomainName => "onPremisesDomainName",
+            Self::OnPremisesExtensionAttributes => "onPremisesExtensionAttributes",
+            Self::OnPremisesLastSyncDateTime => "onPremisesLastSyncDateTime",
+            Self::OnPremisesNetBiosName => "onPremisesNetBiosName",
+            Self::OnPremisesProvisioningErrors => "onPremisesProvisioningErrors",
+            Self::OnPremisesSamAccountName => "onPremisesSamAccountName",
+            Self::OnPremisesSecurityIdentifier => "onPremisesSecurityIdentifier",
+            Self::OnPremisesSyncEnabled => "onPremisesSyncEnabled",
+            Self::OrganizationId => "organizationId",
+            Self::PreferredDataLocation => "preferredDataLocation",
+            Self::PreferredLanguage => "preferredLanguage",
+            Self::RenewedDateTime => "renewedDateTime",
+            Self::SecurityEnabled => "securityEnabled",
+            Self::SecurityIdentifier => "securityIdentifier",
+            Self::ServiceProvisioningErrors => "serviceProvisioningErrors",
+            Self::Theme => "theme",
+            Self::UniqueName => "uniqueName",
+            Self::UnseenConversationsCount => "unseenConversationsCount",
+            Self::UnseenCount => "unseenCount",
+            Self::UnseenMessagesCount => "unseenMessagesCount",
+            Self::Visibility => "visibility",
+            Self::WelcomeMessageEnabled => "welcomeMessageEnabled",
+        }
+    }
+}
+impl crate::runtime::Nullable for Group {
+    type NullableField = GroupNullableField;
+}
 /// `microsoft.graph.groupAccessType` (enum type).
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
@@ -6687,6 +8807,13 @@ pub struct GroupMembers {
     /// Property `groupId` (Edm.String, nullable).
     #[serde(rename = "groupId", default, skip_serializing_if = "Option::is_none")]
     pub group_id: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.httpRequestEndpoint` (complex type).
 ///
@@ -6699,6 +8826,13 @@ pub struct HttpRequestEndpoint {
     /// Property `targetUrl` (Edm.String, nullable).
     #[serde(rename = "targetUrl", default, skip_serializing_if = "Option::is_none")]
     pub target_url: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.identity` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6716,9 +8850,13 @@ pub struct Identity {
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.identity` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -6772,6 +8910,116 @@ pub enum AnyIdentity {
     CallRecordsUserIdentity(CallRecordsUserIdentity),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<Identity> for AnyIdentity {
+    fn from(value: Identity) -> Self {
+        Self::Identity(value)
+    }
+}
+impl From<AzureCommunicationServicesUserIdentity> for AnyIdentity {
+    fn from(value: AzureCommunicationServicesUserIdentity) -> Self {
+        Self::AzureCommunicationServicesUserIdentity(value)
+    }
+}
+impl From<CommunicationsApplicationIdentity> for AnyIdentity {
+    fn from(value: CommunicationsApplicationIdentity) -> Self {
+        Self::CommunicationsApplicationIdentity(value)
+    }
+}
+impl From<CommunicationsApplicationInstanceIdentity> for AnyIdentity {
+    fn from(value: CommunicationsApplicationInstanceIdentity) -> Self {
+        Self::CommunicationsApplicationInstanceIdentity(value)
+    }
+}
+impl From<CommunicationsEncryptedIdentity> for AnyIdentity {
+    fn from(value: CommunicationsEncryptedIdentity) -> Self {
+        Self::CommunicationsEncryptedIdentity(value)
+    }
+}
+impl From<CommunicationsGuestIdentity> for AnyIdentity {
+    fn from(value: CommunicationsGuestIdentity) -> Self {
+        Self::CommunicationsGuestIdentity(value)
+    }
+}
+impl From<CommunicationsPhoneIdentity> for AnyIdentity {
+    fn from(value: CommunicationsPhoneIdentity) -> Self {
+        Self::CommunicationsPhoneIdentity(value)
+    }
+}
+impl From<CommunicationsUserIdentity> for AnyIdentity {
+    fn from(value: CommunicationsUserIdentity) -> Self {
+        Self::CommunicationsUserIdentity(value)
+    }
+}
+impl From<EmailIdentity> for AnyIdentity {
+    fn from(value: EmailIdentity) -> Self {
+        Self::EmailIdentity(value)
+    }
+}
+impl From<Initiator> for AnyIdentity {
+    fn from(value: Initiator) -> Self {
+        Self::Initiator(value)
+    }
+}
+impl From<ProvisionedIdentity> for AnyIdentity {
+    fn from(value: ProvisionedIdentity) -> Self {
+        Self::ProvisionedIdentity(value)
+    }
+}
+impl From<ProvisioningServicePrincipal> for AnyIdentity {
+    fn from(value: ProvisioningServicePrincipal) -> Self {
+        Self::ProvisioningServicePrincipal(value)
+    }
+}
+impl From<ProvisioningSystem> for AnyIdentity {
+    fn from(value: ProvisioningSystem) -> Self {
+        Self::ProvisioningSystem(value)
+    }
+}
+impl From<ServicePrincipalIdentity> for AnyIdentity {
+    fn from(value: ServicePrincipalIdentity) -> Self {
+        Self::ServicePrincipalIdentity(value)
+    }
+}
+impl From<SharePointGroupIdentity> for AnyIdentity {
+    fn from(value: SharePointGroupIdentity) -> Self {
+        Self::SharePointGroupIdentity(value)
+    }
+}
+impl From<SharePointIdentity> for AnyIdentity {
+    fn from(value: SharePointIdentity) -> Self {
+        Self::SharePointIdentity(value)
+    }
+}
+impl From<TeamworkApplicationIdentity> for AnyIdentity {
+    fn from(value: TeamworkApplicationIdentity) -> Self {
+        Self::TeamworkApplicationIdentity(value)
+    }
+}
+impl From<TeamworkConversationIdentity> for AnyIdentity {
+    fn from(value: TeamworkConversationIdentity) -> Self {
+        Self::TeamworkConversationIdentity(value)
+    }
+}
+impl From<TeamworkTagIdentity> for AnyIdentity {
+    fn from(value: TeamworkTagIdentity) -> Self {
+        Self::TeamworkTagIdentity(value)
+    }
+}
+impl From<TeamworkUserIdentity> for AnyIdentity {
+    fn from(value: TeamworkUserIdentity) -> Self {
+        Self::TeamworkUserIdentity(value)
+    }
+}
+impl From<UserIdentity> for AnyIdentity {
+    fn from(value: UserIdentity) -> Self {
+        Self::UserIdentity(value)
+    }
+}
+impl From<CallRecordsUserIdentity> for AnyIdentity {
+    fn from(value: CallRecordsUserIdentity) -> Self {
+        Self::CallRecordsUserIdentity(value)
+    }
 }
 impl Serialize for AnyIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -6936,120 +9184,85 @@ impl<'de> Deserialize<'de> for AnyIdentity {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.identity") => {
-                ::serde_json::from_value(value)
-                    .map(Self::Identity)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::Identity)
             }
             Some("microsoft.graph.azureCommunicationServicesUserIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AzureCommunicationServicesUserIdentity)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.communicationsApplicationIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CommunicationsApplicationIdentity)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.communicationsApplicationInstanceIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CommunicationsApplicationInstanceIdentity)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.communicationsEncryptedIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CommunicationsEncryptedIdentity)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.communicationsGuestIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CommunicationsGuestIdentity)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.communicationsPhoneIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CommunicationsPhoneIdentity)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.communicationsUserIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CommunicationsUserIdentity)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.emailIdentity") => {
-                ::serde_json::from_value(value)
-                    .map(Self::EmailIdentity)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::EmailIdentity)
             }
             Some("microsoft.graph.initiator") => {
-                ::serde_json::from_value(value)
-                    .map(Self::Initiator)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::Initiator)
             }
             Some("microsoft.graph.provisionedIdentity") => {
-                ::serde_json::from_value(value)
-                    .map(Self::ProvisionedIdentity)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::ProvisionedIdentity)
             }
             Some("microsoft.graph.provisioningServicePrincipal") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::ProvisioningServicePrincipal)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.provisioningSystem") => {
-                ::serde_json::from_value(value)
-                    .map(Self::ProvisioningSystem)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::ProvisioningSystem)
             }
             Some("microsoft.graph.servicePrincipalIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::ServicePrincipalIdentity)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.sharePointGroupIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::SharePointGroupIdentity)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.sharePointIdentity") => {
-                ::serde_json::from_value(value)
-                    .map(Self::SharePointIdentity)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::SharePointIdentity)
             }
             Some("microsoft.graph.teamworkApplicationIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::TeamworkApplicationIdentity)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.teamworkConversationIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::TeamworkConversationIdentity)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.teamworkTagIdentity") => {
-                ::serde_json::from_value(value)
-                    .map(Self::TeamworkTagIdentity)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::TeamworkTagIdentity)
             }
             Some("microsoft.graph.teamworkUserIdentity") => {
-                ::serde_json::from_value(value)
-                    .map(Self::TeamworkUserIdentity)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::TeamworkUserIdentity)
             }
             Some("microsoft.graph.userIdentity") => {
-                ::serde_json::from_value(value)
-                    .map(Self::UserIdentity)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::UserIdentity)
             }
             Some("microsoft.graph.callRecords.userIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CallRecordsUserIdentity)
-                    .map_err(serde::de::Error::custom)
             }
-            None => {
-                ::serde_json::from_value(value)
-                    .map(Self::Identity)
-                    .map_err(serde::de::Error::custom)
-            }
+            None => crate::runtime::poly::from_value(value).map(Self::Identity),
             Some(_) => Ok(Self::Other(value)),
         }
     }
@@ -7072,6 +9285,31 @@ pub enum AnyIdentitySource {
     SocialIdentitySource(SocialIdentitySource),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AzureActiveDirectoryTenant> for AnyIdentitySource {
+    fn from(value: AzureActiveDirectoryTenant) -> Self {
+        Self::AzureActiveDirectoryTenant(value)
+    }
+}
+impl From<CrossCloudAzureActiveDirectoryTenant> for AnyIdentitySource {
+    fn from(value: CrossCloudAzureActiveDirectoryTenant) -> Self {
+        Self::CrossCloudAzureActiveDirectoryTenant(value)
+    }
+}
+impl From<DomainIdentitySource> for AnyIdentitySource {
+    fn from(value: DomainIdentitySource) -> Self {
+        Self::DomainIdentitySource(value)
+    }
+}
+impl From<ExternalDomainFederation> for AnyIdentitySource {
+    fn from(value: ExternalDomainFederation) -> Self {
+        Self::ExternalDomainFederation(value)
+    }
+}
+impl From<SocialIdentitySource> for AnyIdentitySource {
+    fn from(value: SocialIdentitySource) -> Self {
+        Self::SocialIdentitySource(value)
+    }
 }
 impl Serialize for AnyIdentitySource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -7123,29 +9361,22 @@ impl<'de> Deserialize<'de> for AnyIdentitySource {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.azureActiveDirectoryTenant") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AzureActiveDirectoryTenant)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.crossCloudAzureActiveDirectoryTenant") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CrossCloudAzureActiveDirectoryTenant)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.domainIdentitySource") => {
-                ::serde_json::from_value(value)
-                    .map(Self::DomainIdentitySource)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::DomainIdentitySource)
             }
             Some("microsoft.graph.externalDomainFederation") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::ExternalDomainFederation)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.socialIdentitySource") => {
-                ::serde_json::from_value(value)
-                    .map(Self::SocialIdentitySource)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::SocialIdentitySource)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -7169,9 +9400,13 @@ pub struct Initiator {
     /// Property `initiatorType` (microsoft.graph.initiatorType, nullable).
     #[serde(rename = "initiatorType", default, skip_serializing_if = "Option::is_none")]
     pub initiator_type: Option<crate::models::InitiatorType>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.initiatorType` (enum type).
 ///
@@ -7244,6 +9479,13 @@ pub struct InternalSponsors {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.internalSponsors`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.licenseProcessingState` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7254,6 +9496,13 @@ pub struct LicenseProcessingState {
     /// Property `state` (Edm.String, nullable).
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.logicAppTriggerEndpointConfiguration` (complex type).
 ///
@@ -7283,6 +9532,13 @@ pub struct LogicAppTriggerEndpointConfiguration {
     /// Property `url` (Edm.String, nullable).
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.onAttributeCollectionStartCustomExtension` (entity type).
 ///
@@ -7333,6 +9589,13 @@ pub struct OnAttributeCollectionStartCustomExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.onAttributeCollectionStartCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -7368,6 +9631,38 @@ impl AsRef<str> for OnAttributeCollectionStartCustomExtensionField {
 }
 impl crate::runtime::Selectable for OnAttributeCollectionStartCustomExtension {
     type Field = OnAttributeCollectionStartCustomExtensionField;
+}
+/// The nullable properties of `microsoft.graph.onAttributeCollectionStartCustomExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OnAttributeCollectionStartCustomExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+}
+impl AsRef<str> for OnAttributeCollectionStartCustomExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+        }
+    }
+}
+impl crate::runtime::Nullable for OnAttributeCollectionStartCustomExtension {
+    type NullableField = OnAttributeCollectionStartCustomExtensionNullableField;
 }
 /// `microsoft.graph.onAttributeCollectionSubmitCustomExtension` (entity type).
 ///
@@ -7418,6 +9713,13 @@ pub struct OnAttributeCollectionSubmitCustomExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.onAttributeCollectionSubmitCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -7453,6 +9755,38 @@ impl AsRef<str> for OnAttributeCollectionSubmitCustomExtensionField {
 }
 impl crate::runtime::Selectable for OnAttributeCollectionSubmitCustomExtension {
     type Field = OnAttributeCollectionSubmitCustomExtensionField;
+}
+/// The nullable properties of `microsoft.graph.onAttributeCollectionSubmitCustomExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OnAttributeCollectionSubmitCustomExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+}
+impl AsRef<str> for OnAttributeCollectionSubmitCustomExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+        }
+    }
+}
+impl crate::runtime::Nullable for OnAttributeCollectionSubmitCustomExtension {
+    type NullableField = OnAttributeCollectionSubmitCustomExtensionNullableField;
 }
 /// `microsoft.graph.onOtpSendCustomExtension` (entity type).
 ///
@@ -7503,6 +9837,13 @@ pub struct OnOtpSendCustomExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.onOtpSendCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -7538,6 +9879,38 @@ impl AsRef<str> for OnOtpSendCustomExtensionField {
 }
 impl crate::runtime::Selectable for OnOtpSendCustomExtension {
     type Field = OnOtpSendCustomExtensionField;
+}
+/// The nullable properties of `microsoft.graph.onOtpSendCustomExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OnOtpSendCustomExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+}
+impl AsRef<str> for OnOtpSendCustomExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+        }
+    }
+}
+impl crate::runtime::Nullable for OnOtpSendCustomExtension {
+    type NullableField = OnOtpSendCustomExtensionNullableField;
 }
 /// `microsoft.graph.onPasswordSubmitCustomExtension` (entity type).
 ///
@@ -7588,6 +9961,13 @@ pub struct OnPasswordSubmitCustomExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.onPasswordSubmitCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -7623,6 +10003,38 @@ impl AsRef<str> for OnPasswordSubmitCustomExtensionField {
 }
 impl crate::runtime::Selectable for OnPasswordSubmitCustomExtension {
     type Field = OnPasswordSubmitCustomExtensionField;
+}
+/// The nullable properties of `microsoft.graph.onPasswordSubmitCustomExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OnPasswordSubmitCustomExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+}
+impl AsRef<str> for OnPasswordSubmitCustomExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+        }
+    }
+}
+impl crate::runtime::Nullable for OnPasswordSubmitCustomExtension {
+    type NullableField = OnPasswordSubmitCustomExtensionNullableField;
 }
 /// `microsoft.graph.onPremisesExtensionAttributes` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7765,6 +10177,13 @@ pub struct OnPremisesExtensionAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub extension_attribute9: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.onPremisesProvisioningError` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7800,6 +10219,13 @@ pub struct OnPremisesProvisioningError {
     /// Property `value` (Edm.String, nullable).
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.onTokenIssuanceStartCustomExtension` (entity type).
 ///
@@ -7859,6 +10285,13 @@ pub struct OnTokenIssuanceStartCustomExtension {
     pub claims_for_token_configuration: Option<
         ::std::vec::Vec<crate::models::OnTokenIssuanceStartReturnClaim>,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.onTokenIssuanceStartCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -7898,6 +10331,41 @@ impl AsRef<str> for OnTokenIssuanceStartCustomExtensionField {
 impl crate::runtime::Selectable for OnTokenIssuanceStartCustomExtension {
     type Field = OnTokenIssuanceStartCustomExtensionField;
 }
+/// The nullable properties of `microsoft.graph.onTokenIssuanceStartCustomExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OnTokenIssuanceStartCustomExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+    /// `claimsForTokenConfiguration`
+    ClaimsForTokenConfiguration,
+}
+impl AsRef<str> for OnTokenIssuanceStartCustomExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+            Self::ClaimsForTokenConfiguration => "claimsForTokenConfiguration",
+        }
+    }
+}
+impl crate::runtime::Nullable for OnTokenIssuanceStartCustomExtension {
+    type NullableField = OnTokenIssuanceStartCustomExtensionNullableField;
+}
 /// `microsoft.graph.onTokenIssuanceStartReturnClaim` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnTokenIssuanceStartReturnClaim {
@@ -7911,6 +10379,13 @@ pub struct OnTokenIssuanceStartReturnClaim {
         skip_serializing_if = "Option::is_none"
     )]
     pub claim_id_in_api_response: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.onVerifiedIdClaimValidationCustomExtension` (entity type).
 ///
@@ -7961,6 +10436,13 @@ pub struct OnVerifiedIdClaimValidationCustomExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.onVerifiedIdClaimValidationCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -7997,6 +10479,38 @@ impl AsRef<str> for OnVerifiedIdClaimValidationCustomExtensionField {
 impl crate::runtime::Selectable for OnVerifiedIdClaimValidationCustomExtension {
     type Field = OnVerifiedIdClaimValidationCustomExtensionField;
 }
+/// The nullable properties of `microsoft.graph.onVerifiedIdClaimValidationCustomExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OnVerifiedIdClaimValidationCustomExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `behaviorOnError`
+    BehaviorOnError,
+}
+impl AsRef<str> for OnVerifiedIdClaimValidationCustomExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::BehaviorOnError => "behaviorOnError",
+        }
+    }
+}
+impl crate::runtime::Nullable for OnVerifiedIdClaimValidationCustomExtension {
+    type NullableField = OnVerifiedIdClaimValidationCustomExtensionNullableField;
+}
 /// `microsoft.graph.patternedRecurrence` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PatternedRecurrence {
@@ -8009,6 +10523,13 @@ pub struct PatternedRecurrence {
     /// Property `range` (microsoft.graph.recurrenceRange, nullable).
     #[serde(rename = "range", default, skip_serializing_if = "Option::is_none")]
     pub range: Option<crate::models::RecurrenceRange>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.provisionedIdentity` (complex type).
 ///
@@ -8030,9 +10551,13 @@ pub struct ProvisionedIdentity {
     /// Property `identityType` (Edm.String, nullable).
     #[serde(rename = "identityType", default, skip_serializing_if = "Option::is_none")]
     pub identity_type: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.provisioningServicePrincipal` (complex type).
 ///
@@ -8048,9 +10573,13 @@ pub struct ProvisioningServicePrincipal {
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.provisioningSystem` (complex type).
 ///
@@ -8069,9 +10598,13 @@ pub struct ProvisioningSystem {
     /// Property `details` (microsoft.graph.detailsInfo, nullable).
     #[serde(rename = "details", default, skip_serializing_if = "Option::is_none")]
     pub details: Option<crate::models::DetailsInfo>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.recurrencePattern` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -8108,6 +10641,13 @@ pub struct RecurrencePattern {
     /// Property `type` (microsoft.graph.recurrencePatternType, nullable).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::models::RecurrencePatternType>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.recurrencePatternType` (enum type).
 ///
@@ -8217,6 +10757,13 @@ pub struct RecurrenceRange {
     /// Property `type` (microsoft.graph.recurrenceRangeType, nullable).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::models::RecurrenceRangeType>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.recurrenceRangeType` (enum type).
 ///
@@ -8288,6 +10835,13 @@ pub struct RequestorManager {
     /// Property `managerLevel` (Edm.Int32, nullable).
     #[serde(rename = "managerLevel", default, skip_serializing_if = "Option::is_none")]
     pub manager_level: Option<i32>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.roleType` (enum type).
 ///
@@ -8373,9 +10927,13 @@ pub struct ServicePrincipalIdentity {
     /// Property `appId` (Edm.String, nullable).
     #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.serviceProvisioningError` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -8387,6 +10945,11 @@ pub enum AnyServiceProvisioningError {
     ServiceProvisioningXmlError(ServiceProvisioningXmlError),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<ServiceProvisioningXmlError> for AnyServiceProvisioningError {
+    fn from(value: ServiceProvisioningXmlError) -> Self {
+        Self::ServiceProvisioningXmlError(value)
+    }
 }
 impl Serialize for AnyServiceProvisioningError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -8410,9 +10973,8 @@ impl<'de> Deserialize<'de> for AnyServiceProvisioningError {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.serviceProvisioningXmlError") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::ServiceProvisioningXmlError)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -8447,6 +11009,13 @@ pub struct ServiceProvisioningXmlError {
     /// Property `errorDetail` (Edm.String, nullable).
     #[serde(rename = "errorDetail", default, skip_serializing_if = "Option::is_none")]
     pub error_detail: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.sharePointGroupIdentity` (complex type).
 ///
@@ -8468,9 +11037,13 @@ pub struct SharePointGroupIdentity {
     /// Property `title` (Edm.String, nullable).
     #[serde(rename = "title", default, skip_serializing_if = "Option::is_none")]
     pub title: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.sharePointIdentity` (complex type).
 ///
@@ -8495,9 +11068,13 @@ pub struct SharePointIdentity {
     /// Property `loginName` (Edm.String, nullable).
     #[serde(rename = "loginName", default, skip_serializing_if = "Option::is_none")]
     pub login_name: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.singleServicePrincipal` (complex type).
 ///
@@ -8517,6 +11094,13 @@ pub struct SingleServicePrincipal {
         skip_serializing_if = "Option::is_none"
     )]
     pub service_principal_id: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.singleUser` (complex type).
 ///
@@ -8532,6 +11116,13 @@ pub struct SingleUser {
     /// Property `userId` (Edm.String, nullable).
     #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.socialIdentitySource` (complex type).
 ///
@@ -8551,6 +11142,13 @@ pub struct SocialIdentitySource {
         skip_serializing_if = "Option::is_none"
     )]
     pub social_identity_source_type: Option<crate::models::SocialIdentitySourceType>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.socialIdentitySourceType` (enum type).
 ///
@@ -8643,6 +11241,76 @@ pub enum AnySubjectSet {
     RuleBasedSubjectSet(RuleBasedSubjectSet),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AttributeRuleMembers> for AnySubjectSet {
+    fn from(value: AttributeRuleMembers) -> Self {
+        Self::AttributeRuleMembers(value)
+    }
+}
+impl From<ConnectedOrganizationMembers> for AnySubjectSet {
+    fn from(value: ConnectedOrganizationMembers) -> Self {
+        Self::ConnectedOrganizationMembers(value)
+    }
+}
+impl From<ExternalSponsors> for AnySubjectSet {
+    fn from(value: ExternalSponsors) -> Self {
+        Self::ExternalSponsors(value)
+    }
+}
+impl From<GroupMembers> for AnySubjectSet {
+    fn from(value: GroupMembers) -> Self {
+        Self::GroupMembers(value)
+    }
+}
+impl From<InternalSponsors> for AnySubjectSet {
+    fn from(value: InternalSponsors) -> Self {
+        Self::InternalSponsors(value)
+    }
+}
+impl From<RequestorManager> for AnySubjectSet {
+    fn from(value: RequestorManager) -> Self {
+        Self::RequestorManager(value)
+    }
+}
+impl From<SingleServicePrincipal> for AnySubjectSet {
+    fn from(value: SingleServicePrincipal) -> Self {
+        Self::SingleServicePrincipal(value)
+    }
+}
+impl From<SingleUser> for AnySubjectSet {
+    fn from(value: SingleUser) -> Self {
+        Self::SingleUser(value)
+    }
+}
+impl From<TargetAgentIdentitySponsorsOrOwners> for AnySubjectSet {
+    fn from(value: TargetAgentIdentitySponsorsOrOwners) -> Self {
+        Self::TargetAgentIdentitySponsorsOrOwners(value)
+    }
+}
+impl From<TargetApplicationOwners> for AnySubjectSet {
+    fn from(value: TargetApplicationOwners) -> Self {
+        Self::TargetApplicationOwners(value)
+    }
+}
+impl From<TargetManager> for AnySubjectSet {
+    fn from(value: TargetManager) -> Self {
+        Self::TargetManager(value)
+    }
+}
+impl From<TargetUserSponsors> for AnySubjectSet {
+    fn from(value: TargetUserSponsors) -> Self {
+        Self::TargetUserSponsors(value)
+    }
+}
+impl From<GroupBasedSubjectSet> for AnySubjectSet {
+    fn from(value: GroupBasedSubjectSet) -> Self {
+        Self::GroupBasedSubjectSet(value)
+    }
+}
+impl From<RuleBasedSubjectSet> for AnySubjectSet {
+    fn from(value: RuleBasedSubjectSet) -> Self {
+        Self::RuleBasedSubjectSet(value)
+    }
 }
 impl Serialize for AnySubjectSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -8757,74 +11425,49 @@ impl<'de> Deserialize<'de> for AnySubjectSet {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.attributeRuleMembers") => {
-                ::serde_json::from_value(value)
-                    .map(Self::AttributeRuleMembers)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::AttributeRuleMembers)
             }
             Some("microsoft.graph.connectedOrganizationMembers") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::ConnectedOrganizationMembers)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.externalSponsors") => {
-                ::serde_json::from_value(value)
-                    .map(Self::ExternalSponsors)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::ExternalSponsors)
             }
             Some("microsoft.graph.groupMembers") => {
-                ::serde_json::from_value(value)
-                    .map(Self::GroupMembers)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::GroupMembers)
             }
             Some("microsoft.graph.internalSponsors") => {
-                ::serde_json::from_value(value)
-                    .map(Self::InternalSponsors)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::InternalSponsors)
             }
             Some("microsoft.graph.requestorManager") => {
-                ::serde_json::from_value(value)
-                    .map(Self::RequestorManager)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::RequestorManager)
             }
             Some("microsoft.graph.singleServicePrincipal") => {
-                ::serde_json::from_value(value)
-                    .map(Self::SingleServicePrincipal)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::SingleServicePrincipal)
             }
             Some("microsoft.graph.singleUser") => {
-                ::serde_json::from_value(value)
-                    .map(Self::SingleUser)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::SingleUser)
             }
             Some("microsoft.graph.targetAgentIdentitySponsorsOrOwners") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::TargetAgentIdentitySponsorsOrOwners)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.targetApplicationOwners") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::TargetApplicationOwners)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.targetManager") => {
-                ::serde_json::from_value(value)
-                    .map(Self::TargetManager)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::TargetManager)
             }
             Some("microsoft.graph.targetUserSponsors") => {
-                ::serde_json::from_value(value)
-                    .map(Self::TargetUserSponsors)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::TargetUserSponsors)
             }
             Some("microsoft.graph.identityGovernance.groupBasedSubjectSet") => {
-                ::serde_json::from_value(value)
-                    .map(Self::GroupBasedSubjectSet)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::GroupBasedSubjectSet)
             }
             Some("microsoft.graph.identityGovernance.ruleBasedSubjectSet") => {
-                ::serde_json::from_value(value)
-                    .map(Self::RuleBasedSubjectSet)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::RuleBasedSubjectSet)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -8839,6 +11482,13 @@ pub struct TargetAgentIdentitySponsorsOrOwners {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.targetAgentIdentitySponsorsOrOwners`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.targetApplicationOwners` (complex type).
 ///
@@ -8848,6 +11498,13 @@ pub struct TargetApplicationOwners {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.targetApplicationOwners`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.targetManager` (complex type).
 ///
@@ -8860,6 +11517,13 @@ pub struct TargetManager {
     /// Property `managerLevel` (Edm.Int32, nullable).
     #[serde(rename = "managerLevel", default, skip_serializing_if = "Option::is_none")]
     pub manager_level: Option<i32>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.targetUserSponsors` (complex type).
 ///
@@ -8869,6 +11533,13 @@ pub struct TargetUserSponsors {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.targetUserSponsors`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.teamworkApplicationIdentity` (complex type).
 ///
@@ -8893,9 +11564,13 @@ pub struct TeamworkApplicationIdentity {
     pub application_identity_type: Option<
         crate::models::TeamworkApplicationIdentityType,
     >,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.teamworkApplicationIdentityType` (enum type).
 ///
@@ -8995,9 +11670,13 @@ pub struct TeamworkConversationIdentity {
     pub conversation_identity_type: Option<
         crate::models::TeamworkConversationIdentityType,
     >,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.teamworkConversationIdentityType` (enum type).
 ///
@@ -9076,9 +11755,13 @@ pub struct TeamworkTagIdentity {
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.teamworkUserIdentity` (complex type).
 ///
@@ -9105,9 +11788,13 @@ pub struct TeamworkUserIdentity {
         skip_serializing_if = "Option::is_none"
     )]
     pub user_identity_type: Option<crate::models::TeamworkUserIdentityType>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.teamworkUserIdentityType` (enum type).
 ///
@@ -9255,6 +11942,13 @@ pub struct UnifiedRoleAssignment {
     /// Navigation property `roleDefinition` (microsoft.graph.unifiedRoleDefinition, nullable; present only with `$expand`).
     #[serde(rename = "roleDefinition", default, skip_serializing_if = "Option::is_none")]
     pub role_definition: Option<crate::models::UnifiedRoleDefinition>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.unifiedRoleAssignment`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -9290,6 +11984,38 @@ impl AsRef<str> for UnifiedRoleAssignmentField {
 }
 impl crate::runtime::Selectable for UnifiedRoleAssignment {
     type Field = UnifiedRoleAssignmentField;
+}
+/// The nullable properties of `microsoft.graph.unifiedRoleAssignment`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UnifiedRoleAssignmentNullableField {
+    /// `appScopeId`
+    AppScopeId,
+    /// `condition`
+    Condition,
+    /// `directoryScopeId`
+    DirectoryScopeId,
+    /// `principalId`
+    PrincipalId,
+    /// `principalOrganizationId`
+    PrincipalOrganizationId,
+    /// `roleDefinitionId`
+    RoleDefinitionId,
+}
+impl AsRef<str> for UnifiedRoleAssignmentNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AppScopeId => "appScopeId",
+            Self::Condition => "condition",
+            Self::DirectoryScopeId => "directoryScopeId",
+            Self::PrincipalId => "principalId",
+            Self::PrincipalOrganizationId => "principalOrganizationId",
+            Self::RoleDefinitionId => "roleDefinitionId",
+        }
+    }
+}
+impl crate::runtime::Nullable for UnifiedRoleAssignment {
+    type NullableField = UnifiedRoleAssignmentNullableField;
 }
 /// `microsoft.graph.unifiedRoleDefinition` (entity type).
 ///
@@ -9359,6 +12085,13 @@ pub struct UnifiedRoleDefinition {
     pub inherits_permissions_from: Option<
         ::std::vec::Vec<crate::models::UnifiedRoleDefinition>,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.unifiedRoleDefinition`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -9401,6 +12134,38 @@ impl AsRef<str> for UnifiedRoleDefinitionField {
 impl crate::runtime::Selectable for UnifiedRoleDefinition {
     type Field = UnifiedRoleDefinitionField;
 }
+/// The nullable properties of `microsoft.graph.unifiedRoleDefinition`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UnifiedRoleDefinitionNullableField {
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isBuiltIn`
+    IsBuiltIn,
+    /// `isEnabled`
+    IsEnabled,
+    /// `templateId`
+    TemplateId,
+    /// `version`
+    Version,
+}
+impl AsRef<str> for UnifiedRoleDefinitionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsBuiltIn => "isBuiltIn",
+            Self::IsEnabled => "isEnabled",
+            Self::TemplateId => "templateId",
+            Self::Version => "version",
+        }
+    }
+}
+impl crate::runtime::Nullable for UnifiedRoleDefinition {
+    type NullableField = UnifiedRoleDefinitionNullableField;
+}
 /// `microsoft.graph.unifiedRolePermission` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UnifiedRolePermission {
@@ -9430,6 +12195,13 @@ pub struct UnifiedRolePermission {
         skip_serializing_if = "Option::is_none"
     )]
     pub excluded_resource_actions: Option<::std::vec::Vec<::std::string::String>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.userIdentity` (complex type).
 ///
@@ -9463,9 +12235,13 @@ pub struct UserIdentity {
         skip_serializing_if = "Option::is_none"
     )]
     pub user_principal_name: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.weekIndex` (enum type).
 ///
@@ -9546,6 +12322,13 @@ pub struct ResumeParameters {
     /// Property `data` (microsoft.graph.customExtensionData, nullable).
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<crate::models::AnyCustomExtensionData>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.callRecords.userIdentity` (complex type).
 ///
@@ -9568,9 +12351,13 @@ pub struct CallRecordsUserIdentity {
         skip_serializing_if = "Option::is_none"
     )]
     pub user_principal_name: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData` (complex type).
 ///
@@ -9594,6 +12381,13 @@ pub struct AccessReviewContextData {
         skip_serializing_if = "Option::is_none"
     )]
     pub review_instance_id: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextDataBase` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -9607,6 +12401,16 @@ pub enum AnyAccessReviewContextDataBase {
     ApplyDecisionContextData(ApplyDecisionContextData),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AccessReviewContextData> for AnyAccessReviewContextDataBase {
+    fn from(value: AccessReviewContextData) -> Self {
+        Self::AccessReviewContextData(value)
+    }
+}
+impl From<ApplyDecisionContextData> for AnyAccessReviewContextDataBase {
+    fn from(value: ApplyDecisionContextData) -> Self {
+        Self::ApplyDecisionContextData(value)
+    }
 }
 impl Serialize for AnyAccessReviewContextDataBase {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -9639,16 +12443,14 @@ impl<'de> Deserialize<'de> for AnyAccessReviewContextDataBase {
             Some(
                 "microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData",
             ) => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessReviewContextData)
-                    .map_err(serde::de::Error::custom)
             }
             Some(
                 "microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData",
             ) => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::ApplyDecisionContextData)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -9677,6 +12479,13 @@ pub struct ApplyDecisionContextData {
         skip_serializing_if = "Option::is_none"
     )]
     pub review_instance_id: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.customDataProvidedResourcePayloads.data` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -9690,6 +12499,16 @@ pub enum AnyData {
     ApplyDecisionContextData(ApplyDecisionContextData),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<AccessReviewContextData> for AnyData {
+    fn from(value: AccessReviewContextData) -> Self {
+        Self::AccessReviewContextData(value)
+    }
+}
+impl From<ApplyDecisionContextData> for AnyData {
+    fn from(value: ApplyDecisionContextData) -> Self {
+        Self::ApplyDecisionContextData(value)
+    }
 }
 impl Serialize for AnyData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -9722,16 +12541,14 @@ impl<'de> Deserialize<'de> for AnyData {
             Some(
                 "microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData",
             ) => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::AccessReviewContextData)
-                    .map_err(serde::de::Error::custom)
             }
             Some(
                 "microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData",
             ) => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::ApplyDecisionContextData)
-                    .map_err(serde::de::Error::custom)
             }
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
@@ -9813,6 +12630,19 @@ pub struct CustomTaskExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Navigation property `createdBy` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
+    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<crate::models::DirectoryObject>,
+    /// Navigation property `lastModifiedBy` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
+    #[serde(rename = "lastModifiedBy", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_by: Option<crate::models::DirectoryObject>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.identityGovernance.customTaskExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -9855,6 +12685,44 @@ impl AsRef<str> for CustomTaskExtensionField {
 impl crate::runtime::Selectable for CustomTaskExtension {
     type Field = CustomTaskExtensionField;
 }
+/// The nullable properties of `microsoft.graph.identityGovernance.customTaskExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CustomTaskExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `callbackConfiguration`
+    CallbackConfiguration,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `lastModifiedDateTime`
+    LastModifiedDateTime,
+}
+impl AsRef<str> for CustomTaskExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::CallbackConfiguration => "callbackConfiguration",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::LastModifiedDateTime => "lastModifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Nullable for CustomTaskExtension {
+    type NullableField = CustomTaskExtensionNullableField;
+}
 /// `microsoft.graph.identityGovernance.customTaskExtensionCallbackConfiguration` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionCallbackConfiguration`; inherited properties are included.
@@ -9870,6 +12738,16 @@ pub struct CustomTaskExtensionCallbackConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub timeout_duration: Option<crate::runtime::IsoDuration>,
+    /// Navigation property `authorizedApps` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
+    #[serde(rename = "authorizedApps", default, skip_serializing_if = "Option::is_none")]
+    pub authorized_apps: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.identityGovernance.customTaskExtensionCallbackData` (complex type).
 ///
@@ -9886,6 +12764,13 @@ pub struct CustomTaskExtensionCallbackData {
         skip_serializing_if = "Option::is_none"
     )]
     pub operation_status: Option<crate::models::CustomTaskExtensionOperationStatus>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.identityGovernance.customTaskExtensionCalloutData` (complex type).
 ///
@@ -9895,6 +12780,29 @@ pub struct CustomTaskExtensionCalloutData {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.customTaskExtensionCalloutData`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Navigation property `subject` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
+    #[serde(rename = "subject", default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<crate::models::DirectoryObject>,
+    /// Navigation property `task` (Edm.Json, nullable; present only with `$expand`).
+    #[serde(rename = "task", default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<::serde_json::Value>,
+    /// Navigation property `taskProcessingresult` (Edm.Json, nullable; present only with `$expand`).
+    #[serde(
+        rename = "taskProcessingresult",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub task_processingresult: Option<::serde_json::Value>,
+    /// Navigation property `workflow` (Edm.Json, nullable; present only with `$expand`).
+    #[serde(rename = "workflow", default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<::serde_json::Value>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.identityGovernance.customTaskExtensionOperationStatus` (enum type).
 ///
@@ -9966,6 +12874,13 @@ pub struct GroupBasedSubjectSet {
     /// Navigation property `groups` (Collection(microsoft.graph.group), nullable; present only with `$expand`).
     #[serde(rename = "groups", default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<::std::vec::Vec<crate::models::Group>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.identityGovernance.ruleBasedSubjectSet` (complex type).
 ///
@@ -9978,4 +12893,11 @@ pub struct RuleBasedSubjectSet {
     /// Property `rule` (Edm.String, not nullable).
     #[serde(rename = "rule", default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }

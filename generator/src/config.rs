@@ -143,6 +143,25 @@ pub struct ClosureConfig {
     /// Qualified type names whose derived types are not pulled into the closure.
     #[serde(default)]
     pub no_derived_types: Vec<String>,
+    /// Navigation properties whose target the closure does not otherwise have.
+    #[serde(default)]
+    pub navigation: NavigationRule,
+}
+
+/// How far navigation properties pull their targets into the closure (`closure.navigation`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NavigationRule {
+    /// Hops: 0 pulls nothing in (a navigation is typed only when its target is generated anyway);
+    /// 1 pulls in the targets of the closure's navigation properties (with what their values
+    /// need); 2 also the targets of those targets' navigation properties; and so on.
+    #[serde(default)]
+    pub depth: u32,
+    /// Families (a type and everything derived from it) never pulled in this way; a navigation to
+    /// one is typed as its nearest base type the closure has (which keeps every property it does
+    /// not declare), else as JSON.
+    #[serde(default)]
+    pub untyped: Vec<String>,
 }
 
 /// One upstream file, pinned.

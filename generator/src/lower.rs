@@ -135,7 +135,10 @@ pub fn build_api(
     }
 
     api.operations = ops.into_values().collect();
-    api.types = crate::timing::measure("closure", || type_closure(csdl, &api.operations, closure, extra));
+    let (types, navigation_added) =
+        crate::timing::measure("closure", || type_closure(csdl, &api.operations, closure, extra));
+    api.types = types;
+    api.navigation_added = navigation_added;
     api.declared_types = csdl.types.keys().cloned().collect();
     api
 }
@@ -191,8 +194,9 @@ fn type_closure(
     operations: &[Operation],
     config: &ClosureConfig,
     extra: &BTreeMap<String, BTreeMap<String, String>>,
-) -> BTreeMap<QName, TypeDef> {
+) -> (BTreeMap<QName, TypeDef>, usize) {
     let excluded: BTreeSet<QName> = config.no_derived_types.iter().filter_map(|s| QName::parse(s)).collect();
+    let untyped: BTreeSet<QName> = config.navigation.untyped.iter().filter_map(|s| QName::parse(s)).collect();
     let mut walker = Closure {
         csdl,
         excluded: &excluded,
@@ -247,6 +251,31 @@ fn type_closure(
         }
     }
     walker.run();
+    // The navigation rule: each hop pulls in the targets of the navigation properties of the
+    // types the closure has so far, with what their values need; untyped families are neither
+    // pulled in nor followed (a group the closure has for other reasons does not bring its
+    // drives, sites and calendars).
+    let before_navigation = walker.in_closure.len();
+    let in_untyped_family =
+        |q: &QName| csdl.ancestry(q).iter().any(|a| untyped.contains(&a.name)) || untyped.contains(q);
+    for _ in 0..config.navigation.depth {
+        let targets: Vec<QName> = walker
+            .in_closure
+            .iter()
+            .filter(|q| !in_untyped_family(q))
+            .flat_map(|q| csdl.all_navigation(q))
+            .map(|n| n.ty.name.clone())
+            .filter(|t| !walker.in_closure.contains(t) && csdl.get(t).is_some() && !in_untyped_family(t))
+            .collect();
+        if targets.is_empty() {
+            break;
+        }
+        for t in targets {
+            walker.value(&TypeRef::Named(t));
+        }
+        walker.run();
+    }
+    let navigation_added = walker.in_closure.len() - before_navigation;
     let closure = walker.in_closure;
 
     // Polymorphic bases: types with derived types in the closure.
@@ -344,22 +373,33 @@ fn type_closure(
                 });
             }
         }
-        // Navigation properties appear in responses with $expand; they are fields when their
-        // target is generated anyway (they never pull new types in).
+        // Navigation properties appear in responses with $expand: every one is a field, typed as
+        // its target when the closure has it (the navigation rule pulled targets in), else as
+        // the target's nearest base type the closure has, else as JSON.
         for n in csdl.all_navigation(q) {
-            if closure.contains(&n.ty.name) {
-                properties.push(Property {
-                    name: n.name.clone(),
-                    ty: resolve::type_ref_expr(&n.ty),
-                    nullable: true,
-                    navigation: true,
-                    boxed: false,
-                    description: n.description.clone(),
-                });
+            let mut ty = resolve::type_ref_expr(&n.ty);
+            if !closure.contains(&n.ty.name) {
+                // A base the model can hold a value of: a concrete struct, or a polymorphic enum.
+                let base = csdl
+                    .ancestry(&n.ty.name)
+                    .iter()
+                    .find(|a| closure.contains(&a.name) && (!a.is_abstract || poly.contains_key(&a.name)))
+                    .map(|a| a.name.clone());
+                let target = match base {
+                    Some(b) => TypeRef::Named(b),
+                    None => TypeRef::Primitive(crate::model::Primitive::Json),
+                };
+                ty = if n.ty.collection { TypeRef::Collection(Box::new(target)) } else { target };
             }
+            properties.push(Property {
+                name: n.name.clone(),
+                ty,
+                nullable: true,
+                navigation: true,
+                boxed: false,
+                description: n.description.clone(),
+            });
         }
-        let ancestry = csdl.ancestry(q);
-        let keep_extra = ancestry.iter().any(|a| a.open) || excluded.contains(q);
         types.insert(
             q.clone(),
             TypeDef::Struct(StructDef {
@@ -367,7 +407,6 @@ fn type_closure(
                 rust_name,
                 kind: if t.kind == TypeKind::Entity { StructKind::Entity } else { StructKind::Complex },
                 is_abstract: t.is_abstract,
-                keep_extra,
                 base: t.base.clone(),
                 properties,
                 polymorphic: poly
@@ -385,7 +424,6 @@ fn type_closure(
                 rust_name: names[&q].clone(),
                 kind: StructKind::ActionParameters,
                 is_abstract: false,
-                keep_extra: false,
                 base: None,
                 properties: decl
                     .params
@@ -405,7 +443,7 @@ fn type_closure(
         );
     }
     mark_boxed(&mut types);
-    types
+    (types, navigation_added)
 }
 
 struct Closure<'a> {

@@ -19,6 +19,9 @@ pub struct Api {
     pub skipped_grants: Vec<Unresolved>,
     /// Every type the metadata declares (the closure is in `types`), for reports.
     pub declared_types: BTreeSet<QName>,
+    /// How many types of `types` are there only because the navigation rule
+    /// (`closure.navigation` in codegen.yaml) pulled them in.
+    pub navigation_added: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -153,9 +156,6 @@ pub struct StructDef {
     pub rust_name: String,
     pub kind: StructKind,
     pub is_abstract: bool,
-    /// Keep properties the metadata does not declare (open types, and bases whose derived types
-    /// are not generated).
-    pub keep_extra: bool,
     pub base: Option<QName>,
     /// All properties, inherited ones first.
     pub properties: Vec<Property>,

@@ -28,6 +28,9 @@ pub enum Error {
     Decode {
         /// The HTTP status.
         status: u16,
+        /// Where in the body decoding failed, as a JSON path (`value[3].schedule.expiration`;
+        /// `.` for the body itself).
+        path: String,
         /// What serde_json reported.
         source: serde_json::Error,
         /// The start of the raw body.
@@ -237,8 +240,8 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Transport(e) => write!(f, "transport error: {e}"),
-            Error::Decode { status, source, body } => {
-                write!(f, "cannot decode the {status} response: {source}; body starts: {body}")
+            Error::Decode { status, path, source, body } => {
+                write!(f, "cannot decode the {status} response at `{path}`: {source}; body starts: {body}")
             }
             Error::Encode(e) => write!(f, "cannot encode the request body: {e}"),
             Error::Auth(e) => write!(f, "token provider failed: {e}"),

@@ -23,8 +23,8 @@ pub use error::{Error, ErrorDetails, GaveUp, GraphError, InnerError, Result};
 pub use filter::{Filter, Literal, quote_literal};
 pub use permissions::{MethodPermission, PathSegment, find as find_permission};
 pub use request::{
-    Count, Items, Json, MaybeJson, NoContent, ODataReference, Page, Pages, RawJson, Request, Response, ResponseKind,
-    Selectable,
+    Count, Items, Json, MaybeJson, NoContent, Nullable, ODataReference, Page, Pages, RawJson, Request, Response,
+    ResponseKind, Selectable,
 };
 pub use retry::{RetryPolicy, parse_retry_after};
 #[allow(deprecated)]
@@ -41,5 +41,5 @@ pub use reqwest::header::HeaderMap;
 #[doc(hidden)]
 pub mod poly {
     //! Helpers of the generated polymorphic enums.
-    pub use super::values::{odata_type_of, with_odata_type};
+    pub use super::values::{from_value, odata_type_of, with_odata_type};
 }

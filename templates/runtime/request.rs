@@ -29,8 +29,17 @@ pub struct MaybeJson<T>(PhantomData<fn() -> T>);
 /// No body (`204 No Content`); any body sent is ignored.
 pub struct NoContent;
 
+/// Decodes a JSON body; an error names the JSON path where it happened
+/// (`value[3].schedule.expiration.duration`).
 fn decode_json<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|source| Error::Decode { status, source, body: error::snippet(body) })
+    let fail = |path: String, source| Error::Decode { status, path, source, body: error::snippet(body) };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        fail(path, e.into_inner())
+    })?;
+    de.end().map_err(|e| fail(".".to_string(), e))?;
+    Ok(value)
 }
 
 impl<T: DeserializeOwned> ResponseKind for Json<T> {
@@ -135,17 +144,70 @@ impl ResponseKind for NoContent {
 }
 
 /// One page of a collection.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
     /// The items of this page.
-    #[serde(default = "Vec::new")]
     pub value: Vec<T>,
-    /// The URL of the next page, when there is one.
-    #[serde(rename = "@odata.nextLink", default, skip_serializing_if = "Option::is_none")]
+    /// The URL of the next page (`@odata.nextLink`), when there is one.
     pub next_link: Option<String>,
-    /// The total count, when `$count=true` was asked for.
-    #[serde(rename = "@odata.count", default, skip_serializing_if = "Option::is_none")]
+    /// The total count (`@odata.count`), when `$count=true` was asked for.
     pub count: Option<i64>,
+    /// The page's other properties (`@odata.context`, `@odata.deltaLink`...), kept as JSON.
+    pub additional_properties: serde_json::Map<String, serde_json::Value>,
+}
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page { value: Vec::new(), next_link: None, count: None, additional_properties: serde_json::Map::new() }
+    }
+}
+
+impl<T: Serialize> Serialize for Page<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("value", &self.value)?;
+        if let Some(link) = &self.next_link {
+            map.serialize_entry("@odata.nextLink", link)?;
+        }
+        if let Some(count) = &self.count {
+            map.serialize_entry("@odata.count", count)?;
+        }
+        for (key, value) in &self.additional_properties {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+// By hand rather than with `#[serde(flatten)]`, which would buffer the whole page (every item)
+// before decoding it: the items are decoded straight from the input, the other keys kept as JSON.
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Page<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor<T>(PhantomData<fn() -> T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<T> {
+            type Value = Page<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a page of a collection (an object with `value`)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Page<T>, A::Error> {
+                let mut page = Page::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "value" => page.value = map.next_value()?,
+                        "@odata.nextLink" => page.next_link = map.next_value()?,
+                        "@odata.count" => page.count = map.next_value()?,
+                        _ => {
+                            let value = map.next_value()?;
+                            page.additional_properties.insert(key.into_owned(), value);
+                        }
+                    }
+                }
+                Ok(page)
+            }
+        }
+        deserializer.deserialize_map(Visitor(PhantomData))
+    }
 }
 
 /// The body of `POST .../$ref`: a reference to an existing object by its URL.
@@ -184,6 +246,35 @@ impl<T: Selectable> Selectable for Page<T> {
     type Field = T::Field;
 }
 
+/// Types with properties the metadata declares nullable: what
+/// [`Request::set_null`](Request::set_null) can send as `null`.
+pub trait Nullable {
+    /// The nullable properties, as an enum (`…NullableField`).
+    type NullableField: Copy + AsRef<str>;
+}
+
+impl<T: Nullable> Request<Json<T>> {
+    /// Sends `"property": null` in the body of this create (or update, replace), beside what the
+    /// typed body sets: the typed models leave unset properties out, so this is how a property is
+    /// cleared. Only properties the metadata declares nullable can be named.
+    pub fn set_null(mut self, field: T::NullableField) -> Self {
+        self.nulls.push(field.as_ref().to_string());
+        self
+    }
+}
+
+impl<T: Nullable> Request<MaybeJson<T>> {
+    /// Sends `"property": null` in the body of this update (PATCH) or replace (PUT), beside what
+    /// the typed body sets, e.g.
+    /// `.update(&changes).set_null(AccessPackageAssignmentPolicyNullableField::Expiration)`:
+    /// the typed models leave unset properties out, so this is how a property is cleared. Only
+    /// properties the metadata declares nullable can be named.
+    pub fn set_null(mut self, field: T::NullableField) -> Self {
+        self.nulls.push(field.as_ref().to_string());
+        self
+    }
+}
+
 impl<T: Selectable + DeserializeOwned> Request<Json<T>> {
     /// `$select` with property names checked by the compiler, e.g.
     /// `.select_fields(&[GroupField::Id, GroupField::DisplayName])` (the entity's `…Field` enum).
@@ -218,6 +309,8 @@ pub struct Request<K> {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Option<Result<Vec<u8>>>,
+    /// Properties sent as `null` beside the body's ([`set_null`](Request::set_null)).
+    nulls: Vec<String>,
     kind: PhantomData<fn() -> K>,
 }
 
@@ -242,6 +335,7 @@ impl<K: ResponseKind> Request<K> {
             query: Vec::new(),
             headers: Vec::new(),
             body: None,
+            nulls: Vec::new(),
             kind: PhantomData,
         }
     }
@@ -347,7 +441,7 @@ impl<K: ResponseKind> Request<K> {
     /// Sends the request (retrying as the client's [`RetryPolicy`](super::RetryPolicy) allows) and
     /// decodes the response.
     pub async fn send(mut self) -> Result<K::Output> {
-        let body = self.body.take().transpose()?;
+        let body = self.take_body()?;
         let raw = self.execute(body).await?;
         K::decode(raw.status, &raw.body)
     }
@@ -355,7 +449,7 @@ impl<K: ResponseKind> Request<K> {
     /// [`send`](Self::send), keeping the response's status and headers (request id, `ETag`,
     /// `Location`) beside the value.
     pub async fn send_with_metadata(mut self) -> Result<Response<K::Output>> {
-        let body = self.body.take().transpose()?;
+        let body = self.take_body()?;
         let raw = self.execute(body).await?;
         let value = K::decode(raw.status, &raw.body)?;
         Ok(Response { value, status: raw.status, headers: raw.headers })
@@ -373,6 +467,25 @@ impl<K: ResponseKind> Request<K> {
         self.retype()
     }
 
+    /// The body to send: the JSON body with the `set_null` properties added as `null`.
+    fn take_body(&mut self) -> Result<Option<Vec<u8>>> {
+        let body = self.body.take().transpose()?;
+        if self.nulls.is_empty() {
+            return Ok(body);
+        }
+        let mut object = match &body {
+            Some(bytes) => match serde_json::from_slice::<serde_json::Value>(bytes).map_err(Error::Encode)? {
+                serde_json::Value::Object(map) => map,
+                _ => return Err(Error::InvalidArgument("set_null needs a JSON object body".into())),
+            },
+            None => serde_json::Map::new(),
+        };
+        for name in self.nulls.drain(..) {
+            object.insert(name, serde_json::Value::Null);
+        }
+        serde_json::to_vec(&object).map(Some).map_err(Error::Encode)
+    }
+
     fn retype<L>(self) -> Request<L> {
         Request {
             client: self.client,
@@ -383,6 +496,7 @@ impl<K: ResponseKind> Request<K> {
             query: self.query,
             headers: self.headers,
             body: self.body,
+            nulls: self.nulls,
             kind: PhantomData,
         }
     }
@@ -573,6 +687,7 @@ impl<T: DeserializeOwned + Send + 'static> Pages<T> {
             query: Vec::new(),
             headers: previous.headers.clone(),
             body: None,
+            nulls: Vec::new(),
             kind: PhantomData,
         })
     }

@@ -134,6 +134,7 @@ async fn references_and_actions() {
         source: Some("Contoso.SodCheckProcess".into()),
         type_: Some("microsoft.graph.accessPackageCustomExtensionStage.assignmentRequestCreated".into()),
         data: None,
+        ..Default::default()
     };
     client.entitlement_management().assignment_requests().by_id("r-1").resume(&params).await.unwrap();
 }

@@ -201,6 +201,13 @@ pub struct AccessPackage {
         skip_serializing_if = "Option::is_none"
     )]
     pub incompatible_groups: Option<::std::vec::Vec<crate::beta::models::Group>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackage`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -246,6 +253,47 @@ impl AsRef<str> for AccessPackageField {
 impl crate::runtime::Selectable for AccessPackage {
     type Field = AccessPackageField;
 }
+/// The nullable properties of `microsoft.graph.accessPackage`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageNullableField {
+    /// `catalogId`
+    CatalogId,
+    /// `createdBy`
+    CreatedBy,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isHidden`
+    IsHidden,
+    /// `isRoleScopesVisible`
+    IsRoleScopesVisible,
+    /// `modifiedBy`
+    ModifiedBy,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+}
+impl AsRef<str> for AccessPackageNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::CatalogId => "catalogId",
+            Self::CreatedBy => "createdBy",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsHidden => "isHidden",
+            Self::IsRoleScopesVisible => "isRoleScopesVisible",
+            Self::ModifiedBy => "modifiedBy",
+            Self::ModifiedDateTime => "modifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackage {
+    type NullableField = AccessPackageNullableField;
+}
 /// `microsoft.graph.accessPackageAnswer` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccessPackageAnswer {
@@ -264,6 +312,13 @@ pub struct AccessPackageAnswer {
     /// Property `displayValue` (Edm.String, nullable).
     #[serde(rename = "displayValue", default, skip_serializing_if = "Option::is_none")]
     pub display_value: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageAssignment` (entity type).
 ///
@@ -376,6 +431,13 @@ pub struct AccessPackageAssignment {
     /// Navigation property `target` (microsoft.graph.accessPackageSubject, nullable; present only with `$expand`).
     #[serde(rename = "target", default, skip_serializing_if = "Option::is_none")]
     pub target: Option<crate::beta::models::AccessPackageSubject>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageAssignment`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -420,6 +482,47 @@ impl AsRef<str> for AccessPackageAssignmentField {
 }
 impl crate::runtime::Selectable for AccessPackageAssignment {
     type Field = AccessPackageAssignmentField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageAssignment`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageAssignmentNullableField {
+    /// `accessPackageId`
+    AccessPackageId,
+    /// `assignmentPolicyId`
+    AssignmentPolicyId,
+    /// `assignmentState`
+    AssignmentState,
+    /// `assignmentStatus`
+    AssignmentStatus,
+    /// `catalogId`
+    CatalogId,
+    /// `expiredDateTime`
+    ExpiredDateTime,
+    /// `isExtended`
+    IsExtended,
+    /// `schedule`
+    Schedule,
+    /// `targetId`
+    TargetId,
+}
+impl AsRef<str> for AccessPackageAssignmentNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AccessPackageId => "accessPackageId",
+            Self::AssignmentPolicyId => "assignmentPolicyId",
+            Self::AssignmentState => "assignmentState",
+            Self::AssignmentStatus => "assignmentStatus",
+            Self::CatalogId => "catalogId",
+            Self::ExpiredDateTime => "expiredDateTime",
+            Self::IsExtended => "isExtended",
+            Self::Schedule => "schedule",
+            Self::TargetId => "targetId",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageAssignment {
+    type NullableField = AccessPackageAssignmentNullableField;
 }
 /// `microsoft.graph.accessPackageAssignmentFilterByCurrentUserOptions` (enum type).
 ///
@@ -606,6 +709,13 @@ pub struct AccessPackageAssignmentPolicy {
     pub custom_extension_handlers: Option<
         ::std::vec::Vec<crate::beta::models::CustomExtensionHandler>,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageAssignmentPolicy`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -665,6 +775,62 @@ impl AsRef<str> for AccessPackageAssignmentPolicyField {
 }
 impl crate::runtime::Selectable for AccessPackageAssignmentPolicy {
     type Field = AccessPackageAssignmentPolicyField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageAssignmentPolicy`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageAssignmentPolicyNullableField {
+    /// `accessPackageId`
+    AccessPackageId,
+    /// `accessReviewSettings`
+    AccessReviewSettings,
+    /// `canExtend`
+    CanExtend,
+    /// `createdBy`
+    CreatedBy,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `durationInDays`
+    DurationInDays,
+    /// `expirationDateTime`
+    ExpirationDateTime,
+    /// `modifiedBy`
+    ModifiedBy,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `questions`
+    Questions,
+    /// `requestApprovalSettings`
+    RequestApprovalSettings,
+    /// `requestorSettings`
+    RequestorSettings,
+}
+impl AsRef<str> for AccessPackageAssignmentPolicyNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AccessPackageId => "accessPackageId",
+            Self::AccessReviewSettings => "accessReviewSettings",
+            Self::CanExtend => "canExtend",
+            Self::CreatedBy => "createdBy",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::DurationInDays => "durationInDays",
+            Self::ExpirationDateTime => "expirationDateTime",
+            Self::ModifiedBy => "modifiedBy",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::Questions => "questions",
+            Self::RequestApprovalSettings => "requestApprovalSettings",
+            Self::RequestorSettings => "requestorSettings",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageAssignmentPolicy {
+    type NullableField = AccessPackageAssignmentPolicyNullableField;
 }
 /// `microsoft.graph.accessPackageAssignmentRequest` (entity type).
 ///
@@ -761,6 +927,13 @@ pub struct AccessPackageAssignmentRequest {
     /// Navigation property `requestor` (microsoft.graph.accessPackageSubject, nullable; present only with `$expand`).
     #[serde(rename = "requestor", default, skip_serializing_if = "Option::is_none")]
     pub requestor: Option<crate::beta::models::AccessPackageSubject>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageAssignmentRequest`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -811,6 +984,53 @@ impl AsRef<str> for AccessPackageAssignmentRequestField {
 }
 impl crate::runtime::Selectable for AccessPackageAssignmentRequest {
     type Field = AccessPackageAssignmentRequestField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageAssignmentRequest`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageAssignmentRequestNullableField {
+    /// `answers`
+    Answers,
+    /// `completedDate`
+    CompletedDate,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `customExtensionHandlerInstances`
+    CustomExtensionHandlerInstances,
+    /// `expirationDateTime`
+    ExpirationDateTime,
+    /// `isValidationOnly`
+    IsValidationOnly,
+    /// `justification`
+    Justification,
+    /// `requestState`
+    RequestState,
+    /// `requestStatus`
+    RequestStatus,
+    /// `requestType`
+    RequestType,
+    /// `schedule`
+    Schedule,
+}
+impl AsRef<str> for AccessPackageAssignmentRequestNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Answers => "answers",
+            Self::CompletedDate => "completedDate",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::CustomExtensionHandlerInstances => "customExtensionHandlerInstances",
+            Self::ExpirationDateTime => "expirationDateTime",
+            Self::IsValidationOnly => "isValidationOnly",
+            Self::Justification => "justification",
+            Self::RequestState => "requestState",
+            Self::RequestStatus => "requestStatus",
+            Self::RequestType => "requestType",
+            Self::Schedule => "schedule",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageAssignmentRequest {
+    type NullableField = AccessPackageAssignmentRequestNullableField;
 }
 /// `microsoft.graph.accessPackageAssignmentRequestFilterByCurrentUserOptions` (enum type).
 ///
@@ -960,6 +1180,13 @@ pub struct AccessPackageAssignmentRequestRequirements {
     /// Property `schedule` (microsoft.graph.requestSchedule, nullable).
     #[serde(rename = "schedule", default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<crate::beta::models::RequestSchedule>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageAssignmentResourceRole` (entity type).
 ///
@@ -1025,6 +1252,13 @@ pub struct AccessPackageAssignmentResourceRole {
         skip_serializing_if = "Option::is_none"
     )]
     pub access_package_subject: Option<crate::beta::models::AccessPackageSubject>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageAssignmentResourceRole`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1051,6 +1285,29 @@ impl AsRef<str> for AccessPackageAssignmentResourceRoleField {
 }
 impl crate::runtime::Selectable for AccessPackageAssignmentResourceRole {
     type Field = AccessPackageAssignmentResourceRoleField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageAssignmentResourceRole`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageAssignmentResourceRoleNullableField {
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+    /// `status`
+    Status,
+}
+impl AsRef<str> for AccessPackageAssignmentResourceRoleNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+            Self::Status => "status",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageAssignmentResourceRole {
+    type NullableField = AccessPackageAssignmentResourceRoleNullableField;
 }
 /// `microsoft.graph.accessPackageCatalog` (entity type).
 ///
@@ -1169,6 +1426,13 @@ pub struct AccessPackageCatalog {
     pub custom_access_package_workflow_extensions: Option<
         ::std::vec::Vec<crate::beta::models::CustomAccessPackageWorkflowExtension>,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageCatalog`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1213,6 +1477,47 @@ impl AsRef<str> for AccessPackageCatalogField {
 }
 impl crate::runtime::Selectable for AccessPackageCatalog {
     type Field = AccessPackageCatalogField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageCatalog`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageCatalogNullableField {
+    /// `catalogStatus`
+    CatalogStatus,
+    /// `catalogType`
+    CatalogType,
+    /// `createdBy`
+    CreatedBy,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isExternallyVisible`
+    IsExternallyVisible,
+    /// `modifiedBy`
+    ModifiedBy,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+}
+impl AsRef<str> for AccessPackageCatalogNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::CatalogStatus => "catalogStatus",
+            Self::CatalogType => "catalogType",
+            Self::CreatedBy => "createdBy",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsExternallyVisible => "isExternallyVisible",
+            Self::ModifiedBy => "modifiedBy",
+            Self::ModifiedDateTime => "modifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageCatalog {
+    type NullableField = AccessPackageCatalogNullableField;
 }
 /// `microsoft.graph.accessPackageCustomExtensionHandlerStatus` (enum type).
 ///
@@ -1425,6 +1730,13 @@ pub struct AccessPackageLocalizedContent {
     pub localized_texts: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageLocalizedText>,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageLocalizedText` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1442,6 +1754,13 @@ pub struct AccessPackageLocalizedText {
     /// Property `text` (Edm.String, nullable).
     #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageQuestion` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1476,6 +1795,13 @@ pub struct AccessPackageQuestion {
     /// Property `text` (microsoft.graph.accessPackageLocalizedContent, nullable).
     #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<crate::beta::models::AccessPackageLocalizedContent>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageResource` (entity type).
 ///
@@ -1577,6 +1903,13 @@ pub struct AccessPackageResource {
     pub access_package_resource_scopes: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageResourceScope>,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageResource`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1624,6 +1957,50 @@ impl AsRef<str> for AccessPackageResourceField {
 }
 impl crate::runtime::Selectable for AccessPackageResource {
     type Field = AccessPackageResourceField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageResource`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageResourceNullableField {
+    /// `addedBy`
+    AddedBy,
+    /// `addedOn`
+    AddedOn,
+    /// `attributes`
+    Attributes,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isPendingOnboarding`
+    IsPendingOnboarding,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+    /// `resourceType`
+    ResourceType,
+    /// `url`
+    Url,
+}
+impl AsRef<str> for AccessPackageResourceNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AddedBy => "addedBy",
+            Self::AddedOn => "addedOn",
+            Self::Attributes => "attributes",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsPendingOnboarding => "isPendingOnboarding",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+            Self::ResourceType => "resourceType",
+            Self::Url => "url",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageResource {
+    type NullableField = AccessPackageResourceNullableField;
 }
 /// `microsoft.graph.accessPackageResourceAttribute` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1673,6 +2050,13 @@ pub struct AccessPackageResourceAttribute {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_persisted_on_assignment_removal: Option<bool>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageResourceAttributeDestination` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1680,6 +2064,13 @@ pub struct AccessPackageResourceAttributeDestination {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceAttributeDestination`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageResourceAttributeSource` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1687,6 +2078,13 @@ pub struct AccessPackageResourceAttributeSource {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceAttributeSource`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.accessPackageResourceEnvironment` (entity type).
 ///
@@ -1772,6 +2170,13 @@ pub struct AccessPackageResourceEnvironment {
     pub access_package_resources: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageResource>,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageResourceEnvironment`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1819,6 +2224,44 @@ impl AsRef<str> for AccessPackageResourceEnvironmentField {
 }
 impl crate::runtime::Selectable for AccessPackageResourceEnvironment {
     type Field = AccessPackageResourceEnvironmentField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageResourceEnvironment`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageResourceEnvironmentNullableField {
+    /// `connectionInfo`
+    ConnectionInfo,
+    /// `createdBy`
+    CreatedBy,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isDefaultEnvironment`
+    IsDefaultEnvironment,
+    /// `modifiedBy`
+    ModifiedBy,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+}
+impl AsRef<str> for AccessPackageResourceEnvironmentNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::ConnectionInfo => "connectionInfo",
+            Self::CreatedBy => "createdBy",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsDefaultEnvironment => "isDefaultEnvironment",
+            Self::ModifiedBy => "modifiedBy",
+            Self::ModifiedDateTime => "modifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageResourceEnvironment {
+    type NullableField = AccessPackageResourceEnvironmentNullableField;
 }
 /// `microsoft.graph.accessPackageResourceRequest` (entity type).
 ///
@@ -1893,6 +2336,13 @@ pub struct AccessPackageResourceRequest {
     /// Navigation property `requestor` (microsoft.graph.accessPackageSubject, nullable; present only with `$expand`).
     #[serde(rename = "requestor", default, skip_serializing_if = "Option::is_none")]
     pub requestor: Option<crate::beta::models::AccessPackageSubject>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageResourceRequest`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1935,6 +2385,44 @@ impl AsRef<str> for AccessPackageResourceRequestField {
 impl crate::runtime::Selectable for AccessPackageResourceRequest {
     type Field = AccessPackageResourceRequestField;
 }
+/// The nullable properties of `microsoft.graph.accessPackageResourceRequest`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageResourceRequestNullableField {
+    /// `catalogId`
+    CatalogId,
+    /// `executeImmediately`
+    ExecuteImmediately,
+    /// `expirationDateTime`
+    ExpirationDateTime,
+    /// `isValidationOnly`
+    IsValidationOnly,
+    /// `justification`
+    Justification,
+    /// `requestState`
+    RequestState,
+    /// `requestStatus`
+    RequestStatus,
+    /// `requestType`
+    RequestType,
+}
+impl AsRef<str> for AccessPackageResourceRequestNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::CatalogId => "catalogId",
+            Self::ExecuteImmediately => "executeImmediately",
+            Self::ExpirationDateTime => "expirationDateTime",
+            Self::IsValidationOnly => "isValidationOnly",
+            Self::Justification => "justification",
+            Self::RequestState => "requestState",
+            Self::RequestStatus => "requestStatus",
+            Self::RequestType => "requestType",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageResourceRequest {
+    type NullableField = AccessPackageResourceRequestNullableField;
+}
 /// `microsoft.graph.accessPackageResourceRole` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
@@ -1975,6 +2463,13 @@ pub struct AccessPackageResourceRole {
         skip_serializing_if = "Option::is_none"
     )]
     pub access_package_resource: Option<crate::beta::models::AccessPackageResource>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageResourceRole`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2004,6 +2499,32 @@ impl AsRef<str> for AccessPackageResourceRoleField {
 }
 impl crate::runtime::Selectable for AccessPackageResourceRole {
     type Field = AccessPackageResourceRoleField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageResourceRole`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageResourceRoleNullableField {
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+}
+impl AsRef<str> for AccessPackageResourceRoleNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageResourceRole {
+    type NullableField = AccessPackageResourceRoleNullableField;
 }
 /// `microsoft.graph.accessPackageResourceRoleScope` (entity type).
 ///
@@ -2064,6 +2585,13 @@ pub struct AccessPackageResourceRoleScope {
     pub access_package_resource_scope: Option<
         crate::beta::models::AccessPackageResourceScope,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageResourceRoleScope`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2093,6 +2621,32 @@ impl AsRef<str> for AccessPackageResourceRoleScopeField {
 }
 impl crate::runtime::Selectable for AccessPackageResourceRoleScope {
     type Field = AccessPackageResourceRoleScopeField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageResourceRoleScope`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageResourceRoleScopeNullableField {
+    /// `createdBy`
+    CreatedBy,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `modifiedBy`
+    ModifiedBy,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+}
+impl AsRef<str> for AccessPackageResourceRoleScopeNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::CreatedBy => "createdBy",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::ModifiedBy => "modifiedBy",
+            Self::ModifiedDateTime => "modifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageResourceRoleScope {
+    type NullableField = AccessPackageResourceRoleScopeNullableField;
 }
 /// `microsoft.graph.accessPackageResourceScope` (entity type).
 ///
@@ -2149,6 +2703,13 @@ pub struct AccessPackageResourceScope {
         skip_serializing_if = "Option::is_none"
     )]
     pub access_package_resource: Option<crate::beta::models::AccessPackageResource>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageResourceScope`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2187,6 +2748,41 @@ impl AsRef<str> for AccessPackageResourceScopeField {
 }
 impl crate::runtime::Selectable for AccessPackageResourceScope {
     type Field = AccessPackageResourceScopeField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageResourceScope`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageResourceScopeNullableField {
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `isRootScope`
+    IsRootScope,
+    /// `originId`
+    OriginId,
+    /// `originSystem`
+    OriginSystem,
+    /// `roleOriginId`
+    RoleOriginId,
+    /// `url`
+    Url,
+}
+impl AsRef<str> for AccessPackageResourceScopeNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IsRootScope => "isRootScope",
+            Self::OriginId => "originId",
+            Self::OriginSystem => "originSystem",
+            Self::RoleOriginId => "roleOriginId",
+            Self::Url => "url",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageResourceScope {
+    type NullableField = AccessPackageResourceScopeNullableField;
 }
 /// `microsoft.graph.accessPackageSubject` (entity type).
 ///
@@ -2254,6 +2850,13 @@ pub struct AccessPackageSubject {
         skip_serializing_if = "Option::is_none"
     )]
     pub connected_organization: Option<crate::beta::models::ConnectedOrganization>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.accessPackageSubject`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2295,6 +2898,44 @@ impl AsRef<str> for AccessPackageSubjectField {
 }
 impl crate::runtime::Selectable for AccessPackageSubject {
     type Field = AccessPackageSubjectField;
+}
+/// The nullable properties of `microsoft.graph.accessPackageSubject`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccessPackageSubjectNullableField {
+    /// `altSecId`
+    AltSecId,
+    /// `connectedOrganizationId`
+    ConnectedOrganizationId,
+    /// `displayName`
+    DisplayName,
+    /// `email`
+    Email,
+    /// `objectId`
+    ObjectId,
+    /// `onPremisesSecurityIdentifier`
+    OnPremisesSecurityIdentifier,
+    /// `principalName`
+    PrincipalName,
+    /// `type`
+    Type,
+}
+impl AsRef<str> for AccessPackageSubjectNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AltSecId => "altSecId",
+            Self::ConnectedOrganizationId => "connectedOrganizationId",
+            Self::DisplayName => "displayName",
+            Self::Email => "email",
+            Self::ObjectId => "objectId",
+            Self::OnPremisesSecurityIdentifier => "onPremisesSecurityIdentifier",
+            Self::PrincipalName => "principalName",
+            Self::Type => "type",
+        }
+    }
+}
+impl crate::runtime::Nullable for AccessPackageSubject {
+    type NullableField = AccessPackageSubjectNullableField;
 }
 /// `microsoft.graph.accessReviewTimeoutBehavior` (enum type).
 ///
@@ -2375,6 +3016,13 @@ pub struct Approval {
     /// Navigation property `steps` (Collection(microsoft.graph.approvalStep), nullable; present only with `$expand`).
     #[serde(rename = "steps", default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<::std::vec::Vec<crate::beta::models::ApprovalStep>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.approval`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2499,6 +3147,13 @@ pub struct ApprovalSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_requestor_justification_required: Option<bool>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.approvalStage` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2560,6 +3215,13 @@ pub struct ApprovalStage {
         skip_serializing_if = "Option::is_none"
     )]
     pub primary_approvers: Option<::std::vec::Vec<crate::beta::models::UserSet>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.approvalStep` (entity type).
 ///
@@ -2611,6 +3273,13 @@ pub struct ApprovalStep {
     /// Property `status` (Edm.String, nullable).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.approvalStep`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2650,6 +3319,41 @@ impl AsRef<str> for ApprovalStepField {
 impl crate::runtime::Selectable for ApprovalStep {
     type Field = ApprovalStepField;
 }
+/// The nullable properties of `microsoft.graph.approvalStep`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApprovalStepNullableField {
+    /// `assignedToMe`
+    AssignedToMe,
+    /// `displayName`
+    DisplayName,
+    /// `justification`
+    Justification,
+    /// `reviewedBy`
+    ReviewedBy,
+    /// `reviewedDateTime`
+    ReviewedDateTime,
+    /// `reviewResult`
+    ReviewResult,
+    /// `status`
+    Status,
+}
+impl AsRef<str> for ApprovalStepNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AssignedToMe => "assignedToMe",
+            Self::DisplayName => "displayName",
+            Self::Justification => "justification",
+            Self::ReviewedBy => "reviewedBy",
+            Self::ReviewedDateTime => "reviewedDateTime",
+            Self::ReviewResult => "reviewResult",
+            Self::Status => "status",
+        }
+    }
+}
+impl crate::runtime::Nullable for ApprovalStep {
+    type NullableField = ApprovalStepNullableField;
+}
 /// `microsoft.graph.assignedLabel` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssignedLabel {
@@ -2666,6 +3370,13 @@ pub struct AssignedLabel {
     /// Property `labelId` (Edm.String, nullable).
     #[serde(rename = "labelId", default, skip_serializing_if = "Option::is_none")]
     pub label_id: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.assignedLicense` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2683,6 +3394,13 @@ pub struct AssignedLicense {
     /// Property `skuId` (Edm.Guid, nullable).
     #[serde(rename = "skuId", default, skip_serializing_if = "Option::is_none")]
     pub sku_id: Option<::uuid::Uuid>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.assignmentReviewSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2747,6 +3465,13 @@ pub struct AssignmentReviewSettings {
     /// Property `startDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(rename = "startDateTime", default, skip_serializing_if = "Option::is_none")]
     pub start_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.connectedOrganization` (entity type).
 ///
@@ -2829,6 +3554,13 @@ pub struct ConnectedOrganization {
         skip_serializing_if = "Option::is_none"
     )]
     pub internal_sponsors: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.connectedOrganization`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2870,6 +3602,44 @@ impl AsRef<str> for ConnectedOrganizationField {
 }
 impl crate::runtime::Selectable for ConnectedOrganization {
     type Field = ConnectedOrganizationField;
+}
+/// The nullable properties of `microsoft.graph.connectedOrganization`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConnectedOrganizationNullableField {
+    /// `createdBy`
+    CreatedBy,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `identitySources`
+    IdentitySources,
+    /// `modifiedBy`
+    ModifiedBy,
+    /// `modifiedDateTime`
+    ModifiedDateTime,
+    /// `state`
+    State,
+}
+impl AsRef<str> for ConnectedOrganizationNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::CreatedBy => "createdBy",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::IdentitySources => "identitySources",
+            Self::ModifiedBy => "modifiedBy",
+            Self::ModifiedDateTime => "modifiedDateTime",
+            Self::State => "state",
+        }
+    }
+}
+impl crate::runtime::Nullable for ConnectedOrganization {
+    type NullableField = ConnectedOrganizationNullableField;
 }
 /// `microsoft.graph.connectedOrganizationState` (enum type).
 ///
@@ -2941,6 +3711,13 @@ pub struct ConnectionInfo {
     /// Property `url` (Edm.String, nullable).
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.customAccessPackageWorkflowExtension` (entity type).
 ///
@@ -3010,6 +3787,13 @@ pub struct CustomAccessPackageWorkflowExtension {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.customAccessPackageWorkflowExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3048,6 +3832,41 @@ impl AsRef<str> for CustomAccessPackageWorkflowExtensionField {
 }
 impl crate::runtime::Selectable for CustomAccessPackageWorkflowExtension {
     type Field = CustomAccessPackageWorkflowExtensionField;
+}
+/// The nullable properties of `microsoft.graph.customAccessPackageWorkflowExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CustomAccessPackageWorkflowExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `lastModifiedDateTime`
+    LastModifiedDateTime,
+}
+impl AsRef<str> for CustomAccessPackageWorkflowExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::LastModifiedDateTime => "lastModifiedDateTime",
+        }
+    }
+}
+impl crate::runtime::Nullable for CustomAccessPackageWorkflowExtension {
+    type NullableField = CustomAccessPackageWorkflowExtensionNullableField;
 }
 /// `microsoft.graph.customCalloutExtension` (entity type).
 ///
@@ -3099,6 +3918,13 @@ pub struct CustomCalloutExtension {
     pub endpoint_configuration: Option<
         crate::beta::models::CustomExtensionEndpointConfiguration,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.customCalloutExtension` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -3112,6 +3938,16 @@ pub enum AnyCustomCalloutExtension {
     CustomAccessPackageWorkflowExtension(CustomAccessPackageWorkflowExtension),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<CustomCalloutExtension> for AnyCustomCalloutExtension {
+    fn from(value: CustomCalloutExtension) -> Self {
+        Self::CustomCalloutExtension(value)
+    }
+}
+impl From<CustomAccessPackageWorkflowExtension> for AnyCustomCalloutExtension {
+    fn from(value: CustomAccessPackageWorkflowExtension) -> Self {
+        Self::CustomAccessPackageWorkflowExtension(value)
+    }
 }
 impl Serialize for AnyCustomCalloutExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -3136,19 +3972,14 @@ impl<'de> Deserialize<'de> for AnyCustomCalloutExtension {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.customCalloutExtension") => {
-                ::serde_json::from_value(value)
-                    .map(Self::CustomCalloutExtension)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::CustomCalloutExtension)
             }
             Some("microsoft.graph.customAccessPackageWorkflowExtension") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::CustomAccessPackageWorkflowExtension)
-                    .map_err(serde::de::Error::custom)
             }
             None => {
-                ::serde_json::from_value(value)
-                    .map(Self::CustomCalloutExtension)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::CustomCalloutExtension)
             }
             Some(_) => Ok(Self::Other(value)),
         }
@@ -3189,12 +4020,51 @@ impl crate::runtime::Selectable for CustomCalloutExtension {
 impl crate::runtime::Selectable for AnyCustomCalloutExtension {
     type Field = CustomCalloutExtensionField;
 }
+/// The nullable properties of `microsoft.graph.customCalloutExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CustomCalloutExtensionNullableField {
+    /// `authenticationConfiguration`
+    AuthenticationConfiguration,
+    /// `clientConfiguration`
+    ClientConfiguration,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `endpointConfiguration`
+    EndpointConfiguration,
+}
+impl AsRef<str> for CustomCalloutExtensionNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::AuthenticationConfiguration => "authenticationConfiguration",
+            Self::ClientConfiguration => "clientConfiguration",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::EndpointConfiguration => "endpointConfiguration",
+        }
+    }
+}
+impl crate::runtime::Nullable for CustomCalloutExtension {
+    type NullableField = CustomCalloutExtensionNullableField;
+}
+impl crate::runtime::Nullable for AnyCustomCalloutExtension {
+    type NullableField = CustomCalloutExtensionNullableField;
+}
 /// `microsoft.graph.customExtensionAuthenticationConfiguration` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomExtensionAuthenticationConfiguration {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionAuthenticationConfiguration`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.customExtensionClientConfiguration` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3211,6 +4081,13 @@ pub struct CustomExtensionClientConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub timeout_in_milliseconds: Option<i32>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.customExtensionEndpointConfiguration` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3218,6 +4095,13 @@ pub struct CustomExtensionEndpointConfiguration {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionEndpointConfiguration`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.customExtensionHandler` (entity type).
 ///
@@ -3244,6 +4128,13 @@ pub struct CustomExtensionHandler {
     pub custom_extension: Option<
         crate::beta::models::CustomAccessPackageWorkflowExtension,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.customExtensionHandler`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3264,6 +4155,23 @@ impl AsRef<str> for CustomExtensionHandlerField {
 }
 impl crate::runtime::Selectable for CustomExtensionHandler {
     type Field = CustomExtensionHandlerField;
+}
+/// The nullable properties of `microsoft.graph.customExtensionHandler`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CustomExtensionHandlerNullableField {
+    /// `stage`
+    Stage,
+}
+impl AsRef<str> for CustomExtensionHandlerNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Stage => "stage",
+        }
+    }
+}
+impl crate::runtime::Nullable for CustomExtensionHandler {
+    type NullableField = CustomExtensionHandlerNullableField;
 }
 /// `microsoft.graph.customExtensionHandlerInstance` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3295,6 +4203,13 @@ pub struct CustomExtensionHandlerInstance {
     /// Property `status` (microsoft.graph.accessPackageCustomExtensionHandlerStatus, nullable).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::beta::models::AccessPackageCustomExtensionHandlerStatus>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.dayOfWeek` (enum type).
 ///
@@ -3393,9 +4308,13 @@ pub struct DirectoryObject {
         skip_serializing_if = "Option::is_none"
     )]
     pub deleted_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.directoryObject`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3416,6 +4335,23 @@ impl AsRef<str> for DirectoryObjectField {
 }
 impl crate::runtime::Selectable for DirectoryObject {
     type Field = DirectoryObjectField;
+}
+/// The nullable properties of `microsoft.graph.directoryObject`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DirectoryObjectNullableField {
+    /// `deletedDateTime`
+    DeletedDateTime,
+}
+impl AsRef<str> for DirectoryObjectNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::DeletedDateTime => "deletedDateTime",
+        }
+    }
+}
+impl crate::runtime::Nullable for DirectoryObject {
+    type NullableField = DirectoryObjectNullableField;
 }
 /// `microsoft.graph.entitlementManagementSettings` (entity type).
 ///
@@ -3448,6 +4384,13 @@ pub struct EntitlementManagementSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub external_user_lifecycle_action: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.entitlementManagementSettings`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3474,6 +4417,28 @@ impl AsRef<str> for EntitlementManagementSettingsField {
 impl crate::runtime::Selectable for EntitlementManagementSettings {
     type Field = EntitlementManagementSettingsField;
 }
+/// The nullable properties of `microsoft.graph.entitlementManagementSettings`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EntitlementManagementSettingsNullableField {
+    /// `daysUntilExternalUserDeletedAfterBlocked`
+    DaysUntilExternalUserDeletedAfterBlocked,
+    /// `externalUserLifecycleAction`
+    ExternalUserLifecycleAction,
+}
+impl AsRef<str> for EntitlementManagementSettingsNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::DaysUntilExternalUserDeletedAfterBlocked => {
+                "daysUntilExternalUserDeletedAfterBlocked"
+            }
+            Self::ExternalUserLifecycleAction => "externalUserLifecycleAction",
+        }
+    }
+}
+impl crate::runtime::Nullable for EntitlementManagementSettings {
+    type NullableField = EntitlementManagementSettingsNullableField;
+}
 /// `microsoft.graph.entity` (entity type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Entity {
@@ -3485,9 +4450,13 @@ pub struct Entity {
     /// Property `id` (Edm.String, not nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
-    /// Properties the metadata does not declare (open types, derived types not generated).
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.entity`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3525,6 +4494,13 @@ pub struct ExpirationPattern {
     /// Property `type` (microsoft.graph.expirationPatternType, nullable).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::beta::models::ExpirationPatternType>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.expirationPatternType` (enum type).
 ///
@@ -3962,6 +4938,15 @@ pub struct Group {
     /// Property `isArchived` (Edm.Boolean, nullable).
     #[serde(rename = "isArchived", default, skip_serializing_if = "Option::is_none")]
     pub is_archived: Option<bool>,
+    /// Represents the app roles a group has been granted for an application. Supports $expand.
+    ///
+    /// Navigation property `appRoleAssignments` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
+    #[serde(
+        rename = "appRoleAssignments",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub app_role_assignments: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// Navigation property `createdOnBehalfOf` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
     #[serde(
         rename = "createdOnBehalfOf",
@@ -3969,6 +4954,11 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_on_behalf_of: Option<crate::beta::models::DirectoryObject>,
+    /// Endpoints for the group. Read-only. Nullable.
+    ///
+    /// Navigation property `endpoints` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
+    #[serde(rename = "endpoints", default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
     /// Groups that this group is a member of. HTTP Methods: GET (supported for all groups). Read-only. Nullable. Supports $expand.
     ///
     /// Navigation property `memberOf` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
@@ -3995,6 +4985,20 @@ pub struct Group {
     /// Navigation property `owners` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
     #[serde(rename = "owners", default, skip_serializing_if = "Option::is_none")]
     pub owners: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
+    /// The permission that has been granted for a group to a specific application. Supports $expand.
+    ///
+    /// Navigation property `permissionGrants` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
+    #[serde(
+        rename = "permissionGrants",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub permission_grants: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
+    /// Settings that can govern this group's behavior, like whether members can invite guest users to the group. Nullable.
+    ///
+    /// Navigation property `settings` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
+    #[serde(rename = "settings", default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// Navigation property `transitiveMemberOf` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
     #[serde(
         rename = "transitiveMemberOf",
@@ -4022,6 +5026,24 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub accepted_senders: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
+    /// Navigation property `calendar` (microsoft.graph.entity, nullable; present only with `$expand`).
+    #[serde(rename = "calendar", default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<crate::beta::models::Entity>,
+    /// The calendar view for the calendar. Read-only.
+    ///
+    /// Navigation property `calendarView` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
+    #[serde(rename = "calendarView", default, skip_serializing_if = "Option::is_none")]
+    pub calendar_view: Option<::std::vec::Vec<crate::beta::models::Entity>>,
+    /// The group's conversations.
+    ///
+    /// Navigation property `conversations` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
+    #[serde(rename = "conversations", default, skip_serializing_if = "Option::is_none")]
+    pub conversations: Option<::std::vec::Vec<crate::beta::models::Entity>>,
+    /// The group's calendar events.
+    ///
+    /// Navigation property `events` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
+    #[serde(rename = "events", default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// The list of users or groups that are not allowed to create posts or calendar events in this group. Nullable
     ///
     /// Navigation property `rejectedSenders` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
@@ -4031,6 +5053,62 @@ pub struct Group {
         skip_serializing_if = "Option::is_none"
     )]
     pub rejected_senders: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
+    /// The group's conversation threads. Nullable.
+    ///
+    /// Navigation property `threads` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
+    #[serde(rename = "threads", default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<::std::vec::Vec<crate::beta::models::Entity>>,
+    /// Navigation property `drive` (microsoft.graph.entity, nullable; present only with `$expand`).
+    #[serde(rename = "drive", default, skip_serializing_if = "Option::is_none")]
+    pub drive: Option<crate::beta::models::Entity>,
+    /// The group's drives. Read-only.
+    ///
+    /// Navigation property `drives` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
+    #[serde(rename = "drives", default, skip_serializing_if = "Option::is_none")]
+    pub drives: Option<::std::vec::Vec<crate::beta::models::Entity>>,
+    /// The list of SharePoint sites in this group. Access the default site with /sites/root.
+    ///
+    /// Navigation property `sites` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
+    #[serde(rename = "sites", default, skip_serializing_if = "Option::is_none")]
+    pub sites: Option<::std::vec::Vec<crate::beta::models::Entity>>,
+    /// The collection of open extensions defined for the group. Read-only. Nullable.
+    ///
+    /// Navigation property `extensions` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
+    #[serde(rename = "extensions", default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<::std::vec::Vec<crate::beta::models::Entity>>,
+    /// The collection of lifecycle policies for this group. Read-only. Nullable.
+    ///
+    /// Navigation property `groupLifecyclePolicies` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
+    #[serde(
+        rename = "groupLifecyclePolicies",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub group_lifecycle_policies: Option<::std::vec::Vec<crate::beta::models::Entity>>,
+    /// Navigation property `planner` (microsoft.graph.entity, nullable; present only with `$expand`).
+    #[serde(rename = "planner", default, skip_serializing_if = "Option::is_none")]
+    pub planner: Option<crate::beta::models::Entity>,
+    /// Navigation property `onenote` (microsoft.graph.entity, nullable; present only with `$expand`).
+    #[serde(rename = "onenote", default, skip_serializing_if = "Option::is_none")]
+    pub onenote: Option<crate::beta::models::Entity>,
+    /// Navigation property `photo` (microsoft.graph.entity, nullable; present only with `$expand`).
+    #[serde(rename = "photo", default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<crate::beta::models::Entity>,
+    /// The profile photos owned by the group. Read-only. Nullable.
+    ///
+    /// Navigation property `photos` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
+    #[serde(rename = "photos", default, skip_serializing_if = "Option::is_none")]
+    pub photos: Option<::std::vec::Vec<crate::beta::models::Entity>>,
+    /// Navigation property `team` (microsoft.graph.entity, nullable; present only with `$expand`).
+    #[serde(rename = "team", default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<crate::beta::models::Entity>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// The properties of `microsoft.graph.group`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -4199,6 +5277,170 @@ impl AsRef<str> for GroupField {
 impl crate::runtime::Selectable for Group {
     type Field = GroupField;
 }
+/// The nullable properties of `microsoft.graph.group`: what `Request::set_null` can send as `null` in a create, update or replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GroupNullableField {
+    /// `deletedDateTime`
+    DeletedDateTime,
+    /// `assignedLabels`
+    AssignedLabels,
+    /// `assignedLicenses`
+    AssignedLicenses,
+    /// `classification`
+    Classification,
+    /// `createdByAppId`
+    CreatedByAppId,
+    /// `createdDateTime`
+    CreatedDateTime,
+    /// `description`
+    Description,
+    /// `displayName`
+    DisplayName,
+    /// `expirationDateTime`
+    ExpirationDateTime,
+    /// `groupTypes`
+    GroupTypes,
+    /// `hasMembersWithLicenseErrors`
+    HasMembersWithLicenseErrors,
+    /// `infoCatalogs`
+    InfoCatalogs,
+    /// `isAssignableToRole`
+    IsAssignableToRole,
+    /// `licenseProcessingState`
+    LicenseProcessingState,
+    /// `mail`
+    Mail,
+    /// `mailEnabled`
+    MailEnabled,
+    /// `mailNickname`
+    MailNickname,
+    /// `mdmAppId`
+    MdmAppId,
+    /// `membershipRule`
+    MembershipRule,
+    /// `membershipRuleProcessingState`
+    MembershipRuleProcessingState,
+    /// `onPremisesDomainName`
+    OnPremisesDomainName,
+    /// `onPremisesLastSyncDateTime`
+    OnPremisesLastSyncDateTime,
+    /// `onPremisesNetBiosName`
+    OnPremisesNetBiosName,
+    /// `onPremisesProvisioningErrors`
+    OnPremisesProvisioningErrors,
+    /// `onPremisesSamAccountName`
+    OnPremisesSamAccountName,
+    /// `onPremisesSecurityIdentifier`
+    OnPremisesSecurityIdentifier,
+    /// `onPremisesSyncEnabled`
+    OnPremisesSyncEnabled,
+    /// `organizationId`
+    OrganizationId,
+    /// `preferredDataLocation`
+    PreferredDataLocation,
+    /// `preferredLanguage`
+    PreferredLanguage,
+    /// `proxyAddresses`
+    ProxyAddresses,
+    /// `renewedDateTime`
+    RenewedDateTime,
+    /// `resourceBehaviorOptions`
+    ResourceBehaviorOptions,
+    /// `resourceProvisioningOptions`
+    ResourceProvisioningOptions,
+    /// `securityEnabled`
+    SecurityEnabled,
+    /// `securityIdentifier`
+    SecurityIdentifier,
+    /// `theme`
+    Theme,
+    /// `visibility`
+    Visibility,
+    /// `accessType`
+    AccessType,
+    /// `allowExternalSenders`
+    AllowExternalSenders,
+    /// `autoSubscribeNewMembers`
+    AutoSubscribeNewMembers,
+    /// `hideFromAddressLists`
+    HideFromAddressLists,
+    /// `hideFromOutlookClients`
+    HideFromOutlookClients,
+    /// `isFavorite`
+    IsFavorite,
+    /// `isSubscribedByMail`
+    IsSubscribedByMail,
+    /// `unseenConversationsCount`
+    UnseenConversationsCount,
+    /// `unseenCount`
+    UnseenCount,
+    /// `unseenMessagesCount`
+    UnseenMessagesCount,
+    /// `membershipRuleProcessingStatus`
+    MembershipRuleProcessingStatus,
+    /// `isArchived`
+    IsArchived,
+}
+impl AsRef<str> for GroupNullableField {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::DeletedDateTime => "deletedDateTime",
+            Self::AssignedLabels => "assignedLabels",
+            Self::AssignedLicenses => "assignedLicenses",
+            Self::Classification => "classification",
+            Self::CreatedByAppId => "createdByAppId",
+            Self::CreatedDateTime => "createdDateTime",
+            Self::Description => "description",
+            Self::DisplayName => "displayName",
+            Self::ExpirationDateTime => "expirationDateTime",
+            Self::GroupTypes => "groupTypes",
+            Self::HasMembersWithLicenseErrors => "hasMembersWithLicenseErrors",
+            Self::InfoCatalogs => "infoCatalogs",
+            Self::IsAssignableToRole => "isAssignableToRole",
+            Self::LicenseProcessingState => "licenseProcessingState",
+            Self::Mail => "mail",
+            Self::MailEnabled => "mailEnabled",
+            Self::MailNickname => "mailNickname",
+            Self::MdmAppId => "mdmAppId",
+            Self::MembershipRule => "membershipRule",
+            Self::MembershipRuleProcessingState => "membershipRuleProcessingState",
+            Self::OnPremisesDomainName => "onPremisesDomainName",
+            Self::OnPremisesLastSyncDateTime => "onPremisesLastSyncDateTime",
+            Self::OnPremisesNetBiosName => "onPremisesNetBiosName",
+            Self::OnPremisesProvisioningErrors => "onPremisesProvisioningErrors",
+            Self::OnPremisesSamAccountName => "onPremisesSamAccountName",
+            Self::OnPremisesSecurityIdentifier => "onPremisesSecurityIdentifier",
+            Self::OnPremisesSyncEnabled => "onPremisesSyncEnabled",
+            Self::OrganizationId => "organizationId",
+            Self::PreferredDataLocation => "preferredDataLocation",
+            Self::PreferredLanguage => "preferredLanguage",
+            Self::ProxyAddresses => "proxyAddresses",
+            Self::RenewedDateTime => "renewedDateTime",
+            Self::ResourceBehaviorOptions => "resourceBehaviorOptions",
+            Self::ResourceProvisioningOptions => "resourceProvisioningOptions",
+            Self::SecurityEnabled => "securityEnabled",
+            Self::SecurityIdentifier => "securityIdentifier",
+            Self::Theme => "theme",
+            Self::Visibility => "visibility",
+            Self::AccessType => "accessType",
+            Self::AllowExternalSenders => "allowExternalSenders",
+            Self::AutoSubscribeNewMembers => "autoSubscribeNewMembers",
+            Self::HideFromAddressLists => "hideFromAddressLists",
+            Self::HideFromOutlookClients => "hideFromOutlookClients",
+            Self::IsFavorite => "isFavorite",
+            Self::IsSubscribedByMail => "isSubscribedByMail",
+            Self::UnseenConversationsCount => "unseenConversationsCount",
+            Self::UnseenCount => "unseenCount",
+            Self::UnseenMessagesCount => "unseenMessagesCount",
+            Self::MembershipRuleProcessingStatus => "membershipRuleProcessingStatus",
+            Self::IsArchived => "isArchived",
+        }
+    }
+}
+impl crate::runtime::Nullable for Group {
+    type NullableField = GroupNullableField;
+}
 /// `microsoft.graph.groupAccessType` (enum type).
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
@@ -4278,6 +5520,13 @@ pub struct Identity {
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A `microsoft.graph.identity` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -4301,6 +5550,41 @@ pub enum AnyIdentity {
     UserIdentity(UserIdentity),
     /// A value of a type this crate does not know, as JSON.
     Other(::serde_json::Value),
+}
+impl From<Identity> for AnyIdentity {
+    fn from(value: Identity) -> Self {
+        Self::Identity(value)
+    }
+}
+impl From<ProgramResource> for AnyIdentity {
+    fn from(value: ProgramResource) -> Self {
+        Self::ProgramResource(value)
+    }
+}
+impl From<SharePointIdentity> for AnyIdentity {
+    fn from(value: SharePointIdentity) -> Self {
+        Self::SharePointIdentity(value)
+    }
+}
+impl From<TeamworkConversationIdentity> for AnyIdentity {
+    fn from(value: TeamworkConversationIdentity) -> Self {
+        Self::TeamworkConversationIdentity(value)
+    }
+}
+impl From<TeamworkTagIdentity> for AnyIdentity {
+    fn from(value: TeamworkTagIdentity) -> Self {
+        Self::TeamworkTagIdentity(value)
+    }
+}
+impl From<TeamworkUserIdentity> for AnyIdentity {
+    fn from(value: TeamworkUserIdentity) -> Self {
+        Self::TeamworkUserIdentity(value)
+    }
+}
+impl From<UserIdentity> for AnyIdentity {
+    fn from(value: UserIdentity) -> Self {
+        Self::UserIdentity(value)
+    }
 }
 impl Serialize for AnyIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -4360,45 +5644,28 @@ impl<'de> Deserialize<'de> for AnyIdentity {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.identity") => {
-                ::serde_json::from_value(value)
-                    .map(Self::Identity)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::Identity)
             }
             Some("microsoft.graph.programResource") => {
-                ::serde_json::from_value(value)
-                    .map(Self::ProgramResource)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::ProgramResource)
             }
             Some("microsoft.graph.sharePointIdentity") => {
-                ::serde_json::from_value(value)
-                    .map(Self::SharePointIdentity)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::SharePointIdentity)
             }
             Some("microsoft.graph.teamworkConversationIdentity") => {
-                ::serde_json::from_value(value)
+                crate::runtime::poly::from_value(value)
                     .map(Self::TeamworkConversationIdentity)
-                    .map_err(serde::de::Error::custom)
             }
             Some("microsoft.graph.teamworkTagIdentity") => {
-                ::serde_json::from_value(value)
-                    .map(Self::TeamworkTagIdentity)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::TeamworkTagIdentity)
             }
             Some("microsoft.graph.teamworkUserIdentity") => {
-                ::serde_json::from_value(value)
-                    .map(Self::TeamworkUserIdentity)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::TeamworkUserIdentity)
             }
             Some("microsoft.graph.userIdentity") => {
-                ::serde_json::from_value(value)
-                    .map(Self::UserIdentity)
-                    .map_err(serde::de::Error::custom)
+                crate::runtime::poly::from_value(value).map(Self::UserIdentity)
             }
-            None => {
-                ::serde_json::from_value(value)
-                    .map(Self::Identity)
-                    .map_err(serde::de::Error::custom)
-            }
+            None => crate::runtime::poly::from_value(value).map(Self::Identity),
             Some(_) => Ok(Self::Other(value)),
         }
     }
@@ -4409,6 +5676,13 @@ pub struct IdentitySource {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identitySource`.
     #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.licenseProcessingState` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4419,6 +5693,13 @@ pub struct LicenseProcessingState {
     /// Property `state` (Edm.String, nullable).
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.membershipRuleProcessingStatus` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4443,6 +5724,13 @@ pub struct MembershipRuleProcessingStatus {
     /// Property `status` (microsoft.graph.MembershipRuleProcessingStatusDetails, nullable).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::beta::models::MembershipRuleProcessingStatusDetails>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.onPremisesProvisioningError` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4478,6 +5766,13 @@ pub struct OnPremisesProvisioningError {
     /// Property `value` (Edm.String, nullable).
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.patternedRecurrence` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4491,6 +5786,13 @@ pub struct PatternedRecurrence {
     /// Property `range` (microsoft.graph.recurrenceRange, nullable).
     #[serde(rename = "range", default, skip_serializing_if = "Option::is_none")]
     pub range: Option<crate::beta::models::RecurrenceRange>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.programResource` (complex type).
 ///
@@ -4515,6 +5817,13 @@ pub struct ProgramResource {
     /// Property `type` (Edm.String, nullable).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.recurrencePattern` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4551,6 +5860,13 @@ pub struct RecurrencePattern {
     /// Property `type` (microsoft.graph.recurrencePatternType, nullable).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::beta::models::RecurrencePatternType>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.recurrencePatternType` (enum type).
 ///
@@ -4660,6 +5976,13 @@ pub struct RecurrenceRange {
     /// Property `type` (microsoft.graph.recurrenceRangeType, nullable).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::beta::models::RecurrenceRangeType>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.recurrenceRangeType` (enum type).
 ///
@@ -4737,6 +6060,13 @@ pub struct RequestSchedule {
     /// Property `startDateTime` (Edm.DateTimeOffset, nullable).
     #[serde(rename = "startDateTime", default, skip_serializing_if = "Option::is_none")]
     pub start_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.requestorSettings` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4763,6 +6093,13 @@ pub struct RequestorSettings {
     /// Property `scopeType` (Edm.String, nullable).
     #[serde(rename = "scopeType", default, skip_serializing_if = "Option::is_none")]
     pub scope_type: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.sharePointIdentity` (complex type).
 ///
@@ -4787,6 +6124,13 @@ pub struct SharePointIdentity {
     /// Property `loginName` (Edm.String, nullable).
     #[serde(rename = "loginName", default, skip_serializing_if = "Option::is_none")]
     pub login_name: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.teamworkConversationIdentity` (complex type).
 ///
@@ -4815,6 +6159,13 @@ pub struct TeamworkConversationIdentity {
     pub conversation_identity_type: Option<
         crate::beta::models::TeamworkConversationIdentityType,
     >,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.teamworkConversationIdentityType` (enum type).
 ///
@@ -4897,6 +6248,13 @@ pub struct TeamworkTagIdentity {
     /// Property `id` (Edm.String, nullable).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.teamworkUserIdentity` (complex type).
 ///
@@ -4923,6 +6281,13 @@ pub struct TeamworkUserIdentity {
         skip_serializing_if = "Option::is_none"
     )]
     pub user_identity_type: Option<crate::beta::models::TeamworkUserIdentityType>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.teamworkUserIdentityType` (enum type).
 ///
@@ -5035,6 +6400,13 @@ pub struct UserIdentity {
         skip_serializing_if = "Option::is_none"
     )]
     pub user_principal_name: Option<::std::string::String>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.userSet` (complex type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -5047,6 +6419,13 @@ pub struct UserSet {
     /// Property `isBackup` (Edm.Boolean, nullable).
     #[serde(rename = "isBackup", default, skip_serializing_if = "Option::is_none")]
     pub is_backup: Option<bool>,
+    /// Every property of the JSON object that this type does not declare (newer server
+    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+    /// send properties the model lacks.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// `microsoft.graph.weekIndex` (enum type).
 ///

@@ -192,6 +192,16 @@ pub fn odata_type_of(value: &serde_json::Value) -> Option<&str> {
     Some(t.strip_prefix('#').unwrap_or(t))
 }
 
+/// Decodes a polymorphic member from the JSON it was dispatched on; an error names the JSON path
+/// inside the value, e.g. schedule.expiration.duration: "`P1X` is not an ISO 8601 duration"; the
+/// caller's path leads to the value.
+pub fn from_value<T: serde::de::DeserializeOwned, E: serde::de::Error>(value: serde_json::Value) -> Result<T, E> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." { E::custom(e.into_inner()) } else { E::custom(format!("{path}: {}", e.into_inner())) }
+    })
+}
+
 /// Serializes `value` as an object carrying `@odata.type` (set to `tag` unless present).
 pub fn with_odata_type<T: Serialize, S: Serializer>(value: &T, tag: &str, serializer: S) -> Result<S::Ok, S::Error> {
     let mut json = serde_json::to_value(value).map_err(serde::ser::Error::custom)?;

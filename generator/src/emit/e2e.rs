@@ -15,14 +15,15 @@ use crate::naming::{Case, sanitize};
 
 pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionModule) -> Result<String> {
     let names = TypeNames::external_in(&api.types, module);
+    let enums = super::models::field_enums(api);
     let mut tests = Vec::new();
     for (i, op) in api.operations.iter().enumerate() {
         let mut chain = surface.chains[i].clone();
         if let Some(m) = &module.module {
             chain.insert(0, sanitize(m, Case::Snake));
         }
-        let api_prefix = format!("{}::api::", module.external_path());
-        tests.push(operation_test(api, op, &chain, &surface.rust_paths[i], &api_prefix, &names, module));
+        let null = set_null_sample(api, op, &enums, module);
+        tests.push(operation_test(api, op, &chain, &surface.rust_paths[i], &names, module, null));
     }
     let version = &api.api_version;
     let gate = match &module.feature {
@@ -94,15 +95,16 @@ fn operation_test(
     op: &Operation,
     chain: &[String],
     rust_path: &str,
-    api_prefix: &str,
     names: &TypeNames<'_>,
     module: &VersionModule,
+    null: Option<(TokenStream, String)>,
 ) -> TokenStream {
     let krate = module.krate_ident();
+    let api_prefix = format!("{}::api::", module.external_path());
     let test_name = ident(&format!(
         "{}_{}",
         sanitize(op.http_method.as_str(), Case::Snake),
-        sanitize(&rust_path.trim_start_matches(api_prefix).replace("::", " "), Case::Snake)
+        sanitize(&rust_path.trim_start_matches(api_prefix.as_str()).replace("::", " "), Case::Snake)
     ));
     // Sample values for keys and function arguments, and the path they make. The client's base
     // URL is `<server>/v1.0`; the beta one follows from it (`<server>/beta`).
@@ -188,9 +190,15 @@ fn operation_test(
             let value = sample(api, t, "body", 0);
             let text = value.to_string();
             let ty = names.rust_type(t);
+            // The exact wire body: the typed body, plus the property `set_null` clears.
+            let mut wire = value;
+            if let (Some((_, property)), Some(object)) = (&null, wire.as_object_mut()) {
+                object.insert(property.clone(), Value::Null);
+            }
+            let wire = wire.to_string();
             (
                 quote!(let body: #ty = serde_json::from_str(#text).unwrap();),
-                quote!(.and(header("content-type", "application/json")).and(body_json(serde_json::from_str::<serde_json::Value>(#text).unwrap()))),
+                quote!(.and(header("content-type", "application/json")).and(body_json(serde_json::from_str::<serde_json::Value>(#wire).unwrap()))),
             )
         }
         (None, _) => (TokenStream::new(), TokenStream::new()),
@@ -226,10 +234,11 @@ fn operation_test(
             )
         }
     };
+    let null_call = null.map(|(variant, _)| quote!(.set_null(#variant)));
     let call = if op.response == Response::Empty {
-        quote!(client #(#calls)* #query_call .await.unwrap();)
+        quote!(client #(#calls)* #query_call #null_call .await.unwrap();)
     } else {
-        quote!(let got = client #(#calls)* #query_call .await.unwrap();)
+        quote!(let got = client #(#calls)* #query_call #null_call .await.unwrap();)
     };
     let http = op.http_method.as_str();
     let consent = match (op.consent.delegated, op.consent.application) {
@@ -256,4 +265,38 @@ fn operation_test(
             #check
         }
     }
+}
+
+/// For an update or replace whose body type has nullable properties: the `set_null` argument
+/// (its first nullable property) and that property's JSON name, so the test sends an explicit
+/// `null` and checks it on the wire.
+fn set_null_sample(
+    api: &Api,
+    op: &Operation,
+    enums: &std::collections::BTreeMap<crate::model::QName, super::models::FieldEnums>,
+    module: &VersionModule,
+) -> Option<(TokenStream, String)> {
+    if !matches!(op.kind, OperationKind::Update | OperationKind::Replace) {
+        return None;
+    }
+    let (
+        Some(TypeRef::Named(body)),
+        Response::OptionalValue(TypeRef::Named(out)) | Response::Value(TypeRef::Named(out)),
+    ) = (&op.body, &op.response)
+    else {
+        return None;
+    };
+    if body != out {
+        return None;
+    }
+    let Some(crate::model::TypeDef::Struct(s)) = api.types.get(body) else { return None };
+    let name = enums.get(body)?.nullable.as_ref()?;
+    let (variant, json) = super::models::nullable_variants(s).into_iter().next()?;
+    let krate = module.krate_ident();
+    let version = module.module.as_deref().map(|m| {
+        let m = ident(m);
+        quote!(#m::)
+    });
+    let (name, variant) = (ident(name), ident(&variant));
+    Some((quote!(#krate::#version models::#name::#variant), json.to_string()))
 }

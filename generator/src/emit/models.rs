@@ -2,22 +2,60 @@
 //! inherited properties flattened in), enums with a catch-all member, and enums over derived types
 //! dispatched on `@odata.type`.
 
+use std::collections::BTreeMap;
+
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{TypeNames, VersionModule, doc_attrs, doc_text, ident};
 use crate::error::Result;
-use crate::model::{Api, EnumDef, StructDef, StructKind, TypeDef, TypeRef};
+use crate::model::{Api, EnumDef, QName, StructDef, StructKind, TypeDef, TypeRef};
 use crate::naming::{Case, Scope, sanitize};
 
-pub(crate) fn models_file(api: &Api, module: &VersionModule) -> Result<String> {
-    let names = TypeNames::in_module(&api.types, module);
-    let mut field_scope = Scope::new();
-    field_scope.reserve(api.types.values().map(TypeDef::rust_name));
-    field_scope.reserve(api.types.values().filter_map(|t| match t {
+/// The property enums of an entity type: `…Field` (every structural property) and, when it has
+/// nullable ones, `…NullableField`.
+pub(crate) struct FieldEnums {
+    pub(crate) field: String,
+    pub(crate) nullable: Option<String>,
+}
+
+/// The property enums of every entity type, named in type order (the one place that claims them,
+/// so the models and the end-to-end tests agree).
+pub(crate) fn field_enums(api: &Api) -> BTreeMap<QName, FieldEnums> {
+    let mut scope = Scope::new();
+    scope.reserve(api.types.values().map(TypeDef::rust_name));
+    scope.reserve(api.types.values().filter_map(|t| match t {
         TypeDef::Struct(s) => s.polymorphic.as_ref().map(|p| p.rust_name.as_str()),
         TypeDef::Enum(_) => None,
     }));
+    let mut out = BTreeMap::new();
+    for t in api.types.values() {
+        if let TypeDef::Struct(s) = t {
+            if s.kind == StructKind::Entity {
+                let field = scope.claim(&format!("{}Field", s.rust_name));
+                let nullable =
+                    (!nullable_variants(s).is_empty()).then(|| scope.claim(&format!("{}NullableField", s.rust_name)));
+                out.insert(s.name.clone(), FieldEnums { field, nullable });
+            }
+        }
+    }
+    out
+}
+
+/// The variants of `…NullableField`: the structural properties the metadata declares nullable,
+/// as (variant, JSON name).
+pub(crate) fn nullable_variants(s: &StructDef) -> Vec<(String, &str)> {
+    let mut scope = Scope::new();
+    s.properties
+        .iter()
+        .filter(|p| !p.navigation && p.nullable)
+        .map(|p| (scope.claim(&sanitize(&p.name, Case::Pascal)), p.name.as_str()))
+        .collect()
+}
+
+pub(crate) fn models_file(api: &Api, module: &VersionModule) -> Result<String> {
+    let names = TypeNames::in_module(&api.types, module);
+    let enums = field_enums(api);
     let mut items = Vec::new();
     for t in api.types.values() {
         match t {
@@ -28,8 +66,8 @@ pub(crate) fn models_file(api: &Api, module: &VersionModule) -> Result<String> {
                 if s.polymorphic.is_some() {
                     items.push(poly_item(s, api, &names));
                 }
-                if s.kind == StructKind::Entity {
-                    items.push(field_item(s, &mut field_scope));
+                if let Some(e) = enums.get(&s.name) {
+                    items.push(field_item(s, e));
                 }
             }
             TypeDef::Enum(e) => items.push(enum_item(e)),
@@ -94,13 +132,15 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
             pub #field: Option<#ty>,
         }
     });
-    let extra = s.keep_extra.then(|| {
-        quote! {
-            /// Properties the metadata does not declare (open types, derived types not generated).
-            #[serde(flatten)]
-            pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
-        }
-    });
+    let extra = quote! {
+        /// Every property of the JSON object that this type does not declare (newer server
+        /// properties, annotations such as `@odata.etag`, properties of derived types this crate
+        /// does not generate), kept as JSON so that decoding and encoding again loses nothing
+        /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
+        /// send properties the model lacks.
+        #[serde(flatten)]
+        pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+    };
     quote! {
         #doc
         #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -114,34 +154,55 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
 
 /// `{Entity}Field`: the entity's properties for typed `$select` / `$orderby`, and its
 /// `Selectable` impls (for the struct, and for its polymorphic enum).
-fn field_item(s: &StructDef, scope: &mut Scope) -> TokenStream {
-    let name = ident(&scope.claim(&format!("{}Field", s.rust_name)));
+fn field_item(s: &StructDef, enums: &FieldEnums) -> TokenStream {
     let mut variant_scope = Scope::new();
-    let props: Vec<(proc_macro2::Ident, &str)> = s
+    let props: Vec<(String, &str)> = s
         .properties
         .iter()
         .filter(|p| !p.navigation)
-        .map(|p| (ident(&variant_scope.claim(&sanitize(&p.name, Case::Pascal))), p.name.as_str()))
+        .map(|p| (variant_scope.claim(&sanitize(&p.name, Case::Pascal)), p.name.as_str()))
         .collect();
+    let doc = format!(" The properties of `{}`, for `Request::select_fields` and `Request::order_by_field`.", s.name);
+    let fields = property_enum(&enums.field, &doc, &props, s, quote!(Selectable), quote!(Field));
+    let nullable = enums.nullable.as_ref().map(|name| {
+        let doc = format!(
+            " The nullable properties of `{}`: what `Request::set_null` can send as `null` in a create, update or replace.",
+            s.name
+        );
+        property_enum(name, &doc, &nullable_variants(s), s, quote!(Nullable), quote!(NullableField))
+    });
+    quote! {
+        #fields
+        #nullable
+    }
+}
+
+/// An enum naming properties of `s` (variant, JSON name), with `AsRef<str>`, and the runtime
+/// trait `runtime_trait` (whose associated type `assoc` is the enum) for the struct (when it can be
+/// built) and for its polymorphic enum.
+fn property_enum(
+    name: &str,
+    doc: &str,
+    props: &[(String, &str)],
+    s: &StructDef,
+    runtime_trait: TokenStream,
+    assoc: TokenStream,
+) -> TokenStream {
+    let name = ident(name);
     let variants = props.iter().map(|(v, json)| {
-        let d = format!(" `{json}`");
+        let (v, d) = (ident(v), format!(" `{json}`"));
         quote!(#[doc = #d] #v,)
     });
-    let arms = props.iter().map(|(v, json)| quote!(Self::#v => #json,));
-    let doc = format!(" The properties of `{}`, for `Request::select_fields` and `Request::order_by_field`.", s.name);
-    let rust = ident(&s.rust_name);
-    let struct_impl = (!s.is_abstract).then(|| {
-        quote! {
-            impl crate::runtime::Selectable for #rust {
-                type Field = #name;
-            }
-        }
+    let arms = props.iter().map(|(v, json)| {
+        let v = ident(v);
+        quote!(Self::#v => #json,)
     });
-    let poly_impl = s.polymorphic.as_ref().map(|p| {
-        let any = ident(&p.rust_name);
+    let own = (!s.is_abstract).then_some(&s.rust_name);
+    let owners = own.into_iter().chain(s.polymorphic.as_ref().map(|p| &p.rust_name)).map(|o| {
+        let o = ident(o);
         quote! {
-            impl crate::runtime::Selectable for #any {
-                type Field = #name;
+            impl crate::runtime::#runtime_trait for #o {
+                type #assoc = #name;
             }
         }
     });
@@ -161,8 +222,7 @@ fn field_item(s: &StructDef, scope: &mut Scope) -> TokenStream {
             }
         }
 
-        #struct_impl
-        #poly_impl
+        #(#owners)*
     }
 }
 
@@ -210,8 +270,16 @@ fn poly_item(s: &StructDef, api: &Api, names: &TypeNames<'_>) -> TokenStream {
             quote!(Self::#v(value) => crate::runtime::poly::with_odata_type(value, #tag, serializer),)
         }
     });
-    let de_arms = members.iter().map(|(v, _, tag)| {
-        quote!(Some(#tag) => ::serde_json::from_value(value).map(Self::#v).map_err(serde::de::Error::custom),)
+    let de_arms =
+        members.iter().map(|(v, _, tag)| quote!(Some(#tag) => crate::runtime::poly::from_value(value).map(Self::#v),));
+    let from_members = members.iter().map(|(v, ty, _)| {
+        quote! {
+            impl From<#ty> for #name {
+                fn from(value: #ty) -> Self {
+                    Self::#v(value)
+                }
+            }
+        }
     });
     // Without `@odata.type` a value is of the declared type itself (when that is concrete).
     let untagged = if s.is_abstract {
@@ -219,9 +287,7 @@ fn poly_item(s: &StructDef, api: &Api, names: &TypeNames<'_>) -> TokenStream {
     } else {
         let own = members.iter().find(|(_, _, tag)| *tag == s.name.to_string()).map(|(v, _, _)| v.clone());
         match own {
-            Some(v) => {
-                quote!(None => ::serde_json::from_value(value).map(Self::#v).map_err(serde::de::Error::custom),)
-            }
+            Some(v) => quote!(None => crate::runtime::poly::from_value(value).map(Self::#v),),
             None => quote!(None => Ok(Self::Other(value)),),
         }
     };
@@ -235,6 +301,8 @@ fn poly_item(s: &StructDef, api: &Api, names: &TypeNames<'_>) -> TokenStream {
             /// A value of a type this crate does not know, as JSON.
             Other(::serde_json::Value),
         }
+
+        #(#from_members)*
 
         impl Serialize for #name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -14,6 +14,7 @@ pub(crate) struct Fragments {
     pub(crate) quickstart: String,
     pub(crate) consent_example: String,
     pub(crate) filter_example: String,
+    pub(crate) null_example: String,
 }
 
 impl Fragments {
@@ -31,6 +32,7 @@ impl Fragments {
             quickstart: quickstart(api, surface, krate, permission),
             consent_example: consent_example(api, surface),
             filter_example: filter_example(krate),
+            null_example: null_example(api, surface),
         }
     }
 }
@@ -109,6 +111,28 @@ fn filter_example(krate: &str) -> String {
          // `.filter_by(filter)` takes it; with text names, `.filter(filter.to_string())`.\n\
          ```"
     )
+}
+
+/// One update or replace of this crate that can clear a property, as a sentence (the entitlement
+/// crate's README has a compiled example).
+fn null_example(api: &Api, surface: &ApiSurface) -> String {
+    let enums = super::models::field_enums(api);
+    let found = api.operations.iter().enumerate().find_map(|(i, op)| {
+        if !matches!(op.kind, OperationKind::Update | OperationKind::Replace) {
+            return None;
+        }
+        let q = op.body.as_ref().and_then(crate::model::TypeRef::named)?;
+        let Some(crate::model::TypeDef::Struct(s)) = api.types.get(q) else { return None };
+        let name = enums.get(q)?.nullable.clone()?;
+        let (variant, _) = super::models::nullable_variants(s).into_iter().next()?;
+        Some(format!(
+            "For example `client.{}(&changes).set_null(models::{name}::{variant})` (`{} {}`).",
+            call(surface, i).trim_end_matches("()"),
+            op.http_method.as_str(),
+            op.template
+        ))
+    });
+    found.unwrap_or_default()
 }
 
 fn consent_example(api: &Api, surface: &ApiSurface) -> String {

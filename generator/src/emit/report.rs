@@ -33,10 +33,11 @@ pub(crate) fn markdown_file(loaded: &Loaded) -> String {
     for api in &loaded.apis {
         let _ = writeln!(
             out,
-            "\n## {}\n\n{} operations, {} types; {} listed method(s) not generated; {} permissions.json path(s) not in this metadata.",
+            "\n## {}\n\n{} operations, {} types ({} pulled in by the navigation rule); {} listed method(s) not generated; {} permissions.json path(s) not in this metadata.",
             api.api_version,
             api.operations.len(),
             api.types.len(),
+            api.navigation_added,
             api.unresolved.len(),
             api.skipped_grants.len()
         );

@@ -90,9 +90,9 @@ fn struct_sample(api: &Api, s: &StructDef, depth: usize, top: bool) -> Value {
             map.insert(p.name.clone(), sample(api, &p.ty, &p.name, depth + 1));
         }
     }
-    if s.keep_extra {
-        map.insert("extraUndeclaredProperty".to_string(), json!({"kept": true}));
-    }
+    // Properties the metadata does not declare, at every level: kept and written back.
+    map.insert("extraUndeclaredProperty".to_string(), json!({"kept": true, "list": [1, "two", null]}));
+    map.insert("extra@odata.annotation".to_string(), json!("annotation value"));
     Value::Object(map)
 }
 
@@ -119,7 +119,7 @@ fn named_sample(api: &Api, q: &QName, depth: usize) -> Value {
             };
             match concrete {
                 Some(c) => struct_sample(api, c, depth, false),
-                None => json!({"@odata.type": format!("#{q}.unknownDerivedType")}),
+                None => json!({"@odata.type": format!("#{q}.unknownDerivedType"), "extraUndeclaredProperty": [true]}),
             }
         }
         None => json!({}),

@@ -83,6 +83,10 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Error> {
     eprintln!("bench: client, {requests} requests per side per round");
     let client = crate::bench_client::run(requests, if args.smoke { 1 } else { 7 }, args.smoke)
         .map_err(|m| Error::File { file: PathBuf::from("bench"), message: m })?;
+    let decode_runs = if args.smoke { 3 } else { 200 };
+    eprintln!("bench: decoding 100-item pages, {decode_runs} runs each");
+    let decode = crate::bench_decode::run(&root, decode_runs)
+        .map_err(|m| Error::File { file: PathBuf::from("bench (decode)"), message: m })?;
     let builds = !(args.smoke || args.no_build_cost);
     let (scale_runs, others) =
         if args.smoke { (1, &crate::bench_scale::PERMISSIONS[..1]) } else { (3, &crate::bench_scale::PERMISSIONS[..]) };
@@ -109,7 +113,8 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Error> {
     };
     let report = render(&[&csdl, &openapi], &client, build.as_ref(), args.smoke);
     let report = format!(
-        "{report}\n## 4. Cost at scale: crates for other permissions\n\n{}\n## 5. `cargo xtask codegen` on a fresh clone\n\n{}{}",
+        "{report}\n### Decoding\n\n{}\n## 4. Cost at scale: crates for other permissions\n\n{}\n## 5. `cargo xtask codegen` on a fresh clone\n\n{}{}",
+        crate::bench_decode::render(&decode, decode_runs),
         crate::bench_scale::render(&scale, scale_runs),
         render_fresh(fresh),
         reproduce()

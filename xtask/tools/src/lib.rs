@@ -10,6 +10,7 @@
 pub mod bench;
 mod bench_build;
 mod bench_client;
+mod bench_decode;
 mod bench_scale;
 pub mod fetch;
 

@@ -1,0 +1,111 @@
+//! Real-shaped Graph payloads (written from the metadata and the Graph docs' examples) decode into
+//! the typed models and encode back without loss: properties the metadata does not declare are
+//! kept at every level (top, nested complex values, collection items, `Any…` members, `Other`
+//! values, `$expand`ed navigation values), apart from the `null`s the server sent for declared
+//! properties. `$expand=target` and `requestor` decode typed; decode errors name the JSON path.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use msgraph_entitlement::models::{
+    AccessPackageAssignment, AccessPackageAssignmentRequest, AccessPackageResource, AccessPackageSubjectType,
+    AnyAccessPackageResource, AnyIdentitySource,
+};
+use msgraph_entitlement::runtime::{Json, Page, ResponseKind};
+use serde_json::{Value, json};
+
+fn fixture(name: &str) -> Value {
+    let path = msgraph_tests::workspace_root().join("tests/fixtures/payloads").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// `value` without the properties whose value is `null` (a declared property sent as `null`
+/// decodes as `None` and is left out when encoded).
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(payload: &Value) -> T {
+    let decoded: T = serde_json::from_value(payload.clone()).unwrap();
+    let encoded = serde_json::to_value(&decoded).unwrap();
+    assert_eq!(without_nulls(&encoded), without_nulls(payload), "{} lost data", std::any::type_name::<T>());
+    decoded
+}
+
+#[test]
+fn assignments_with_expanded_target_are_lossless_and_typed() {
+    let payload = fixture("assignments-expand-target.json");
+    let page: Page<AccessPackageAssignment> = round_trip(&payload);
+    let first = &page.value[0];
+    // Undeclared at the top, in a nested complex value, in a collection item.
+    assert_eq!(first.additional_properties["assignmentPolicyIdSnapshot"], "undeclared-top-level");
+    let schedule = first.schedule.as_ref().unwrap();
+    assert_eq!(schedule.additional_properties["scheduleSource@odata.annotation"], "nested undeclared");
+    let callout = &first.custom_extension_callout_instances.as_ref().unwrap()[0];
+    assert_eq!(callout.additional_properties["retryCount@preview"], 2);
+    // `$expand=target`: a typed accessPackageSubject with its connectedOrganization.
+    let target = first.target.as_ref().unwrap();
+    assert_eq!(target.display_name.as_deref(), Some("Megan Bowen"));
+    assert_eq!(target.subject_type, Some(AccessPackageSubjectType::User));
+    assert_eq!(target.additional_properties["subjectLifecycle@undeclared"], "governed");
+    let organization = target.connected_organization.as_ref().unwrap();
+    assert_eq!(organization.display_name.as_deref(), Some("Fabrikam"));
+    assert_eq!(organization.additional_properties["partnerTier@undeclared"], "gold");
+    // Inside an `Any…` member, and a derived type this crate does not know (`Other`).
+    let sources = organization.identity_sources.as_ref().unwrap();
+    match &sources[0] {
+        AnyIdentitySource::DomainIdentitySource(d) => {
+            assert_eq!(d.domain_name.as_deref(), Some("fabrikam.com"));
+            assert_eq!(d.additional_properties["tenantIdHint@undeclared"], "t-1");
+        }
+        other => panic!("expected a domainIdentitySource, got {other:?}"),
+    }
+    assert!(matches!(&sources[1], AnyIdentitySource::Other(v) if v["whatever"] == json!([1, 2, 3])));
+    assert_eq!(page.value[1].target.as_ref().unwrap().subject_type, Some(AccessPackageSubjectType::ServicePrincipal));
+}
+
+#[test]
+fn assignment_requests_with_requestor_are_lossless_and_typed() {
+    let payload = fixture("assignment-requests-expand.json");
+    let page: Page<AccessPackageAssignmentRequest> = round_trip(&payload);
+    let request = &page.value[0];
+    // Properties the published examples carry that the v1.0 metadata does not declare.
+    assert_eq!(request.additional_properties["isValidationOnly"], false);
+    assert_eq!(request.additional_properties["verifiedCredentialsData"], json!([]));
+    assert_eq!(request.requestor.as_ref().unwrap().email.as_deref(), Some("admin@contoso.com"));
+    let answer = serde_json::to_value(&request.answers.as_ref().unwrap()[0]).unwrap();
+    assert_eq!(answer["answeredQuestion@undeclared"], json!({"id": "q-1"}));
+}
+
+#[test]
+fn an_undeclared_null_is_kept() {
+    let payload = json!({"id": "a", "futureProperty": null, "@odata.etag": "W/\"1\""});
+    let decoded: AccessPackageAssignment = serde_json::from_value(payload.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&decoded).unwrap(), payload);
+}
+
+#[test]
+fn members_convert_into_their_polymorphic_enum() {
+    let resource: AnyAccessPackageResource =
+        AccessPackageResource { display_name: Some("Sales site".into()), ..Default::default() }.into();
+    assert!(matches!(resource, AnyAccessPackageResource::AccessPackageResource(_)));
+}
+
+#[test]
+fn decode_errors_name_the_json_path() {
+    let mut payload = fixture("assignments-expand-target.json");
+    payload["value"][0]["schedule"]["expiration"]["duration"] = json!("P1X");
+    let body = serde_json::to_vec(&payload).unwrap();
+    let err = <Json<Page<AccessPackageAssignment>> as ResponseKind>::decode(200, &body).unwrap_err();
+    assert!(
+        matches!(&err, msgraph_entitlement::Error::Decode { path, .. } if path == "value[0].schedule.expiration.duration"),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("value[0].schedule.expiration.duration"), "{text}");
+    assert!(text.contains("P1X"), "{text}");
+}
