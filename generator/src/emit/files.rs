@@ -56,6 +56,10 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
             for (other, module) in &others {
                 let name = module.module.as_deref().unwrap_or_default();
                 out.push((format!("src/{name}/models.rs"), models::models_file(other, module)?));
+                out.push((
+                    format!("tests/{name}_models_roundtrip.rs"),
+                    super::samples::roundtrip_test_file(other, module)?,
+                ));
             }
             Ok(out)
         });

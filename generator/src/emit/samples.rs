@@ -17,27 +17,36 @@ const MAX_DEPTH: usize = 3;
 
 pub(crate) fn roundtrip_test_file(api: &Api, module: &super::VersionModule) -> Result<String> {
     let krate = module.krate_ident();
+    // `msgraph_entitlement::models` or `msgraph_entitlement::beta::models`.
+    let models = match module.module.as_deref() {
+        None => quote!(#krate::models),
+        Some(m) => {
+            let m = ident(m);
+            quote!(#krate::#m::models)
+        }
+    };
+    let gate = module.feature.as_ref().map(|f| quote!(#![cfg(feature = #f)]));
     let mut tests: Vec<TokenStream> = Vec::new();
     for t in api.types.values() {
         match t {
             TypeDef::Struct(s) => {
                 if !s.is_abstract {
                     let sample = struct_sample(api, s, 0, true);
-                    tests.push(test_fn(&krate, &s.rust_name, &s.rust_name, &sample));
+                    tests.push(test_fn(&models, &s.rust_name, &s.rust_name, &sample));
                 }
                 if let Some(poly) = &s.polymorphic {
                     for m in &poly.members {
                         if let Some(TypeDef::Struct(ms)) = api.types.get(m) {
                             let sample = struct_sample(api, ms, 0, false);
                             let name = format!("{} as {}", poly.rust_name, ms.rust_name);
-                            tests.push(test_fn(&krate, &name, &poly.rust_name, &sample));
+                            tests.push(test_fn(&models, &name, &poly.rust_name, &sample));
                         }
                     }
                 }
             }
             TypeDef::Enum(e) => {
                 for (member, _) in e.members.iter().take(1) {
-                    tests.push(test_fn(&krate, &e.rust_name, &e.rust_name, &Value::String(member.clone())));
+                    tests.push(test_fn(&models, &e.rust_name, &e.rust_name, &Value::String(member.clone())));
                 }
             }
         }
@@ -48,6 +57,7 @@ pub(crate) fn roundtrip_test_file(api: &Api, module: &super::VersionModule) -> R
     );
     let tokens = quote! {
         #![doc = #header]
+        #gate
         #![cfg_attr(rustfmt, rustfmt::skip)]
         #![allow(clippy::unwrap_used)]
 
@@ -64,14 +74,14 @@ pub(crate) fn roundtrip_test_file(api: &Api, module: &super::VersionModule) -> R
     super::rust_file("tests/models_roundtrip.rs", tokens)
 }
 
-fn test_fn(krate: &proc_macro2::Ident, label: &str, rust_type: &str, sample: &Value) -> TokenStream {
+fn test_fn(models: &TokenStream, label: &str, rust_type: &str, sample: &Value) -> TokenStream {
     let name = ident(&format!("roundtrip_{}", sanitize(label, Case::Snake)));
     let ty = ident(rust_type);
     let json = serde_json::to_string_pretty(sample).unwrap_or_default();
     quote! {
         #[test]
         fn #name() {
-            roundtrip::<#krate::models::#ty>(#json);
+            roundtrip::<#models::#ty>(#json);
         }
     }
 }
