@@ -60,6 +60,10 @@ const STAGES: [&str; 11] = [
     "write",
 ];
 
+/// The heading of BENCHMARKS.md's last section, written by hand (figures of two commits side by
+/// side); a new run keeps it.
+const RECORDED: &str = "\n## Recorded comparisons";
+
 const CSDL_TARGET: f64 = 3.0;
 const OPENAPI_TARGET: f64 = 2.0;
 pub(crate) const CLIENT_TARGET: f64 = 1.05;
@@ -126,7 +130,12 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Error> {
         (None, true) => None,
     };
     if let Some(out) = out {
-        output::write_file_atomic(&out, &report)?;
+        // Comparisons recorded by hand across commits (before/after a change) are kept.
+        let kept = std::fs::read_to_string(&out)
+            .ok()
+            .and_then(|old| old.find(RECORDED).map(|i| old[i..].to_string()))
+            .unwrap_or_default();
+        output::write_file_atomic(&out, &format!("{report}{kept}"))?;
         eprintln!("bench: wrote {}", out.display());
     }
     let failed = !csdl.passes()
