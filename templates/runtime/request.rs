@@ -32,14 +32,15 @@ pub struct NoContent;
 /// Decodes a JSON body; an error names the JSON path where it happened
 /// (`value[3].schedule.expiration.duration`).
 fn decode_json<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T> {
-    let fail = |path: String, source| Error::Decode { status, path, source, body: error::snippet(body) };
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        fail(path, e.into_inner())
-    })?;
-    de.end().map_err(|e| fail(".".to_string(), e))?;
-    Ok(value)
+    // The fast path decodes without tracking paths; only a failure is decoded again, to say where.
+    serde_json::from_slice(body).map_err(|source| {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let path = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Err(e) => e.path().to_string(),
+            Ok(_) => ".".to_string(),
+        };
+        Error::Decode { status, path, source, body: error::snippet(body) }
+    })
 }
 
 impl<T: DeserializeOwned> ResponseKind for Json<T> {

@@ -196,9 +196,13 @@ pub fn odata_type_of(value: &serde_json::Value) -> Option<&str> {
 /// inside the value, e.g. schedule.expiration.duration: "`P1X` is not an ISO 8601 duration"; the
 /// caller's path leads to the value.
 pub fn from_value<T: serde::de::DeserializeOwned, E: serde::de::Error>(value: serde_json::Value) -> Result<T, E> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        if path == "." { E::custom(e.into_inner()) } else { E::custom(format!("{path}: {}", e.into_inner())) }
+    // The fast path tracks no paths; only a failure is decoded again, to say where.
+    T::deserialize(&value).map_err(|first: serde_json::Error| match serde_path_to_error::deserialize::<_, T>(&value) {
+        Err(e) if e.path().to_string() != "." => {
+            let path = e.path().to_string();
+            E::custom(format!("{path}: {}", e.into_inner()))
+        }
+        _ => E::custom(first),
     })
 }
 

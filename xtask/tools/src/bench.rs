@@ -135,7 +135,7 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Error> {
             .ok()
             .and_then(|old| old.find(RECORDED).map(|i| old[i..].to_string()))
             .unwrap_or_default();
-        output::write_file_atomic(&out, &format!("{report}{kept}"))?;
+        output::write_file_atomic(&out, format!("{report}{kept}"))?;
         eprintln!("bench: wrote {}", out.display());
     }
     let failed = !csdl.passes()
