@@ -292,11 +292,7 @@ fn set_null_sample(
     let Some(crate::model::TypeDef::Struct(s)) = api.types.get(body) else { return None };
     let name = enums.get(body)?.nullable.as_ref()?;
     let (variant, json) = super::models::nullable_variants(s).into_iter().next()?;
-    let krate = module.krate_ident();
-    let version = module.module.as_deref().map(|m| {
-        let m = ident(m);
-        quote!(#m::)
-    });
+    let models = module.external_models();
     let (name, variant) = (ident(name), ident(&variant));
-    Some((quote!(#krate::#version models::#name::#variant), json.to_string()))
+    Some((quote!(#models::#name::#variant), json.to_string()))
 }

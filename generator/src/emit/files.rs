@@ -133,8 +133,6 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
         ("version", config.krate.version.clone()),
         ("api_version", api.api_version.clone()),
         ("permission", config.permission.clone()),
-        ("operations", api.operations.len().to_string()),
-        ("unresolved", api.unresolved.len().to_string()),
     ];
     let coverage = match loaded.manifest.source {
         Some(_) => format!(

@@ -52,6 +52,19 @@ impl VersionModule {
         VersionModule { module: None, feature: None, krate: krate.to_string() }
     }
 
+    /// The version's models module as written from outside the crate (its integration tests):
+    /// `msgraph_entitlement::models` or `msgraph_entitlement::beta::models`.
+    pub(crate) fn external_models(&self) -> TokenStream {
+        let krate = self.krate_ident();
+        match &self.module {
+            None => quote!(#krate::models),
+            Some(m) => {
+                let m = ident(m);
+                quote!(#krate::#m::models)
+            }
+        }
+    }
+
     /// The crate's name as tokens (`msgraph_entitlement`).
     pub(crate) fn krate_ident(&self) -> proc_macro2::Ident {
         ident(&self.krate)
@@ -97,14 +110,7 @@ impl<'a> TypeNames<'a> {
     /// Types of a version's module written from outside the crate (its integration tests).
     pub(crate) fn external_in(types: &'a BTreeMap<QName, TypeDef>, module: &VersionModule) -> Self {
         let krate = module.krate_ident();
-        let models: TokenStream = match &module.module {
-            None => quote!(#krate::models),
-            Some(m) => {
-                let m = ident(m);
-                quote!(#krate::#m::models)
-            }
-        };
-        TypeNames { types, root: quote!(#krate), models }
+        TypeNames { types, root: quote!(#krate), models: module.external_models() }
     }
 
     /// The name a value of type `q` is written with: the polymorphic enum when `q` has one.

@@ -16,15 +16,7 @@ use crate::naming::{Case, sanitize};
 const MAX_DEPTH: usize = 3;
 
 pub(crate) fn roundtrip_test_file(api: &Api, module: &super::VersionModule) -> Result<String> {
-    let krate = module.krate_ident();
-    // `msgraph_entitlement::models` or `msgraph_entitlement::beta::models`.
-    let models = match module.module.as_deref() {
-        None => quote!(#krate::models),
-        Some(m) => {
-            let m = ident(m);
-            quote!(#krate::#m::models)
-        }
-    };
+    let models = module.external_models();
     let gate = module.feature.as_ref().map(|f| quote!(#![cfg(feature = #f)]));
     let mut tests: Vec<TokenStream> = Vec::new();
     for t in api.types.values() {
