@@ -187,7 +187,7 @@ impl<C: Consent> AccessPackageAssignmentApprovalsRequestBuilder<C> {
     pub fn filter_by_current_user(
         &self,
         on: crate::models::ApprovalFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::models::Approval>>>
+    ) -> Request<Json<Page<crate::models::Approval>>, C>
     where
         C: SignedInUser,
     {
@@ -232,7 +232,7 @@ impl<C: Consent> AccessPackageAssignmentApprovalsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-get?view=graph-rest-1.0&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::Approval>>
+    pub fn get(&self) -> Request<Json<crate::models::Approval>, C>
     where
         C: SignedInUser,
     {
@@ -265,7 +265,7 @@ impl<C: Consent> StagesRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count>
+    pub fn count(&self) -> Request<Count, C>
     where
         C: SignedInUser,
     {
@@ -286,7 +286,7 @@ impl<C: Consent> StagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-list-stages?view=graph-rest-1.0&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::ApprovalStage>>>
+    pub fn list(&self) -> Request<Json<Page<crate::models::ApprovalStage>>, C>
     where
         C: SignedInUser,
     {
@@ -317,7 +317,7 @@ impl<C: Consent> StagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approvalstage-get?view=graph-rest-1.0&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::ApprovalStage>>
+    pub fn get(&self) -> Request<Json<crate::models::ApprovalStage>, C>
     where
         C: SignedInUser,
     {
@@ -339,7 +339,7 @@ impl<C: Consent> StagesItemRequestBuilder<C> {
     pub fn update(
         &self,
         body: &crate::models::ApprovalStage,
-    ) -> Request<MaybeJson<crate::models::ApprovalStage>>
+    ) -> Request<MaybeJson<crate::models::ApprovalStage>, C>
     where
         C: SignedInUser,
     {
@@ -370,7 +370,7 @@ impl<C: Consent> AccessPackageSuggestionsRequestBuilder<C> {
     pub fn filter_by_current_user(
         &self,
         on: crate::models::AccessPackageSuggestionFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::models::AccessPackageSuggestion>>> {
+    ) -> Request<Json<Page<crate::models::AccessPackageSuggestion>>, C> {
         self.client
             .request(
                 reqwest::Method::GET,
@@ -406,7 +406,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -423,7 +423,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackages?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/accessPackages")
@@ -440,7 +440,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::models::AccessPackage,
-    ) -> Request<Json<crate::models::AccessPackage>> {
+    ) -> Request<Json<crate::models::AccessPackage>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/accessPackages")
@@ -458,7 +458,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     pub fn filter_by_current_user(
         &self,
         on: crate::models::AccessPackageFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::models::AccessPackage>>>
+    ) -> Request<Json<Page<crate::models::AccessPackage>>, C>
     where
         C: SignedInUser,
     {
@@ -531,7 +531,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-get?view=graph-rest-1.0&tabs=http>
     ///
     /// Documented example query: `?$expand=resourceRoleScopes($expand=role,scope)`
-    pub fn get(&self) -> Request<Json<crate::models::AccessPackage>> {
+    pub fn get(&self) -> Request<Json<crate::models::AccessPackage>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -550,7 +550,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     pub fn update(
         &self,
         body: &crate::models::AccessPackage,
-    ) -> Request<MaybeJson<crate::models::AccessPackage>> {
+    ) -> Request<MaybeJson<crate::models::AccessPackage>, C> {
         self.client
             .request(reqwest::Method::PATCH, self.path.clone())
             .path_template(
@@ -567,7 +567,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete?view=graph-rest-1.0&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -585,7 +585,10 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-getapplicablepolicyrequirements?view=graph-rest-1.0&tabs=http>
     pub fn get_applicable_policy_requirements(
         &self,
-    ) -> Request<Json<Page<crate::models::AccessPackageAssignmentRequestRequirements>>>
+    ) -> Request<
+        Json<Page<crate::models::AccessPackageAssignmentRequestRequirements>>,
+        C,
+    >
     where
         C: SignedInUser,
     {
@@ -611,7 +614,7 @@ impl<C: Consent> AccessPackagesIncompatibleWithRequestBuilder<C> {
         &self.path
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackagesIncompatibleWith/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -628,7 +631,7 @@ impl<C: Consent> AccessPackagesIncompatibleWithRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-accesspackagesincompatiblewith?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -660,7 +663,7 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -677,7 +680,7 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatibleaccesspackages?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -695,7 +698,7 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatibleaccesspackage?view=graph-rest-beta&tabs=http>
     ///
     /// The body names the object to link, e.g. `ODataReference::to(&client, "groups", id)`.
-    pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent> {
+    pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/$ref", self.path))
             .path_template(
@@ -724,7 +727,7 @@ impl<C: Consent> IncompatibleAccessPackagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-incompatibleaccesspackage?view=graph-rest-beta&tabs=http>
-    pub fn delete_ref(&self) -> Request<NoContent> {
+    pub fn delete_ref(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
             .path_template(
@@ -754,7 +757,7 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -771,7 +774,7 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatiblegroups?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::Group>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::Group>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -789,7 +792,7 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatiblegroup?view=graph-rest-beta&tabs=http>
     ///
     /// The body names the object to link, e.g. `ODataReference::to(&client, "groups", id)`.
-    pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent> {
+    pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/$ref", self.path))
             .path_template(
@@ -818,7 +821,7 @@ impl<C: Consent> IncompatibleGroupsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-incompatiblegroup?view=graph-rest-beta&tabs=http>
-    pub fn delete_ref(&self) -> Request<NoContent> {
+    pub fn delete_ref(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
             .path_template(
@@ -862,7 +865,7 @@ impl<C: Consent> AccessPackagesItemResourceRoleScopesRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::models::AccessPackageResourceRoleScope,
-    ) -> Request<Json<crate::models::AccessPackageResourceRoleScope>> {
+    ) -> Request<Json<crate::models::AccessPackageResourceRoleScope>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template(
@@ -889,7 +892,7 @@ impl<C: Consent> ResourceRoleScopesItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-resourcerolescopes?view=graph-rest-1.0&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -922,7 +925,7 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/assignmentPolicies/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -941,7 +944,7 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignmentpolicies?view=graph-rest-1.0&tabs=http>
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::models::AccessPackageAssignmentPolicy>>> {
+    ) -> Request<Json<Page<crate::models::AccessPackageAssignmentPolicy>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -960,7 +963,7 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::models::AccessPackageAssignmentPolicy,
-    ) -> Request<Json<crate::models::AccessPackageAssignmentPolicy>> {
+    ) -> Request<Json<crate::models::AccessPackageAssignmentPolicy>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template(
@@ -990,7 +993,7 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-get?view=graph-rest-1.0&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignmentPolicy>> {
+    pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignmentPolicy>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1009,7 +1012,7 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     pub fn replace(
         &self,
         body: &crate::models::AccessPackageAssignmentPolicy,
-    ) -> Request<MaybeJson<crate::models::AccessPackageAssignmentPolicy>> {
+    ) -> Request<MaybeJson<crate::models::AccessPackageAssignmentPolicy>, C> {
         self.client
             .request(reqwest::Method::PUT, self.path.clone())
             .path_template(
@@ -1026,7 +1029,7 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-delete?view=graph-rest-1.0&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -1059,7 +1062,7 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/assignmentRequests/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1078,7 +1081,7 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignmentrequests?view=graph-rest-beta&tabs=http>
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::models::AccessPackageAssignmentRequest>>> {
+    ) -> Request<Json<Page<crate::models::AccessPackageAssignmentRequest>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1097,7 +1100,7 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::models::AccessPackageAssignmentRequest,
-    ) -> Request<Json<crate::models::AccessPackageAssignmentRequest>> {
+    ) -> Request<Json<crate::models::AccessPackageAssignmentRequest>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template(
@@ -1117,7 +1120,7 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
     pub fn filter_by_current_user(
         &self,
         on: crate::models::AccessPackageAssignmentRequestFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::models::AccessPackageAssignmentRequest>>>
+    ) -> Request<Json<Page<crate::models::AccessPackageAssignmentRequest>>, C>
     where
         C: SignedInUser,
     {
@@ -1154,7 +1157,9 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-get?view=graph-rest-beta&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignmentRequest>> {
+    pub fn get(
+        &self,
+    ) -> Request<Json<crate::models::AccessPackageAssignmentRequest>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1170,7 +1175,7 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-delete?view=graph-rest-beta&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -1186,7 +1191,7 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-cancel?view=graph-rest-beta&tabs=http>
-    pub fn cancel(&self) -> Request<NoContent>
+    pub fn cancel(&self) -> Request<NoContent, C>
     where
         C: SignedInUser,
     {
@@ -1205,7 +1210,7 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-reprocess?view=graph-rest-beta&tabs=http>
-    pub fn reprocess(&self) -> Request<NoContent> {
+    pub fn reprocess(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/reprocess", self.path))
             .path_template(
@@ -1221,7 +1226,10 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-resume?view=graph-rest-beta&tabs=http>
-    pub fn resume(&self, body: &crate::models::ResumeParameters) -> Request<NoContent> {
+    pub fn resume(
+        &self,
+        body: &crate::models::ResumeParameters,
+    ) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/resume", self.path))
             .path_template(
@@ -1254,7 +1262,7 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/assignments/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1271,7 +1279,9 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignments?view=graph-rest-1.0&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackageAssignment>>> {
+    pub fn list(
+        &self,
+    ) -> Request<Json<Page<crate::models::AccessPackageAssignment>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/assignments")
@@ -1289,7 +1299,7 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
         &self,
         access_package_id: impl AsRef<str>,
         incompatible_access_package_id: impl AsRef<str>,
-    ) -> Request<Json<Page<crate::models::AccessPackageAssignment>>> {
+    ) -> Request<Json<Page<crate::models::AccessPackageAssignment>>, C> {
         self.client
             .request(
                 reqwest::Method::GET,
@@ -1315,7 +1325,7 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
     pub fn filter_by_current_user(
         &self,
         on: crate::models::AccessPackageAssignmentFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::models::AccessPackageAssignment>>>
+    ) -> Request<Json<Page<crate::models::AccessPackageAssignment>>, C>
     where
         C: SignedInUser,
     {
@@ -1352,7 +1362,7 @@ impl<C: Consent> AssignmentsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-get?view=graph-rest-1.0&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignment>> {
+    pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignment>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1368,7 +1378,7 @@ impl<C: Consent> AssignmentsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-reprocess?view=graph-rest-1.0&tabs=http>
-    pub fn reprocess(&self) -> Request<NoContent> {
+    pub fn reprocess(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/reprocess", self.path))
             .path_template(
@@ -1435,7 +1445,7 @@ impl<C: Consent> AvailableAccessPackagesItemResourceRoleScopesRequestBuilder<C> 
         &self.path
     }
     /// `GET /identityGovernance/entitlementManagement/availableAccessPackages/{availableAccessPackageId}/resourceRoleScopes/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1450,7 +1460,7 @@ impl<C: Consent> AvailableAccessPackagesItemResourceRoleScopesRequestBuilder<C> 
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application `EntitlementManagement.Read.All`.
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::models::AccessPackageResourceRoleScope>>> {
+    ) -> Request<Json<Page<crate::models::AccessPackageResourceRoleScope>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1482,7 +1492,7 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/catalogs/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template("/identityGovernance/entitlementManagement/catalogs/$count")
@@ -1497,7 +1507,7 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-catalogs?view=graph-rest-1.0&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackageCatalog>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackageCatalog>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/catalogs")
@@ -1514,7 +1524,7 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::models::AccessPackageCatalog,
-    ) -> Request<Json<crate::models::AccessPackageCatalog>> {
+    ) -> Request<Json<crate::models::AccessPackageCatalog>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/catalogs")
@@ -1564,7 +1574,7 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-get?view=graph-rest-1.0&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::AccessPackageCatalog>> {
+    pub fn get(&self) -> Request<Json<crate::models::AccessPackageCatalog>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1583,7 +1593,7 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
     pub fn update(
         &self,
         body: &crate::models::AccessPackageCatalog,
-    ) -> Request<MaybeJson<crate::models::AccessPackageCatalog>> {
+    ) -> Request<MaybeJson<crate::models::AccessPackageCatalog>, C> {
         self.client
             .request(reqwest::Method::PATCH, self.path.clone())
             .path_template(
@@ -1600,7 +1610,7 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-delete?view=graph-rest-1.0&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -1632,7 +1642,7 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1649,7 +1659,9 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`, `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-accesspackagecustomworkflowextensions?view=graph-rest-1.0&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::AnyCustomCalloutExtension>>> {
+    pub fn list(
+        &self,
+    ) -> Request<Json<Page<crate::models::AnyCustomCalloutExtension>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1670,7 +1682,7 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::models::AnyCustomCalloutExtension,
-    ) -> Request<Json<crate::models::AnyCustomCalloutExtension>>
+    ) -> Request<Json<crate::models::AnyCustomCalloutExtension>, C>
     where
         C: SignedInUser,
     {
@@ -1702,7 +1714,7 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequestworkflowextension-get?view=graph-rest-1.0&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::AnyCustomCalloutExtension>> {
+    pub fn get(&self) -> Request<Json<crate::models::AnyCustomCalloutExtension>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1721,7 +1733,7 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
     pub fn replace(
         &self,
         body: &crate::models::AnyCustomCalloutExtension,
-    ) -> Request<MaybeJson<crate::models::AnyCustomCalloutExtension>> {
+    ) -> Request<MaybeJson<crate::models::AnyCustomCalloutExtension>, C> {
         self.client
             .request(reqwest::Method::PUT, self.path.clone())
             .path_template(
@@ -1738,7 +1750,7 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentworkflowextension-delete?view=graph-rest-1.0&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -1758,7 +1770,7 @@ impl<C: Consent> ResourceRolesRequestBuilder<C> {
         &self.path
     }
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resourceRoles/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1777,7 +1789,9 @@ impl<C: Consent> ResourceRolesRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resourceroles?view=graph-rest-1.0&tabs=http>
     ///
     /// Documented example query: `?$filter=(originSystem+eq+%27{originSystemType}%27+and+resource/id+eq+%27{resourceId}%27)&$expand=resource`
-    pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackageResourceRole>>> {
+    pub fn list(
+        &self,
+    ) -> Request<Json<Page<crate::models::AccessPackageResourceRole>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1809,7 +1823,7 @@ impl<C: Consent> ResourcesRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1826,7 +1840,9 @@ impl<C: Consent> ResourcesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resources?view=graph-rest-1.0&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::AnyAccessPackageResource>>> {
+    pub fn list(
+        &self,
+    ) -> Request<Json<Page<crate::models::AnyAccessPackageResource>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1852,7 +1868,7 @@ impl<C: Consent> ResourcesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageresource-refresh?view=graph-rest-beta&tabs=http>
-    pub fn refresh(&self) -> Request<NoContent> {
+    pub fn refresh(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/refresh", self.path))
             .path_template(
@@ -1884,7 +1900,7 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1901,7 +1917,7 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-connectedorganizations?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::ConnectedOrganization>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::ConnectedOrganization>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1920,7 +1936,7 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::models::ConnectedOrganization,
-    ) -> Request<Json<crate::models::ConnectedOrganization>> {
+    ) -> Request<Json<crate::models::ConnectedOrganization>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template(
@@ -1963,7 +1979,7 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-get?view=graph-rest-1.0&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::ConnectedOrganization>> {
+    pub fn get(&self) -> Request<Json<crate::models::ConnectedOrganization>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1982,7 +1998,7 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     pub fn update(
         &self,
         body: &crate::models::ConnectedOrganization,
-    ) -> Request<MaybeJson<crate::models::ConnectedOrganization>> {
+    ) -> Request<MaybeJson<crate::models::ConnectedOrganization>, C> {
         self.client
             .request(reqwest::Method::PATCH, self.path.clone())
             .path_template(
@@ -1999,7 +2015,7 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete?view=graph-rest-1.0&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -2031,7 +2047,7 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -2048,7 +2064,7 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-externalsponsors?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::DirectoryObject>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::DirectoryObject>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -2066,7 +2082,7 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-post-externalsponsors?view=graph-rest-beta&tabs=http>
     ///
     /// The body names the object to link, e.g. `ODataReference::to(&client, "groups", id)`.
-    pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent> {
+    pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/$ref", self.path))
             .path_template(
@@ -2095,7 +2111,7 @@ impl<C: Consent> ExternalSponsorsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete-externalsponsors?view=graph-rest-beta&tabs=http>
-    pub fn delete_ref(&self) -> Request<NoContent> {
+    pub fn delete_ref(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
             .path_template(
@@ -2127,7 +2143,7 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -2144,7 +2160,7 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-internalsponsors?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::DirectoryObject>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::DirectoryObject>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -2162,7 +2178,7 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-post-internalsponsors?view=graph-rest-beta&tabs=http>
     ///
     /// The body names the object to link, e.g. `ODataReference::to(&client, "groups", id)`.
-    pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent> {
+    pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/$ref", self.path))
             .path_template(
@@ -2191,7 +2207,7 @@ impl<C: Consent> InternalSponsorsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete-internalsponsors?view=graph-rest-beta&tabs=http>
-    pub fn delete_ref(&self) -> Request<NoContent> {
+    pub fn delete_ref(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
             .path_template(
@@ -2224,7 +2240,7 @@ impl<C: Consent> ResourceEnvironmentsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/resourceEnvironments/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -2245,7 +2261,7 @@ impl<C: Consent> ResourceEnvironmentsRequestBuilder<C> {
     /// Documented example query: `?$filter=originSystem eq 'SharePointOnline'`
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::models::AccessPackageResourceEnvironment>>> {
+    ) -> Request<Json<Page<crate::models::AccessPackageResourceEnvironment>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -2271,7 +2287,9 @@ impl<C: Consent> ResourceEnvironmentsItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
-    pub fn get(&self) -> Request<Json<crate::models::AccessPackageResourceEnvironment>> {
+    pub fn get(
+        &self,
+    ) -> Request<Json<crate::models::AccessPackageResourceEnvironment>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -2291,7 +2309,7 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
         &self.path
     }
     /// `GET /identityGovernance/entitlementManagement/resourceRequests/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -2310,7 +2328,7 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-resourcerequests?view=graph-rest-1.0&tabs=http>
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::models::AccessPackageResourceRequest>>> {
+    ) -> Request<Json<Page<crate::models::AccessPackageResourceRequest>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/resourceRequests")
@@ -2327,7 +2345,7 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::models::AccessPackageResourceRequest,
-    ) -> Request<Json<crate::models::AccessPackageResourceRequest>> {
+    ) -> Request<Json<crate::models::AccessPackageResourceRequest>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/resourceRequests")
@@ -2354,7 +2372,7 @@ impl<C: Consent> SettingsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-get?view=graph-rest-beta&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::EntitlementManagementSettings>> {
+    pub fn get(&self) -> Request<Json<crate::models::EntitlementManagementSettings>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/settings")
@@ -2371,7 +2389,7 @@ impl<C: Consent> SettingsRequestBuilder<C> {
     pub fn update(
         &self,
         body: &crate::models::EntitlementManagementSettings,
-    ) -> Request<MaybeJson<crate::models::EntitlementManagementSettings>> {
+    ) -> Request<MaybeJson<crate::models::EntitlementManagementSettings>, C> {
         self.client
             .request(reqwest::Method::PATCH, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/settings")
@@ -2456,7 +2474,7 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
         }
     }
     /// `GET /roleManagement/directory/roleAssignments/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template("/roleManagement/directory/roleAssignments/$count")
@@ -2473,7 +2491,7 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleAssignment>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleAssignment>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template("/roleManagement/directory/roleAssignments")
@@ -2490,7 +2508,7 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::models::UnifiedRoleAssignment,
-    ) -> Request<Json<crate::models::UnifiedRoleAssignment>> {
+    ) -> Request<Json<crate::models::UnifiedRoleAssignment>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template("/roleManagement/directory/roleAssignments")
@@ -2517,7 +2535,7 @@ impl<C: Consent> DirectoryRoleAssignmentsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/unifiedroleassignment-get?view=graph-rest-beta&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleAssignment>> {
+    pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleAssignment>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -2533,7 +2551,7 @@ impl<C: Consent> DirectoryRoleAssignmentsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `RoleManagement.ReadWrite.Directory`; application `RoleManagement.ReadWrite.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/unifiedroleassignment-delete?view=graph-rest-beta&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -2565,7 +2583,7 @@ impl<C: Consent> DirectoryRoleDefinitionsRequestBuilder<C> {
         }
     }
     /// `GET /roleManagement/directory/roleDefinitions/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template("/roleManagement/directory/roleDefinitions/$count")
@@ -2582,7 +2600,7 @@ impl<C: Consent> DirectoryRoleDefinitionsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roledefinitions?view=graph-rest-1.0&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleDefinition>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleDefinition>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template("/roleManagement/directory/roleDefinitions")
@@ -2608,7 +2626,7 @@ impl<C: Consent> DirectoryRoleDefinitionsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/unifiedroledefinition-get?view=graph-rest-1.0&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleDefinition>> {
+    pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleDefinition>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -2670,7 +2688,7 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
         }
     }
     /// `GET /roleManagement/entitlementManagement/roleAssignments/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -2689,7 +2707,7 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments?view=graph-rest-1.0>
-    pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleAssignment>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleAssignment>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template("/roleManagement/entitlementManagement/roleAssignments")
@@ -2706,7 +2724,7 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::models::UnifiedRoleAssignment,
-    ) -> Request<Json<crate::models::UnifiedRoleAssignment>> {
+    ) -> Request<Json<crate::models::UnifiedRoleAssignment>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template("/roleManagement/entitlementManagement/roleAssignments")
@@ -2733,7 +2751,7 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
-    pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleAssignment>> {
+    pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleAssignment>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -2747,7 +2765,7 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -2779,7 +2797,7 @@ impl<C: Consent> EntitlementManagementRoleDefinitionsRequestBuilder<C> {
         }
     }
     /// `GET /roleManagement/entitlementManagement/roleDefinitions/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -2798,7 +2816,7 @@ impl<C: Consent> EntitlementManagementRoleDefinitionsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roledefinitions?view=graph-rest-1.0>
-    pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleDefinition>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleDefinition>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template("/roleManagement/entitlementManagement/roleDefinitions")
@@ -2824,7 +2842,7 @@ impl<C: Consent> EntitlementManagementRoleDefinitionsItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
-    pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleDefinition>> {
+    pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleDefinition>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(

@@ -145,8 +145,12 @@ impl<C: Consent> Client<C> {
         Client { core, consent: PhantomData }
     }
 
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
+    }
+
     /// A request to `path` (below the base URL, starting with `/`). Generated operations use this.
-    pub fn request<K: ResponseKind>(&self, method: reqwest::Method, path: String) -> Request<K> {
+    pub fn request<K: ResponseKind>(&self, method: reqwest::Method, path: String) -> Request<K, C> {
         Request::new(self.core.clone(), method, path)
     }
 }

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "azure-identity")]
 mod azure;
+mod batch;
 mod client;
 mod consent;
 mod error;
@@ -14,6 +15,7 @@ mod values;
 
 #[cfg(feature = "azure-identity")]
 pub use azure::AzureCredential;
+pub use batch::{Batch, BatchItem, BatchProgress, BatchResults, DEFAULT_BATCH_CONCURRENCY, ItemId, MAX_BATCH_SIZE};
 pub use client::{
     AccessToken, Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, GRAPH_SCOPE, StaticToken, TokenFuture,
     TokenProvider,

@@ -1,5 +1,7 @@
 use std::time::{Duration, SystemTime};
 
+use super::error::GaveUp;
+
 /// When and how often a request is retried.
 ///
 /// `429 Too Many Requests` is retried for every method (Graph did not process the request);
@@ -37,10 +39,30 @@ impl RetryPolicy {
 
     /// Whether a response with `status` to a request with `method` may be retried.
     pub fn retries(&self, status: u16, method: &reqwest::Method) -> bool {
+        self.retries_status(status, is_idempotent(method))
+    }
+
+    /// Whether a response with `status` may be retried, for a request that can (`idempotent`) or
+    /// cannot be sent twice without a second effect.
+    pub(crate) fn retries_status(&self, status: u16, idempotent: bool) -> bool {
         match status {
             429 => true,
-            503 | 504 => is_idempotent(method),
+            503 | 504 => idempotent,
             _ => false,
+        }
+    }
+
+    /// Why attempt `attempt`, answered with a retryable status, is not retried after `delay`
+    /// when `elapsed` has passed since the first; `None` to retry.
+    pub(crate) fn gives_up(&self, attempt: u32, delay: Duration, elapsed: Duration) -> Option<GaveUp> {
+        if attempt >= self.max_attempts {
+            Some(GaveUp::Attempts { attempts: attempt })
+        } else if delay > self.max_delay {
+            Some(GaveUp::RetryAfterTooLong { max_delay: self.max_delay })
+        } else if elapsed + delay > self.max_elapsed {
+            Some(GaveUp::Elapsed { max_elapsed: self.max_elapsed })
+        } else {
+            None
         }
     }
 

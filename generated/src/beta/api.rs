@@ -187,7 +187,7 @@ impl<C: Consent> AccessPackageAssignmentApprovalsRequestBuilder<C> {
     pub fn filter_by_current_user(
         &self,
         on: crate::beta::models::ApprovalFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::beta::models::Approval>>>
+    ) -> Request<Json<Page<crate::beta::models::Approval>>, C>
     where
         C: SignedInUser,
     {
@@ -231,7 +231,7 @@ impl<C: Consent> AccessPackageAssignmentApprovalsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-get?view=graph-rest-beta&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::beta::models::Approval>>
+    pub fn get(&self) -> Request<Json<crate::beta::models::Approval>, C>
     where
         C: SignedInUser,
     {
@@ -264,7 +264,7 @@ impl<C: Consent> StepsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/steps/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count>
+    pub fn count(&self) -> Request<Count, C>
     where
         C: SignedInUser,
     {
@@ -282,7 +282,7 @@ impl<C: Consent> StepsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-list-steps?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::beta::models::ApprovalStep>>>
+    pub fn list(&self) -> Request<Json<Page<crate::beta::models::ApprovalStep>>, C>
     where
         C: SignedInUser,
     {
@@ -311,7 +311,7 @@ impl<C: Consent> StepsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approvalstep-get?view=graph-rest-beta&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::beta::models::ApprovalStep>>
+    pub fn get(&self) -> Request<Json<crate::beta::models::ApprovalStep>, C>
     where
         C: SignedInUser,
     {
@@ -331,7 +331,7 @@ impl<C: Consent> StepsItemRequestBuilder<C> {
     pub fn update(
         &self,
         body: &crate::beta::models::ApprovalStep,
-    ) -> Request<MaybeJson<crate::beta::models::ApprovalStep>>
+    ) -> Request<MaybeJson<crate::beta::models::ApprovalStep>, C>
     where
         C: SignedInUser,
     {
@@ -368,7 +368,7 @@ impl<C: Consent> AccessPackageAssignmentPoliciesRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageAssignmentPolicies/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -387,7 +387,7 @@ impl<C: Consent> AccessPackageAssignmentPoliciesRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageassignmentpolicies?view=graph-rest-beta&tabs=http>
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignmentPolicy>>> {
+    ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignmentPolicy>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -406,7 +406,7 @@ impl<C: Consent> AccessPackageAssignmentPoliciesRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::beta::models::AccessPackageAssignmentPolicy,
-    ) -> Request<Json<crate::beta::models::AccessPackageAssignmentPolicy>> {
+    ) -> Request<Json<crate::beta::models::AccessPackageAssignmentPolicy>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template(
@@ -437,7 +437,7 @@ impl<C: Consent> AccessPackageAssignmentPoliciesItemRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-get?view=graph-rest-beta&tabs=http>
     pub fn get(
         &self,
-    ) -> Request<Json<crate::beta::models::AccessPackageAssignmentPolicy>> {
+    ) -> Request<Json<crate::beta::models::AccessPackageAssignmentPolicy>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -453,7 +453,7 @@ impl<C: Consent> AccessPackageAssignmentPoliciesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-delete?view=graph-rest-beta&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -486,7 +486,7 @@ impl<C: Consent> AccessPackageAssignmentRequestsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageAssignmentRequests/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -505,7 +505,7 @@ impl<C: Consent> AccessPackageAssignmentRequestsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageassignmentrequests?view=graph-rest-beta&tabs=http>
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignmentRequest>>> {
+    ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignmentRequest>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -524,7 +524,7 @@ impl<C: Consent> AccessPackageAssignmentRequestsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::beta::models::AccessPackageAssignmentRequest,
-    ) -> Request<Json<crate::beta::models::AccessPackageAssignmentRequest>> {
+    ) -> Request<Json<crate::beta::models::AccessPackageAssignmentRequest>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template(
@@ -544,7 +544,7 @@ impl<C: Consent> AccessPackageAssignmentRequestsRequestBuilder<C> {
     pub fn filter_by_current_user(
         &self,
         on: crate::beta::models::AccessPackageAssignmentRequestFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignmentRequest>>>
+    ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignmentRequest>>, C>
     where
         C: SignedInUser,
     {
@@ -583,7 +583,7 @@ impl<C: Consent> AccessPackageAssignmentRequestsItemRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-get?view=graph-rest-beta&tabs=http>
     pub fn get(
         &self,
-    ) -> Request<Json<crate::beta::models::AccessPackageAssignmentRequest>> {
+    ) -> Request<Json<crate::beta::models::AccessPackageAssignmentRequest>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -599,7 +599,7 @@ impl<C: Consent> AccessPackageAssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-delete?view=graph-rest-beta&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -615,7 +615,7 @@ impl<C: Consent> AccessPackageAssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-cancel?view=graph-rest-beta&tabs=http>
-    pub fn cancel(&self) -> Request<NoContent>
+    pub fn cancel(&self) -> Request<NoContent, C>
     where
         C: SignedInUser,
     {
@@ -634,7 +634,7 @@ impl<C: Consent> AccessPackageAssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-reprocess?view=graph-rest-beta&tabs=http>
-    pub fn reprocess(&self) -> Request<NoContent> {
+    pub fn reprocess(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/reprocess", self.path))
             .path_template(
@@ -667,7 +667,7 @@ impl<C: Consent> AccessPackageAssignmentResourceRolesRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageAssignmentResourceRoles/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -686,7 +686,10 @@ impl<C: Consent> AccessPackageAssignmentResourceRolesRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageassignmentresourceroles?view=graph-rest-beta&tabs=http>
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignmentResourceRole>>> {
+    ) -> Request<
+        Json<Page<crate::beta::models::AccessPackageAssignmentResourceRole>>,
+        C,
+    > {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -718,7 +721,7 @@ impl<C: Consent> AccessPackageAssignmentResourceRolesItemRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentresourcerole-get?view=graph-rest-beta&tabs=http>
     pub fn get(
         &self,
-    ) -> Request<Json<crate::beta::models::AccessPackageAssignmentResourceRole>> {
+    ) -> Request<Json<crate::beta::models::AccessPackageAssignmentResourceRole>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -750,7 +753,7 @@ impl<C: Consent> AccessPackageAssignmentsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageAssignments/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -769,7 +772,7 @@ impl<C: Consent> AccessPackageAssignmentsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageassignments?view=graph-rest-beta&tabs=http>
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignment>>> {
+    ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignment>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -788,7 +791,7 @@ impl<C: Consent> AccessPackageAssignmentsRequestBuilder<C> {
     pub fn filter_by_current_user(
         &self,
         on: crate::beta::models::AccessPackageAssignmentFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignment>>>
+    ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignment>>, C>
     where
         C: SignedInUser,
     {
@@ -825,7 +828,7 @@ impl<C: Consent> AccessPackageAssignmentsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-reprocess?view=graph-rest-beta&tabs=http>
-    pub fn reprocess(&self) -> Request<NoContent> {
+    pub fn reprocess(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/reprocess", self.path))
             .path_template(
@@ -857,7 +860,7 @@ impl<C: Consent> AccessPackageCatalogsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageCatalogs/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -876,7 +879,7 @@ impl<C: Consent> AccessPackageCatalogsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackagecatalogs?view=graph-rest-beta&tabs=http>
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::beta::models::AccessPackageCatalog>>> {
+    ) -> Request<Json<Page<crate::beta::models::AccessPackageCatalog>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -895,7 +898,7 @@ impl<C: Consent> AccessPackageCatalogsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::beta::models::AccessPackageCatalog,
-    ) -> Request<Json<crate::beta::models::AccessPackageCatalog>> {
+    ) -> Request<Json<crate::beta::models::AccessPackageCatalog>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template(
@@ -949,7 +952,7 @@ impl<C: Consent> AccessPackageCatalogsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-get?view=graph-rest-beta&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::beta::models::AccessPackageCatalog>> {
+    pub fn get(&self) -> Request<Json<crate::beta::models::AccessPackageCatalog>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -968,7 +971,7 @@ impl<C: Consent> AccessPackageCatalogsItemRequestBuilder<C> {
     pub fn update(
         &self,
         body: &crate::beta::models::AccessPackageCatalog,
-    ) -> Request<MaybeJson<crate::beta::models::AccessPackageCatalog>> {
+    ) -> Request<MaybeJson<crate::beta::models::AccessPackageCatalog>, C> {
         self.client
             .request(reqwest::Method::PATCH, self.path.clone())
             .path_template(
@@ -985,7 +988,7 @@ impl<C: Consent> AccessPackageCatalogsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-delete?view=graph-rest-beta&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -1005,7 +1008,7 @@ impl<C: Consent> AccessPackageResourceRolesRequestBuilder<C> {
         &self.path
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/accessPackageResourceRoles/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1026,7 +1029,7 @@ impl<C: Consent> AccessPackageResourceRolesRequestBuilder<C> {
     /// Documented example query: `?$filter=(originSystem+eq+%27{originSystemType}%27+and+accessPackageResource/id+eq+%27{resourceId}%27)&$expand=accessPackageResource`
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::beta::models::AccessPackageResourceRole>>> {
+    ) -> Request<Json<Page<crate::beta::models::AccessPackageResourceRole>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1046,7 +1049,7 @@ impl<C: Consent> AccessPackageResourcesRequestBuilder<C> {
         &self.path
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/accessPackageResources/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1065,7 +1068,7 @@ impl<C: Consent> AccessPackageResourcesRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-accesspackageresources?view=graph-rest-beta&tabs=http>
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::beta::models::AccessPackageResource>>> {
+    ) -> Request<Json<Page<crate::beta::models::AccessPackageResource>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1098,7 +1101,7 @@ impl<C: Consent> CustomAccessPackageWorkflowExtensionsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/customAccessPackageWorkflowExtensions/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1115,7 +1118,10 @@ impl<C: Consent> CustomAccessPackageWorkflowExtensionsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-customaccesspackageworkflowextensions?view=graph-rest-beta&tabs=http>
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::beta::models::CustomAccessPackageWorkflowExtension>>> {
+    ) -> Request<
+        Json<Page<crate::beta::models::CustomAccessPackageWorkflowExtension>>,
+        C,
+    > {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1132,7 +1138,7 @@ impl<C: Consent> CustomAccessPackageWorkflowExtensionsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::beta::models::CustomAccessPackageWorkflowExtension,
-    ) -> Request<Json<crate::beta::models::CustomAccessPackageWorkflowExtension>>
+    ) -> Request<Json<crate::beta::models::CustomAccessPackageWorkflowExtension>, C>
     where
         C: SignedInUser,
     {
@@ -1166,7 +1172,7 @@ impl<C: Consent> CustomAccessPackageWorkflowExtensionsItemRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/customaccesspackageworkflowextension-get?view=graph-rest-beta&tabs=http>
     pub fn get(
         &self,
-    ) -> Request<Json<crate::beta::models::CustomAccessPackageWorkflowExtension>> {
+    ) -> Request<Json<crate::beta::models::CustomAccessPackageWorkflowExtension>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1180,7 +1186,7 @@ impl<C: Consent> CustomAccessPackageWorkflowExtensionsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/customaccesspackageworkflowextension-delete?view=graph-rest-beta&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -1213,7 +1219,7 @@ impl<C: Consent> AccessPackageResourceEnvironmentsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageResourceEnvironments/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1234,7 +1240,7 @@ impl<C: Consent> AccessPackageResourceEnvironmentsRequestBuilder<C> {
     /// Documented example query: `?$filter=originSystem eq 'SharePointOnline'`
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::beta::models::AccessPackageResourceEnvironment>>> {
+    ) -> Request<Json<Page<crate::beta::models::AccessPackageResourceEnvironment>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1264,7 +1270,7 @@ impl<C: Consent> AccessPackageResourceEnvironmentsItemRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageresourceenvironment-get?view=graph-rest-beta&tabs=http>
     pub fn get(
         &self,
-    ) -> Request<Json<crate::beta::models::AccessPackageResourceEnvironment>> {
+    ) -> Request<Json<crate::beta::models::AccessPackageResourceEnvironment>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1284,7 +1290,7 @@ impl<C: Consent> AccessPackageResourceRequestsRequestBuilder<C> {
         &self.path
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageResourceRequests/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1303,7 +1309,7 @@ impl<C: Consent> AccessPackageResourceRequestsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageresourcerequests?view=graph-rest-beta&tabs=http>
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::beta::models::AccessPackageResourceRequest>>> {
+    ) -> Request<Json<Page<crate::beta::models::AccessPackageResourceRequest>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1322,7 +1328,7 @@ impl<C: Consent> AccessPackageResourceRequestsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::beta::models::AccessPackageResourceRequest,
-    ) -> Request<Json<crate::beta::models::AccessPackageResourceRequest>> {
+    ) -> Request<Json<crate::beta::models::AccessPackageResourceRequest>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template(
@@ -1353,7 +1359,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1370,7 +1376,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackages?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::beta::models::AccessPackage>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::beta::models::AccessPackage>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/accessPackages")
@@ -1387,7 +1393,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::beta::models::AccessPackage,
-    ) -> Request<Json<crate::beta::models::AccessPackage>> {
+    ) -> Request<Json<crate::beta::models::AccessPackage>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/accessPackages")
@@ -1405,7 +1411,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     pub fn filter_by_current_user(
         &self,
         on: crate::beta::models::AccessPackageFilterByCurrentUserOptions,
-    ) -> Request<Json<Page<crate::beta::models::AccessPackage>>>
+    ) -> Request<Json<Page<crate::beta::models::AccessPackage>>, C>
     where
         C: SignedInUser,
     {
@@ -1478,7 +1484,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-get?view=graph-rest-beta&tabs=http>
     ///
     /// Documented example query: `?$expand=accessPackageResourceRoleScopes($expand=accessPackageResourceRole,accessPackageResourceScope)`
-    pub fn get(&self) -> Request<Json<crate::beta::models::AccessPackage>> {
+    pub fn get(&self) -> Request<Json<crate::beta::models::AccessPackage>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1497,7 +1503,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     pub fn update(
         &self,
         body: &crate::beta::models::AccessPackage,
-    ) -> Request<MaybeJson<crate::beta::models::AccessPackage>> {
+    ) -> Request<MaybeJson<crate::beta::models::AccessPackage>, C> {
         self.client
             .request(reqwest::Method::PATCH, self.path.clone())
             .path_template(
@@ -1514,7 +1520,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete?view=graph-rest-beta&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -1534,6 +1540,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
         &self,
     ) -> Request<
         Json<Page<crate::beta::models::AccessPackageAssignmentRequestRequirements>>,
+        C,
     >
     where
         C: SignedInUser,
@@ -1584,7 +1591,7 @@ impl<C: Consent> AccessPackageResourceRoleScopesRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::beta::models::AccessPackageResourceRoleScope,
-    ) -> Request<Json<crate::beta::models::AccessPackageResourceRoleScope>> {
+    ) -> Request<Json<crate::beta::models::AccessPackageResourceRoleScope>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template(
@@ -1611,7 +1618,7 @@ impl<C: Consent> AccessPackageResourceRoleScopesItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-accesspackageresourcerolescopes?view=graph-rest-beta&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -1631,7 +1638,7 @@ impl<C: Consent> AccessPackagesIncompatibleWithRequestBuilder<C> {
         &self.path
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackagesIncompatibleWith/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1648,7 +1655,7 @@ impl<C: Consent> AccessPackagesIncompatibleWithRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-accesspackagesincompatiblewith?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::beta::models::AccessPackage>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::beta::models::AccessPackage>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1668,7 +1675,7 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
         &self.path
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1685,7 +1692,7 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatibleaccesspackages?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::beta::models::AccessPackage>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::beta::models::AccessPackage>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1703,7 +1710,7 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatibleaccesspackage?view=graph-rest-beta&tabs=http>
     ///
     /// The body names the object to link, e.g. `ODataReference::to(&client, "groups", id)`.
-    pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent> {
+    pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/$ref", self.path))
             .path_template(
@@ -1724,7 +1731,7 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
         &self.path
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1741,7 +1748,7 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatiblegroups?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::beta::models::Group>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::beta::models::Group>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1759,7 +1766,7 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatiblegroup?view=graph-rest-beta&tabs=http>
     ///
     /// The body names the object to link, e.g. `ODataReference::to(&client, "groups", id)`.
-    pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent> {
+    pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/$ref", self.path))
             .path_template(
@@ -1792,7 +1799,7 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1811,7 +1818,7 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-connectedorganizations?view=graph-rest-beta&tabs=http>
     pub fn list(
         &self,
-    ) -> Request<Json<Page<crate::beta::models::ConnectedOrganization>>> {
+    ) -> Request<Json<Page<crate::beta::models::ConnectedOrganization>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1830,7 +1837,7 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::beta::models::ConnectedOrganization,
-    ) -> Request<Json<crate::beta::models::ConnectedOrganization>> {
+    ) -> Request<Json<crate::beta::models::ConnectedOrganization>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template(
@@ -1873,7 +1880,7 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-get?view=graph-rest-beta&tabs=http>
-    pub fn get(&self) -> Request<Json<crate::beta::models::ConnectedOrganization>> {
+    pub fn get(&self) -> Request<Json<crate::beta::models::ConnectedOrganization>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1892,7 +1899,7 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     pub fn update(
         &self,
         body: &crate::beta::models::ConnectedOrganization,
-    ) -> Request<MaybeJson<crate::beta::models::ConnectedOrganization>> {
+    ) -> Request<MaybeJson<crate::beta::models::ConnectedOrganization>, C> {
         self.client
             .request(reqwest::Method::PATCH, self.path.clone())
             .path_template(
@@ -1909,7 +1916,7 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete?view=graph-rest-beta&tabs=http>
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -1941,7 +1948,7 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -1958,7 +1965,7 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-externalsponsors?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::beta::models::DirectoryObject>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::beta::models::DirectoryObject>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -1975,7 +1982,7 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::beta::models::DirectoryObject,
-    ) -> Request<Json<crate::beta::models::DirectoryObject>> {
+    ) -> Request<Json<crate::beta::models::DirectoryObject>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template(
@@ -2002,7 +2009,7 @@ impl<C: Consent> ExternalSponsorsItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -2034,7 +2041,7 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
         }
     }
     /// `GET /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/$count`: the number of items (`ConsistencyLevel: eventual` is sent).
-    pub fn count(&self) -> Request<Count> {
+    pub fn count(&self) -> Request<Count, C> {
         self.client
             .request(reqwest::Method::GET, format!("{}/$count", self.path))
             .path_template(
@@ -2051,7 +2058,7 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-internalsponsors?view=graph-rest-beta&tabs=http>
-    pub fn list(&self) -> Request<Json<Page<crate::beta::models::DirectoryObject>>> {
+    pub fn list(&self) -> Request<Json<Page<crate::beta::models::DirectoryObject>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template(
@@ -2068,7 +2075,7 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     pub fn create(
         &self,
         body: &crate::beta::models::DirectoryObject,
-    ) -> Request<Json<crate::beta::models::DirectoryObject>> {
+    ) -> Request<Json<crate::beta::models::DirectoryObject>, C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template(
@@ -2095,7 +2102,7 @@ impl<C: Consent> InternalSponsorsItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
-    pub fn delete(&self) -> Request<NoContent> {
+    pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
             .path_template(
@@ -2125,7 +2132,7 @@ impl<C: Consent> SettingsRequestBuilder<C> {
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-get?view=graph-rest-beta&tabs=http>
     pub fn get(
         &self,
-    ) -> Request<Json<crate::beta::models::EntitlementManagementSettings>> {
+    ) -> Request<Json<crate::beta::models::EntitlementManagementSettings>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/settings")
@@ -2142,7 +2149,7 @@ impl<C: Consent> SettingsRequestBuilder<C> {
     pub fn update(
         &self,
         body: &crate::beta::models::EntitlementManagementSettings,
-    ) -> Request<MaybeJson<crate::beta::models::EntitlementManagementSettings>> {
+    ) -> Request<MaybeJson<crate::beta::models::EntitlementManagementSettings>, C> {
         self.client
             .request(reqwest::Method::PATCH, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/settings")

@@ -2,6 +2,7 @@
 // change the generator, templates/ or metadata/ and run `cargo xtask codegen`.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -67,6 +68,19 @@ pub enum Error {
         /// The repeated link.
         url: String,
     },
+    /// The `$batch` call that carried this request failed as a whole (every item it carried has
+    /// this error): the response was an error, could not be read, or is not a batch response.
+    BatchFailed {
+        /// What failed, shared by the batch's items.
+        error: Arc<Error>,
+    },
+    /// The `$batch` response has no answer for this request: it may or may not have run.
+    BatchItemMissing {
+        /// The item's id in the batch (its position, as added).
+        id: String,
+        /// The `request-id` of the `$batch` response.
+        request_id: Option<String>,
+    },
 }
 
 /// The diagnostics of a Graph error response, from its headers (falling back to the body).
@@ -129,6 +143,7 @@ impl Error {
                 Some(*status)
             }
             Error::Transport(e) => e.status().map(|s| s.as_u16()),
+            Error::BatchFailed { error } => error.status(),
             _ => None,
         }
     }
@@ -137,6 +152,7 @@ impl Error {
     pub fn graph_error(&self) -> Option<&GraphError> {
         match self {
             Error::Graph { error, .. } => error.as_deref(),
+            Error::BatchFailed { error } => error.graph_error(),
             _ => None,
         }
     }
@@ -151,14 +167,18 @@ impl Error {
     pub fn details(&self) -> Option<&ErrorDetails> {
         match self {
             Error::Graph { details, .. } => Some(details),
+            Error::BatchFailed { error } => error.details(),
             _ => None,
         }
     }
 
     /// The Graph `request-id` of the failed request: the response header, else the body's
-    /// `innerError`.
+    /// `innerError` (for a `$batch` item without one, the `$batch` response's).
     pub fn request_id(&self) -> Option<&str> {
-        self.details().and_then(|d| d.request_id.as_deref())
+        match self {
+            Error::BatchItemMissing { request_id, .. } => request_id.as_deref(),
+            _ => self.details().and_then(|d| d.request_id.as_deref()),
+        }
     }
 
     /// The `client-request-id` of the failed request (header, else body).
@@ -211,6 +231,7 @@ impl Error {
         match self {
             Error::Graph { status, .. } => matches!(status, 429 | 502 | 503 | 504),
             Error::Transport(e) => e.is_connect() || e.is_timeout(),
+            Error::BatchFailed { error } => error.is_transient(),
             _ => false,
         }
     }
@@ -218,6 +239,7 @@ impl Error {
     fn graph_status(&self) -> Option<u16> {
         match self {
             Error::Graph { status, .. } => Some(*status),
+            Error::BatchFailed { error } => error.graph_status(),
             _ => None,
         }
     }
@@ -257,6 +279,14 @@ impl fmt::Display for Error {
             Error::ResponseTooLarge { status, limit } => {
                 write!(f, "the {status} response body is larger than the {limit}-byte limit")
             }
+            Error::BatchFailed { error } => write!(f, "the $batch call carrying this request failed: {error}"),
+            Error::BatchItemMissing { id, request_id } => {
+                write!(f, "the $batch response has no answer for item {id}; it may or may not have run")?;
+                if let Some(id) = request_id {
+                    write!(f, " (request-id {id})")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -266,6 +296,7 @@ impl std::error::Error for Error {
         match self {
             Error::Transport(e) => Some(e),
             Error::Decode { source, .. } | Error::Encode(source) => Some(source),
+            Error::BatchFailed { error } => Some(&**error),
             _ => None,
         }
     }

@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::client::{Client, Core};
-use super::consent::Consent;
-use super::error::{self, Error, GaveUp, Result};
+use super::consent::{Consent, Delegated};
+use super::error::{self, Error, Result};
 
 /// How a successful response is decoded; the type parameter of [`Request`].
 pub trait ResponseKind {
@@ -34,7 +34,7 @@ pub struct NoContent;
 
 /// Decodes a JSON body; an error names the JSON path where it happened
 /// (`value[3].schedule.expiration.duration`).
-fn decode_json<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T> {
+pub(crate) fn decode_json<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T> {
     // The fast path decodes without tracking paths; only a failure is decoded again, to say where.
     serde_json::from_slice(body).map_err(|source| {
         let mut de = serde_json::Deserializer::from_slice(body);
@@ -124,10 +124,10 @@ impl<T> Response<T> {
 }
 
 /// A 2xx response, read.
-struct Raw {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Raw {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 /// The text body of `GET .../$count`: an integer.
@@ -257,7 +257,7 @@ pub trait Nullable {
     type NullableField: Copy + AsRef<str>;
 }
 
-impl<T: Nullable> Request<Json<T>> {
+impl<T: Nullable, C> Request<Json<T>, C> {
     /// Sends `"property": null` in the body of this create (or update, replace), beside what the
     /// typed body sets: the typed models leave unset properties out, so this is how a property is
     /// cleared. Only properties the metadata declares nullable can be named.
@@ -267,7 +267,7 @@ impl<T: Nullable> Request<Json<T>> {
     }
 }
 
-impl<T: Nullable> Request<MaybeJson<T>> {
+impl<T: Nullable, C> Request<MaybeJson<T>, C> {
     /// Sends `"property": null` in the body of this update (PATCH) or replace (PUT), beside what
     /// the typed body sets, e.g.
     /// `.update(&changes).set_null(AccessPackageAssignmentPolicyNullableField::Expiration)`:
@@ -279,7 +279,7 @@ impl<T: Nullable> Request<MaybeJson<T>> {
     }
 }
 
-impl<T: Selectable + DeserializeOwned> Request<Json<T>> {
+impl<T: Selectable + DeserializeOwned, C> Request<Json<T>, C> {
     /// `$select` with property names checked by the compiler, e.g.
     /// `.select_fields(&[GroupField::Id, GroupField::DisplayName])` (the entity's `…Field` enum).
     pub fn select_fields(self, fields: &[T::Field]) -> Self {
@@ -302,7 +302,7 @@ impl<T: Selectable + DeserializeOwned> Request<Json<T>> {
 
 /// A request ready to send: add OData query options, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited"]
-pub struct Request<K> {
+pub struct Request<K, C = Delegated> {
     client: Core,
     method: reqwest::Method,
     path: String,
@@ -316,9 +316,11 @@ pub struct Request<K> {
     /// Properties sent as `null` beside the body's ([`set_null`](Request::set_null)).
     nulls: Vec<String>,
     kind: PhantomData<fn() -> K>,
+    /// The consent of the client that built it: a [`Batch`](super::Batch) takes only its own.
+    consent: PhantomData<fn() -> C>,
 }
 
-impl<K> std::fmt::Debug for Request<K> {
+impl<K, C> std::fmt::Debug for Request<K, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Request")
             .field("method", &self.method)
@@ -328,7 +330,7 @@ impl<K> std::fmt::Debug for Request<K> {
     }
 }
 
-impl<K: ResponseKind> Request<K> {
+impl<K: ResponseKind, C> Request<K, C> {
     pub(crate) fn new(client: Core, method: reqwest::Method, path: String) -> Self {
         Request {
             client,
@@ -341,6 +343,7 @@ impl<K: ResponseKind> Request<K> {
             body: None,
             nulls: Vec::new(),
             kind: PhantomData,
+            consent: PhantomData,
         }
     }
 
@@ -429,17 +432,10 @@ impl<K: ResponseKind> Request<K> {
 
     /// The full URL this request goes to.
     pub fn url(&self) -> String {
-        if let Some(url) = &self.absolute_url {
-            return url.clone();
+        match &self.absolute_url {
+            Some(url) => url.clone(),
+            None => format!("{}{}", self.client.base_url(), self.relative_url()),
         }
-        let mut url = format!("{}{}", self.client.base_url(), self.path);
-        for (i, (name, value)) in self.query.iter().enumerate() {
-            url.push(if i == 0 { '?' } else { '&' });
-            url.push_str(&encode_query(name));
-            url.push('=');
-            url.push_str(&encode_query(value));
-        }
-        url
     }
 
     /// Sends the request (retrying as the client's [`RetryPolicy`](super::RetryPolicy) allows) and
@@ -462,12 +458,12 @@ impl<K: ResponseKind> Request<K> {
     /// The same request, its response decoded as your own type `T` instead of the generated
     /// model (a property the model lacks, a leaner struct): retries, errors, tracing and, for a
     /// `Page<T>`, paging (`.pages()`, `.items()`) stay.
-    pub fn decode_as<T: DeserializeOwned>(self) -> Request<Json<T>> {
+    pub fn decode_as<T: DeserializeOwned>(self) -> Request<Json<T>, C> {
         self.retype()
     }
 
     /// The same request, its response as raw JSON (`serde_json::Value`; `Null` for no body).
-    pub fn raw_json(self) -> Request<RawJson> {
+    pub fn raw_json(self) -> Request<RawJson, C> {
         self.retype()
     }
 
@@ -490,7 +486,7 @@ impl<K: ResponseKind> Request<K> {
         serde_json::to_vec(&object).map(Some).map_err(Error::Encode)
     }
 
-    fn retype<L>(self) -> Request<L> {
+    fn retype<L>(self) -> Request<L, C> {
         Request {
             client: self.client,
             method: self.method,
@@ -502,85 +498,159 @@ impl<K: ResponseKind> Request<K> {
             body: self.body,
             nulls: self.nulls,
             kind: PhantomData,
+            consent: PhantomData,
         }
     }
 
     /// Sends the request, with retries; returns a 2xx response, read.
     async fn execute(&self, body: Option<Vec<u8>>) -> Result<Raw> {
-        let url = reqwest::Url::parse(&self.url()).map_err(|e| Error::InvalidArgument(format!("URL: {e}")))?;
-        let policy = *self.client.retry();
-        let started = Instant::now();
-        let template = self.template.unwrap_or("(untyped)");
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let token = self.client.token().await?;
-            let mut builder = self
-                .client
-                .http()
-                .request(self.method.clone(), url.clone())
-                .bearer_auth(token.secret())
-                .header("Accept", "application/json");
-            for (name, value) in &self.headers {
-                builder = builder.header(name.as_str(), value.as_str());
-            }
-            if let Some(body) = &body {
-                // Buffered bytes: every attempt sends the same body.
-                builder = builder.header("Content-Type", "application/json").body(body.clone());
-            }
-            let sent = Instant::now();
-            let response = match builder.send().await {
-                Ok(r) => r,
-                Err(e) => {
-                    let retry = (e.is_connect() || e.is_timeout()) && super::retry::is_idempotent(&self.method);
-                    let delay = policy.backoff(attempt);
-                    if retry && attempt < policy.max_attempts && started.elapsed() + delay <= policy.max_elapsed {
-                        tracing::warn!(method = %self.method, path = template, attempt, delay_ms = millis(delay), error = %e, "graph request failed; retrying");
-                        tokio::time::sleep(delay).await;
-                        continue;
-                    }
-                    tracing::warn!(method = %self.method, path = template, attempt, error = %e, "graph request failed");
-                    return Err(Error::Transport(e));
+        let url = self.url();
+        execute(Call {
+            core: &self.client,
+            method: &self.method,
+            url: &url,
+            headers: &self.headers,
+            body: body.as_deref(),
+            template: self.template.unwrap_or("(untyped)"),
+            idempotent: super::retry::is_idempotent(&self.method),
+        })
+        .await
+    }
+
+    /// What a `$batch` item needs of this request: consent-free core, method, the URL relative to
+    /// the service root, headers and the body to send.
+    pub(crate) fn into_parts(mut self) -> Result<Parts> {
+        let body = self.take_body()?;
+        let relative_url = match &self.absolute_url {
+            Some(url) => match url.strip_prefix(self.client.base_url()) {
+                Some(rest) if rest.starts_with('/') => rest.to_string(),
+                _ => {
+                    return Err(Error::InvalidArgument(format!(
+                        "`{url}` is not below the service root `{}`: it cannot be batched",
+                        self.client.base_url()
+                    )));
                 }
-            };
-            let status = response.status().as_u16();
-            let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let request_id = header("request-id").unwrap_or_default();
-            tracing::debug!(
-                method = %self.method,
-                path = template,
-                status,
-                latency_ms = millis(sent.elapsed()),
-                request_id = %request_id,
-                attempt,
-                "graph response"
-            );
-            let mut gave_up = None;
-            if policy.retries(status, &self.method) {
-                let delay = header("retry-after")
-                    .and_then(|v| super::retry::parse_retry_after(&v, SystemTime::now()))
-                    .unwrap_or_else(|| policy.backoff(attempt));
-                if attempt >= policy.max_attempts {
-                    gave_up = Some(GaveUp::Attempts { attempts: attempt });
-                } else if delay > policy.max_delay {
-                    gave_up = Some(GaveUp::RetryAfterTooLong { max_delay: policy.max_delay });
-                } else if started.elapsed() + delay > policy.max_elapsed {
-                    gave_up = Some(GaveUp::Elapsed { max_elapsed: policy.max_elapsed });
-                } else {
-                    tracing::info!(method = %self.method, path = template, status, attempt, delay_ms = millis(delay), request_id = %request_id, "graph throttled or unavailable; retrying");
+            },
+            None => self.relative_url(),
+        };
+        Ok(Parts {
+            core: self.client,
+            method: self.method,
+            relative_url,
+            headers: self.headers,
+            body,
+            template: self.template.unwrap_or("(untyped)"),
+        })
+    }
+
+    /// The path and query below the service root.
+    fn relative_url(&self) -> String {
+        let mut url = self.path.clone();
+        for (i, (name, value)) in self.query.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            url.push_str(&encode_query(name));
+            url.push('=');
+            url.push_str(&encode_query(value));
+        }
+        url
+    }
+}
+
+/// A request taken apart for a `$batch`.
+pub(crate) struct Parts {
+    pub(crate) core: Core,
+    pub(crate) method: reqwest::Method,
+    pub(crate) relative_url: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) template: &'static str,
+}
+
+/// One HTTP call: a request, or a `$batch` of them.
+pub(crate) struct Call<'a> {
+    pub(crate) core: &'a Core,
+    pub(crate) method: &'a reqwest::Method,
+    pub(crate) url: &'a str,
+    pub(crate) headers: &'a [(String, String)],
+    pub(crate) body: Option<&'a [u8]>,
+    /// The path template, for logs.
+    pub(crate) template: &'a str,
+    /// Whether a 503/504 may be retried: sending it twice has no second effect.
+    pub(crate) idempotent: bool,
+}
+
+/// Sends a call, retrying as the client's [`RetryPolicy`](super::RetryPolicy) allows; returns a
+/// 2xx response, read.
+pub(crate) async fn execute(call: Call<'_>) -> Result<Raw> {
+    let Call { core, method, url, headers, body, template, idempotent } = call;
+    let url = reqwest::Url::parse(url).map_err(|e| Error::InvalidArgument(format!("URL: {e}")))?;
+    let policy = *core.retry();
+    let started = Instant::now();
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let token = core.token().await?;
+        let mut builder = core
+            .http()
+            .request(method.clone(), url.clone())
+            .bearer_auth(token.secret())
+            .header("Accept", "application/json");
+        for (name, value) in headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = body {
+            // Buffered bytes: every attempt sends the same body.
+            builder = builder.header("Content-Type", "application/json").body(body.to_vec());
+        }
+        let sent = Instant::now();
+        let response = match builder.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let retry = (e.is_connect() || e.is_timeout()) && idempotent;
+                let delay = policy.backoff(attempt);
+                if retry && attempt < policy.max_attempts && started.elapsed() + delay <= policy.max_elapsed {
+                    tracing::warn!(%method, path = template, attempt, delay_ms = millis(delay), error = %e, "graph request failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    continue;
+                }
+                tracing::warn!(%method, path = template, attempt, error = %e, "graph request failed");
+                return Err(Error::Transport(e));
+            }
+        };
+        let status = response.status().as_u16();
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let request_id = header("request-id").unwrap_or_default();
+        tracing::debug!(
+            %method,
+            path = template,
+            status,
+            latency_ms = millis(sent.elapsed()),
+            request_id = %request_id,
+            attempt,
+            "graph response"
+        );
+        let mut gave_up = None;
+        if policy.retries_status(status, idempotent) {
+            let delay = header("retry-after")
+                .and_then(|v| super::retry::parse_retry_after(&v, SystemTime::now()))
+                .unwrap_or_else(|| policy.backoff(attempt));
+            match policy.gives_up(attempt, delay, started.elapsed()) {
+                Some(reason) => gave_up = Some(reason),
+                None => {
+                    tracing::info!(%method, path = template, status, attempt, delay_ms = millis(delay), request_id = %request_id, "graph throttled or unavailable; retrying");
                     // Drain the body so the connection can be reused.
                     let _ = response.bytes().await;
                     tokio::time::sleep(delay).await;
                     continue;
                 }
             }
-            let headers = response.headers().clone();
-            let bytes = read_body(response, status, self.client.max_response_bytes()).await?;
-            if !(200..300).contains(&status) {
-                return Err(error::from_response(status, &headers, &bytes, gave_up));
-            }
-            return Ok(Raw { status, headers, body: bytes });
         }
+        let headers = response.headers().clone();
+        let bytes = read_body(response, status, core.max_response_bytes()).await?;
+        if !(200..300).contains(&status) {
+            return Err(error::from_response(status, &headers, &bytes, gave_up));
+        }
+        return Ok(Raw { status, headers, body: bytes });
     }
 }
 
@@ -603,17 +673,18 @@ fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-impl<T> Request<Json<Page<T>>>
+impl<T, C> Request<Json<Page<T>>, C>
 where
     T: DeserializeOwned + Send + 'static,
+    C: Consent,
 {
     /// The pages of the collection, following `@odata.nextLink`: call [`Pages::next`].
-    pub fn pages(self) -> Pages<T> {
+    pub fn pages(self) -> Pages<T, C> {
         Pages { next: Some(self), seen: HashSet::new(), pending: None }
     }
 
     /// The items of every page as a `Stream`, one page in memory at a time.
-    pub fn items(self) -> Items<T> {
+    pub fn items(self) -> Items<T, C> {
         Items { buffer: VecDeque::new(), state: ItemsState::Idle(Box::new(self.pages())) }
     }
 
@@ -640,14 +711,14 @@ where
 }
 
 /// Page-at-a-time paging over a collection.
-pub struct Pages<T> {
-    next: Option<Request<Json<Page<T>>>>,
+pub struct Pages<T, C = Delegated> {
+    next: Option<Request<Json<Page<T>>, C>>,
     seen: HashSet<String>,
     /// An error about the link after the page last returned, reported on the next call.
     pending: Option<Error>,
 }
 
-impl<T: DeserializeOwned + Send + 'static> Pages<T> {
+impl<T: DeserializeOwned + Send + 'static, C: Consent> Pages<T, C> {
     /// The next page; `None` after the last one. A nextLink to another host, or one already
     /// followed, gives an error instead of a request.
     pub async fn next(&mut self) -> Option<Result<Page<T>>> {
@@ -669,7 +740,7 @@ impl<T: DeserializeOwned + Send + 'static> Pages<T> {
         Some(Ok(page))
     }
 
-    fn follow(&mut self, link: &str, previous: &Request<Json<Page<T>>>) -> Result<Request<Json<Page<T>>>> {
+    fn follow(&mut self, link: &str, previous: &Request<Json<Page<T>>, C>) -> Result<Request<Json<Page<T>>, C>> {
         let base =
             reqwest::Url::parse(previous.client.base_url()).map_err(|e| Error::InvalidArgument(e.to_string()))?;
         let next = reqwest::Url::parse(link).map_err(|_| Error::ForeignNextLink { url: link.to_string() })?;
@@ -693,28 +764,29 @@ impl<T: DeserializeOwned + Send + 'static> Pages<T> {
             body: None,
             nulls: Vec::new(),
             kind: PhantomData,
+            consent: PhantomData,
         })
     }
 }
 
 /// The items of a collection across its pages, as a [`Stream`](futures_core::Stream).
-pub struct Items<T> {
+pub struct Items<T, C = Delegated> {
     buffer: VecDeque<T>,
-    state: ItemsState<T>,
+    state: ItemsState<T, C>,
 }
 
-type PageFuture<T> = Pin<Box<dyn Future<Output = (Box<Pages<T>>, Option<Result<Page<T>>>)> + Send>>;
+type PageFuture<T, C> = Pin<Box<dyn Future<Output = (Box<Pages<T, C>>, Option<Result<Page<T>>>)> + Send>>;
 
-enum ItemsState<T> {
-    Idle(Box<Pages<T>>),
-    Fetching(PageFuture<T>),
+enum ItemsState<T, C> {
+    Idle(Box<Pages<T, C>>),
+    Fetching(PageFuture<T, C>),
     Done,
 }
 
 // Items never pins its fields in place; the in-flight future is boxed.
-impl<T> Unpin for Items<T> {}
+impl<T, C> Unpin for Items<T, C> {}
 
-impl<T: DeserializeOwned + Send + 'static> futures_core::Stream for Items<T> {
+impl<T: DeserializeOwned + Send + 'static, C: Consent> futures_core::Stream for Items<T, C> {
     type Item = Result<T>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
@@ -748,9 +820,10 @@ impl<T: DeserializeOwned + Send + 'static> futures_core::Stream for Items<T> {
     }
 }
 
-impl<K> IntoFuture for Request<K>
+impl<K, C> IntoFuture for Request<K, C>
 where
     K: ResponseKind + 'static,
+    C: Consent,
     K::Output: Send + 'static,
 {
     type Output = Result<K::Output>;

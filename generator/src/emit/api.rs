@@ -126,7 +126,7 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>, module: 
             let doc = format!(" `GET {template}`: the number of items (`ConsistencyLevel: eventual` is sent).");
             methods.push(quote! {
                 #[doc = #doc]
-                pub fn #name(&self) -> Request<Count> #bound {
+                pub fn #name(&self) -> Request<Count, C> #bound {
                     self.client
                         .request(reqwest::Method::GET, format!("{}/$count", self.path))
                         .path_template(#template)
@@ -507,7 +507,7 @@ fn operation_method(op: &Operation, scope: &mut Scope, names: &TypeNames<'_>, ap
     let bound = consent_bound(op.consent);
     let tokens = quote! {
         #doc
-        pub fn #method_ident(&self, #(#args),*) -> Request<#response> #bound {
+        pub fn #method_ident(&self, #(#args),*) -> Request<#response, C> #bound {
             self.client.request(#http, #path_expr).path_template(#template) #body_call
         }
     };

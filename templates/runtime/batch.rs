@@ -1,0 +1,784 @@
+//! JSON batching (`POST /$batch`): many requests in few round trips, each result typed as the
+//! request's own output.
+//!
+//! Graph takes at most [`MAX_BATCH_SIZE`] requests per batch, answers each with its own status,
+//! headers and body (in any order), and throttles items one by one. [`Batch`] splits any number
+//! of requests into batches, keeps `dependsOn` chains together, retries throttled items in a
+//! later batch, and hands back every result in the order the requests were added.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::client::{Client, Core};
+use super::consent::Consent;
+use super::error::{self, Error, Result};
+use super::request::{self, Call, Parts, Raw, Request, ResponseKind, Response};
+
+/// The most requests Graph accepts in one `$batch`.
+pub const MAX_BATCH_SIZE: usize = 20;
+
+/// The default of [`Batch::concurrency`]: batches in flight at once.
+pub const DEFAULT_BATCH_CONCURRENCY: usize = 4;
+
+/// Tells the results of one batch from another's.
+static BATCH_SERIAL: AtomicU64 = AtomicU64::new(0);
+
+impl<C: Consent> Client<C> {
+    /// A JSON batch: add requests built by this client (or its `beta` module), then
+    /// [`send`](Batch::send) them in `$batch` calls of at most [`MAX_BATCH_SIZE`]. See [`Batch`].
+    pub fn batch(&self) -> Batch<C> {
+        Batch {
+            client: self.clone(),
+            serial: BATCH_SERIAL.fetch_add(1, Ordering::Relaxed),
+            items: Vec::new(),
+            concurrency: DEFAULT_BATCH_CONCURRENCY,
+            on_progress: None,
+        }
+    }
+}
+
+/// Requests sent together through Graph's JSON batching (`POST /$batch`).
+///
+/// Built with [`Client::batch`]. It takes only requests built for the client's consent, so an
+/// app-only batch cannot carry a delegated-only request (it does not compile). [`send`](Self::send)
+/// splits the requests into batches of at most [`MAX_BATCH_SIZE`] (items joined by
+/// [`add_after`](Self::add_after) travel in the same batch), runs [`concurrency`](Self::concurrency)
+/// batches at a time, and:
+///
+/// - retries an item Graph answered `429` (any method) or `503`/`504` (GET, PUT, DELETE) in a later
+///   batch, after the item's own `Retry-After`, as the client's
+///   [`RetryPolicy`](super::RetryPolicy) allows; any other item is sent once, so a write is never
+///   repeated. A whole batch answered `429` is retried like any request.
+/// - gives each item its own result: the request's output, or its own error (an
+///   [`Error::Graph`] with its status and request id; a decode error naming the item; an
+///   [`Error::BatchItemMissing`] when the response left it out; an [`Error::BatchFailed`] when
+///   the `$batch` call itself failed).
+///
+/// ```no_run
+/// # async fn run(client: msgraph_entitlement::Client) -> msgraph_entitlement::Result<()> {
+/// use msgraph_entitlement::runtime::Method;
+/// use serde_json::Value;
+///
+/// let mut batch = client.batch();
+/// // Any request a builder returns; `Client::request` here to keep the example generic.
+/// let me = batch.add(client.request::<msgraph_entitlement::runtime::RawJson>(Method::GET, "/me".into()));
+/// let count = batch.add(client.request::<msgraph_entitlement::runtime::Count>(Method::GET, "/users/$count".into()));
+/// let mut results = batch.send().await;
+/// let me: Value = results.take(me)?;
+/// let users: i64 = results.take(count)?;
+/// # let _ = (me, users);
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "a batch does nothing until it is sent"]
+pub struct Batch<C: Consent> {
+    client: Client<C>,
+    serial: u64,
+    items: Vec<Item>,
+    concurrency: usize,
+    on_progress: Option<ProgressCallback>,
+}
+
+impl<C: Consent> std::fmt::Debug for Batch<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("items", &self.items.len())
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Batch::on_progress`] calls.
+type ProgressCallback = Box<dyn FnMut(&BatchProgress) + Send>;
+
+/// A request added to a batch.
+struct Item {
+    /// The request; an error (a body that cannot be encoded, a URL outside the service root) is
+    /// the item's result, and it is not sent.
+    parts: Result<Parts>,
+    /// Items that must succeed before this one runs (`dependsOn`): earlier indices.
+    depends_on: Vec<usize>,
+}
+
+/// A request in a [`Batch`]: pass it to [`BatchResults::take`] for its typed result, or its
+/// [`id`](Self::id) to [`Batch::add_after`].
+pub struct BatchItem<K> {
+    serial: u64,
+    index: usize,
+    kind: PhantomData<fn() -> K>,
+}
+
+impl<K> Clone for BatchItem<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K> Copy for BatchItem<K> {}
+
+impl<K> std::fmt::Debug for BatchItem<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BatchItem({})", self.index)
+    }
+}
+
+impl<K> BatchItem<K> {
+    /// The item's untyped id, for [`Batch::add_after`].
+    pub fn id(&self) -> ItemId {
+        ItemId(self.index)
+    }
+
+    /// The position of the request in the batch (0 for the first added); also its `id` in the
+    /// `$batch` body.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+/// An item of a batch, whatever its type: what [`Batch::add_after`] depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemId(usize);
+
+/// How far [`Batch::send`] has got: passed to the [`Batch::on_progress`] callback each time an
+/// item is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchProgress {
+    /// Requests in the batch.
+    pub total: usize,
+    /// Requests with a final result, success or error.
+    pub done: usize,
+    /// Of those, the errors.
+    pub failed: usize,
+    /// The position (as added) of the request just done.
+    pub last: usize,
+    /// `$batch` calls answered so far (retries of throttled items included).
+    pub round_trips: usize,
+    /// Items sent again after a `429`/`503`/`504`, so far.
+    pub retried: usize,
+}
+
+impl<C: Consent> Batch<C> {
+    /// Adds a request; its result is taken with the returned handle after [`send`](Self::send).
+    /// The request must come from a client of the same consent (the compiler checks).
+    pub fn add<K: ResponseKind>(&mut self, request: Request<K, C>) -> BatchItem<K> {
+        self.add_after(request, &[])
+    }
+
+    /// Adds a request that runs only after the `after` items succeeded (`dependsOn`); they are
+    /// sent in the same `$batch`. If one fails, Graph answers this one `424 Failed Dependency`.
+    /// A chain longer than [`MAX_BATCH_SIZE`] items is an error for each of them.
+    pub fn add_after<K: ResponseKind>(&mut self, request: Request<K, C>, after: &[ItemId]) -> BatchItem<K> {
+        let index = self.items.len();
+        let mut depends_on: Vec<usize> = after.iter().map(|id| id.0).collect();
+        depends_on.sort_unstable();
+        depends_on.dedup();
+        let parts = match depends_on.iter().find(|&&d| d >= index) {
+            Some(d) => Err(Error::InvalidArgument(format!("batch item {index} cannot depend on item {d}, added later"))),
+            None => request.into_parts(),
+        };
+        self.items.push(Item { parts, depends_on });
+        BatchItem { serial: self.serial, index, kind: PhantomData }
+    }
+
+    /// Adds every request, in order.
+    pub fn extend<K: ResponseKind>(&mut self, requests: impl IntoIterator<Item = Request<K, C>>) -> Vec<BatchItem<K>> {
+        requests.into_iter().map(|request| self.add(request)).collect()
+    }
+
+    /// Requests added so far.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether no request was added.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// At most this many `$batch` calls in flight at once (default [`DEFAULT_BATCH_CONCURRENCY`];
+    /// at least 1).
+    pub fn concurrency(mut self, batches: usize) -> Self {
+        self.concurrency = batches.max(1);
+        self
+    }
+
+    /// Called each time a request is done (success or final error), e.g. to move a progress bar.
+    pub fn on_progress(mut self, callback: impl FnMut(&BatchProgress) + Send + 'static) -> Self {
+        self.on_progress = Some(Box::new(callback));
+        self
+    }
+
+    /// Adds `requests` (after any added before) and sends the batch; their results, in order.
+    pub async fn send_all<K: ResponseKind>(
+        mut self,
+        requests: impl IntoIterator<Item = Request<K, C>>,
+    ) -> Vec<Result<K::Output>> {
+        let items = self.extend(requests);
+        let mut results = self.send().await;
+        items.into_iter().map(|item| results.take(item)).collect()
+    }
+
+    /// Sends every request and waits for all results. Never fails as a whole: each request's
+    /// success or error is in the [`BatchResults`].
+    pub async fn send(self) -> BatchResults {
+        let Batch { client, serial, items, concurrency, on_progress } = self;
+        let mut run = Run::new(client.core().clone(), items, on_progress);
+        let mut queued: VecDeque<Vec<usize>> = VecDeque::new();
+        let mut in_flight: Vec<InFlight> = Vec::new();
+        loop {
+            while in_flight.len() < concurrency {
+                if queued.is_empty() {
+                    queued.extend(run.ready_batches(Instant::now()));
+                }
+                let Some(indices) = queued.pop_front() else { break };
+                if let Some(call) = run.start(indices) {
+                    in_flight.push(call);
+                }
+            }
+            let wake = if in_flight.len() < concurrency { run.next_wake() } else { None };
+            if in_flight.is_empty() && wake.is_none() {
+                break;
+            }
+            if let Some((indices, outcome)) = first_done(&mut in_flight, wake).await {
+                run.finish(&indices, outcome);
+            }
+        }
+        run.into_results(serial)
+    }
+}
+
+/// A `$batch` call in flight: the items it carries and the response.
+type InFlight = Pin<Box<dyn Future<Output = (Vec<usize>, Result<Raw>)> + Send>>;
+
+/// The first call of `in_flight` to finish (removed from it), or `None` at `wake`.
+async fn first_done(in_flight: &mut Vec<InFlight>, wake: Option<Instant>) -> Option<(Vec<usize>, Result<Raw>)> {
+    let mut sleep = wake.map(|at| Box::pin(tokio::time::sleep_until(at.into())));
+    std::future::poll_fn(|cx| {
+        for i in 0..in_flight.len() {
+            if let Poll::Ready(done) = in_flight[i].as_mut().poll(cx) {
+                drop(in_flight.swap_remove(i));
+                return Poll::Ready(Some(done));
+            }
+        }
+        if let Some(sleep) = &mut sleep {
+            if sleep.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// Where an item stands while the batch runs.
+enum State {
+    /// To send at or after this instant.
+    Waiting(Instant),
+    /// In a `$batch` queued or in flight.
+    Sent,
+    /// Its result is known.
+    Done,
+}
+
+/// The state of [`Batch::send`].
+struct Run {
+    core: Core,
+    parts: Vec<Option<Parts>>,
+    depends_on: Vec<Vec<usize>>,
+    state: Vec<State>,
+    attempts: Vec<u32>,
+    results: Vec<Option<Result<Raw>>>,
+    progress: BatchProgress,
+    on_progress: Option<ProgressCallback>,
+    started: Instant,
+}
+
+impl Run {
+    fn new(core: Core, items: Vec<Item>, on_progress: Option<ProgressCallback>) -> Run {
+        let now = Instant::now();
+        let total = items.len();
+        let mut run = Run {
+            core,
+            parts: Vec::with_capacity(total),
+            depends_on: Vec::with_capacity(total),
+            state: Vec::with_capacity(total),
+            attempts: vec![0; total],
+            results: (0..total).map(|_| None).collect(),
+            progress: BatchProgress { total, done: 0, failed: 0, last: 0, round_trips: 0, retried: 0 },
+            on_progress,
+            started: now,
+        };
+        let mut failed = Vec::new();
+        for (index, item) in items.into_iter().enumerate() {
+            run.depends_on.push(item.depends_on);
+            run.state.push(State::Waiting(now));
+            match item.parts {
+                Ok(parts) => run.parts.push(Some(parts)),
+                Err(e) => {
+                    run.parts.push(None);
+                    failed.push((index, e));
+                }
+            }
+        }
+        for (index, e) in failed {
+            run.done(index, Err(e));
+        }
+        run
+    }
+
+    /// Records an item's final result.
+    fn done(&mut self, index: usize, result: Result<Raw>) {
+        self.progress.done += 1;
+        self.progress.failed += usize::from(result.is_err());
+        self.progress.last = index;
+        self.state[index] = State::Done;
+        self.parts[index] = None;
+        self.results[index] = Some(result);
+        if let Some(callback) = &mut self.on_progress {
+            callback(&self.progress);
+        }
+    }
+
+    /// When the next waiting item becomes ready, if it is not already.
+    fn next_wake(&self) -> Option<Instant> {
+        self.state.iter().filter_map(|s| if let State::Waiting(at) = s { Some(*at) } else { None }).min()
+    }
+
+    /// Every batch that can be sent now: the waiting items whose time has come, grouped so that an
+    /// item travels with the waiting items it depends on, at most [`MAX_BATCH_SIZE`] per batch and
+    /// one service root (v1.0 or beta) per batch.
+    fn ready_batches(&mut self, now: Instant) -> Vec<Vec<usize>> {
+        let n = self.state.len();
+        let waiting = |state: &[State], i: usize| matches!(state[i], State::Waiting(_));
+        // Union-find over the dependencies between waiting items.
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn root(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            i
+        }
+        for i in 0..n {
+            if !waiting(&self.state, i) {
+                continue;
+            }
+            for &d in &self.depends_on[i] {
+                if waiting(&self.state, d) {
+                    let (a, b) = (root(&mut parent, i), root(&mut parent, d));
+                    parent[a.max(b)] = a.min(b);
+                }
+            }
+        }
+        let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for i in 0..n {
+            if waiting(&self.state, i) {
+                let r = root(&mut parent, i);
+                groups.entry(r).or_default().push(i);
+            }
+        }
+        // Open batches, one per service root.
+        let mut open: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut batches = Vec::new();
+        for (_, group) in groups {
+            let ready = group.iter().all(|&i| matches!(self.state[i], State::Waiting(at) if at <= now));
+            if !ready {
+                continue;
+            }
+            let roots: Vec<&str> =
+                group.iter().filter_map(|&i| self.parts[i].as_ref().map(|p| p.core.base_url())).collect();
+            let service_root = roots.first().map(|r| (*r).to_string()).unwrap_or_default();
+            let problem = if group.len() > MAX_BATCH_SIZE {
+                Some(format!(
+                    "{} batch items depend on each other (dependsOn); one $batch holds at most {MAX_BATCH_SIZE}",
+                    group.len()
+                ))
+            } else if roots.iter().any(|r| *r != service_root) {
+                Some("batch items that depend on each other go to different API versions".to_string())
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                for i in group {
+                    self.done(i, Err(Error::InvalidArgument(problem.clone())));
+                }
+                continue;
+            }
+            for &i in &group {
+                self.state[i] = State::Sent;
+            }
+            let batch = open.entry(service_root).or_default();
+            if batch.len() + group.len() > MAX_BATCH_SIZE {
+                batches.push(std::mem::take(batch));
+            }
+            batch.extend(group);
+        }
+        batches.extend(open.into_values().filter(|b| !b.is_empty()));
+        batches
+    }
+
+    /// The `$batch` call for these items (queued as [`State::Sent`]).
+    fn start(&mut self, indices: Vec<usize>) -> Option<InFlight> {
+        let mut requests = Vec::with_capacity(indices.len());
+        let mut core = None;
+        let mut idempotent = true;
+        let mut unsendable = Vec::new();
+        for &i in &indices {
+            let Some(parts) = &self.parts[i] else { continue };
+            let body = match parts.body.as_deref().map(serde_json::from_slice::<serde_json::Value>).transpose() {
+                Ok(body) => body,
+                Err(e) => {
+                    unsendable.push((i, e));
+                    continue;
+                }
+            };
+            let mut headers: BTreeMap<&str, &str> =
+                parts.headers.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+            if body.is_some() {
+                headers.insert("Content-Type", "application/json");
+            }
+            idempotent &= super::retry::is_idempotent(&parts.method);
+            core.get_or_insert_with(|| parts.core.clone());
+            requests.push(BatchRequest {
+                id: i.to_string(),
+                method: parts.method.as_str(),
+                url: &parts.relative_url,
+                headers,
+                body,
+                depends_on: self.depends_on[i]
+                    .iter()
+                    .filter(|d| indices.contains(d) && self.parts[**d].is_some())
+                    .map(ToString::to_string)
+                    .collect(),
+            });
+        }
+        let sent: Vec<usize> = requests.iter().filter_map(|r| r.id.parse().ok()).collect();
+        let body = serde_json::to_vec(&BatchRequestBody { requests }).map_err(Error::Encode);
+        for (i, e) in unsendable {
+            self.done(i, Err(Error::Encode(e)));
+        }
+        let core = core?;
+        let template = if core.base_url() == self.core.base_url() { "/$batch" } else { "/$batch (beta)" };
+        tracing::debug!(items = sent.len(), "graph $batch");
+        Some(Box::pin(async move {
+            let body = match body {
+                Ok(body) => body,
+                Err(e) => return (sent, Err(e)),
+            };
+            let url = format!("{}/$batch", core.base_url());
+            let raw = request::execute(Call {
+                core: &core,
+                method: &reqwest::Method::POST,
+                url: &url,
+                headers: &[],
+                body: Some(&body),
+                template,
+                idempotent,
+            })
+            .await;
+            (sent, raw)
+        }))
+    }
+
+    /// Takes in the answer to the `$batch` that carried `indices`.
+    fn finish(&mut self, indices: &[usize], outcome: Result<Raw>) {
+        self.progress.round_trips += 1;
+        let raw = match outcome {
+            Ok(raw) => raw,
+            Err(e) => {
+                let shared = Arc::new(e);
+                for &i in indices {
+                    self.done(i, Err(Error::BatchFailed { error: shared.clone() }));
+                }
+                return;
+            }
+        };
+        let batch_request_id = raw.headers.get("request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let answers = match request::decode_json::<BatchResponseBody>(raw.status, &raw.body) {
+            Ok(body) => body.responses,
+            Err(e) => {
+                let shared = Arc::new(e);
+                for &i in indices {
+                    self.done(i, Err(Error::BatchFailed { error: shared.clone() }));
+                }
+                return;
+            }
+        };
+        // The answers by item; one that does not parse is that item's decode error.
+        let mut by_item: BTreeMap<usize, Result<ItemResponse>> = BTreeMap::new();
+        for answer in answers {
+            let id = match answer.get("id") {
+                Some(serde_json::Value::String(id)) => id.clone(),
+                Some(serde_json::Value::Number(id)) => id.to_string(),
+                _ => {
+                    tracing::warn!(answer = %error::snippet(answer.to_string().as_bytes()), "graph $batch answer without an id; ignored");
+                    continue;
+                }
+            };
+            let Some(index) = id.parse::<usize>().ok().filter(|i| indices.contains(i)) else {
+                tracing::warn!(id = %id, "graph $batch answer for an item not in the batch; ignored");
+                continue;
+            };
+            if by_item.contains_key(&index) {
+                tracing::warn!(id = %id, "graph $batch answered an item twice; the first answer kept");
+                continue;
+            }
+            let parsed = serde_path_to_error::deserialize::<_, ItemResponse>(&answer).map_err(|e| Error::Decode {
+                status: raw.status,
+                path: item_path(index, &e.path().to_string()),
+                source: e.into_inner(),
+                body: error::snippet(answer.to_string().as_bytes()),
+            });
+            by_item.insert(index, parsed);
+        }
+        let now = Instant::now();
+        let policy = *self.core.retry();
+        let mut failed_dependency = Vec::new();
+        for &i in indices {
+            let (idempotent, template) = match &self.parts[i] {
+                Some(parts) => (super::retry::is_idempotent(&parts.method), parts.template),
+                None => continue,
+            };
+            let answer = match by_item.remove(&i) {
+                None => {
+                    self.done(i, Err(Error::BatchItemMissing { id: i.to_string(), request_id: batch_request_id.clone() }));
+                    continue;
+                }
+                Some(Err(e)) => {
+                    self.done(i, Err(e));
+                    continue;
+                }
+                Some(Ok(answer)) => answer,
+            };
+            let headers = answer.header_map();
+            let body = answer.body_bytes();
+            let status = answer.status;
+            if (200..300).contains(&status) {
+                self.done(i, Ok(Raw { status, headers, body }));
+                continue;
+            }
+            if status == 424 {
+                failed_dependency.push((i, headers, body));
+                continue;
+            }
+            let mut gave_up = None;
+            self.attempts[i] += 1;
+            if policy.retries_status(status, idempotent) {
+                let attempt = self.attempts[i];
+                let delay = headers
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| super::retry::parse_retry_after(v, std::time::SystemTime::now()))
+                    .unwrap_or_else(|| policy.backoff(attempt));
+                gave_up = policy.gives_up(attempt, delay, self.started.elapsed());
+                if gave_up.is_none() {
+                    tracing::info!(id = i, path = template, status, attempt, delay_ms = millis(delay), "graph $batch item throttled or unavailable; retrying");
+                    self.progress.retried += 1;
+                    self.state[i] = State::Waiting(now + delay);
+                    continue;
+                }
+            }
+            self.done(i, Err(item_error(status, &headers, &body, gave_up, &batch_request_id)));
+        }
+        // An item that did not run because an item it depends on is to be retried runs again
+        // with it; otherwise `424 Failed Dependency` is its result.
+        for (i, headers, body) in failed_dependency {
+            let retry_at = self.depends_on[i]
+                .iter()
+                .filter_map(|&d| if let State::Waiting(at) = self.state[d] { Some(at) } else { None })
+                .max();
+            match retry_at {
+                Some(at) => self.state[i] = State::Waiting(at),
+                None => self.done(i, Err(item_error(424, &headers, &body, None, &batch_request_id))),
+            }
+        }
+    }
+
+    fn into_results(self, serial: u64) -> BatchResults {
+        let Run { results, progress, .. } = self;
+        BatchResults {
+            serial,
+            results: results
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| Some(r.unwrap_or_else(|| Err(Error::BatchItemMissing { id: i.to_string(), request_id: None }))))
+                .collect(),
+            progress,
+        }
+    }
+}
+
+/// The Graph error of an item, with the batch's request id when the item has none.
+fn item_error(
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+    gave_up: Option<error::GaveUp>,
+    batch_request_id: &Option<String>,
+) -> Error {
+    let mut e = error::from_response(status, headers, body, gave_up);
+    if let Error::Graph { details, .. } = &mut e {
+        if details.request_id.is_none() {
+            details.request_id.clone_from(batch_request_id);
+        }
+    }
+    e
+}
+
+/// The JSON path of something inside an item's answer, naming the item: `responses[id=3].body.value[0]`.
+fn item_path(index: usize, inner: &str) -> String {
+    match inner {
+        "" | "." => format!("responses[id={index}]"),
+        _ if inner.starts_with('[') => format!("responses[id={index}]{inner}"),
+        _ => format!("responses[id={index}].{inner}"),
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The results of [`Batch::send`], one per request added.
+pub struct BatchResults {
+    serial: u64,
+    results: Vec<Option<Result<Raw>>>,
+    progress: BatchProgress,
+}
+
+impl std::fmt::Debug for BatchResults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchResults").field("progress", &self.progress).finish_non_exhaustive()
+    }
+}
+
+impl BatchResults {
+    /// The typed result of one request: what sending it alone would have returned. Each item can
+    /// be taken once; a second take, or an item of another batch, is
+    /// [`Error::InvalidArgument`].
+    pub fn take<K: ResponseKind>(&mut self, item: BatchItem<K>) -> Result<K::Output> {
+        let raw = self.take_raw(item)?;
+        K::decode(raw.status, &raw.body).map_err(|e| name_item(e, item.index))
+    }
+
+    /// [`take`](Self::take), with the item's status and headers.
+    pub fn take_with_metadata<K: ResponseKind>(&mut self, item: BatchItem<K>) -> Result<Response<K::Output>> {
+        let raw = self.take_raw(item)?;
+        let value = K::decode(raw.status, &raw.body).map_err(|e| name_item(e, item.index))?;
+        Ok(Response { value, status: raw.status, headers: raw.headers })
+    }
+
+    fn take_raw<K>(&mut self, item: BatchItem<K>) -> Result<Raw> {
+        if item.serial != self.serial {
+            return Err(Error::InvalidArgument(format!("batch item {} belongs to another batch", item.index)));
+        }
+        self.results
+            .get_mut(item.index)
+            .and_then(Option::take)
+            .unwrap_or_else(|| Err(Error::InvalidArgument(format!("batch item {} was already taken", item.index))))
+    }
+
+    /// Requests in the batch.
+    pub fn len(&self) -> usize {
+        self.results.len()
+    }
+
+    /// Whether the batch was empty.
+    pub fn is_empty(&self) -> bool {
+        self.results.is_empty()
+    }
+
+    /// The final counts: done, failed, `$batch` round trips, item retries.
+    pub fn progress(&self) -> &BatchProgress {
+        &self.progress
+    }
+}
+
+/// Names the item in a decode error of its body.
+fn name_item(e: Error, index: usize) -> Error {
+    match e {
+        Error::Decode { status, path, source, body } => {
+            let inner = if path == "." { "body".to_string() } else { format!("body.{path}") };
+            Error::Decode { status, path: item_path(index, &inner), source, body }
+        }
+        e => e,
+    }
+}
+
+#[derive(Serialize)]
+struct BatchRequestBody<'a> {
+    requests: Vec<BatchRequest<'a>>,
+}
+
+#[derive(Serialize)]
+struct BatchRequest<'a> {
+    id: String,
+    method: &'a str,
+    /// Relative to the service root (`/identityGovernance/...`), as Graph requires.
+    url: &'a str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    headers: BTreeMap<&'a str, &'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<serde_json::Value>,
+    #[serde(rename = "dependsOn", skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct BatchResponseBody {
+    responses: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct ItemResponse {
+    status: u16,
+    #[serde(default)]
+    headers: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    body: Option<serde_json::Value>,
+}
+
+impl ItemResponse {
+    fn header_map(&self) -> reqwest::header::HeaderMap {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (name, value) in &self.headers {
+            let value = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if let (Ok(name), Ok(value)) =
+                (reqwest::header::HeaderName::from_bytes(name.as_bytes()), reqwest::header::HeaderValue::from_str(&value))
+            {
+                map.append(name, value);
+            }
+        }
+        map
+    }
+
+    /// The body as bytes: JSON as JSON; a non-JSON body (text, `$count`) is a base64 string in the
+    /// batch answer, decoded here (taken as text when it is not base64).
+    fn body_bytes(&self) -> Vec<u8> {
+        let json = self
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .and_then(|(_, v)| v.as_str())
+            .is_none_or(|v| v.contains("json"));
+        match &self.body {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(serde_json::Value::String(text)) if !json => {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.decode(text).unwrap_or_else(|_| text.clone().into_bytes())
+            }
+            Some(value) => serde_json::to_vec(value).unwrap_or_default(),
+        }
+    }
+}
