@@ -1,0 +1,479 @@
+//! JSON batching against a loopback `$batch` that enforces Graph's rules (support/batch_server.rs):
+//! splitting into batches of 20, relative URLs, `Content-Type` on bodies, `dependsOn` kept in one
+//! batch and run in order, answers in a shuffled order given back in the caller's order, per-item
+//! throttling retried after its own `Retry-After`, errors per item (500, missing, malformed), a
+//! throttled or broken batch as a whole, v1.0 and beta items in separate batches.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+#[path = "support/batch_server.rs"]
+mod batch_server;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use batch_server::{Answer, GraphBatch, ItemCall, key};
+use msgraph_entitlement::models::{
+    AccessPackage, AccessPackageAssignment, AccessPackageAssignmentRequest, AccessPackageCatalog,
+    AccessPackageRequestType,
+};
+use msgraph_entitlement::runtime::{Method, RawJson, RetryPolicy};
+use msgraph_entitlement::{Client, Error, StaticToken};
+use serde_json::{Value, json};
+use wiremock::{MockServer, ResponseTemplate};
+
+const EM: &str = "/identityGovernance/entitlementManagement";
+
+async fn setup(batch: &GraphBatch) -> (MockServer, Client) {
+    let server = MockServer::start().await;
+    batch.mount(&server, "/v1.0").await;
+    let client = Client::builder(StaticToken::new("t"))
+        .base_url(format!("{}/v1.0", server.uri()))
+        .retry(RetryPolicy { base_delay: Duration::from_millis(1), ..RetryPolicy::default() })
+        .build()
+        .unwrap();
+    (server, client)
+}
+
+fn assignment(user: &str) -> AccessPackageAssignmentRequest {
+    AccessPackageAssignmentRequest {
+        request_type: Some(AccessPackageRequestType::AdminAdd),
+        assignment: Some(AccessPackageAssignment {
+            access_package_id: Some("ap-1".into()),
+            assignment_policy_id: Some("policy-1".into()),
+            target_id: Some(user.into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn target_of(call: &ItemCall<'_>) -> String {
+    call.body.and_then(|b| b["assignment"]["targetId"].as_str()).unwrap_or_default().to_string()
+}
+
+/// Graph's answer to a created assignment request.
+fn created(call: &ItemCall<'_>) -> Answer {
+    let user = target_of(call);
+    Answer::Json(201, json!({"id": format!("req-{user}"), "requestType": "adminAdd", "state": "submitted",
+        "assignment": {"targetId": user}, "undeclared": {"kept": true}}))
+}
+
+/// Answers GETs of access packages by id with the id, creates as `created`.
+fn echo(call: &ItemCall<'_>) -> Answer {
+    if call.method == "GET" {
+        let id = call.url.rsplit('/').next().unwrap().split('?').next().unwrap();
+        return Answer::Json(200, json!({"id": id, "displayName": format!("Package {id}")}));
+    }
+    created(call)
+}
+
+fn received(batch: &GraphBatch, key: &str) -> usize {
+    *batch.seen.lock().unwrap().received.get(key).unwrap_or(&0)
+}
+
+fn create_key(user: &str) -> String {
+    let body = serde_json::to_value(assignment(user)).unwrap();
+    key("POST", &format!("{EM}/assignmentRequests"), Some(&body))
+}
+
+#[tokio::test]
+async fn forty_five_requests_go_in_three_batches_and_come_back_in_order() {
+    let batch = GraphBatch::new(echo);
+    let (_server, client) = setup(&batch).await;
+    let em = client.entitlement_management();
+    let requests = (0..45).map(|i| em.access_packages().by_id(format!("p{i}")).get().select(["id", "displayName"]));
+    let results = client.batch().send_all(requests).await;
+
+    assert_eq!(results.len(), 45);
+    for (i, result) in results.into_iter().enumerate() {
+        let package = result.unwrap();
+        assert_eq!(package.id.as_deref(), Some(format!("p{i}").as_str()), "result {i} in the caller's order");
+    }
+    let seen = batch.seen.lock().unwrap();
+    assert!(seen.rejected.is_empty(), "{:?}", seen.rejected);
+    assert_eq!(seen.batch_sizes.iter().sum::<usize>(), 45);
+    assert!(seen.batch_sizes.iter().all(|&n| n <= 20), "{:?}", seen.batch_sizes);
+    assert_eq!(seen.round_trips, 3);
+    // The query went with the relative URL.
+    assert!(seen.received.keys().all(|k| k.contains("?$select=id,displayName")), "{:?}", seen.received.keys());
+}
+
+#[tokio::test]
+async fn the_loopback_server_rejects_what_graph_rejects() {
+    // The rules the other tests rely on: the server answers 400 where Graph does.
+    let batch = GraphBatch::new(echo);
+    let (_server, client) = setup(&batch).await;
+    let get = |url: &str| json!({"id": url, "method": "GET", "url": url});
+    let many: Vec<Value> = (0..21).map(|i| get(&format!("/users/{i}"))).collect();
+    let absolute = vec![get("https://graph.microsoft.com/v1.0/users")];
+    let versioned = vec![get("/v1.0/users")];
+    let untyped_body = vec![json!({"id": "1", "method": "POST", "url": "/groups", "body": {}})];
+    let dangling = vec![json!({"id": "1", "method": "GET", "url": "/me", "dependsOn": ["2"]})];
+    for (case, bodies) in
+        [("21 items", many), ("absolute", absolute), ("versioned", versioned), ("no content type", untyped_body), ("dangling dependsOn", dangling)]
+    {
+        let err = client
+            .request::<RawJson>(Method::POST, "/$batch".into())
+            .json(&json!({"requests": bodies}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(400), "{case}: {err}");
+    }
+    assert_eq!(batch.seen.lock().unwrap().rejected.len(), 5);
+}
+
+#[tokio::test]
+async fn writes_carry_their_body_with_a_content_type_and_typed_results() {
+    let batch = GraphBatch::new(echo);
+    let (_server, client) = setup(&batch).await;
+    let users: Vec<String> = (0..7).map(|i| format!("user-{i}")).collect();
+    let requests = users.iter().map(|u| client.entitlement_management().assignment_requests().create(&assignment(u)));
+    let results = client.batch().send_all(requests).await;
+    for (user, result) in users.iter().zip(results) {
+        let created = result.unwrap();
+        assert_eq!(created.id.as_deref(), Some(format!("req-{user}").as_str()));
+        assert_eq!(created.request_type, Some(AccessPackageRequestType::AdminAdd));
+        assert_eq!(created.additional_properties["undeclared"], json!({"kept": true}), "nothing lost");
+    }
+    let seen = batch.seen.lock().unwrap();
+    assert!(seen.rejected.is_empty(), "{:?}", seen.rejected);
+    assert!(users.iter().all(|u| seen.executed[&create_key(u)] == 1));
+}
+
+#[tokio::test]
+async fn depends_on_travels_in_one_batch_and_runs_in_order() {
+    let batch = GraphBatch::new(|call| match call.url {
+        u if u.ends_with("/catalogs") => Answer::Json(201, json!({"id": "cat-1"})),
+        u if u.ends_with("/accessPackages") => Answer::Json(201, json!({"id": "ap-1"})),
+        _ => echo(call),
+    });
+    let (_server, client) = setup(&batch).await;
+    let em = client.entitlement_management();
+    let mut b = client.batch();
+    // 18 reads first, so the chain does not fit the first batch and must move as a whole.
+    let reads: Vec<_> = (0..18).map(|i| b.add(em.access_packages().by_id(format!("p{i}")).get())).collect();
+    let catalog = b.add(em.catalogs().create(&AccessPackageCatalog {
+        display_name: Some("Marketing".into()),
+        ..Default::default()
+    }));
+    let package = b.add_after(
+        em.access_packages().create(&AccessPackage { display_name: Some("Sales".into()), ..Default::default() }),
+        &[catalog.id()],
+    );
+    let request = b.add_after(em.assignment_requests().create(&assignment("user-1")), &[package.id(), catalog.id()]);
+    let mut results = b.send().await;
+
+    assert_eq!(results.take(catalog).unwrap().id.as_deref(), Some("cat-1"));
+    assert_eq!(results.take(package).unwrap().id.as_deref(), Some("ap-1"));
+    assert_eq!(results.take(request).unwrap().id.as_deref(), Some("req-user-1"));
+    for (i, read) in reads.into_iter().enumerate() {
+        assert_eq!(results.take(read).unwrap().id, Some(format!("p{i}")));
+    }
+    let seen = batch.seen.lock().unwrap();
+    assert!(seen.rejected.is_empty(), "{:?}", seen.rejected);
+    assert_eq!(seen.batch_sizes, vec![18, 3], "the chain moved to the next batch whole");
+    let position = |needle: &str| seen.log.iter().position(|(k, _, _)| k.contains(needle)).unwrap();
+    let (cat, ap, req) = (position("/catalogs"), position("\"Sales\""), position("/assignmentRequests"));
+    assert!(cat < ap && ap < req, "run in dependency order: {cat} {ap} {req}");
+    assert_eq!(seen.log[req].2.len(), 2, "dependsOn sent: {:?}", seen.log[req].2);
+}
+
+#[tokio::test]
+async fn throttled_items_wait_their_own_retry_after_and_are_sent_again() {
+    let throttled = ["user-7", "user-21"];
+    let batch = GraphBatch::new(move |call| {
+        if call.seen_before == 0 && throttled.contains(&target_of(call).as_str()) {
+            return Answer::Throttle(1);
+        }
+        created(call)
+    });
+    let (_server, client) = setup(&batch).await;
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let seen_progress = progress.clone();
+    let users: Vec<String> = (0..30).map(|i| format!("user-{i}")).collect();
+    let started = Instant::now();
+    let mut b = client.batch().concurrency(2).on_progress(move |p| seen_progress.lock().unwrap().push(*p));
+    let items = b.extend(users.iter().map(|u| client.entitlement_management().assignment_requests().create(&assignment(u))));
+    let mut results = b.send().await;
+    let elapsed = started.elapsed();
+
+    for (user, item) in users.iter().zip(items) {
+        assert_eq!(results.take(item).unwrap().id, Some(format!("req-{user}")));
+    }
+    assert!(elapsed >= Duration::from_secs(1), "Retry-After: 1 honoured ({elapsed:?})");
+    for user in &users {
+        let expected = if throttled.contains(&user.as_str()) { 2 } else { 1 };
+        assert_eq!(received(&batch, &create_key(user)), expected, "{user}");
+        assert_eq!(batch.seen.lock().unwrap().executed[&create_key(user)], 1, "{user} created once");
+    }
+    let final_progress = *results.progress();
+    assert_eq!((final_progress.done, final_progress.failed, final_progress.retried), (30, 0, 2));
+    assert_eq!(final_progress.round_trips, 3, "2 batches, then one with the 2 throttled items");
+    assert_eq!(batch.seen.lock().unwrap().batch_sizes, vec![20, 10, 2]);
+    let progress = progress.lock().unwrap();
+    assert_eq!(progress.len(), 30, "one callback per item");
+    assert_eq!(progress.iter().map(|p| p.done).collect::<Vec<_>>(), (1..=30).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn an_item_throttled_past_the_policy_is_its_own_429() {
+    let batch = GraphBatch::new(|call| if target_of(call) == "user-2" { Answer::Throttle(3600) } else { created(call) });
+    let (_server, client) = setup(&batch).await;
+    let users = ["user-1", "user-2", "user-3"];
+    let results = client
+        .batch()
+        .send_all(users.iter().map(|u| client.entitlement_management().assignment_requests().create(&assignment(u))))
+        .await;
+    let err = results[1].as_ref().unwrap_err();
+    assert!(err.is_throttled(), "{err}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    assert!(matches!(err.details().unwrap().gave_up, Some(msgraph_entitlement::runtime::GaveUp::RetryAfterTooLong { .. })));
+    assert!(results[0].is_ok() && results[2].is_ok());
+    assert_eq!(received(&batch, &create_key("user-2")), 1);
+}
+
+#[tokio::test]
+async fn a_500_item_is_its_own_error_and_a_write_is_not_resent() {
+    let batch = GraphBatch::new(|call| match target_of(call).as_str() {
+        "user-3" => Answer::Json(500, json!({"error": {"code": "InternalServerError", "message": "boom"}})),
+        // 503 on a write: not retried (it may have run).
+        "user-4" => Answer::Json(503, json!({"error": {"code": "ServiceUnavailable", "message": "later"}})),
+        _ => echo(call),
+    });
+    let (_server, client) = setup(&batch).await;
+    let users: Vec<String> = (0..6).map(|i| format!("user-{i}")).collect();
+    let results = client
+        .batch()
+        .send_all(users.iter().map(|u| client.entitlement_management().assignment_requests().create(&assignment(u))))
+        .await;
+    for (i, result) in results.iter().enumerate() {
+        match i {
+            3 => {
+                let err = result.as_ref().unwrap_err();
+                assert_eq!(err.status(), Some(500));
+                assert_eq!(err.code(), Some("InternalServerError"));
+                assert_eq!(err.request_id(), Some("item-3"), "the item's own request id");
+            }
+            4 => assert_eq!(result.as_ref().unwrap_err().status(), Some(503)),
+            _ => assert!(result.is_ok(), "{i}: {result:?}"),
+        }
+    }
+    assert_eq!(received(&batch, &create_key("user-3")), 1);
+    assert_eq!(received(&batch, &create_key("user-4")), 1, "a write answered 503 is not sent twice");
+}
+
+#[tokio::test]
+async fn a_read_answered_503_is_retried() {
+    let batch = GraphBatch::new(|call| {
+        if call.url.ends_with("/p1") && call.seen_before == 0 {
+            return Answer::Json(503, json!({"error": {"code": "ServiceUnavailable", "message": "later"}}));
+        }
+        echo(call)
+    });
+    let (_server, client) = setup(&batch).await;
+    let em = client.entitlement_management();
+    let results = client.batch().send_all((0..3).map(|i| em.access_packages().by_id(format!("p{i}")).get())).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(received(&batch, &key("GET", &format!("{EM}/accessPackages/p1"), None)), 2);
+}
+
+#[tokio::test]
+async fn a_missing_answer_is_an_error_for_that_item_only() {
+    let batch = GraphBatch::new(|call| if target_of(call) == "user-1" { Answer::Missing } else { created(call) });
+    let (_server, client) = setup(&batch).await;
+    let users = ["user-0", "user-1", "user-2"];
+    let results = client
+        .batch()
+        .send_all(users.iter().map(|u| client.entitlement_management().assignment_requests().create(&assignment(u))))
+        .await;
+    let err = results[1].as_ref().unwrap_err();
+    assert!(matches!(err, Error::BatchItemMissing { id, .. } if id == "1"), "{err:?}");
+    assert_eq!(err.request_id(), Some("batch-1"), "the $batch response's request id");
+    assert!(err.to_string().contains("no answer for item 1"), "{err}");
+    assert!(results[0].is_ok() && results[2].is_ok());
+    assert_eq!(received(&batch, &create_key("user-1")), 1, "not resent: it may have run");
+}
+
+#[tokio::test]
+async fn a_dependent_of_a_throttled_item_is_retried_with_it() {
+    let batch = GraphBatch::new(|call| {
+        if call.url.ends_with("/catalogs") {
+            return if call.seen_before == 0 { Answer::Throttle(0) } else { Answer::Json(201, json!({"id": "cat-1"})) };
+        }
+        Answer::Json(201, json!({"id": "ap-1"}))
+    });
+    let (_server, client) = setup(&batch).await;
+    let em = client.entitlement_management();
+    let mut b = client.batch();
+    let catalog = b.add(em.catalogs().create(&AccessPackageCatalog::default()));
+    let package = b.add_after(em.access_packages().create(&AccessPackage::default()), &[catalog.id()]);
+    let mut results = b.send().await;
+    assert_eq!(results.take(catalog).unwrap().id.as_deref(), Some("cat-1"));
+    assert_eq!(results.take(package).unwrap().id.as_deref(), Some("ap-1"));
+    let seen = batch.seen.lock().unwrap();
+    assert_eq!(seen.batch_sizes, vec![2, 2], "the dependent (424 the first time) went again with it");
+    assert_eq!(seen.executed.values().sum::<usize>(), 2, "each created once");
+}
+
+#[tokio::test]
+async fn a_failed_dependency_is_the_dependents_424() {
+    let batch = GraphBatch::new(|call| {
+        if call.url.ends_with("/catalogs") {
+            return Answer::Json(400, json!({"error": {"code": "BadRequest", "message": "no name"}}));
+        }
+        Answer::Json(201, json!({"id": "ap-1"}))
+    });
+    let (_server, client) = setup(&batch).await;
+    let em = client.entitlement_management();
+    let mut b = client.batch();
+    let catalog = b.add(em.catalogs().create(&AccessPackageCatalog::default()));
+    let package = b.add_after(em.access_packages().create(&AccessPackage::default()), &[catalog.id()]);
+    let mut results = b.send().await;
+    assert_eq!(results.take(catalog).unwrap_err().status(), Some(400));
+    let err = results.take(package).unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(424), Some("FailedDependency")), "{err}");
+    assert_eq!(err.request_id(), Some("batch-1"));
+    assert_eq!(batch.seen.lock().unwrap().round_trips, 1);
+}
+
+#[tokio::test]
+async fn a_malformed_answer_is_a_decode_error_naming_the_item() {
+    let batch = GraphBatch::new(|call| match call.url.rsplit('/').next().unwrap() {
+        "p1" => Answer::Raw(json!({"status": "OK"})),
+        "p2" => Answer::Raw(json!({"status": 200, "body": {"id": 5}})),
+        _ => echo(call),
+    });
+    let (_server, client) = setup(&batch).await;
+    let em = client.entitlement_management();
+    let results = client.batch().send_all((0..3).map(|i| em.access_packages().by_id(format!("p{i}")).get())).await;
+    assert!(results[0].is_ok());
+    match results[1].as_ref().unwrap_err() {
+        Error::Decode { path, .. } => assert_eq!(path, "responses[id=1].status"),
+        other => panic!("{other:?}"),
+    }
+    match results[2].as_ref().unwrap_err() {
+        Error::Decode { path, .. } => assert_eq!(path, "responses[id=2].body.id"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_throttled_batch_is_retried_whole() {
+    let batch = GraphBatch::new(echo).whole_batch(|n| {
+        (n == 1).then(|| ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+    });
+    let (_server, client) = setup(&batch).await;
+    let users = ["user-0", "user-1"];
+    let results = client
+        .batch()
+        .send_all(users.iter().map(|u| client.entitlement_management().assignment_requests().create(&assignment(u))))
+        .await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let seen = batch.seen.lock().unwrap();
+    assert_eq!(seen.round_trips, 2);
+    assert!(users.iter().all(|u| seen.executed[&create_key(u)] == 1));
+}
+
+#[tokio::test]
+async fn a_broken_batch_fails_each_of_its_items() {
+    // A 503 to a batch of writes is not retried; an HTML body is no batch response.
+    let batch = GraphBatch::new(echo).whole_batch(|n| match n {
+        1 => Some(ResponseTemplate::new(503).insert_header("request-id", "rid-503")),
+        2 => Some(ResponseTemplate::new(200).set_body_raw("<html>proxy</html>", "text/html")),
+        _ => None,
+    });
+    let (_server, client) = setup(&batch).await;
+    let em = client.entitlement_management();
+    let writes = client
+        .batch()
+        .send_all((0..2).map(|i| em.assignment_requests().create(&assignment(&format!("user-{i}")))))
+        .await;
+    for result in &writes {
+        let err = result.as_ref().unwrap_err();
+        assert!(matches!(err, Error::BatchFailed { .. }), "{err:?}");
+        assert_eq!((err.status(), err.request_id()), (Some(503), Some("rid-503")));
+        assert!(err.is_transient());
+    }
+    let reads = client.batch().send_all((0..2).map(|i| em.access_packages().by_id(format!("p{i}")).get())).await;
+    for result in &reads {
+        let err = result.as_ref().unwrap_err();
+        assert!(err.to_string().contains("$batch call carrying this request failed"), "{err}");
+        assert!(matches!(err, Error::BatchFailed { error } if matches!(**error, Error::Decode { .. })), "{err:?}");
+    }
+    assert_eq!(batch.seen.lock().unwrap().round_trips, 2, "the 503 to writes was not retried");
+}
+
+#[tokio::test]
+async fn results_are_typed_per_request() {
+    let batch = GraphBatch::new(|call| match call.method {
+        "DELETE" => Answer::Json(204, Value::Null),
+        // A text body comes base64-encoded in a batch answer.
+        _ if call.url.ends_with("/$count") => {
+            Answer::Raw(json!({"status": 200, "headers": {"Content-Type": "text/plain"}, "body": "NDI="}))
+        }
+        _ => echo(call),
+    });
+    let (_server, client) = setup(&batch).await;
+    let em = client.entitlement_management();
+    let mut b = client.batch();
+    let package = b.add(em.access_packages().by_id("p7").get());
+    let count = b.add(em.access_packages().count());
+    let deleted = b.add(em.access_packages().by_id("p8").delete());
+    let raw = b.add(client.request::<RawJson>(Method::GET, format!("{EM}/accessPackages/p9")));
+    let mut results = b.send().await;
+    assert_eq!(results.len(), 4);
+    let package = results.take_with_metadata(package).unwrap();
+    assert_eq!(package.value.display_name.as_deref(), Some("Package p7"));
+    assert_eq!(package.request_id(), Some("item-0"));
+    let count: i64 = results.take(count).unwrap();
+    assert_eq!(count, 42);
+    let (): () = results.take(deleted).unwrap();
+    assert_eq!(results.take(raw).unwrap()["id"], "p9");
+    assert!(matches!(results.take(raw), Err(Error::InvalidArgument(_))), "taken once");
+    let other = client.batch();
+    let mut other_results = other.send().await;
+    assert!(other_results.is_empty());
+    assert!(matches!(other_results.take(raw), Err(Error::InvalidArgument(m)) if m.contains("another batch")));
+}
+
+#[tokio::test]
+async fn beta_and_v1_requests_go_to_their_own_batch_endpoint() {
+    let batch = GraphBatch::new(echo);
+    let server = MockServer::start().await;
+    batch.mount(&server, "/v1.0").await;
+    batch.mount(&server, "/beta").await;
+    let client = Client::builder(StaticToken::new("t")).base_url(format!("{}/v1.0", server.uri())).build().unwrap();
+    let mut b = client.batch();
+    let v1 = b.add(client.entitlement_management().access_packages().by_id("p1").get());
+    let beta = b.add(client.beta().identity_governance().entitlement_management().access_packages().by_id("p2").get());
+    let mut results = b.send().await;
+    assert_eq!(results.take(v1).unwrap().id.as_deref(), Some("p1"));
+    assert_eq!(results.take(beta).unwrap().id.as_deref(), Some("p2"));
+    let requests = server.received_requests().await.unwrap();
+    let mut paths: Vec<&str> = requests.iter().map(|r| r.url.path()).collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["/beta/$batch", "/v1.0/$batch"]);
+}
+
+#[tokio::test]
+async fn a_dependency_chain_longer_than_a_batch_is_an_error_for_its_items() {
+    let batch = GraphBatch::new(echo);
+    let (_server, client) = setup(&batch).await;
+    let em = client.entitlement_management();
+    let mut b = client.batch();
+    let first = b.add(em.access_packages().by_id("p0").get());
+    let mut previous = first.id();
+    let mut chain = vec![first];
+    for i in 1..21 {
+        let item = b.add_after(em.access_packages().by_id(format!("p{i}")).get(), &[previous]);
+        previous = item.id();
+        chain.push(item);
+    }
+    let alone = b.add(em.access_packages().by_id("alone").get());
+    let mut results = b.send().await;
+    for item in chain {
+        let err = results.take(item).unwrap_err();
+        assert!(err.to_string().contains("21 batch items depend on each other"), "{err}");
+    }
+    assert!(results.take(alone).is_ok());
+}
