@@ -477,3 +477,62 @@ async fn a_dependency_chain_longer_than_a_batch_is_an_error_for_its_items() {
     }
     assert!(results.take(alone).is_ok());
 }
+
+/// `examples/bulk_assign.rs`, run as a user would (`cargo run --example`), against the loopback
+/// server: ids read from a file (comments, blank lines and repeats skipped), one batch of
+/// assignment requests, one user failing, a summary and exit status 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bulk_assign_example_delivers_and_reports() {
+    let failing = "00000000-0000-0000-0000-000000000003";
+    let batch = GraphBatch::new(move |call| {
+        let user = target_of(call);
+        if user == failing {
+            return Answer::Json(
+                403,
+                json!({"error": {"code": "AccessDenied", "message": "the policy does not allow this user"}}),
+            );
+        }
+        if user.ends_with('5') && call.seen_before == 0 {
+            return Answer::Throttle(0);
+        }
+        created(call)
+    });
+    let (server, _client) = setup(&batch).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.txt");
+    let mut text = String::from("# team onboarding\n\n");
+    for i in 1..=25 {
+        text.push_str(&format!("00000000-0000-0000-0000-{i:012}\n"));
+    }
+    text.push_str("00000000-0000-0000-0000-000000000001  # again\n");
+    std::fs::write(&file, text).unwrap();
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let base_url = format!("{}/v1.0", server.uri());
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(cargo)
+            .current_dir(root)
+            .args(["run", "--quiet", "--locked", "-p", "msgraph-entitlement", "--features", "beta"])
+            .args(["--example", "bulk_assign", "--"])
+            .arg(&file)
+            .env("GRAPH_TOKEN", "t")
+            .env("GRAPH_BASE_URL", base_url)
+            .env("ACCESS_PACKAGE_ID", "ap-1")
+            .env("POLICY_ID", "policy-1")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "one user failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("delivered: 24 of 25 assignment requests"), "{stdout}");
+    assert!(stdout.contains("failed, 403 AccessDenied: 1"), "{stdout}");
+    assert!(stdout.contains(&format!("  {failing}: Graph error 403 AccessDenied: the policy does not allow this user (request-id item-")), "{stdout}");
+    let seen = batch.seen.lock().unwrap();
+    assert_eq!(seen.executed.len(), 24, "each user once");
+    assert!(seen.executed.values().all(|&n| n == 1));
+    assert_eq!(seen.batch_sizes.iter().sum::<usize>(), 25 + 3, "25 users, 3 of them (ending in 5) throttled once");
+}

@@ -2,13 +2,21 @@
 //! requests (every 20th) with 429 or 503. Every request must be accounted for (success or error),
 //! nothing may hang (a deadline bounds the run), and the figures (p50/p99 latency, retries) are
 //! printed for ROBUSTNESS.md. Not a timed test: the deadline only catches a deadlock.
+//!
+//! Bulk: 1,000 assignment requests created one by one and then through `$batch`, 5% of them
+//! throttled once either way: all created exactly once (the servers count), and the round trips
+//! compared (batches must cut them at least 15x).
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+#[path = "support/batch_server.rs"]
+mod batch_server;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
+use msgraph_entitlement::models::{AccessPackageAssignment, AccessPackageAssignmentRequest, AccessPackageRequestType};
 use msgraph_entitlement::runtime::RetryPolicy;
 use msgraph_entitlement::{Client, StaticToken};
 use serde_json::json;
@@ -92,4 +100,120 @@ async fn ten_thousand_requests_at_concurrency_64_with_injected_faults() {
         pct(0.99),
         latencies[latencies.len() - 1]
     );
+}
+
+const BULK: usize = 1_000;
+
+fn assignment(user: usize) -> AccessPackageAssignmentRequest {
+    AccessPackageAssignmentRequest {
+        request_type: Some(AccessPackageRequestType::AdminAdd),
+        assignment: Some(AccessPackageAssignment {
+            access_package_id: Some("ap-1".into()),
+            assignment_policy_id: Some("policy-1".into()),
+            target_id: Some(format!("user-{user}")),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The user an assignment request body is for (`user-17` -> 17).
+fn user_of(body: &serde_json::Value) -> usize {
+    body["assignment"]["targetId"].as_str().unwrap().trim_start_matches("user-").parse().unwrap()
+}
+
+/// Creates assignment requests one at a time; every 20th user's first request is throttled.
+#[derive(Clone, Default)]
+struct SingleCreates {
+    round_trips: Arc<AtomicUsize>,
+    seen: Arc<std::sync::Mutex<std::collections::HashMap<usize, usize>>>,
+    created: Arc<std::sync::Mutex<std::collections::HashMap<usize, usize>>>,
+}
+
+impl Respond for SingleCreates {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.round_trips.fetch_add(1, Ordering::SeqCst);
+        let user = user_of(&serde_json::from_slice(&request.body).unwrap());
+        let seen_before = {
+            let mut seen = self.seen.lock().unwrap();
+            let n = seen.entry(user).or_default();
+            *n += 1;
+            *n - 1
+        };
+        if user % 20 == 19 && seen_before == 0 {
+            return ResponseTemplate::new(429).insert_header("Retry-After", "0");
+        }
+        *self.created.lock().unwrap().entry(user).or_default() += 1;
+        ResponseTemplate::new(201).set_body_json(json!({"id": format!("req-{user}"), "state": "submitted"}))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_creates_through_batches_cut_round_trips_at_least_15x() {
+    let server = MockServer::start().await;
+    let single = SingleCreates::default();
+    Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/v1.0/identityGovernance/entitlementManagement/assignmentRequests"))
+        .respond_with(single.clone())
+        .mount(&server)
+        .await;
+    let batch = batch_server::GraphBatch::new(|call| {
+        let user = user_of(call.body.unwrap());
+        if user % 20 == 19 && call.seen_before == 0 {
+            return batch_server::Answer::Throttle(0);
+        }
+        batch_server::Answer::Json(201, json!({"id": format!("req-{user}"), "state": "submitted"}))
+    });
+    batch.mount(&server, "/v1.0").await;
+    let client = Client::builder(StaticToken::new("t"))
+        .base_url(format!("{}/v1.0", server.uri()))
+        .retry(RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(1), ..RetryPolicy::default() })
+        .build()
+        .unwrap();
+    let em = client.entitlement_management();
+    let deadline = Duration::from_secs(300);
+
+    // One by one, at the concurrency of the load test above.
+    let started = Instant::now();
+    let run = futures_util::stream::iter(0..BULK)
+        .map(|user| {
+            let request = em.assignment_requests().create(&assignment(user));
+            async move { request.await.map(|r| r.id) }
+        })
+        .buffered(CONCURRENCY)
+        .collect::<Vec<_>>();
+    let singles = tokio::time::timeout(deadline, run).await.expect("no deadlock");
+    let single_wall = started.elapsed();
+
+    // Through batches (20 per batch, 4 batches in flight).
+    let started = Instant::now();
+    let run = client.batch().send_all((0..BULK).map(|user| em.assignment_requests().create(&assignment(user))));
+    let batched = tokio::time::timeout(deadline, run).await.expect("no deadlock");
+    let batch_wall = started.elapsed();
+
+    for (user, (single, batched)) in singles.iter().zip(&batched).enumerate() {
+        let expected = Some(format!("req-{user}"));
+        assert_eq!(single.as_ref().unwrap(), &expected, "single {user}");
+        assert_eq!(batched.as_ref().unwrap().id, expected, "batched {user}");
+    }
+    let created = single.created.lock().unwrap();
+    assert!(created.len() == BULK && created.values().all(|&n| n == 1), "each created once, one by one");
+    let seen = batch.seen.lock().unwrap();
+    assert_eq!(seen.executed.len(), BULK);
+    assert!(seen.executed.values().all(|&n| n == 1), "each created once through batches");
+    let throttled = BULK / 20;
+    assert_eq!(seen.received.values().sum::<usize>(), BULK + throttled, "only the throttled items were sent twice");
+    assert!(seen.rejected.is_empty(), "{:?}", seen.rejected);
+
+    let single_trips = single.round_trips.load(Ordering::SeqCst);
+    let batch_trips = seen.round_trips;
+    assert_eq!(single_trips, BULK + throttled);
+    let cut = single_trips as f64 / batch_trips as f64;
+    eprintln!(
+        "bulk: {BULK} creates, {throttled} throttled once: one by one (concurrency {CONCURRENCY}) {single_trips} \
+         round trips in {single_wall:.2?}; through $batch (20 per batch, 4 in flight) {batch_trips} round trips \
+         in {batch_wall:.2?}: {cut:.1}x fewer round trips, wall {:.2}x",
+        batch_wall.as_secs_f64() / single_wall.as_secs_f64()
+    );
+    assert!(cut >= 15.0, "batches cut round trips {cut:.1}x ({single_trips} -> {batch_trips}), not 15x");
 }

@@ -393,8 +393,12 @@ impl Run {
         let mut open: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut batches = Vec::new();
         for (_, group) in groups {
-            let ready = group.iter().all(|&i| matches!(self.state[i], State::Waiting(at) if at <= now));
-            if !ready {
+            let at = group.iter().filter_map(|&i| if let State::Waiting(at) = self.state[i] { Some(at) } else { None }).max();
+            if at.is_some_and(|at| at > now) {
+                // The group goes when its last member may: wake then, not before.
+                for &i in &group {
+                    self.state[i] = State::Waiting(at.unwrap_or(now));
+                }
                 continue;
             }
             let roots: Vec<&str> =

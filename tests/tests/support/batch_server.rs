@@ -3,6 +3,7 @@
 //! `Content-Type` on every item with a body, `dependsOn` naming items of the same batch (run after
 //! them, `424` when one failed), answers in a shuffled order. What each item answers is scripted.
 //! A broken rule is a `400` with a Graph error, and is recorded.
+#![allow(dead_code)] // each test binary uses its part
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
