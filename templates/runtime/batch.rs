@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::client::{Client, Core};
 use super::consent::Consent;
 use super::error::{self, Error, Result};
-use super::request::{self, Call, Parts, Raw, Request, ResponseKind, Response};
+use super::request::{self, Call, Parts, Raw, Request, Response, ResponseKind};
 
 /// The most requests Graph accepts in one `$batch`.
 pub const MAX_BATCH_SIZE: usize = 20;
@@ -182,7 +182,9 @@ impl<C: Consent> Batch<C> {
         depends_on.sort_unstable();
         depends_on.dedup();
         let parts = match depends_on.iter().find(|&&d| d >= index) {
-            Some(d) => Err(Error::InvalidArgument(format!("batch item {index} cannot depend on item {d}, added later"))),
+            Some(d) => {
+                Err(Error::InvalidArgument(format!("batch item {index} cannot depend on item {d}, added later")))
+            }
             None => request.into_parts(),
         };
         self.items.push(Item { parts, depends_on });
@@ -390,7 +392,10 @@ impl Run {
         let mut open: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut batches = Vec::new();
         for (_, group) in groups {
-            let at = group.iter().filter_map(|&i| if let State::Waiting(at) = self.state[i] { Some(at) } else { None }).max();
+            let at = group
+                .iter()
+                .filter_map(|&i| if let State::Waiting(at) = self.state[i] { Some(at) } else { None })
+                .max();
             if at.is_some_and(|at| at > now) {
                 // The group goes when its last member may: wake then, not before.
                 for &i in &group {
@@ -554,7 +559,10 @@ impl Run {
             };
             let answer = match by_item.remove(&i) {
                 None => {
-                    self.done(i, Err(Error::BatchItemMissing { id: i.to_string(), request_id: batch_request_id.clone() }));
+                    self.done(
+                        i,
+                        Err(Error::BatchItemMissing { id: i.to_string(), request_id: batch_request_id.clone() }),
+                    );
                     continue;
                 }
                 Some(Err(e)) => {
@@ -585,7 +593,14 @@ impl Run {
                     .unwrap_or_else(|| policy.backoff(attempt));
                 gave_up = policy.gives_up(attempt, delay, self.started.elapsed());
                 if gave_up.is_none() {
-                    tracing::info!(id = i, path = template, status, attempt, delay_ms = millis(delay), "graph $batch item throttled or unavailable; retrying");
+                    tracing::info!(
+                        id = i,
+                        path = template,
+                        status,
+                        attempt,
+                        delay_ms = millis(delay),
+                        "graph $batch item throttled or unavailable; retrying"
+                    );
                     self.progress.retried += 1;
                     self.state[i] = State::Waiting(now + delay);
                     continue;
@@ -614,7 +629,9 @@ impl Run {
             results: results
                 .into_iter()
                 .enumerate()
-                .map(|(i, r)| Some(r.unwrap_or_else(|| Err(Error::BatchItemMissing { id: i.to_string(), request_id: None }))))
+                .map(|(i, r)| {
+                    Some(r.unwrap_or_else(|| Err(Error::BatchItemMissing { id: i.to_string(), request_id: None })))
+                })
                 .collect(),
             progress,
         }
@@ -758,9 +775,10 @@ impl ItemResponse {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            if let (Ok(name), Ok(value)) =
-                (reqwest::header::HeaderName::from_bytes(name.as_bytes()), reqwest::header::HeaderValue::from_str(&value))
-            {
+            if let (Ok(name), Ok(value)) = (
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+                reqwest::header::HeaderValue::from_str(&value),
+            ) {
                 map.append(name, value);
             }
         }

@@ -54,8 +54,11 @@ fn target_of(call: &ItemCall<'_>) -> String {
 /// Graph's answer to a created assignment request.
 fn created(call: &ItemCall<'_>) -> Answer {
     let user = target_of(call);
-    Answer::Json(201, json!({"id": format!("req-{user}"), "requestType": "adminAdd", "state": "submitted",
-        "assignment": {"targetId": user}, "undeclared": {"kept": true}}))
+    Answer::Json(
+        201,
+        json!({"id": format!("req-{user}"), "requestType": "adminAdd", "state": "submitted",
+        "assignment": {"targetId": user}, "undeclared": {"kept": true}}),
+    )
 }
 
 /// Answers GETs of access packages by id with the id, creates as `created`.
@@ -109,9 +112,13 @@ async fn the_loopback_server_rejects_what_graph_rejects() {
     let versioned = vec![get("/v1.0/users")];
     let untyped_body = vec![json!({"id": "1", "method": "POST", "url": "/groups", "body": {}})];
     let dangling = vec![json!({"id": "1", "method": "GET", "url": "/me", "dependsOn": ["2"]})];
-    for (case, bodies) in
-        [("21 items", many), ("absolute", absolute), ("versioned", versioned), ("no content type", untyped_body), ("dangling dependsOn", dangling)]
-    {
+    for (case, bodies) in [
+        ("21 items", many),
+        ("absolute", absolute),
+        ("versioned", versioned),
+        ("no content type", untyped_body),
+        ("dangling dependsOn", dangling),
+    ] {
         let err = client
             .request::<RawJson>(Method::POST, "/$batch".into())
             .json(&json!({"requests": bodies}))
@@ -152,10 +159,9 @@ async fn depends_on_travels_in_one_batch_and_runs_in_order() {
     let mut b = client.batch();
     // 18 reads first, so the chain does not fit the first batch and must move as a whole.
     let reads: Vec<_> = (0..18).map(|i| b.add(em.access_packages().by_id(format!("p{i}")).get())).collect();
-    let catalog = b.add(em.catalogs().create(&AccessPackageCatalog {
-        display_name: Some("Marketing".into()),
-        ..Default::default()
-    }));
+    let catalog = b.add(
+        em.catalogs().create(&AccessPackageCatalog { display_name: Some("Marketing".into()), ..Default::default() }),
+    );
     let package = b.add_after(
         em.access_packages().create(&AccessPackage { display_name: Some("Sales".into()), ..Default::default() }),
         &[catalog.id()],
@@ -193,7 +199,8 @@ async fn throttled_items_wait_their_own_retry_after_and_are_sent_again() {
     let users: Vec<String> = (0..30).map(|i| format!("user-{i}")).collect();
     let started = Instant::now();
     let mut b = client.batch().concurrency(2).on_progress(move |p| seen_progress.lock().unwrap().push(*p));
-    let items = b.extend(users.iter().map(|u| client.entitlement_management().assignment_requests().create(&assignment(u))));
+    let items =
+        b.extend(users.iter().map(|u| client.entitlement_management().assignment_requests().create(&assignment(u))));
     let mut results = b.send().await;
     let elapsed = started.elapsed();
 
@@ -217,7 +224,8 @@ async fn throttled_items_wait_their_own_retry_after_and_are_sent_again() {
 
 #[tokio::test]
 async fn an_item_throttled_past_the_policy_is_its_own_429() {
-    let batch = GraphBatch::new(|call| if target_of(call) == "user-2" { Answer::Throttle(3600) } else { created(call) });
+    let batch =
+        GraphBatch::new(|call| if target_of(call) == "user-2" { Answer::Throttle(3600) } else { created(call) });
     let (_server, client) = setup(&batch).await;
     let users = ["user-1", "user-2", "user-3"];
     let results = client
@@ -227,7 +235,10 @@ async fn an_item_throttled_past_the_policy_is_its_own_429() {
     let err = results[1].as_ref().unwrap_err();
     assert!(err.is_throttled(), "{err}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
-    assert!(matches!(err.details().unwrap().gave_up, Some(msgraph_entitlement::runtime::GaveUp::RetryAfterTooLong { .. })));
+    assert!(matches!(
+        err.details().unwrap().gave_up,
+        Some(msgraph_entitlement::runtime::GaveUp::RetryAfterTooLong { .. })
+    ));
     assert!(results[0].is_ok() && results[2].is_ok());
     assert_eq!(received(&batch, &create_key("user-2")), 1);
 }
@@ -359,9 +370,8 @@ async fn a_malformed_answer_is_a_decode_error_naming_the_item() {
 
 #[tokio::test]
 async fn a_throttled_batch_is_retried_whole() {
-    let batch = GraphBatch::new(echo).whole_batch(|n| {
-        (n == 1).then(|| ResponseTemplate::new(429).insert_header("Retry-After", "0"))
-    });
+    let batch = GraphBatch::new(echo)
+        .whole_batch(|n| (n == 1).then(|| ResponseTemplate::new(429).insert_header("Retry-After", "0")));
     let (_server, client) = setup(&batch).await;
     let users = ["user-0", "user-1"];
     let results = client
@@ -530,7 +540,12 @@ async fn the_bulk_assign_example_delivers_and_reports() {
     assert_eq!(output.status.code(), Some(1), "one user failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("delivered: 24 of 25 assignment requests"), "{stdout}");
     assert!(stdout.contains("failed, 403 AccessDenied: 1"), "{stdout}");
-    assert!(stdout.contains(&format!("  {failing}: Graph error 403 AccessDenied: the policy does not allow this user (request-id item-")), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "  {failing}: Graph error 403 AccessDenied: the policy does not allow this user (request-id item-"
+        )),
+        "{stdout}"
+    );
     let seen = batch.seen.lock().unwrap();
     assert_eq!(seen.executed.len(), 24, "each user once");
     assert!(seen.executed.values().all(|&n| n == 1));

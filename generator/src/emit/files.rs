@@ -159,6 +159,7 @@ pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
         ("consent_example", defaults.consent_example),
         ("filter_example", defaults.filter_example),
         ("null_example", defaults.null_example),
+        ("bulk_example", defaults.bulk_example),
     ] {
         let file = profile.as_ref().map(|p| p.join(format!("{}.md", name.trim_end_matches("_example"))));
         let text = match file.filter(|f| f.is_file()) {

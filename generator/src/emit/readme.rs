@@ -8,13 +8,14 @@ use std::collections::BTreeSet;
 use super::api::ApiSurface;
 use crate::model::{Api, OperationKind, Segment};
 
-/// `about`, `quickstart` and `consent_example` of README.md.in.
+/// The permission-specific fragments of README.md.in (`about`, `quickstart`, the examples).
 pub(crate) struct Fragments {
     pub(crate) about: String,
     pub(crate) quickstart: String,
     pub(crate) consent_example: String,
     pub(crate) filter_example: String,
     pub(crate) null_example: String,
+    pub(crate) bulk_example: String,
 }
 
 impl Fragments {
@@ -33,6 +34,8 @@ impl Fragments {
             consent_example: consent_example(api, surface),
             filter_example: filter_example(krate),
             null_example: null_example(api, surface),
+            bulk_example: "Every request this crate's builders return can go in a batch, `Client::request`'s too."
+                .to_string(),
         }
     }
 }

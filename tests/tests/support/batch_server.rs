@@ -72,7 +72,10 @@ impl GraphBatch {
     }
 
     /// Answers the `n`th `$batch` call (from 1) with this response instead, when it returns one.
-    pub(crate) fn whole_batch(mut self, answer: impl Fn(usize) -> Option<ResponseTemplate> + Send + Sync + 'static) -> Self {
+    pub(crate) fn whole_batch(
+        mut self,
+        answer: impl Fn(usize) -> Option<ResponseTemplate> + Send + Sync + 'static,
+    ) -> Self {
         self.whole = Arc::new(answer);
         self
     }

@@ -91,7 +91,8 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
         .concurrency(concurrency)
         .on_progress(move |p| {
             progress.set_position(p.done as u64);
-            progress.set_message(format!("({} failed, {} retried, {} round trips)", p.failed, p.retried, p.round_trips));
+            progress
+                .set_message(format!("({} failed, {} retried, {} round trips)", p.failed, p.retried, p.round_trips));
         })
         .send_all(users.iter().map(|user| {
             requests.create(&AccessPackageAssignmentRequest {
