@@ -215,8 +215,12 @@ async fn throttled_items_wait_their_own_retry_after_and_are_sent_again() {
     }
     let final_progress = *results.progress();
     assert_eq!((final_progress.done, final_progress.failed, final_progress.retried), (30, 0, 2));
-    assert_eq!(final_progress.round_trips, 3, "2 batches, then one with the 2 throttled items");
-    assert_eq!(batch.seen.lock().unwrap().batch_sizes, vec![20, 10, 2]);
+    // 2 batches, then the 2 throttled items: together, unless their batches were answered more
+    // than the client's 20 ms linger apart.
+    let sizes = batch.seen.lock().unwrap().batch_sizes.clone();
+    assert_eq!(sizes[..2], [20, 10]);
+    assert!(sizes[2..] == [2] || sizes[2..] == [1, 1], "{sizes:?}");
+    assert_eq!(final_progress.round_trips, sizes.len());
     let progress = progress.lock().unwrap();
     assert_eq!(progress.len(), 30, "one callback per item");
     assert_eq!(progress.iter().map(|p| p.done).collect::<Vec<_>>(), (1..=30).collect::<Vec<_>>());

@@ -31,6 +31,10 @@ pub const MAX_BATCH_SIZE: usize = 20;
 /// The default of [`Batch::concurrency`]: batches in flight at once.
 pub const DEFAULT_BATCH_CONCURRENCY: usize = 4;
 
+/// How long a retry waits for others due just after it, to share a batch (a `Retry-After` is
+/// never cut short).
+const LINGER: Duration = Duration::from_millis(20);
+
 /// Tells the results of one batch from another's.
 static BATCH_SERIAL: AtomicU64 = AtomicU64::new(0);
 
@@ -249,7 +253,8 @@ impl<C: Consent> Batch<C> {
                     in_flight.push(call);
                 }
             }
-            let wake = if in_flight.len() < concurrency { run.next_wake() } else { None };
+            // Items whose retry time falls within LINGER of the first one's go in the same batch.
+            let wake = if in_flight.len() < concurrency { run.next_wake().map(|at| at + LINGER) } else { None };
             if in_flight.is_empty() && wake.is_none() {
                 break;
             }
