@@ -272,6 +272,12 @@ pub fn today_utc() -> String {
     civil_date(secs / 86_400)
 }
 
+/// A Unix time (seconds) as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn utc_datetime(secs: u64) -> String {
+    let rest = secs % 86_400;
+    format!("{} {:02}:{:02}:{:02} UTC", civil_date(secs / 86_400), rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
 /// The proleptic Gregorian date of a day number counted from 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_date(days: u64) -> String {

@@ -172,6 +172,10 @@ pub struct InputPin {
     pub path: String,
     pub url: String,
     pub sha256: String,
+    /// The upstream branch `fetch-metadata --latest` and `bump` follow; without it the input is
+    /// frozen at its pin.
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 impl Config {
@@ -403,6 +407,7 @@ mod tests {
             path: "v1.0/x.xml".to_string(),
             url: "https://example.invalid/x.xml".to_string(),
             sha256: sha256_hex(bytes),
+            branch: None,
         }
     }
 

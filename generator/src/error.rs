@@ -65,9 +65,9 @@ pub enum Error {
     /// The command line is wrong (`cargo xtask`); the message is clap's, with usage.
     #[error("{message}")]
     Usage { message: String },
-    /// A command `cargo xtask` forwarded to another binary failed; that binary printed its own
-    /// error, this passes its exit code on.
-    #[error("the forwarded command failed with exit code {code}")]
+    /// The command ends with this exit status, having said why itself: a command `cargo xtask`
+    /// forwarded to another binary failed (its code is passed on), or `bump` has a bump ready (10).
+    #[error("the command ended with exit status {code}")]
     Exit { code: i32 },
     /// Downloading an input failed.
     #[error("download of `{name}` from {url} failed: {message}")]

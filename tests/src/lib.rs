@@ -62,11 +62,52 @@ pub fn config_file() -> PathBuf {
 
 /// A tiny HTTP/1.1 server on loopback that serves the files of a folder (`GET /a/b` ->
 /// `root/a/b`, 404 otherwise), one connection at a time, and records the paths asked for. It
-/// stands in for raw.githubusercontent.com in the `fetch-metadata` tests.
+/// stands in for raw.githubusercontent.com in the `fetch-metadata` tests, and, with
+/// [`route`](Self::route)s, for the GitHub REST API.
 pub struct FileServer {
     pub root: PathBuf,
     addr: std::net::SocketAddr,
     requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    routes: std::sync::Arc<std::sync::Mutex<Vec<Route>>>,
+    authorizations: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// A canned answer: to `GET path` with (at least) these decoded query parameters.
+struct Route {
+    path: String,
+    query: Vec<(String, String)>,
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// `%XX` and `+` decoded.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or(())
+                {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl FileServer {
@@ -76,7 +117,9 @@ impl FileServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (dir, log) = (root.to_path_buf(), requests.clone());
+        let routes: std::sync::Arc<std::sync::Mutex<Vec<Route>>> = std::sync::Arc::default();
+        let authorizations: std::sync::Arc<std::sync::Mutex<Vec<String>>> = std::sync::Arc::default();
+        let (dir, log, table, auth) = (root.to_path_buf(), requests.clone(), routes.clone(), authorizations.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -88,33 +131,91 @@ impl FileServer {
                 if reader.read_line(&mut request_line).is_err() {
                     continue;
                 }
-                // Skip the headers.
+                // The headers: only Authorization is kept.
                 let mut line = String::new();
                 while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    if let Some((name, value)) = line.split_once(':') {
+                        if name.eq_ignore_ascii_case("authorization") {
+                            if let Ok(mut auth) = auth.lock() {
+                                auth.push(value.trim().to_string());
+                            }
+                        }
+                    }
                     line.clear();
                 }
-                let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
                 if let Ok(mut log) = log.lock() {
-                    log.push(path.clone());
+                    log.push(target.clone());
                 }
-                let file = dir.join(path.trim_start_matches('/'));
-                let response = match std::fs::read(&file) {
-                    Ok(body) if !path.contains("..") => {
-                        let mut r = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\
-                             Connection: close\r\n\r\n",
-                            body.len()
-                        )
-                        .into_bytes();
-                        r.extend_from_slice(&body);
-                        r
+                let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+                let params: Vec<(String, String)> = query
+                    .split('&')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                        (percent_decode(k), percent_decode(v))
+                    })
+                    .collect();
+                let routed = table.lock().ok().and_then(|routes| {
+                    routes.iter().rev().find(|r| r.path == path && r.query.iter().all(|q| params.contains(q))).map(
+                        |r| {
+                            let mut head = format!(
+                                "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                                r.status,
+                                r.body.len()
+                            );
+                            for (name, value) in &r.headers {
+                                head.push_str(&format!("{name}: {value}\r\n"));
+                            }
+                            head.push_str("\r\n");
+                            let mut response = head.into_bytes();
+                            response.extend_from_slice(&r.body);
+                            response
+                        },
+                    )
+                });
+                let response = match routed {
+                    Some(response) => response,
+                    None => {
+                        let file = dir.join(path.trim_start_matches('/'));
+                        match std::fs::read(&file) {
+                            Ok(body) if !path.contains("..") => {
+                                let mut r = format!(
+                                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\
+                                     Connection: close\r\n\r\n",
+                                    body.len()
+                                )
+                                .into_bytes();
+                                r.extend_from_slice(&body);
+                                r
+                            }
+                            _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+                        }
                     }
-                    _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
                 };
                 let _ = stream.write_all(&response);
             }
         });
-        Ok(FileServer { root: root.to_path_buf(), addr, requests })
+        Ok(FileServer { root: root.to_path_buf(), addr, requests, routes, authorizations })
+    }
+
+    /// Answers `GET path` whose query has (at least) `query` (decoded) with this status, headers
+    /// and body; a later route for the same request wins.
+    pub fn route(&self, path: &str, query: &[(&str, &str)], status: u16, headers: &[(&str, &str)], body: &[u8]) {
+        if let Ok(mut routes) = self.routes.lock() {
+            routes.push(Route {
+                path: path.to_string(),
+                query: query.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect(),
+                status,
+                headers: headers.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect(),
+                body: body.to_vec(),
+            });
+        }
+    }
+
+    /// The `Authorization` headers received so far.
+    pub fn authorizations(&self) -> Vec<String> {
+        self.authorizations.lock().map(|a| a.clone()).unwrap_or_default()
     }
 
     /// `http://127.0.0.1:PORT` + `path`.

@@ -6,6 +6,9 @@
 //!   changes and, with `--record`, writes the version and CHANGELOG entry it implies;
 //! - `cargo xtask cross-check` compares what the CSDL and the OpenAPI front ends build.
 //!
+//! Forwarded to `xtask-tools`: `fetch-metadata`, `bump` (a whole metadata bump, for the scheduled
+//! workflow) and `bench`.
+//!
 //! This crate is lean: it builds the generator and nothing else (no HTTP/TLS stack, not the
 //! generated crate). The commands that need more, `fetch-metadata` (downloads) and `bench` (runs
 //! the generated client), live in the `xtask-tools` package (`xtask/tools/`); `cargo xtask`
@@ -32,6 +35,11 @@ enum Command {
     /// Download the pinned metadata into metadata/cache/ and verify it (runs xtask-tools).
     #[command(disable_help_flag = true)]
     FetchMetadata(Forwarded),
+    /// Move every input to its newest upstream commit, regenerate, test, and write
+    /// target/bump/PR.md; exit status 0 when nothing changed, 10 when a bump is ready (runs
+    /// xtask-tools).
+    #[command(disable_help_flag = true)]
+    Bump(Forwarded),
     /// Compare what two metadata folders generate: operations, consent, types; semver impact.
     DiffMetadata(DiffArgs),
     /// Measure codegen and the client against their targets; write BENCHMARKS.md (runs
@@ -52,7 +60,7 @@ struct Forwarded {
 
 /// The commands `cargo xtask` forwards to the `xtask-tools` binary, and whether they run it in
 /// release.
-pub const FORWARDED: [(&str, bool); 2] = [("fetch-metadata", false), ("bench", true)];
+pub const FORWARDED: [(&str, bool); 3] = [("fetch-metadata", false), ("bump", false), ("bench", true)];
 
 #[derive(Args)]
 struct CrossCheckArgs {
@@ -86,7 +94,7 @@ struct DiffArgs {
     config: Option<PathBuf>,
 }
 
-#[derive(Args)]
+#[derive(Args, Default)]
 pub struct Inputs {
     /// Look for the metadata files here first (before $GRAPH_METADATA_DIR and metadata/cache/).
     #[arg(long, value_name = "DIR")]
@@ -179,6 +187,7 @@ where
     match cli.command {
         Command::Codegen(args) => codegen(&args),
         Command::FetchMetadata(args) => forward("fetch-metadata", &args.args),
+        Command::Bump(args) => forward("bump", &args.args),
         Command::DiffMetadata(args) => diff_metadata(&args),
         Command::Bench(args) => forward("bench", &args.args),
         Command::CrossCheck(args) => cross_check(&args),

@@ -2,8 +2,10 @@
 //! the test suite can drive them in process (`main.rs` only calls [`run`]). The lean `xtask`
 //! forwards these commands here with `cargo run -p xtask-tools`:
 //!
-//! - `cargo xtask fetch-metadata [--commit SHA] [--update-pins]` downloads the pinned inputs into
-//!   `metadata/cache/` (see [`fetch`]): an HTTP client with TLS;
+//! - `cargo xtask fetch-metadata [--commit SHA | --latest] [--update-pins]` downloads the pinned
+//!   inputs into `metadata/cache/` (see [`fetch`]): an HTTP client with TLS;
+//! - `cargo xtask bump` moves every input to its newest upstream commit, regenerates, runs the
+//!   generated tests and writes `target/bump/PR.md` (see [`bump`]);
 //! - `cargo xtask bench [--smoke]` measures codegen and the client and writes BENCHMARKS.md: the
 //!   generated crate, tokio and a loopback server.
 
@@ -12,7 +14,11 @@ mod bench_build;
 mod bench_client;
 mod bench_decode;
 mod bench_scale;
+pub mod bump;
 pub mod fetch;
+mod github;
+
+pub use github::git_blob_sha;
 
 use clap::Subcommand;
 use msgraph_codegen::Error;
@@ -32,6 +38,9 @@ struct Cli {
 enum Command {
     /// Download the pinned metadata into metadata/cache/ and verify it.
     FetchMetadata(fetch::FetchArgs),
+    /// Move every input to its newest upstream commit, regenerate, test, and write
+    /// target/bump/PR.md; exit status 0 when nothing changed, 10 when a bump is ready.
+    Bump(bump::BumpArgs),
     /// Measure codegen and the client against their targets; write BENCHMARKS.md (release build).
     Bench(bench::BenchArgs),
 }
@@ -45,6 +54,7 @@ where
     let Some(cli) = xtask::parse::<Cli, _, _>(args)? else { return Ok(()) };
     match cli.command {
         Command::FetchMetadata(args) => fetch::fetch_metadata(&args),
+        Command::Bump(args) => bump::bump(&args),
         Command::Bench(args) => bench::bench(&args),
     }
 }

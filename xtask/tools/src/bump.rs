@@ -1,0 +1,383 @@
+//! `cargo xtask bump`: a metadata bump in one command, for a person or a scheduled workflow.
+//!
+//! 1. Makes sure the pinned inputs are at hand (downloads the missing ones): the bump is
+//!    classified by comparing what the old and the new inputs generate.
+//! 2. `fetch-metadata --latest --update-pins` for every input: the newest commit touching each
+//!    pinned path on its branch; moved pins, the next crate version and a CHANGELOG entry are
+//!    written to `metadata/`.
+//! 3. `codegen`: regenerates `generated/`.
+//! 4. Runs the generated crate's tests.
+//! 5. Writes `target/bump/PR.md`, the report a reviewer reads instead of the diff.
+//!
+//! Exit status 0 when nothing changed, 10 when a bump is ready to commit, 1 on failure (PR.md
+//! then says what failed). Nothing is written outside `metadata/`, `generated/` and
+//! `target/bump/`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::Args;
+use msgraph_codegen::config::{self, Config};
+use msgraph_codegen::diff::{ChangeKind, MetadataDiff};
+use msgraph_codegen::{Error, output};
+
+use crate::fetch::{self, Latest, Options, Outcome};
+
+/// The exit status of a bump that is ready to commit.
+pub const READY: i32 = 10;
+
+#[derive(Args)]
+pub struct BumpArgs {
+    /// The configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where the crate is regenerated (default: generated/).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Where PR.md is written (default: target/bump/).
+    #[arg(long, value_name = "DIR")]
+    report_dir: Option<PathBuf>,
+    /// The GitHub REST API (default: $GITHUB_API_URL, else https://api.github.com).
+    #[arg(long, value_name = "URL")]
+    github_api_url: Option<String>,
+    /// Do not run the regenerated crate's tests (PR.md says they were not run).
+    #[arg(long)]
+    skip_tests: bool,
+    /// The cargo that runs the generated tests (default: $CARGO, else `cargo`).
+    #[arg(long, value_name = "PROGRAM", hide = true)]
+    cargo: Option<PathBuf>,
+}
+
+/// How the generated tests went.
+enum Tests {
+    Skipped,
+    Passed { command: String, summary: String },
+    Failed { command: String, tail: String },
+}
+
+pub(crate) fn bump(args: &BumpArgs) -> Result<(), Error> {
+    let root = xtask::workspace_root();
+    let config_file = args.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
+    let out = args.out.clone().unwrap_or_else(|| root.join("generated"));
+    let report_dir = args.report_dir.clone().unwrap_or_else(|| root.join("target/bump"));
+    let report_file = report_dir.join("PR.md");
+    let github_api = fetch::github_api(args.github_api_url.as_deref());
+    let before = Config::load(&config_file)?;
+
+    // 1. The old inputs, to classify the bump against.
+    let search = xtask::search_for(&xtask::Inputs::default(), &config_file);
+    let missing: Vec<String> =
+        before.inputs.keys().filter(|name| config::load_input(&before, &search, name).is_err()).cloned().collect();
+    if !missing.is_empty() {
+        eprintln!("bump: fetching the pinned {} first", missing.join(", "));
+        fetch::fetch(&options(&config_file, &github_api, missing, false))?;
+    }
+
+    // 2. The newest inputs.
+    let outcome = fetch::fetch(&options(&config_file, &github_api, Vec::new(), true))?;
+    if outcome.pins.is_empty() {
+        write_report(&report_file, &up_to_date_report(&before, &outcome))?;
+        eprintln!("bump: every input is up to date; nothing changed ({})", report_file.display());
+        return Ok(());
+    }
+    let after = Config::load(&config_file)?;
+
+    // 3. Regenerate.
+    let codegen = [
+        "xtask".as_ref(),
+        "codegen".as_ref(),
+        "--config".as_ref(),
+        config_file.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ];
+    if let Err(e) = xtask::run(codegen) {
+        let text = report(&before, &after, &outcome, None, &format!("**Regeneration failed**: {e}"));
+        write_report(&report_file, &text)?;
+        return Err(e);
+    }
+
+    // 4. The generated tests.
+    let tests = if args.skip_tests { Tests::Skipped } else { run_tests(args.cargo.as_deref(), &out)? };
+    let failed = matches!(tests, Tests::Failed { .. });
+    let text = report(&before, &after, &outcome, Some(&tests), "");
+    write_report(&report_file, &text)?;
+    if failed {
+        return Err(Error::file(&report_file, "the regenerated crate's tests fail: see PR.md".to_string()));
+    }
+    eprintln!("bump: ready to commit metadata/ and {}; review {}", out.display(), report_file.display());
+    Err(Error::Exit { code: READY })
+}
+
+fn options(config_file: &Path, github_api: &str, inputs: Vec<String>, latest: bool) -> Options {
+    Options {
+        config_file: config_file.to_path_buf(),
+        force: false,
+        inputs,
+        commit: None,
+        latest,
+        github_api: github_api.to_string(),
+        update_pins: latest,
+        no_version_bump: false,
+    }
+}
+
+/// `cargo test` of the regenerated crate (with its `beta` feature when it has one).
+fn run_tests(cargo: Option<&Path>, crate_dir: &Path) -> Result<Tests, Error> {
+    let cargo = cargo.map_or_else(|| std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()), |c| c.into());
+    let manifest = crate_dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).map_err(|e| Error::io(&manifest, e))?;
+    let mut command = Command::new(&cargo);
+    command.arg("test").arg("--manifest-path").arg(&manifest);
+    if text.lines().any(|l| l.starts_with("beta = ")) {
+        command.args(["--features", "beta"]);
+    }
+    let shown = format!(
+        "cargo test --manifest-path {}{}",
+        manifest.display(),
+        if text.lines().any(|l| l.starts_with("beta = ")) { " --features beta" } else { "" }
+    );
+    eprintln!("bump: {shown}");
+    let output = command.output().map_err(|e| Error::file(Path::new(&cargo), format!("cannot run: {e}")))?;
+    let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    if output.status.success() {
+        let (passed, failed) = count_tests(&all);
+        Ok(Tests::Passed { command: shown, summary: format!("{passed} passed, {failed} failed") })
+    } else {
+        let lines: Vec<&str> = all.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        Ok(Tests::Failed { command: shown, tail })
+    }
+}
+
+/// The sums of cargo's `test result:` lines.
+fn count_tests(output: &str) -> (usize, usize) {
+    let mut sums = (0, 0);
+    for line in output.lines().filter(|l| l.starts_with("test result:")) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for pair in words.windows(2) {
+            let n = pair[0].parse::<usize>().unwrap_or(0);
+            if pair[1].starts_with("passed") {
+                sums.0 += n;
+            } else if pair[1].starts_with("failed") {
+                sums.1 += n;
+            }
+        }
+    }
+    sums
+}
+
+fn write_report(file: &Path, text: &str) -> Result<(), Error> {
+    output::write_file_atomic(file, text)
+}
+
+/// A commit as a Markdown link to it on GitHub, with its date.
+fn commit_cell(url: &str, commit: &crate::github::Commit) -> String {
+    let short = commit.sha.get(..12).unwrap_or(&commit.sha);
+    let date = commit.date.get(..10).unwrap_or(&commit.date);
+    match crate::github::upstream_of(url) {
+        Ok(u) => format!("[`{short}`](https://github.com/{}/commit/{}) ({date})", u.repository(), commit.sha),
+        Err(_) => format!("`{short}` ({date})"),
+    }
+}
+
+/// The table of inputs: where each was and is.
+fn inputs_table(before: &Config, outcome: &Outcome) -> String {
+    let mut out = String::from("| input | upstream path | old | new |\n|---|---|---|---|\n");
+    for (name, pin) in &before.inputs {
+        let path = crate::github::upstream_of(&pin.url)
+            .map_or_else(|_| pin.path.clone(), |u| format!("{}: `{}`", u.repository(), u.path));
+        let (old, new) = match outcome.latest.get(name) {
+            Some(Latest::Newer { old, new }) => (commit_cell(&pin.url, old), commit_cell(&pin.url, new)),
+            Some(Latest::UpToDate { commit }) => (commit_cell(&pin.url, commit), "up to date".to_string()),
+            Some(Latest::Frozen) | None => ("pinned".to_string(), "frozen (no `branch`)".to_string()),
+        };
+        let _ = writeln!(out, "| `{name}` | {path} | {old} | {new} |");
+    }
+    out
+}
+
+fn up_to_date_report(before: &Config, outcome: &Outcome) -> String {
+    format!(
+        "# Graph metadata: up to date\n\nGenerated by `cargo xtask bump` on {}. No input moved; {} stays at {}.\n\n## Inputs\n\n{}",
+        msgraph_codegen::bump::today_utc(),
+        before.krate.name,
+        before.krate.version,
+        inputs_table(before, outcome)
+    )
+}
+
+/// The report of a bump.
+fn report(before: &Config, after: &Config, outcome: &Outcome, tests: Option<&Tests>, failure: &str) -> String {
+    let mut out = format!(
+        "# Graph metadata bump: {} {} -> {}\n\nGenerated by `cargo xtask bump` on {}. Review this report instead of \
+         the diff of `generated/`; the diff of `metadata/` shows the moved pins, the version and the CHANGELOG \
+         entry.\n\n",
+        before.krate.name,
+        before.krate.version,
+        after.krate.version,
+        msgraph_codegen::bump::today_utc()
+    );
+    if !failure.is_empty() {
+        let _ = writeln!(out, "{failure}\n");
+    }
+    out.push_str("## Inputs\n\n");
+    out.push_str(&inputs_table(before, outcome));
+    for (name, change) in &outcome.pins {
+        let _ = writeln!(
+            out,
+            "\n`{name}`: sha256 `{}` -> `{}`",
+            change.old_sha256.get(..16).unwrap_or(&change.old_sha256),
+            change.new.sha256.get(..16).unwrap_or(&change.new.sha256)
+        );
+    }
+    let (summary, details) = match &outcome.report {
+        Some(diff) => changes_section(diff, &before.krate.version, &after.krate.version),
+        None => (
+            "\n## What changes\n\nThe new inputs have the same bytes as the old (only the commits moved): \
+             nothing in the generated API changes.\n"
+                .to_string(),
+            Vec::new(),
+        ),
+    };
+    out.push_str(&summary);
+    out.push_str("\n## Generated tests\n\n");
+    match tests {
+        None => out.push_str("Not run (regeneration failed).\n"),
+        Some(Tests::Skipped) => out.push_str("Not run (`--skip-tests`); the pull request's CI runs them.\n"),
+        Some(Tests::Passed { command, summary }) => {
+            let _ = writeln!(out, "`{command}`: **passed** ({summary}).");
+        }
+        Some(Tests::Failed { command, tail }) => {
+            let _ = writeln!(out, "`{command}`: **FAILED**. The end of its output:\n\n```text\n{tail}\n```");
+        }
+    }
+    if !details.is_empty() {
+        append_within(&mut out, &details);
+    }
+    out
+}
+
+/// The most a pull request body holds is 65,536 characters; PR.md stays under this.
+const MAX_REPORT: usize = 60_000;
+
+/// Appends the detail lines in a closed block, as many as fit in [`MAX_REPORT`]; the CHANGELOG
+/// entry lists every change.
+fn append_within(out: &mut String, lines: &[String]) {
+    let _ = writeln!(
+        out,
+        "\n<details><summary>The other changes: types, properties, enum members ({})</summary>\n",
+        lines.iter().filter(|l| l.starts_with("- ")).count()
+    );
+    let closing = "\n</details>\n";
+    for (i, line) in lines.iter().enumerate() {
+        if out.len() + line.len() + 1 + closing.len() + 200 > MAX_REPORT {
+            let left = lines[i..].iter().filter(|l| l.starts_with("- ")).count();
+            let _ = writeln!(
+                out,
+                "\n... and {left} more: the new entry of the CHANGELOG in `metadata/` lists every change."
+            );
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(closing);
+}
+
+/// The summary of the changes (the semver decision, counts, and every change to operations and
+/// consent), and the other changes as detail lines, by kind.
+fn changes_section(diff: &MetadataDiff, old_version: &str, new_version: &str) -> (String, Vec<String>) {
+    let counts = diff.counts();
+    let count = |kinds: &[ChangeKind]| kinds.iter().map(|k| counts.get(k).copied().unwrap_or(0)).sum::<usize>();
+    let breaking = diff.changes.iter().filter(|c| c.breaking).count();
+    let mut out = format!("\n## What changes in the {} API\n\n", diff.api_version);
+    let _ = writeln!(
+        out,
+        "- Semver: **{}** ({breaking} breaking of {} changes): version {old_version} -> {new_version}.",
+        diff.bump(),
+        diff.changes.len()
+    );
+    let _ = writeln!(
+        out,
+        "- Operations: {} added, {} removed, {} with another request or response type.",
+        count(&[ChangeKind::OperationAdded]),
+        count(&[ChangeKind::OperationRemoved]),
+        count(&[ChangeKind::RequestTypeChanged, ChangeKind::ResponseTypeChanged])
+    );
+    let _ = writeln!(out, "- Consent changes: {}.", count(&[ChangeKind::ConsentChanged]));
+    let _ = writeln!(
+        out,
+        "- Types: {} added, {} removed; properties: {} added, {} removed, {} retyped, {} with other nullability; \
+         enum members: {} added, {} removed.",
+        count(&[ChangeKind::TypeAdded]),
+        count(&[ChangeKind::TypeRemoved]),
+        count(&[ChangeKind::PropertyAdded]),
+        count(&[ChangeKind::PropertyRemoved]),
+        count(&[ChangeKind::PropertyTypeChanged]),
+        count(&[ChangeKind::PropertyNullabilityChanged]),
+        count(&[ChangeKind::EnumMemberAdded]),
+        count(&[ChangeKind::EnumMemberRemoved])
+    );
+    out.push_str("- The `beta` module (behind its feature) was regenerated too; its changes are not classified.\n");
+    let listed = [
+        ("Operations added or removed", &[ChangeKind::OperationAdded, ChangeKind::OperationRemoved][..]),
+        ("Consent changes", &[ChangeKind::ConsentChanged][..]),
+        ("Request and response types changed", &[ChangeKind::RequestTypeChanged, ChangeKind::ResponseTypeChanged][..]),
+    ];
+    for (title, kinds) in listed {
+        let changes: Vec<_> = diff.changes.iter().filter(|c| kinds.contains(&c.kind)).collect();
+        if !changes.is_empty() {
+            let _ = writeln!(out, "\n### {title}\n");
+            for c in changes {
+                let _ = writeln!(out, "- {}{:?} `{}`: {}", breaking_mark(c.breaking), c.kind, c.subject, c.detail);
+            }
+        }
+    }
+    // The rest, by kind, breaking first within each.
+    let mut by_kind: BTreeMap<ChangeKind, Vec<_>> = BTreeMap::new();
+    for c in diff.changes.iter().filter(|c| !listed.iter().any(|(_, kinds)| kinds.contains(&c.kind))) {
+        by_kind.entry(c.kind).or_default().push(c);
+    }
+    let mut details = Vec::new();
+    for (kind, mut changes) in by_kind {
+        changes.sort_by_key(|c| !c.breaking);
+        details.push(format!("\n#### {kind:?} ({})\n", changes.len()));
+        details.extend(changes.iter().map(|c| format!("- {}`{}`: {}", breaking_mark(c.breaking), c.subject, c.detail)));
+    }
+    (out, details)
+}
+
+fn breaking_mark(breaking: bool) -> &'static str {
+    if breaking { "**breaking** " } else { "" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_REPORT, append_within, count_tests};
+
+    #[test]
+    fn long_reports_stop_under_the_pull_request_limit() {
+        let lines: Vec<String> =
+            (0..5000).map(|i| format!("- `microsoft.graph.type{i}`: no longer generated")).collect();
+        let mut out = "# head\n".to_string();
+        append_within(&mut out, &lines);
+        assert!(out.len() <= MAX_REPORT, "{}", out.len());
+        let shown = out.lines().filter(|l| l.starts_with("- ")).count();
+        assert!(shown > 1000, "{shown}");
+        assert!(out.contains(&format!("... and {} more: the new entry of the CHANGELOG", 5000 - shown)), "{out}");
+        assert!(out.ends_with("</details>\n"));
+        let mut short = String::new();
+        append_within(&mut short, &lines[..3]);
+        assert!(!short.contains("more:") && short.lines().filter(|l| l.starts_with("- ")).count() == 3);
+    }
+
+    #[test]
+    fn test_counts_add_up() {
+        let output =
+            "test result: ok. 12 passed; 0 failed; 1 ignored\nnoise\ntest result: FAILED. 3 passed; 2 failed;\n";
+        assert_eq!(count_tests(output), (15, 2));
+    }
+}
