@@ -434,7 +434,7 @@ fn download(client: &reqwest::blocking::Client, name: &str, url: &str) -> Result
 }
 
 /// An error and its chain of causes, joined with `: `.
-fn with_sources(e: &dyn std::error::Error) -> String {
+pub(crate) fn with_sources(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

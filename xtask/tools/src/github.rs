@@ -174,7 +174,7 @@ impl GitHub {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().map_err(|e| format!("GET {url}: {e}"))?;
+        let response = request.send().map_err(|e| format!("GET {url}: {}", crate::fetch::with_sources(&e)))?;
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         if matches!(status, 403 | 429)
