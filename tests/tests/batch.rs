@@ -227,6 +227,29 @@ async fn throttled_items_wait_their_own_retry_after_and_are_sent_again() {
 }
 
 #[tokio::test]
+async fn concurrency_bounds_the_batches_in_flight() {
+    // 8 batches, each answered 150 ms after it arrives. With 2 in flight, a third batch is sent
+    // only after a first answer: any 3 consecutive arrivals span at least 150 ms. The first two
+    // go together.
+    let delay = Duration::from_millis(150);
+    let batch = GraphBatch::new(echo).delay(delay);
+    let (_server, client) = setup(&batch).await;
+    let em = client.entitlement_management();
+    let results = client
+        .batch()
+        .concurrency(2)
+        .send_all((0..160).map(|i| em.access_packages().by_id(format!("p{i}")).get()))
+        .await;
+    assert!(results.iter().all(Result::is_ok));
+    let seen = batch.seen.lock().unwrap();
+    assert_eq!(seen.round_trips, 8);
+    for window in seen.arrivals.windows(3) {
+        assert!(window[2] - window[0] >= delay, "3 batches in flight: {:?}", window[2] - window[0]);
+    }
+    assert!(seen.arrivals[1] - seen.arrivals[0] < delay, "the first two were sent together");
+}
+
+#[tokio::test]
 async fn an_item_throttled_past_the_policy_is_its_own_429() {
     let batch =
         GraphBatch::new(|call| if target_of(call) == "user-2" { Answer::Throttle(3600) } else { created(call) });

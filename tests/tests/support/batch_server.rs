@@ -41,6 +41,8 @@ type WholeBatch = dyn Fn(usize) -> Option<ResponseTemplate> + Send + Sync;
 pub(crate) struct Seen {
     /// `$batch` calls, rejected ones included.
     pub round_trips: usize,
+    /// When each `$batch` call arrived.
+    pub arrivals: Vec<Instant>,
     /// The number of items of each `$batch` call accepted.
     pub batch_sizes: Vec<usize>,
     /// Why calls were rejected (`400`).
@@ -59,6 +61,7 @@ pub(crate) struct GraphBatch {
     script: Arc<Script>,
     whole: Arc<WholeBatch>,
     rng: Arc<Mutex<u64>>,
+    delay: std::time::Duration,
 }
 
 impl GraphBatch {
@@ -68,7 +71,14 @@ impl GraphBatch {
             script: Arc::new(script),
             whole: Arc::new(|_| None),
             rng: Arc::new(Mutex::new(0x2545_f491_4f6c_dd1d)),
+            delay: std::time::Duration::ZERO,
         }
+    }
+
+    /// Answers every accepted `$batch` after this delay (a slow network, to see concurrency).
+    pub(crate) fn delay(mut self, delay: std::time::Duration) -> Self {
+        self.delay = delay;
+        self
     }
 
     /// Answers the `n`th `$batch` call (from 1) with this response instead, when it returns one.
@@ -154,6 +164,7 @@ impl Respond for GraphBatch {
         let round_trip = {
             let mut seen = self.seen.lock().unwrap();
             seen.round_trips += 1;
+            seen.arrivals.push(Instant::now());
             seen.round_trips
         };
         if let Some(answer) = (self.whole)(round_trip) {
@@ -252,6 +263,7 @@ impl Respond for GraphBatch {
         ResponseTemplate::new(200)
             .insert_header("request-id", format!("batch-{round_trip}").as_str())
             .set_body_json(json!({"responses": answers}))
+            .set_delay(self.delay)
     }
 }
 
