@@ -306,7 +306,9 @@ struct Run {
     results: Vec<Option<Result<Raw>>>,
     progress: BatchProgress,
     on_progress: Option<ProgressCallback>,
-    started: Instant,
+    /// When each item was first sent: the retry policy's `max_elapsed` counts from there (a bulk
+    /// run may last longer than any one request may).
+    first_sent: Vec<Option<Instant>>,
 }
 
 impl Run {
@@ -322,7 +324,7 @@ impl Run {
             results: (0..total).map(|_| None).collect(),
             progress: BatchProgress { total, done: 0, failed: 0, last: 0, round_trips: 0, retried: 0 },
             on_progress,
-            started: now,
+            first_sent: vec![None; total],
         };
         let mut failed = Vec::new();
         for (index, item) in items.into_iter().enumerate() {
@@ -462,6 +464,7 @@ impl Run {
             }
             idempotent &= super::retry::is_idempotent(&parts.method);
             core.get_or_insert_with(|| parts.core.clone());
+            self.first_sent[i].get_or_insert_with(Instant::now);
             requests.push(BatchRequest {
                 id: i.to_string(),
                 method: parts.method.as_str(),
@@ -596,7 +599,8 @@ impl Run {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| super::retry::parse_retry_after(v, std::time::SystemTime::now()))
                     .unwrap_or_else(|| policy.backoff(attempt));
-                gave_up = policy.gives_up(attempt, delay, self.started.elapsed());
+                let elapsed = self.first_sent[i].map(|t| t.elapsed()).unwrap_or_default();
+                gave_up = policy.gives_up(attempt, delay, elapsed);
                 if gave_up.is_none() {
                     tracing::info!(
                         id = i,

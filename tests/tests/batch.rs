@@ -250,6 +250,40 @@ async fn concurrency_bounds_the_batches_in_flight() {
 }
 
 #[tokio::test]
+async fn the_retry_time_limit_counts_from_each_items_first_send() {
+    // A bulk run outlasts the policy's 1 s `max_elapsed`: 3 batches one after another, each
+    // answered after 400 ms, the last item of each throttled once. The last batch is first sent
+    // at about 800 ms and answered at 1.2 s; its throttled item is still retried.
+    let batch = GraphBatch::new(|call| {
+        if call.url.ends_with('9') && call.seen_before == 0 {
+            return Answer::Throttle(0);
+        }
+        echo(call)
+    })
+    .delay(Duration::from_millis(400));
+    let server = MockServer::start().await;
+    batch.mount(&server, "/v1.0").await;
+    let policy = RetryPolicy {
+        base_delay: Duration::from_millis(1),
+        max_elapsed: Duration::from_secs(1),
+        ..RetryPolicy::default()
+    };
+    let client = Client::builder(StaticToken::new("t"))
+        .base_url(format!("{}/v1.0", server.uri()))
+        .retry(policy)
+        .build()
+        .unwrap();
+    let em = client.entitlement_management();
+    let results = client
+        .batch()
+        .concurrency(1)
+        .send_all((0..60).map(|i| em.access_packages().by_id(format!("p{i}")).get()))
+        .await;
+    let failed: Vec<String> = results.iter().filter_map(|r| r.as_ref().err().map(ToString::to_string)).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+}
+
+#[tokio::test]
 async fn an_item_throttled_past_the_policy_is_its_own_429() {
     let batch =
         GraphBatch::new(|call| if target_of(call) == "user-2" { Answer::Throttle(3600) } else { created(call) });
