@@ -2,7 +2,7 @@
 // change the generator, templates/ or metadata/ and run `cargo xtask codegen`.
 
 //! The hand-written runtime of the generated client: transport and auth ([`Client`]), requests
-//! ([`Request`]), errors ([`Error`]) and the value types the models use.
+//! ([`Request`]), JSON batches ([`Batch`]), errors ([`Error`]) and the value types the models use.
 
 #[cfg(feature = "azure-identity")]
 mod azure;
