@@ -612,3 +612,18 @@ async fn the_bulk_assign_example_delivers_and_reports() {
     assert!(seen.executed.values().all(|&n| n == 1));
     assert_eq!(seen.batch_sizes.iter().sum::<usize>(), 25 + 3, "25 users, 3 of them (ending in 5) throttled once");
 }
+
+#[test]
+fn a_batch_can_be_sent_from_a_spawned_task() {
+    // `tokio::spawn` needs `Send + 'static` futures: the batch, its send and its results qualify.
+    fn spawnable<T: Send + 'static>(_: &T) {}
+    let client = Client::new(StaticToken::new("t")).unwrap();
+    let mut batch = client.batch().on_progress(|_| {});
+    let item = batch.add(client.entitlement_management().access_packages().list());
+    spawnable(&batch);
+    spawnable(&item);
+    let send = batch.send();
+    spawnable(&send);
+    let send_all = client.batch().send_all([client.entitlement_management().access_packages().list()]);
+    spawnable(&send_all);
+}
