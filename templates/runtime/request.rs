@@ -298,6 +298,10 @@ impl<T: Selectable + DeserializeOwned, C> Request<Json<T>, C> {
 }
 
 /// A request ready to send: add OData query options, then `.await` it (or call [`send`](Self::send)).
+///
+/// `K` says how the response is decoded ([`Json`], [`MaybeJson`], [`NoContent`], [`Count`],
+/// [`RawJson`]); `C` is the consent of the client that built it, so a [`Batch`](super::Batch)
+/// takes only requests its client's consent allows.
 #[must_use = "a request does nothing until it is awaited"]
 pub struct Request<K, C = Delegated> {
     client: Core,
