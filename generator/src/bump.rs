@@ -31,7 +31,7 @@ fn is_commit(s: &str) -> bool {
 }
 
 /// `(everything up to the commit, the commit, everything after it)`.
-fn split_commit(url: &str) -> std::result::Result<(&str, &str, &str), String> {
+pub fn split_commit(url: &str) -> std::result::Result<(&str, &str, &str), String> {
     let path_start = url.find("://").map_or(0, |i| i + 3);
     let mut found = None;
     let mut offset = path_start;
@@ -166,7 +166,8 @@ pub fn changelog_entry(version: &str, date: &str, diff: &MetadataDiff, pins: &BT
     out
 }
 
-fn short(sha: &str) -> &str {
+/// The first 12 characters of a hash, as reports show it.
+pub fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
 }
 

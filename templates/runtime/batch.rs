@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::client::{Client, Core};
 use super::consent::Consent;
 use super::error::{self, Error, Result};
-use super::request::{self, Call, Parts, Raw, Request, Response, ResponseKind};
+use super::request::{self, Call, Parts, Raw, Request, Response, ResponseKind, millis};
 
 /// The most requests Graph accepts in one `$batch`.
 pub const MAX_BATCH_SIZE: usize = 20;
@@ -671,10 +671,6 @@ fn item_path(index: usize, inner: &str) -> String {
         _ if inner.starts_with('[') => format!("responses[id={index}]{inner}"),
         _ => format!("responses[id={index}].{inner}"),
     }
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The results of [`Batch::send`], one per request added.

@@ -81,33 +81,40 @@ struct Route {
     body: Vec<u8>,
 }
 
-/// `%XX` and `+` decoded.
-fn percent_decode(s: &str) -> String {
+/// Percent-decoding, strict: every `%` must start two hex digits (`None` otherwise).
+pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or(())
-                {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
         }
-        i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Some(out)
+}
+
+/// A query name or value, decoded (`+` is a space); as sent when it does not decode.
+fn query_decode(s: &str) -> String {
+    let spaced = s.replace('+', " ");
+    percent_decode(&spaced).map_or(spaced, |b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// An HTTP/1.1 response that closes the connection.
+fn http_response(status: u16, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
+    let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut response = head.into_bytes();
+    response.extend_from_slice(body);
+    response
 }
 
 impl FileServer {
@@ -153,46 +160,21 @@ impl FileServer {
                     .filter(|p| !p.is_empty())
                     .map(|p| {
                         let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                        (percent_decode(k), percent_decode(v))
+                        (query_decode(k), query_decode(v))
                     })
                     .collect();
                 let routed = table.lock().ok().and_then(|routes| {
-                    routes.iter().rev().find(|r| r.path == path && r.query.iter().all(|q| params.contains(q))).map(
-                        |r| {
-                            let mut head = format!(
-                                "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-                                r.status,
-                                r.body.len()
-                            );
-                            for (name, value) in &r.headers {
-                                head.push_str(&format!("{name}: {value}\r\n"));
-                            }
-                            head.push_str("\r\n");
-                            let mut response = head.into_bytes();
-                            response.extend_from_slice(&r.body);
-                            response
-                        },
-                    )
+                    let route =
+                        routes.iter().rev().find(|r| r.path == path && r.query.iter().all(|q| params.contains(q)));
+                    route.map(|r| http_response(r.status, &r.headers, &r.body))
                 });
-                let response = match routed {
-                    Some(response) => response,
-                    None => {
-                        let file = dir.join(path.trim_start_matches('/'));
-                        match std::fs::read(&file) {
-                            Ok(body) if !path.contains("..") => {
-                                let mut r = format!(
-                                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\
-                                     Connection: close\r\n\r\n",
-                                    body.len()
-                                )
-                                .into_bytes();
-                                r.extend_from_slice(&body);
-                                r
-                            }
-                            _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
-                        }
+                let response = routed.unwrap_or_else(|| match std::fs::read(dir.join(path.trim_start_matches('/'))) {
+                    Ok(body) if !path.contains("..") => {
+                        let kind = [("Content-Type".to_string(), "application/octet-stream".to_string())];
+                        http_response(200, &kind, &body)
                     }
-                };
+                    _ => http_response(404, &[], b""),
+                });
                 let _ = stream.write_all(&response);
             }
         });

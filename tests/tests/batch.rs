@@ -366,6 +366,16 @@ async fn a_missing_answer_is_an_error_for_that_item_only() {
     assert_eq!(received(&batch, &create_key("user-1")), 1, "not resent: it may have run");
 }
 
+/// A catalog and, depending on it, an access package, in one batch.
+async fn catalog_then_package(client: &Client) -> (Result<AccessPackageCatalog, Error>, Result<AccessPackage, Error>) {
+    let em = client.entitlement_management();
+    let mut b = client.batch();
+    let catalog = b.add(em.catalogs().create(&AccessPackageCatalog::default()));
+    let package = b.add_after(em.access_packages().create(&AccessPackage::default()), &[catalog.id()]);
+    let mut results = b.send().await;
+    (results.take(catalog), results.take(package))
+}
+
 #[tokio::test]
 async fn a_dependent_of_a_throttled_item_is_retried_with_it() {
     let batch = GraphBatch::new(|call| {
@@ -375,13 +385,9 @@ async fn a_dependent_of_a_throttled_item_is_retried_with_it() {
         Answer::Json(201, json!({"id": "ap-1"}))
     });
     let (_server, client) = setup(&batch).await;
-    let em = client.entitlement_management();
-    let mut b = client.batch();
-    let catalog = b.add(em.catalogs().create(&AccessPackageCatalog::default()));
-    let package = b.add_after(em.access_packages().create(&AccessPackage::default()), &[catalog.id()]);
-    let mut results = b.send().await;
-    assert_eq!(results.take(catalog).unwrap().id.as_deref(), Some("cat-1"));
-    assert_eq!(results.take(package).unwrap().id.as_deref(), Some("ap-1"));
+    let (catalog, package) = catalog_then_package(&client).await;
+    assert_eq!(catalog.unwrap().id.as_deref(), Some("cat-1"));
+    assert_eq!(package.unwrap().id.as_deref(), Some("ap-1"));
     let seen = batch.seen.lock().unwrap();
     assert_eq!(seen.batch_sizes, vec![2, 2], "the dependent (424 the first time) went again with it");
     assert_eq!(seen.executed.values().sum::<usize>(), 2, "each created once");
@@ -396,13 +402,9 @@ async fn a_failed_dependency_is_the_dependents_424() {
         Answer::Json(201, json!({"id": "ap-1"}))
     });
     let (_server, client) = setup(&batch).await;
-    let em = client.entitlement_management();
-    let mut b = client.batch();
-    let catalog = b.add(em.catalogs().create(&AccessPackageCatalog::default()));
-    let package = b.add_after(em.access_packages().create(&AccessPackage::default()), &[catalog.id()]);
-    let mut results = b.send().await;
-    assert_eq!(results.take(catalog).unwrap_err().status(), Some(400));
-    let err = results.take(package).unwrap_err();
+    let (catalog, package) = catalog_then_package(&client).await;
+    assert_eq!(catalog.unwrap_err().status(), Some(400));
+    let err = package.unwrap_err();
     assert_eq!((err.status(), err.code()), (Some(424), Some("FailedDependency")), "{err}");
     assert_eq!(err.request_id(), Some("batch-1"));
     assert_eq!(batch.seen.lock().unwrap().round_trips, 1);

@@ -6,25 +6,8 @@
 
 use msgraph_entitlement::permissions::{PERMISSIONS, for_request};
 use msgraph_entitlement::runtime::{PathSegment, encode_segment, path_argument_literal};
+use msgraph_tests::percent_decode;
 use proptest::prelude::*;
-
-/// Percent-decoding, strict: every `%` must start two hex digits.
-fn percent_decode(s: &str) -> Option<Vec<u8>> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    Some(out)
-}
 
 /// Ids with the characters that break naive URL building, and any other text.
 fn id() -> impl Strategy<Value = String> {

@@ -673,7 +673,7 @@ async fn read_body(mut response: reqwest::Response, status: u16, limit: usize) -
     Ok(body)
 }
 
-fn millis(d: std::time::Duration) -> u64 {
+pub(crate) fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 

@@ -24,6 +24,7 @@ use msgraph_codegen::diff::{ChangeKind, MetadataDiff};
 use msgraph_codegen::{Error, output};
 
 use crate::fetch::{self, Latest, Options, Outcome};
+use crate::github::{Commit, Upstream, upstream_of};
 
 /// The exit status of a bump that is ready to commit.
 pub const READY: i32 = 10;
@@ -129,16 +130,14 @@ fn run_tests(cargo: Option<&Path>, crate_dir: &Path) -> Result<Tests, Error> {
     let cargo = cargo.map_or_else(|| std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()), |c| c.into());
     let manifest = crate_dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).map_err(|e| Error::io(&manifest, e))?;
+    let beta = text.lines().any(|l| l.starts_with("beta = "));
     let mut command = Command::new(&cargo);
     command.arg("test").arg("--manifest-path").arg(&manifest);
-    if text.lines().any(|l| l.starts_with("beta = ")) {
+    if beta {
         command.args(["--features", "beta"]);
     }
-    let shown = format!(
-        "cargo test --manifest-path {}{}",
-        manifest.display(),
-        if text.lines().any(|l| l.starts_with("beta = ")) { " --features beta" } else { "" }
-    );
+    let shown =
+        format!("cargo test --manifest-path {}{}", manifest.display(), if beta { " --features beta" } else { "" });
     eprintln!("bump: {shown}");
     let output = command.output().map_err(|e| Error::file(Path::new(&cargo), format!("cannot run: {e}")))?;
     let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
@@ -173,13 +172,13 @@ fn write_report(file: &Path, text: &str) -> Result<(), Error> {
     output::write_file_atomic(file, text)
 }
 
-/// A commit as a Markdown link to it on GitHub, with its date.
-fn commit_cell(url: &str, commit: &crate::github::Commit) -> String {
-    let short = commit.sha.get(..12).unwrap_or(&commit.sha);
+/// A commit as a Markdown link to it on GitHub (when the URL names the repository), with its date.
+fn commit_cell(upstream: Option<&Upstream>, commit: &Commit) -> String {
+    let short = msgraph_codegen::bump::short(&commit.sha);
     let date = commit.date.get(..10).unwrap_or(&commit.date);
-    match crate::github::upstream_of(url) {
-        Ok(u) => format!("[`{short}`](https://github.com/{}/commit/{}) ({date})", u.repository(), commit.sha),
-        Err(_) => format!("`{short}` ({date})"),
+    match upstream {
+        Some(u) => format!("[`{short}`](https://github.com/{}/commit/{}) ({date})", u.repository(), commit.sha),
+        None => format!("`{short}` ({date})"),
     }
 }
 
@@ -187,11 +186,13 @@ fn commit_cell(url: &str, commit: &crate::github::Commit) -> String {
 fn inputs_table(before: &Config, outcome: &Outcome) -> String {
     let mut out = String::from("| input | upstream path | old | new |\n|---|---|---|---|\n");
     for (name, pin) in &before.inputs {
-        let path = crate::github::upstream_of(&pin.url)
-            .map_or_else(|_| pin.path.clone(), |u| format!("{}: `{}`", u.repository(), u.path));
+        let upstream = upstream_of(&pin.url).ok();
+        let path = upstream.as_ref().map_or_else(|| pin.path.clone(), |u| format!("{}: `{}`", u.repository(), u.path));
         let (old, new) = match outcome.latest.get(name) {
-            Some(Latest::Newer { old, new }) => (commit_cell(&pin.url, old), commit_cell(&pin.url, new)),
-            Some(Latest::UpToDate { commit }) => (commit_cell(&pin.url, commit), "up to date".to_string()),
+            Some(Latest::Newer { old, new }) => {
+                (commit_cell(upstream.as_ref(), old), commit_cell(upstream.as_ref(), new))
+            }
+            Some(Latest::UpToDate { commit }) => (commit_cell(upstream.as_ref(), commit), "up to date".to_string()),
             Some(Latest::Frozen) | None => ("pinned".to_string(), "frozen (no `branch`)".to_string()),
         };
         let _ = writeln!(out, "| `{name}` | {path} | {old} | {new} |");

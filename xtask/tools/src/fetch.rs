@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use msgraph_codegen::bump::{self, PinChange, Recorded};
+use msgraph_codegen::bump::{self, PinChange, Recorded, short};
 use msgraph_codegen::config::{self, Config, InputPin, InputSearch};
 use msgraph_codegen::{Error, diff};
 
@@ -301,10 +301,6 @@ fn plan_latest(
         plan.push(Planned { name: name.clone(), pin: pin.clone(), url, expect: Some(blob) });
     }
     Ok(plan)
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
 }
 
 /// The pins that moved, the classification and what was recorded.

@@ -36,21 +36,22 @@ impl Upstream {
 /// Splits a raw URL: the two path segments before the commit (40 hex digits) are owner and
 /// repository, what follows it is the path.
 pub(crate) fn upstream_of(url: &str) -> Result<Upstream, String> {
-    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
-    let segments: Vec<&str> = after_scheme.split('/').collect();
-    let at = segments
-        .iter()
-        .position(|s| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()))
-        .ok_or_else(|| format!("URL `{url}` has no commit segment (40 hex digits)"))?;
-    if at < 3 || at + 1 >= segments.len() {
-        return Err(format!("URL `{url}` is not HOST/OWNER/REPO/COMMIT/PATH (a raw GitHub URL)"));
+    let (prefix, commit, rest) = msgraph_codegen::bump::split_commit(url)?;
+    let after_scheme = prefix.find("://").map_or(prefix, |i| &prefix[i + 3..]);
+    let mut before = after_scheme.trim_end_matches('/').rsplit('/');
+    let (repo, owner, host) = (before.next(), before.next(), before.next());
+    let path = rest.trim_start_matches('/');
+    match (owner, repo, host) {
+        (Some(owner), Some(repo), Some(_)) if !path.is_empty() && !owner.is_empty() && !repo.is_empty() => {
+            Ok(Upstream {
+                owner: owner.to_string(),
+                repo: repo.to_string(),
+                path: path.to_string(),
+                commit: commit.to_ascii_lowercase(),
+            })
+        }
+        _ => Err(format!("URL `{url}` is not HOST/OWNER/REPO/COMMIT/PATH (a raw GitHub URL)")),
     }
-    Ok(Upstream {
-        owner: segments[at - 2].to_string(),
-        repo: segments[at - 1].to_string(),
-        path: segments[at + 1..].join("/"),
-        commit: segments[at].to_ascii_lowercase(),
-    })
 }
 
 /// A commit and its committer date (ISO 8601, as GitHub writes it).
