@@ -1,7 +1,9 @@
-//! Rust names for metadata names: one function per case style, keyword escaping, and a scope that
-//! resolves collisions with numeric suffixes. Every identifier the emitter writes comes from here.
+//! Every Rust name rule, in one place: one function per case style, keyword escaping, a scope
+//! that resolves collisions with numeric suffixes, the names the runtime reserves, and how model
+//! types ([`TypeNamer`]), property enums, request builders ([`builder_struct_names`]) and their
+//! methods are named. A leaf: it works on strings and knows nothing of the stages that call it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
 
@@ -92,6 +94,133 @@ impl Scope {
     }
 }
 
+/// Names the runtime defines at the crate root; generated types must not take them.
+pub const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Client",
+    "ClientBuilder",
+    "Error",
+    "Result",
+    "Page",
+    "Request",
+    "ODataReference",
+    "IsoDuration",
+    "Base64Bytes",
+    "TokenProvider",
+    "StaticToken",
+    "Consent",
+    "Delegated",
+    "AppOnly",
+    "SignedInUser",
+];
+
+/// Methods every request builder has (`path()`, its `client`, a constructor).
+pub const BUILDER_RESERVED_METHODS: [&str; 3] = ["path", "client", "new"];
+
+/// Methods the client (or a version's entry struct) has besides its roots.
+pub const CLIENT_RESERVED_METHODS: [&str; 7] = ["new", "builder", "base_url", "request", "http", "token", "client"];
+
+/// Rust names of the model's types, claimed in one scope in the order the closure asks:
+/// schema types in name order (the main namespace sorts first and keeps plain names), then action
+/// parameter types, then polymorphic enums; property enums ([`FieldEnumNamer`]) come after.
+#[derive(Debug, Clone)]
+pub struct TypeNamer {
+    scope: Scope,
+}
+
+impl Default for TypeNamer {
+    fn default() -> Self {
+        let mut scope = Scope::new();
+        scope.reserve(RESERVED_TYPE_NAMES.iter().copied());
+        TypeNamer { scope }
+    }
+}
+
+impl TypeNamer {
+    /// A schema type `namespace.name`: `Name`, else with the namespace's last part, else fully
+    /// qualified.
+    pub fn schema_type(&mut self, namespace: &str, name: &str) -> String {
+        let last_ns = namespace.rsplit('.').next().unwrap_or("");
+        let candidates = [
+            sanitize(name, Case::Pascal),
+            sanitize(&format!("{last_ns} {name}"), Case::Pascal),
+            sanitize(&format!("{namespace}.{name}"), Case::Pascal),
+        ];
+        self.scope.claim_first(&candidates)
+    }
+
+    /// The body of action `action` bound to `binding`: `ActionParameters`, else
+    /// `BindingActionParameters`.
+    pub fn action_parameters(&mut self, action: &str, binding: &str) -> String {
+        let candidates = [
+            sanitize(&format!("{action} parameters"), Case::Pascal),
+            sanitize(&format!("{binding} {action} parameters"), Case::Pascal),
+        ];
+        self.scope.claim_first(&candidates)
+    }
+
+    /// The enum over a base type and its derived types: `Any<Base>`.
+    pub fn polymorphic(&mut self, base_rust_name: &str) -> String {
+        self.scope.claim(&format!("Any{base_rust_name}"))
+    }
+}
+
+/// Names of an entity's property enums (`<Type>Field`, `<Type>NullableField`), claimed in one
+/// scope that holds every model type name.
+#[derive(Debug, Clone)]
+pub struct FieldEnumNamer {
+    scope: Scope,
+}
+
+impl FieldEnumNamer {
+    /// A scope in which `taken` (every type name of the models) are already used.
+    pub fn new<'a>(taken: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut scope = Scope::new();
+        scope.reserve(taken);
+        FieldEnumNamer { scope }
+    }
+
+    /// `<Type>Field`: every structural property of the entity.
+    pub fn field(&mut self, type_name: &str) -> String {
+        self.scope.claim(&format!("{type_name}Field"))
+    }
+
+    /// `<Type>NullableField`: its nullable structural properties.
+    pub fn nullable(&mut self, type_name: &str) -> String {
+        self.scope.claim(&format!("{type_name}NullableField"))
+    }
+}
+
+/// Variant names for JSON property names, unique within one enum.
+pub fn variants<'a>(json_names: impl IntoIterator<Item = &'a str>) -> Vec<(String, &'a str)> {
+    let mut scope = Scope::new();
+    json_names.into_iter().map(|n| (scope.claim(&sanitize(n, Case::Pascal)), n)).collect()
+}
+
+/// Request-builder struct names: for each node (keyed by `K`, labelled by its path's steps, a key
+/// step labelled `item`), the shortest suffix of labels that no other node shares, plus
+/// `RequestBuilder`; claimed in key order in a scope that reserves the runtime's names.
+pub fn builder_struct_names<K: Ord + Clone>(labels: &BTreeMap<K, Vec<String>>) -> BTreeMap<K, String> {
+    let mut scope = Scope::new();
+    scope.reserve(RESERVED_TYPE_NAMES.iter().copied());
+    let mut out = BTreeMap::new();
+    for (k, l) in labels {
+        let n = (1..=l.len())
+            .find(|&n| {
+                let suffix = &l[l.len() - n..];
+                labels.values().filter(|o| o.len() >= n && &o[o.len() - n..] == suffix).count() == 1
+            })
+            .unwrap_or(l.len());
+        let candidate = sanitize(&format!("{} request builder", l[l.len() - n..].join(" ")), Case::Pascal);
+        out.insert(k.clone(), scope.claim(&candidate));
+    }
+    out
+}
+
+/// The struct of a feature-gated API version's entry (`beta` -> `BetaApi`).
+pub fn version_entry_struct(module: &str) -> String {
+    sanitize(&format!("{module} api"), Case::Pascal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +264,40 @@ mod tests {
         scope.reserve(["Client"]);
         assert_eq!(scope.claim("Client"), "Client2");
         assert_eq!(scope.claim_first(&["DeviceOs".to_string(), "GraphDeviceOs".to_string()]), "GraphDeviceOs");
+    }
+
+    #[test]
+    fn type_names_fall_back_through_their_candidates() {
+        let mut namer = TypeNamer::default();
+        assert_eq!(namer.schema_type("microsoft.graph", "accessPackage"), "AccessPackage");
+        assert_eq!(namer.schema_type("microsoft.graph.identityGovernance", "accessPackage"), "IdentityGovernanceAccessPackage");
+        assert_eq!(namer.schema_type("microsoft.graph", "client"), "Client2", "runtime names are reserved");
+        assert_eq!(namer.action_parameters("reprocess", "accessPackageAssignment"), "ReprocessParameters");
+        assert_eq!(namer.action_parameters("reprocess", "accessPackageAssignmentRequest"), "AccessPackageAssignmentRequestReprocessParameters");
+        assert_eq!(namer.polymorphic("AccessPackage"), "AnyAccessPackage");
+        let mut fields = FieldEnumNamer::new(["AccessPackageField"]);
+        assert_eq!(fields.field("AccessPackage"), "AccessPackageField2");
+        assert_eq!(fields.nullable("AccessPackage"), "AccessPackageNullableField");
+    }
+
+    #[test]
+    fn builder_names_are_the_shortest_unique_suffix() {
+        let labels: BTreeMap<u8, Vec<String>> = [
+            (1, vec!["identityGovernance", "entitlementManagement", "accessPackages"]),
+            (2, vec!["identityGovernance", "entitlementManagement", "accessPackages", "item"]),
+            (3, vec!["identityGovernance", "entitlementManagement", "catalogs", "item", "accessPackages"]),
+            (4, vec!["identityGovernance", "entitlementManagement", "catalogs", "item", "accessPackages", "item"]),
+            (5, vec!["client"]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().map(String::from).collect()))
+        .collect();
+        let names = builder_struct_names(&labels);
+        assert_eq!(names[&1], "EntitlementManagementAccessPackagesRequestBuilder");
+        assert_eq!(names[&2], "EntitlementManagementAccessPackagesItemRequestBuilder");
+        assert_eq!(names[&3], "ItemAccessPackagesRequestBuilder");
+        assert_eq!(names[&4], "ItemAccessPackagesItemRequestBuilder");
+        assert_eq!(names[&5], "ClientRequestBuilder");
+        assert_eq!(version_entry_struct("beta"), "BetaApi");
     }
 }

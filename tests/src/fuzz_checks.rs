@@ -4,16 +4,16 @@
 
 use std::path::Path;
 
-use msgraph_codegen::csdl::Csdl;
-use msgraph_codegen::matcher::{Aliases, normalize};
-use msgraph_codegen::paths;
-use msgraph_codegen::permissions::PermissionsFile;
+use msgraph_codegen::frontend::csdl;
+use msgraph_codegen::paths::matcher::{Aliases, normalize};
+use msgraph_codegen::paths::syntax as paths;
+use msgraph_codegen::frontend::permissions::PermissionsFile;
 use msgraph_entitlement::models;
 
 /// The CSDL front end never panics, and its errors name the file.
 pub fn csdl(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Err(e) = Csdl::parse(text, Path::new("fuzz.xml")) {
+    if let Err(e) = csdl::parse(text, Path::new("fuzz.xml")) {
         let message = e.to_string();
         assert!(message.starts_with("fuzz.xml"), "error does not name the file: {message}");
     }
@@ -23,8 +23,8 @@ pub fn csdl(data: &[u8]) {
 pub fn openapi(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let config =
-        msgraph_codegen::openapi::OpenApiConfig { entity_base: "microsoft.graph.entity".into(), key: "id".into() };
-    if let Err(e) = msgraph_codegen::openapi::OpenApi::parse(text, Path::new("fuzz.yml"), &config) {
+        msgraph_codegen::inputs::config::OpenApiConfig { entity_base: "microsoft.graph.entity".into(), key: "id".into() };
+    if let Err(e) = msgraph_codegen::frontend::openapi::OpenApi::parse(text, Path::new("fuzz.yml"), &config) {
         let message = e.to_string();
         assert!(message.starts_with("fuzz.yml"), "error does not name the file: {message}");
     }

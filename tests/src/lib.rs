@@ -34,8 +34,8 @@ pub fn metadata_dir() -> PathBuf {
 }
 
 /// The input search the tests generate with: the metadata dir found above, pins enforced.
-pub fn search() -> msgraph_codegen::config::InputSearch {
-    msgraph_codegen::config::InputSearch { metadata_dir: Some(metadata_dir()), ..Default::default() }
+pub fn search() -> msgraph_codegen::inputs::pins::InputSearch {
+    msgraph_codegen::inputs::pins::InputSearch { metadata_dir: Some(metadata_dir()), ..Default::default() }
 }
 
 /// Every file below `dir` (relative path -> bytes), to show that a failed command changed nothing.

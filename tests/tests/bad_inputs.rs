@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use msgraph_codegen::bump::set_yaml_scalar;
-use msgraph_codegen::config::{Config, sha256_hex};
+use msgraph_codegen::maintenance::record::set_yaml_scalar;
+use msgraph_codegen::inputs::config::Config;
+use msgraph_codegen::inputs::pins::sha256_hex;
 use msgraph_tests::{config_file, metadata_dir, tree, workspace_root};
 use serde::Deserialize;
 
@@ -58,7 +59,7 @@ fn write_tree(dir: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) {
 /// Runs one case in a temp folder; returns the error message, or why the case did not hold.
 fn run_case(case_dir: &Path, generated: &BTreeMap<PathBuf, Vec<u8>>) -> Result<String, String> {
     let case_file = case_dir.join("case.yaml");
-    let case: Case = msgraph_codegen::yaml::from_str(&std::fs::read_to_string(&case_file).unwrap(), &case_file)
+    let case: Case = msgraph_codegen::inputs::yaml::from_str(&std::fs::read_to_string(&case_file).unwrap(), &case_file)
         .map_err(|e| format!("bad case file: {e}"))?;
     let tmp = tempfile::tempdir().unwrap();
     let root = workspace_root();

@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use msgraph_codegen::config::InputSearch;
-use msgraph_codegen::{Error, emit, load, output};
+use msgraph_codegen::inputs::pins::InputSearch;
+use msgraph_codegen::emit::output;
+use msgraph_codegen::{Error, emit, load};
 use msgraph_tests::{config_file, search, workspace_root};
 
 fn generate() -> BTreeMap<String, String> {
@@ -131,8 +132,8 @@ fn every_spec_method_is_in_the_export_with_its_markers() {
     let loaded = load(&config_file(), &search()).unwrap();
     let files = emit::emit(&loaded).unwrap();
     let json: serde_json::Value = serde_json::from_str(&files["permissions.json"]).unwrap();
-    let aliases = msgraph_codegen::matcher::Aliases::default();
-    let key = |m: &str, p: &str| (m.to_string(), msgraph_codegen::matcher::normalize(p, &aliases));
+    let aliases = msgraph_codegen::paths::matcher::Aliases::default();
+    let key = |m: &str, p: &str| (m.to_string(), msgraph_codegen::paths::matcher::normalize(p, &aliases));
     let ops: Vec<_> = json["operations"].as_array().unwrap().iter().collect();
     let unresolved: Vec<_> = json["unresolved"].as_array().unwrap().iter().collect();
     let mut as_operations = 0;

@@ -4,9 +4,9 @@
 //! (or `cargo xtask cross-check --output tests/snapshots/cross-check.txt`) and review the diff.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use msgraph_codegen::config::Config;
-use msgraph_codegen::crosscheck::cross_check;
-use msgraph_codegen::diff::ChangeKind;
+use msgraph_codegen::inputs::config::Config;
+use msgraph_codegen::maintenance::crosscheck::cross_check;
+use msgraph_codegen::maintenance::diff::ChangeKind;
 use msgraph_tests::{config_file, search, workspace_root};
 
 #[test]

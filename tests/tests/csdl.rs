@@ -1,13 +1,14 @@
 //! The CSDL front end on small hand-written documents under `tests/fixtures/csdl/`.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use msgraph_codegen::csdl::{Csdl, QName, TypeKind};
+use msgraph_codegen::frontend::csdl;
+use msgraph_codegen::schema::{QName, Schema, TypeKind};
 use msgraph_tests::fixture;
 
-fn parse(name: &str) -> Result<Csdl, msgraph_codegen::Error> {
+fn parse(name: &str) -> Result<Schema, msgraph_codegen::Error> {
     let path = fixture(&format!("csdl/{name}"));
     let text = std::fs::read_to_string(&path).unwrap();
-    Csdl::parse(&text, &path)
+    csdl::parse(&text, &path)
 }
 
 fn q(name: &str) -> QName {
@@ -107,7 +108,7 @@ fn truncated_xml_names_position() {
 
 #[test]
 fn not_csdl_is_an_error() {
-    let e = Csdl::parse("<root/>", std::path::Path::new("x.xml")).unwrap_err().to_string();
+    let e = csdl::parse("<root/>", std::path::Path::new("x.xml")).unwrap_err().to_string();
     assert!(e.starts_with("x.xml:1:1:") && e.contains("not a CSDL document"), "{e}");
 }
 
@@ -123,7 +124,7 @@ fn every_upstream_csdl_validates() {
     ] {
         let path = dir.join(rel);
         let text = std::fs::read_to_string(&path).unwrap();
-        if let Err(e) = Csdl::parse(&text, &path) {
+        if let Err(e) = csdl::parse(&text, &path) {
             panic!("{e}");
         }
     }

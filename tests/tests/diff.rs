@@ -4,7 +4,7 @@
 //! the assignment policy gained `notificationSettings` and `customExtensionStageSettings`).
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use msgraph_codegen::diff::{Bump, ChangeKind, diff_dirs};
+use msgraph_codegen::maintenance::diff::{Bump, ChangeKind, diff_dirs};
 use msgraph_tests::{config_file, metadata_dir};
 
 fn old_dir() -> tempfile::TempDir {

@@ -7,10 +7,11 @@
 
 use std::path::Path;
 
-use msgraph_codegen::csdl::{OperationKind, QName, TypeExpr, TypeKind};
-use msgraph_codegen::model::{HttpMethod, OperationKind as OpKind, Primitive, Response, TypeRef};
-use msgraph_codegen::openapi::{OpenApi, OpenApiConfig};
-use msgraph_codegen::resolve::{Options, resolve};
+use msgraph_codegen::schema::{OperationKind, QName, TypeExpr, TypeKind};
+use msgraph_codegen::model::types::{HttpMethod, OperationKind as OpKind, Primitive, Response, TypeRef};
+use msgraph_codegen::frontend::openapi::OpenApi;
+use msgraph_codegen::inputs::config::OpenApiConfig;
+use msgraph_codegen::paths::resolve::{Options, resolve};
 use msgraph_tests::fixture;
 
 fn config() -> OpenApiConfig {
@@ -36,7 +37,7 @@ fn error_of(text: &str) -> String {
 #[test]
 fn schemas_become_types_with_kinds_and_inheritance() {
     let o = mini();
-    let csdl = &o.csdl;
+    let csdl = &o.schema;
     let package = csdl.get(&q("microsoft.graph.accessPackage")).unwrap();
     assert_eq!(package.kind, TypeKind::Entity);
     assert_eq!(package.base, Some(q("microsoft.graph.entity")));
@@ -71,7 +72,7 @@ fn schemas_become_types_with_kinds_and_inheritance() {
 #[test]
 fn paths_decide_navigation_containment_and_references() {
     let o = mini();
-    let csdl = &o.csdl;
+    let csdl = &o.schema;
     let nav = |ty: &str, name: &str| csdl.find_navigation(&q(ty), name, false).unwrap().clone();
     let packages = nav("microsoft.graph.entitlementManagement", "accessPackages");
     assert!(packages.contains_target, "POST and DELETE of items: contained");
@@ -93,14 +94,14 @@ fn paths_decide_navigation_containment_and_references() {
 #[test]
 fn bound_operations_come_from_path_segments() {
     let o = mini();
-    let function = o.csdl.operations.iter().find(|op| op.name.name == "filterByCurrentUser").unwrap();
+    let function = o.schema.operations.iter().find(|op| op.name.name == "filterByCurrentUser").unwrap();
     assert_eq!(function.kind, OperationKind::Function);
     assert_eq!(function.binding, Some(TypeExpr { collection: true, name: q("microsoft.graph.accessPackage") }));
     assert_eq!(function.params.len(), 1);
     assert_eq!(function.params[0].ty.name, q("microsoft.graph.accessPackageFilterByCurrentUserOptions"));
     assert_eq!(function.returns, Some(TypeExpr { collection: true, name: q("microsoft.graph.accessPackage") }));
 
-    let action = o.csdl.operations.iter().find(|op| op.name.name == "moveToCatalog").unwrap();
+    let action = o.schema.operations.iter().find(|op| op.name.name == "moveToCatalog").unwrap();
     assert_eq!(action.kind, OperationKind::Action);
     assert_eq!(action.binding, Some(TypeExpr { collection: false, name: q("microsoft.graph.accessPackage") }));
     let params: Vec<(&str, &str, bool)> =
@@ -113,8 +114,8 @@ fn bound_operations_come_from_path_segments() {
 fn the_shared_resolution_walks_the_openapi_model() {
     let o = mini();
     let get = |method: HttpMethod, path: &str| {
-        let raw = msgraph_codegen::paths::parse(path).unwrap();
-        resolve(&o.csdl, method, &raw, Options::default())
+        let raw = msgraph_codegen::paths::syntax::parse(path).unwrap();
+        resolve(&o.schema, method, &raw, Options::default())
     };
     let list = get(HttpMethod::Get, "/identityGovernance/entitlementManagement/accessPackages").unwrap();
     assert_eq!(list.kind, OpKind::List);
@@ -144,8 +145,8 @@ fn the_shared_resolution_walks_the_openapi_model() {
 #[test]
 fn served_lists_what_the_document_serves_with_its_docs() {
     let o = mini();
-    let list = o
-        .served
+    let served = msgraph_codegen::paths::resolve::served(&o.schema, &o.paths);
+    let list = served
         .ops
         .get(&("/identityGovernance/entitlementManagement/accessPackages".to_string(), HttpMethod::Get))
         .unwrap();
@@ -153,10 +154,10 @@ fn served_lists_what_the_document_serves_with_its_docs() {
     assert!(list.docs.as_deref().unwrap().starts_with("https://learn.microsoft.com/graph/api/"));
     // PATCH of an access package is allowed by the schemas but not served by this document.
     assert!(
-        !o.served.ops.keys().any(|(t, m)| *m == HttpMethod::Patch
+        !served.ops.keys().any(|(t, m)| *m == HttpMethod::Patch
             && t.starts_with("/identityGovernance/entitlementManagement/accessPackages/"))
     );
-    assert!(o.served.ops.keys().any(|(_, m)| *m == HttpMethod::Delete));
+    assert!(served.ops.keys().any(|(_, m)| *m == HttpMethod::Delete));
 }
 
 #[test]
@@ -222,7 +223,7 @@ fn the_csdl_build_takes_missing_rustdoc_from_the_openapi_document() {
     // codegen.yaml: v1.0 is built from the CSDL (no descriptions) with `descriptions: v1.0-openapi`.
     let loaded = msgraph_codegen::load(&msgraph_tests::config_file(), &msgraph_tests::search()).unwrap();
     let v1 = loaded.apis.iter().find(|a| a.api_version == "v1.0").unwrap();
-    let Some(msgraph_codegen::model::TypeDef::Struct(package)) = v1.types.get(&q("microsoft.graph.accessPackage"))
+    let Some(msgraph_codegen::model::types::TypeDef::Struct(package)) = v1.types.get(&q("microsoft.graph.accessPackage"))
     else {
         panic!("accessPackage is a struct of the closure");
     };

@@ -1,15 +1,16 @@
 //! The path resolver on the hand-written fixture `tests/fixtures/csdl/mini.xml`.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use msgraph_codegen::csdl::Csdl;
-use msgraph_codegen::model::{HttpMethod, OperationKind, Response, Segment, TypeRef};
-use msgraph_codegen::paths;
-use msgraph_codegen::resolve::{Options, Resolved, resolve};
+use msgraph_codegen::frontend::csdl::parse as parse_csdl;
+use msgraph_codegen::schema::Schema;
+use msgraph_codegen::model::types::{HttpMethod, OperationKind, Response, Segment, TypeRef};
+use msgraph_codegen::paths::syntax as paths;
+use msgraph_codegen::paths::resolve::{Options, Resolved, resolve};
 use msgraph_tests::fixture;
 
-fn csdl() -> Csdl {
+fn csdl() -> Schema {
     let path = fixture("csdl/mini.xml");
-    Csdl::parse(&std::fs::read_to_string(&path).unwrap(), &path).unwrap()
+    parse_csdl(&std::fs::read_to_string(&path).unwrap(), &path).unwrap()
 }
 
 fn run(method: &str, path: &str, options: Options) -> Result<Resolved, String> {
@@ -22,7 +23,7 @@ fn ok(method: &str, path: &str) -> Resolved {
 }
 
 fn named(name: &str) -> TypeRef {
-    TypeRef::Named(msgraph_codegen::csdl::QName::new("test.graph", name))
+    TypeRef::Named(msgraph_codegen::schema::QName::new("test.graph", name))
 }
 
 #[test]
@@ -148,7 +149,7 @@ fn unresolvable_paths_give_reasons() {
 fn entity_without_key_cannot_be_keyed() {
     // root has no key: /root is a singleton, but a keyed access to a keyless collection fails.
     let csdl = csdl();
-    assert!(csdl.key_of(&msgraph_codegen::csdl::QName::new("test.graph", "root")).is_none());
+    assert!(csdl.key_of(&msgraph_codegen::schema::QName::new("test.graph", "root")).is_none());
 }
 
 #[test]
@@ -156,13 +157,13 @@ fn older_segment_names_resolve_through_aliases() {
     let aliases = std::collections::BTreeMap::from([("cupboards".to_string(), "shelves".to_string())]);
     let raw = paths::parse("/root/Cupboards/{id}/books").unwrap();
     let r =
-        msgraph_codegen::resolve::resolve_with_aliases(&csdl(), HttpMethod::Get, &raw, Options::default(), &aliases)
+        msgraph_codegen::paths::resolve::resolve_with_aliases(&csdl(), HttpMethod::Get, &raw, Options::default(), &aliases)
             .unwrap();
     assert_eq!(r.template, "/root/shelves/{shelfId}/books");
     // Without a matching alias the first reason is kept.
     let raw = paths::parse("/root/drawers").unwrap();
     let e =
-        msgraph_codegen::resolve::resolve_with_aliases(&csdl(), HttpMethod::Get, &raw, Options::default(), &aliases)
+        msgraph_codegen::paths::resolve::resolve_with_aliases(&csdl(), HttpMethod::Get, &raw, Options::default(), &aliases)
             .unwrap_err();
     assert!(e.contains("`drawers`"), "{e}");
 }

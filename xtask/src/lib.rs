@@ -18,8 +18,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use msgraph_codegen::config::{FrontEnd, InputSearch};
-use msgraph_codegen::{Error, emit, output};
+use msgraph_codegen::inputs::config::FrontEnd;
+use msgraph_codegen::inputs::pins::InputSearch;
+use msgraph_codegen::emit::output;
+use msgraph_codegen::{Error, emit};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Project tasks of msgraph-entitlement")]
@@ -209,7 +211,7 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     let root = workspace_root();
     let config_file = args.inputs.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
     let search = search_for(&args.inputs, &config_file);
-    let mut config = msgraph_codegen::config::Config::load(&config_file)?;
+    let mut config = msgraph_codegen::inputs::config::Config::load(&config_file)?;
     if let Some(permission) = &args.permission {
         config.retarget(permission);
     }
@@ -334,8 +336,8 @@ fn cross_check(args: &CrossCheckArgs) -> Result<(), Error> {
     let root = workspace_root();
     let config_file = args.inputs.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
     let search = search_for(&args.inputs, &config_file);
-    let config = msgraph_codegen::config::Config::load(&config_file)?;
-    let reports = msgraph_codegen::crosscheck::cross_check(&config, &search)?;
+    let config = msgraph_codegen::inputs::config::Config::load(&config_file)?;
+    let reports = msgraph_codegen::maintenance::crosscheck::cross_check(&config, &search)?;
     if reports.is_empty() {
         eprintln!("no API version names both a `csdl` and an `openapi` input: nothing to compare");
     }
@@ -346,7 +348,7 @@ fn cross_check(args: &CrossCheckArgs) -> Result<(), Error> {
 /// Writes a report to `file`, or prints it on stdout (a closed pipe is an error, not a panic).
 fn print_or_write(file: Option<&Path>, text: &str) -> Result<(), Error> {
     match file {
-        Some(file) => msgraph_codegen::output::write_file_atomic(file, format!("{text}\n")),
+        Some(file) => msgraph_codegen::emit::output::write_file_atomic(file, format!("{text}\n")),
         None => {
             use std::io::Write as _;
             let mut out = std::io::stdout().lock();
@@ -358,7 +360,7 @@ fn print_or_write(file: Option<&Path>, text: &str) -> Result<(), Error> {
 fn diff_metadata(args: &DiffArgs) -> Result<(), Error> {
     let root = workspace_root();
     let config_file = args.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
-    let report = msgraph_codegen::diff::diff_dirs(&config_file, &args.old, &args.new)?;
+    let report = msgraph_codegen::maintenance::diff::diff_dirs(&config_file, &args.old, &args.new)?;
     let text = if args.json {
         serde_json::to_string_pretty(&report)
             .map_err(|e| Error::Emit { file: "diff".into(), message: e.to_string() })?
@@ -368,19 +370,19 @@ fn diff_metadata(args: &DiffArgs) -> Result<(), Error> {
     // The report is the command's output (stdout), so it can be piped; progress goes to stderr.
     print_or_write(args.output.as_deref(), &text)?;
     if args.record {
-        let recorded = msgraph_codegen::bump::record(
+        let recorded = msgraph_codegen::maintenance::record::record(
             &config_file,
             &std::collections::BTreeMap::new(),
             Some(&report),
-            &msgraph_codegen::bump::today_utc(),
+            &msgraph_codegen::maintenance::dates::today_utc(),
         )?;
         report_version(&recorded);
     }
     Ok(())
 }
 
-/// Prints what [`msgraph_codegen::bump::record`] did to the crate version and CHANGELOG.
-pub fn report_version(recorded: &msgraph_codegen::bump::Recorded) {
+/// Prints what [`msgraph_codegen::maintenance::record::record`] did to the crate version and CHANGELOG.
+pub fn report_version(recorded: &msgraph_codegen::maintenance::record::Recorded) {
     if recorded.new_version == recorded.old_version {
         eprintln!("crate version stays {}", recorded.old_version);
     } else {

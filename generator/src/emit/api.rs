@@ -10,7 +10,7 @@ use quote::quote;
 
 use super::{TypeNames, VersionModule, doc_attrs, ident};
 use crate::error::Result;
-use crate::model::{
+use crate::model::types::{
     Api, Consent, HttpMethod, Operation, OperationKind, Primitive, Response, Segment, TypeDef, TypeRef,
 };
 use crate::naming::{Case, Scope, sanitize};
@@ -58,7 +58,7 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>, module: 
                 Segment::Key { .. } => Step::Key,
                 _ => break,
             };
-            template.push_str(&crate::resolve::template_of(std::slice::from_ref(seg)));
+            template.push_str(&crate::paths::resolve::template_of(std::slice::from_ref(seg)));
             key.push(step);
             let node = nodes.entry(key.clone()).or_default();
             node.segment = Some(seg.clone());
@@ -83,7 +83,7 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>, module: 
         })
         .collect();
     let mut scope = Scope::new();
-    scope.reserve(crate::lower::RESERVED_TYPE_NAMES.iter().copied());
+    scope.reserve(crate::naming::RESERVED_TYPE_NAMES.iter().copied());
     let mut struct_names: BTreeMap<Vec<Step>, String> = BTreeMap::new();
     for (k, l) in &labels {
         let n = (1..=l.len())

@@ -10,7 +10,7 @@ use super::api::ApiSurface;
 use super::samples::sample;
 use super::{TypeNames, VersionModule, ident};
 use crate::error::Result;
-use crate::model::{Api, Operation, OperationKind, Response, Segment, TypeRef};
+use crate::model::types::{Api, Operation, OperationKind, Response, Segment, TypeRef};
 use crate::naming::{Case, sanitize};
 
 pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionModule) -> Result<String> {
@@ -130,7 +130,7 @@ fn operation_test(
                     match &p.ty {
                         TypeRef::Named(q) => {
                             let member = match api.types.get(q) {
-                                Some(crate::model::TypeDef::Enum(e)) => {
+                                Some(crate::model::types::TypeDef::Enum(e)) => {
                                     e.members.first().map(|m| m.0.clone()).unwrap_or_default()
                                 }
                                 _ => String::new(),
@@ -273,7 +273,7 @@ fn operation_test(
 fn set_null_sample(
     api: &Api,
     op: &Operation,
-    enums: &std::collections::BTreeMap<crate::model::QName, super::models::FieldEnums>,
+    enums: &std::collections::BTreeMap<crate::model::types::QName, super::models::FieldEnums>,
     module: &VersionModule,
 ) -> Option<(TokenStream, String)> {
     if !matches!(op.kind, OperationKind::Update | OperationKind::Replace) {
@@ -289,7 +289,7 @@ fn set_null_sample(
     if body != out {
         return None;
     }
-    let Some(crate::model::TypeDef::Struct(s)) = api.types.get(body) else { return None };
+    let Some(crate::model::types::TypeDef::Struct(s)) = api.types.get(body) else { return None };
     let name = enums.get(body)?.nullable.as_ref()?;
     let (variant, json) = super::models::nullable_variants(s).into_iter().next()?;
     let models = module.external_models();

@@ -9,7 +9,7 @@ use quote::quote;
 
 use super::{TypeNames, VersionModule, doc_attrs, doc_text, ident};
 use crate::error::Result;
-use crate::model::{Api, EnumDef, QName, StructDef, StructKind, TypeDef, TypeRef};
+use crate::model::types::{Api, EnumDef, QName, StructDef, StructKind, TypeDef, TypeRef};
 use crate::naming::{Case, Scope, sanitize};
 
 /// The property enums of an entity type: `…Field` (every structural property) and, when it has

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::doc_text;
 use crate::error::{Error, Result};
-use crate::model::{Api, Operation, Segment};
+use crate::model::types::{Api, Operation, Segment};
 
 #[derive(Serialize)]
 struct Export<'a> {

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::api::ApiSurface;
-use crate::model::{Api, OperationKind, Segment};
+use crate::model::types::{Api, OperationKind, Segment};
 
 /// The permission-specific fragments of README.md.in (`about`, `quickstart`, the examples).
 pub(crate) struct Fragments {
@@ -124,8 +124,8 @@ fn null_example(api: &Api, surface: &ApiSurface) -> String {
         if !matches!(op.kind, OperationKind::Update | OperationKind::Replace) {
             return None;
         }
-        let q = op.body.as_ref().and_then(crate::model::TypeRef::named)?;
-        let Some(crate::model::TypeDef::Struct(s)) = api.types.get(q) else { return None };
+        let q = op.body.as_ref().and_then(crate::model::types::TypeRef::named)?;
+        let Some(crate::model::types::TypeDef::Struct(s)) = api.types.get(q) else { return None };
         let name = enums.get(q)?.nullable.clone()?;
         let (variant, _) = super::models::nullable_variants(s).into_iter().next()?;
         Some(format!(

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::Loaded;
-use crate::consent::DriftKind;
+use crate::inputs::overrides::DriftKind;
 
 /// The header line of the report.
 const HEADER: &str =
@@ -79,7 +79,7 @@ pub(crate) fn markdown_file(loaded: &Loaded) -> String {
     out
 }
 
-fn list(out: &mut String, title: &str, items: &[crate::model::Unresolved]) {
+fn list(out: &mut String, title: &str, items: &[crate::model::types::Unresolved]) {
     if items.is_empty() {
         return;
     }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::ident;
 use crate::error::Result;
-use crate::model::{Api, Primitive, QName, StructDef, StructKind, TypeDef, TypeRef};
+use crate::model::types::{Api, Primitive, QName, StructDef, StructKind, TypeDef, TypeRef};
 use crate::naming::{Case, sanitize};
 
 /// Nesting depth below which nested objects are filled in.

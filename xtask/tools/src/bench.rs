@@ -23,8 +23,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use msgraph_codegen::config::{Config, FrontEnd, InputSearch};
-use msgraph_codegen::{Error, emit, output, timing};
+use msgraph_codegen::inputs::config::{Config, FrontEnd};
+use msgraph_codegen::inputs::pins::InputSearch;
+use msgraph_codegen::emit::output;
+use msgraph_codegen::{Error, emit, timing};
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -306,7 +308,7 @@ fn bench_codegen(
 
     // The bare parse of the same bytes, in the same run.
     let text_of = |name: &str| -> Result<(String, PathBuf), Error> {
-        let input = msgraph_codegen::config::load_input(&config, search, name)?;
+        let input = msgraph_codegen::inputs::pins::load_input(&config, search, name)?;
         Ok((input.text, input.file))
     };
     let Some(version) = config.api_versions.values().next() else {
@@ -338,7 +340,7 @@ fn bench_codegen(
         })?,
         FrontEnd::OpenApi => bare(&mut || {
             let doc: openapiv3::OpenAPI =
-                msgraph_codegen::yaml::from_str(&document, &document_file).map_err(|e| e.to_string())?;
+                msgraph_codegen::inputs::yaml::from_str(&document, &document_file).map_err(|e| e.to_string())?;
             std::hint::black_box(doc.paths.paths.len());
             Ok(())
         })?,
@@ -397,7 +399,7 @@ fn render(
         "Written by `cargo xtask bench`{} on {} (UTC), machine: {}. Medians over repeated runs \
          in one process; compare figures within this file only (the machine is shared and noisy).\n",
         if smoke { " --smoke (few iterations: not figures to quote)" } else { "" },
-        msgraph_codegen::bump::today_utc(),
+        msgraph_codegen::maintenance::dates::today_utc(),
         machine()
     );
     let runs = paths.first().map_or(0, |c| c.runs);

@@ -2,7 +2,7 @@
 //! them; with `--commit SHA` fetches them at another upstream commit, with `--latest` at the
 //! newest commit of each input's branch (asked of the GitHub API), and with `--update-pins`
 //! accepts new bytes: it compares what the old and new inputs generate, then writes the new pins,
-//! the next crate version and a CHANGELOG entry (see `msgraph_codegen::bump`).
+//! the next crate version and a CHANGELOG entry (see `msgraph_codegen::maintenance::record`).
 //!
 //! Nothing reaches the cache unverified: bytes are checked against the pin (or, with
 //! `--update-pins`, the new pin is computed from them; with `--latest`, against the blob the API
@@ -15,9 +15,13 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use msgraph_codegen::bump::{self, PinChange, Recorded, short};
-use msgraph_codegen::config::{self, Config, InputPin, InputSearch};
-use msgraph_codegen::{Error, diff};
+use msgraph_codegen::inputs::config::{Config, InputPin};
+use msgraph_codegen::inputs::pins::{self, InputSearch};
+use msgraph_codegen::maintenance::commits::{self, short};
+use msgraph_codegen::maintenance::dates;
+use msgraph_codegen::maintenance::record::{self, PinChange, Recorded};
+use msgraph_codegen::Error;
+use msgraph_codegen::maintenance::diff;
 
 use crate::github::{self, Blob, Commit, GitHub};
 
@@ -152,7 +156,7 @@ pub(crate) fn fetch(options: &Options) -> Result<Outcome, Error> {
         let target = cache.join(&pin.path);
         if !options.force && url == pin.url {
             if let Ok(bytes) = std::fs::read(&target) {
-                if config::verify_pin(&name, &target, &pin, &bytes).is_ok() {
+                if pins::verify_pin(&name, &target, &pin, &bytes).is_ok() {
                     eprintln!("{name}: cached and verified ({})", target.display());
                     continue;
                 }
@@ -176,9 +180,9 @@ pub(crate) fn fetch(options: &Options) -> Result<Outcome, Error> {
                 });
             }
         }
-        let sha256 = config::sha256_hex(&bytes);
+        let sha256 = pins::sha256_hex(&bytes);
         if sha256.eq_ignore_ascii_case(&pin.sha256) {
-            let stored = config::store_verified(&cache, &name, &pin, &bytes)?;
+            let stored = record::store_verified(&cache, &name, &pin, &bytes)?;
             eprintln!("{name}: verified and stored ({})", stored.display());
             if url != pin.url && options.update_pins {
                 // Same bytes at another commit: only the URL moves.
@@ -246,8 +250,8 @@ fn plan(
             None => pin.url.clone(),
             Some(commit) => {
                 let bad = |message: String| Error::file(config_file, format!("inputs.{name}.url: {message}"));
-                repositories.insert(bump::repository_of(&pin.url).map_err(bad)?);
-                bump::with_commit(&pin.url, commit).map_err(|m| Error::file(config_file, format!("--commit: {m}")))?
+                repositories.insert(commits::repository_of(&pin.url).map_err(bad)?);
+                commits::with_commit(&pin.url, commit).map_err(|m| Error::file(config_file, format!("--commit: {m}")))?
             }
         };
         plan.push(Planned { name: name.clone(), pin: pin.clone(), url, expect: None });
@@ -296,7 +300,7 @@ fn plan_latest(
         let old = api.commit(&upstream, &upstream.commit).map_err(fail)?;
         let blob = api.blob(&upstream, &newest.sha).map_err(fail)?;
         eprintln!("{name}: {} ({}) -> {} ({}) on {branch}", short(&old.sha), old.date, short(&newest.sha), newest.date);
-        let url = bump::with_commit(&pin.url, &newest.sha).map_err(fail)?;
+        let url = commits::with_commit(&pin.url, &newest.sha).map_err(fail)?;
         latest.insert(name.clone(), Latest::Newer { old, new: newest });
         plan.push(Planned { name: name.clone(), pin: pin.clone(), url, expect: Some(blob) });
     }
@@ -328,7 +332,7 @@ fn update_pins(
             .map_err(|e| Error::io(&config.dir, e))?;
         for (change, bytes) in moved.values().filter(|(_, b)| !b.is_empty()) {
             let path = staging.path().join(&change.new.path);
-            msgraph_codegen::output::write_file_atomic(&path, bytes)?;
+            msgraph_codegen::emit::output::write_file_atomic(&path, bytes)?;
         }
         let env_dir = std::env::var_os("GRAPH_METADATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from);
         let old_search = InputSearch { env_dir: env_dir.clone(), cache_dir: Some(cache.clone()), ..Default::default() };
@@ -357,12 +361,12 @@ fn update_pins(
     };
     for (name, (change, bytes)) in &moved {
         if !bytes.is_empty() {
-            let stored = config::store_verified(&cache, name, &change.new, bytes)?;
+            let stored = record::store_verified(&cache, name, &change.new, bytes)?;
             eprintln!("{name}: stored ({})", stored.display());
         }
     }
     let pins: BTreeMap<String, PinChange> = moved.into_iter().map(|(n, (c, _))| (n, c)).collect();
-    let recorded = bump::record(config_file, &pins, report.as_ref(), &bump::today_utc())?;
+    let recorded = record::record(config_file, &pins, report.as_ref(), &dates::today_utc())?;
     eprintln!("{}: re-pinned {}", config_file.display(), pins.keys().cloned().collect::<Vec<_>>().join(", "));
     xtask::report_version(&recorded);
     Ok((pins, report, recorded))

@@ -36,7 +36,7 @@ impl Upstream {
 /// Splits a raw URL: the two path segments before the commit (40 hex digits) are owner and
 /// repository, what follows it is the path.
 pub(crate) fn upstream_of(url: &str) -> Result<Upstream, String> {
-    let (prefix, commit, rest) = msgraph_codegen::bump::split_commit(url)?;
+    let (prefix, commit, rest) = msgraph_codegen::maintenance::commits::split_commit(url)?;
     let after_scheme = prefix.find("://").map_or(prefix, |i| &prefix[i + 3..]);
     let mut before = after_scheme.trim_end_matches('/').rsplit('/');
     let (repo, owner, host) = (before.next(), before.next(), before.next());
@@ -204,7 +204,7 @@ fn rate_limited(retry_after: Option<String>, reset: Option<String>, authenticate
     ) {
         (Some(seconds), _) => format!("retry in {seconds} s (Retry-After)"),
         (None, Some(epoch)) => {
-            format!("retry after {} (x-ratelimit-reset)", msgraph_codegen::bump::utc_datetime(epoch))
+            format!("retry after {} (x-ratelimit-reset)", msgraph_codegen::maintenance::dates::utc_datetime(epoch))
         }
         (None, None) => "retry later".to_string(),
     };

@@ -1,5 +1,5 @@
 //! OpenAPI front end: reads an OpenAPI 3.0 document (Graph's per-module YAML, through the one YAML
-//! boundary and `openapiv3`) into the same schema picture the CSDL front end builds, a [`Csdl`],
+//! boundary and `openapiv3`) into the same schema picture the CSDL front end builds, a [`schema::Schema`],
 //! so that `resolve` and `lower` make the one model from either document:
 //! - `components/schemas` become types: `allOf: [$ref base, {...}]` is inheritance, `enum` schemas
 //!   are enum types (`x-ms-enum-flags` marks flags), properties marked `x-ms-navigationProperty`
@@ -24,26 +24,16 @@ use openapiv3::{
     StringFormat, Type, VariantOrUnknownOrEmpty,
 };
 
-use crate::csdl::{
-    ContainerItem, Csdl, NavigationDecl, OperationDecl, OperationKind, ParamDecl, PropertyDecl, QName, TypeDecl,
+use crate::schema::{
+    self, ContainerItem, NavigationDecl, OperationDecl, OperationKind, ParamDecl, PropertyDecl, QName, TypeDecl,
     TypeExpr, TypeKind,
 };
 use crate::error::{Error, Loc, Result};
-use crate::model::HttpMethod;
-use crate::paths::{self, RawArg, RawSegment};
-use crate::resolve::{self, Options};
+use crate::inputs::config::OpenApiConfig;
+use crate::model::types::HttpMethod;
+use crate::paths::syntax::{self as paths, RawArg, RawSegment};
 
-/// How OpenAPI schemas map to OData kinds (`openapi:` in codegen.yaml).
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OpenApiConfig {
-    /// Schemas deriving from this one (and it) are entity types.
-    pub entity_base: String,
-    /// The key property of entity types.
-    pub key: String,
-}
-
-/// What the document says about one (HTTP method, path) it serves.
+/// What the document says about one (HTTP method, path) it lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServedOp {
     /// The OpenAPI path as written.
@@ -54,23 +44,20 @@ pub struct ServedOp {
     pub docs: Option<String>,
 }
 
-/// The (template, HTTP method) pairs a document serves, with their descriptions.
-#[derive(Debug, Clone, Default)]
-pub struct Served {
-    pub ops: BTreeMap<(String, HttpMethod), ServedOp>,
-}
-
-/// A parsed OpenAPI document as a [`Csdl`] plus its path list.
+/// A parsed OpenAPI document: its schemas as a [`schema::Schema`], and the (HTTP method, path)
+/// pairs it lists, as written (resolving them to the model's templates is the paths stage's job:
+/// [`crate::paths::resolve::served`]).
 #[derive(Debug, Clone)]
 pub struct OpenApi {
-    pub csdl: Csdl,
-    pub served: Served,
+    pub schema: schema::Schema,
+    /// In document order.
+    pub paths: Vec<(HttpMethod, ServedOp)>,
 }
 
 /// Parses the YAML text of an OpenAPI 3.0 document.
 pub fn parse_document(text: &str, file: &Path) -> Result<OpenAPI> {
     // openapiv3 panics on some duplicate keys: reject them while reading.
-    let doc: OpenAPI = crate::yaml::from_str_unique_keys(text, file)?;
+    let doc: OpenAPI = crate::inputs::yaml::from_str_unique_keys(text, file)?;
     if !doc.openapi.starts_with("3.0") {
         return Err(Error::file(file, format!("OpenAPI version `{}` is not supported (3.0.x is)", doc.openapi)));
     }
@@ -91,7 +78,7 @@ impl OpenApi {
         let entity_base = QName::parse(&config.entity_base).ok_or_else(|| {
             Error::file(file, format!("openapi.entity_base `{}` is not a qualified name", config.entity_base))
         })?;
-        let mut csdl = Csdl {
+        let mut csdl = schema::Schema {
             file: file.to_path_buf(),
             types: BTreeMap::new(),
             container: BTreeMap::new(),
@@ -103,8 +90,7 @@ impl OpenApi {
         cx.check_discriminators(&csdl)?;
         cx.walk_paths(&mut csdl)?;
         csdl.validate()?;
-        let served = served(&csdl, doc);
-        Ok(OpenApi { csdl, served })
+        Ok(OpenApi { schema: csdl, paths: listed_paths(doc) })
     }
 }
 
@@ -191,7 +177,7 @@ impl<'a> Cx<'a> {
     }
 
     /// `components/schemas` -> types (kinds are decided afterwards by [`classify`]).
-    fn read_types(&self, csdl: &mut Csdl) -> Result<()> {
+    fn read_types(&self, csdl: &mut schema::Schema) -> Result<()> {
         for (name, schema) in self.schemas() {
             let loc = self.lines.schema(name);
             let Some(qname) = QName::parse(name) else { continue };
@@ -511,7 +497,7 @@ impl<'a> Cx<'a> {
     }
 
     /// `discriminator.mapping` entries must name the schema or schemas derived from it.
-    fn check_discriminators(&self, csdl: &Csdl) -> Result<()> {
+    fn check_discriminators(&self, csdl: &schema::Schema) -> Result<()> {
         for (name, schema) in self.schemas() {
             let Some(s) = schema.as_item() else { continue };
             let Some(d) = &s.schema_data.discriminator else { continue };
@@ -535,7 +521,7 @@ impl<'a> Cx<'a> {
     /// Kinds need the paths (what is addressed by key is an entity) and the container needs
     /// the kinds: classify, read the container, walk the paths for keyed types, and repeat until
     /// no new entity type turns up.
-    fn read_container_and_classify(&self, csdl: &mut Csdl, entity_base: &QName, key: &str) -> Result<()> {
+    fn read_container_and_classify(&self, csdl: &mut schema::Schema, entity_base: &QName, key: &str) -> Result<()> {
         // Addressed type -> its key property when paths address its items by key.
         let mut addressed: BTreeMap<QName, Option<String>> = BTreeMap::new();
         let declared = csdl.types.clone();
@@ -567,7 +553,7 @@ impl<'a> Cx<'a> {
     }
 
     /// One-segment paths -> entity sets and singletons.
-    fn read_container(&self, csdl: &mut Csdl) -> Result<()> {
+    fn read_container(&self, csdl: &mut schema::Schema) -> Result<()> {
         for (path, item) in &self.doc.paths.paths {
             let Some(item) = item.as_item() else { continue };
             let name = path.trim_matches('/');
@@ -598,7 +584,7 @@ impl<'a> Cx<'a> {
     /// A module's document may serve `/roleManagement/directory` without `/roleManagement`: the
     /// root is then a singleton of the one type that has every second segment used under it as a
     /// property (ties broken by the type named like the segment).
-    fn infer_singletons(&self, csdl: &mut Csdl) {
+    fn infer_singletons(&self, csdl: &mut schema::Schema) {
         let mut children: BTreeMap<&str, (BTreeSet<&str>, Loc)> = BTreeMap::new();
         for path in self.doc.paths.paths.keys() {
             let mut segs = path.trim_matches('/').split('/');
@@ -650,7 +636,7 @@ impl<'a> Cx<'a> {
     /// When no schema fits a root the document serves paths under, a type is made for it whose
     /// navigation properties are the served second segments, typed by their GET responses. It
     /// only carries paths: no operation returns or sends it.
-    fn synthesize_root(&self, csdl: &mut Csdl, root: &str, names: &BTreeSet<&str>, loc: Loc) -> Option<QName> {
+    fn synthesize_root(&self, csdl: &mut schema::Schema, root: &str, names: &BTreeSet<&str>, loc: Loc) -> Option<QName> {
         let mut navigation = Vec::new();
         for child in names {
             let item = self.doc.paths.paths.get(&format!("/{root}/{child}"))?.as_item()?;
@@ -766,7 +752,7 @@ impl<'a> Cx<'a> {
     }
 
     /// Walks every path: bound operations, and containment / references of navigation properties.
-    fn walk_paths(&self, csdl: &mut Csdl) -> Result<()> {
+    fn walk_paths(&self, csdl: &mut schema::Schema) -> Result<()> {
         let mut contained: BTreeSet<(QName, String)> = BTreeSet::new();
         let mut references: BTreeSet<(QName, String)> = BTreeSet::new();
         // One declaration per (name, binding, parameter names): functions overload on parameters.
@@ -901,7 +887,7 @@ fn single_value(s: &Schema) -> Option<&ReferenceOr<Box<Schema>>> {
 /// type -> key property when items are addressed by key, from the placeholder
 /// `{workflowVersion-versionNumber}`), and their bases and derived types. Properties typed with entity types become navigation properties.
 fn classify(
-    csdl: &mut Csdl,
+    csdl: &mut schema::Schema,
     entity_base: &QName,
     key: &str,
     addressed: &BTreeMap<QName, Option<String>>,
@@ -980,7 +966,7 @@ struct Walk {
 /// Every type the walk passes through, with the key placeholder when it was addressed by key,
 /// goes to `addressed`; a structural property of a named type is followed too (to find types
 /// that must be entity types).
-fn walk(csdl: &Csdl, segments: &[RawSegment], addressed: &mut Vec<(QName, Option<String>)>) -> Option<Walk> {
+fn walk(csdl: &schema::Schema, segments: &[RawSegment], addressed: &mut Vec<(QName, Option<String>)>) -> Option<Walk> {
     let (first, rest) = segments.split_first()?;
     let RawSegment::Name(first) = first else { return None };
     let item = csdl.container.get(first)?;
@@ -1047,21 +1033,22 @@ fn walk(csdl: &Csdl, segments: &[RawSegment], addressed: &mut Vec<(QName, Option
     Some(Walk { end: End::Navigation { owner, nav, keyed }, collection })
 }
 
-/// Resolves every (method, path) of the document to the model's template.
-fn served(csdl: &Csdl, doc: &OpenAPI) -> Served {
-    let mut out = Served::default();
+/// Every (method, path) the document lists, with its descriptions.
+fn listed_paths(doc: &OpenAPI) -> Vec<(HttpMethod, ServedOp)> {
+    let mut out = Vec::new();
     for (path, item) in &doc.paths.paths {
         let Some(item) = item.as_item() else { continue };
-        let Ok(raw) = paths::parse(path) else { continue };
         for (method, op) in item.iter() {
             let Some(method) = HttpMethod::parse(method) else { continue };
-            let Ok(r) = resolve::resolve(csdl, method, &raw, Options::default()) else { continue };
-            out.ops.entry((r.template, method)).or_insert_with(|| ServedOp {
-                path: path.to_string(),
-                summary: op.summary.clone(),
-                description: op.description.clone(),
-                docs: op.external_docs.as_ref().map(|d| d.url.clone()),
-            });
+            out.push((
+                method,
+                ServedOp {
+                    path: path.to_string(),
+                    summary: op.summary.clone(),
+                    description: op.description.clone(),
+                    docs: op.external_docs.as_ref().map(|d| d.url.clone()),
+                },
+            ));
         }
     }
     out

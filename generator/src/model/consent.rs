@@ -9,78 +9,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use serde::Deserialize;
-
 use crate::error::{Error, Result};
-use crate::manifest::Manifest;
-use crate::matcher::{self, Aliases, PathKey};
-use crate::model::{Api, Consent, Source};
-use crate::permissions::{Grant, PermissionsFile, Scheme};
-
-/// `metadata/overrides.yaml`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Overrides {
-    #[serde(default)]
-    pub aliases: BTreeMap<String, String>,
-    #[serde(default)]
-    pub drift: Vec<DriftOverride>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DriftKind {
-    /// permissions.json grants it to the permission; the reference page does not list it.
-    GrantedNotListed,
-    /// The reference page lists it; permissions.json does not grant it to the permission.
-    ListedNotGranted,
-    /// Both list it with different consent markers.
-    Markers,
-}
-
-impl DriftKind {
-    pub fn describe(self) -> &'static str {
-        match self {
-            DriftKind::GrantedNotListed => "granted by permissions.json, not listed by the reference page",
-            DriftKind::ListedNotGranted => "listed by the reference page, not granted by permissions.json",
-            DriftKind::Markers => "consent markers differ",
-        }
-    }
-}
-
-/// One explained difference.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DriftOverride {
-    pub kind: DriftKind,
-    #[serde(default)]
-    pub methods: Option<Vec<String>>,
-    #[serde(default)]
-    pub path: Option<String>,
-    #[serde(default)]
-    pub path_prefix: Option<String>,
-    pub reason: String,
-    pub docs: String,
-}
-
-impl Overrides {
-    pub fn load(file: &Path) -> Result<Overrides> {
-        let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
-        let overrides: Overrides = crate::yaml::from_str(&text, file)?;
-        for (i, o) in overrides.drift.iter().enumerate() {
-            if o.path.is_some() == o.path_prefix.is_some() {
-                return Err(Error::file(
-                    file,
-                    format!("drift entry {}: give exactly one of `path` and `path_prefix`", i + 1),
-                ));
-            }
-            if o.reason.trim().is_empty() || !o.docs.starts_with("https://") {
-                return Err(Error::file(file, format!("drift entry {}: needs a reason and an https docs link", i + 1)));
-            }
-        }
-        Ok(overrides)
-    }
-}
+use crate::inputs::manifest::Manifest;
+use crate::inputs::overrides::{DriftKind, DriftOverride, Overrides};
+use crate::paths::matcher::{self, Aliases, PathKey};
+use crate::model::types::{Api, Consent, Source};
+use crate::frontend::permissions::{Grant, PermissionsFile, Scheme};
 
 /// One difference between the sources.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,7 +109,7 @@ impl PermissionIndex {
                 for (path, annotation) in &set.paths {
                     let first = path.trim_start().trim_start_matches('/');
                     let first = &first[..first.find(['/', '(', '?']).unwrap_or(first.len())];
-                    if !roots.contains(aliases.apply(&crate::paths::strip_namespace(first).to_ascii_lowercase())) {
+                    if !roots.contains(aliases.apply(&crate::paths::syntax::strip_namespace(first).to_ascii_lowercase())) {
                         continue;
                     }
                     let key = keys.entry(path.as_str()).or_insert_with(|| matcher::normalize(path, aliases)).clone();
@@ -185,7 +119,7 @@ impl PermissionIndex {
                         by_key.entry((method.to_ascii_uppercase(), key.clone())).or_default().push(Granting {
                             permission: name_rc.clone(),
                             schemes: schemes.clone(),
-                            least: crate::permissions::parse_least(annotation),
+                            least: crate::frontend::permissions::parse_least(annotation),
                             levels: levels.clone(),
                         });
                     }
@@ -232,7 +166,8 @@ impl PermissionIndex {
     }
 }
 
-/// Fills each operation's consent, sources and least-privileged permissions, and reports drift.
+/// Decides each operation's consent, sources and least-privileged permissions (the one place
+/// consent is decided), and reports where the manifest and permissions.json drift.
 pub fn apply(
     apis: &mut [Api],
     manifest: &Manifest,
@@ -243,13 +178,20 @@ pub fn apply(
     overrides_file: &Path,
 ) -> DriftReport {
     let aliases = Aliases::new(&overrides.aliases);
+    decide(apis, file, permission, &aliases);
+    drift(manifest, grants, overrides, overrides_file, &aliases)
+}
+
+/// Consent: the reference page's markers when it lists the operation, else what permissions.json
+/// grants the permission; sources; least-privileged permissions per consent scheme.
+fn decide(apis: &mut [Api], file: &PermissionsFile, permission: &str, aliases: &Aliases) {
     let roots: BTreeSet<String> = apis
         .iter()
         .flat_map(|a| &a.operations)
         .flat_map(|op| std::iter::once(&op.template).chain(&op.spec_paths))
-        .filter_map(|p| matcher::normalize(p, &aliases).0.split('/').nth(1).map(str::to_string))
+        .filter_map(|p| matcher::normalize(p, aliases).0.split('/').nth(1).map(str::to_string))
         .collect();
-    let index = crate::timing::measure("consent index", || PermissionIndex::new(file, &aliases, &roots));
+    let index = crate::timing::measure("consent index", || PermissionIndex::new(file, aliases, &roots));
     let granted_here = |method: &str, key: &PathKey| -> Option<BTreeSet<Scheme>> {
         let schemes: BTreeSet<Scheme> = index
             .get(method, key)
@@ -265,7 +207,7 @@ pub fn apply(
             let method = op.http_method.as_str();
             let mut keys: Vec<PathKey> = std::iter::once(op.template.as_str())
                 .chain(op.spec_paths.iter().map(String::as_str))
-                .map(|p| matcher::normalize(p, &aliases))
+                .map(|p| matcher::normalize(p, aliases))
                 .collect();
             keys.sort();
             keys.dedup();
@@ -274,30 +216,41 @@ pub fn apply(
                     a.extend(b);
                     a
                 });
-            op.sources.clear();
+            op.sources = BTreeSet::new();
             if !op.spec_paths.is_empty() {
                 op.sources.insert(Source::Spec);
             }
-            if let Some(schemes) = &schemes {
+            if schemes.is_some() {
                 op.sources.insert(Source::PermissionsJson);
-                if op.spec_paths.is_empty() {
-                    op.consent = Consent {
-                        delegated: Some(schemes.iter().any(|s| s.is_delegated())),
-                        application: Some(schemes.contains(&Scheme::Application)),
-                    };
-                }
             }
+            op.consent = match (op.listed_consent, &schemes) {
+                (Some(listed), _) => listed,
+                (None, Some(schemes)) => Consent {
+                    delegated: Some(schemes.iter().any(|s| s.is_delegated())),
+                    application: Some(schemes.contains(&Scheme::Application)),
+                },
+                (None, None) => Consent::default(),
+            };
             op.least_privileged.delegated = index.least_privileged(method, &keys, true);
             op.least_privileged.application = index.least_privileged(method, &keys, false);
         }
     }
+}
 
-    // Drift: the manifest (every version) against what permissions.json grants this permission.
+/// Drift: the manifest (every version) against what permissions.json grants this permission,
+/// each difference matched with the override that explains it.
+fn drift(
+    manifest: &Manifest,
+    grants: &[Grant],
+    overrides: &Overrides,
+    overrides_file: &Path,
+    aliases: &Aliases,
+) -> DriftReport {
     // Without a manifest there is one source and nothing to drift from.
     if manifest.source.is_none() {
         return DriftReport { overrides_file: overrides_file.to_path_buf(), ..DriftReport::default() };
     }
-    let mut listed: BTreeMap<(String, PathKey), Vec<&crate::manifest::ManifestMethod>> = BTreeMap::new();
+    let mut listed: BTreeMap<(String, PathKey), Vec<&crate::inputs::manifest::ManifestMethod>> = BTreeMap::new();
     for m in &manifest.methods {
         listed.entry((m.http_method.clone(), matcher::normalize(&m.path, &aliases))).or_default().push(m);
     }

@@ -16,7 +16,7 @@ use quote::quote;
 use super::{RUST_HEADER, VersionModule, api, doc_attrs, ident, models};
 use crate::Loaded;
 use crate::error::{Error, Result};
-use crate::model::{Api, Consent};
+use crate::model::types::{Api, Consent};
 
 /// All files of the generated crate, by path relative to the crate root.
 pub fn emit_crate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {

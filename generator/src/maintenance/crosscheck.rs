@@ -7,10 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::{Config, FrontEnd, InputSearch};
-use crate::diff::{self, ChangeKind, InputHash};
+use crate::inputs::config::{Config, FrontEnd};
+use crate::inputs::pins::InputSearch;
+use crate::maintenance::diff::{self, ChangeKind, InputHash};
 use crate::error::Result;
-use crate::model::{Api, Operation, Unresolved};
+use crate::model::types::{Api, Operation, Unresolved};
 
 /// The comparison of one API version.
 #[derive(Debug, Clone)]
@@ -148,7 +149,7 @@ pub fn cross_check(config: &Config, search: &InputSearch) -> Result<Vec<CrossChe
 
 /// Why the other side's closure lacks a type.
 fn type_reason(other: &Api, subject: &str, side: &str) -> String {
-    let declared = crate::csdl::QName::parse(subject).is_some_and(|q| other.declared_types.contains(&q));
+    let declared = crate::schema::QName::parse(subject).is_some_and(|q| other.declared_types.contains(&q));
     if declared {
         format!("the {side} document declares it, but its operations do not reach it")
     } else {

@@ -2,9 +2,12 @@
 //! function / action / `$ref`) and decides what the (HTTP method, path) pair means: its kind,
 //! request body and response. A path that does not resolve gives a reason, never a panic.
 
-use crate::csdl::{Csdl, OperationDecl, OperationKind as CsdlOpKind, QName, TypeExpr};
-use crate::model::{HttpMethod, OperationKind, Param, Primitive, Response, Segment, TypeRef};
-use crate::paths::{RawArg, RawPath, RawSegment, strip_namespace};
+use std::collections::BTreeMap;
+
+use crate::schema::{Schema, OperationDecl, OperationKind as CsdlOpKind, QName, TypeExpr};
+use crate::model::types::{HttpMethod, OperationKind, Param, Primitive, Response, Segment, TypeRef};
+use crate::frontend::openapi::ServedOp;
+use crate::paths::syntax::{self, RawArg, RawPath, RawSegment, strip_namespace};
 
 /// How tolerant resolution is; set per source.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,7 +42,7 @@ struct State {
     keyed: bool,
 }
 
-pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options) -> Result<Resolved, String> {
+pub fn resolve(csdl: &Schema, method: HttpMethod, path: &RawPath, options: Options) -> Result<Resolved, String> {
     let fold = options.fold_case;
     let mut segments: Vec<Segment> = Vec::new();
     let Some((first, rest)) = path.segments.split_first() else {
@@ -235,11 +238,11 @@ pub fn resolve(csdl: &Csdl, method: HttpMethod, path: &RawPath, options: Options
 /// case-insensitively). When the renamed path fails too, the reason is the one of the attempt
 /// that got further.
 pub fn resolve_with_aliases(
-    csdl: &Csdl,
+    csdl: &Schema,
     method: HttpMethod,
     path: &RawPath,
     options: Options,
-    aliases: &std::collections::BTreeMap<String, String>,
+    aliases: &BTreeMap<String, String>,
 ) -> Result<Resolved, String> {
     let reason = match resolve(csdl, method, path, options) {
         Ok(r) => return Ok(r),
@@ -301,7 +304,7 @@ fn pick_overload<'a>(ops: &[&'a OperationDecl], args: &[&str]) -> Option<&'a Ope
         .copied()
 }
 
-fn not_found(csdl: &Csdl, state: &State, name: &str, fold: bool) -> String {
+fn not_found(csdl: &Schema, state: &State, name: &str, fold: bool) -> String {
     if state.collection && csdl.find_navigation(&state.ty, name, fold).is_some() {
         return format!("`{name}` is a navigation property of `{}`, but a key must come first", state.ty);
     }
@@ -404,5 +407,42 @@ fn type_ref(t: &TypeExpr) -> TypeRef {
         TypeRef::Primitive(Primitive::from_edm(&t.name.name).unwrap_or(Primitive::Json))
     } else {
         TypeRef::Named(t.name.clone())
+    }
+}
+
+/// The (template, HTTP method) pairs an OpenAPI document serves, with their descriptions.
+#[derive(Debug, Clone, Default)]
+pub struct Served {
+    pub ops: BTreeMap<(String, HttpMethod), ServedOp>,
+}
+
+/// Resolves every (method, path) an OpenAPI document lists to the model's template (the first
+/// spelling of a template wins); a path that does not resolve is not served.
+pub fn served(schema: &Schema, listed: &[(HttpMethod, ServedOp)]) -> Served {
+    let mut out = Served::default();
+    for (method, op) in listed {
+        let Ok(raw) = syntax::parse(&op.path) else { continue };
+        let Ok(r) = resolve(schema, *method, &raw, Options::default()) else { continue };
+        out.ops.entry((r.template, *method)).or_insert_with(|| op.clone());
+    }
+    out
+}
+
+/// Resolves a path against the metadata; with an OpenAPI front end (`served`), only what the
+/// document lists resolves.
+pub fn resolve_served(
+    schema: &Schema,
+    served: Option<&Served>,
+    method: HttpMethod,
+    raw: &RawPath,
+    options: Options,
+    aliases: &BTreeMap<String, String>,
+) -> Result<Resolved, String> {
+    let resolved = resolve_with_aliases(schema, method, raw, options, aliases)?;
+    match served {
+        Some(s) if !s.ops.contains_key(&(resolved.template.clone(), method)) => {
+            Err(format!("the OpenAPI document has no `{} {}`", method.as_str(), resolved.template))
+        }
+        _ => Ok(resolved),
     }
 }

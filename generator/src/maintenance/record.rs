@@ -7,64 +7,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Config, InputPin};
-use crate::diff::{Bump, MetadataDiff};
+use crate::inputs::config::{Config, InputPin};
+use crate::emit::output::write_file_atomic;
+use crate::inputs::pins::verify_pin;
+use crate::maintenance::commits::short;
+use crate::inputs::version::{Bump, next_version};
+use crate::maintenance::diff::MetadataDiff;
 use crate::error::{Error, Result};
-
-/// The URL with its commit segment (the one path segment of 40 hex digits, as in raw GitHub URLs
-/// `https://raw.githubusercontent.com/OWNER/REPO/SHA/PATH`) replaced by `commit`.
-pub fn with_commit(url: &str, commit: &str) -> std::result::Result<String, String> {
-    if !is_commit(commit) {
-        return Err(format!("`{commit}` is not a full commit SHA (40 hex digits): pins must not move"));
-    }
-    let (prefix, _, rest) = split_commit(url)?;
-    Ok(format!("{prefix}{}{rest}", commit.to_ascii_lowercase()))
-}
-
-/// The part of the URL before its commit segment: which repository it comes from.
-pub fn repository_of(url: &str) -> std::result::Result<String, String> {
-    split_commit(url).map(|(prefix, _, _)| prefix.trim_end_matches('/').to_string())
-}
-
-fn is_commit(s: &str) -> bool {
-    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// `(everything up to the commit, the commit, everything after it)`.
-pub fn split_commit(url: &str) -> std::result::Result<(&str, &str, &str), String> {
-    let path_start = url.find("://").map_or(0, |i| i + 3);
-    let mut found = None;
-    let mut offset = path_start;
-    for segment in url[path_start..].split('/') {
-        if is_commit(segment) {
-            if found.is_some() {
-                return Err(format!("URL `{url}` has more than one 40-hex segment; which is the commit?"));
-            }
-            found = Some(offset);
-        }
-        offset += segment.len() + 1;
-    }
-    let start = found.ok_or_else(|| format!("URL `{url}` has no commit segment (40 hex digits)"))?;
-    Ok((&url[..start], &url[start..start + 40], &url[start + 40..]))
-}
-
-/// The version after `bump`, following Cargo's semver rule: below 1.0 the minor number is the
-/// breaking one (0.3.1 -> 0.4.0 for a breaking change, 0.3.2 for an addition).
-pub fn next_version(version: &str, bump: Bump) -> std::result::Result<String, String> {
-    let parts: Vec<&str> = version.split('.').collect();
-    let numbers: Option<Vec<u64>> = parts.iter().map(|p| p.parse::<u64>().ok()).collect();
-    let Some([major, minor, patch]) = numbers.as_deref().and_then(|n| <[u64; 3]>::try_from(n).ok()) else {
-        return Err(format!("crate version `{version}` is not MAJOR.MINOR.PATCH"));
-    };
-    let next = match (bump, major) {
-        (Bump::None, _) => [major, minor, patch],
-        (Bump::Major, 0) => [0, minor + 1, 0],
-        (Bump::Major, _) => [major + 1, 0, 0],
-        (Bump::Minor, 0) => [0, minor, patch + 1],
-        (Bump::Minor, _) => [major, minor + 1, 0],
-    };
-    Ok(format!("{}.{}.{}", next[0], next[1], next[2]))
-}
 
 /// Replaces the scalar value at `key_path` (mapping keys, outermost first) of a block-style YAML
 /// document, keeping every other byte (comments, order, blank lines). The key must exist and hold a
@@ -166,11 +115,6 @@ pub fn changelog_entry(version: &str, date: &str, diff: &MetadataDiff, pins: &BT
     out
 }
 
-/// The first 12 characters of a hash, as reports show it.
-pub fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
-}
-
 /// Puts `entry` before the newest entry (the first `## ` heading), after the title and preamble.
 pub fn prepend_entry(changelog: &str, entry: &str) -> String {
     let at = changelog
@@ -254,7 +198,7 @@ pub fn record(
             }
         };
         let updated = prepend_entry(&existing, &changelog_entry(&new_version, date, diff, pins));
-        if let Err(e) = crate::output::write_file_atomic(&path, &updated) {
+        if let Err(e) = write_file_atomic(&path, &updated) {
             let _ = std::fs::remove_file(&check_file);
             return Err(e);
         }
@@ -267,74 +211,19 @@ pub fn record(
     Ok(Recorded { old_version, new_version, changelog })
 }
 
-/// Today's date (UTC) as `YYYY-MM-DD`, for CHANGELOG entries.
-pub fn today_utc() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    civil_date(secs / 86_400)
-}
-
-/// A Unix time (seconds) as `YYYY-MM-DD HH:MM:SS UTC`.
-pub fn utc_datetime(secs: u64) -> String {
-    let rest = secs % 86_400;
-    format!("{} {:02}:{:02}:{:02} UTC", civil_date(secs / 86_400), rest / 3600, rest % 3600 / 60, rest % 60)
-}
-
-/// The proleptic Gregorian date of a day number counted from 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_date(days: u64) -> String {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+/// Stores downloaded bytes of input `name` in `cache_dir` after checking them against the pin.
+/// On a mismatch nothing in the cache changes and the error names both hashes.
+pub fn store_verified(cache_dir: &Path, name: &str, pin: &InputPin, bytes: &[u8]) -> Result<PathBuf> {
+    let target = cache_dir.join(&pin.path);
+    verify_pin(name, &target, pin, bytes)?;
+    write_file_atomic(&target, bytes)?;
+    Ok(target)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const SHA_A: &str = "f54f11b60956ea7b185ca0447b2b80805836ec7b";
-    const SHA_B: &str = "0123456789abcdef0123456789abcdef01234567";
-
-    #[test]
-    fn commit_segment_is_replaced() {
-        let url = format!(
-            "https://raw.githubusercontent.com/microsoftgraph/msgraph-metadata/{SHA_A}/clean_v10_metadata/cleanMetadata.xml"
-        );
-        let moved = with_commit(&url, SHA_B).unwrap();
-        assert_eq!(
-            moved,
-            format!(
-                "https://raw.githubusercontent.com/microsoftgraph/msgraph-metadata/{SHA_B}/clean_v10_metadata/cleanMetadata.xml"
-            )
-        );
-        assert_eq!(repository_of(&url).unwrap(), "https://raw.githubusercontent.com/microsoftgraph/msgraph-metadata");
-        assert!(with_commit(&url, "main").unwrap_err().contains("`main`"));
-        assert!(with_commit("https://example.com/a/b.xml", SHA_B).unwrap_err().contains("no commit segment"));
-        let twice = format!("https://h/{SHA_A}/{SHA_B}/x");
-        assert!(with_commit(&twice, SHA_B).unwrap_err().contains("more than one"));
-    }
-
-    #[test]
-    fn versions_follow_cargo_semver() {
-        let cases = [
-            ("0.1.0", Bump::Major, "0.2.0"),
-            ("0.1.3", Bump::Minor, "0.1.4"),
-            ("0.1.3", Bump::None, "0.1.3"),
-            ("1.2.3", Bump::Major, "2.0.0"),
-            ("1.2.3", Bump::Minor, "1.3.0"),
-        ];
-        for (from, bump, to) in cases {
-            assert_eq!(next_version(from, bump).unwrap(), to, "{from} {bump}");
-        }
-        assert!(next_version("1.2", Bump::Minor).is_err());
-        assert!(next_version("1.2.3-beta", Bump::Minor).is_err());
-    }
+    use crate::inputs::pins::sha256_hex;
 
     #[test]
     fn yaml_scalar_edit_keeps_everything_else() {
@@ -363,10 +252,30 @@ mod tests {
         assert_eq!(prepend_entry("# Changelog\n", "## 1\n"), "# Changelog\n\n## 1\n");
     }
 
+    fn pin_of(bytes: &[u8]) -> InputPin {
+        InputPin {
+            path: "v1.0/x.xml".to_string(),
+            url: "https://example.invalid/x.xml".to_string(),
+            sha256: sha256_hex(bytes),
+            branch: None,
+        }
+    }
+
     #[test]
-    fn civil_dates() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(11_016), "2000-02-29");
-        assert_eq!(civil_date(20_782), "2026-11-25");
+    fn verified_bytes_are_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let pin = pin_of(b"hello");
+        let path = store_verified(dir.path(), "x", &pin, b"hello").unwrap();
+        assert_eq!(std::fs::read(path).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn mismatch_names_both_hashes_and_leaves_cache_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let pin = pin_of(b"hello");
+        let err = store_verified(dir.path(), "x", &pin, b"tampered").unwrap_err().to_string();
+        assert!(err.contains(&pin.sha256), "{err}");
+        assert!(err.contains(&sha256_hex(b"tampered")), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

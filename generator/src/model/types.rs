@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use crate::csdl::QName;
+pub use crate::schema::QName;
+
 
 /// One API version's generated surface.
 #[derive(Debug, Clone, Default)]
@@ -283,7 +284,12 @@ pub struct Operation {
     pub kind: OperationKind,
     pub body: Option<TypeRef>,
     pub response: Response,
+    /// Which consents allow the operation, decided by [`consent`](crate::model::consent) from the
+    /// reference page's markers and permissions.json.
     pub consent: Consent,
+    /// The reference page's markers for it (the plain spelling's when it lists several), if it
+    /// lists it.
+    pub listed_consent: Option<Consent>,
     pub docs: Option<String>,
     pub description: Option<String>,
     /// The manifest's spellings of this operation, verbatim.

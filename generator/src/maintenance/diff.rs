@@ -8,9 +8,11 @@ use serde::Serialize;
 
 use std::path::Path;
 
-use crate::config::{Config, InputSearch};
+use crate::inputs::config::Config;
+use crate::inputs::pins::InputSearch;
+pub use crate::inputs::version::Bump;
 use crate::error::{Error, Result};
-use crate::model::{Api, Operation, Response, TypeDef, TypeRef};
+use crate::model::types::{Api, Operation, Response, TypeDef, TypeRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -28,29 +30,6 @@ pub enum ChangeKind {
     PropertyNullabilityChanged,
     EnumMemberAdded,
     EnumMemberRemoved,
-}
-
-/// How much a set of changes moves the crate's version (semver, with Cargo's rule for `0.x`: see
-/// [`crate::bump::next_version`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Bump {
-    /// Nothing the crate exposes changed.
-    None,
-    /// Additions only.
-    Minor,
-    /// Something existing code relies on changed or went away.
-    Major,
-}
-
-impl std::fmt::Display for Bump {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Bump::None => "none",
-            Bump::Minor => "minor",
-            Bump::Major => "major",
-        })
-    }
 }
 
 /// One difference.
@@ -140,7 +119,7 @@ pub fn diff(old: &Api, new: &Api, old_inputs: Vec<InputHash>, new_inputs: Vec<In
         match new_ops.get(k) {
             None => changes.push(change(ChangeKind::OperationRemoved, k, "no longer generated", true)),
             Some(n) => {
-                let allowed = |c: crate::model::Consent| (c.delegated.unwrap_or(true), c.application.unwrap_or(true));
+                let allowed = |c: crate::model::types::Consent| (c.delegated.unwrap_or(true), c.application.unwrap_or(true));
                 let (od, oa) = allowed(o.consent);
                 let (nd, na) = allowed(n.consent);
                 if (od, oa) != (nd, na) {
@@ -172,9 +151,9 @@ pub fn diff(old: &Api, new: &Api, old_inputs: Vec<InputHash>, new_inputs: Vec<In
         };
         match (old_t, new_t) {
             (TypeDef::Struct(o), TypeDef::Struct(n)) => {
-                let op: BTreeMap<&str, &crate::model::Property> =
+                let op: BTreeMap<&str, &crate::model::types::Property> =
                     o.properties.iter().map(|p| (p.name.as_str(), p)).collect();
-                let np: BTreeMap<&str, &crate::model::Property> =
+                let np: BTreeMap<&str, &crate::model::types::Property> =
                     n.properties.iter().map(|p| (p.name.as_str(), p)).collect();
                 for (name, p) in &op {
                     let subject = format!("{q}/{name}");

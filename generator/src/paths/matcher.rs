@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::paths::{self, RawSegment, strip_namespace};
+use crate::paths::syntax::{self, RawSegment, strip_namespace};
 
 /// Beta -> v1.0 segment names (compared case-insensitively).
 #[derive(Debug, Clone, Default)]
@@ -44,7 +44,7 @@ impl PathKey {
 
 /// The key of `path`. Paths that do not parse are compared as lower-case text.
 pub fn normalize(path: &str, aliases: &Aliases) -> PathKey {
-    let Ok(raw) = paths::parse(path) else {
+    let Ok(raw) = syntax::parse(path) else {
         return PathKey(path.trim().to_ascii_lowercase());
     };
     let mut out = String::new();

@@ -56,7 +56,7 @@ impl Manifest {
     }
 
     pub fn parse(text: &str, file: &Path) -> Result<Manifest> {
-        let manifest: Manifest = crate::yaml::from_str(text, file)?;
+        let manifest: Manifest = crate::inputs::yaml::from_str(text, file)?;
         for m in &manifest.methods {
             if !matches!(m.http_method.as_str(), "GET" | "POST" | "PATCH" | "PUT" | "DELETE") {
                 return Err(Error::file(

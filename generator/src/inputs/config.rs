@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
-
 use crate::error::{Error, Result};
 
 /// The parsed `codegen.yaml`.
@@ -39,7 +37,7 @@ pub struct Config {
     pub extra_properties: BTreeMap<String, BTreeMap<String, String>>,
     /// How OpenAPI schemas map to OData kinds (needed when a version has an `openapi` input).
     #[serde(default)]
-    pub openapi: Option<crate::openapi::OpenApiConfig>,
+    pub openapi: Option<OpenApiConfig>,
     /// Pinned upstream inputs by name.
     pub inputs: BTreeMap<String, InputPin>,
     /// The folder holding codegen.yaml (set after loading).
@@ -164,6 +162,16 @@ pub struct NavigationRule {
     pub untyped: Vec<String>,
 }
 
+/// How OpenAPI schemas map to OData kinds (`openapi:` in codegen.yaml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenApiConfig {
+    /// Schemas deriving from this one (and it) are entity types.
+    pub entity_base: String,
+    /// The key property of entity types.
+    pub key: String,
+}
+
 /// One upstream file, pinned.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -182,7 +190,7 @@ impl Config {
     /// Loads and validates `codegen.yaml`.
     pub fn load(file: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
-        let mut config: Config = crate::yaml::from_str(&text, file)?;
+        let mut config: Config = crate::inputs::yaml::from_str(&text, file)?;
         config.dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
         config.validate(file)?;
         Ok(config)
@@ -219,7 +227,7 @@ impl Config {
                 }
             }
         }
-        crate::bump::next_version(&self.krate.version, crate::diff::Bump::None)
+        crate::inputs::version::next_version(&self.krate.version, crate::inputs::version::Bump::None)
             .map_err(|m| Error::file(file, format!("crate.version: {m}")))?;
         for (name, pin) in &self.inputs {
             let ok = pin.sha256.len() == 64 && pin.sha256.bytes().all(|b| b.is_ascii_hexdigit());
@@ -292,140 +300,5 @@ impl Config {
         self.inputs
             .get(name)
             .ok_or_else(|| Error::file(&self.dir.join("codegen.yaml"), format!("no input named `{name}`")))
-    }
-}
-
-/// Where inputs are looked up, in order.
-#[derive(Debug, Clone, Default)]
-pub struct InputSearch {
-    /// `--metadata-dir`.
-    pub metadata_dir: Option<PathBuf>,
-    /// `$GRAPH_METADATA_DIR`.
-    pub env_dir: Option<PathBuf>,
-    /// `metadata/cache/`.
-    pub cache_dir: Option<PathBuf>,
-    /// `--allow-unpinned`: accept bytes whose sha256 differs from the pin.
-    pub allow_unpinned: bool,
-}
-
-impl InputSearch {
-    pub fn dirs(&self) -> Vec<PathBuf> {
-        [&self.metadata_dir, &self.env_dir, &self.cache_dir].into_iter().flatten().cloned().collect()
-    }
-}
-
-/// An input's bytes, read once and verified.
-#[derive(Debug, Clone)]
-pub struct LoadedInput {
-    pub name: String,
-    pub file: PathBuf,
-    pub text: String,
-    pub sha256: String,
-    /// False when `--allow-unpinned` let a different file through.
-    pub pinned: bool,
-}
-
-/// Hex sha256 of bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Checks `bytes` against a pin; the error names both hashes.
-pub fn verify_pin(name: &str, file: &Path, pin: &InputPin, bytes: &[u8]) -> Result<String> {
-    let actual = sha256_hex(bytes);
-    if actual.eq_ignore_ascii_case(&pin.sha256) {
-        Ok(actual)
-    } else {
-        Err(Error::PinMismatch {
-            name: name.to_string(),
-            file: file.to_path_buf(),
-            expected: pin.sha256.to_ascii_lowercase(),
-            actual,
-        })
-    }
-}
-
-/// Finds, reads and verifies one pinned input.
-pub fn load_input(config: &Config, search: &InputSearch, name: &str) -> Result<LoadedInput> {
-    crate::timing::measure("read", || load_input_untimed(config, search, name))
-}
-
-fn load_input_untimed(config: &Config, search: &InputSearch, name: &str) -> Result<LoadedInput> {
-    let pin = config.pin(name)?;
-    let tried: Vec<PathBuf> = search.dirs().iter().map(|d| d.join(&pin.path)).collect();
-    // The first file with the pinned bytes wins (so a stale copy in an earlier folder does not hide
-    // the fetched one); failing that, with --allow-unpinned, the first file found.
-    let mut first: Option<(PathBuf, Vec<u8>, Error)> = None;
-    let mut found = None;
-    for file in tried.iter().filter(|p| p.is_file()) {
-        let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
-        match verify_pin(name, file, pin, &bytes) {
-            Ok(hash) => {
-                found = Some((file.clone(), bytes, hash, true));
-                break;
-            }
-            Err(e) => {
-                if first.is_none() {
-                    first = Some((file.clone(), bytes, e));
-                }
-            }
-        }
-    }
-    let (file, bytes, sha256, pinned) = match (found, first) {
-        (Some(found), _) => found,
-        (None, Some((file, bytes, _))) if search.allow_unpinned => {
-            let hash = sha256_hex(&bytes);
-            (file, bytes, hash, false)
-        }
-        (None, Some((_, _, e))) => return Err(e),
-        (None, None) => return Err(Error::InputMissing { name: name.to_string(), path: pin.path.clone(), tried }),
-    };
-    let mut text = String::from_utf8(bytes)
-        .map_err(|e| Error::file(&file, format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to())))?;
-    if text.starts_with('\u{feff}') {
-        text.drain(..'\u{feff}'.len_utf8());
-    }
-    Ok(LoadedInput { name: name.to_string(), file, text, sha256, pinned })
-}
-
-/// Stores downloaded bytes of input `name` in `cache_dir` after checking them against the pin.
-/// On a mismatch nothing in the cache changes and the error names both hashes.
-pub fn store_verified(cache_dir: &Path, name: &str, pin: &InputPin, bytes: &[u8]) -> Result<PathBuf> {
-    let target = cache_dir.join(&pin.path);
-    verify_pin(name, &target, pin, bytes)?;
-    crate::output::write_file_atomic(&target, bytes)?;
-    Ok(target)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pin_of(bytes: &[u8]) -> InputPin {
-        InputPin {
-            path: "v1.0/x.xml".to_string(),
-            url: "https://example.invalid/x.xml".to_string(),
-            sha256: sha256_hex(bytes),
-            branch: None,
-        }
-    }
-
-    #[test]
-    fn verified_bytes_are_stored() {
-        let dir = tempfile::tempdir().unwrap();
-        let pin = pin_of(b"hello");
-        let path = store_verified(dir.path(), "x", &pin, b"hello").unwrap();
-        assert_eq!(std::fs::read(path).unwrap(), b"hello");
-    }
-
-    #[test]
-    fn mismatch_names_both_hashes_and_leaves_cache_untouched() {
-        let dir = tempfile::tempdir().unwrap();
-        let pin = pin_of(b"hello");
-        let err = store_verified(dir.path(), "x", &pin, b"tampered").unwrap_err().to_string();
-        assert!(err.contains(&pin.sha256), "{err}");
-        assert!(err.contains(&sha256_hex(b"tampered")), "{err}");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

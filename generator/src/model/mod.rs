@@ -1,0 +1,12 @@
+//! Stage 4, the model: [`types`] is the one intermediate model the emitter reads. It is made in
+//! steps: [`build`] (the method set: listed and granted methods resolved and merged into
+//! operations), [`closure`] (the types the operations use, named), [`consent`] (which consents allow
+//! each operation, decided once, and where the sources drift), [`describe`] (rustdoc from a second
+//! document) and [`tree`] (the request-builder tree of the client: nodes, struct and method names).
+
+pub mod build;
+pub mod closure;
+pub mod consent;
+pub mod describe;
+pub mod tree;
+pub mod types;

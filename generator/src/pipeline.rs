@@ -1,0 +1,277 @@
+//! The driver: one run of the pipeline, as numbered, timed steps (see [`load_from`]).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::frontend::{csdl, openapi, permissions};
+use crate::inputs::config::{ApiVersionInputs, Config, FrontEnd};
+use crate::inputs::manifest::{self, Manifest};
+use crate::inputs::overrides::Overrides;
+use crate::inputs::pins::{self, InputSearch, LoadedInput};
+use crate::model::types::{Api, HttpMethod};
+use crate::model::{build, closure, consent, describe};
+use crate::paths::resolve;
+use crate::schema::{QName, Schema};
+use crate::timing;
+
+/// Everything one run reads, each input read and parsed once.
+pub struct Loaded {
+    pub config: Config,
+    pub manifest: Manifest,
+    pub apis: Vec<Api>,
+    pub inputs: Vec<LoadedInput>,
+    /// Where the consent sources disagree.
+    pub drift: consent::DriftReport,
+    /// Per API version: the front end that built it and how long reading and building it took
+    /// (for the command's summary; never written into the output).
+    pub runs: BTreeMap<String, VersionRun>,
+}
+
+/// How one API version was built.
+#[derive(Debug, Clone, Copy)]
+pub struct VersionRun {
+    pub front_end: FrontEnd,
+    pub elapsed: std::time::Duration,
+}
+
+/// Reads the config, the manifest and the inputs, and builds the model of every API version.
+pub fn load(config_file: &Path, search: &InputSearch) -> Result<Loaded> {
+    load_config(Config::load(config_file)?, search)
+}
+
+/// [`load`] with a configuration already read (for example one whose pins were changed in memory).
+pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
+    load_from(config, search, None)
+}
+
+/// [`load_config`] with every API version read by `front_end` (`cargo xtask codegen --from`)
+/// instead of its configured one.
+///
+/// The recipe, each step timed for `cargo xtask bench` ([`timing`]):
+/// 1. read the manifest and the overrides ([`read_listing`]);
+/// 2. per API version ([`VersionBuild`]): read and parse its document with its front end and
+///    permissions.json (once for all versions), on two threads;
+/// 3. resolve: the OpenAPI document's path list, then the method set ([`build::method_set`]);
+/// 4. closure: the types the operations use ([`closure::type_closure`]);
+/// 5. describe: rustdoc from a second document, where one is configured ([`describe::describe`]);
+/// 6. consent: decided once over every version, with the drift report ([`consent::apply`]).
+///
+/// The request-builder tree ([`crate::model::tree`]) is built by the emitter's caller from the
+/// finished model ([`crate::emit::emit`]).
+pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEnd>) -> Result<Loaded> {
+    // 1. The listing: the manifest and the overrides.
+    let (manifest, overrides) = read_listing(&config)?;
+    let mut build = VersionBuild { config: &config, search, inputs: Vec::new(), perms: None };
+    let mut apis = Vec::new();
+    let mut runs = BTreeMap::new();
+    for (version, names) in &config.api_versions {
+        let started = std::time::Instant::now();
+        let front = names.front_end(front_end);
+        // 2. Read and parse.
+        let document = build.parse(version, names, front)?;
+        let Some(perms) = &build.perms else { continue };
+        check_extra_properties(&config, &document.schema)?;
+        // 3. Resolve: what the document serves, then the method set.
+        let methods: Vec<&manifest::ManifestMethod> = manifest.methods_for(version).collect();
+        let set = timing::measure("resolve", || {
+            let served = document.listed.as_ref().map(|listed| resolve::served(&document.schema, listed));
+            build::method_set(&document.schema, served.as_ref(), version, &methods, &perms.grants, &overrides.aliases)
+        });
+        // 4. Closure.
+        let closure = timing::measure("closure", || {
+            closure::type_closure(&document.schema, &set.operations, &config.closure, &config.extra_properties)
+        });
+        let mut api = Api {
+            api_version: version.clone(),
+            operations: set.operations,
+            types: closure.types,
+            unresolved: set.unresolved,
+            skipped_grants: set.skipped_grants,
+            declared_types: document.schema.types.keys().cloned().collect(),
+            navigation_added: closure.navigation_added,
+        };
+        // 5. Descriptions from another document, where this one has none.
+        if let (Some(name), Some(openapi_config)) = (&names.descriptions, &config.openapi) {
+            if names.input_for(front) != Some(name) {
+                let input = build.input(name)?;
+                let described = openapi::OpenApi::parse(&input.text, &input.file, openapi_config)?;
+                timing::measure("describe", || {
+                    let served = resolve::served(&described.schema, &described.paths);
+                    describe::describe(&mut api, &described, &served);
+                });
+            }
+        }
+        apis.push(api);
+        runs.insert(version.clone(), VersionRun { front_end: front, elapsed: started.elapsed() });
+    }
+    // 6. Consent, over every version at once.
+    let drift = match &build.perms {
+        Some(perms) => timing::measure("consent", || {
+            consent::apply(
+                &mut apis,
+                &manifest,
+                &perms.file,
+                &perms.grants,
+                &config.permission,
+                &overrides,
+                &config.overrides_path().unwrap_or_default(),
+            )
+        }),
+        None => consent::DriftReport::default(),
+    };
+    let mut inputs = build.inputs;
+    for i in &mut inputs {
+        i.text = String::new();
+    }
+    Ok(Loaded { config, manifest, apis, inputs, drift, runs })
+}
+
+/// Step 1: the manifest (checked to be the configured permission's) and the overrides, or their
+/// empty defaults when the configuration names none.
+fn read_listing(config: &Config) -> Result<(Manifest, Overrides)> {
+    let manifest = match config.manifest_path() {
+        Some(file) => {
+            let manifest = Manifest::load(&file)?;
+            if manifest.permission != config.permission {
+                return Err(Error::file(
+                    &file,
+                    format!(
+                        "the manifest is for permission `{}`, but codegen.yaml asks for `{}`",
+                        manifest.permission, config.permission
+                    ),
+                ));
+            }
+            manifest
+        }
+        None => Manifest::none(&config.permission),
+    };
+    let overrides = match config.overrides_path() {
+        Some(file) => Overrides::load(&file)?,
+        None => Overrides::default(),
+    };
+    Ok((manifest, overrides))
+}
+
+/// permissions.json, parsed once for every version.
+struct Perms {
+    name: String,
+    file: permissions::PermissionsFile,
+    grants: Vec<permissions::Grant>,
+}
+
+/// What a front end read of one version's document.
+struct Document {
+    schema: Schema,
+    /// With OpenAPI: the (method, path) pairs the document lists (only those are generated).
+    listed: Option<Vec<(HttpMethod, openapi::ServedOp)>>,
+}
+
+/// Step 2's state across versions: the inputs read so far (each read once) and permissions.json.
+struct VersionBuild<'a> {
+    config: &'a Config,
+    search: &'a InputSearch,
+    inputs: Vec<LoadedInput>,
+    perms: Option<Perms>,
+}
+
+impl VersionBuild<'_> {
+    /// Reads and parses the version's document with `front`, and permissions.json when this
+    /// version names another one than the last (the two are parsed on two threads).
+    fn parse(&mut self, version: &str, names: &ApiVersionInputs, front: FrontEnd) -> Result<Document> {
+        let config = self.config;
+        let Some(input_name) = names.input_for(front) else {
+            return Err(Error::file(
+                &config.dir.join("codegen.yaml"),
+                format!("api_versions.{version} has no `{}` input", front.as_str()),
+            ));
+        };
+        let input = self.input(input_name)?;
+        let perms_input = match &self.perms {
+            Some(p) if p.name == names.permissions => None,
+            _ => Some(self.input(&names.permissions)?),
+        };
+        let (document, new_perms) = std::thread::scope(|scope| {
+            let perms_job = perms_input.as_ref().map(|input| {
+                timing::spawn_in(scope, || {
+                    timing::measure("parse permissions.json", || {
+                        let file = permissions::PermissionsFile::parse(&input.text, &input.file)?;
+                        let grants = file.grants(&config.permission, &input.file)?;
+                        Ok::<_, Error>((file, grants))
+                    })
+                })
+            });
+            let document = match front {
+                FrontEnd::Csdl => timing::measure("parse CSDL", || csdl::parse(&input.text, &input.file))
+                    .map(|schema| Document { schema, listed: None }),
+                FrontEnd::OpenApi => match &config.openapi {
+                    None => Err(Error::file(&config.dir.join("codegen.yaml"), "no `openapi:` section")),
+                    Some(openapi_config) => openapi::OpenApi::parse(&input.text, &input.file, openapi_config)
+                        .map(|o| Document { schema: o.schema, listed: Some(o.paths) }),
+                },
+            };
+            (document, perms_job.map(timing::Joined::join))
+        });
+        let document = document?;
+        if let Some(new_perms) = new_perms {
+            let (file, grants) = new_perms?;
+            self.perms = Some(Perms { name: names.permissions.clone(), file, grants });
+        }
+        Ok(document)
+    }
+
+    /// Input `name`, read (and checked against its pin) the first time it is asked for.
+    fn input(&mut self, name: &str) -> Result<LoadedInput> {
+        if let Some(i) = self.inputs.iter().find(|i| i.name == name) {
+            if !i.text.is_empty() {
+                return Ok(i.clone());
+            }
+        }
+        let input = pins::load_input(self.config, self.search, name)?;
+        self.inputs.push(input.clone());
+        Ok(input)
+    }
+}
+
+impl Loaded {
+    /// Fails when a listed method of an API version could not be generated, unless the version
+    /// allows it (`allow_unresolved`). Each item says why (the missing segment, the bad path).
+    pub fn check_unresolved(&self) -> Result<()> {
+        for api in &self.apis {
+            let allowed = self.config.api_versions.get(&api.api_version).is_some_and(|v| v.allow_unresolved);
+            if !allowed && !api.unresolved.is_empty() {
+                return Err(Error::Unresolved {
+                    api_version: api.api_version.clone(),
+                    manifest: self.config.manifest_path().unwrap_or_else(|| self.config.dir.join("codegen.yaml")),
+                    items: api
+                        .unresolved
+                        .iter()
+                        .map(|u| format!("{} {}: {}", u.http_method, u.path, u.reason))
+                        .collect(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `extra_properties` must name types of the metadata.
+fn check_extra_properties(config: &Config, csdl: &Schema) -> Result<()> {
+    let file = config.dir.join("codegen.yaml");
+    let known = |name: &str| match QName::parse(name) {
+        Some(q) if q.namespace == "Edm" => crate::schema::validate::edm_known(&q.name),
+        Some(q) => csdl.types.contains_key(&q),
+        None => false,
+    };
+    for (owner, props) in &config.extra_properties {
+        if !known(owner) || owner.starts_with("Edm.") {
+            return Err(Error::file(&file, format!("extra_properties: unknown type `{owner}`")));
+        }
+        for (name, ty) in props {
+            if !known(ty) {
+                return Err(Error::file(&file, format!("extra_properties: `{owner}.{name}` has unknown type `{ty}`")));
+            }
+        }
+    }
+    Ok(())
+}
