@@ -99,6 +99,8 @@
 #[rustfmt::skip]
 pub mod api;
 #[rustfmt::skip]
+pub mod fields;
+#[rustfmt::skip]
 pub mod models;
 #[rustfmt::skip]
 pub mod permissions;

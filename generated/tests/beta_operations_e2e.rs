@@ -315,7 +315,7 @@ async fn patch_steps_item_request_builder_update() {
         .by_id("id-2")
         .update(&body)
         .set_null(
-            msgraph_entitlement::beta::models::ApprovalStepNullableField::AssignedToMe,
+            msgraph_entitlement::beta::fields::ApprovalStepNullableField::AssignedToMe,
         )
         .await
         .unwrap();
@@ -1082,7 +1082,7 @@ async fn patch_access_package_catalogs_item_request_builder_update() {
         .by_id("id-1")
         .update(&body)
         .set_null(
-            msgraph_entitlement::beta::models::AccessPackageCatalogNullableField::CatalogStatus,
+            msgraph_entitlement::beta::fields::AccessPackageCatalogNullableField::CatalogStatus,
         )
         .await
         .unwrap();
@@ -1729,7 +1729,7 @@ async fn patch_access_packages_item_request_builder_update() {
         .by_id("id-1")
         .update(&body)
         .set_null(
-            msgraph_entitlement::beta::models::AccessPackageNullableField::CatalogId,
+            msgraph_entitlement::beta::fields::AccessPackageNullableField::CatalogId,
         )
         .await
         .unwrap();
@@ -2255,7 +2255,7 @@ async fn patch_connected_organizations_item_request_builder_update() {
         .by_id("id-1")
         .update(&body)
         .set_null(
-            msgraph_entitlement::beta::models::ConnectedOrganizationNullableField::CreatedBy,
+            msgraph_entitlement::beta::fields::ConnectedOrganizationNullableField::CreatedBy,
         )
         .await
         .unwrap();
@@ -2611,7 +2611,7 @@ async fn patch_settings_request_builder_update() {
         .settings()
         .update(&body)
         .set_null(
-            msgraph_entitlement::beta::models::EntitlementManagementSettingsNullableField::DaysUntilExternalUserDeletedAfterBlocked,
+            msgraph_entitlement::beta::fields::EntitlementManagementSettingsNullableField::DaysUntilExternalUserDeletedAfterBlocked,
         )
         .await
         .unwrap();

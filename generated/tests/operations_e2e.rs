@@ -328,7 +328,7 @@ async fn patch_stages_item_request_builder_update() {
         .stages()
         .by_id("id-2")
         .update(&body)
-        .set_null(msgraph_entitlement::models::ApprovalStageNullableField::AssignedToMe)
+        .set_null(msgraph_entitlement::fields::ApprovalStageNullableField::AssignedToMe)
         .await
         .unwrap();
     assert_eq!(
@@ -569,7 +569,7 @@ async fn patch_access_packages_item_request_builder_update() {
         .by_id("id-1")
         .update(&body)
         .set_null(
-            msgraph_entitlement::models::AccessPackageNullableField::CreatedDateTime,
+            msgraph_entitlement::fields::AccessPackageNullableField::CreatedDateTime,
         )
         .await
         .unwrap();
@@ -1131,7 +1131,7 @@ async fn put_assignment_policies_item_request_builder_replace() {
         .by_id("id-1")
         .replace(&body)
         .set_null(
-            msgraph_entitlement::models::AccessPackageAssignmentPolicyNullableField::AllowedTargetScope,
+            msgraph_entitlement::fields::AccessPackageAssignmentPolicyNullableField::AllowedTargetScope,
         )
         .await
         .unwrap();
@@ -1800,7 +1800,7 @@ async fn patch_catalogs_item_request_builder_update() {
         .by_id("id-1")
         .update(&body)
         .set_null(
-            msgraph_entitlement::models::AccessPackageCatalogNullableField::CatalogType,
+            msgraph_entitlement::fields::AccessPackageCatalogNullableField::CatalogType,
         )
         .await
         .unwrap();
@@ -2010,7 +2010,7 @@ async fn put_custom_workflow_extensions_item_request_builder_replace() {
         .by_id("id-2")
         .replace(&body)
         .set_null(
-            msgraph_entitlement::models::CustomCalloutExtensionNullableField::AuthenticationConfiguration,
+            msgraph_entitlement::fields::CustomCalloutExtensionNullableField::AuthenticationConfiguration,
         )
         .await
         .unwrap();
@@ -2321,7 +2321,7 @@ async fn patch_connected_organizations_item_request_builder_update() {
         .by_id("id-1")
         .update(&body)
         .set_null(
-            msgraph_entitlement::models::ConnectedOrganizationNullableField::CreatedDateTime,
+            msgraph_entitlement::fields::ConnectedOrganizationNullableField::CreatedDateTime,
         )
         .await
         .unwrap();
@@ -2792,7 +2792,7 @@ async fn patch_settings_request_builder_update() {
         .settings()
         .update(&body)
         .set_null(
-            msgraph_entitlement::models::EntitlementManagementSettingsNullableField::DurationUntilExternalUserDeletedAfterBlocked,
+            msgraph_entitlement::fields::EntitlementManagementSettingsNullableField::DurationUntilExternalUserDeletedAfterBlocked,
         )
         .await
         .unwrap();

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::emit::crate_files::{CrateInput, RunReport, emit_crate};
+use crate::emit::templates::Templates;
 use crate::error::{Error, Result};
 use crate::frontend::{csdl, openapi, permissions};
 use crate::inputs::config::{ApiVersionInputs, Config, FrontEnd};
@@ -10,6 +12,7 @@ use crate::inputs::manifest::{self, Manifest};
 use crate::inputs::overrides::Overrides;
 use crate::inputs::pins::{self, InputSearch, LoadedInput};
 use crate::model::types::{Api, HttpMethod};
+use crate::model::tree::{self, Tree};
 use crate::model::{build, closure, consent, describe};
 use crate::paths::resolve;
 use crate::schema::{QName, Schema};
@@ -231,6 +234,29 @@ impl VersionBuild<'_> {
         self.inputs.push(input.clone());
         Ok(input)
     }
+}
+
+/// Emits the crate of a loaded run (the files, by path; nothing is written):
+/// 7. the templates, read once ([`Templates::read`]);
+/// 8. the request-builder tree of each version ([`tree::build`]);
+/// 9. the files ([`emit_crate`]).
+pub fn generate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
+    let config = &loaded.config;
+    let templates = timing::measure("templates", || Templates::read(config))?;
+    let trees: Vec<Tree> = timing::measure("tree", || {
+        let main = config.api_versions.iter().find(|(_, v)| v.feature.is_none()).map(|(name, _)| name);
+        let none = BTreeMap::new();
+        loaded
+            .apis
+            .iter()
+            .map(|api| {
+                let shortcuts = if Some(&api.api_version) == main { &config.shortcuts } else { &none };
+                tree::build(api, shortcuts)
+            })
+            .collect()
+    });
+    let report = RunReport { inputs: &loaded.inputs, manifest: &loaded.manifest, drift: &loaded.drift };
+    emit_crate(&CrateInput { config, apis: &loaded.apis, trees: &trees, templates: &templates, report })
 }
 
 impl Loaded {

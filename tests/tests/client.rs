@@ -210,7 +210,7 @@ fn bad_base_urls_are_rejected() {
 
 #[tokio::test]
 async fn typed_select_and_order_by() {
-    use msgraph_entitlement::models::{AccessPackageCatalogField, AccessPackageField};
+    use msgraph_entitlement::fields::{AccessPackageCatalogField, AccessPackageField};
     let (server, client) = setup().await;
     Mock::given(method("GET"))
         .and(path(format!("{EM}/accessPackages")))

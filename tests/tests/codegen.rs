@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use msgraph_codegen::inputs::pins::InputSearch;
 use msgraph_codegen::emit::output;
-use msgraph_codegen::{Error, emit, load};
+use msgraph_codegen::{Error, load};
 use msgraph_tests::{config_file, search, workspace_root};
 
 fn generate() -> BTreeMap<String, String> {
     let loaded = load(&config_file(), &search()).unwrap();
-    emit::emit(&loaded).unwrap()
+    msgraph_codegen::generate(&loaded).unwrap()
 }
 
 /// The same check as `cargo xtask codegen --check`.
@@ -130,7 +130,7 @@ fn permissions_export_has_the_fixed_shape() {
 #[test]
 fn every_spec_method_is_in_the_export_with_its_markers() {
     let loaded = load(&config_file(), &search()).unwrap();
-    let files = emit::emit(&loaded).unwrap();
+    let files = msgraph_codegen::generate(&loaded).unwrap();
     let json: serde_json::Value = serde_json::from_str(&files["permissions.json"]).unwrap();
     let aliases = msgraph_codegen::paths::matcher::Aliases::default();
     let key = |m: &str, p: &str| (m.to_string(), msgraph_codegen::paths::matcher::normalize(p, &aliases));
@@ -160,7 +160,7 @@ fn every_spec_method_is_in_the_export_with_its_markers() {
 #[test]
 fn one_row_per_operation() {
     let loaded = load(&config_file(), &search()).unwrap();
-    let files = emit::emit(&loaded).unwrap();
+    let files = msgraph_codegen::generate(&loaded).unwrap();
     let json: serde_json::Value = serde_json::from_str(&files["permissions.json"]).unwrap();
     let rows: Vec<&str> = json["operations"].as_array().unwrap().iter().map(|o| o["rust"].as_str().unwrap()).collect();
     let mut unique = rows.clone();
@@ -288,6 +288,6 @@ fn a_failed_run_leaves_the_output_untouched() {
         )
     });
     let loaded = load(&config, &search()).unwrap();
-    let err = emit::emit(&loaded).unwrap_err().to_string();
+    let err = msgraph_codegen::generate(&loaded).unwrap_err().to_string();
     assert!(err.contains("README.md.in") && err.contains("no_such_placeholder"), "{err}");
 }

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use msgraph_entitlement::models::{AccessPackageAssignmentField, AccessPackageAssignmentState, AccessPackageField};
+use msgraph_entitlement::fields::{AccessPackageAssignmentField, AccessPackageField};
+use msgraph_entitlement::models::AccessPackageAssignmentState;
 use msgraph_entitlement::runtime::{Filter, GaveUp, Json, Method, Page, RetryPolicy};
 use msgraph_entitlement::{Client, Error, StaticToken};
 use serde_json::json;

@@ -21,7 +21,7 @@ use clap::{Args, Parser, Subcommand};
 use msgraph_codegen::inputs::config::FrontEnd;
 use msgraph_codegen::inputs::pins::InputSearch;
 use msgraph_codegen::emit::output;
-use msgraph_codegen::{Error, emit};
+use msgraph_codegen::Error;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Project tasks of msgraph-entitlement")]
@@ -256,7 +256,7 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     if args.check {
         loaded.drift.check()?;
     }
-    let files = emit::emit(&loaded)?;
+    let files = msgraph_codegen::generate(&loaded)?;
     if args.check {
         output::check(&out, &files)?;
         eprintln!("{} is up to date", out.display());

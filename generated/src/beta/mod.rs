@@ -7,6 +7,8 @@
 #[rustfmt::skip]
 pub mod api;
 #[rustfmt::skip]
+pub mod fields;
+#[rustfmt::skip]
 pub mod models;
 /// The Graph API version of this module.
 pub const API_VERSION: &str = "beta";

@@ -1,200 +1,128 @@
-//! `api.rs`: the navigable client. Operations are grouped into a tree by their path (navigation
-//! and key segments); each tree node becomes a request-builder struct with methods for its child
-//! nodes and for the operations that end there (list/get/create/update/replace/delete, bound
-//! functions and actions, `$ref`).
-
-use std::collections::BTreeMap;
+//! `api.rs`: the navigable client, rendered from the version's request-builder tree
+//! ([`crate::model::tree`], which decides every struct and method name): each node becomes a
+//! request-builder struct with methods for its child nodes and for the operations that end there
+//! (list/get/create/update/replace/delete, bound functions and actions, `$ref`).
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{TypeNames, VersionModule, doc_attrs, ident};
+use super::rust::{TypeNames, VersionModule, doc_attrs, ident};
 use crate::error::Result;
 use crate::model::types::{
     Api, Consent, HttpMethod, Operation, OperationKind, Primitive, Response, Segment, TypeDef, TypeRef,
 };
-use crate::naming::{Case, Scope, sanitize};
+use crate::model::tree::{Node, RootMethod, Step, Tree};
+use crate::naming::{self, Case, sanitize};
 
-/// A node segment: a navigation step or a key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Step {
-    Nav(String),
-    Key,
-}
-
-#[derive(Debug, Default)]
-struct Node {
-    /// Segment data of the last step (for docs and key types).
-    segment: Option<Segment>,
-    /// The node's template, e.g. `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`.
-    template: String,
-    operations: Vec<usize>,
-}
-
-/// Emits `api.rs`; returns it and, per operation index, the Rust path of its method.
-/// What `api.rs` exposes: per operation, the Rust path of its method and the chain of method
-/// names that reach it from a `Client` (`["identity_governance", "entitlement_management", ...]`).
+/// What `api.rs` exposes: the file, and per operation the Rust path of its method and the chain
+/// of method names that reach it from a `Client` (`["identity_governance", "entitlement_management", ...]`).
 pub(crate) struct ApiSurface {
     pub(crate) file: String,
     pub(crate) rust_paths: Vec<String>,
     pub(crate) chains: Vec<Vec<String>>,
 }
 
-pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>, module: &VersionModule) -> Result<ApiSurface> {
+/// Renders `api.rs` from the version's request-builder tree.
+pub(crate) fn api_file(api: &Api, tree: &Tree, module: &VersionModule) -> Result<ApiSurface> {
     let names = TypeNames::in_module(&api.types, module);
     // The main version's roots are methods of `Client`; a feature-gated version's are methods of
     // its own entry struct (`client.beta()`), which holds a client switched to that version.
-    let entry = module.module.as_ref().map(|m| ident(&sanitize(&format!("{m} api"), Case::Pascal)));
-    let root_client = if entry.is_some() { quote!(self.client.clone()) } else { quote!(self.clone()) };
+    let root_client = if module.module.is_some() { quote!(self.client.clone()) } else { quote!(self.clone()) };
+    let items: Vec<TokenStream> = tree.nodes.values().map(|node| builder_item(api, tree, node, &names, &root_client)).collect();
+    let roots: Vec<TokenStream> = tree.roots.iter().map(|root| root_method(tree, root, &names, &root_client)).collect();
+    let uses = imports(api, tree);
+    let tokens = match &module.module {
+        Some(m) => version_entry(api, m, &uses, &roots, &items),
+        None => quote! {
+            //! The navigable API: start from a [`Client`] method and follow the path.
+            use crate::runtime::{#(#uses),*};
+
+            impl<C: Consent> Client<C> {
+                #(#roots)*
+            }
+
+            #(#items)*
+        },
+    };
     let external = module.external_path();
-    // Build the tree.
-    let mut nodes: BTreeMap<Vec<Step>, Node> = BTreeMap::new();
-    for (i, op) in api.operations.iter().enumerate() {
-        let mut key: Vec<Step> = Vec::new();
-        let mut template = String::new();
-        for seg in &op.segments {
-            let step = match seg {
-                Segment::Navigation { name, .. } => Step::Nav(name.clone()),
-                Segment::Key { .. } => Step::Key,
-                _ => break,
-            };
-            template.push_str(&crate::paths::resolve::template_of(std::slice::from_ref(seg)));
-            key.push(step);
-            let node = nodes.entry(key.clone()).or_default();
-            node.segment = Some(seg.clone());
-            node.template = template.clone();
-        }
-        if let Some(node) = nodes.get_mut(&key) {
-            node.operations.push(i);
-        }
+    let rust_paths =
+        tree.operation_methods.iter().map(|(s, m)| format!("{external}::api::{s}::{m}")).collect();
+    Ok(ApiSurface { file: super::rust::rust_file("api.rs", tokens)?, rust_paths, chains: tree.chains.clone() })
+}
+
+/// A request-builder struct with its methods: children, `count`, operations.
+fn builder_item(api: &Api, tree: &Tree, node: &Node, names: &TypeNames<'_>, root_client: &TokenStream) -> TokenStream {
+    let struct_ident = ident(&node.struct_name);
+    let mut methods = Vec::new();
+    for (child_key, name) in &node.children {
+        let child = &tree.nodes[child_key];
+        methods.push(child_method(child_key, child, name, names, root_client));
     }
-    // Struct names: the shortest suffix of step labels that no other node shares.
-    let labels: BTreeMap<&Vec<Step>, Vec<String>> = nodes
-        .keys()
-        .map(|k| {
-            let l = k
-                .iter()
-                .map(|s| match s {
-                    Step::Nav(n) => n.clone(),
-                    Step::Key => "item".to_string(),
-                })
-                .collect();
-            (k, l)
-        })
-        .collect();
-    let mut scope = Scope::new();
-    scope.reserve(crate::naming::RESERVED_TYPE_NAMES.iter().copied());
-    let mut struct_names: BTreeMap<Vec<Step>, String> = BTreeMap::new();
-    for (k, l) in &labels {
-        let n = (1..=l.len())
-            .find(|&n| {
-                let suffix = &l[l.len() - n..];
-                labels.iter().filter(|(_, o)| o.len() >= n && &o[o.len() - n..] == suffix).count() == 1
-            })
-            .unwrap_or(l.len());
-        let candidate = sanitize(&format!("{} request builder", l[l.len() - n..].join(" ")), Case::Pascal);
-        struct_names.insert((*k).clone(), scope.claim(&candidate));
-    }
-
-    let mut rust_paths = vec![String::new(); api.operations.len()];
-    let mut op_methods = vec![String::new(); api.operations.len()];
-    // The method of each node on its parent (or on the client, for roots).
-    let mut node_methods: BTreeMap<Vec<Step>, String> = BTreeMap::new();
-    let mut items = Vec::new();
-    for (key, node) in &nodes {
-        let struct_name = &struct_names[key];
-        let struct_ident = ident(struct_name);
-        let mut methods = Vec::new();
-        let mut method_scope = Scope::new();
-        method_scope.reserve(["path", "client", "new"]);
-        // Children.
-        for (child_key, child) in nodes.range(key.clone()..) {
-            if child_key.len() != key.len() + 1 || !child_key.starts_with(key) {
-                continue;
-            }
-            let (tokens, name) =
-                child_method(child_key, child, &struct_names[child_key], &mut method_scope, &names, &root_client);
-            node_methods.insert(child_key.clone(), name);
-            methods.push(tokens);
-        }
-        // `$count` next to a list, under the list's consent.
-        if let Some(list) = node.operations.iter().map(|&i| &api.operations[i]).find(|o| o.kind == OperationKind::List)
-        {
-            let name = ident(&method_scope.claim("count"));
-            let template = format!("{}/$count", list.template);
-            let bound = consent_bound(list.consent);
-            let doc = format!(" `GET {template}`: the number of items (`ConsistencyLevel: eventual` is sent).");
-            methods.push(quote! {
-                #[doc = #doc]
-                pub fn #name(&self) -> Request<Count, C> #bound {
-                    self.client
-                        .request(reqwest::Method::GET, format!("{}/$count", self.path))
-                        .path_template(#template)
-                        .header("ConsistencyLevel", "eventual")
-                }
-            });
-        }
-        // Operations.
-        for &i in &node.operations {
-            let op = &api.operations[i];
-            let (tokens, name) = operation_method(op, &mut method_scope, &names, api);
-            op_methods[i] = name.clone();
-            rust_paths[i] = format!("{external}::api::{struct_name}::{name}");
-            methods.push(tokens);
-        }
-        let doc = doc_attrs(&[format!("Requests on `{}`.", node.template)]);
-        items.push(quote! {
-            #doc
-            #[derive(Debug, Clone)]
-            pub struct #struct_ident<C: Consent = Delegated> {
-                client: Client<C>,
-                path: String,
-            }
-
-            impl<C: Consent> #struct_ident<C> {
-                /// The path below the base URL, with encoded segments.
-                pub fn path(&self) -> &str {
-                    &self.path
-                }
-
-                #(#methods)*
+    // `$count` next to a list, under the list's consent.
+    if let Some((name, list)) = &node.count {
+        let list = &api.operations[*list];
+        let name = ident(name);
+        let template = format!("{}/$count", list.template);
+        let bound = consent_bound(list.consent);
+        let doc = format!(" `GET {template}`: the number of items (`ConsistencyLevel: eventual` is sent).");
+        methods.push(quote! {
+            #[doc = #doc]
+            pub fn #name(&self) -> Request<Count, C> #bound {
+                self.client
+                    .request(reqwest::Method::GET, format!("{}/$count", self.path))
+                    .path_template(#template)
+                    .header("ConsistencyLevel", "eventual")
             }
         });
     }
-
-    // Roots on the client: singletons and entity sets, then configured shortcuts.
-    let mut root_scope = Scope::new();
-    root_scope.reserve(["new", "builder", "base_url", "request", "http", "token", "client"]);
-    let mut roots = Vec::new();
-    for (key, node) in nodes.iter().filter(|(k, _)| k.len() == 1) {
-        let (tokens, name) = child_method(key, node, &struct_names[key], &mut root_scope, &names, &root_client);
-        node_methods.insert(key.clone(), name);
-        roots.push(tokens);
+    for (i, name) in &node.operations {
+        methods.push(operation_method(&api.operations[*i], name, names, api));
     }
-    for (name, prefix) in shortcuts {
-        let target = nodes.iter().find(|(_, n)| n.template.eq_ignore_ascii_case(prefix));
-        if let Some((key, node)) = target {
-            if key.contains(&Step::Key) {
-                continue;
+    let doc = doc_attrs(&[format!("Requests on `{}`.", node.template)]);
+    quote! {
+        #doc
+        #[derive(Debug, Clone)]
+        pub struct #struct_ident<C: Consent = Delegated> {
+            client: Client<C>,
+            path: String,
+        }
+
+        impl<C: Consent> #struct_ident<C> {
+            /// The path below the base URL, with encoded segments.
+            pub fn path(&self) -> &str {
+                &self.path
             }
-            let method = ident(&root_scope.claim(&sanitize(name, Case::Snake)));
-            let ty = ident(&struct_names[key]);
-            let path = &node.template;
-            let doc = format!(" Shortcut to `{path}`.");
-            roots.push(quote! {
-                #[doc = #doc]
-                pub fn #method(&self) -> #ty<C> {
-                    #ty { client: #root_client, path: #path.to_owned() }
-                }
-            });
+
+            #(#methods)*
         }
     }
-    // Import exactly what the operations use, so the file has no unused imports.
+}
+
+/// A method of the client: an entity set or singleton, or a configured shortcut.
+fn root_method(tree: &Tree, root: &RootMethod, names: &TypeNames<'_>, root_client: &TokenStream) -> TokenStream {
+    let node = &tree.nodes[&root.node];
+    if !root.shortcut {
+        return child_method(&root.node, node, &root.name, names, root_client);
+    }
+    let method = ident(&root.name);
+    let ty = ident(&node.struct_name);
+    let path = &node.template;
+    let doc = format!(" Shortcut to `{path}`.");
+    quote! {
+        #[doc = #doc]
+        pub fn #method(&self) -> #ty<C> {
+            #ty { client: #root_client, path: #path.to_owned() }
+        }
+    }
+}
+
+/// Exactly what the operations use from the runtime, so the file has no unused imports.
+fn imports(api: &Api, tree: &Tree) -> Vec<TokenStream> {
     let mut uses = vec![quote!(Client), quote!(Consent), quote!(Delegated), quote!(Request)];
     let only =
         |d: bool, a: bool| move |o: &Operation| (o.consent.delegated, o.consent.application) == (Some(d), Some(a));
     let has = |f: &dyn Fn(&Operation) -> bool| api.operations.iter().any(f);
-    let any_key = nodes.keys().any(|k| k.contains(&Step::Key));
+    let any_key = tree.nodes.keys().any(|k| k.contains(&Step::Key));
     let any_fn_literal = has(&|o| {
         matches!(o.segments.last(), Some(Segment::Function { params, .. })
             if params.iter().any(|p| matches!(p.ty, TypeRef::Primitive(Primitive::String) | TypeRef::Named(_))))
@@ -215,114 +143,76 @@ pub(crate) fn api_file(api: &Api, shortcuts: &BTreeMap<String, String>, module: 
             uses.push(tokens);
         }
     }
-    let tokens = match (&entry, &module.module) {
-        (Some(entry), Some(m)) => {
-            let method = ident(&sanitize(m, Case::Snake));
-            let version = &api.api_version;
-            let entry_doc = format!(
-                " The Graph `{version}` API: start from a method of [`{entry}`] (from [`Client::{method}`]) and follow the path."
-            );
-            let method_doc = format!(
-                " The `{version}` operations, sent to the client's `{version}` base URL (see `ClientBuilder::beta_base_url`)."
-            );
-            quote! {
-                //! The navigable API of this version: start from [`Client`]'s method for it and follow the path.
-                use crate::runtime::{#(#uses),*};
-
-                #[doc = #entry_doc]
-                #[derive(Debug, Clone)]
-                pub struct #entry<C: Consent = Delegated> {
-                    client: Client<C>,
-                }
-
-                impl<C: Consent> Client<C> {
-                    #[doc = #method_doc]
-                    pub fn #method(&self) -> #entry<C> {
-                        #entry { client: self.with_api_version(#version) }
-                    }
-                }
-
-                impl<C: Consent> #entry<C> {
-                    /// The client these operations use (its base URL is this version's).
-                    pub fn client(&self) -> &Client<C> {
-                        &self.client
-                    }
-
-                    #(#roots)*
-                }
-
-                #(#items)*
-            }
-        }
-        _ => quote! {
-            //! The navigable API: start from a [`Client`] method and follow the path.
-            use crate::runtime::{#(#uses),*};
-
-            impl<C: Consent> Client<C> {
-                #(#roots)*
-            }
-
-            #(#items)*
-        },
-    };
-    let chains = api
-        .operations
-        .iter()
-        .enumerate()
-        .map(|(i, op)| {
-            let steps: Vec<Step> = op
-                .segments
-                .iter()
-                .map_while(|seg| match seg {
-                    Segment::Navigation { name, .. } => Some(Step::Nav(name.clone())),
-                    Segment::Key { .. } => Some(Step::Key),
-                    _ => None,
-                })
-                .collect();
-            let mut chain: Vec<String> =
-                (1..=steps.len()).filter_map(|n| node_methods.get(&steps[..n]).cloned()).collect();
-            chain.push(op_methods[i].clone());
-            chain
-        })
-        .collect();
-    Ok(ApiSurface { file: super::rust_file("api.rs", tokens)?, rust_paths, chains })
+    uses
 }
 
-fn child_method(
-    key: &[Step],
-    child: &Node,
-    struct_name: &str,
-    scope: &mut Scope,
-    names: &TypeNames<'_>,
-    root_client: &TokenStream,
-) -> (TokenStream, String) {
-    let ty = ident(struct_name);
+/// `api.rs` of a feature-gated version: its entry struct, reached from `Client::<module>()`.
+fn version_entry(api: &Api, module: &str, uses: &[TokenStream], roots: &[TokenStream], items: &[TokenStream]) -> TokenStream {
+    let entry = ident(&naming::version_entry_struct(module));
+    let method = ident(&sanitize(module, Case::Snake));
+    let version = &api.api_version;
+    let entry_doc = format!(
+        " The Graph `{version}` API: start from a method of [`{entry}`] (from [`Client::{method}`]) and follow the path."
+    );
+    let method_doc = format!(
+        " The `{version}` operations, sent to the client's `{version}` base URL (see `ClientBuilder::beta_base_url`)."
+    );
+    quote! {
+        //! The navigable API of this version: start from [`Client`]'s method for it and follow the path.
+        use crate::runtime::{#(#uses),*};
+
+        #[doc = #entry_doc]
+        #[derive(Debug, Clone)]
+        pub struct #entry<C: Consent = Delegated> {
+            client: Client<C>,
+        }
+
+        impl<C: Consent> Client<C> {
+            #[doc = #method_doc]
+            pub fn #method(&self) -> #entry<C> {
+                #entry { client: self.with_api_version(#version) }
+            }
+        }
+
+        impl<C: Consent> #entry<C> {
+            /// The client these operations use (its base URL is this version's).
+            pub fn client(&self) -> &Client<C> {
+                &self.client
+            }
+
+            #(#roots)*
+        }
+
+        #(#items)*
+    }
+}
+
+/// The method leading to `child` (named `name` by the tree).
+fn child_method(key: &[Step], child: &Node, name: &str, names: &TypeNames<'_>, root_client: &TokenStream) -> TokenStream {
+    let ty = ident(&child.struct_name);
     match key.last() {
         Some(Step::Key) => {
             let (param, key_ty) = match &child.segment {
                 Some(Segment::Key { param, ty, .. }) => (param.clone(), ty.clone()),
                 _ => ("id".to_string(), TypeRef::Primitive(Primitive::String)),
             };
-            let name = scope.claim("by_id");
-            let method = ident(&name);
+            let method = ident(name);
             let arg = ident(&sanitize(&param, Case::Snake));
             let (arg_ty, to_text) = url_arg(&key_ty, &arg, names, false);
             let doc = format!(" Selects one item by `{{{param}}}` (percent-encoded as one path segment).");
-            let tokens = quote! {
+            quote! {
                 #[doc = #doc]
                 pub fn #method(&self, #arg: #arg_ty) -> #ty<C> {
                     #ty { client: self.client.clone(), path: format!("{}/{}", self.path, encode_segment(#to_text)) }
                 }
-            };
-            (tokens, name)
+            }
         }
         Some(Step::Nav(nav)) => {
-            let name = scope.claim(&sanitize(nav, Case::Snake));
-            let method = ident(&name);
+            let method = ident(name);
             let doc = format!(" `{}`.", child.template);
             let is_root = key.len() == 1;
             let segment = format!("/{nav}");
-            let tokens = if is_root {
+            if is_root {
                 quote! {
                     #[doc = #doc]
                     pub fn #method(&self) -> #ty<C> {
@@ -336,10 +226,9 @@ fn child_method(
                         #ty { client: self.client.clone(), path: format!("{}{}", self.path, #segment) }
                     }
                 }
-            };
-            (tokens, name)
+            }
         }
-        None => (TokenStream::new(), String::new()),
+        None => TokenStream::new(),
     }
 }
 
@@ -383,21 +272,9 @@ fn consent_line(c: Consent) -> String {
     }
 }
 
-fn operation_method(op: &Operation, scope: &mut Scope, names: &TypeNames<'_>, api: &Api) -> (TokenStream, String) {
-    let method_name = match (op.kind, op.segments.last()) {
-        (OperationKind::List, _) => "list".to_string(),
-        (OperationKind::Get, _) => "get".to_string(),
-        (OperationKind::Create, _) => "create".to_string(),
-        (OperationKind::Update, _) => "update".to_string(),
-        (OperationKind::Replace, _) => "replace".to_string(),
-        (OperationKind::Delete, _) => "delete".to_string(),
-        (OperationKind::AddRef, _) => "add_ref".to_string(),
-        (OperationKind::RemoveRef, _) => "delete_ref".to_string(),
-        (_, Some(Segment::Function { name, .. } | Segment::Action { name })) => sanitize(&name.name, Case::Snake),
-        _ => "call".to_string(),
-    };
-    let name = scope.claim(&method_name);
-    let method_ident = ident(&name);
+/// The method sending `op` (named `name` by the tree).
+fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api) -> TokenStream {
+    let method_ident = ident(name);
     let http = match op.http_method {
         HttpMethod::Get => quote!(reqwest::Method::GET),
         HttpMethod::Post => quote!(reqwest::Method::POST),
@@ -462,7 +339,7 @@ fn operation_method(op: &Operation, scope: &mut Scope, names: &TypeNames<'_>, ap
     // Docs.
     let mut doc = vec![format!("`{} {}`", op.http_method.as_str(), op.template), String::new()];
     if let Some(d) = &op.description {
-        doc.push(super::doc_text(d));
+        doc.push(super::rust::doc_text(d));
         doc.push(String::new());
     }
     doc.push(consent_line(op.consent));
@@ -505,11 +382,10 @@ fn operation_method(op: &Operation, scope: &mut Scope, names: &TypeNames<'_>, ap
     let doc = doc_attrs(&doc);
     let template = &op.template;
     let bound = consent_bound(op.consent);
-    let tokens = quote! {
+    quote! {
         #doc
         pub fn #method_ident(&self, #(#args),*) -> Request<#response, C> #bound {
             self.client.request(#http, #path_expr).path_template(#template) #body_call
         }
-    };
-    (tokens, name)
+    }
 }

@@ -8,14 +8,14 @@ use serde_json::{Value, json};
 
 use super::api::ApiSurface;
 use super::samples::sample;
-use super::{TypeNames, VersionModule, ident};
+use super::rust::{TypeNames, VersionModule, ident};
 use crate::error::Result;
 use crate::model::types::{Api, Operation, OperationKind, Response, Segment, TypeRef};
 use crate::naming::{Case, sanitize};
 
 pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionModule) -> Result<String> {
     let names = TypeNames::external_in(&api.types, module);
-    let enums = super::models::field_enums(api);
+    let enums = super::fields::field_enums(api);
     let mut tests = Vec::new();
     for (i, op) in api.operations.iter().enumerate() {
         let mut chain = surface.chains[i].clone();
@@ -87,7 +87,7 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
 
         #(#tests)*
     };
-    super::rust_file("tests/operations_e2e.rs", tokens)
+    super::rust::rust_file("tests/operations_e2e.rs", tokens)
 }
 
 fn operation_test(
@@ -273,7 +273,7 @@ fn operation_test(
 fn set_null_sample(
     api: &Api,
     op: &Operation,
-    enums: &std::collections::BTreeMap<crate::model::types::QName, super::models::FieldEnums>,
+    enums: &std::collections::BTreeMap<crate::model::types::QName, super::fields::FieldEnums>,
     module: &VersionModule,
 ) -> Option<(TokenStream, String)> {
     if !matches!(op.kind, OperationKind::Update | OperationKind::Replace) {
@@ -291,8 +291,8 @@ fn set_null_sample(
     }
     let Some(crate::model::types::TypeDef::Struct(s)) = api.types.get(body) else { return None };
     let name = enums.get(body)?.nullable.as_ref()?;
-    let (variant, json) = super::models::nullable_variants(s).into_iter().next()?;
-    let models = module.external_models();
+    let (variant, json) = super::fields::nullable_variants(s).into_iter().next()?;
+    let fields = module.external_fields();
     let (name, variant) = (ident(name), ident(&variant));
-    Some((quote!(#models::#name::#variant), json.to_string()))
+    Some((quote!(#fields::#name::#variant), json.to_string()))
 }

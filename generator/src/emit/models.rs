@@ -2,60 +2,16 @@
 //! inherited properties flattened in), enums with a catch-all member, and enums over derived types
 //! dispatched on `@odata.type`.
 
-use std::collections::BTreeMap;
-
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{TypeNames, VersionModule, doc_attrs, doc_text, ident};
+use super::rust::{TypeNames, VersionModule, doc_attrs, doc_text, ident};
 use crate::error::Result;
-use crate::model::types::{Api, EnumDef, QName, StructDef, StructKind, TypeDef, TypeRef};
+use crate::model::types::{Api, EnumDef, StructDef, StructKind, TypeDef, TypeRef};
 use crate::naming::{Case, Scope, sanitize};
-
-/// The property enums of an entity type: `…Field` (every structural property) and, when it has
-/// nullable ones, `…NullableField`.
-pub(crate) struct FieldEnums {
-    pub(crate) field: String,
-    pub(crate) nullable: Option<String>,
-}
-
-/// The property enums of every entity type, named in type order (the one place that claims them,
-/// so the models and the end-to-end tests agree).
-pub(crate) fn field_enums(api: &Api) -> BTreeMap<QName, FieldEnums> {
-    let mut scope = Scope::new();
-    scope.reserve(api.types.values().map(TypeDef::rust_name));
-    scope.reserve(api.types.values().filter_map(|t| match t {
-        TypeDef::Struct(s) => s.polymorphic.as_ref().map(|p| p.rust_name.as_str()),
-        TypeDef::Enum(_) => None,
-    }));
-    let mut out = BTreeMap::new();
-    for t in api.types.values() {
-        if let TypeDef::Struct(s) = t {
-            if s.kind == StructKind::Entity {
-                let field = scope.claim(&format!("{}Field", s.rust_name));
-                let nullable =
-                    (!nullable_variants(s).is_empty()).then(|| scope.claim(&format!("{}NullableField", s.rust_name)));
-                out.insert(s.name.clone(), FieldEnums { field, nullable });
-            }
-        }
-    }
-    out
-}
-
-/// The variants of `…NullableField`: the structural properties the metadata declares nullable,
-/// as (variant, JSON name).
-pub(crate) fn nullable_variants(s: &StructDef) -> Vec<(String, &str)> {
-    let mut scope = Scope::new();
-    s.properties
-        .iter()
-        .filter(|p| !p.navigation && p.nullable)
-        .map(|p| (scope.claim(&sanitize(&p.name, Case::Pascal)), p.name.as_str()))
-        .collect()
-}
 
 pub(crate) fn models_file(api: &Api, module: &VersionModule) -> Result<String> {
     let names = TypeNames::in_module(&api.types, module);
-    let enums = field_enums(api);
     let mut items = Vec::new();
     for t in api.types.values() {
         match t {
@@ -65,9 +21,6 @@ pub(crate) fn models_file(api: &Api, module: &VersionModule) -> Result<String> {
                 }
                 if s.polymorphic.is_some() {
                     items.push(poly_item(s, api, &names));
-                }
-                if let Some(e) = enums.get(&s.name) {
-                    items.push(field_item(s, e));
                 }
             }
             TypeDef::Enum(e) => items.push(enum_item(e)),
@@ -79,7 +32,7 @@ pub(crate) fn models_file(api: &Api, module: &VersionModule) -> Result<String> {
         use serde::{Deserialize, Serialize};
         #(#items)*
     };
-    super::rust_file("models.rs", tokens)
+    super::rust::rust_file("models.rs", tokens)
 }
 
 fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
@@ -149,80 +102,6 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
             #(#fields)*
             #extra
         }
-    }
-}
-
-/// `{Entity}Field`: the entity's properties for typed `$select` / `$orderby`, and its
-/// `Selectable` impls (for the struct, and for its polymorphic enum).
-fn field_item(s: &StructDef, enums: &FieldEnums) -> TokenStream {
-    let mut variant_scope = Scope::new();
-    let props: Vec<(String, &str)> = s
-        .properties
-        .iter()
-        .filter(|p| !p.navigation)
-        .map(|p| (variant_scope.claim(&sanitize(&p.name, Case::Pascal)), p.name.as_str()))
-        .collect();
-    let doc = format!(" The properties of `{}`, for `Request::select_fields` and `Request::order_by_field`.", s.name);
-    let fields = property_enum(&enums.field, &doc, &props, s, quote!(Selectable), quote!(Field));
-    let nullable = enums.nullable.as_ref().map(|name| {
-        let doc = format!(
-            " The nullable properties of `{}`: what `Request::set_null` can send as `null` in a create, update or replace.",
-            s.name
-        );
-        property_enum(name, &doc, &nullable_variants(s), s, quote!(Nullable), quote!(NullableField))
-    });
-    quote! {
-        #fields
-        #nullable
-    }
-}
-
-/// An enum naming properties of `s` (variant, JSON name), with `AsRef<str>`, and the runtime
-/// trait `runtime_trait` (whose associated type `assoc` is the enum) for the struct (when it can be
-/// built) and for its polymorphic enum.
-fn property_enum(
-    name: &str,
-    doc: &str,
-    props: &[(String, &str)],
-    s: &StructDef,
-    runtime_trait: TokenStream,
-    assoc: TokenStream,
-) -> TokenStream {
-    let name = ident(name);
-    let variants = props.iter().map(|(v, json)| {
-        let (v, d) = (ident(v), format!(" `{json}`"));
-        quote!(#[doc = #d] #v,)
-    });
-    let arms = props.iter().map(|(v, json)| {
-        let v = ident(v);
-        quote!(Self::#v => #json,)
-    });
-    let own = (!s.is_abstract).then_some(&s.rust_name);
-    let owners = own.into_iter().chain(s.polymorphic.as_ref().map(|p| &p.rust_name)).map(|o| {
-        let o = ident(o);
-        quote! {
-            impl crate::runtime::#runtime_trait for #o {
-                type #assoc = #name;
-            }
-        }
-    });
-    quote! {
-        #[doc = #doc]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum #name {
-            #(#variants)*
-        }
-
-        impl AsRef<str> for #name {
-            fn as_ref(&self) -> &str {
-                match self {
-                    #(#arms)*
-                }
-            }
-        }
-
-        #(#owners)*
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use quote::quote;
 use serde::Serialize;
 
-use super::doc_text;
+use super::rust::doc_text;
 use crate::error::{Error, Result};
 use crate::model::types::{Api, Operation, Segment};
 
@@ -168,7 +168,7 @@ pub(crate) fn rust_file(permission: &str, apis: &[(&Api, &[String])]) -> Result<
             crate::runtime::find_permission(PERMISSIONS, method, url)
         }
     };
-    super::rust_file("permissions.rs", tokens)
+    super::rust::rust_file("permissions.rs", tokens)
 }
 
 /// `PERMISSIONS.md`: one table per resource, the main API version first.

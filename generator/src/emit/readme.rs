@@ -110,7 +110,7 @@ fn filter_example(krate: &str) -> String {
          \n\
          let filter = Filter::eq(\"displayName\", \"Sales & O'Brien\").and(!Filter::is_null(\"description\"));\n\
          assert_eq!(filter.to_string(), \"displayName eq 'Sales & O''Brien' and not (description eq null)\");\n\
-         // With an entity's field enum (`models::<Entity>Field`) the names are checked, and\n\
+         // With an entity's field enum (`fields::<Entity>Field`) the names are checked, and\n\
          // `.filter_by(filter)` takes it; with text names, `.filter(filter.to_string())`.\n\
          ```"
     )
@@ -119,7 +119,7 @@ fn filter_example(krate: &str) -> String {
 /// One update or replace of this crate that can clear a property, as a sentence (the entitlement
 /// crate's README has a compiled example).
 fn null_example(api: &Api, surface: &ApiSurface) -> String {
-    let enums = super::models::field_enums(api);
+    let enums = super::fields::field_enums(api);
     let found = api.operations.iter().enumerate().find_map(|(i, op)| {
         if !matches!(op.kind, OperationKind::Update | OperationKind::Replace) {
             return None;
@@ -127,9 +127,9 @@ fn null_example(api: &Api, surface: &ApiSurface) -> String {
         let q = op.body.as_ref().and_then(crate::model::types::TypeRef::named)?;
         let Some(crate::model::types::TypeDef::Struct(s)) = api.types.get(q) else { return None };
         let name = enums.get(q)?.nullable.clone()?;
-        let (variant, _) = super::models::nullable_variants(s).into_iter().next()?;
+        let (variant, _) = super::fields::nullable_variants(s).into_iter().next()?;
         Some(format!(
-            "For example `client.{}(&changes).set_null(models::{name}::{variant})` (`{} {}`).",
+            "For example `client.{}(&changes).set_null(fields::{name}::{variant})` (`{} {}`).",
             call(surface, i).trim_end_matches("()"),
             op.http_method.as_str(),
             op.template

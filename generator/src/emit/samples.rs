@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::{Map, Value, json};
 
-use super::ident;
+use super::rust::ident;
 use crate::error::Result;
 use crate::model::types::{Api, Primitive, QName, StructDef, StructKind, TypeDef, TypeRef};
 use crate::naming::{Case, sanitize};
@@ -15,7 +15,7 @@ use crate::naming::{Case, sanitize};
 /// Nesting depth below which nested objects are filled in.
 const MAX_DEPTH: usize = 3;
 
-pub(crate) fn roundtrip_test_file(api: &Api, module: &super::VersionModule) -> Result<String> {
+pub(crate) fn roundtrip_test_file(api: &Api, module: &super::rust::VersionModule) -> Result<String> {
     let models = module.external_models();
     let gate = module.feature.as_ref().map(|f| quote!(#![cfg(feature = #f)]));
     let mut tests: Vec<TokenStream> = Vec::new();
@@ -63,7 +63,7 @@ pub(crate) fn roundtrip_test_file(api: &Api, module: &super::VersionModule) -> R
 
         #(#tests)*
     };
-    super::rust_file("tests/models_roundtrip.rs", tokens)
+    super::rust::rust_file("tests/models_roundtrip.rs", tokens)
 }
 
 fn test_fn(models: &TokenStream, label: &str, rust_type: &str, sample: &Value) -> TokenStream {

@@ -1,1 +1,227 @@
-//! TODO
+//! The request-builder tree of one API version: the URI space as a stage of its own. Operations
+//! are grouped by their path's navigation and key segments; each node becomes a request-builder
+//! struct with one method per child node (`by_id` for a key), a `count` beside a list, and one
+//! method per operation that ends there. Every struct and method name is decided here (through
+//! [`crate::naming`]), in a fixed order, so the emitter only renders and every other file (the
+//! end-to-end tests, the README, the permissions table) names the same calls.
+
+use std::collections::BTreeMap;
+
+use crate::model::types::{Api, OperationKind, Segment};
+use crate::naming::{self, BUILDER_RESERVED_METHODS, CLIENT_RESERVED_METHODS, Case, Scope, sanitize};
+
+/// A step of a node's path: a navigation property (or entity set, singleton) or a key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    Nav(String),
+    Key,
+}
+
+/// A node's path from the client.
+pub type NodeKey = Vec<Step>;
+
+/// One request builder.
+#[derive(Debug, Clone, Default)]
+pub struct Node {
+    /// The last step's segment (for docs and key types).
+    pub segment: Option<Segment>,
+    /// e.g. `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`.
+    pub template: String,
+    pub struct_name: String,
+    /// Child nodes and the method that leads to each, in method order.
+    pub children: Vec<(NodeKey, String)>,
+    /// `count`, when a list operation ends here: its name and the list operation's index.
+    pub count: Option<(String, usize)>,
+    /// The operations that end here (indexes into [`Api::operations`]) and their method names.
+    pub operations: Vec<(usize, String)>,
+}
+
+/// A method of the client (or of a version's entry struct).
+#[derive(Debug, Clone)]
+pub struct RootMethod {
+    pub name: String,
+    pub node: NodeKey,
+    /// Set for a configured shortcut (`shortcuts` in codegen.yaml) to a node deeper than one step.
+    pub shortcut: bool,
+}
+
+/// The whole tree.
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    pub nodes: BTreeMap<NodeKey, Node>,
+    /// Entity sets and singletons, then shortcuts.
+    pub roots: Vec<RootMethod>,
+    /// Per operation: the builder struct and method that send it.
+    pub operation_methods: Vec<(String, String)>,
+    /// Per operation: the method names that reach it from the client, the operation's last.
+    pub chains: Vec<Vec<String>>,
+}
+
+/// Builds the tree of `api`, with `shortcuts` (method name -> path prefix) on the client.
+pub fn build(api: &Api, shortcuts: &BTreeMap<String, String>) -> Tree {
+    let mut nodes = group(api);
+    name_structs(&mut nodes);
+    let operation_methods = name_methods(api, &mut nodes);
+    let roots = name_roots(&nodes, shortcuts);
+    let chains = chains(api, &nodes, &roots, &operation_methods);
+    Tree { nodes, roots, operation_methods, chains }
+}
+
+/// The steps of an operation's path before its terminal segment (a function, action or `$ref`).
+pub fn steps(segments: &[Segment]) -> NodeKey {
+    segments
+        .iter()
+        .map_while(|seg| match seg {
+            Segment::Navigation { name, .. } => Some(Step::Nav(name.clone())),
+            Segment::Key { .. } => Some(Step::Key),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Phase 1: one node per path prefix, with the operations that end there.
+fn group(api: &Api) -> BTreeMap<NodeKey, Node> {
+    let mut nodes: BTreeMap<NodeKey, Node> = BTreeMap::new();
+    for (i, op) in api.operations.iter().enumerate() {
+        let mut key: NodeKey = Vec::new();
+        let mut template = String::new();
+        for seg in &op.segments {
+            let step = match seg {
+                Segment::Navigation { name, .. } => Step::Nav(name.clone()),
+                Segment::Key { .. } => Step::Key,
+                _ => break,
+            };
+            template.push_str(&crate::paths::resolve::template_of(std::slice::from_ref(seg)));
+            key.push(step);
+            let node = nodes.entry(key.clone()).or_default();
+            node.segment = Some(seg.clone());
+            node.template = template.clone();
+        }
+        if let Some(node) = nodes.get_mut(&key) {
+            node.operations.push((i, String::new()));
+        }
+    }
+    nodes
+}
+
+/// Phase 2: struct names, the shortest unique suffix of each node's step labels.
+fn name_structs(nodes: &mut BTreeMap<NodeKey, Node>) {
+    let labels: BTreeMap<NodeKey, Vec<String>> = nodes
+        .keys()
+        .map(|k| {
+            let l = k
+                .iter()
+                .map(|s| match s {
+                    Step::Nav(n) => n.clone(),
+                    Step::Key => "item".to_string(),
+                })
+                .collect();
+            (k.clone(), l)
+        })
+        .collect();
+    for (k, name) in naming::builder_struct_names(&labels) {
+        if let Some(node) = nodes.get_mut(&k) {
+            node.struct_name = name;
+        }
+    }
+}
+
+/// The method leading to a child node: `by_id` for a key, else the navigation's name.
+fn child_method(step: Option<&Step>) -> String {
+    match step {
+        Some(Step::Key) => "by_id".to_string(),
+        Some(Step::Nav(nav)) => sanitize(nav, Case::Snake),
+        None => String::new(),
+    }
+}
+
+/// The method of an operation: its kind's verb, or the function's or action's name.
+fn operation_method(api: &Api, i: usize) -> String {
+    let op = &api.operations[i];
+    match (op.kind, op.segments.last()) {
+        (OperationKind::List, _) => "list".to_string(),
+        (OperationKind::Get, _) => "get".to_string(),
+        (OperationKind::Create, _) => "create".to_string(),
+        (OperationKind::Update, _) => "update".to_string(),
+        (OperationKind::Replace, _) => "replace".to_string(),
+        (OperationKind::Delete, _) => "delete".to_string(),
+        (OperationKind::AddRef, _) => "add_ref".to_string(),
+        (OperationKind::RemoveRef, _) => "delete_ref".to_string(),
+        (_, Some(Segment::Function { name, .. } | Segment::Action { name })) => sanitize(&name.name, Case::Snake),
+        _ => "call".to_string(),
+    }
+}
+
+/// Phase 3: each node's methods, claimed in one scope per node in the order they are emitted
+/// (children, `count`, operations). Returns, per operation, its struct and method.
+fn name_methods(api: &Api, nodes: &mut BTreeMap<NodeKey, Node>) -> Vec<(String, String)> {
+    let mut operation_methods = vec![(String::new(), String::new()); api.operations.len()];
+    let keys: Vec<NodeKey> = nodes.keys().cloned().collect();
+    for key in &keys {
+        let mut scope = Scope::new();
+        scope.reserve(BUILDER_RESERVED_METHODS);
+        let children: Vec<(NodeKey, String)> = nodes
+            .range(key.clone()..)
+            .filter(|(child, _)| child.len() == key.len() + 1 && child.starts_with(key))
+            .map(|(child, _)| (child.clone(), scope.claim(&child_method(child.last()))))
+            .collect();
+        let Some(node) = nodes.get_mut(key) else { continue };
+        node.children = children;
+        let list = node.operations.iter().map(|(i, _)| *i).find(|&i| api.operations[i].kind == OperationKind::List);
+        node.count = list.map(|i| (scope.claim("count"), i));
+        for (i, name) in &mut node.operations {
+            *name = scope.claim(&operation_method(api, *i));
+            operation_methods[*i] = (node.struct_name.clone(), name.clone());
+        }
+    }
+    operation_methods
+}
+
+/// Phase 4: the client's methods: one per entity set or singleton, then the shortcuts (to a node
+/// without a key in its path).
+fn name_roots(nodes: &BTreeMap<NodeKey, Node>, shortcuts: &BTreeMap<String, String>) -> Vec<RootMethod> {
+    let mut scope = Scope::new();
+    scope.reserve(CLIENT_RESERVED_METHODS);
+    let mut roots: Vec<RootMethod> = nodes
+        .keys()
+        .filter(|k| k.len() == 1)
+        .map(|k| RootMethod { name: scope.claim(&child_method(k.last())), node: k.clone(), shortcut: false })
+        .collect();
+    for (name, prefix) in shortcuts {
+        let target = nodes.iter().find(|(_, n)| n.template.eq_ignore_ascii_case(prefix));
+        if let Some((key, _)) = target.filter(|(k, _)| !k.contains(&Step::Key)) {
+            roots.push(RootMethod { name: scope.claim(&sanitize(name, Case::Snake)), node: key.clone(), shortcut: true });
+        }
+    }
+    roots
+}
+
+/// Phase 5: per operation, the chain of method names from the client.
+fn chains(
+    api: &Api,
+    nodes: &BTreeMap<NodeKey, Node>,
+    roots: &[RootMethod],
+    operation_methods: &[(String, String)],
+) -> Vec<Vec<String>> {
+    // The method of each node on its parent (or, for a root, on the client).
+    let mut methods: BTreeMap<&NodeKey, &str> = BTreeMap::new();
+    for node in nodes.values() {
+        for (child, name) in &node.children {
+            methods.insert(child, name);
+        }
+    }
+    for root in roots.iter().filter(|r| !r.shortcut) {
+        methods.insert(&root.node, &root.name);
+    }
+    api.operations
+        .iter()
+        .zip(operation_methods)
+        .map(|(op, (_, method))| {
+            let steps = steps(&op.segments);
+            let mut chain: Vec<String> =
+                (1..=steps.len()).filter_map(|n| methods.get(&steps[..n].to_vec()).map(|m| m.to_string())).collect();
+            chain.push(method.clone());
+            chain
+        })
+        .collect()
+}

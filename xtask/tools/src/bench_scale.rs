@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use msgraph_codegen::inputs::config::Config;
 use msgraph_codegen::inputs::pins::InputSearch;
 use msgraph_codegen::emit::output;
-use msgraph_codegen::{Error, emit};
+use msgraph_codegen::Error;
 
 /// The configured permission first, then the others, smallest method set first.
 pub(crate) const PERMISSIONS: [&str; 4] =
@@ -68,7 +68,7 @@ pub(crate) fn run(
         for _ in 0..runs.max(1) {
             let started = Instant::now();
             let loaded = msgraph_codegen::load_from(config.clone(), search, None)?;
-            let files = emit::emit(&loaded)?;
+            let files = msgraph_codegen::generate(&loaded)?;
             output::write_atomic(&crate_dir, &files)?;
             times.push(started.elapsed());
             last = Some((loaded, files));

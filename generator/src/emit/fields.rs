@@ -1,0 +1,135 @@
+//! `fields.rs`: the property enums of the entity types, beside the models they name: `…Field`
+//! (every structural property, for typed `$select`, `$orderby` and `$filter`) and
+//! `…NullableField` (the properties the metadata declares nullable: what `set_null` may send as
+//! `null`), with their runtime trait impls for the model structs.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::rust::{VersionModule, ident};
+use crate::error::Result;
+use crate::model::types::{Api, QName, StructDef, StructKind, TypeDef};
+use crate::naming::{self, FieldEnumNamer};
+
+/// The property enums of an entity type: `…Field` (every structural property) and, when it has
+/// nullable ones, `…NullableField`.
+pub(crate) struct FieldEnums {
+    pub(crate) field: String,
+    pub(crate) nullable: Option<String>,
+}
+
+/// The property enums of every entity type, named in type order (the one place that claims them,
+/// so the models and the end-to-end tests agree).
+pub(crate) fn field_enums(api: &Api) -> BTreeMap<QName, FieldEnums> {
+    let mut namer = FieldEnumNamer::new(api.types.values().map(TypeDef::rust_name).chain(api.types.values().filter_map(
+        |t| match t {
+            TypeDef::Struct(s) => s.polymorphic.as_ref().map(|p| p.rust_name.as_str()),
+            TypeDef::Enum(_) => None,
+        },
+    )));
+    let mut out = BTreeMap::new();
+    for t in api.types.values() {
+        if let TypeDef::Struct(s) = t {
+            if s.kind == StructKind::Entity {
+                let field = namer.field(&s.rust_name);
+                let nullable = (!nullable_variants(s).is_empty()).then(|| namer.nullable(&s.rust_name));
+                out.insert(s.name.clone(), FieldEnums { field, nullable });
+            }
+        }
+    }
+    out
+}
+
+/// The variants of `…NullableField`: the structural properties the metadata declares nullable,
+/// as (variant, JSON name).
+pub(crate) fn nullable_variants(s: &StructDef) -> Vec<(String, &str)> {
+    naming::variants(s.properties.iter().filter(|p| !p.navigation && p.nullable).map(|p| p.name.as_str()))
+}
+
+/// The fields module of a version.
+pub(crate) fn fields_file(api: &Api, module: &VersionModule) -> Result<String> {
+    let path = module.path();
+    let models = quote!(#path::models);
+    let enums = field_enums(api);
+    let items = api.types.values().filter_map(|t| match t {
+        TypeDef::Struct(s) => enums.get(&s.name).map(|e| field_item(s, e, &models)),
+        TypeDef::Enum(_) => None,
+    });
+    let tokens = quote! {
+        //! Property enums of the entity types: `…Field` for typed `$select`, `$orderby` and
+        //! `$filter`, `…NullableField` for what `set_null` may send as `null`.
+        #(#items)*
+    };
+    super::rust::rust_file("fields.rs", tokens)
+}
+
+/// `{Entity}Field`: the entity's properties for typed `$select` / `$orderby`, and its
+/// `Selectable` impls (for the struct, and for its polymorphic enum).
+fn field_item(s: &StructDef, enums: &FieldEnums, models: &TokenStream) -> TokenStream {
+    let props = naming::variants(s.properties.iter().filter(|p| !p.navigation).map(|p| p.name.as_str()));
+    let doc = format!(" The properties of `{}`, for `Request::select_fields` and `Request::order_by_field`.", s.name);
+    let fields = property_enum(&enums.field, &doc, &props, s, models, quote!(Selectable), quote!(Field));
+    let nullable = enums.nullable.as_ref().map(|name| {
+        let doc = format!(
+            " The nullable properties of `{}`: what `Request::set_null` can send as `null` in a create, update or replace.",
+            s.name
+        );
+        property_enum(name, &doc, &nullable_variants(s), s, models, quote!(Nullable), quote!(NullableField))
+    });
+    quote! {
+        #fields
+        #nullable
+    }
+}
+
+/// An enum naming properties of `s` (variant, JSON name), with `AsRef<str>`, and the runtime
+/// trait `runtime_trait` (whose associated type `assoc` is the enum) for the struct (when it can be
+/// built) and for its polymorphic enum.
+fn property_enum(
+    name: &str,
+    doc: &str,
+    props: &[(String, &str)],
+    s: &StructDef,
+    models: &TokenStream,
+    runtime_trait: TokenStream,
+    assoc: TokenStream,
+) -> TokenStream {
+    let name = ident(name);
+    let variants = props.iter().map(|(v, json)| {
+        let (v, d) = (ident(v), format!(" `{json}`"));
+        quote!(#[doc = #d] #v,)
+    });
+    let arms = props.iter().map(|(v, json)| {
+        let v = ident(v);
+        quote!(Self::#v => #json,)
+    });
+    let own = (!s.is_abstract).then_some(&s.rust_name);
+    let owners = own.into_iter().chain(s.polymorphic.as_ref().map(|p| &p.rust_name)).map(|o| {
+        let o = ident(o);
+        quote! {
+            impl crate::runtime::#runtime_trait for #models::#o {
+                type #assoc = #name;
+            }
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(#variants)*
+        }
+
+        impl AsRef<str> for #name {
+            fn as_ref(&self) -> &str {
+                match self {
+                    #(#arms)*
+                }
+            }
+        }
+
+        #(#owners)*
+    }
+}

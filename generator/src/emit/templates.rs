@@ -1,0 +1,104 @@
+//! Every template file the emitter uses, read once before anything is emitted (the emitter itself
+//! never touches the disk): `Cargo.toml.in` and `README.md.in`, the hand-written runtime and tests
+//! (`runtime/`, `tests/`), the permission's own folder (`permissions/<permission>/`: README
+//! fragments and `examples/`), and the crate's CHANGELOG.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::inputs::config::Config;
+
+/// A template's text and the file it came from (named in errors).
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub file: PathBuf,
+    pub text: String,
+}
+
+/// A folder of hand-written Rust files copied into the crate.
+#[derive(Debug, Clone)]
+pub struct CopiedFolder {
+    /// Below `templates/`, e.g. `runtime` or `permissions/<permission>/examples`.
+    pub from: String,
+    /// In the crate, e.g. `src/runtime`.
+    pub to: &'static str,
+    /// `(file name, text)` in name order.
+    pub files: Vec<(String, String)>,
+}
+
+/// The README fragments a permission may provide (`<name>.md`), in the order they are rendered.
+pub const FRAGMENTS: [&str; 6] = ["about", "quickstart", "consent", "filter", "null", "bulk"];
+
+/// What the emitter renders and copies.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    pub cargo_toml: Template,
+    pub readme: Template,
+    /// Runtime, tests, and the permission's examples when it has them.
+    pub copied: Vec<CopiedFolder>,
+    /// The permission's README fragments, by name (of [`FRAGMENTS`]); absent ones are written from
+    /// the model.
+    pub fragments: BTreeMap<&'static str, Template>,
+    /// The CHANGELOG's file name and text.
+    pub changelog: Option<(String, String)>,
+}
+
+impl Templates {
+    /// Reads what `config` names.
+    pub fn read(config: &Config) -> Result<Templates> {
+        let dir = config.templates_dir();
+        let profile = Some(dir.join("permissions").join(&config.permission)).filter(|p| p.is_dir());
+        let mut copied = Vec::new();
+        for (from, to) in [("runtime".to_string(), "src/runtime"), ("tests".to_string(), "tests")] {
+            copied.push(CopiedFolder { files: read_rust_files(&dir.join(&from))?, from, to });
+        }
+        if let Some(examples) = profile.as_ref().map(|p| p.join("examples")).filter(|e| e.is_dir()) {
+            let from = format!("permissions/{}/examples", config.permission);
+            copied.push(CopiedFolder { files: read_rust_files(&examples)?, from, to: "examples" });
+        }
+        let mut fragments = BTreeMap::new();
+        for name in FRAGMENTS {
+            let file = profile.as_ref().map(|p| p.join(format!("{name}.md"))).filter(|f| f.is_file());
+            if let Some(file) = file {
+                fragments.insert(name, template(&file)?);
+            }
+        }
+        let changelog = match config.changelog_path() {
+            Some(path) => {
+                let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                Some((name, read(&path)?))
+            }
+            None => None,
+        };
+        Ok(Templates {
+            cargo_toml: template(&dir.join("Cargo.toml.in"))?,
+            readme: template(&dir.join("README.md.in"))?,
+            copied,
+            fragments,
+            changelog,
+        })
+    }
+}
+
+fn template(file: &Path) -> Result<Template> {
+    Ok(Template { file: file.to_path_buf(), text: read(file)? })
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+}
+
+/// The `.rs` files of a folder, by name, in name order.
+fn read_rust_files(dir: &Path) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            out.push((name, read(&path)?));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
