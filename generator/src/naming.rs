@@ -270,10 +270,16 @@ mod tests {
     fn type_names_fall_back_through_their_candidates() {
         let mut namer = TypeNamer::default();
         assert_eq!(namer.schema_type("microsoft.graph", "accessPackage"), "AccessPackage");
-        assert_eq!(namer.schema_type("microsoft.graph.identityGovernance", "accessPackage"), "IdentityGovernanceAccessPackage");
+        assert_eq!(
+            namer.schema_type("microsoft.graph.identityGovernance", "accessPackage"),
+            "IdentityGovernanceAccessPackage"
+        );
         assert_eq!(namer.schema_type("microsoft.graph", "client"), "Client2", "runtime names are reserved");
         assert_eq!(namer.action_parameters("reprocess", "accessPackageAssignment"), "ReprocessParameters");
-        assert_eq!(namer.action_parameters("reprocess", "accessPackageAssignmentRequest"), "AccessPackageAssignmentRequestReprocessParameters");
+        assert_eq!(
+            namer.action_parameters("reprocess", "accessPackageAssignmentRequest"),
+            "AccessPackageAssignmentRequestReprocessParameters"
+        );
         assert_eq!(namer.polymorphic("AccessPackage"), "AnyAccessPackage");
         let mut fields = FieldEnumNamer::new(["AccessPackageField"]);
         assert_eq!(fields.field("AccessPackage"), "AccessPackageField2");

@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use msgraph_codegen::frontend::csdl;
+use msgraph_codegen::frontend::permissions::PermissionsFile;
 use msgraph_codegen::paths::matcher::{Aliases, normalize};
 use msgraph_codegen::paths::syntax as paths;
-use msgraph_codegen::frontend::permissions::PermissionsFile;
 use msgraph_entitlement::models;
 
 /// The CSDL front end never panics, and its errors name the file.
@@ -22,8 +22,10 @@ pub fn csdl(data: &[u8]) {
 /// The OpenAPI front end never panics, and its errors name the file.
 pub fn openapi(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let config =
-        msgraph_codegen::inputs::config::OpenApiConfig { entity_base: "microsoft.graph.entity".into(), key: "id".into() };
+    let config = msgraph_codegen::inputs::config::OpenApiConfig {
+        entity_base: "microsoft.graph.entity".into(),
+        key: "id".into(),
+    };
     if let Err(e) = msgraph_codegen::frontend::openapi::OpenApi::parse(text, Path::new("fuzz.yml"), &config) {
         let message = e.to_string();
         assert!(message.starts_with("fuzz.yml"), "error does not name the file: {message}");

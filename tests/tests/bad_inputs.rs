@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use msgraph_codegen::maintenance::record::set_yaml_scalar;
 use msgraph_codegen::inputs::config::Config;
 use msgraph_codegen::inputs::pins::sha256_hex;
+use msgraph_codegen::maintenance::record::set_yaml_scalar;
 use msgraph_tests::{config_file, metadata_dir, tree, workspace_root};
 use serde::Deserialize;
 

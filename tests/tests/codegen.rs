@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use msgraph_codegen::inputs::pins::InputSearch;
 use msgraph_codegen::emit::output;
+use msgraph_codegen::inputs::pins::InputSearch;
 use msgraph_codegen::{Error, load};
 use msgraph_tests::{config_file, search, workspace_root};
 

@@ -7,9 +7,9 @@
 
 use std::path::PathBuf;
 
-use msgraph_codegen::maintenance::record::set_yaml_scalar;
 use msgraph_codegen::inputs::config::Config;
 use msgraph_codegen::inputs::pins::sha256_hex;
+use msgraph_codegen::maintenance::record::set_yaml_scalar;
 use msgraph_tests::{FileServer, config_file, metadata_dir, tree, workspace_root};
 
 const OLD_COMMIT: &str = "1111111111111111111111111111111111111111";

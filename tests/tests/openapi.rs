@@ -7,11 +7,11 @@
 
 use std::path::Path;
 
-use msgraph_codegen::schema::{OperationKind, QName, TypeExpr, TypeKind};
-use msgraph_codegen::model::types::{HttpMethod, OperationKind as OpKind, Primitive, Response, TypeRef};
 use msgraph_codegen::frontend::openapi::OpenApi;
 use msgraph_codegen::inputs::config::OpenApiConfig;
+use msgraph_codegen::model::types::{HttpMethod, OperationKind as OpKind, Primitive, Response, TypeRef};
 use msgraph_codegen::paths::resolve::{Options, resolve};
+use msgraph_codegen::schema::{OperationKind, QName, TypeExpr, TypeKind};
 use msgraph_tests::fixture;
 
 fn config() -> OpenApiConfig {
@@ -223,7 +223,8 @@ fn the_csdl_build_takes_missing_rustdoc_from_the_openapi_document() {
     // codegen.yaml: v1.0 is built from the CSDL (no descriptions) with `descriptions: v1.0-openapi`.
     let loaded = msgraph_codegen::load(&msgraph_tests::config_file(), &msgraph_tests::search()).unwrap();
     let v1 = loaded.apis.iter().find(|a| a.api_version == "v1.0").unwrap();
-    let Some(msgraph_codegen::model::types::TypeDef::Struct(package)) = v1.types.get(&q("microsoft.graph.accessPackage"))
+    let Some(msgraph_codegen::model::types::TypeDef::Struct(package)) =
+        v1.types.get(&q("microsoft.graph.accessPackage"))
     else {
         panic!("accessPackage is a struct of the closure");
     };

@@ -2,10 +2,10 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use msgraph_codegen::frontend::csdl::parse as parse_csdl;
-use msgraph_codegen::schema::Schema;
 use msgraph_codegen::model::types::{HttpMethod, OperationKind, Response, Segment, TypeRef};
-use msgraph_codegen::paths::syntax as paths;
 use msgraph_codegen::paths::resolve::{Options, Resolved, resolve};
+use msgraph_codegen::paths::syntax as paths;
+use msgraph_codegen::schema::Schema;
 use msgraph_tests::fixture;
 
 fn csdl() -> Schema {
@@ -156,14 +156,24 @@ fn entity_without_key_cannot_be_keyed() {
 fn older_segment_names_resolve_through_aliases() {
     let aliases = std::collections::BTreeMap::from([("cupboards".to_string(), "shelves".to_string())]);
     let raw = paths::parse("/root/Cupboards/{id}/books").unwrap();
-    let r =
-        msgraph_codegen::paths::resolve::resolve_with_aliases(&csdl(), HttpMethod::Get, &raw, Options::default(), &aliases)
-            .unwrap();
+    let r = msgraph_codegen::paths::resolve::resolve_with_aliases(
+        &csdl(),
+        HttpMethod::Get,
+        &raw,
+        Options::default(),
+        &aliases,
+    )
+    .unwrap();
     assert_eq!(r.template, "/root/shelves/{shelfId}/books");
     // Without a matching alias the first reason is kept.
     let raw = paths::parse("/root/drawers").unwrap();
-    let e =
-        msgraph_codegen::paths::resolve::resolve_with_aliases(&csdl(), HttpMethod::Get, &raw, Options::default(), &aliases)
-            .unwrap_err();
+    let e = msgraph_codegen::paths::resolve::resolve_with_aliases(
+        &csdl(),
+        HttpMethod::Get,
+        &raw,
+        Options::default(),
+        &aliases,
+    )
+    .unwrap_err();
     assert!(e.contains("`drawers`"), "{e}");
 }

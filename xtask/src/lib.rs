@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
+use msgraph_codegen::Error;
+use msgraph_codegen::emit::output;
 use msgraph_codegen::inputs::config::FrontEnd;
 use msgraph_codegen::inputs::pins::InputSearch;
-use msgraph_codegen::emit::output;
-use msgraph_codegen::Error;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Project tasks of msgraph-entitlement")]

@@ -8,10 +8,10 @@ use quote::quote;
 
 use super::rust::{TypeNames, VersionModule, doc_attrs, ident};
 use crate::error::Result;
+use crate::model::tree::{Node, RootMethod, Step, Tree};
 use crate::model::types::{
     Api, Consent, HttpMethod, Operation, OperationKind, Primitive, Response, Segment, TypeDef, TypeRef,
 };
-use crate::model::tree::{Node, RootMethod, Step, Tree};
 use crate::naming::{self, Case, sanitize};
 
 /// What `api.rs` exposes: the file, and per operation the Rust path of its method and the chain
@@ -28,7 +28,8 @@ pub(crate) fn api_file(api: &Api, tree: &Tree, module: &VersionModule) -> Result
     // The main version's roots are methods of `Client`; a feature-gated version's are methods of
     // its own entry struct (`client.beta()`), which holds a client switched to that version.
     let root_client = if module.module.is_some() { quote!(self.client.clone()) } else { quote!(self.clone()) };
-    let items: Vec<TokenStream> = tree.nodes.values().map(|node| builder_item(api, tree, node, &names, &root_client)).collect();
+    let items: Vec<TokenStream> =
+        tree.nodes.values().map(|node| builder_item(api, tree, node, &names, &root_client)).collect();
     let roots: Vec<TokenStream> = tree.roots.iter().map(|root| root_method(tree, root, &names, &root_client)).collect();
     let uses = imports(api, tree);
     let tokens = match &module.module {
@@ -45,8 +46,7 @@ pub(crate) fn api_file(api: &Api, tree: &Tree, module: &VersionModule) -> Result
         },
     };
     let external = module.external_path();
-    let rust_paths =
-        tree.operation_methods.iter().map(|(s, m)| format!("{external}::api::{s}::{m}")).collect();
+    let rust_paths = tree.operation_methods.iter().map(|(s, m)| format!("{external}::api::{s}::{m}")).collect();
     Ok(ApiSurface { file: super::rust::rust_file("api.rs", tokens)?, rust_paths, chains: tree.chains.clone() })
 }
 
@@ -147,7 +147,13 @@ fn imports(api: &Api, tree: &Tree) -> Vec<TokenStream> {
 }
 
 /// `api.rs` of a feature-gated version: its entry struct, reached from `Client::<module>()`.
-fn version_entry(api: &Api, module: &str, uses: &[TokenStream], roots: &[TokenStream], items: &[TokenStream]) -> TokenStream {
+fn version_entry(
+    api: &Api,
+    module: &str,
+    uses: &[TokenStream],
+    roots: &[TokenStream],
+    items: &[TokenStream],
+) -> TokenStream {
     let entry = ident(&naming::version_entry_struct(module));
     let method = ident(&sanitize(module, Case::Snake));
     let version = &api.api_version;
@@ -188,7 +194,13 @@ fn version_entry(api: &Api, module: &str, uses: &[TokenStream], roots: &[TokenSt
 }
 
 /// The method leading to `child` (named `name` by the tree).
-fn child_method(key: &[Step], child: &Node, name: &str, names: &TypeNames<'_>, root_client: &TokenStream) -> TokenStream {
+fn child_method(
+    key: &[Step],
+    child: &Node,
+    name: &str,
+    names: &TypeNames<'_>,
+    root_client: &TokenStream,
+) -> TokenStream {
     let ty = ident(&child.struct_name);
     match key.last() {
         Some(Step::Key) => {

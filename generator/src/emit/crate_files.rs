@@ -111,12 +111,8 @@ fn versions<'a>(input: &CrateInput<'a>, krate: &str) -> Result<(Version<'a>, Vec
         let module = feature.as_ref().map(|_| sanitize(&api.api_version, Case::Snake));
         VersionModule { module, feature, krate: krate.to_string() }
     };
-    let all: Vec<Version<'a>> = input
-        .apis
-        .iter()
-        .zip(input.trees)
-        .map(|(api, tree)| Version { api, tree, module: module_of(api) })
-        .collect();
+    let all: Vec<Version<'a>> =
+        input.apis.iter().zip(input.trees).map(|(api, tree)| Version { api, tree, module: module_of(api) }).collect();
     let Some(main) = all.iter().position(|v| v.module.module.is_none()) else {
         return Err(Error::file(&config.dir.join("codegen.yaml"), "no API version without a `feature` to generate"));
     };
@@ -148,7 +144,10 @@ fn rust_modules(main: &Version<'_>, gated: &[Version<'_>]) -> Result<RustModules
                 };
                 out.push((format!("{src}/models.rs"), models::models_file(v.api, &v.module)?));
                 out.push((format!("{src}/fields.rs"), fields::fields_file(v.api, &v.module)?));
-                out.push((format!("{tests}models_roundtrip.rs"), super::samples::roundtrip_test_file(v.api, &v.module)?));
+                out.push((
+                    format!("{tests}models_roundtrip.rs"),
+                    super::samples::roundtrip_test_file(v.api, &v.module)?,
+                ));
             }
             Ok(out)
         });
@@ -163,7 +162,10 @@ fn rust_modules(main: &Version<'_>, gated: &[Version<'_>]) -> Result<RustModules
 
 /// The request builders (`api.rs`), version modules and end-to-end tests.
 #[allow(clippy::type_complexity)]
-fn api_modules(main: &Version<'_>, gated: &[Version<'_>]) -> Result<(Vec<(String, String)>, ApiSurface, Vec<Vec<String>>)> {
+fn api_modules(
+    main: &Version<'_>,
+    gated: &[Version<'_>],
+) -> Result<(Vec<(String, String)>, ApiSurface, Vec<Vec<String>>)> {
     let mut files = Vec::new();
     let surface = api::api_file(main.api, main.tree, &main.module)?;
     files.push(("tests/operations_e2e.rs".to_string(), super::e2e::e2e_test_file(main.api, &surface, &main.module)?));

@@ -7,8 +7,8 @@ use quote::quote;
 use serde_json::{Value, json};
 
 use super::api::ApiSurface;
-use super::samples::sample;
 use super::rust::{TypeNames, VersionModule, ident};
+use super::samples::sample;
 use crate::error::Result;
 use crate::model::types::{Api, Operation, OperationKind, Response, Segment, TypeRef};
 use crate::naming::{Case, sanitize};
@@ -106,56 +106,7 @@ fn operation_test(
         sanitize(op.http_method.as_str(), Case::Snake),
         sanitize(&rust_path.trim_start_matches(api_prefix.as_str()).replace("::", " "), Case::Snake)
     ));
-    // Sample values for keys and function arguments, and the path they make. The client's base
-    // URL is `<server>/v1.0`; the beta one follows from it (`<server>/beta`).
-    let mut expected_path = format!("/{}", api.api_version);
-    let mut ids: Vec<String> = Vec::new();
-    let mut function_args: Vec<TokenStream> = Vec::new();
-    for seg in &op.segments {
-        match seg {
-            Segment::Navigation { name, .. } => {
-                expected_path.push('/');
-                expected_path.push_str(name);
-            }
-            Segment::Key { .. } => {
-                let id = format!("id-{}", ids.len() + 1);
-                expected_path.push('/');
-                expected_path.push_str(&id);
-                ids.push(id);
-            }
-            Segment::Function { name, params } => {
-                let mut args = Vec::new();
-                let mut texts = Vec::new();
-                for (n, p) in params.iter().enumerate() {
-                    match &p.ty {
-                        TypeRef::Named(q) => {
-                            let member = match api.types.get(q) {
-                                Some(crate::model::types::TypeDef::Enum(e)) => {
-                                    e.members.first().map(|m| m.0.clone()).unwrap_or_default()
-                                }
-                                _ => String::new(),
-                            };
-                            let ty = names.rust_type(&p.ty);
-                            args.push(quote!(#ty::from(#member)));
-                            texts.push(format!("{}='{member}'", p.name));
-                        }
-                        _ => {
-                            let value = format!("arg-{}", n + 1);
-                            args.push(quote!(#value));
-                            texts.push(format!("{}='{value}'", p.name));
-                        }
-                    }
-                }
-                expected_path.push_str(&format!("/{}({})", name.name, texts.join(",")));
-                function_args = args;
-            }
-            Segment::Action { name } => {
-                expected_path.push('/');
-                expected_path.push_str(&name.name);
-            }
-            Segment::Ref => expected_path.push_str("/$ref"),
-        }
-    }
+    let SamplePath { expected_path, ids, function_args } = sample_path(api, op, names);
     // Method chain: `by_id` takes the next sample id; the operation takes its arguments.
     let mut calls = Vec::new();
     let mut ids = ids.iter();
@@ -209,31 +160,7 @@ fn operation_test(
     } else {
         (TokenStream::new(), TokenStream::new())
     };
-    // Response and its typed expectation.
-    let status: u16 = if op.kind == OperationKind::Create { 201 } else { 200 };
-    let (response, check) = match &op.response {
-        Response::Empty => (quote!(ResponseTemplate::new(204)), TokenStream::new()),
-        Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) => {
-            let item = sample(api, t, "value", 0);
-            let value: Value = match &op.response {
-                Response::Page(_) => {
-                    json!({"value": [item], "@odata.nextLink": "https://graph.microsoft.com/v1.0/next"})
-                }
-                _ => item,
-            };
-            let text = value.to_string();
-            let ty = names.rust_type(t);
-            let expected = match &op.response {
-                Response::Page(_) => quote!(serde_json::from_str::<#krate::Page<#ty>>(#text).unwrap()),
-                Response::OptionalValue(_) => quote!(Some(serde_json::from_str::<#ty>(#text).unwrap())),
-                _ => quote!(serde_json::from_str::<#ty>(#text).unwrap()),
-            };
-            (
-                quote!(ResponseTemplate::new(#status).set_body_raw(#text, "application/json")),
-                quote!(assert_eq!(got, #expected);),
-            )
-        }
-    };
+    let (response, check) = response_parts(api, op, names, &krate);
     let null_call = null.map(|(variant, _)| quote!(.set_null(#variant)));
     let call = if op.response == Response::Empty {
         quote!(client #(#calls)* #query_call #null_call .await.unwrap();)
@@ -263,6 +190,100 @@ fn operation_test(
             #body_decl
             #call
             #check
+        }
+    }
+}
+
+/// Sample values for an operation's keys and function arguments, and the path they make.
+struct SamplePath {
+    expected_path: String,
+    ids: Vec<String>,
+    function_args: Vec<TokenStream>,
+}
+
+/// The sample path of `op`. The client's base URL is `<server>/v1.0`; the beta one follows from
+/// it (`<server>/beta`).
+fn sample_path(api: &Api, op: &Operation, names: &TypeNames<'_>) -> SamplePath {
+    let mut expected_path = format!("/{}", api.api_version);
+    let mut ids: Vec<String> = Vec::new();
+    let mut function_args: Vec<TokenStream> = Vec::new();
+    for seg in &op.segments {
+        match seg {
+            Segment::Navigation { name, .. } => {
+                expected_path.push('/');
+                expected_path.push_str(name);
+            }
+            Segment::Key { .. } => {
+                let id = format!("id-{}", ids.len() + 1);
+                expected_path.push('/');
+                expected_path.push_str(&id);
+                ids.push(id);
+            }
+            Segment::Function { name, params } => {
+                let mut args = Vec::new();
+                let mut texts = Vec::new();
+                for (n, p) in params.iter().enumerate() {
+                    match &p.ty {
+                        TypeRef::Named(q) => {
+                            let member = match api.types.get(q) {
+                                Some(crate::model::types::TypeDef::Enum(e)) => {
+                                    e.members.first().map(|m| m.0.clone()).unwrap_or_default()
+                                }
+                                _ => String::new(),
+                            };
+                            let ty = names.rust_type(&p.ty);
+                            args.push(quote!(#ty::from(#member)));
+                            texts.push(format!("{}='{member}'", p.name));
+                        }
+                        _ => {
+                            let value = format!("arg-{}", n + 1);
+                            args.push(quote!(#value));
+                            texts.push(format!("{}='{value}'", p.name));
+                        }
+                    }
+                }
+                expected_path.push_str(&format!("/{}({})", name.name, texts.join(",")));
+                function_args = args;
+            }
+            Segment::Action { name } => {
+                expected_path.push('/');
+                expected_path.push_str(&name.name);
+            }
+            Segment::Ref => expected_path.push_str("/$ref"),
+        }
+    }
+    SamplePath { expected_path, ids, function_args }
+}
+
+/// The mock's response and the test's typed expectation of what the call returns.
+fn response_parts(
+    api: &Api,
+    op: &Operation,
+    names: &TypeNames<'_>,
+    krate: &proc_macro2::Ident,
+) -> (TokenStream, TokenStream) {
+    let status: u16 = if op.kind == OperationKind::Create { 201 } else { 200 };
+    match &op.response {
+        Response::Empty => (quote!(ResponseTemplate::new(204)), TokenStream::new()),
+        Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) => {
+            let item = sample(api, t, "value", 0);
+            let value: Value = match &op.response {
+                Response::Page(_) => {
+                    json!({"value": [item], "@odata.nextLink": "https://graph.microsoft.com/v1.0/next"})
+                }
+                _ => item,
+            };
+            let text = value.to_string();
+            let ty = names.rust_type(t);
+            let expected = match &op.response {
+                Response::Page(_) => quote!(serde_json::from_str::<#krate::Page<#ty>>(#text).unwrap()),
+                Response::OptionalValue(_) => quote!(Some(serde_json::from_str::<#ty>(#text).unwrap())),
+                _ => quote!(serde_json::from_str::<#ty>(#text).unwrap()),
+            };
+            (
+                quote!(ResponseTemplate::new(#status).set_body_raw(#text, "application/json")),
+                quote!(assert_eq!(got, #expected);),
+            )
         }
     }
 }

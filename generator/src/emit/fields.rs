@@ -23,12 +23,12 @@ pub(crate) struct FieldEnums {
 /// The property enums of every entity type, named in type order (the one place that claims them,
 /// so the models and the end-to-end tests agree).
 pub(crate) fn field_enums(api: &Api) -> BTreeMap<QName, FieldEnums> {
-    let mut namer = FieldEnumNamer::new(api.types.values().map(TypeDef::rust_name).chain(api.types.values().filter_map(
-        |t| match t {
+    let mut namer = FieldEnumNamer::new(api.types.values().map(TypeDef::rust_name).chain(
+        api.types.values().filter_map(|t| match t {
             TypeDef::Struct(s) => s.polymorphic.as_ref().map(|p| p.rust_name.as_str()),
             TypeDef::Enum(_) => None,
-        },
-    )));
+        }),
+    ));
     let mut out = BTreeMap::new();
     for t in api.types.values() {
         if let TypeDef::Struct(s) = t {

@@ -19,18 +19,17 @@ const EDMX_NS: &str = "http://docs.oasis-open.org/odata/ns/edmx";
 
 /// Parses CSDL text into a validated [`Schema`]; `file` is used in error messages.
 pub fn parse(text: &str, file: &Path) -> Result<Schema> {
-    let doc =
-        Document::parse_with_options(text, roxmltree::ParsingOptions { allow_dtd: false, ..Default::default() })
-            .map_err(|e| {
-                let pos = e.pos();
-                let loc = match e {
-                    // roxmltree reports where the unclosed element began; the end is where the
-                    // text stops, which is what a truncated download needs to show.
-                    roxmltree::Error::UnexpectedEndOfStream => end_of(text),
-                    _ => Loc { line: pos.row, col: pos.col },
-                };
-                Error::input(file, loc, xml_error_message(&e))
-            })?;
+    let doc = Document::parse_with_options(text, roxmltree::ParsingOptions { allow_dtd: false, ..Default::default() })
+        .map_err(|e| {
+            let pos = e.pos();
+            let loc = match e {
+                // roxmltree reports where the unclosed element began; the end is where the
+                // text stops, which is what a truncated download needs to show.
+                roxmltree::Error::UnexpectedEndOfStream => end_of(text),
+                _ => Loc { line: pos.row, col: pos.col },
+            };
+            Error::input(file, loc, xml_error_message(&e))
+        })?;
     let mut parser = Parser {
         file,
         doc: &doc,

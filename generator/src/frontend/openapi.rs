@@ -24,14 +24,14 @@ use openapiv3::{
     StringFormat, Type, VariantOrUnknownOrEmpty,
 };
 
-use crate::schema::{
-    self, ContainerItem, NavigationDecl, OperationDecl, OperationKind, ParamDecl, PropertyDecl, QName, TypeDecl,
-    TypeExpr, TypeKind,
-};
 use crate::error::{Error, Loc, Result};
 use crate::inputs::config::OpenApiConfig;
 use crate::model::types::HttpMethod;
 use crate::paths::syntax::{self as paths, RawArg, RawSegment};
+use crate::schema::{
+    self, ContainerItem, NavigationDecl, OperationDecl, OperationKind, ParamDecl, PropertyDecl, QName, TypeDecl,
+    TypeExpr, TypeKind,
+};
 
 /// What the document says about one (HTTP method, path) it lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -197,136 +197,120 @@ impl<'a> Cx<'a> {
             let description = schema.schema_data.description.clone();
             let decl = match &schema.schema_kind {
                 SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => {
-                    let flags = schema.schema_data.extensions.contains_key("x-ms-enum-flags");
-                    let members = s
-                        .enumeration
-                        .iter()
-                        .flatten()
-                        .enumerate()
-                        .map(|(i, m)| {
-                            let value = if flags {
-                                u32::try_from(i).ok().and_then(|i| 1i64.checked_shl(i)).unwrap_or(0)
-                            } else {
-                                i64::try_from(i).unwrap_or(i64::MAX)
-                            };
-                            (m.clone(), value)
-                        })
-                        .collect();
-                    TypeDecl {
-                        name: qname.clone(),
-                        kind: TypeKind::Enum,
-                        base: None,
-                        is_abstract: false,
-                        open: false,
-                        key: None,
-                        properties: Vec::new(),
-                        navigation: Vec::new(),
-                        members,
-                        flags,
-                        description,
-                        loc,
-                    }
+                    enum_type(&qname, schema, &s.enumeration, description, loc)
                 }
                 SchemaKind::Type(Type::Object(_)) | SchemaKind::AllOf { .. } => {
-                    let mut base = None;
-                    let mut parts: Vec<&Schema> = Vec::new();
-                    match &schema.schema_kind {
-                        SchemaKind::AllOf { all_of } => {
-                            for part in all_of {
-                                match part {
-                                    ReferenceOr::Reference { reference } => {
-                                        let b = self.ref_name(reference, loc)?;
-                                        if base.is_some() {
-                                            return Err(Error::input(
-                                                self.file,
-                                                loc,
-                                                format!("schema `{name}`: allOf names more than one base schema"),
-                                            ));
-                                        }
-                                        base = Some(QName::parse(b).ok_or_else(|| {
-                                            Error::input(
-                                                self.file,
-                                                loc,
-                                                format!("schema `{name}`: base `{b}` is not a qualified name"),
-                                            )
-                                        })?);
-                                    }
-                                    ReferenceOr::Item(s) => parts.push(s),
-                                }
-                            }
-                        }
-                        _ => parts.push(schema),
-                    }
-                    let mut decl = TypeDecl {
-                        name: qname.clone(),
-                        kind: TypeKind::Complex,
-                        base,
-                        is_abstract: false,
-                        open: false,
-                        key: None,
-                        properties: Vec::new(),
-                        navigation: Vec::new(),
-                        members: Vec::new(),
-                        flags: false,
-                        description: description
-                            .or_else(|| parts.iter().find_map(|p| p.schema_data.description.clone())),
-                        loc,
-                    };
-                    for part in parts {
-                        let props = match &part.schema_kind {
-                            SchemaKind::Type(Type::Object(o)) => &o.properties,
-                            SchemaKind::Any(a) => &a.properties,
-                            _ => {
-                                return Err(Error::input(
-                                    self.file,
-                                    loc,
-                                    format!("schema `{name}`: an allOf part is neither a $ref nor an object"),
-                                ));
-                            }
-                        };
-                        for (pname, pschema) in props {
-                            let what = format!("property `{name}.{pname}`");
-                            let (typed, marked_nav, pdesc) = match pschema {
-                                ReferenceOr::Reference { reference } => {
-                                    // OpenAPI 3.0 cannot say `nullable` beside a `$ref`: OData's
-                                    // default (nullable) applies.
-                                    (self.ref_type(reference, loc, true)?, false, None)
-                                }
-                                ReferenceOr::Item(s) => (
-                                    self.schema_type(s, loc, &what)?,
-                                    s.schema_data.extensions.get("x-ms-navigationProperty")
-                                        == Some(&serde_json::Value::Bool(true)),
-                                    s.schema_data.description.clone(),
-                                ),
-                            };
-                            if marked_nav {
-                                decl.navigation.push(NavigationDecl {
-                                    name: pname.clone(),
-                                    ty: typed.ty,
-                                    contains_target: false,
-                                    referenceable: false,
-                                    nullable: typed.nullable,
-                                    description: pdesc,
-                                    loc,
-                                });
-                            } else {
-                                decl.properties.push(PropertyDecl {
-                                    name: pname.clone(),
-                                    ty: typed.ty,
-                                    nullable: typed.nullable,
-                                    description: pdesc,
-                                    loc,
-                                });
-                            }
-                        }
-                    }
-                    decl
+                    self.object_type(name, &qname, schema, description, loc)?
                 }
                 _ => continue,
             };
             csdl.types.insert(qname, decl);
         }
         Ok(())
+    }
+
+    /// An object schema, or `allOf: [$ref base, {...}]` (inheritance): a complex type (made an
+    /// entity type later when it derives from the entity base), its properties and navigation
+    /// properties.
+    fn object_type(
+        &self,
+        name: &str,
+        qname: &QName,
+        schema: &'a Schema,
+        description: Option<String>,
+        loc: Loc,
+    ) -> Result<TypeDecl> {
+        let mut base = None;
+        let mut parts: Vec<&Schema> = Vec::new();
+        match &schema.schema_kind {
+            SchemaKind::AllOf { all_of } => {
+                for part in all_of {
+                    match part {
+                        ReferenceOr::Reference { reference } => {
+                            let b = self.ref_name(reference, loc)?;
+                            if base.is_some() {
+                                return Err(Error::input(
+                                    self.file,
+                                    loc,
+                                    format!("schema `{name}`: allOf names more than one base schema"),
+                                ));
+                            }
+                            base = Some(QName::parse(b).ok_or_else(|| {
+                                Error::input(
+                                    self.file,
+                                    loc,
+                                    format!("schema `{name}`: base `{b}` is not a qualified name"),
+                                )
+                            })?);
+                        }
+                        ReferenceOr::Item(s) => parts.push(s),
+                    }
+                }
+            }
+            _ => parts.push(schema),
+        }
+        let mut decl = TypeDecl {
+            name: qname.clone(),
+            kind: TypeKind::Complex,
+            base,
+            is_abstract: false,
+            open: false,
+            key: None,
+            properties: Vec::new(),
+            navigation: Vec::new(),
+            members: Vec::new(),
+            flags: false,
+            description: description.or_else(|| parts.iter().find_map(|p| p.schema_data.description.clone())),
+            loc,
+        };
+        for part in parts {
+            let props = match &part.schema_kind {
+                SchemaKind::Type(Type::Object(o)) => &o.properties,
+                SchemaKind::Any(a) => &a.properties,
+                _ => {
+                    return Err(Error::input(
+                        self.file,
+                        loc,
+                        format!("schema `{name}`: an allOf part is neither a $ref nor an object"),
+                    ));
+                }
+            };
+            for (pname, pschema) in props {
+                let what = format!("property `{name}.{pname}`");
+                let (typed, marked_nav, pdesc) = match pschema {
+                    ReferenceOr::Reference { reference } => {
+                        // OpenAPI 3.0 cannot say `nullable` beside a `$ref`: OData's
+                        // default (nullable) applies.
+                        (self.ref_type(reference, loc, true)?, false, None)
+                    }
+                    ReferenceOr::Item(s) => (
+                        self.schema_type(s, loc, &what)?,
+                        s.schema_data.extensions.get("x-ms-navigationProperty") == Some(&serde_json::Value::Bool(true)),
+                        s.schema_data.description.clone(),
+                    ),
+                };
+                if marked_nav {
+                    decl.navigation.push(NavigationDecl {
+                        name: pname.clone(),
+                        ty: typed.ty,
+                        contains_target: false,
+                        referenceable: false,
+                        nullable: typed.nullable,
+                        description: pdesc,
+                        loc,
+                    });
+                } else {
+                    decl.properties.push(PropertyDecl {
+                        name: pname.clone(),
+                        ty: typed.ty,
+                        nullable: typed.nullable,
+                        description: pdesc,
+                        loc,
+                    });
+                }
+            }
+        }
+        Ok(decl)
     }
 
     /// A `$ref` used as a type: a schema in a namespace, or any JSON for helper schemas outside one.
@@ -636,7 +620,13 @@ impl<'a> Cx<'a> {
     /// When no schema fits a root the document serves paths under, a type is made for it whose
     /// navigation properties are the served second segments, typed by their GET responses. It
     /// only carries paths: no operation returns or sends it.
-    fn synthesize_root(&self, csdl: &mut schema::Schema, root: &str, names: &BTreeSet<&str>, loc: Loc) -> Option<QName> {
+    fn synthesize_root(
+        &self,
+        csdl: &mut schema::Schema,
+        root: &str,
+        names: &BTreeSet<&str>,
+        loc: Loc,
+    ) -> Option<QName> {
         let mut navigation = Vec::new();
         for child in names {
             let item = self.doc.paths.paths.get(&format!("/{root}/{child}"))?.as_item()?;
@@ -865,6 +855,44 @@ impl<'a> Cx<'a> {
             params.push(ParamDecl { name: name.clone(), ty: t.ty, nullable: t.nullable, loc });
         }
         Ok(params)
+    }
+}
+
+/// A string schema with `enum`: an enum type; `x-ms-enum-flags` makes its members flags.
+fn enum_type(
+    qname: &QName,
+    schema: &Schema,
+    enumeration: &[Option<String>],
+    description: Option<String>,
+    loc: Loc,
+) -> TypeDecl {
+    let flags = schema.schema_data.extensions.contains_key("x-ms-enum-flags");
+    let members = enumeration
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, m)| {
+            let value = if flags {
+                u32::try_from(i).ok().and_then(|i| 1i64.checked_shl(i)).unwrap_or(0)
+            } else {
+                i64::try_from(i).unwrap_or(i64::MAX)
+            };
+            (m.clone(), value)
+        })
+        .collect();
+    TypeDecl {
+        name: qname.clone(),
+        kind: TypeKind::Enum,
+        base: None,
+        is_abstract: false,
+        open: false,
+        key: None,
+        properties: Vec::new(),
+        navigation: Vec::new(),
+        members,
+        flags,
+        description,
+        loc,
     }
 }
 

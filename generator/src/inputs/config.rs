@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use crate::error::{Error, Result};
+use serde::Deserialize;
 
 /// The parsed `codegen.yaml`.
 #[derive(Debug, Clone, Deserialize)]

@@ -7,10 +7,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::error::Result;
 use crate::inputs::config::{Config, FrontEnd};
 use crate::inputs::pins::InputSearch;
 use crate::maintenance::diff::{self, ChangeKind, InputHash};
-use crate::error::Result;
 use crate::model::types::{Api, Operation, Unresolved};
 
 /// The comparison of one API version.

@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use std::path::Path;
 
+use crate::error::{Error, Result};
 use crate::inputs::config::Config;
 use crate::inputs::pins::InputSearch;
 pub use crate::inputs::version::Bump;
-use crate::error::{Error, Result};
 use crate::model::types::{Api, Operation, Response, TypeDef, TypeRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -119,7 +119,8 @@ pub fn diff(old: &Api, new: &Api, old_inputs: Vec<InputHash>, new_inputs: Vec<In
         match new_ops.get(k) {
             None => changes.push(change(ChangeKind::OperationRemoved, k, "no longer generated", true)),
             Some(n) => {
-                let allowed = |c: crate::model::types::Consent| (c.delegated.unwrap_or(true), c.application.unwrap_or(true));
+                let allowed =
+                    |c: crate::model::types::Consent| (c.delegated.unwrap_or(true), c.application.unwrap_or(true));
                 let (od, oa) = allowed(o.consent);
                 let (nd, na) = allowed(n.consent);
                 if (od, oa) != (nd, na) {

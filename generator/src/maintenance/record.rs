@@ -7,13 +7,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::inputs::config::{Config, InputPin};
 use crate::emit::output::write_file_atomic;
-use crate::inputs::pins::verify_pin;
-use crate::maintenance::commits::short;
-use crate::inputs::version::{Bump, next_version};
-use crate::maintenance::diff::MetadataDiff;
 use crate::error::{Error, Result};
+use crate::inputs::config::{Config, InputPin};
+use crate::inputs::pins::verify_pin;
+use crate::inputs::version::{Bump, next_version};
+use crate::maintenance::commits::short;
+use crate::maintenance::diff::MetadataDiff;
 
 /// Replaces the scalar value at `key_path` (mapping keys, outermost first) of a block-style YAML
 /// document, keeping every other byte (comments, order, blank lines). The key must exist and hold a

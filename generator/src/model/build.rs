@@ -80,7 +80,12 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     /// The HTTP method, the resolution and the query string written into the path. `granted`:
     /// the path is permissions.json's (which drops `$ref` on reference writes).
-    fn resolve(&self, http_method: &str, path: &str, granted: bool) -> Result<(HttpMethod, Resolved, Option<String>), String> {
+    fn resolve(
+        &self,
+        http_method: &str,
+        path: &str,
+        granted: bool,
+    ) -> Result<(HttpMethod, Resolved, Option<String>), String> {
         let method = HttpMethod::parse(http_method).ok_or_else(|| format!("unknown HTTP method `{http_method}`"))?;
         let raw = syntax::parse(path).map_err(|e| if granted { e } else { format!("malformed path: {e}") })?;
         let options = Options { fold_case: true, implicit_ref: granted };

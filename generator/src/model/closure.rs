@@ -64,7 +64,8 @@ pub fn reach<'a>(
     config: &ClosureConfig,
     excluded: &BTreeSet<QName>,
 ) -> Reached<'a> {
-    let mut walker = Walker { schema, excluded, in_closure: BTreeSet::new(), value_used: BTreeSet::new(), stack: Vec::new() };
+    let mut walker =
+        Walker { schema, excluded, in_closure: BTreeSet::new(), value_used: BTreeSet::new(), stack: Vec::new() };
     let actions = seed_operations(&mut walker, schema, operations);
     seed_deep_insert(&mut walker, schema, operations);
     walker.run();
@@ -203,7 +204,8 @@ pub fn assign_names(reached: &Reached<'_>, poly: &BTreeMap<QName, Vec<QName>>) -
     let polymorphic = poly
         .keys()
         .map(|q| {
-            let base = types.get(q).cloned().unwrap_or_else(|| crate::naming::sanitize(&q.name, crate::naming::Case::Pascal));
+            let base =
+                types.get(q).cloned().unwrap_or_else(|| crate::naming::sanitize(&q.name, crate::naming::Case::Pascal));
             (q.clone(), namer.polymorphic(&base))
         })
         .collect();
@@ -241,10 +243,9 @@ fn define(
                 is_abstract: t.is_abstract,
                 base: t.base.clone(),
                 properties,
-                polymorphic: poly.get(q).map(|members| Polymorphic {
-                    rust_name: names.polymorphic[q].clone(),
-                    members: members.clone(),
-                }),
+                polymorphic: poly
+                    .get(q)
+                    .map(|members| Polymorphic { rust_name: names.polymorphic[q].clone(), members: members.clone() }),
                 description: t.description.clone(),
             })
         };
@@ -325,7 +326,11 @@ fn action_parameters(q: &QName, decl: &OperationDecl, names: &Names) -> TypeDef 
         kind: StructKind::ActionParameters,
         is_abstract: false,
         base: None,
-        properties: decl.params.iter().map(|p| property(&p.name, type_ref_expr(&p.ty), p.nullable, false, None)).collect(),
+        properties: decl
+            .params
+            .iter()
+            .map(|p| property(&p.name, type_ref_expr(&p.ty), p.nullable, false, None))
+            .collect(),
         polymorphic: None,
         description: Some(format!("Parameters of the `{}` action.", decl.name.name)),
     })

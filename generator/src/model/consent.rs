@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::error::{Error, Result};
+use crate::frontend::permissions::{Grant, PermissionsFile, Scheme};
 use crate::inputs::manifest::Manifest;
 use crate::inputs::overrides::{DriftKind, DriftOverride, Overrides};
-use crate::paths::matcher::{self, Aliases, PathKey};
 use crate::model::types::{Api, Consent, Source};
-use crate::frontend::permissions::{Grant, PermissionsFile, Scheme};
+use crate::paths::matcher::{self, Aliases, PathKey};
 
 /// One difference between the sources.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +109,9 @@ impl PermissionIndex {
                 for (path, annotation) in &set.paths {
                     let first = path.trim_start().trim_start_matches('/');
                     let first = &first[..first.find(['/', '(', '?']).unwrap_or(first.len())];
-                    if !roots.contains(aliases.apply(&crate::paths::syntax::strip_namespace(first).to_ascii_lowercase())) {
+                    if !roots
+                        .contains(aliases.apply(&crate::paths::syntax::strip_namespace(first).to_ascii_lowercase()))
+                    {
                         continue;
                     }
                     let key = keys.entry(path.as_str()).or_insert_with(|| matcher::normalize(path, aliases)).clone();

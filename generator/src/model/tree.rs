@@ -190,7 +190,11 @@ fn name_roots(nodes: &BTreeMap<NodeKey, Node>, shortcuts: &BTreeMap<String, Stri
     for (name, prefix) in shortcuts {
         let target = nodes.iter().find(|(_, n)| n.template.eq_ignore_ascii_case(prefix));
         if let Some((key, _)) = target.filter(|(k, _)| !k.contains(&Step::Key)) {
-            roots.push(RootMethod { name: scope.claim(&sanitize(name, Case::Snake)), node: key.clone(), shortcut: true });
+            roots.push(RootMethod {
+                name: scope.claim(&sanitize(name, Case::Snake)),
+                node: key.clone(),
+                shortcut: true,
+            });
         }
     }
     roots

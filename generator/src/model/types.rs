@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::schema::QName;
 
-
 /// One API version's generated surface.
 #[derive(Debug, Clone, Default)]
 pub struct Api {

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::schema::{Schema, OperationDecl, OperationKind as CsdlOpKind, QName, TypeExpr};
-use crate::model::types::{HttpMethod, OperationKind, Param, Primitive, Response, Segment, TypeRef};
 use crate::frontend::openapi::ServedOp;
+use crate::model::types::{HttpMethod, OperationKind, Param, Primitive, Response, Segment, TypeRef};
 use crate::paths::syntax::{self, RawArg, RawPath, RawSegment, strip_namespace};
+use crate::schema::{OperationDecl, OperationKind as CsdlOpKind, QName, Schema, TypeExpr};
 
 /// How tolerant resolution is; set per source.
 #[derive(Debug, Clone, Copy, Default)]
@@ -175,11 +175,23 @@ pub fn resolve(csdl: &Schema, method: HttpMethod, path: &RawPath, options: Optio
 
     name_key_params(&mut segments);
     let template = template_of(&segments);
+    let (kind, body, response) = classify(method, &state, is_ref, invoked, &segments)?;
+    Ok(Resolved { segments, template, kind, body, response, operation: invoked.map(|o| o.name.clone()) })
+}
+
+/// What the walked path means for `method`: the operation's kind, request body and response.
+fn classify(
+    method: HttpMethod,
+    state: &State,
+    is_ref: bool,
+    invoked: Option<&OperationDecl>,
+    segments: &[Segment],
+) -> Result<(OperationKind, Option<TypeRef>, Response), String> {
     let elem = TypeRef::Named(state.ty.clone());
-    let (kind, body, response) = if is_ref {
+    if is_ref {
         match (method, state.collection, state.keyed) {
-            (HttpMethod::Post, true, _) => (OperationKind::AddRef, None, Response::Empty),
-            (HttpMethod::Delete, false, _) => (OperationKind::RemoveRef, None, Response::Empty),
+            (HttpMethod::Post, true, _) => Ok((OperationKind::AddRef, None, Response::Empty)),
+            (HttpMethod::Delete, false, _) => Ok((OperationKind::RemoveRef, None, Response::Empty)),
             _ => {
                 return Err(format!("{} is not supported on `$ref` here", method.as_str()));
             }
@@ -193,7 +205,7 @@ pub fn resolve(csdl: &Schema, method: HttpMethod, path: &RawPath, options: Optio
                     Some(t) => Response::Value(t),
                     None => return Err(format!("function `{}` declares no return type", op.name)),
                 };
-                (OperationKind::Function, None, response)
+                Ok((OperationKind::Function, None, response))
             }
             (CsdlOpKind::Action, HttpMethod::Post) => {
                 let body = (!op.params.is_empty()).then(|| TypeRef::Named(action_params_name(op)));
@@ -202,7 +214,7 @@ pub fn resolve(csdl: &Schema, method: HttpMethod, path: &RawPath, options: Optio
                     Some(TypeRef::Collection(inner)) => Response::Page(*inner),
                     Some(t) => Response::OptionalValue(t),
                 };
-                (OperationKind::Action, body, response)
+                Ok((OperationKind::Action, body, response))
             }
             (CsdlOpKind::Function, m) => {
                 return Err(format!("function `{}` is called with GET, not {}", op.name, m.as_str()));
@@ -213,24 +225,23 @@ pub fn resolve(csdl: &Schema, method: HttpMethod, path: &RawPath, options: Optio
         }
     } else if state.collection {
         match method {
-            HttpMethod::Get => (OperationKind::List, None, Response::Page(elem)),
-            HttpMethod::Post => (OperationKind::Create, Some(elem.clone()), Response::Value(elem)),
+            HttpMethod::Get => Ok((OperationKind::List, None, Response::Page(elem))),
+            HttpMethod::Post => Ok((OperationKind::Create, Some(elem.clone()), Response::Value(elem))),
             m => {
-                return Err(format!("{} is not defined on the collection `{}`", m.as_str(), describe_last(&segments)));
+                return Err(format!("{} is not defined on the collection `{}`", m.as_str(), describe_last(segments)));
             }
         }
     } else {
         match method {
-            HttpMethod::Get => (OperationKind::Get, None, Response::Value(elem)),
-            HttpMethod::Patch => (OperationKind::Update, Some(elem.clone()), Response::OptionalValue(elem)),
-            HttpMethod::Put => (OperationKind::Replace, Some(elem.clone()), Response::OptionalValue(elem)),
-            HttpMethod::Delete => (OperationKind::Delete, None, Response::Empty),
+            HttpMethod::Get => Ok((OperationKind::Get, None, Response::Value(elem))),
+            HttpMethod::Patch => Ok((OperationKind::Update, Some(elem.clone()), Response::OptionalValue(elem))),
+            HttpMethod::Put => Ok((OperationKind::Replace, Some(elem.clone()), Response::OptionalValue(elem))),
+            HttpMethod::Delete => Ok((OperationKind::Delete, None, Response::Empty)),
             HttpMethod::Post => {
-                return Err(format!("POST is not defined on the single entity `{}`", describe_last(&segments)));
+                return Err(format!("POST is not defined on the single entity `{}`", describe_last(segments)));
             }
         }
-    };
-    Ok(Resolved { segments, template, kind, body, response, operation: invoked.map(|o| o.name.clone()) })
+    }
 }
 
 /// [`resolve`], and when the path does not resolve, once more with older segment names replaced

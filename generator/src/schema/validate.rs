@@ -157,7 +157,6 @@ impl Schema {
     }
 }
 
-
 /// The Edm primitive types the generator maps.
 pub fn edm_known(name: &str) -> bool {
     matches!(

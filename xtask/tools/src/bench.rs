@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use msgraph_codegen::emit::output;
 use msgraph_codegen::inputs::config::{Config, FrontEnd};
 use msgraph_codegen::inputs::pins::InputSearch;
-use msgraph_codegen::emit::output;
 use msgraph_codegen::{Error, timing};
 
 #[derive(Args)]

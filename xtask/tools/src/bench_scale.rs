@@ -8,10 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use msgraph_codegen::Error;
+use msgraph_codegen::emit::output;
 use msgraph_codegen::inputs::config::Config;
 use msgraph_codegen::inputs::pins::InputSearch;
-use msgraph_codegen::emit::output;
-use msgraph_codegen::Error;
 
 /// The configured permission first, then the others, smallest method set first.
 pub(crate) const PERMISSIONS: [&str; 4] =

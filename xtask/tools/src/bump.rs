@@ -19,11 +19,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use clap::Args;
+use msgraph_codegen::Error;
+use msgraph_codegen::emit::output;
 use msgraph_codegen::inputs::config::Config;
 use msgraph_codegen::inputs::pins;
 use msgraph_codegen::maintenance::diff::{ChangeKind, MetadataDiff};
-use msgraph_codegen::Error;
-use msgraph_codegen::emit::output;
 
 use crate::fetch::{self, Latest, Options, Outcome};
 use crate::github::{Commit, Upstream, upstream_of};

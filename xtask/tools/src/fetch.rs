@@ -15,13 +15,13 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use msgraph_codegen::Error;
 use msgraph_codegen::inputs::config::{Config, InputPin};
 use msgraph_codegen::inputs::pins::{self, InputSearch};
 use msgraph_codegen::maintenance::commits::{self, short};
 use msgraph_codegen::maintenance::dates;
-use msgraph_codegen::maintenance::record::{self, PinChange, Recorded};
-use msgraph_codegen::Error;
 use msgraph_codegen::maintenance::diff;
+use msgraph_codegen::maintenance::record::{self, PinChange, Recorded};
 
 use crate::github::{self, Blob, Commit, GitHub};
 
@@ -251,7 +251,8 @@ fn plan(
             Some(commit) => {
                 let bad = |message: String| Error::file(config_file, format!("inputs.{name}.url: {message}"));
                 repositories.insert(commits::repository_of(&pin.url).map_err(bad)?);
-                commits::with_commit(&pin.url, commit).map_err(|m| Error::file(config_file, format!("--commit: {m}")))?
+                commits::with_commit(&pin.url, commit)
+                    .map_err(|m| Error::file(config_file, format!("--commit: {m}")))?
             }
         };
         plan.push(Planned { name: name.clone(), pin: pin.clone(), url, expect: None });
