@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::emit::crate_files::{CrateInput, RunReport, emit_crate};
+use crate::emit::crate_files::emit_crate;
+use crate::emit::input::{CrateInput, RunReport};
 use crate::emit::templates::Templates;
 use crate::error::{Error, Result};
 use crate::frontend::{csdl, openapi, permissions};

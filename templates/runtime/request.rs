@@ -286,7 +286,7 @@ impl<T: Selectable + DeserializeOwned, C> Request<Json<T>, C> {
     /// `$filter` from a typed [`Filter`](super::Filter) over this type's fields, e.g.
     /// `.filter_by(Filter::eq(GroupField::DisplayName, "Sales"))`. Replaces nothing:
     /// call it once (combine with `and`/`or`).
-    pub fn filter_by(self, filter: super::Filter<T::Field>) -> Self {
+    pub fn filter_by(self, filter: super::filter::Filter<T::Field>) -> Self {
         self.filter(filter.to_string())
     }
 
@@ -860,4 +860,11 @@ fn encode_query(s: &str) -> String {
         }
     }
     out
+}
+
+impl<C: Consent> Client<C> {
+    /// A request to `path` (below the base URL, starting with `/`). Generated operations use this.
+    pub fn request<K: ResponseKind>(&self, method: reqwest::Method, path: String) -> Request<K, C> {
+        Request::new(self.core().clone(), method, path)
+    }
 }

@@ -1,6 +1,5 @@
+use std::fmt;
 use std::time::{Duration, SystemTime};
-
-use super::error::GaveUp;
 
 /// When and how often a request is retried.
 ///
@@ -95,4 +94,40 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Why a retryable response (429, or 503/504 to an idempotent request) was not retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GaveUp {
+    /// The server asked for a longer wait than the policy's `max_delay`; the wait it asked for
+    /// is [`Error::retry_after`](crate::runtime::Error::retry_after).
+    RetryAfterTooLong {
+        /// The policy's cap on one wait.
+        max_delay: Duration,
+    },
+    /// The policy's attempts were used up.
+    Attempts {
+        /// Attempts made, the first included.
+        attempts: u32,
+    },
+    /// The next wait would end after the policy's `max_elapsed`.
+    Elapsed {
+        /// The policy's cap on the whole call.
+        max_elapsed: Duration,
+    },
+}
+
+impl fmt::Display for GaveUp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GaveUp::RetryAfterTooLong { max_delay } => {
+                write!(f, "not retried: Retry-After is longer than the retry policy's {} s cap", max_delay.as_secs())
+            }
+            GaveUp::Attempts { attempts } => write!(f, "gave up after {attempts} attempts"),
+            GaveUp::Elapsed { max_elapsed } => {
+                write!(f, "not retried: the retry policy's {} s total would be exceeded", max_elapsed.as_secs())
+            }
+        }
+    }
 }

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use super::consent::{AppOnly, Consent, Delegated};
 use super::error::{Error, Result};
-use super::request::{Request, ResponseKind};
 use super::retry::RetryPolicy;
 
 /// The OAuth scope every Graph request is made with.
@@ -150,11 +149,6 @@ impl<C: Consent> Client<C> {
 
     pub(crate) fn core(&self) -> &Core {
         &self.core
-    }
-
-    /// A request to `path` (below the base URL, starting with `/`). Generated operations use this.
-    pub fn request<K: ResponseKind>(&self, method: reqwest::Method, path: String) -> Request<K, C> {
-        Request::new(self.core.clone(), method, path)
     }
 }
 

@@ -24,14 +24,14 @@ pub use client::{
     TokenProvider,
 };
 pub use consent::{AppOnly, Application, Consent, Delegated, SignedInUser};
-pub use error::{Error, ErrorDetails, GaveUp, GraphError, InnerError, Result};
+pub use error::{Error, ErrorDetails, GraphError, InnerError, Result};
 pub use filter::{Filter, Literal, quote_literal};
 pub use permissions::{MethodPermission, PathSegment, find as find_permission};
 pub use request::{
     Count, Items, Json, MaybeJson, NoContent, Nullable, ODataReference, Page, Pages, RawJson, Request, Response,
     ResponseKind, Selectable,
 };
-pub use retry::{RetryPolicy, parse_retry_after};
+pub use retry::{GaveUp, RetryPolicy, parse_retry_after};
 #[allow(deprecated)]
 pub use values::odata_string_literal;
 pub use values::{Base64Bytes, IsoDuration, encode_segment, path_argument_literal};

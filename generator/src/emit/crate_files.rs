@@ -14,35 +14,15 @@ use std::path::Path;
 use quote::quote;
 
 use super::api::{self, ApiSurface};
+use super::input::CrateInput;
 use super::rust::{RUST_HEADER, VersionModule, doc_attrs, ident};
 use super::templates::{Template, Templates};
 use super::{fields, models};
 use crate::error::{Error, Result};
 use crate::inputs::config::Config;
-use crate::inputs::manifest::Manifest;
-use crate::inputs::pins::LoadedInput;
-use crate::model::consent::DriftReport;
 use crate::model::tree::Tree;
 use crate::model::types::{Api, Consent};
 use crate::naming::{Case, sanitize};
-
-/// What the emitter needs of a run: the configuration, the model of every API version with its
-/// request-builder tree, the templates (already read), and what the report says.
-pub struct CrateInput<'a> {
-    pub config: &'a Config,
-    pub apis: &'a [Api],
-    /// The request-builder tree of each of `apis`, in the same order.
-    pub trees: &'a [Tree],
-    pub templates: &'a Templates,
-    pub report: RunReport<'a>,
-}
-
-/// What `CODEGEN.md` reports beside the model: the inputs read, the manifest, the consent drift.
-pub struct RunReport<'a> {
-    pub inputs: &'a [LoadedInput],
-    pub manifest: &'a Manifest,
-    pub drift: &'a DriftReport,
-}
 
 /// One API version as emitted: its model, its tree, and where its modules live.
 struct Version<'a> {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::crate_files::RunReport;
+use super::input::RunReport;
 use crate::inputs::config::Config;
 use crate::inputs::overrides::DriftKind;
 use crate::model::types::Api;

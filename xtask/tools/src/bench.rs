@@ -24,6 +24,11 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use msgraph_codegen::emit::output;
+
+use crate::bench_stats::{CLIENT_TARGET, median, ms};
+
+const CSDL_TARGET: f64 = 3.0;
+const OPENAPI_TARGET: f64 = 2.0;
 use msgraph_codegen::inputs::config::{Config, FrontEnd};
 use msgraph_codegen::inputs::pins::InputSearch;
 use msgraph_codegen::{Error, timing};
@@ -65,10 +70,6 @@ const STAGES: [&str; 11] = [
 /// The heading of BENCHMARKS.md's last section, written by hand (figures of two commits side by
 /// side); a new run keeps it.
 const RECORDED: &str = "\n## Recorded comparisons";
-
-const CSDL_TARGET: f64 = 3.0;
-const OPENAPI_TARGET: f64 = 2.0;
-pub(crate) const CLIENT_TARGET: f64 = 1.05;
 
 pub(crate) fn bench(args: &BenchArgs) -> Result<(), Error> {
     if cfg!(debug_assertions) {
@@ -190,18 +191,6 @@ fn render_fresh(fresh: Option<(Duration, Duration)>) -> String {
         after.as_secs_f64(),
         if ratio <= 0.5 { "pass" } else { "**miss**" }
     )
-}
-
-pub(crate) fn median(mut xs: Vec<Duration>) -> Duration {
-    if xs.is_empty() {
-        return Duration::ZERO;
-    }
-    xs.sort();
-    xs[xs.len() / 2]
-}
-
-pub(crate) fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
 struct Codegen {

@@ -12,7 +12,7 @@ use msgraph_entitlement::runtime::Page;
 use msgraph_entitlement::{Client, StaticToken};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::bench::{CLIENT_TARGET, median, ms};
+use crate::bench_stats::{CLIENT_TARGET, median, ms};
 
 const PAGE_ITEMS: usize = 100;
 

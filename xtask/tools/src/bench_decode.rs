@@ -11,7 +11,7 @@ use msgraph_entitlement::models::{AccessPackage, AccessPackageAssignment, Access
 use msgraph_entitlement::runtime::Page;
 use serde::de::DeserializeOwned;
 
-use crate::bench::median;
+use crate::bench_stats::median;
 
 /// One row: what was decoded, its size, typed and `Value` medians.
 pub(crate) struct Decode {

@@ -88,7 +88,7 @@ pub(crate) fn run(
             versions,
             files: files.len(),
             output_bytes: files.values().map(String::len).sum(),
-            codegen: crate::bench::median(times),
+            codegen: crate::bench_stats::median(times),
             build_alone: None,
         });
     }
@@ -163,7 +163,7 @@ pub(crate) fn render(scales: &[Scale], runs: usize) -> String {
             s.types(),
             s.files,
             s.output_bytes as f64 / 1024.0,
-            crate::bench::ms(s.codegen),
+            crate::bench_stats::ms(s.codegen),
         ));
     }
     out

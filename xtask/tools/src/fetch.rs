@@ -23,7 +23,7 @@ use msgraph_codegen::maintenance::dates;
 use msgraph_codegen::maintenance::diff;
 use msgraph_codegen::maintenance::record::{self, PinChange, Recorded};
 
-use crate::github::{self, Blob, Commit, GitHub};
+use crate::github::{self, Blob, Commit, GitHub, with_sources};
 
 /// Inputs larger than this are refused (the largest Graph metadata file is about 40 MB).
 const MAX_DOWNLOAD: u64 = 512 << 20;
@@ -432,16 +432,4 @@ fn download(client: &reqwest::blocking::Client, name: &str, url: &str) -> Result
         return Err(fail(format!("body ended after {} of {n} bytes", bytes.len())));
     }
     Ok(bytes)
-}
-
-/// An error and its chain of causes, joined with `: `.
-pub(crate) fn with_sources(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -175,7 +175,7 @@ impl GitHub {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().map_err(|e| format!("GET {url}: {}", crate::fetch::with_sources(&e)))?;
+        let response = request.send().map_err(|e| format!("GET {url}: {}", with_sources(&e)))?;
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         if matches!(status, 403 | 429)
@@ -223,6 +223,18 @@ pub fn git_blob_sha(bytes: &[u8]) -> String {
     hasher.update(format!("blob {}\0", bytes.len()).as_bytes());
     hasher.update(bytes);
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An error and its chain of causes, joined with `: `.
+pub(crate) fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 #[cfg(test)]

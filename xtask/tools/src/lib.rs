@@ -14,6 +14,7 @@ mod bench_build;
 mod bench_client;
 mod bench_decode;
 mod bench_scale;
+mod bench_stats;
 pub mod bump;
 pub mod fetch;
 mod github;
