@@ -655,7 +655,7 @@ fn item_error(
     status: u16,
     headers: &reqwest::header::HeaderMap,
     body: &[u8],
-    gave_up: Option<retry::GaveUp>,
+    gave_up: Option<super::retry::GaveUp>,
     batch_request_id: &Option<String>,
 ) -> Error {
     let mut e = error::from_response(status, headers, body, gave_up);

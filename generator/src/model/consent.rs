@@ -254,11 +254,11 @@ fn drift(
     }
     let mut listed: BTreeMap<(String, PathKey), Vec<&crate::inputs::manifest::ManifestMethod>> = BTreeMap::new();
     for m in &manifest.methods {
-        listed.entry((m.http_method.clone(), matcher::normalize(&m.path, &aliases))).or_default().push(m);
+        listed.entry((m.http_method.clone(), matcher::normalize(&m.path, aliases))).or_default().push(m);
     }
     let mut granted: BTreeMap<(String, PathKey), (BTreeSet<Scheme>, String)> = BTreeMap::new();
     for g in grants {
-        let key = matcher::normalize(&g.path, &aliases);
+        let key = matcher::normalize(&g.path, aliases);
         let entry = granted.entry((g.http_method.clone(), key)).or_insert_with(|| (BTreeSet::new(), g.path.clone()));
         entry.0.extend(g.schemes.iter().copied());
     }
@@ -316,7 +316,7 @@ fn drift(
 
     let mut used = vec![false; overrides.drift.len()];
     for item in &mut items {
-        item.explained_by = overrides.drift.iter().position(|o| explains(o, item, &aliases));
+        item.explained_by = overrides.drift.iter().position(|o| explains(o, item, aliases));
         if let Some(i) = item.explained_by {
             used[i] = true;
         }

@@ -192,9 +192,7 @@ fn classify(
         match (method, state.collection, state.keyed) {
             (HttpMethod::Post, true, _) => Ok((OperationKind::AddRef, None, Response::Empty)),
             (HttpMethod::Delete, false, _) => Ok((OperationKind::RemoveRef, None, Response::Empty)),
-            _ => {
-                return Err(format!("{} is not supported on `$ref` here", method.as_str()));
-            }
+            _ => Err(format!("{} is not supported on `$ref` here", method.as_str())),
         }
     } else if let Some(op) = invoked {
         let returns = op.returns.as_ref().map(type_ref_expr);
@@ -216,20 +214,14 @@ fn classify(
                 };
                 Ok((OperationKind::Action, body, response))
             }
-            (CsdlOpKind::Function, m) => {
-                return Err(format!("function `{}` is called with GET, not {}", op.name, m.as_str()));
-            }
-            (CsdlOpKind::Action, m) => {
-                return Err(format!("action `{}` is called with POST, not {}", op.name, m.as_str()));
-            }
+            (CsdlOpKind::Function, m) => Err(format!("function `{}` is called with GET, not {}", op.name, m.as_str())),
+            (CsdlOpKind::Action, m) => Err(format!("action `{}` is called with POST, not {}", op.name, m.as_str())),
         }
     } else if state.collection {
         match method {
             HttpMethod::Get => Ok((OperationKind::List, None, Response::Page(elem))),
             HttpMethod::Post => Ok((OperationKind::Create, Some(elem.clone()), Response::Value(elem))),
-            m => {
-                return Err(format!("{} is not defined on the collection `{}`", m.as_str(), describe_last(segments)));
-            }
+            m => Err(format!("{} is not defined on the collection `{}`", m.as_str(), describe_last(segments))),
         }
     } else {
         match method {
@@ -237,9 +229,7 @@ fn classify(
             HttpMethod::Patch => Ok((OperationKind::Update, Some(elem.clone()), Response::OptionalValue(elem))),
             HttpMethod::Put => Ok((OperationKind::Replace, Some(elem.clone()), Response::OptionalValue(elem))),
             HttpMethod::Delete => Ok((OperationKind::Delete, None, Response::Empty)),
-            HttpMethod::Post => {
-                return Err(format!("POST is not defined on the single entity `{}`", describe_last(segments)));
-            }
+            HttpMethod::Post => Err(format!("POST is not defined on the single entity `{}`", describe_last(segments))),
         }
     }
 }
