@@ -144,6 +144,8 @@ fn real_setup() -> Setup {
     ] {
         text = set_yaml_scalar(&text, &file, key, value.to_str().unwrap()).unwrap();
     }
+    // The CHANGELOG below starts at 0.1.0, whatever version the project's crate has reached.
+    text = set_yaml_scalar(&text, &file, &["crate", "version"], "0.1.0").unwrap();
     let url =
         server.url(&format!("/microsoftgraph/msgraph-metadata/{OLD_COMMIT}/clean_v10_metadata/cleanMetadata.xml"));
     text = set_yaml_scalar(&text, &file, &["inputs", "v1.0-csdl", "url"], &url).unwrap();
