@@ -274,7 +274,7 @@ mod tests {
             namer.schema_type("microsoft.graph.identityGovernance", "accessPackage"),
             "IdentityGovernanceAccessPackage"
         );
-        assert_eq!(namer.schema_type("microsoft.graph", "client"), "Client2", "runtime names are reserved");
+        assert_eq!(namer.schema_type("microsoft.graph", "client"), "GraphClient", "runtime names are reserved");
         assert_eq!(namer.action_parameters("reprocess", "accessPackageAssignment"), "ReprocessParameters");
         assert_eq!(
             namer.action_parameters("reprocess", "accessPackageAssignmentRequest"),
