@@ -43,25 +43,24 @@ impl VersionModule {
     /// The version's models module as written from outside the crate (its integration tests):
     /// `msgraph_entitlement::models` or `msgraph_entitlement::beta::models`.
     pub(crate) fn external_models(&self) -> TokenStream {
-        let krate = self.krate_ident();
-        match &self.module {
-            None => quote!(#krate::models),
-            Some(m) => {
-                let m = ident(m);
-                quote!(#krate::#m::models)
-            }
-        }
+        self.external_module("models")
     }
 
     /// The version's fields module as written from outside the crate: `msgraph_entitlement::fields`
     /// or `msgraph_entitlement::beta::fields`.
     pub(crate) fn external_fields(&self) -> TokenStream {
+        self.external_module("fields")
+    }
+
+    /// The version's module `name`, as written from outside the crate.
+    fn external_module(&self, name: &str) -> TokenStream {
         let krate = self.krate_ident();
+        let name = ident(name);
         match &self.module {
-            None => quote!(#krate::fields),
+            None => quote!(#krate::#name),
             Some(m) => {
                 let m = ident(m);
-                quote!(#krate::#m::fields)
+                quote!(#krate::#m::#name)
             }
         }
     }
