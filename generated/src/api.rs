@@ -348,7 +348,7 @@ impl<C: Consent> StagesItemRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/{approvalStageId}",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageSuggestions`.
@@ -444,7 +444,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/accessPackages")
-            .json(body)
+            .typed_body(body)
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/filterByCurrentUser(on='{on}')`
     ///
@@ -556,7 +556,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}",
             )
-            .json(body)
+            .typed_body(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`
     ///
@@ -704,7 +704,7 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/$ref",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/{accessPackageId2}`.
@@ -798,7 +798,7 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/$ref",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/{groupId}`.
@@ -871,7 +871,7 @@ impl<C: Consent> AccessPackagesItemResourceRoleScopesRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes/{accessPackageResourceRoleScopeId}`.
@@ -969,7 +969,7 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/assignmentPolicies",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}`.
@@ -1018,7 +1018,7 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}",
             )
-            .json(body)
+            .typed_body(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}`
     ///
@@ -1106,7 +1106,7 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/assignmentRequests",
             )
-            .json(body)
+            .typed_body(body)
     }
     /// `GET /identityGovernance/entitlementManagement/assignmentRequests/filterByCurrentUser(on='{on}')`
     ///
@@ -1235,7 +1235,7 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/resume",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/assignments`.
@@ -1528,7 +1528,7 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/catalogs")
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}`.
@@ -1599,7 +1599,7 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}",
             )
-            .json(body)
+            .typed_body(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}`
     ///
@@ -1691,7 +1691,7 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}`.
@@ -1739,7 +1739,7 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}",
             )
-            .json(body)
+            .typed_body(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}`
     ///
@@ -1942,7 +1942,7 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/connectedOrganizations",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`.
@@ -2004,7 +2004,7 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}",
             )
-            .json(body)
+            .typed_body(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`
     ///
@@ -2088,7 +2088,7 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/$ref",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/{directoryObjectId}`.
@@ -2184,7 +2184,7 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/$ref",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/{directoryObjectId}`.
@@ -2349,7 +2349,7 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/resourceRequests")
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/settings`.
@@ -2393,7 +2393,7 @@ impl<C: Consent> SettingsRequestBuilder<C> {
         self.client
             .request(reqwest::Method::PATCH, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/settings")
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/roleManagement`.
@@ -2512,7 +2512,7 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template("/roleManagement/directory/roleAssignments")
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/roleManagement/directory/roleAssignments/{unifiedRoleAssignmentId}`.
@@ -2728,7 +2728,7 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template("/roleManagement/entitlementManagement/roleAssignments")
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/roleManagement/entitlementManagement/roleAssignments/{unifiedRoleAssignmentId}`.

@@ -113,6 +113,9 @@ pub use runtime::{
     AccessToken, AppOnly, Client, ClientBuilder, Consent, Delegated, Error, GraphError,
     ODataReference, Page, Request, Result, StaticToken, TokenProvider,
 };
+/// The test kit: [`testing::MockGraph`], a Graph stand-in for your tests (cargo feature `test-util`).
+#[cfg(feature = "test-util")]
+pub use runtime::testing;
 /// The Graph API version this crate calls.
 pub const API_VERSION: &str = "v1.0";
 /// The permission whose methods this crate covers.

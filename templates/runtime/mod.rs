@@ -11,6 +11,8 @@ mod filter;
 mod permissions;
 mod request;
 mod retry;
+#[cfg(feature = "test-util")]
+pub mod testing;
 mod values;
 
 #[cfg(feature = "azure-identity")]

@@ -316,6 +316,9 @@ pub struct Request<K, C = Delegated> {
     body: Option<Result<Vec<u8>>>,
     /// Properties sent as `null` beside the body's ([`set_null`](Request::set_null)).
     nulls: Vec<String>,
+    /// The operation's body type, which the test kit's server checks bodies against.
+    #[cfg(feature = "test-util")]
+    body_type: Option<super::testing::spec::BodyType>,
     kind: PhantomData<fn() -> K>,
     /// The consent of the client that built it: a [`Batch`](super::Batch) takes only its own.
     consent: PhantomData<fn() -> C>,
@@ -343,9 +346,22 @@ impl<K: ResponseKind, C> Request<K, C> {
             headers: Vec::new(),
             body: None,
             nulls: Vec::new(),
+            #[cfg(feature = "test-util")]
+            body_type: None,
             kind: PhantomData,
             consent: PhantomData,
         }
+    }
+
+    /// The operation's typed body (what generated operations call): the JSON body, and, with the
+    /// `test-util` feature, the type the test kit's server checks bodies against.
+    #[doc(hidden)]
+    pub fn typed_body<B: Serialize + DeserializeOwned + 'static>(mut self, body: &B) -> Self {
+        #[cfg(feature = "test-util")]
+        {
+            self.body_type = Some(super::testing::spec::BodyType::of::<B>());
+        }
+        self.json(body)
     }
 
     /// Sets the JSON body, replacing the typed body the operation was built with (if any). For
@@ -498,6 +514,8 @@ impl<K: ResponseKind, C> Request<K, C> {
             headers: self.headers,
             body: self.body,
             nulls: self.nulls,
+            #[cfg(feature = "test-util")]
+            body_type: self.body_type,
             kind: PhantomData,
             consent: PhantomData,
         }
@@ -541,6 +559,21 @@ impl<K: ResponseKind, C> Request<K, C> {
             headers: self.headers,
             body,
             template: self.template.unwrap_or("(untyped)"),
+        })
+    }
+
+    /// What the test kit matches of this request: the full URL, method, headers, the body to
+    /// send and the operation's body type.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn into_mock_parts(mut self) -> Result<super::testing::spec::MockParts> {
+        let body = self.take_body()?;
+        Ok(super::testing::spec::MockParts {
+            url: self.url(),
+            method: self.method.as_str().to_string(),
+            headers: self.headers,
+            body,
+            body_type: self.body_type,
+            template: self.template,
         })
     }
 
@@ -764,6 +797,8 @@ impl<T: DeserializeOwned + Send + 'static, C: Consent> Pages<T, C> {
             headers: previous.headers.clone(),
             body: None,
             nulls: Vec::new(),
+            #[cfg(feature = "test-util")]
+            body_type: None,
             kind: PhantomData,
             consent: PhantomData,
         })

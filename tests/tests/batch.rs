@@ -1,8 +1,14 @@
-//! JSON batching against a loopback `$batch` that enforces Graph's rules (support/batch_server.rs):
-//! splitting into batches of 20, relative URLs, `Content-Type` on bodies, `dependsOn` kept in one
-//! batch and run in order, answers in a shuffled order given back in the caller's order, per-item
-//! throttling retried after its own `Retry-After`, errors per item (500, missing, malformed), a
-//! throttled or broken batch as a whole, v1.0 and beta items in separate batches.
+//! JSON batching: splitting into batches of 20, relative URLs, `Content-Type` on bodies,
+//! `dependsOn` kept in one batch and run in order, answers in another order given back in the
+//! caller's order, per-item throttling retried after its own `Retry-After`, errors per item (500,
+//! missing, malformed), a throttled or broken batch as a whole, v1.0 and beta items in separate
+//! batches, and the bulk example run as a user would.
+//!
+//! Most tests run on the test kit (`testing::MockGraph`, which enforces Graph's batching rules).
+//! The others use a bespoke loopback `$batch` (support/batch_server.rs) because they need what the
+//! kit does not offer: the size and arrival time of each `$batch` call, answers delayed on
+//! purpose, an answer that leaves an item out or is malformed, and a non-JSON answer to the whole
+//! batch.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 #[path = "support/batch_server.rs"]
@@ -17,6 +23,7 @@ use msgraph_entitlement::models::{
     AccessPackageRequestType,
 };
 use msgraph_entitlement::runtime::{Method, RawJson, RetryPolicy};
+use msgraph_entitlement::testing::{MockError, MockGraph};
 use msgraph_entitlement::{Client, Error, StaticToken};
 use serde_json::{Value, json};
 use wiremock::{MockServer, ResponseTemplate};
@@ -127,24 +134,6 @@ async fn the_loopback_server_rejects_what_graph_rejects() {
         assert_eq!(err.status(), Some(400), "{case}: {err}");
     }
     assert_eq!(batch.seen.lock().unwrap().rejected.len(), 5);
-}
-
-#[tokio::test]
-async fn writes_carry_their_body_with_a_content_type_and_typed_results() {
-    let batch = GraphBatch::new(echo);
-    let (_server, client) = setup(&batch).await;
-    let users: Vec<String> = (0..7).map(|i| format!("user-{i}")).collect();
-    let requests = users.iter().map(|u| client.entitlement_management().assignment_requests().create(&assignment(u)));
-    let results = client.batch().send_all(requests).await;
-    for (user, result) in users.iter().zip(results) {
-        let created = result.unwrap();
-        assert_eq!(created.id.as_deref(), Some(format!("req-{user}").as_str()));
-        assert_eq!(created.request_type, Some(AccessPackageRequestType::AdminAdd));
-        assert_eq!(created.additional_properties["undeclared"], json!({"kept": true}), "nothing lost");
-    }
-    let seen = batch.seen.lock().unwrap();
-    assert!(seen.rejected.is_empty(), "{:?}", seen.rejected);
-    assert!(users.iter().all(|u| seen.executed[&create_key(u)] == 1));
 }
 
 #[tokio::test]
@@ -284,72 +273,6 @@ async fn the_retry_time_limit_counts_from_each_items_first_send() {
 }
 
 #[tokio::test]
-async fn an_item_throttled_past_the_policy_is_its_own_429() {
-    let batch =
-        GraphBatch::new(|call| if target_of(call) == "user-2" { Answer::Throttle(3600) } else { created(call) });
-    let (_server, client) = setup(&batch).await;
-    let users = ["user-1", "user-2", "user-3"];
-    let results = client
-        .batch()
-        .send_all(users.iter().map(|u| client.entitlement_management().assignment_requests().create(&assignment(u))))
-        .await;
-    let err = results[1].as_ref().unwrap_err();
-    assert!(err.is_throttled(), "{err}");
-    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
-    assert!(matches!(
-        err.details().unwrap().gave_up,
-        Some(msgraph_entitlement::runtime::GaveUp::RetryAfterTooLong { .. })
-    ));
-    assert!(results[0].is_ok() && results[2].is_ok());
-    assert_eq!(received(&batch, &create_key("user-2")), 1);
-}
-
-#[tokio::test]
-async fn a_500_item_is_its_own_error_and_a_write_is_not_resent() {
-    let batch = GraphBatch::new(|call| match target_of(call).as_str() {
-        "user-3" => Answer::Json(500, json!({"error": {"code": "InternalServerError", "message": "boom"}})),
-        // 503 on a write: not retried (it may have run).
-        "user-4" => Answer::Json(503, json!({"error": {"code": "ServiceUnavailable", "message": "later"}})),
-        _ => echo(call),
-    });
-    let (_server, client) = setup(&batch).await;
-    let users: Vec<String> = (0..6).map(|i| format!("user-{i}")).collect();
-    let results = client
-        .batch()
-        .send_all(users.iter().map(|u| client.entitlement_management().assignment_requests().create(&assignment(u))))
-        .await;
-    for (i, result) in results.iter().enumerate() {
-        match i {
-            3 => {
-                let err = result.as_ref().unwrap_err();
-                assert_eq!(err.status(), Some(500));
-                assert_eq!(err.code(), Some("InternalServerError"));
-                assert_eq!(err.request_id(), Some("item-3"), "the item's own request id");
-            }
-            4 => assert_eq!(result.as_ref().unwrap_err().status(), Some(503)),
-            _ => assert!(result.is_ok(), "{i}: {result:?}"),
-        }
-    }
-    assert_eq!(received(&batch, &create_key("user-3")), 1);
-    assert_eq!(received(&batch, &create_key("user-4")), 1, "a write answered 503 is not sent twice");
-}
-
-#[tokio::test]
-async fn a_read_answered_503_is_retried() {
-    let batch = GraphBatch::new(|call| {
-        if call.url.ends_with("/p1") && call.seen_before == 0 {
-            return Answer::Json(503, json!({"error": {"code": "ServiceUnavailable", "message": "later"}}));
-        }
-        echo(call)
-    });
-    let (_server, client) = setup(&batch).await;
-    let em = client.entitlement_management();
-    let results = client.batch().send_all((0..3).map(|i| em.access_packages().by_id(format!("p{i}")).get())).await;
-    assert!(results.iter().all(Result::is_ok), "{results:?}");
-    assert_eq!(received(&batch, &key("GET", &format!("{EM}/accessPackages/p1"), None)), 2);
-}
-
-#[tokio::test]
 async fn a_missing_answer_is_an_error_for_that_item_only() {
     let batch = GraphBatch::new(|call| if target_of(call) == "user-1" { Answer::Missing } else { created(call) });
     let (_server, client) = setup(&batch).await;
@@ -364,50 +287,6 @@ async fn a_missing_answer_is_an_error_for_that_item_only() {
     assert!(err.to_string().contains("no answer for item 1"), "{err}");
     assert!(results[0].is_ok() && results[2].is_ok());
     assert_eq!(received(&batch, &create_key("user-1")), 1, "not resent: it may have run");
-}
-
-/// A catalog and, depending on it, an access package, in one batch.
-async fn catalog_then_package(client: &Client) -> (Result<AccessPackageCatalog, Error>, Result<AccessPackage, Error>) {
-    let em = client.entitlement_management();
-    let mut b = client.batch();
-    let catalog = b.add(em.catalogs().create(&AccessPackageCatalog::default()));
-    let package = b.add_after(em.access_packages().create(&AccessPackage::default()), &[catalog.id()]);
-    let mut results = b.send().await;
-    (results.take(catalog), results.take(package))
-}
-
-#[tokio::test]
-async fn a_dependent_of_a_throttled_item_is_retried_with_it() {
-    let batch = GraphBatch::new(|call| {
-        if call.url.ends_with("/catalogs") {
-            return if call.seen_before == 0 { Answer::Throttle(0) } else { Answer::Json(201, json!({"id": "cat-1"})) };
-        }
-        Answer::Json(201, json!({"id": "ap-1"}))
-    });
-    let (_server, client) = setup(&batch).await;
-    let (catalog, package) = catalog_then_package(&client).await;
-    assert_eq!(catalog.unwrap().id.as_deref(), Some("cat-1"));
-    assert_eq!(package.unwrap().id.as_deref(), Some("ap-1"));
-    let seen = batch.seen.lock().unwrap();
-    assert_eq!(seen.batch_sizes, vec![2, 2], "the dependent (424 the first time) went again with it");
-    assert_eq!(seen.executed.values().sum::<usize>(), 2, "each created once");
-}
-
-#[tokio::test]
-async fn a_failed_dependency_is_the_dependents_424() {
-    let batch = GraphBatch::new(|call| {
-        if call.url.ends_with("/catalogs") {
-            return Answer::Json(400, json!({"error": {"code": "BadRequest", "message": "no name"}}));
-        }
-        Answer::Json(201, json!({"id": "ap-1"}))
-    });
-    let (_server, client) = setup(&batch).await;
-    let (catalog, package) = catalog_then_package(&client).await;
-    assert_eq!(catalog.unwrap_err().status(), Some(400));
-    let err = package.unwrap_err();
-    assert_eq!((err.status(), err.code()), (Some(424), Some("FailedDependency")), "{err}");
-    assert_eq!(err.request_id(), Some("batch-1"));
-    assert_eq!(batch.seen.lock().unwrap().round_trips, 1);
 }
 
 #[tokio::test]
@@ -429,22 +308,6 @@ async fn a_malformed_answer_is_a_decode_error_naming_the_item() {
         Error::Decode { path, .. } => assert_eq!(path, "responses[id=2].body.id"),
         other => panic!("{other:?}"),
     }
-}
-
-#[tokio::test]
-async fn a_throttled_batch_is_retried_whole() {
-    let batch = GraphBatch::new(echo)
-        .whole_batch(|n| (n == 1).then(|| ResponseTemplate::new(429).insert_header("Retry-After", "0")));
-    let (_server, client) = setup(&batch).await;
-    let users = ["user-0", "user-1"];
-    let results = client
-        .batch()
-        .send_all(users.iter().map(|u| client.entitlement_management().assignment_requests().create(&assignment(u))))
-        .await;
-    assert!(results.iter().all(Result::is_ok), "{results:?}");
-    let seen = batch.seen.lock().unwrap();
-    assert_eq!(seen.round_trips, 2);
-    assert!(users.iter().all(|u| seen.executed[&create_key(u)] == 1));
 }
 
 #[tokio::test]
@@ -477,58 +340,6 @@ async fn a_broken_batch_fails_each_of_its_items() {
 }
 
 #[tokio::test]
-async fn results_are_typed_per_request() {
-    let batch = GraphBatch::new(|call| match call.method {
-        "DELETE" => Answer::Json(204, Value::Null),
-        // A text body comes base64-encoded in a batch answer.
-        _ if call.url.ends_with("/$count") => {
-            Answer::Raw(json!({"status": 200, "headers": {"Content-Type": "text/plain"}, "body": "NDI="}))
-        }
-        _ => echo(call),
-    });
-    let (_server, client) = setup(&batch).await;
-    let em = client.entitlement_management();
-    let mut b = client.batch();
-    let package = b.add(em.access_packages().by_id("p7").get());
-    let count = b.add(em.access_packages().count());
-    let deleted = b.add(em.access_packages().by_id("p8").delete());
-    let raw = b.add(client.request::<RawJson>(Method::GET, format!("{EM}/accessPackages/p9")));
-    let mut results = b.send().await;
-    assert_eq!(results.len(), 4);
-    let package = results.take_with_metadata(package).unwrap();
-    assert_eq!(package.value.display_name.as_deref(), Some("Package p7"));
-    assert_eq!(package.request_id(), Some("item-0"));
-    let count: i64 = results.take(count).unwrap();
-    assert_eq!(count, 42);
-    let (): () = results.take(deleted).unwrap();
-    assert_eq!(results.take(raw).unwrap()["id"], "p9");
-    assert!(matches!(results.take(raw), Err(Error::InvalidArgument(_))), "taken once");
-    let other = client.batch();
-    let mut other_results = other.send().await;
-    assert!(other_results.is_empty());
-    assert!(matches!(other_results.take(raw), Err(Error::InvalidArgument(m)) if m.contains("another batch")));
-}
-
-#[tokio::test]
-async fn beta_and_v1_requests_go_to_their_own_batch_endpoint() {
-    let batch = GraphBatch::new(echo);
-    let server = MockServer::start().await;
-    batch.mount(&server, "/v1.0").await;
-    batch.mount(&server, "/beta").await;
-    let client = Client::builder(StaticToken::new("t")).base_url(format!("{}/v1.0", server.uri())).build().unwrap();
-    let mut b = client.batch();
-    let v1 = b.add(client.entitlement_management().access_packages().by_id("p1").get());
-    let beta = b.add(client.beta().identity_governance().entitlement_management().access_packages().by_id("p2").get());
-    let mut results = b.send().await;
-    assert_eq!(results.take(v1).unwrap().id.as_deref(), Some("p1"));
-    assert_eq!(results.take(beta).unwrap().id.as_deref(), Some("p2"));
-    let requests = server.received_requests().await.unwrap();
-    let mut paths: Vec<&str> = requests.iter().map(|r| r.url.path()).collect();
-    paths.sort_unstable();
-    assert_eq!(paths, ["/beta/$batch", "/v1.0/$batch"]);
-}
-
-#[tokio::test]
 async fn a_dependency_chain_longer_than_a_batch_is_an_error_for_its_items() {
     let batch = GraphBatch::new(echo);
     let (_server, client) = setup(&batch).await;
@@ -551,45 +362,306 @@ async fn a_dependency_chain_longer_than_a_batch_is_an_error_for_its_items() {
     assert!(results.take(alone).is_ok());
 }
 
-/// `examples/bulk_assign.rs`, run as a user would (`cargo run --example`), against the loopback
-/// server: ids read from a file (comments, blank lines and repeats skipped), one batch of
-/// assignment requests, one user failing, a summary and exit status 1.
+#[test]
+fn a_batch_can_be_sent_from_a_spawned_task() {
+    // `tokio::spawn` needs `Send + 'static` futures: the batch, its send and its results qualify.
+    fn spawnable<T: Send + 'static>(_: &T) {}
+    let client = Client::new(StaticToken::new("t")).unwrap();
+    let mut batch = client.batch().on_progress(|_| {});
+    let item = batch.add(client.entitlement_management().access_packages().list());
+    spawnable(&batch);
+    spawnable(&item);
+    let send = batch.send();
+    spawnable(&send);
+    let send_all = client.batch().send_all([client.entitlement_management().access_packages().list()]);
+    spawnable(&send_all);
+}
+
+// On the test kit.
+
+/// A mock and a client of it retrying fast.
+async fn mock() -> (MockGraph, Client) {
+    let graph = MockGraph::start().await;
+    let client = graph
+        .client_builder()
+        .retry(RetryPolicy { base_delay: Duration::from_millis(1), ..RetryPolicy::default() })
+        .build()
+        .unwrap();
+    (graph, client)
+}
+
+/// Graph's answer to a created assignment request for `user`.
+fn accepted(user: &str) -> AccessPackageAssignmentRequest {
+    let mut request = assignment(user);
+    request.id = Some(format!("req-{user}"));
+    request.additional_properties.insert("undeclared".into(), json!({"kept": true}));
+    request
+}
+
+fn package(id: &str) -> AccessPackage {
+    AccessPackage { id: Some(id.to_string()), display_name: Some(format!("Package {id}")), ..Default::default() }
+}
+
+#[tokio::test]
+async fn writes_carry_their_body_with_a_content_type_and_typed_results() {
+    let (graph, client) = mock().await;
+    let requests = client.entitlement_management().assignment_requests();
+    let users: Vec<String> = (0..7).map(|i| format!("user-{i}")).collect();
+    for user in &users {
+        // The body must equal the typed one; each is created once.
+        graph.expect(requests.create(&assignment(user))).respond(accepted(user)).times(1);
+    }
+    let results = client.batch().send_all(users.iter().map(|u| requests.create(&assignment(u)))).await;
+    for (user, result) in users.iter().zip(results) {
+        let created = result.unwrap();
+        assert_eq!(created.id.as_deref(), Some(format!("req-{user}").as_str()));
+        assert_eq!(created.request_type, Some(AccessPackageRequestType::AdminAdd));
+        assert_eq!(created.additional_properties["undeclared"], json!({"kept": true}), "nothing lost");
+    }
+    for item in graph.received() {
+        assert_eq!(item.header("content-type"), Some("application/json"), "{item:?}");
+    }
+    graph.verify();
+}
+
+#[tokio::test]
+async fn an_item_throttled_past_the_policy_is_its_own_429() {
+    let (graph, client) = mock().await;
+    let requests = client.entitlement_management().assignment_requests();
+    for user in ["user-1", "user-3"] {
+        graph.expect(requests.create(&assignment(user))).respond(accepted(user));
+    }
+    graph.expect(requests.create(&assignment("user-2"))).fail(MockError::throttled(Duration::from_secs(3600))).times(1);
+    let users = ["user-1", "user-2", "user-3"];
+    let results = client.batch().send_all(users.iter().map(|u| requests.create(&assignment(u)))).await;
+    let err = results[1].as_ref().unwrap_err();
+    assert!(err.is_throttled(), "{err}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    assert!(matches!(
+        err.details().unwrap().gave_up,
+        Some(msgraph_entitlement::runtime::GaveUp::RetryAfterTooLong { .. })
+    ));
+    assert!(results[0].is_ok() && results[2].is_ok());
+    graph.verify();
+}
+
+#[tokio::test]
+async fn a_500_item_is_its_own_error_and_a_write_is_not_resent() {
+    let (graph, client) = mock().await;
+    let requests = client.entitlement_management().assignment_requests();
+    let users: Vec<String> = (0..6).map(|i| format!("user-{i}")).collect();
+    for (i, user) in users.iter().enumerate() {
+        let expectation = graph.expect(requests.create(&assignment(user))).times(1);
+        let _ = match i {
+            3 => expectation.fail(MockError::new(500, "InternalServerError", "boom").request_id("item-3")),
+            // 503 on a write: not retried (it may have run); `times(1)` fails the test on a resend.
+            4 => expectation.fail(MockError::unavailable().retry_after(Duration::ZERO)),
+            _ => expectation.respond(accepted(user)),
+        };
+    }
+    let results = client.batch().send_all(users.iter().map(|u| requests.create(&assignment(u)))).await;
+    for (i, result) in results.iter().enumerate() {
+        match i {
+            3 => {
+                let err = result.as_ref().unwrap_err();
+                assert_eq!(err.status(), Some(500));
+                assert_eq!(err.code(), Some("InternalServerError"));
+                assert_eq!(err.request_id(), Some("item-3"), "the item's own request id");
+            }
+            4 => assert_eq!(result.as_ref().unwrap_err().status(), Some(503)),
+            _ => assert!(result.is_ok(), "{i}: {result:?}"),
+        }
+    }
+    graph.verify();
+}
+
+#[tokio::test]
+async fn a_read_answered_503_is_retried() {
+    let (graph, client) = mock().await;
+    let packages = client.entitlement_management().access_packages();
+    for id in ["p0", "p2"] {
+        graph.expect(packages.by_id(id).get()).respond(package(id)).times(1);
+    }
+    let p1 = graph
+        .expect(packages.by_id("p1").get())
+        .fail(MockError::unavailable().retry_after(Duration::ZERO))
+        .respond(package("p1"))
+        .times(2);
+    let results = client.batch().send_all((0..3).map(|i| packages.by_id(format!("p{i}")).get())).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(p1.calls(), 2);
+    graph.verify();
+}
+
+/// A catalog and, depending on it, an access package, in one batch.
+async fn catalog_then_package(
+    client: &Client,
+) -> (Result<AccessPackageCatalog, Error>, Result<AccessPackage, Error>, u32) {
+    let em = client.entitlement_management();
+    let mut b = client.batch();
+    let catalog = b.add(em.catalogs().create(&AccessPackageCatalog::default()));
+    let package = b.add_after(em.access_packages().create(&AccessPackage::default()), &[catalog.id()]);
+    let mut results = b.send().await;
+    let round_trips = u32::try_from(results.progress().round_trips).unwrap();
+    (results.take(catalog), results.take(package), round_trips)
+}
+
+#[tokio::test]
+async fn a_dependent_of_a_throttled_item_is_retried_with_it() {
+    let (graph, client) = mock().await;
+    let em = client.entitlement_management();
+    let cat = AccessPackageCatalog { id: Some("cat-1".into()), ..Default::default() };
+    graph
+        .expect(em.catalogs().create(&AccessPackageCatalog::default()))
+        .fail(MockError::throttled(Duration::ZERO))
+        .respond(cat)
+        .times(2);
+    let ap = AccessPackage { id: Some("ap-1".into()), ..Default::default() };
+    graph.expect(em.access_packages().create(&AccessPackage::default())).respond(ap).times(1);
+    let (catalog, package, round_trips) = catalog_then_package(&client).await;
+    assert_eq!(catalog.unwrap().id.as_deref(), Some("cat-1"));
+    assert_eq!(package.unwrap().id.as_deref(), Some("ap-1"));
+    assert_eq!(round_trips, 2, "the dependent (424 the first time) went again with it");
+    let sent: Vec<String> = graph.received().iter().map(|r| r.path.rsplit('/').next().unwrap().to_string()).collect();
+    assert_eq!(sent, ["catalogs", "catalogs", "accessPackages"], "the package ran once, after the catalog");
+    graph.verify();
+}
+
+#[tokio::test]
+async fn a_failed_dependency_is_the_dependents_424() {
+    let (graph, client) = mock().await;
+    let em = client.entitlement_management();
+    graph
+        .expect(em.catalogs().create(&AccessPackageCatalog::default()))
+        .fail(MockError::bad_request("no name").request_id("cat-400"));
+    let (catalog, package, round_trips) = catalog_then_package(&client).await;
+    assert_eq!(catalog.unwrap_err().status(), Some(400));
+    let err = package.unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(424), Some("FailedDependency")), "{err}");
+    assert!(err.request_id().is_some());
+    assert_eq!(round_trips, 1);
+    assert_eq!(graph.received().len(), 1, "the dependent did not run");
+    graph.verify();
+}
+
+#[tokio::test]
+async fn a_throttled_batch_is_retried_whole() {
+    let (graph, client) = mock().await;
+    let requests = client.entitlement_management().assignment_requests();
+    // An expectation of the `$batch` call itself: the first one is throttled as a whole.
+    graph
+        .expect(client.request::<RawJson>(Method::POST, "/$batch".into()))
+        .any_body()
+        .fail(MockError::throttled(Duration::ZERO))
+        .times(1);
+    let users = ["user-0", "user-1"];
+    for user in users {
+        graph.expect(requests.create(&assignment(user))).respond(accepted(user)).times(1);
+    }
+    let results = client.batch().send_all(users.iter().map(|u| requests.create(&assignment(u)))).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    graph.verify();
+}
+
+#[tokio::test]
+async fn results_are_typed_per_request() {
+    let (graph, client) = mock().await;
+    let em = client.entitlement_management();
+    let packages = em.access_packages();
+    graph.expect(packages.by_id("p7").get()).respond(package("p7")).header("request-id", "item-0");
+    graph.expect(packages.count()).respond(42);
+    graph.expect(packages.by_id("p8").delete());
+    let raw_get = || client.request::<RawJson>(Method::GET, format!("{EM}/accessPackages/p9"));
+    graph.expect(raw_get()).respond(json!({"id": "p9"}));
+    let mut b = client.batch();
+    let package = b.add(packages.by_id("p7").get());
+    let count = b.add(packages.count());
+    let deleted = b.add(packages.by_id("p8").delete());
+    let raw = b.add(raw_get());
+    let mut results = b.send().await;
+    assert_eq!(results.len(), 4);
+    let package = results.take_with_metadata(package).unwrap();
+    assert_eq!(package.value.display_name.as_deref(), Some("Package p7"));
+    assert_eq!(package.request_id(), Some("item-0"));
+    let count: i64 = results.take(count).unwrap();
+    assert_eq!(count, 42, "a text body travels base64-encoded in a batch answer");
+    let (): () = results.take(deleted).unwrap();
+    assert_eq!(results.take(raw).unwrap()["id"], "p9");
+    assert!(matches!(results.take(raw), Err(Error::InvalidArgument(_))), "taken once");
+    let other = client.batch();
+    let mut other_results = other.send().await;
+    assert!(other_results.is_empty());
+    assert!(matches!(other_results.take(raw), Err(Error::InvalidArgument(m)) if m.contains("another batch")));
+    graph.verify();
+}
+
+#[tokio::test]
+async fn beta_and_v1_requests_go_to_their_own_batch_endpoint() {
+    let (graph, client) = mock().await;
+    let v1 = client.entitlement_management().access_packages().by_id("p1").get();
+    let beta = || client.beta().identity_governance().entitlement_management().access_packages().by_id("p2").get();
+    graph.expect(client.entitlement_management().access_packages().by_id("p1").get()).respond(package("p1"));
+    graph.expect(beta()).respond(serde_json::from_value(json!({"id": "p2"})).unwrap());
+    let mut b = client.batch();
+    let v1 = b.add(v1);
+    let beta = b.add(beta());
+    let mut results = b.send().await;
+    assert_eq!(results.take(v1).unwrap().id.as_deref(), Some("p1"));
+    assert_eq!(results.take(beta).unwrap().id.as_deref(), Some("p2"));
+    assert_eq!(results.progress().round_trips, 2, "one $batch per service root");
+    let mut paths: Vec<String> = graph.received().into_iter().map(|r| r.path).collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "/beta/identityGovernance/entitlementManagement/accessPackages/p2",
+            "/v1.0/identityGovernance/entitlementManagement/accessPackages/p1"
+        ]
+    );
+    graph.verify();
+}
+
+/// `examples/bulk_assign.rs`, run as a user would (`cargo run --example`), against the mock: ids
+/// read from a file (comments, blank lines and repeats skipped), batches of assignment requests,
+/// one user failing, three throttled once, a summary and exit status 1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bulk_assign_example_delivers_and_reports() {
     let failing = "00000000-0000-0000-0000-000000000003";
-    let batch = GraphBatch::new(move |call| {
-        let user = target_of(call);
-        if user == failing {
-            return Answer::Json(
-                403,
-                json!({"error": {"code": "AccessDenied", "message": "the policy does not allow this user"}}),
-            );
-        }
-        if user.ends_with('5') && call.seen_before == 0 {
-            return Answer::Throttle(0);
-        }
-        created(call)
-    });
-    let (server, _client) = setup(&batch).await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("users.txt");
+    let graph = MockGraph::start().await;
+    let client = graph.app_only_client();
+    let requests = client.entitlement_management().assignment_requests();
     let mut text = String::from("# team onboarding\n\n");
     for i in 1..=25 {
-        text.push_str(&format!("00000000-0000-0000-0000-{i:012}\n"));
+        let user = format!("00000000-0000-0000-0000-{i:012}");
+        text.push_str(&user);
+        text.push('\n');
+        let expectation = graph.expect(requests.create(&assignment(&user)));
+        // Each user is created exactly once: a resend would not match.
+        let _ = if user == failing {
+            expectation
+                .fail(MockError::new(403, "AccessDenied", "the policy does not allow this user").request_id("item-3"))
+                .times(1)
+        } else if user.ends_with('5') {
+            expectation.fail(MockError::throttled(Duration::ZERO)).respond(accepted(&user)).times(2)
+        } else {
+            expectation.respond(accepted(&user)).times(1)
+        };
     }
     text.push_str("00000000-0000-0000-0000-000000000001  # again\n");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.txt");
     std::fs::write(&file, text).unwrap();
 
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let base_url = format!("{}/v1.0", server.uri());
+    let base_url = graph.base_url();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(cargo)
             .current_dir(root)
-            .args(["run", "--quiet", "--locked", "-p", "msgraph-entitlement", "--features", "beta"])
+            .args(["run", "--quiet", "--locked", "-p", "msgraph-entitlement", "--features", "beta,test-util"])
             .args(["--example", "bulk_assign", "--"])
             .arg(&file)
-            .env("GRAPH_TOKEN", "t")
+            .env("GRAPH_TOKEN", msgraph_entitlement::testing::APP_ONLY_TOKEN)
             .env("GRAPH_BASE_URL", base_url)
             .env("ACCESS_PACKAGE_ID", "ap-1")
             .env("POLICY_ID", "policy-1")
@@ -605,27 +677,10 @@ async fn the_bulk_assign_example_delivers_and_reports() {
     assert!(stdout.contains("failed, 403 AccessDenied: 1"), "{stdout}");
     assert!(
         stdout.contains(&format!(
-            "  {failing}: Graph error 403 AccessDenied: the policy does not allow this user (request-id item-"
+            "  {failing}: Graph error 403 AccessDenied: the policy does not allow this user (request-id item-3)"
         )),
         "{stdout}"
     );
-    let seen = batch.seen.lock().unwrap();
-    assert_eq!(seen.executed.len(), 24, "each user once");
-    assert!(seen.executed.values().all(|&n| n == 1));
-    assert_eq!(seen.batch_sizes.iter().sum::<usize>(), 25 + 3, "25 users, 3 of them (ending in 5) throttled once");
-}
-
-#[test]
-fn a_batch_can_be_sent_from_a_spawned_task() {
-    // `tokio::spawn` needs `Send + 'static` futures: the batch, its send and its results qualify.
-    fn spawnable<T: Send + 'static>(_: &T) {}
-    let client = Client::new(StaticToken::new("t")).unwrap();
-    let mut batch = client.batch().on_progress(|_| {});
-    let item = batch.add(client.entitlement_management().access_packages().list());
-    spawnable(&batch);
-    spawnable(&item);
-    let send = batch.send();
-    spawnable(&send);
-    let send_all = client.batch().send_all([client.entitlement_management().access_packages().list()]);
-    spawnable(&send_all);
+    assert_eq!(graph.received().len(), 25 + 3, "25 users, 3 of them (ending in 5) throttled once");
+    graph.verify();
 }

@@ -1,6 +1,9 @@
 //! Fault injection against local doubles: throttling with every kind of `Retry-After`, server
 //! errors, a connection cut mid-body, truncated JSON, oversized bodies, a slow server. Expected
 //! each time: no panic, a bounded number of attempts, no write sent twice, and the right error.
+//! Throttling and server errors run on the test kit (`testing::MockGraph`); the others need what
+//! it does not do on purpose (cut a connection, truncate or inflate a body, answer slowly), so
+//! they use wiremock or a raw TCP server.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::sync::Arc;
@@ -8,8 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use msgraph_entitlement::models::AccessPackageCatalog;
-use msgraph_entitlement::runtime::RetryPolicy;
-use msgraph_entitlement::{Client, Error, StaticToken};
+use msgraph_entitlement::runtime::{Json, RetryPolicy};
+use msgraph_entitlement::testing::{Expectation, MockError, MockGraph};
+use msgraph_entitlement::{Client, Error, Page, StaticToken};
 use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use wiremock::matchers::{method, path};
@@ -17,102 +21,120 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const EM: &str = "/v1.0/identityGovernance/entitlementManagement";
 
+fn policy(attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: attempts,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_secs(2),
+        ..RetryPolicy::default()
+    }
+}
+
 fn client(base: &str, attempts: u32) -> Client {
     Client::builder(StaticToken::new("t"))
         .base_url(format!("{base}/v1.0"))
-        .retry(RetryPolicy {
-            max_attempts: attempts,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_secs(2),
-            ..RetryPolicy::default()
-        })
+        .retry(policy(attempts))
         .timeout(Some(Duration::from_secs(10)))
         .build()
         .unwrap()
 }
 
-/// A server answering `status` (with `retry_after`, if any) `faults` times, then 200.
-async fn faulty(status: u16, retry_after: Option<&str>, faults: u64) -> MockServer {
-    let server = MockServer::start().await;
-    let mut fault = ResponseTemplate::new(status).set_body_json(json!({"error": {"code": "x", "message": "fault"}}));
-    if let Some(value) = retry_after {
-        fault = fault.insert_header("Retry-After", value);
+/// The test kit, with a client of it retrying `attempts` times.
+async fn mock(attempts: u32) -> (MockGraph, Client) {
+    let graph = MockGraph::start().await;
+    let client = graph.client_builder().retry(policy(attempts)).timeout(Some(Duration::from_secs(10))).build().unwrap();
+    (graph, client)
+}
+
+/// A Graph error `status` with `Retry-After: retry_after` as written (a garbage value too), or
+/// none.
+fn fault(
+    expectation: Expectation<Json<Page<AccessPackageCatalog>>>,
+    status: u16,
+    retry_after: Option<&str>,
+) -> Expectation<Json<Page<AccessPackageCatalog>>> {
+    let expectation = expectation.fail(MockError::new(status, "x", "fault"));
+    match retry_after {
+        Some(value) => expectation.header("retry-after", value),
+        None => expectation,
     }
-    Mock::given(path(format!("{EM}/catalogs")))
-        .respond_with(fault)
-        .up_to_n_times(faults)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(path(format!("{EM}/catalogs")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [{"id": "c1"}]})))
-        .mount(&server)
-        .await;
-    server
 }
 
 async fn requests(server: &MockServer) -> usize {
     server.received_requests().await.unwrap().len()
 }
 
+fn one_catalog() -> Page<AccessPackageCatalog> {
+    Page { value: vec![AccessPackageCatalog { id: Some("c1".into()), ..Default::default() }], ..Page::default() }
+}
+
 #[tokio::test]
 async fn throttled_without_retry_after_backs_off_then_succeeds() {
-    let server = faulty(429, None, 2).await;
-    let page = client(&server.uri(), 4).entitlement_management().catalogs().list().await.unwrap();
-    assert_eq!(page.value.len(), 1);
-    assert_eq!(requests(&server).await, 3);
+    let (graph, client) = mock(4).await;
+    let catalogs = client.entitlement_management().catalogs();
+    let expectation = fault(fault(graph.expect(catalogs.list()), 429, None), 429, None);
+    let _ = expectation.respond(one_catalog()).times(3);
+    assert_eq!(catalogs.list().await.unwrap().value.len(), 1);
+    graph.verify();
 }
 
 #[tokio::test]
 async fn throttled_with_garbage_retry_after_backs_off_then_succeeds() {
-    let server = faulty(429, Some("soon, maybe"), 1).await;
-    client(&server.uri(), 4).entitlement_management().catalogs().list().await.unwrap();
-    assert_eq!(requests(&server).await, 2);
+    let (graph, client) = mock(4).await;
+    let catalogs = client.entitlement_management().catalogs();
+    let _ = fault(graph.expect(catalogs.list()), 429, Some("soon, maybe")).respond(one_catalog()).times(2);
+    catalogs.list().await.unwrap();
+    graph.verify();
 }
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_policy_is_not_waited_for() {
     // One hour is more than max_delay: the 429 is returned at once instead of sleeping.
-    let server = faulty(429, Some("3600"), 1).await;
+    let (graph, client) = mock(4).await;
+    let catalogs = client.entitlement_management().catalogs();
+    let _ = fault(graph.expect(catalogs.list()), 429, Some("3600")).times(1);
     let started = std::time::Instant::now();
-    let err = client(&server.uri(), 4).entitlement_management().catalogs().list().await.unwrap_err();
+    let err = catalogs.list().await.unwrap_err();
     assert_eq!(err.status(), Some(429), "{err}");
     assert!(started.elapsed() < Duration::from_secs(3));
-    assert_eq!(requests(&server).await, 1);
+    graph.verify();
 }
 
 #[tokio::test]
 async fn throttling_is_retried_a_bounded_number_of_times() {
-    let server = faulty(429, Some("0"), 100).await;
-    let err = client(&server.uri(), 3).entitlement_management().catalogs().list().await.unwrap_err();
+    let (graph, client) = mock(3).await;
+    let catalogs = client.entitlement_management().catalogs();
+    // Every call throttled; a fourth call would match nothing and fail `verify`.
+    let _ = fault(graph.expect(catalogs.list()), 429, Some("0")).times(3);
+    let err = catalogs.list().await.unwrap_err();
     assert_eq!(err.status(), Some(429));
     assert_eq!(err.graph_error().map(|e| e.message.as_str()), Some("fault"));
-    assert_eq!(requests(&server).await, 3);
+    graph.verify();
 }
 
 #[tokio::test]
 async fn internal_server_errors_are_not_retried() {
-    let server = faulty(500, None, 100).await;
-    let err = client(&server.uri(), 4).entitlement_management().catalogs().list().await.unwrap_err();
+    let (graph, client) = mock(4).await;
+    let catalogs = client.entitlement_management().catalogs();
+    let _ = fault(graph.expect(catalogs.list()), 500, None).times(1);
+    let err = catalogs.list().await.unwrap_err();
     assert!(matches!(err, Error::Graph { status: 500, .. }), "{err}");
-    assert_eq!(requests(&server).await, 1);
+    graph.verify();
 }
 
 #[tokio::test]
 async fn gateway_timeouts_are_retried_for_reads_only() {
-    let server = faulty(504, None, 1).await;
-    client(&server.uri(), 4).entitlement_management().catalogs().list().await.unwrap();
-    assert_eq!(requests(&server).await, 2);
+    let (graph, client) = mock(4).await;
+    let catalogs = client.entitlement_management().catalogs();
+    let _ = fault(graph.expect(catalogs.list()), 504, None).respond(one_catalog()).times(2);
+    catalogs.list().await.unwrap();
 
-    let server = faulty(504, None, 1).await;
-    let err = client(&server.uri(), 4)
-        .entitlement_management()
-        .catalogs()
-        .create(&AccessPackageCatalog::default())
-        .await
-        .unwrap_err();
+    let body = AccessPackageCatalog::default();
+    let _ = graph.expect(catalogs.create(&body)).fail(MockError::new(504, "x", "fault")).times(1);
+    let err = catalogs.create(&body).await.unwrap_err();
     assert_eq!(err.status(), Some(504));
-    assert_eq!(requests(&server).await, 1, "a POST is never sent twice");
+    assert_eq!(graph.received().len(), 3, "a POST is never sent twice");
+    graph.verify();
 }
 
 #[tokio::test]

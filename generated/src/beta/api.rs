@@ -340,7 +340,7 @@ impl<C: Consent> StepsItemRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/steps/{approvalStepId}",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageAssignmentPolicies`.
@@ -412,7 +412,7 @@ impl<C: Consent> AccessPackageAssignmentPoliciesRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackageAssignmentPolicies",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageAssignmentPolicies/{accessPackageAssignmentPolicyId}`.
@@ -530,7 +530,7 @@ impl<C: Consent> AccessPackageAssignmentRequestsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackageAssignmentRequests",
             )
-            .json(body)
+            .typed_body(body)
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackageAssignmentRequests/filterByCurrentUser(on='{on}')`
     ///
@@ -904,7 +904,7 @@ impl<C: Consent> AccessPackageCatalogsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackageCatalogs",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}`.
@@ -977,7 +977,7 @@ impl<C: Consent> AccessPackageCatalogsItemRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}",
             )
-            .json(body)
+            .typed_body(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}`
     ///
@@ -1147,7 +1147,7 @@ impl<C: Consent> CustomAccessPackageWorkflowExtensionsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/customAccessPackageWorkflowExtensions",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/customAccessPackageWorkflowExtensions/{customAccessPackageWorkflowExtensionId}`.
@@ -1334,7 +1334,7 @@ impl<C: Consent> AccessPackageResourceRequestsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackageResourceRequests",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages`.
@@ -1397,7 +1397,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
         self.client
             .request(reqwest::Method::POST, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/accessPackages")
-            .json(body)
+            .typed_body(body)
     }
     /// `GET /identityGovernance/entitlementManagement/accessPackages/filterByCurrentUser(on='{on}')`
     ///
@@ -1509,7 +1509,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}",
             )
-            .json(body)
+            .typed_body(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/accessPackages/{accessPackageId}`
     ///
@@ -1597,7 +1597,7 @@ impl<C: Consent> AccessPackageResourceRoleScopesRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackageResourceRoleScopes",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackageResourceRoleScopes/{accessPackageResourceRoleScopeId}`.
@@ -1716,7 +1716,7 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/$ref",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups`.
@@ -1772,7 +1772,7 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/$ref",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations`.
@@ -1843,7 +1843,7 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/connectedOrganizations",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`.
@@ -1905,7 +1905,7 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}",
             )
-            .json(body)
+            .typed_body(body)
     }
     /// `DELETE /identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}`
     ///
@@ -1988,7 +1988,7 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/{directoryObjectId}`.
@@ -2081,7 +2081,7 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors",
             )
-            .json(body)
+            .typed_body(body)
     }
 }
 /// Requests on `/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/{directoryObjectId}`.
@@ -2153,6 +2153,6 @@ impl<C: Consent> SettingsRequestBuilder<C> {
         self.client
             .request(reqwest::Method::PATCH, self.path.clone())
             .path_template("/identityGovernance/entitlementManagement/settings")
-            .json(body)
+            .typed_body(body)
     }
 }

@@ -14,6 +14,8 @@ mod filter;
 mod permissions;
 mod request;
 mod retry;
+#[cfg(feature = "test-util")]
+pub mod testing;
 mod values;
 
 #[cfg(feature = "azure-identity")]

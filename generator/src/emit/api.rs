@@ -329,7 +329,7 @@ fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api
         (_, Some(t)) => Some(names.rust_type(t)),
         (_, None) => None,
     };
-    let body_call = body_ty.as_ref().map(|_| quote!(.json(body)));
+    let body_call = body_ty.as_ref().map(|_| quote!(.typed_body(body)));
     if let Some(t) = &body_ty {
         args.push(quote!(body: &#t));
     }

@@ -44,7 +44,8 @@ struct RustModules {
 /// 1. the versions' modules ([`versions`]);
 /// 2. the Rust modules: models, fields, api, their tests ([`rust_modules`]), and `lib.rs`;
 /// 3. the hand-written files, copied ([`copy_templates`]);
-/// 4. `Cargo.toml` and `README.md`, rendered ([`manifest_and_readme`]);
+/// 4. `Cargo.toml` and `README.md`, rendered, and the test of the README's testing examples
+///    ([`manifest_and_readme`]);
 /// 5. the report, the CHANGELOG and the permissions tables.
 pub fn emit_crate(input: &CrateInput<'_>) -> Result<BTreeMap<String, String>> {
     let config = input.config;
@@ -59,9 +60,10 @@ pub fn emit_crate(input: &CrateInput<'_>) -> Result<BTreeMap<String, String>> {
     files.insert("src/api.rs".to_string(), modules.surface.file.clone());
     files.insert("src/lib.rs".to_string(), lib_file(config, main.api, &rust_paths, &gated_surfaces)?);
     files.extend(copy_templates(input.templates, &config.krate.name));
-    let (cargo_toml, readme) = manifest_and_readme(input, main.api, &modules.surface, &gated_surfaces, &krate)?;
-    files.insert("Cargo.toml".to_string(), cargo_toml);
-    files.insert("README.md".to_string(), readme);
+    let rendered = manifest_and_readme(input, main.api, &modules.surface, &gated_surfaces, &krate)?;
+    files.insert("Cargo.toml".to_string(), rendered.cargo_toml);
+    files.insert("README.md".to_string(), rendered.readme);
+    files.insert("tests/readme_testing.rs".to_string(), rendered.readme_tests);
     files.insert("CODEGEN.md".to_string(), super::report::markdown_file(config, input.apis, &input.report));
     if let Some((name, text)) = &input.templates.changelog {
         files.insert(
@@ -149,11 +151,19 @@ fn api_modules(
     let mut files = Vec::new();
     let surface = api::api_file(main.api, main.tree, &main.module)?;
     files.push(("tests/operations_e2e.rs".to_string(), super::e2e::e2e_test_file(main.api, &surface, &main.module)?));
+    files.push((
+        "tests/mock_every_operation.rs".to_string(),
+        super::mock_tests::mock_test_file(main.api, &surface, &main.module)?,
+    ));
     let mut gated_paths = Vec::new();
     for v in gated {
         let name = v.module.module.as_deref().unwrap_or_default();
         let surface = api::api_file(v.api, v.tree, &v.module)?;
         files.push((format!("tests/{name}_operations_e2e.rs"), super::e2e::e2e_test_file(v.api, &surface, &v.module)?));
+        files.push((
+            format!("tests/{name}_mock_every_operation.rs"),
+            super::mock_tests::mock_test_file(v.api, &surface, &v.module)?,
+        ));
         files.push((format!("src/{name}/api.rs"), surface.file));
         files.push((format!("src/{name}/mod.rs"), version_mod_file(v.api)?));
         gated_paths.push(surface.rust_paths);
@@ -184,7 +194,7 @@ fn manifest_and_readme(
     surface: &ApiSurface,
     gated: &[(&Api, VersionModule, Vec<String>)],
     krate: &str,
-) -> Result<(String, String)> {
+) -> Result<Rendered> {
     let config = input.config;
     let features: String = gated
         .iter()
@@ -232,6 +242,7 @@ fn manifest_and_readme(
     };
     vars.push(("coverage", coverage));
     // The permission's README fragments, rendered with the same variables.
+    let mut readme_tests = String::new();
     let defaults = super::readme::Fragments::from_model(api, surface, krate, &config.permission);
     for (name, default) in [
         ("about", defaults.about),
@@ -240,15 +251,35 @@ fn manifest_and_readme(
         ("filter_example", defaults.filter_example),
         ("null_example", defaults.null_example),
         ("bulk_example", defaults.bulk_example),
+        ("testing_example", defaults.testing_example),
     ] {
-        let text = match input.templates.fragments.get(name.trim_end_matches("_example")) {
-            Some(t) => render_text(&t.text, &vars, &t.file)?.trim_end().to_string(),
-            None => default,
+        let (text, from) = match input.templates.fragments.get(name.trim_end_matches("_example")) {
+            Some(t) => (render_text(&t.text, &vars, &t.file)?.trim_end().to_string(), t.file.display().to_string()),
+            None => (default, "the README fragment written from the model".to_string()),
+        };
+        // The testing examples need the `test-util` feature: compiled as a test of their own.
+        let text = if name == "testing_example" {
+            let (readme, tests) = super::readme::testing_examples(&text, &from)?;
+            readme_tests = tests;
+            readme
+        } else {
+            text
         };
         vars.push((name, text));
     }
     let templates = input.templates;
-    Ok((render(&templates.cargo_toml, &vars, "# ")?, render(&templates.readme, &vars, "")?))
+    Ok(Rendered {
+        cargo_toml: render(&templates.cargo_toml, &vars, "# ")?,
+        readme: render(&templates.readme, &vars, "")?,
+        readme_tests,
+    })
+}
+
+/// `Cargo.toml`, `README.md`, and the test that runs the README's testing examples.
+struct Rendered {
+    cargo_toml: String,
+    readme: String,
+    readme_tests: String,
 }
 
 /// The hand-written templates write the crate as `msgraph_entitlement` (so they read as the
@@ -429,6 +460,10 @@ fn lib_file(
         #(#gated_mods)*
 
         pub use runtime::{AccessToken, AppOnly, Client, ClientBuilder, Consent, Delegated, Error, GraphError, ODataReference, Page, Request, Result, StaticToken, TokenProvider};
+
+        /// The test kit: [`testing::MockGraph`], a Graph stand-in for your tests (cargo feature `test-util`).
+        #[cfg(feature = "test-util")]
+        pub use runtime::testing;
 
         /// The Graph API version this crate calls.
         pub const API_VERSION: &str = #version;

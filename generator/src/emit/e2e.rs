@@ -23,7 +23,8 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
             chain.insert(0, sanitize(m, Case::Snake));
         }
         let null = set_null_sample(api, op, &enums, module);
-        tests.push(operation_test(api, op, &chain, &surface.rust_paths[i], &names, module, null));
+        let call = sample_call(api, op, &chain, &surface.rust_paths[i], &names, module, null);
+        tests.push(operation_test(api, op, call, &names, module));
     }
     let version = &api.api_version;
     let gate = match &module.feature {
@@ -90,7 +91,23 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
     super::rust::rust_file("tests/operations_e2e.rs", tokens)
 }
 
-fn operation_test(
+/// The test's name, the call chain with sample arguments and the body it sends: what the
+/// end-to-end and the mock tests of one operation share.
+pub(crate) struct SampleCall {
+    pub(crate) test_name: proc_macro2::Ident,
+    /// `let body: T = ...;` (empty without a body).
+    pub(crate) body_decl: TokenStream,
+    /// `.a().b().by_id("id-1").op(args, &body).top(5).set_null(..)`: the builder calls after
+    /// `client`.
+    pub(crate) calls: TokenStream,
+    /// The client's consent (`Delegated` unless the operation is app-only).
+    pub(crate) consent: TokenStream,
+    pub(crate) sample_path: SamplePath,
+    /// The body's sample JSON and the exact wire body (with the `set_null` property).
+    pub(crate) body_json: Option<(Value, Value)>,
+}
+
+pub(crate) fn sample_call(
     api: &Api,
     op: &Operation,
     chain: &[String],
@@ -98,7 +115,7 @@ fn operation_test(
     names: &TypeNames<'_>,
     module: &VersionModule,
     null: Option<(TokenStream, String)>,
-) -> TokenStream {
+) -> SampleCall {
     let krate = module.krate_ident();
     let api_prefix = format!("{}::api::", module.external_path());
     let test_name = ident(&format!(
@@ -106,10 +123,10 @@ fn operation_test(
         sanitize(op.http_method.as_str(), Case::Snake),
         sanitize(&rust_path.trim_start_matches(api_prefix.as_str()).replace("::", " "), Case::Snake)
     ));
-    let SamplePath { expected_path, ids, function_args } = sample_path(api, op, names);
+    let sample_path = sample_path(api, op, names);
     // Method chain: `by_id` takes the next sample id; the operation takes its arguments.
     let mut calls = Vec::new();
-    let mut ids = ids.iter();
+    let mut ids = sample_path.ids.iter();
     for (n, m) in chain.iter().enumerate() {
         let method = ident(m);
         let is_last = n + 1 == chain.len();
@@ -117,7 +134,7 @@ fn operation_test(
             let id = ids.next().map_or("", String::as_str);
             calls.push(quote!(.#method(#id)));
         } else if is_last {
-            let mut args = function_args.clone();
+            let mut args = sample_path.function_args.clone();
             if op.body.is_some() || op.kind == OperationKind::AddRef {
                 args.push(quote!(&body));
             }
@@ -126,15 +143,12 @@ fn operation_test(
             calls.push(quote!(.#method()));
         }
     }
-
-    // Body.
-    let (body_decl, body_matcher) = match (&op.body, op.kind) {
+    let (body_decl, body_json) = match (&op.body, op.kind) {
         (_, OperationKind::AddRef) => {
             let value = json!({"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/ref-1"});
-            let text = value.to_string();
             (
                 quote!(let body = #krate::ODataReference::new("https://graph.microsoft.com/v1.0/directoryObjects/ref-1");),
-                quote!(.and(body_json(serde_json::from_str::<serde_json::Value>(#text).unwrap()))),
+                Some((value.clone(), value)),
             )
         }
         (Some(t), _) => {
@@ -142,36 +156,56 @@ fn operation_test(
             let text = value.to_string();
             let ty = names.rust_type(t);
             // The exact wire body: the typed body, plus the property `set_null` clears.
-            let mut wire = value;
+            let mut wire = value.clone();
             if let (Some((_, property)), Some(object)) = (&null, wire.as_object_mut()) {
                 object.insert(property.clone(), Value::Null);
             }
-            let wire = wire.to_string();
-            (
-                quote!(let body: #ty = serde_json::from_str(#text).unwrap();),
-                quote!(.and(header("content-type", "application/json")).and(body_json(serde_json::from_str::<serde_json::Value>(#wire).unwrap()))),
-            )
+            (quote!(let body: #ty = serde_json::from_str(#text).unwrap();), Some((value, wire)))
         }
-        (None, _) => (TokenStream::new(), TokenStream::new()),
+        (None, _) => (TokenStream::new(), None),
     };
     // Query: collection reads ask for a page size.
-    let (query_call, query_matcher) = if op.kind == OperationKind::List {
-        (quote!(.top(5)), quote!(.and(query_param("$top", "5"))))
-    } else {
-        (TokenStream::new(), TokenStream::new())
-    };
-    let (response, check) = response_parts(api, op, names, &krate);
-    let null_call = null.map(|(variant, _)| quote!(.set_null(#variant)));
-    let call = if op.response == Response::Empty {
-        quote!(client #(#calls)* #query_call #null_call .await.unwrap();)
-    } else {
-        quote!(let got = client #(#calls)* #query_call #null_call .await.unwrap();)
-    };
-    let http = op.http_method.as_str();
+    if op.kind == OperationKind::List {
+        calls.push(quote!(.top(5)));
+    }
+    if let Some((variant, _)) = null {
+        calls.push(quote!(.set_null(#variant)));
+    }
     let consent = match (op.consent.delegated, op.consent.application) {
         (Some(false), Some(true)) => quote!(AppOnly),
         _ => quote!(Delegated),
     };
+    SampleCall { test_name, body_decl, calls: quote!(#(#calls)*), consent, sample_path, body_json }
+}
+
+fn operation_test(
+    api: &Api,
+    op: &Operation,
+    call: SampleCall,
+    names: &TypeNames<'_>,
+    module: &VersionModule,
+) -> TokenStream {
+    let krate = module.krate_ident();
+    let SampleCall { test_name, body_decl, calls, consent, sample_path, body_json } = call;
+    let expected_path = sample_path.expected_path;
+    let body_matcher = match body_json {
+        Some((_, wire)) => {
+            let wire = wire.to_string();
+            let content_type =
+                (op.kind != OperationKind::AddRef).then(|| quote!(.and(header("content-type", "application/json"))));
+            quote!(#content_type .and(body_json(serde_json::from_str::<serde_json::Value>(#wire).unwrap())))
+        }
+        None => TokenStream::new(),
+    };
+    let query_matcher =
+        if op.kind == OperationKind::List { quote!(.and(query_param("$top", "5"))) } else { TokenStream::new() };
+    let (response, check) = response_parts(api, op, names, &krate);
+    let call = if op.response == Response::Empty {
+        quote!(client #calls .await.unwrap();)
+    } else {
+        quote!(let got = client #calls .await.unwrap();)
+    };
+    let http = op.http_method.as_str();
     quote! {
         #[tokio::test]
         async fn #test_name() {
@@ -195,8 +229,8 @@ fn operation_test(
 }
 
 /// Sample values for an operation's keys and function arguments, and the path they make.
-struct SamplePath {
-    expected_path: String,
+pub(crate) struct SamplePath {
+    pub(crate) expected_path: String,
     ids: Vec<String>,
     function_args: Vec<TokenStream>,
 }
@@ -291,7 +325,7 @@ fn response_parts(
 /// For an update or replace whose body type has nullable properties: the `set_null` argument
 /// (its first nullable property) and that property's JSON name, so the test sends an explicit
 /// `null` and checks it on the wire.
-fn set_null_sample(
+pub(crate) fn set_null_sample(
     api: &Api,
     op: &Operation,
     enums: &std::collections::BTreeMap<crate::model::types::QName, super::fields::FieldEnums>,

@@ -9,6 +9,7 @@ pub mod crate_files;
 mod e2e;
 mod fields;
 pub mod input;
+mod mock_tests;
 mod models;
 pub mod output;
 mod permissions;

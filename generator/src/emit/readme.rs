@@ -16,6 +16,7 @@ pub(crate) struct Fragments {
     pub(crate) filter_example: String,
     pub(crate) null_example: String,
     pub(crate) bulk_example: String,
+    pub(crate) testing_example: String,
 }
 
 impl Fragments {
@@ -36,6 +37,7 @@ impl Fragments {
             null_example: null_example(api, surface),
             bulk_example: "Every request this crate's builders return can go in a batch, `Client::request`'s too."
                 .to_string(),
+            testing_example: testing_example(api, surface, krate, permission),
         }
     }
 }
@@ -52,32 +54,14 @@ fn call(surface: &ApiSurface, i: usize) -> String {
 }
 
 fn quickstart(api: &Api, surface: &ApiSurface, krate: &str, permission: &str) -> String {
-    // A collection read without function arguments, app-only where the permission allows it: under
-    // the root with the most operations (the permission's main resource), the shortest path first.
-    let mut per_root: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    for op in &api.operations {
-        *per_root.entry(op.template.split('/').nth(1).unwrap_or_default()).or_default() += 1;
-    }
-    // `Group.ReadWrite.All` -> `group`: roots named after it come first (`/groups`).
-    let resource = permission.split('.').next().unwrap_or_default().to_ascii_lowercase();
-    let root_rank = |template: &str| {
-        let root = template.split('/').nth(1).unwrap_or_default();
-        (!root.to_ascii_lowercase().contains(&resource), std::cmp::Reverse(per_root.get(root).copied().unwrap_or(0)))
-    };
-    let pick = |app_only: bool| {
-        api.operations
-            .iter()
-            .enumerate()
-            .filter(|(_, op)| op.kind == OperationKind::List)
-            .filter(|(_, op)| !op.segments.iter().any(|s| matches!(s, Segment::Function { .. })))
-            .filter(|(_, op)| !app_only || op.consent.application == Some(true))
-            .min_by_key(|(_, op)| (root_rank(&op.template), op.segments.len(), op.template.clone()))
-            .map(|(i, op)| (i, op.template.clone()))
-    };
-    let (client, token, consent) = ("Client::app_only", "<app-only access token>", "application");
-    let chosen = pick(true)
-        .map(|c| (c, client, token, consent))
-        .or_else(|| pick(false).map(|c| (c, "Client::new", "<signed-in user's access token>", "delegated")));
+    let chosen = sample_list(api, permission).map(|(i, app_only)| {
+        let template = api.operations[i].template.clone();
+        if app_only {
+            ((i, template), "Client::app_only", "<app-only access token>", "application")
+        } else {
+            ((i, template), "Client::new", "<signed-in user's access token>", "delegated")
+        }
+    });
     let Some(((i, template), client, token, consent)) = chosen else {
         return format!(
             "This permission grants no collection read to start from; see the crate docs for its \
@@ -99,6 +83,97 @@ fn quickstart(api: &Api, surface: &ApiSurface, krate: &str, permission: &str) ->
          ```",
         call = call(surface, i)
     )
+}
+
+/// The collection read the README's examples start from: under the root with the most operations
+/// (the permission's main resource), without function arguments, app-only where the permission
+/// allows it, the shortest path first. `(operation index, app-only)`.
+fn sample_list(api: &Api, permission: &str) -> Option<(usize, bool)> {
+    let mut per_root: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for op in &api.operations {
+        *per_root.entry(op.template.split('/').nth(1).unwrap_or_default()).or_default() += 1;
+    }
+    // `Group.ReadWrite.All` -> `group`: roots named after it come first (`/groups`).
+    let resource = permission.split('.').next().unwrap_or_default().to_ascii_lowercase();
+    let root_rank = |template: &str| {
+        let root = template.split('/').nth(1).unwrap_or_default();
+        (!root.to_ascii_lowercase().contains(&resource), std::cmp::Reverse(per_root.get(root).copied().unwrap_or(0)))
+    };
+    let pick = |app_only: bool| {
+        api.operations
+            .iter()
+            .enumerate()
+            .filter(|(_, op)| op.kind == OperationKind::List)
+            .filter(|(_, op)| !op.segments.iter().any(|s| matches!(s, Segment::Function { .. })))
+            .filter(|(_, op)| !app_only || op.consent.application == Some(true))
+            .min_by_key(|(_, op)| (root_rank(&op.template), op.segments.len(), op.template.clone()))
+            .map(|(i, _)| (i, app_only))
+    };
+    pick(true).or_else(|| pick(false))
+}
+
+/// A test with the test kit over the sample collection: three pages served, every item read.
+fn testing_example(api: &Api, surface: &ApiSurface, krate: &str, permission: &str) -> String {
+    let Some((i, app_only)) = sample_list(api, permission) else {
+        return "This permission grants no collection read; `graph.expect(..)` takes any request, \
+                `Client::request`'s too."
+            .to_string();
+    };
+    let client = if app_only { "app_only_client" } else { "client" };
+    format!(
+        "Three pages of `GET {template}`, read to the end:\n\n\
+         ```rust\n\
+         use {krate}::testing::MockGraph;\n\
+         \n\
+         #[tokio::test]\n\
+         async fn every_page_is_read() {{\n    \
+             let graph = MockGraph::start().await;\n    \
+             let client = graph.{client}();\n    \
+             let list = || client.{call}.top(1);\n    \
+             let item = || serde_json::from_str(r#\"{{\"id\": \"1\"}}\"#).unwrap();\n    \
+             graph.expect(list()).respond_pages([vec![item()], vec![item()], vec![item()]]);\n    \
+             let items = list().collect_all(100).await.unwrap();\n    \
+             assert_eq!(items.len(), 3);\n    \
+             assert_eq!(graph.received().len(), 3, \"one request per page\");\n\
+         }}\n\
+         ```",
+        template = api.operations[i].template,
+        call = call(surface, i)
+    )
+}
+
+/// The README's testing examples: the text with each `rust` block marked `ignore` for rustdoc
+/// (they need the `test-util` feature), and `tests/readme_testing.rs`, where each block is a
+/// module, compiled and run with the feature on. A block that is not Rust is an error naming
+/// `file`.
+pub(crate) fn testing_examples(text: &str, file: &str) -> crate::error::Result<(String, String)> {
+    let mut readme = String::new();
+    let mut modules = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("```rust\n") {
+        readme.push_str(&rest[..start]);
+        readme.push_str("```rust,ignore\n");
+        let body = &rest[start + "```rust\n".len()..];
+        let end = body.find("\n```").map_or(body.len(), |e| e + 1);
+        let code = &body[..end];
+        let parsed: syn::File = syn::parse_str(code).map_err(|e| crate::error::Error::Emit {
+            file: file.to_string(),
+            message: format!("example {} of \"Testing your code\" is not Rust: {e}", modules.len() + 1),
+        })?;
+        let name = quote::format_ident!("example_{}", modules.len() + 1);
+        let items = parsed.items;
+        modules.push(quote::quote!(mod #name { #(#items)* }));
+        readme.push_str(code);
+        rest = &body[end..];
+    }
+    readme.push_str(rest);
+    let tokens = quote::quote! {
+        #![doc = " The examples of the README's \"Testing your code\" section, compiled and run (feature `test-util`)."]
+        #![cfg(feature = "test-util")]
+        #![allow(clippy::unwrap_used)]
+        #(#modules)*
+    };
+    Ok((readme, super::rust::rust_file("tests/readme_testing.rs", tokens)?))
 }
 
 /// A filter written with property names as text (any crate has it); a model's `…Field` enum makes

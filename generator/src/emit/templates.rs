@@ -28,7 +28,7 @@ pub struct CopiedFolder {
 }
 
 /// The README fragments a permission may provide (`<name>.md`), in the order they are rendered.
-pub const FRAGMENTS: [&str; 6] = ["about", "quickstart", "consent", "filter", "null", "bulk"];
+pub const FRAGMENTS: [&str; 7] = ["about", "quickstart", "consent", "filter", "null", "bulk", "testing"];
 
 /// What the emitter renders and copies.
 #[derive(Debug, Clone)]
@@ -89,14 +89,20 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }
 
-/// The `.rs` files of a folder, by name, in name order.
+/// The `.rs` files of a folder and its subfolders (a module with submodules), by relative path
+/// (`/`-separated), in path order.
 fn read_rust_files(dir: &Path) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        if path.extension().is_some_and(|e| e == "rs") {
+    let mut folders = vec![(dir.to_path_buf(), String::new())];
+    while let Some((folder, prefix)) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).map_err(|e| Error::io(&folder, e))? {
+            let path = entry.map_err(|e| Error::io(&folder, e))?.path();
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            out.push((name, read(&path)?));
+            if path.is_dir() {
+                folders.push((path, format!("{prefix}{name}/")));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push((format!("{prefix}{name}"), read(&path)?));
+            }
         }
     }
     out.sort();

@@ -27,6 +27,12 @@ pub(crate) struct BuildFigures {
     pub(crate) ours_ring_cold: Build,
     pub(crate) graph_rs_cold: Build,
     pub(crate) crate_alone: Build,
+    /// The same with the test kit (`test-util`) on.
+    pub(crate) crate_alone_test_util: Build,
+    /// Wall time of the kit's own tests (`tests/mock_graph.rs`) and of the generated "every
+    /// operation can be mocked" test, binaries built.
+    pub(crate) kit_tests: Duration,
+    pub(crate) mock_every_operation: Duration,
     pub(crate) jobs: usize,
 }
 
@@ -64,12 +70,17 @@ impl BuildFigures {
         out.push_str(&row("cold: program with the generated crate, `rustls-ring`", &self.ours_ring_cold));
         out.push_str(&row("cold: program with graph-rs-sdk 3.0.1", &self.graph_rs_cold));
         out.push_str(&row("the generated crate alone, dependencies prebuilt", &self.crate_alone));
+        out.push_str(&row(
+            "the generated crate alone with `test-util` (the test kit), dependencies prebuilt",
+            &self.crate_alone_test_util,
+        ));
         out.push_str("\nThe profile (`cargo build --timings`), longest units of each build:\n\n");
         for (name, b) in [
             ("generated, cold", &self.ours_cold),
             ("generated with `rustls-ring`, cold", &self.ours_ring_cold),
             ("graph-rs-sdk, cold", &self.graph_rs_cold),
             ("generated crate alone", &self.crate_alone),
+            ("generated crate alone, `test-util`", &self.crate_alone_test_util),
         ] {
             let units: Vec<String> =
                 b.top_units.iter().map(|(unit, mode, secs)| format!("{unit} ({mode}) {secs:.1} s")).collect();
@@ -86,6 +97,16 @@ impl BuildFigures {
             pass(self.ring_ratio() <= COLD_TARGET),
             self.crate_alone.wall.as_secs_f64(),
             pass(self.crate_alone.wall.as_secs_f64() <= ALONE_TARGET_S)
+        ));
+        out.push_str(&format!(
+            "\nThe test kit (`test-util`): the crate alone builds in {:.1} s with it against {:.1} s without \
+             (the default build does not compile it). Its tests, binaries built (`cargo test --features \
+             test-util --test ...`, wall time including cargo's start): the kit's own (`tests/mock_graph.rs`) \
+             {:.1} s; the generated test mocking every v1.0 operation (`tests/mock_every_operation.rs`) {:.1} s.\n",
+            self.crate_alone_test_util.wall.as_secs_f64(),
+            self.crate_alone.wall.as_secs_f64(),
+            self.kit_tests.as_secs_f64(),
+            self.mock_every_operation.as_secs_f64(),
         ));
         out
     }
@@ -215,10 +236,11 @@ pub(crate) fn run(generated: &Path, lockfile: &Path) -> Result<BuildFigures, Str
         Ok(root)
     };
     let ours = with_generated("list-with-generated", "")?;
+    let kit = with_generated("list-with-generated-test-util", ", features = [\"test-util\"]")?;
     let ring = with_generated("list-with-generated-ring", ", default-features = false, features = [\"rustls-ring\"]")?;
     let graph = project(dir.path(), "list-with-graph-rs", "graph-rs-sdk = \"=3.0.1\"", GRAPH_RS_MAIN)?;
     // Resolve and download first: network time is not build time.
-    for root in [&ours, &ring, &graph] {
+    for root in [&ours, &ring, &graph, &kit] {
         run_quiet(cargo(root, &dir.path().join("unused"), &["fetch"]), "cargo fetch")?;
     }
     let jobs = std::thread::available_parallelism().map_or(1, usize::from);
@@ -250,7 +272,50 @@ pub(crate) fn run(generated: &Path, lockfile: &Path) -> Result<BuildFigures, Str
         &["build", "--offline", "--timings", "-p", "msgraph-entitlement"],
         "build of the generated crate alone",
     )?;
-    Ok(BuildFigures { ours_cold, ours_ring_cold, graph_rs_cold, crate_alone, jobs })
+    eprintln!("bench: the generated crate alone with test-util, dependencies prebuilt");
+    let kit_target = dir.path().join("target-kit");
+    run_quiet(cargo(&kit, &kit_target, &["build", "--offline"]), "build with test-util")?;
+    run_quiet(
+        cargo(&kit, &kit_target, &["clean", "--offline", "-p", "msgraph-entitlement"]),
+        "cargo clean -p msgraph-entitlement",
+    )?;
+    let crate_alone_test_util = timed(
+        &kit,
+        &kit_target,
+        &["build", "--offline", "--timings", "-p", "msgraph-entitlement"],
+        "build of the generated crate alone with test-util",
+    )?;
+    eprintln!("bench: the test kit's tests");
+    let workspace = generated.parent().ok_or("the generated crate has no parent folder")?;
+    let tests = |name: &str| -> Vec<String> {
+        ["test", "--locked", "--offline", "-p", "msgraph-entitlement", "--features", "test-util", "--test", name]
+            .map(str::to_string)
+            .to_vec()
+    };
+    let test_target = dir.path().join("target-kit-tests");
+    let mut kit_tests = Duration::ZERO;
+    let mut mock_every_operation = Duration::ZERO;
+    for (name, out) in [("mock_graph", &mut kit_tests), ("mock_every_operation", &mut mock_every_operation)] {
+        let mut args = tests(name);
+        args.push("--no-run".to_string());
+        let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_quiet(cargo(workspace, &test_target, &args_ref), "cargo test --no-run")?;
+        let args = tests(name);
+        let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+        let started = std::time::Instant::now();
+        run_quiet(cargo(workspace, &test_target, &args_ref), &format!("cargo test --test {name}"))?;
+        *out = started.elapsed();
+    }
+    Ok(BuildFigures {
+        ours_cold,
+        ours_ring_cold,
+        graph_rs_cold,
+        crate_alone,
+        crate_alone_test_util,
+        kit_tests,
+        mock_every_operation,
+        jobs,
+    })
 }
 
 /// The commit before `cargo xtask codegen` was made lean (the xtask crate then built reqwest with
