@@ -10,10 +10,10 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// The bearer token of [`MockGraph::client`] (delegated consent).
+/// The bearer token of [`MockGraph::client`](super::MockGraph::client) (delegated consent).
 pub const DELEGATED_TOKEN: &str = "mockgraph-delegated-token";
 
-/// The bearer token of [`MockGraph::app_only_client`] (app-only consent).
+/// The bearer token of [`MockGraph::app_only_client`](super::MockGraph::app_only_client) (app-only consent).
 pub const APP_ONLY_TOKEN: &str = "mockgraph-app-only-token";
 
 /// A path argument that matches any value in an expectation, e.g.
@@ -21,7 +21,7 @@ pub const APP_ONLY_TOKEN: &str = "mockgraph-app-only-token";
 pub const ANY: &str = "{any}";
 
 /// An operation's body type, recorded by the generated operations: the server answers `400` to a
-/// body that does not decode as it, and [`Expectation::body_where`] checks its closure reads it.
+/// body that does not decode as it, and [`Expectation::body_where`](super::Expectation::body_where) checks its closure reads it.
 #[derive(Clone, Copy)]
 pub(crate) struct BodyType {
     pub(crate) name: &'static str,
@@ -117,7 +117,7 @@ impl ReceivedRequest {
     }
 }
 
-/// A Graph error to answer with: [`Expectation::fail`].
+/// A Graph error to answer with: [`Expectation::fail`](super::Expectation::fail).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MockError {
