@@ -35,6 +35,16 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
     let count = api.operations.len();
     let krate = module.krate_ident();
     let header = format!(" Calls each of the {count} generated operations once against a local server.");
+    let coverage = coverage_test(
+        &krate,
+        version,
+        Coverage {
+            list: "COVERED",
+            test: "every_operation_is_covered",
+            missing: "no end-to-end test calls {row}",
+            summary: "end-to-end: {} of {} operations covered",
+        },
+    );
     let tokens = quote! {
         #![doc = #header]
         #gate
@@ -72,19 +82,7 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
             }
         }
 
-        #[test]
-        fn every_operation_is_covered() {
-            let rows: Vec<&str> = #krate::permissions::PERMISSIONS
-                .iter()
-                .filter(|r| r.api_version == #version)
-                .map(|r| r.rust)
-                .collect();
-            for row in &rows {
-                assert!(COVERED.contains(row), "no end-to-end test calls {row}");
-            }
-            assert_eq!(COVERED.len(), rows.len());
-            println!("end-to-end: {} of {} operations covered", COVERED.len(), rows.len());
-        }
+        #coverage
 
         #(#tests)*
     };
@@ -224,6 +222,38 @@ fn operation_test(
             #body_decl
             #call
             #check
+        }
+    }
+}
+
+/// The names and messages of a coverage test.
+pub(crate) struct Coverage {
+    /// The constant listing the Rust paths the file's tests call.
+    pub(crate) list: &'static str,
+    pub(crate) test: &'static str,
+    /// The failure for a missing operation (`{row}` is its Rust path).
+    pub(crate) missing: &'static str,
+    /// The line printed (covered, total).
+    pub(crate) summary: &'static str,
+}
+
+/// The test that the file's tests call every operation of `version` the permissions table lists.
+pub(crate) fn coverage_test(krate: &proc_macro2::Ident, version: &str, c: Coverage) -> TokenStream {
+    let (list, test) = (ident(c.list), ident(c.test));
+    let (missing, summary) = (c.missing, c.summary);
+    quote! {
+        #[test]
+        fn #test() {
+            let rows: Vec<&str> = #krate::permissions::PERMISSIONS
+                .iter()
+                .filter(|r| r.api_version == #version)
+                .map(|r| r.rust)
+                .collect();
+            for row in &rows {
+                assert!(#list.contains(row), #missing);
+            }
+            assert_eq!(#list.len(), rows.len());
+            println!(#summary, #list.len(), rows.len());
         }
     }
 }

@@ -69,19 +69,29 @@ fn quickstart(api: &Api, surface: &ApiSurface, krate: &str, permission: &str) ->
              `client.request::<{krate}::runtime::Json<serde_json::Value>>({krate}::runtime::Method::GET, path)`)."
         );
     };
-    format!(
-        "With the {consent} permission `{permission}` (admin consent), the first page of `GET {template}`:\n\n\
-         ```rust,no_run\n\
-         use {krate}::{{Client, StaticToken}};\n\
-         \n\
-         async fn first_page() -> {krate}::Result<()> {{\n    \
-             let client = {client}(StaticToken::new(\"{token}\"))?;\n    \
-             let page = client.{call}.top(10).await?;\n    \
-             println!(\"{{}} items; more pages: {{}}\", page.value.len(), page.next_link.is_some());\n    \
-             Ok(())\n\
-         }}\n\
-         ```",
-        call = call(surface, i)
+    let example = r#"With the {consent} permission `{permission}` (admin consent), the first page of `GET {template}`:
+
+```rust,no_run
+use {krate}::{Client, StaticToken};
+
+async fn first_page() -> {krate}::Result<()> {
+    let client = {client}(StaticToken::new("{token}"))?;
+    let page = client.{call}.top(10).await?;
+    println!("{} items; more pages: {}", page.value.len(), page.next_link.is_some());
+    Ok(())
+}
+```"#;
+    fill(
+        example,
+        &[
+            ("consent", consent),
+            ("permission", permission),
+            ("template", &template),
+            ("krate", krate),
+            ("client", client),
+            ("token", token),
+            ("call", &call(surface, i)),
+        ],
     )
 }
 
@@ -120,25 +130,26 @@ fn testing_example(api: &Api, surface: &ApiSurface, krate: &str, permission: &st
             .to_string();
     };
     let client = if app_only { "app_only_client" } else { "client" };
-    format!(
-        "Three pages of `GET {template}`, read to the end:\n\n\
-         ```rust\n\
-         use {krate}::testing::MockGraph;\n\
-         \n\
-         #[tokio::test]\n\
-         async fn every_page_is_read() {{\n    \
-             let graph = MockGraph::start().await;\n    \
-             let client = graph.{client}();\n    \
-             let list = || client.{call}.top(1);\n    \
-             let item = || serde_json::from_str(r#\"{{\"id\": \"1\"}}\"#).unwrap();\n    \
-             graph.expect(list()).respond_pages([vec![item()], vec![item()], vec![item()]]);\n    \
-             let items = list().collect_all(100).await.unwrap();\n    \
-             assert_eq!(items.len(), 3);\n    \
-             assert_eq!(graph.received().len(), 3, \"one request per page\");\n\
-         }}\n\
-         ```",
-        template = api.operations[i].template,
-        call = call(surface, i)
+    let example = r##"Three pages of `GET {template}`, read to the end:
+
+```rust
+use {krate}::testing::MockGraph;
+
+#[tokio::test]
+async fn every_page_is_read() {
+    let graph = MockGraph::start().await;
+    let client = graph.{client}();
+    let list = || client.{call}.top(1);
+    let item = || serde_json::from_str(r#"{"id": "1"}"#).unwrap();
+    graph.expect(list()).respond_pages([vec![item()], vec![item()], vec![item()]]);
+    let items = list().collect_all(100).await.unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(graph.received().len(), 3, "one request per page");
+}
+```"##;
+    fill(
+        example,
+        &[("template", &api.operations[i].template), ("krate", krate), ("client", client), ("call", &call(surface, i))],
     )
 }
 
@@ -174,6 +185,11 @@ pub(crate) fn testing_examples(text: &str, file: &str) -> crate::error::Result<(
         #(#modules)*
     };
     Ok((readme, super::rust::rust_file("tests/readme_testing.rs", tokens)?))
+}
+
+/// `text` with each `{name}` of `vars` replaced (other braces stay).
+fn fill(text: &str, vars: &[(&str, &str)]) -> String {
+    vars.iter().fold(text.to_string(), |t, (name, value)| t.replace(&format!("{{{name}}}"), value))
 }
 
 /// A filter written with property names as text (any crate has it); a model's `…Field` enum makes

@@ -19,7 +19,7 @@
 //!
 //! let graph = MockGraph::start().await;
 //! let client = graph.client();
-//! // Any request works; the generated operations (`client.entitlement_management()...`) too.
+//! // Any request works, and the generated operations (the request builders) too.
 //! let list = || client.request::<Json<Page<Value>>>(Method::GET, "/users".into());
 //! graph.expect(list()).respond_pages([vec![json!({"id": "1"})], vec![json!({"id": "2"})]]);
 //!

@@ -64,7 +64,7 @@ pub struct ReceivedRequest {
     /// `GET`, `POST`...
     pub method: String,
     /// The path, from the server's root and percent-encoded as sent, e.g.
-    /// `/v1.0/identityGovernance/entitlementManagement/accessPackages`.
+    /// `/v1.0/groups/a%2Fb/members`.
     pub path: String,
     /// The query options, decoded, in order (`("$filter", "displayName eq 'x'")`).
     pub query: Vec<(String, String)>,
