@@ -356,12 +356,12 @@ impl<K: ResponseKind, C> Request<K, C> {
     /// The operation's typed body (what generated operations call): the JSON body, and, with the
     /// `test-util` feature, the type the test kit's server checks bodies against.
     #[doc(hidden)]
-    pub fn typed_body<B: Serialize + DeserializeOwned + 'static>(mut self, body: &B) -> Self {
+    pub fn typed_body<B: Serialize + DeserializeOwned + 'static>(self, body: &B) -> Self {
         #[cfg(feature = "test-util")]
-        {
-            self.body_type = Some(super::testing::spec::BodyType::of::<B>());
-        }
-        self.json(body)
+        let request = Request { body_type: Some(super::testing::spec::BodyType::of::<B>()), ..self };
+        #[cfg(not(feature = "test-util"))]
+        let request = self;
+        request.json(body)
     }
 
     /// Sets the JSON body, replacing the typed body the operation was built with (if any). For
