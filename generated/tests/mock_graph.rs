@@ -136,7 +136,8 @@ async fn a_scripted_429_is_retried_then_the_create_succeeds() {
     let graph = MockGraph::start().await;
     let client = graph.client();
     let body = thing("retried");
-    let expectation = graph.expect(create(&client, &body)).fail(MockError::throttled(Duration::ZERO)).respond(body.clone());
+    let expectation =
+        graph.expect(create(&client, &body)).fail(MockError::throttled(Duration::ZERO)).respond(body.clone());
     assert_eq!(create(&client, &body).await.unwrap(), body);
     assert_eq!(expectation.calls(), 2, "the 429, then the 201");
     graph.verify();
@@ -210,10 +211,8 @@ async fn expectations_answer_in_order_and_an_exhausted_one_lets_the_next_answer(
     let get = || call::<Json<Thing>, _>(&client, Method::GET, "/things/1");
     graph.expect(get()).respond(thing("first")).times(1);
     graph.expect(get()).respond(thing("second")).respond(thing("third"));
-    let names: Vec<String> = [get().await, get().await, get().await, get().await]
-        .into_iter()
-        .map(|r| r.unwrap().name)
-        .collect();
+    let names: Vec<String> =
+        [get().await, get().await, get().await, get().await].into_iter().map(|r| r.unwrap().name).collect();
     assert_eq!(names, ["first", "second", "third", "third"]);
     graph.verify();
 }
@@ -398,7 +397,8 @@ async fn raw_batch(graph: &MockGraph, body: Value) -> Value {
 #[should_panic(expected = "a $batch holds at most 20 requests; this one has 21")]
 async fn a_batch_of_more_than_20_is_refused() {
     let graph = MockGraph::start().await;
-    let requests: Vec<Value> = (0..21).map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/things"})).collect();
+    let requests: Vec<Value> =
+        (0..21).map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/things"})).collect();
     let message = raw_batch(&graph, json!({ "requests": requests })).await;
     assert!(message.as_str().unwrap().contains("at most 20"));
     graph.verify();
@@ -417,7 +417,8 @@ async fn a_batch_item_with_an_absolute_url_is_refused() {
 #[should_panic(expected = "has a body but no Content-Type header")]
 async fn a_batch_item_with_a_body_needs_a_content_type() {
     let graph = MockGraph::start().await;
-    raw_batch(&graph, json!({"requests": [{"id": "1", "method": "POST", "url": "/things", "body": {"name": "x"}}]})).await;
+    raw_batch(&graph, json!({"requests": [{"id": "1", "method": "POST", "url": "/things", "body": {"name": "x"}}]}))
+        .await;
     graph.verify();
 }
 

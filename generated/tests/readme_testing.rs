@@ -3,6 +3,7 @@
 
 //! The examples of the README's "Testing your code" section, compiled and run (feature `test-util`).
 #![cfg(feature = "test-util")]
+#![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::unwrap_used)]
 mod example_1 {
     use msgraph_entitlement::models::AccessPackage;

@@ -181,6 +181,7 @@ pub(crate) fn testing_examples(text: &str, file: &str) -> crate::error::Result<(
     let tokens = quote::quote! {
         #![doc = " The examples of the README's \"Testing your code\" section, compiled and run (feature `test-util`)."]
         #![cfg(feature = "test-util")]
+        #![cfg_attr(rustfmt, rustfmt::skip)]
         #![allow(clippy::unwrap_used)]
         #(#modules)*
     };

@@ -117,7 +117,10 @@ pub(crate) struct PendingPage {
     query: String,
 }
 
-async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    shared: Arc<Shared>,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(b) => b.to_bytes().to_vec(),
@@ -160,12 +163,16 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 /// A request (not a `$batch` item): auth, then `$batch` or a single answer.
 fn answer_request(state: &mut State, base: &str, req: &ReceivedRequest, raw_query: &str) -> Answer {
-    let bearer = req.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).is_some_and(|t| !t.trim().is_empty());
+    let bearer =
+        req.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).is_some_and(|t| !t.trim().is_empty());
     let mut answer = if !bearer {
         state.received.push(req.clone());
         state.failures.push(format!("{} came without a bearer token (answered 401)", req.line()));
         Answer::error(401, "InvalidAuthenticationToken", "Access token is empty.")
-    } else if req.method == "POST" && req.path.ends_with("/$batch") && !state.expectations.iter().any(|s| s.routes(req) && !s.exhausted()) {
+    } else if req.method == "POST"
+        && req.path.ends_with("/$batch")
+        && !state.expectations.iter().any(|s| s.routes(req) && !s.exhausted())
+    {
         // (An expectation of the `$batch` call itself scripts the whole batch's answer.)
         batch(state, base, req)
     } else {
@@ -372,7 +379,8 @@ fn batch_items(body: &[u8]) -> Result<Vec<BatchItem>, String> {
         }
         let mut headers = BTreeMap::new();
         if let Some(h) = r.get("headers") {
-            let object = h.as_object().ok_or_else(|| format!("requests[{n}] (id `{id}`): `headers` is not an object"))?;
+            let object =
+                h.as_object().ok_or_else(|| format!("requests[{n}] (id `{id}`): `headers` is not an object"))?;
             for (name, v) in object {
                 let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
                 headers.insert(name.clone(), v);
@@ -395,7 +403,10 @@ fn batch_items(body: &[u8]) -> Result<Vec<BatchItem>, String> {
     for item in &items {
         for d in &item.depends_on {
             if *d == item.id || !items.iter().any(|i| i.id == *d) {
-                return Err(format!("the request `{}` depends on `{d}`, which is not another request of the batch", item.id));
+                return Err(format!(
+                    "the request `{}` depends on `{d}`, which is not another request of the batch",
+                    item.id
+                ));
             }
         }
     }
@@ -411,8 +422,7 @@ fn run_order(items: &[BatchItem]) -> Vec<usize> {
     let mut done: Vec<usize> = Vec::new();
     loop {
         let ready = (0..items.len()).find(|i| {
-            !done.contains(i)
-                && items[*i].depends_on.iter().all(|d| done.iter().any(|j| items[*j].id == *d))
+            !done.contains(i) && items[*i].depends_on.iter().all(|d| done.iter().any(|j| items[*j].id == *d))
         });
         match ready {
             Some(i) => done.push(i),
@@ -464,7 +474,9 @@ fn respond(answer: Answer, client_request_id: Option<String>) -> hyper::Response
         builder = builder.header(name.as_str(), value.as_str());
     }
     builder.body(Full::new(Bytes::from(bytes))).unwrap_or_else(|e| {
-        let mut response = hyper::Response::new(Full::new(Bytes::from(format!("MockGraph: a scripted answer is not valid HTTP: {e}"))));
+        let mut response = hyper::Response::new(Full::new(Bytes::from(format!(
+            "MockGraph: a scripted answer is not valid HTTP: {e}"
+        ))));
         *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
         response
     })

@@ -168,12 +168,7 @@ impl<K: MockResponse> Expectation<K> {
                 let mut de = serde_json::Deserializer::from_slice(bytes);
                 match serde_path_to_error::deserialize::<_, B>(&mut de) {
                     Ok(body) => Ok(predicate(&body)),
-                    Err(e) => Err(format!(
-                        "not a `{}` at `{}`: {}",
-                        std::any::type_name::<B>(),
-                        e.path(),
-                        e.inner()
-                    )),
+                    Err(e) => Err(format!("not a `{}` at `{}`: {}", std::any::type_name::<B>(), e.path(), e.inner())),
                 }
             }));
         });
@@ -268,11 +263,12 @@ impl<T: Serialize + DeserializeOwned + 'static> Expectation<Json<Page<T>>> {
         let pages: Vec<Vec<Value>> = pages
             .into_iter()
             .map(|page| {
-                page.into_iter().map(|item| to_json(&item).unwrap_or_else(|e| panic!("MockGraph: at {location}: {e}"))).collect()
+                page.into_iter()
+                    .map(|item| to_json(&item).unwrap_or_else(|e| panic!("MockGraph: at {location}: {e}")))
+                    .collect()
             })
             .collect();
         self.edit(|s| s.steps.push(Step { status: 200, headers: Vec::new(), body: StepBody::Pages(pages) }));
         self
     }
 }
-

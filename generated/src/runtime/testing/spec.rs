@@ -302,8 +302,7 @@ impl Spec {
                 Err(_) => BodyMatch::Any,
             },
         };
-        let created = parts.method == "POST"
-            && parts.body_type.is_some_and(|b| Some(b.id) == answer_type);
+        let created = parts.method == "POST" && parts.body_type.is_some_and(|b| Some(b.id) == answer_type);
         let mut line = format!("{} {path}", parts.method);
         if !query.is_empty() {
             line.push('?');
