@@ -35,6 +35,44 @@ impl AsRef<str> for AccessPackageField {
 impl crate::runtime::Selectable for crate::models::AccessPackage {
     type Field = AccessPackageField;
 }
+impl AccessPackageField {
+    /// The navigation property `accessPackagesIncompatibleWith` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_packages_incompatible_with() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageField,
+    > {
+        crate::runtime::NavMany::new("accessPackagesIncompatibleWith")
+    }
+    /// The navigation property `assignmentPolicies` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn assignment_policies() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageAssignmentPolicyField,
+    > {
+        crate::runtime::NavMany::new("assignmentPolicies")
+    }
+    /// The navigation property `catalog` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn catalog() -> crate::runtime::Nav<Self, AccessPackageCatalogField> {
+        crate::runtime::Nav::new("catalog")
+    }
+    /// The navigation property `incompatibleAccessPackages` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn incompatible_access_packages() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageField,
+    > {
+        crate::runtime::NavMany::new("incompatibleAccessPackages")
+    }
+    /// The navigation property `incompatibleGroups` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn incompatible_groups() -> crate::runtime::NavMany<Self, GroupField> {
+        crate::runtime::NavMany::new("incompatibleGroups")
+    }
+    /// The navigation property `resourceRoleScopes` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn resource_role_scopes() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceRoleScopeField,
+    > {
+        crate::runtime::NavMany::new("resourceRoleScopes")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackage`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -104,6 +142,23 @@ impl AsRef<str> for AccessPackageAssignmentField {
 }
 impl crate::runtime::Selectable for crate::models::AccessPackageAssignment {
     type Field = AccessPackageAssignmentField;
+}
+impl AccessPackageAssignmentField {
+    /// The navigation property `accessPackage` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package() -> crate::runtime::Nav<Self, AccessPackageField> {
+        crate::runtime::Nav::new("accessPackage")
+    }
+    /// The navigation property `assignmentPolicy` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn assignment_policy() -> crate::runtime::Nav<
+        Self,
+        AccessPackageAssignmentPolicyField,
+    > {
+        crate::runtime::Nav::new("assignmentPolicy")
+    }
+    /// The navigation property `target` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn target() -> crate::runtime::Nav<Self, AccessPackageSubjectField> {
+        crate::runtime::Nav::new("target")
+    }
 }
 /// The nullable properties of `microsoft.graph.accessPackageAssignment`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -195,6 +250,30 @@ impl AsRef<str> for AccessPackageAssignmentPolicyField {
 }
 impl crate::runtime::Selectable for crate::models::AccessPackageAssignmentPolicy {
     type Field = AccessPackageAssignmentPolicyField;
+}
+impl AccessPackageAssignmentPolicyField {
+    /// The navigation property `accessPackage` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package() -> crate::runtime::Nav<Self, AccessPackageField> {
+        crate::runtime::Nav::new("accessPackage")
+    }
+    /// The navigation property `catalog` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn catalog() -> crate::runtime::Nav<Self, AccessPackageCatalogField> {
+        crate::runtime::Nav::new("catalog")
+    }
+    /// The navigation property `customExtensionStageSettings` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn custom_extension_stage_settings() -> crate::runtime::NavMany<
+        Self,
+        CustomExtensionStageSettingField,
+    > {
+        crate::runtime::NavMany::new("customExtensionStageSettings")
+    }
+    /// The navigation property `questions` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn questions() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageQuestionField,
+    > {
+        crate::runtime::NavMany::new("questions")
+    }
 }
 /// The nullable properties of `microsoft.graph.accessPackageAssignmentPolicy`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -289,6 +368,23 @@ impl AsRef<str> for AccessPackageAssignmentRequestField {
 }
 impl crate::runtime::Selectable for crate::models::AccessPackageAssignmentRequest {
     type Field = AccessPackageAssignmentRequestField;
+}
+impl AccessPackageAssignmentRequestField {
+    /// The navigation property `accessPackage` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package() -> crate::runtime::Nav<Self, AccessPackageField> {
+        crate::runtime::Nav::new("accessPackage")
+    }
+    /// The navigation property `assignment` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn assignment() -> crate::runtime::Nav<
+        Self,
+        AccessPackageAssignmentField,
+    > {
+        crate::runtime::Nav::new("assignment")
+    }
+    /// The navigation property `requestor` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn requestor() -> crate::runtime::Nav<Self, AccessPackageSubjectField> {
+        crate::runtime::Nav::new("requestor")
+    }
 }
 /// The nullable properties of `microsoft.graph.accessPackageAssignmentRequest`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -555,6 +651,40 @@ impl AsRef<str> for AccessPackageCatalogField {
 impl crate::runtime::Selectable for crate::models::AccessPackageCatalog {
     type Field = AccessPackageCatalogField;
 }
+impl AccessPackageCatalogField {
+    /// The navigation property `accessPackages` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_packages() -> crate::runtime::NavMany<Self, AccessPackageField> {
+        crate::runtime::NavMany::new("accessPackages")
+    }
+    /// The navigation property `customWorkflowExtensions` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn custom_workflow_extensions() -> crate::runtime::NavMany<
+        Self,
+        CustomCalloutExtensionField,
+    > {
+        crate::runtime::NavMany::new("customWorkflowExtensions")
+    }
+    /// The navigation property `resourceRoles` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn resource_roles() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceRoleField,
+    > {
+        crate::runtime::NavMany::new("resourceRoles")
+    }
+    /// The navigation property `resources` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn resources() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceField,
+    > {
+        crate::runtime::NavMany::new("resources")
+    }
+    /// The navigation property `resourceScopes` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn resource_scopes() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceScopeField,
+    > {
+        crate::runtime::NavMany::new("resourceScopes")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageCatalog`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -765,6 +895,36 @@ impl crate::runtime::Selectable for crate::models::AccessPackageResource {
 impl crate::runtime::Selectable for crate::models::AnyAccessPackageResource {
     type Field = AccessPackageResourceField;
 }
+impl AccessPackageResourceField {
+    /// The navigation property `environment` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn environment() -> crate::runtime::Nav<
+        Self,
+        AccessPackageResourceEnvironmentField,
+    > {
+        crate::runtime::Nav::new("environment")
+    }
+    /// The navigation property `roles` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn roles() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceRoleField,
+    > {
+        crate::runtime::NavMany::new("roles")
+    }
+    /// The navigation property `scopes` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn scopes() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceScopeField,
+    > {
+        crate::runtime::NavMany::new("scopes")
+    }
+    /// The navigation property `uploadSessions` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn upload_sessions() -> crate::runtime::NavMany<
+        Self,
+        CustomDataProvidedResourceUploadSessionField,
+    > {
+        crate::runtime::NavMany::new("uploadSessions")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageResource`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -844,6 +1004,15 @@ impl AsRef<str> for AccessPackageResourceEnvironmentField {
 impl crate::runtime::Selectable for crate::models::AccessPackageResourceEnvironment {
     type Field = AccessPackageResourceEnvironmentField;
 }
+impl AccessPackageResourceEnvironmentField {
+    /// The navigation property `resources` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn resources() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceField,
+    > {
+        crate::runtime::NavMany::new("resources")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageResourceEnvironment`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -908,6 +1077,16 @@ impl AsRef<str> for AccessPackageResourceRequestField {
 impl crate::runtime::Selectable for crate::models::AccessPackageResourceRequest {
     type Field = AccessPackageResourceRequestField;
 }
+impl AccessPackageResourceRequestField {
+    /// The navigation property `catalog` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn catalog() -> crate::runtime::Nav<Self, AccessPackageCatalogField> {
+        crate::runtime::Nav::new("catalog")
+    }
+    /// The navigation property `resource` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn resource() -> crate::runtime::Nav<Self, AccessPackageResourceField> {
+        crate::runtime::Nav::new("resource")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageResourceRequest`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -963,6 +1142,12 @@ impl AsRef<str> for AccessPackageResourceRoleField {
 impl crate::runtime::Selectable for crate::models::AccessPackageResourceRole {
     type Field = AccessPackageResourceRoleField;
 }
+impl AccessPackageResourceRoleField {
+    /// The navigation property `resource` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn resource() -> crate::runtime::Nav<Self, AccessPackageResourceField> {
+        crate::runtime::Nav::new("resource")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageResourceRole`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1012,6 +1197,16 @@ impl AsRef<str> for AccessPackageResourceRoleScopeField {
 impl crate::runtime::Selectable for crate::models::AccessPackageResourceRoleScope {
     type Field = AccessPackageResourceRoleScopeField;
 }
+impl AccessPackageResourceRoleScopeField {
+    /// The navigation property `role` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn role() -> crate::runtime::Nav<Self, AccessPackageResourceRoleField> {
+        crate::runtime::Nav::new("role")
+    }
+    /// The navigation property `scope` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn scope() -> crate::runtime::Nav<Self, AccessPackageResourceScopeField> {
+        crate::runtime::Nav::new("scope")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageResourceRoleScope`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1060,6 +1255,12 @@ impl AsRef<str> for AccessPackageResourceScopeField {
 }
 impl crate::runtime::Selectable for crate::models::AccessPackageResourceScope {
     type Field = AccessPackageResourceScopeField;
+}
+impl AccessPackageResourceScopeField {
+    /// The navigation property `resource` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn resource() -> crate::runtime::Nav<Self, AccessPackageResourceField> {
+        crate::runtime::Nav::new("resource")
+    }
 }
 /// The nullable properties of `microsoft.graph.accessPackageResourceScope`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1128,6 +1329,15 @@ impl AsRef<str> for AccessPackageSubjectField {
 impl crate::runtime::Selectable for crate::models::AccessPackageSubject {
     type Field = AccessPackageSubjectField;
 }
+impl AccessPackageSubjectField {
+    /// The navigation property `connectedOrganization` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn connected_organization() -> crate::runtime::Nav<
+        Self,
+        ConnectedOrganizationField,
+    > {
+        crate::runtime::Nav::new("connectedOrganization")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageSubject`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1179,6 +1389,15 @@ impl AsRef<str> for AccessPackageSuggestionField {
 }
 impl crate::runtime::Selectable for crate::models::AccessPackageSuggestion {
     type Field = AccessPackageSuggestionField;
+}
+impl AccessPackageSuggestionField {
+    /// The navigation property `accessPackage` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package() -> crate::runtime::Nav<
+        Self,
+        AvailableAccessPackageField,
+    > {
+        crate::runtime::Nav::new("accessPackage")
+    }
 }
 /// The properties of `microsoft.graph.accessPackageTextInputQuestion`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1313,6 +1532,12 @@ impl AsRef<str> for ApprovalField {
 impl crate::runtime::Selectable for crate::models::Approval {
     type Field = ApprovalField;
 }
+impl ApprovalField {
+    /// The navigation property `stages` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn stages() -> crate::runtime::NavMany<Self, ApprovalStageField> {
+        crate::runtime::NavMany::new("stages")
+    }
+}
 /// The properties of `microsoft.graph.approvalStage`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1409,6 +1634,15 @@ impl AsRef<str> for AvailableAccessPackageField {
 impl crate::runtime::Selectable for crate::models::AvailableAccessPackage {
     type Field = AvailableAccessPackageField;
 }
+impl AvailableAccessPackageField {
+    /// The navigation property `resourceRoleScopes` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn resource_role_scopes() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceRoleScopeField,
+    > {
+        crate::runtime::NavMany::new("resourceRoleScopes")
+    }
+}
 /// The nullable properties of `microsoft.graph.availableAccessPackage`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1463,6 +1697,22 @@ impl AsRef<str> for ConnectedOrganizationField {
 }
 impl crate::runtime::Selectable for crate::models::ConnectedOrganization {
     type Field = ConnectedOrganizationField;
+}
+impl ConnectedOrganizationField {
+    /// The navigation property `externalSponsors` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn external_sponsors() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("externalSponsors")
+    }
+    /// The navigation property `internalSponsors` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn internal_sponsors() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("internalSponsors")
+    }
 }
 /// The nullable properties of `microsoft.graph.connectedOrganization`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1667,6 +1917,36 @@ impl AsRef<str> for CustomDataProvidedResourceField {
 impl crate::runtime::Selectable for crate::models::CustomDataProvidedResource {
     type Field = CustomDataProvidedResourceField;
 }
+impl CustomDataProvidedResourceField {
+    /// The navigation property `environment` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn environment() -> crate::runtime::Nav<
+        Self,
+        AccessPackageResourceEnvironmentField,
+    > {
+        crate::runtime::Nav::new("environment")
+    }
+    /// The navigation property `roles` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn roles() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceRoleField,
+    > {
+        crate::runtime::NavMany::new("roles")
+    }
+    /// The navigation property `scopes` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn scopes() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceScopeField,
+    > {
+        crate::runtime::NavMany::new("scopes")
+    }
+    /// The navigation property `uploadSessions` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn upload_sessions() -> crate::runtime::NavMany<
+        Self,
+        CustomDataProvidedResourceUploadSessionField,
+    > {
+        crate::runtime::NavMany::new("uploadSessions")
+    }
+}
 /// The nullable properties of `microsoft.graph.customDataProvidedResource`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1742,6 +2022,15 @@ impl AsRef<str> for CustomDataProvidedResourceAccessReviewUploadSessionField {
 impl crate::runtime::Selectable
 for crate::models::CustomDataProvidedResourceAccessReviewUploadSession {
     type Field = CustomDataProvidedResourceAccessReviewUploadSessionField;
+}
+impl CustomDataProvidedResourceAccessReviewUploadSessionField {
+    /// The navigation property `files` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn files() -> crate::runtime::NavMany<
+        Self,
+        CustomDataProvidedResourceFileField,
+    > {
+        crate::runtime::NavMany::new("files")
+    }
 }
 /// The nullable properties of `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1826,6 +2115,15 @@ impl crate::runtime::Selectable
 for crate::models::AnyCustomDataProvidedResourceUploadSession {
     type Field = CustomDataProvidedResourceUploadSessionField;
 }
+impl CustomDataProvidedResourceUploadSessionField {
+    /// The navigation property `files` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn files() -> crate::runtime::NavMany<
+        Self,
+        CustomDataProvidedResourceFileField,
+    > {
+        crate::runtime::NavMany::new("files")
+    }
+}
 /// The nullable properties of `microsoft.graph.customDataProvidedResourceUploadSession`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1866,6 +2164,15 @@ impl AsRef<str> for CustomExtensionStageSettingField {
 }
 impl crate::runtime::Selectable for crate::models::CustomExtensionStageSetting {
     type Field = CustomExtensionStageSettingField;
+}
+impl CustomExtensionStageSettingField {
+    /// The navigation property `customExtension` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn custom_extension() -> crate::runtime::Nav<
+        Self,
+        CustomCalloutExtensionField,
+    > {
+        crate::runtime::Nav::new("customExtension")
+    }
 }
 /// The properties of `microsoft.graph.directoryObject`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2137,6 +2444,76 @@ impl AsRef<str> for GroupField {
 }
 impl crate::runtime::Selectable for crate::models::Group {
     type Field = GroupField;
+}
+impl GroupField {
+    /// The navigation property `acceptedSenders` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn accepted_senders() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("acceptedSenders")
+    }
+    /// The navigation property `appRoleAssignments` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn app_role_assignments() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("appRoleAssignments")
+    }
+    /// The navigation property `createdOnBehalfOf` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn created_on_behalf_of() -> crate::runtime::Nav<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::Nav::new("createdOnBehalfOf")
+    }
+    /// The navigation property `memberOf` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn member_of() -> crate::runtime::NavMany<Self, DirectoryObjectField> {
+        crate::runtime::NavMany::new("memberOf")
+    }
+    /// The navigation property `members` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn members() -> crate::runtime::NavMany<Self, DirectoryObjectField> {
+        crate::runtime::NavMany::new("members")
+    }
+    /// The navigation property `membersWithLicenseErrors` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn members_with_license_errors() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("membersWithLicenseErrors")
+    }
+    /// The navigation property `owners` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn owners() -> crate::runtime::NavMany<Self, DirectoryObjectField> {
+        crate::runtime::NavMany::new("owners")
+    }
+    /// The navigation property `permissionGrants` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn permission_grants() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("permissionGrants")
+    }
+    /// The navigation property `rejectedSenders` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn rejected_senders() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("rejectedSenders")
+    }
+    /// The navigation property `transitiveMemberOf` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn transitive_member_of() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("transitiveMemberOf")
+    }
+    /// The navigation property `transitiveMembers` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn transitive_members() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("transitiveMembers")
+    }
 }
 /// The nullable properties of `microsoft.graph.group`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2742,6 +3119,27 @@ impl AsRef<str> for UnifiedRoleAssignmentField {
 impl crate::runtime::Selectable for crate::models::UnifiedRoleAssignment {
     type Field = UnifiedRoleAssignmentField;
 }
+impl UnifiedRoleAssignmentField {
+    /// The navigation property `appScope` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn app_scope() -> crate::runtime::Nav<Self, AppScopeField> {
+        crate::runtime::Nav::new("appScope")
+    }
+    /// The navigation property `directoryScope` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn directory_scope() -> crate::runtime::Nav<Self, DirectoryObjectField> {
+        crate::runtime::Nav::new("directoryScope")
+    }
+    /// The navigation property `principal` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn principal() -> crate::runtime::Nav<Self, DirectoryObjectField> {
+        crate::runtime::Nav::new("principal")
+    }
+    /// The navigation property `roleDefinition` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn role_definition() -> crate::runtime::Nav<
+        Self,
+        UnifiedRoleDefinitionField,
+    > {
+        crate::runtime::Nav::new("roleDefinition")
+    }
+}
 /// The nullable properties of `microsoft.graph.unifiedRoleAssignment`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2815,6 +3213,15 @@ impl AsRef<str> for UnifiedRoleDefinitionField {
 impl crate::runtime::Selectable for crate::models::UnifiedRoleDefinition {
     type Field = UnifiedRoleDefinitionField;
 }
+impl UnifiedRoleDefinitionField {
+    /// The navigation property `inheritsPermissionsFrom` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn inherits_permissions_from() -> crate::runtime::NavMany<
+        Self,
+        UnifiedRoleDefinitionField,
+    > {
+        crate::runtime::NavMany::new("inheritsPermissionsFrom")
+    }
+}
 /// The nullable properties of `microsoft.graph.unifiedRoleDefinition`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2887,6 +3294,16 @@ impl AsRef<str> for CustomTaskExtensionField {
 }
 impl crate::runtime::Selectable for crate::models::CustomTaskExtension {
     type Field = CustomTaskExtensionField;
+}
+impl CustomTaskExtensionField {
+    /// The navigation property `createdBy` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn created_by() -> crate::runtime::Nav<Self, DirectoryObjectField> {
+        crate::runtime::Nav::new("createdBy")
+    }
+    /// The navigation property `lastModifiedBy` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn last_modified_by() -> crate::runtime::Nav<Self, DirectoryObjectField> {
+        crate::runtime::Nav::new("lastModifiedBy")
+    }
 }
 /// The nullable properties of `microsoft.graph.identityGovernance.customTaskExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -63,6 +63,22 @@ async fn a_list_over_three_pages_follows_the_next_links() {
 }
 
 #[tokio::test]
+async fn a_post_action_returning_a_collection_sends_its_body_when_paged() {
+    // Like `checkMemberGroups`: the first page answers the POST with its body; the next link is a
+    // GET.
+    let graph = MockGraph::start().await;
+    let client = graph.client();
+    let search = || call::<Json<Page<Thing>>, _>(&client, Method::POST, "/things/search").typed_body(&thing("query"));
+    graph.expect(search()).respond_pages([vec![thing("a")], vec![thing("b")]]);
+    let found = search().collect_all(10).await.unwrap();
+    assert_eq!(found, [thing("a"), thing("b")]);
+    let received = graph.received();
+    assert_eq!(received[0].body_as::<Thing>().unwrap(), thing("query"));
+    assert_eq!(received[1].method, "GET");
+    graph.verify();
+}
+
+#[tokio::test]
 async fn count_true_puts_the_total_on_the_first_page() {
     let graph = MockGraph::start().await;
     let client = graph.client();

@@ -18,8 +18,10 @@ pub enum PathSegment {
     Ref,
 }
 
-/// Which consents allow one operation, and the least-privileged permissions for it.
+/// Which consents allow one operation, and the least-privileged permissions for it. A row of the
+/// generated table; it may gain fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MethodPermission {
     /// `v1.0` or `beta`.
     pub api_version: &'static str,

@@ -144,8 +144,10 @@ impl ResponseKind for NoContent {
     }
 }
 
-/// One page of a collection.
+/// One page of a collection. Built (in tests, for the test kit's answers) with [`Page::new`] and
+/// the setters; it may gain fields, so it is not built as a struct literal.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Page<T> {
     /// The items of this page.
     pub value: Vec<T>,
@@ -155,6 +157,25 @@ pub struct Page<T> {
     pub count: Option<i64>,
     /// The page's other properties (`@odata.context`, `@odata.deltaLink`...), kept as JSON.
     pub additional_properties: serde_json::Map<String, serde_json::Value>,
+}
+
+impl<T> Page<T> {
+    /// A page of these items, without a next link.
+    pub fn new(value: Vec<T>) -> Self {
+        Page { value, ..Page::default() }
+    }
+
+    /// With this `@odata.nextLink`.
+    pub fn next_link(mut self, link: impl Into<String>) -> Self {
+        self.next_link = Some(link.into());
+        self
+    }
+
+    /// With this `@odata.count`.
+    pub fn count(mut self, count: i64) -> Self {
+        self.count = Some(count);
+        self
+    }
 }
 
 impl<T> Default for Page<T> {
@@ -267,7 +288,7 @@ impl<T: Nullable, C> Request<Json<T>, C> {
 impl<T: Nullable, C> Request<MaybeJson<T>, C> {
     /// Sends `"property": null` in the body of this update (PATCH) or replace (PUT), beside what
     /// the typed body sets, e.g.
-    /// `.update(&changes).set_null(AccessPackageAssignmentPolicyNullableField::Expiration)`:
+    /// `.update(&changes).set_null(AccessPackageAssignmentPolicyNullableField::Description)`:
     /// the typed models leave unset properties out, so this is how a property is cleared. Only
     /// properties the metadata declares nullable can be named.
     pub fn set_null(mut self, field: T::NullableField) -> Self {
@@ -290,10 +311,34 @@ impl<T: Selectable + DeserializeOwned, C> Request<Json<T>, C> {
         self.filter(filter.to_string())
     }
 
-    /// `$orderby` one property, ascending or descending.
-    pub fn order_by_field(self, field: T::Field, descending: bool) -> Self {
-        let field = field.as_ref();
-        self.order_by(if descending { format!("{field} desc") } else { field.to_string() })
+    /// `$orderby` one property, ascending or descending: one of this type's (`…Field`), or one
+    /// reached through a navigation property (`…Field::access_package().field(..)`).
+    ///
+    /// Several calls order by several properties, in call order (one `$orderby`,
+    /// comma-separated).
+    pub fn order_by_field(self, field: impl super::filter::Property<T::Field>, descending: bool) -> Self {
+        let field = field.path();
+        self.add_to_option("$orderby", if descending { format!("{field} desc") } else { field })
+    }
+
+    /// `$expand` a navigation property, named by the generated constructor beside the `…Field`
+    /// enum, e.g. `.expand_nav(AccessPackageAssignmentField::target())`; several calls expand
+    /// several (one `$expand`, comma-separated).
+    pub fn expand_nav(self, nav: impl super::filter::Navigation<T::Field>) -> Self {
+        self.add_to_option("$expand", nav.name().to_string())
+    }
+
+    /// `$expand` a navigation property with `$select` on its target, e.g.
+    /// `.expand_select(AccessPackageAssignmentField::access_package(), &[AccessPackageField::Id, AccessPackageField::DisplayName])`
+    /// writes `$expand=accessPackage($select=id,displayName)` (OData selects a navigation's
+    /// properties inside its `$expand`).
+    pub fn expand_select<N>(self, nav: N, fields: &[N::Target]) -> Self
+    where
+        N: super::filter::Navigation<T::Field>,
+        N::Target: AsRef<str>,
+    {
+        let list: Vec<&str> = fields.iter().map(AsRef::as_ref).collect();
+        self.add_to_option("$expand", format!("{}($select={})", nav.name(), list.join(",")))
     }
 }
 
@@ -380,6 +425,13 @@ impl<K: ResponseKind, C> Request<K, C> {
         self
     }
 
+    /// The `client-request-id` header: your id for this request, which Graph logs and echoes
+    /// (by default each request gets a fresh UUID). It is the same on every retry and is kept on
+    /// the error if the request fails.
+    pub fn client_request_id(self, id: impl Into<String>) -> Self {
+        self.header("client-request-id", id)
+    }
+
     /// `If-Match`: only act if the entity still has this ETag.
     pub fn if_match(self, etag: impl Into<String>) -> Self {
         self.header("If-Match", etag)
@@ -415,6 +467,19 @@ impl<K: ResponseKind, C> Request<K, C> {
     /// `$expand`: navigation properties to include, e.g. `resourceRoleScopes($expand=role,scope)`.
     pub fn expand(self, expand: impl Into<String>) -> Self {
         self.query("$expand", expand)
+    }
+
+    /// Adds `item` to the query option `option` (a comma-separated list: `$expand`, `$orderby`),
+    /// or starts it.
+    fn add_to_option(mut self, option: &str, item: String) -> Self {
+        match self.query.iter_mut().find(|(name, _)| name == option) {
+            Some((_, value)) => {
+                value.push(',');
+                value.push_str(&item);
+                self
+            }
+            None => self.query(option, item),
+        }
     }
 
     /// `$filter`, e.g. `displayName eq 'Sales'`.
@@ -524,6 +589,7 @@ impl<K: ResponseKind, C> Request<K, C> {
     /// Sends the request, with retries; returns a 2xx response, read.
     async fn execute(&self, body: Option<Vec<u8>>) -> Result<Raw> {
         let url = self.url();
+        let client_request_id = client_request_id_of(&self.headers).map_or_else(new_client_request_id, str::to_owned);
         execute(Call {
             core: &self.client,
             method: &self.method,
@@ -532,6 +598,7 @@ impl<K: ResponseKind, C> Request<K, C> {
             body: body.as_deref(),
             template: self.template.unwrap_or("(untyped)"),
             idempotent: super::retry::is_idempotent(&self.method),
+            client_request_id: &client_request_id,
         })
         .await
     }
@@ -552,6 +619,9 @@ impl<K: ResponseKind, C> Request<K, C> {
             },
             None => self.relative_url(),
         };
+        if client_request_id_of(&self.headers).is_none() {
+            self.headers.push(("client-request-id".to_string(), new_client_request_id()));
+        }
         Ok(Parts {
             core: self.client,
             method: self.method,
@@ -611,12 +681,37 @@ pub(crate) struct Call<'a> {
     pub(crate) template: &'a str,
     /// Whether a 503/504 may be retried: sending it twice has no second effect.
     pub(crate) idempotent: bool,
+    /// The `client-request-id` sent (the same on every attempt), kept on errors and in the
+    /// tracing span.
+    pub(crate) client_request_id: &'a str,
+}
+
+/// The `client-request-id` among `headers`, if the caller set one.
+pub(crate) fn client_request_id_of(headers: &[(String, String)]) -> Option<&str> {
+    headers.iter().rev().find(|(name, _)| name.eq_ignore_ascii_case("client-request-id")).map(|(_, v)| v.as_str())
+}
+
+/// A fresh `client-request-id`: a random (version 4) UUID.
+pub(crate) fn new_client_request_id() -> String {
+    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid().to_string()
 }
 
 /// Sends a call, retrying as the client's [`RetryPolicy`](super::RetryPolicy) allows; returns a
 /// 2xx response, read.
 pub(crate) async fn execute(call: Call<'_>) -> Result<Raw> {
-    let Call { core, method, url, headers, body, template, idempotent } = call;
+    use tracing::Instrument as _;
+    let span = tracing::debug_span!(
+        "graph_request",
+        method = %call.method,
+        path = call.template,
+        client_request_id = %call.client_request_id
+    );
+    let id = call.client_request_id;
+    execute_in_span(call).instrument(span).await.map_err(|e| e.with_client_request_id(id))
+}
+
+async fn execute_in_span(call: Call<'_>) -> Result<Raw> {
+    let Call { core, method, url, headers, body, template, idempotent, client_request_id } = call;
     let url = reqwest::Url::parse(url).map_err(|e| Error::InvalidArgument(format!("URL: {e}")))?;
     let policy = *core.retry();
     let started = Instant::now();
@@ -628,8 +723,9 @@ pub(crate) async fn execute(call: Call<'_>) -> Result<Raw> {
             .http()
             .request(method.clone(), url.clone())
             .bearer_auth(token.secret())
-            .header("Accept", "application/json");
-        for (name, value) in headers {
+            .header("Accept", "application/json")
+            .header("client-request-id", client_request_id);
+        for (name, value) in headers.iter().filter(|(name, _)| !name.eq_ignore_ascii_case("client-request-id")) {
             builder = builder.header(name.as_str(), value.as_str());
         }
         if let Some(body) = body {
@@ -648,7 +744,7 @@ pub(crate) async fn execute(call: Call<'_>) -> Result<Raw> {
                     continue;
                 }
                 tracing::warn!(%method, path = template, attempt, error = %e, "graph request failed");
-                return Err(Error::Transport(e));
+                return Err(Error::transport(e));
             }
         };
         let status = response.status().as_u16();
@@ -694,7 +790,7 @@ async fn read_body(mut response: reqwest::Response, status: u16, limit: usize) -
         return Err(Error::ResponseTooLarge { status, limit });
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(Error::Transport)? {
+    while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
         if body.len() + chunk.len() > limit {
             return Err(Error::ResponseTooLarge { status, limit });
         }
@@ -738,8 +834,11 @@ where
         Ok(out)
     }
 
-    async fn send_page(&self) -> Result<Page<T>> {
-        let raw = self.execute(None).await?;
+    /// Sends this page's request with its body (a POST action that returns a collection has
+    /// one; the next links are GETs without), and decodes the page.
+    async fn send_page(&mut self) -> Result<Page<T>> {
+        let body = self.take_body()?;
+        let raw = self.execute(body).await?;
         <Json<Page<T>>>::decode(raw.status, &raw.body)
     }
 }
@@ -760,7 +859,7 @@ impl<T: DeserializeOwned + Send + 'static, C: Consent> Pages<T, C> {
             self.next = None;
             return Some(Err(e));
         }
-        let request = self.next.take()?;
+        let mut request = self.next.take()?;
         let page = match request.send_page().await {
             Ok(page) => page,
             Err(e) => return Some(Err(e)),

@@ -44,7 +44,7 @@ mod with_tls {
         // Any request will do: the handshake is what is tested.
         let result = client.request::<Json<serde_json::Value>>(Method::GET, "/organization".to_string()).await;
         // The server hangs up after the ClientHello: the handshake fails, as a transport error.
-        assert!(matches!(result, Err(Error::Transport(_))), "expected a transport error, got {result:?}");
+        assert!(matches!(result, Err(Error::Transport { .. })), "expected a transport error, got {result:?}");
         let hello = server.join().expect("the server thread");
         // A TLS record (content type 22, handshake) carrying a ClientHello (handshake type 1).
         assert!(hello.len() > 5, "no ClientHello received: {hello:?}");

@@ -35,7 +35,7 @@ async fn setup(batch: &GraphBatch) -> (MockServer, Client) {
     batch.mount(&server, "/v1.0").await;
     let client = Client::builder(StaticToken::new("t"))
         .base_url(format!("{}/v1.0", server.uri()))
-        .retry(RetryPolicy { base_delay: Duration::from_millis(1), ..RetryPolicy::default() })
+        .retry(RetryPolicy::default().base_delay(Duration::from_millis(1)))
         .build()
         .unwrap();
     (server, client)
@@ -252,11 +252,7 @@ async fn the_retry_time_limit_counts_from_each_items_first_send() {
     .delay(Duration::from_millis(400));
     let server = MockServer::start().await;
     batch.mount(&server, "/v1.0").await;
-    let policy = RetryPolicy {
-        base_delay: Duration::from_millis(1),
-        max_elapsed: Duration::from_secs(1),
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy::default().base_delay(Duration::from_millis(1)).max_elapsed(Duration::from_secs(1));
     let client = Client::builder(StaticToken::new("t"))
         .base_url(format!("{}/v1.0", server.uri()))
         .retry(policy)
@@ -382,11 +378,8 @@ fn a_batch_can_be_sent_from_a_spawned_task() {
 /// A mock and a client of it retrying fast.
 async fn mock() -> (MockGraph, Client) {
     let graph = MockGraph::start().await;
-    let client = graph
-        .client_builder()
-        .retry(RetryPolicy { base_delay: Duration::from_millis(1), ..RetryPolicy::default() })
-        .build()
-        .unwrap();
+    let client =
+        graph.client_builder().retry(RetryPolicy::default().base_delay(Duration::from_millis(1))).build().unwrap();
     (graph, client)
 }
 

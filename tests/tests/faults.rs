@@ -22,12 +22,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const EM: &str = "/v1.0/identityGovernance/entitlementManagement";
 
 fn policy(attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: attempts,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_secs(2),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::default().max_attempts(attempts).base_delay(Duration::from_millis(1)).max_delay(Duration::from_secs(2))
 }
 
 fn client(base: &str, attempts: u32) -> Client {
@@ -65,7 +60,7 @@ async fn requests(server: &MockServer) -> usize {
 }
 
 fn one_catalog() -> Page<AccessPackageCatalog> {
-    Page { value: vec![AccessPackageCatalog { id: Some("c1".into()), ..Default::default() }], ..Page::default() }
+    Page::new(vec![AccessPackageCatalog { id: Some("c1".into()), ..Default::default() }])
 }
 
 #[tokio::test]
@@ -221,9 +216,9 @@ async fn a_connection_cut_mid_body_is_a_transport_error_and_writes_are_not_resen
     .await;
     let c = client(&base, 4);
     let err = c.entitlement_management().catalogs().list().await.unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err}");
+    assert!(matches!(err, Error::Transport { .. }), "{err}");
     let err = c.entitlement_management().catalogs().create(&AccessPackageCatalog::default()).await.unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err}");
+    assert!(matches!(err, Error::Transport { .. }), "{err}");
     assert_eq!(count.load(Ordering::SeqCst), 2, "one connection per call: nothing was resent");
 }
 
@@ -260,15 +255,15 @@ async fn a_slow_server_times_out_with_bounded_retries() {
     let c = Client::builder(StaticToken::new("t"))
         .base_url(format!("{}/v1.0", server.uri()))
         .timeout(Some(Duration::from_millis(200)))
-        .retry(RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(1), ..RetryPolicy::default() })
+        .retry(RetryPolicy::default().max_attempts(3).base_delay(Duration::from_millis(1)))
         .build()
         .unwrap();
     let started = std::time::Instant::now();
     let err = c.entitlement_management().catalogs().list().await.unwrap_err();
-    assert!(matches!(&err, Error::Transport(e) if e.is_timeout()), "{err}");
+    assert!(matches!(&err, Error::Transport { source, .. } if source.is_timeout()), "{err}");
     assert!(started.elapsed() < Duration::from_secs(4), "three 200 ms attempts, not the server's 5 s");
     assert_eq!(requests(&server).await, 3, "a read that timed out is retried, boundedly");
     let err = c.entitlement_management().catalogs().create(&AccessPackageCatalog::default()).await.unwrap_err();
-    assert!(matches!(&err, Error::Transport(e) if e.is_timeout()), "{err}");
+    assert!(matches!(&err, Error::Transport { source, .. } if source.is_timeout()), "{err}");
     assert_eq!(requests(&server).await, 4, "a write that timed out is not resent");
 }

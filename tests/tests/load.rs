@@ -57,7 +57,7 @@ async fn ten_thousand_requests_at_concurrency_64_with_injected_faults() {
         .await;
     let client = Client::builder(StaticToken::new("t"))
         .base_url(format!("{}/v1.0", server.uri()))
-        .retry(RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(1), ..RetryPolicy::default() })
+        .retry(RetryPolicy::default().max_attempts(4).base_delay(Duration::from_millis(1)))
         .build()
         .unwrap();
 
@@ -167,7 +167,7 @@ async fn a_thousand_creates_through_batches_cut_round_trips_at_least_15x() {
     batch.mount(&server, "/v1.0").await;
     let client = Client::builder(StaticToken::new("t"))
         .base_url(format!("{}/v1.0", server.uri()))
-        .retry(RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(1), ..RetryPolicy::default() })
+        .retry(RetryPolicy::default().max_attempts(4).base_delay(Duration::from_millis(1)))
         .build()
         .unwrap();
     let em = client.entitlement_management();

@@ -1,4 +1,5 @@
-//! What reaches the logs: method, path template, status, request-id, retries; never the token.
+//! What reaches the logs: method, path template, status, request-id, client-request-id, retries;
+//! never the token.
 //! Alone in its own test binary: `tracing` caches per call site whether anyone listens, process
 //! wide, so a test running in parallel without a subscriber could hide these events.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
@@ -28,7 +29,7 @@ async fn throttled_then_ok(retry_after: &str) -> (MockServer, Client) {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "s"})))
         .mount(&server)
         .await;
-    let retry = RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(1), ..RetryPolicy::default() };
+    let retry = RetryPolicy::default().max_attempts(3).base_delay(Duration::from_millis(1));
     let client = Client::builder(StaticToken::new("secret-token-123"))
         .base_url(format!("{}/v1.0", server.uri()))
         .retry(retry)
@@ -69,8 +70,10 @@ async fn logs_carry_method_path_status_and_request_id_but_never_the_token() {
         .mount(&server)
         .await;
     client.entitlement_management().settings().get().await.unwrap();
-    client.entitlement_management().catalogs().by_id("c-1").get().await.unwrap();
+    client.entitlement_management().catalogs().by_id("c-1").get().client_request_id("cr-logs-1").await.unwrap();
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    // Every event of a request is in its span, which names the `client-request-id`.
+    assert!(logs.contains("graph_request{") && logs.contains("client_request_id=cr-logs-1"), "{logs}");
     assert!(logs.contains("/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}"), "{logs}");
     assert!(logs.contains("status=429") && logs.contains("retrying"), "{logs}");
     assert!(logs.contains("rid-42"), "{logs}");

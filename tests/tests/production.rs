@@ -1,12 +1,15 @@
 //! What a production service needs from the client, against local servers: errors that carry the
 //! request id (from headers, falling back to the body) and the server's `Retry-After`, with
 //! classification helpers; response metadata on success; escape hatches (own types, raw JSON,
-//! untyped requests without a direct reqwest dependency); typed `$filter` on the wire.
+//! untyped requests without a direct reqwest dependency); typed `$filter` on the wire, through
+//! navigation properties too.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::time::Duration;
 
-use msgraph_entitlement::fields::{AccessPackageAssignmentField, AccessPackageField};
+use msgraph_entitlement::fields::{
+    AccessPackageAssignmentField, AccessPackageAssignmentRequestField, AccessPackageField, AccessPackageSubjectField,
+};
 use msgraph_entitlement::models::AccessPackageAssignmentState;
 use msgraph_entitlement::runtime::{Filter, GaveUp, Json, Method, Page, RetryPolicy};
 use msgraph_entitlement::{Client, Error, StaticToken};
@@ -27,7 +30,7 @@ async fn setup(policy: RetryPolicy) -> (MockServer, Client) {
 }
 
 fn fast() -> RetryPolicy {
-    RetryPolicy { base_delay: Duration::from_millis(1), ..RetryPolicy::default() }
+    RetryPolicy::default().base_delay(Duration::from_millis(1))
 }
 
 async fn fail_get(client: &Client, server: &MockServer, response: ResponseTemplate) -> Error {
@@ -77,7 +80,7 @@ async fn a_retry_after_beyond_the_cap_is_not_waited_and_is_readable() {
 
 #[tokio::test]
 async fn throttling_that_outlasts_the_attempts_says_so() {
-    let policy = RetryPolicy { max_attempts: 2, ..fast() };
+    let policy = fast().max_attempts(2);
     let (server, client) = setup(policy).await;
     let response = ResponseTemplate::new(429).insert_header("retry-after", "0");
     let err = fail_get(&client, &server, response).await;
@@ -292,4 +295,78 @@ fn filter_rendering() {
     assert_eq!(Filter::eq(F::Id, None::<&str>).to_string(), "id eq null");
     let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
     assert_eq!(Filter::le(F::ModifiedDateTime, day).to_string(), "modifiedDateTime le 2026-01-02");
+}
+
+/// The documented queries over navigation properties, typed: the exact URL sent.
+#[test]
+fn navigation_queries_on_the_wire() {
+    use AccessPackageAssignmentField as A;
+    use AccessPackageAssignmentRequestField as R;
+    use AccessPackageField as P;
+    use AccessPackageSubjectField as S;
+    let client = Client::new(StaticToken::new("t")).unwrap();
+    let em = client.entitlement_management();
+    let root = "https://graph.microsoft.com/v1.0/identityGovernance/entitlementManagement";
+    // "List assignments of an access package": $filter=accessPackage/id eq '{id}' with $expand=target.
+    let url = em
+        .assignments()
+        .list()
+        .filter_by(Filter::eq(A::access_package().field(P::Id), "4b7d4c69-33bb-4f77-9b5d-7e7e3a4c1f00"))
+        .expand_nav(A::target())
+        .url();
+    assert_eq!(
+        url,
+        format!(
+            "{root}/assignments?$filter=accessPackage/id%20eq%20'4b7d4c69-33bb-4f77-9b5d-7e7e3a4c1f00'&$expand=target"
+        )
+    );
+    // "List the assignments of a user": $expand=target&$filter=target/objectId eq '{id}'.
+    let url = em
+        .assignments()
+        .list()
+        .expand_nav(A::target())
+        .filter_by(Filter::eq(A::target().field(S::ObjectId), "7deff43e-1f17-44ef-9e5f-d516b0ba11d4"))
+        .url();
+    assert_eq!(
+        url,
+        format!(
+            "{root}/assignments?$expand=target&$filter=target/objectId%20eq%20'7deff43e-1f17-44ef-9e5f-d516b0ba11d4'"
+        )
+    );
+    // "List the requests of a user": $expand=requestor&$filter=requestor/objectId eq '{id}'.
+    let url = em
+        .assignment_requests()
+        .list()
+        .expand_nav(R::requestor())
+        .filter_by(Filter::eq(R::requestor().field(S::ObjectId), "7deff43e-1f17-44ef-9e5f-d516b0ba11d4"))
+        .url();
+    assert_eq!(
+        url,
+        format!(
+            "{root}/assignmentRequests?$expand=requestor&$filter=requestor/objectId%20eq%20'7deff43e-1f17-44ef-9e5f-d516b0ba11d4'"
+        )
+    );
+    // A request of one package in a state, newest first, with the package's name (a `=` inside
+    // a query value is percent-encoded: one decoding gives `$select=id,displayName`).
+    let url = em
+        .assignment_requests()
+        .list()
+        .filter_by(Filter::eq(R::access_package().field(P::Id), "ap-1").and(Filter::eq(R::State, "delivered")))
+        .order_by_field(R::access_package().field(P::DisplayName), false)
+        .order_by_field(R::CreatedDateTime, true)
+        .expand_select(R::access_package(), &[P::Id, P::DisplayName])
+        .expand_nav(R::requestor())
+        .url();
+    assert_eq!(
+        url,
+        format!(
+            "{root}/assignmentRequests?$filter=accessPackage/id%20eq%20'ap-1'%20and%20state%20eq%20'delivered'\
+             &$orderby=accessPackage/displayName,createdDateTime%20desc\
+             &$expand=accessPackage($select%3Did,displayName),requestor"
+        )
+    );
+    // Collection-valued navigation properties: `$expand`, and `any` over their items.
+    let scopes = Filter::any(P::resource_role_scopes(), Filter::eq("id", "s-1"));
+    assert_eq!(scopes.to_string(), "resourceRoleScopes/any(x:x/id eq 's-1')");
+    assert_eq!(format!("{:?}", A::access_package().field(P::Id)), "Hop(accessPackage/id)");
 }

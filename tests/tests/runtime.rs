@@ -26,7 +26,7 @@ fn client_for(server: &MockServer, retry: RetryPolicy) -> Client {
 }
 
 fn fast_retries(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy { max_attempts, base_delay: Duration::from_millis(1), ..RetryPolicy::default() }
+    RetryPolicy::default().max_attempts(max_attempts).base_delay(Duration::from_millis(1))
 }
 
 fn package(i: u32) -> AccessPackage {
@@ -74,7 +74,7 @@ async fn a_repeating_next_link_ends_with_an_error() {
     let catalogs = client.entitlement_management().catalogs();
     let link = format!("{}{EM_PATH}/catalogs?$skiptoken=same", graph.base_url());
     // The same page, whose link leads to itself.
-    graph.expect(catalogs.list()).respond(Page { value: vec![catalog("c")], next_link: Some(link), ..Page::default() });
+    graph.expect(catalogs.list()).respond(Page::new(vec![catalog("c")]).next_link(link));
     let results: Vec<_> = catalogs.list().items().take(10).collect().await;
     assert!(results.len() < 10, "paging stopped");
     let err = results.into_iter().find_map(Result::err).unwrap();
@@ -88,7 +88,7 @@ async fn a_next_link_to_another_host_never_gets_the_token() {
     let client = mock_client(&graph, RetryPolicy::none());
     let catalogs = client.entitlement_management().catalogs();
     let link = format!("{}/steal", elsewhere.base_url());
-    graph.expect(catalogs.list()).respond(Page { value: vec![catalog("c")], next_link: Some(link), ..Page::default() });
+    graph.expect(catalogs.list()).respond(Page::new(vec![catalog("c")]).next_link(link));
     let mut pages = catalogs.list().pages();
     assert_eq!(pages.next().await.unwrap().unwrap().value.len(), 1, "the page itself is returned");
     let err = pages.next().await.unwrap().unwrap_err();

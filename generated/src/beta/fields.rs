@@ -47,6 +47,47 @@ impl AsRef<str> for AccessPackageField {
 impl crate::runtime::Selectable for crate::beta::models::AccessPackage {
     type Field = AccessPackageField;
 }
+impl AccessPackageField {
+    /// The navigation property `accessPackageAssignmentPolicies` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_package_assignment_policies() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageAssignmentPolicyField,
+    > {
+        crate::runtime::NavMany::new("accessPackageAssignmentPolicies")
+    }
+    /// The navigation property `accessPackageCatalog` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_catalog() -> crate::runtime::Nav<
+        Self,
+        AccessPackageCatalogField,
+    > {
+        crate::runtime::Nav::new("accessPackageCatalog")
+    }
+    /// The navigation property `accessPackageResourceRoleScopes` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_package_resource_role_scopes() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceRoleScopeField,
+    > {
+        crate::runtime::NavMany::new("accessPackageResourceRoleScopes")
+    }
+    /// The navigation property `accessPackagesIncompatibleWith` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_packages_incompatible_with() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageField,
+    > {
+        crate::runtime::NavMany::new("accessPackagesIncompatibleWith")
+    }
+    /// The navigation property `incompatibleAccessPackages` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn incompatible_access_packages() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageField,
+    > {
+        crate::runtime::NavMany::new("incompatibleAccessPackages")
+    }
+    /// The navigation property `incompatibleGroups` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn incompatible_groups() -> crate::runtime::NavMany<Self, GroupField> {
+        crate::runtime::NavMany::new("incompatibleGroups")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackage`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -131,6 +172,37 @@ impl AsRef<str> for AccessPackageAssignmentField {
 }
 impl crate::runtime::Selectable for crate::beta::models::AccessPackageAssignment {
     type Field = AccessPackageAssignmentField;
+}
+impl AccessPackageAssignmentField {
+    /// The navigation property `accessPackage` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package() -> crate::runtime::Nav<Self, AccessPackageField> {
+        crate::runtime::Nav::new("accessPackage")
+    }
+    /// The navigation property `accessPackageAssignmentPolicy` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_assignment_policy() -> crate::runtime::Nav<
+        Self,
+        AccessPackageAssignmentPolicyField,
+    > {
+        crate::runtime::Nav::new("accessPackageAssignmentPolicy")
+    }
+    /// The navigation property `accessPackageAssignmentRequests` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_package_assignment_requests() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageAssignmentRequestField,
+    > {
+        crate::runtime::NavMany::new("accessPackageAssignmentRequests")
+    }
+    /// The navigation property `accessPackageAssignmentResourceRoles` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_package_assignment_resource_roles() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageAssignmentResourceRoleField,
+    > {
+        crate::runtime::NavMany::new("accessPackageAssignmentResourceRoles")
+    }
+    /// The navigation property `target` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn target() -> crate::runtime::Nav<Self, AccessPackageSubjectField> {
+        crate::runtime::Nav::new("target")
+    }
 }
 /// The nullable properties of `microsoft.graph.accessPackageAssignment`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -231,6 +303,26 @@ impl AsRef<str> for AccessPackageAssignmentPolicyField {
 }
 impl crate::runtime::Selectable for crate::beta::models::AccessPackageAssignmentPolicy {
     type Field = AccessPackageAssignmentPolicyField;
+}
+impl AccessPackageAssignmentPolicyField {
+    /// The navigation property `accessPackage` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package() -> crate::runtime::Nav<Self, AccessPackageField> {
+        crate::runtime::Nav::new("accessPackage")
+    }
+    /// The navigation property `accessPackageCatalog` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_catalog() -> crate::runtime::Nav<
+        Self,
+        AccessPackageCatalogField,
+    > {
+        crate::runtime::Nav::new("accessPackageCatalog")
+    }
+    /// The navigation property `customExtensionHandlers` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn custom_extension_handlers() -> crate::runtime::NavMany<
+        Self,
+        CustomExtensionHandlerField,
+    > {
+        crate::runtime::NavMany::new("customExtensionHandlers")
+    }
 }
 /// The nullable properties of `microsoft.graph.accessPackageAssignmentPolicy`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -338,6 +430,23 @@ impl AsRef<str> for AccessPackageAssignmentRequestField {
 impl crate::runtime::Selectable for crate::beta::models::AccessPackageAssignmentRequest {
     type Field = AccessPackageAssignmentRequestField;
 }
+impl AccessPackageAssignmentRequestField {
+    /// The navigation property `accessPackage` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package() -> crate::runtime::Nav<Self, AccessPackageField> {
+        crate::runtime::Nav::new("accessPackage")
+    }
+    /// The navigation property `accessPackageAssignment` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_assignment() -> crate::runtime::Nav<
+        Self,
+        AccessPackageAssignmentField,
+    > {
+        crate::runtime::Nav::new("accessPackageAssignment")
+    }
+    /// The navigation property `requestor` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn requestor() -> crate::runtime::Nav<Self, AccessPackageSubjectField> {
+        crate::runtime::Nav::new("requestor")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageAssignmentRequest`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -412,6 +521,36 @@ impl crate::runtime::Selectable
 for crate::beta::models::AccessPackageAssignmentResourceRole {
     type Field = AccessPackageAssignmentResourceRoleField;
 }
+impl AccessPackageAssignmentResourceRoleField {
+    /// The navigation property `accessPackageAssignments` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_package_assignments() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageAssignmentField,
+    > {
+        crate::runtime::NavMany::new("accessPackageAssignments")
+    }
+    /// The navigation property `accessPackageResourceRole` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_resource_role() -> crate::runtime::Nav<
+        Self,
+        AccessPackageResourceRoleField,
+    > {
+        crate::runtime::Nav::new("accessPackageResourceRole")
+    }
+    /// The navigation property `accessPackageResourceScope` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_resource_scope() -> crate::runtime::Nav<
+        Self,
+        AccessPackageResourceScopeField,
+    > {
+        crate::runtime::Nav::new("accessPackageResourceScope")
+    }
+    /// The navigation property `accessPackageSubject` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_subject() -> crate::runtime::Nav<
+        Self,
+        AccessPackageSubjectField,
+    > {
+        crate::runtime::Nav::new("accessPackageSubject")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageAssignmentResourceRole`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -479,6 +618,40 @@ impl AsRef<str> for AccessPackageCatalogField {
 }
 impl crate::runtime::Selectable for crate::beta::models::AccessPackageCatalog {
     type Field = AccessPackageCatalogField;
+}
+impl AccessPackageCatalogField {
+    /// The navigation property `accessPackageResourceRoles` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_package_resource_roles() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceRoleField,
+    > {
+        crate::runtime::NavMany::new("accessPackageResourceRoles")
+    }
+    /// The navigation property `accessPackageResources` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_package_resources() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceField,
+    > {
+        crate::runtime::NavMany::new("accessPackageResources")
+    }
+    /// The navigation property `accessPackageResourceScopes` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_package_resource_scopes() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceScopeField,
+    > {
+        crate::runtime::NavMany::new("accessPackageResourceScopes")
+    }
+    /// The navigation property `accessPackages` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_packages() -> crate::runtime::NavMany<Self, AccessPackageField> {
+        crate::runtime::NavMany::new("accessPackages")
+    }
+    /// The navigation property `customAccessPackageWorkflowExtensions` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn custom_access_package_workflow_extensions() -> crate::runtime::NavMany<
+        Self,
+        CustomAccessPackageWorkflowExtensionField,
+    > {
+        crate::runtime::NavMany::new("customAccessPackageWorkflowExtensions")
+    }
 }
 /// The nullable properties of `microsoft.graph.accessPackageCatalog`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -567,6 +740,29 @@ impl AsRef<str> for AccessPackageResourceField {
 }
 impl crate::runtime::Selectable for crate::beta::models::AccessPackageResource {
     type Field = AccessPackageResourceField;
+}
+impl AccessPackageResourceField {
+    /// The navigation property `accessPackageResourceEnvironment` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_resource_environment() -> crate::runtime::Nav<
+        Self,
+        AccessPackageResourceEnvironmentField,
+    > {
+        crate::runtime::Nav::new("accessPackageResourceEnvironment")
+    }
+    /// The navigation property `accessPackageResourceRoles` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_package_resource_roles() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceRoleField,
+    > {
+        crate::runtime::NavMany::new("accessPackageResourceRoles")
+    }
+    /// The navigation property `accessPackageResourceScopes` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_package_resource_scopes() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceScopeField,
+    > {
+        crate::runtime::NavMany::new("accessPackageResourceScopes")
+    }
 }
 /// The nullable properties of `microsoft.graph.accessPackageResource`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -660,6 +856,15 @@ impl crate::runtime::Selectable
 for crate::beta::models::AccessPackageResourceEnvironment {
     type Field = AccessPackageResourceEnvironmentField;
 }
+impl AccessPackageResourceEnvironmentField {
+    /// The navigation property `accessPackageResources` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn access_package_resources() -> crate::runtime::NavMany<
+        Self,
+        AccessPackageResourceField,
+    > {
+        crate::runtime::NavMany::new("accessPackageResources")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageResourceEnvironment`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -739,6 +944,19 @@ impl AsRef<str> for AccessPackageResourceRequestField {
 impl crate::runtime::Selectable for crate::beta::models::AccessPackageResourceRequest {
     type Field = AccessPackageResourceRequestField;
 }
+impl AccessPackageResourceRequestField {
+    /// The navigation property `accessPackageResource` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_resource() -> crate::runtime::Nav<
+        Self,
+        AccessPackageResourceField,
+    > {
+        crate::runtime::Nav::new("accessPackageResource")
+    }
+    /// The navigation property `requestor` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn requestor() -> crate::runtime::Nav<Self, AccessPackageSubjectField> {
+        crate::runtime::Nav::new("requestor")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageResourceRequest`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -806,6 +1024,15 @@ impl AsRef<str> for AccessPackageResourceRoleField {
 impl crate::runtime::Selectable for crate::beta::models::AccessPackageResourceRole {
     type Field = AccessPackageResourceRoleField;
 }
+impl AccessPackageResourceRoleField {
+    /// The navigation property `accessPackageResource` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_resource() -> crate::runtime::Nav<
+        Self,
+        AccessPackageResourceField,
+    > {
+        crate::runtime::Nav::new("accessPackageResource")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageResourceRole`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -860,6 +1087,22 @@ impl AsRef<str> for AccessPackageResourceRoleScopeField {
 }
 impl crate::runtime::Selectable for crate::beta::models::AccessPackageResourceRoleScope {
     type Field = AccessPackageResourceRoleScopeField;
+}
+impl AccessPackageResourceRoleScopeField {
+    /// The navigation property `accessPackageResourceRole` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_resource_role() -> crate::runtime::Nav<
+        Self,
+        AccessPackageResourceRoleField,
+    > {
+        crate::runtime::Nav::new("accessPackageResourceRole")
+    }
+    /// The navigation property `accessPackageResourceScope` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_resource_scope() -> crate::runtime::Nav<
+        Self,
+        AccessPackageResourceScopeField,
+    > {
+        crate::runtime::Nav::new("accessPackageResourceScope")
+    }
 }
 /// The nullable properties of `microsoft.graph.accessPackageResourceRoleScope`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -924,6 +1167,15 @@ impl AsRef<str> for AccessPackageResourceScopeField {
 }
 impl crate::runtime::Selectable for crate::beta::models::AccessPackageResourceScope {
     type Field = AccessPackageResourceScopeField;
+}
+impl AccessPackageResourceScopeField {
+    /// The navigation property `accessPackageResource` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn access_package_resource() -> crate::runtime::Nav<
+        Self,
+        AccessPackageResourceField,
+    > {
+        crate::runtime::Nav::new("accessPackageResource")
+    }
 }
 /// The nullable properties of `microsoft.graph.accessPackageResourceScope`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1001,6 +1253,15 @@ impl AsRef<str> for AccessPackageSubjectField {
 impl crate::runtime::Selectable for crate::beta::models::AccessPackageSubject {
     type Field = AccessPackageSubjectField;
 }
+impl AccessPackageSubjectField {
+    /// The navigation property `connectedOrganization` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn connected_organization() -> crate::runtime::Nav<
+        Self,
+        ConnectedOrganizationField,
+    > {
+        crate::runtime::Nav::new("connectedOrganization")
+    }
+}
 /// The nullable properties of `microsoft.graph.accessPackageSubject`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1055,6 +1316,12 @@ impl AsRef<str> for ApprovalField {
 }
 impl crate::runtime::Selectable for crate::beta::models::Approval {
     type Field = ApprovalField;
+}
+impl ApprovalField {
+    /// The navigation property `steps` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn steps() -> crate::runtime::NavMany<Self, ApprovalStepField> {
+        crate::runtime::NavMany::new("steps")
+    }
 }
 /// The properties of `microsoft.graph.approvalStep`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1169,6 +1436,22 @@ impl AsRef<str> for ConnectedOrganizationField {
 }
 impl crate::runtime::Selectable for crate::beta::models::ConnectedOrganization {
     type Field = ConnectedOrganizationField;
+}
+impl ConnectedOrganizationField {
+    /// The navigation property `externalSponsors` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn external_sponsors() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("externalSponsors")
+    }
+    /// The navigation property `internalSponsors` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn internal_sponsors() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("internalSponsors")
+    }
 }
 /// The nullable properties of `microsoft.graph.connectedOrganization`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1369,6 +1652,15 @@ impl AsRef<str> for CustomExtensionHandlerField {
 }
 impl crate::runtime::Selectable for crate::beta::models::CustomExtensionHandler {
     type Field = CustomExtensionHandlerField;
+}
+impl CustomExtensionHandlerField {
+    /// The navigation property `customExtension` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn custom_extension() -> crate::runtime::Nav<
+        Self,
+        CustomAccessPackageWorkflowExtensionField,
+    > {
+        crate::runtime::Nav::new("customExtension")
+    }
 }
 /// The nullable properties of `microsoft.graph.customExtensionHandler`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1654,6 +1946,144 @@ impl AsRef<str> for GroupField {
 }
 impl crate::runtime::Selectable for crate::beta::models::Group {
     type Field = GroupField;
+}
+impl GroupField {
+    /// The navigation property `appRoleAssignments` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn app_role_assignments() -> crate::runtime::NavMany<Self, EntityField> {
+        crate::runtime::NavMany::new("appRoleAssignments")
+    }
+    /// The navigation property `createdOnBehalfOf` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn created_on_behalf_of() -> crate::runtime::Nav<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::Nav::new("createdOnBehalfOf")
+    }
+    /// The navigation property `endpoints` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn endpoints() -> crate::runtime::NavMany<Self, DirectoryObjectField> {
+        crate::runtime::NavMany::new("endpoints")
+    }
+    /// The navigation property `memberOf` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn member_of() -> crate::runtime::NavMany<Self, DirectoryObjectField> {
+        crate::runtime::NavMany::new("memberOf")
+    }
+    /// The navigation property `members` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn members() -> crate::runtime::NavMany<Self, DirectoryObjectField> {
+        crate::runtime::NavMany::new("members")
+    }
+    /// The navigation property `membersWithLicenseErrors` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn members_with_license_errors() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("membersWithLicenseErrors")
+    }
+    /// The navigation property `owners` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn owners() -> crate::runtime::NavMany<Self, DirectoryObjectField> {
+        crate::runtime::NavMany::new("owners")
+    }
+    /// The navigation property `permissionGrants` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn permission_grants() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("permissionGrants")
+    }
+    /// The navigation property `settings` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn settings() -> crate::runtime::NavMany<Self, EntityField> {
+        crate::runtime::NavMany::new("settings")
+    }
+    /// The navigation property `transitiveMemberOf` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn transitive_member_of() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("transitiveMemberOf")
+    }
+    /// The navigation property `transitiveMembers` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn transitive_members() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("transitiveMembers")
+    }
+    /// The navigation property `acceptedSenders` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn accepted_senders() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("acceptedSenders")
+    }
+    /// The navigation property `calendar` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn calendar() -> crate::runtime::Nav<Self, EntityField> {
+        crate::runtime::Nav::new("calendar")
+    }
+    /// The navigation property `calendarView` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn calendar_view() -> crate::runtime::NavMany<Self, EntityField> {
+        crate::runtime::NavMany::new("calendarView")
+    }
+    /// The navigation property `conversations` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn conversations() -> crate::runtime::NavMany<Self, EntityField> {
+        crate::runtime::NavMany::new("conversations")
+    }
+    /// The navigation property `events` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn events() -> crate::runtime::NavMany<Self, EntityField> {
+        crate::runtime::NavMany::new("events")
+    }
+    /// The navigation property `rejectedSenders` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn rejected_senders() -> crate::runtime::NavMany<
+        Self,
+        DirectoryObjectField,
+    > {
+        crate::runtime::NavMany::new("rejectedSenders")
+    }
+    /// The navigation property `threads` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn threads() -> crate::runtime::NavMany<Self, EntityField> {
+        crate::runtime::NavMany::new("threads")
+    }
+    /// The navigation property `drive` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn drive() -> crate::runtime::Nav<Self, EntityField> {
+        crate::runtime::Nav::new("drive")
+    }
+    /// The navigation property `drives` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn drives() -> crate::runtime::NavMany<Self, EntityField> {
+        crate::runtime::NavMany::new("drives")
+    }
+    /// The navigation property `sites` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn sites() -> crate::runtime::NavMany<Self, EntityField> {
+        crate::runtime::NavMany::new("sites")
+    }
+    /// The navigation property `extensions` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn extensions() -> crate::runtime::NavMany<Self, EntityField> {
+        crate::runtime::NavMany::new("extensions")
+    }
+    /// The navigation property `groupLifecyclePolicies` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn group_lifecycle_policies() -> crate::runtime::NavMany<
+        Self,
+        EntityField,
+    > {
+        crate::runtime::NavMany::new("groupLifecyclePolicies")
+    }
+    /// The navigation property `planner` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn planner() -> crate::runtime::Nav<Self, EntityField> {
+        crate::runtime::Nav::new("planner")
+    }
+    /// The navigation property `onenote` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn onenote() -> crate::runtime::Nav<Self, EntityField> {
+        crate::runtime::Nav::new("onenote")
+    }
+    /// The navigation property `photo` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn photo() -> crate::runtime::Nav<Self, EntityField> {
+        crate::runtime::Nav::new("photo")
+    }
+    /// The navigation property `photos` (collection-valued: `$expand`, `any`/`all`).
+    pub const fn photos() -> crate::runtime::NavMany<Self, EntityField> {
+        crate::runtime::NavMany::new("photos")
+    }
+    /// The navigation property `team` (single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`).
+    pub const fn team() -> crate::runtime::Nav<Self, EntityField> {
+        crate::runtime::Nav::new("team")
+    }
 }
 /// The nullable properties of `microsoft.graph.group`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -503,6 +503,7 @@ impl Run {
                 body: Some(&body),
                 template,
                 idempotent,
+                client_request_id: &request::new_client_request_id(),
             })
             .await;
             (sent, raw)
@@ -618,7 +619,8 @@ impl Run {
                     continue;
                 }
             }
-            self.done(i, Err(item_error(status, &headers, &body, gave_up, &batch_request_id)));
+            let error = item_error(status, &headers, &body, gave_up, &batch_request_id);
+            self.done(i, Err(self.with_sent_id(i, error)));
         }
         // An item that did not run because an item it depends on is to be retried runs again
         // with it; otherwise `424 Failed Dependency` is its result.
@@ -629,8 +631,19 @@ impl Run {
                 .max();
             match retry_at {
                 Some(at) => self.state[i] = State::Waiting(at),
-                None => self.done(i, Err(item_error(424, &headers, &body, None, &batch_request_id))),
+                None => {
+                    let error = item_error(424, &headers, &body, None, &batch_request_id);
+                    self.done(i, Err(self.with_sent_id(i, error)));
+                }
             }
+        }
+    }
+
+    /// `error` with the `client-request-id` item `i` was sent with, where Graph echoed none.
+    fn with_sent_id(&self, i: usize, error: Error) -> Error {
+        match self.parts[i].as_ref().and_then(|p| request::client_request_id_of(&p.headers)) {
+            Some(id) => error.with_client_request_id(id),
+            None => error,
         }
     }
 

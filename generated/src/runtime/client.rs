@@ -12,8 +12,68 @@ use super::consent::{AppOnly, Consent, Delegated};
 use super::error::{Error, Result};
 use super::retry::RetryPolicy;
 
-/// The OAuth scope every Graph request is made with.
+/// The OAuth scope of the global Graph cloud ([`Cloud::Global`]); a client of another cloud asks
+/// for its own ([`Cloud::scope`], [`Client::scope`]).
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// A Microsoft Graph deployment: its service root and the token audience (scope) that go with
+/// it. Set with [`ClientBuilder::cloud`]; a national cloud's tokens come from its own sign-in
+/// authority ([`authority_host`](Self::authority_host)), which your credential must be set up for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Cloud {
+    /// The global service, `https://graph.microsoft.com` (the default).
+    Global,
+    /// US Government L4 (GCC High), `https://graph.microsoft.us`.
+    UsGovL4,
+    /// US Government L5 (DoD), `https://dod-graph.microsoft.us`.
+    UsGovL5Dod,
+    /// Microsoft Graph China operated by 21Vianet, `https://microsoftgraph.chinacloudapi.cn`.
+    China,
+}
+
+impl Cloud {
+    /// The service root without the API version, e.g. `https://graph.microsoft.us`.
+    pub fn service_root(self) -> &'static str {
+        match self {
+            Cloud::Global => "https://graph.microsoft.com",
+            Cloud::UsGovL4 => "https://graph.microsoft.us",
+            Cloud::UsGovL5Dod => "https://dod-graph.microsoft.us",
+            Cloud::China => "https://microsoftgraph.chinacloudapi.cn",
+        }
+    }
+
+    /// The OAuth scope a token for this cloud's Graph is asked with, e.g.
+    /// `https://graph.microsoft.us/.default`.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Cloud::Global => GRAPH_SCOPE,
+            Cloud::UsGovL4 => "https://graph.microsoft.us/.default",
+            Cloud::UsGovL5Dod => "https://dod-graph.microsoft.us/.default",
+            Cloud::China => "https://microsoftgraph.chinacloudapi.cn/.default",
+        }
+    }
+
+    /// The sign-in authority that issues tokens for this cloud, e.g.
+    /// `https://login.microsoftonline.us` (configure your credential with it).
+    pub fn authority_host(self) -> &'static str {
+        match self {
+            Cloud::Global => "https://login.microsoftonline.com",
+            Cloud::UsGovL4 | Cloud::UsGovL5Dod => "https://login.microsoftonline.us",
+            Cloud::China => "https://login.chinacloudapi.cn",
+        }
+    }
+}
+
+/// The scope of a service root: its origin and `/.default` (`https://graph.microsoft.us/v1.0` ->
+/// `https://graph.microsoft.us/.default`).
+fn scope_of(url: &reqwest::Url) -> String {
+    let mut origin = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        origin.push_str(&format!(":{port}"));
+    }
+    format!("{origin}/.default")
+}
 
 /// A bearer token. Its `Debug` output never shows the secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -41,9 +101,9 @@ impl fmt::Debug for AccessToken {
 pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken>> + Send + 'a>>;
 
 /// Supplies a token for each request. Implement it over your credential library; the client
-/// asks for [`GRAPH_SCOPE`].
+/// asks for its cloud's scope ([`Client::scope`]: [`GRAPH_SCOPE`] for the global cloud).
 pub trait TokenProvider: Send + Sync {
-    /// A token valid for `scopes` (the client passes `[GRAPH_SCOPE]`).
+    /// A token valid for `scopes` (the client passes its one scope, e.g. `[GRAPH_SCOPE]`).
     fn token<'a>(&'a self, scopes: &'a [&'a str]) -> TokenFuture<'a>;
 }
 
@@ -92,6 +152,8 @@ struct Inner {
     http: reqwest::Client,
     base_url: String,
     beta_base_url: String,
+    /// What tokens are asked for: the cloud's scope, or the one derived from the base URL.
+    scope: String,
     token: Arc<dyn TokenProvider>,
     retry: RetryPolicy,
     max_response_bytes: usize,
@@ -140,6 +202,12 @@ impl<C: Consent> Client<C> {
         self.core.base_url()
     }
 
+    /// The OAuth scope tokens are asked for: what [`ClientBuilder::scope`] set, else the base
+    /// URL's origin and `/.default` (for a [`Cloud`], its [`Cloud::scope`]).
+    pub fn scope(&self) -> &str {
+        &self.core.inner.scope
+    }
+
     /// This client, sending to the service root of `api_version` (`beta`, or the main version).
     #[allow(dead_code)] // used by the feature-gated version modules
     pub(crate) fn with_api_version(&self, api_version: &str) -> Client<C> {
@@ -162,7 +230,7 @@ impl Core {
     }
 
     pub(crate) async fn token(&self) -> Result<AccessToken> {
-        self.inner.token.token(&[GRAPH_SCOPE]).await
+        self.inner.token.token(&[self.inner.scope.as_str()]).await
     }
 
     pub(crate) fn retry(&self) -> &RetryPolicy {
@@ -179,6 +247,7 @@ pub struct ClientBuilder<C: Consent = Delegated> {
     token: Arc<dyn TokenProvider>,
     base_url: String,
     beta_base_url: Option<String>,
+    scope: Option<String>,
     http: Option<reqwest::Client>,
     timeout: Option<Duration>,
     user_agent: String,
@@ -194,8 +263,9 @@ impl<C: Consent> ClientBuilder<C> {
     fn new(token: impl TokenProvider + 'static) -> Self {
         ClientBuilder {
             token: Arc::new(token),
-            base_url: format!("https://graph.microsoft.com/{}", crate::API_VERSION),
+            base_url: format!("{}/{}", Cloud::Global.service_root(), crate::API_VERSION),
             beta_base_url: None,
+            scope: None,
             http: None,
             timeout: Some(Duration::from_secs(100)),
             user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_string(),
@@ -205,10 +275,25 @@ impl<C: Consent> ClientBuilder<C> {
         }
     }
 
+    /// The Graph deployment: sets the service root (this crate's API version on the cloud's
+    /// [`service_root`](Cloud::service_root)) and the token scope ([`Cloud::scope`]) together.
+    pub fn cloud(mut self, cloud: Cloud) -> Self {
+        self.base_url = format!("{}/{}", cloud.service_root(), crate::API_VERSION);
+        self
+    }
+
     /// The service root including the version, e.g. `https://graph.microsoft.us/v1.0` for a
-    /// national cloud, or a local test server.
+    /// national cloud, or a local test server. Tokens are then asked for its origin's scope
+    /// (`https://graph.microsoft.us/.default`) unless [`scope`](Self::scope) says otherwise.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into().trim_end_matches('/').to_string();
+        self
+    }
+
+    /// The OAuth scope tokens are asked for, when it is not the base URL's origin and `/.default`
+    /// (a proxy in front of Graph, say).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
         self
     }
 
@@ -262,14 +347,17 @@ impl<C: Consent> ClientBuilder<C> {
             },
         };
         let mut https = false;
+        let mut derived_scope = None;
         for url in [&self.base_url, &beta_base_url] {
             let parsed =
                 reqwest::Url::parse(url).map_err(|e| Error::InvalidArgument(format!("base URL `{url}`: {e}")))?;
-            if !matches!(parsed.scheme(), "http" | "https") {
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
                 return Err(Error::InvalidArgument(format!("base URL `{url}` is not http(s)")));
             }
             https |= parsed.scheme() == "https";
+            derived_scope.get_or_insert_with(|| scope_of(&parsed));
         }
+        let scope = self.scope.or(derived_scope).unwrap_or_else(|| GRAPH_SCOPE.to_string());
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -286,7 +374,7 @@ impl<C: Consent> ClientBuilder<C> {
                     b = b.timeout(t);
                 }
                 b = ring_tls(b)?;
-                b.build().map_err(Error::Transport)?
+                b.build().map_err(Error::transport)?
             }
         };
         Ok(Client {
@@ -295,6 +383,7 @@ impl<C: Consent> ClientBuilder<C> {
                     http,
                     base_url: self.base_url,
                     beta_base_url,
+                    scope,
                     token: self.token,
                     retry: self.retry,
                     max_response_bytes: self.max_response_bytes,

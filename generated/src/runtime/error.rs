@@ -29,7 +29,13 @@ pub enum Error {
         details: Box<ErrorDetails>,
     },
     /// The request could not be sent or the response not read.
-    Transport(reqwest::Error),
+    #[non_exhaustive]
+    Transport {
+        /// What reqwest reported.
+        source: reqwest::Error,
+        /// The `client-request-id` the request was sent with.
+        client_request_id: Option<String>,
+    },
     /// A success response whose body is not what the operation returns.
     Decode {
         /// The HTTP status.
@@ -108,7 +114,7 @@ impl Error {
             Error::Graph { status, .. } | Error::Decode { status, .. } | Error::ResponseTooLarge { status, .. } => {
                 Some(*status)
             }
-            Error::Transport(e) => e.status().map(|s| s.as_u16()),
+            Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
             Error::BatchFailed { error } => error.status(),
             _ => None,
         }
@@ -147,9 +153,32 @@ impl Error {
         }
     }
 
-    /// The `client-request-id` of the failed request (header, else body).
+    /// The `client-request-id` of the failed request: what Graph echoed (header, else body),
+    /// else what the client sent; a transport error has the one sent too.
     pub fn client_request_id(&self) -> Option<&str> {
-        self.details().and_then(|d| d.client_request_id.as_deref())
+        match self {
+            Error::Transport { client_request_id, .. } => client_request_id.as_deref(),
+            _ => self.details().and_then(|d| d.client_request_id.as_deref()),
+        }
+    }
+
+    /// A transport error (its `client-request-id` is added by the call that sent it).
+    pub(crate) fn transport(source: reqwest::Error) -> Error {
+        Error::Transport { source, client_request_id: None }
+    }
+
+    /// This error with the `client-request-id` the request was sent with, where it has none.
+    pub(crate) fn with_client_request_id(mut self, id: &str) -> Error {
+        match &mut self {
+            Error::Transport { client_request_id, .. } => {
+                client_request_id.get_or_insert_with(|| id.to_string());
+            }
+            Error::Graph { details, .. } => {
+                details.client_request_id.get_or_insert_with(|| id.to_string());
+            }
+            _ => {}
+        }
+        self
     }
 
     /// The `Retry-After` the server sent with the error, as a delay: after a 429 the client's
@@ -196,7 +225,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Graph { status, .. } => matches!(status, 429 | 502 | 503 | 504),
-            Error::Transport(e) => e.is_connect() || e.is_timeout(),
+            Error::Transport { source, .. } => source.is_connect() || source.is_timeout(),
             Error::BatchFailed { error } => error.is_transient(),
             _ => false,
         }
@@ -230,7 +259,13 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Transport(e) => write!(f, "transport error: {e}"),
+            Error::Transport { source, client_request_id } => {
+                write!(f, "transport error: {source}")?;
+                if let Some(id) = client_request_id {
+                    write!(f, " (client-request-id {id})")?;
+                }
+                Ok(())
+            }
             Error::Decode { status, path, source, body } => {
                 write!(f, "cannot decode the {status} response at `{path}`: {source}; body starts: {body}")
             }
@@ -260,7 +295,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Transport(e) => Some(e),
+            Error::Transport { source, .. } => Some(source),
             Error::Decode { source, .. } | Error::Encode(source) => Some(source),
             Error::BatchFailed { error } => Some(&**error),
             _ => None,
@@ -270,6 +305,7 @@ impl std::error::Error for Error {
 
 /// The `error` object of a Graph error response.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct GraphError {
     /// The error code, e.g. `ResourceNotFound`.
     #[serde(default)]
@@ -284,6 +320,7 @@ pub struct GraphError {
 
 /// Diagnostics Graph attaches to an error; quote the request id to Microsoft support.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct InnerError {
     /// The `request-id` of the failed request.
     #[serde(rename = "request-id", default)]

@@ -101,6 +101,121 @@ impl Literal for chrono::NaiveDate {
     }
 }
 
+/// What `$filter` and `$orderby` name, for an entity whose properties `F` names (its `…Field`
+/// enum): one of its properties (the enum, or the name as text), a property reached through a
+/// single-valued navigation property ([`Hop`], `accessPackage/id`), or a collection-valued
+/// navigation property ([`NavMany`], for [`Filter::any`] and [`Filter::all`]).
+pub trait Property<F> {
+    /// The path as OData writes it: `displayName`, `accessPackage/id`.
+    fn path(&self) -> String;
+}
+
+impl<F: AsRef<str>> Property<F> for F {
+    fn path(&self) -> String {
+        self.as_ref().to_string()
+    }
+}
+
+/// A navigation property of the entity whose properties `F` names, to entities whose properties
+/// `G` names: what `$expand` takes ([`Request::expand_nav`](crate::runtime::Request::expand_nav)).
+pub trait Navigation<F> {
+    /// The target's property enum.
+    type Target;
+    /// The navigation property's name, e.g. `accessPackage`.
+    fn name(&self) -> &'static str;
+}
+
+/// A single-valued navigation property, e.g. `AccessPackageAssignmentField::access_package()`
+/// (generated beside each entity's `…Field` enum): [`field`](Self::field) names a property of
+/// its target for `$filter` and `$orderby`; `$expand` takes it as it is.
+pub struct Nav<F, G> {
+    name: &'static str,
+    types: PhantomData<fn() -> (F, G)>,
+}
+
+/// A collection-valued navigation property, e.g. an access package's `resourceRoleScopes`:
+/// for `$expand`, and for [`Filter::any`] / [`Filter::all`] over its items.
+pub struct NavMany<F, G> {
+    name: &'static str,
+    types: PhantomData<fn() -> (F, G)>,
+}
+
+/// A property of a navigation property's target: `accessPackage/id`. Built with [`Nav::field`].
+pub struct Hop<F, G> {
+    nav: &'static str,
+    field: G,
+    parent: PhantomData<fn() -> F>,
+}
+
+macro_rules! navigation_type {
+    ($t:ident) => {
+        impl<F, G> $t<F, G> {
+            /// The navigation property named `name` (what the generated constructors call).
+            #[doc(hidden)]
+            pub const fn new(name: &'static str) -> Self {
+                $t { name, types: PhantomData }
+            }
+        }
+
+        impl<F, G> Clone for $t<F, G> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+
+        impl<F, G> Copy for $t<F, G> {}
+
+        impl<F, G> std::fmt::Debug for $t<F, G> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}({})", stringify!($t), self.name)
+            }
+        }
+
+        impl<F, G> Navigation<F> for $t<F, G> {
+            type Target = G;
+            fn name(&self) -> &'static str {
+                self.name
+            }
+        }
+    };
+}
+navigation_type!(Nav);
+navigation_type!(NavMany);
+
+impl<F, G> Nav<F, G> {
+    /// A property of the target: `Filter::eq(AccessPackageAssignmentField::access_package().field(AccessPackageField::Id), id)`
+    /// writes `accessPackage/id eq '…'`.
+    pub fn field(self, field: G) -> Hop<F, G> {
+        Hop { nav: self.name, field, parent: PhantomData }
+    }
+}
+
+impl<F, G: AsRef<str>> Property<F> for Hop<F, G> {
+    fn path(&self) -> String {
+        format!("{}/{}", self.nav, self.field.as_ref())
+    }
+}
+
+impl<F, G> Property<F> for NavMany<F, G> {
+    fn path(&self) -> String {
+        self.name.to_string()
+    }
+}
+
+impl<F, G: Clone> Clone for Hop<F, G> {
+    fn clone(&self) -> Self {
+        Hop { nav: self.nav, field: self.field.clone(), parent: PhantomData }
+    }
+}
+
+impl<F, G: Copy> Copy for Hop<F, G> {}
+
+impl<F, G: AsRef<str>> std::fmt::Debug for Hop<F, G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Hop({}/{})", self.nav, self.field.as_ref())
+    }
+}
+
 /// A `$filter` expression over the properties `F` names (a model's `…Field` enum, e.g.
 /// `GroupField`). Build it with the constructors, combine with [`and`](Self::and),
 /// [`or`](Self::or) and `!` (or [`Filter::not`]), and pass it to
@@ -155,99 +270,99 @@ enum Expr {
     Raw(String),
 }
 
-impl<F: AsRef<str>> Filter<F> {
-    fn compare(field: F, op: &'static str, value: &(impl Literal + ?Sized)) -> Self {
-        Filter::from_expr(Expr::Compare { path: field.as_ref().to_string(), op, value: value.literal() })
+impl<F> Filter<F> {
+    fn compare(field: impl Property<F>, op: &'static str, value: &(impl Literal + ?Sized)) -> Self {
+        Filter::from_expr(Expr::Compare { path: field.path(), op, value: value.literal() })
     }
 
     /// `field eq value`
-    pub fn eq(field: F, value: impl Literal) -> Self {
+    pub fn eq(field: impl Property<F>, value: impl Literal) -> Self {
         Self::compare(field, "eq", &value)
     }
 
     /// `field ne value`
-    pub fn ne(field: F, value: impl Literal) -> Self {
+    pub fn ne(field: impl Property<F>, value: impl Literal) -> Self {
         Self::compare(field, "ne", &value)
     }
 
     /// `field gt value`
-    pub fn gt(field: F, value: impl Literal) -> Self {
+    pub fn gt(field: impl Property<F>, value: impl Literal) -> Self {
         Self::compare(field, "gt", &value)
     }
 
     /// `field ge value`
-    pub fn ge(field: F, value: impl Literal) -> Self {
+    pub fn ge(field: impl Property<F>, value: impl Literal) -> Self {
         Self::compare(field, "ge", &value)
     }
 
     /// `field lt value`
-    pub fn lt(field: F, value: impl Literal) -> Self {
+    pub fn lt(field: impl Property<F>, value: impl Literal) -> Self {
         Self::compare(field, "lt", &value)
     }
 
     /// `field le value`
-    pub fn le(field: F, value: impl Literal) -> Self {
+    pub fn le(field: impl Property<F>, value: impl Literal) -> Self {
         Self::compare(field, "le", &value)
     }
 
     /// `field eq null`
-    pub fn is_null(field: F) -> Self {
+    pub fn is_null(field: impl Property<F>) -> Self {
         Self::compare(field, "eq", &None::<bool>)
     }
 
     /// `field ne null`
-    pub fn is_not_null(field: F) -> Self {
+    pub fn is_not_null(field: impl Property<F>) -> Self {
         Self::compare(field, "ne", &None::<bool>)
     }
 
-    fn call(function: &'static str, field: F, text: &str) -> Self {
-        Filter::from_expr(Expr::Call { function, path: field.as_ref().to_string(), value: text.literal() })
+    fn call(function: &'static str, field: impl Property<F>, text: &str) -> Self {
+        Filter::from_expr(Expr::Call { function, path: field.path(), value: text.literal() })
     }
 
     /// `startswith(field,'prefix')`
-    pub fn starts_with(field: F, prefix: &str) -> Self {
+    pub fn starts_with(field: impl Property<F>, prefix: &str) -> Self {
         Self::call("startswith", field, prefix)
     }
 
     /// `endswith(field,'suffix')`
-    pub fn ends_with(field: F, suffix: &str) -> Self {
+    pub fn ends_with(field: impl Property<F>, suffix: &str) -> Self {
         Self::call("endswith", field, suffix)
     }
 
     /// `contains(field,'text')`
-    pub fn contains(field: F, text: &str) -> Self {
+    pub fn contains(field: impl Property<F>, text: &str) -> Self {
         Self::call("contains", field, text)
     }
 
     /// `field in (a,b,...)`
-    pub fn is_in<V: Literal>(field: F, values: impl IntoIterator<Item = V>) -> Self {
+    pub fn is_in<V: Literal>(field: impl Property<F>, values: impl IntoIterator<Item = V>) -> Self {
         let values = values.into_iter().map(|v| v.literal()).collect();
-        Filter::from_expr(Expr::In { path: field.as_ref().to_string(), values })
+        Filter::from_expr(Expr::In { path: field.path(), values })
     }
 
-    fn lambda(field: F, quantifier: &'static str, inner: Option<Expr>) -> Self {
-        Filter::from_expr(Expr::Lambda { path: field.as_ref().to_string(), quantifier, inner: inner.map(Box::new) })
+    fn lambda(field: impl Property<F>, quantifier: &'static str, inner: Option<Expr>) -> Self {
+        Filter::from_expr(Expr::Lambda { path: field.path(), quantifier, inner: inner.map(Box::new) })
     }
 
     /// `field/any(x:inner)`: some item of the collection `field` matches `inner`, a filter over
     /// the item type's fields (`G`).
-    pub fn any<G>(field: F, inner: Filter<G>) -> Self {
+    pub fn any<G>(field: impl Property<F>, inner: Filter<G>) -> Self {
         Self::lambda(field, "any", Some(inner.expr))
     }
 
     /// `field/all(x:inner)`: every item of the collection `field` matches `inner`.
-    pub fn all<G>(field: F, inner: Filter<G>) -> Self {
+    pub fn all<G>(field: impl Property<F>, inner: Filter<G>) -> Self {
         Self::lambda(field, "all", Some(inner.expr))
     }
 
     /// `field/any(x:x eq value)`: the collection of primitives (or enum members) `field` holds
     /// `value`.
-    pub fn any_eq(field: F, value: impl Literal) -> Self {
+    pub fn any_eq(field: impl Property<F>, value: impl Literal) -> Self {
         Self::lambda(field, "any", Some(Expr::Item { op: "eq", value: value.literal() }))
     }
 
     /// `field/any()`: the collection `field` is not empty.
-    pub fn not_empty(field: F) -> Self {
+    pub fn not_empty(field: impl Property<F>) -> Self {
         Self::lambda(field, "any", None)
     }
 }

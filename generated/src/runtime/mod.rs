@@ -22,12 +22,12 @@ mod values;
 pub use azure::AzureCredential;
 pub use batch::{Batch, BatchItem, BatchProgress, BatchResults, DEFAULT_BATCH_CONCURRENCY, ItemId, MAX_BATCH_SIZE};
 pub use client::{
-    AccessToken, Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, GRAPH_SCOPE, StaticToken, TokenFuture,
+    AccessToken, Client, ClientBuilder, Cloud, DEFAULT_MAX_RESPONSE_BYTES, GRAPH_SCOPE, StaticToken, TokenFuture,
     TokenProvider,
 };
 pub use consent::{AppOnly, Application, Consent, Delegated, SignedInUser};
 pub use error::{Error, ErrorDetails, GraphError, InnerError, Result};
-pub use filter::{Filter, Literal, quote_literal};
+pub use filter::{Filter, Hop, Literal, Nav, NavMany, Navigation, Property, quote_literal};
 pub use permissions::{MethodPermission, PathSegment, find as find_permission};
 pub use request::{
     Count, Items, Json, MaybeJson, NoContent, Nullable, ODataReference, Page, Pages, RawJson, Request, Response,

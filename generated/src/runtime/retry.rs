@@ -10,7 +10,12 @@ use std::time::{Duration, SystemTime};
 /// `503` and `504` only for idempotent methods (GET, PUT, DELETE), so a write is never sent
 /// twice. The server's `Retry-After` (seconds or an HTTP date) is honoured; otherwise the delay
 /// grows exponentially with jitter. Attempts and total time are bounded.
+///
+/// Built from [`RetryPolicy::default`] (or [`RetryPolicy::none`]) with the setters, e.g.
+/// `RetryPolicy::default().max_attempts(6).base_delay(Duration::from_millis(200))`; it may gain
+/// settings, so it is not built as a struct literal.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 = never retry).
     pub max_attempts: u32,
@@ -37,6 +42,30 @@ impl RetryPolicy {
     /// Never retry.
     pub fn none() -> Self {
         RetryPolicy { max_attempts: 1, ..Default::default() }
+    }
+
+    /// Attempts in all, the first included (1 = never retry).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// The first backoff delay; doubled on each retry.
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// No single wait is longer (a longer `Retry-After` ends the retries).
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// No retry starts after this much time since the first attempt.
+    pub fn max_elapsed(mut self, elapsed: Duration) -> Self {
+        self.max_elapsed = elapsed;
+        self
     }
 
     /// Whether a response with `status` to a request with `method` may be retried.

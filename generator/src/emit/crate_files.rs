@@ -384,6 +384,12 @@ fn lib_file(
     rust_paths: &[String],
     gated: &[(&Api, VersionModule, Vec<String>)],
 ) -> Result<String> {
+    let reexports_doc = format!(
+        " The crates whose types appear in this crate's API (dates and times in the models, ids, \
+         JSON, the HTTP client, the page stream), re-exported so yours are the same versions: \
+         `{}::chrono::Utc` needs no `chrono` dependency of your own.",
+        crate::naming::sanitize(&config.krate.name, crate::naming::Case::Snake)
+    );
     let mut doc = vec![
         String::new(),
         "# Operations".to_string(),
@@ -464,6 +470,13 @@ fn lib_file(
         /// The test kit: [`testing::MockGraph`], a Graph stand-in for your tests (cargo feature `test-util`).
         #[cfg(feature = "test-util")]
         pub use runtime::testing;
+
+        #[doc = #reexports_doc]
+        pub use {chrono, futures_core, reqwest, serde, serde_json, uuid};
+
+        /// `azure_core`, whose `TokenCredential` [`runtime::AzureCredential`] takes.
+        #[cfg(feature = "azure-identity")]
+        pub use azure_core;
 
         /// The Graph API version this crate calls.
         pub const API_VERSION: &str = #version;

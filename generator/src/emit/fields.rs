@@ -10,7 +10,7 @@ use quote::quote;
 
 use super::rust::{VersionModule, ident};
 use crate::error::Result;
-use crate::model::types::{Api, QName, StructDef, StructKind, TypeDef};
+use crate::model::types::{Api, QName, StructDef, StructKind, TypeDef, TypeRef};
 use crate::naming::{self, FieldEnumNamer};
 
 /// The property enums of an entity type: `…Field` (every structural property) and, when it has
@@ -54,7 +54,7 @@ pub(crate) fn fields_file(api: &Api, module: &VersionModule) -> Result<String> {
     let models = quote!(#path::models);
     let enums = field_enums(api);
     let items = api.types.values().filter_map(|t| match t {
-        TypeDef::Struct(s) => enums.get(&s.name).map(|e| field_item(s, e, &models)),
+        TypeDef::Struct(s) => enums.get(&s.name).map(|e| field_item(s, e, &enums, &models)),
         TypeDef::Enum(_) => None,
     });
     let tokens = quote! {
@@ -65,9 +65,15 @@ pub(crate) fn fields_file(api: &Api, module: &VersionModule) -> Result<String> {
     super::rust::rust_file("fields.rs", tokens)
 }
 
-/// `{Entity}Field`: the entity's properties for typed `$select` / `$orderby`, and its
+/// `{Entity}Field`: the entity's properties for typed `$select` / `$orderby`, its navigation
+/// properties (constructors of `Nav` / `NavMany`, typed by their target's `…Field` enum), and its
 /// `Selectable` impls (for the struct, and for its polymorphic enum).
-fn field_item(s: &StructDef, enums: &FieldEnums, models: &TokenStream) -> TokenStream {
+fn field_item(
+    s: &StructDef,
+    enums: &FieldEnums,
+    all: &BTreeMap<QName, FieldEnums>,
+    models: &TokenStream,
+) -> TokenStream {
     let props = naming::variants(s.properties.iter().filter(|p| !p.navigation).map(|p| p.name.as_str()));
     let doc = format!(" The properties of `{}`, for `Request::select_fields` and `Request::order_by_field`.", s.name);
     let fields = property_enum(&enums.field, &doc, &props, s, models, quote!(Selectable), quote!(Field));
@@ -78,9 +84,46 @@ fn field_item(s: &StructDef, enums: &FieldEnums, models: &TokenStream) -> TokenS
         );
         property_enum(name, &doc, &nullable_variants(s), s, models, quote!(Nullable), quote!(NullableField))
     });
+    let navigations = navigations(s, &enums.field, all);
     quote! {
         #fields
+        #navigations
         #nullable
+    }
+}
+
+/// `impl {Entity}Field { pub const fn access_package() -> Nav<Self, AccessPackageField> .. }`:
+/// one constructor per navigation property whose target has a `…Field` enum.
+fn navigations(s: &StructDef, field_enum: &str, all: &BTreeMap<QName, FieldEnums>) -> TokenStream {
+    let fns: Vec<TokenStream> = s
+        .properties
+        .iter()
+        .filter(|p| p.navigation)
+        .filter_map(|p| {
+            let target = all.get(p.ty.named()?)?;
+            let (kind, what) = match p.ty {
+                TypeRef::Collection(_) => (quote!(NavMany), "collection-valued: `$expand`, `any`/`all`"),
+                _ => (quote!(Nav), "single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`"),
+            };
+            let (method, target_enum, json) =
+                (ident(&naming::sanitize(&p.name, naming::Case::Snake)), ident(&target.field), &p.name);
+            let doc = format!(" The navigation property `{json}` ({what}).");
+            Some(quote! {
+                #[doc = #doc]
+                pub const fn #method() -> crate::runtime::#kind<Self, #target_enum> {
+                    crate::runtime::#kind::new(#json)
+                }
+            })
+        })
+        .collect();
+    if fns.is_empty() {
+        return TokenStream::new();
+    }
+    let name = ident(field_enum);
+    quote! {
+        impl #name {
+            #(#fns)*
+        }
     }
 }
 
