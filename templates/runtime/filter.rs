@@ -100,10 +100,10 @@ impl Literal for chrono::NaiveDate {
 
 /// What `$filter` and `$orderby` name, for an entity whose properties `F` names (its `…Field`
 /// enum): one of its properties (the enum, or the name as text), a property reached through a
-/// single-valued navigation property ([`Hop`], `accessPackage/id`), or a collection-valued
+/// single-valued navigation property ([`Hop`], `owner/id`), or a collection-valued
 /// navigation property ([`NavMany`], for [`Filter::any`] and [`Filter::all`]).
 pub trait Property<F> {
-    /// The path as OData writes it: `displayName`, `accessPackage/id`.
+    /// The path as OData writes it: `displayName`, `owner/id`.
     fn path(&self) -> String;
 }
 
@@ -118,11 +118,11 @@ impl<F: AsRef<str>> Property<F> for F {
 pub trait Navigation<F> {
     /// The target's property enum.
     type Target;
-    /// The navigation property's name, e.g. `accessPackage`.
+    /// The navigation property's name, e.g. `owner`.
     fn name(&self) -> &'static str;
 }
 
-/// A single-valued navigation property, e.g. `AccessPackageAssignmentField::access_package()`
+/// A single-valued navigation property, e.g. `<Entity>Field::owner()`
 /// (generated beside each entity's `…Field` enum): [`field`](Self::field) names a property of
 /// its target for `$filter` and `$orderby`; `$expand` takes it as it is.
 pub struct Nav<F, G> {
@@ -137,7 +137,7 @@ pub struct NavMany<F, G> {
     types: PhantomData<fn() -> (F, G)>,
 }
 
-/// A property of a navigation property's target: `accessPackage/id`. Built with [`Nav::field`].
+/// A property of a navigation property's target: `owner/id`. Built with [`Nav::field`].
 pub struct Hop<F, G> {
     nav: &'static str,
     field: G,
@@ -180,8 +180,8 @@ navigation_type!(Nav);
 navigation_type!(NavMany);
 
 impl<F, G> Nav<F, G> {
-    /// A property of the target: `Filter::eq(AccessPackageAssignmentField::access_package().field(AccessPackageField::Id), id)`
-    /// writes `accessPackage/id eq '…'`.
+    /// A property of the target: `Filter::eq(<Entity>Field::owner().field(<Target>Field::Id), id)`
+    /// writes `owner/id eq '…'`.
     pub fn field(self, field: G) -> Hop<F, G> {
         Hop { nav: self.name, field, parent: PhantomData }
     }

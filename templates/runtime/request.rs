@@ -312,7 +312,7 @@ impl<T: Selectable + DeserializeOwned, C> Request<Json<T>, C> {
     }
 
     /// `$orderby` one property, ascending or descending: one of this type's (`…Field`), or one
-    /// reached through a navigation property (`…Field::access_package().field(..)`).
+    /// reached through a navigation property (`<Entity>Field::owner().field(..)`).
     ///
     /// Several calls order by several properties, in call order (one `$orderby`,
     /// comma-separated).
@@ -322,15 +322,15 @@ impl<T: Selectable + DeserializeOwned, C> Request<Json<T>, C> {
     }
 
     /// `$expand` a navigation property, named by the generated constructor beside the `…Field`
-    /// enum, e.g. `.expand_nav(AccessPackageAssignmentField::target())`; several calls expand
+    /// enum, e.g. `.expand_nav(<Entity>Field::owner())`; several calls expand
     /// several (one `$expand`, comma-separated).
     pub fn expand_nav(self, nav: impl super::filter::Navigation<T::Field>) -> Self {
         self.add_to_option("$expand", nav.name().to_string())
     }
 
     /// `$expand` a navigation property with `$select` on its target, e.g.
-    /// `.expand_select(AccessPackageAssignmentField::access_package(), &[AccessPackageField::Id, AccessPackageField::DisplayName])`
-    /// writes `$expand=accessPackage($select=id,displayName)` (OData selects a navigation's
+    /// `.expand_select(<Entity>Field::owner(), &[<Target>Field::Id, <Target>Field::DisplayName])`
+    /// writes `$expand=owner($select=id,displayName)` (OData selects a navigation's
     /// properties inside its `$expand`).
     pub fn expand_select<N>(self, nav: N, fields: &[N::Target]) -> Self
     where
