@@ -521,8 +521,8 @@ impl Run {
             }
         };
         let batch_request_id = raw.headers.get("request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let answers = match request::decode_json::<BatchResponseBody>(raw.status, &raw.body) {
-            Ok(body) => body.responses,
+        let mut by_item = match parse_answers(raw.status, &raw.body, indices) {
+            Ok(by_item) => by_item,
             Err(e) => {
                 let shared = Arc::new(e);
                 for &i in indices {
@@ -531,33 +531,6 @@ impl Run {
                 return;
             }
         };
-        // The answers by item; one that does not parse is that item's decode error.
-        let mut by_item: BTreeMap<usize, Result<ItemResponse>> = BTreeMap::new();
-        for answer in answers {
-            let id = match answer.get("id") {
-                Some(serde_json::Value::String(id)) => id.clone(),
-                Some(serde_json::Value::Number(id)) => id.to_string(),
-                _ => {
-                    tracing::warn!(answer = %error::snippet(answer.to_string().as_bytes()), "graph $batch answer without an id; ignored");
-                    continue;
-                }
-            };
-            let Some(index) = id.parse::<usize>().ok().filter(|i| indices.contains(i)) else {
-                tracing::warn!(id = %id, "graph $batch answer for an item not in the batch; ignored");
-                continue;
-            };
-            if by_item.contains_key(&index) {
-                tracing::warn!(id = %id, "graph $batch answered an item twice; the first answer kept");
-                continue;
-            }
-            let parsed = serde_path_to_error::deserialize::<_, ItemResponse>(&answer).map_err(|e| Error::Decode {
-                status: raw.status,
-                path: item_path(index, &e.path().to_string()),
-                source: e.into_inner(),
-                body: error::snippet(answer.to_string().as_bytes()),
-            });
-            by_item.insert(index, parsed);
-        }
         let now = Instant::now();
         let policy = *self.core.retry();
         let mut failed_dependency = Vec::new();
@@ -657,6 +630,63 @@ impl Run {
                 .collect(),
             progress,
         }
+    }
+}
+
+/// The answers of a `$batch` response body to the items `indices`, by item: each parsed, or its
+/// decode error naming the item (`responses[id=3].status`). An answer without an id, for an item
+/// not sent, or repeated is ignored (logged); a body that is no batch response is an error.
+fn parse_answers(status: u16, body: &[u8], indices: &[usize]) -> Result<BTreeMap<usize, Result<ItemResponse>>> {
+    let answers = request::decode_json::<BatchResponseBody>(status, body)?.responses;
+    let mut by_item: BTreeMap<usize, Result<ItemResponse>> = BTreeMap::new();
+    for answer in answers {
+        let id = match answer.get("id") {
+            Some(serde_json::Value::String(id)) => id.clone(),
+            Some(serde_json::Value::Number(id)) => id.to_string(),
+            _ => {
+                tracing::warn!(answer = %error::snippet(answer.to_string().as_bytes()), "graph $batch answer without an id; ignored");
+                continue;
+            }
+        };
+        let Some(index) = id.parse::<usize>().ok().filter(|i| indices.contains(i)) else {
+            tracing::warn!(id = %id, "graph $batch answer for an item not in the batch; ignored");
+            continue;
+        };
+        if by_item.contains_key(&index) {
+            tracing::warn!(id = %id, "graph $batch answered an item twice; the first answer kept");
+            continue;
+        }
+        let parsed = serde_path_to_error::deserialize::<_, ItemResponse>(&answer).map_err(|e| Error::Decode {
+            status,
+            path: item_path(index, &e.path().to_string()),
+            source: e.into_inner(),
+            body: error::snippet(answer.to_string().as_bytes()),
+        });
+        by_item.insert(index, parsed);
+    }
+    Ok(by_item)
+}
+
+/// For the fuzz targets (not an API): reads a `$batch` response body as the client does for a
+/// batch of [`MAX_BATCH_SIZE`] items, each answer's status, headers and body included. `Ok` per
+/// item answered is (status, body bytes); `Err` is a decode error's JSON path.
+#[doc(hidden)]
+pub fn fuzz_batch_answer(body: &[u8]) -> Vec<std::result::Result<(u16, usize), String>> {
+    let indices: Vec<usize> = (0..MAX_BATCH_SIZE).collect();
+    match parse_answers(200, body, &indices) {
+        Ok(by_item) => by_item
+            .into_values()
+            .map(|answer| match answer {
+                Ok(item) => {
+                    let _ = item.header_map();
+                    Ok((item.status, item.body_bytes().len()))
+                }
+                Err(Error::Decode { path, .. }) => Err(path),
+                Err(e) => Err(e.to_string()),
+            })
+            .collect(),
+        Err(Error::Decode { path, .. }) => vec![Err(path)],
+        Err(e) => vec![Err(e.to_string())],
     }
 }
 

@@ -96,3 +96,29 @@ pub fn models(data: &[u8]) {
         _ => round_trip::<Vec<models::AnyAccessPackageApprovalStage>>(rest),
     }
 }
+
+/// What the client decodes from a server never panics, and a decode error names a JSON path.
+/// The first byte picks the response: a page of access packages (`Json<Page<AccessPackage>>`,
+/// what a list call decodes), a page of raw JSON items, or a `$batch` answer read as the client
+/// reads one (each item's status, headers and body; errors named `responses[id=..]...`).
+pub fn responses(data: &[u8]) {
+    use msgraph_entitlement::Error;
+    use msgraph_entitlement::runtime::{Json, Page, ResponseKind};
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let check = |result: Result<(), Error>| match result {
+        Ok(()) => {}
+        Err(Error::Decode { path, .. }) => assert!(!path.is_empty(), "a decode error without a path"),
+        Err(e) => panic!("a body decodes, or is a decode error: {e}"),
+    };
+    match selector % 3 {
+        0 => check(<Json<Page<models::AccessPackage>>>::decode(200, rest).map(drop)),
+        1 => check(<Json<Page<serde_json::Value>>>::decode(200, rest).map(drop)),
+        _ => {
+            for outcome in msgraph_entitlement::runtime::fuzz_batch_answer(rest) {
+                if let Err(path) = outcome {
+                    assert!(path == "." || path.starts_with("responses"), "a batch error names its item: {path}");
+                }
+            }
+        }
+    }
+}

@@ -47,3 +47,8 @@ fn paths_inputs() {
 fn models_inputs() {
     assert!(replay("models", fuzz_checks::models) >= 8);
 }
+
+#[test]
+fn responses_inputs() {
+    assert!(replay("responses", fuzz_checks::responses) >= 6);
+}

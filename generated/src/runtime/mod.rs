@@ -21,6 +21,8 @@ mod values;
 #[cfg(feature = "azure-identity")]
 pub use azure::AzureCredential;
 pub use batch::{Batch, BatchItem, BatchProgress, BatchResults, DEFAULT_BATCH_CONCURRENCY, ItemId, MAX_BATCH_SIZE};
+#[doc(hidden)]
+pub use batch::fuzz_batch_answer;
 pub use client::{
     AccessToken, Client, ClientBuilder, Cloud, DEFAULT_MAX_RESPONSE_BYTES, GRAPH_SCOPE, StaticToken, TokenFuture,
     TokenProvider,
