@@ -658,7 +658,7 @@ fn parse_answers(status: u16, body: &[u8], indices: &[usize]) -> Result<BTreeMap
         }
         let parsed = serde_path_to_error::deserialize::<_, ItemResponse>(&answer).map_err(|e| Error::Decode {
             status,
-            path: item_path(index, &e.path().to_string()),
+            path: item_path(index, &request::json_path(e.path())),
             source: e.into_inner(),
             body: error::snippet(answer.to_string().as_bytes()),
         });
