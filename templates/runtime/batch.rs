@@ -668,26 +668,28 @@ fn parse_answers(status: u16, body: &[u8], indices: &[usize]) -> Result<BTreeMap
 }
 
 /// For the fuzz targets (not an API): reads a `$batch` response body as the client does for a
-/// batch of [`MAX_BATCH_SIZE`] items, each answer's status, headers and body included. `Ok` per
-/// item answered is (status, body bytes); `Err` is a decode error's JSON path.
+/// batch of [`MAX_BATCH_SIZE`] items, each answer's status, headers and body included. `Err` is
+/// the JSON path of a body that is no batch response; per item answered, (status, body length),
+/// or the JSON path of its decode error.
 #[doc(hidden)]
-pub fn fuzz_batch_answer(body: &[u8]) -> Vec<std::result::Result<(u16, usize), String>> {
+#[allow(clippy::type_complexity)]
+pub fn fuzz_batch_answer(
+    body: &[u8],
+) -> std::result::Result<Vec<std::result::Result<(u16, usize), String>>, String> {
     let indices: Vec<usize> = (0..MAX_BATCH_SIZE).collect();
-    match parse_answers(200, body, &indices) {
-        Ok(by_item) => by_item
-            .into_values()
-            .map(|answer| match answer {
-                Ok(item) => {
-                    let _ = item.header_map();
-                    Ok((item.status, item.body_bytes().len()))
-                }
-                Err(Error::Decode { path, .. }) => Err(path),
-                Err(e) => Err(e.to_string()),
-            })
-            .collect(),
-        Err(Error::Decode { path, .. }) => vec![Err(path)],
-        Err(e) => vec![Err(e.to_string())],
-    }
+    let path_of = |e: Error| match e {
+        Error::Decode { path, .. } => path,
+        e => format!("(not a decode error: {e})"),
+    };
+    let by_item = parse_answers(200, body, &indices).map_err(path_of)?;
+    Ok(by_item
+        .into_values()
+        .map(|answer| {
+            let item = answer.map_err(path_of)?;
+            let _ = item.header_map();
+            Ok((item.status, item.body_bytes().len()))
+        })
+        .collect())
 }
 
 /// The Graph error of an item, with the batch's request id when the item has none.
