@@ -669,17 +669,20 @@ fn parse_answers(status: u16, body: &[u8], indices: &[usize]) -> Result<BTreeMap
 
 /// For the fuzz targets (not an API): reads a `$batch` response body as the client does for a
 /// batch of [`MAX_BATCH_SIZE`] items, each answer's status, headers and body included. `Err` is
-/// the JSON path of a body that is no batch response; per item answered, (status, body length),
-/// or the JSON path of its decode error.
+/// the error of a body that is no batch response; per item answered, (status, body length), or
+/// its error. An error is its JSON path when it is a decode error (`Ok(path)`), else its text.
 #[doc(hidden)]
 #[allow(clippy::type_complexity)]
 pub fn fuzz_batch_answer(
     body: &[u8],
-) -> std::result::Result<Vec<std::result::Result<(u16, usize), String>>, String> {
+) -> std::result::Result<
+    Vec<std::result::Result<(u16, usize), std::result::Result<String, String>>>,
+    std::result::Result<String, String>,
+> {
     let indices: Vec<usize> = (0..MAX_BATCH_SIZE).collect();
     let path_of = |e: Error| match e {
-        Error::Decode { path, .. } => path,
-        e => format!("(not a decode error: {e})"),
+        Error::Decode { path, .. } => Ok(path),
+        e => Err(e.to_string()),
     };
     let by_item = parse_answers(200, body, &indices).map_err(path_of)?;
     Ok(by_item
