@@ -120,7 +120,9 @@ pub fn responses(data: &[u8]) {
             Ok(items) => {
                 for error in items.into_iter().filter_map(Result::err) {
                     match error {
-                        Ok(path) => assert!(path.starts_with("responses[id="), "an item's error names the item: {path}"),
+                        Ok(path) => {
+                            assert!(path.starts_with("responses[id="), "an item's error names the item: {path}")
+                        }
                         Err(e) => panic!("an item's answer decodes, or is a decode error: {e}"),
                     }
                 }
