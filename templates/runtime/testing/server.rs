@@ -10,7 +10,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use serde_json::{Value, json};
 
-use super::spec::{Body, ReceivedRequest, Spec, Step, StepBody, parse_query, snippet, split_url};
+use super::super::error::snippet;
+use super::spec::{Body, ReceivedRequest, Spec, Step, StepBody, parse_query, split_url};
 
 /// The most requests one `$batch` may carry.
 const MAX_BATCH: usize = super::super::batch::MAX_BATCH_SIZE;

@@ -374,7 +374,12 @@ impl Spec {
                         return miss(score, format!("body: {diff}"));
                     }
                 }
-                Err(e) => return miss(score, format!("body: expected JSON, got `{}` ({e})", snippet(&req.body))),
+                Err(e) => {
+                    return miss(
+                        score,
+                        format!("body: expected JSON, got `{}` ({e})", super::super::error::snippet(&req.body)),
+                    );
+                }
             },
             BodyMatch::Where(predicate) => match predicate(&req.body) {
                 Ok(true) => {}
@@ -515,9 +520,4 @@ pub(crate) fn json_diff(expected: &Value, got: &Value, path: &str) -> Option<Str
         _ if expected == got => None,
         _ => Some(format!("at `{here}`: expected {expected}, got {got}")),
     }
-}
-
-pub(crate) fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-    if body.len() > 200 { format!("{text}...") } else { text }
 }
