@@ -439,6 +439,78 @@ async fn a_batch_item_with_a_body_needs_a_content_type() {
 }
 
 #[tokio::test]
+#[should_panic(expected = "Batch should be either fully sequential or fully parallel")]
+async fn a_batch_mixing_a_sequence_with_independent_requests_is_refused() {
+    let graph = MockGraph::start().await;
+    let requests = json!([
+        {"id": "1", "method": "GET", "url": "/things"},
+        {"id": "2", "method": "GET", "url": "/things", "dependsOn": ["1"]},
+        {"id": "3", "method": "GET", "url": "/things"},
+    ]);
+    let message = raw_batch(&graph, json!({ "requests": requests })).await;
+    assert!(message.as_str().unwrap().contains("`1`, `3` depend on nothing"), "{message}");
+    graph.verify();
+}
+
+#[tokio::test]
+#[should_panic(expected = "both depend on `1`")]
+async fn a_batch_where_two_requests_depend_on_one_is_refused() {
+    let graph = MockGraph::start().await;
+    let requests = json!([
+        {"id": "1", "method": "GET", "url": "/things"},
+        {"id": "2", "method": "GET", "url": "/things", "dependsOn": ["1"]},
+        {"id": "3", "method": "GET", "url": "/things", "dependsOn": ["1"]},
+    ]);
+    raw_batch(&graph, json!({ "requests": requests })).await;
+    graph.verify();
+}
+
+#[tokio::test]
+async fn linked_batch_items_go_as_one_sequence_apart_from_independent_ones() {
+    let graph = MockGraph::start().await;
+    let client = graph.client();
+    for name in ["a", "b", "parent", "child", "sibling"] {
+        graph.expect(create(&client, &thing(name))).respond(thing(name));
+    }
+    let mut batch = client.batch();
+    let a = batch.add(create(&client, &thing("a")));
+    let parent = batch.add(create(&client, &thing("parent")));
+    let b = batch.add(create(&client, &thing("b")));
+    // Both depend on the parent only: on the wire the sibling follows the child.
+    let child = batch.add_after(create(&client, &thing("child")), &[parent.id()]);
+    let sibling = batch.add_after(create(&client, &thing("sibling")), &[parent.id()]);
+    let mut results = batch.send().await;
+    for (item, name) in [(a, "a"), (parent, "parent"), (b, "b"), (child, "child"), (sibling, "sibling")] {
+        assert_eq!(results.take(item).unwrap(), thing(name));
+    }
+    assert_eq!(results.progress().round_trips, 2, "one parallel batch, one sequence");
+    let order: Vec<String> = graph.received().iter().map(|r| r.body_as::<Thing>().unwrap().name).collect();
+    let at = |name: &str| order.iter().position(|n| n == name).unwrap();
+    assert!(at("parent") < at("child") && at("child") < at("sibling"), "{order:?}");
+    assert!(graph.take_failures().is_empty());
+    graph.verify();
+}
+
+#[tokio::test]
+async fn an_item_held_back_only_by_the_sequence_is_sent_again() {
+    let graph = MockGraph::start().await;
+    let client = graph.client();
+    graph.expect(create(&client, &thing("parent"))).respond(thing("parent"));
+    graph.expect(create(&client, &thing("bad"))).fail(MockError::bad_request("no"));
+    graph.expect(create(&client, &thing("sibling"))).respond(thing("sibling")).times(1);
+    let mut batch = client.batch();
+    let parent = batch.add(create(&client, &thing("parent")));
+    // Sent second in the sequence, so the sibling follows it on the wire and gets a 424 there.
+    let bad = batch.add_after(create(&client, &thing("bad")), &[parent.id()]);
+    let sibling = batch.add_after(create(&client, &thing("sibling")), &[parent.id()]);
+    let mut results = batch.send().await;
+    assert_eq!(results.take(bad).unwrap_err().status(), Some(400));
+    assert_eq!(results.take(sibling).unwrap(), thing("sibling"), "its own dependency succeeded");
+    assert_eq!(results.progress().round_trips, 2);
+    graph.verify();
+}
+
+#[tokio::test]
 #[should_panic(expected = "the dependsOn of the requests form a cycle")]
 async fn a_batch_with_a_dependency_cycle_is_refused() {
     let graph = MockGraph::start().await;

@@ -3,8 +3,16 @@
 //!
 //! Graph takes at most [`MAX_BATCH_SIZE`] requests per batch, answers each with its own status,
 //! headers and body (in any order), and throttles items one by one. [`Batch`] splits any number
-//! of requests into batches, keeps `dependsOn` chains together, retries throttled items in a
-//! later batch, and hands back every result in the order the requests were added.
+//! of requests into batches, retries throttled items in a later batch, and hands back every
+//! result in the order the requests were added.
+//!
+//! Graph runs a batch either fully in parallel (no request has `dependsOn`) or fully in sequence
+//! (every request but the first depends on the one before it), and refuses a mix with `400
+//! BadRequest` ("Batch should be either fully sequential or fully parallel"). So independent
+//! requests share parallel batches, and requests linked by [`Batch::add_after`] go in a batch of
+//! their own, laid out as one sequence in the order they were added. A request that a sequence
+//! held back for a request it does not itself depend on (`424 Failed Dependency` from the layout,
+//! not from its own dependencies) never ran, and is sent again.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
@@ -31,6 +39,10 @@ pub const DEFAULT_BATCH_CONCURRENCY: usize = 4;
 /// How long a retry waits for others due just after it, to share a batch (a `Retry-After` is
 /// never cut short).
 const LINGER: Duration = Duration::from_millis(20);
+
+/// How often one item may be sent again after a `424` caused by the sequence layout alone (a
+/// bound against a server that answers `424` without cause).
+const MAX_RELAYS: u32 = 2 * MAX_BATCH_SIZE as u32;
 
 /// Tells the results of one batch from another's.
 static BATCH_SERIAL: AtomicU64 = AtomicU64::new(0);
@@ -177,9 +189,11 @@ impl<C: Consent> Batch<C> {
         self.add_after(request, &[])
     }
 
-    /// Adds a request that runs only after the `after` items succeeded (`dependsOn`); they are
-    /// sent in the same `$batch`. If one fails, Graph answers this one `424 Failed Dependency`.
-    /// A chain longer than [`MAX_BATCH_SIZE`] items is an error for each of them.
+    /// Adds a request that runs only after the `after` items succeeded (`dependsOn`). Requests
+    /// linked this way are sent in a `$batch` of their own, as one sequence in the order they were
+    /// added (Graph takes no mix of sequential and parallel requests). If one of `after` fails,
+    /// this one's result is `424 Failed Dependency`. More than [`MAX_BATCH_SIZE`] linked requests
+    /// are an error for each of them.
     pub fn add_after<K: ResponseKind>(&mut self, request: Request<K, C>, after: &[ItemId]) -> BatchItem<K> {
         let index = self.items.len();
         let mut depends_on: Vec<usize> = after.iter().map(|id| id.0).collect();
@@ -238,15 +252,15 @@ impl<C: Consent> Batch<C> {
     pub async fn send(self) -> BatchResults {
         let Batch { client, serial, items, concurrency, on_progress } = self;
         let mut run = Run::new(client.core().clone(), items, on_progress);
-        let mut queued: VecDeque<Vec<usize>> = VecDeque::new();
+        let mut queued: VecDeque<Planned> = VecDeque::new();
         let mut in_flight: Vec<InFlight> = Vec::new();
         loop {
             while in_flight.len() < concurrency {
                 if queued.is_empty() {
                     queued.extend(run.ready_batches(Instant::now()));
                 }
-                let Some(indices) = queued.pop_front() else { break };
-                if let Some(call) = run.start(indices) {
+                let Some(planned) = queued.pop_front() else { break };
+                if let Some(call) = run.start(planned) {
                     in_flight.push(call);
                 }
             }
@@ -286,6 +300,13 @@ async fn first_done(in_flight: &mut Vec<InFlight>, wake: Option<Instant>) -> Opt
     .await
 }
 
+/// One `$batch` to send: its items, in order, and how they run.
+struct Planned {
+    items: Vec<usize>,
+    /// One sequence (each item sent with `dependsOn` the one before it), or all in parallel.
+    sequential: bool,
+}
+
 /// Where an item stands while the batch runs.
 enum State {
     /// To send at or after this instant.
@@ -301,6 +322,10 @@ struct Run {
     core: Core,
     parts: Vec<Option<Parts>>,
     depends_on: Vec<Vec<usize>>,
+    /// The item each was last sent after in a sequential batch (`dependsOn` on the wire).
+    sent_after: Vec<Option<usize>>,
+    /// How often each was sent again after a `424` caused by the layout alone.
+    relays: Vec<u32>,
     state: Vec<State>,
     attempts: Vec<u32>,
     results: Vec<Option<Result<Raw>>>,
@@ -319,6 +344,8 @@ impl Run {
             core,
             parts: Vec::with_capacity(total),
             depends_on: Vec::with_capacity(total),
+            sent_after: vec![None; total],
+            relays: vec![0; total],
             state: Vec::with_capacity(total),
             attempts: vec![0; total],
             results: (0..total).map(|_| None).collect(),
@@ -362,10 +389,11 @@ impl Run {
         self.state.iter().filter_map(|s| if let State::Waiting(at) = s { Some(*at) } else { None }).min()
     }
 
-    /// Every batch that can be sent now: the waiting items whose time has come, grouped so that an
-    /// item travels with the waiting items it depends on, at most [`MAX_BATCH_SIZE`] per batch and
-    /// one service root (v1.0 or beta) per batch.
-    fn ready_batches(&mut self, now: Instant) -> Vec<Vec<usize>> {
+    /// Every batch that can be sent now: the waiting items whose time has come. Items linked to
+    /// other waiting items by `dependsOn` form a group that goes alone, as one sequence; the
+    /// others share parallel batches. At most [`MAX_BATCH_SIZE`] per batch and one service root
+    /// (v1.0 or beta) per batch.
+    fn ready_batches(&mut self, now: Instant) -> Vec<Planned> {
         let n = self.state.len();
         let waiting = |state: &[State], i: usize| matches!(state[i], State::Waiting(_));
         // Union-find over the dependencies between waiting items.
@@ -432,19 +460,26 @@ impl Run {
             for &i in &group {
                 self.state[i] = State::Sent;
             }
+            if group.len() > 1 {
+                // Indices grow along every dependency, so their order is a valid sequence.
+                batches.push(Planned { items: group, sequential: true });
+                continue;
+            }
             let batch = open.entry(service_root).or_default();
             if batch.len() + group.len() > MAX_BATCH_SIZE {
-                batches.push(std::mem::take(batch));
+                batches.push(Planned { items: std::mem::take(batch), sequential: false });
             }
             batch.extend(group);
         }
-        batches.extend(open.into_values().filter(|b| !b.is_empty()));
+        batches.extend(open.into_values().filter(|b| !b.is_empty()).map(|items| Planned { items, sequential: false }));
         batches
     }
 
     /// The `$batch` call for these items (queued as [`State::Sent`]).
-    fn start(&mut self, indices: Vec<usize>) -> Option<InFlight> {
+    fn start(&mut self, planned: Planned) -> Option<InFlight> {
+        let Planned { items: indices, sequential } = planned;
         let mut requests = Vec::with_capacity(indices.len());
+        let mut previous: Option<usize> = None;
         let mut core = None;
         let mut idempotent = true;
         let mut unsendable = Vec::new();
@@ -465,17 +500,15 @@ impl Run {
             idempotent &= super::retry::is_idempotent(&parts.method);
             core.get_or_insert_with(|| parts.core.clone());
             self.first_sent[i].get_or_insert_with(Instant::now);
+            let after = if sequential { previous.replace(i) } else { None };
+            self.sent_after[i] = after;
             requests.push(BatchRequest {
                 id: i.to_string(),
                 method: parts.method.as_str(),
                 url: &parts.relative_url,
                 headers,
                 body,
-                depends_on: self.depends_on[i]
-                    .iter()
-                    .filter(|d| indices.contains(d) && self.parts[**d].is_some())
-                    .map(ToString::to_string)
-                    .collect(),
+                depends_on: after.iter().map(ToString::to_string).collect(),
             });
         }
         let sent: Vec<usize> = requests.iter().filter_map(|r| r.id.parse().ok()).collect();
@@ -592,16 +625,23 @@ impl Run {
             let error = item_error(status, &headers, &body, gave_up, &batch_request_id);
             self.done(i, Err(self.with_sent_id(i, error)));
         }
-        // An item that did not run because an item it depends on is to be retried runs again
-        // with it; otherwise `424 Failed Dependency` is its result.
+        // An item that did not run (`424 Failed Dependency`): if one of its own dependencies
+        // failed, that is its result; if one is to be retried, it runs again with it; if they all
+        // succeeded, the sequence layout held it back behind an item it does not depend on, and
+        // it goes again.
         for (i, headers, body) in failed_dependency {
+            let own_failed = self.depends_on[i].iter().any(|&d| matches!(self.results[d], Some(Err(_))));
             let retry_at = self.depends_on[i]
                 .iter()
                 .filter_map(|&d| if let State::Waiting(at) = self.state[d] { Some(at) } else { None })
                 .max();
             match retry_at {
-                Some(at) => self.state[i] = State::Waiting(at),
-                None => {
+                Some(at) if !own_failed => self.state[i] = State::Waiting(at),
+                None if !own_failed && self.sent_after[i].is_some() && self.relays[i] < MAX_RELAYS => {
+                    self.relays[i] += 1;
+                    self.state[i] = State::Waiting(now);
+                }
+                _ => {
                     let error = item_error(424, &headers, &body, None, &batch_request_id);
                     self.done(i, Err(self.with_sent_id(i, error)));
                 }

@@ -159,6 +159,27 @@ fn check_item(item: &Value, ids: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
+/// Graph's layout rule: no item has `dependsOn` (fully parallel), or they form one sequence
+/// (one item depends on nothing, each other on exactly one, none is depended on twice).
+fn check_layout(items: &[Value]) -> Result<(), String> {
+    let deps: Vec<Vec<&str>> = items
+        .iter()
+        .map(|i| i["dependsOn"].as_array().map(|d| d.iter().filter_map(Value::as_str).collect()).unwrap_or_default())
+        .collect();
+    if deps.iter().all(Vec::is_empty) {
+        return Ok(());
+    }
+    let starts = deps.iter().filter(|d| d.is_empty()).count();
+    let mut targets: Vec<&str> = deps.iter().flatten().copied().collect();
+    let named = targets.len();
+    targets.sort_unstable();
+    targets.dedup();
+    if starts != 1 || deps.iter().any(|d| d.len() > 1) || targets.len() != named {
+        return Err(format!("Batch should be either fully sequential or fully parallel: dependsOn {deps:?}"));
+    }
+    Ok(())
+}
+
 impl Respond for GraphBatch {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let round_trip = {
@@ -191,6 +212,9 @@ impl Respond for GraphBatch {
             if let Err(message) = check_item(item, &ids) {
                 return bad_request(&mut seen, message);
             }
+        }
+        if let Err(message) = check_layout(items) {
+            return bad_request(&mut seen, message);
         }
         seen.batch_sizes.push(items.len());
         drop(seen);

@@ -417,7 +417,43 @@ fn batch_items(body: &[u8]) -> Result<Vec<BatchItem>, String> {
     if run_order(&items).len() < items.len() {
         return Err("the dependsOn of the requests form a cycle".to_string());
     }
+    sequential_or_parallel(&items)?;
     Ok(items)
+}
+
+/// Graph runs a batch fully in parallel (no request has `dependsOn`) or fully in sequence (one
+/// request depends on nothing, every other on exactly one, none is depended on twice), and
+/// refuses a mix.
+fn sequential_or_parallel(items: &[BatchItem]) -> Result<(), String> {
+    if items.iter().all(|i| i.depends_on.is_empty()) {
+        return Ok(());
+    }
+    let mix = "Batch should be either fully sequential or fully parallel";
+    let starts: Vec<&str> = items.iter().filter(|i| i.depends_on.is_empty()).map(|i| i.id.as_str()).collect();
+    if starts.len() > 1 {
+        return Err(format!("{mix}: the requests {} depend on nothing, the others on one", quoted(&starts)));
+    }
+    let mut depended_on: BTreeMap<&str, &str> = BTreeMap::new();
+    for item in items {
+        if item.depends_on.len() > 1 {
+            return Err(format!(
+                "{mix}: the request `{}` depends on {}; in a sequence each depends on the one before it",
+                item.id,
+                quoted(&item.depends_on.iter().map(String::as_str).collect::<Vec<_>>())
+            ));
+        }
+        if let Some(d) = item.depends_on.first() {
+            if let Some(other) = depended_on.insert(d, &item.id) {
+                return Err(format!("{mix}: the requests `{other}` and `{}` both depend on `{d}`", item.id));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `a`, `b` -> "`a`, `b`".
+fn quoted(ids: &[&str]) -> String {
+    ids.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
 }
 
 /// The items in the order they run: each after what it depends on, otherwise in request order.
