@@ -449,16 +449,37 @@ fn bump_setup() -> Setup {
 }
 
 /// A stand-in for cargo that records its arguments and prints a test summary, failing if asked.
+/// When the tests pass, `cargo semver-checks` is installed and finds one breaking change (it
+/// records its arguments and the baseline's version line); when they fail, it is not installed.
 #[cfg(unix)]
 fn fake_cargo(dir: &std::path::Path, fail: bool) -> PathBuf {
     use std::os::unix::fs::PermissionsExt as _;
     let script = dir.join("fake-cargo");
-    let body = if fail {
-        "echo 'test a ... FAILED'\necho 'test result: FAILED. 11 passed; 1 failed; 0 ignored'\nexit 101\n"
+    let (semver_checks, body) = if fail {
+        (
+            "echo 'error: no such command: `semver-checks`' >&2\nexit 101\n",
+            "echo 'test a ... FAILED'\necho 'test result: FAILED. 11 passed; 1 failed; 0 ignored'\nexit 101\n",
+        )
     } else {
-        "echo 'test result: ok. 40 passed; 0 failed; 0 ignored'\necho 'test result: ok. 2 passed; 0 failed'\n"
+        (
+            r#"if [ "$2" = "--version" ]; then echo 'cargo-semver-checks 0.46.0'; exit 0; fi
+echo "$@" > "$dir/semver-args.txt"
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--baseline-root" ]; then grep '^version' "$2/Cargo.toml" > "$dir/semver-baseline.txt"; fi
+  shift
+done
+echo '--- failure enum_variant_missing: pub enum variant removed or renamed ---'
+echo '     Summary semver requires new major version: 1 major and 0 minor checks failed'
+exit 1
+"#,
+            "echo 'test result: ok. 40 passed; 0 failed; 0 ignored'\necho 'test result: ok. 2 passed; 0 failed'\n",
+        )
     };
-    std::fs::write(&script, format!("#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/cargo-args.txt\"\n{body}")).unwrap();
+    let text = format!(
+        "#!/bin/sh\ndir=\"$(dirname \"$0\")\"\nif [ \"$1\" = \"semver-checks\" ]; then\n{semver_checks}fi\n\
+         echo \"$@\" > \"$dir/cargo-args.txt\"\n{body}"
+    );
+    std::fs::write(&script, text).unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     script
 }
@@ -517,6 +538,14 @@ fn bump_moves_regenerates_tests_and_writes_the_report_then_finds_nothing_to_do()
     let expected: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     std::fs::remove_file(&json).unwrap();
     std::fs::write(dir.join("untouched.txt"), "a file outside what bump may write").unwrap();
+    // The crate before the bump (a stand-in): cargo-semver-checks' baseline.
+    std::fs::create_dir_all(dir.join("generated/src")).unwrap();
+    std::fs::write(
+        dir.join("generated/Cargo.toml"),
+        "[package]\nname = \"msgraph-entitlement\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("generated/src/lib.rs"), "//! before\n").unwrap();
     let before = tree(dir);
 
     assert_eq!(bump(&setup, &cargo), 10, "a bump is ready");
@@ -580,6 +609,22 @@ fn bump_moves_regenerates_tests_and_writes_the_report_then_finds_nothing_to_do()
     }
     assert!(report.contains("### Operations added or removed"), "{report}");
     assert!(report.contains("**passed** (42 passed, 0 failed)"), "{report}");
+    // cargo-semver-checks compared the regenerated crate with the crate as it was before.
+    let semver_args = std::fs::read_to_string(tools.path().join("semver-args.txt")).unwrap();
+    assert!(
+        semver_args.starts_with(&format!("semver-checks check-release --manifest-path {}", generated.display()))
+            && semver_args.contains("--default-features --release-type patch"),
+        "{semver_args}"
+    );
+    let baseline = std::fs::read_to_string(tools.path().join("semver-baseline.txt")).unwrap();
+    assert_eq!(baseline.trim(), "version = \"0.1.0\"", "the baseline is the crate before the bump");
+    assert!(
+        report.contains("## cargo-semver-checks")
+            && report.contains(": **major** (\"semver requires new major version"),
+        "{report}"
+    );
+    assert!(report.contains("`enum_variant_missing: pub enum variant removed or renamed`"), "{report}");
+    assert!(report.contains("Agrees with the metadata-based decision (**major**)"), "{report}");
     // Nothing written outside metadata (config, cache, CHANGELOG), generated/ and bump/.
     let after = tree(dir);
     for (path, _) in after.iter().filter(|(path, content)| before.get(*path) != Some(*content)) {
@@ -615,4 +660,5 @@ fn bump_with_failing_generated_tests_fails_and_says_so() {
     assert!(err.to_string().contains("tests fail"), "{err}");
     let report = std::fs::read_to_string(dir.join("bump/PR.md")).unwrap();
     assert!(report.contains("**FAILED**") && report.contains("test a ... FAILED"), "{report}");
+    assert!(report.contains("Not run: cargo-semver-checks is not installed"), "{report}");
 }

@@ -6,8 +6,10 @@
 //!    pinned path on its branch; moved pins, the next crate version and a CHANGELOG entry are
 //!    written to `metadata/`.
 //! 3. `codegen`: regenerates `generated/`.
-//! 4. Runs the generated crate's tests.
-//! 5. Writes `target/bump/PR.md`, the report a reviewer reads instead of the diff.
+//! 4. Asks cargo-semver-checks, when installed, whether the regenerated crate's Rust API agrees
+//!    with the metadata-based semver decision ([`crate::semver`]).
+//! 5. Runs the generated crate's tests.
+//! 6. Writes `target/bump/PR.md`, the report a reviewer reads instead of the diff.
 //!
 //! Exit status 0 when nothing changed, 10 when a bump is ready to commit, 1 on failure (PR.md
 //! then says what failed). Nothing is written outside `metadata/`, `generated/` and
@@ -23,10 +25,12 @@ use msgraph_codegen::Error;
 use msgraph_codegen::emit::output;
 use msgraph_codegen::inputs::config::Config;
 use msgraph_codegen::inputs::pins;
+use msgraph_codegen::inputs::version::Bump;
 use msgraph_codegen::maintenance::diff::{ChangeKind, MetadataDiff};
 
 use crate::fetch::{self, Latest, Options, Outcome};
 use crate::github::{Commit, Upstream, upstream_of};
+use crate::semver;
 
 /// The exit status of a bump that is ready to commit.
 pub const READY: i32 = 10;
@@ -48,6 +52,9 @@ pub struct BumpArgs {
     /// Do not run the regenerated crate's tests (PR.md says they were not run).
     #[arg(long)]
     skip_tests: bool,
+    /// Do not ask cargo-semver-checks for its verdict (PR.md says it was not asked).
+    #[arg(long)]
+    skip_semver_checks: bool,
     /// The cargo that runs the generated tests (default: $CARGO, else `cargo`).
     #[arg(long, value_name = "PROGRAM", hide = true)]
     cargo: Option<PathBuf>,
@@ -86,8 +93,14 @@ pub(crate) fn bump(args: &BumpArgs) -> Result<(), Error> {
         return Ok(());
     }
     let after = Config::load(&config_file)?;
+    let metadata_bump = outcome.report.as_ref().map_or(Bump::None, MetadataDiff::bump);
 
-    // 3. Regenerate.
+    // 3. Regenerate, keeping the crate as it was for cargo-semver-checks.
+    let baseline = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let baseline_crate = baseline.path().join("baseline");
+    if !args.skip_semver_checks && out.join("Cargo.toml").is_file() {
+        copy_crate(&out, &baseline_crate)?;
+    }
     let codegen = [
         "xtask".as_ref(),
         "codegen".as_ref(),
@@ -97,15 +110,24 @@ pub(crate) fn bump(args: &BumpArgs) -> Result<(), Error> {
         out.as_os_str(),
     ];
     if let Err(e) = xtask::run(codegen) {
-        let text = report(&before, &after, &outcome, None, &format!("**Regeneration failed**: {e}"));
+        let text = report(&before, &after, &outcome, None, None, &format!("**Regeneration failed**: {e}"));
         write_report(&report_file, &text)?;
         return Err(e);
     }
 
-    // 4. The generated tests.
+    // 4. cargo-semver-checks' verdict.
+    let cargo = cargo_program(args.cargo.as_deref());
+    let checks = if args.skip_semver_checks {
+        semver::Checks::Skipped
+    } else {
+        semver::run(Path::new(&cargo), &out, &baseline_crate)?
+    };
+    drop(baseline);
+
+    // 5. The generated tests.
     let tests = if args.skip_tests { Tests::Skipped } else { run_tests(args.cargo.as_deref(), &out)? };
     let failed = matches!(tests, Tests::Failed { .. });
-    let text = report(&before, &after, &outcome, Some(&tests), "");
+    let text = report(&before, &after, &outcome, Some(&tests), Some((&checks, metadata_bump)), "");
     write_report(&report_file, &text)?;
     if failed {
         return Err(Error::file(&report_file, "the regenerated crate's tests fail: see PR.md".to_string()));
@@ -127,9 +149,33 @@ fn options(config_file: &Path, github_api: &str, inputs: Vec<String>, latest: bo
     }
 }
 
+/// The cargo that runs the generated tests and cargo-semver-checks: `--cargo`, else $CARGO,
+/// else `cargo`.
+fn cargo_program(cargo: Option<&Path>) -> std::ffi::OsString {
+    cargo.map_or_else(|| std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()), |c| c.into())
+}
+
+/// Copies a crate's folder (without `target/`), for cargo-semver-checks' baseline.
+fn copy_crate(from: &Path, to: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
+    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let entry = entry.map_err(|e| Error::io(from, e))?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type().map_err(|e| Error::io(&source, e))?;
+        if kind.is_dir() {
+            if entry.file_name() != "target" {
+                copy_crate(&source, &target)?;
+            }
+        } else {
+            std::fs::copy(&source, &target).map_err(|e| Error::io(&source, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// `cargo test` of the regenerated crate (with its `beta` feature when it has one).
 fn run_tests(cargo: Option<&Path>, crate_dir: &Path) -> Result<Tests, Error> {
-    let cargo = cargo.map_or_else(|| std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()), |c| c.into());
+    let cargo = cargo_program(cargo);
     let manifest = crate_dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).map_err(|e| Error::io(&manifest, e))?;
     let beta = text.lines().any(|l| l.starts_with("beta = "));
@@ -213,7 +259,14 @@ fn up_to_date_report(before: &Config, outcome: &Outcome) -> String {
 }
 
 /// The report of a bump.
-fn report(before: &Config, after: &Config, outcome: &Outcome, tests: Option<&Tests>, failure: &str) -> String {
+fn report(
+    before: &Config,
+    after: &Config,
+    outcome: &Outcome,
+    tests: Option<&Tests>,
+    semver_checks: Option<(&semver::Checks, Bump)>,
+    failure: &str,
+) -> String {
     let mut out = format!(
         "# Graph metadata bump: {} {} -> {}\n\nGenerated by `cargo xtask bump` on {}. Review this report instead of \
          the diff of `generated/`; the diff of `metadata/` shows the moved pins, the version and the CHANGELOG \
@@ -246,6 +299,9 @@ fn report(before: &Config, after: &Config, outcome: &Outcome, tests: Option<&Tes
         ),
     };
     out.push_str(&summary);
+    if let Some((checks, metadata_bump)) = semver_checks {
+        out.push_str(&semver::section(checks, metadata_bump));
+    }
     out.push_str("\n## Generated tests\n\n");
     match tests {
         None => out.push_str("Not run (regeneration failed).\n"),

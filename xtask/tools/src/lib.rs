@@ -4,8 +4,9 @@
 //!
 //! - `cargo xtask fetch-metadata [--commit SHA | --latest] [--update-pins]` downloads the pinned
 //!   inputs into `metadata/cache/` (see [`fetch`]): an HTTP client with TLS;
-//! - `cargo xtask bump` moves every input to its newest upstream commit, regenerates, runs the
-//!   generated tests and writes `target/bump/PR.md` (see [`bump`]);
+//! - `cargo xtask bump` moves every input to its newest upstream commit, regenerates, asks
+//!   cargo-semver-checks (when installed) for its verdict, runs the generated tests and writes
+//!   `target/bump/PR.md` (see [`bump`]);
 //! - `cargo xtask bench [--smoke]` measures codegen and the client and writes BENCHMARKS.md: the
 //!   generated crate, tokio and a loopback server.
 
@@ -18,6 +19,7 @@ mod bench_stats;
 pub mod bump;
 pub mod fetch;
 mod github;
+mod semver;
 
 pub use github::git_blob_sha;
 
