@@ -2,8 +2,35 @@
 // change the generator, templates/ or metadata/ and run `cargo xtask codegen`.
 
 //! The permissions table: for every generated operation, whether delegated (signed-in user)
-//! and application (app-only) consent allow it, and the least-privileged permissions.
-pub use crate::runtime::{MethodPermission, PathSegment};
+//! and application (app-only) consent allow it, and the least-privileged permissions; and
+//! the permission itself ([`PERMISSION`]).
+pub use crate::runtime::{
+    ConsentDetails, ConsentType, GRAPH_APP_ID, MethodPermission, PathSegment, Permission,
+};
+/// `EntitlementManagement.ReadWrite.All` itself: per consent type its id (where known), names, description, admin consent and privilege level. What an app registration needs (see the README's "App registration").
+pub const PERMISSION: Permission = Permission {
+    name: "EntitlementManagement.ReadWrite.All",
+    delegated: Some(ConsentDetails {
+        id: Some("ae7a573d-81d7-432b-ad44-4ed5c9d89038"),
+        display_name: "Read and write entitlement management resources",
+        description: "Allows the app to request access to and management of access packages and related entitlement management resources on behalf of the signed-in user.",
+        user_display_name: Some("Read and write entitlement management resources"),
+        user_description: Some(
+            "Allows the app to request access to and management of access packages and related entitlement management resources that you have access to.",
+        ),
+        admin_consent_required: true,
+        privilege_level: Some(3),
+    }),
+    application: Some(ConsentDetails {
+        id: Some("9acd699f-1e81-4958-b001-93b1d2506e19"),
+        display_name: "Read and write all entitlement management resources",
+        description: "Allows the app to read and write access packages and related entitlement management resources without a signed-in user.",
+        user_display_name: None,
+        user_description: None,
+        admin_consent_required: true,
+        privilege_level: Some(4),
+    }),
+};
 /// Every generated operation with the consents `EntitlementManagement.ReadWrite.All` allows it under.
 pub const PERMISSIONS: &[MethodPermission] = &[
     MethodPermission {

@@ -11,7 +11,9 @@ use crate::frontend::{csdl, openapi, permissions};
 use crate::inputs::config::{ApiVersionInputs, Config, FrontEnd};
 use crate::inputs::manifest::{self, Manifest};
 use crate::inputs::overrides::Overrides;
+use crate::inputs::permission_ids::PermissionIds;
 use crate::inputs::pins::{self, InputSearch, LoadedInput};
+use crate::model::permission::{self, PermissionInfo};
 use crate::model::tree::{self, Tree};
 use crate::model::types::{Api, HttpMethod};
 use crate::model::{build, closure, consent, describe};
@@ -27,6 +29,8 @@ pub struct Loaded {
     pub inputs: Vec<LoadedInput>,
     /// Where the consent sources disagree.
     pub drift: consent::DriftReport,
+    /// The permission itself: ids, names, descriptions, admin consent per consent type.
+    pub permission: PermissionInfo,
     /// Per API version: the front end that built it and how long reading and building it took
     /// (for the command's summary; never written into the output).
     pub runs: BTreeMap<String, VersionRun>,
@@ -65,7 +69,7 @@ pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
 /// finished model ([`crate::emit::emit`]).
 pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEnd>) -> Result<Loaded> {
     // 1. The listing: the manifest and the overrides.
-    let (manifest, overrides) = read_listing(&config)?;
+    let (manifest, overrides, ids) = read_listing(&config)?;
     let mut build = VersionBuild { config: &config, search, inputs: Vec::new(), perms: None };
     let mut apis = Vec::new();
     let mut runs = BTreeMap::new();
@@ -124,16 +128,23 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
         }),
         None => consent::DriftReport::default(),
     };
+    let permission = permission::describe(
+        &config.permission,
+        build.perms.as_ref().and_then(|p| p.file.permissions.get(&config.permission)),
+        ids.get(&config.permission),
+        &build.perms.as_ref().map(|p| p.path.clone()).unwrap_or_default(),
+        &config.permission_ids_path().unwrap_or_default(),
+    )?;
     let mut inputs = build.inputs;
     for i in &mut inputs {
         i.text = String::new();
     }
-    Ok(Loaded { config, manifest, apis, inputs, drift, runs })
+    Ok(Loaded { config, manifest, apis, inputs, drift, permission, runs })
 }
 
-/// Step 1: the manifest (checked to be the configured permission's) and the overrides, or their
-/// empty defaults when the configuration names none.
-fn read_listing(config: &Config) -> Result<(Manifest, Overrides)> {
+/// Step 1: the manifest (checked to be the configured permission's), the overrides and the
+/// permission ids, or their empty defaults when the configuration names none.
+fn read_listing(config: &Config) -> Result<(Manifest, Overrides, PermissionIds)> {
     let manifest = match config.manifest_path() {
         Some(file) => {
             let manifest = Manifest::load(&file)?;
@@ -154,12 +165,17 @@ fn read_listing(config: &Config) -> Result<(Manifest, Overrides)> {
         Some(file) => Overrides::load(&file)?,
         None => Overrides::default(),
     };
-    Ok((manifest, overrides))
+    let ids = match config.permission_ids_path() {
+        Some(file) => PermissionIds::load(&file)?,
+        None => PermissionIds::default(),
+    };
+    Ok((manifest, overrides, ids))
 }
 
 /// permissions.json, parsed once for every version.
 struct Perms {
     name: String,
+    path: std::path::PathBuf,
     file: permissions::PermissionsFile,
     grants: Vec<permissions::Grant>,
 }
@@ -219,7 +235,8 @@ impl VersionBuild<'_> {
         let document = document?;
         if let Some(new_perms) = new_perms {
             let (file, grants) = new_perms?;
-            self.perms = Some(Perms { name: names.permissions.clone(), file, grants });
+            let path = perms_input.map(|i| i.file).unwrap_or_default();
+            self.perms = Some(Perms { name: names.permissions.clone(), path, file, grants });
         }
         Ok(document)
     }
@@ -257,7 +274,14 @@ pub fn generate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
             .collect()
     });
     let report = RunReport { inputs: &loaded.inputs, manifest: &loaded.manifest, drift: &loaded.drift };
-    emit_crate(&CrateInput { config, apis: &loaded.apis, trees: &trees, templates: &templates, report })
+    emit_crate(&CrateInput {
+        config,
+        apis: &loaded.apis,
+        permission: &loaded.permission,
+        trees: &trees,
+        templates: &templates,
+        report,
+    })
 }
 
 impl Loaded {

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::client::{Client, Core};
 use super::consent::Consent;
 use super::error::{self, Error, Result};
+use super::permissions::ConsentType;
 use super::request::{self, Call, Parts, Raw, Request, Response, ResponseKind, millis};
 
 /// The most requests Graph accepts in one `$batch`.
@@ -251,7 +252,7 @@ impl<C: Consent> Batch<C> {
     /// success or error is in the [`BatchResults`].
     pub async fn send(self) -> BatchResults {
         let Batch { client, serial, items, concurrency, on_progress } = self;
-        let mut run = Run::new(client.core().clone(), items, on_progress);
+        let mut run = Run::new(client.core().clone(), C::CONSENT_TYPE, items, on_progress);
         let mut queued: VecDeque<Planned> = VecDeque::new();
         let mut in_flight: Vec<InFlight> = Vec::new();
         loop {
@@ -320,6 +321,8 @@ enum State {
 /// The state of [`Batch::send`].
 struct Run {
     core: Core,
+    /// The consent type of the batch's client.
+    consent: ConsentType,
     parts: Vec<Option<Parts>>,
     depends_on: Vec<Vec<usize>>,
     /// The item each was last sent after in a sequential batch (`dependsOn` on the wire).
@@ -337,11 +340,12 @@ struct Run {
 }
 
 impl Run {
-    fn new(core: Core, items: Vec<Item>, on_progress: Option<ProgressCallback>) -> Run {
+    fn new(core: Core, consent: ConsentType, items: Vec<Item>, on_progress: Option<ProgressCallback>) -> Run {
         let now = Instant::now();
         let total = items.len();
         let mut run = Run {
             core,
+            consent,
             parts: Vec::with_capacity(total),
             depends_on: Vec::with_capacity(total),
             sent_after: vec![None; total],
@@ -649,9 +653,13 @@ impl Run {
         }
     }
 
-    /// `error` with the `client-request-id` item `i` was sent with, where Graph echoed none.
+    /// `error` with the `client-request-id` item `i` was sent with, where Graph echoed none, and
+    /// on a `403 Authorization_RequestDenied` what the item needs.
     fn with_sent_id(&self, i: usize, error: Error) -> Error {
-        match self.parts[i].as_ref().and_then(|p| request::client_request_id_of(&p.headers)) {
+        let Some(parts) = self.parts[i].as_ref() else { return error };
+        let url = format!("{}{}", parts.core.base_url(), parts.relative_url);
+        let error = error.with_required_permission(self.consent, parts.method.as_str(), &url);
+        match request::client_request_id_of(&parts.headers) {
             Some(id) => error.with_client_request_id(id),
             None => error,
         }

@@ -1,4 +1,138 @@
-//! The permissions table's row type and the lookup of a concrete request URL in it.
+//! The permissions table's row type and the lookup of a concrete request URL in it; the
+//! permission itself as an app registration needs it ([`Permission`]), and what a refused call
+//! needs ([`RequiredPermission`]).
+
+use std::fmt;
+
+/// Microsoft Graph's application id: the `resourceAppId` of its permissions in an app
+/// registration's `requiredResourceAccess` (the same in the national clouds).
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// The two ways a permission is granted to an app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConsentType {
+    /// With a signed-in user: a delegated permission (an OAuth2 scope). [`Delegated`](super::Delegated) clients.
+    Delegated,
+    /// App-only: an application permission (an app role). [`AppOnly`](super::AppOnly) clients.
+    Application,
+}
+
+impl ConsentType {
+    /// `Scope` or `Role`: the permission's `type` in `requiredResourceAccess`.
+    pub fn resource_access_type(self) -> &'static str {
+        match self {
+            ConsentType::Delegated => "Scope",
+            ConsentType::Application => "Role",
+        }
+    }
+}
+
+impl fmt::Display for ConsentType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConsentType::Delegated => "delegated",
+            ConsentType::Application => "application",
+        })
+    }
+}
+
+/// A Graph permission as an app registration needs it: `permissions::PERMISSION` of a generated
+/// crate. From Graph's permissions.json (names, descriptions, admin consent, privilege level) and
+/// the ids recorded in the generator's `metadata/permission-ids.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Permission {
+    /// E.g. `Group.ReadWrite.All`.
+    pub name: &'static str,
+    /// Its delegated form, if Graph offers one.
+    pub delegated: Option<ConsentDetails>,
+    /// Its application form, if Graph offers one.
+    pub application: Option<ConsentDetails>,
+}
+
+impl Permission {
+    /// The permission's form for `consent`, if Graph offers it.
+    pub fn consent(&self, consent: ConsentType) -> Option<&ConsentDetails> {
+        match consent {
+            ConsentType::Delegated => self.delegated.as_ref(),
+            ConsentType::Application => self.application.as_ref(),
+        }
+    }
+}
+
+/// One consent type of a [`Permission`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConsentDetails {
+    /// The id that goes into `requiredResourceAccess` (the app role's or the scope's), where it
+    /// is known; `None` rather than a guess (look it up on Microsoft Graph's service principal:
+    /// `appRoles` or `oauth2PermissionScopes`).
+    pub id: Option<&'static str>,
+    /// What an administrator sees when consenting.
+    pub display_name: &'static str,
+    /// What an administrator reads about it.
+    pub description: &'static str,
+    /// What a consenting user sees (delegated only).
+    pub user_display_name: Option<&'static str>,
+    /// What a consenting user reads (delegated only).
+    pub user_description: Option<&'static str>,
+    /// Only an administrator can grant it.
+    pub admin_consent_required: bool,
+    /// Graph's privilege level, 1 (low) to 5 (high), where given.
+    pub privilege_level: Option<u8>,
+}
+
+/// What a call Graph refused with `403 Authorization_RequestDenied` needs: the crate's
+/// permission, under the consent type of the client that made it ([`ErrorDetails::required_permission`](super::ErrorDetails::required_permission)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequiredPermission {
+    /// The crate's permission.
+    pub permission: &'static Permission,
+    /// The consent type of the client that made the call.
+    pub consent: ConsentType,
+    /// The row of the permissions table for the call.
+    pub method: &'static MethodPermission,
+}
+
+impl fmt::Display for RequiredPermission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.method;
+        write!(f, "`{} {}` needs the {} permission `{}`", m.http_method, m.path, self.consent, self.permission.name)?;
+        if let Some(details) = self.permission.consent(self.consent) {
+            let kind = self.consent.resource_access_type();
+            match details.id {
+                Some(id) => write!(f, " ({kind} {id} of Microsoft Graph)")?,
+                None => write!(f, " (a {kind} of Microsoft Graph)")?,
+            }
+            if details.admin_consent_required {
+                write!(f, ", granted to the app by an administrator (admin consent)")?;
+            }
+        }
+        if self.consent == ConsentType::Delegated {
+            write!(f, "; the signed-in user also needs a role that allows it")?;
+        }
+        let least = match self.consent {
+            ConsentType::Delegated => m.least_privileged_delegated,
+            ConsentType::Application => m.least_privileged_application,
+        };
+        if !least.is_empty() && least != [self.permission.name] {
+            write!(f, "; least privileged for it: {}", least.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// What a refused call needs, from the crate's permissions table and permission.
+pub(crate) fn required(consent: ConsentType, method: &str, url: &str) -> Option<RequiredPermission> {
+    let row = crate::permissions::for_request(method, url)?;
+    let allowed = match consent {
+        ConsentType::Delegated => row.delegated,
+        ConsentType::Application => row.application,
+    };
+    allowed.then_some(RequiredPermission { permission: &crate::permissions::PERMISSION, consent, method: row })
+}
 
 /// One segment of a row's path template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

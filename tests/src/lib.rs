@@ -33,6 +33,18 @@ pub fn metadata_dir() -> PathBuf {
     panic!("Graph metadata not found in {candidates:?}: set GRAPH_METADATA_DIR or run `cargo xtask fetch-metadata`");
 }
 
+/// `../shared/spec/`: the permission's reference page and its structured form. Panics (failing
+/// the test) when it is not beside the checkout.
+pub fn spec_dir() -> PathBuf {
+    let dir = workspace_root().join("../shared/spec");
+    assert!(
+        dir.join("EntitlementManagement.ReadWrite.All.methods.json").is_file(),
+        "no reference page in {}",
+        dir.display()
+    );
+    dir
+}
+
 /// The input search the tests generate with: the metadata dir found above, pins enforced.
 pub fn search() -> msgraph_codegen::inputs::pins::InputSearch {
     msgraph_codegen::inputs::pins::InputSearch { metadata_dir: Some(metadata_dir()), ..Default::default() }

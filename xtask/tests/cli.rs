@@ -100,6 +100,20 @@ fn another_permission_gets_its_own_crate() {
     assert!(ops.iter().all(|o| o["sources"] == serde_json::json!(["permissions.json"])));
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
     assert!(readme.contains("client.groups().list()"), "{readme}");
+    // The permission itself, from permissions.json and metadata/permission-ids.yaml.
+    let details = &table["details"];
+    assert_eq!(details["application"]["id"], "62a82d76-70ea-41e2-9197-370581804d09");
+    assert_eq!(details["delegated"]["id"], "4e46008b-f24c-477d-8fff-7bb4ec7aafe0");
+    assert_eq!(details["application"]["display_name"], "Read and write all groups");
+    assert!(readme.contains("## App registration"), "{readme}");
+    assert!(readme.contains(r#"{ "id": "62a82d76-70ea-41e2-9197-370581804d09", "type": "Role" }"#), "{readme}");
+    let permissions_rs = std::fs::read_to_string(dir.join("src/permissions.rs")).unwrap();
+    assert!(permissions_rs.contains("pub const PERMISSION: Permission"), "{permissions_rs}");
+    let table_md = std::fs::read_to_string(dir.join("PERMISSIONS.md")).unwrap();
+    assert!(
+        table_md
+            .contains("| Application | `Role` | `62a82d76-70ea-41e2-9197-370581804d09` | Read and write all groups |")
+    );
     let report = std::fs::read_to_string(dir.join("CODEGEN.md")).unwrap();
     assert!(report.contains("permissions.json alone"), "{report}");
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::permissions::{ConsentType, RequiredPermission};
 use super::retry::GaveUp;
 
 /// The result of every client call.
@@ -105,9 +106,23 @@ pub struct ErrorDetails {
     /// Set when the response could have been retried but the client's
     /// [`RetryPolicy`](crate::runtime::RetryPolicy) gave up.
     pub gave_up: Option<GaveUp>,
+    /// On a `403 Authorization_RequestDenied`: the permission and consent type the call needs
+    /// (from the crate's permissions table), so a missing grant reads as one.
+    pub required_permission: Option<RequiredPermission>,
 }
 
 impl Error {
+    /// On a `403 Authorization_RequestDenied`, notes what the call (`method`, `url`) needs under
+    /// `consent` ([`ErrorDetails::required_permission`]).
+    pub(crate) fn with_required_permission(mut self, consent: ConsentType, method: &str, url: &str) -> Error {
+        if let Error::Graph { status: 403, error: Some(e), details, .. } = &mut self {
+            if e.code == "Authorization_RequestDenied" {
+                details.required_permission = super::permissions::required(consent, method, url);
+            }
+        }
+        self
+    }
+
     /// The HTTP status, for errors that have one.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -257,6 +272,9 @@ impl fmt::Display for Error {
                 if let Some(gave_up) = &details.gave_up {
                     write!(f, " ({gave_up})")?;
                 }
+                if let Some(required) = &details.required_permission {
+                    write!(f, "; {required}")?;
+                }
                 Ok(())
             }
             Error::Transport { source, client_request_id } => {
@@ -362,6 +380,7 @@ pub(crate) fn from_response(
         retry_after: header("retry-after")
             .and_then(|v| super::retry::parse_retry_after(&v, std::time::SystemTime::now())),
         gave_up,
+        required_permission: None,
     };
     Error::Graph { status, error, body: snippet(body), details: Box::new(details) }
 }

@@ -30,7 +30,10 @@ pub use client::{
 pub use consent::{AppOnly, Application, Consent, Delegated, SignedInUser};
 pub use error::{Error, ErrorDetails, GraphError, InnerError, Result};
 pub use filter::{Filter, Hop, Literal, Nav, NavMany, Navigation, Property, quote_literal};
-pub use permissions::{MethodPermission, PathSegment, find as find_permission};
+pub use permissions::{
+    ConsentDetails, ConsentType, GRAPH_APP_ID, MethodPermission, PathSegment, Permission, RequiredPermission,
+    find as find_permission,
+};
 pub use request::{
     Count, Items, Json, MaybeJson, NoContent, Nullable, ODataReference, Page, Pages, RawJson, Request, Response,
     ResponseKind, Selectable,

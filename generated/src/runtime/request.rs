@@ -532,23 +532,6 @@ impl<K: ResponseKind, C> Request<K, C> {
         }
     }
 
-    /// Sends the request (retrying as the client's [`RetryPolicy`](super::RetryPolicy) allows) and
-    /// decodes the response.
-    pub async fn send(mut self) -> Result<K::Output> {
-        let body = self.take_body()?;
-        let raw = self.execute(body).await?;
-        K::decode(raw.status, &raw.body)
-    }
-
-    /// [`send`](Self::send), keeping the response's status and headers (request id, `ETag`,
-    /// `Location`) beside the value.
-    pub async fn send_with_metadata(mut self) -> Result<Response<K::Output>> {
-        let body = self.take_body()?;
-        let raw = self.execute(body).await?;
-        let value = K::decode(raw.status, &raw.body)?;
-        Ok(Response { value, status: raw.status, headers: raw.headers })
-    }
-
     /// The same request, its response decoded as your own type `T` instead of the generated
     /// model (a property the model lacks, a leaner struct): retries, errors, tracing and, for a
     /// `Page<T>`, paging (`.pages()`, `.items()`) stay.
@@ -596,23 +579,6 @@ impl<K: ResponseKind, C> Request<K, C> {
             kind: PhantomData,
             consent: PhantomData,
         }
-    }
-
-    /// Sends the request, with retries; returns a 2xx response, read.
-    async fn execute(&self, body: Option<Vec<u8>>) -> Result<Raw> {
-        let url = self.url();
-        let client_request_id = client_request_id_of(&self.headers).map_or_else(new_client_request_id, str::to_owned);
-        execute(Call {
-            core: &self.client,
-            method: &self.method,
-            url: &url,
-            headers: &self.headers,
-            body: body.as_deref(),
-            template: self.template.unwrap_or("(untyped)"),
-            idempotent: super::retry::is_idempotent(&self.method),
-            client_request_id: &client_request_id,
-        })
-        .await
     }
 
     /// What a `$batch` item needs of this request: consent-free core, method, the URL relative to
@@ -813,6 +779,43 @@ async fn read_body(mut response: reqwest::Response, status: u16, limit: usize) -
 
 pub(crate) fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl<K: ResponseKind, C: Consent> Request<K, C> {
+    /// Sends the request (retrying as the client's [`RetryPolicy`](super::RetryPolicy) allows) and
+    /// decodes the response.
+    pub async fn send(mut self) -> Result<K::Output> {
+        let body = self.take_body()?;
+        let raw = self.execute(body).await?;
+        K::decode(raw.status, &raw.body)
+    }
+
+    /// [`send`](Self::send), keeping the response's status and headers (request id, `ETag`,
+    /// `Location`) beside the value.
+    pub async fn send_with_metadata(mut self) -> Result<Response<K::Output>> {
+        let body = self.take_body()?;
+        let raw = self.execute(body).await?;
+        let value = K::decode(raw.status, &raw.body)?;
+        Ok(Response { value, status: raw.status, headers: raw.headers })
+    }
+
+    /// Sends the request, with retries; returns a 2xx response, read.
+    async fn execute(&self, body: Option<Vec<u8>>) -> Result<Raw> {
+        let url = self.url();
+        let client_request_id = client_request_id_of(&self.headers).map_or_else(new_client_request_id, str::to_owned);
+        execute(Call {
+            core: &self.client,
+            method: &self.method,
+            url: &url,
+            headers: &self.headers,
+            body: body.as_deref(),
+            template: self.template.unwrap_or("(untyped)"),
+            idempotent: super::retry::is_idempotent(&self.method),
+            client_request_id: &client_request_id,
+        })
+        .await
+        .map_err(|e| e.with_required_permission(C::CONSENT_TYPE, self.method.as_str(), &url))
+    }
 }
 
 impl<T, C> Request<Json<Page<T>>, C>

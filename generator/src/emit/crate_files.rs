@@ -77,9 +77,9 @@ pub fn emit_crate(input: &CrateInput<'_>) -> Result<BTreeMap<String, String>> {
     let all: Vec<(&Api, &[String])> = std::iter::once((main.api, rust_paths.as_slice()))
         .chain(gated_surfaces.iter().map(|(a, _, paths)| (*a, paths.as_slice())))
         .collect();
-    files.insert("permissions.json".to_string(), super::permissions::json_file(&config.permission, &all)?);
-    files.insert("src/permissions.rs".to_string(), super::permissions::rust_file(&config.permission, &all)?);
-    files.insert("PERMISSIONS.md".to_string(), super::permissions::markdown_file(&config.permission, &all));
+    files.insert("permissions.json".to_string(), super::permissions::json_file(input.permission, &all)?);
+    files.insert("src/permissions.rs".to_string(), super::permissions::rust_file(input.permission, &all)?);
+    files.insert("PERMISSIONS.md".to_string(), super::permissions::markdown_file(input.permission, &all));
     Ok(files)
 }
 
@@ -241,6 +241,8 @@ fn manifest_and_readme(
         ),
     };
     vars.push(("coverage", coverage));
+    let app_registration = super::readme::app_registration(input.permission).replace("{{crate}}", krate);
+    vars.push(("app_registration", app_registration));
     // The permission's README fragments, rendered with the same variables.
     let mut readme_tests = String::new();
     let defaults = super::readme::Fragments::from_model(api, surface, krate, &config.permission);

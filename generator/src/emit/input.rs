@@ -6,6 +6,7 @@ use crate::inputs::config::Config;
 use crate::inputs::manifest::Manifest;
 use crate::inputs::pins::LoadedInput;
 use crate::model::consent::DriftReport;
+use crate::model::permission::PermissionInfo;
 use crate::model::tree::Tree;
 use crate::model::types::Api;
 
@@ -14,6 +15,8 @@ use crate::model::types::Api;
 pub struct CrateInput<'a> {
     pub config: &'a Config,
     pub apis: &'a [Api],
+    /// The permission itself (ids, names, admin consent).
+    pub permission: &'a PermissionInfo,
     /// The request-builder tree of each of `apis`, in the same order.
     pub trees: &'a [Tree],
     pub templates: &'a Templates,

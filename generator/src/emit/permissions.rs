@@ -8,11 +8,15 @@ use serde::Serialize;
 
 use super::rust::doc_text;
 use crate::error::{Error, Result};
+use crate::model::permission::{ConsentInfo, PermissionInfo};
 use crate::model::types::{Api, Operation, Segment};
 
 #[derive(Serialize)]
 struct Export<'a> {
     permission: &'a str,
+    /// The permission itself, per consent type (added after the first release: readers that
+    /// know only `permission` and `operations` are unaffected).
+    details: ExportDetails<'a>,
     operations: Vec<ExportOperation<'a>>,
     unresolved: Vec<ExportUnresolved<'a>>,
 }
@@ -36,6 +40,52 @@ struct ExportLeast<'a> {
 }
 
 #[derive(Serialize)]
+struct ExportDetails<'a> {
+    resource_app_id: &'static str,
+    delegated: Option<ExportConsent<'a>>,
+    application: Option<ExportConsent<'a>>,
+    /// Where the ids were read; absent when none is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ids_source: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ExportConsent<'a> {
+    /// Absent when not known (never guessed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    /// `Scope` or `Role` in `requiredResourceAccess`.
+    resource_access_type: &'static str,
+    display_name: &'a str,
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_display_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_description: Option<&'a str>,
+    admin_consent_required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    privilege_level: Option<u8>,
+}
+
+impl<'a> ExportConsent<'a> {
+    fn new(c: &'a ConsentInfo, resource_access_type: &'static str) -> ExportConsent<'a> {
+        ExportConsent {
+            id: c.id.as_deref(),
+            resource_access_type,
+            display_name: &c.display_name,
+            description: &c.description,
+            user_display_name: c.user_display_name.as_deref(),
+            user_description: c.user_description.as_deref(),
+            admin_consent_required: c.admin_consent_required,
+            privilege_level: c.privilege_level,
+        }
+    }
+}
+
+/// Microsoft Graph's application id (`resourceAppId` in an app registration).
+pub(crate) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+#[derive(Serialize)]
 struct ExportUnresolved<'a> {
     api_version: &'a str,
     http_method: &'a str,
@@ -57,7 +107,14 @@ pub(crate) fn display_path(op: &Operation) -> String {
 }
 
 /// `permissions.json`.
-pub(crate) fn json_file(permission: &str, apis: &[(&Api, &[String])]) -> Result<String> {
+pub(crate) fn json_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Result<String> {
+    let permission = info.name.as_str();
+    let details = ExportDetails {
+        resource_app_id: GRAPH_APP_ID,
+        delegated: info.delegated.as_ref().map(|c| ExportConsent::new(c, "Scope")),
+        application: info.application.as_ref().map(|c| ExportConsent::new(c, "Role")),
+        ids_source: info.ids_source.as_deref().filter(|_| has_ids(info)),
+    };
     let mut operations = Vec::new();
     let mut unresolved = Vec::new();
     for (api, rust_paths) in apis {
@@ -85,14 +142,49 @@ pub(crate) fn json_file(permission: &str, apis: &[(&Api, &[String])]) -> Result<
             });
         }
     }
-    let mut json = serde_json::to_string_pretty(&Export { permission, operations, unresolved })
+    let mut json = serde_json::to_string_pretty(&Export { permission, details, operations, unresolved })
         .map_err(|e| Error::Emit { file: "permissions.json".to_string(), message: e.to_string() })?;
     json.push('\n');
     Ok(json)
 }
 
+/// Whether any id of the permission is known.
+pub(crate) fn has_ids(info: &PermissionInfo) -> bool {
+    [&info.delegated, &info.application].into_iter().flatten().any(|c| c.id.is_some())
+}
+
+/// The `ConsentDetails` literal of one consent type.
+fn consent_tokens(c: Option<&ConsentInfo>) -> proc_macro2::TokenStream {
+    let Some(c) = c else { return quote!(None) };
+    let opt = |v: Option<&str>| match v {
+        Some(v) => quote!(Some(#v)),
+        None => quote!(None),
+    };
+    let id = opt(c.id.as_deref());
+    let (display_name, description) = (&c.display_name, &c.description);
+    let user_display_name = opt(c.user_display_name.as_deref());
+    let user_description = opt(c.user_description.as_deref());
+    let admin = c.admin_consent_required;
+    let level = match c.privilege_level.map(proc_macro2::Literal::u8_unsuffixed) {
+        Some(l) => quote!(Some(#l)),
+        None => quote!(None),
+    };
+    quote! {
+        Some(ConsentDetails {
+            id: #id,
+            display_name: #display_name,
+            description: #description,
+            user_display_name: #user_display_name,
+            user_description: #user_description,
+            admin_consent_required: #admin,
+            privilege_level: #level,
+        })
+    }
+}
+
 /// `src/permissions.rs`.
-pub(crate) fn rust_file(permission: &str, apis: &[(&Api, &[String])]) -> Result<String> {
+pub(crate) fn rust_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Result<String> {
+    let permission = info.name.as_str();
     let all = apis.iter().flat_map(|(api, paths)| api.operations.iter().zip(paths.iter()).map(move |r| (*api, r)));
     let rows = all.map(|(api, (op, rust))| {
         let version = &api.api_version;
@@ -154,10 +246,24 @@ pub(crate) fn rust_file(permission: &str, apis: &[(&Api, &[String])]) -> Result<
             )
         })
         .unwrap_or_else(|| " The row for a concrete request.".to_string());
+    let delegated = consent_tokens(info.delegated.as_ref());
+    let application = consent_tokens(info.application.as_ref());
+    let permission_doc = format!(
+        " `{permission}` itself: per consent type its id (where known), names, description, admin consent and \
+         privilege level. What an app registration needs (see the README's \"App registration\")."
+    );
     let tokens = quote! {
         //! The permissions table: for every generated operation, whether delegated (signed-in user)
-        //! and application (app-only) consent allow it, and the least-privileged permissions.
-        pub use crate::runtime::{MethodPermission, PathSegment};
+        //! and application (app-only) consent allow it, and the least-privileged permissions; and
+        //! the permission itself ([`PERMISSION`]).
+        pub use crate::runtime::{ConsentDetails, ConsentType, GRAPH_APP_ID, MethodPermission, PathSegment, Permission};
+
+        #[doc = #permission_doc]
+        pub const PERMISSION: Permission = Permission {
+            name: #permission,
+            delegated: #delegated,
+            application: #application,
+        };
 
         #[doc = #doc]
         pub const PERMISSIONS: &[MethodPermission] = &[#(#rows)*];
@@ -171,13 +277,27 @@ pub(crate) fn rust_file(permission: &str, apis: &[(&Api, &[String])]) -> Result<
     super::rust::rust_file("permissions.rs", tokens)
 }
 
-/// `PERMISSIONS.md`: one table per resource, the main API version first.
-pub(crate) fn markdown_file(permission: &str, apis: &[(&Api, &[String])]) -> String {
+/// `PERMISSIONS.md`: the permission itself, then one table per resource, the main API version
+/// first.
+pub(crate) fn markdown_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> String {
+    let permission = info.name.as_str();
     let mut out = String::new();
     for (i, (api, rust_paths)) in apis.iter().enumerate() {
         let section = markdown_version(permission, api, rust_paths);
         if i == 0 {
-            out.push_str(&section);
+            // The permission's own section goes after the title and introduction.
+            match section.split_once("\n## ") {
+                Some((head, tables)) => {
+                    out.push_str(head);
+                    out.push_str(&markdown_permission(info));
+                    out.push_str("\n## ");
+                    out.push_str(tables);
+                }
+                None => {
+                    out.push_str(&section);
+                    out.push_str(&markdown_permission(info));
+                }
+            }
         } else {
             out.push_str(&format!("\n# Graph `{}` (cargo feature)\n", api.api_version));
             // The version's own title and introduction are replaced by the heading above.
@@ -247,6 +367,41 @@ fn markdown_version(permission: &str, api: &Api, rust_paths: &[String]) -> Strin
                 doc_text(&u.reason).replace('|', "\\|")
             ));
         }
+    }
+    out
+}
+
+/// PERMISSIONS.md's section on the permission itself.
+fn markdown_permission(info: &PermissionInfo) -> String {
+    let cell = |t: &str| doc_text(t).replace('|', "\\|");
+    let mut out = format!(
+        "\n## The permission\n\n`{}` of Microsoft Graph (resource app id `{GRAPH_APP_ID}`), per consent type (names, \
+         descriptions, admin consent and privilege level from Graph's permissions.json):\n\n\
+         | Consent type | `requiredResourceAccess` type | Id | Display name | Description | Admin consent | Privilege level |\n\
+         |---|---|---|---|---|---|---|\n",
+        info.name
+    );
+    let rows = [("Delegated", "Scope", &info.delegated), ("Application", "Role", &info.application)];
+    for (consent, kind, details) in rows {
+        let Some(c) = details else {
+            out.push_str(&format!("| {consent} | `{kind}` | | not offered by Graph | | | |\n"));
+            continue;
+        };
+        out.push_str(&format!(
+            "| {consent} | `{kind}` | {} | {} | {} | {} | {} |\n",
+            c.id.as_deref().map_or_else(|| "not recorded".to_string(), |id| format!("`{id}`")),
+            cell(&c.display_name),
+            cell(&c.description),
+            if c.admin_consent_required { "required" } else { "not required" },
+            c.privilege_level.map_or_else(String::new, |l| l.to_string()),
+        ));
+    }
+    match (&info.ids_source, has_ids(info)) {
+        (Some(source), true) => out.push_str(&format!("\nIds as recorded in the generator's `metadata/permission-ids.yaml`, read from {source}.\n")),
+        _ => out.push_str(
+            "\nIds are not recorded in the generator's `metadata/permission-ids.yaml` for this permission; the README's \
+             \"App registration\" shows how to look them up.\n",
+        ),
     }
     out
 }

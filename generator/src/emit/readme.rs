@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::api::ApiSurface;
+use crate::model::permission::{ConsentInfo, PermissionInfo};
 use crate::model::types::{Api, OperationKind, Segment};
 
 /// The permission-specific fragments of README.md.in (`about`, `quickstart`, the examples).
@@ -244,5 +245,148 @@ fn consent_example(api: &Api, surface: &ApiSurface) -> String {
             )
         }
         None => "Each method's consent is part of its type.".to_string(),
+    }
+}
+
+/// The README's "App registration" section: what to register for the crate's permission, per
+/// consent type it offers: the `requiredResourceAccess` fragment of the app's manifest, the Azure
+/// CLI commands, the admin-consent URL. Where an id is not recorded, no fragment is guessed: the
+/// commands look it up on Microsoft Graph's service principal instead.
+pub(crate) fn app_registration(info: &PermissionInfo) -> String {
+    let name = &info.name;
+    let graph = super::permissions::GRAPH_APP_ID;
+    let forms: Vec<(&str, &str, &str, &ConsentInfo)> = [
+        ("app-only", "`Client::app_only`", "Role", "appRoles", info.application.as_ref()),
+        ("delegated (signed-in user)", "`Client::new`", "Scope", "oauth2PermissionScopes", info.delegated.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(consent, client, kind, _, c)| Some((consent, client, kind, c?)))
+    .collect();
+    let lookup = |kind: &str| if kind == "Role" { "appRoles" } else { "oauth2PermissionScopes" };
+    let mut out = format!(
+        "Tokens are for Microsoft Graph (resource app id `{graph}`), issued to an app registration that holds\n\
+         `{name}`:\n\n\
+         | consent type | client | `requiredResourceAccess` type | id | admin consent |\n\
+         |---|---|---|---|---|\n"
+    );
+    for (consent, client, kind, c) in &forms {
+        out.push_str(&format!(
+            "| {consent} | {client} | `{kind}` | {} | {} |\n",
+            c.id.as_deref().map_or_else(|| "not recorded (see below)".to_string(), |id| format!("`{id}`")),
+            if c.admin_consent_required { "required" } else { "not required" }
+        ));
+    }
+    for (consent, _, kind, c) in &forms {
+        match c.id.as_deref() {
+            Some(id) => {
+                // Written out, in the manifest's own key order (a JSON value would sort the keys).
+                let text = format!(
+                    "{{\n  \"requiredResourceAccess\": [\n    {{\n      \"resourceAppId\": \"{graph}\",\n      \
+                     \"resourceAccess\": [\n        {{ \"id\": \"{id}\", \"type\": \"{kind}\" }}\n      ]\n    }}\n  ]\n}}"
+                );
+                out.push_str(&format!(
+                    "\n{}, in the application's manifest (merge it into an existing Microsoft Graph entry):\n\n\
+                     ```json\n{text}\n```\n",
+                    capitalize(consent)
+                ));
+            }
+            None => out.push_str(&format!(
+                "\n{}: the id is not recorded in the generator's `metadata/permission-ids.yaml`; read it from Microsoft \
+                 Graph's service principal in your tenant:\n\n```sh\n\
+                 az ad sp show --id {graph} --query \"{}[?value=='{name}'].id\" -o tsv\n```\n",
+                capitalize(consent),
+                lookup(kind)
+            )),
+        }
+    }
+    out.push_str("\nWith the Azure CLI (`<app-id>` is the application's client id):\n\n```sh\n");
+    for (consent, _, kind, c) in &forms {
+        let short = consent.split(' ').next().unwrap_or(consent);
+        match c.id.as_deref() {
+            Some(id) => out.push_str(&format!(
+                "# {short}\naz ad app permission add --id <app-id> --api {graph} --api-permissions {id}={kind}\n"
+            )),
+            None => out.push_str(&format!(
+                "# {short}\nid=$(az ad sp show --id {graph} --query \"{}[?value=='{name}'].id\" -o tsv)\n\
+                 az ad app permission add --id <app-id> --api {graph} --api-permissions \"$id={kind}\"\n",
+                lookup(kind)
+            )),
+        }
+    }
+    let needs_admin = forms.iter().any(|(_, _, _, c)| c.admin_consent_required);
+    out.push_str(&format!(
+        "# {}\naz ad app permission admin-consent --id <app-id>\n```\n",
+        if needs_admin { "then, as an administrator (required)" } else { "then, as an administrator (optional)" }
+    ));
+    out.push_str(&format!(
+        "\nOr an administrator opens the admin-consent URL (`/.default` asks for every permission the registration\n\
+         lists; the redirect URI must be one of the app's):\n\n```text\n\
+         https://login.microsoftonline.com/<tenant-id>/v2.0/adminconsent?client_id=<app-id>&scope=https://graph.microsoft.com/.default&redirect_uri=<redirect-uri>\n\
+         ```\n\n\
+         In a national cloud the URL takes the cloud's sign-in host (`Cloud::authority_host()`) and its Graph origin in\n\
+         the scope (`Client::scope()`). The same data is `{}::permissions::PERMISSION` in code, and when Graph answers\n\
+         `403 Authorization_RequestDenied`, the error names the permission and consent type the call needs.",
+        "{{crate}}"
+    ));
+    out
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn consent(id: Option<&str>) -> ConsentInfo {
+        ConsentInfo {
+            id: id.map(str::to_string),
+            display_name: "Read all".into(),
+            description: "Allows reading.".into(),
+            user_display_name: None,
+            user_description: None,
+            admin_consent_required: true,
+            privilege_level: Some(3),
+        }
+    }
+
+    #[test]
+    fn a_known_id_gets_a_manifest_fragment_an_unknown_one_a_lookup() {
+        let info = PermissionInfo {
+            name: "Thing.Read.All".into(),
+            delegated: Some(consent(None)),
+            application: Some(consent(Some("0b2c3d4e-0000-4000-8000-000000000001"))),
+            ids_source: Some("a page".into()),
+        };
+        let text = app_registration(&info);
+        let fragments: Vec<serde_json::Value> = text
+            .split("```json\n")
+            .skip(1)
+            .map(|b| serde_json::from_str(&b[..b.find("```").unwrap_or(0)]).unwrap())
+            .collect();
+        assert_eq!(fragments.len(), 1, "only the known id: {text}");
+        assert_eq!(fragments[0]["requiredResourceAccess"][0]["resourceAccess"][0]["type"], "Role");
+        assert!(text.contains(
+            "| delegated (signed-in user) | `Client::new` | `Scope` | not recorded (see below) | required |"
+        ));
+        assert!(text.contains(
+            "az ad sp show --id 00000003-0000-0000-c000-000000000000 --query \"oauth2PermissionScopes[?value=='Thing.Read.All'].id\" -o tsv"
+        ));
+        assert!(text.contains("--api-permissions \"$id=Scope\""), "{text}");
+        assert!(text.contains("--api-permissions 0b2c3d4e-0000-4000-8000-000000000001=Role"), "{text}");
+    }
+
+    #[test]
+    fn a_delegated_only_permission_shows_one_consent_type() {
+        let info = PermissionInfo {
+            name: "Me.Read".into(),
+            delegated: Some(consent(None)),
+            application: None,
+            ids_source: None,
+        };
+        let text = app_registration(&info);
+        assert!(!text.contains("app-only") && !text.contains("=Role"), "{text}");
     }
 }

@@ -22,6 +22,10 @@ pub struct Config {
     /// explained drift). Optional.
     #[serde(default)]
     pub overrides: Option<String>,
+    /// File name (relative to the config's folder) of the permission ids (application role and
+    /// delegated scope per permission). Optional: without it, no ids are generated.
+    #[serde(default)]
+    pub permission_ids: Option<String>,
     /// API version -> the inputs that describe it.
     pub api_versions: BTreeMap<String, ApiVersionInputs>,
     /// The emitted crate.
@@ -246,6 +250,10 @@ impl Config {
 
     pub fn overrides_path(&self) -> Option<PathBuf> {
         self.overrides.as_ref().map(|o| self.dir.join(o))
+    }
+
+    pub fn permission_ids_path(&self) -> Option<PathBuf> {
+        self.permission_ids.as_ref().map(|p| self.dir.join(p))
     }
 
     pub fn changelog_path(&self) -> Option<PathBuf> {

@@ -1,11 +1,13 @@
 //! Stage 1, inputs: what a run is asked to do and the bytes it reads. [`config`] (codegen.yaml),
 //! [`pins`] (where each pinned upstream file is found, checked against its sha256), [`manifest`]
 //! (the permission's reference page, transcribed), [`overrides`] (segment aliases and explained
-//! consent drift), [`version`] (the crate version arithmetic), and [`yaml`], the one YAML boundary.
+//! consent drift), [`permission_ids`] (the permissions' ids, which permissions.json lacks),
+//! [`version`] (the crate version arithmetic), and [`yaml`], the one YAML boundary.
 
 pub mod config;
 pub mod manifest;
 pub mod overrides;
+pub mod permission_ids;
 pub mod pins;
 pub mod version;
 pub mod yaml;

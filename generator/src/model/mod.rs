@@ -3,10 +3,13 @@
 //! operations), [`closure`] (the types the operations use, named), [`consent`] (which consents allow
 //! each operation, decided once, and where the sources drift), [`describe`] (rustdoc from a second
 //! document) and [`tree`] (the request-builder tree of the client: nodes, struct and method names).
+//! Beside it, [`permission`]: the permission itself (ids, names, admin consent) for the crate's
+//! app-registration data.
 
 pub mod build;
 pub mod closure;
 pub mod consent;
 pub mod describe;
+pub mod permission;
 pub mod tree;
 pub mod types;
