@@ -91,7 +91,10 @@ mod tests {
     fn a_malformed_id_is_an_error_at_its_line() {
         let e = parse("A.Read.All:\n  source: page\n  delegated: 9acd699f-1e81-4958-b001\n").unwrap_err().to_string();
         // Located at the permission's entry, naming it and the value.
-        assert!(e.contains("permission-ids.yaml:2:") && e.contains("A.Read.All: `9acd699f-1e81-4958-b001` is not a GUID"), "{e}");
+        assert!(
+            e.contains("permission-ids.yaml:2:") && e.contains("A.Read.All: `9acd699f-1e81-4958-b001` is not a GUID"),
+            "{e}"
+        );
         let e = parse("A.Read.All:\n  source: page\n  role: 9acd699f-1e81-4958-b001-93b1d2506e19\n")
             .unwrap_err()
             .to_string();

@@ -153,7 +153,10 @@ pub(crate) fn section(checks: &Checks, metadata: Bump) -> String {
 mod tests {
     use super::*;
 
+    /// The shape of cargo-semver-checks 0.51's output (its run on this crate's 0.1.0 -> 0.2.0).
     const BREAKING: &str = "     Parsing msgraph-entitlement v0.2.0 (current)\n\
+        \x20   Checking msgraph-entitlement v0.1.0 -> v0.2.0 (assume patch change)\n\
+        \x20    Checked [   0.438s] 229 checks: 226 pass, 3 fail, 0 warn, 31 skip\n\
         --- failure struct_missing: pub struct removed or renamed ---\n\nDescription:\n...\n\
         --- failure enum_variant_missing: pub enum variant removed or renamed ---\n\
         \x20    Summary semver requires new major version: 2 major and 0 minor checks failed\n";
