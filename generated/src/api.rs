@@ -4,7 +4,8 @@
 //! The navigable API: start from a [`Client`] method and follow the path.
 use crate::runtime::{
     Client, Consent, Delegated, Request, encode_segment, path_argument_literal, Json,
-    MaybeJson, NoContent, ODataReference, SignedInUser, Page, Count,
+    MaybeJson, NoContent, ODataReference, SignedInUser, Page, Count, WaitOptions, Waited,
+    Waiter,
 };
 impl<C: Consent> Client<C> {
     /// `/identityGovernance`.
@@ -1166,6 +1167,24 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
                 "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}",
             )
     }
+    /// Reads this object again and again (`GET /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}`, [`get`](Self::get)) until `state` is `delivered`, `partiallyDelivered` (the wait's success) or `deliveryFailed`, `denied`, `canceled` (a failure: `Error::WaitFailed` with the value, the object and the request id). Any other value keeps it waiting.
+    ///
+    /// Polls as `options` says: a deadline (`Error::WaitTimedOut`), a doubling interval, the server's `Retry-After`, and a grace period in which a `404` means "not readable yet" (Graph replicates a new object). Declared in the generator's `metadata/waiters.yaml`.
+    ///
+    /// Consent: delegated (signed-in user) or application (app-only).
+    pub async fn wait_until_settled(
+        &self,
+        options: &WaitOptions,
+    ) -> crate::Result<Waited<crate::models::AccessPackageAssignmentRequest>> {
+        const WAITER: Waiter = Waiter {
+            name: "settled",
+            property: "state",
+            success: &["delivered", "partiallyDelivered"],
+            failure: &["deliveryFailed", "denied", "canceled"],
+        };
+        crate::runtime::wait_until(|| self.get().send_with_metadata(), &WAITER, options)
+            .await
+    }
     /// `DELETE /identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}`
     ///
     /// Delete an accessPackageAssignmentRequest object. This request can be made to remove a denied or completed request.  You cannot delete an access package assignment request if it has any accessPackageAssignment objects.
@@ -1368,6 +1387,24 @@ impl<C: Consent> AssignmentsItemRequestBuilder<C> {
             .path_template(
                 "/identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}",
             )
+    }
+    /// Reads this object again and again (`GET /identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}`, [`get`](Self::get)) until `state` is `delivered` (the wait's success) or `deliveryFailed`, `expired` (a failure: `Error::WaitFailed` with the value, the object and the request id). Any other value keeps it waiting.
+    ///
+    /// Polls as `options` says: a deadline (`Error::WaitTimedOut`), a doubling interval, the server's `Retry-After`, and a grace period in which a `404` means "not readable yet" (Graph replicates a new object). Declared in the generator's `metadata/waiters.yaml`.
+    ///
+    /// Consent: delegated (signed-in user) or application (app-only).
+    pub async fn wait_until_delivered(
+        &self,
+        options: &WaitOptions,
+    ) -> crate::Result<Waited<crate::models::AccessPackageAssignment>> {
+        const WAITER: Waiter = Waiter {
+            name: "delivered",
+            property: "state",
+            success: &["delivered"],
+            failure: &["deliveryFailed", "expired"],
+        };
+        crate::runtime::wait_until(|| self.get().send_with_metadata(), &WAITER, options)
+            .await
     }
     /// `POST /identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}/reprocess`
     ///

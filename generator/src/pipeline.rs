@@ -13,10 +13,11 @@ use crate::inputs::manifest::{self, Manifest};
 use crate::inputs::overrides::Overrides;
 use crate::inputs::permission_ids::PermissionIds;
 use crate::inputs::pins::{self, InputSearch, LoadedInput};
+use crate::inputs::waiters::WaitersFile;
 use crate::model::permission::{self, PermissionInfo};
 use crate::model::tree::{self, Tree};
 use crate::model::types::{Api, HttpMethod};
-use crate::model::{build, closure, consent, describe};
+use crate::model::{build, closure, consent, describe, waiters};
 use crate::paths::resolve;
 use crate::schema::{QName, Schema};
 use crate::timing;
@@ -70,6 +71,10 @@ pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
 pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEnd>) -> Result<Loaded> {
     // 1. The listing: the manifest and the overrides.
     let (manifest, overrides, ids) = read_listing(&config)?;
+    let waiter_decls = match config.waiters_path() {
+        Some(file) => WaitersFile::load(&file)?,
+        None => WaitersFile::default(),
+    };
     let mut build = VersionBuild { config: &config, search, inputs: Vec::new(), perms: None };
     let mut apis = Vec::new();
     let mut runs = BTreeMap::new();
@@ -98,7 +103,9 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
             skipped_grants: set.skipped_grants,
             declared_types: document.schema.types.keys().cloned().collect(),
             navigation_added: closure.navigation_added,
+            waiters: Vec::new(),
         };
+        waiters::attach(&mut api, &document.schema, &waiter_decls)?;
         // 5. Descriptions from another document, where this one has none.
         if let (Some(name), Some(openapi_config)) = (&names.descriptions, &config.openapi) {
             if names.input_for(front) != Some(name) {

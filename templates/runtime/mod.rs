@@ -6,6 +6,7 @@ mod azure;
 mod batch;
 mod client;
 mod consent;
+mod delta;
 mod error;
 mod filter;
 mod permissions;
@@ -14,6 +15,7 @@ mod retry;
 #[cfg(feature = "test-util")]
 pub mod testing;
 mod values;
+mod wait;
 
 #[cfg(feature = "azure-identity")]
 pub use azure::AzureCredential;
@@ -25,6 +27,7 @@ pub use client::{
     TokenProvider,
 };
 pub use consent::{AppOnly, Application, Consent, Delegated, SignedInUser};
+pub use delta::{Delta, Removed};
 pub use error::{Error, ErrorDetails, GraphError, InnerError, Result};
 pub use filter::{Filter, Hop, Literal, Nav, NavMany, Navigation, Property, quote_literal};
 pub use permissions::{
@@ -36,6 +39,9 @@ pub use request::{
     ResponseKind, Selectable,
 };
 pub use retry::{GaveUp, RetryPolicy, parse_retry_after};
+pub use wait::{WaitOptions, Waited};
+#[doc(hidden)]
+pub use wait::{Waiter, wait_until};
 #[allow(deprecated)]
 pub use values::odata_string_literal;
 pub use values::{Base64Bytes, IsoDuration, encode_segment, path_argument_literal};

@@ -98,6 +98,10 @@ fn run_case(case_dir: &Path, generated: &BTreeMap<PathBuf, Vec<u8>>) -> Result<S
     let changelog = root.join("metadata/CHANGELOG.md").display().to_string();
     text = set_yaml_scalar(&text, &file, &["crate", "templates"], &templates).unwrap();
     text = set_yaml_scalar(&text, &file, &["crate", "changelog"], &changelog).unwrap();
+    for (key, name) in [("permission_ids", "permission-ids.yaml"), ("waiters", "waiters.yaml")] {
+        let path = root.join("metadata").join(name).display().to_string();
+        text = set_yaml_scalar(&text, &file, &[key], &path).unwrap();
+    }
     for (name, replacement) in &case.inputs {
         let pin = &real.inputs[name];
         let bytes = std::fs::read(case_dir.join(replacement)).unwrap();

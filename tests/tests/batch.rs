@@ -617,6 +617,37 @@ async fn beta_and_v1_requests_go_to_their_own_batch_endpoint() {
     graph.verify();
 }
 
+/// Runs `examples/bulk_assign.rs` as a user would (`cargo run --example`) against `graph`, with
+/// `args` before the file of user ids and `env` beside the settings every run needs.
+async fn run_bulk_assign(
+    graph: &MockGraph,
+    args: &[&'static str],
+    file: std::path::PathBuf,
+    env: &[(&'static str, &'static str)],
+) -> std::process::Output {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let base_url = graph.base_url();
+    let (args, env) = (args.to_vec(), env.to_vec());
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(cargo)
+            .current_dir(root)
+            .args(["run", "--quiet", "--locked", "-p", "msgraph-entitlement", "--features", "beta,test-util"])
+            .args(["--example", "bulk_assign", "--"])
+            .args(args)
+            .arg(&file)
+            .env("GRAPH_TOKEN", msgraph_entitlement::testing::APP_ONLY_TOKEN)
+            .env("GRAPH_BASE_URL", base_url)
+            .env("ACCESS_PACKAGE_ID", "ap-1")
+            .env("POLICY_ID", "policy-1")
+            .envs(env)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 /// `examples/bulk_assign.rs`, run as a user would (`cargo run --example`), against the mock: ids
 /// read from a file (comments, blank lines and repeats skipped), batches of assignment requests,
 /// one user failing, three throttled once, a summary and exit status 1.
@@ -648,24 +679,7 @@ async fn the_bulk_assign_example_delivers_and_reports() {
     let file = dir.path().join("users.txt");
     std::fs::write(&file, text).unwrap();
 
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let base_url = graph.base_url();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(cargo)
-            .current_dir(root)
-            .args(["run", "--quiet", "--locked", "-p", "msgraph-entitlement", "--features", "beta,test-util"])
-            .args(["--example", "bulk_assign", "--"])
-            .arg(&file)
-            .env("GRAPH_TOKEN", msgraph_entitlement::testing::APP_ONLY_TOKEN)
-            .env("GRAPH_BASE_URL", base_url)
-            .env("ACCESS_PACKAGE_ID", "ap-1")
-            .env("POLICY_ID", "policy-1")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let output = run_bulk_assign(&graph, &[], file, &[]).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "one user failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
@@ -678,5 +692,48 @@ async fn the_bulk_assign_example_delivers_and_reports() {
         "{stdout}"
     );
     assert_eq!(graph.received().len(), 25 + 3, "25 users, 3 of them (ending in 5) throttled once");
+    graph.verify();
+}
+
+/// `examples/bulk_assign.rs --wait`: after the batch, it waits for each accepted request to settle
+/// and reports the final states (one request not yet readable, one delivering first, one failing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bulk_assign_example_waits_for_each_request_to_settle() {
+    use msgraph_entitlement::models::AccessPackageRequestState as State;
+    let graph = MockGraph::start().await;
+    let client = graph.app_only_client();
+    let requests = client.entitlement_management().assignment_requests();
+    let users: Vec<String> = (1..=3).map(|i| format!("00000000-0000-0000-0000-{i:012}")).collect();
+    let with_state = |user: &str, state: State| {
+        let mut r = accepted(user);
+        r.state = Some(state);
+        r
+    };
+    for user in &users {
+        graph.expect(requests.create(&assignment(user))).respond(accepted(user)).times(1);
+    }
+    let read = |user: &str| requests.by_id(format!("req-{user}")).get();
+    graph
+        .expect(read(&users[0]))
+        .fail(MockError::not_found("not replicated yet"))
+        .respond(with_state(&users[0], State::Delivered))
+        .times(2);
+    graph
+        .expect(read(&users[1]))
+        .respond(with_state(&users[1], State::Delivering))
+        .respond(with_state(&users[1], State::Delivered))
+        .times(2);
+    graph.expect(read(&users[2])).respond(with_state(&users[2], State::DeliveryFailed)).times(1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.txt");
+    std::fs::write(&file, users.join("\n")).unwrap();
+
+    let output = run_bulk_assign(&graph, &["--wait"], file, &[("WAIT_INTERVAL_MS", "5")]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "one delivery failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("delivered: 3 of 3 assignment requests"), "{stdout}");
+    assert!(stdout.contains("final states:\n  delivered: 2\n  deliveryFailed: 1\n"), "{stdout}");
+    assert!(stdout.contains(&format!("    {}: request req-{} (request-id ", users[2], users[2])), "{stdout}");
     graph.verify();
 }

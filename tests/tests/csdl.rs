@@ -65,6 +65,13 @@ fn bound_operations_and_overloads() {
     let archive = csdl.bound_operations("archive", &q("shelf"), false, false);
     assert_eq!(archive[0].params.len(), 2, "the binding parameter is not a parameter");
     assert!(csdl.bound_operations("archive", &q("shelf"), true, false).is_empty(), "bound to one, not a collection");
+    // Most derived binding first; an explicit-binding overload only on its own type.
+    let books = csdl.bound_operations("delta", &q("paperback"), true, false);
+    assert_eq!(books.len(), 2);
+    assert_eq!(books[0].binding.as_ref().unwrap().name, q("book"), "the book overload first");
+    assert!(books[1].requires_explicit_binding, "the inherited explicit-binding one last");
+    let groups = csdl.bound_operations("delta", &q("group"), true, false);
+    assert!(groups.len() == 1 && groups[0].requires_explicit_binding, "the only one, still reached");
 }
 
 #[test]

@@ -177,3 +177,15 @@ fn older_segment_names_resolve_through_aliases() {
     .unwrap_err();
     assert!(e.contains("`drawers`"), "{e}");
 }
+
+#[test]
+fn the_most_derived_overload_wins_and_explicit_binding_is_not_inherited() {
+    // `delta` bound to `Collection(entity)` comes first in the file and requires explicit binding;
+    // the books' own overload wins, typed as a delta page of books.
+    let r = ok("GET", "/root/shelves/{id}/books/delta()");
+    assert_eq!(r.response, Response::DeltaPage(named("book")));
+    assert_eq!(r.kind, OperationKind::Function);
+    // `groups` have no overload of their own: the inherited explicit-binding one is reached (Graph
+    // serves and lists such paths without the cast).
+    assert_eq!(ok("GET", "/groups/delta()").response, Response::DeltaPage(named("entity")));
+}

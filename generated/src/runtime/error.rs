@@ -90,6 +90,32 @@ pub enum Error {
         /// The `request-id` of the `$batch` response.
         request_id: Option<String>,
     },
+    /// A `wait_until_*` saw its property reach a failure value (e.g. a request's `deliveryFailed`).
+    #[non_exhaustive]
+    WaitFailed {
+        /// The waiter (`settled` for `wait_until_settled`).
+        waiter: &'static str,
+        /// The failure value (e.g. `deliveryFailed`).
+        state: String,
+        /// The object as last read, as JSON (decode it with `serde_json::from_value`).
+        entity: Box<serde_json::Value>,
+        /// Graph's `request-id` of the last read.
+        request_id: Option<String>,
+        /// How many reads it took.
+        polls: u32,
+    },
+    /// A `wait_until_*` reached its deadline before the property reached an end value.
+    #[non_exhaustive]
+    WaitTimedOut {
+        /// The waiter.
+        waiter: &'static str,
+        /// The property's value at the last read, if it had one.
+        last_state: Option<String>,
+        /// How many reads it took.
+        polls: u32,
+        /// How long it waited.
+        elapsed: Duration,
+    },
 }
 
 /// The diagnostics of a Graph error response, from its headers (falling back to the body).
@@ -163,7 +189,7 @@ impl Error {
     /// `innerError` (for a `$batch` item without one, the `$batch` response's).
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::BatchItemMissing { request_id, .. } => request_id.as_deref(),
+            Error::BatchItemMissing { request_id, .. } | Error::WaitFailed { request_id, .. } => request_id.as_deref(),
             _ => self.details().and_then(|d| d.request_id.as_deref()),
         }
     }
@@ -305,6 +331,20 @@ impl fmt::Display for Error {
                     write!(f, " (request-id {id})")?;
                 }
                 Ok(())
+            }
+            Error::WaitFailed { waiter, state, request_id, polls, .. } => {
+                write!(f, "wait_until_{waiter}: the object reached `{state}` (a failure) after {polls} read(s)")?;
+                if let Some(id) = request_id {
+                    write!(f, " (request-id {id})")?;
+                }
+                Ok(())
+            }
+            Error::WaitTimedOut { waiter, last_state, polls, elapsed } => {
+                write!(f, "wait_until_{waiter}: not settled after {} s and {polls} read(s)", elapsed.as_secs())?;
+                match last_state {
+                    Some(state) => write!(f, "; last seen `{state}`"),
+                    None => Ok(()),
+                }
             }
         }
     }

@@ -101,6 +101,18 @@ pub struct Response<T> {
 }
 
 impl<T> Response<T> {
+    /// A response of `status` with `value` and no headers: for fakes of a read in tests (e.g. of
+    /// a `wait_until_*` poll).
+    pub fn new(status: u16, value: T) -> Self {
+        Response { value, status, headers: reqwest::header::HeaderMap::new() }
+    }
+
+    /// With this header (e.g. `("request-id", HeaderValue::from_static("r-1"))`).
+    pub fn with_header(mut self, name: impl reqwest::header::IntoHeaderName, value: reqwest::header::HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
     /// A header's value, when it is there and is text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -167,7 +179,9 @@ pub struct Page<T> {
     pub next_link: Option<String>,
     /// The total count (`@odata.count`), when `$count=true` was asked for.
     pub count: Option<i64>,
-    /// The page's other properties (`@odata.context`, `@odata.deltaLink`...), kept as JSON.
+    /// The link of the next round of a delta query (`@odata.deltaLink`), on its last page.
+    pub delta_link: Option<String>,
+    /// The page's other properties (`@odata.context`...), kept as JSON.
     pub additional_properties: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -188,11 +202,23 @@ impl<T> Page<T> {
         self.count = Some(count);
         self
     }
+
+    /// With this `@odata.deltaLink`.
+    pub fn delta_link(mut self, link: impl Into<String>) -> Self {
+        self.delta_link = Some(link.into());
+        self
+    }
 }
 
 impl<T> Default for Page<T> {
     fn default() -> Self {
-        Page { value: Vec::new(), next_link: None, count: None, additional_properties: serde_json::Map::new() }
+        Page {
+            value: Vec::new(),
+            next_link: None,
+            count: None,
+            delta_link: None,
+            additional_properties: serde_json::Map::new(),
+        }
     }
 }
 
@@ -206,6 +232,9 @@ impl<T: Serialize> Serialize for Page<T> {
         }
         if let Some(count) = &self.count {
             map.serialize_entry("@odata.count", count)?;
+        }
+        if let Some(link) = &self.delta_link {
+            map.serialize_entry("@odata.deltaLink", link)?;
         }
         for (key, value) in &self.additional_properties {
             map.serialize_entry(key, value)?;
@@ -231,6 +260,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Page<T> {
                         "value" => page.value = map.next_value()?,
                         "@odata.nextLink" => page.next_link = map.next_value()?,
                         "@odata.count" => page.count = map.next_value()?,
+                        "@odata.deltaLink" => page.delta_link = map.next_value()?,
                         _ => {
                             let value = map.next_value()?;
                             page.additional_properties.insert(key.into_owned(), value);
@@ -825,12 +855,27 @@ where
 {
     /// The pages of the collection, following `@odata.nextLink`: call [`Pages::next`].
     pub fn pages(self) -> Pages<T, C> {
-        Pages { next: Some(self), seen: HashSet::new(), pending: None }
+        Pages { next: Some(self), seen: HashSet::new(), pending: None, delta_link: None, failed_at: None }
     }
 
     /// The items of every page as a `Stream`, one page in memory at a time.
     pub fn items(self) -> Items<T, C> {
         Items { buffer: VecDeque::new(), state: ItemsState::Idle(Box::new(self.pages())) }
+    }
+
+    /// The pages from a stored continuation on ([`Pages::continuation`], or a delta round's
+    /// [`Pages::delta_link`]), in this process or another: build the same request as before (its
+    /// type, consent and headers), then resume. The link must have the client's origin, as a
+    /// followed `@odata.nextLink` must ([`Error::ForeignNextLink`] otherwise).
+    pub fn pages_from(self, continuation: &str) -> Result<Pages<T, C>> {
+        let mut pages = Pages { next: None, seen: HashSet::new(), pending: None, delta_link: None, failed_at: None };
+        pages.next = Some(pages.follow(continuation, &self)?);
+        Ok(pages)
+    }
+
+    /// [`items`](Self::items) from a stored continuation on: see [`pages_from`](Self::pages_from).
+    pub fn items_from(self, continuation: &str) -> Result<Items<T, C>> {
+        Ok(Items { buffer: VecDeque::new(), state: ItemsState::Idle(Box::new(self.pages_from(continuation)?)) })
     }
 
     /// Every item of every page, but at most `max_items` (later pages are not fetched).
@@ -858,12 +903,17 @@ where
     }
 }
 
-/// Page-at-a-time paging over a collection.
+/// Page-at-a-time paging over a collection. Resumable: [`continuation`](Self::continuation)
+/// says where it stands, [`Request::pages_from`] goes on from there.
 pub struct Pages<T, C = Delegated> {
     next: Option<Request<Json<Page<T>>, C>>,
     seen: HashSet<String>,
     /// An error about the link after the page last returned, reported on the next call.
     pending: Option<Error>,
+    /// The `@odata.deltaLink` of the last page, once read.
+    delta_link: Option<String>,
+    /// The link of a page that failed (paging ended there).
+    failed_at: Option<String>,
 }
 
 impl<T: DeserializeOwned + Send + 'static, C: Consent> Pages<T, C> {
@@ -877,8 +927,15 @@ impl<T: DeserializeOwned + Send + 'static, C: Consent> Pages<T, C> {
         let mut request = self.next.take()?;
         let page = match request.send_page().await {
             Ok(page) => page,
-            Err(e) => return Some(Err(e)),
+            Err(e) => {
+                // Paging ends here; `continuation` still says where to resume.
+                self.failed_at = request.absolute_url;
+                return Some(Err(e));
+            }
         };
+        if let Some(link) = &page.delta_link {
+            self.delta_link = Some(link.clone());
+        }
         if let Some(link) = &page.next_link {
             match self.follow(link, &request) {
                 Ok(next) => self.next = Some(next),
@@ -886,6 +943,20 @@ impl<T: DeserializeOwned + Send + 'static, C: Consent> Pages<T, C> {
             }
         }
         Some(Ok(page))
+    }
+
+    /// Where the paging stands: the link of the next page to read (the `@odata.nextLink` of the
+    /// page last returned, or of a page that failed). `None` before the first page (start that one
+    /// over with the request itself) and after the last. Store it; [`Request::pages_from`] goes on
+    /// from it, in this process or another, and reads each later page once.
+    pub fn continuation(&self) -> Option<&str> {
+        self.next.as_ref().and_then(|r| r.absolute_url.as_deref()).or(self.failed_at.as_deref())
+    }
+
+    /// The `@odata.deltaLink` of a delta query's last page, once that page was read: store it and
+    /// start the next round from it ([`Request::pages_from`]) to get only what changed since.
+    pub fn delta_link(&self) -> Option<&str> {
+        self.delta_link.as_deref()
     }
 
     fn follow(&mut self, link: &str, previous: &Request<Json<Page<T>>, C>) -> Result<Request<Json<Page<T>>, C>> {

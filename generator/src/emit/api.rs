@@ -10,7 +10,7 @@ use super::rust::{TypeNames, VersionModule, doc_attrs, ident};
 use crate::error::Result;
 use crate::model::tree::{Node, RootMethod, Step, Tree};
 use crate::model::types::{
-    Api, Consent, HttpMethod, Operation, OperationKind, Primitive, Response, Segment, TypeDef, TypeRef,
+    Api, ApiWaiter, Consent, HttpMethod, Operation, OperationKind, Primitive, Response, Segment, TypeDef, TypeRef,
 };
 use crate::naming::{self, Case, sanitize};
 
@@ -77,6 +77,9 @@ fn builder_item(api: &Api, tree: &Tree, node: &Node, names: &TypeNames<'_>, root
     }
     for (i, name) in &node.operations {
         methods.push(operation_method(&api.operations[*i], name, names, api));
+        for waiter in api.waiters.iter().filter(|w| w.operation == *i) {
+            methods.push(waiter_method(&api.operations[*i], name, waiter, names));
+        }
     }
     let doc = doc_attrs(&[format!("Requests on `{}`.", node.template)]);
     quote! {
@@ -130,14 +133,18 @@ fn imports(api: &Api, tree: &Tree) -> Vec<TokenStream> {
     for (needed, tokens) in [
         (any_key, quote!(encode_segment)),
         (any_fn_literal, quote!(path_argument_literal)),
-        (has(&|o| matches!(o.response, Response::Value(_) | Response::Page(_))), quote!(Json)),
+        (has(&|o| matches!(o.response, Response::Value(_)) || o.response.is_paged()), quote!(Json)),
         (has(&|o| matches!(o.response, Response::OptionalValue(_))), quote!(MaybeJson)),
         (has(&|o| o.response == Response::Empty), quote!(NoContent)),
         (has(&|o| o.kind == OperationKind::AddRef), quote!(ODataReference)),
         (has(&only(true, false)), quote!(SignedInUser)),
         (has(&only(false, true)), quote!(Application)),
-        (has(&|o| matches!(o.response, Response::Page(_))), quote!(Page)),
+        (has(&|o| o.response.is_paged()), quote!(Page)),
+        (has(&|o| matches!(o.response, Response::DeltaPage(_))), quote!(Delta)),
         (has(&|o| o.kind == OperationKind::List), quote!(Count)),
+        (!api.waiters.is_empty(), quote!(WaitOptions)),
+        (!api.waiters.is_empty(), quote!(Waited)),
+        (!api.waiters.is_empty(), quote!(Waiter)),
     ] {
         if needed {
             uses.push(tokens);
@@ -266,6 +273,55 @@ fn url_arg(ty: &TypeRef, arg: &proc_macro2::Ident, names: &TypeNames<'_>, litera
     }
 }
 
+/// `wait_until_<name>`: polls the read `op` (the builder's method `read`) until the waiter's
+/// property reaches an end value. Same consent bound as the read.
+fn waiter_method(op: &Operation, read: &str, waiter: &ApiWaiter, names: &TypeNames<'_>) -> TokenStream {
+    let Response::Value(entity) = &op.response else { return TokenStream::new() };
+    let entity = names.rust_type(entity);
+    let method = ident(&format!("wait_until_{}", waiter.name));
+    let read = ident(read);
+    let (name, property) = (&waiter.name, &waiter.property);
+    let (success, failure) = (&waiter.success, &waiter.failure);
+    let list = |v: &[String]| v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+    let doc = vec![
+        format!(
+            "Reads this object again and again (`GET {}`, [`{read}`](Self::{read})) until `{property}` is {} (the \
+             wait's success){}. Any other value keeps it waiting.",
+            op.template,
+            list(success),
+            if failure.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " or {} (a failure: `Error::WaitFailed` with the value, the object and the request id)",
+                    list(failure)
+                )
+            }
+        ),
+        String::new(),
+        "Polls as `options` says: a deadline (`Error::WaitTimedOut`), a doubling interval, the server's \
+         `Retry-After`, and a grace period in which a `404` means \"not readable yet\" (Graph replicates a new \
+         object). Declared in the generator's `metadata/waiters.yaml`."
+            .to_string(),
+        String::new(),
+        consent_line(op.consent),
+    ];
+    let doc = doc_attrs(&doc);
+    let bound = consent_bound(op.consent);
+    quote! {
+        #doc
+        pub async fn #method(&self, options: &WaitOptions) -> crate::Result<Waited<#entity>> #bound {
+            const WAITER: Waiter = Waiter {
+                name: #name,
+                property: #property,
+                success: &[#(#success),*],
+                failure: &[#(#failure),*],
+            };
+            crate::runtime::wait_until(|| self.#read().send_with_metadata(), &WAITER, options).await
+        }
+    }
+}
+
 /// The permission's consent markers as a bound: the compiler refuses the other consent.
 fn consent_bound(c: Consent) -> TokenStream {
     match (c.delegated, c.application) {
@@ -346,6 +402,10 @@ fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api
         Response::Page(t) => {
             let t = names.rust_type(t);
             quote!(Json<Page<#t>>)
+        }
+        Response::DeltaPage(t) => {
+            let t = names.rust_type(t);
+            quote!(Json<Page<Delta<#t>>>)
         }
     };
     // Docs.

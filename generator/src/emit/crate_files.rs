@@ -254,6 +254,7 @@ fn manifest_and_readme(
         ("null_example", defaults.null_example),
         ("bulk_example", defaults.bulk_example),
         ("testing_example", defaults.testing_example),
+        ("waiting_example", defaults.waiting_example),
     ] {
         let (text, from) = match input.templates.fragments.get(name.trim_end_matches("_example")) {
             Some(t) => (render_text(&t.text, &vars, &t.file)?.trim_end().to_string(), t.file.display().to_string()),

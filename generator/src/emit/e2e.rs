@@ -329,10 +329,10 @@ fn response_parts(
     let status: u16 = if op.kind == OperationKind::Create { 201 } else { 200 };
     match &op.response {
         Response::Empty => (quote!(ResponseTemplate::new(204)), TokenStream::new()),
-        Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) => {
+        Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) => {
             let item = sample(api, t, "value", 0);
             let value: Value = match &op.response {
-                Response::Page(_) => {
+                Response::Page(_) | Response::DeltaPage(_) => {
                     json!({"value": [item], "@odata.nextLink": "https://graph.microsoft.com/v1.0/next"})
                 }
                 _ => item,
@@ -341,6 +341,9 @@ fn response_parts(
             let ty = names.rust_type(t);
             let expected = match &op.response {
                 Response::Page(_) => quote!(serde_json::from_str::<#krate::Page<#ty>>(#text).unwrap()),
+                Response::DeltaPage(_) => {
+                    quote!(serde_json::from_str::<#krate::Page<#krate::runtime::Delta<#ty>>>(#text).unwrap())
+                }
                 Response::OptionalValue(_) => quote!(Some(serde_json::from_str::<#ty>(#text).unwrap())),
                 _ => quote!(serde_json::from_str::<#ty>(#text).unwrap()),
             };

@@ -40,6 +40,18 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
             }
         });
     }
+    // One delta query, over two rounds: three pages and a delta link, then only the changes.
+    if let Some(i) = api.operations.iter().position(|op| matches!(op.response, Response::DeltaPage(_))) {
+        let mut chain = surface.chains[i].clone();
+        if let Some(m) = &module.module {
+            chain.insert(0, sanitize(m, Case::Snake));
+        }
+        let op = &api.operations[i];
+        let call = sample_call(api, op, &chain, &surface.rust_paths[i], &names, module, None);
+        if let Response::DeltaPage(t) = &op.response {
+            tests.push(delta_rounds_test(call, &names.rust_type(t)));
+        }
+    }
     let version = &api.api_version;
     let gate = match &module.feature {
         Some(f) => quote!(#![cfg(all(feature = "test-util", feature = #f))]),
@@ -48,6 +60,11 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
     let rust_paths = &surface.rust_paths;
     let count = api.operations.len();
     let krate = module.krate_ident();
+    let delta_use = api
+        .operations
+        .iter()
+        .any(|op| matches!(op.response, Response::DeltaPage(_)))
+        .then(|| quote!(use #krate::runtime::{Delta, Page};));
     let header = format!(
         " Mocks each of the {count} generated {version} operations with the test kit (`testing::MockGraph`) and calls it."
     );
@@ -69,6 +86,7 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
 
         use #krate::testing::MockGraph;
         use #krate::{AppOnly, Client, Consent, Delegated};
+        #delta_use
 
         /// The methods the tests below mock.
         const MOCKED: &[&str] = &[#(#rust_paths),*];
@@ -104,16 +122,72 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
     super::rust::rust_file("tests/mock_every_operation.rs", tokens)
 }
 
+/// The test of a delta query's two rounds: the first reads three pages (following the next
+/// links) and ends with a delta link; the second starts from that link and reads one change and
+/// one removal (`@removed`), typed.
+fn delta_rounds_test(call: super::e2e::SampleCall, item: &TokenStream) -> TokenStream {
+    let (calls, consent) = (call.calls, call.consent);
+    quote! {
+        #[tokio::test]
+        async fn a_delta_query_reads_its_pages_then_only_the_changes_from_its_delta_link() {
+            let graph = MockGraph::start().await;
+            let client: Client<#consent> = client(&graph);
+            let request = || client #calls;
+            let url = request().url();
+            let link = |query: &str| format!("{url}?{query}");
+            let item = |value: serde_json::Value| serde_json::from_value::<Delta<#item>>(value).unwrap();
+            let changed = |id: &str| item(serde_json::json!({ "id": id }));
+            graph.expect(request()).respond(Page::new(vec![changed("1"), changed("2")]).next_link(link("$skiptoken=p2"))).times(1);
+            graph
+                .expect(request().query("$skiptoken", "p2"))
+                .respond(Page::new(vec![changed("3")]).next_link(link("$skiptoken=p3"))).times(1);
+            graph
+                .expect(request().query("$skiptoken", "p3"))
+                .respond(Page::new(vec![changed("4")]).delta_link(link("$deltatoken=round-2"))).times(1);
+            let mut pages = request().pages();
+            let mut first = Vec::new();
+            while let Some(page) = pages.next().await {
+                first.extend(page.unwrap().value);
+            }
+            assert_eq!(first, vec![changed("1"), changed("2"), changed("3"), changed("4")]);
+            let stored = pages.delta_link().unwrap().to_string();
+            assert_eq!(stored, link("$deltatoken=round-2"));
+
+            // The next round, from the stored link (in another process, as far as the client knows).
+            let update = serde_json::json!({ "id": "3", "@odata.type": "#changed" });
+            let removal = serde_json::json!({ "id": "2", "@removed": { "reason": "deleted" } });
+            graph
+                .expect(request().query("$deltatoken", "round-2"))
+                .respond(Page::new(vec![item(update.clone()), item(removal.clone())]).delta_link(link("$deltatoken=round-3"))).times(1);
+            let mut pages = request().pages_from(&stored).unwrap();
+            let page = pages.next().await.unwrap().unwrap();
+            assert!(pages.next().await.is_none());
+            assert_eq!(page.value.len(), 2);
+            assert!(page.value[0].changed().is_some(), "{:?}", page.value[0]);
+            let gone = page.value[1].removed().unwrap();
+            assert_eq!((gone.id.as_deref(), gone.reason.as_deref()), (Some("2"), Some("deleted")));
+            assert_eq!(serde_json::to_value(&page.value[1]).unwrap(), removal, "kept as sent");
+            assert_eq!(pages.delta_link(), Some(link("$deltatoken=round-3").as_str()));
+            graph.verify();
+        }
+    }
+}
+
 /// The expectation's typed answer, and the call with its check.
 fn answer_and_check(api: &Api, op: &Operation, names: &TypeNames<'_>) -> (TokenStream, TokenStream) {
     match &op.response {
         Response::Empty => (quote!(graph.expect(request());), quote!(request().await.unwrap();)),
-        Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) => {
+        Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) => {
             let text = sample(api, t, "value", 0).to_string();
             let ty = names.rust_type(t);
-            let decl = quote!(let expected: #ty = serde_json::from_str(#text).unwrap(););
+            let decl = match &op.response {
+                Response::DeltaPage(_) => quote! {
+                    let expected = Delta::Changed(serde_json::from_str::<#ty>(#text).unwrap());
+                },
+                _ => quote!(let expected: #ty = serde_json::from_str(#text).unwrap();),
+            };
             match &op.response {
-                Response::Page(_) => (
+                Response::Page(_) | Response::DeltaPage(_) => (
                     quote! {
                         #decl
                         graph.expect(request()).respond_pages([vec![expected.clone()], vec![expected.clone()]]);

@@ -18,6 +18,7 @@ pub(crate) struct Fragments {
     pub(crate) null_example: String,
     pub(crate) bulk_example: String,
     pub(crate) testing_example: String,
+    pub(crate) waiting_example: String,
 }
 
 impl Fragments {
@@ -39,6 +40,7 @@ impl Fragments {
             bulk_example: "Every request this crate's builders return can go in a batch, `Client::request`'s too."
                 .to_string(),
             testing_example: testing_example(api, surface, krate, permission),
+            waiting_example: waiting_example(api, surface, krate),
         }
     }
 }
@@ -334,6 +336,66 @@ pub(crate) fn app_registration(info: &PermissionInfo) -> String {
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
+}
+
+/// The README's waiting example: the first waiter of the model, or a sentence when the
+/// permission's crate has none.
+pub(crate) fn waiting_example(api: &Api, surface: &ApiSurface, krate: &str) -> String {
+    let Some(waiter) = api.waiters.first() else {
+        return "This crate has no `wait_until_*` methods: no waiter of `metadata/waiters.yaml` polls a read this \
+                permission grants."
+            .to_string();
+    };
+    let op = &api.operations[waiter.operation];
+    let (client, token) = match (op.consent.delegated, op.consent.application) {
+        (_, Some(true)) => ("Client::app_only", "<app-only access token>"),
+        _ => ("Client::new", "<signed-in user's access token>"),
+    };
+    // The chain to the item builder: the read's chain without its last method.
+    let chain = &surface.chains[waiter.operation];
+    let to_item: Vec<String> = chain[..chain.len().saturating_sub(1)]
+        .iter()
+        .map(|m| if m == "by_id" { "by_id(id)".to_string() } else { format!("{m}()") })
+        .collect();
+    let example = r#"`wait_until_{name}` on `GET {template}` ends on `{property}` = {success}{failure}:
+
+```rust,no_run
+use std::time::Duration;
+
+use {krate}::runtime::WaitOptions;
+use {krate}::{Client, Error, StaticToken};
+
+async fn wait(id: &str) -> {krate}::Result<()> {
+    let client = {client}(StaticToken::new("{token}"))?;
+    let options = WaitOptions::default().deadline(Duration::from_secs(300));
+    match client.{chain}.wait_until_{name}(&options).await {
+        Ok(done) => println!("`{}` after {} reads", done.state, done.polls),
+        Err(Error::WaitFailed { state, request_id, .. }) => eprintln!("ended as `{state}` (request-id {request_id:?})"),
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+```"#;
+    let list = |v: &[String]| v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+    let failure = if waiter.failure.is_empty() {
+        String::new()
+    } else {
+        format!(" (success) or {} (failure)", list(&waiter.failure))
+    };
+    fill(
+        example,
+        &[
+            ("name", &waiter.name),
+            ("template", &op.template),
+            ("property", &waiter.property),
+            ("success", &list(&waiter.success)),
+            ("failure", &failure),
+            ("krate", krate),
+            ("client", client),
+            ("token", token),
+            ("chain", &to_item.join(".")),
+        ],
+    )
 }
 
 #[cfg(test)]

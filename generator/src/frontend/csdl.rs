@@ -289,8 +289,13 @@ impl Parser<'_, '_> {
         let mut params = Vec::new();
         let mut returns = None;
         let mut returns_nullable = true;
+        let mut requires_explicit_binding = false;
         for child in node.children().filter(Node::is_element) {
             match child.tag_name().name() {
+                "Annotation" => {
+                    requires_explicit_binding |=
+                        child.attribute("Term").is_some_and(|t| t.ends_with("RequiresExplicitBinding"));
+                }
                 "Parameter" => params.push(ParamDecl {
                     name: self.attr(child, "Name")?.to_string(),
                     ty: self.type_expr(child, self.attr(child, "Type")?)?,
@@ -319,6 +324,7 @@ impl Parser<'_, '_> {
             params,
             returns,
             returns_nullable,
+            requires_explicit_binding,
             description: description_of(node),
             loc: self.loc(node),
         })

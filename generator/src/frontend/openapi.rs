@@ -796,6 +796,7 @@ impl<'a> Cx<'a> {
                         params,
                         returns,
                         returns_nullable: false,
+                        requires_explicit_binding: false,
                         description: op.description.clone().or_else(|| op.summary.clone()),
                         loc,
                     });

@@ -26,6 +26,10 @@ pub struct Config {
     /// delegated scope per permission). Optional: without it, no ids are generated.
     #[serde(default)]
     pub permission_ids: Option<String>,
+    /// File name (relative to the config's folder) of the waiters (`wait_until_*` methods).
+    /// Optional.
+    #[serde(default)]
+    pub waiters: Option<String>,
     /// API version -> the inputs that describe it.
     pub api_versions: BTreeMap<String, ApiVersionInputs>,
     /// The emitted crate.
@@ -254,6 +258,10 @@ impl Config {
 
     pub fn permission_ids_path(&self) -> Option<PathBuf> {
         self.permission_ids.as_ref().map(|p| self.dir.join(p))
+    }
+
+    pub fn waiters_path(&self) -> Option<PathBuf> {
+        self.waiters.as_ref().map(|p| self.dir.join(p))
     }
 
     pub fn changelog_path(&self) -> Option<PathBuf> {

@@ -2,7 +2,8 @@
 //! [`pins`] (where each pinned upstream file is found, checked against its sha256), [`manifest`]
 //! (the permission's reference page, transcribed), [`overrides`] (segment aliases and explained
 //! consent drift), [`permission_ids`] (the permissions' ids, which permissions.json lacks),
-//! [`version`] (the crate version arithmetic), and [`yaml`], the one YAML boundary.
+//! [`version`] (the crate version arithmetic), [`waiters`] (the `wait_until_*` methods, as data),
+//! and [`yaml`], the one YAML boundary.
 
 pub mod config;
 pub mod manifest;
@@ -10,4 +11,5 @@ pub mod overrides;
 pub mod permission_ids;
 pub mod pins;
 pub mod version;
+pub mod waiters;
 pub mod yaml;

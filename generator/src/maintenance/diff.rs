@@ -224,6 +224,7 @@ fn response_label(r: &Response) -> String {
         Response::Value(t) => type_label(t),
         Response::OptionalValue(t) => format!("{} or no content", type_label(t)),
         Response::Page(t) => format!("pages of {}", type_label(t)),
+        Response::DeltaPage(t) => format!("delta pages of {}", type_label(t)),
     }
 }
 

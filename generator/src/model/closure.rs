@@ -88,7 +88,9 @@ fn seed_operations<'a>(
         }
         match &op.response {
             Response::Empty => {}
-            Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) => walker.value(t),
+            Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) => {
+                walker.value(t)
+            }
         }
         for seg in &op.segments {
             match seg {

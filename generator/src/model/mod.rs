@@ -4,7 +4,7 @@
 //! each operation, decided once, and where the sources drift), [`describe`] (rustdoc from a second
 //! document) and [`tree`] (the request-builder tree of the client: nodes, struct and method names).
 //! Beside it, [`permission`]: the permission itself (ids, names, admin consent) for the crate's
-//! app-registration data.
+//! app-registration data; and [`waiters`], the checked `wait_until_*` declarations.
 
 pub mod build;
 pub mod closure;
@@ -13,3 +13,4 @@ pub mod describe;
 pub mod permission;
 pub mod tree;
 pub mod types;
+pub mod waiters;

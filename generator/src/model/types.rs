@@ -22,6 +22,21 @@ pub struct Api {
     /// How many types of `types` are there only because the navigation rule
     /// (`closure.navigation` in codegen.yaml) pulled them in.
     pub navigation_added: usize,
+    /// The waiters of `metadata/waiters.yaml` whose read this version generates.
+    pub waiters: Vec<ApiWaiter>,
+}
+
+/// A `wait_until_<name>` method on the builder of a read (checked against the model).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiWaiter {
+    /// Index into [`Api::operations`]: the `GET` that is polled.
+    pub operation: usize,
+    pub name: String,
+    /// The watched property, as Graph spells it.
+    pub property: String,
+    /// Values (as Graph spells them) that end the wait with success, and with failure.
+    pub success: Vec<String>,
+    pub failure: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -240,6 +255,24 @@ pub enum Response {
     OptionalValue(TypeRef),
     /// A page of a collection: `value`, `@odata.nextLink`, `@odata.count`.
     Page(TypeRef),
+    /// A page of a delta query (a bound function named `delta` returning a collection): items
+    /// changed or removed (`@removed`), and on the last page the `@odata.deltaLink`.
+    DeltaPage(TypeRef),
+}
+
+impl Response {
+    /// The type of the value, or of the items of the page.
+    pub fn value_type(&self) -> Option<&TypeRef> {
+        match self {
+            Response::Empty => None,
+            Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) => Some(t),
+        }
+    }
+
+    /// A page of a collection, delta or not.
+    pub fn is_paged(&self) -> bool {
+        matches!(self, Response::Page(_) | Response::DeltaPage(_))
+    }
 }
 
 /// Which consents allow a method. `None` = unknown.

@@ -199,6 +199,8 @@ fn classify(
         match (op.kind, method) {
             (CsdlOpKind::Function, HttpMethod::Get) => {
                 let response = match returns {
+                    // Graph's delta queries: pages of changes, ending with a `@odata.deltaLink`.
+                    Some(TypeRef::Collection(inner)) if op.name.name == "delta" => Response::DeltaPage(*inner),
                     Some(TypeRef::Collection(inner)) => Response::Page(*inner),
                     Some(t) => Response::Value(t),
                     None => return Err(format!("function `{}` declares no return type", op.name)),

@@ -121,6 +121,10 @@ pub struct OperationDecl {
     pub params: Vec<ParamDecl>,
     pub returns: Option<TypeExpr>,
     pub returns_nullable: bool,
+    /// `Org.OData.Core.V1.RequiresExplicitBinding`: not inherited by the binding type's derived
+    /// types (only reached on the binding type itself, e.g. `directoryObject`'s `delta` is not
+    /// `groups/delta()`).
+    pub requires_explicit_binding: bool,
     pub description: Option<String>,
     pub loc: Loc,
 }
@@ -220,7 +224,14 @@ impl Schema {
     }
 
     /// Bound operations named `name` (case-insensitive with `fold`) whose binding parameter
-    /// accepts `binding` (the type itself or one of its bases).
+    /// accepts `binding_type` (the type itself or one of its bases), the most derived binding
+    /// first: `groups/delta()` is the overload bound to `group`, not the one bound to
+    /// `directoryObject`. An overload that requires explicit binding and is inherited (bound to a
+    /// base) comes after every other, so it never wins over one that applies without a cast; it is
+    /// still reached when it is the only one, because Graph serves such paths without the cast
+    /// and lists them (`POST /groups/{id}/checkMemberGroups` binds to `directoryObject`'s
+    /// explicit-binding action in the v1.0 metadata, and Graph's docs and permissions.json give
+    /// exactly that path).
     pub fn bound_operations<'a>(
         &'a self,
         name: &str,
@@ -228,14 +239,22 @@ impl Schema {
         collection: bool,
         fold: bool,
     ) -> Vec<&'a OperationDecl> {
-        self.operations
+        let ancestry: Vec<&QName> = self.ancestry(binding_type).iter().map(|t| &t.name).collect();
+        let mut found: Vec<((bool, usize), &OperationDecl)> = self
+            .operations
             .iter()
-            .filter(|op| {
+            .filter_map(|op| {
                 let name_ok = op.name.name == name || (fold && op.name.name.eq_ignore_ascii_case(name));
-                let Some(b) = &op.binding else { return false };
-                name_ok && b.collection == collection && self.is_a(binding_type, &b.name)
+                let b = op.binding.as_ref()?;
+                if !name_ok || b.collection != collection {
+                    return None;
+                }
+                let depth = ancestry.iter().position(|t| **t == b.name)?;
+                Some(((op.requires_explicit_binding && depth > 0, depth), op))
             })
-            .collect()
+            .collect();
+        found.sort_by_key(|(rank, _)| *rank);
+        found.into_iter().map(|(_, op)| op).collect()
     }
 
     /// The entity type or one of its ancestors declares a key.

@@ -12,19 +12,25 @@
 //!
 //! ```sh
 //! GRAPH_TOKEN=... ACCESS_PACKAGE_ID=... POLICY_ID=... \
-//!     cargo run -p msgraph-entitlement --example bulk_assign -- users.txt
+//!     cargo run -p msgraph-entitlement --example bulk_assign -- [--wait] users.txt
 //! ```
 //!
+//! With `--wait`, it then waits for every accepted request to settle (`wait_until_settled`: until
+//! delivered, partially delivered, delivery failed, denied or canceled), 8 at a time, and reports
+//! each request's final state; a request that did not end delivered makes the exit status 1.
+//!
 //! `GRAPH_BASE_URL` points it at another service root (a national cloud, a test server);
-//! `BATCH_CONCURRENCY` sets the batches in flight (default 4).
+//! `BATCH_CONCURRENCY` sets the batches in flight (default 4); `WAIT_SECONDS` the deadline of each
+//! wait (default 600) and `WAIT_INTERVAL_MS` its first interval (default 2000).
 
 use std::collections::{BTreeMap, HashSet};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use msgraph_entitlement::models::{AccessPackageAssignment, AccessPackageAssignmentRequest, AccessPackageRequestType};
-use msgraph_entitlement::runtime::DEFAULT_BATCH_CONCURRENCY;
-use msgraph_entitlement::{Client, StaticToken};
+use msgraph_entitlement::runtime::{DEFAULT_BATCH_CONCURRENCY, WaitOptions};
+use msgraph_entitlement::{AppOnly, Client, Error, StaticToken};
 
 fn env(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("set {name}"))
@@ -68,8 +74,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let file = std::env::args().nth(1).ok_or("usage: bulk_assign <file of user object ids>")?;
-    let users = read_users(&file)?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let wait = args.iter().any(|a| a == "--wait");
+    let file =
+        args.iter().find(|a| !a.starts_with("--")).ok_or("usage: bulk_assign [--wait] <file of user object ids>")?;
+    if let Some(unknown) = args.iter().find(|a| a.starts_with("--") && *a != "--wait") {
+        return Err(format!("unknown option `{unknown}`; usage: bulk_assign [--wait] <file of user object ids>").into());
+    }
+    let users = read_users(file)?;
     let access_package = env("ACCESS_PACKAGE_ID")?;
     let policy = env("POLICY_ID")?;
     let concurrency = match std::env::var("BATCH_CONCURRENCY") {
@@ -113,9 +125,15 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     // and request id.
     let mut delivered = 0;
     let mut failed: BTreeMap<String, Vec<(&str, String)>> = BTreeMap::new();
+    let mut accepted: Vec<(String, String)> = Vec::new();
     for (user, result) in users.iter().zip(results) {
         match result {
-            Ok(_) => delivered += 1,
+            Ok(request) => {
+                delivered += 1;
+                if let Some(id) = request.id {
+                    accepted.push((user.clone(), id));
+                }
+            }
             Err(e) => {
                 let reason = match (e.status(), e.code()) {
                     (Some(status), Some(code)) => format!("{status} {code}"),
@@ -133,5 +151,54 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("  {user}: {message}");
         }
     }
-    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let settled_well = if wait { wait_for_all(&client, accepted).await? } else { true };
+    Ok(if failed.is_empty() && settled_well { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Waits for every accepted request to settle, 8 at a time, and prints each final state; true
+/// when every one ended `delivered`.
+async fn wait_for_all(
+    client: &Client<AppOnly>,
+    accepted: Vec<(String, String)>,
+) -> Result<bool, Box<dyn std::error::Error>> {
+    let seconds = |name: &str, default: u64| -> Result<u64, String> {
+        std::env::var(name).map_or(Ok(default), |v| v.parse().map_err(|_| format!("{name}: `{v}` is not a number")))
+    };
+    let options = WaitOptions::default()
+        .deadline(Duration::from_secs(seconds("WAIT_SECONDS", 600)?))
+        .interval(Duration::from_millis(seconds("WAIT_INTERVAL_MS", 2000)?));
+    let mut pending = accepted.into_iter();
+    let mut running = tokio::task::JoinSet::new();
+    let mut finals: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    loop {
+        while running.len() < 8 {
+            let Some((user, id)) = pending.next() else { break };
+            let item = client.entitlement_management().assignment_requests().by_id(id.clone());
+            running.spawn(async move { (user, id, item.wait_until_settled(&options).await) });
+        }
+        let Some(joined) = running.join_next().await else { break };
+        let (user, id, outcome) = joined?;
+        let (state, detail) = match outcome {
+            Ok(done) => (done.state, format!("request {id}")),
+            Err(Error::WaitFailed { state, request_id, .. }) => {
+                (state, format!("request {id} (request-id {})", request_id.as_deref().unwrap_or("none")))
+            }
+            Err(Error::WaitTimedOut { last_state, .. }) => (
+                format!("still {} at the deadline", last_state.as_deref().unwrap_or("unknown")),
+                format!("request {id}"),
+            ),
+            Err(e) => ("unreadable".to_string(), format!("request {id}: {e}")),
+        };
+        finals.entry(state).or_default().push((user, detail));
+    }
+    println!("final states:");
+    for (state, users) in &finals {
+        println!("  {state}: {}", users.len());
+        if state != "delivered" {
+            for (user, detail) in users {
+                println!("    {user}: {detail}");
+            }
+        }
+    }
+    Ok(finals.keys().all(|s| s == "delivered"))
 }
