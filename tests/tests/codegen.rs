@@ -98,7 +98,8 @@ fn permissions_export_has_the_fixed_shape() {
     let files = generate();
     let json: serde_json::Value = serde_json::from_str(&files["permissions.json"]).unwrap();
     let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
-    assert_eq!(keys(&json), ["operations", "permission", "unresolved"]);
+    // The first release's keys, plus `details` (the permission itself), added later.
+    assert_eq!(keys(&json), ["details", "operations", "permission", "unresolved"]);
     assert_eq!(json["permission"], "EntitlementManagement.ReadWrite.All");
     let ops = json["operations"].as_array().unwrap();
     assert!(ops.len() >= 73);
@@ -210,7 +211,7 @@ fn temp_config(edit: impl Fn(String) -> String) -> (tempfile::TempDir, std::path
         .replace("templates: ../templates", &format!("templates: {}", workspace_root().join("templates").display()));
     let path = dir.path().join("codegen.yaml");
     std::fs::write(&path, edit(text)).unwrap();
-    for name in ["methods.yaml", "overrides.yaml", "CHANGELOG.md"] {
+    for name in ["methods.yaml", "overrides.yaml", "permission-ids.yaml", "waiters.yaml", "CHANGELOG.md"] {
         std::fs::copy(workspace_root().join("metadata").join(name), dir.path().join(name)).unwrap();
     }
     (dir, path)

@@ -140,6 +140,8 @@ fn real_setup() -> Setup {
     for (key, value) in [
         (&["manifest"][..], root.join("metadata/methods.yaml")),
         (&["overrides"][..], root.join("metadata/overrides.yaml")),
+        (&["permission_ids"][..], root.join("metadata/permission-ids.yaml")),
+        (&["waiters"][..], root.join("metadata/waiters.yaml")),
         (&["crate", "templates"][..], root.join("templates")),
     ] {
         text = set_yaml_scalar(&text, &file, key, value.to_str().unwrap()).unwrap();

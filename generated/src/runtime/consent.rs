@@ -16,7 +16,7 @@ pub trait Consent: sealed::Sealed + Debug + Clone + Copy + Send + Sync + 'static
     /// `delegated` or `app-only`.
     const NAME: &'static str;
     /// The consent type of the permissions such a client uses.
-    const CONSENT_TYPE: super::ConsentType;
+    const CONSENT_TYPE: super::permissions::ConsentType;
 }
 
 /// Delegated consent: requests on behalf of a signed-in user. The default.
@@ -32,12 +32,12 @@ impl sealed::Sealed for AppOnly {}
 
 impl Consent for Delegated {
     const NAME: &'static str = "delegated";
-    const CONSENT_TYPE: super::ConsentType = super::ConsentType::Delegated;
+    const CONSENT_TYPE: super::permissions::ConsentType = super::permissions::ConsentType::Delegated;
 }
 
 impl Consent for AppOnly {
     const NAME: &'static str = "app-only";
-    const CONSENT_TYPE: super::ConsentType = super::ConsentType::Application;
+    const CONSENT_TYPE: super::permissions::ConsentType = super::permissions::ConsentType::Application;
 }
 
 /// Bound of the methods the permission allows only with a signed-in user.
