@@ -630,7 +630,7 @@ impl Run {
                 }
             }
             let error = item_error(status, &headers, &body, gave_up, &batch_request_id);
-            self.done(i, Err(self.with_sent_id(i, error)));
+            self.done(i, Err(self.with_item_context(i, error)));
         }
         // An item that did not run (`424 Failed Dependency`): if one of its own dependencies
         // failed, that is its result; if one is to be retried, it runs again with it; if they all
@@ -650,7 +650,7 @@ impl Run {
                 }
                 _ => {
                     let error = item_error(424, &headers, &body, None, &batch_request_id);
-                    self.done(i, Err(self.with_sent_id(i, error)));
+                    self.done(i, Err(self.with_item_context(i, error)));
                 }
             }
         }
@@ -658,7 +658,7 @@ impl Run {
 
     /// `error` with the `client-request-id` item `i` was sent with, where Graph echoed none, and
     /// on a `403 Authorization_RequestDenied` what the item needs.
-    fn with_sent_id(&self, i: usize, error: Error) -> Error {
+    fn with_item_context(&self, i: usize, error: Error) -> Error {
         let Some(parts) = self.parts[i].as_ref() else { return error };
         let url = format!("{}{}", parts.core.base_url(), parts.relative_url);
         let error = error.with_required_permission(self.consent, parts.method.as_str(), &url);

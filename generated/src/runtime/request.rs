@@ -108,7 +108,11 @@ impl<T> Response<T> {
     }
 
     /// With this header (e.g. `("request-id", HeaderValue::from_static("r-1"))`).
-    pub fn with_header(mut self, name: impl reqwest::header::IntoHeaderName, value: reqwest::header::HeaderValue) -> Self {
+    pub fn with_header(
+        mut self,
+        name: impl reqwest::header::IntoHeaderName,
+        value: reqwest::header::HeaderValue,
+    ) -> Self {
         self.headers.insert(name, value);
         self
     }
@@ -855,12 +859,12 @@ where
 {
     /// The pages of the collection, following `@odata.nextLink`: call [`Pages::next`].
     pub fn pages(self) -> Pages<T, C> {
-        Pages { next: Some(self), seen: HashSet::new(), pending: None, delta_link: None, failed_at: None }
+        Pages::starting(Some(self))
     }
 
     /// The items of every page as a `Stream`, one page in memory at a time.
     pub fn items(self) -> Items<T, C> {
-        Items { buffer: VecDeque::new(), state: ItemsState::Idle(Box::new(self.pages())) }
+        Items::over(self.pages())
     }
 
     /// The pages from a stored continuation on ([`Pages::continuation`], or a delta round's
@@ -868,14 +872,14 @@ where
     /// type, consent and headers), then resume. The link must have the client's origin, as a
     /// followed `@odata.nextLink` must ([`Error::ForeignNextLink`] otherwise).
     pub fn pages_from(self, continuation: &str) -> Result<Pages<T, C>> {
-        let mut pages = Pages { next: None, seen: HashSet::new(), pending: None, delta_link: None, failed_at: None };
+        let mut pages = Pages::starting(None);
         pages.next = Some(pages.follow(continuation, &self)?);
         Ok(pages)
     }
 
     /// [`items`](Self::items) from a stored continuation on: see [`pages_from`](Self::pages_from).
     pub fn items_from(self, continuation: &str) -> Result<Items<T, C>> {
-        Ok(Items { buffer: VecDeque::new(), state: ItemsState::Idle(Box::new(self.pages_from(continuation)?)) })
+        Ok(Items::over(self.pages_from(continuation)?))
     }
 
     /// Every item of every page, but at most `max_items` (later pages are not fetched).
@@ -917,6 +921,11 @@ pub struct Pages<T, C = Delegated> {
 }
 
 impl<T: DeserializeOwned + Send + 'static, C: Consent> Pages<T, C> {
+    /// Paging whose first request is `next` (none yet: the caller sets it).
+    fn starting(next: Option<Request<Json<Page<T>>, C>>) -> Self {
+        Pages { next, seen: HashSet::new(), pending: None, delta_link: None, failed_at: None }
+    }
+
     /// The next page; `None` after the last one. A nextLink to another host, or one already
     /// followed, gives an error instead of a request.
     pub async fn next(&mut self) -> Option<Result<Page<T>>> {
@@ -1002,6 +1011,13 @@ enum ItemsState<T, C> {
     Idle(Box<Pages<T, C>>),
     Fetching(PageFuture<T, C>),
     Done,
+}
+
+impl<T, C> Items<T, C> {
+    /// The items of `pages`, in order.
+    fn over(pages: Pages<T, C>) -> Self {
+        Items { buffer: VecDeque::new(), state: ItemsState::Idle(Box::new(pages)) }
+    }
 }
 
 // Items never pins its fields in place; the in-flight future is boxed.

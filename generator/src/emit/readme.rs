@@ -257,28 +257,28 @@ fn consent_example(api: &Api, surface: &ApiSurface) -> String {
 pub(crate) fn app_registration(info: &PermissionInfo) -> String {
     let name = &info.name;
     let graph = super::permissions::GRAPH_APP_ID;
-    let forms: Vec<(&str, &str, &str, &ConsentInfo)> = [
+    // Consent type, client, `requiredResourceAccess` type, where the service principal lists it.
+    let forms: Vec<(&str, &str, &str, &str, &ConsentInfo)> = [
         ("app-only", "`Client::app_only`", "Role", "appRoles", info.application.as_ref()),
         ("delegated (signed-in user)", "`Client::new`", "Scope", "oauth2PermissionScopes", info.delegated.as_ref()),
     ]
     .into_iter()
-    .filter_map(|(consent, client, kind, _, c)| Some((consent, client, kind, c?)))
+    .filter_map(|(consent, client, kind, listed, c)| Some((consent, client, kind, listed, c?)))
     .collect();
-    let lookup = |kind: &str| if kind == "Role" { "appRoles" } else { "oauth2PermissionScopes" };
     let mut out = format!(
         "Tokens are for Microsoft Graph (resource app id `{graph}`), issued to an app registration that holds\n\
          `{name}`:\n\n\
          | consent type | client | `requiredResourceAccess` type | id | admin consent |\n\
          |---|---|---|---|---|\n"
     );
-    for (consent, client, kind, c) in &forms {
+    for (consent, client, kind, _, c) in &forms {
         out.push_str(&format!(
             "| {consent} | {client} | `{kind}` | {} | {} |\n",
             c.id.as_deref().map_or_else(|| "not recorded (see below)".to_string(), |id| format!("`{id}`")),
             if c.admin_consent_required { "required" } else { "not required" }
         ));
     }
-    for (consent, _, kind, c) in &forms {
+    for (consent, _, kind, listed, c) in &forms {
         match c.id.as_deref() {
             Some(id) => {
                 // Written out, in the manifest's own key order (a JSON value would sort the keys).
@@ -297,12 +297,12 @@ pub(crate) fn app_registration(info: &PermissionInfo) -> String {
                  Graph's service principal in your tenant:\n\n```sh\n\
                  az ad sp show --id {graph} --query \"{}[?value=='{name}'].id\" -o tsv\n```\n",
                 capitalize(consent),
-                lookup(kind)
+                listed
             )),
         }
     }
     out.push_str("\nWith the Azure CLI (`<app-id>` is the application's client id):\n\n```sh\n");
-    for (consent, _, kind, c) in &forms {
+    for (consent, _, kind, listed, c) in &forms {
         let short = consent.split(' ').next().unwrap_or(consent);
         match c.id.as_deref() {
             Some(id) => out.push_str(&format!(
@@ -311,11 +311,11 @@ pub(crate) fn app_registration(info: &PermissionInfo) -> String {
             None => out.push_str(&format!(
                 "# {short}\nid=$(az ad sp show --id {graph} --query \"{}[?value=='{name}'].id\" -o tsv)\n\
                  az ad app permission add --id <app-id> --api {graph} --api-permissions \"$id={kind}\"\n",
-                lookup(kind)
+                listed
             )),
         }
     }
-    let needs_admin = forms.iter().any(|(_, _, _, c)| c.admin_consent_required);
+    let needs_admin = forms.iter().any(|(_, _, _, _, c)| c.admin_consent_required);
     out.push_str(&format!(
         "# {}\naz ad app permission admin-consent --id <app-id>\n```\n",
         if needs_admin { "then, as an administrator (required)" } else { "then, as an administrator (optional)" }

@@ -79,21 +79,18 @@ impl WaitersFile {
     pub fn error(&self, index: usize, needle: &str, message: impl Into<String>) -> Error {
         let start = self.starts.get(index).copied().unwrap_or(1);
         let end = self.starts.get(index + 1).copied().unwrap_or(u32::MAX);
-        let line = self
+        let found = self
             .text
             .lines()
             .enumerate()
             .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l))
             .filter(|(n, _)| *n >= start && *n < end)
-            .find(|(_, l)| !needle.is_empty() && contains_word(l, needle))
-            .map_or(start, |(n, _)| n);
-        let col = self
-            .text
-            .lines()
-            .nth(line as usize - 1)
-            .and_then(|l| l.find(needle).filter(|_| !needle.is_empty()))
-            .map_or(1, |c| u32::try_from(c + 1).unwrap_or(1));
-        Error::input(&self.file, Loc { line, col }, message)
+            .find(|(_, l)| !needle.is_empty() && contains_word(l, needle));
+        let loc = match found {
+            Some((line, text)) => Loc { line, col: text.find(needle).map_or(1, |c| u32::try_from(c + 1).unwrap_or(1)) },
+            None => Loc { line: start, col: 1 },
+        };
+        Error::input(&self.file, loc, message)
     }
 }
 
