@@ -185,6 +185,8 @@ impl<C: Consent> AccessPackageAssignmentApprovalsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-filterbycurrentuser?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgFilterEntitlementManagementAccessPackageAssignmentApprovalByCurrentUser`
     pub fn filter_by_current_user(
         &self,
         on: crate::models::ApprovalFilterByCurrentUserOptions,
@@ -233,6 +235,8 @@ impl<C: Consent> AccessPackageAssignmentApprovalsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-get?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAccessPackageAssignmentApproval`
     pub fn get(&self) -> Request<Json<crate::models::Approval>, C>
     where
         C: SignedInUser,
@@ -287,6 +291,8 @@ impl<C: Consent> StagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-list-stages?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAccessPackageAssignmentApprovalStage`
     pub fn list(&self) -> Request<Json<Page<crate::models::ApprovalStage>>, C>
     where
         C: SignedInUser,
@@ -318,6 +324,8 @@ impl<C: Consent> StagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approvalstage-get?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAccessPackageAssignmentApprovalStage`
     pub fn get(&self) -> Request<Json<crate::models::ApprovalStage>, C>
     where
         C: SignedInUser,
@@ -337,6 +345,8 @@ impl<C: Consent> StagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approvalstage-update?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Update-MgEntitlementManagementAccessPackageAssignmentApprovalStage`
     pub fn update(
         &self,
         body: &crate::models::ApprovalStage,
@@ -368,6 +378,8 @@ impl<C: Consent> AccessPackageSuggestionsRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application `EntitlementManagement.Read.All`.
+    ///
+    /// PowerShell: `Invoke-MgFilterEntitlementManagementAccessPackageSuggestionByCurrentUser`
     pub fn filter_by_current_user(
         &self,
         on: crate::models::AccessPackageSuggestionFilterByCurrentUserOptions,
@@ -424,6 +436,8 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackages?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAccessPackage`
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -438,6 +452,8 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-accesspackages?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgEntitlementManagementAccessPackage`
     pub fn create(
         &self,
         body: &crate::models::AccessPackage,
@@ -456,6 +472,8 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-filterbycurrentuser?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgFilterEntitlementManagementAccessPackageByCurrentUser`
     pub fn filter_by_current_user(
         &self,
         on: crate::models::AccessPackageFilterByCurrentUserOptions,
@@ -531,6 +549,8 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-get?view=graph-rest-1.0&tabs=http>
     ///
+    /// PowerShell: `Get-MgEntitlementManagementAccessPackage`
+    ///
     /// Documented example query: `?$expand=resourceRoleScopes($expand=role,scope)`
     pub fn get(&self) -> Request<Json<crate::models::AccessPackage>, C> {
         self.client
@@ -548,6 +568,8 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-update?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Update-MgEntitlementManagementAccessPackage`
     pub fn update(
         &self,
         body: &crate::models::AccessPackage,
@@ -568,6 +590,8 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgEntitlementManagementAccessPackage`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -584,6 +608,8 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-getapplicablepolicyrequirements?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAccessPackageApplicablePolicyRequirement`
     pub fn get_applicable_policy_requirements(
         &self,
     ) -> Request<
@@ -632,6 +658,8 @@ impl<C: Consent> AccessPackagesIncompatibleWithRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-accesspackagesincompatiblewith?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAccessPackageIncompatibleWith`
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -681,6 +709,8 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatibleaccesspackages?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAccessPackageIncompatibleAccessPackage`
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -697,6 +727,8 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatibleaccesspackage?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgEntitlementManagementAccessPackageIncompatibleAccessPackageByRef`
     ///
     /// The body names the object to link, e.g. `ODataReference::to(&client, "groups", id)`.
     pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent, C> {
@@ -728,6 +760,8 @@ impl<C: Consent> IncompatibleAccessPackagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-incompatibleaccesspackage?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgEntitlementManagementAccessPackageIncompatibleAccessPackageByRef`
     pub fn delete_ref(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
@@ -775,6 +809,8 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatiblegroups?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAccessPackageIncompatibleGroup`
     pub fn list(&self) -> Request<Json<Page<crate::models::Group>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -791,6 +827,8 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatiblegroup?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgEntitlementManagementAccessPackageIncompatibleGroupByRef`
     ///
     /// The body names the object to link, e.g. `ODataReference::to(&client, "groups", id)`.
     pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent, C> {
@@ -822,6 +860,8 @@ impl<C: Consent> IncompatibleGroupsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-incompatiblegroup?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgEntitlementManagementAccessPackageIncompatibleGroupByRef`
     pub fn delete_ref(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
@@ -863,6 +903,8 @@ impl<C: Consent> AccessPackagesItemResourceRoleScopesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-resourcerolescopes?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `New-MgEntitlementManagementAccessPackageResourceRoleScope`
     pub fn create(
         &self,
         body: &crate::models::AccessPackageResourceRoleScope,
@@ -893,6 +935,8 @@ impl<C: Consent> ResourceRoleScopesItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-resourcerolescopes?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgEntitlementManagementAccessPackageResourceRoleScope`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -943,6 +987,8 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignmentpolicies?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAssignmentPolicy`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AccessPackageAssignmentPolicy>>, C> {
@@ -961,6 +1007,8 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-assignmentpolicies?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `New-MgEntitlementManagementAssignmentPolicy`
     pub fn create(
         &self,
         body: &crate::models::AccessPackageAssignmentPolicy,
@@ -994,6 +1042,8 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-get?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAssignmentPolicy`
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignmentPolicy>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -1010,6 +1060,8 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-update?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Set-MgEntitlementManagementAssignmentPolicy`
     pub fn replace(
         &self,
         body: &crate::models::AccessPackageAssignmentPolicy,
@@ -1030,6 +1082,8 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-delete?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgEntitlementManagementAssignmentPolicy`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -1080,6 +1134,8 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignmentrequests?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAssignmentRequest`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AccessPackageAssignmentRequest>>, C> {
@@ -1098,6 +1154,8 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-assignmentrequests?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgEntitlementManagementAssignmentRequest`
     pub fn create(
         &self,
         body: &crate::models::AccessPackageAssignmentRequest,
@@ -1118,6 +1176,8 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-filterbycurrentuser?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgFilterEntitlementManagementAssignmentRequestByCurrentUser`
     pub fn filter_by_current_user(
         &self,
         on: crate::models::AccessPackageAssignmentRequestFilterByCurrentUserOptions,
@@ -1158,6 +1218,8 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAssignmentRequest`
     pub fn get(
         &self,
     ) -> Request<Json<crate::models::AccessPackageAssignmentRequest>, C> {
@@ -1194,6 +1256,8 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-delete?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgEntitlementManagementAssignmentRequest`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -1210,6 +1274,8 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-cancel?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Stop-MgEntitlementManagementAssignmentRequest`
     pub fn cancel(&self) -> Request<NoContent, C>
     where
         C: SignedInUser,
@@ -1229,6 +1295,8 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-reprocess?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgReprocessEntitlementManagementAssignmentRequest`
     pub fn reprocess(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/reprocess", self.path))
@@ -1245,6 +1313,8 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-resume?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Resume-MgEntitlementManagementAssignmentRequest`
     pub fn resume(
         &self,
         body: &crate::models::ResumeParameters,
@@ -1298,6 +1368,8 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignments?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAssignment`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AccessPackageAssignment>>, C> {
@@ -1314,6 +1386,8 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-additionalaccess?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAssignmentAdditional`
     pub fn additional_access(
         &self,
         access_package_id: impl AsRef<str>,
@@ -1341,6 +1415,8 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-filterbycurrentuser?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgFilterEntitlementManagementAssignmentByCurrentUser`
     pub fn filter_by_current_user(
         &self,
         on: crate::models::AccessPackageAssignmentFilterByCurrentUserOptions,
@@ -1381,6 +1457,8 @@ impl<C: Consent> AssignmentsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-get?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAssignment`
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignment>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -1415,6 +1493,8 @@ impl<C: Consent> AssignmentsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-reprocess?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgReprocessEntitlementManagementAssignment`
     pub fn reprocess(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/reprocess", self.path))
@@ -1495,6 +1575,8 @@ impl<C: Consent> AvailableAccessPackagesItemResourceRoleScopesRequestBuilder<C> 
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application `EntitlementManagement.Read.All`.
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementAvailableAccessPackageResourceRoleScope`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AccessPackageResourceRoleScope>>, C> {
@@ -1544,6 +1626,8 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-catalogs?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementCatalog`
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackageCatalog>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -1558,6 +1642,8 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-catalogs?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `New-MgEntitlementManagementCatalog`
     pub fn create(
         &self,
         body: &crate::models::AccessPackageCatalog,
@@ -1611,6 +1697,8 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-get?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementCatalog`
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageCatalog>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -1627,6 +1715,8 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-update?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Update-MgEntitlementManagementCatalog`
     pub fn update(
         &self,
         body: &crate::models::AccessPackageCatalog,
@@ -1647,6 +1737,8 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-delete?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgEntitlementManagementCatalog`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -1696,6 +1788,8 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`, `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-accesspackagecustomworkflowextensions?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementCatalogCustomWorkflowExtension`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AnyCustomCalloutExtension>>, C> {
@@ -1714,6 +1808,8 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-post-accesspackagecustomworkflowextensions?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `New-MgEntitlementManagementCatalogCustomWorkflowExtension`
     ///
     /// The body may be any derived type; `@odata.type` is sent with it.
     pub fn create(
@@ -1751,6 +1847,8 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequestworkflowextension-get?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementCatalogCustomWorkflowExtension`
     pub fn get(&self) -> Request<Json<crate::models::AnyCustomCalloutExtension>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -1765,6 +1863,8 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentworkflowextension-update?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Set-MgEntitlementManagementCatalogCustomWorkflowExtension`
     ///
     /// The body may be any derived type; `@odata.type` is sent with it.
     pub fn replace(
@@ -1787,6 +1887,8 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentworkflowextension-delete?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgEntitlementManagementCatalogCustomWorkflowExtension`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -1824,6 +1926,8 @@ impl<C: Consent> ResourceRolesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resourceroles?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementCatalogResourceRole`
     ///
     /// Documented example query: `?$filter=(originSystem+eq+%27{originSystemType}%27+and+resource/id+eq+%27{resourceId}%27)&$expand=resource`
     pub fn list(
@@ -1877,6 +1981,8 @@ impl<C: Consent> ResourcesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resources?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementCatalogResource`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AnyAccessPackageResource>>, C> {
@@ -1905,6 +2011,8 @@ impl<C: Consent> ResourcesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageresource-refresh?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgRefreshEntitlementManagementCatalogResource`
     pub fn refresh(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/refresh", self.path))
@@ -1954,6 +2062,8 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-connectedorganizations?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementConnectedOrganization`
     pub fn list(&self) -> Request<Json<Page<crate::models::ConnectedOrganization>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -1970,6 +2080,8 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-connectedorganizations?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgEntitlementManagementConnectedOrganization`
     pub fn create(
         &self,
         body: &crate::models::ConnectedOrganization,
@@ -2016,6 +2128,8 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-get?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementConnectedOrganization`
     pub fn get(&self) -> Request<Json<crate::models::ConnectedOrganization>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2032,6 +2146,8 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-update?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Update-MgEntitlementManagementConnectedOrganization`
     pub fn update(
         &self,
         body: &crate::models::ConnectedOrganization,
@@ -2052,6 +2168,8 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgEntitlementManagementConnectedOrganization`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -2101,6 +2219,8 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-externalsponsors?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementConnectedOrganizationExternalSponsor`
     pub fn list(&self) -> Request<Json<Page<crate::models::DirectoryObject>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2117,6 +2237,8 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-post-externalsponsors?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgEntitlementManagementConnectedOrganizationExternalSponsorByRef`
     ///
     /// The body names the object to link, e.g. `ODataReference::to(&client, "groups", id)`.
     pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent, C> {
@@ -2148,6 +2270,8 @@ impl<C: Consent> ExternalSponsorsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete-externalsponsors?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgEntitlementManagementConnectedOrganizationExternalSponsorDirectoryObjectByRef`
     pub fn delete_ref(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
@@ -2197,6 +2321,8 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-internalsponsors?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementConnectedOrganizationInternalSponsor`
     pub fn list(&self) -> Request<Json<Page<crate::models::DirectoryObject>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2213,6 +2339,8 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-post-internalsponsors?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgEntitlementManagementConnectedOrganizationInternalSponsorByRef`
     ///
     /// The body names the object to link, e.g. `ODataReference::to(&client, "groups", id)`.
     pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent, C> {
@@ -2244,6 +2372,8 @@ impl<C: Consent> InternalSponsorsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete-internalsponsors?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgEntitlementManagementConnectedOrganizationInternalSponsorDirectoryObjectByRef`
     pub fn delete_ref(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, format!("{}/$ref", self.path))
@@ -2295,6 +2425,8 @@ impl<C: Consent> ResourceEnvironmentsRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-resourceenvironments?view=graph-rest-1.0&tabs=http>
     ///
+    /// PowerShell: `Get-MgEntitlementManagementResourceEnvironment`
+    ///
     /// Documented example query: `?$filter=originSystem eq 'SharePointOnline'`
     pub fn list(
         &self,
@@ -2324,6 +2456,8 @@ impl<C: Consent> ResourceEnvironmentsItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementResourceEnvironment`
     pub fn get(
         &self,
     ) -> Request<Json<crate::models::AccessPackageResourceEnvironment>, C> {
@@ -2363,6 +2497,8 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-resourcerequests?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementResourceRequest`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::models::AccessPackageResourceRequest>>, C> {
@@ -2379,6 +2515,8 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-resourcerequests?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `New-MgEntitlementManagementResourceRequest`
     pub fn create(
         &self,
         body: &crate::models::AccessPackageResourceRequest,
@@ -2409,6 +2547,8 @@ impl<C: Consent> SettingsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgEntitlementManagementSetting`
     pub fn get(&self) -> Request<Json<crate::models::EntitlementManagementSettings>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2423,6 +2563,8 @@ impl<C: Consent> SettingsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-update?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Update-MgEntitlementManagementSetting`
     pub fn update(
         &self,
         body: &crate::models::EntitlementManagementSettings,
@@ -2528,6 +2670,8 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgRoleManagementDirectoryRoleAssignment`
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleAssignment>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2542,6 +2686,8 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `RoleManagement.ReadWrite.Directory`; application `RoleManagement.ReadWrite.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignments?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgRoleManagementDirectoryRoleAssignment`
     pub fn create(
         &self,
         body: &crate::models::UnifiedRoleAssignment,
@@ -2572,6 +2718,8 @@ impl<C: Consent> DirectoryRoleAssignmentsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/unifiedroleassignment-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgRoleManagementDirectoryRoleAssignment`
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleAssignment>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2588,6 +2736,8 @@ impl<C: Consent> DirectoryRoleAssignmentsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `RoleManagement.ReadWrite.Directory`; application `RoleManagement.ReadWrite.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/unifiedroleassignment-delete?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgRoleManagementDirectoryRoleAssignment`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -2637,6 +2787,8 @@ impl<C: Consent> DirectoryRoleDefinitionsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roledefinitions?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgRoleManagementDirectoryRoleDefinition`
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleDefinition>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2663,6 +2815,8 @@ impl<C: Consent> DirectoryRoleDefinitionsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/unifiedroledefinition-get?view=graph-rest-1.0&tabs=http>
+    ///
+    /// PowerShell: `Get-MgRoleManagementDirectoryRoleDefinition`
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleDefinition>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2744,6 +2898,8 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments?view=graph-rest-1.0>
+    ///
+    /// PowerShell: `Get-MgRoleManagementEntitlementManagementRoleAssignment`
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleAssignment>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2758,6 +2914,8 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignments?view=graph-rest-1.0>
+    ///
+    /// PowerShell: `New-MgRoleManagementEntitlementManagementRoleAssignment`
     pub fn create(
         &self,
         body: &crate::models::UnifiedRoleAssignment,
@@ -2788,6 +2946,8 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
+    /// PowerShell: `Get-MgRoleManagementEntitlementManagementRoleAssignment`
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleAssignment>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2802,6 +2962,8 @@ impl<C: Consent> EntitlementManagementRoleAssignmentsItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
+    ///
+    /// PowerShell: `Remove-MgRoleManagementEntitlementManagementRoleAssignment`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -2853,6 +3015,8 @@ impl<C: Consent> EntitlementManagementRoleDefinitionsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roledefinitions?view=graph-rest-1.0>
+    ///
+    /// PowerShell: `Get-MgRoleManagementEntitlementManagementRoleDefinition`
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleDefinition>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2879,6 +3043,8 @@ impl<C: Consent> EntitlementManagementRoleDefinitionsItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
+    ///
+    /// PowerShell: `Get-MgRoleManagementEntitlementManagementRoleDefinition`
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleDefinition>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())

@@ -51,6 +51,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::AccessPackageAssignmentApprovalsRequestBuilder::filter_by_current_user",
+        powershell: Some(
+            "Invoke-MgFilterEntitlementManagementAccessPackageAssignmentApprovalByCurrentUser",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -67,6 +70,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::AccessPackageAssignmentApprovalsItemRequestBuilder::get",
+        powershell: Some("Get-MgEntitlementManagementAccessPackageAssignmentApproval"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -84,6 +88,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::StagesRequestBuilder::list",
+        powershell: Some(
+            "Get-MgEntitlementManagementAccessPackageAssignmentApprovalStage",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -102,6 +109,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::StagesItemRequestBuilder::get",
+        powershell: Some(
+            "Get-MgEntitlementManagementAccessPackageAssignmentApprovalStage",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -120,6 +130,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::StagesItemRequestBuilder::update",
+        powershell: Some(
+            "Update-MgEntitlementManagementAccessPackageAssignmentApprovalStage",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -139,6 +152,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AccessPackageSuggestionsRequestBuilder::filter_by_current_user",
+        powershell: Some(
+            "Invoke-MgFilterEntitlementManagementAccessPackageSuggestionByCurrentUser",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -154,6 +170,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AccessPackagesRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementAccessPackage"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -169,6 +186,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AccessPackagesRequestBuilder::create",
+        powershell: Some("New-MgEntitlementManagementAccessPackage"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -188,6 +206,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::AccessPackagesRequestBuilder::filter_by_current_user",
+        powershell: Some(
+            "Invoke-MgFilterEntitlementManagementAccessPackageByCurrentUser",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -204,6 +225,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AccessPackagesItemRequestBuilder::get",
+        powershell: Some("Get-MgEntitlementManagementAccessPackage"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -220,6 +242,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AccessPackagesItemRequestBuilder::update",
+        powershell: Some("Update-MgEntitlementManagementAccessPackage"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -236,6 +259,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AccessPackagesItemRequestBuilder::delete",
+        powershell: Some("Remove-MgEntitlementManagementAccessPackage"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -253,6 +277,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AccessPackagesIncompatibleWithRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementAccessPackageIncompatibleWith"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -270,6 +295,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::AccessPackagesItemRequestBuilder::get_applicable_policy_requirements",
+        powershell: Some(
+            "Get-MgEntitlementManagementAccessPackageApplicablePolicyRequirement",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -287,6 +315,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::IncompatibleAccessPackagesRequestBuilder::list",
+        powershell: Some(
+            "Get-MgEntitlementManagementAccessPackageIncompatibleAccessPackage",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -305,6 +336,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::IncompatibleAccessPackagesRequestBuilder::add_ref",
+        powershell: Some(
+            "New-MgEntitlementManagementAccessPackageIncompatibleAccessPackageByRef",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -324,6 +358,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::IncompatibleAccessPackagesItemRequestBuilder::delete_ref",
+        powershell: Some(
+            "Remove-MgEntitlementManagementAccessPackageIncompatibleAccessPackageByRef",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -341,6 +378,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::IncompatibleGroupsRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementAccessPackageIncompatibleGroup"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -359,6 +397,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::IncompatibleGroupsRequestBuilder::add_ref",
+        powershell: Some(
+            "New-MgEntitlementManagementAccessPackageIncompatibleGroupByRef",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -378,6 +419,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::IncompatibleGroupsItemRequestBuilder::delete_ref",
+        powershell: Some(
+            "Remove-MgEntitlementManagementAccessPackageIncompatibleGroupByRef",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -395,6 +439,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AccessPackagesItemResourceRoleScopesRequestBuilder::create",
+        powershell: Some("New-MgEntitlementManagementAccessPackageResourceRoleScope"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -413,6 +458,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &[],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::ResourceRoleScopesItemRequestBuilder::delete",
+        powershell: Some("Remove-MgEntitlementManagementAccessPackageResourceRoleScope"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -428,6 +474,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AssignmentPoliciesRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementAssignmentPolicy"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -443,6 +490,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentPoliciesRequestBuilder::create",
+        powershell: Some("New-MgEntitlementManagementAssignmentPolicy"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -459,6 +507,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AssignmentPoliciesItemRequestBuilder::get",
+        powershell: Some("Get-MgEntitlementManagementAssignmentPolicy"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -475,6 +524,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentPoliciesItemRequestBuilder::replace",
+        powershell: Some("Set-MgEntitlementManagementAssignmentPolicy"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -491,6 +541,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentPoliciesItemRequestBuilder::delete",
+        powershell: Some("Remove-MgEntitlementManagementAssignmentPolicy"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -506,6 +557,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AssignmentRequestsRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementAssignmentRequest"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -521,6 +573,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentRequestsRequestBuilder::create",
+        powershell: Some("New-MgEntitlementManagementAssignmentRequest"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -540,6 +593,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::AssignmentRequestsRequestBuilder::filter_by_current_user",
+        powershell: Some(
+            "Invoke-MgFilterEntitlementManagementAssignmentRequestByCurrentUser",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -556,6 +612,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::get",
+        powershell: Some("Get-MgEntitlementManagementAssignmentRequest"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -572,6 +629,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::delete",
+        powershell: Some("Remove-MgEntitlementManagementAssignmentRequest"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -589,6 +647,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::cancel",
+        powershell: Some("Stop-MgEntitlementManagementAssignmentRequest"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -606,6 +665,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::reprocess",
+        powershell: Some("Invoke-MgReprocessEntitlementManagementAssignmentRequest"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -623,6 +683,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::resume",
+        powershell: Some("Resume-MgEntitlementManagementAssignmentRequest"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -638,6 +699,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AssignmentsRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementAssignment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -657,6 +719,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::AssignmentsRequestBuilder::additional_access",
+        powershell: Some("Get-MgEntitlementManagementAssignmentAdditional"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -676,6 +739,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::AssignmentsRequestBuilder::filter_by_current_user",
+        powershell: Some("Invoke-MgFilterEntitlementManagementAssignmentByCurrentUser"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -692,6 +756,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AssignmentsItemRequestBuilder::get",
+        powershell: Some("Get-MgEntitlementManagementAssignment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -709,6 +774,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentsItemRequestBuilder::reprocess",
+        powershell: Some("Invoke-MgReprocessEntitlementManagementAssignment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -726,6 +792,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AvailableAccessPackagesItemResourceRoleScopesRequestBuilder::list",
+        powershell: Some(
+            "Get-MgEntitlementManagementAvailableAccessPackageResourceRoleScope",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -741,6 +810,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::CatalogsRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementCatalog"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -756,6 +826,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::CatalogsRequestBuilder::create",
+        powershell: Some("New-MgEntitlementManagementCatalog"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -772,6 +843,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::CatalogsItemRequestBuilder::get",
+        powershell: Some("Get-MgEntitlementManagementCatalog"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -788,6 +860,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::CatalogsItemRequestBuilder::update",
+        powershell: Some("Update-MgEntitlementManagementCatalog"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -804,6 +877,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::CatalogsItemRequestBuilder::delete",
+        powershell: Some("Remove-MgEntitlementManagementCatalog"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -824,6 +898,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         ],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementCatalogCustomWorkflowExtension"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -841,6 +916,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsRequestBuilder::create",
+        powershell: Some("New-MgEntitlementManagementCatalogCustomWorkflowExtension"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -859,6 +935,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsItemRequestBuilder::get",
+        powershell: Some("Get-MgEntitlementManagementCatalogCustomWorkflowExtension"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -877,6 +954,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsItemRequestBuilder::replace",
+        powershell: Some("Set-MgEntitlementManagementCatalogCustomWorkflowExtension"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -895,6 +973,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsItemRequestBuilder::delete",
+        powershell: Some("Remove-MgEntitlementManagementCatalogCustomWorkflowExtension"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -912,6 +991,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ResourceRolesRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementCatalogResourceRole"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -929,6 +1009,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ResourcesRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementCatalogResource"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -948,6 +1029,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::ResourcesItemRequestBuilder::refresh",
+        powershell: Some("Invoke-MgRefreshEntitlementManagementCatalogResource"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -963,6 +1045,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ConnectedOrganizationsRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementConnectedOrganization"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -978,6 +1061,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::ConnectedOrganizationsRequestBuilder::create",
+        powershell: Some("New-MgEntitlementManagementConnectedOrganization"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -994,6 +1078,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ConnectedOrganizationsItemRequestBuilder::get",
+        powershell: Some("Get-MgEntitlementManagementConnectedOrganization"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1010,6 +1095,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::ConnectedOrganizationsItemRequestBuilder::update",
+        powershell: Some("Update-MgEntitlementManagementConnectedOrganization"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1026,6 +1112,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::ConnectedOrganizationsItemRequestBuilder::delete",
+        powershell: Some("Remove-MgEntitlementManagementConnectedOrganization"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1043,6 +1130,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ExternalSponsorsRequestBuilder::list",
+        powershell: Some(
+            "Get-MgEntitlementManagementConnectedOrganizationExternalSponsor",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1061,6 +1151,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::ExternalSponsorsRequestBuilder::add_ref",
+        powershell: Some(
+            "New-MgEntitlementManagementConnectedOrganizationExternalSponsorByRef",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1080,6 +1173,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::ExternalSponsorsItemRequestBuilder::delete_ref",
+        powershell: Some(
+            "Remove-MgEntitlementManagementConnectedOrganizationExternalSponsorDirectoryObjectByRef",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1097,6 +1193,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::InternalSponsorsRequestBuilder::list",
+        powershell: Some(
+            "Get-MgEntitlementManagementConnectedOrganizationInternalSponsor",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1115,6 +1214,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::InternalSponsorsRequestBuilder::add_ref",
+        powershell: Some(
+            "New-MgEntitlementManagementConnectedOrganizationInternalSponsorByRef",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1134,6 +1236,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::InternalSponsorsItemRequestBuilder::delete_ref",
+        powershell: Some(
+            "Remove-MgEntitlementManagementConnectedOrganizationInternalSponsorDirectoryObjectByRef",
+        ),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1149,6 +1254,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ResourceEnvironmentsRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementResourceEnvironment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1165,6 +1271,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ResourceEnvironmentsItemRequestBuilder::get",
+        powershell: Some("Get-MgEntitlementManagementResourceEnvironment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1180,6 +1287,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ResourceRequestsRequestBuilder::list",
+        powershell: Some("Get-MgEntitlementManagementResourceRequest"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1195,6 +1303,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::ResourceRequestsRequestBuilder::create",
+        powershell: Some("New-MgEntitlementManagementResourceRequest"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1210,6 +1319,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::SettingsRequestBuilder::get",
+        powershell: Some("Get-MgEntitlementManagementSetting"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1225,6 +1335,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::SettingsRequestBuilder::update",
+        powershell: Some("Update-MgEntitlementManagementSetting"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1240,6 +1351,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["RoleManagement.Read.Directory"],
         least_privileged_application: &["RoleManagement.Read.Directory"],
         rust: "msgraph_entitlement::api::DirectoryRoleAssignmentsRequestBuilder::list",
+        powershell: Some("Get-MgRoleManagementDirectoryRoleAssignment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1255,6 +1367,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["RoleManagement.ReadWrite.Directory"],
         least_privileged_application: &["RoleManagement.ReadWrite.Directory"],
         rust: "msgraph_entitlement::api::DirectoryRoleAssignmentsRequestBuilder::create",
+        powershell: Some("New-MgRoleManagementDirectoryRoleAssignment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1271,6 +1384,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["RoleManagement.Read.Directory"],
         least_privileged_application: &["RoleManagement.Read.Directory"],
         rust: "msgraph_entitlement::api::DirectoryRoleAssignmentsItemRequestBuilder::get",
+        powershell: Some("Get-MgRoleManagementDirectoryRoleAssignment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1287,6 +1401,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["RoleManagement.ReadWrite.Directory"],
         least_privileged_application: &["RoleManagement.ReadWrite.Directory"],
         rust: "msgraph_entitlement::api::DirectoryRoleAssignmentsItemRequestBuilder::delete",
+        powershell: Some("Remove-MgRoleManagementDirectoryRoleAssignment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1302,6 +1417,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["RoleManagement.Read.Directory"],
         least_privileged_application: &["RoleManagement.Read.Directory"],
         rust: "msgraph_entitlement::api::DirectoryRoleDefinitionsRequestBuilder::list",
+        powershell: Some("Get-MgRoleManagementDirectoryRoleDefinition"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1318,6 +1434,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["RoleManagement.Read.Directory"],
         least_privileged_application: &["RoleManagement.Read.Directory"],
         rust: "msgraph_entitlement::api::DirectoryRoleDefinitionsItemRequestBuilder::get",
+        powershell: Some("Get-MgRoleManagementDirectoryRoleDefinition"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1333,6 +1450,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::EntitlementManagementRoleAssignmentsRequestBuilder::list",
+        powershell: Some("Get-MgRoleManagementEntitlementManagementRoleAssignment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1348,6 +1466,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::EntitlementManagementRoleAssignmentsRequestBuilder::create",
+        powershell: Some("New-MgRoleManagementEntitlementManagementRoleAssignment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1364,6 +1483,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::EntitlementManagementRoleAssignmentsItemRequestBuilder::get",
+        powershell: Some("Get-MgRoleManagementEntitlementManagementRoleAssignment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1380,6 +1500,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::EntitlementManagementRoleAssignmentsItemRequestBuilder::delete",
+        powershell: Some("Remove-MgRoleManagementEntitlementManagementRoleAssignment"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1395,6 +1516,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::EntitlementManagementRoleDefinitionsRequestBuilder::list",
+        powershell: Some("Get-MgRoleManagementEntitlementManagementRoleDefinition"),
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1411,6 +1533,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::EntitlementManagementRoleDefinitionsItemRequestBuilder::get",
+        powershell: Some("Get-MgRoleManagementEntitlementManagementRoleDefinition"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1430,6 +1553,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentApprovalsRequestBuilder::filter_by_current_user",
+        powershell: Some(
+            "Invoke-MgBetaFilterEntitlementManagementAccessPackageAssignmentApprovalByCurrentUser",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1446,6 +1572,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentApprovalsItemRequestBuilder::get",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageAssignmentApproval",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1463,6 +1592,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::beta::api::StepsRequestBuilder::list",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageAssignmentApprovalStep",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1481,6 +1613,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::beta::api::StepsItemRequestBuilder::get",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageAssignmentApprovalStep",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1499,6 +1634,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::beta::api::StepsItemRequestBuilder::update",
+        powershell: Some(
+            "Update-MgBetaEntitlementManagementAccessPackageAssignmentApprovalStep",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1514,6 +1652,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentPoliciesRequestBuilder::list",
+        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignmentPolicy"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1529,6 +1668,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentPoliciesRequestBuilder::create",
+        powershell: Some("New-MgBetaEntitlementManagementAccessPackageAssignmentPolicy"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1545,6 +1685,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentPoliciesItemRequestBuilder::get",
+        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignmentPolicy"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1561,6 +1702,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentPoliciesItemRequestBuilder::delete",
+        powershell: Some(
+            "Remove-MgBetaEntitlementManagementAccessPackageAssignmentPolicy",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1576,6 +1720,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentRequestsRequestBuilder::list",
+        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignmentRequest"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1591,6 +1736,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentRequestsRequestBuilder::create",
+        powershell: Some("New-MgBetaEntitlementManagementAccessPackageAssignmentRequest"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1610,6 +1756,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentRequestsRequestBuilder::filter_by_current_user",
+        powershell: Some(
+            "Invoke-MgBetaFilterEntitlementManagementAccessPackageAssignmentRequestByCurrentUser",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1626,6 +1775,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentRequestsItemRequestBuilder::get",
+        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignmentRequest"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1642,6 +1792,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentRequestsItemRequestBuilder::delete",
+        powershell: Some(
+            "Remove-MgBetaEntitlementManagementAccessPackageAssignmentRequest",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1659,6 +1812,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentRequestsItemRequestBuilder::cancel",
+        powershell: Some(
+            "Stop-MgBetaEntitlementManagementAccessPackageAssignmentRequest",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1676,6 +1832,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentRequestsItemRequestBuilder::reprocess",
+        powershell: Some(
+            "Invoke-MgBetaReprocessEntitlementManagementAccessPackageAssignmentRequest",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1691,6 +1850,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentResourceRolesRequestBuilder::list",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageAssignmentResourceRole",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1707,6 +1869,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentResourceRolesItemRequestBuilder::get",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageAssignmentResourceRole",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1722,6 +1887,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentsRequestBuilder::list",
+        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignment"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1741,6 +1907,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentsRequestBuilder::filter_by_current_user",
+        powershell: Some(
+            "Invoke-MgBetaFilterEntitlementManagementAccessPackageAssignmentByCurrentUser",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1758,6 +1927,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentsItemRequestBuilder::reprocess",
+        powershell: Some(
+            "Invoke-MgBetaReprocessEntitlementManagementAccessPackageAssignment",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1773,6 +1945,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsRequestBuilder::list",
+        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageCatalog"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1788,6 +1961,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsRequestBuilder::create",
+        powershell: Some("New-MgBetaEntitlementManagementAccessPackageCatalog"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1804,6 +1978,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsItemRequestBuilder::get",
+        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageCatalog"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1820,6 +1995,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsItemRequestBuilder::update",
+        powershell: Some("Update-MgBetaEntitlementManagementAccessPackageCatalog"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1836,6 +2012,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsItemRequestBuilder::delete",
+        powershell: Some("Remove-MgBetaEntitlementManagementAccessPackageCatalog"),
     },
     MethodPermission {
         api_version: "beta",
@@ -1853,6 +2030,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageResourceRolesRequestBuilder::list",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageCatalogAccessPackageResourceRole",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1870,6 +2050,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageResourcesRequestBuilder::list",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageCatalogAccessPackageResource",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1890,6 +2073,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         ],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::CustomAccessPackageWorkflowExtensionsRequestBuilder::list",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1907,6 +2093,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::CustomAccessPackageWorkflowExtensionsRequestBuilder::create",
+        powershell: Some(
+            "New-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1925,6 +2114,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::CustomAccessPackageWorkflowExtensionsItemRequestBuilder::get",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1943,6 +2135,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::CustomAccessPackageWorkflowExtensionsItemRequestBuilder::delete",
+        powershell: Some(
+            "Remove-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1958,6 +2153,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageResourceEnvironmentsRequestBuilder::list",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageResourceEnvironment",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1974,6 +2172,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageResourceEnvironmentsItemRequestBuilder::get",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageResourceEnvironment",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -1989,6 +2190,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageResourceRequestsRequestBuilder::list",
+        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageResourceRequest"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2004,6 +2206,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageResourceRequestsRequestBuilder::create",
+        powershell: Some("New-MgBetaEntitlementManagementAccessPackageResourceRequest"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2019,6 +2222,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackagesRequestBuilder::list",
+        powershell: Some("Get-MgBetaEntitlementManagementAccessPackage"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2034,6 +2238,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackagesRequestBuilder::create",
+        powershell: Some("New-MgBetaEntitlementManagementAccessPackage"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2053,6 +2258,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::beta::api::AccessPackagesRequestBuilder::filter_by_current_user",
+        powershell: Some(
+            "Invoke-MgBetaFilterEntitlementManagementAccessPackageByCurrentUser",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -2069,6 +2277,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackagesItemRequestBuilder::get",
+        powershell: Some("Get-MgBetaEntitlementManagementAccessPackage"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2085,6 +2294,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackagesItemRequestBuilder::update",
+        powershell: Some("Update-MgBetaEntitlementManagementAccessPackage"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2101,6 +2311,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackagesItemRequestBuilder::delete",
+        powershell: Some("Remove-MgBetaEntitlementManagementAccessPackage"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2118,6 +2329,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageResourceRoleScopesRequestBuilder::create",
+        powershell: Some("New-MgBetaEntitlementManagementAccessPackageResourceRoleScope"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2136,6 +2348,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &[],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::beta::api::AccessPackageResourceRoleScopesItemRequestBuilder::delete",
+        powershell: Some(
+            "Remove-MgBetaEntitlementManagementAccessPackageResourceRoleScope",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -2153,6 +2368,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackagesIncompatibleWithRequestBuilder::list",
+        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageIncompatibleWith"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2170,6 +2386,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &[],
         rust: "msgraph_entitlement::beta::api::AccessPackagesItemRequestBuilder::get_applicable_policy_requirements",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageApplicablePolicyRequirement",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -2187,6 +2406,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::IncompatibleAccessPackagesRequestBuilder::list",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageIncompatibleAccessPackage",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -2205,6 +2427,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::IncompatibleAccessPackagesRequestBuilder::add_ref",
+        powershell: Some(
+            "New-MgBetaEntitlementManagementAccessPackageIncompatibleAccessPackageByRef",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -2222,6 +2447,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::IncompatibleGroupsRequestBuilder::list",
+        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageIncompatibleGroup"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2240,6 +2466,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::IncompatibleGroupsRequestBuilder::add_ref",
+        powershell: Some(
+            "New-MgBetaEntitlementManagementAccessPackageIncompatibleGroupByRef",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -2255,6 +2484,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsRequestBuilder::list",
+        powershell: Some("Get-MgBetaEntitlementManagementConnectedOrganization"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2270,6 +2500,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsRequestBuilder::create",
+        powershell: Some("New-MgBetaEntitlementManagementConnectedOrganization"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2286,6 +2517,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsItemRequestBuilder::get",
+        powershell: Some("Get-MgBetaEntitlementManagementConnectedOrganization"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2302,6 +2534,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsItemRequestBuilder::update",
+        powershell: Some("Update-MgBetaEntitlementManagementConnectedOrganization"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2318,6 +2551,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsItemRequestBuilder::delete",
+        powershell: Some("Remove-MgBetaEntitlementManagementConnectedOrganization"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2335,6 +2569,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::ExternalSponsorsRequestBuilder::list",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementConnectedOrganizationExternalSponsor",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -2352,6 +2589,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::ExternalSponsorsRequestBuilder::create",
+        powershell: Some(
+            "New-MgBetaEntitlementManagementConnectedOrganizationExternalSponsor",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -2370,6 +2610,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::ExternalSponsorsItemRequestBuilder::delete",
+        powershell: Some(
+            "Remove-MgBetaEntitlementManagementConnectedOrganizationExternalSponsor",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -2387,6 +2630,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::InternalSponsorsRequestBuilder::list",
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementConnectedOrganizationInternalSponsor",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -2404,6 +2650,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::InternalSponsorsRequestBuilder::create",
+        powershell: Some(
+            "New-MgBetaEntitlementManagementConnectedOrganizationInternalSponsor",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -2422,6 +2671,9 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::InternalSponsorsItemRequestBuilder::delete",
+        powershell: Some(
+            "Remove-MgBetaEntitlementManagementConnectedOrganizationInternalSponsor",
+        ),
     },
     MethodPermission {
         api_version: "beta",
@@ -2437,6 +2689,7 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::SettingsRequestBuilder::get",
+        powershell: Some("Get-MgBetaEntitlementManagementSetting"),
     },
     MethodPermission {
         api_version: "beta",
@@ -2452,10 +2705,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::SettingsRequestBuilder::update",
+        powershell: Some("Update-MgBetaEntitlementManagementSetting"),
     },
 ];
 /// The row for a concrete request, e.g. `for_request("GET", "https://graph.microsoft.com/v1.0/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/6b0c?$top=5")`.
 /// Accepts real ids, query strings and function arguments, with or without host and version.
 pub fn for_request(method: &str, url: &str) -> Option<&'static MethodPermission> {
     crate::runtime::find_permission(PERMISSIONS, method, url)
+}
+/// The rows of the operations a Microsoft Graph PowerShell cmdlet calls, e.g. `for_cmdlet("Invoke-MgFilterEntitlementManagementAccessPackageAssignmentApprovalByCurrentUser")`.
+/// Case-insensitive, as PowerShell is; none when no generated operation answers to it.
+pub fn for_cmdlet(cmdlet: &str) -> impl Iterator<Item = &'static MethodPermission> + '_ {
+    crate::runtime::find_cmdlet(PERMISSIONS, cmdlet)
 }

@@ -18,7 +18,8 @@
 //! 5. [`model`]: the one model ([`model::types`]) built in steps: the method set
 //!    ([`model::build`]), the type closure and its Rust type names ([`model::closure`]), consent
 //!    decided once with the drift report ([`model::consent`]), descriptions from a second document
-//!    ([`model::describe`]), and the request-builder tree ([`model::tree`]).
+//!    ([`model::describe`]), each operation's PowerShell cmdlet with the page's commands mapped
+//!    to them ([`model::powershell`]), and the request-builder tree ([`model::tree`]).
 //! 6. [`emit`]: the model into the crate's files (quote + prettyplease), every template read in
 //!    one place ([`emit::templates`]), and the atomic writer / `--check` ([`emit::output`]).
 //!

@@ -13,11 +13,12 @@ use crate::inputs::manifest::{self, Manifest};
 use crate::inputs::overrides::Overrides;
 use crate::inputs::permission_ids::PermissionIds;
 use crate::inputs::pins::{self, InputSearch, LoadedInput};
+use crate::inputs::powershell::PowerShellFile;
 use crate::inputs::waiters::WaitersFile;
 use crate::model::permission::{self, PermissionInfo};
 use crate::model::tree::{self, Tree};
 use crate::model::types::{Api, HttpMethod};
-use crate::model::{build, closure, consent, describe, waiters};
+use crate::model::{build, closure, consent, describe, powershell, waiters};
 use crate::paths::resolve;
 use crate::schema::{QName, Schema};
 use crate::timing;
@@ -32,6 +33,8 @@ pub struct Loaded {
     pub drift: consent::DriftReport,
     /// The permission itself: ids, names, descriptions, admin consent per consent type.
     pub permission: PermissionInfo,
+    /// The reference page's PowerShell commands mapped to the operations (empty without a page).
+    pub commands: powershell::CommandReport,
     /// Per API version: the front end that built it and how long reading and building it took
     /// (for the command's summary; never written into the output).
     pub runs: BTreeMap<String, VersionRun>,
@@ -64,7 +67,9 @@ pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
 /// 3. resolve: the OpenAPI document's path list, then the method set ([`build::method_set`]);
 /// 4. closure: the types the operations use ([`closure::type_closure`]);
 /// 5. describe: rustdoc from a second document, where one is configured ([`describe::describe`]);
-/// 6. consent: decided once over every version, with the drift report ([`consent::apply`]).
+/// 6. consent: decided once over every version, with the drift report ([`consent::apply`]);
+/// 7. PowerShell: each operation's cmdlet, and the page's commands mapped to them
+///    ([`powershell`]).
 ///
 /// The request-builder tree ([`crate::model::tree`]) is built by the emitter's caller from the
 /// finished model ([`crate::emit::emit`]).
@@ -142,11 +147,20 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
         &build.perms.as_ref().map(|p| p.path.clone()).unwrap_or_default(),
         &config.permission_ids_path().unwrap_or_default(),
     )?;
+    // 7. PowerShell cmdlet names, and the page's commands against them.
+    let commands = match config.powershell_path() {
+        Some(file) => {
+            let file = PowerShellFile::load(&file)?;
+            powershell::name_operations(&mut apis, &file.rules);
+            powershell::check_commands(&apis, &manifest.commands, &file)
+        }
+        None => powershell::CommandReport::default(),
+    };
     let mut inputs = build.inputs;
     for i in &mut inputs {
         i.text = String::new();
     }
-    Ok(Loaded { config, manifest, apis, inputs, drift, permission, runs })
+    Ok(Loaded { config, manifest, apis, inputs, drift, permission, commands, runs })
 }
 
 /// Step 1: the manifest (checked to be the configured permission's), the overrides and the
@@ -280,7 +294,12 @@ pub fn generate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
             })
             .collect()
     });
-    let report = RunReport { inputs: &loaded.inputs, manifest: &loaded.manifest, drift: &loaded.drift };
+    let report = RunReport {
+        inputs: &loaded.inputs,
+        manifest: &loaded.manifest,
+        drift: &loaded.drift,
+        commands: &loaded.commands,
+    };
     emit_crate(&CrateInput {
         config,
         apis: &loaded.apis,

@@ -32,7 +32,7 @@ pub use error::{Error, ErrorDetails, GraphError, InnerError, Result};
 pub use filter::{Filter, Hop, Literal, Nav, NavMany, Navigation, Property, quote_literal};
 pub use permissions::{
     ConsentDetails, ConsentType, GRAPH_APP_ID, MethodPermission, PathSegment, Permission, RequiredPermission,
-    find as find_permission,
+    find as find_permission, find_cmdlet,
 };
 pub use request::{
     Count, Items, Json, MaybeJson, NoContent, Nullable, ODataReference, Page, Pages, RawJson, Request, Response,

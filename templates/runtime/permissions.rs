@@ -175,6 +175,20 @@ pub struct MethodPermission {
     pub least_privileged_application: &'static [&'static str],
     /// The generated method, e.g. `<crate>::api::GroupsRequestBuilder::list`.
     pub rust: &'static str,
+    /// The Microsoft Graph PowerShell cmdlet that calls the same operation, e.g.
+    /// `Get-MgGroupMember` (derived the way the PowerShell SDK names its cmdlets).
+    pub powershell: Option<&'static str>,
+}
+
+/// The rows of `table` whose operation the Microsoft Graph PowerShell cmdlet `cmdlet` calls
+/// (compared without regard to case, as PowerShell does): a cmdlet may stand for several
+/// operations (`Get-Mg...` lists and reads one item).
+pub fn find_cmdlet<'a>(
+    table: &'static [MethodPermission],
+    cmdlet: &'a str,
+) -> impl Iterator<Item = &'static MethodPermission> + 'a {
+    let cmdlet = cmdlet.trim();
+    table.iter().filter(move |row| row.powershell.is_some_and(|c| c.eq_ignore_ascii_case(cmdlet)))
 }
 
 /// Finds the row of `table` for a concrete request: `method` and a URL with real ids, query

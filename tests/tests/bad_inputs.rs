@@ -87,7 +87,9 @@ fn run_case(case_dir: &Path, generated: &BTreeMap<PathBuf, Vec<u8>>) -> Result<S
             manifest.replace("\npermission: EntitlementManagement.ReadWrite.All\n", &format!("\npermission: {p}\n"));
     }
     if let Some(m) = &case.extra_method {
-        manifest.push_str(m);
+        // At the end of the method list (the page's commands follow it).
+        let at = manifest.find("\ncommands:").map_or(manifest.len(), |i| i + 1);
+        manifest.insert_str(at, m);
     }
     if let Some(prefix) = &case.overrides_prefix {
         overrides = format!("{prefix}{overrides}");
@@ -98,7 +100,9 @@ fn run_case(case_dir: &Path, generated: &BTreeMap<PathBuf, Vec<u8>>) -> Result<S
     let changelog = root.join("metadata/CHANGELOG.md").display().to_string();
     text = set_yaml_scalar(&text, &file, &["crate", "templates"], &templates).unwrap();
     text = set_yaml_scalar(&text, &file, &["crate", "changelog"], &changelog).unwrap();
-    for (key, name) in [("permission_ids", "permission-ids.yaml"), ("waiters", "waiters.yaml")] {
+    for (key, name) in
+        [("permission_ids", "permission-ids.yaml"), ("waiters", "waiters.yaml"), ("powershell", "powershell.yaml")]
+    {
         let path = root.join("metadata").join(name).display().to_string();
         text = set_yaml_scalar(&text, &file, &[key], &path).unwrap();
     }

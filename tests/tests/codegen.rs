@@ -211,7 +211,9 @@ fn temp_config(edit: impl Fn(String) -> String) -> (tempfile::TempDir, std::path
         .replace("templates: ../templates", &format!("templates: {}", workspace_root().join("templates").display()));
     let path = dir.path().join("codegen.yaml");
     std::fs::write(&path, edit(text)).unwrap();
-    for name in ["methods.yaml", "overrides.yaml", "permission-ids.yaml", "waiters.yaml", "CHANGELOG.md"] {
+    for name in
+        ["methods.yaml", "overrides.yaml", "permission-ids.yaml", "waiters.yaml", "powershell.yaml", "CHANGELOG.md"]
+    {
         std::fs::copy(workspace_root().join("metadata").join(name), dir.path().join(name)).unwrap();
     }
     (dir, path)

@@ -142,6 +142,7 @@ fn real_setup() -> Setup {
         (&["overrides"][..], root.join("metadata/overrides.yaml")),
         (&["permission_ids"][..], root.join("metadata/permission-ids.yaml")),
         (&["waiters"][..], root.join("metadata/waiters.yaml")),
+        (&["powershell"][..], root.join("metadata/powershell.yaml")),
         (&["crate", "templates"][..], root.join("templates")),
     ] {
         text = set_yaml_scalar(&text, &file, key, value.to_str().unwrap()).unwrap();

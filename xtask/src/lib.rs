@@ -255,6 +255,7 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     }
     if args.check {
         loaded.drift.check()?;
+        loaded.commands.check()?;
     }
     let files = msgraph_codegen::generate(&loaded)?;
     if args.check {
@@ -328,6 +329,16 @@ fn warnings(loaded: &msgraph_codegen::Loaded) -> Vec<(usize, String, Vec<String>
             loaded.drift.overrides_file.display()
         ),
         problems,
+    ));
+    let commands = loaded.commands.problems.clone();
+    out.push((
+        commands.len(),
+        format!(
+            "warning: {} problem(s) mapping the reference page's PowerShell commands, see {} (an error with --check)",
+            commands.len(),
+            loaded.commands.file.display()
+        ),
+        commands,
     ));
     out
 }

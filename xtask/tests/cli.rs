@@ -116,6 +116,14 @@ fn another_permission_gets_its_own_crate() {
     );
     let report = std::fs::read_to_string(dir.join("CODEGEN.md")).unwrap();
     assert!(report.contains("permissions.json alone"), "{report}");
+    // PowerShell cmdlet names, derived (no page to check them against: no such section).
+    assert!(table_md.contains("| Rust | PowerShell |"), "{table_md}");
+    assert!(table_md.contains("| `Get-MgGroupMember` |"), "{table_md}");
+    assert!(ops.iter().any(|o| o["powershell"] == "Get-MgGroupMember"));
+    assert!(ops.iter().all(|o| o["powershell"].as_str().is_some_and(|c| c.contains("-Mg"))));
+    assert!(permissions_rs.contains("pub fn for_cmdlet("), "{permissions_rs}");
+    assert!(readme.contains("## Coming from PowerShell"), "{readme}");
+    assert!(!report.contains("PowerShell commands"), "{report}");
 }
 
 #[test]

@@ -184,6 +184,8 @@ impl<C: Consent> AccessPackageAssignmentApprovalsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-filterbycurrentuser?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgBetaFilterEntitlementManagementAccessPackageAssignmentApprovalByCurrentUser`
     pub fn filter_by_current_user(
         &self,
         on: crate::beta::models::ApprovalFilterByCurrentUserOptions,
@@ -231,6 +233,8 @@ impl<C: Consent> AccessPackageAssignmentApprovalsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageAssignmentApproval`
     pub fn get(&self) -> Request<Json<crate::beta::models::Approval>, C>
     where
         C: SignedInUser,
@@ -282,6 +286,8 @@ impl<C: Consent> StepsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approval-list-steps?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageAssignmentApprovalStep`
     pub fn list(&self) -> Request<Json<Page<crate::beta::models::ApprovalStep>>, C>
     where
         C: SignedInUser,
@@ -311,6 +317,8 @@ impl<C: Consent> StepsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approvalstep-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageAssignmentApprovalStep`
     pub fn get(&self) -> Request<Json<crate::beta::models::ApprovalStep>, C>
     where
         C: SignedInUser,
@@ -328,6 +336,8 @@ impl<C: Consent> StepsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/approvalstep-update?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Update-MgBetaEntitlementManagementAccessPackageAssignmentApprovalStep`
     pub fn update(
         &self,
         body: &crate::beta::models::ApprovalStep,
@@ -385,6 +395,8 @@ impl<C: Consent> AccessPackageAssignmentPoliciesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageassignmentpolicies?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageAssignmentPolicy`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignmentPolicy>>, C> {
@@ -403,6 +415,8 @@ impl<C: Consent> AccessPackageAssignmentPoliciesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-accesspackageassignmentpolicies?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgBetaEntitlementManagementAccessPackageAssignmentPolicy`
     pub fn create(
         &self,
         body: &crate::beta::models::AccessPackageAssignmentPolicy,
@@ -435,6 +449,8 @@ impl<C: Consent> AccessPackageAssignmentPoliciesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageAssignmentPolicy`
     pub fn get(
         &self,
     ) -> Request<Json<crate::beta::models::AccessPackageAssignmentPolicy>, C> {
@@ -453,6 +469,8 @@ impl<C: Consent> AccessPackageAssignmentPoliciesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-delete?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgBetaEntitlementManagementAccessPackageAssignmentPolicy`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -503,6 +521,8 @@ impl<C: Consent> AccessPackageAssignmentRequestsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageassignmentrequests?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageAssignmentRequest`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignmentRequest>>, C> {
@@ -521,6 +541,8 @@ impl<C: Consent> AccessPackageAssignmentRequestsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-accesspackageassignmentrequests?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgBetaEntitlementManagementAccessPackageAssignmentRequest`
     pub fn create(
         &self,
         body: &crate::beta::models::AccessPackageAssignmentRequest,
@@ -541,6 +563,8 @@ impl<C: Consent> AccessPackageAssignmentRequestsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-filterbycurrentuser?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgBetaFilterEntitlementManagementAccessPackageAssignmentRequestByCurrentUser`
     pub fn filter_by_current_user(
         &self,
         on: crate::beta::models::AccessPackageAssignmentRequestFilterByCurrentUserOptions,
@@ -581,6 +605,8 @@ impl<C: Consent> AccessPackageAssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageAssignmentRequest`
     pub fn get(
         &self,
     ) -> Request<Json<crate::beta::models::AccessPackageAssignmentRequest>, C> {
@@ -599,6 +625,8 @@ impl<C: Consent> AccessPackageAssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-delete?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgBetaEntitlementManagementAccessPackageAssignmentRequest`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -615,6 +643,8 @@ impl<C: Consent> AccessPackageAssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-cancel?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Stop-MgBetaEntitlementManagementAccessPackageAssignmentRequest`
     pub fn cancel(&self) -> Request<NoContent, C>
     where
         C: SignedInUser,
@@ -634,6 +664,8 @@ impl<C: Consent> AccessPackageAssignmentRequestsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-reprocess?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgBetaReprocessEntitlementManagementAccessPackageAssignmentRequest`
     pub fn reprocess(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/reprocess", self.path))
@@ -684,6 +716,8 @@ impl<C: Consent> AccessPackageAssignmentResourceRolesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageassignmentresourceroles?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageAssignmentResourceRole`
     pub fn list(
         &self,
     ) -> Request<
@@ -719,6 +753,8 @@ impl<C: Consent> AccessPackageAssignmentResourceRolesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentresourcerole-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageAssignmentResourceRole`
     pub fn get(
         &self,
     ) -> Request<Json<crate::beta::models::AccessPackageAssignmentResourceRole>, C> {
@@ -770,6 +806,8 @@ impl<C: Consent> AccessPackageAssignmentsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageassignments?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageAssignment`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::beta::models::AccessPackageAssignment>>, C> {
@@ -788,6 +826,8 @@ impl<C: Consent> AccessPackageAssignmentsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-filterbycurrentuser?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgBetaFilterEntitlementManagementAccessPackageAssignmentByCurrentUser`
     pub fn filter_by_current_user(
         &self,
         on: crate::beta::models::AccessPackageAssignmentFilterByCurrentUserOptions,
@@ -828,6 +868,8 @@ impl<C: Consent> AccessPackageAssignmentsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-reprocess?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgBetaReprocessEntitlementManagementAccessPackageAssignment`
     pub fn reprocess(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::POST, format!("{}/reprocess", self.path))
@@ -877,6 +919,8 @@ impl<C: Consent> AccessPackageCatalogsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackagecatalogs?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageCatalog`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::beta::models::AccessPackageCatalog>>, C> {
@@ -895,6 +939,8 @@ impl<C: Consent> AccessPackageCatalogsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-accesspackagecatalogs?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgBetaEntitlementManagementAccessPackageCatalog`
     pub fn create(
         &self,
         body: &crate::beta::models::AccessPackageCatalog,
@@ -952,6 +998,8 @@ impl<C: Consent> AccessPackageCatalogsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageCatalog`
     pub fn get(&self) -> Request<Json<crate::beta::models::AccessPackageCatalog>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -968,6 +1016,8 @@ impl<C: Consent> AccessPackageCatalogsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-update?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Update-MgBetaEntitlementManagementAccessPackageCatalog`
     pub fn update(
         &self,
         body: &crate::beta::models::AccessPackageCatalog,
@@ -988,6 +1038,8 @@ impl<C: Consent> AccessPackageCatalogsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-delete?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgBetaEntitlementManagementAccessPackageCatalog`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -1025,6 +1077,8 @@ impl<C: Consent> AccessPackageResourceRolesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-accesspackageresourceroles?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageCatalogAccessPackageResourceRole`
     ///
     /// Documented example query: `?$filter=(originSystem+eq+%27{originSystemType}%27+and+accessPackageResource/id+eq+%27{resourceId}%27)&$expand=accessPackageResource`
     pub fn list(
@@ -1066,6 +1120,8 @@ impl<C: Consent> AccessPackageResourcesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-accesspackageresources?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageCatalogAccessPackageResource`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::beta::models::AccessPackageResource>>, C> {
@@ -1116,6 +1172,8 @@ impl<C: Consent> CustomAccessPackageWorkflowExtensionsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`, `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-customaccesspackageworkflowextensions?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension`
     pub fn list(
         &self,
     ) -> Request<
@@ -1135,6 +1193,8 @@ impl<C: Consent> CustomAccessPackageWorkflowExtensionsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-post-customaccesspackageworkflowextensions?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension`
     pub fn create(
         &self,
         body: &crate::beta::models::CustomAccessPackageWorkflowExtension,
@@ -1170,6 +1230,8 @@ impl<C: Consent> CustomAccessPackageWorkflowExtensionsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/customaccesspackageworkflowextension-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension`
     pub fn get(
         &self,
     ) -> Request<Json<crate::beta::models::CustomAccessPackageWorkflowExtension>, C> {
@@ -1186,6 +1248,8 @@ impl<C: Consent> CustomAccessPackageWorkflowExtensionsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/customaccesspackageworkflowextension-delete?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -1237,6 +1301,8 @@ impl<C: Consent> AccessPackageResourceEnvironmentsRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageresourceenvironment?view=graph-rest-beta&tabs=http>
     ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageResourceEnvironment`
+    ///
     /// Documented example query: `?$filter=originSystem eq 'SharePointOnline'`
     pub fn list(
         &self,
@@ -1268,6 +1334,8 @@ impl<C: Consent> AccessPackageResourceEnvironmentsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackageresourceenvironment-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageResourceEnvironment`
     pub fn get(
         &self,
     ) -> Request<Json<crate::beta::models::AccessPackageResourceEnvironment>, C> {
@@ -1307,6 +1375,8 @@ impl<C: Consent> AccessPackageResourceRequestsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageresourcerequests?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageResourceRequest`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::beta::models::AccessPackageResourceRequest>>, C> {
@@ -1325,6 +1395,8 @@ impl<C: Consent> AccessPackageResourceRequestsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-accesspackageresourcerequests?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgBetaEntitlementManagementAccessPackageResourceRequest`
     pub fn create(
         &self,
         body: &crate::beta::models::AccessPackageResourceRequest,
@@ -1376,6 +1448,8 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackages?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackage`
     pub fn list(&self) -> Request<Json<Page<crate::beta::models::AccessPackage>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -1390,6 +1464,8 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-accesspackages?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgBetaEntitlementManagementAccessPackage`
     pub fn create(
         &self,
         body: &crate::beta::models::AccessPackage,
@@ -1408,6 +1484,8 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-filterbycurrentuser?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Invoke-MgBetaFilterEntitlementManagementAccessPackageByCurrentUser`
     pub fn filter_by_current_user(
         &self,
         on: crate::beta::models::AccessPackageFilterByCurrentUserOptions,
@@ -1483,6 +1561,8 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-get?view=graph-rest-beta&tabs=http>
     ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackage`
+    ///
     /// Documented example query: `?$expand=accessPackageResourceRoleScopes($expand=accessPackageResourceRole,accessPackageResourceScope)`
     pub fn get(&self) -> Request<Json<crate::beta::models::AccessPackage>, C> {
         self.client
@@ -1500,6 +1580,8 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-update?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Update-MgBetaEntitlementManagementAccessPackage`
     pub fn update(
         &self,
         body: &crate::beta::models::AccessPackage,
@@ -1520,6 +1602,8 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgBetaEntitlementManagementAccessPackage`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -1536,6 +1620,8 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-getapplicablepolicyrequirements?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageApplicablePolicyRequirement`
     pub fn get_applicable_policy_requirements(
         &self,
     ) -> Request<
@@ -1588,6 +1674,8 @@ impl<C: Consent> AccessPackageResourceRoleScopesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-accesspackageresourcerolescopes?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgBetaEntitlementManagementAccessPackageResourceRoleScope`
     pub fn create(
         &self,
         body: &crate::beta::models::AccessPackageResourceRoleScope,
@@ -1618,6 +1706,8 @@ impl<C: Consent> AccessPackageResourceRoleScopesItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-accesspackageresourcerolescopes?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgBetaEntitlementManagementAccessPackageResourceRoleScope`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -1655,6 +1745,8 @@ impl<C: Consent> AccessPackagesIncompatibleWithRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-accesspackagesincompatiblewith?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageIncompatibleWith`
     pub fn list(&self) -> Request<Json<Page<crate::beta::models::AccessPackage>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -1692,6 +1784,8 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatibleaccesspackages?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageIncompatibleAccessPackage`
     pub fn list(&self) -> Request<Json<Page<crate::beta::models::AccessPackage>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -1708,6 +1802,8 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatibleaccesspackage?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgBetaEntitlementManagementAccessPackageIncompatibleAccessPackageByRef`
     ///
     /// The body names the object to link, e.g. `ODataReference::to(&client, "groups", id)`.
     pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent, C> {
@@ -1748,6 +1844,8 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatiblegroups?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementAccessPackageIncompatibleGroup`
     pub fn list(&self) -> Request<Json<Page<crate::beta::models::Group>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -1764,6 +1862,8 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatiblegroup?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgBetaEntitlementManagementAccessPackageIncompatibleGroupByRef`
     ///
     /// The body names the object to link, e.g. `ODataReference::to(&client, "groups", id)`.
     pub fn add_ref(&self, body: &ODataReference) -> Request<NoContent, C> {
@@ -1816,6 +1916,8 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-connectedorganizations?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementConnectedOrganization`
     pub fn list(
         &self,
     ) -> Request<Json<Page<crate::beta::models::ConnectedOrganization>>, C> {
@@ -1834,6 +1936,8 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-connectedorganizations?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `New-MgBetaEntitlementManagementConnectedOrganization`
     pub fn create(
         &self,
         body: &crate::beta::models::ConnectedOrganization,
@@ -1880,6 +1984,8 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementConnectedOrganization`
     pub fn get(&self) -> Request<Json<crate::beta::models::ConnectedOrganization>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -1896,6 +2002,8 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-update?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Update-MgBetaEntitlementManagementConnectedOrganization`
     pub fn update(
         &self,
         body: &crate::beta::models::ConnectedOrganization,
@@ -1916,6 +2024,8 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Remove-MgBetaEntitlementManagementConnectedOrganization`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -1965,6 +2075,8 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-externalsponsors?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementConnectedOrganizationExternalSponsor`
     pub fn list(&self) -> Request<Json<Page<crate::beta::models::DirectoryObject>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -1979,6 +2091,8 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
+    ///
+    /// PowerShell: `New-MgBetaEntitlementManagementConnectedOrganizationExternalSponsor`
     pub fn create(
         &self,
         body: &crate::beta::models::DirectoryObject,
@@ -2009,6 +2123,8 @@ impl<C: Consent> ExternalSponsorsItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
+    ///
+    /// PowerShell: `Remove-MgBetaEntitlementManagementConnectedOrganizationExternalSponsor`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -2058,6 +2174,8 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-internalsponsors?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementConnectedOrganizationInternalSponsor`
     pub fn list(&self) -> Request<Json<Page<crate::beta::models::DirectoryObject>>, C> {
         self.client
             .request(reqwest::Method::GET, self.path.clone())
@@ -2072,6 +2190,8 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
+    ///
+    /// PowerShell: `New-MgBetaEntitlementManagementConnectedOrganizationInternalSponsor`
     pub fn create(
         &self,
         body: &crate::beta::models::DirectoryObject,
@@ -2102,6 +2222,8 @@ impl<C: Consent> InternalSponsorsItemRequestBuilder<C> {
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
+    ///
+    /// PowerShell: `Remove-MgBetaEntitlementManagementConnectedOrganizationInternalSponsor`
     pub fn delete(&self) -> Request<NoContent, C> {
         self.client
             .request(reqwest::Method::DELETE, self.path.clone())
@@ -2130,6 +2252,8 @@ impl<C: Consent> SettingsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-get?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Get-MgBetaEntitlementManagementSetting`
     pub fn get(
         &self,
     ) -> Request<Json<crate::beta::models::EntitlementManagementSettings>, C> {
@@ -2146,6 +2270,8 @@ impl<C: Consent> SettingsRequestBuilder<C> {
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
     /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-update?view=graph-rest-beta&tabs=http>
+    ///
+    /// PowerShell: `Update-MgBetaEntitlementManagementSetting`
     pub fn update(
         &self,
         body: &crate::beta::models::EntitlementManagementSettings,

@@ -435,6 +435,10 @@ fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api
         doc.push(String::new());
         doc.push(format!("Docs: <{url}>"));
     }
+    if let Some(cmdlet) = &op.powershell {
+        doc.push(String::new());
+        doc.push(format!("PowerShell: `{cmdlet}`"));
+    }
     for q in &op.example_queries {
         doc.push(String::new());
         doc.push(format!("Documented example query: `?{}`", q.replace('`', "'")));

@@ -243,6 +243,7 @@ fn manifest_and_readme(
     vars.push(("coverage", coverage));
     let app_registration = super::readme::app_registration(input.permission).replace("{{crate}}", krate);
     vars.push(("app_registration", app_registration));
+    vars.push(("powershell_lookup", super::readme::powershell_lookup(api, krate)));
     // The permission's README fragments, rendered with the same variables.
     let mut readme_tests = String::new();
     let defaults = super::readme::Fragments::from_model(api, surface, krate, &config.permission);
@@ -255,6 +256,7 @@ fn manifest_and_readme(
         ("bulk_example", defaults.bulk_example),
         ("testing_example", defaults.testing_example),
         ("waiting_example", defaults.waiting_example),
+        ("powershell_example", defaults.powershell_example),
     ] {
         let (text, from) = match input.templates.fragments.get(name.trim_end_matches("_example")) {
             Some(t) => (render_text(&t.text, &vars, &t.file)?.trim_end().to_string(), t.file.display().to_string()),

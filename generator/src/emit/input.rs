@@ -7,6 +7,7 @@ use crate::inputs::manifest::Manifest;
 use crate::inputs::pins::LoadedInput;
 use crate::model::consent::DriftReport;
 use crate::model::permission::PermissionInfo;
+use crate::model::powershell::CommandReport;
 use crate::model::tree::Tree;
 use crate::model::types::Api;
 
@@ -23,9 +24,12 @@ pub struct CrateInput<'a> {
     pub report: RunReport<'a>,
 }
 
-/// What `CODEGEN.md` reports beside the model: the inputs read, the manifest, the consent drift.
+/// What `CODEGEN.md` reports beside the model: the inputs read, the manifest, the consent drift,
+/// the page's PowerShell commands.
 pub struct RunReport<'a> {
     pub inputs: &'a [LoadedInput],
     pub manifest: &'a Manifest,
     pub drift: &'a DriftReport,
+    /// The reference page's PowerShell commands mapped to the operations.
+    pub commands: &'a CommandReport,
 }

@@ -31,6 +31,10 @@ struct ExportOperation<'a> {
     least_privileged: ExportLeast<'a>,
     sources: Vec<&'static str>,
     rust: &'a str,
+    /// The Microsoft Graph PowerShell cmdlet (added after the first release; absent when the
+    /// generator has no naming rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    powershell: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -131,6 +135,7 @@ pub(crate) fn json_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Re
                 },
                 sources: op.sources.iter().map(|s| s.as_str()).collect(),
                 rust,
+                powershell: op.powershell.as_deref(),
             });
         }
         for u in &api.unresolved {
@@ -208,6 +213,10 @@ pub(crate) fn rust_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Re
         let application = op.consent.application.unwrap_or(false);
         let least_d = &op.least_privileged.delegated;
         let least_a = &op.least_privileged.application;
+        let powershell = match &op.powershell {
+            Some(c) => quote!(Some(#c)),
+            None => quote!(None),
+        };
         quote! {
             MethodPermission {
                 api_version: #version,
@@ -219,6 +228,7 @@ pub(crate) fn rust_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Re
                 least_privileged_delegated: &[#(#least_d),*],
                 least_privileged_application: &[#(#least_a),*],
                 rust: #rust,
+                powershell: #powershell,
             },
         }
     });
@@ -246,6 +256,15 @@ pub(crate) fn rust_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Re
             )
         })
         .unwrap_or_else(|| " The row for a concrete request.".to_string());
+    let cmdlet_doc =
+        apis.iter().flat_map(|(api, _)| &api.operations).find_map(|op| op.powershell.as_deref()).map_or_else(
+            || " The rows of the operations a Microsoft Graph PowerShell cmdlet calls.".to_string(),
+            |c| {
+                format!(
+                    " The rows of the operations a Microsoft Graph PowerShell cmdlet calls, e.g. `for_cmdlet(\"{c}\")`."
+                )
+            },
+        );
     let delegated = consent_tokens(info.delegated.as_ref());
     let application = consent_tokens(info.application.as_ref());
     let permission_doc = format!(
@@ -272,6 +291,12 @@ pub(crate) fn rust_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Re
         /// Accepts real ids, query strings and function arguments, with or without host and version.
         pub fn for_request(method: &str, url: &str) -> Option<&'static MethodPermission> {
             crate::runtime::find_permission(PERMISSIONS, method, url)
+        }
+
+        #[doc = #cmdlet_doc]
+        /// Case-insensitive, as PowerShell is; none when no generated operation answers to it.
+        pub fn for_cmdlet(cmdlet: &str) -> impl Iterator<Item = &'static MethodPermission> + '_ {
+            crate::runtime::find_cmdlet(PERMISSIONS, cmdlet)
         }
     };
     super::rust::rust_file("permissions.rs", tokens)
@@ -340,12 +365,12 @@ fn markdown_version(permission: &str, api: &Api, rust_paths: &[String]) -> Strin
     );
     for (group, ops) in &groups {
         out.push_str(&format!("\n## `{group}`\n\n"));
-        out.push_str("| Method | Path | Delegated | Application | Least privileged (delegated) | Least privileged (application) | Sources | Rust |\n");
-        out.push_str("|---|---|---|---|---|---|---|---|\n");
+        out.push_str("| Method | Path | Delegated | Application | Least privileged (delegated) | Least privileged (application) | Sources | Rust | PowerShell |\n");
+        out.push_str("|---|---|---|---|---|---|---|---|---|\n");
         for (op, rust) in ops {
             let sources: Vec<&str> = op.sources.iter().map(|s| s.as_str()).collect();
             out.push_str(&format!(
-                "| {} | `{}` | {} | {} | {} | {} | {} | `{}` |\n",
+                "| {} | `{}` | {} | {} | {} | {} | {} | `{}` | {} |\n",
                 op.http_method.as_str(),
                 op.template,
                 mark(op.consent.delegated),
@@ -354,6 +379,7 @@ fn markdown_version(permission: &str, api: &Api, rust_paths: &[String]) -> Strin
                 op.least_privileged.application.join(", "),
                 sources.join(", "),
                 rust.split_once("::").map_or(rust.as_str(), |(_, r)| r),
+                op.powershell.as_deref().map_or_else(String::new, |c| format!("`{c}`")),
             ));
         }
     }

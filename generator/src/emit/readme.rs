@@ -19,6 +19,8 @@ pub(crate) struct Fragments {
     pub(crate) bulk_example: String,
     pub(crate) testing_example: String,
     pub(crate) waiting_example: String,
+    /// Scripts beside their Rust (a permission's own `powershell.md`); none from the model.
+    pub(crate) powershell_example: String,
 }
 
 impl Fragments {
@@ -41,6 +43,7 @@ impl Fragments {
                 .to_string(),
             testing_example: testing_example(api, surface, krate, permission),
             waiting_example: waiting_example(api, surface, krate),
+            powershell_example: String::new(),
         }
     }
 }
@@ -331,6 +334,38 @@ pub(crate) fn app_registration(info: &PermissionInfo) -> String {
         "{{crate}}"
     ));
     out
+}
+
+/// README "Coming from PowerShell": the lookup from a cmdlet to its operations, on one of this
+/// crate's cmdlets (a doctest that runs: the lookup must find it).
+pub(crate) fn powershell_lookup(api: &Api, krate: &str) -> String {
+    let sample = api
+        .operations
+        .iter()
+        .filter(|op| op.kind == OperationKind::List)
+        .chain(&api.operations)
+        .find_map(|op| op.powershell.as_deref());
+    let Some(cmdlet) = sample else {
+        return "This crate was generated without PowerShell naming rules (`powershell` in `codegen.yaml`), so its \
+                operations name no cmdlet."
+            .to_string();
+    };
+    format!(
+        "Each operation's rustdoc names the Microsoft Graph PowerShell cmdlet that calls the same operation \
+         (`PowerShell: {cmdlet}`), `PERMISSIONS.md` and `permissions.json` have a PowerShell column, and \
+         `{krate}::permissions::for_cmdlet` finds a cmdlet's operations (case-insensitive, as PowerShell is), with \
+         their Rust methods and consent:\n\n\
+         ```rust\n\
+         let rows: Vec<_> = {krate}::permissions::for_cmdlet(\"{cmdlet}\").collect();\n\
+         assert!(!rows.is_empty());\n\
+         for row in rows {{\n    \
+             println!(\"{{}} {{}} -> {{}} (app-only: {{}})\", row.http_method, row.path, row.rust, row.application);\n\
+         }}\n\
+         ```\n\n\
+         Names are derived the way the PowerShell SDK makes them from Graph's OpenAPI operationIds (verbs, singular \
+         nouns, `ByRef` for references, the module's prefix); a cmdlet may stand for several operations \
+         (`Get-` lists and reads one item)."
+    )
 }
 
 fn capitalize(text: &str) -> String {

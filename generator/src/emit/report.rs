@@ -75,10 +75,62 @@ pub(crate) fn markdown_file(config: &Config, apis: &[Api], report: &RunReport<'_
             let _ = writeln!(out, "- override explains nothing any more: {o}");
         }
     }
+    powershell_section(&mut out, apis, report.commands);
     while out.ends_with("\n\n") {
         out.pop();
     }
     out
+}
+
+/// The reference page's PowerShell commands: per API version, how many map, those that map to
+/// nothing (with the reason), and where the page's consent markers differ from the operations'.
+fn powershell_section(out: &mut String, apis: &[Api], commands: &crate::model::powershell::CommandReport) {
+    if commands.commands.is_empty() {
+        return;
+    }
+    let file = commands.file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let _ = writeln!(out, "\n## PowerShell commands\n");
+    let _ = writeln!(
+        out,
+        "The reference page's Microsoft Graph PowerShell commands, each mapped to the operations whose cmdlet name \
+         (derived by `{file}`'s rules) it is.\n"
+    );
+    for api in apis {
+        let listed: Vec<_> = commands.commands.iter().filter(|c| c.api_version == api.api_version).collect();
+        if listed.is_empty() {
+            continue;
+        }
+        let mapped = listed.iter().filter(|c| !c.operations.is_empty()).count();
+        let _ = writeln!(out, "### {}: {mapped} of {} command(s) mapped\n", api.api_version, listed.len());
+        // Those that map to nothing, grouped by reason (in the order of first appearance).
+        let mut reasons: Vec<(String, Vec<&str>)> = Vec::new();
+        for c in listed.iter().filter(|c| c.operations.is_empty()) {
+            let why = c.unmapped_reason.as_deref().map_or_else(|| "**not explained**".to_string(), one_line);
+            match reasons.iter_mut().find(|(r, _)| *r == why) {
+                Some((_, cmdlets)) => cmdlets.push(&c.cmdlet),
+                None => reasons.push((why, vec![&c.cmdlet])),
+            }
+        }
+        if !reasons.is_empty() {
+            let _ = writeln!(out, "Mapping to no generated operation:\n");
+        }
+        for (why, cmdlets) in reasons {
+            let list: Vec<String> = cmdlets.iter().map(|c| format!("`{c}`")).collect();
+            let _ = writeln!(out, "- {}: {why}", list.join(", "));
+        }
+        let drift: Vec<_> = commands.drift.iter().filter(|d| d.api_version == api.api_version).collect();
+        if !drift.is_empty() {
+            let _ = writeln!(out, "\nConsent markers that differ from the operation's ({}):\n", drift.len());
+            for d in drift {
+                let why = d.explained_by.as_deref().map_or_else(|| "**not explained**".to_string(), one_line);
+                let _ = writeln!(out, "- `{}` -> `{}` ({}): {why}", d.cmdlet, d.operation, d.detail);
+            }
+        }
+        out.push('\n');
+    }
+    for p in commands.problems.iter().filter(|p| p.contains("explains nothing")) {
+        let _ = writeln!(out, "- {p}");
+    }
 }
 
 fn list(out: &mut String, title: &str, items: &[crate::model::types::Unresolved]) {

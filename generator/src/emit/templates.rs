@@ -28,7 +28,7 @@ pub struct CopiedFolder {
 }
 
 /// The README fragments a permission may provide (`<name>.md`), in the order they are rendered.
-pub const FRAGMENTS: [&str; 7] = ["about", "quickstart", "consent", "filter", "null", "bulk", "testing"];
+pub const FRAGMENTS: [&str; 8] = ["about", "quickstart", "consent", "filter", "null", "bulk", "testing", "powershell"];
 
 /// What the emitter renders and copies.
 #[derive(Debug, Clone)]

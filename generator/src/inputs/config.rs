@@ -30,6 +30,10 @@ pub struct Config {
     /// Optional.
     #[serde(default)]
     pub waiters: Option<String>,
+    /// File name (relative to the config's folder) of the PowerShell naming rules (each
+    /// operation's cmdlet). Optional: without it, operations get no cmdlet names.
+    #[serde(default)]
+    pub powershell: Option<String>,
     /// API version -> the inputs that describe it.
     pub api_versions: BTreeMap<String, ApiVersionInputs>,
     /// The emitted crate.
@@ -262,6 +266,10 @@ impl Config {
 
     pub fn waiters_path(&self) -> Option<PathBuf> {
         self.waiters.as_ref().map(|p| self.dir.join(p))
+    }
+
+    pub fn powershell_path(&self) -> Option<PathBuf> {
+        self.powershell.as_ref().map(|p| self.dir.join(p))
     }
 
     pub fn changelog_path(&self) -> Option<PathBuf> {

@@ -14,6 +14,9 @@ pub struct Manifest {
     #[serde(default)]
     pub permission_ids: Option<PermissionIds>,
     pub methods: Vec<ManifestMethod>,
+    /// The page's PowerShell commands (its "Commands" lists), with their consent markers.
+    #[serde(default)]
+    pub commands: Vec<ManifestCommand>,
     /// The file it was read from; `None` for a permission without a manifest ([`Manifest::none`]).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -42,6 +45,19 @@ pub struct ManifestMethod {
     pub docs: Option<String>,
 }
 
+/// One PowerShell command as the reference page lists it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestCommand {
+    pub api_version: String,
+    /// The cmdlet, e.g. `Get-MgEntitlementManagementAssignment`.
+    pub cmdlet: String,
+    /// Allowed with a signed-in user; `None` when the page's marker was not captured.
+    pub delegated: Option<bool>,
+    /// Allowed app-only; `None` when the page's marker was not captured.
+    pub application: Option<bool>,
+}
+
 impl Manifest {
     pub fn load(file: &Path) -> Result<Manifest> {
         let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
@@ -52,7 +68,13 @@ impl Manifest {
 
     /// No manifest: permissions.json alone gives the method set and the consent.
     pub fn none(permission: &str) -> Manifest {
-        Manifest { permission: permission.to_string(), permission_ids: None, methods: Vec::new(), source: None }
+        Manifest {
+            permission: permission.to_string(),
+            permission_ids: None,
+            methods: Vec::new(),
+            commands: Vec::new(),
+            source: None,
+        }
     }
 
     pub fn parse(text: &str, file: &Path) -> Result<Manifest> {

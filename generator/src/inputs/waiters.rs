@@ -79,29 +79,9 @@ impl WaitersFile {
     pub fn error(&self, index: usize, needle: &str, message: impl Into<String>) -> Error {
         let start = self.starts.get(index).copied().unwrap_or(1);
         let end = self.starts.get(index + 1).copied().unwrap_or(u32::MAX);
-        let found = self
-            .text
-            .lines()
-            .enumerate()
-            .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l))
-            .filter(|(n, _)| *n >= start && *n < end)
-            .find(|(_, l)| !needle.is_empty() && contains_word(l, needle));
-        let loc = match found {
-            Some((line, text)) => Loc { line, col: text.find(needle).map_or(1, |c| u32::try_from(c + 1).unwrap_or(1)) },
-            None => Loc { line: start, col: 1 },
-        };
+        let loc = crate::inputs::yaml::find_word(&self.text, needle, start, end).unwrap_or(Loc { line: start, col: 1 });
         Error::input(&self.file, loc, message)
     }
-}
-
-/// `needle` in `line`, not as part of a longer name.
-fn contains_word(line: &str, needle: &str) -> bool {
-    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    line.match_indices(needle).any(|(i, _)| {
-        let before = line[..i].chars().next_back();
-        let after = line[i + needle.len()..].chars().next();
-        !before.is_some_and(is_name) && !after.is_some_and(is_name)
-    })
 }
 
 #[cfg(test)]

@@ -20,6 +20,28 @@ fn located(e: &serde_yaml::Error, file: &Path) -> Error {
     Error::input(file, loc, crate::error::without_position_suffix(e.to_string()))
 }
 
+/// Where `needle` first stands as a word of its own (not part of a longer name) on a line of
+/// `text` that is not a comment, between lines `from` and `to` (1-based, `to` excluded): for
+/// errors found after parsing, at the value they are about.
+pub fn find_word(text: &str, needle: &str, from: u32, to: u32) -> Option<Loc> {
+    if needle.is_empty() {
+        return None;
+    }
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l))
+        .filter(|(n, l)| *n >= from && *n < to && !l.trim_start().starts_with('#'))
+        .find_map(|(line, l)| {
+            let col = l.match_indices(needle).map(|(i, _)| i).find(|&i| {
+                let before = l[..i].chars().next_back();
+                let after = l[i + needle.len()..].chars().next();
+                !before.is_some_and(is_name) && !after.is_some_and(is_name)
+            })?;
+            Some(Loc { line, col: u32::try_from(col + 1).unwrap_or(1) })
+        })
+}
+
 /// Deserializes YAML text in one pass, rejecting a mapping with two equal keys (as reading into a
 /// YAML value would, but without building one): a [`Deserializer`] wrapper that checks the keys
 /// of every mapping on the way through. Errors are `file:line:column: message`; for a duplicate

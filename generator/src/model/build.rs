@@ -137,5 +137,6 @@ fn new_operation(schema: &Schema, method: HttpMethod, r: &Resolved, served: Opti
         example_queries: Vec::new(),
         sources: BTreeSet::new(),
         least_privileged: Default::default(),
+        powershell: None,
     }
 }

@@ -4,13 +4,16 @@
 //! each operation, decided once, and where the sources drift), [`describe`] (rustdoc from a second
 //! document) and [`tree`] (the request-builder tree of the client: nodes, struct and method names).
 //! Beside it, [`permission`]: the permission itself (ids, names, admin consent) for the crate's
-//! app-registration data; and [`waiters`], the checked `wait_until_*` declarations.
+//! app-registration data; [`waiters`], the checked `wait_until_*` declarations; and
+//! [`powershell`], each operation's Microsoft Graph PowerShell cmdlet and the page's commands
+//! mapped to them.
 
 pub mod build;
 pub mod closure;
 pub mod consent;
 pub mod describe;
 pub mod permission;
+pub mod powershell;
 pub mod tree;
 pub mod types;
 pub mod waiters;

@@ -330,6 +330,9 @@ pub struct Operation {
     pub example_queries: Vec<String>,
     pub sources: BTreeSet<Source>,
     pub least_privileged: LeastPrivileged,
+    /// The Microsoft Graph PowerShell cmdlet that calls it (set by
+    /// [`powershell`](crate::model::powershell) when `powershell.yaml` is configured).
+    pub powershell: Option<String>,
 }
 
 /// A listed method that did not become an operation, and why.

@@ -14,8 +14,10 @@
 //!   and at the commit before xtask was made lean.
 //!
 //! Benchmarks run in release: from a debug build the command re-runs itself with
-//! `cargo run --release`. `--smoke` (CI) runs a few iterations and writes nothing unless `--out`
-//! is given. Figures are compared only within one run: the machine is shared and noisy.
+//! `cargo run --release` (`cargo xtask bench` forwards in release anyway). `--smoke` runs a few
+//! iterations in whatever build it is in and writes nothing unless `--out` is given; CI runs it
+//! through the test suite (tests/tests/bench.rs). Figures are compared only within one run: the
+//! machine is shared and noisy.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -49,6 +51,10 @@ pub struct BenchArgs {
     /// nowhere).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Read the Graph metadata from DIR first (as `cargo xtask codegen --metadata-dir`), then
+    /// from $GRAPH_METADATA_DIR and metadata/cache/.
+    #[arg(long, value_name = "DIR")]
+    metadata_dir: Option<PathBuf>,
 }
 
 /// Codegen stages in the order they run; "resolve" is the method set (and an OpenAPI document's path list), "emit" is the
@@ -72,12 +78,15 @@ const STAGES: [&str; 11] = [
 const RECORDED: &str = "\n## Recorded comparisons";
 
 pub(crate) fn bench(args: &BenchArgs) -> Result<(), Error> {
-    if cfg!(debug_assertions) {
+    // Figures come from release builds only. A smoke run checks that the benchmarks run, not how
+    // fast: the test suite runs one in process, in its debug build (tests/tests/bench.rs).
+    if cfg!(debug_assertions) && !args.smoke {
         return rerun_in_release();
     }
     let root = xtask::workspace_root();
     let config_file = root.join("metadata/codegen.yaml");
     let search = InputSearch {
+        metadata_dir: args.metadata_dir.clone(),
         env_dir: std::env::var_os("GRAPH_METADATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from),
         cache_dir: Some(root.join("metadata/cache")),
         ..Default::default()
@@ -493,5 +502,5 @@ fn reproduce() -> &'static str {
     "\n## Reproduce\n\n```sh\nexport GRAPH_METADATA_DIR=\"$PWD/../shared/graph-metadata\"\n\
      cargo xtask bench                  # writes BENCHMARKS.md (release build; the builds take minutes)\n\
      cargo xtask bench --no-build-cost  # no builds: sections 1, 3 and 4 without its build column\n\
-     cargo xtask bench --smoke          # what CI runs: a few iterations, no builds, no file\n```\n"
+     cargo xtask bench --smoke          # a few iterations, no builds, no file (CI: tests/tests/bench.rs)\n```\n"
 }
