@@ -123,8 +123,11 @@ pub use {chrono, futures_core, reqwest, serde, serde_json, uuid};
 pub use azure_core;
 /// The Graph API version this crate calls.
 pub const API_VERSION: &str = "v1.0";
-/// The permission whose methods this crate covers.
+/// The permission whose methods this crate covers (the first of [`PERMISSION_SET`]).
 pub const PERMISSION: &str = "EntitlementManagement.ReadWrite.All";
+/// Every permission whose methods this crate covers: one, or an app registration's set
+/// (the crate covers the union of what they grant).
+pub const PERMISSION_SET: &[&str] = &["EntitlementManagement.ReadWrite.All"];
 /// A listed method that was not generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnresolvedMethod {

@@ -5,7 +5,8 @@
 //! and application (app-only) consent allow it, and the least-privileged permissions; and
 //! the permission itself ([`PERMISSION`]).
 pub use crate::runtime::{
-    ConsentDetails, ConsentType, GRAPH_APP_ID, MethodPermission, PathSegment, Permission,
+    ConsentDetails, ConsentType, GRAPH_APP_ID, GrantedBy, MethodPermission, PathSegment,
+    Permission,
 };
 /// `EntitlementManagement.ReadWrite.All` itself: per consent type its id (where known), names, description, admin consent and privilege level. What an app registration needs (see the README's "App registration").
 pub const PERMISSION: Permission = Permission {
@@ -31,6 +32,9 @@ pub const PERMISSION: Permission = Permission {
         privilege_level: Some(4),
     }),
 };
+/// Every permission of the crate: [`PERMISSION`] first, then the others of the set it was
+/// generated for (an app registration's whole grant), if any.
+pub const SET: &[Permission] = &[PERMISSION];
 /// Every generated operation with the consents `EntitlementManagement.ReadWrite.All` allows it under.
 pub const PERMISSIONS: &[MethodPermission] = &[
     MethodPermission {
@@ -54,6 +58,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Invoke-MgFilterEntitlementManagementAccessPackageAssignmentApprovalByCurrentUser",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -71,6 +84,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::AccessPackageAssignmentApprovalsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementAccessPackageAssignmentApproval"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -91,6 +113,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgEntitlementManagementAccessPackageAssignmentApprovalStage",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -112,6 +143,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgEntitlementManagementAccessPackageAssignmentApprovalStage",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -133,6 +173,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Update-MgEntitlementManagementAccessPackageAssignmentApprovalStage",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -155,6 +204,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Invoke-MgFilterEntitlementManagementAccessPackageSuggestionByCurrentUser",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -171,6 +229,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AccessPackagesRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementAccessPackage"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -187,6 +254,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AccessPackagesRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementAccessPackage"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -209,6 +285,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Invoke-MgFilterEntitlementManagementAccessPackageByCurrentUser",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -226,6 +311,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AccessPackagesItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementAccessPackage"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -243,6 +337,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AccessPackagesItemRequestBuilder::update",
         powershell: Some("Update-MgEntitlementManagementAccessPackage"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -260,6 +363,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AccessPackagesItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementAccessPackage"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -278,6 +390,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AccessPackagesIncompatibleWithRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementAccessPackageIncompatibleWith"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -298,6 +419,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgEntitlementManagementAccessPackageApplicablePolicyRequirement",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -318,6 +448,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgEntitlementManagementAccessPackageIncompatibleAccessPackage",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -339,6 +478,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "New-MgEntitlementManagementAccessPackageIncompatibleAccessPackageByRef",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -361,6 +509,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Remove-MgEntitlementManagementAccessPackageIncompatibleAccessPackageByRef",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -379,6 +536,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::IncompatibleGroupsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementAccessPackageIncompatibleGroup"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -400,6 +566,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "New-MgEntitlementManagementAccessPackageIncompatibleGroupByRef",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -422,6 +597,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Remove-MgEntitlementManagementAccessPackageIncompatibleGroupByRef",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -440,6 +624,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AccessPackagesItemResourceRoleScopesRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementAccessPackageResourceRoleScope"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -459,6 +652,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::ResourceRoleScopesItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementAccessPackageResourceRoleScope"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -475,6 +677,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AssignmentPoliciesRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementAssignmentPolicy"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -491,6 +702,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentPoliciesRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementAssignmentPolicy"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -508,6 +728,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AssignmentPoliciesItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementAssignmentPolicy"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -525,6 +754,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentPoliciesItemRequestBuilder::replace",
         powershell: Some("Set-MgEntitlementManagementAssignmentPolicy"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -542,6 +780,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentPoliciesItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementAssignmentPolicy"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -558,6 +805,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AssignmentRequestsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementAssignmentRequest"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -574,6 +830,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentRequestsRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementAssignmentRequest"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -596,6 +861,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Invoke-MgFilterEntitlementManagementAssignmentRequestByCurrentUser",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -613,6 +887,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementAssignmentRequest"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -630,6 +913,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementAssignmentRequest"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -648,6 +940,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::cancel",
         powershell: Some("Stop-MgEntitlementManagementAssignmentRequest"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -666,6 +967,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::reprocess",
         powershell: Some("Invoke-MgReprocessEntitlementManagementAssignmentRequest"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -684,6 +994,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::resume",
         powershell: Some("Resume-MgEntitlementManagementAssignmentRequest"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -700,6 +1019,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AssignmentsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementAssignment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -720,6 +1048,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::AssignmentsRequestBuilder::additional_access",
         powershell: Some("Get-MgEntitlementManagementAssignmentAdditional"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -740,6 +1077,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &[],
         rust: "msgraph_entitlement::api::AssignmentsRequestBuilder::filter_by_current_user",
         powershell: Some("Invoke-MgFilterEntitlementManagementAssignmentByCurrentUser"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -757,6 +1103,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::AssignmentsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementAssignment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -775,6 +1130,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::AssignmentsItemRequestBuilder::reprocess",
         powershell: Some("Invoke-MgReprocessEntitlementManagementAssignment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -795,6 +1159,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgEntitlementManagementAvailableAccessPackageResourceRoleScope",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -811,6 +1184,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::CatalogsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementCatalog"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -827,6 +1209,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::CatalogsRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementCatalog"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -844,6 +1235,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::CatalogsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementCatalog"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -861,6 +1261,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::CatalogsItemRequestBuilder::update",
         powershell: Some("Update-MgEntitlementManagementCatalog"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -878,6 +1287,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::CatalogsItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementCatalog"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -899,6 +1317,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementCatalogCustomWorkflowExtension"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -917,6 +1344,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementCatalogCustomWorkflowExtension"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -936,6 +1372,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementCatalogCustomWorkflowExtension"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -955,6 +1400,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsItemRequestBuilder::replace",
         powershell: Some("Set-MgEntitlementManagementCatalogCustomWorkflowExtension"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -974,6 +1428,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementCatalogCustomWorkflowExtension"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -992,6 +1455,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ResourceRolesRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementCatalogResourceRole"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1010,6 +1482,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ResourcesRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementCatalogResource"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1030,6 +1511,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::ResourcesItemRequestBuilder::refresh",
         powershell: Some("Invoke-MgRefreshEntitlementManagementCatalogResource"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1046,6 +1536,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ConnectedOrganizationsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementConnectedOrganization"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1062,6 +1561,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::ConnectedOrganizationsRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementConnectedOrganization"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1079,6 +1587,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ConnectedOrganizationsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementConnectedOrganization"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1096,6 +1613,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::ConnectedOrganizationsItemRequestBuilder::update",
         powershell: Some("Update-MgEntitlementManagementConnectedOrganization"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1113,6 +1639,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::ConnectedOrganizationsItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementConnectedOrganization"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1133,6 +1668,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgEntitlementManagementConnectedOrganizationExternalSponsor",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1154,6 +1698,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "New-MgEntitlementManagementConnectedOrganizationExternalSponsorByRef",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1176,6 +1729,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Remove-MgEntitlementManagementConnectedOrganizationExternalSponsorDirectoryObjectByRef",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1196,6 +1758,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgEntitlementManagementConnectedOrganizationInternalSponsor",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1217,6 +1788,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "New-MgEntitlementManagementConnectedOrganizationInternalSponsorByRef",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1239,6 +1819,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Remove-MgEntitlementManagementConnectedOrganizationInternalSponsorDirectoryObjectByRef",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1255,6 +1844,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ResourceEnvironmentsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementResourceEnvironment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1272,6 +1870,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ResourceEnvironmentsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementResourceEnvironment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1288,6 +1895,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::ResourceRequestsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementResourceRequest"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1304,6 +1920,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::ResourceRequestsRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementResourceRequest"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1320,6 +1945,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::SettingsRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementSetting"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1336,6 +1970,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::SettingsRequestBuilder::update",
         powershell: Some("Update-MgEntitlementManagementSetting"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1352,6 +1995,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["RoleManagement.Read.Directory"],
         rust: "msgraph_entitlement::api::DirectoryRoleAssignmentsRequestBuilder::list",
         powershell: Some("Get-MgRoleManagementDirectoryRoleAssignment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1368,6 +2020,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["RoleManagement.ReadWrite.Directory"],
         rust: "msgraph_entitlement::api::DirectoryRoleAssignmentsRequestBuilder::create",
         powershell: Some("New-MgRoleManagementDirectoryRoleAssignment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1385,6 +2046,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["RoleManagement.Read.Directory"],
         rust: "msgraph_entitlement::api::DirectoryRoleAssignmentsItemRequestBuilder::get",
         powershell: Some("Get-MgRoleManagementDirectoryRoleAssignment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1402,6 +2072,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["RoleManagement.ReadWrite.Directory"],
         rust: "msgraph_entitlement::api::DirectoryRoleAssignmentsItemRequestBuilder::delete",
         powershell: Some("Remove-MgRoleManagementDirectoryRoleAssignment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1418,6 +2097,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["RoleManagement.Read.Directory"],
         rust: "msgraph_entitlement::api::DirectoryRoleDefinitionsRequestBuilder::list",
         powershell: Some("Get-MgRoleManagementDirectoryRoleDefinition"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1435,6 +2123,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["RoleManagement.Read.Directory"],
         rust: "msgraph_entitlement::api::DirectoryRoleDefinitionsItemRequestBuilder::get",
         powershell: Some("Get-MgRoleManagementDirectoryRoleDefinition"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1451,6 +2148,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::EntitlementManagementRoleAssignmentsRequestBuilder::list",
         powershell: Some("Get-MgRoleManagementEntitlementManagementRoleAssignment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1467,6 +2173,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::EntitlementManagementRoleAssignmentsRequestBuilder::create",
         powershell: Some("New-MgRoleManagementEntitlementManagementRoleAssignment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1484,6 +2199,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::EntitlementManagementRoleAssignmentsItemRequestBuilder::get",
         powershell: Some("Get-MgRoleManagementEntitlementManagementRoleAssignment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1501,6 +2225,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::api::EntitlementManagementRoleAssignmentsItemRequestBuilder::delete",
         powershell: Some("Remove-MgRoleManagementEntitlementManagementRoleAssignment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1517,6 +2250,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::EntitlementManagementRoleDefinitionsRequestBuilder::list",
         powershell: Some("Get-MgRoleManagementEntitlementManagementRoleDefinition"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "v1.0",
@@ -1534,6 +2276,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::api::EntitlementManagementRoleDefinitionsItemRequestBuilder::get",
         powershell: Some("Get-MgRoleManagementEntitlementManagementRoleDefinition"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1556,6 +2307,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Invoke-MgBetaFilterEntitlementManagementAccessPackageAssignmentApprovalByCurrentUser",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1575,6 +2335,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageAssignmentApproval",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1595,6 +2364,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageAssignmentApprovalStep",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1616,6 +2394,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageAssignmentApprovalStep",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1637,6 +2424,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Update-MgBetaEntitlementManagementAccessPackageAssignmentApprovalStep",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1653,6 +2449,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentPoliciesRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignmentPolicy"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1669,6 +2474,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentPoliciesRequestBuilder::create",
         powershell: Some("New-MgBetaEntitlementManagementAccessPackageAssignmentPolicy"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1686,6 +2500,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentPoliciesItemRequestBuilder::get",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignmentPolicy"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1705,6 +2528,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Remove-MgBetaEntitlementManagementAccessPackageAssignmentPolicy",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1720,7 +2552,18 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentRequestsRequestBuilder::list",
-        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignmentRequest"),
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageAssignmentRequest",
+        ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1736,7 +2579,18 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementMgmt-SubjectAccess.ReadWrite"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentRequestsRequestBuilder::create",
-        powershell: Some("New-MgBetaEntitlementManagementAccessPackageAssignmentRequest"),
+        powershell: Some(
+            "New-MgBetaEntitlementManagementAccessPackageAssignmentRequest",
+        ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1759,6 +2613,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Invoke-MgBetaFilterEntitlementManagementAccessPackageAssignmentRequestByCurrentUser",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1775,7 +2638,18 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentRequestsItemRequestBuilder::get",
-        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignmentRequest"),
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageAssignmentRequest",
+        ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1795,6 +2669,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Remove-MgBetaEntitlementManagementAccessPackageAssignmentRequest",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1815,6 +2698,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Stop-MgBetaEntitlementManagementAccessPackageAssignmentRequest",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1835,6 +2727,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Invoke-MgBetaReprocessEntitlementManagementAccessPackageAssignmentRequest",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1853,6 +2754,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageAssignmentResourceRole",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1872,6 +2782,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageAssignmentResourceRole",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1888,6 +2807,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentsRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignment"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1910,6 +2838,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Invoke-MgBetaFilterEntitlementManagementAccessPackageAssignmentByCurrentUser",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1930,6 +2867,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Invoke-MgBetaReprocessEntitlementManagementAccessPackageAssignment",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1946,6 +2892,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageCatalog"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1962,6 +2917,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsRequestBuilder::create",
         powershell: Some("New-MgBetaEntitlementManagementAccessPackageCatalog"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1979,6 +2943,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsItemRequestBuilder::get",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageCatalog"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -1996,6 +2969,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsItemRequestBuilder::update",
         powershell: Some("Update-MgBetaEntitlementManagementAccessPackageCatalog"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2013,6 +2995,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsItemRequestBuilder::delete",
         powershell: Some("Remove-MgBetaEntitlementManagementAccessPackageCatalog"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2033,6 +3024,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageCatalogAccessPackageResourceRole",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2053,6 +3053,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageCatalogAccessPackageResource",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2076,6 +3085,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2096,6 +3114,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "New-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2117,6 +3144,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2138,6 +3174,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Remove-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2156,6 +3201,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageResourceEnvironment",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2175,6 +3229,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageResourceEnvironment",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2191,6 +3254,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageResourceRequestsRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageResourceRequest"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2207,6 +3279,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageResourceRequestsRequestBuilder::create",
         powershell: Some("New-MgBetaEntitlementManagementAccessPackageResourceRequest"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2223,6 +3304,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackagesRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackage"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2239,6 +3329,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackagesRequestBuilder::create",
         powershell: Some("New-MgBetaEntitlementManagementAccessPackage"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2261,6 +3360,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Invoke-MgBetaFilterEntitlementManagementAccessPackageByCurrentUser",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2278,6 +3386,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackagesItemRequestBuilder::get",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackage"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2295,6 +3412,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackagesItemRequestBuilder::update",
         powershell: Some("Update-MgBetaEntitlementManagementAccessPackage"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2312,6 +3438,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackagesItemRequestBuilder::delete",
         powershell: Some("Remove-MgBetaEntitlementManagementAccessPackage"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2329,7 +3464,18 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.ReadWrite.All"],
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackageResourceRoleScopesRequestBuilder::create",
-        powershell: Some("New-MgBetaEntitlementManagementAccessPackageResourceRoleScope"),
+        powershell: Some(
+            "New-MgBetaEntitlementManagementAccessPackageResourceRoleScope",
+        ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2351,6 +3497,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Remove-MgBetaEntitlementManagementAccessPackageResourceRoleScope",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2369,6 +3524,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::AccessPackagesIncompatibleWithRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageIncompatibleWith"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2389,6 +3553,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageApplicablePolicyRequirement",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: false,
+                least_privileged_delegated: true,
+                least_privileged_application: false,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2409,6 +3582,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementAccessPackageIncompatibleAccessPackage",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2430,6 +3612,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "New-MgBetaEntitlementManagementAccessPackageIncompatibleAccessPackageByRef",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2447,7 +3638,18 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_delegated: &["EntitlementManagement.Read.All"],
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::IncompatibleGroupsRequestBuilder::list",
-        powershell: Some("Get-MgBetaEntitlementManagementAccessPackageIncompatibleGroup"),
+        powershell: Some(
+            "Get-MgBetaEntitlementManagementAccessPackageIncompatibleGroup",
+        ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2469,6 +3671,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "New-MgBetaEntitlementManagementAccessPackageIncompatibleGroupByRef",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2485,6 +3696,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementConnectedOrganization"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2501,6 +3721,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsRequestBuilder::create",
         powershell: Some("New-MgBetaEntitlementManagementConnectedOrganization"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2518,6 +3747,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsItemRequestBuilder::get",
         powershell: Some("Get-MgBetaEntitlementManagementConnectedOrganization"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2535,6 +3773,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsItemRequestBuilder::update",
         powershell: Some("Update-MgBetaEntitlementManagementConnectedOrganization"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2552,6 +3799,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsItemRequestBuilder::delete",
         powershell: Some("Remove-MgBetaEntitlementManagementConnectedOrganization"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2572,6 +3828,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementConnectedOrganizationExternalSponsor",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2592,6 +3857,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "New-MgBetaEntitlementManagementConnectedOrganizationExternalSponsor",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2613,6 +3887,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Remove-MgBetaEntitlementManagementConnectedOrganizationExternalSponsor",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2633,6 +3916,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Get-MgBetaEntitlementManagementConnectedOrganizationInternalSponsor",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2653,6 +3945,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "New-MgBetaEntitlementManagementConnectedOrganizationInternalSponsor",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2674,6 +3975,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         powershell: Some(
             "Remove-MgBetaEntitlementManagementConnectedOrganizationInternalSponsor",
         ),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2690,6 +4000,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.Read.All"],
         rust: "msgraph_entitlement::beta::api::SettingsRequestBuilder::get",
         powershell: Some("Get-MgBetaEntitlementManagementSetting"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
     MethodPermission {
         api_version: "beta",
@@ -2706,6 +4025,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         least_privileged_application: &["EntitlementManagement.ReadWrite.All"],
         rust: "msgraph_entitlement::beta::api::SettingsRequestBuilder::update",
         powershell: Some("Update-MgBetaEntitlementManagementSetting"),
+        granted_by: &[
+            GrantedBy {
+                permission: "EntitlementManagement.ReadWrite.All",
+                delegated: true,
+                application: true,
+                least_privileged_delegated: true,
+                least_privileged_application: true,
+            },
+        ],
     },
 ];
 /// The row for a concrete request, e.g. `for_request("GET", "https://graph.microsoft.com/v1.0/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/6b0c?$top=5")`.

@@ -33,6 +33,8 @@ pub struct Loaded {
     pub drift: consent::DriftReport,
     /// The permission itself: ids, names, descriptions, admin consent per consent type.
     pub permission: PermissionInfo,
+    /// The other permissions of the crate's set (`also_permissions`), the same way.
+    pub also: Vec<PermissionInfo>,
     /// The reference page's PowerShell commands mapped to the operations (empty without a page).
     pub commands: powershell::CommandReport,
     /// Per API version: the front end that built it and how long reading and building it took
@@ -94,7 +96,14 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
         let methods: Vec<&manifest::ManifestMethod> = manifest.methods_for(version).collect();
         let set = timing::measure("resolve", || {
             let served = document.listed.as_ref().map(|listed| resolve::served(&document.schema, listed));
-            build::method_set(&document.schema, served.as_ref(), version, &methods, &perms.grants, &overrides.aliases)
+            build::method_set(
+                &document.schema,
+                served.as_ref(),
+                version,
+                &methods,
+                &perms.set_grants,
+                &overrides.aliases,
+            )
         });
         // 4. Closure.
         let closure = timing::measure("closure", || {
@@ -133,20 +142,24 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
                 &manifest,
                 &perms.file,
                 &perms.grants,
-                &config.permission,
+                &config.permissions(),
                 &overrides,
                 &config.overrides_path().unwrap_or_default(),
             )
         }),
         None => consent::DriftReport::default(),
     };
-    let permission = permission::describe(
-        &config.permission,
-        build.perms.as_ref().and_then(|p| p.file.permissions.get(&config.permission)),
-        ids.get(&config.permission),
-        &build.perms.as_ref().map(|p| p.path.clone()).unwrap_or_default(),
-        &config.permission_ids_path().unwrap_or_default(),
-    )?;
+    let describe = |name: &str| {
+        permission::describe(
+            name,
+            build.perms.as_ref().and_then(|p| p.file.permissions.get(name)),
+            ids.get(name),
+            &build.perms.as_ref().map(|p| p.path.clone()).unwrap_or_default(),
+            &config.permission_ids_path().unwrap_or_default(),
+        )
+    };
+    let permission = describe(&config.permission)?;
+    let also = config.also_permissions.iter().map(|p| describe(p)).collect::<Result<Vec<_>>>()?;
     // 7. PowerShell cmdlet names, and the page's commands against them.
     let commands = match config.powershell_path() {
         Some(file) => {
@@ -160,7 +173,7 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
     for i in &mut inputs {
         i.text = String::new();
     }
-    Ok(Loaded { config, manifest, apis, inputs, drift, permission, commands, runs })
+    Ok(Loaded { config, manifest, apis, inputs, drift, permission, also, commands, runs })
 }
 
 /// Step 1: the manifest (checked to be the configured permission's), the overrides and the
@@ -198,7 +211,10 @@ struct Perms {
     name: String,
     path: std::path::PathBuf,
     file: permissions::PermissionsFile,
+    /// What permissions.json grants the configured permission (the manifest's drift is against it).
     grants: Vec<permissions::Grant>,
+    /// What it grants any permission of the crate's set (the method set).
+    set_grants: Vec<permissions::Grant>,
 }
 
 /// What a front end read of one version's document.
@@ -238,7 +254,12 @@ impl VersionBuild<'_> {
                     timing::measure("parse permissions.json", || {
                         let file = permissions::PermissionsFile::parse(&input.text, &input.file)?;
                         let grants = file.grants(&config.permission, &input.file)?;
-                        Ok::<_, Error>((file, grants))
+                        // With several permissions, the method set is what any of them grants.
+                        let mut set_grants = grants.clone();
+                        for p in &config.also_permissions {
+                            set_grants.extend(file.grants(p, &input.file)?);
+                        }
+                        Ok::<_, Error>((file, grants, set_grants))
                     })
                 })
             });
@@ -255,9 +276,9 @@ impl VersionBuild<'_> {
         });
         let document = document?;
         if let Some(new_perms) = new_perms {
-            let (file, grants) = new_perms?;
+            let (file, grants, set_grants) = new_perms?;
             let path = perms_input.map(|i| i.file).unwrap_or_default();
-            self.perms = Some(Perms { name: names.permissions.clone(), path, file, grants });
+            self.perms = Some(Perms { name: names.permissions.clone(), path, file, grants, set_grants });
         }
         Ok(document)
     }
@@ -304,6 +325,7 @@ pub fn generate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
         config,
         apis: &loaded.apis,
         permission: &loaded.permission,
+        also: &loaded.also,
         trees: &trees,
         templates: &templates,
         report,

@@ -31,8 +31,8 @@ pub use delta::{Delta, Removed};
 pub use error::{Error, ErrorDetails, GraphError, InnerError, Result};
 pub use filter::{Filter, Hop, Literal, Nav, NavMany, Navigation, Property, quote_literal};
 pub use permissions::{
-    ConsentDetails, ConsentType, GRAPH_APP_ID, MethodPermission, PathSegment, Permission, RequiredPermission,
-    find as find_permission, find_cmdlet,
+    ConsentDetails, ConsentType, GRAPH_APP_ID, GrantedBy, MethodPermission, PathSegment, Permission,
+    RequiredPermission, find as find_permission, find_cmdlet,
 };
 pub use request::{
     Count, Items, Json, MaybeJson, NoContent, Nullable, ODataReference, Page, Pages, RawJson, Request, Response,

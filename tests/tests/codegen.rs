@@ -104,9 +104,29 @@ fn permissions_export_has_the_fixed_shape() {
     let ops = json["operations"].as_array().unwrap();
     assert!(ops.len() >= 73);
     for op in ops {
+        // The first release's keys, plus `powershell` (the cmdlet) and `granted_by` (which of
+        // the crate's permissions allow it), added later.
         assert_eq!(
             keys(op),
-            ["api_version", "application", "delegated", "http_method", "least_privileged", "path", "rust", "sources"]
+            [
+                "api_version",
+                "application",
+                "delegated",
+                "granted_by",
+                "http_method",
+                "least_privileged",
+                "path",
+                "powershell",
+                "rust",
+                "sources"
+            ]
+        );
+        let granted_by = op["granted_by"].as_array().unwrap();
+        assert_eq!(granted_by.len(), 1, "{op}");
+        assert_eq!(granted_by[0]["permission"], "EntitlementManagement.ReadWrite.All");
+        assert_eq!(
+            (&granted_by[0]["delegated"], &granted_by[0]["application"]),
+            (&op["delegated"], &op["application"])
         );
         assert_eq!(keys(&op["least_privileged"]), ["application", "delegated"]);
         assert!(op["delegated"].is_boolean() && op["application"].is_boolean());

@@ -119,9 +119,14 @@ struct CodegenArgs {
     out: Option<PathBuf>,
     /// Generate a crate for this Graph permission instead of the configured one (any permission
     /// permissions.json defines, e.g. `Group.ReadWrite.All`); needs --out. The method set and the
-    /// consent come from permissions.json; the crate is named `msgraph-<permission>`.
+    /// consent come from permissions.json; the crate is named `msgraph-<permission>`. Given
+    /// several times, one crate for the union of what they grant (an app registration's whole
+    /// grant), named after all of them.
     #[arg(long, value_name = "NAME", requires = "out")]
-    permission: Option<String>,
+    permission: Vec<String>,
+    /// The generated crate's name (with --permission; default `msgraph-<permissions>`).
+    #[arg(long, value_name = "NAME", requires = "permission")]
+    crate_name: Option<String>,
     /// Print every detail (unresolved methods, permissions.json paths the metadata lacks, consent
     /// drift); they are always written to CODEGEN.md in the output.
     #[arg(long, short)]
@@ -212,8 +217,8 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     let config_file = args.inputs.config.clone().unwrap_or_else(|| root.join("metadata/codegen.yaml"));
     let search = search_for(&args.inputs, &config_file);
     let mut config = msgraph_codegen::inputs::config::Config::load(&config_file)?;
-    if let Some(permission) = &args.permission {
-        config.retarget(permission);
+    if !args.permission.is_empty() {
+        config.retarget_set(&args.permission, args.crate_name.as_deref());
     }
     if args.allow_unresolved {
         config.api_versions.values_mut().for_each(|v| v.allow_unresolved = true);

@@ -127,14 +127,22 @@ impl fmt::Display for RequiredPermission {
     }
 }
 
-/// What a refused call needs, from the crate's permissions table and permission.
+/// What a refused call needs, from the crate's permissions table and permissions: of the crate's
+/// permissions that allow the call under `consent`, the least privileged.
 pub(crate) fn required(consent: ConsentType, method: &str, url: &str) -> Option<RequiredPermission> {
     let row = crate::permissions::for_request(method, url)?;
     let allowed = match consent {
         ConsentType::Delegated => row.delegated,
         ConsentType::Application => row.application,
     };
-    allowed.then_some(RequiredPermission { permission: &crate::permissions::PERMISSION, consent, method: row })
+    let least = row.granted_by.iter().find(|g| match consent {
+        ConsentType::Delegated => g.delegated && g.least_privileged_delegated,
+        ConsentType::Application => g.application && g.least_privileged_application,
+    });
+    let permission = least
+        .and_then(|g| crate::permissions::SET.iter().find(|p| p.name == g.permission))
+        .unwrap_or(&crate::permissions::PERMISSION);
+    allowed.then_some(RequiredPermission { permission, consent, method: row })
 }
 
 /// One segment of a row's path template.
@@ -181,6 +189,27 @@ pub struct MethodPermission {
     /// The Microsoft Graph PowerShell cmdlet that calls the same operation, e.g.
     /// `Get-MgGroupMember` (derived the way the PowerShell SDK names its cmdlets).
     pub powershell: Option<&'static str>,
+    /// The crate's permissions that allow it (a crate generated for several permissions, an app
+    /// registration's whole grant, says which of them), in the crate's order.
+    pub granted_by: &'static [GrantedBy],
+}
+
+/// One of the crate's permissions that allows an operation, under which consents, and whether it
+/// is the least privileged of the crate's permissions that do. It may gain fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GrantedBy {
+    /// The permission, e.g. `User.Read.All`.
+    pub permission: &'static str,
+    /// It allows the operation with a signed-in user.
+    pub delegated: bool,
+    /// It allows the operation app-only.
+    pub application: bool,
+    /// Of the crate's permissions that allow the operation with a signed-in user, this one has
+    /// the lowest privilege level.
+    pub least_privileged_delegated: bool,
+    /// The same, app-only.
+    pub least_privileged_application: bool,
 }
 
 /// The rows of `table` whose operation the Microsoft Graph PowerShell cmdlet `cmdlet` calls

@@ -78,8 +78,9 @@ pub fn emit_crate(input: &CrateInput<'_>) -> Result<BTreeMap<String, String>> {
         .chain(gated_surfaces.iter().map(|(a, _, paths)| (*a, paths.as_slice())))
         .collect();
     files.insert("permissions.json".to_string(), super::permissions::json_file(input.permission, &all)?);
-    files.insert("src/permissions.rs".to_string(), super::permissions::rust_file(input.permission, &all)?);
-    files.insert("PERMISSIONS.md".to_string(), super::permissions::markdown_file(input.permission, &all));
+    files.insert("src/permissions.rs".to_string(), super::permissions::rust_file(input.permission, input.also, &all)?);
+    let set = input.config.permissions();
+    files.insert("PERMISSIONS.md".to_string(), super::permissions::markdown_file(input.permission, &set, &all));
     Ok(files)
 }
 
@@ -223,6 +224,22 @@ fn manifest_and_readme(
         ("version", config.krate.version.clone()),
         ("api_version", api.api_version.clone()),
         ("permission", config.permission.clone()),
+        (
+            "grants_plain",
+            if config.also_permissions.is_empty() {
+                format!("the {} permission grants", config.permission)
+            } else {
+                format!("the {} permissions grant", config.permissions_prose().replace('`', ""))
+            },
+        ),
+        (
+            "grants_md",
+            if config.also_permissions.is_empty() {
+                format!("the permission\n`{}` grants", config.permission)
+            } else {
+                format!("the permissions\n{} grant", config.permissions_prose())
+            },
+        ),
     ];
     let coverage = match input.report.manifest.source {
         Some(_) => format!(
@@ -241,7 +258,9 @@ fn manifest_and_readme(
         ),
     };
     vars.push(("coverage", coverage));
-    let app_registration = super::readme::app_registration(input.permission).replace("{{crate}}", krate);
+    let set: Vec<&crate::model::permission::PermissionInfo> =
+        std::iter::once(input.permission).chain(input.also.iter()).collect();
+    let app_registration = super::readme::app_registration(&set).replace("{{crate}}", krate);
     vars.push(("app_registration", app_registration));
     vars.push(("powershell_lookup", super::readme::powershell_lookup(api, krate)));
     // The permission's README fragments, rendered with the same variables.
@@ -258,8 +277,15 @@ fn manifest_and_readme(
         ("waiting_example", defaults.waiting_example),
         ("powershell_example", defaults.powershell_example),
     ] {
-        let (text, from) = match input.templates.fragments.get(name.trim_end_matches("_example")) {
-            Some(t) => (render_text(&t.text, &vars, &t.file)?.trim_end().to_string(), t.file.display().to_string()),
+        // A set of permissions covers more than its first one's `about.md` says: the model's roots.
+        let own = input.templates.fragments.get(name.trim_end_matches("_example"));
+        let own = own.filter(|_| name != "about" || config.also_permissions.is_empty());
+        let (text, from) = match own {
+            // The fragments write the crate as `msgraph_entitlement` too (a set's crate has another name).
+            Some(t) => (
+                render_text(&rename_crate(&t.text, &config.krate.name), &vars, &t.file)?.trim_end().to_string(),
+                t.file.display().to_string(),
+            ),
             None => (default, "the README fragment written from the model".to_string()),
         };
         // The testing examples need the `test-util` feature: compiled as a test of their own.
@@ -444,6 +470,7 @@ fn lib_file(
     });
     let version = &api.api_version;
     let permission = &config.permission;
+    let set = config.permissions();
     let unresolved = api.unresolved.iter().map(|u| {
         let (m, p, r) = (&u.http_method, &u.path, &u.reason);
         quote!(UnresolvedMethod { http_method: #m, path: #p, reason: #r },)
@@ -486,8 +513,12 @@ fn lib_file(
         /// The Graph API version this crate calls.
         pub const API_VERSION: &str = #version;
 
-        /// The permission whose methods this crate covers.
+        /// The permission whose methods this crate covers (the first of [`PERMISSION_SET`]).
         pub const PERMISSION: &str = #permission;
+
+        /// Every permission whose methods this crate covers: one, or an app registration's set
+        /// (the crate covers the union of what they grant).
+        pub const PERMISSION_SET: &[&str] = &[#(#set),*];
 
         /// A listed method that was not generated.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]

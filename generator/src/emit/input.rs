@@ -18,6 +18,8 @@ pub struct CrateInput<'a> {
     pub apis: &'a [Api],
     /// The permission itself (ids, names, admin consent).
     pub permission: &'a PermissionInfo,
+    /// The other permissions of the crate's set, if any.
+    pub also: &'a [PermissionInfo],
     /// The request-builder tree of each of `apis`, in the same order.
     pub trees: &'a [Tree],
     pub templates: &'a Templates,

@@ -35,6 +35,17 @@ struct ExportOperation<'a> {
     /// generator has no naming rules).
     #[serde(skip_serializing_if = "Option::is_none")]
     powershell: Option<&'a str>,
+    /// The crate's permissions that allow it (added after the first release).
+    granted_by: Vec<ExportGrantedBy<'a>>,
+}
+
+#[derive(Serialize)]
+struct ExportGrantedBy<'a> {
+    permission: &'a str,
+    delegated: bool,
+    application: bool,
+    least_privileged_delegated: bool,
+    least_privileged_application: bool,
 }
 
 #[derive(Serialize)]
@@ -136,6 +147,17 @@ pub(crate) fn json_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Re
                 sources: op.sources.iter().map(|s| s.as_str()).collect(),
                 rust,
                 powershell: op.powershell.as_deref(),
+                granted_by: op
+                    .granted_by
+                    .iter()
+                    .map(|g| ExportGrantedBy {
+                        permission: &g.permission,
+                        delegated: g.consent.delegated.unwrap_or(false),
+                        application: g.consent.application.unwrap_or(false),
+                        least_privileged_delegated: g.least_delegated,
+                        least_privileged_application: g.least_application,
+                    })
+                    .collect(),
             });
         }
         for u in &api.unresolved {
@@ -188,7 +210,7 @@ fn consent_tokens(c: Option<&ConsentInfo>) -> proc_macro2::TokenStream {
 }
 
 /// `src/permissions.rs`.
-pub(crate) fn rust_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Result<String> {
+pub(crate) fn rust_file(info: &PermissionInfo, also: &[PermissionInfo], apis: &[(&Api, &[String])]) -> Result<String> {
     let permission = info.name.as_str();
     let all = apis.iter().flat_map(|(api, paths)| api.operations.iter().zip(paths.iter()).map(move |r| (*api, r)));
     let rows = all.map(|(api, (op, rust))| {
@@ -217,6 +239,20 @@ pub(crate) fn rust_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Re
             Some(c) => quote!(Some(#c)),
             None => quote!(None),
         };
+        let granted_by = op.granted_by.iter().map(|g| {
+            let permission = &g.permission;
+            let (d, a) = (g.consent.delegated.unwrap_or(false), g.consent.application.unwrap_or(false));
+            let (ld, la) = (g.least_delegated, g.least_application);
+            quote! {
+                GrantedBy {
+                    permission: #permission,
+                    delegated: #d,
+                    application: #a,
+                    least_privileged_delegated: #ld,
+                    least_privileged_application: #la,
+                }
+            }
+        });
         quote! {
             MethodPermission {
                 api_version: #version,
@@ -229,6 +265,7 @@ pub(crate) fn rust_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Re
                 least_privileged_application: &[#(#least_a),*],
                 rust: #rust,
                 powershell: #powershell,
+                granted_by: &[#(#granted_by),*],
             },
         }
     });
@@ -267,6 +304,12 @@ pub(crate) fn rust_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Re
         );
     let delegated = consent_tokens(info.delegated.as_ref());
     let application = consent_tokens(info.application.as_ref());
+    let also = also.iter().map(|p| {
+        let name = &p.name;
+        let delegated = consent_tokens(p.delegated.as_ref());
+        let application = consent_tokens(p.application.as_ref());
+        quote!(Permission { name: #name, delegated: #delegated, application: #application })
+    });
     let permission_doc = format!(
         " `{permission}` itself: per consent type its id (where known), names, description, admin consent and \
          privilege level. What an app registration needs (see the README's \"App registration\")."
@@ -275,7 +318,7 @@ pub(crate) fn rust_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Re
         //! The permissions table: for every generated operation, whether delegated (signed-in user)
         //! and application (app-only) consent allow it, and the least-privileged permissions; and
         //! the permission itself ([`PERMISSION`]).
-        pub use crate::runtime::{ConsentDetails, ConsentType, GRAPH_APP_ID, MethodPermission, PathSegment, Permission};
+        pub use crate::runtime::{ConsentDetails, ConsentType, GRAPH_APP_ID, GrantedBy, MethodPermission, PathSegment, Permission};
 
         #[doc = #permission_doc]
         pub const PERMISSION: Permission = Permission {
@@ -283,6 +326,10 @@ pub(crate) fn rust_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Re
             delegated: #delegated,
             application: #application,
         };
+
+        /// Every permission of the crate: [`PERMISSION`] first, then the others of the set it was
+        /// generated for (an app registration's whole grant), if any.
+        pub const SET: &[Permission] = &[PERMISSION, #(#also),*];
 
         #[doc = #doc]
         pub const PERMISSIONS: &[MethodPermission] = &[#(#rows)*];
@@ -304,11 +351,10 @@ pub(crate) fn rust_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> Re
 
 /// `PERMISSIONS.md`: the permission itself, then one table per resource, the main API version
 /// first.
-pub(crate) fn markdown_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -> String {
-    let permission = info.name.as_str();
+pub(crate) fn markdown_file(info: &PermissionInfo, set: &[&str], apis: &[(&Api, &[String])]) -> String {
     let mut out = String::new();
     for (i, (api, rust_paths)) in apis.iter().enumerate() {
-        let section = markdown_version(permission, api, rust_paths);
+        let section = markdown_version(set, api, rust_paths);
         if i == 0 {
             // The permission's own section goes after the title and introduction.
             match section.split_once("\n## ") {
@@ -335,7 +381,9 @@ pub(crate) fn markdown_file(info: &PermissionInfo, apis: &[(&Api, &[String])]) -
     out
 }
 
-fn markdown_version(permission: &str, api: &Api, rust_paths: &[String]) -> String {
+fn markdown_version(set: &[&str], api: &Api, rust_paths: &[String]) -> String {
+    let permission = set.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(" + ");
+    let several = set.len() > 1;
     let mut groups: BTreeMap<String, Vec<(&Operation, &String)>> = BTreeMap::new();
     for (op, rust) in api.operations.iter().zip(rust_paths) {
         let literals: Vec<&str> = op
@@ -355,22 +403,49 @@ fn markdown_version(permission: &str, api: &Api, rust_paths: &[String]) -> Strin
         None => "?",
     };
     let mut out = format!(
-        "<!-- @generated by `cargo xtask codegen`. Do not edit by hand. -->\n\n# Permissions: `{permission}` ({})\n\n\
+        "<!-- @generated by `cargo xtask codegen`. Do not edit by hand. -->\n\n# Permissions: {permission} ({})\n\n\
          For every generated operation: whether delegated (signed-in user) and application (app-only) consent\n\
-         allow it under this permission, the least-privileged permissions that would do (from permissions.json),\n\
+         allow it under {}, the least-privileged permissions that would do (from permissions.json),\n\
          and which sources say it is granted (`spec`: the permission's reference page; `permissions.json`).\n\
          The reference page wins where the sources disagree; the differences are explained in\n\
          `metadata/overrides.yaml`.\n",
-        api.api_version
+        api.api_version,
+        if several {
+            "any permission of the set (\"Granted by\": which ones, the set's least-privileged in bold)"
+        } else {
+            "this permission"
+        }
     );
     for (group, ops) in &groups {
         out.push_str(&format!("\n## `{group}`\n\n"));
-        out.push_str("| Method | Path | Delegated | Application | Least privileged (delegated) | Least privileged (application) | Sources | Rust | PowerShell |\n");
-        out.push_str("|---|---|---|---|---|---|---|---|---|\n");
+        out.push_str("| Method | Path | Delegated | Application | Least privileged (delegated) | Least privileged (application) | Sources | Rust | PowerShell |");
+        out.push_str(if several {
+            " Granted by |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        } else {
+            "\n|---|---|---|---|---|---|---|---|---|\n"
+        });
         for (op, rust) in ops {
             let sources: Vec<&str> = op.sources.iter().map(|s| s.as_str()).collect();
+            let granted_by = op
+                .granted_by
+                .iter()
+                .map(|g| {
+                    let kinds: Vec<&str> = [(g.consent.delegated, "delegated"), (g.consent.application, "application")]
+                        .into_iter()
+                        .filter(|(v, _)| *v == Some(true))
+                        .map(|(_, k)| k)
+                        .collect();
+                    let name = if g.least_delegated || g.least_application {
+                        format!("**`{}`**", g.permission)
+                    } else {
+                        format!("`{}`", g.permission)
+                    };
+                    format!("{name} ({})", kinds.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
             out.push_str(&format!(
-                "| {} | `{}` | {} | {} | {} | {} | {} | `{}` | {} |\n",
+                "| {} | `{}` | {} | {} | {} | {} | {} | `{}` | {} |",
                 op.http_method.as_str(),
                 op.template,
                 mark(op.consent.delegated),
@@ -381,6 +456,7 @@ fn markdown_version(permission: &str, api: &Api, rust_paths: &[String]) -> Strin
                 rust.split_once("::").map_or(rust.as_str(), |(_, r)| r),
                 op.powershell.as_deref().map_or_else(String::new, |c| format!("`{c}`")),
             ));
+            out.push_str(&if several { format!(" {granted_by} |\n") } else { "\n".to_string() });
         }
     }
     if !api.unresolved.is_empty() {

@@ -257,7 +257,43 @@ fn consent_example(api: &Api, surface: &ApiSurface) -> String {
 /// consent type it offers: the `requiredResourceAccess` fragment of the app's manifest, the Azure
 /// CLI commands, the admin-consent URL. Where an id is not recorded, no fragment is guessed: the
 /// commands look it up on Microsoft Graph's service principal instead.
-pub(crate) fn app_registration(info: &PermissionInfo) -> String {
+///
+/// A crate for several permissions gets this for each of them (the registration holds them all),
+/// then the admin-consent step once.
+pub(crate) fn app_registration(set: &[&PermissionInfo]) -> String {
+    let mut out = String::new();
+    if set.len() > 1 {
+        let names: Vec<String> = set.iter().map(|p| format!("`{}`", p.name)).collect();
+        out.push_str(&format!(
+            "The app registration holds every permission of the crate's set ({}); for each:\n\n",
+            names.join(", ")
+        ));
+    }
+    for info in set {
+        if set.len() > 1 {
+            out.push_str(&format!("### `{}`\n\n", info.name));
+        }
+        out.push_str(&permission_registration(info));
+        out.push('\n');
+    }
+    out.pop();
+    out.push_str(&format!(
+        "\nOr an administrator opens the admin-consent URL (`/.default` asks for every permission the registration\n\
+         lists; the redirect URI must be one of the app's):\n\n```text\n\
+         https://login.microsoftonline.com/<tenant-id>/v2.0/adminconsent?client_id=<app-id>&scope=https://graph.microsoft.com/.default&redirect_uri=<redirect-uri>\n\
+         ```\n\n\
+         In a national cloud the URL takes the cloud's sign-in host (`Cloud::authority_host()`) and its Graph origin in\n\
+         the scope (`Client::scope()`). The same data is `{}::permissions::{}` in code, and when Graph answers\n\
+         `403 Authorization_RequestDenied`, the error names the permission and consent type the call needs.",
+        "{{crate}}",
+        if set.len() > 1 { "SET" } else { "PERMISSION" }
+    ));
+    out
+}
+
+/// One permission's part of [`app_registration`]: its consent types, manifest fragments and Azure
+/// CLI commands.
+fn permission_registration(info: &PermissionInfo) -> String {
     let name = &info.name;
     let graph = super::permissions::GRAPH_APP_ID;
     // Consent type, client, `requiredResourceAccess` type, where the service principal lists it.
@@ -322,16 +358,6 @@ pub(crate) fn app_registration(info: &PermissionInfo) -> String {
     out.push_str(&format!(
         "# {}\naz ad app permission admin-consent --id <app-id>\n```\n",
         if needs_admin { "then, as an administrator (required)" } else { "then, as an administrator (optional)" }
-    ));
-    out.push_str(&format!(
-        "\nOr an administrator opens the admin-consent URL (`/.default` asks for every permission the registration\n\
-         lists; the redirect URI must be one of the app's):\n\n```text\n\
-         https://login.microsoftonline.com/<tenant-id>/v2.0/adminconsent?client_id=<app-id>&scope=https://graph.microsoft.com/.default&redirect_uri=<redirect-uri>\n\
-         ```\n\n\
-         In a national cloud the URL takes the cloud's sign-in host (`Cloud::authority_host()`) and its Graph origin in\n\
-         the scope (`Client::scope()`). The same data is `{}::permissions::PERMISSION` in code, and when Graph answers\n\
-         `403 Authorization_RequestDenied`, the error names the permission and consent type the call needs.",
-        "{{crate}}"
     ));
     out
 }
@@ -457,7 +483,7 @@ mod tests {
             application: Some(consent(Some("0b2c3d4e-0000-4000-8000-000000000001"))),
             ids_source: Some("a page".into()),
         };
-        let text = app_registration(&info);
+        let text = app_registration(&[&info]);
         let fragments: Vec<serde_json::Value> = text
             .split("```json\n")
             .skip(1)
@@ -483,7 +509,7 @@ mod tests {
             application: None,
             ids_source: None,
         };
-        let text = app_registration(&info);
+        let text = app_registration(&[&info]);
         assert!(!text.contains("app-only") && !text.contains("=Role"), "{text}");
     }
 }

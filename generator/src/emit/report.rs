@@ -75,6 +75,23 @@ pub(crate) fn markdown_file(config: &Config, apis: &[Api], report: &RunReport<'_
             let _ = writeln!(out, "- override explains nothing any more: {o}");
         }
     }
+    if !config.also_permissions.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## The permission set\n\nThe crate covers the union of what {} grant: an operation is generated when any of \
+             them grants it, and allowed under a consent when any of them allows it (PERMISSIONS.md, \"Granted by\"). \
+             {}\n",
+            config.permissions_prose(),
+            if drift.set_conflicts.is_empty() {
+                "Their permissions.json data agree on every operation they share.".to_string()
+            } else {
+                format!("{} place(s) where their permissions.json data disagree:", drift.set_conflicts.len())
+            }
+        );
+        for c in &drift.set_conflicts {
+            let _ = writeln!(out, "- {c}");
+        }
+    }
     powershell_section(&mut out, apis, report.commands);
     while out.ends_with("\n\n") {
         out.pop();

@@ -1,7 +1,8 @@
 //! Every template file the emitter uses, read once before anything is emitted (the emitter itself
 //! never touches the disk): `Cargo.toml.in` and `README.md.in`, the hand-written runtime and tests
 //! (`runtime/`, `tests/`), the permission's own folder (`permissions/<permission>/`: README
-//! fragments and `examples/`), and the crate's CHANGELOG.
+//! fragments and `examples/`), a permission set's (`permissions/<A>+<B>/`: `examples/` and
+//! `tests/`), and the crate's CHANGELOG.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,6 +57,19 @@ impl Templates {
         if let Some(examples) = profile.as_ref().map(|p| p.join("examples")).filter(|e| e.is_dir()) {
             let from = format!("permissions/{}/examples", config.permission);
             copied.push(CopiedFolder { files: read_rust_files(&examples)?, from, to: "examples" });
+        }
+        // A crate for several permissions: the examples and tests of the set, in
+        // `permissions/<A>+<B>/` (what needs all of them, e.g. names resolved by one permission
+        // for a call of another).
+        if !config.also_permissions.is_empty() {
+            let set = config.permissions().join("+");
+            for (sub, to) in [("examples", "examples"), ("tests", "tests")] {
+                let folder = dir.join("permissions").join(&set).join(sub);
+                if folder.is_dir() {
+                    let from = format!("permissions/{set}/{sub}");
+                    copied.push(CopiedFolder { files: read_rust_files(&folder)?, from, to });
+                }
+            }
         }
         let mut fragments = BTreeMap::new();
         for name in FRAGMENTS {

@@ -11,8 +11,14 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// The Graph permission whose methods are generated.
+    /// The Graph permission whose methods are generated (with `also_permissions`, the first of
+    /// the set).
     pub permission: String,
+    /// More permissions of the same app registration: the crate covers the union of the methods
+    /// they all grant (`cargo xtask codegen --permission A --permission B`). Their method sets and
+    /// consent come from permissions.json.
+    #[serde(default)]
+    pub also_permissions: Vec<String>,
     /// File name (relative to the config's folder) of the method manifest: the permission's
     /// reference page. Optional: without it, permissions.json alone gives the method set and the
     /// consent markers (and there is no second source to drift from).
@@ -288,6 +294,7 @@ impl Config {
     /// settings (closure, extra properties) are facts about Graph and stay. No-op for the
     /// configured permission.
     pub fn retarget(&mut self, permission: &str) {
+        self.also_permissions.clear();
         if permission == self.permission {
             return;
         }
@@ -298,6 +305,46 @@ impl Config {
         self.krate.changelog = None;
         self.krate.keywords = Vec::new();
         self.shortcuts.clear();
+    }
+
+    /// Points the configuration at a set of permissions (`--permission A --permission B ...`): the
+    /// first as [`retarget`](Self::retarget) does (the configured permission keeps its reference
+    /// page), the others added to it: their method sets and consent from permissions.json. A set
+    /// of more than one gets a crate named after all of them (`crate_name` instead when given).
+    pub fn retarget_set(&mut self, permissions: &[String], crate_name: Option<&str>) {
+        let Some((first, rest)) = permissions.split_first() else { return };
+        self.retarget(first);
+        for p in rest {
+            if p != first && !self.also_permissions.contains(p) {
+                self.also_permissions.push(p.clone());
+            }
+        }
+        if !self.also_permissions.is_empty() {
+            let names: Vec<String> =
+                self.permissions().iter().map(|p| crate::naming::sanitize(p, crate::naming::Case::Kebab)).collect();
+            // A crate of its own: its version history starts here. (The first permission's
+            // shortcuts and keywords stay: it is the same API, with more.)
+            self.krate.name = format!("msgraph-{}", names.join("-"));
+            self.krate.version = "0.1.0".to_string();
+            self.krate.changelog = None;
+        }
+        if let Some(name) = crate_name {
+            self.krate.name = name.to_string();
+        }
+    }
+
+    /// Every permission of the crate, the first (`permission`) first.
+    pub fn permissions(&self) -> Vec<&str> {
+        std::iter::once(self.permission.as_str()).chain(self.also_permissions.iter().map(String::as_str)).collect()
+    }
+
+    /// The permissions in prose: `A`, `A and B`, `A, B and C`.
+    pub fn permissions_prose(&self) -> String {
+        let names: Vec<String> = self.permissions().iter().map(|p| format!("`{p}`")).collect();
+        match names.as_slice() {
+            [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+            _ => names.concat(),
+        }
     }
 
     /// The crate's keywords for Cargo.toml: the configured ones, or `microsoft-graph` and the

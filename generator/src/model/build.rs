@@ -137,6 +137,7 @@ fn new_operation(schema: &Schema, method: HttpMethod, r: &Resolved, served: Opti
         example_queries: Vec::new(),
         sources: BTreeSet::new(),
         least_privileged: Default::default(),
+        granted_by: Vec::new(),
         powershell: None,
     }
 }

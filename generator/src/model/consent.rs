@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::frontend::permissions::{Grant, PermissionsFile, Scheme};
 use crate::inputs::manifest::Manifest;
 use crate::inputs::overrides::{DriftKind, DriftOverride, Overrides};
-use crate::model::types::{Api, Consent, Source};
+use crate::model::types::{Api, Consent, GrantedBy, Source};
 use crate::paths::matcher::{self, Aliases, PathKey};
 
 /// One difference between the sources.
@@ -37,6 +37,9 @@ pub struct DriftReport {
     pub overrides_file: PathBuf,
     /// The reason of each drift override, by index (what [`DriftItem::explained_by`] points at).
     pub reasons: Vec<String>,
+    /// With several permissions: where their permissions.json data disagree on an operation
+    /// (least-privileged markers), one line each. Reported, not an error.
+    pub set_conflicts: Vec<String>,
 }
 
 impl DriftReport {
@@ -170,23 +173,42 @@ impl PermissionIndex {
 
 /// Decides each operation's consent, sources and least-privileged permissions (the one place
 /// consent is decided), and reports where the manifest and permissions.json drift.
+/// `permissions` is the crate's set, the first being the one `grants` and the manifest are
+/// about; with several, an operation's consent is the union of theirs.
 pub fn apply(
     apis: &mut [Api],
     manifest: &Manifest,
     file: &PermissionsFile,
     grants: &[Grant],
-    permission: &str,
+    permissions: &[&str],
     overrides: &Overrides,
     overrides_file: &Path,
 ) -> DriftReport {
     let aliases = Aliases::new(&overrides.aliases);
-    decide(apis, file, permission, &aliases);
-    drift(manifest, grants, overrides, overrides_file, &aliases)
+    let set_conflicts = decide(apis, file, permissions, &aliases);
+    DriftReport { set_conflicts, ..drift(manifest, grants, overrides, overrides_file, &aliases) }
+}
+
+/// The privilege level of `permission` for consents of one kind (the lowest of its delegated
+/// schemes, or its application scheme); unknown levels rank last.
+fn privilege_level(file: &PermissionsFile, permission: &str, delegated: bool) -> i64 {
+    file.permissions
+        .get(permission)
+        .into_iter()
+        .flat_map(|p| &p.schemes)
+        .filter_map(|(k, v)| Some((Scheme::parse(k)?, v.get("privilegeLevel")?.as_i64()?)))
+        .filter(|(s, _)| s.is_delegated() == delegated)
+        .map(|(_, l)| l)
+        .min()
+        .unwrap_or(i64::MAX)
 }
 
 /// Consent: the reference page's markers when it lists the operation, else what permissions.json
-/// grants the permission; sources; least-privileged permissions per consent scheme.
-fn decide(apis: &mut [Api], file: &PermissionsFile, permission: &str, aliases: &Aliases) {
+/// grants the permission; with several permissions, the union over them (each one's share in
+/// [`crate::model::types::Operation::granted_by`]); sources; least-privileged permissions per
+/// consent scheme. Returns where the set's permissions.json data disagree.
+fn decide(apis: &mut [Api], file: &PermissionsFile, permissions: &[&str], aliases: &Aliases) -> Vec<String> {
+    let permission = permissions.first().copied().unwrap_or_default();
     let roots: BTreeSet<String> = apis
         .iter()
         .flat_map(|a| &a.operations)
@@ -194,15 +216,23 @@ fn decide(apis: &mut [Api], file: &PermissionsFile, permission: &str, aliases: &
         .filter_map(|p| matcher::normalize(p, aliases).0.split('/').nth(1).map(str::to_string))
         .collect();
     let index = crate::timing::measure("consent index", || PermissionIndex::new(file, aliases, &roots));
-    let granted_here = |method: &str, key: &PathKey| -> Option<BTreeSet<Scheme>> {
-        let schemes: BTreeSet<Scheme> = index
-            .get(method, key)
-            .iter()
-            .filter(|g| &*g.permission == permission)
-            .flat_map(|g| g.schemes.iter().copied())
-            .collect();
-        (!schemes.is_empty()).then_some(schemes)
+    // What permissions.json grants `permission` for `method` on any of `keys`: the schemes, and
+    // those it is marked least-privileged for.
+    type Schemes = (BTreeSet<Scheme>, BTreeSet<Scheme>);
+    let granted = |permission: &str, method: &str, keys: &[PathKey]| -> Option<Schemes> {
+        let grants: Vec<&Granting> =
+            keys.iter().flat_map(|k| index.get(method, k)).filter(|g| &*g.permission == permission).collect();
+        let schemes: BTreeSet<Scheme> = grants.iter().flat_map(|g| g.schemes.iter().copied()).collect();
+        let least: BTreeSet<Scheme> = grants.iter().flat_map(|g| g.least.iter().copied()).collect();
+        (!schemes.is_empty()).then_some((schemes, least))
     };
+    let levels: BTreeMap<&str, (i64, i64)> =
+        permissions.iter().map(|p| (*p, (privilege_level(file, p, true), privilege_level(file, p, false)))).collect();
+    let from_schemes = |schemes: &BTreeSet<Scheme>| Consent {
+        delegated: Some(schemes.iter().any(|s| s.is_delegated())),
+        application: Some(schemes.contains(&Scheme::Application)),
+    };
+    let mut conflicts = Vec::new();
 
     for api in apis.iter_mut() {
         for op in &mut api.operations {
@@ -213,30 +243,85 @@ fn decide(apis: &mut [Api], file: &PermissionsFile, permission: &str, aliases: &
                 .collect();
             keys.sort();
             keys.dedup();
-            let schemes: Option<BTreeSet<Scheme>> =
-                keys.iter().filter_map(|k| granted_here(method, k)).reduce(|mut a, b| {
-                    a.extend(b);
-                    a
-                });
+            let per_permission: Vec<(&str, Option<Schemes>)> =
+                permissions.iter().map(|p| (*p, granted(p, method, &keys))).collect();
+            let schemes = per_permission.first().and_then(|(_, g)| g.as_ref().map(|(s, _)| s));
             op.sources = BTreeSet::new();
             if !op.spec_paths.is_empty() {
                 op.sources.insert(Source::Spec);
             }
-            if schemes.is_some() {
+            if per_permission.iter().any(|(_, g)| g.is_some()) {
                 op.sources.insert(Source::PermissionsJson);
             }
-            op.consent = match (op.listed_consent, &schemes) {
-                (Some(listed), _) => listed,
-                (None, Some(schemes)) => Consent {
-                    delegated: Some(schemes.iter().any(|s| s.is_delegated())),
-                    application: Some(schemes.contains(&Scheme::Application)),
-                },
-                (None, None) => Consent::default(),
+            // The first permission: its reference page's markers when it lists the operation.
+            let first = match (op.listed_consent, schemes) {
+                (Some(listed), _) => Some(listed),
+                (None, Some(schemes)) => Some(from_schemes(schemes)),
+                (None, None) => None,
             };
+            op.granted_by = first
+                .map(|consent| (permission, consent))
+                .into_iter()
+                .chain(per_permission.iter().skip(1).filter_map(|(p, g)| Some((*p, from_schemes(&g.as_ref()?.0)))))
+                .map(|(p, consent)| GrantedBy {
+                    permission: p.to_string(),
+                    consent,
+                    least_delegated: false,
+                    least_application: false,
+                })
+                .collect();
+            // The union: allowed when any permission of the set allows it.
+            let any = |pick: fn(&Consent) -> Option<bool>| {
+                let values: Vec<Option<bool>> = op.granted_by.iter().map(|g| pick(&g.consent)).collect();
+                if values.contains(&Some(true)) {
+                    Some(true)
+                } else if values.contains(&Some(false)) {
+                    Some(false)
+                } else {
+                    None
+                }
+            };
+            op.consent = Consent { delegated: any(|c| c.delegated), application: any(|c| c.application) };
+            // The set's least-privileged permission per kind of consent: the lowest level.
+            for delegated in [true, false] {
+                let allows =
+                    |g: &GrantedBy| (if delegated { g.consent.delegated } else { g.consent.application }) == Some(true);
+                let level = |g: &GrantedBy| {
+                    levels.get(g.permission.as_str()).map_or(i64::MAX, |l| if delegated { l.0 } else { l.1 })
+                };
+                let best = op.granted_by.iter().filter(|g| allows(g)).map(level).min();
+                for g in &mut op.granted_by {
+                    let least = allows(g) && Some(level(g)) == best;
+                    if delegated { g.least_delegated = least } else { g.least_application = least }
+                }
+            }
+            // Several permissions of the set marked least-privileged for the same kind of consent.
+            if permissions.len() > 1 {
+                for delegated in [true, false] {
+                    let marked: Vec<&str> = per_permission
+                        .iter()
+                        .filter(|(_, g)| {
+                            g.as_ref().is_some_and(|(_, least)| least.iter().any(|s| s.is_delegated() == delegated))
+                        })
+                        .map(|(p, _)| *p)
+                        .collect();
+                    if marked.len() > 1 {
+                        conflicts.push(format!(
+                            "{} `{} {}`: permissions.json marks {} least-privileged ({}); the set's least-privileged is the lowest privilege level",
+                            api.api_version,
+                            method,
+                            op.template,
+                            marked.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(" and "),
+                            if delegated { "delegated" } else { "application" },
+                        ));
+                    }
+                }
+            }
             op.least_privileged.delegated = index.least_privileged(method, &keys, true);
             op.least_privileged.application = index.least_privileged(method, &keys, false);
         }
     }
+    conflicts
 }
 
 /// Drift: the manifest (every version) against what permissions.json grants this permission,
@@ -329,7 +414,13 @@ fn drift(
         .map(|(o, _)| format!("{:?} {}", o.kind, o.path.as_deref().or(o.path_prefix.as_deref()).unwrap_or_default()))
         .collect();
     let reasons = overrides.drift.iter().map(|o| o.reason.clone()).collect();
-    DriftReport { items, unused_overrides, overrides_file: overrides_file.to_path_buf(), reasons }
+    DriftReport {
+        items,
+        unused_overrides,
+        overrides_file: overrides_file.to_path_buf(),
+        reasons,
+        set_conflicts: Vec::new(),
+    }
 }
 
 fn explains(o: &DriftOverride, item: &DriftItem, aliases: &Aliases) -> bool {

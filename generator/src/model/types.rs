@@ -330,9 +330,24 @@ pub struct Operation {
     pub example_queries: Vec<String>,
     pub sources: BTreeSet<Source>,
     pub least_privileged: LeastPrivileged,
+    /// The permissions of the crate's set that allow it, in the set's order, each with its
+    /// consents (one entry for a single-permission crate that grants it).
+    pub granted_by: Vec<GrantedBy>,
     /// The Microsoft Graph PowerShell cmdlet that calls it (set by
     /// [`powershell`](crate::model::powershell) when `powershell.yaml` is configured).
     pub powershell: Option<String>,
+}
+
+/// One permission of the crate's set that allows an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantedBy {
+    pub permission: String,
+    pub consent: Consent,
+    /// Of the set's permissions that allow the operation with a signed-in user, this one has the
+    /// lowest privilege level (ties: every one of them).
+    pub least_delegated: bool,
+    /// The same, app-only.
+    pub least_application: bool,
 }
 
 /// A listed method that did not become an operation, and why.

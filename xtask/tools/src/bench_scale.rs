@@ -13,9 +13,15 @@ use msgraph_codegen::emit::output;
 use msgraph_codegen::inputs::config::Config;
 use msgraph_codegen::inputs::pins::InputSearch;
 
-/// The configured permission first, then the others, smallest method set first.
-pub(crate) const PERMISSIONS: [&str; 4] =
-    ["AccessReview.ReadWrite.All", "RoleManagement.ReadWrite.Directory", "Directory.Read.All", "Group.ReadWrite.All"];
+/// The configured permission first, then the others, smallest method set first, then a set of
+/// permissions (`A+B`: one crate for what they grant together, as `--permission A --permission B`).
+pub(crate) const PERMISSIONS: [&str; 5] = [
+    "AccessReview.ReadWrite.All",
+    "RoleManagement.ReadWrite.Directory",
+    "Directory.Read.All",
+    "Group.ReadWrite.All",
+    "EntitlementManagement.ReadWrite.All+User.Read.All",
+];
 
 /// One permission's figures.
 pub(crate) struct Scale {
@@ -61,7 +67,8 @@ pub(crate) fn run(
     let mut out = Vec::new();
     for permission in &all {
         let mut config = base.clone();
-        config.retarget(permission);
+        let set: Vec<String> = permission.split('+').map(str::to_string).collect();
+        config.retarget_set(&set, None);
         let crate_dir = dir.path().join(permission);
         let mut times = Vec::new();
         let mut last = None;
