@@ -132,6 +132,11 @@ fn a_set_crate_can_be_named() {
     config.retarget_set(&[EM.to_string(), USERS.to_string()], Some("msgraph-em-users"));
     assert_eq!((config.krate.name.as_str(), config.krate.version.as_str()), ("msgraph-em-users", "0.1.0"));
     assert_eq!(config.permissions_prose(), "`EntitlementManagement.ReadWrite.All` and `User.Read.All`");
+    // Given after another permission, the configured one still comes first (its reference page).
+    let mut reordered = Config::load(&config_file()).unwrap();
+    reordered.retarget_set(&[USERS.to_string(), EM.to_string()], None);
+    assert_eq!(reordered.permissions(), [EM, USERS]);
+    assert!(reordered.manifest.is_some());
     // The configured permission alone: the configured crate, unchanged.
     let mut alone = Config::load(&config_file()).unwrap();
     alone.retarget_set(&[EM.to_string()], None);

@@ -308,10 +308,18 @@ impl Config {
     }
 
     /// Points the configuration at a set of permissions (`--permission A --permission B ...`): the
-    /// first as [`retarget`](Self::retarget) does (the configured permission keeps its reference
-    /// page), the others added to it: their method sets and consent from permissions.json. A set
-    /// of more than one gets a crate named after all of them (`crate_name` instead when given).
+    /// first as [`retarget`](Self::retarget) does, the others added to it: their method sets and
+    /// consent from permissions.json. The configured permission, when in the set, comes first and
+    /// keeps its reference page. A set of more than one gets a crate named after all of them
+    /// (`crate_name` instead when given).
     pub fn retarget_set(&mut self, permissions: &[String], crate_name: Option<&str>) {
+        // The configured permission, if it is in the set, goes first whatever the order given:
+        // its reference page, README fragments and examples then apply.
+        let mut permissions = permissions.to_vec();
+        if let Some(i) = permissions.iter().position(|p| *p == self.permission) {
+            let configured = permissions.remove(i);
+            permissions.insert(0, configured);
+        }
         let Some((first, rest)) = permissions.split_first() else { return };
         self.retarget(first);
         for p in rest {
