@@ -1,7 +1,7 @@
 //! Every Rust name rule, in one place: one function per case style, keyword escaping, a scope
 //! that resolves collisions with numeric suffixes, the names the runtime reserves, and how model
 //! types ([`TypeNamer`]), property enums, request builders ([`builder_struct_names`]) and their
-//! methods are named. A leaf: it works on strings and knows nothing of the stages that call it.
+//! methods are named, and lists in prose. A leaf: it works on strings and knows nothing of the stages that call it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -221,8 +221,29 @@ pub fn version_entry_struct(module: &str) -> String {
     sanitize(&format!("{module} api"), Case::Pascal)
 }
 
+/// Items as prose: "`A`", "`A` and `B`", "`A`, `B` and `C`" (each item as given).
+pub fn prose_list<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", init.join(", "), last.as_ref())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn prose_lists() {
+        for (items, want) in
+            [(&[][..], ""), (&["a"][..], "a"), (&["a", "b"][..], "a and b"), (&["a", "b", "c"][..], "a, b and c")]
+        {
+            assert_eq!(super::prose_list(items), want, "{items:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -28,11 +28,8 @@ impl Fragments {
         let roots: BTreeSet<&str> =
             api.operations.iter().filter_map(|op| op.template.split('/').nth(1)).filter(|r| !r.is_empty()).collect();
         let roots: Vec<String> = roots.iter().map(|r| format!("`/{r}`")).collect();
-        let about = match roots.as_slice() {
-            [] => ".".to_string(),
-            [one] => format!(", under {one}."),
-            [init @ .., last] => format!(", under {} and {last}.", init.join(", ")),
-        };
+        let about =
+            if roots.is_empty() { ".".to_string() } else { format!(", under {}.", crate::naming::prose_list(&roots)) };
         Fragments {
             about,
             quickstart: quickstart(api, surface, krate, permission),

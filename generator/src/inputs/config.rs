@@ -349,10 +349,7 @@ impl Config {
     /// The permissions in prose: `A`, `A and B`, `A, B and C`.
     pub fn permissions_prose(&self) -> String {
         let names: Vec<String> = self.permissions().iter().map(|p| format!("`{p}`")).collect();
-        match names.as_slice() {
-            [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
-            _ => names.concat(),
-        }
+        crate::naming::prose_list(&names)
     }
 
     /// The crate's keywords for Cargo.toml: the configured ones, or `microsoft-graph` and the

@@ -86,6 +86,8 @@ pub struct PermissionIndex {
     /// path key -> permission -> the HTTP methods it grants there (for the least-privileged
     /// tie-break, without scanning the whole index per candidate).
     methods_by_path: BTreeMap<PathKey, BTreeMap<String, BTreeSet<String>>>,
+    /// permissions.json `privilegeLevel` per permission and scheme.
+    levels: BTreeMap<Rc<str>, Rc<BTreeMap<Scheme, i64>>>,
 }
 
 impl PermissionIndex {
@@ -97,6 +99,7 @@ impl PermissionIndex {
         let mut methods_by_path: BTreeMap<PathKey, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
         // Many permissions list the same paths: normalise each distinct path once.
         let mut keys: HashMap<&str, PathKey> = HashMap::new();
+        let mut all_levels = BTreeMap::new();
         for (name, permission) in &file.permissions {
             let levels: Rc<BTreeMap<Scheme, i64>> = Rc::new(
                 permission
@@ -106,6 +109,7 @@ impl PermissionIndex {
                     .collect(),
             );
             let name_rc: Rc<str> = Rc::from(name.as_str());
+            all_levels.insert(name_rc.clone(), levels.clone());
             for set in &permission.path_sets {
                 let schemes: Rc<BTreeSet<Scheme>> =
                     Rc::new(set.scheme_keys.iter().filter_map(|s| Scheme::parse(s)).collect());
@@ -131,7 +135,13 @@ impl PermissionIndex {
                 }
             }
         }
-        PermissionIndex { by_key, methods_by_path }
+        PermissionIndex { by_key, methods_by_path, levels: all_levels }
+    }
+
+    /// The privilege level of `permission` for consents of one kind (the lowest of its delegated
+    /// schemes, or its application scheme); unknown levels rank last.
+    fn level(&self, permission: &str, delegated: bool) -> i64 {
+        self.levels.get(permission).map_or(i64::MAX, |levels| level_of(levels, delegated))
     }
 
     fn get(&self, method: &str, key: &PathKey) -> &[Granting] {
@@ -150,10 +160,7 @@ impl PermissionIndex {
         let candidates = if marked.is_empty() { grants } else { marked };
         // Ties go to the permission that grants fewer methods on the same path (Read.All grants
         // GET where ReadWrite.All grants GET and PATCH).
-        let rank = |g: &Granting| {
-            let level = g.levels.iter().filter(|(s, _)| in_group(s)).map(|(_, l)| *l).min().unwrap_or(i64::MAX);
-            (level, self.methods_granted(&g.permission, keys))
-        };
+        let rank = |g: &Granting| (level_of(&g.levels, delegated), self.methods_granted(&g.permission, keys));
         let ranked: Vec<_> = candidates.iter().map(|g| (rank(g), g)).collect();
         let best = ranked.iter().map(|(r, _)| *r).min();
         let chosen: BTreeSet<String> =
@@ -189,18 +196,9 @@ pub fn apply(
     DriftReport { set_conflicts, ..drift(manifest, grants, overrides, overrides_file, &aliases) }
 }
 
-/// The privilege level of `permission` for consents of one kind (the lowest of its delegated
-/// schemes, or its application scheme); unknown levels rank last.
-fn privilege_level(file: &PermissionsFile, permission: &str, delegated: bool) -> i64 {
-    file.permissions
-        .get(permission)
-        .into_iter()
-        .flat_map(|p| &p.schemes)
-        .filter_map(|(k, v)| Some((Scheme::parse(k)?, v.get("privilegeLevel")?.as_i64()?)))
-        .filter(|(s, _)| s.is_delegated() == delegated)
-        .map(|(_, l)| l)
-        .min()
-        .unwrap_or(i64::MAX)
+/// The lowest of `levels` among the schemes of one kind of consent; none ranks last.
+fn level_of(levels: &BTreeMap<Scheme, i64>, delegated: bool) -> i64 {
+    levels.iter().filter(|(s, _)| s.is_delegated() == delegated).map(|(_, l)| *l).min().unwrap_or(i64::MAX)
 }
 
 /// Consent: the reference page's markers when it lists the operation, else what permissions.json
@@ -226,8 +224,6 @@ fn decide(apis: &mut [Api], file: &PermissionsFile, permissions: &[&str], aliase
         let least: BTreeSet<Scheme> = grants.iter().flat_map(|g| g.least.iter().copied()).collect();
         (!schemes.is_empty()).then_some((schemes, least))
     };
-    let levels: BTreeMap<&str, (i64, i64)> =
-        permissions.iter().map(|p| (*p, (privilege_level(file, p, true), privilege_level(file, p, false)))).collect();
     let from_schemes = |schemes: &BTreeSet<Scheme>| Consent {
         delegated: Some(schemes.iter().any(|s| s.is_delegated())),
         application: Some(schemes.contains(&Scheme::Application)),
@@ -286,9 +282,7 @@ fn decide(apis: &mut [Api], file: &PermissionsFile, permissions: &[&str], aliase
             for delegated in [true, false] {
                 let allows =
                     |g: &GrantedBy| (if delegated { g.consent.delegated } else { g.consent.application }) == Some(true);
-                let level = |g: &GrantedBy| {
-                    levels.get(g.permission.as_str()).map_or(i64::MAX, |l| if delegated { l.0 } else { l.1 })
-                };
+                let level = |g: &GrantedBy| index.level(&g.permission, delegated);
                 let best = op.granted_by.iter().filter(|g| allows(g)).map(level).min();
                 for g in &mut op.granted_by {
                     let least = allows(g) && Some(level(g)) == best;
@@ -311,7 +305,7 @@ fn decide(apis: &mut [Api], file: &PermissionsFile, permissions: &[&str], aliase
                             api.api_version,
                             method,
                             op.template,
-                            marked.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(" and "),
+                            crate::naming::prose_list(&marked.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>()),
                             if delegated { "delegated" } else { "application" },
                         ));
                     }
