@@ -4,105 +4,65 @@
 //! Models: the entity, complex and enum types the operations use.
 #![allow(clippy::large_enum_variant)]
 use serde::{Deserialize, Serialize};
+use crate::runtime::object;
 /// `microsoft.graph.accessPackage` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackage {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The description of the access package.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Required. The display name of the access package. Supports $filter (eq, contains).
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Indicates whether the access package is hidden from the requestor.
     ///
     /// Property `isHidden` (Edm.Boolean, nullable).
-    #[serde(rename = "isHidden", default, skip_serializing_if = "Option::is_none")]
     pub is_hidden: Option<bool>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The access packages that are incompatible with this package. Read-only.
     ///
     /// Navigation property `accessPackagesIncompatibleWith` (Collection(microsoft.graph.accessPackage), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackagesIncompatibleWith",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_packages_incompatible_with: Option<
         ::std::vec::Vec<crate::models::AccessPackage>,
     >,
     /// Read-only. Nullable. Supports $expand.
     ///
     /// Navigation property `assignmentPolicies` (Collection(microsoft.graph.accessPackageAssignmentPolicy), nullable; present only with `$expand`).
-    #[serde(
-        rename = "assignmentPolicies",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub assignment_policies: Option<
         ::std::vec::Vec<crate::models::AccessPackageAssignmentPolicy>,
     >,
     /// Navigation property `catalog` (microsoft.graph.accessPackageCatalog, nullable; present only with `$expand`).
-    #[serde(rename = "catalog", default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<crate::models::AccessPackageCatalog>,
     /// The access packages whose assigned users are ineligible to be assigned this access package.
     ///
     /// Navigation property `incompatibleAccessPackages` (Collection(microsoft.graph.accessPackage), nullable; present only with `$expand`).
-    #[serde(
-        rename = "incompatibleAccessPackages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub incompatible_access_packages: Option<
         ::std::vec::Vec<crate::models::AccessPackage>,
     >,
     /// The groups whose members are ineligible to be assigned this access package.
     ///
     /// Navigation property `incompatibleGroups` (Collection(microsoft.graph.group), nullable; present only with `$expand`).
-    #[serde(
-        rename = "incompatibleGroups",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub incompatible_groups: Option<::std::vec::Vec<crate::models::Group>>,
     /// The resource roles and scopes in this access package.
     ///
     /// Navigation property `resourceRoleScopes` (Collection(microsoft.graph.accessPackageResourceRoleScope), nullable; present only with `$expand`).
-    #[serde(
-        rename = "resourceRoleScopes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_role_scopes: Option<
         ::std::vec::Vec<crate::models::AccessPackageResourceRoleScope>,
     >,
@@ -111,8 +71,83 @@ pub struct AccessPackage {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackage {
+    const NAME: &'static str = "AccessPackage";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "isHidden" => self.is_hidden = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "accessPackagesIncompatibleWith" => {
+                self.access_packages_incompatible_with = map.next_value()?;
+            }
+            "assignmentPolicies" => self.assignment_policies = map.next_value()?,
+            "catalog" => self.catalog = map.next_value()?,
+            "incompatibleAccessPackages" => {
+                self.incompatible_access_packages = map.next_value()?;
+            }
+            "incompatibleGroups" => self.incompatible_groups = map.next_value()?,
+            "resourceRoleScopes" => self.resource_role_scopes = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "isHidden", self.is_hidden.as_ref())?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackagesIncompatibleWith",
+            self.access_packages_incompatible_with.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "assignmentPolicies",
+            self.assignment_policies.as_ref(),
+        )?;
+        object::entry(&mut map, "catalog", self.catalog.as_ref())?;
+        object::entry(
+            &mut map,
+            "incompatibleAccessPackages",
+            self.incompatible_access_packages.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "incompatibleGroups",
+            self.incompatible_groups.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "resourceRoleScopes",
+            self.resource_role_scopes.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.accessPackageAnswer` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -144,11 +179,30 @@ impl Serialize for AnyAccessPackageAnswer {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyAccessPackageAnswer {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyAccessPackageAnswer {
+    const NAME: &'static str = "AnyAccessPackageAnswer";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.accessPackageAnswerString" => {
+                        let mut value = AccessPackageAnswerString {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageAnswerString(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageAnswerString") => {
@@ -160,158 +214,262 @@ impl<'de> Deserialize<'de> for AnyAccessPackageAnswer {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyAccessPackageAnswer {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageAnswerChoice` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAnswerChoice {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAnswerChoice`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `actualValue` (Edm.String, nullable).
-    #[serde(rename = "actualValue", default, skip_serializing_if = "Option::is_none")]
     pub actual_value: Option<::std::string::String>,
     /// Property `localizations` (Collection(microsoft.graph.accessPackageLocalizedText), nullable).
-    #[serde(rename = "localizations", default, skip_serializing_if = "Option::is_none")]
     pub localizations: Option<
         ::std::vec::Vec<crate::models::AccessPackageLocalizedText>,
     >,
     /// Property `text` (Edm.String, nullable).
-    #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAnswerChoice {
+    const NAME: &'static str = "AccessPackageAnswerChoice";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "actualValue" => self.actual_value = map.next_value()?,
+            "localizations" => self.localizations = map.next_value()?,
+            "text" => self.text = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAnswerChoice {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "actualValue", self.actual_value.as_ref())?;
+        object::entry(&mut map, "localizations", self.localizations.as_ref())?;
+        object::entry(&mut map, "text", self.text.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAnswerChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageAnswerString` (complex type).
 ///
 /// Derives from `microsoft.graph.accessPackageAnswer`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAnswerString {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAnswerString`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayValue` (Edm.String, nullable).
-    #[serde(rename = "displayValue", default, skip_serializing_if = "Option::is_none")]
     pub display_value: Option<::std::string::String>,
     /// Property `value` (Edm.String, nullable).
-    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::std::string::String>,
     /// Navigation property `answeredQuestion` (microsoft.graph.accessPackageQuestion, nullable; present only with `$expand`).
-    #[serde(
-        rename = "answeredQuestion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub answered_question: Option<crate::models::AnyAccessPackageQuestion>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AccessPackageAnswerString {
+    const NAME: &'static str = "AccessPackageAnswerString";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayValue" => self.display_value = map.next_value()?,
+            "value" => self.value = map.next_value()?,
+            "answeredQuestion" => self.answered_question = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAnswerString {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayValue", self.display_value.as_ref())?;
+        object::entry(&mut map, "value", self.value.as_ref())?;
+        object::entry(&mut map, "answeredQuestion", self.answered_question.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAnswerString {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageApprovalStage` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageApprovalStage {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageApprovalStage`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `approverInformationVisibility` (microsoft.graph.approverInformationVisibility, not nullable).
-    #[serde(
-        rename = "approverInformationVisibility",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub approver_information_visibility: Option<
         crate::models::ApproverInformationVisibility,
     >,
     /// The number of days that a request can be pending a response before it is automatically denied.
     ///
     /// Property `durationBeforeAutomaticDenial` (Edm.Duration, nullable).
-    #[serde(
-        rename = "durationBeforeAutomaticDenial",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub duration_before_automatic_denial: Option<crate::runtime::IsoDuration>,
     /// If escalation is required, the time a request can be pending a response from a primary approver.
     ///
     /// Property `durationBeforeEscalation` (Edm.Duration, nullable).
-    #[serde(
-        rename = "durationBeforeEscalation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub duration_before_escalation: Option<crate::runtime::IsoDuration>,
     /// If escalation is enabled and the primary approvers do not respond before the escalation time, the escalationApprovers are the users who will be asked to approve requests.
     ///
     /// Property `escalationApprovers` (Collection(microsoft.graph.subjectSet), nullable).
-    #[serde(
-        rename = "escalationApprovers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub escalation_approvers: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
     /// The subjects, typically users, who are the fallback escalation approvers.
     ///
     /// Property `fallbackEscalationApprovers` (Collection(microsoft.graph.subjectSet), nullable).
-    #[serde(
-        rename = "fallbackEscalationApprovers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub fallback_escalation_approvers: Option<
         ::std::vec::Vec<crate::models::AnySubjectSet>,
     >,
     /// The subjects, typically users, who are the fallback primary approvers.
     ///
     /// Property `fallbackPrimaryApprovers` (Collection(microsoft.graph.subjectSet), nullable).
-    #[serde(
-        rename = "fallbackPrimaryApprovers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub fallback_primary_approvers: Option<
         ::std::vec::Vec<crate::models::AnySubjectSet>,
     >,
     /// Indicates whether the approver is required to provide a justification for approving a request.
     ///
     /// Property `isApproverJustificationRequired` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isApproverJustificationRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_approver_justification_required: Option<bool>,
     /// If true, then one or more escalationApprovers are configured in this approval stage.
     ///
     /// Property `isEscalationEnabled` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isEscalationEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_escalation_enabled: Option<bool>,
     /// The subjects, typically users, who will be asked to approve requests. A collection of singleUser, groupMembers, requestorManager, internalSponsors, externalSponsors, or targetUserSponsors.
     ///
     /// Property `primaryApprovers` (Collection(microsoft.graph.subjectSet), nullable).
-    #[serde(
-        rename = "primaryApprovers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub primary_approvers: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageApprovalStage {
+    const NAME: &'static str = "AccessPackageApprovalStage";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "approverInformationVisibility" => {
+                self.approver_information_visibility = map.next_value()?;
+            }
+            "durationBeforeAutomaticDenial" => {
+                self.duration_before_automatic_denial = map.next_value()?;
+            }
+            "durationBeforeEscalation" => {
+                self.duration_before_escalation = map.next_value()?;
+            }
+            "escalationApprovers" => self.escalation_approvers = map.next_value()?,
+            "fallbackEscalationApprovers" => {
+                self.fallback_escalation_approvers = map.next_value()?;
+            }
+            "fallbackPrimaryApprovers" => {
+                self.fallback_primary_approvers = map.next_value()?;
+            }
+            "isApproverJustificationRequired" => {
+                self.is_approver_justification_required = map.next_value()?;
+            }
+            "isEscalationEnabled" => self.is_escalation_enabled = map.next_value()?,
+            "primaryApprovers" => self.primary_approvers = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageApprovalStage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "approverInformationVisibility",
+            self.approver_information_visibility.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "durationBeforeAutomaticDenial",
+            self.duration_before_automatic_denial.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "durationBeforeEscalation",
+            self.duration_before_escalation.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "escalationApprovers",
+            self.escalation_approvers.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "fallbackEscalationApprovers",
+            self.fallback_escalation_approvers.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "fallbackPrimaryApprovers",
+            self.fallback_primary_approvers.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isApproverJustificationRequired",
+            self.is_approver_justification_required.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isEscalationEnabled",
+            self.is_escalation_enabled.as_ref(),
+        )?;
+        object::entry(&mut map, "primaryApprovers", self.primary_approvers.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageApprovalStage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.accessPackageApprovalStage` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -351,11 +509,38 @@ impl Serialize for AnyAccessPackageApprovalStage {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyAccessPackageApprovalStage {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyAccessPackageApprovalStage {
+    const NAME: &'static str = "AnyAccessPackageApprovalStage";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.accessPackageApprovalStage" => {
+                        let mut value = AccessPackageApprovalStage {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageApprovalStage(value)
+                    }
+                    "microsoft.graph.accessPackageDynamicApprovalStage" => {
+                        let mut value = AccessPackageDynamicApprovalStage {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageDynamicApprovalStage(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageApprovalStage") => {
@@ -374,137 +559,208 @@ impl<'de> Deserialize<'de> for AnyAccessPackageApprovalStage {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyAccessPackageApprovalStage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageAssignment` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignment {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignment`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Information about all the custom extension calls that were made during the access package assignment workflow.
     ///
     /// Property `customExtensionCalloutInstances` (Collection(microsoft.graph.customExtensionCalloutInstance), nullable).
-    #[serde(
-        rename = "customExtensionCalloutInstances",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension_callout_instances: Option<
         ::std::vec::Vec<crate::models::CustomExtensionCalloutInstance>,
     >,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `expiredDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "expiredDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expired_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `schedule` (microsoft.graph.entitlementManagementSchedule, nullable).
-    #[serde(rename = "schedule", default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<crate::models::EntitlementManagementSchedule>,
     /// Property `state` (microsoft.graph.accessPackageAssignmentState, nullable).
-    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::models::AccessPackageAssignmentState>,
     /// More information about the assignment lifecycle. Possible values include Delivering, Delivered, NearExpiry1DayNotificationTriggered, or ExpiredNotificationTriggered. Read-only.
     ///
     /// Property `status` (Edm.String, nullable).
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<::std::string::String>,
     /// Accepted by Graph but not declared in the metadata (see metadata/codegen.yaml).
     ///
     /// Property `accessPackageId` (Edm.String, nullable).
-    #[serde(
-        rename = "accessPackageId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_id: Option<::std::string::String>,
     /// Accepted by Graph but not declared in the metadata (see metadata/codegen.yaml).
     ///
     /// Property `assignmentPolicyId` (Edm.String, nullable).
-    #[serde(
-        rename = "assignmentPolicyId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub assignment_policy_id: Option<::std::string::String>,
     /// Accepted by Graph but not declared in the metadata (see metadata/codegen.yaml).
     ///
     /// Property `targetId` (Edm.String, nullable).
-    #[serde(rename = "targetId", default, skip_serializing_if = "Option::is_none")]
     pub target_id: Option<::std::string::String>,
     /// Navigation property `accessPackage` (microsoft.graph.accessPackage, nullable; present only with `$expand`).
-    #[serde(rename = "accessPackage", default, skip_serializing_if = "Option::is_none")]
     pub access_package: Option<crate::models::AccessPackage>,
     /// Navigation property `assignmentPolicy` (microsoft.graph.accessPackageAssignmentPolicy, nullable; present only with `$expand`).
-    #[serde(
-        rename = "assignmentPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub assignment_policy: Option<crate::models::AccessPackageAssignmentPolicy>,
     /// Navigation property `target` (microsoft.graph.accessPackageSubject, nullable; present only with `$expand`).
-    #[serde(rename = "target", default, skip_serializing_if = "Option::is_none")]
     pub target: Option<crate::models::AccessPackageSubject>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AccessPackageAssignment {
+    const NAME: &'static str = "AccessPackageAssignment";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "customExtensionCalloutInstances" => {
+                self.custom_extension_callout_instances = map.next_value()?;
+            }
+            "expiredDateTime" => self.expired_date_time = map.next_value()?,
+            "schedule" => self.schedule = map.next_value()?,
+            "state" => self.state = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            "accessPackageId" => self.access_package_id = map.next_value()?,
+            "assignmentPolicyId" => self.assignment_policy_id = map.next_value()?,
+            "targetId" => self.target_id = map.next_value()?,
+            "accessPackage" => self.access_package = map.next_value()?,
+            "assignmentPolicy" => self.assignment_policy = map.next_value()?,
+            "target" => self.target = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignment {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "customExtensionCalloutInstances",
+            self.custom_extension_callout_instances.as_ref(),
+        )?;
+        object::entry(&mut map, "expiredDateTime", self.expired_date_time.as_ref())?;
+        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
+        object::entry(&mut map, "state", self.state.as_ref())?;
+        object::entry(&mut map, "status", self.status.as_ref())?;
+        object::entry(&mut map, "accessPackageId", self.access_package_id.as_ref())?;
+        object::entry(
+            &mut map,
+            "assignmentPolicyId",
+            self.assignment_policy_id.as_ref(),
+        )?;
+        object::entry(&mut map, "targetId", self.target_id.as_ref())?;
+        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
+        object::entry(&mut map, "assignmentPolicy", self.assignment_policy.as_ref())?;
+        object::entry(&mut map, "target", self.target.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignment {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageAssignmentApprovalSettings` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentApprovalSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentApprovalSettings`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// If false, then approval isn't required for new requests in this policy.
     ///
     /// Property `isApprovalRequiredForAdd` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isApprovalRequiredForAdd",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_approval_required_for_add: Option<bool>,
     /// If false, then approval isn't required for updates to requests in this policy.
     ///
     /// Property `isApprovalRequiredForUpdate` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isApprovalRequiredForUpdate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_approval_required_for_update: Option<bool>,
     /// Property `isRequestorJustificationRequired` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isRequestorJustificationRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_requestor_justification_required: Option<bool>,
     /// If approval is required, the one, two or three elements of this collection define each of the stages of approval. An empty array is present if no approval is required.
     ///
     /// Property `stages` (Collection(microsoft.graph.accessPackageApprovalStage), nullable).
-    #[serde(rename = "stages", default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<::std::vec::Vec<crate::models::AnyAccessPackageApprovalStage>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAssignmentApprovalSettings {
+    const NAME: &'static str = "AccessPackageAssignmentApprovalSettings";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "isApprovalRequiredForAdd" => {
+                self.is_approval_required_for_add = map.next_value()?;
+            }
+            "isApprovalRequiredForUpdate" => {
+                self.is_approval_required_for_update = map.next_value()?;
+            }
+            "isRequestorJustificationRequired" => {
+                self.is_requestor_justification_required = map.next_value()?;
+            }
+            "stages" => self.stages = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentApprovalSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "isApprovalRequiredForAdd",
+            self.is_approval_required_for_add.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isApprovalRequiredForUpdate",
+            self.is_approval_required_for_update.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isRequestorJustificationRequired",
+            self.is_requestor_justification_required.as_ref(),
+        )?;
+        object::entry(&mut map, "stages", self.stages.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentApprovalSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageAssignmentFilterByCurrentUserOptions` (enum type).
 ///
@@ -580,246 +836,350 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentFilterByCurrentUserOptions
 /// `microsoft.graph.accessPackageAssignmentPolicy` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentPolicy {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentPolicy`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `allowedTargetScope` (microsoft.graph.allowedTargetScope, nullable).
-    #[serde(
-        rename = "allowedTargetScope",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allowed_target_scope: Option<crate::models::AllowedTargetScope>,
     /// Property `automaticRequestSettings` (microsoft.graph.accessPackageAutomaticRequestSettings, nullable).
-    #[serde(
-        rename = "automaticRequestSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub automatic_request_settings: Option<
         crate::models::AccessPackageAutomaticRequestSettings,
     >,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The description of the policy.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the policy.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `expiration` (microsoft.graph.expirationPattern, nullable).
-    #[serde(rename = "expiration", default, skip_serializing_if = "Option::is_none")]
     pub expiration: Option<crate::models::ExpirationPattern>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `notificationSettings` (microsoft.graph.accessPackageNotificationSettings, nullable).
-    #[serde(
-        rename = "notificationSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub notification_settings: Option<crate::models::AccessPackageNotificationSettings>,
     /// Property `requestApprovalSettings` (microsoft.graph.accessPackageAssignmentApprovalSettings, nullable).
-    #[serde(
-        rename = "requestApprovalSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub request_approval_settings: Option<
         crate::models::AccessPackageAssignmentApprovalSettings,
     >,
     /// Property `requestorSettings` (microsoft.graph.accessPackageAssignmentRequestorSettings, nullable).
-    #[serde(
-        rename = "requestorSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub requestor_settings: Option<
         crate::models::AccessPackageAssignmentRequestorSettings,
     >,
     /// Property `reviewSettings` (microsoft.graph.accessPackageAssignmentReviewSettings, nullable).
-    #[serde(rename = "reviewSettings", default, skip_serializing_if = "Option::is_none")]
     pub review_settings: Option<crate::models::AccessPackageAssignmentReviewSettings>,
     /// The principals that can be assigned access from an access package through this policy.
     ///
     /// Property `specificAllowedTargets` (Collection(microsoft.graph.subjectSet), nullable).
-    #[serde(
-        rename = "specificAllowedTargets",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub specific_allowed_targets: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
     /// Navigation property `accessPackage` (microsoft.graph.accessPackage, nullable; present only with `$expand`).
-    #[serde(rename = "accessPackage", default, skip_serializing_if = "Option::is_none")]
     pub access_package: Option<crate::models::AccessPackage>,
     /// Navigation property `catalog` (microsoft.graph.accessPackageCatalog, nullable; present only with `$expand`).
-    #[serde(rename = "catalog", default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<crate::models::AccessPackageCatalog>,
     /// The collection of stages when to execute one or more custom access package workflow extensions. Supports $expand.
     ///
     /// Navigation property `customExtensionStageSettings` (Collection(microsoft.graph.customExtensionStageSetting), nullable; present only with `$expand`).
-    #[serde(
-        rename = "customExtensionStageSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension_stage_settings: Option<
         ::std::vec::Vec<crate::models::CustomExtensionStageSetting>,
     >,
     /// Questions that are posed to the  requestor.
     ///
     /// Navigation property `questions` (Collection(microsoft.graph.accessPackageQuestion), nullable; present only with `$expand`).
-    #[serde(rename = "questions", default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<::std::vec::Vec<crate::models::AnyAccessPackageQuestion>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAssignmentPolicy {
+    const NAME: &'static str = "AccessPackageAssignmentPolicy";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "allowedTargetScope" => self.allowed_target_scope = map.next_value()?,
+            "automaticRequestSettings" => {
+                self.automatic_request_settings = map.next_value()?;
+            }
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "expiration" => self.expiration = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "notificationSettings" => self.notification_settings = map.next_value()?,
+            "requestApprovalSettings" => {
+                self.request_approval_settings = map.next_value()?;
+            }
+            "requestorSettings" => self.requestor_settings = map.next_value()?,
+            "reviewSettings" => self.review_settings = map.next_value()?,
+            "specificAllowedTargets" => self.specific_allowed_targets = map.next_value()?,
+            "accessPackage" => self.access_package = map.next_value()?,
+            "catalog" => self.catalog = map.next_value()?,
+            "customExtensionStageSettings" => {
+                self.custom_extension_stage_settings = map.next_value()?;
+            }
+            "questions" => self.questions = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentPolicy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "allowedTargetScope",
+            self.allowed_target_scope.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "automaticRequestSettings",
+            self.automatic_request_settings.as_ref(),
+        )?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "expiration", self.expiration.as_ref())?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "notificationSettings",
+            self.notification_settings.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "requestApprovalSettings",
+            self.request_approval_settings.as_ref(),
+        )?;
+        object::entry(&mut map, "requestorSettings", self.requestor_settings.as_ref())?;
+        object::entry(&mut map, "reviewSettings", self.review_settings.as_ref())?;
+        object::entry(
+            &mut map,
+            "specificAllowedTargets",
+            self.specific_allowed_targets.as_ref(),
+        )?;
+        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
+        object::entry(&mut map, "catalog", self.catalog.as_ref())?;
+        object::entry(
+            &mut map,
+            "customExtensionStageSettings",
+            self.custom_extension_stage_settings.as_ref(),
+        )?;
+        object::entry(&mut map, "questions", self.questions.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageAssignmentRequest` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentRequest {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequest`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Answers provided by the requestor to accessPackageQuestions asked of them at the time of request.
     ///
     /// Property `answers` (Collection(microsoft.graph.accessPackageAnswer), nullable).
-    #[serde(rename = "answers", default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<::std::vec::Vec<crate::models::AnyAccessPackageAnswer>>,
     /// The date of the end of processing, either successful or failure, of a request. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `completedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "completedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub completed_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only. Supports $filter.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Information about all the custom extension calls that were made during the access package assignment workflow.
     ///
     /// Property `customExtensionCalloutInstances` (Collection(microsoft.graph.customExtensionCalloutInstance), nullable).
-    #[serde(
-        rename = "customExtensionCalloutInstances",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension_callout_instances: Option<
         ::std::vec::Vec<crate::models::CustomExtensionCalloutInstance>,
     >,
     /// Property `justification` (Edm.String, nullable).
-    #[serde(rename = "justification", default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<::std::string::String>,
     /// Property `requestType` (microsoft.graph.accessPackageRequestType, nullable).
-    #[serde(rename = "requestType", default, skip_serializing_if = "Option::is_none")]
     pub request_type: Option<crate::models::AccessPackageRequestType>,
     /// Property `schedule` (microsoft.graph.entitlementManagementSchedule, nullable).
-    #[serde(rename = "schedule", default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<crate::models::EntitlementManagementSchedule>,
     /// Property `state` (microsoft.graph.accessPackageRequestState, nullable).
-    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::models::AccessPackageRequestState>,
     /// More information on the request processing status. Read-only.
     ///
     /// Property `status` (Edm.String, nullable).
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<::std::string::String>,
     /// Navigation property `accessPackage` (microsoft.graph.accessPackage, nullable; present only with `$expand`).
-    #[serde(rename = "accessPackage", default, skip_serializing_if = "Option::is_none")]
     pub access_package: Option<crate::models::AccessPackage>,
     /// Navigation property `assignment` (microsoft.graph.accessPackageAssignment, nullable; present only with `$expand`).
-    #[serde(rename = "assignment", default, skip_serializing_if = "Option::is_none")]
     pub assignment: Option<crate::models::AccessPackageAssignment>,
     /// Navigation property `requestor` (microsoft.graph.accessPackageSubject, nullable; present only with `$expand`).
-    #[serde(rename = "requestor", default, skip_serializing_if = "Option::is_none")]
     pub requestor: Option<crate::models::AccessPackageSubject>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAssignmentRequest {
+    const NAME: &'static str = "AccessPackageAssignmentRequest";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "answers" => self.answers = map.next_value()?,
+            "completedDateTime" => self.completed_date_time = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "customExtensionCalloutInstances" => {
+                self.custom_extension_callout_instances = map.next_value()?;
+            }
+            "justification" => self.justification = map.next_value()?,
+            "requestType" => self.request_type = map.next_value()?,
+            "schedule" => self.schedule = map.next_value()?,
+            "state" => self.state = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            "accessPackage" => self.access_package = map.next_value()?,
+            "assignment" => self.assignment = map.next_value()?,
+            "requestor" => self.requestor = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "answers", self.answers.as_ref())?;
+        object::entry(&mut map, "completedDateTime", self.completed_date_time.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "customExtensionCalloutInstances",
+            self.custom_extension_callout_instances.as_ref(),
+        )?;
+        object::entry(&mut map, "justification", self.justification.as_ref())?;
+        object::entry(&mut map, "requestType", self.request_type.as_ref())?;
+        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
+        object::entry(&mut map, "state", self.state.as_ref())?;
+        object::entry(&mut map, "status", self.status.as_ref())?;
+        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
+        object::entry(&mut map, "assignment", self.assignment.as_ref())?;
+        object::entry(&mut map, "requestor", self.requestor.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageAssignmentRequestCallbackData` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionData`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentRequestCallbackData {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequestCallbackData`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `customExtensionStageInstanceDetail` (Edm.String, nullable).
-    #[serde(
-        rename = "customExtensionStageInstanceDetail",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension_stage_instance_detail: Option<::std::string::String>,
     /// Property `customExtensionStageInstanceId` (Edm.String, nullable).
-    #[serde(
-        rename = "customExtensionStageInstanceId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension_stage_instance_id: Option<::std::string::String>,
     /// Property `stage` (microsoft.graph.accessPackageCustomExtensionStage, nullable).
-    #[serde(rename = "stage", default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<crate::models::AccessPackageCustomExtensionStage>,
     /// Property `state` (Edm.String, nullable).
-    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAssignmentRequestCallbackData {
+    const NAME: &'static str = "AccessPackageAssignmentRequestCallbackData";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "customExtensionStageInstanceDetail" => {
+                self.custom_extension_stage_instance_detail = map.next_value()?;
+            }
+            "customExtensionStageInstanceId" => {
+                self.custom_extension_stage_instance_id = map.next_value()?;
+            }
+            "stage" => self.stage = map.next_value()?,
+            "state" => self.state = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentRequestCallbackData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "customExtensionStageInstanceDetail",
+            self.custom_extension_stage_instance_detail.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "customExtensionStageInstanceId",
+            self.custom_extension_stage_instance_id.as_ref(),
+        )?;
+        object::entry(&mut map, "stage", self.stage.as_ref())?;
+        object::entry(&mut map, "state", self.state.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestCallbackData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.accessPackageAssignmentRequestCallbackData` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -867,11 +1227,38 @@ impl Serialize for AnyAccessPackageAssignmentRequestCallbackData {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyAccessPackageAssignmentRequestCallbackData {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyAccessPackageAssignmentRequestCallbackData {
+    const NAME: &'static str = "AnyAccessPackageAssignmentRequestCallbackData";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.accessPackageAssignmentRequestCallbackData" => {
+                        let mut value = AccessPackageAssignmentRequestCallbackData {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageAssignmentRequestCallbackData(value)
+                    }
+                    "microsoft.graph.assignmentRequestApprovalStageCallbackData" => {
+                        let mut value = AssignmentRequestApprovalStageCallbackData {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AssignmentRequestApprovalStageCallbackData(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageAssignmentRequestCallbackData") => {
@@ -888,6 +1275,13 @@ impl<'de> Deserialize<'de> for AnyAccessPackageAssignmentRequestCallbackData {
             }
             Some(_) => Ok(Self::Other(value)),
         }
+    }
+}
+impl<'de> Deserialize<'de> for AnyAccessPackageAssignmentRequestCallbackData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
     }
 }
 /// `microsoft.graph.accessPackageAssignmentRequestFilterByCurrentUserOptions` (enum type).
@@ -975,316 +1369,464 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestFilterByCurrentUser
     }
 }
 /// `microsoft.graph.accessPackageAssignmentRequestRequirements` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentRequestRequirements {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequestRequirements`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Indicates whether the requestor is allowed to set a custom schedule.
     ///
     /// Property `allowCustomAssignmentSchedule` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "allowCustomAssignmentSchedule",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allow_custom_assignment_schedule: Option<bool>,
     /// Indicates whether a request to add must be approved by an approver.
     ///
     /// Property `isApprovalRequiredForAdd` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isApprovalRequiredForAdd",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_approval_required_for_add: Option<bool>,
     /// Indicates whether a request to update must be approved by an approver.
     ///
     /// Property `isApprovalRequiredForUpdate` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isApprovalRequiredForUpdate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_approval_required_for_update: Option<bool>,
     /// Property `isRequestorJustificationRequired` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isRequestorJustificationRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_requestor_justification_required: Option<bool>,
     /// The description of the policy that the user is trying to request access using.
     ///
     /// Property `policyDescription` (Edm.String, nullable).
-    #[serde(
-        rename = "policyDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub policy_description: Option<::std::string::String>,
     /// The display name of the policy that the user is trying to request access using.
     ///
     /// Property `policyDisplayName` (Edm.String, nullable).
-    #[serde(
-        rename = "policyDisplayName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub policy_display_name: Option<::std::string::String>,
     /// The identifier of the policy that these requirements are associated with. This identifier can be used when creating a new assignment request.
     ///
     /// Property `policyId` (Edm.String, nullable).
-    #[serde(rename = "policyId", default, skip_serializing_if = "Option::is_none")]
     pub policy_id: Option<::std::string::String>,
     /// Property `schedule` (microsoft.graph.entitlementManagementSchedule, nullable).
-    #[serde(rename = "schedule", default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<crate::models::EntitlementManagementSchedule>,
     /// Navigation property `questions` (Collection(microsoft.graph.accessPackageQuestion), nullable; present only with `$expand`).
-    #[serde(rename = "questions", default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<::std::vec::Vec<crate::models::AnyAccessPackageQuestion>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAssignmentRequestRequirements {
+    const NAME: &'static str = "AccessPackageAssignmentRequestRequirements";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "allowCustomAssignmentSchedule" => {
+                self.allow_custom_assignment_schedule = map.next_value()?;
+            }
+            "isApprovalRequiredForAdd" => {
+                self.is_approval_required_for_add = map.next_value()?;
+            }
+            "isApprovalRequiredForUpdate" => {
+                self.is_approval_required_for_update = map.next_value()?;
+            }
+            "isRequestorJustificationRequired" => {
+                self.is_requestor_justification_required = map.next_value()?;
+            }
+            "policyDescription" => self.policy_description = map.next_value()?,
+            "policyDisplayName" => self.policy_display_name = map.next_value()?,
+            "policyId" => self.policy_id = map.next_value()?,
+            "schedule" => self.schedule = map.next_value()?,
+            "questions" => self.questions = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentRequestRequirements {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "allowCustomAssignmentSchedule",
+            self.allow_custom_assignment_schedule.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isApprovalRequiredForAdd",
+            self.is_approval_required_for_add.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isApprovalRequiredForUpdate",
+            self.is_approval_required_for_update.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isRequestorJustificationRequired",
+            self.is_requestor_justification_required.as_ref(),
+        )?;
+        object::entry(&mut map, "policyDescription", self.policy_description.as_ref())?;
+        object::entry(&mut map, "policyDisplayName", self.policy_display_name.as_ref())?;
+        object::entry(&mut map, "policyId", self.policy_id.as_ref())?;
+        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
+        object::entry(&mut map, "questions", self.questions.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestRequirements {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageAssignmentRequestWorkflowExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.customCalloutExtension`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentRequestWorkflowExtension {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequestWorkflowExtension`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `authenticationConfiguration` (microsoft.graph.customExtensionAuthenticationConfiguration, nullable).
-    #[serde(
-        rename = "authenticationConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub authentication_configuration: Option<
         crate::models::AnyCustomExtensionAuthenticationConfiguration,
     >,
     /// Property `clientConfiguration` (microsoft.graph.customExtensionClientConfiguration, nullable).
-    #[serde(
-        rename = "clientConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub client_configuration: Option<crate::models::CustomExtensionClientConfiguration>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `endpointConfiguration` (microsoft.graph.customExtensionEndpointConfiguration, nullable).
-    #[serde(
-        rename = "endpointConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub endpoint_configuration: Option<
         crate::models::AnyCustomExtensionEndpointConfiguration,
     >,
     /// Property `callbackConfiguration` (microsoft.graph.customExtensionCallbackConfiguration, nullable).
-    #[serde(
-        rename = "callbackConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub callback_configuration: Option<
         crate::models::AnyCustomExtensionCallbackConfiguration,
     >,
     /// Property `createdBy` (Edm.String, nullable).
-    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<::std::string::String>,
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `lastModifiedBy` (Edm.String, nullable).
-    #[serde(rename = "lastModifiedBy", default, skip_serializing_if = "Option::is_none")]
     pub last_modified_by: Option<::std::string::String>,
     /// Property `lastModifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "lastModifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AccessPackageAssignmentRequestWorkflowExtension {
+    const NAME: &'static str = "AccessPackageAssignmentRequestWorkflowExtension";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "authenticationConfiguration" => {
+                self.authentication_configuration = map.next_value()?;
+            }
+            "clientConfiguration" => self.client_configuration = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
+            "callbackConfiguration" => self.callback_configuration = map.next_value()?,
+            "createdBy" => self.created_by = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "lastModifiedBy" => self.last_modified_by = map.next_value()?,
+            "lastModifiedDateTime" => self.last_modified_date_time = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentRequestWorkflowExtension {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "authenticationConfiguration",
+            self.authentication_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "clientConfiguration",
+            self.client_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "endpointConfiguration",
+            self.endpoint_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "callbackConfiguration",
+            self.callback_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "lastModifiedBy", self.last_modified_by.as_ref())?;
+        object::entry(
+            &mut map,
+            "lastModifiedDateTime",
+            self.last_modified_date_time.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestWorkflowExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageAssignmentRequestorSettings` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentRequestorSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequestorSettings`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// False indicates that the requestor isn't permitted to include a schedule in their request.
     ///
     /// Property `allowCustomAssignmentSchedule` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "allowCustomAssignmentSchedule",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allow_custom_assignment_schedule: Option<bool>,
     /// True allows on-behalf-of requestors to create a request to add access for another principal.
     ///
     /// Property `enableOnBehalfRequestorsToAddAccess` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "enableOnBehalfRequestorsToAddAccess",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub enable_on_behalf_requestors_to_add_access: Option<bool>,
     /// True allows on-behalf-of requestors to create a request to remove access for another principal.
     ///
     /// Property `enableOnBehalfRequestorsToRemoveAccess` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "enableOnBehalfRequestorsToRemoveAccess",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub enable_on_behalf_requestors_to_remove_access: Option<bool>,
     /// True allows on-behalf-of requestors to create a request to update access for another principal.
     ///
     /// Property `enableOnBehalfRequestorsToUpdateAccess` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "enableOnBehalfRequestorsToUpdateAccess",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub enable_on_behalf_requestors_to_update_access: Option<bool>,
     /// True allows requestors to create a request to add access for themselves.
     ///
     /// Property `enableTargetsToSelfAddAccess` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "enableTargetsToSelfAddAccess",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub enable_targets_to_self_add_access: Option<bool>,
     /// True allows requestors to create a request to remove their access.
     ///
     /// Property `enableTargetsToSelfRemoveAccess` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "enableTargetsToSelfRemoveAccess",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub enable_targets_to_self_remove_access: Option<bool>,
     /// True allows requestors to create a request to update their access.
     ///
     /// Property `enableTargetsToSelfUpdateAccess` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "enableTargetsToSelfUpdateAccess",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub enable_targets_to_self_update_access: Option<bool>,
     /// The principals who can request on-behalf-of others.
     ///
     /// Property `onBehalfRequestors` (Collection(microsoft.graph.subjectSet), nullable).
-    #[serde(
-        rename = "onBehalfRequestors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_behalf_requestors: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AccessPackageAssignmentRequestorSettings {
+    const NAME: &'static str = "AccessPackageAssignmentRequestorSettings";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "allowCustomAssignmentSchedule" => {
+                self.allow_custom_assignment_schedule = map.next_value()?;
+            }
+            "enableOnBehalfRequestorsToAddAccess" => {
+                self.enable_on_behalf_requestors_to_add_access = map.next_value()?;
+            }
+            "enableOnBehalfRequestorsToRemoveAccess" => {
+                self.enable_on_behalf_requestors_to_remove_access = map.next_value()?;
+            }
+            "enableOnBehalfRequestorsToUpdateAccess" => {
+                self.enable_on_behalf_requestors_to_update_access = map.next_value()?;
+            }
+            "enableTargetsToSelfAddAccess" => {
+                self.enable_targets_to_self_add_access = map.next_value()?;
+            }
+            "enableTargetsToSelfRemoveAccess" => {
+                self.enable_targets_to_self_remove_access = map.next_value()?;
+            }
+            "enableTargetsToSelfUpdateAccess" => {
+                self.enable_targets_to_self_update_access = map.next_value()?;
+            }
+            "onBehalfRequestors" => self.on_behalf_requestors = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentRequestorSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "allowCustomAssignmentSchedule",
+            self.allow_custom_assignment_schedule.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "enableOnBehalfRequestorsToAddAccess",
+            self.enable_on_behalf_requestors_to_add_access.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "enableOnBehalfRequestorsToRemoveAccess",
+            self.enable_on_behalf_requestors_to_remove_access.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "enableOnBehalfRequestorsToUpdateAccess",
+            self.enable_on_behalf_requestors_to_update_access.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "enableTargetsToSelfAddAccess",
+            self.enable_targets_to_self_add_access.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "enableTargetsToSelfRemoveAccess",
+            self.enable_targets_to_self_remove_access.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "enableTargetsToSelfUpdateAccess",
+            self.enable_targets_to_self_update_access.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onBehalfRequestors",
+            self.on_behalf_requestors.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestorSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageAssignmentReviewSettings` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentReviewSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentReviewSettings`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `expirationBehavior` (microsoft.graph.accessReviewExpirationBehavior, nullable).
-    #[serde(
-        rename = "expirationBehavior",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expiration_behavior: Option<crate::models::AccessReviewExpirationBehavior>,
     /// This collection specifies the users who will be the fallback reviewers when the primary reviewers don't respond.
     ///
     /// Property `fallbackReviewers` (Collection(microsoft.graph.subjectSet), nullable).
-    #[serde(
-        rename = "fallbackReviewers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub fallback_reviewers: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
     /// If true, access reviews are required for assignments through this policy.
     ///
     /// Property `isEnabled` (Edm.Boolean, nullable).
-    #[serde(rename = "isEnabled", default, skip_serializing_if = "Option::is_none")]
     pub is_enabled: Option<bool>,
     /// Specifies whether to display recommendations to the reviewer. The default value is true.
     ///
     /// Property `isRecommendationEnabled` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isRecommendationEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_recommendation_enabled: Option<bool>,
     /// Specifies whether the reviewer must provide justification for the approval. The default value is true.
     ///
     /// Property `isReviewerJustificationRequired` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isReviewerJustificationRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_reviewer_justification_required: Option<bool>,
     /// Specifies whether the principals can review their own assignments.
     ///
     /// Property `isSelfReview` (Edm.Boolean, nullable).
-    #[serde(rename = "isSelfReview", default, skip_serializing_if = "Option::is_none")]
     pub is_self_review: Option<bool>,
     /// This collection specifies the users or group of users who will review the access package assignments.
     ///
     /// Property `primaryReviewers` (Collection(microsoft.graph.subjectSet), nullable).
-    #[serde(
-        rename = "primaryReviewers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub primary_reviewers: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
     /// Property `schedule` (microsoft.graph.entitlementManagementSchedule, nullable).
-    #[serde(rename = "schedule", default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<crate::models::EntitlementManagementSchedule>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAssignmentReviewSettings {
+    const NAME: &'static str = "AccessPackageAssignmentReviewSettings";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "expirationBehavior" => self.expiration_behavior = map.next_value()?,
+            "fallbackReviewers" => self.fallback_reviewers = map.next_value()?,
+            "isEnabled" => self.is_enabled = map.next_value()?,
+            "isRecommendationEnabled" => {
+                self.is_recommendation_enabled = map.next_value()?;
+            }
+            "isReviewerJustificationRequired" => {
+                self.is_reviewer_justification_required = map.next_value()?;
+            }
+            "isSelfReview" => self.is_self_review = map.next_value()?,
+            "primaryReviewers" => self.primary_reviewers = map.next_value()?,
+            "schedule" => self.schedule = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentReviewSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "expirationBehavior",
+            self.expiration_behavior.as_ref(),
+        )?;
+        object::entry(&mut map, "fallbackReviewers", self.fallback_reviewers.as_ref())?;
+        object::entry(&mut map, "isEnabled", self.is_enabled.as_ref())?;
+        object::entry(
+            &mut map,
+            "isRecommendationEnabled",
+            self.is_recommendation_enabled.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isReviewerJustificationRequired",
+            self.is_reviewer_justification_required.as_ref(),
+        )?;
+        object::entry(&mut map, "isSelfReview", self.is_self_review.as_ref())?;
+        object::entry(&mut map, "primaryReviewers", self.primary_reviewers.as_ref())?;
+        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentReviewSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageAssignmentState` (enum type).
 ///
@@ -1360,205 +1902,245 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentState {
 /// `microsoft.graph.accessPackageAssignmentWorkflowExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.customCalloutExtension`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentWorkflowExtension {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentWorkflowExtension`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `authenticationConfiguration` (microsoft.graph.customExtensionAuthenticationConfiguration, nullable).
-    #[serde(
-        rename = "authenticationConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub authentication_configuration: Option<
         crate::models::AnyCustomExtensionAuthenticationConfiguration,
     >,
     /// Property `clientConfiguration` (microsoft.graph.customExtensionClientConfiguration, nullable).
-    #[serde(
-        rename = "clientConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub client_configuration: Option<crate::models::CustomExtensionClientConfiguration>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `endpointConfiguration` (microsoft.graph.customExtensionEndpointConfiguration, nullable).
-    #[serde(
-        rename = "endpointConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub endpoint_configuration: Option<
         crate::models::AnyCustomExtensionEndpointConfiguration,
     >,
     /// Property `callbackConfiguration` (microsoft.graph.customExtensionCallbackConfiguration, nullable).
-    #[serde(
-        rename = "callbackConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub callback_configuration: Option<
         crate::models::AnyCustomExtensionCallbackConfiguration,
     >,
     /// Property `createdBy` (Edm.String, nullable).
-    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<::std::string::String>,
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `lastModifiedBy` (Edm.String, nullable).
-    #[serde(rename = "lastModifiedBy", default, skip_serializing_if = "Option::is_none")]
     pub last_modified_by: Option<::std::string::String>,
     /// Property `lastModifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "lastModifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AccessPackageAssignmentWorkflowExtension {
+    const NAME: &'static str = "AccessPackageAssignmentWorkflowExtension";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "authenticationConfiguration" => {
+                self.authentication_configuration = map.next_value()?;
+            }
+            "clientConfiguration" => self.client_configuration = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
+            "callbackConfiguration" => self.callback_configuration = map.next_value()?,
+            "createdBy" => self.created_by = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "lastModifiedBy" => self.last_modified_by = map.next_value()?,
+            "lastModifiedDateTime" => self.last_modified_date_time = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentWorkflowExtension {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "authenticationConfiguration",
+            self.authentication_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "clientConfiguration",
+            self.client_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "endpointConfiguration",
+            self.endpoint_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "callbackConfiguration",
+            self.callback_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "lastModifiedBy", self.last_modified_by.as_ref())?;
+        object::entry(
+            &mut map,
+            "lastModifiedDateTime",
+            self.last_modified_date_time.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentWorkflowExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageAutomaticRequestSettings` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAutomaticRequestSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAutomaticRequestSettings`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The duration for which access must be retained before the target's access is revoked once they leave the allowed target scope.
     ///
     /// Property `gracePeriodBeforeAccessRemoval` (Edm.Duration, nullable).
-    #[serde(
-        rename = "gracePeriodBeforeAccessRemoval",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub grace_period_before_access_removal: Option<crate::runtime::IsoDuration>,
     /// Indicates whether automatic assignment must be removed for targets who move out of the allowed target scope.
     ///
     /// Property `removeAccessWhenTargetLeavesAllowedTargets` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "removeAccessWhenTargetLeavesAllowedTargets",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub remove_access_when_target_leaves_allowed_targets: Option<bool>,
     /// If set to true, automatic assignments will be created for targets in the allowed target scope.
     ///
     /// Property `requestAccessForAllowedTargets` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "requestAccessForAllowedTargets",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub request_access_for_allowed_targets: Option<bool>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAutomaticRequestSettings {
+    const NAME: &'static str = "AccessPackageAutomaticRequestSettings";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "gracePeriodBeforeAccessRemoval" => {
+                self.grace_period_before_access_removal = map.next_value()?;
+            }
+            "removeAccessWhenTargetLeavesAllowedTargets" => {
+                self.remove_access_when_target_leaves_allowed_targets = map.next_value()?;
+            }
+            "requestAccessForAllowedTargets" => {
+                self.request_access_for_allowed_targets = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAutomaticRequestSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "gracePeriodBeforeAccessRemoval",
+            self.grace_period_before_access_removal.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "removeAccessWhenTargetLeavesAllowedTargets",
+            self.remove_access_when_target_leaves_allowed_targets.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "requestAccessForAllowedTargets",
+            self.request_access_for_allowed_targets.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAutomaticRequestSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageCatalog` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageCatalog {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageCatalog`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `catalogType` (microsoft.graph.accessPackageCatalogType, nullable).
-    #[serde(rename = "catalogType", default, skip_serializing_if = "Option::is_none")]
     pub catalog_type: Option<crate::models::AccessPackageCatalogType>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The description of the access package catalog.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the access package catalog.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Whether the access packages in this catalog can be requested by users outside of the tenant.
     ///
     /// Property `isExternallyVisible` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isExternallyVisible",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_externally_visible: Option<bool>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `state` (microsoft.graph.accessPackageCatalogState, nullable).
-    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::models::AccessPackageCatalogState>,
     /// The access packages in this catalog. Read-only. Nullable.
     ///
     /// Navigation property `accessPackages` (Collection(microsoft.graph.accessPackage), nullable; present only with `$expand`).
-    #[serde(rename = "accessPackages", default, skip_serializing_if = "Option::is_none")]
     pub access_packages: Option<::std::vec::Vec<crate::models::AccessPackage>>,
     /// Navigation property `customWorkflowExtensions` (Collection(microsoft.graph.customCalloutExtension), nullable; present only with `$expand`).
-    #[serde(
-        rename = "customWorkflowExtensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_workflow_extensions: Option<
         ::std::vec::Vec<crate::models::AnyCustomCalloutExtension>,
     >,
     /// Navigation property `resourceRoles` (Collection(microsoft.graph.accessPackageResourceRole), nullable; present only with `$expand`).
-    #[serde(rename = "resourceRoles", default, skip_serializing_if = "Option::is_none")]
     pub resource_roles: Option<
         ::std::vec::Vec<crate::models::AccessPackageResourceRole>,
     >,
     /// Access package resources in this catalog.
     ///
     /// Navigation property `resources` (Collection(microsoft.graph.accessPackageResource), nullable; present only with `$expand`).
-    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<::std::vec::Vec<crate::models::AnyAccessPackageResource>>,
     /// Navigation property `resourceScopes` (Collection(microsoft.graph.accessPackageResourceScope), nullable; present only with `$expand`).
-    #[serde(rename = "resourceScopes", default, skip_serializing_if = "Option::is_none")]
     pub resource_scopes: Option<
         ::std::vec::Vec<crate::models::AccessPackageResourceScope>,
     >,
@@ -1567,8 +2149,71 @@ pub struct AccessPackageCatalog {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageCatalog {
+    const NAME: &'static str = "AccessPackageCatalog";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "catalogType" => self.catalog_type = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "isExternallyVisible" => self.is_externally_visible = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "state" => self.state = map.next_value()?,
+            "accessPackages" => self.access_packages = map.next_value()?,
+            "customWorkflowExtensions" => {
+                self.custom_workflow_extensions = map.next_value()?;
+            }
+            "resourceRoles" => self.resource_roles = map.next_value()?,
+            "resources" => self.resources = map.next_value()?,
+            "resourceScopes" => self.resource_scopes = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageCatalog {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "catalogType", self.catalog_type.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "isExternallyVisible",
+            self.is_externally_visible.as_ref(),
+        )?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(&mut map, "state", self.state.as_ref())?;
+        object::entry(&mut map, "accessPackages", self.access_packages.as_ref())?;
+        object::entry(
+            &mut map,
+            "customWorkflowExtensions",
+            self.custom_workflow_extensions.as_ref(),
+        )?;
+        object::entry(&mut map, "resourceRoles", self.resource_roles.as_ref())?;
+        object::entry(&mut map, "resources", self.resources.as_ref())?;
+        object::entry(&mut map, "resourceScopes", self.resource_scopes.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageCatalog {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageCatalogState` (enum type).
 ///
@@ -1774,87 +2419,130 @@ impl<'de> Deserialize<'de> for AccessPackageCustomExtensionStage {
 /// `microsoft.graph.accessPackageDynamicApprovalStage` (complex type).
 ///
 /// Derives from `microsoft.graph.accessPackageApprovalStage`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageDynamicApprovalStage {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageDynamicApprovalStage`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `approverInformationVisibility` (microsoft.graph.approverInformationVisibility, not nullable).
-    #[serde(
-        rename = "approverInformationVisibility",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub approver_information_visibility: Option<
         crate::models::ApproverInformationVisibility,
     >,
     /// Property `durationBeforeAutomaticDenial` (Edm.Duration, nullable).
-    #[serde(
-        rename = "durationBeforeAutomaticDenial",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub duration_before_automatic_denial: Option<crate::runtime::IsoDuration>,
     /// Property `durationBeforeEscalation` (Edm.Duration, nullable).
-    #[serde(
-        rename = "durationBeforeEscalation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub duration_before_escalation: Option<crate::runtime::IsoDuration>,
     /// Property `escalationApprovers` (Collection(microsoft.graph.subjectSet), nullable).
-    #[serde(
-        rename = "escalationApprovers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub escalation_approvers: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
     /// Property `fallbackEscalationApprovers` (Collection(microsoft.graph.subjectSet), nullable).
-    #[serde(
-        rename = "fallbackEscalationApprovers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub fallback_escalation_approvers: Option<
         ::std::vec::Vec<crate::models::AnySubjectSet>,
     >,
     /// Property `fallbackPrimaryApprovers` (Collection(microsoft.graph.subjectSet), nullable).
-    #[serde(
-        rename = "fallbackPrimaryApprovers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub fallback_primary_approvers: Option<
         ::std::vec::Vec<crate::models::AnySubjectSet>,
     >,
     /// Property `isApproverJustificationRequired` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isApproverJustificationRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_approver_justification_required: Option<bool>,
     /// Property `isEscalationEnabled` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isEscalationEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_escalation_enabled: Option<bool>,
     /// Property `primaryApprovers` (Collection(microsoft.graph.subjectSet), nullable).
-    #[serde(
-        rename = "primaryApprovers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub primary_approvers: Option<::std::vec::Vec<crate::models::AnySubjectSet>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageDynamicApprovalStage {
+    const NAME: &'static str = "AccessPackageDynamicApprovalStage";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "approverInformationVisibility" => {
+                self.approver_information_visibility = map.next_value()?;
+            }
+            "durationBeforeAutomaticDenial" => {
+                self.duration_before_automatic_denial = map.next_value()?;
+            }
+            "durationBeforeEscalation" => {
+                self.duration_before_escalation = map.next_value()?;
+            }
+            "escalationApprovers" => self.escalation_approvers = map.next_value()?,
+            "fallbackEscalationApprovers" => {
+                self.fallback_escalation_approvers = map.next_value()?;
+            }
+            "fallbackPrimaryApprovers" => {
+                self.fallback_primary_approvers = map.next_value()?;
+            }
+            "isApproverJustificationRequired" => {
+                self.is_approver_justification_required = map.next_value()?;
+            }
+            "isEscalationEnabled" => self.is_escalation_enabled = map.next_value()?,
+            "primaryApprovers" => self.primary_approvers = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageDynamicApprovalStage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "approverInformationVisibility",
+            self.approver_information_visibility.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "durationBeforeAutomaticDenial",
+            self.duration_before_automatic_denial.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "durationBeforeEscalation",
+            self.duration_before_escalation.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "escalationApprovers",
+            self.escalation_approvers.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "fallbackEscalationApprovers",
+            self.fallback_escalation_approvers.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "fallbackPrimaryApprovers",
+            self.fallback_primary_approvers.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isApproverJustificationRequired",
+            self.is_approver_justification_required.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isEscalationEnabled",
+            self.is_escalation_enabled.as_ref(),
+        )?;
+        object::entry(&mut map, "primaryApprovers", self.primary_approvers.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageDynamicApprovalStage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageExternalUserLifecycleAction` (enum type).
 ///
@@ -1975,99 +2663,188 @@ impl<'de> Deserialize<'de> for AccessPackageFilterByCurrentUserOptions {
     }
 }
 /// `microsoft.graph.accessPackageLocalizedText` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageLocalizedText {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageLocalizedText`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The language code that text is in. For example, 'en-us'. The language component follows 2-letter codes as defined in ISO 639-1, and the country component follows 2-letter codes as defined in ISO 3166-1 alpha-2. Required.
     ///
     /// Property `languageCode` (Edm.String, not nullable).
-    #[serde(rename = "languageCode", default, skip_serializing_if = "Option::is_none")]
     pub language_code: Option<::std::string::String>,
     /// The question in the specific language. Required.
     ///
     /// Property `text` (Edm.String, nullable).
-    #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageLocalizedText {
+    const NAME: &'static str = "AccessPackageLocalizedText";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "languageCode" => self.language_code = map.next_value()?,
+            "text" => self.text = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageLocalizedText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "languageCode", self.language_code.as_ref())?;
+        object::entry(&mut map, "text", self.text.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageLocalizedText {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageMultipleChoiceQuestion` (entity type).
 ///
 /// Derives from `microsoft.graph.accessPackageQuestion`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageMultipleChoiceQuestion {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageMultipleChoiceQuestion`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `isAnswerEditable` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isAnswerEditable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_answer_editable: Option<bool>,
     /// Property `isRequired` (Edm.Boolean, nullable).
-    #[serde(rename = "isRequired", default, skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// Property `localizations` (Collection(microsoft.graph.accessPackageLocalizedText), nullable).
-    #[serde(rename = "localizations", default, skip_serializing_if = "Option::is_none")]
     pub localizations: Option<
         ::std::vec::Vec<crate::models::AccessPackageLocalizedText>,
     >,
     /// Property `sequence` (Edm.Int32, nullable).
-    #[serde(rename = "sequence", default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<i32>,
     /// Property `text` (Edm.String, nullable).
-    #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<::std::string::String>,
     /// Property `choices` (Collection(microsoft.graph.accessPackageAnswerChoice), nullable).
-    #[serde(rename = "choices", default, skip_serializing_if = "Option::is_none")]
     pub choices: Option<::std::vec::Vec<crate::models::AccessPackageAnswerChoice>>,
     /// Property `isMultipleSelectionAllowed` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isMultipleSelectionAllowed",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_multiple_selection_allowed: Option<bool>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AccessPackageMultipleChoiceQuestion {
+    const NAME: &'static str = "AccessPackageMultipleChoiceQuestion";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "isAnswerEditable" => self.is_answer_editable = map.next_value()?,
+            "isRequired" => self.is_required = map.next_value()?,
+            "localizations" => self.localizations = map.next_value()?,
+            "sequence" => self.sequence = map.next_value()?,
+            "text" => self.text = map.next_value()?,
+            "choices" => self.choices = map.next_value()?,
+            "isMultipleSelectionAllowed" => {
+                self.is_multiple_selection_allowed = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageMultipleChoiceQuestion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "isAnswerEditable", self.is_answer_editable.as_ref())?;
+        object::entry(&mut map, "isRequired", self.is_required.as_ref())?;
+        object::entry(&mut map, "localizations", self.localizations.as_ref())?;
+        object::entry(&mut map, "sequence", self.sequence.as_ref())?;
+        object::entry(&mut map, "text", self.text.as_ref())?;
+        object::entry(&mut map, "choices", self.choices.as_ref())?;
+        object::entry(
+            &mut map,
+            "isMultipleSelectionAllowed",
+            self.is_multiple_selection_allowed.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageMultipleChoiceQuestion {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageNotificationSettings` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageNotificationSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageNotificationSettings`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `isAssignmentNotificationDisabled` (Edm.Boolean, not nullable).
-    #[serde(
-        rename = "isAssignmentNotificationDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_assignment_notification_disabled: Option<bool>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageNotificationSettings {
+    const NAME: &'static str = "AccessPackageNotificationSettings";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "isAssignmentNotificationDisabled" => {
+                self.is_assignment_notification_disabled = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageNotificationSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "isAssignmentNotificationDisabled",
+            self.is_assignment_notification_disabled.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageNotificationSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.accessPackageQuestion` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -2113,11 +2890,38 @@ impl Serialize for AnyAccessPackageQuestion {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyAccessPackageQuestion {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyAccessPackageQuestion {
+    const NAME: &'static str = "AnyAccessPackageQuestion";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.accessPackageMultipleChoiceQuestion" => {
+                        let mut value = AccessPackageMultipleChoiceQuestion {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageMultipleChoiceQuestion(value)
+                    }
+                    "microsoft.graph.accessPackageTextInputQuestion" => {
+                        let mut value = AccessPackageTextInputQuestion {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageTextInputQuestion(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageMultipleChoiceQuestion") => {
@@ -2133,28 +2937,58 @@ impl<'de> Deserialize<'de> for AnyAccessPackageQuestion {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyAccessPackageQuestion {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionCallbackConfiguration`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageRequestApprovalStageCallbackConfiguration {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `timeoutDuration` (Edm.Duration, nullable).
-    #[serde(
-        rename = "timeoutDuration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub timeout_duration: Option<crate::runtime::IsoDuration>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageRequestApprovalStageCallbackConfiguration {
+    const NAME: &'static str = "AccessPackageRequestApprovalStageCallbackConfiguration";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "timeoutDuration" => self.timeout_duration = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageRequestApprovalStageCallbackConfiguration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "timeoutDuration", self.timeout_duration.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageRequestApprovalStageCallbackConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageRequestState` (enum type).
 ///
@@ -2345,76 +3179,55 @@ impl<'de> Deserialize<'de> for AccessPackageRequestType {
 /// `microsoft.graph.accessPackageResource` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResource {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResource`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Contains information about the attributes to be collected from the requestor and sent to the resource application.
     ///
     /// Property `attributes` (Collection(microsoft.graph.accessPackageResourceAttribute), nullable).
-    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<
         ::std::vec::Vec<crate::models::AccessPackageResourceAttribute>,
     >,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// A description for the resource.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the resource, such as the application name, group name or site name.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The unique identifier of the resource in the origin system. For a Microsoft Entra group, this is the identifier of the group.
     ///
     /// Property `originId` (Edm.String, nullable).
-    #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
     /// The type of the resource in the origin system, such as SharePointOnline, AadApplication or AadGroup.
     ///
     /// Property `originSystem` (Edm.String, nullable).
-    #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
     /// Navigation property `environment` (microsoft.graph.accessPackageResourceEnvironment, nullable; present only with `$expand`).
-    #[serde(rename = "environment", default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<crate::models::AccessPackageResourceEnvironment>,
     /// Read-only. Nullable. Supports $expand.
     ///
     /// Navigation property `roles` (Collection(microsoft.graph.accessPackageResourceRole), nullable; present only with `$expand`).
-    #[serde(rename = "roles", default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<::std::vec::Vec<crate::models::AccessPackageResourceRole>>,
     /// Read-only. Nullable. Supports $expand.
     ///
     /// Navigation property `scopes` (Collection(microsoft.graph.accessPackageResourceScope), nullable; present only with `$expand`).
-    #[serde(rename = "scopes", default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<::std::vec::Vec<crate::models::AccessPackageResourceScope>>,
     /// Navigation property `uploadSessions` (Collection(microsoft.graph.customDataProvidedResourceUploadSession), nullable; present only with `$expand`).
-    #[serde(rename = "uploadSessions", default, skip_serializing_if = "Option::is_none")]
     pub upload_sessions: Option<
         ::std::vec::Vec<crate::models::AnyCustomDataProvidedResourceUploadSession>,
     >,
@@ -2423,8 +3236,59 @@ pub struct AccessPackageResource {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResource {
+    const NAME: &'static str = "AccessPackageResource";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "attributes" => self.attributes = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "originId" => self.origin_id = map.next_value()?,
+            "originSystem" => self.origin_system = map.next_value()?,
+            "environment" => self.environment = map.next_value()?,
+            "roles" => self.roles = map.next_value()?,
+            "scopes" => self.scopes = map.next_value()?,
+            "uploadSessions" => self.upload_sessions = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "attributes", self.attributes.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
+        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
+        object::entry(&mut map, "environment", self.environment.as_ref())?;
+        object::entry(&mut map, "roles", self.roles.as_ref())?;
+        object::entry(&mut map, "scopes", self.scopes.as_ref())?;
+        object::entry(&mut map, "uploadSessions", self.upload_sessions.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.accessPackageResource` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -2464,11 +3328,38 @@ impl Serialize for AnyAccessPackageResource {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyAccessPackageResource {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyAccessPackageResource {
+    const NAME: &'static str = "AnyAccessPackageResource";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.accessPackageResource" => {
+                        let mut value = AccessPackageResource {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageResource(value)
+                    }
+                    "microsoft.graph.customDataProvidedResource" => {
+                        let mut value = CustomDataProvidedResource {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CustomDataProvidedResource(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageResource") => {
@@ -2485,40 +3376,80 @@ impl<'de> Deserialize<'de> for AnyAccessPackageResource {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyAccessPackageResource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageResourceAttribute` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceAttribute {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceAttribute`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `destination` (microsoft.graph.accessPackageResourceAttributeDestination, nullable).
-    #[serde(rename = "destination", default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<crate::models::AnyAccessPackageResourceAttributeDestination>,
     /// Property `isEditable` (Edm.Boolean, nullable).
-    #[serde(rename = "isEditable", default, skip_serializing_if = "Option::is_none")]
     pub is_editable: Option<bool>,
     /// Property `isPersistedOnAssignmentRemoval` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isPersistedOnAssignmentRemoval",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_persisted_on_assignment_removal: Option<bool>,
     /// The name of the attribute in the end system. If the destination is accessPackageUserDirectoryAttributeStore, then a user property such as jobTitle or a directory schema extension for the user object type, such as extension2b676109c7c74ae2b41549205f1947edpersonalTitle.
     ///
     /// Property `name` (Edm.String, nullable).
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<::std::string::String>,
     /// Property `source` (microsoft.graph.accessPackageResourceAttributeSource, nullable).
-    #[serde(rename = "source", default, skip_serializing_if = "Option::is_none")]
     pub source: Option<crate::models::AnyAccessPackageResourceAttributeSource>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceAttribute {
+    const NAME: &'static str = "AccessPackageResourceAttribute";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "destination" => self.destination = map.next_value()?,
+            "isEditable" => self.is_editable = map.next_value()?,
+            "isPersistedOnAssignmentRemoval" => {
+                self.is_persisted_on_assignment_removal = map.next_value()?;
+            }
+            "name" => self.name = map.next_value()?,
+            "source" => self.source = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceAttribute {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "destination", self.destination.as_ref())?;
+        object::entry(&mut map, "isEditable", self.is_editable.as_ref())?;
+        object::entry(
+            &mut map,
+            "isPersistedOnAssignmentRemoval",
+            self.is_persisted_on_assignment_removal.as_ref(),
+        )?;
+        object::entry(&mut map, "name", self.name.as_ref())?;
+        object::entry(&mut map, "source", self.source.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceAttribute {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.accessPackageResourceAttributeDestination` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -2551,11 +3482,30 @@ impl Serialize for AnyAccessPackageResourceAttributeDestination {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyAccessPackageResourceAttributeDestination {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyAccessPackageResourceAttributeDestination {
+    const NAME: &'static str = "AnyAccessPackageResourceAttributeDestination";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.accessPackageUserDirectoryAttributeStore" => {
+                        let mut value = AccessPackageUserDirectoryAttributeStore {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageUserDirectoryAttributeStore(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageUserDirectoryAttributeStore") => {
@@ -2567,24 +3517,58 @@ impl<'de> Deserialize<'de> for AnyAccessPackageResourceAttributeDestination {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyAccessPackageResourceAttributeDestination {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageResourceAttributeQuestion` (complex type).
 ///
 /// Derives from `microsoft.graph.accessPackageResourceAttributeSource`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceAttributeQuestion {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceAttributeQuestion`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Navigation property `question` (microsoft.graph.accessPackageQuestion, nullable; present only with `$expand`).
-    #[serde(rename = "question", default, skip_serializing_if = "Option::is_none")]
     pub question: Option<crate::models::AnyAccessPackageQuestion>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceAttributeQuestion {
+    const NAME: &'static str = "AccessPackageResourceAttributeQuestion";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "question" => self.question = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceAttributeQuestion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "question", self.question.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceAttributeQuestion {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.accessPackageResourceAttributeSource` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -2617,11 +3601,30 @@ impl Serialize for AnyAccessPackageResourceAttributeSource {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyAccessPackageResourceAttributeSource {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyAccessPackageResourceAttributeSource {
+    const NAME: &'static str = "AnyAccessPackageResourceAttributeSource";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.accessPackageResourceAttributeQuestion" => {
+                        let mut value = AccessPackageResourceAttributeQuestion {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageResourceAttributeQuestion(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageResourceAttributeQuestion") => {
@@ -2633,322 +3636,510 @@ impl<'de> Deserialize<'de> for AnyAccessPackageResourceAttributeSource {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyAccessPackageResourceAttributeSource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageResourceEnvironment` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceEnvironment {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceEnvironment`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `connectionInfo` (microsoft.graph.connectionInfo, nullable).
-    #[serde(rename = "connectionInfo", default, skip_serializing_if = "Option::is_none")]
     pub connection_info: Option<crate::models::ConnectionInfo>,
     /// The date and time that this object was created. The DateTimeOffset type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The description of this object.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of this object.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Determines whether this is default environment or not. It is set to true for all static origin systems, such as Microsoft Entra groups and Microsoft Entra Applications.
     ///
     /// Property `isDefaultEnvironment` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isDefaultEnvironment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_default_environment: Option<bool>,
     /// The date and time that this object was last modified. The DateTimeOffset type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The unique identifier of this environment in the origin system.
     ///
     /// Property `originId` (Edm.String, nullable).
-    #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
     /// The type of the resource in the origin system, that is, SharePointOnline. Requires $filter (eq).
     ///
     /// Property `originSystem` (Edm.String, nullable).
-    #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
     /// Read-only. Required.
     ///
     /// Navigation property `resources` (Collection(microsoft.graph.accessPackageResource), nullable; present only with `$expand`).
-    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<::std::vec::Vec<crate::models::AnyAccessPackageResource>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceEnvironment {
+    const NAME: &'static str = "AccessPackageResourceEnvironment";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "connectionInfo" => self.connection_info = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "isDefaultEnvironment" => self.is_default_environment = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "originId" => self.origin_id = map.next_value()?,
+            "originSystem" => self.origin_system = map.next_value()?,
+            "resources" => self.resources = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceEnvironment {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "connectionInfo", self.connection_info.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "isDefaultEnvironment",
+            self.is_default_environment.as_ref(),
+        )?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
+        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
+        object::entry(&mut map, "resources", self.resources.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceEnvironment {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageResourceRequest` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceRequest {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceRequest`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `requestType` (microsoft.graph.accessPackageRequestType, nullable).
-    #[serde(rename = "requestType", default, skip_serializing_if = "Option::is_none")]
     pub request_type: Option<crate::models::AccessPackageRequestType>,
     /// Property `state` (microsoft.graph.accessPackageRequestState, nullable).
-    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::models::AccessPackageRequestState>,
     /// Navigation property `catalog` (microsoft.graph.accessPackageCatalog, nullable; present only with `$expand`).
-    #[serde(rename = "catalog", default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<crate::models::AccessPackageCatalog>,
     /// Navigation property `resource` (microsoft.graph.accessPackageResource, nullable; present only with `$expand`).
-    #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<crate::models::AnyAccessPackageResource>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceRequest {
+    const NAME: &'static str = "AccessPackageResourceRequest";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "requestType" => self.request_type = map.next_value()?,
+            "state" => self.state = map.next_value()?,
+            "catalog" => self.catalog = map.next_value()?,
+            "resource" => self.resource = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "requestType", self.request_type.as_ref())?;
+        object::entry(&mut map, "state", self.state.as_ref())?;
+        object::entry(&mut map, "catalog", self.catalog.as_ref())?;
+        object::entry(&mut map, "resource", self.resource.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageResourceRole` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceRole {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceRole`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// A description for the resource role.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the resource role such as the role defined by the application.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// The unique identifier of the resource role in the origin system. For a SharePoint Online site, the originId is the sequence number of the role in the site.
     ///
     /// Property `originId` (Edm.String, nullable).
-    #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
     /// The type of the resource in the origin system, such as SharePointOnline, AadApplication, or AadGroup.
     ///
     /// Property `originSystem` (Edm.String, nullable).
-    #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
     /// Property `type` (microsoft.graph.roleType, nullable).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::models::RoleType>,
     /// Navigation property `resource` (microsoft.graph.accessPackageResource, nullable; present only with `$expand`).
-    #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<crate::models::AnyAccessPackageResource>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceRole {
+    const NAME: &'static str = "AccessPackageResourceRole";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "originId" => self.origin_id = map.next_value()?,
+            "originSystem" => self.origin_system = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            "resource" => self.resource = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
+        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
+        object::entry(&mut map, "type", self.type_.as_ref())?;
+        object::entry(&mut map, "resource", self.resource.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceRole {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageResourceRoleScope` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceRoleScope {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceRoleScope`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Navigation property `role` (microsoft.graph.accessPackageResourceRole, nullable; present only with `$expand`).
-    #[serde(rename = "role", default, skip_serializing_if = "Option::is_none")]
     pub role: Option<crate::models::AccessPackageResourceRole>,
     /// Navigation property `scope` (microsoft.graph.accessPackageResourceScope, nullable; present only with `$expand`).
-    #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<crate::models::AccessPackageResourceScope>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceRoleScope {
+    const NAME: &'static str = "AccessPackageResourceRoleScope";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "role" => self.role = map.next_value()?,
+            "scope" => self.scope = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceRoleScope {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "role", self.role.as_ref())?;
+        object::entry(&mut map, "scope", self.scope.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceRoleScope {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageResourceScope` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceScope {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceScope`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The description of the scope.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the scope.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// True if the scopes are arranged in a hierarchy and this is the top or root scope of the resource.
     ///
     /// Property `isRootScope` (Edm.Boolean, nullable).
-    #[serde(rename = "isRootScope", default, skip_serializing_if = "Option::is_none")]
     pub is_root_scope: Option<bool>,
     /// The unique identifier for the scope in the resource as defined in the origin system.
     ///
     /// Property `originId` (Edm.String, nullable).
-    #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
     /// The origin system for the scope.
     ///
     /// Property `originSystem` (Edm.String, nullable).
-    #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
     /// Navigation property `resource` (microsoft.graph.accessPackageResource, nullable; present only with `$expand`).
-    #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<crate::models::AnyAccessPackageResource>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceScope {
+    const NAME: &'static str = "AccessPackageResourceScope";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "isRootScope" => self.is_root_scope = map.next_value()?,
+            "originId" => self.origin_id = map.next_value()?,
+            "originSystem" => self.origin_system = map.next_value()?,
+            "resource" => self.resource = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceScope {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "isRootScope", self.is_root_scope.as_ref())?;
+        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
+        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
+        object::entry(&mut map, "resource", self.resource.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceScope {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageSubject` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageSubject {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageSubject`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The display name of the subject.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// The email address of the subject.
     ///
     /// Property `email` (Edm.String, nullable).
-    #[serde(rename = "email", default, skip_serializing_if = "Option::is_none")]
     pub email: Option<::std::string::String>,
     /// The object identifier of the subject. null if the subject isn't yet a user in the tenant.
     ///
     /// Property `objectId` (Edm.String, nullable).
-    #[serde(rename = "objectId", default, skip_serializing_if = "Option::is_none")]
     pub object_id: Option<::std::string::String>,
     /// A string representation of the principal's security identifier, if known, or null if the subject doesn't have a security identifier.
     ///
     /// Property `onPremisesSecurityIdentifier` (Edm.String, nullable).
-    #[serde(
-        rename = "onPremisesSecurityIdentifier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_security_identifier: Option<::std::string::String>,
     /// The principal name, if known, of the subject.
     ///
     /// Property `principalName` (Edm.String, nullable).
-    #[serde(rename = "principalName", default, skip_serializing_if = "Option::is_none")]
     pub principal_name: Option<::std::string::String>,
     /// Property `subjectLifecycle` (microsoft.graph.accessPackageSubjectLifecycle, not nullable).
-    #[serde(
-        rename = "subjectLifecycle",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub subject_lifecycle: Option<crate::models::AccessPackageSubjectLifecycle>,
     /// Property `subjectType` (microsoft.graph.accessPackageSubjectType, nullable).
-    #[serde(rename = "subjectType", default, skip_serializing_if = "Option::is_none")]
     pub subject_type: Option<crate::models::AccessPackageSubjectType>,
     /// Navigation property `connectedOrganization` (microsoft.graph.connectedOrganization, nullable; present only with `$expand`).
-    #[serde(
-        rename = "connectedOrganization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub connected_organization: Option<crate::models::ConnectedOrganization>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageSubject {
+    const NAME: &'static str = "AccessPackageSubject";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "email" => self.email = map.next_value()?,
+            "objectId" => self.object_id = map.next_value()?,
+            "onPremisesSecurityIdentifier" => {
+                self.on_premises_security_identifier = map.next_value()?;
+            }
+            "principalName" => self.principal_name = map.next_value()?,
+            "subjectLifecycle" => self.subject_lifecycle = map.next_value()?,
+            "subjectType" => self.subject_type = map.next_value()?,
+            "connectedOrganization" => self.connected_organization = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageSubject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "email", self.email.as_ref())?;
+        object::entry(&mut map, "objectId", self.object_id.as_ref())?;
+        object::entry(
+            &mut map,
+            "onPremisesSecurityIdentifier",
+            self.on_premises_security_identifier.as_ref(),
+        )?;
+        object::entry(&mut map, "principalName", self.principal_name.as_ref())?;
+        object::entry(&mut map, "subjectLifecycle", self.subject_lifecycle.as_ref())?;
+        object::entry(&mut map, "subjectType", self.subject_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "connectedOrganization",
+            self.connected_organization.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageSubject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageSubjectLifecycle` (enum type).
 ///
@@ -3079,29 +4270,58 @@ impl<'de> Deserialize<'de> for AccessPackageSubjectType {
 /// `microsoft.graph.accessPackageSuggestion` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageSuggestion {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageSuggestion`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `reasons` (Collection(microsoft.graph.accessPackageSuggestionReason), not nullable).
-    #[serde(rename = "reasons", default, skip_serializing_if = "Option::is_none")]
     pub reasons: Option<
         ::std::vec::Vec<crate::models::AnyAccessPackageSuggestionReason>,
     >,
     /// Navigation property `accessPackage` (microsoft.graph.availableAccessPackage, nullable; present only with `$expand`).
-    #[serde(rename = "accessPackage", default, skip_serializing_if = "Option::is_none")]
     pub access_package: Option<crate::models::AvailableAccessPackage>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageSuggestion {
+    const NAME: &'static str = "AccessPackageSuggestion";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "reasons" => self.reasons = map.next_value()?,
+            "accessPackage" => self.access_package = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageSuggestion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "reasons", self.reasons.as_ref())?;
+        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageSuggestion {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageSuggestionFilterByCurrentUserOptions` (enum type).
 ///
@@ -3216,11 +4436,38 @@ impl Serialize for AnyAccessPackageSuggestionReason {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyAccessPackageSuggestionReason {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyAccessPackageSuggestionReason {
+    const NAME: &'static str = "AnyAccessPackageSuggestionReason";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.accessPackageSuggestionRelatedPeopleBased" => {
+                        let mut value = AccessPackageSuggestionRelatedPeopleBased {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageSuggestionRelatedPeopleBased(value)
+                    }
+                    "microsoft.graph.accessPackageSuggestionSelfAssignmentHistoryBased" => {
+                        let mut value = AccessPackageSuggestionSelfAssignmentHistoryBased {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageSuggestionSelfAssignmentHistoryBased(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageSuggestionRelatedPeopleBased") => {
@@ -3236,127 +4483,250 @@ impl<'de> Deserialize<'de> for AnyAccessPackageSuggestionReason {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyAccessPackageSuggestionReason {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageSuggestionRelatedPeopleBased` (complex type).
 ///
 /// Derives from `microsoft.graph.accessPackageSuggestionReason`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageSuggestionRelatedPeopleBased {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageSuggestionRelatedPeopleBased`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `relatedPeople` (Collection(microsoft.graph.identity), not nullable).
-    #[serde(rename = "relatedPeople", default, skip_serializing_if = "Option::is_none")]
     pub related_people: Option<::std::vec::Vec<crate::models::AnyIdentity>>,
     /// Property `relatedPeopleAssignmentCount` (Edm.Int32, not nullable).
-    #[serde(
-        rename = "relatedPeopleAssignmentCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub related_people_assignment_count: Option<i32>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageSuggestionRelatedPeopleBased {
+    const NAME: &'static str = "AccessPackageSuggestionRelatedPeopleBased";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "relatedPeople" => self.related_people = map.next_value()?,
+            "relatedPeopleAssignmentCount" => {
+                self.related_people_assignment_count = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageSuggestionRelatedPeopleBased {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "relatedPeople", self.related_people.as_ref())?;
+        object::entry(
+            &mut map,
+            "relatedPeopleAssignmentCount",
+            self.related_people_assignment_count.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageSuggestionRelatedPeopleBased {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageSuggestionSelfAssignmentHistoryBased` (complex type).
 ///
 /// Derives from `microsoft.graph.accessPackageSuggestionReason`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageSuggestionSelfAssignmentHistoryBased {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageSuggestionSelfAssignmentHistoryBased`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `lastAssignmentDateTime` (Edm.DateTimeOffset, not nullable).
-    #[serde(
-        rename = "lastAssignmentDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_assignment_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `pastAssignmentCount` (Edm.Int32, not nullable).
-    #[serde(
-        rename = "pastAssignmentCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub past_assignment_count: Option<i32>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageSuggestionSelfAssignmentHistoryBased {
+    const NAME: &'static str = "AccessPackageSuggestionSelfAssignmentHistoryBased";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "lastAssignmentDateTime" => {
+                self.last_assignment_date_time = map.next_value()?;
+            }
+            "pastAssignmentCount" => self.past_assignment_count = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageSuggestionSelfAssignmentHistoryBased {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "lastAssignmentDateTime",
+            self.last_assignment_date_time.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "pastAssignmentCount",
+            self.past_assignment_count.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageSuggestionSelfAssignmentHistoryBased {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageTextInputQuestion` (entity type).
 ///
 /// Derives from `microsoft.graph.accessPackageQuestion`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageTextInputQuestion {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageTextInputQuestion`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `isAnswerEditable` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isAnswerEditable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_answer_editable: Option<bool>,
     /// Property `isRequired` (Edm.Boolean, nullable).
-    #[serde(rename = "isRequired", default, skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// Property `localizations` (Collection(microsoft.graph.accessPackageLocalizedText), nullable).
-    #[serde(rename = "localizations", default, skip_serializing_if = "Option::is_none")]
     pub localizations: Option<
         ::std::vec::Vec<crate::models::AccessPackageLocalizedText>,
     >,
     /// Property `sequence` (Edm.Int32, nullable).
-    #[serde(rename = "sequence", default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<i32>,
     /// Property `text` (Edm.String, nullable).
-    #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<::std::string::String>,
     /// Property `isSingleLineQuestion` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isSingleLineQuestion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_single_line_question: Option<bool>,
     /// Property `regexPattern` (Edm.String, nullable).
-    #[serde(rename = "regexPattern", default, skip_serializing_if = "Option::is_none")]
     pub regex_pattern: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageTextInputQuestion {
+    const NAME: &'static str = "AccessPackageTextInputQuestion";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "isAnswerEditable" => self.is_answer_editable = map.next_value()?,
+            "isRequired" => self.is_required = map.next_value()?,
+            "localizations" => self.localizations = map.next_value()?,
+            "sequence" => self.sequence = map.next_value()?,
+            "text" => self.text = map.next_value()?,
+            "isSingleLineQuestion" => self.is_single_line_question = map.next_value()?,
+            "regexPattern" => self.regex_pattern = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageTextInputQuestion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "isAnswerEditable", self.is_answer_editable.as_ref())?;
+        object::entry(&mut map, "isRequired", self.is_required.as_ref())?;
+        object::entry(&mut map, "localizations", self.localizations.as_ref())?;
+        object::entry(&mut map, "sequence", self.sequence.as_ref())?;
+        object::entry(&mut map, "text", self.text.as_ref())?;
+        object::entry(
+            &mut map,
+            "isSingleLineQuestion",
+            self.is_single_line_question.as_ref(),
+        )?;
+        object::entry(&mut map, "regexPattern", self.regex_pattern.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageTextInputQuestion {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageUserDirectoryAttributeStore` (complex type).
 ///
 /// Derives from `microsoft.graph.accessPackageResourceAttributeDestination`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageUserDirectoryAttributeStore {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageUserDirectoryAttributeStore`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageUserDirectoryAttributeStore {
+    const NAME: &'static str = "AccessPackageUserDirectoryAttributeStore";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageUserDirectoryAttributeStore {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageUserDirectoryAttributeStore {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessReviewExpirationBehavior` (enum type).
 ///
@@ -3527,59 +4897,116 @@ impl<'de> Deserialize<'de> for AllowedTargetScope {
 /// `microsoft.graph.appScope` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AppScope {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.appScope`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Provides the display name of the app-specific resource represented by the app scope. Provided for display purposes since appScopeId is often an immutable, non-human-readable id. Read-only.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Describes the type of app-specific resource represented by the app scope and is provided for display purposes, so a user interface can convey to the user the kind of app specific resource represented by the app scope. Read-only.
     ///
     /// Property `type` (Edm.String, nullable).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AppScope {
+    const NAME: &'static str = "AppScope";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AppScope {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "type", self.type_.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AppScope {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.approval` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Approval {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.approval`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// A collection of stages in the approval decision.
     ///
     /// Navigation property `stages` (Collection(microsoft.graph.approvalStage), nullable; present only with `$expand`).
-    #[serde(rename = "stages", default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<::std::vec::Vec<crate::models::ApprovalStage>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for Approval {
+    const NAME: &'static str = "Approval";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "stages" => self.stages = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for Approval {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "stages", self.stages.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for Approval {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.approvalFilterByCurrentUserOptions` (enum type).
 ///
@@ -3647,60 +5074,90 @@ impl<'de> Deserialize<'de> for ApprovalFilterByCurrentUserOptions {
 /// `microsoft.graph.approvalStage` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApprovalStage {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.approvalStage`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Indicates whether the stage is assigned to the calling user to review. Read-only.
     ///
     /// Property `assignedToMe` (Edm.Boolean, nullable).
-    #[serde(rename = "assignedToMe", default, skip_serializing_if = "Option::is_none")]
     pub assigned_to_me: Option<bool>,
     /// The label provided by the policy creator to identify an approval stage. Read-only.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// The justification associated with the approval stage decision.
     ///
     /// Property `justification` (Edm.String, nullable).
-    #[serde(rename = "justification", default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<::std::string::String>,
     /// Property `reviewedBy` (microsoft.graph.identity, nullable).
-    #[serde(rename = "reviewedBy", default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by: Option<crate::models::AnyIdentity>,
     /// The date and time when a decision was recorded. The date and time information uses ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `reviewedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "reviewedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub reviewed_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The result of this approval record. Possible values include: NotReviewed, Approved, Denied.
     ///
     /// Property `reviewResult` (Edm.String, nullable).
-    #[serde(rename = "reviewResult", default, skip_serializing_if = "Option::is_none")]
     pub review_result: Option<::std::string::String>,
     /// The stage status. Possible values: InProgress, Initializing, Completed, Expired. Read-only.
     ///
     /// Property `status` (Edm.String, nullable).
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ApprovalStage {
+    const NAME: &'static str = "ApprovalStage";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "assignedToMe" => self.assigned_to_me = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "justification" => self.justification = map.next_value()?,
+            "reviewedBy" => self.reviewed_by = map.next_value()?,
+            "reviewedDateTime" => self.reviewed_date_time = map.next_value()?,
+            "reviewResult" => self.review_result = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ApprovalStage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "assignedToMe", self.assigned_to_me.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "justification", self.justification.as_ref())?;
+        object::entry(&mut map, "reviewedBy", self.reviewed_by.as_ref())?;
+        object::entry(&mut map, "reviewedDateTime", self.reviewed_date_time.as_ref())?;
+        object::entry(&mut map, "reviewResult", self.review_result.as_ref())?;
+        object::entry(&mut map, "status", self.status.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ApprovalStage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.approverInformationVisibility` (enum type).
 ///
@@ -3766,137 +5223,247 @@ impl<'de> Deserialize<'de> for ApproverInformationVisibility {
     }
 }
 /// `microsoft.graph.assignedLabel` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssignedLabel {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.assignedLabel`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the label. Read-only.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// The unique identifier of the label.
     ///
     /// Property `labelId` (Edm.String, nullable).
-    #[serde(rename = "labelId", default, skip_serializing_if = "Option::is_none")]
     pub label_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AssignedLabel {
+    const NAME: &'static str = "AssignedLabel";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "labelId" => self.label_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AssignedLabel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "labelId", self.label_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AssignedLabel {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.assignedLicense` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssignedLicense {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.assignedLicense`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// A collection of the unique identifiers for plans that have been disabled. IDs are available in servicePlans &gt; servicePlanId in the tenant's subscribedSkus or serviceStatus &gt; servicePlanId in the tenant's companySubscription.
     ///
     /// Property `disabledPlans` (Collection(Edm.Guid), not nullable).
-    #[serde(rename = "disabledPlans", default, skip_serializing_if = "Option::is_none")]
     pub disabled_plans: Option<::std::vec::Vec<::uuid::Uuid>>,
     /// The unique identifier for the SKU. Corresponds to the skuId from subscribedSkus or companySubscription.
     ///
     /// Property `skuId` (Edm.Guid, nullable).
-    #[serde(rename = "skuId", default, skip_serializing_if = "Option::is_none")]
     pub sku_id: Option<::uuid::Uuid>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AssignedLicense {
+    const NAME: &'static str = "AssignedLicense";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "disabledPlans" => self.disabled_plans = map.next_value()?,
+            "skuId" => self.sku_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AssignedLicense {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "disabledPlans", self.disabled_plans.as_ref())?;
+        object::entry(&mut map, "skuId", self.sku_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AssignedLicense {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.assignmentRequestApprovalStageCallbackData` (complex type).
 ///
 /// Derives from `microsoft.graph.accessPackageAssignmentRequestCallbackData`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssignmentRequestApprovalStageCallbackData {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.assignmentRequestApprovalStageCallbackData`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `customExtensionStageInstanceDetail` (Edm.String, nullable).
-    #[serde(
-        rename = "customExtensionStageInstanceDetail",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension_stage_instance_detail: Option<::std::string::String>,
     /// Property `customExtensionStageInstanceId` (Edm.String, nullable).
-    #[serde(
-        rename = "customExtensionStageInstanceId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension_stage_instance_id: Option<::std::string::String>,
     /// Property `stage` (microsoft.graph.accessPackageCustomExtensionStage, nullable).
-    #[serde(rename = "stage", default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<crate::models::AccessPackageCustomExtensionStage>,
     /// Property `state` (Edm.String, nullable).
-    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<::std::string::String>,
     /// Property `approvalStage` (microsoft.graph.accessPackageApprovalStage, nullable).
-    #[serde(rename = "approvalStage", default, skip_serializing_if = "Option::is_none")]
     pub approval_stage: Option<crate::models::AnyAccessPackageApprovalStage>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AssignmentRequestApprovalStageCallbackData {
+    const NAME: &'static str = "AssignmentRequestApprovalStageCallbackData";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "customExtensionStageInstanceDetail" => {
+                self.custom_extension_stage_instance_detail = map.next_value()?;
+            }
+            "customExtensionStageInstanceId" => {
+                self.custom_extension_stage_instance_id = map.next_value()?;
+            }
+            "stage" => self.stage = map.next_value()?,
+            "state" => self.state = map.next_value()?,
+            "approvalStage" => self.approval_stage = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AssignmentRequestApprovalStageCallbackData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "customExtensionStageInstanceDetail",
+            self.custom_extension_stage_instance_detail.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "customExtensionStageInstanceId",
+            self.custom_extension_stage_instance_id.as_ref(),
+        )?;
+        object::entry(&mut map, "stage", self.stage.as_ref())?;
+        object::entry(&mut map, "state", self.state.as_ref())?;
+        object::entry(&mut map, "approvalStage", self.approval_stage.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AssignmentRequestApprovalStageCallbackData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.attributeRuleMembers` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttributeRuleMembers {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.attributeRuleMembers`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `membershipRule` (Edm.String, nullable).
-    #[serde(rename = "membershipRule", default, skip_serializing_if = "Option::is_none")]
     pub membership_rule: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AttributeRuleMembers {
+    const NAME: &'static str = "AttributeRuleMembers";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "membershipRule" => self.membership_rule = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AttributeRuleMembers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "membershipRule", self.membership_rule.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AttributeRuleMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.availableAccessPackage` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AvailableAccessPackage {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.availableAccessPackage`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Navigation property `resourceRoleScopes` (Collection(microsoft.graph.accessPackageResourceRoleScope), nullable; present only with `$expand`).
-    #[serde(
-        rename = "resourceRoleScopes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_role_scopes: Option<
         ::std::vec::Vec<crate::models::AccessPackageResourceRoleScope>,
     >,
@@ -3905,349 +5472,715 @@ pub struct AvailableAccessPackage {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AvailableAccessPackage {
+    const NAME: &'static str = "AvailableAccessPackage";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "resourceRoleScopes" => self.resource_role_scopes = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AvailableAccessPackage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "resourceRoleScopes",
+            self.resource_role_scopes.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AvailableAccessPackage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.azureActiveDirectoryTenant` (complex type).
 ///
 /// Derives from `microsoft.graph.identitySource`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AzureActiveDirectoryTenant {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.azureActiveDirectoryTenant`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `tenantId` (Edm.String, nullable).
-    #[serde(rename = "tenantId", default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AzureActiveDirectoryTenant {
+    const NAME: &'static str = "AzureActiveDirectoryTenant";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "tenantId" => self.tenant_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AzureActiveDirectoryTenant {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "tenantId", self.tenant_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AzureActiveDirectoryTenant {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.azureAdPopTokenAuthentication` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionAuthenticationConfiguration`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AzureAdPopTokenAuthentication {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.azureAdPopTokenAuthentication`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AzureAdPopTokenAuthentication {
+    const NAME: &'static str = "AzureAdPopTokenAuthentication";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AzureAdPopTokenAuthentication {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AzureAdPopTokenAuthentication {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.azureAdTokenAuthentication` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionAuthenticationConfiguration`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AzureAdTokenAuthentication {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.azureAdTokenAuthentication`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `resourceId` (Edm.String, nullable).
-    #[serde(rename = "resourceId", default, skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AzureAdTokenAuthentication {
+    const NAME: &'static str = "AzureAdTokenAuthentication";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "resourceId" => self.resource_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AzureAdTokenAuthentication {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "resourceId", self.resource_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AzureAdTokenAuthentication {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.azureCommunicationServicesUserIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AzureCommunicationServicesUserIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.azureCommunicationServicesUserIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `azureCommunicationServicesResourceId` (Edm.String, nullable).
-    #[serde(
-        rename = "azureCommunicationServicesResourceId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub azure_communication_services_resource_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AzureCommunicationServicesUserIdentity {
+    const NAME: &'static str = "AzureCommunicationServicesUserIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "azureCommunicationServicesResourceId" => {
+                self.azure_communication_services_resource_id = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AzureCommunicationServicesUserIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "azureCommunicationServicesResourceId",
+            self.azure_communication_services_resource_id.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AzureCommunicationServicesUserIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.communicationsApplicationIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CommunicationsApplicationIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.communicationsApplicationIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `applicationType` (Edm.String, nullable).
-    #[serde(
-        rename = "applicationType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub application_type: Option<::std::string::String>,
     /// Property `hidden` (Edm.Boolean, nullable).
-    #[serde(rename = "hidden", default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CommunicationsApplicationIdentity {
+    const NAME: &'static str = "CommunicationsApplicationIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "applicationType" => self.application_type = map.next_value()?,
+            "hidden" => self.hidden = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CommunicationsApplicationIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "applicationType", self.application_type.as_ref())?;
+        object::entry(&mut map, "hidden", self.hidden.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CommunicationsApplicationIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.communicationsApplicationInstanceIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CommunicationsApplicationInstanceIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.communicationsApplicationInstanceIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `hidden` (Edm.Boolean, nullable).
-    #[serde(rename = "hidden", default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
     /// Property `tenantId` (Edm.String, nullable).
-    #[serde(rename = "tenantId", default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CommunicationsApplicationInstanceIdentity {
+    const NAME: &'static str = "CommunicationsApplicationInstanceIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "hidden" => self.hidden = map.next_value()?,
+            "tenantId" => self.tenant_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CommunicationsApplicationInstanceIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "hidden", self.hidden.as_ref())?;
+        object::entry(&mut map, "tenantId", self.tenant_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CommunicationsApplicationInstanceIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.communicationsEncryptedIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CommunicationsEncryptedIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.communicationsEncryptedIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CommunicationsEncryptedIdentity {
+    const NAME: &'static str = "CommunicationsEncryptedIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CommunicationsEncryptedIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CommunicationsEncryptedIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.communicationsGuestIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CommunicationsGuestIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.communicationsGuestIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `email` (Edm.String, nullable).
-    #[serde(rename = "email", default, skip_serializing_if = "Option::is_none")]
     pub email: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CommunicationsGuestIdentity {
+    const NAME: &'static str = "CommunicationsGuestIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "email" => self.email = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CommunicationsGuestIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "email", self.email.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CommunicationsGuestIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.communicationsPhoneIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CommunicationsPhoneIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.communicationsPhoneIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CommunicationsPhoneIdentity {
+    const NAME: &'static str = "CommunicationsPhoneIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CommunicationsPhoneIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CommunicationsPhoneIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.communicationsUserIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CommunicationsUserIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.communicationsUserIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `tenantId` (Edm.String, nullable).
-    #[serde(rename = "tenantId", default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CommunicationsUserIdentity {
+    const NAME: &'static str = "CommunicationsUserIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "tenantId" => self.tenant_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CommunicationsUserIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "tenantId", self.tenant_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CommunicationsUserIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.connectedOrganization` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectedOrganization {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.connectedOrganization`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The description of the connected organization.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the connected organization. Supports $filter (eq).
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// The identity sources in this connected organization, one of azureActiveDirectoryTenant, crossCloudAzureActiveDirectoryTenant, domainIdentitySource, externalDomainFederation, or socialIdentitySource. Nullable.
     ///
     /// Property `identitySources` (Collection(microsoft.graph.identitySource), nullable).
-    #[serde(
-        rename = "identitySources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub identity_sources: Option<::std::vec::Vec<crate::models::AnyIdentitySource>>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `state` (microsoft.graph.connectedOrganizationState, nullable).
-    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::models::ConnectedOrganizationState>,
     /// Navigation property `externalSponsors` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "externalSponsors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub external_sponsors: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
     /// Navigation property `internalSponsors` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "internalSponsors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub internal_sponsors: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ConnectedOrganization {
+    const NAME: &'static str = "ConnectedOrganization";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "identitySources" => self.identity_sources = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "state" => self.state = map.next_value()?,
+            "externalSponsors" => self.external_sponsors = map.next_value()?,
+            "internalSponsors" => self.internal_sponsors = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ConnectedOrganization {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "identitySources", self.identity_sources.as_ref())?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(&mut map, "state", self.state.as_ref())?;
+        object::entry(&mut map, "externalSponsors", self.external_sponsors.as_ref())?;
+        object::entry(&mut map, "internalSponsors", self.internal_sponsors.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ConnectedOrganization {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.connectedOrganizationMembers` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectedOrganizationMembers {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.connectedOrganizationMembers`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `connectedOrganizationId` (Edm.String, nullable).
-    #[serde(
-        rename = "connectedOrganizationId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub connected_organization_id: Option<::std::string::String>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ConnectedOrganizationMembers {
+    const NAME: &'static str = "ConnectedOrganizationMembers";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "connectedOrganizationId" => {
+                self.connected_organization_id = map.next_value()?;
+            }
+            "description" => self.description = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ConnectedOrganizationMembers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "connectedOrganizationId",
+            self.connected_organization_id.as_ref(),
+        )?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ConnectedOrganizationMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.connectedOrganizationState` (enum type).
 ///
@@ -4309,48 +6242,104 @@ impl<'de> Deserialize<'de> for ConnectedOrganizationState {
     }
 }
 /// `microsoft.graph.connectionInfo` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionInfo {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.connectionInfo`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The endpoint that is used by Entitlement Management to communicate with the access package resource.
     ///
     /// Property `url` (Edm.String, nullable).
-    #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ConnectionInfo {
+    const NAME: &'static str = "ConnectionInfo";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "url" => self.url = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ConnectionInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "url", self.url.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ConnectionInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.crossCloudAzureActiveDirectoryTenant` (complex type).
 ///
 /// Derives from `microsoft.graph.identitySource`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CrossCloudAzureActiveDirectoryTenant {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.crossCloudAzureActiveDirectoryTenant`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `cloudInstance` (Edm.String, not nullable).
-    #[serde(rename = "cloudInstance", default, skip_serializing_if = "Option::is_none")]
     pub cloud_instance: Option<::std::string::String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `tenantId` (Edm.String, nullable).
-    #[serde(rename = "tenantId", default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CrossCloudAzureActiveDirectoryTenant {
+    const NAME: &'static str = "CrossCloudAzureActiveDirectoryTenant";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "cloudInstance" => self.cloud_instance = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "tenantId" => self.tenant_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CrossCloudAzureActiveDirectoryTenant {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "cloudInstance", self.cloud_instance.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "tenantId", self.tenant_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CrossCloudAzureActiveDirectoryTenant {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.customAuthenticationExtension` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -4459,11 +6448,70 @@ impl Serialize for AnyCustomAuthenticationExtension {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyCustomAuthenticationExtension {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyCustomAuthenticationExtension {
+    const NAME: &'static str = "AnyCustomAuthenticationExtension";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.onAttributeCollectionStartCustomExtension" => {
+                        let mut value = OnAttributeCollectionStartCustomExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::OnAttributeCollectionStartCustomExtension(value)
+                    }
+                    "microsoft.graph.onAttributeCollectionSubmitCustomExtension" => {
+                        let mut value = OnAttributeCollectionSubmitCustomExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::OnAttributeCollectionSubmitCustomExtension(value)
+                    }
+                    "microsoft.graph.onOtpSendCustomExtension" => {
+                        let mut value = OnOtpSendCustomExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::OnOtpSendCustomExtension(value)
+                    }
+                    "microsoft.graph.onPasswordSubmitCustomExtension" => {
+                        let mut value = OnPasswordSubmitCustomExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::OnPasswordSubmitCustomExtension(value)
+                    }
+                    "microsoft.graph.onTokenIssuanceStartCustomExtension" => {
+                        let mut value = OnTokenIssuanceStartCustomExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::OnTokenIssuanceStartCustomExtension(value)
+                    }
+                    "microsoft.graph.onVerifiedIdClaimValidationCustomExtension" => {
+                        let mut value = OnVerifiedIdClaimValidationCustomExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::OnVerifiedIdClaimValidationCustomExtension(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.onAttributeCollectionStartCustomExtension") => {
@@ -4493,6 +6541,13 @@ impl<'de> Deserialize<'de> for AnyCustomAuthenticationExtension {
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
         }
+    }
+}
+impl<'de> Deserialize<'de> for AnyCustomAuthenticationExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
     }
 }
 /// A `microsoft.graph.customCalloutExtension` or any of its derived types, told apart by `@odata.type`.
@@ -4644,11 +6699,94 @@ impl Serialize for AnyCustomCalloutExtension {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyCustomCalloutExtension {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyCustomCalloutExtension {
+    const NAME: &'static str = "AnyCustomCalloutExtension";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.accessPackageAssignmentRequestWorkflowExtension" => {
+                        let mut value = AccessPackageAssignmentRequestWorkflowExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageAssignmentRequestWorkflowExtension(value)
+                    }
+                    "microsoft.graph.accessPackageAssignmentWorkflowExtension" => {
+                        let mut value = AccessPackageAssignmentWorkflowExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageAssignmentWorkflowExtension(value)
+                    }
+                    "microsoft.graph.onAttributeCollectionStartCustomExtension" => {
+                        let mut value = OnAttributeCollectionStartCustomExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::OnAttributeCollectionStartCustomExtension(value)
+                    }
+                    "microsoft.graph.onAttributeCollectionSubmitCustomExtension" => {
+                        let mut value = OnAttributeCollectionSubmitCustomExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::OnAttributeCollectionSubmitCustomExtension(value)
+                    }
+                    "microsoft.graph.onOtpSendCustomExtension" => {
+                        let mut value = OnOtpSendCustomExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::OnOtpSendCustomExtension(value)
+                    }
+                    "microsoft.graph.onPasswordSubmitCustomExtension" => {
+                        let mut value = OnPasswordSubmitCustomExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::OnPasswordSubmitCustomExtension(value)
+                    }
+                    "microsoft.graph.onTokenIssuanceStartCustomExtension" => {
+                        let mut value = OnTokenIssuanceStartCustomExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::OnTokenIssuanceStartCustomExtension(value)
+                    }
+                    "microsoft.graph.onVerifiedIdClaimValidationCustomExtension" => {
+                        let mut value = OnVerifiedIdClaimValidationCustomExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::OnVerifiedIdClaimValidationCustomExtension(value)
+                    }
+                    "microsoft.graph.identityGovernance.customTaskExtension" => {
+                        let mut value = CustomTaskExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CustomTaskExtension(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageAssignmentRequestWorkflowExtension") => {
@@ -4691,68 +6829,49 @@ impl<'de> Deserialize<'de> for AnyCustomCalloutExtension {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyCustomCalloutExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.customDataProvidedResource` (entity type).
 ///
 /// Derives from `microsoft.graph.accessPackageResource`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomDataProvidedResource {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResource`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `attributes` (Collection(microsoft.graph.accessPackageResourceAttribute), nullable).
-    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<
         ::std::vec::Vec<crate::models::AccessPackageResourceAttribute>,
     >,
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `originId` (Edm.String, nullable).
-    #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
     /// Property `originSystem` (Edm.String, nullable).
-    #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
     /// Property `notificationEndpointConfiguration` (microsoft.graph.customExtensionEndpointConfiguration, nullable).
-    #[serde(
-        rename = "notificationEndpointConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub notification_endpoint_configuration: Option<
         crate::models::AnyCustomExtensionEndpointConfiguration,
     >,
     /// Navigation property `environment` (microsoft.graph.accessPackageResourceEnvironment, nullable; present only with `$expand`).
-    #[serde(rename = "environment", default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<crate::models::AccessPackageResourceEnvironment>,
     /// Navigation property `roles` (Collection(microsoft.graph.accessPackageResourceRole), nullable; present only with `$expand`).
-    #[serde(rename = "roles", default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<::std::vec::Vec<crate::models::AccessPackageResourceRole>>,
     /// Navigation property `scopes` (Collection(microsoft.graph.accessPackageResourceScope), nullable; present only with `$expand`).
-    #[serde(rename = "scopes", default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<::std::vec::Vec<crate::models::AccessPackageResourceScope>>,
     /// Navigation property `uploadSessions` (Collection(microsoft.graph.customDataProvidedResourceUploadSession), nullable; present only with `$expand`).
-    #[serde(rename = "uploadSessions", default, skip_serializing_if = "Option::is_none")]
     pub upload_sessions: Option<
         ::std::vec::Vec<crate::models::AnyCustomDataProvidedResourceUploadSession>,
     >,
@@ -4761,84 +6880,199 @@ pub struct CustomDataProvidedResource {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomDataProvidedResource {
+    const NAME: &'static str = "CustomDataProvidedResource";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "attributes" => self.attributes = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "originId" => self.origin_id = map.next_value()?,
+            "originSystem" => self.origin_system = map.next_value()?,
+            "notificationEndpointConfiguration" => {
+                self.notification_endpoint_configuration = map.next_value()?;
+            }
+            "environment" => self.environment = map.next_value()?,
+            "roles" => self.roles = map.next_value()?,
+            "scopes" => self.scopes = map.next_value()?,
+            "uploadSessions" => self.upload_sessions = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomDataProvidedResource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "attributes", self.attributes.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
+        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
+        object::entry(
+            &mut map,
+            "notificationEndpointConfiguration",
+            self.notification_endpoint_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "environment", self.environment.as_ref())?;
+        object::entry(&mut map, "roles", self.roles.as_ref())?;
+        object::entry(&mut map, "scopes", self.scopes.as_ref())?;
+        object::entry(&mut map, "uploadSessions", self.upload_sessions.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomDataProvidedResource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession` (entity type).
 ///
 /// Derives from `microsoft.graph.customDataProvidedResourceUploadSession`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomDataProvidedResourceAccessReviewUploadSession {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResourceAccessReviewUploadSession`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `createdDateTime` (Edm.DateTimeOffset, not nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `data` (microsoft.graph.customDataProvidedResourcePayloads.data, nullable).
-    #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<crate::models::AnyData>,
     /// Property `isUploadDone` (Edm.Boolean, not nullable).
-    #[serde(rename = "isUploadDone", default, skip_serializing_if = "Option::is_none")]
     pub is_upload_done: Option<bool>,
     /// Property `referenceId` (Edm.String, nullable).
-    #[serde(rename = "referenceId", default, skip_serializing_if = "Option::is_none")]
     pub reference_id: Option<::std::string::String>,
     /// Property `stats` (microsoft.graph.customDataProvidedResourceUploadStats, not nullable).
-    #[serde(rename = "stats", default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<crate::models::CustomDataProvidedResourceUploadStats>,
     /// Property `status` (microsoft.graph.customDataProvidedResourceUploadStatus, not nullable).
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::models::CustomDataProvidedResourceUploadStatus>,
     /// Navigation property `files` (Collection(microsoft.graph.customDataProvidedResourceFile), nullable; present only with `$expand`).
-    #[serde(rename = "files", default, skip_serializing_if = "Option::is_none")]
     pub files: Option<::std::vec::Vec<crate::models::CustomDataProvidedResourceFile>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomDataProvidedResourceAccessReviewUploadSession {
+    const NAME: &'static str = "CustomDataProvidedResourceAccessReviewUploadSession";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            "isUploadDone" => self.is_upload_done = map.next_value()?,
+            "referenceId" => self.reference_id = map.next_value()?,
+            "stats" => self.stats = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            "files" => self.files = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomDataProvidedResourceAccessReviewUploadSession {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "data", self.data.as_ref())?;
+        object::entry(&mut map, "isUploadDone", self.is_upload_done.as_ref())?;
+        object::entry(&mut map, "referenceId", self.reference_id.as_ref())?;
+        object::entry(&mut map, "stats", self.stats.as_ref())?;
+        object::entry(&mut map, "status", self.status.as_ref())?;
+        object::entry(&mut map, "files", self.files.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomDataProvidedResourceAccessReviewUploadSession {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.customDataProvidedResourceFile` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomDataProvidedResourceFile {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResourceFile`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `name` (Edm.String, not nullable).
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<::std::string::String>,
     /// Property `size` (Edm.Int64, not nullable).
-    #[serde(rename = "size", default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Property `uploadedDateTime` (Edm.DateTimeOffset, not nullable).
-    #[serde(
-        rename = "uploadedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub uploaded_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomDataProvidedResourceFile {
+    const NAME: &'static str = "CustomDataProvidedResourceFile";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "size" => self.size = map.next_value()?,
+            "uploadedDateTime" => self.uploaded_date_time = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomDataProvidedResourceFile {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "name", self.name.as_ref())?;
+        object::entry(&mut map, "size", self.size.as_ref())?;
+        object::entry(&mut map, "uploadedDateTime", self.uploaded_date_time.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomDataProvidedResourceFile {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.customDataProvidedResourceUploadSession` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -4873,11 +7107,30 @@ impl Serialize for AnyCustomDataProvidedResourceUploadSession {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyCustomDataProvidedResourceUploadSession {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyCustomDataProvidedResourceUploadSession {
+    const NAME: &'static str = "AnyCustomDataProvidedResourceUploadSession";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.customDataProvidedResourceAccessReviewUploadSession" => {
+                        let mut value = CustomDataProvidedResourceAccessReviewUploadSession {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CustomDataProvidedResourceAccessReviewUploadSession(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some(
@@ -4891,29 +7144,64 @@ impl<'de> Deserialize<'de> for AnyCustomDataProvidedResourceUploadSession {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyCustomDataProvidedResourceUploadSession {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.customDataProvidedResourceUploadStats` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomDataProvidedResourceUploadStats {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResourceUploadStats`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `filesUploaded` (Edm.Int32, not nullable).
-    #[serde(rename = "filesUploaded", default, skip_serializing_if = "Option::is_none")]
     pub files_uploaded: Option<i32>,
     /// Property `totalBytesUploaded` (Edm.Int64, not nullable).
-    #[serde(
-        rename = "totalBytesUploaded",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub total_bytes_uploaded: Option<i64>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomDataProvidedResourceUploadStats {
+    const NAME: &'static str = "CustomDataProvidedResourceUploadStats";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "filesUploaded" => self.files_uploaded = map.next_value()?,
+            "totalBytesUploaded" => self.total_bytes_uploaded = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomDataProvidedResourceUploadStats {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "filesUploaded", self.files_uploaded.as_ref())?;
+        object::entry(
+            &mut map,
+            "totalBytesUploaded",
+            self.total_bytes_uploaded.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomDataProvidedResourceUploadStats {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.customDataProvidedResourceUploadStatus` (enum type).
 ///
@@ -5023,11 +7311,38 @@ impl Serialize for AnyCustomExtensionAuthenticationConfiguration {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyCustomExtensionAuthenticationConfiguration {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyCustomExtensionAuthenticationConfiguration {
+    const NAME: &'static str = "AnyCustomExtensionAuthenticationConfiguration";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.azureAdPopTokenAuthentication" => {
+                        let mut value = AzureAdPopTokenAuthentication {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AzureAdPopTokenAuthentication(value)
+                    }
+                    "microsoft.graph.azureAdTokenAuthentication" => {
+                        let mut value = AzureAdTokenAuthentication {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AzureAdTokenAuthentication(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.azureAdPopTokenAuthentication") => {
@@ -5041,6 +7356,13 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionAuthenticationConfiguration {
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
         }
+    }
+}
+impl<'de> Deserialize<'de> for AnyCustomExtensionAuthenticationConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
     }
 }
 /// A `microsoft.graph.customExtensionBehaviorOnError` or any of its derived types, told apart by `@odata.type`.
@@ -5073,11 +7395,30 @@ impl Serialize for AnyCustomExtensionBehaviorOnError {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyCustomExtensionBehaviorOnError {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyCustomExtensionBehaviorOnError {
+    const NAME: &'static str = "AnyCustomExtensionBehaviorOnError";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.fallbackToMicrosoftProviderOnError" => {
+                        let mut value = FallbackToMicrosoftProviderOnError {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::FallbackToMicrosoftProviderOnError(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.fallbackToMicrosoftProviderOnError") => {
@@ -5087,6 +7428,13 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionBehaviorOnError {
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
         }
+    }
+}
+impl<'de> Deserialize<'de> for AnyCustomExtensionBehaviorOnError {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
     }
 }
 /// A `microsoft.graph.customExtensionCallbackConfiguration` or any of its derived types, told apart by `@odata.type`.
@@ -5137,11 +7485,40 @@ impl Serialize for AnyCustomExtensionCallbackConfiguration {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyCustomExtensionCallbackConfiguration {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyCustomExtensionCallbackConfiguration {
+    const NAME: &'static str = "AnyCustomExtensionCallbackConfiguration";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration" => {
+                        let mut value = AccessPackageRequestApprovalStageCallbackConfiguration {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageRequestApprovalStageCallbackConfiguration(
+                            value,
+                        )
+                    }
+                    "microsoft.graph.identityGovernance.customTaskExtensionCallbackConfiguration" => {
+                        let mut value = CustomTaskExtensionCallbackConfiguration {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CustomTaskExtensionCallbackConfiguration(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some(
@@ -5161,50 +7538,84 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionCallbackConfiguration {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyCustomExtensionCallbackConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.customExtensionCalloutInstance` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomExtensionCalloutInstance {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionCalloutInstance`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Identification of the custom extension that was triggered at this instance.
     ///
     /// Property `customExtensionId` (Edm.String, nullable).
-    #[serde(
-        rename = "customExtensionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension_id: Option<::std::string::String>,
     /// Details provided by the logic app during the callback of the request instance.
     ///
     /// Property `detail` (Edm.String, nullable).
-    #[serde(rename = "detail", default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<::std::string::String>,
     /// The unique run identifier for the logic app.
     ///
     /// Property `externalCorrelationId` (Edm.String, nullable).
-    #[serde(
-        rename = "externalCorrelationId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub external_correlation_id: Option<::std::string::String>,
     /// Unique identifier for the callout instance. Read-only.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `status` (microsoft.graph.customExtensionCalloutInstanceStatus, nullable).
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::models::CustomExtensionCalloutInstanceStatus>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomExtensionCalloutInstance {
+    const NAME: &'static str = "CustomExtensionCalloutInstance";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "customExtensionId" => self.custom_extension_id = map.next_value()?,
+            "detail" => self.detail = map.next_value()?,
+            "externalCorrelationId" => self.external_correlation_id = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomExtensionCalloutInstance {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "customExtensionId", self.custom_extension_id.as_ref())?;
+        object::entry(&mut map, "detail", self.detail.as_ref())?;
+        object::entry(
+            &mut map,
+            "externalCorrelationId",
+            self.external_correlation_id.as_ref(),
+        )?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "status", self.status.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomExtensionCalloutInstance {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.customExtensionCalloutInstanceStatus` (enum type).
 ///
@@ -5278,32 +7689,60 @@ impl<'de> Deserialize<'de> for CustomExtensionCalloutInstanceStatus {
     }
 }
 /// `microsoft.graph.customExtensionClientConfiguration` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomExtensionClientConfiguration {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionClientConfiguration`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The max number of retries that Microsoft Entra ID makes to the external API. Values of 0 or 1 are supported. If null, the default for the service applies.
     ///
     /// Property `maximumRetries` (Edm.Int32, nullable).
-    #[serde(rename = "maximumRetries", default, skip_serializing_if = "Option::is_none")]
     pub maximum_retries: Option<i32>,
     /// The max duration in milliseconds that Microsoft Entra ID waits for a response from the external app before it shuts down the connection. The valid range is between 200 and 2000 milliseconds. Default duration is 1000.
     ///
     /// Property `timeoutInMilliseconds` (Edm.Int32, nullable).
-    #[serde(
-        rename = "timeoutInMilliseconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub timeout_in_milliseconds: Option<i32>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomExtensionClientConfiguration {
+    const NAME: &'static str = "CustomExtensionClientConfiguration";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "maximumRetries" => self.maximum_retries = map.next_value()?,
+            "timeoutInMilliseconds" => self.timeout_in_milliseconds = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomExtensionClientConfiguration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "maximumRetries", self.maximum_retries.as_ref())?;
+        object::entry(
+            &mut map,
+            "timeoutInMilliseconds",
+            self.timeout_in_milliseconds.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomExtensionClientConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.customExtensionData` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -5381,11 +7820,54 @@ impl Serialize for AnyCustomExtensionData {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyCustomExtensionData {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyCustomExtensionData {
+    const NAME: &'static str = "AnyCustomExtensionData";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.accessPackageAssignmentRequestCallbackData" => {
+                        let mut value = AccessPackageAssignmentRequestCallbackData {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessPackageAssignmentRequestCallbackData(value)
+                    }
+                    "microsoft.graph.assignmentRequestApprovalStageCallbackData" => {
+                        let mut value = AssignmentRequestApprovalStageCallbackData {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AssignmentRequestApprovalStageCallbackData(value)
+                    }
+                    "microsoft.graph.identityGovernance.customTaskExtensionCallbackData" => {
+                        let mut value = CustomTaskExtensionCallbackData {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CustomTaskExtensionCallbackData(value)
+                    }
+                    "microsoft.graph.identityGovernance.customTaskExtensionCalloutData" => {
+                        let mut value = CustomTaskExtensionCalloutData {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CustomTaskExtensionCalloutData(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.accessPackageAssignmentRequestCallbackData") => {
@@ -5409,6 +7891,13 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionData {
             None => Ok(Self::Other(value)),
             Some(_) => Ok(Self::Other(value)),
         }
+    }
+}
+impl<'de> Deserialize<'de> for AnyCustomExtensionData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
     }
 }
 /// A `microsoft.graph.customExtensionEndpointConfiguration` or any of its derived types, told apart by `@odata.type`.
@@ -5456,11 +7945,38 @@ impl Serialize for AnyCustomExtensionEndpointConfiguration {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyCustomExtensionEndpointConfiguration {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyCustomExtensionEndpointConfiguration {
+    const NAME: &'static str = "AnyCustomExtensionEndpointConfiguration";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.httpRequestEndpoint" => {
+                        let mut value = HttpRequestEndpoint {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::HttpRequestEndpoint(value)
+                    }
+                    "microsoft.graph.logicAppTriggerEndpointConfiguration" => {
+                        let mut value = LogicAppTriggerEndpointConfiguration {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::LogicAppTriggerEndpointConfiguration(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.httpRequestEndpoint") => {
@@ -5475,36 +7991,68 @@ impl<'de> Deserialize<'de> for AnyCustomExtensionEndpointConfiguration {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyCustomExtensionEndpointConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.customExtensionStageSetting` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomExtensionStageSetting {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionStageSetting`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `stage` (microsoft.graph.accessPackageCustomExtensionStage, not nullable).
-    #[serde(rename = "stage", default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<crate::models::AccessPackageCustomExtensionStage>,
     /// Navigation property `customExtension` (microsoft.graph.customCalloutExtension, nullable; present only with `$expand`).
-    #[serde(
-        rename = "customExtension",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension: Option<crate::models::AnyCustomCalloutExtension>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomExtensionStageSetting {
+    const NAME: &'static str = "CustomExtensionStageSetting";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "stage" => self.stage = map.next_value()?,
+            "customExtension" => self.custom_extension = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomExtensionStageSetting {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "stage", self.stage.as_ref())?;
+        object::entry(&mut map, "customExtension", self.custom_extension.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomExtensionStageSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.dayOfWeek` (enum type).
 ///
@@ -5582,151 +8130,275 @@ impl<'de> Deserialize<'de> for DayOfWeek {
     }
 }
 /// `microsoft.graph.detailsInfo` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DetailsInfo {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.detailsInfo`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for DetailsInfo {
+    const NAME: &'static str = "DetailsInfo";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for DetailsInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for DetailsInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.directoryObject` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DirectoryObject {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.directoryObject`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Date and time when this object was deleted. Always null when the object hasn't been deleted.
     ///
     /// Property `deletedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "deletedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deleted_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for DirectoryObject {
+    const NAME: &'static str = "DirectoryObject";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "deletedDateTime" => self.deleted_date_time = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for DirectoryObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "deletedDateTime", self.deleted_date_time.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for DirectoryObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.domainIdentitySource` (complex type).
 ///
 /// Derives from `microsoft.graph.identitySource`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DomainIdentitySource {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.domainIdentitySource`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `domainName` (Edm.String, nullable).
-    #[serde(rename = "domainName", default, skip_serializing_if = "Option::is_none")]
     pub domain_name: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for DomainIdentitySource {
+    const NAME: &'static str = "DomainIdentitySource";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "domainName" => self.domain_name = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for DomainIdentitySource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "domainName", self.domain_name.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for DomainIdentitySource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.emailIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EmailIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.emailIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `email` (Edm.String, nullable).
-    #[serde(rename = "email", default, skip_serializing_if = "Option::is_none")]
     pub email: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for EmailIdentity {
+    const NAME: &'static str = "EmailIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "email" => self.email = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for EmailIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "email", self.email.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for EmailIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.entitlementManagementSchedule` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntitlementManagementSchedule {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.entitlementManagementSchedule`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `expiration` (microsoft.graph.expirationPattern, nullable).
-    #[serde(rename = "expiration", default, skip_serializing_if = "Option::is_none")]
     pub expiration: Option<crate::models::ExpirationPattern>,
     /// Property `recurrence` (microsoft.graph.patternedRecurrence, nullable).
-    #[serde(rename = "recurrence", default, skip_serializing_if = "Option::is_none")]
     pub recurrence: Option<crate::models::PatternedRecurrence>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
     /// Property `startDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(rename = "startDateTime", default, skip_serializing_if = "Option::is_none")]
     pub start_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for EntitlementManagementSchedule {
+    const NAME: &'static str = "EntitlementManagementSchedule";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "expiration" => self.expiration = map.next_value()?,
+            "recurrence" => self.recurrence = map.next_value()?,
+            "startDateTime" => self.start_date_time = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for EntitlementManagementSchedule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "expiration", self.expiration.as_ref())?;
+        object::entry(&mut map, "recurrence", self.recurrence.as_ref())?;
+        object::entry(&mut map, "startDateTime", self.start_date_time.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for EntitlementManagementSchedule {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.entitlementManagementSettings` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntitlementManagementSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.entitlementManagementSettings`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// If externalUserLifecycleAction is blockSignInAndDelete, the duration, typically many days, after an external user is blocked from sign in before their account is deleted.
     ///
     /// Property `durationUntilExternalUserDeletedAfterBlocked` (Edm.Duration, nullable).
-    #[serde(
-        rename = "durationUntilExternalUserDeletedAfterBlocked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub duration_until_external_user_deleted_after_blocked: Option<
         crate::runtime::IsoDuration,
     >,
     /// Property `externalUserLifecycleAction` (microsoft.graph.accessPackageExternalUserLifecycleAction, nullable).
-    #[serde(
-        rename = "externalUserLifecycleAction",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub external_user_lifecycle_action: Option<
         crate::models::AccessPackageExternalUserLifecycleAction,
     >,
@@ -5735,35 +8407,110 @@ pub struct EntitlementManagementSettings {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for EntitlementManagementSettings {
+    const NAME: &'static str = "EntitlementManagementSettings";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "durationUntilExternalUserDeletedAfterBlocked" => {
+                self.duration_until_external_user_deleted_after_blocked = map
+                    .next_value()?;
+            }
+            "externalUserLifecycleAction" => {
+                self.external_user_lifecycle_action = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for EntitlementManagementSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "durationUntilExternalUserDeletedAfterBlocked",
+            self.duration_until_external_user_deleted_after_blocked.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "externalUserLifecycleAction",
+            self.external_user_lifecycle_action.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for EntitlementManagementSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.expirationPattern` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExpirationPattern {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.expirationPattern`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The requestor's desired duration of access represented in ISO 8601 format for durations. For example, PT3H refers to three hours.  If specified in a request, endDateTime should not be present and the type property should be set to afterDuration.
     ///
     /// Property `duration` (Edm.Duration, nullable).
-    #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<crate::runtime::IsoDuration>,
     /// Timestamp of date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
     /// Property `endDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(rename = "endDateTime", default, skip_serializing_if = "Option::is_none")]
     pub end_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `type` (microsoft.graph.expirationPatternType, nullable).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::models::ExpirationPatternType>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ExpirationPattern {
+    const NAME: &'static str = "ExpirationPattern";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "duration" => self.duration = map.next_value()?,
+            "endDateTime" => self.end_date_time = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ExpirationPattern {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "duration", self.duration.as_ref())?;
+        object::entry(&mut map, "endDateTime", self.end_date_time.as_ref())?;
+        object::entry(&mut map, "type", self.type_.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ExpirationPattern {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.expirationPatternType` (enum type).
 ///
@@ -5831,618 +8578,796 @@ impl<'de> Deserialize<'de> for ExpirationPatternType {
 /// `microsoft.graph.externalDomainFederation` (complex type).
 ///
 /// Derives from `microsoft.graph.identitySource`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExternalDomainFederation {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.externalDomainFederation`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `domainName` (Edm.String, nullable).
-    #[serde(rename = "domainName", default, skip_serializing_if = "Option::is_none")]
     pub domain_name: Option<::std::string::String>,
     /// Property `issuerUri` (Edm.String, nullable).
-    #[serde(rename = "issuerUri", default, skip_serializing_if = "Option::is_none")]
     pub issuer_uri: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ExternalDomainFederation {
+    const NAME: &'static str = "ExternalDomainFederation";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "domainName" => self.domain_name = map.next_value()?,
+            "issuerUri" => self.issuer_uri = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ExternalDomainFederation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "domainName", self.domain_name.as_ref())?;
+        object::entry(&mut map, "issuerUri", self.issuer_uri.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ExternalDomainFederation {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.externalSponsors` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExternalSponsors {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.externalSponsors`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ExternalSponsors {
+    const NAME: &'static str = "ExternalSponsors";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ExternalSponsors {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ExternalSponsors {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.fallbackToMicrosoftProviderOnError` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionBehaviorOnError`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FallbackToMicrosoftProviderOnError {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.fallbackToMicrosoftProviderOnError`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for FallbackToMicrosoftProviderOnError {
+    const NAME: &'static str = "FallbackToMicrosoftProviderOnError";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for FallbackToMicrosoftProviderOnError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for FallbackToMicrosoftProviderOnError {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.group` (entity type).
 ///
 /// Derives from `microsoft.graph.directoryObject`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Group {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.group`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Date and time when this object was deleted. Always null when the object hasn't been deleted.
     ///
     /// Property `deletedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "deletedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deleted_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `accessType` (microsoft.graph.groupAccessType, nullable).
-    #[serde(rename = "accessType", default, skip_serializing_if = "Option::is_none")]
     pub access_type: Option<crate::models::GroupAccessType>,
     /// Indicates if people external to the organization can send messages to the group. The default value is false. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
     ///
     /// Property `allowExternalSenders` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "allowExternalSenders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allow_external_senders: Option<bool>,
     /// The list of sensitivity label pairs (label ID, label name) associated with a Microsoft 365 group. Returned only on $select. This property can be updated only in delegated scenarios where the caller requires both the Microsoft Graph permission and a supported administrator role.
     ///
     /// Property `assignedLabels` (Collection(microsoft.graph.assignedLabel), nullable).
-    #[serde(rename = "assignedLabels", default, skip_serializing_if = "Option::is_none")]
     pub assigned_labels: Option<::std::vec::Vec<crate::models::AssignedLabel>>,
     /// The licenses that are assigned to the group. Returned only on $select. Supports $filter (eq).Read-only.
     ///
     /// Property `assignedLicenses` (Collection(microsoft.graph.assignedLicense), nullable).
-    #[serde(
-        rename = "assignedLicenses",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub assigned_licenses: Option<::std::vec::Vec<crate::models::AssignedLicense>>,
     /// Indicates if new members added to the group are autosubscribed to receive email notifications. You can set this property in a PATCH request for the group; don't set it in the initial POST request that creates the group. Default value is false. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
     ///
     /// Property `autoSubscribeNewMembers` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "autoSubscribeNewMembers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub auto_subscribe_new_members: Option<bool>,
     /// Describes a classification for the group (such as low, medium, or high business impact). Valid values for this property are defined by creating a ClassificationList setting value, based on the template definition.Returned by default. Supports $filter (eq, ne, not, ge, le, startsWith).
     ///
     /// Property `classification` (Edm.String, nullable).
-    #[serde(rename = "classification", default, skip_serializing_if = "Option::is_none")]
     pub classification: Option<::std::string::String>,
     /// Timestamp of when the group was created. The value can't be modified and is automatically populated when the group is created. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on January 1, 2014 is 2014-01-01T00:00:00Z. Returned by default. Read-only.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// An optional description for the group. Returned by default. Supports $filter (eq, ne, not, ge, le, startsWith) and $search.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name for the group. This property is required when a group is created and can't be cleared during updates. Maximum length is 256 characters. Returned by default. Supports $filter (eq, ne, not, ge, le, in, startsWith, and eq on null values), $search, and $orderby.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Timestamp of when the group is set to expire. It's null for security groups, but for Microsoft 365 groups, it represents when the group is set to expire as defined in the groupLifecyclePolicy. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC. For example, midnight UTC on January 1, 2014 is 2014-01-01T00:00:00Z. Returned by default. Supports $filter (eq, ne, not, ge, le, in). Read-only.
     ///
     /// Property `expirationDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "expirationDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expiration_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Specifies the group type and its membership. If the collection contains Unified, the group is a Microsoft 365 group; otherwise, it's either a security group or a distribution group. For details, see groups overview.If the collection includes DynamicMembership, the group has dynamic membership; otherwise, membership is static. Returned by default. Supports $filter (eq, not).
     ///
     /// Property `groupTypes` (Collection(Edm.String), not nullable).
-    #[serde(rename = "groupTypes", default, skip_serializing_if = "Option::is_none")]
     pub group_types: Option<::std::vec::Vec<::std::string::String>>,
     /// Indicates whether there are members in this group that have license errors from its group-based license assignment. This property is never returned on a GET operation. You can use it as a $filter argument to get groups that have members with license errors (that is, filter for this property being true). See an example. Supports $filter (eq).
     ///
     /// Property `hasMembersWithLicenseErrors` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "hasMembersWithLicenseErrors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub has_members_with_license_errors: Option<bool>,
     /// True if the group isn't displayed in certain parts of the Outlook UI: the Address Book, address lists for selecting message recipients, and the Browse Groups dialog for searching groups; otherwise, false. The default value is false. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
     ///
     /// Property `hideFromAddressLists` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "hideFromAddressLists",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub hide_from_address_lists: Option<bool>,
     /// True if the group isn't displayed in Outlook clients, such as Outlook for Windows and Outlook on the web; otherwise, false. The default value is false. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
     ///
     /// Property `hideFromOutlookClients` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "hideFromOutlookClients",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub hide_from_outlook_clients: Option<bool>,
     /// Property `infoCatalogs` (Collection(Edm.String), not nullable).
-    #[serde(rename = "infoCatalogs", default, skip_serializing_if = "Option::is_none")]
     pub info_catalogs: Option<::std::vec::Vec<::std::string::String>>,
     /// When a group is associated with a team, this property determines whether the team is in read-only mode.To read this property, use the /group/{groupId}/team endpoint or the Get team API. To update this property, use the archiveTeam and unarchiveTeam APIs.
     ///
     /// Property `isArchived` (Edm.Boolean, nullable).
-    #[serde(rename = "isArchived", default, skip_serializing_if = "Option::is_none")]
     pub is_archived: Option<bool>,
     /// Indicates whether this group can be assigned to a Microsoft Entra role. Optional. This property can only be set while creating the group and is immutable. If set to true, the securityEnabled property must also be set to true, visibility must be Hidden, and the group can't be a dynamic group (that is, groupTypes can't contain DynamicMembership). Only callers with at least the Privileged Role Administrator role can set this property. The caller must also be assigned the RoleManagement.ReadWrite.Directory permission to set this property or update the membership of such groups. For more, see Using a group to manage Microsoft Entra role assignmentsUsing this feature requires a Microsoft Entra ID P1 license. Returned by default. Supports $filter (eq, ne, not).
     ///
     /// Property `isAssignableToRole` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isAssignableToRole",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_assignable_to_role: Option<bool>,
     /// Property `isFavorite` (Edm.Boolean, nullable).
-    #[serde(rename = "isFavorite", default, skip_serializing_if = "Option::is_none")]
     pub is_favorite: Option<bool>,
     /// Property `isManagementRestricted` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isManagementRestricted",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_management_restricted: Option<bool>,
     /// Indicates whether the signed-in user is subscribed to receive email conversations. The default value is true. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
     ///
     /// Property `isSubscribedByMail` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isSubscribedByMail",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_subscribed_by_mail: Option<bool>,
     /// Property `licenseProcessingState` (microsoft.graph.licenseProcessingState, nullable).
-    #[serde(
-        rename = "licenseProcessingState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub license_processing_state: Option<crate::models::LicenseProcessingState>,
     /// The SMTP address for the group, for example, 'serviceadmins@contoso.com'. Returned by default. Read-only. Supports $filter (eq, ne, not, ge, le, in, startsWith, and eq on null values).
     ///
     /// Property `mail` (Edm.String, nullable).
-    #[serde(rename = "mail", default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<::std::string::String>,
     /// Specifies whether the group is mail-enabled. Required. Returned by default. Supports $filter (eq, ne, not).
     ///
     /// Property `mailEnabled` (Edm.Boolean, nullable).
-    #[serde(rename = "mailEnabled", default, skip_serializing_if = "Option::is_none")]
     pub mail_enabled: Option<bool>,
     /// The mail alias for the group, unique for Microsoft 365 groups in the organization. Maximum length is 64 characters. This property can contain only characters in the ASCII character set 0 - 127 except the following characters: @ () / \[\] ' ; : &lt;&gt; , SPACE. Required. Returned by default. Supports $filter (eq, ne, not, ge, le, in, startsWith, and eq on null values).
     ///
     /// Property `mailNickname` (Edm.String, nullable).
-    #[serde(rename = "mailNickname", default, skip_serializing_if = "Option::is_none")]
     pub mail_nickname: Option<::std::string::String>,
     /// The rule that determines members for this group if the group is a dynamic group (groupTypes contains DynamicMembership). For more information about the syntax of the membership rule, see Membership Rules syntax. Returned by default. Supports $filter (eq, ne, not, ge, le, startsWith).
     ///
     /// Property `membershipRule` (Edm.String, nullable).
-    #[serde(rename = "membershipRule", default, skip_serializing_if = "Option::is_none")]
     pub membership_rule: Option<::std::string::String>,
     /// Indicates whether the dynamic membership processing is on or paused. Possible values are On or Paused. Returned by default. Supports $filter (eq, ne, not, in).
     ///
     /// Property `membershipRuleProcessingState` (Edm.String, nullable).
-    #[serde(
-        rename = "membershipRuleProcessingState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub membership_rule_processing_state: Option<::std::string::String>,
     /// Contains the on-premises domain FQDN, also called dnsDomainName synchronized from the on-premises directory. The property is only populated for customers synchronizing their on-premises directory to Microsoft Entra ID via Microsoft Entra Connect.Returned by default. Read-only.
     ///
     /// Property `onPremisesDomainName` (Edm.String, nullable).
-    #[serde(
-        rename = "onPremisesDomainName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_domain_name: Option<::std::string::String>,
     /// Property `onPremisesExtensionAttributes` (microsoft.graph.onPremisesExtensionAttributes, nullable).
-    #[serde(
-        rename = "onPremisesExtensionAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_extension_attributes: Option<
         crate::models::OnPremisesExtensionAttributes,
     >,
     /// Indicates the last time at which the group was synced with the on-premises directory. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on January 1, 2014 is 2014-01-01T00:00:00Z. Returned by default. Read-only. Supports $filter (eq, ne, not, ge, le, in).
     ///
     /// Property `onPremisesLastSyncDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "onPremisesLastSyncDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_last_sync_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Contains the on-premises netBios name synchronized from the on-premises directory. The property is only populated for customers synchronizing their on-premises directory to Microsoft Entra ID via Microsoft Entra Connect.Returned by default. Read-only.
     ///
     /// Property `onPremisesNetBiosName` (Edm.String, nullable).
-    #[serde(
-        rename = "onPremisesNetBiosName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_net_bios_name: Option<::std::string::String>,
     /// Errors when using Microsoft synchronization product during provisioning. Returned by default. Supports $filter (eq, not).
     ///
     /// Property `onPremisesProvisioningErrors` (Collection(microsoft.graph.onPremisesProvisioningError), nullable).
-    #[serde(
-        rename = "onPremisesProvisioningErrors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_provisioning_errors: Option<
         ::std::vec::Vec<crate::models::OnPremisesProvisioningError>,
     >,
     /// Contains the on-premises SAM account name synchronized from the on-premises directory. The property is only populated for customers synchronizing their on-premises directory to Microsoft Entra ID via Microsoft Entra Connect.Returned by default. Supports $filter (eq, ne, not, ge, le, in, startsWith). Read-only.
     ///
     /// Property `onPremisesSamAccountName` (Edm.String, nullable).
-    #[serde(
-        rename = "onPremisesSamAccountName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_sam_account_name: Option<::std::string::String>,
     /// Contains the on-premises security identifier (SID) for the group synchronized from on-premises to the cloud. Read-only. Returned by default. Supports $filter (eq including on null values).
     ///
     /// Property `onPremisesSecurityIdentifier` (Edm.String, nullable).
-    #[serde(
-        rename = "onPremisesSecurityIdentifier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_security_identifier: Option<::std::string::String>,
     /// true if this group is synced from an on-premises directory; false if this group was originally synced from an on-premises directory but is no longer synced; null if this object has never synced from an on-premises directory (default). Returned by default. Read-only. Supports $filter (eq, ne, not, in, and eq on null values).
     ///
     /// Property `onPremisesSyncEnabled` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "onPremisesSyncEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_sync_enabled: Option<bool>,
     /// Property `organizationId` (Edm.String, nullable).
-    #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<::std::string::String>,
     /// The preferred data location for the Microsoft 365 group. By default, the group inherits the group creator's preferred data location. To set this property, the calling app must be granted the Directory.ReadWrite.All permission and the user be assigned at least one of the following Microsoft Entra roles: User Account Administrator Directory Writer  Exchange Administrator  SharePoint Administrator  For more information about this property, see OneDrive Online Multi-Geo. Nullable. Returned by default.
     ///
     /// Property `preferredDataLocation` (Edm.String, nullable).
-    #[serde(
-        rename = "preferredDataLocation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub preferred_data_location: Option<::std::string::String>,
     /// The preferred language for a Microsoft 365 group. Should follow ISO 639-1 Code; for example, en-US. Returned by default. Supports $filter (eq, ne, not, ge, le, in, startsWith, and eq on null values).
     ///
     /// Property `preferredLanguage` (Edm.String, nullable).
-    #[serde(
-        rename = "preferredLanguage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub preferred_language: Option<::std::string::String>,
     /// Email addresses for the group that direct to the same group mailbox. For example: \['SMTP: bob@contoso.com', 'smtp: bob@sales.contoso.com'\]. The any operator is required to filter expressions on multi-valued properties. Returned by default. Read-only. Not nullable. Supports $filter (eq, not, ge, le, startsWith, endsWith, /$count eq 0, /$count ne 0).
     ///
     /// Property `proxyAddresses` (Collection(Edm.String), not nullable).
-    #[serde(rename = "proxyAddresses", default, skip_serializing_if = "Option::is_none")]
     pub proxy_addresses: Option<::std::vec::Vec<::std::string::String>>,
     /// Timestamp of when the group was last renewed. This value can't be modified directly and is only updated via the renew service action. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC. For example, midnight UTC on January 1, 2014 is 2014-01-01T00:00:00Z. Returned by default. Supports $filter (eq, ne, not, ge, le, in). Read-only.
     ///
     /// Property `renewedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "renewedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub renewed_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `resourceBehaviorOptions` (Collection(Edm.String), not nullable).
-    #[serde(
-        rename = "resourceBehaviorOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_behavior_options: Option<::std::vec::Vec<::std::string::String>>,
     /// Property `resourceProvisioningOptions` (Collection(Edm.String), not nullable).
-    #[serde(
-        rename = "resourceProvisioningOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_provisioning_options: Option<::std::vec::Vec<::std::string::String>>,
     /// Specifies whether the group is a security group. Required. Returned by default. Supports $filter (eq, ne, not, in).
     ///
     /// Property `securityEnabled` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "securityEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub security_enabled: Option<bool>,
     /// Security identifier of the group, used in Windows scenarios. Read-only. Returned by default.
     ///
     /// Property `securityIdentifier` (Edm.String, nullable).
-    #[serde(
-        rename = "securityIdentifier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub security_identifier: Option<::std::string::String>,
     /// Errors published by a federated service describing a nontransient, service-specific error regarding the properties or link from a group object.  Supports $filter (eq, not, for isResolved and serviceInstance).
     ///
     /// Property `serviceProvisioningErrors` (Collection(microsoft.graph.serviceProvisioningError), nullable).
-    #[serde(
-        rename = "serviceProvisioningErrors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub service_provisioning_errors: Option<
         ::std::vec::Vec<crate::models::AnyServiceProvisioningError>,
     >,
     /// Specifies a Microsoft 365 group's color theme. Possible values are Teal, Purple, Green, Blue, Pink, Orange, or Red. Returned by default.
     ///
     /// Property `theme` (Edm.String, nullable).
-    #[serde(rename = "theme", default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<::std::string::String>,
     /// The unique identifier that can be assigned to a group and used as an alternate key. Immutable. Read-only.
     ///
     /// Property `uniqueName` (Edm.String, nullable).
-    #[serde(rename = "uniqueName", default, skip_serializing_if = "Option::is_none")]
     pub unique_name: Option<::std::string::String>,
     /// Property `unseenConversationsCount` (Edm.Int32, nullable).
-    #[serde(
-        rename = "unseenConversationsCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub unseen_conversations_count: Option<i32>,
     /// Count of conversations that received new posts since the signed-in user last visited the group. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
     ///
     /// Property `unseenCount` (Edm.Int32, nullable).
-    #[serde(rename = "unseenCount", default, skip_serializing_if = "Option::is_none")]
     pub unseen_count: Option<i32>,
     /// Property `unseenMessagesCount` (Edm.Int32, nullable).
-    #[serde(
-        rename = "unseenMessagesCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub unseen_messages_count: Option<i32>,
     /// Specifies the group join policy and group content visibility for groups. Possible values are: Private, Public, or HiddenMembership. HiddenMembership can be set only for Microsoft 365 groups when the groups are created. It can't be updated later. Other values of visibility can be updated after group creation. If visibility value isn't specified during group creation on Microsoft Graph, a security group is created as Private by default, and the Microsoft 365 group is Public. Groups assignable to roles are always Private. To learn more, see group visibility options. Returned by default. Nullable.
     ///
     /// Property `visibility` (Edm.String, nullable).
-    #[serde(rename = "visibility", default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<::std::string::String>,
     /// Property `welcomeMessageEnabled` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "welcomeMessageEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub welcome_message_enabled: Option<bool>,
     /// The list of users or groups allowed to create posts or calendar events in this group. If this list is nonempty, then only users or groups listed here are allowed to post.
     ///
     /// Navigation property `acceptedSenders` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "acceptedSenders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub accepted_senders: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
     /// Represents the app roles granted to a group for an application. Supports $expand.
     ///
     /// Navigation property `appRoleAssignments` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "appRoleAssignments",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub app_role_assignments: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
     /// Navigation property `calendar` (Edm.Json, nullable; present only with `$expand`).
-    #[serde(rename = "calendar", default, skip_serializing_if = "Option::is_none")]
     pub calendar: Option<::serde_json::Value>,
     /// The calendar view for the calendar. Read-only.
     ///
     /// Navigation property `calendarView` (Collection(Edm.Json), nullable; present only with `$expand`).
-    #[serde(rename = "calendarView", default, skip_serializing_if = "Option::is_none")]
     pub calendar_view: Option<::std::vec::Vec<::serde_json::Value>>,
     /// The group's conversations.
     ///
     /// Navigation property `conversations` (Collection(Edm.Json), nullable; present only with `$expand`).
-    #[serde(rename = "conversations", default, skip_serializing_if = "Option::is_none")]
     pub conversations: Option<::std::vec::Vec<::serde_json::Value>>,
     /// Navigation property `createdOnBehalfOf` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
-    #[serde(
-        rename = "createdOnBehalfOf",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_on_behalf_of: Option<crate::models::DirectoryObject>,
     /// Navigation property `drive` (Edm.Json, nullable; present only with `$expand`).
-    #[serde(rename = "drive", default, skip_serializing_if = "Option::is_none")]
     pub drive: Option<::serde_json::Value>,
     /// The group's drives. Read-only.
     ///
     /// Navigation property `drives` (Collection(Edm.Json), nullable; present only with `$expand`).
-    #[serde(rename = "drives", default, skip_serializing_if = "Option::is_none")]
     pub drives: Option<::std::vec::Vec<::serde_json::Value>>,
     /// The group's calendar events.
     ///
     /// Navigation property `events` (Collection(Edm.Json), nullable; present only with `$expand`).
-    #[serde(rename = "events", default, skip_serializing_if = "Option::is_none")]
     pub events: Option<::std::vec::Vec<::serde_json::Value>>,
     /// The collection of open extensions defined for the group. Read-only. Nullable.
     ///
     /// Navigation property `extensions` (Collection(Edm.Json), nullable; present only with `$expand`).
-    #[serde(rename = "extensions", default, skip_serializing_if = "Option::is_none")]
     pub extensions: Option<::std::vec::Vec<::serde_json::Value>>,
     /// The collection of lifecycle policies for this group. Read-only. Nullable.
     ///
     /// Navigation property `groupLifecyclePolicies` (Collection(Edm.Json), nullable; present only with `$expand`).
-    #[serde(
-        rename = "groupLifecyclePolicies",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub group_lifecycle_policies: Option<::std::vec::Vec<::serde_json::Value>>,
     /// Groups that this group is a member of. HTTP Methods: GET (supported for all groups). Read-only. Nullable. Supports $expand.
     ///
     /// Navigation property `memberOf` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(rename = "memberOf", default, skip_serializing_if = "Option::is_none")]
     pub member_of: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
     /// The members of this group, who can be users, devices, other groups, or service principals. Supports the List members, Add member, and Remove member operations. Nullable. Supports $expand including nested $select. For example, /groups?$filter=startsWith(displayName,'Role')&$select=id,displayName&$expand=members($select=id,userPrincipalName,displayName).
     ///
     /// Navigation property `members` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(rename = "members", default, skip_serializing_if = "Option::is_none")]
     pub members: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
     /// A list of group members with license errors from this group-based license assignment. Read-only.
     ///
     /// Navigation property `membersWithLicenseErrors` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "membersWithLicenseErrors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub members_with_license_errors: Option<
         ::std::vec::Vec<crate::models::DirectoryObject>,
     >,
     /// Navigation property `onenote` (Edm.Json, nullable; present only with `$expand`).
-    #[serde(rename = "onenote", default, skip_serializing_if = "Option::is_none")]
     pub onenote: Option<::serde_json::Value>,
     /// Navigation property `onPremisesSyncBehavior` (Edm.Json, nullable; present only with `$expand`).
-    #[serde(
-        rename = "onPremisesSyncBehavior",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_sync_behavior: Option<::serde_json::Value>,
     /// The owners of the group who can be users or service principals. Limited to 100 owners. Nullable. If this property isn't specified when creating a Microsoft 365 group the calling user (admin or non-admin) is automatically assigned as the group owner. A non-admin user can't explicitly add themselves to this collection when they're creating the group. For more information, see the related known issue. For security groups, the admin user isn't automatically added to this collection. For more information, see the related known issue. Supports $filter (/$count eq 0, /$count ne 0, /$count eq 1, /$count ne 1); Supports $expand including nested $select. For example, /groups?$filter=startsWith(displayName,'Role')&$select=id,displayName&$expand=owners($select=id,userPrincipalName,displayName).
     ///
     /// Navigation property `owners` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(rename = "owners", default, skip_serializing_if = "Option::is_none")]
     pub owners: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
     /// Navigation property `permissionGrants` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "permissionGrants",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub permission_grants: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
     /// Navigation property `photo` (Edm.Json, nullable; present only with `$expand`).
-    #[serde(rename = "photo", default, skip_serializing_if = "Option::is_none")]
     pub photo: Option<::serde_json::Value>,
     /// The profile photos owned by the group. Read-only. Nullable.
     ///
     /// Navigation property `photos` (Collection(Edm.Json), nullable; present only with `$expand`).
-    #[serde(rename = "photos", default, skip_serializing_if = "Option::is_none")]
     pub photos: Option<::std::vec::Vec<::serde_json::Value>>,
     /// Navigation property `planner` (Edm.Json, nullable; present only with `$expand`).
-    #[serde(rename = "planner", default, skip_serializing_if = "Option::is_none")]
     pub planner: Option<::serde_json::Value>,
     /// The list of users or groups not allowed to create posts or calendar events in this group. Nullable
     ///
     /// Navigation property `rejectedSenders` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "rejectedSenders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub rejected_senders: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
     /// Settings that can govern this group's behavior, like whether members can invite guests to the group. Nullable.
     ///
     /// Navigation property `settings` (Collection(Edm.Json), nullable; present only with `$expand`).
-    #[serde(rename = "settings", default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<::std::vec::Vec<::serde_json::Value>>,
     /// The list of SharePoint sites in this group. Access the default site with /sites/root.
     ///
     /// Navigation property `sites` (Collection(Edm.Json), nullable; present only with `$expand`).
-    #[serde(rename = "sites", default, skip_serializing_if = "Option::is_none")]
     pub sites: Option<::std::vec::Vec<::serde_json::Value>>,
     /// Navigation property `team` (Edm.Json, nullable; present only with `$expand`).
-    #[serde(rename = "team", default, skip_serializing_if = "Option::is_none")]
     pub team: Option<::serde_json::Value>,
     /// The group's conversation threads. Nullable.
     ///
     /// Navigation property `threads` (Collection(Edm.Json), nullable; present only with `$expand`).
-    #[serde(rename = "threads", default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<::std::vec::Vec<::serde_json::Value>>,
     /// The groups that a group is a member of, either directly or through nested membership. Nullable.
     ///
     /// Navigation property `transitiveMemberOf` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "transitiveMemberOf",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub transitive_member_of: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
     /// The direct and transitive members of a group. Nullable.
     ///
     /// Navigation property `transitiveMembers` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "transitiveMembers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub transitive_members: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for Group {
+    const NAME: &'static str = "Group";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "deletedDateTime" => self.deleted_date_time = map.next_value()?,
+            "accessType" => self.access_type = map.next_value()?,
+            "allowExternalSenders" => self.allow_external_senders = map.next_value()?,
+            "assignedLabels" => self.assigned_labels = map.next_value()?,
+            "assignedLicenses" => self.assigned_licenses = map.next_value()?,
+            "autoSubscribeNewMembers" => {
+                self.auto_subscribe_new_members = map.next_value()?;
+            }
+            "classification" => self.classification = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "expirationDateTime" => self.expiration_date_time = map.next_value()?,
+            "groupTypes" => self.group_types = map.next_value()?,
+            "hasMembersWithLicenseErrors" => {
+                self.has_members_with_license_errors = map.next_value()?;
+            }
+            "hideFromAddressLists" => self.hide_from_address_lists = map.next_value()?,
+            "hideFromOutlookClients" => {
+                self.hide_from_outlook_clients = map.next_value()?;
+            }
+            "infoCatalogs" => self.info_catalogs = map.next_value()?,
+            "isArchived" => self.is_archived = map.next_value()?,
+            "isAssignableToRole" => self.is_assignable_to_role = map.next_value()?,
+            "isFavorite" => self.is_favorite = map.next_value()?,
+            "isManagementRestricted" => self.is_management_restricted = map.next_value()?,
+            "isSubscribedByMail" => self.is_subscribed_by_mail = map.next_value()?,
+            "licenseProcessingState" => self.license_processing_state = map.next_value()?,
+            "mail" => self.mail = map.next_value()?,
+            "mailEnabled" => self.mail_enabled = map.next_value()?,
+            "mailNickname" => self.mail_nickname = map.next_value()?,
+            "membershipRule" => self.membership_rule = map.next_value()?,
+            "membershipRuleProcessingState" => {
+                self.membership_rule_processing_state = map.next_value()?;
+            }
+            "onPremisesDomainName" => self.on_premises_domain_name = map.next_value()?,
+            "onPremisesExtensionAttributes" => {
+                self.on_premises_extension_attributes = map.next_value()?;
+            }
+            "onPremisesLastSyncDateTime" => {
+                self.on_premises_last_sync_date_time = map.next_value()?;
+            }
+            "onPremisesNetBiosName" => self.on_premises_net_bios_name = map.next_value()?,
+            "onPremisesProvisioningErrors" => {
+                self.on_premises_provisioning_errors = map.next_value()?;
+            }
+            "onPremisesSamAccountName" => {
+                self.on_premises_sam_account_name = map.next_value()?;
+            }
+            "onPremisesSecurityIdentifier" => {
+                self.on_premises_security_identifier = map.next_value()?;
+            }
+            "onPremisesSyncEnabled" => self.on_premises_sync_enabled = map.next_value()?,
+            "organizationId" => self.organization_id = map.next_value()?,
+            "preferredDataLocation" => self.preferred_data_location = map.next_value()?,
+            "preferredLanguage" => self.preferred_language = map.next_value()?,
+            "proxyAddresses" => self.proxy_addresses = map.next_value()?,
+            "renewedDateTime" => self.renewed_date_time = map.next_value()?,
+            "resourceBehaviorOptions" => {
+                self.resource_behavior_options = map.next_value()?;
+            }
+            "resourceProvisioningOptions" => {
+                self.resource_provisioning_options = map.next_value()?;
+            }
+            "securityEnabled" => self.security_enabled = map.next_value()?,
+            "securityIdentifier" => self.security_identifier = map.next_value()?,
+            "serviceProvisioningErrors" => {
+                self.service_provisioning_errors = map.next_value()?;
+            }
+            "theme" => self.theme = map.next_value()?,
+            "uniqueName" => self.unique_name = map.next_value()?,
+            "unseenConversationsCount" => {
+                self.unseen_conversations_count = map.next_value()?;
+            }
+            "unseenCount" => self.unseen_count = map.next_value()?,
+            "unseenMessagesCount" => self.unseen_messages_count = map.next_value()?,
+            "visibility" => self.visibility = map.next_value()?,
+            "welcomeMessageEnabled" => self.welcome_message_enabled = map.next_value()?,
+            "acceptedSenders" => self.accepted_senders = map.next_value()?,
+            "appRoleAssignments" => self.app_role_assignments = map.next_value()?,
+            "calendar" => self.calendar = map.next_value()?,
+            "calendarView" => self.calendar_view = map.next_value()?,
+            "conversations" => self.conversations = map.next_value()?,
+            "createdOnBehalfOf" => self.created_on_behalf_of = map.next_value()?,
+            "drive" => self.drive = map.next_value()?,
+            "drives" => self.drives = map.next_value()?,
+            "events" => self.events = map.next_value()?,
+            "extensions" => self.extensions = map.next_value()?,
+            "groupLifecyclePolicies" => self.group_lifecycle_policies = map.next_value()?,
+            "memberOf" => self.member_of = map.next_value()?,
+            "members" => self.members = map.next_value()?,
+            "membersWithLicenseErrors" => {
+                self.members_with_license_errors = map.next_value()?;
+            }
+            "onenote" => self.onenote = map.next_value()?,
+            "onPremisesSyncBehavior" => {
+                self.on_premises_sync_behavior = map.next_value()?;
+            }
+            "owners" => self.owners = map.next_value()?,
+            "permissionGrants" => self.permission_grants = map.next_value()?,
+            "photo" => self.photo = map.next_value()?,
+            "photos" => self.photos = map.next_value()?,
+            "planner" => self.planner = map.next_value()?,
+            "rejectedSenders" => self.rejected_senders = map.next_value()?,
+            "settings" => self.settings = map.next_value()?,
+            "sites" => self.sites = map.next_value()?,
+            "team" => self.team = map.next_value()?,
+            "threads" => self.threads = map.next_value()?,
+            "transitiveMemberOf" => self.transitive_member_of = map.next_value()?,
+            "transitiveMembers" => self.transitive_members = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for Group {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "deletedDateTime", self.deleted_date_time.as_ref())?;
+        object::entry(&mut map, "accessType", self.access_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "allowExternalSenders",
+            self.allow_external_senders.as_ref(),
+        )?;
+        object::entry(&mut map, "assignedLabels", self.assigned_labels.as_ref())?;
+        object::entry(&mut map, "assignedLicenses", self.assigned_licenses.as_ref())?;
+        object::entry(
+            &mut map,
+            "autoSubscribeNewMembers",
+            self.auto_subscribe_new_members.as_ref(),
+        )?;
+        object::entry(&mut map, "classification", self.classification.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "expirationDateTime",
+            self.expiration_date_time.as_ref(),
+        )?;
+        object::entry(&mut map, "groupTypes", self.group_types.as_ref())?;
+        object::entry(
+            &mut map,
+            "hasMembersWithLicenseErrors",
+            self.has_members_with_license_errors.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "hideFromAddressLists",
+            self.hide_from_address_lists.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "hideFromOutlookClients",
+            self.hide_from_outlook_clients.as_ref(),
+        )?;
+        object::entry(&mut map, "infoCatalogs", self.info_catalogs.as_ref())?;
+        object::entry(&mut map, "isArchived", self.is_archived.as_ref())?;
+        object::entry(
+            &mut map,
+            "isAssignableToRole",
+            self.is_assignable_to_role.as_ref(),
+        )?;
+        object::entry(&mut map, "isFavorite", self.is_favorite.as_ref())?;
+        object::entry(
+            &mut map,
+            "isManagementRestricted",
+            self.is_management_restricted.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isSubscribedByMail",
+            self.is_subscribed_by_mail.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "licenseProcessingState",
+            self.license_processing_state.as_ref(),
+        )?;
+        object::entry(&mut map, "mail", self.mail.as_ref())?;
+        object::entry(&mut map, "mailEnabled", self.mail_enabled.as_ref())?;
+        object::entry(&mut map, "mailNickname", self.mail_nickname.as_ref())?;
+        object::entry(&mut map, "membershipRule", self.membership_rule.as_ref())?;
+        object::entry(
+            &mut map,
+            "membershipRuleProcessingState",
+            self.membership_rule_processing_state.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesDomainName",
+            self.on_premises_domain_name.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesExtensionAttributes",
+            self.on_premises_extension_attributes.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesLastSyncDateTime",
+            self.on_premises_last_sync_date_time.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesNetBiosName",
+            self.on_premises_net_bios_name.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesProvisioningErrors",
+            self.on_premises_provisioning_errors.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesSamAccountName",
+            self.on_premises_sam_account_name.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesSecurityIdentifier",
+            self.on_premises_security_identifier.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesSyncEnabled",
+            self.on_premises_sync_enabled.as_ref(),
+        )?;
+        object::entry(&mut map, "organizationId", self.organization_id.as_ref())?;
+        object::entry(
+            &mut map,
+            "preferredDataLocation",
+            self.preferred_data_location.as_ref(),
+        )?;
+        object::entry(&mut map, "preferredLanguage", self.preferred_language.as_ref())?;
+        object::entry(&mut map, "proxyAddresses", self.proxy_addresses.as_ref())?;
+        object::entry(&mut map, "renewedDateTime", self.renewed_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "resourceBehaviorOptions",
+            self.resource_behavior_options.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "resourceProvisioningOptions",
+            self.resource_provisioning_options.as_ref(),
+        )?;
+        object::entry(&mut map, "securityEnabled", self.security_enabled.as_ref())?;
+        object::entry(
+            &mut map,
+            "securityIdentifier",
+            self.security_identifier.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "serviceProvisioningErrors",
+            self.service_provisioning_errors.as_ref(),
+        )?;
+        object::entry(&mut map, "theme", self.theme.as_ref())?;
+        object::entry(&mut map, "uniqueName", self.unique_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "unseenConversationsCount",
+            self.unseen_conversations_count.as_ref(),
+        )?;
+        object::entry(&mut map, "unseenCount", self.unseen_count.as_ref())?;
+        object::entry(
+            &mut map,
+            "unseenMessagesCount",
+            self.unseen_messages_count.as_ref(),
+        )?;
+        object::entry(&mut map, "visibility", self.visibility.as_ref())?;
+        object::entry(
+            &mut map,
+            "welcomeMessageEnabled",
+            self.welcome_message_enabled.as_ref(),
+        )?;
+        object::entry(&mut map, "acceptedSenders", self.accepted_senders.as_ref())?;
+        object::entry(
+            &mut map,
+            "appRoleAssignments",
+            self.app_role_assignments.as_ref(),
+        )?;
+        object::entry(&mut map, "calendar", self.calendar.as_ref())?;
+        object::entry(&mut map, "calendarView", self.calendar_view.as_ref())?;
+        object::entry(&mut map, "conversations", self.conversations.as_ref())?;
+        object::entry(
+            &mut map,
+            "createdOnBehalfOf",
+            self.created_on_behalf_of.as_ref(),
+        )?;
+        object::entry(&mut map, "drive", self.drive.as_ref())?;
+        object::entry(&mut map, "drives", self.drives.as_ref())?;
+        object::entry(&mut map, "events", self.events.as_ref())?;
+        object::entry(&mut map, "extensions", self.extensions.as_ref())?;
+        object::entry(
+            &mut map,
+            "groupLifecyclePolicies",
+            self.group_lifecycle_policies.as_ref(),
+        )?;
+        object::entry(&mut map, "memberOf", self.member_of.as_ref())?;
+        object::entry(&mut map, "members", self.members.as_ref())?;
+        object::entry(
+            &mut map,
+            "membersWithLicenseErrors",
+            self.members_with_license_errors.as_ref(),
+        )?;
+        object::entry(&mut map, "onenote", self.onenote.as_ref())?;
+        object::entry(
+            &mut map,
+            "onPremisesSyncBehavior",
+            self.on_premises_sync_behavior.as_ref(),
+        )?;
+        object::entry(&mut map, "owners", self.owners.as_ref())?;
+        object::entry(&mut map, "permissionGrants", self.permission_grants.as_ref())?;
+        object::entry(&mut map, "photo", self.photo.as_ref())?;
+        object::entry(&mut map, "photos", self.photos.as_ref())?;
+        object::entry(&mut map, "planner", self.planner.as_ref())?;
+        object::entry(&mut map, "rejectedSenders", self.rejected_senders.as_ref())?;
+        object::entry(&mut map, "settings", self.settings.as_ref())?;
+        object::entry(&mut map, "sites", self.sites.as_ref())?;
+        object::entry(&mut map, "team", self.team.as_ref())?;
+        object::entry(&mut map, "threads", self.threads.as_ref())?;
+        object::entry(
+            &mut map,
+            "transitiveMemberOf",
+            self.transitive_member_of.as_ref(),
+        )?;
+        object::entry(&mut map, "transitiveMembers", self.transitive_members.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for Group {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.groupAccessType` (enum type).
 ///
@@ -6514,67 +9439,150 @@ impl<'de> Deserialize<'de> for GroupAccessType {
 /// `microsoft.graph.groupMembers` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupMembers {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.groupMembers`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `groupId` (Edm.String, nullable).
-    #[serde(rename = "groupId", default, skip_serializing_if = "Option::is_none")]
     pub group_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for GroupMembers {
+    const NAME: &'static str = "GroupMembers";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "groupId" => self.group_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for GroupMembers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "groupId", self.group_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for GroupMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.httpRequestEndpoint` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionEndpointConfiguration`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct HttpRequestEndpoint {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.httpRequestEndpoint`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `targetUrl` (Edm.String, nullable).
-    #[serde(rename = "targetUrl", default, skip_serializing_if = "Option::is_none")]
     pub target_url: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for HttpRequestEndpoint {
+    const NAME: &'static str = "HttpRequestEndpoint";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "targetUrl" => self.target_url = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for HttpRequestEndpoint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "targetUrl", self.target_url.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for HttpRequestEndpoint {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.identity` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Identity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Unique identifier for the identity or actor. For example, in the access reviews decisions API, this property might record the id of the principal, that is, the group, user, or application that's subject to review.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for Identity {
+    const NAME: &'static str = "Identity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for Identity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for Identity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.identity` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -6894,11 +9902,198 @@ impl Serialize for AnyIdentity {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyIdentity {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyIdentity {
+    const NAME: &'static str = "AnyIdentity";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.identity" => {
+                        let mut value = Identity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::Identity(value)
+                    }
+                    "microsoft.graph.azureCommunicationServicesUserIdentity" => {
+                        let mut value = AzureCommunicationServicesUserIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AzureCommunicationServicesUserIdentity(value)
+                    }
+                    "microsoft.graph.communicationsApplicationIdentity" => {
+                        let mut value = CommunicationsApplicationIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CommunicationsApplicationIdentity(value)
+                    }
+                    "microsoft.graph.communicationsApplicationInstanceIdentity" => {
+                        let mut value = CommunicationsApplicationInstanceIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CommunicationsApplicationInstanceIdentity(value)
+                    }
+                    "microsoft.graph.communicationsEncryptedIdentity" => {
+                        let mut value = CommunicationsEncryptedIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CommunicationsEncryptedIdentity(value)
+                    }
+                    "microsoft.graph.communicationsGuestIdentity" => {
+                        let mut value = CommunicationsGuestIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CommunicationsGuestIdentity(value)
+                    }
+                    "microsoft.graph.communicationsPhoneIdentity" => {
+                        let mut value = CommunicationsPhoneIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CommunicationsPhoneIdentity(value)
+                    }
+                    "microsoft.graph.communicationsUserIdentity" => {
+                        let mut value = CommunicationsUserIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CommunicationsUserIdentity(value)
+                    }
+                    "microsoft.graph.emailIdentity" => {
+                        let mut value = EmailIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::EmailIdentity(value)
+                    }
+                    "microsoft.graph.initiator" => {
+                        let mut value = Initiator {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::Initiator(value)
+                    }
+                    "microsoft.graph.provisionedIdentity" => {
+                        let mut value = ProvisionedIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::ProvisionedIdentity(value)
+                    }
+                    "microsoft.graph.provisioningServicePrincipal" => {
+                        let mut value = ProvisioningServicePrincipal {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::ProvisioningServicePrincipal(value)
+                    }
+                    "microsoft.graph.provisioningSystem" => {
+                        let mut value = ProvisioningSystem {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::ProvisioningSystem(value)
+                    }
+                    "microsoft.graph.servicePrincipalIdentity" => {
+                        let mut value = ServicePrincipalIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::ServicePrincipalIdentity(value)
+                    }
+                    "microsoft.graph.sharePointGroupIdentity" => {
+                        let mut value = SharePointGroupIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::SharePointGroupIdentity(value)
+                    }
+                    "microsoft.graph.sharePointIdentity" => {
+                        let mut value = SharePointIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::SharePointIdentity(value)
+                    }
+                    "microsoft.graph.teamworkApplicationIdentity" => {
+                        let mut value = TeamworkApplicationIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::TeamworkApplicationIdentity(value)
+                    }
+                    "microsoft.graph.teamworkConversationIdentity" => {
+                        let mut value = TeamworkConversationIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::TeamworkConversationIdentity(value)
+                    }
+                    "microsoft.graph.teamworkTagIdentity" => {
+                        let mut value = TeamworkTagIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::TeamworkTagIdentity(value)
+                    }
+                    "microsoft.graph.teamworkUserIdentity" => {
+                        let mut value = TeamworkUserIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::TeamworkUserIdentity(value)
+                    }
+                    "microsoft.graph.userIdentity" => {
+                        let mut value = UserIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::UserIdentity(value)
+                    }
+                    "microsoft.graph.callRecords.userIdentity" => {
+                        let mut value = CallRecordsUserIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CallRecordsUserIdentity(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.identity") => {
@@ -6983,6 +10178,13 @@ impl<'de> Deserialize<'de> for AnyIdentity {
             None => crate::runtime::poly::from_value(value).map(Self::Identity),
             Some(_) => Ok(Self::Other(value)),
         }
+    }
+}
+impl<'de> Deserialize<'de> for AnyIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
     }
 }
 /// A `microsoft.graph.identitySource` or any of its derived types, told apart by `@odata.type`.
@@ -7071,11 +10273,62 @@ impl Serialize for AnyIdentitySource {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyIdentitySource {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyIdentitySource {
+    const NAME: &'static str = "AnyIdentitySource";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.azureActiveDirectoryTenant" => {
+                        let mut value = AzureActiveDirectoryTenant {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AzureActiveDirectoryTenant(value)
+                    }
+                    "microsoft.graph.crossCloudAzureActiveDirectoryTenant" => {
+                        let mut value = CrossCloudAzureActiveDirectoryTenant {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CrossCloudAzureActiveDirectoryTenant(value)
+                    }
+                    "microsoft.graph.domainIdentitySource" => {
+                        let mut value = DomainIdentitySource {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::DomainIdentitySource(value)
+                    }
+                    "microsoft.graph.externalDomainFederation" => {
+                        let mut value = ExternalDomainFederation {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::ExternalDomainFederation(value)
+                    }
+                    "microsoft.graph.socialIdentitySource" => {
+                        let mut value = SocialIdentitySource {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::SocialIdentitySource(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.azureActiveDirectoryTenant") => {
@@ -7101,30 +10354,66 @@ impl<'de> Deserialize<'de> for AnyIdentitySource {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyIdentitySource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.initiator` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Initiator {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.initiator`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `initiatorType` (microsoft.graph.initiatorType, nullable).
-    #[serde(rename = "initiatorType", default, skip_serializing_if = "Option::is_none")]
     pub initiator_type: Option<crate::models::InitiatorType>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for Initiator {
+    const NAME: &'static str = "Initiator";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "initiatorType" => self.initiator_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for Initiator {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "initiatorType", self.initiator_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for Initiator {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.initiatorType` (enum type).
 ///
@@ -7192,546 +10481,787 @@ impl<'de> Deserialize<'de> for InitiatorType {
 /// `microsoft.graph.internalSponsors` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InternalSponsors {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.internalSponsors`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for InternalSponsors {
+    const NAME: &'static str = "InternalSponsors";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for InternalSponsors {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for InternalSponsors {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.licenseProcessingState` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LicenseProcessingState {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.licenseProcessingState`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `state` (Edm.String, nullable).
-    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for LicenseProcessingState {
+    const NAME: &'static str = "LicenseProcessingState";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "state" => self.state = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for LicenseProcessingState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "state", self.state.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for LicenseProcessingState {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.logicAppTriggerEndpointConfiguration` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionEndpointConfiguration`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LogicAppTriggerEndpointConfiguration {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.logicAppTriggerEndpointConfiguration`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `logicAppWorkflowName` (Edm.String, nullable).
-    #[serde(
-        rename = "logicAppWorkflowName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub logic_app_workflow_name: Option<::std::string::String>,
     /// Property `resourceGroupName` (Edm.String, nullable).
-    #[serde(
-        rename = "resourceGroupName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_group_name: Option<::std::string::String>,
     /// Property `subscriptionId` (Edm.String, nullable).
-    #[serde(rename = "subscriptionId", default, skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<::std::string::String>,
     /// Property `url` (Edm.String, nullable).
-    #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for LogicAppTriggerEndpointConfiguration {
+    const NAME: &'static str = "LogicAppTriggerEndpointConfiguration";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "logicAppWorkflowName" => self.logic_app_workflow_name = map.next_value()?,
+            "resourceGroupName" => self.resource_group_name = map.next_value()?,
+            "subscriptionId" => self.subscription_id = map.next_value()?,
+            "url" => self.url = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for LogicAppTriggerEndpointConfiguration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "logicAppWorkflowName",
+            self.logic_app_workflow_name.as_ref(),
+        )?;
+        object::entry(&mut map, "resourceGroupName", self.resource_group_name.as_ref())?;
+        object::entry(&mut map, "subscriptionId", self.subscription_id.as_ref())?;
+        object::entry(&mut map, "url", self.url.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for LogicAppTriggerEndpointConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.onAttributeCollectionStartCustomExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnAttributeCollectionStartCustomExtension {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onAttributeCollectionStartCustomExtension`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `authenticationConfiguration` (microsoft.graph.customExtensionAuthenticationConfiguration, nullable).
-    #[serde(
-        rename = "authenticationConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub authentication_configuration: Option<
         crate::models::AnyCustomExtensionAuthenticationConfiguration,
     >,
     /// Property `clientConfiguration` (microsoft.graph.customExtensionClientConfiguration, nullable).
-    #[serde(
-        rename = "clientConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub client_configuration: Option<crate::models::CustomExtensionClientConfiguration>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `endpointConfiguration` (microsoft.graph.customExtensionEndpointConfiguration, nullable).
-    #[serde(
-        rename = "endpointConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub endpoint_configuration: Option<
         crate::models::AnyCustomExtensionEndpointConfiguration,
     >,
     /// Property `behaviorOnError` (microsoft.graph.customExtensionBehaviorOnError, nullable).
-    #[serde(
-        rename = "behaviorOnError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for OnAttributeCollectionStartCustomExtension {
+    const NAME: &'static str = "OnAttributeCollectionStartCustomExtension";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "authenticationConfiguration" => {
+                self.authentication_configuration = map.next_value()?;
+            }
+            "clientConfiguration" => self.client_configuration = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
+            "behaviorOnError" => self.behavior_on_error = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for OnAttributeCollectionStartCustomExtension {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "authenticationConfiguration",
+            self.authentication_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "clientConfiguration",
+            self.client_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "endpointConfiguration",
+            self.endpoint_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "behaviorOnError", self.behavior_on_error.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for OnAttributeCollectionStartCustomExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.onAttributeCollectionSubmitCustomExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnAttributeCollectionSubmitCustomExtension {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onAttributeCollectionSubmitCustomExtension`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `authenticationConfiguration` (microsoft.graph.customExtensionAuthenticationConfiguration, nullable).
-    #[serde(
-        rename = "authenticationConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub authentication_configuration: Option<
         crate::models::AnyCustomExtensionAuthenticationConfiguration,
     >,
     /// Property `clientConfiguration` (microsoft.graph.customExtensionClientConfiguration, nullable).
-    #[serde(
-        rename = "clientConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub client_configuration: Option<crate::models::CustomExtensionClientConfiguration>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `endpointConfiguration` (microsoft.graph.customExtensionEndpointConfiguration, nullable).
-    #[serde(
-        rename = "endpointConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub endpoint_configuration: Option<
         crate::models::AnyCustomExtensionEndpointConfiguration,
     >,
     /// Property `behaviorOnError` (microsoft.graph.customExtensionBehaviorOnError, nullable).
-    #[serde(
-        rename = "behaviorOnError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for OnAttributeCollectionSubmitCustomExtension {
+    const NAME: &'static str = "OnAttributeCollectionSubmitCustomExtension";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "authenticationConfiguration" => {
+                self.authentication_configuration = map.next_value()?;
+            }
+            "clientConfiguration" => self.client_configuration = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
+            "behaviorOnError" => self.behavior_on_error = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for OnAttributeCollectionSubmitCustomExtension {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "authenticationConfiguration",
+            self.authentication_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "clientConfiguration",
+            self.client_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "endpointConfiguration",
+            self.endpoint_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "behaviorOnError", self.behavior_on_error.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for OnAttributeCollectionSubmitCustomExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.onOtpSendCustomExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnOtpSendCustomExtension {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onOtpSendCustomExtension`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `authenticationConfiguration` (microsoft.graph.customExtensionAuthenticationConfiguration, nullable).
-    #[serde(
-        rename = "authenticationConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub authentication_configuration: Option<
         crate::models::AnyCustomExtensionAuthenticationConfiguration,
     >,
     /// Property `clientConfiguration` (microsoft.graph.customExtensionClientConfiguration, nullable).
-    #[serde(
-        rename = "clientConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub client_configuration: Option<crate::models::CustomExtensionClientConfiguration>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `endpointConfiguration` (microsoft.graph.customExtensionEndpointConfiguration, nullable).
-    #[serde(
-        rename = "endpointConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub endpoint_configuration: Option<
         crate::models::AnyCustomExtensionEndpointConfiguration,
     >,
     /// Property `behaviorOnError` (microsoft.graph.customExtensionBehaviorOnError, nullable).
-    #[serde(
-        rename = "behaviorOnError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for OnOtpSendCustomExtension {
+    const NAME: &'static str = "OnOtpSendCustomExtension";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "authenticationConfiguration" => {
+                self.authentication_configuration = map.next_value()?;
+            }
+            "clientConfiguration" => self.client_configuration = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
+            "behaviorOnError" => self.behavior_on_error = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for OnOtpSendCustomExtension {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "authenticationConfiguration",
+            self.authentication_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "clientConfiguration",
+            self.client_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "endpointConfiguration",
+            self.endpoint_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "behaviorOnError", self.behavior_on_error.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for OnOtpSendCustomExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.onPasswordSubmitCustomExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnPasswordSubmitCustomExtension {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onPasswordSubmitCustomExtension`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `authenticationConfiguration` (microsoft.graph.customExtensionAuthenticationConfiguration, nullable).
-    #[serde(
-        rename = "authenticationConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub authentication_configuration: Option<
         crate::models::AnyCustomExtensionAuthenticationConfiguration,
     >,
     /// Property `clientConfiguration` (microsoft.graph.customExtensionClientConfiguration, nullable).
-    #[serde(
-        rename = "clientConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub client_configuration: Option<crate::models::CustomExtensionClientConfiguration>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `endpointConfiguration` (microsoft.graph.customExtensionEndpointConfiguration, nullable).
-    #[serde(
-        rename = "endpointConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub endpoint_configuration: Option<
         crate::models::AnyCustomExtensionEndpointConfiguration,
     >,
     /// Property `behaviorOnError` (microsoft.graph.customExtensionBehaviorOnError, nullable).
-    #[serde(
-        rename = "behaviorOnError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for OnPasswordSubmitCustomExtension {
+    const NAME: &'static str = "OnPasswordSubmitCustomExtension";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "authenticationConfiguration" => {
+                self.authentication_configuration = map.next_value()?;
+            }
+            "clientConfiguration" => self.client_configuration = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
+            "behaviorOnError" => self.behavior_on_error = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for OnPasswordSubmitCustomExtension {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "authenticationConfiguration",
+            self.authentication_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "clientConfiguration",
+            self.client_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "endpointConfiguration",
+            self.endpoint_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "behaviorOnError", self.behavior_on_error.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for OnPasswordSubmitCustomExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.onPremisesExtensionAttributes` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnPremisesExtensionAttributes {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onPremisesExtensionAttributes`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// First customizable extension attribute.
     ///
     /// Property `extensionAttribute1` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute1",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute1: Option<::std::string::String>,
     /// Tenth customizable extension attribute.
     ///
     /// Property `extensionAttribute10` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute10",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute10: Option<::std::string::String>,
     /// Eleventh customizable extension attribute.
     ///
     /// Property `extensionAttribute11` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute11",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute11: Option<::std::string::String>,
     /// Twelfth customizable extension attribute.
     ///
     /// Property `extensionAttribute12` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute12",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute12: Option<::std::string::String>,
     /// Thirteenth customizable extension attribute.
     ///
     /// Property `extensionAttribute13` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute13",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute13: Option<::std::string::String>,
     /// Fourteenth customizable extension attribute.
     ///
     /// Property `extensionAttribute14` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute14",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute14: Option<::std::string::String>,
     /// Fifteenth customizable extension attribute.
     ///
     /// Property `extensionAttribute15` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute15",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute15: Option<::std::string::String>,
     /// Second customizable extension attribute.
     ///
     /// Property `extensionAttribute2` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute2",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute2: Option<::std::string::String>,
     /// Third customizable extension attribute.
     ///
     /// Property `extensionAttribute3` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute3",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute3: Option<::std::string::String>,
     /// Fourth customizable extension attribute.
     ///
     /// Property `extensionAttribute4` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute4",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute4: Option<::std::string::String>,
     /// Fifth customizable extension attribute.
     ///
     /// Property `extensionAttribute5` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute5",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute5: Option<::std::string::String>,
     /// Sixth customizable extension attribute.
     ///
     /// Property `extensionAttribute6` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute6",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute6: Option<::std::string::String>,
     /// Seventh customizable extension attribute.
     ///
     /// Property `extensionAttribute7` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute7",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute7: Option<::std::string::String>,
     /// Eighth customizable extension attribute.
     ///
     /// Property `extensionAttribute8` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute8",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute8: Option<::std::string::String>,
     /// Ninth customizable extension attribute.
     ///
     /// Property `extensionAttribute9` (Edm.String, nullable).
-    #[serde(
-        rename = "extensionAttribute9",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extension_attribute9: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for OnPremisesExtensionAttributes {
+    const NAME: &'static str = "OnPremisesExtensionAttributes";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "extensionAttribute1" => self.extension_attribute1 = map.next_value()?,
+            "extensionAttribute10" => self.extension_attribute10 = map.next_value()?,
+            "extensionAttribute11" => self.extension_attribute11 = map.next_value()?,
+            "extensionAttribute12" => self.extension_attribute12 = map.next_value()?,
+            "extensionAttribute13" => self.extension_attribute13 = map.next_value()?,
+            "extensionAttribute14" => self.extension_attribute14 = map.next_value()?,
+            "extensionAttribute15" => self.extension_attribute15 = map.next_value()?,
+            "extensionAttribute2" => self.extension_attribute2 = map.next_value()?,
+            "extensionAttribute3" => self.extension_attribute3 = map.next_value()?,
+            "extensionAttribute4" => self.extension_attribute4 = map.next_value()?,
+            "extensionAttribute5" => self.extension_attribute5 = map.next_value()?,
+            "extensionAttribute6" => self.extension_attribute6 = map.next_value()?,
+            "extensionAttribute7" => self.extension_attribute7 = map.next_value()?,
+            "extensionAttribute8" => self.extension_attribute8 = map.next_value()?,
+            "extensionAttribute9" => self.extension_attribute9 = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for OnPremisesExtensionAttributes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "extensionAttribute1",
+            self.extension_attribute1.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute10",
+            self.extension_attribute10.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute11",
+            self.extension_attribute11.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute12",
+            self.extension_attribute12.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute13",
+            self.extension_attribute13.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute14",
+            self.extension_attribute14.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute15",
+            self.extension_attribute15.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute2",
+            self.extension_attribute2.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute3",
+            self.extension_attribute3.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute4",
+            self.extension_attribute4.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute5",
+            self.extension_attribute5.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute6",
+            self.extension_attribute6.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute7",
+            self.extension_attribute7.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute8",
+            self.extension_attribute8.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "extensionAttribute9",
+            self.extension_attribute9.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for OnPremisesExtensionAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.onPremisesProvisioningError` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnPremisesProvisioningError {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onPremisesProvisioningError`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Category of the provisioning error. Note: Currently, there is only one possible value. Possible value: PropertyConflict - indicates a property value is not unique. Other objects contain the same value for the property.
     ///
     /// Property `category` (Edm.String, nullable).
-    #[serde(rename = "category", default, skip_serializing_if = "Option::is_none")]
     pub category: Option<::std::string::String>,
     /// The date and time at which the error occurred.
     ///
     /// Property `occurredDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "occurredDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub occurred_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Name of the directory property causing the error. Current possible values: UserPrincipalName or ProxyAddress
     ///
     /// Property `propertyCausingError` (Edm.String, nullable).
-    #[serde(
-        rename = "propertyCausingError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub property_causing_error: Option<::std::string::String>,
     /// Value of the property causing the error.
     ///
     /// Property `value` (Edm.String, nullable).
-    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for OnPremisesProvisioningError {
+    const NAME: &'static str = "OnPremisesProvisioningError";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "category" => self.category = map.next_value()?,
+            "occurredDateTime" => self.occurred_date_time = map.next_value()?,
+            "propertyCausingError" => self.property_causing_error = map.next_value()?,
+            "value" => self.value = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for OnPremisesProvisioningError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "category", self.category.as_ref())?;
+        object::entry(&mut map, "occurredDateTime", self.occurred_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "propertyCausingError",
+            self.property_causing_error.as_ref(),
+        )?;
+        object::entry(&mut map, "value", self.value.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for OnPremisesProvisioningError {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.onTokenIssuanceStartCustomExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnTokenIssuanceStartCustomExtension {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onTokenIssuanceStartCustomExtension`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `authenticationConfiguration` (microsoft.graph.customExtensionAuthenticationConfiguration, nullable).
-    #[serde(
-        rename = "authenticationConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub authentication_configuration: Option<
         crate::models::AnyCustomExtensionAuthenticationConfiguration,
     >,
     /// Property `clientConfiguration` (microsoft.graph.customExtensionClientConfiguration, nullable).
-    #[serde(
-        rename = "clientConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub client_configuration: Option<crate::models::CustomExtensionClientConfiguration>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `endpointConfiguration` (microsoft.graph.customExtensionEndpointConfiguration, nullable).
-    #[serde(
-        rename = "endpointConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub endpoint_configuration: Option<
         crate::models::AnyCustomExtensionEndpointConfiguration,
     >,
     /// Property `behaviorOnError` (microsoft.graph.customExtensionBehaviorOnError, nullable).
-    #[serde(
-        rename = "behaviorOnError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
     /// Property `claimsForTokenConfiguration` (Collection(microsoft.graph.onTokenIssuanceStartReturnClaim), nullable).
-    #[serde(
-        rename = "claimsForTokenConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub claims_for_token_configuration: Option<
         ::std::vec::Vec<crate::models::OnTokenIssuanceStartReturnClaim>,
     >,
@@ -7740,224 +11270,493 @@ pub struct OnTokenIssuanceStartCustomExtension {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for OnTokenIssuanceStartCustomExtension {
+    const NAME: &'static str = "OnTokenIssuanceStartCustomExtension";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "authenticationConfiguration" => {
+                self.authentication_configuration = map.next_value()?;
+            }
+            "clientConfiguration" => self.client_configuration = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
+            "behaviorOnError" => self.behavior_on_error = map.next_value()?,
+            "claimsForTokenConfiguration" => {
+                self.claims_for_token_configuration = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for OnTokenIssuanceStartCustomExtension {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "authenticationConfiguration",
+            self.authentication_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "clientConfiguration",
+            self.client_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "endpointConfiguration",
+            self.endpoint_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "behaviorOnError", self.behavior_on_error.as_ref())?;
+        object::entry(
+            &mut map,
+            "claimsForTokenConfiguration",
+            self.claims_for_token_configuration.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for OnTokenIssuanceStartCustomExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.onTokenIssuanceStartReturnClaim` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnTokenIssuanceStartReturnClaim {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onTokenIssuanceStartReturnClaim`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `claimIdInApiResponse` (Edm.String, nullable).
-    #[serde(
-        rename = "claimIdInApiResponse",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub claim_id_in_api_response: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for OnTokenIssuanceStartReturnClaim {
+    const NAME: &'static str = "OnTokenIssuanceStartReturnClaim";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "claimIdInApiResponse" => self.claim_id_in_api_response = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for OnTokenIssuanceStartReturnClaim {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "claimIdInApiResponse",
+            self.claim_id_in_api_response.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for OnTokenIssuanceStartReturnClaim {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.onVerifiedIdClaimValidationCustomExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.customAuthenticationExtension`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnVerifiedIdClaimValidationCustomExtension {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onVerifiedIdClaimValidationCustomExtension`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `authenticationConfiguration` (microsoft.graph.customExtensionAuthenticationConfiguration, nullable).
-    #[serde(
-        rename = "authenticationConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub authentication_configuration: Option<
         crate::models::AnyCustomExtensionAuthenticationConfiguration,
     >,
     /// Property `clientConfiguration` (microsoft.graph.customExtensionClientConfiguration, nullable).
-    #[serde(
-        rename = "clientConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub client_configuration: Option<crate::models::CustomExtensionClientConfiguration>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `endpointConfiguration` (microsoft.graph.customExtensionEndpointConfiguration, nullable).
-    #[serde(
-        rename = "endpointConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub endpoint_configuration: Option<
         crate::models::AnyCustomExtensionEndpointConfiguration,
     >,
     /// Property `behaviorOnError` (microsoft.graph.customExtensionBehaviorOnError, nullable).
-    #[serde(
-        rename = "behaviorOnError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub behavior_on_error: Option<crate::models::AnyCustomExtensionBehaviorOnError>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for OnVerifiedIdClaimValidationCustomExtension {
+    const NAME: &'static str = "OnVerifiedIdClaimValidationCustomExtension";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "authenticationConfiguration" => {
+                self.authentication_configuration = map.next_value()?;
+            }
+            "clientConfiguration" => self.client_configuration = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
+            "behaviorOnError" => self.behavior_on_error = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for OnVerifiedIdClaimValidationCustomExtension {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "authenticationConfiguration",
+            self.authentication_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "clientConfiguration",
+            self.client_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "endpointConfiguration",
+            self.endpoint_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "behaviorOnError", self.behavior_on_error.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for OnVerifiedIdClaimValidationCustomExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.patternedRecurrence` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PatternedRecurrence {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.patternedRecurrence`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `pattern` (microsoft.graph.recurrencePattern, nullable).
-    #[serde(rename = "pattern", default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<crate::models::RecurrencePattern>,
     /// Property `range` (microsoft.graph.recurrenceRange, nullable).
-    #[serde(rename = "range", default, skip_serializing_if = "Option::is_none")]
     pub range: Option<crate::models::RecurrenceRange>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for PatternedRecurrence {
+    const NAME: &'static str = "PatternedRecurrence";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "pattern" => self.pattern = map.next_value()?,
+            "range" => self.range = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for PatternedRecurrence {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "pattern", self.pattern.as_ref())?;
+        object::entry(&mut map, "range", self.range.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for PatternedRecurrence {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.provisionedIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProvisionedIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.provisionedIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `details` (microsoft.graph.detailsInfo, nullable).
-    #[serde(rename = "details", default, skip_serializing_if = "Option::is_none")]
     pub details: Option<crate::models::DetailsInfo>,
     /// Property `identityType` (Edm.String, nullable).
-    #[serde(rename = "identityType", default, skip_serializing_if = "Option::is_none")]
     pub identity_type: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ProvisionedIdentity {
+    const NAME: &'static str = "ProvisionedIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "details" => self.details = map.next_value()?,
+            "identityType" => self.identity_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ProvisionedIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "details", self.details.as_ref())?;
+        object::entry(&mut map, "identityType", self.identity_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ProvisionedIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.provisioningServicePrincipal` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProvisioningServicePrincipal {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.provisioningServicePrincipal`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ProvisioningServicePrincipal {
+    const NAME: &'static str = "ProvisioningServicePrincipal";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ProvisioningServicePrincipal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ProvisioningServicePrincipal {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.provisioningSystem` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProvisioningSystem {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.provisioningSystem`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `details` (microsoft.graph.detailsInfo, nullable).
-    #[serde(rename = "details", default, skip_serializing_if = "Option::is_none")]
     pub details: Option<crate::models::DetailsInfo>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for ProvisioningSystem {
+    const NAME: &'static str = "ProvisioningSystem";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "details" => self.details = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ProvisioningSystem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "details", self.details.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ProvisioningSystem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.recurrencePattern` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecurrencePattern {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.recurrencePattern`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The day of the month on which the event occurs. Required if type is absoluteMonthly or absoluteYearly.
     ///
     /// Property `dayOfMonth` (Edm.Int32, not nullable).
-    #[serde(rename = "dayOfMonth", default, skip_serializing_if = "Option::is_none")]
     pub day_of_month: Option<i32>,
     /// A collection of the days of the week on which the event occurs. The possible values are: sunday, monday, tuesday, wednesday, thursday, friday, saturday. If type is relativeMonthly or relativeYearly, and daysOfWeek specifies more than one day, the event falls on the first day that satisfies the pattern.  Required if type is weekly, relativeMonthly, or relativeYearly.
     ///
     /// Property `daysOfWeek` (Collection(microsoft.graph.dayOfWeek), nullable).
-    #[serde(rename = "daysOfWeek", default, skip_serializing_if = "Option::is_none")]
     pub days_of_week: Option<::std::vec::Vec<crate::models::DayOfWeek>>,
     /// Property `firstDayOfWeek` (microsoft.graph.dayOfWeek, nullable).
-    #[serde(rename = "firstDayOfWeek", default, skip_serializing_if = "Option::is_none")]
     pub first_day_of_week: Option<crate::models::DayOfWeek>,
     /// Property `index` (microsoft.graph.weekIndex, nullable).
-    #[serde(rename = "index", default, skip_serializing_if = "Option::is_none")]
     pub index: Option<crate::models::WeekIndex>,
     /// The number of units between occurrences, where units can be in days, weeks, months, or years, depending on the type. Required.
     ///
     /// Property `interval` (Edm.Int32, not nullable).
-    #[serde(rename = "interval", default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<i32>,
     /// The month in which the event occurs.  This is a number from 1 to 12.
     ///
     /// Property `month` (Edm.Int32, not nullable).
-    #[serde(rename = "month", default, skip_serializing_if = "Option::is_none")]
     pub month: Option<i32>,
     /// Property `type` (microsoft.graph.recurrencePatternType, nullable).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::models::RecurrencePatternType>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for RecurrencePattern {
+    const NAME: &'static str = "RecurrencePattern";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "dayOfMonth" => self.day_of_month = map.next_value()?,
+            "daysOfWeek" => self.days_of_week = map.next_value()?,
+            "firstDayOfWeek" => self.first_day_of_week = map.next_value()?,
+            "index" => self.index = map.next_value()?,
+            "interval" => self.interval = map.next_value()?,
+            "month" => self.month = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for RecurrencePattern {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "dayOfMonth", self.day_of_month.as_ref())?;
+        object::entry(&mut map, "daysOfWeek", self.days_of_week.as_ref())?;
+        object::entry(&mut map, "firstDayOfWeek", self.first_day_of_week.as_ref())?;
+        object::entry(&mut map, "index", self.index.as_ref())?;
+        object::entry(&mut map, "interval", self.interval.as_ref())?;
+        object::entry(&mut map, "month", self.month.as_ref())?;
+        object::entry(&mut map, "type", self.type_.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for RecurrencePattern {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.recurrencePatternType` (enum type).
 ///
@@ -8031,49 +11830,80 @@ impl<'de> Deserialize<'de> for RecurrencePatternType {
     }
 }
 /// `microsoft.graph.recurrenceRange` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecurrenceRange {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.recurrenceRange`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The date to stop applying the recurrence pattern. Depending on the recurrence pattern of the event, the last occurrence of the meeting may not be this date. Required if type is endDate.
     ///
     /// Property `endDate` (Edm.Date, nullable).
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<::chrono::NaiveDate>,
     /// The number of times to repeat the event. Required and must be positive if type is numbered.
     ///
     /// Property `numberOfOccurrences` (Edm.Int32, not nullable).
-    #[serde(
-        rename = "numberOfOccurrences",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub number_of_occurrences: Option<i32>,
     /// Time zone for the startDate and endDate properties. Optional. If not specified, the time zone of the event is used.
     ///
     /// Property `recurrenceTimeZone` (Edm.String, nullable).
-    #[serde(
-        rename = "recurrenceTimeZone",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub recurrence_time_zone: Option<::std::string::String>,
     /// The date to start applying the recurrence pattern. The first occurrence of the meeting may be this date or later, depending on the recurrence pattern of the event. Must be the same value as the start property of the recurring event. Required.
     ///
     /// Property `startDate` (Edm.Date, nullable).
-    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
     pub start_date: Option<::chrono::NaiveDate>,
     /// Property `type` (microsoft.graph.recurrenceRangeType, nullable).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::models::RecurrenceRangeType>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for RecurrenceRange {
+    const NAME: &'static str = "RecurrenceRange";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "endDate" => self.end_date = map.next_value()?,
+            "numberOfOccurrences" => self.number_of_occurrences = map.next_value()?,
+            "recurrenceTimeZone" => self.recurrence_time_zone = map.next_value()?,
+            "startDate" => self.start_date = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for RecurrenceRange {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "endDate", self.end_date.as_ref())?;
+        object::entry(
+            &mut map,
+            "numberOfOccurrences",
+            self.number_of_occurrences.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "recurrenceTimeZone",
+            self.recurrence_time_zone.as_ref(),
+        )?;
+        object::entry(&mut map, "startDate", self.start_date.as_ref())?;
+        object::entry(&mut map, "type", self.type_.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for RecurrenceRange {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.recurrenceRangeType` (enum type).
 ///
@@ -8137,21 +11967,48 @@ impl<'de> Deserialize<'de> for RecurrenceRangeType {
 /// `microsoft.graph.requestorManager` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequestorManager {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.requestorManager`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `managerLevel` (Edm.Int32, nullable).
-    #[serde(rename = "managerLevel", default, skip_serializing_if = "Option::is_none")]
     pub manager_level: Option<i32>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for RequestorManager {
+    const NAME: &'static str = "RequestorManager";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "managerLevel" => self.manager_level = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for RequestorManager {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "managerLevel", self.manager_level.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for RequestorManager {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.roleType` (enum type).
 ///
@@ -8223,27 +12080,56 @@ impl<'de> Deserialize<'de> for RoleType {
 /// `microsoft.graph.servicePrincipalIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServicePrincipalIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.servicePrincipalIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `appId` (Edm.String, nullable).
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ServicePrincipalIdentity {
+    const NAME: &'static str = "ServicePrincipalIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "appId" => self.app_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ServicePrincipalIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "appId", self.app_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ServicePrincipalIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.serviceProvisioningError` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -8275,11 +12161,30 @@ impl Serialize for AnyServiceProvisioningError {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyServiceProvisioningError {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyServiceProvisioningError {
+    const NAME: &'static str = "AnyServiceProvisioningError";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.serviceProvisioningXmlError" => {
+                        let mut value = ServiceProvisioningXmlError {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::ServiceProvisioningXmlError(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.serviceProvisioningXmlError") => {
@@ -8291,174 +12196,348 @@ impl<'de> Deserialize<'de> for AnyServiceProvisioningError {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyServiceProvisioningError {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.serviceProvisioningXmlError` (complex type).
 ///
 /// Derives from `microsoft.graph.serviceProvisioningError`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceProvisioningXmlError {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.serviceProvisioningXmlError`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `isResolved` (Edm.Boolean, nullable).
-    #[serde(rename = "isResolved", default, skip_serializing_if = "Option::is_none")]
     pub is_resolved: Option<bool>,
     /// Property `serviceInstance` (Edm.String, nullable).
-    #[serde(
-        rename = "serviceInstance",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub service_instance: Option<::std::string::String>,
     /// Property `errorDetail` (Edm.String, nullable).
-    #[serde(rename = "errorDetail", default, skip_serializing_if = "Option::is_none")]
     pub error_detail: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ServiceProvisioningXmlError {
+    const NAME: &'static str = "ServiceProvisioningXmlError";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "isResolved" => self.is_resolved = map.next_value()?,
+            "serviceInstance" => self.service_instance = map.next_value()?,
+            "errorDetail" => self.error_detail = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ServiceProvisioningXmlError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "isResolved", self.is_resolved.as_ref())?;
+        object::entry(&mut map, "serviceInstance", self.service_instance.as_ref())?;
+        object::entry(&mut map, "errorDetail", self.error_detail.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ServiceProvisioningXmlError {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.sharePointGroupIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SharePointGroupIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.sharePointGroupIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `principalId` (Edm.String, nullable).
-    #[serde(rename = "principalId", default, skip_serializing_if = "Option::is_none")]
     pub principal_id: Option<::std::string::String>,
     /// Property `title` (Edm.String, nullable).
-    #[serde(rename = "title", default, skip_serializing_if = "Option::is_none")]
     pub title: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for SharePointGroupIdentity {
+    const NAME: &'static str = "SharePointGroupIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "principalId" => self.principal_id = map.next_value()?,
+            "title" => self.title = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for SharePointGroupIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "principalId", self.principal_id.as_ref())?;
+        object::entry(&mut map, "title", self.title.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for SharePointGroupIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.sharePointIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SharePointIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.sharePointIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Unique identifier for the identity or actor. For example, in the access reviews decisions API, this property might record the id of the principal, that is, the group, user, or application that's subject to review.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The sign in name of the SharePoint identity.
     ///
     /// Property `loginName` (Edm.String, nullable).
-    #[serde(rename = "loginName", default, skip_serializing_if = "Option::is_none")]
     pub login_name: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for SharePointIdentity {
+    const NAME: &'static str = "SharePointIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "loginName" => self.login_name = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for SharePointIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "loginName", self.login_name.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for SharePointIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.singleServicePrincipal` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SingleServicePrincipal {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.singleServicePrincipal`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `servicePrincipalId` (Edm.String, nullable).
-    #[serde(
-        rename = "servicePrincipalId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub service_principal_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for SingleServicePrincipal {
+    const NAME: &'static str = "SingleServicePrincipal";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "servicePrincipalId" => self.service_principal_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for SingleServicePrincipal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(
+            &mut map,
+            "servicePrincipalId",
+            self.service_principal_id.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for SingleServicePrincipal {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.singleUser` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SingleUser {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.singleUser`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Property `userId` (Edm.String, nullable).
-    #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for SingleUser {
+    const NAME: &'static str = "SingleUser";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "userId" => self.user_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for SingleUser {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "userId", self.user_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for SingleUser {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.socialIdentitySource` (complex type).
 ///
 /// Derives from `microsoft.graph.identitySource`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SocialIdentitySource {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.socialIdentitySource`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `socialIdentitySourceType` (microsoft.graph.socialIdentitySourceType, not nullable).
-    #[serde(
-        rename = "socialIdentitySourceType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub social_identity_source_type: Option<crate::models::SocialIdentitySourceType>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for SocialIdentitySource {
+    const NAME: &'static str = "SocialIdentitySource";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "socialIdentitySourceType" => {
+                self.social_identity_source_type = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for SocialIdentitySource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "socialIdentitySourceType",
+            self.social_identity_source_type.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for SocialIdentitySource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.socialIdentitySourceType` (enum type).
 ///
@@ -8727,11 +12806,134 @@ impl Serialize for AnySubjectSet {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnySubjectSet {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnySubjectSet {
+    const NAME: &'static str = "AnySubjectSet";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.attributeRuleMembers" => {
+                        let mut value = AttributeRuleMembers {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AttributeRuleMembers(value)
+                    }
+                    "microsoft.graph.connectedOrganizationMembers" => {
+                        let mut value = ConnectedOrganizationMembers {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::ConnectedOrganizationMembers(value)
+                    }
+                    "microsoft.graph.externalSponsors" => {
+                        let mut value = ExternalSponsors {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::ExternalSponsors(value)
+                    }
+                    "microsoft.graph.groupMembers" => {
+                        let mut value = GroupMembers {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::GroupMembers(value)
+                    }
+                    "microsoft.graph.internalSponsors" => {
+                        let mut value = InternalSponsors {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::InternalSponsors(value)
+                    }
+                    "microsoft.graph.requestorManager" => {
+                        let mut value = RequestorManager {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::RequestorManager(value)
+                    }
+                    "microsoft.graph.singleServicePrincipal" => {
+                        let mut value = SingleServicePrincipal {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::SingleServicePrincipal(value)
+                    }
+                    "microsoft.graph.singleUser" => {
+                        let mut value = SingleUser {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::SingleUser(value)
+                    }
+                    "microsoft.graph.targetAgentIdentitySponsorsOrOwners" => {
+                        let mut value = TargetAgentIdentitySponsorsOrOwners {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::TargetAgentIdentitySponsorsOrOwners(value)
+                    }
+                    "microsoft.graph.targetApplicationOwners" => {
+                        let mut value = TargetApplicationOwners {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::TargetApplicationOwners(value)
+                    }
+                    "microsoft.graph.targetManager" => {
+                        let mut value = TargetManager {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::TargetManager(value)
+                    }
+                    "microsoft.graph.targetUserSponsors" => {
+                        let mut value = TargetUserSponsors {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::TargetUserSponsors(value)
+                    }
+                    "microsoft.graph.identityGovernance.groupBasedSubjectSet" => {
+                        let mut value = GroupBasedSubjectSet {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::GroupBasedSubjectSet(value)
+                    }
+                    "microsoft.graph.identityGovernance.ruleBasedSubjectSet" => {
+                        let mut value = RuleBasedSubjectSet {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::RuleBasedSubjectSet(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.attributeRuleMembers") => {
@@ -8784,93 +12986,197 @@ impl<'de> Deserialize<'de> for AnySubjectSet {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnySubjectSet {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.targetAgentIdentitySponsorsOrOwners` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TargetAgentIdentitySponsorsOrOwners {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.targetAgentIdentitySponsorsOrOwners`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for TargetAgentIdentitySponsorsOrOwners {
+    const NAME: &'static str = "TargetAgentIdentitySponsorsOrOwners";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for TargetAgentIdentitySponsorsOrOwners {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for TargetAgentIdentitySponsorsOrOwners {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.targetApplicationOwners` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TargetApplicationOwners {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.targetApplicationOwners`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for TargetApplicationOwners {
+    const NAME: &'static str = "TargetApplicationOwners";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for TargetApplicationOwners {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for TargetApplicationOwners {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.targetManager` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TargetManager {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.targetManager`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `managerLevel` (Edm.Int32, nullable).
-    #[serde(rename = "managerLevel", default, skip_serializing_if = "Option::is_none")]
     pub manager_level: Option<i32>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for TargetManager {
+    const NAME: &'static str = "TargetManager";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "managerLevel" => self.manager_level = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for TargetManager {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "managerLevel", self.manager_level.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for TargetManager {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.targetUserSponsors` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TargetUserSponsors {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.targetUserSponsors`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for TargetUserSponsors {
+    const NAME: &'static str = "TargetUserSponsors";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for TargetUserSponsors {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for TargetUserSponsors {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.teamworkApplicationIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TeamworkApplicationIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkApplicationIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `applicationIdentityType` (microsoft.graph.teamworkApplicationIdentityType, nullable).
-    #[serde(
-        rename = "applicationIdentityType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub application_identity_type: Option<
         crate::models::TeamworkApplicationIdentityType,
     >,
@@ -8879,8 +13185,47 @@ pub struct TeamworkApplicationIdentity {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for TeamworkApplicationIdentity {
+    const NAME: &'static str = "TeamworkApplicationIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "applicationIdentityType" => {
+                self.application_identity_type = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for TeamworkApplicationIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "applicationIdentityType",
+            self.application_identity_type.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for TeamworkApplicationIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.teamworkApplicationIdentityType` (enum type).
 ///
@@ -8956,27 +13301,19 @@ impl<'de> Deserialize<'de> for TeamworkApplicationIdentityType {
 /// `microsoft.graph.teamworkConversationIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TeamworkConversationIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkConversationIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Unique identifier for the identity or actor. For example, in the access reviews decisions API, this property might record the id of the principal, that is, the group, user, or application that's subject to review.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `conversationIdentityType` (microsoft.graph.teamworkConversationIdentityType, nullable).
-    #[serde(
-        rename = "conversationIdentityType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub conversation_identity_type: Option<
         crate::models::TeamworkConversationIdentityType,
     >,
@@ -8985,8 +13322,47 @@ pub struct TeamworkConversationIdentity {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for TeamworkConversationIdentity {
+    const NAME: &'static str = "TeamworkConversationIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "conversationIdentityType" => {
+                self.conversation_identity_type = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for TeamworkConversationIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "conversationIdentityType",
+            self.conversation_identity_type.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for TeamworkConversationIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.teamworkConversationIdentityType` (enum type).
 ///
@@ -9054,57 +13430,110 @@ impl<'de> Deserialize<'de> for TeamworkConversationIdentityType {
 /// `microsoft.graph.teamworkTagIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TeamworkTagIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkTagIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for TeamworkTagIdentity {
+    const NAME: &'static str = "TeamworkTagIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for TeamworkTagIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for TeamworkTagIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.teamworkUserIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TeamworkUserIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkUserIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Unique identifier for the identity or actor. For example, in the access reviews decisions API, this property might record the id of the principal, that is, the group, user, or application that's subject to review.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `userIdentityType` (microsoft.graph.teamworkUserIdentityType, nullable).
-    #[serde(
-        rename = "userIdentityType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub user_identity_type: Option<crate::models::TeamworkUserIdentityType>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for TeamworkUserIdentity {
+    const NAME: &'static str = "TeamworkUserIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "userIdentityType" => self.user_identity_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for TeamworkUserIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "userIdentityType", self.user_identity_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for TeamworkUserIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.teamworkUserIdentityType` (enum type).
 ///
@@ -9192,139 +13621,151 @@ impl<'de> Deserialize<'de> for TeamworkUserIdentityType {
 /// `microsoft.graph.unifiedRoleAssignment` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnifiedRoleAssignment {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.unifiedRoleAssignment`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Identifier of the app specific scope when the assignment scope is app specific. The scope of an assignment determines the set of resources for which the principal has been granted access. App scopes are scopes that are defined and understood by a resource application only. For the entitlement management provider, use this property to specify a catalog. For example, /AccessPackageCatalog/beedadfe-01d5-4025-910b-84abb9369997. Supports $filter (eq, in). For example, /roleManagement/entitlementManagement/roleAssignments?$filter=appScopeId eq '/AccessPackageCatalog/{catalog id}'.
     ///
     /// Property `appScopeId` (Edm.String, nullable).
-    #[serde(rename = "appScopeId", default, skip_serializing_if = "Option::is_none")]
     pub app_scope_id: Option<::std::string::String>,
     /// Property `condition` (Edm.String, nullable).
-    #[serde(rename = "condition", default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<::std::string::String>,
     /// Identifier of the directory object representing the scope of the assignment. The scope of an assignment determines the set of resources for which the principal has been granted access. Directory scopes are shared scopes stored in the directory that are understood by multiple applications, unlike app scopes that are defined and understood by a resource application only. Supports $filter (eq, in).
     ///
     /// Property `directoryScopeId` (Edm.String, nullable).
-    #[serde(
-        rename = "directoryScopeId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub directory_scope_id: Option<::std::string::String>,
     /// Identifier of the principal to which the assignment is granted. Supported principals are users, role-assignable groups, and service principals. Supports $filter (eq, in).
     ///
     /// Property `principalId` (Edm.String, nullable).
-    #[serde(rename = "principalId", default, skip_serializing_if = "Option::is_none")]
     pub principal_id: Option<::std::string::String>,
     /// Property `principalOrganizationId` (Edm.String, nullable).
-    #[serde(
-        rename = "principalOrganizationId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub principal_organization_id: Option<::std::string::String>,
     /// Identifier of the unifiedRoleDefinition the assignment is for. Read-only. Supports $filter (eq, in).
     ///
     /// Property `roleDefinitionId` (Edm.String, nullable).
-    #[serde(
-        rename = "roleDefinitionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub role_definition_id: Option<::std::string::String>,
     /// Navigation property `appScope` (microsoft.graph.appScope, nullable; present only with `$expand`).
-    #[serde(rename = "appScope", default, skip_serializing_if = "Option::is_none")]
     pub app_scope: Option<crate::models::AppScope>,
     /// Navigation property `directoryScope` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
-    #[serde(rename = "directoryScope", default, skip_serializing_if = "Option::is_none")]
     pub directory_scope: Option<crate::models::DirectoryObject>,
     /// Navigation property `principal` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
-    #[serde(rename = "principal", default, skip_serializing_if = "Option::is_none")]
     pub principal: Option<crate::models::DirectoryObject>,
     /// Navigation property `roleDefinition` (microsoft.graph.unifiedRoleDefinition, nullable; present only with `$expand`).
-    #[serde(rename = "roleDefinition", default, skip_serializing_if = "Option::is_none")]
     pub role_definition: Option<crate::models::UnifiedRoleDefinition>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for UnifiedRoleAssignment {
+    const NAME: &'static str = "UnifiedRoleAssignment";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "appScopeId" => self.app_scope_id = map.next_value()?,
+            "condition" => self.condition = map.next_value()?,
+            "directoryScopeId" => self.directory_scope_id = map.next_value()?,
+            "principalId" => self.principal_id = map.next_value()?,
+            "principalOrganizationId" => {
+                self.principal_organization_id = map.next_value()?;
+            }
+            "roleDefinitionId" => self.role_definition_id = map.next_value()?,
+            "appScope" => self.app_scope = map.next_value()?,
+            "directoryScope" => self.directory_scope = map.next_value()?,
+            "principal" => self.principal = map.next_value()?,
+            "roleDefinition" => self.role_definition = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for UnifiedRoleAssignment {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "appScopeId", self.app_scope_id.as_ref())?;
+        object::entry(&mut map, "condition", self.condition.as_ref())?;
+        object::entry(&mut map, "directoryScopeId", self.directory_scope_id.as_ref())?;
+        object::entry(&mut map, "principalId", self.principal_id.as_ref())?;
+        object::entry(
+            &mut map,
+            "principalOrganizationId",
+            self.principal_organization_id.as_ref(),
+        )?;
+        object::entry(&mut map, "roleDefinitionId", self.role_definition_id.as_ref())?;
+        object::entry(&mut map, "appScope", self.app_scope.as_ref())?;
+        object::entry(&mut map, "directoryScope", self.directory_scope.as_ref())?;
+        object::entry(&mut map, "principal", self.principal.as_ref())?;
+        object::entry(&mut map, "roleDefinition", self.role_definition.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for UnifiedRoleAssignment {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.unifiedRoleDefinition` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnifiedRoleDefinition {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.unifiedRoleDefinition`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The description for the unifiedRoleDefinition. Read-only when isBuiltIn is true.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name for the unifiedRoleDefinition. Read-only when isBuiltIn is true. Required.  Supports $filter (eq, in).
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Flag indicating whether the role definition is part of the default set included in Microsoft Entra or a custom definition. Read-only. Supports $filter (eq, in).
     ///
     /// Property `isBuiltIn` (Edm.Boolean, nullable).
-    #[serde(rename = "isBuiltIn", default, skip_serializing_if = "Option::is_none")]
     pub is_built_in: Option<bool>,
     /// Flag indicating whether the role is enabled for assignment. If false the role is not available for assignment. Read-only when isBuiltIn is true.
     ///
     /// Property `isEnabled` (Edm.Boolean, nullable).
-    #[serde(rename = "isEnabled", default, skip_serializing_if = "Option::is_none")]
     pub is_enabled: Option<bool>,
     /// List of the scopes or permissions the role definition applies to. Currently only / is supported. Read-only when isBuiltIn is true. DO NOT USE. This will be deprecated soon. Attach scope to role assignment.
     ///
     /// Property `resourceScopes` (Collection(Edm.String), not nullable).
-    #[serde(rename = "resourceScopes", default, skip_serializing_if = "Option::is_none")]
     pub resource_scopes: Option<::std::vec::Vec<::std::string::String>>,
     /// List of permissions included in the role. Read-only when isBuiltIn is true. Required.
     ///
     /// Property `rolePermissions` (Collection(microsoft.graph.unifiedRolePermission), not nullable).
-    #[serde(
-        rename = "rolePermissions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub role_permissions: Option<::std::vec::Vec<crate::models::UnifiedRolePermission>>,
     /// Custom template identifier that can be set when isBuiltIn is false but is read-only when isBuiltIn is true. This identifier is typically used if one needs an identifier to be the same across different directories.
     ///
     /// Property `templateId` (Edm.String, nullable).
-    #[serde(rename = "templateId", default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<::std::string::String>,
     /// Indicates version of the role definition. Read-only when isBuiltIn is true.
     ///
     /// Property `version` (Edm.String, nullable).
-    #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<::std::string::String>,
     /// Read-only collection of role definitions that the given role definition inherits from. Only Microsoft Entra built-in roles (isBuiltIn is true) support this attribute. Supports $expand.
     ///
     /// Navigation property `inheritsPermissionsFrom` (Collection(microsoft.graph.unifiedRoleDefinition), nullable; present only with `$expand`).
-    #[serde(
-        rename = "inheritsPermissionsFrom",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub inherits_permissions_from: Option<
         ::std::vec::Vec<crate::models::UnifiedRoleDefinition>,
     >,
@@ -9333,85 +13774,195 @@ pub struct UnifiedRoleDefinition {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for UnifiedRoleDefinition {
+    const NAME: &'static str = "UnifiedRoleDefinition";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "isBuiltIn" => self.is_built_in = map.next_value()?,
+            "isEnabled" => self.is_enabled = map.next_value()?,
+            "resourceScopes" => self.resource_scopes = map.next_value()?,
+            "rolePermissions" => self.role_permissions = map.next_value()?,
+            "templateId" => self.template_id = map.next_value()?,
+            "version" => self.version = map.next_value()?,
+            "inheritsPermissionsFrom" => {
+                self.inherits_permissions_from = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for UnifiedRoleDefinition {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "isBuiltIn", self.is_built_in.as_ref())?;
+        object::entry(&mut map, "isEnabled", self.is_enabled.as_ref())?;
+        object::entry(&mut map, "resourceScopes", self.resource_scopes.as_ref())?;
+        object::entry(&mut map, "rolePermissions", self.role_permissions.as_ref())?;
+        object::entry(&mut map, "templateId", self.template_id.as_ref())?;
+        object::entry(&mut map, "version", self.version.as_ref())?;
+        object::entry(
+            &mut map,
+            "inheritsPermissionsFrom",
+            self.inherits_permissions_from.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for UnifiedRoleDefinition {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.unifiedRolePermission` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnifiedRolePermission {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.unifiedRolePermission`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Set of tasks that can be performed on a resource. Required.
     ///
     /// Property `allowedResourceActions` (Collection(Edm.String), not nullable).
-    #[serde(
-        rename = "allowedResourceActions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allowed_resource_actions: Option<::std::vec::Vec<::std::string::String>>,
     /// Optional constraints that must be met for the permission to be effective. Not supported for custom roles.
     ///
     /// Property `condition` (Edm.String, nullable).
-    #[serde(rename = "condition", default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<::std::string::String>,
     /// Set of tasks that may not be performed on a resource. Not yet supported.
     ///
     /// Property `excludedResourceActions` (Collection(Edm.String), nullable).
-    #[serde(
-        rename = "excludedResourceActions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub excluded_resource_actions: Option<::std::vec::Vec<::std::string::String>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for UnifiedRolePermission {
+    const NAME: &'static str = "UnifiedRolePermission";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "allowedResourceActions" => self.allowed_resource_actions = map.next_value()?,
+            "condition" => self.condition = map.next_value()?,
+            "excludedResourceActions" => {
+                self.excluded_resource_actions = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for UnifiedRolePermission {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "allowedResourceActions",
+            self.allowed_resource_actions.as_ref(),
+        )?;
+        object::entry(&mut map, "condition", self.condition.as_ref())?;
+        object::entry(
+            &mut map,
+            "excludedResourceActions",
+            self.excluded_resource_actions.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for UnifiedRolePermission {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.userIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.userIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the identity.For drive items, the display name might not always be available or up to date. For example, if a user changes their display name the API might show the new value in a future response, but the items associated with the user don't show up as changed when using delta.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Unique identifier for the identity or actor. For example, in the access reviews decisions API, this property might record the id of the principal, that is, the group, user, or application that's subject to review.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Indicates the client IP address associated with the user performing the activity (audit log only).
     ///
     /// Property `ipAddress` (Edm.String, nullable).
-    #[serde(rename = "ipAddress", default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<::std::string::String>,
     /// The userPrincipalName attribute of the user.
     ///
     /// Property `userPrincipalName` (Edm.String, nullable).
-    #[serde(
-        rename = "userPrincipalName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub user_principal_name: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for UserIdentity {
+    const NAME: &'static str = "UserIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "ipAddress" => self.ip_address = map.next_value()?,
+            "userPrincipalName" => self.user_principal_name = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for UserIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "ipAddress", self.ip_address.as_ref())?;
+        object::entry(&mut map, "userPrincipalName", self.user_principal_name.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for UserIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.weekIndex` (enum type).
 ///
@@ -9481,83 +14032,160 @@ impl<'de> Deserialize<'de> for WeekIndex {
     }
 }
 /// Parameters of the `resume` action.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResumeParameters {
     /// Property `source` (Edm.String, nullable).
-    #[serde(rename = "source", default, skip_serializing_if = "Option::is_none")]
     pub source: Option<::std::string::String>,
     /// Property `type` (Edm.String, nullable).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<::std::string::String>,
     /// Property `data` (microsoft.graph.customExtensionData, nullable).
-    #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<crate::models::AnyCustomExtensionData>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ResumeParameters {
+    const NAME: &'static str = "ResumeParameters";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "source" => self.source = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ResumeParameters {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "source", self.source.as_ref())?;
+        object::entry(&mut map, "type", self.type_.as_ref())?;
+        object::entry(&mut map, "data", self.data.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ResumeParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.callRecords.userIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallRecordsUserIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.callRecords.userIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `userPrincipalName` (Edm.String, nullable).
-    #[serde(
-        rename = "userPrincipalName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub user_principal_name: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CallRecordsUserIdentity {
+    const NAME: &'static str = "CallRecordsUserIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "userPrincipalName" => self.user_principal_name = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CallRecordsUserIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "userPrincipalName", self.user_principal_name.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CallRecordsUserIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData` (complex type).
 ///
 /// Derives from `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextDataBase`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessReviewContextData {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `reviewDefinitionId` (Edm.String, not nullable).
-    #[serde(
-        rename = "reviewDefinitionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub review_definition_id: Option<::std::string::String>,
     /// Property `reviewInstanceId` (Edm.String, not nullable).
-    #[serde(
-        rename = "reviewInstanceId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub review_instance_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessReviewContextData {
+    const NAME: &'static str = "AccessReviewContextData";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "reviewDefinitionId" => self.review_definition_id = map.next_value()?,
+            "reviewInstanceId" => self.review_instance_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessReviewContextData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "reviewDefinitionId",
+            self.review_definition_id.as_ref(),
+        )?;
+        object::entry(&mut map, "reviewInstanceId", self.review_instance_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessReviewContextData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextDataBase` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -9603,11 +14231,38 @@ impl Serialize for AnyAccessReviewContextDataBase {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyAccessReviewContextDataBase {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyAccessReviewContextDataBase {
+    const NAME: &'static str = "AnyAccessReviewContextDataBase";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData" => {
+                        let mut value = AccessReviewContextData {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessReviewContextData(value)
+                    }
+                    "microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData" => {
+                        let mut value = ApplyDecisionContextData {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::ApplyDecisionContextData(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some(
@@ -9627,35 +14282,66 @@ impl<'de> Deserialize<'de> for AnyAccessReviewContextDataBase {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyAccessReviewContextDataBase {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData` (complex type).
 ///
 /// Derives from `microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextDataBase`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApplyDecisionContextData {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `reviewDefinitionId` (Edm.String, not nullable).
-    #[serde(
-        rename = "reviewDefinitionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub review_definition_id: Option<::std::string::String>,
     /// Property `reviewInstanceId` (Edm.String, not nullable).
-    #[serde(
-        rename = "reviewInstanceId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub review_instance_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ApplyDecisionContextData {
+    const NAME: &'static str = "ApplyDecisionContextData";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "reviewDefinitionId" => self.review_definition_id = map.next_value()?,
+            "reviewInstanceId" => self.review_instance_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ApplyDecisionContextData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "reviewDefinitionId",
+            self.review_definition_id.as_ref(),
+        )?;
+        object::entry(&mut map, "reviewInstanceId", self.review_instance_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ApplyDecisionContextData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.customDataProvidedResourcePayloads.data` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -9701,11 +14387,38 @@ impl Serialize for AnyData {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyData {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyData {
+    const NAME: &'static str = "AnyData";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData" => {
+                        let mut value = AccessReviewContextData {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::AccessReviewContextData(value)
+                    }
+                    "microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData" => {
+                        let mut value = ApplyDecisionContextData {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::ApplyDecisionContextData(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some(
@@ -9725,175 +14438,294 @@ impl<'de> Deserialize<'de> for AnyData {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.identityGovernance.customTaskExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.customCalloutExtension`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomTaskExtension {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.customTaskExtension`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The unique identifier for an entity. Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `authenticationConfiguration` (microsoft.graph.customExtensionAuthenticationConfiguration, nullable).
-    #[serde(
-        rename = "authenticationConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub authentication_configuration: Option<
         crate::models::AnyCustomExtensionAuthenticationConfiguration,
     >,
     /// Property `clientConfiguration` (microsoft.graph.customExtensionClientConfiguration, nullable).
-    #[serde(
-        rename = "clientConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub client_configuration: Option<crate::models::CustomExtensionClientConfiguration>,
     /// Description for the customCalloutExtension object.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Display name for the customCalloutExtension object.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `endpointConfiguration` (microsoft.graph.customExtensionEndpointConfiguration, nullable).
-    #[serde(
-        rename = "endpointConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub endpoint_configuration: Option<
         crate::models::AnyCustomExtensionEndpointConfiguration,
     >,
     /// Property `callbackConfiguration` (microsoft.graph.customExtensionCallbackConfiguration, nullable).
-    #[serde(
-        rename = "callbackConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub callback_configuration: Option<
         crate::models::AnyCustomExtensionCallbackConfiguration,
     >,
     /// When the custom task extension was created.Supports $filter(lt, le, gt, ge, eq, ne) and $orderby.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// When the custom extension was last modified.Supports $filter(lt, le, gt, ge, eq, ne) and $orderby.
     ///
     /// Property `lastModifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "lastModifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Navigation property `createdBy` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
-    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<crate::models::DirectoryObject>,
     /// Navigation property `lastModifiedBy` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
-    #[serde(rename = "lastModifiedBy", default, skip_serializing_if = "Option::is_none")]
     pub last_modified_by: Option<crate::models::DirectoryObject>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomTaskExtension {
+    const NAME: &'static str = "CustomTaskExtension";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "authenticationConfiguration" => {
+                self.authentication_configuration = map.next_value()?;
+            }
+            "clientConfiguration" => self.client_configuration = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
+            "callbackConfiguration" => self.callback_configuration = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "lastModifiedDateTime" => self.last_modified_date_time = map.next_value()?,
+            "createdBy" => self.created_by = map.next_value()?,
+            "lastModifiedBy" => self.last_modified_by = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomTaskExtension {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "authenticationConfiguration",
+            self.authentication_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "clientConfiguration",
+            self.client_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "endpointConfiguration",
+            self.endpoint_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "callbackConfiguration",
+            self.callback_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "lastModifiedDateTime",
+            self.last_modified_date_time.as_ref(),
+        )?;
+        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
+        object::entry(&mut map, "lastModifiedBy", self.last_modified_by.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomTaskExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.identityGovernance.customTaskExtensionCallbackConfiguration` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionCallbackConfiguration`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomTaskExtensionCallbackConfiguration {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.customTaskExtensionCallbackConfiguration`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `timeoutDuration` (Edm.Duration, nullable).
-    #[serde(
-        rename = "timeoutDuration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub timeout_duration: Option<crate::runtime::IsoDuration>,
     /// Navigation property `authorizedApps` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(rename = "authorizedApps", default, skip_serializing_if = "Option::is_none")]
     pub authorized_apps: Option<::std::vec::Vec<crate::models::DirectoryObject>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomTaskExtensionCallbackConfiguration {
+    const NAME: &'static str = "CustomTaskExtensionCallbackConfiguration";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "timeoutDuration" => self.timeout_duration = map.next_value()?,
+            "authorizedApps" => self.authorized_apps = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomTaskExtensionCallbackConfiguration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "timeoutDuration", self.timeout_duration.as_ref())?;
+        object::entry(&mut map, "authorizedApps", self.authorized_apps.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomTaskExtensionCallbackConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.identityGovernance.customTaskExtensionCallbackData` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionData`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomTaskExtensionCallbackData {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.customTaskExtensionCallbackData`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `operationStatus` (microsoft.graph.identityGovernance.customTaskExtensionOperationStatus, nullable).
-    #[serde(
-        rename = "operationStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub operation_status: Option<crate::models::CustomTaskExtensionOperationStatus>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomTaskExtensionCallbackData {
+    const NAME: &'static str = "CustomTaskExtensionCallbackData";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "operationStatus" => self.operation_status = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomTaskExtensionCallbackData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "operationStatus", self.operation_status.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomTaskExtensionCallbackData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.identityGovernance.customTaskExtensionCalloutData` (complex type).
 ///
 /// Derives from `microsoft.graph.customExtensionData`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomTaskExtensionCalloutData {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.customTaskExtensionCalloutData`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Navigation property `subject` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
-    #[serde(rename = "subject", default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<crate::models::DirectoryObject>,
     /// Navigation property `task` (Edm.Json, nullable; present only with `$expand`).
-    #[serde(rename = "task", default, skip_serializing_if = "Option::is_none")]
     pub task: Option<::serde_json::Value>,
     /// Navigation property `taskProcessingresult` (Edm.Json, nullable; present only with `$expand`).
-    #[serde(
-        rename = "taskProcessingresult",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub task_processingresult: Option<::serde_json::Value>,
     /// Navigation property `workflow` (Edm.Json, nullable; present only with `$expand`).
-    #[serde(rename = "workflow", default, skip_serializing_if = "Option::is_none")]
     pub workflow: Option<::serde_json::Value>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomTaskExtensionCalloutData {
+    const NAME: &'static str = "CustomTaskExtensionCalloutData";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "subject" => self.subject = map.next_value()?,
+            "task" => self.task = map.next_value()?,
+            "taskProcessingresult" => self.task_processingresult = map.next_value()?,
+            "workflow" => self.workflow = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomTaskExtensionCalloutData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "subject", self.subject.as_ref())?;
+        object::entry(&mut map, "task", self.task.as_ref())?;
+        object::entry(
+            &mut map,
+            "taskProcessingresult",
+            self.task_processingresult.as_ref(),
+        )?;
+        object::entry(&mut map, "workflow", self.workflow.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomTaskExtensionCalloutData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.identityGovernance.customTaskExtensionOperationStatus` (enum type).
 ///
@@ -9957,38 +14789,92 @@ impl<'de> Deserialize<'de> for CustomTaskExtensionOperationStatus {
 /// `microsoft.graph.identityGovernance.groupBasedSubjectSet` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupBasedSubjectSet {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.groupBasedSubjectSet`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Navigation property `groups` (Collection(microsoft.graph.group), nullable; present only with `$expand`).
-    #[serde(rename = "groups", default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<::std::vec::Vec<crate::models::Group>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for GroupBasedSubjectSet {
+    const NAME: &'static str = "GroupBasedSubjectSet";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "groups" => self.groups = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for GroupBasedSubjectSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "groups", self.groups.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for GroupBasedSubjectSet {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.identityGovernance.ruleBasedSubjectSet` (complex type).
 ///
 /// Derives from `microsoft.graph.subjectSet`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RuleBasedSubjectSet {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identityGovernance.ruleBasedSubjectSet`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `rule` (Edm.String, not nullable).
-    #[serde(rename = "rule", default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for RuleBasedSubjectSet {
+    const NAME: &'static str = "RuleBasedSubjectSet";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "rule" => self.rule = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for RuleBasedSubjectSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "rule", self.rule.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for RuleBasedSubjectSet {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }

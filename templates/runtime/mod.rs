@@ -9,6 +9,8 @@ mod consent;
 mod delta;
 mod error;
 mod filter;
+#[doc(hidden)]
+pub mod object;
 mod permissions;
 mod request;
 mod retry;

@@ -109,3 +109,44 @@ fn decode_errors_name_the_json_path() {
     assert!(text.contains("value[0].schedule.expiration.duration"), "{text}");
     assert!(text.contains("P1X"), "{text}");
 }
+
+#[test]
+fn a_polymorphic_value_decodes_the_same_wherever_its_tag_is() {
+    // Graph writes `@odata.type` first, and the member is then decoded in one pass; a tag further
+    // down (or none) goes through JSON first. Both give the same value, and it encodes back.
+    let tag_first = json!({"@odata.type": "#microsoft.graph.domainIdentitySource", "domainName": "fabrikam.com", "displayName": "Fabrikam", "extra@undeclared": [1]});
+    let tag_last = json!({"domainName": "fabrikam.com", "displayName": "Fabrikam", "extra@undeclared": [1], "@odata.type": "#microsoft.graph.domainIdentitySource"});
+    let first: AnyIdentitySource = serde_json::from_value(tag_first.clone()).unwrap();
+    let last: AnyIdentitySource = serde_json::from_value(tag_last).unwrap();
+    assert_eq!(first, last);
+    match &first {
+        AnyIdentitySource::DomainIdentitySource(d) => {
+            assert_eq!(d.odata_type.as_deref(), Some("#microsoft.graph.domainIdentitySource"));
+            assert_eq!(d.domain_name.as_deref(), Some("fabrikam.com"));
+            assert_eq!(d.additional_properties["extra@undeclared"], json!([1]));
+        }
+        other => panic!("expected a domainIdentitySource, got {other:?}"),
+    }
+    assert_eq!(serde_json::to_value(&first).unwrap(), tag_first);
+    // From bytes too (borrowed keys), and a tag this crate does not know stays JSON, in order.
+    let unknown = r##"{"@odata.type":"#microsoft.graph.futureSource","a":1,"b":{"c":null}}"##;
+    let other: AnyIdentitySource = serde_json::from_str(unknown).unwrap();
+    assert!(matches!(&other, AnyIdentitySource::Other(v) if v["b"] == json!({"c": null})));
+    assert_eq!(serde_json::to_string(&other).unwrap(), unknown);
+}
+
+#[test]
+fn decode_errors_inside_a_polymorphic_member_name_the_json_path() {
+    let mut payload = fixture("assignments-expand-target.json");
+    payload["value"][0]["target"]["connectedOrganization"]["identitySources"][0]["domainName"] = json!(42);
+    let body = serde_json::to_vec(&payload).unwrap();
+    let err = <Json<Page<AccessPackageAssignment>> as ResponseKind>::decode(200, &body).unwrap_err();
+    let want = "value[0].target.connectedOrganization.identitySources[0].domainName";
+    assert!(matches!(&err, msgraph_entitlement::Error::Decode { path, .. } if path == want), "{err:?}");
+}
+
+#[test]
+fn a_model_that_is_not_an_object_is_a_clear_error() {
+    let err = serde_json::from_str::<AccessPackageAssignment>(r#""an id""#).unwrap_err();
+    assert!(err.to_string().contains("expected struct AccessPackageAssignment"), "{err}");
+}

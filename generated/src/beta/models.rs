@@ -4,6 +4,7 @@
 //! Models: the entity, complex and enum types the operations use.
 #![allow(clippy::large_enum_variant)]
 use serde::{Deserialize, Serialize};
+use crate::runtime::object;
 /// `microsoft.graph.MembershipRuleProcessingStatusDetails` (enum type).
 ///
 /// A value this crate does not know deserializes as `Unknown`, so new server values never break decoding.
@@ -74,285 +75,382 @@ impl<'de> Deserialize<'de> for MembershipRuleProcessingStatusDetails {
 /// `microsoft.graph.accessPackage` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackage {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackage`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Identifier of the access package catalog referencing this access package. Read-only.
     ///
     /// Property `catalogId` (Edm.String, nullable).
-    #[serde(rename = "catalogId", default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<::std::string::String>,
     /// The userPrincipalName of the user or identity of the subject who created this resource. Read-only.
     ///
     /// Property `createdBy` (Edm.String, nullable).
-    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The description of the access package.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the access package. Supports $filter (eq, contains).
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Whether the access package is hidden from the requestor.
     ///
     /// Property `isHidden` (Edm.Boolean, nullable).
-    #[serde(rename = "isHidden", default, skip_serializing_if = "Option::is_none")]
     pub is_hidden: Option<bool>,
     /// Indicates whether role scopes are visible.
     ///
     /// Property `isRoleScopesVisible` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isRoleScopesVisible",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_role_scopes_visible: Option<bool>,
     /// The userPrincipalName of the user who last modified this resource. Read-only.
     ///
     /// Property `modifiedBy` (Edm.String, nullable).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Read-only. Nullable. Supports $expand.
     ///
     /// Navigation property `accessPackageAssignmentPolicies` (Collection(microsoft.graph.accessPackageAssignmentPolicy), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageAssignmentPolicies",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_assignment_policies: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageAssignmentPolicy>,
     >,
     /// Navigation property `accessPackageCatalog` (microsoft.graph.accessPackageCatalog, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageCatalog",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_catalog: Option<crate::beta::models::AccessPackageCatalog>,
     /// Nullable.
     ///
     /// Navigation property `accessPackageResourceRoleScopes` (Collection(microsoft.graph.accessPackageResourceRoleScope), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResourceRoleScopes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource_role_scopes: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageResourceRoleScope>,
     >,
     /// The access packages that are incompatible with this package. Read-only.
     ///
     /// Navigation property `accessPackagesIncompatibleWith` (Collection(microsoft.graph.accessPackage), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackagesIncompatibleWith",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_packages_incompatible_with: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackage>,
     >,
     /// The  access packages whose assigned users are ineligible to be assigned this access package.
     ///
     /// Navigation property `incompatibleAccessPackages` (Collection(microsoft.graph.accessPackage), nullable; present only with `$expand`).
-    #[serde(
-        rename = "incompatibleAccessPackages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub incompatible_access_packages: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackage>,
     >,
     /// The groups whose members are ineligible to be assigned this access package.
     ///
     /// Navigation property `incompatibleGroups` (Collection(microsoft.graph.group), nullable; present only with `$expand`).
-    #[serde(
-        rename = "incompatibleGroups",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub incompatible_groups: Option<::std::vec::Vec<crate::beta::models::Group>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AccessPackage {
+    const NAME: &'static str = "AccessPackage";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "catalogId" => self.catalog_id = map.next_value()?,
+            "createdBy" => self.created_by = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "isHidden" => self.is_hidden = map.next_value()?,
+            "isRoleScopesVisible" => self.is_role_scopes_visible = map.next_value()?,
+            "modifiedBy" => self.modified_by = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "accessPackageAssignmentPolicies" => {
+                self.access_package_assignment_policies = map.next_value()?;
+            }
+            "accessPackageCatalog" => self.access_package_catalog = map.next_value()?,
+            "accessPackageResourceRoleScopes" => {
+                self.access_package_resource_role_scopes = map.next_value()?;
+            }
+            "accessPackagesIncompatibleWith" => {
+                self.access_packages_incompatible_with = map.next_value()?;
+            }
+            "incompatibleAccessPackages" => {
+                self.incompatible_access_packages = map.next_value()?;
+            }
+            "incompatibleGroups" => self.incompatible_groups = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "catalogId", self.catalog_id.as_ref())?;
+        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "isHidden", self.is_hidden.as_ref())?;
+        object::entry(
+            &mut map,
+            "isRoleScopesVisible",
+            self.is_role_scopes_visible.as_ref(),
+        )?;
+        object::entry(&mut map, "modifiedBy", self.modified_by.as_ref())?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackageAssignmentPolicies",
+            self.access_package_assignment_policies.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackageCatalog",
+            self.access_package_catalog.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackageResourceRoleScopes",
+            self.access_package_resource_role_scopes.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackagesIncompatibleWith",
+            self.access_packages_incompatible_with.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "incompatibleAccessPackages",
+            self.incompatible_access_packages.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "incompatibleGroups",
+            self.incompatible_groups.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageAnswer` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAnswer {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAnswer`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `answeredQuestion` (microsoft.graph.accessPackageQuestion, nullable).
-    #[serde(
-        rename = "answeredQuestion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub answered_question: Option<crate::beta::models::AccessPackageQuestion>,
     /// The display value of the answer. Required.
     ///
     /// Property `displayValue` (Edm.String, nullable).
-    #[serde(rename = "displayValue", default, skip_serializing_if = "Option::is_none")]
     pub display_value: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAnswer {
+    const NAME: &'static str = "AccessPackageAnswer";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "answeredQuestion" => self.answered_question = map.next_value()?,
+            "displayValue" => self.display_value = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAnswer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "answeredQuestion", self.answered_question.as_ref())?;
+        object::entry(&mut map, "displayValue", self.display_value.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAnswer {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageAssignment` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignment {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignment`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The identifier of the access package. Read-only.
     ///
     /// Property `accessPackageId` (Edm.String, nullable).
-    #[serde(
-        rename = "accessPackageId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_id: Option<::std::string::String>,
     /// The identifier of the access package assignment policy. Read-only.
     ///
     /// Property `assignmentPolicyId` (Edm.String, nullable).
-    #[serde(
-        rename = "assignmentPolicyId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub assignment_policy_id: Option<::std::string::String>,
     /// The state of the access package assignment. Possible values are Delivering, Delivered, or Expired. Read-only. Supports $filter (eq).
     ///
     /// Property `assignmentState` (Edm.String, nullable).
-    #[serde(
-        rename = "assignmentState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub assignment_state: Option<::std::string::String>,
     /// More information about the assignment lifecycle.  Possible values include Delivering, Delivered, NearExpiry1DayNotificationTriggered, or ExpiredNotificationTriggered.  Read-only.
     ///
     /// Property `assignmentStatus` (Edm.String, nullable).
-    #[serde(
-        rename = "assignmentStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub assignment_status: Option<::std::string::String>,
     /// The identifier of the catalog containing the access package. Read-only.
     ///
     /// Property `catalogId` (Edm.String, nullable).
-    #[serde(rename = "catalogId", default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
     /// Property `expiredDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "expiredDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expired_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Indicates whether the access package assignment is extended. Read-only.
     ///
     /// Property `isExtended` (Edm.Boolean, nullable).
-    #[serde(rename = "isExtended", default, skip_serializing_if = "Option::is_none")]
     pub is_extended: Option<bool>,
     /// Property `schedule` (microsoft.graph.requestSchedule, nullable).
-    #[serde(rename = "schedule", default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<crate::beta::models::RequestSchedule>,
     /// The ID of the subject with the assignment. Read-only.
     ///
     /// Property `targetId` (Edm.String, nullable).
-    #[serde(rename = "targetId", default, skip_serializing_if = "Option::is_none")]
     pub target_id: Option<::std::string::String>,
     /// Navigation property `accessPackage` (microsoft.graph.accessPackage, nullable; present only with `$expand`).
-    #[serde(rename = "accessPackage", default, skip_serializing_if = "Option::is_none")]
     pub access_package: Option<crate::beta::models::AccessPackage>,
     /// Navigation property `accessPackageAssignmentPolicy` (microsoft.graph.accessPackageAssignmentPolicy, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageAssignmentPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_assignment_policy: Option<
         crate::beta::models::AccessPackageAssignmentPolicy,
     >,
     /// Navigation property `accessPackageAssignmentRequests` (Collection(microsoft.graph.accessPackageAssignmentRequest), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageAssignmentRequests",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_assignment_requests: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageAssignmentRequest>,
     >,
     /// The resource roles delivered to the target user for this assignment. Read-only. Nullable.
     ///
     /// Navigation property `accessPackageAssignmentResourceRoles` (Collection(microsoft.graph.accessPackageAssignmentResourceRole), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageAssignmentResourceRoles",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_assignment_resource_roles: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageAssignmentResourceRole>,
     >,
     /// Navigation property `target` (microsoft.graph.accessPackageSubject, nullable; present only with `$expand`).
-    #[serde(rename = "target", default, skip_serializing_if = "Option::is_none")]
     pub target: Option<crate::beta::models::AccessPackageSubject>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAssignment {
+    const NAME: &'static str = "AccessPackageAssignment";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "accessPackageId" => self.access_package_id = map.next_value()?,
+            "assignmentPolicyId" => self.assignment_policy_id = map.next_value()?,
+            "assignmentState" => self.assignment_state = map.next_value()?,
+            "assignmentStatus" => self.assignment_status = map.next_value()?,
+            "catalogId" => self.catalog_id = map.next_value()?,
+            "expiredDateTime" => self.expired_date_time = map.next_value()?,
+            "isExtended" => self.is_extended = map.next_value()?,
+            "schedule" => self.schedule = map.next_value()?,
+            "targetId" => self.target_id = map.next_value()?,
+            "accessPackage" => self.access_package = map.next_value()?,
+            "accessPackageAssignmentPolicy" => {
+                self.access_package_assignment_policy = map.next_value()?;
+            }
+            "accessPackageAssignmentRequests" => {
+                self.access_package_assignment_requests = map.next_value()?;
+            }
+            "accessPackageAssignmentResourceRoles" => {
+                self.access_package_assignment_resource_roles = map.next_value()?;
+            }
+            "target" => self.target = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignment {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "accessPackageId", self.access_package_id.as_ref())?;
+        object::entry(
+            &mut map,
+            "assignmentPolicyId",
+            self.assignment_policy_id.as_ref(),
+        )?;
+        object::entry(&mut map, "assignmentState", self.assignment_state.as_ref())?;
+        object::entry(&mut map, "assignmentStatus", self.assignment_status.as_ref())?;
+        object::entry(&mut map, "catalogId", self.catalog_id.as_ref())?;
+        object::entry(&mut map, "expiredDateTime", self.expired_date_time.as_ref())?;
+        object::entry(&mut map, "isExtended", self.is_extended.as_ref())?;
+        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
+        object::entry(&mut map, "targetId", self.target_id.as_ref())?;
+        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackageAssignmentPolicy",
+            self.access_package_assignment_policy.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackageAssignmentRequests",
+            self.access_package_assignment_requests.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackageAssignmentResourceRoles",
+            self.access_package_assignment_resource_roles.as_ref(),
+        )?;
+        object::entry(&mut map, "target", self.target.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignment {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageAssignmentFilterByCurrentUserOptions` (enum type).
 ///
@@ -416,126 +514,71 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentFilterByCurrentUserOptions
 /// `microsoft.graph.accessPackageAssignmentPolicy` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentPolicy {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentPolicy`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Identifier of the access package.
     ///
     /// Property `accessPackageId` (Edm.String, nullable).
-    #[serde(
-        rename = "accessPackageId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_id: Option<::std::string::String>,
     /// Property `accessReviewSettings` (microsoft.graph.assignmentReviewSettings, nullable).
-    #[serde(
-        rename = "accessReviewSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_review_settings: Option<crate::beta::models::AssignmentReviewSettings>,
     /// Indicates whether a user can extend the access package assignment duration after approval.
     ///
     /// Property `canExtend` (Edm.Boolean, nullable).
-    #[serde(rename = "canExtend", default, skip_serializing_if = "Option::is_none")]
     pub can_extend: Option<bool>,
     /// Read-only.
     ///
     /// Property `createdBy` (Edm.String, nullable).
-    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The description of the policy.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the policy. Supports $filter (eq).
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// The number of days in which assignments from this policy last until they are expired.
     ///
     /// Property `durationInDays` (Edm.Int32, nullable).
-    #[serde(rename = "durationInDays", default, skip_serializing_if = "Option::is_none")]
     pub duration_in_days: Option<i32>,
     /// The expiration date for assignments created in this policy. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z
     ///
     /// Property `expirationDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "expirationDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expiration_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Read-only.
     ///
     /// Property `modifiedBy` (Edm.String, nullable).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z
     ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Questions that are posed to the  requestor.
     ///
     /// Property `questions` (Collection(microsoft.graph.accessPackageQuestion), nullable).
-    #[serde(rename = "questions", default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<::std::vec::Vec<crate::beta::models::AccessPackageQuestion>>,
     /// Property `requestApprovalSettings` (microsoft.graph.approvalSettings, nullable).
-    #[serde(
-        rename = "requestApprovalSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub request_approval_settings: Option<crate::beta::models::ApprovalSettings>,
     /// Property `requestorSettings` (microsoft.graph.requestorSettings, nullable).
-    #[serde(
-        rename = "requestorSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub requestor_settings: Option<crate::beta::models::RequestorSettings>,
     /// Navigation property `accessPackage` (microsoft.graph.accessPackage, nullable; present only with `$expand`).
-    #[serde(rename = "accessPackage", default, skip_serializing_if = "Option::is_none")]
     pub access_package: Option<crate::beta::models::AccessPackage>,
     /// Navigation property `accessPackageCatalog` (microsoft.graph.accessPackageCatalog, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageCatalog",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_catalog: Option<crate::beta::models::AccessPackageCatalog>,
     /// The collection of stages when to execute one or more custom access package workflow extensions. Supports $expand.
     ///
     /// Navigation property `customExtensionHandlers` (Collection(microsoft.graph.customExtensionHandler), nullable; present only with `$expand`).
-    #[serde(
-        rename = "customExtensionHandlers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension_handlers: Option<
         ::std::vec::Vec<crate::beta::models::CustomExtensionHandler>,
     >,
@@ -544,111 +587,235 @@ pub struct AccessPackageAssignmentPolicy {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAssignmentPolicy {
+    const NAME: &'static str = "AccessPackageAssignmentPolicy";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "accessPackageId" => self.access_package_id = map.next_value()?,
+            "accessReviewSettings" => self.access_review_settings = map.next_value()?,
+            "canExtend" => self.can_extend = map.next_value()?,
+            "createdBy" => self.created_by = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "durationInDays" => self.duration_in_days = map.next_value()?,
+            "expirationDateTime" => self.expiration_date_time = map.next_value()?,
+            "modifiedBy" => self.modified_by = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "questions" => self.questions = map.next_value()?,
+            "requestApprovalSettings" => {
+                self.request_approval_settings = map.next_value()?;
+            }
+            "requestorSettings" => self.requestor_settings = map.next_value()?,
+            "accessPackage" => self.access_package = map.next_value()?,
+            "accessPackageCatalog" => self.access_package_catalog = map.next_value()?,
+            "customExtensionHandlers" => {
+                self.custom_extension_handlers = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentPolicy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "accessPackageId", self.access_package_id.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessReviewSettings",
+            self.access_review_settings.as_ref(),
+        )?;
+        object::entry(&mut map, "canExtend", self.can_extend.as_ref())?;
+        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "durationInDays", self.duration_in_days.as_ref())?;
+        object::entry(
+            &mut map,
+            "expirationDateTime",
+            self.expiration_date_time.as_ref(),
+        )?;
+        object::entry(&mut map, "modifiedBy", self.modified_by.as_ref())?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(&mut map, "questions", self.questions.as_ref())?;
+        object::entry(
+            &mut map,
+            "requestApprovalSettings",
+            self.request_approval_settings.as_ref(),
+        )?;
+        object::entry(&mut map, "requestorSettings", self.requestor_settings.as_ref())?;
+        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackageCatalog",
+            self.access_package_catalog.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "customExtensionHandlers",
+            self.custom_extension_handlers.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageAssignmentRequest` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentRequest {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequest`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Answers provided by the requestor to accessPackageQuestions asked of them at the time of request.
     ///
     /// Property `answers` (Collection(microsoft.graph.accessPackageAnswer), nullable).
-    #[serde(rename = "answers", default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<::std::vec::Vec<crate::beta::models::AccessPackageAnswer>>,
     /// The date of the end of processing, either successful or failure, of a request. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `completedDate` (Edm.DateTimeOffset, nullable).
-    #[serde(rename = "completedDate", default, skip_serializing_if = "Option::is_none")]
     pub completed_date: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// A collection of custom workflow extension instances being run on an assignment request. Read-only.
     ///
     /// Property `customExtensionHandlerInstances` (Collection(microsoft.graph.customExtensionHandlerInstance), nullable).
-    #[serde(
-        rename = "customExtensionHandlerInstances",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension_handler_instances: Option<
         ::std::vec::Vec<crate::beta::models::CustomExtensionHandlerInstance>,
     >,
     /// Property `expirationDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "expirationDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expiration_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// True if the request is not to be processed for assignment.
     ///
     /// Property `isValidationOnly` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isValidationOnly",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_validation_only: Option<bool>,
     /// The requestor's supplied justification.
     ///
     /// Property `justification` (Edm.String, nullable).
-    #[serde(rename = "justification", default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<::std::string::String>,
     /// One of PendingApproval, Canceled,  Denied, Delivering, Delivered, PartiallyDelivered, DeliveryFailed, Submitted or Scheduled. Read-only.
     ///
     /// Property `requestState` (Edm.String, nullable).
-    #[serde(rename = "requestState", default, skip_serializing_if = "Option::is_none")]
     pub request_state: Option<::std::string::String>,
     /// More information on the request processing status. Read-only.
     ///
     /// Property `requestStatus` (Edm.String, nullable).
-    #[serde(rename = "requestStatus", default, skip_serializing_if = "Option::is_none")]
     pub request_status: Option<::std::string::String>,
     /// The type of the request. The possible values are: notSpecified, userAdd, userUpdate, userRemove, adminAdd, adminUpdate, adminRemove, systemAdd, systemUpdate, systemRemove, onBehalfAdd, unknownFutureValue. A request from the user themselves would have requestType of UserAdd or UserRemove. This property cannot be changed once set.
     ///
     /// Property `requestType` (Edm.String, nullable).
-    #[serde(rename = "requestType", default, skip_serializing_if = "Option::is_none")]
     pub request_type: Option<::std::string::String>,
     /// Property `schedule` (microsoft.graph.requestSchedule, nullable).
-    #[serde(rename = "schedule", default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<crate::beta::models::RequestSchedule>,
     /// Navigation property `accessPackage` (microsoft.graph.accessPackage, nullable; present only with `$expand`).
-    #[serde(rename = "accessPackage", default, skip_serializing_if = "Option::is_none")]
     pub access_package: Option<crate::beta::models::AccessPackage>,
     /// Navigation property `accessPackageAssignment` (microsoft.graph.accessPackageAssignment, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageAssignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_assignment: Option<crate::beta::models::AccessPackageAssignment>,
     /// Navigation property `requestor` (microsoft.graph.accessPackageSubject, nullable; present only with `$expand`).
-    #[serde(rename = "requestor", default, skip_serializing_if = "Option::is_none")]
     pub requestor: Option<crate::beta::models::AccessPackageSubject>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAssignmentRequest {
+    const NAME: &'static str = "AccessPackageAssignmentRequest";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "answers" => self.answers = map.next_value()?,
+            "completedDate" => self.completed_date = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "customExtensionHandlerInstances" => {
+                self.custom_extension_handler_instances = map.next_value()?;
+            }
+            "expirationDateTime" => self.expiration_date_time = map.next_value()?,
+            "isValidationOnly" => self.is_validation_only = map.next_value()?,
+            "justification" => self.justification = map.next_value()?,
+            "requestState" => self.request_state = map.next_value()?,
+            "requestStatus" => self.request_status = map.next_value()?,
+            "requestType" => self.request_type = map.next_value()?,
+            "schedule" => self.schedule = map.next_value()?,
+            "accessPackage" => self.access_package = map.next_value()?,
+            "accessPackageAssignment" => {
+                self.access_package_assignment = map.next_value()?;
+            }
+            "requestor" => self.requestor = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "answers", self.answers.as_ref())?;
+        object::entry(&mut map, "completedDate", self.completed_date.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "customExtensionHandlerInstances",
+            self.custom_extension_handler_instances.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "expirationDateTime",
+            self.expiration_date_time.as_ref(),
+        )?;
+        object::entry(&mut map, "isValidationOnly", self.is_validation_only.as_ref())?;
+        object::entry(&mut map, "justification", self.justification.as_ref())?;
+        object::entry(&mut map, "requestState", self.request_state.as_ref())?;
+        object::entry(&mut map, "requestStatus", self.request_status.as_ref())?;
+        object::entry(&mut map, "requestType", self.request_type.as_ref())?;
+        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
+        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackageAssignment",
+            self.access_package_assignment.as_ref(),
+        )?;
+        object::entry(&mut map, "requestor", self.requestor.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageAssignmentRequestFilterByCurrentUserOptions` (enum type).
 ///
@@ -715,283 +882,309 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestFilterByCurrentUser
     }
 }
 /// `microsoft.graph.accessPackageAssignmentRequestRequirements` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentRequestRequirements {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentRequestRequirements`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Answers that have already been provided.
     ///
     /// Property `existingAnswers` (Collection(microsoft.graph.accessPackageAnswer), nullable).
-    #[serde(
-        rename = "existingAnswers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub existing_answers: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageAnswer>,
     >,
     /// Indicates whether a request must be approved by an approver.
     ///
     /// Property `isApprovalRequired` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isApprovalRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_approval_required: Option<bool>,
     /// Indicates whether approval is required when a user tries to extend their access.
     ///
     /// Property `isApprovalRequiredForExtension` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isApprovalRequiredForExtension",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_approval_required_for_extension: Option<bool>,
     /// Indicates whether the requestor is allowed to set a custom schedule.
     ///
     /// Property `isCustomAssignmentScheduleAllowed` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isCustomAssignmentScheduleAllowed",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_custom_assignment_schedule_allowed: Option<bool>,
     /// Indicates whether a requestor must supply justification when submitting an assignment request.
     ///
     /// Property `isRequestorJustificationRequired` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isRequestorJustificationRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_requestor_justification_required: Option<bool>,
     /// The description of the policy that the user is trying to request access using.
     ///
     /// Property `policyDescription` (Edm.String, nullable).
-    #[serde(
-        rename = "policyDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub policy_description: Option<::std::string::String>,
     /// The display name of the policy that the user is trying to request access using.
     ///
     /// Property `policyDisplayName` (Edm.String, nullable).
-    #[serde(
-        rename = "policyDisplayName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub policy_display_name: Option<::std::string::String>,
     /// The identifier of the policy that these requirements are associated with. This identifier can be used when creating a new assignment request.
     ///
     /// Property `policyId` (Edm.String, nullable).
-    #[serde(rename = "policyId", default, skip_serializing_if = "Option::is_none")]
     pub policy_id: Option<::std::string::String>,
     /// Questions that are configured on the policy. The questions can be required or optional; callers can determine whether a question is required or optional based on the isRequired property on accessPackageQuestion.
     ///
     /// Property `questions` (Collection(microsoft.graph.accessPackageQuestion), nullable).
-    #[serde(rename = "questions", default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<::std::vec::Vec<crate::beta::models::AccessPackageQuestion>>,
     /// Property `schedule` (microsoft.graph.requestSchedule, nullable).
-    #[serde(rename = "schedule", default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<crate::beta::models::RequestSchedule>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAssignmentRequestRequirements {
+    const NAME: &'static str = "AccessPackageAssignmentRequestRequirements";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "existingAnswers" => self.existing_answers = map.next_value()?,
+            "isApprovalRequired" => self.is_approval_required = map.next_value()?,
+            "isApprovalRequiredForExtension" => {
+                self.is_approval_required_for_extension = map.next_value()?;
+            }
+            "isCustomAssignmentScheduleAllowed" => {
+                self.is_custom_assignment_schedule_allowed = map.next_value()?;
+            }
+            "isRequestorJustificationRequired" => {
+                self.is_requestor_justification_required = map.next_value()?;
+            }
+            "policyDescription" => self.policy_description = map.next_value()?,
+            "policyDisplayName" => self.policy_display_name = map.next_value()?,
+            "policyId" => self.policy_id = map.next_value()?,
+            "questions" => self.questions = map.next_value()?,
+            "schedule" => self.schedule = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentRequestRequirements {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "existingAnswers", self.existing_answers.as_ref())?;
+        object::entry(
+            &mut map,
+            "isApprovalRequired",
+            self.is_approval_required.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isApprovalRequiredForExtension",
+            self.is_approval_required_for_extension.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isCustomAssignmentScheduleAllowed",
+            self.is_custom_assignment_schedule_allowed.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isRequestorJustificationRequired",
+            self.is_requestor_justification_required.as_ref(),
+        )?;
+        object::entry(&mut map, "policyDescription", self.policy_description.as_ref())?;
+        object::entry(&mut map, "policyDisplayName", self.policy_display_name.as_ref())?;
+        object::entry(&mut map, "policyId", self.policy_id.as_ref())?;
+        object::entry(&mut map, "questions", self.questions.as_ref())?;
+        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestRequirements {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageAssignmentResourceRole` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageAssignmentResourceRole {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageAssignmentResourceRole`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// A unique identifier relative to the origin system, corresponding to the originId property of the accessPackageResourceRole.
     ///
     /// Property `originId` (Edm.String, nullable).
-    #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
     /// The system where the role assignment is to be created or has been created for an access package assignment, such as SharePointOnline, AadGroup or AadApplication, corresponding to the originSystem property of the accessPackageResourceRole.
     ///
     /// Property `originSystem` (Edm.String, nullable).
-    #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
     /// The value is PendingFulfillment when the access package assignment has not yet been delivered to the origin system, and Fulfilled when the access package assignment has been delivered to the origin system.
     ///
     /// Property `status` (Edm.String, nullable).
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<::std::string::String>,
     /// The access package assignments resulting in this role assignment. Read-only. Nullable.
     ///
     /// Navigation property `accessPackageAssignments` (Collection(microsoft.graph.accessPackageAssignment), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageAssignments",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_assignments: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageAssignment>,
     >,
     /// Navigation property `accessPackageResourceRole` (microsoft.graph.accessPackageResourceRole, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResourceRole",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource_role: Option<
         crate::beta::models::AccessPackageResourceRole,
     >,
     /// Navigation property `accessPackageResourceScope` (microsoft.graph.accessPackageResourceScope, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResourceScope",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource_scope: Option<
         crate::beta::models::AccessPackageResourceScope,
     >,
     /// Navigation property `accessPackageSubject` (microsoft.graph.accessPackageSubject, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageSubject",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_subject: Option<crate::beta::models::AccessPackageSubject>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageAssignmentResourceRole {
+    const NAME: &'static str = "AccessPackageAssignmentResourceRole";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "originId" => self.origin_id = map.next_value()?,
+            "originSystem" => self.origin_system = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            "accessPackageAssignments" => {
+                self.access_package_assignments = map.next_value()?;
+            }
+            "accessPackageResourceRole" => {
+                self.access_package_resource_role = map.next_value()?;
+            }
+            "accessPackageResourceScope" => {
+                self.access_package_resource_scope = map.next_value()?;
+            }
+            "accessPackageSubject" => self.access_package_subject = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageAssignmentResourceRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
+        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
+        object::entry(&mut map, "status", self.status.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackageAssignments",
+            self.access_package_assignments.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackageResourceRole",
+            self.access_package_resource_role.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackageResourceScope",
+            self.access_package_resource_scope.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackageSubject",
+            self.access_package_subject.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageAssignmentResourceRole {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageCatalog` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageCatalog {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageCatalog`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Has the value Published if the access packages are available for management.
     ///
     /// Property `catalogStatus` (Edm.String, nullable).
-    #[serde(rename = "catalogStatus", default, skip_serializing_if = "Option::is_none")]
     pub catalog_status: Option<::std::string::String>,
     /// Whether the catalog is created by a user or entitlement management. The possible values are: userManaged, serviceDefault, serviceManaged, unknownFutureValue.
     ///
     /// Property `catalogType` (Edm.String, nullable).
-    #[serde(rename = "catalogType", default, skip_serializing_if = "Option::is_none")]
     pub catalog_type: Option<::std::string::String>,
     /// UPN of the user who created this resource. Read-only.
     ///
     /// Property `createdBy` (Edm.String, nullable).
-    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The description of the access package catalog.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the access package catalog.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Whether the access packages in this catalog can be requested by users outside of the tenant.
     ///
     /// Property `isExternallyVisible` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isExternallyVisible",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_externally_visible: Option<bool>,
     /// The UPN of the user who last modified this resource. Read-only.
     ///
     /// Property `modifiedBy` (Edm.String, nullable).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The roles in each resource in a catalog. Read-only.
     ///
     /// Navigation property `accessPackageResourceRoles` (Collection(microsoft.graph.accessPackageResourceRole), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResourceRoles",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource_roles: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageResourceRole>,
     >,
     /// Read-only. Nullable.
     ///
     /// Navigation property `accessPackageResources` (Collection(microsoft.graph.accessPackageResource), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resources: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageResource>,
     >,
     /// Read-only.
     ///
     /// Navigation property `accessPackageResourceScopes` (Collection(microsoft.graph.accessPackageResourceScope), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResourceScopes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource_scopes: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageResourceScope>,
     >,
     /// The access packages in this catalog. Read-only. Nullable.
     ///
     /// Navigation property `accessPackages` (Collection(microsoft.graph.accessPackage), nullable; present only with `$expand`).
-    #[serde(rename = "accessPackages", default, skip_serializing_if = "Option::is_none")]
     pub access_packages: Option<::std::vec::Vec<crate::beta::models::AccessPackage>>,
     /// Navigation property `customAccessPackageWorkflowExtensions` (Collection(microsoft.graph.customAccessPackageWorkflowExtension), nullable; present only with `$expand`).
-    #[serde(
-        rename = "customAccessPackageWorkflowExtensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_access_package_workflow_extensions: Option<
         ::std::vec::Vec<crate::beta::models::CustomAccessPackageWorkflowExtension>,
     >,
@@ -1000,8 +1193,91 @@ pub struct AccessPackageCatalog {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageCatalog {
+    const NAME: &'static str = "AccessPackageCatalog";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "catalogStatus" => self.catalog_status = map.next_value()?,
+            "catalogType" => self.catalog_type = map.next_value()?,
+            "createdBy" => self.created_by = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "isExternallyVisible" => self.is_externally_visible = map.next_value()?,
+            "modifiedBy" => self.modified_by = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "accessPackageResourceRoles" => {
+                self.access_package_resource_roles = map.next_value()?;
+            }
+            "accessPackageResources" => self.access_package_resources = map.next_value()?,
+            "accessPackageResourceScopes" => {
+                self.access_package_resource_scopes = map.next_value()?;
+            }
+            "accessPackages" => self.access_packages = map.next_value()?,
+            "customAccessPackageWorkflowExtensions" => {
+                self.custom_access_package_workflow_extensions = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageCatalog {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "catalogStatus", self.catalog_status.as_ref())?;
+        object::entry(&mut map, "catalogType", self.catalog_type.as_ref())?;
+        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "isExternallyVisible",
+            self.is_externally_visible.as_ref(),
+        )?;
+        object::entry(&mut map, "modifiedBy", self.modified_by.as_ref())?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackageResourceRoles",
+            self.access_package_resource_roles.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackageResources",
+            self.access_package_resources.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackageResourceScopes",
+            self.access_package_resource_scopes.as_ref(),
+        )?;
+        object::entry(&mut map, "accessPackages", self.access_packages.as_ref())?;
+        object::entry(
+            &mut map,
+            "customAccessPackageWorkflowExtensions",
+            self.custom_access_package_workflow_extensions.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageCatalog {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageCustomExtensionHandlerStatus` (enum type).
 ///
@@ -1197,20 +1473,17 @@ impl<'de> Deserialize<'de> for AccessPackageFilterByCurrentUserOptions {
     }
 }
 /// `microsoft.graph.accessPackageLocalizedContent` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageLocalizedContent {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageLocalizedContent`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The fallback string, which is used when a requested localization is not available. Required.
     ///
     /// Property `defaultText` (Edm.String, nullable).
-    #[serde(rename = "defaultText", default, skip_serializing_if = "Option::is_none")]
     pub default_text: Option<::std::string::String>,
     /// Content represented in a format for a specific locale.
     ///
     /// Property `localizedTexts` (Collection(microsoft.graph.accessPackageLocalizedText), nullable).
-    #[serde(rename = "localizedTexts", default, skip_serializing_if = "Option::is_none")]
     pub localized_texts: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageLocalizedText>,
     >,
@@ -1219,171 +1492,226 @@ pub struct AccessPackageLocalizedContent {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AccessPackageLocalizedContent {
+    const NAME: &'static str = "AccessPackageLocalizedContent";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "defaultText" => self.default_text = map.next_value()?,
+            "localizedTexts" => self.localized_texts = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageLocalizedContent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "defaultText", self.default_text.as_ref())?;
+        object::entry(&mut map, "localizedTexts", self.localized_texts.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageLocalizedContent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageLocalizedText` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageLocalizedText {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageLocalizedText`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The ISO code for the intended language. Required.
     ///
     /// Property `languageCode` (Edm.String, nullable).
-    #[serde(rename = "languageCode", default, skip_serializing_if = "Option::is_none")]
     pub language_code: Option<::std::string::String>,
     /// The text in the specific language. Required.
     ///
     /// Property `text` (Edm.String, nullable).
-    #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AccessPackageLocalizedText {
+    const NAME: &'static str = "AccessPackageLocalizedText";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "languageCode" => self.language_code = map.next_value()?,
+            "text" => self.text = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageLocalizedText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "languageCode", self.language_code.as_ref())?;
+        object::entry(&mut map, "text", self.text.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageLocalizedText {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageQuestion` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageQuestion {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageQuestion`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// ID of the question.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Specifies whether the requestor is allowed to edit answers to questions.
     ///
     /// Property `isAnswerEditable` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isAnswerEditable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_answer_editable: Option<bool>,
     /// Whether the requestor is required to supply an answer or not.
     ///
     /// Property `isRequired` (Edm.Boolean, nullable).
-    #[serde(rename = "isRequired", default, skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// Relative position of this question when displaying a list of questions to the requestor.
     ///
     /// Property `sequence` (Edm.Int32, nullable).
-    #[serde(rename = "sequence", default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<i32>,
     /// Property `text` (microsoft.graph.accessPackageLocalizedContent, nullable).
-    #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<crate::beta::models::AccessPackageLocalizedContent>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageQuestion {
+    const NAME: &'static str = "AccessPackageQuestion";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "isAnswerEditable" => self.is_answer_editable = map.next_value()?,
+            "isRequired" => self.is_required = map.next_value()?,
+            "sequence" => self.sequence = map.next_value()?,
+            "text" => self.text = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageQuestion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "isAnswerEditable", self.is_answer_editable.as_ref())?;
+        object::entry(&mut map, "isRequired", self.is_required.as_ref())?;
+        object::entry(&mut map, "sequence", self.sequence.as_ref())?;
+        object::entry(&mut map, "text", self.text.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageQuestion {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageResource` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResource {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResource`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The name of the user or application that first added this resource. Read-only.
     ///
     /// Property `addedBy` (Edm.String, nullable).
-    #[serde(rename = "addedBy", default, skip_serializing_if = "Option::is_none")]
     pub added_by: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z
     ///
     /// Property `addedOn` (Edm.DateTimeOffset, nullable).
-    #[serde(rename = "addedOn", default, skip_serializing_if = "Option::is_none")]
     pub added_on: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Contains information about the attributes to be collected from the requestor and sent to the resource application.
     ///
     /// Property `attributes` (Collection(microsoft.graph.accessPackageResourceAttribute), nullable).
-    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageResourceAttribute>,
     >,
     /// A description for the resource.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the resource, such as the application name, group name or site name.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// True if the resource is not yet available for assignment.
     ///
     /// Property `isPendingOnboarding` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isPendingOnboarding",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_pending_onboarding: Option<bool>,
     /// The unique identifier of the resource in the origin system. In the case of an Azure AD group, this is the identifier of the group.
     ///
     /// Property `originId` (Edm.String, nullable).
-    #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
     /// The type of the resource in the origin system, such as SharePointOnline, AadApplication or AadGroup.
     ///
     /// Property `originSystem` (Edm.String, nullable).
-    #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
     /// The type of the resource, such as Application if it is an Azure AD connected application, or SharePoint Online Site for a SharePoint Online site.
     ///
     /// Property `resourceType` (Edm.String, nullable).
-    #[serde(rename = "resourceType", default, skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<::std::string::String>,
     /// A unique resource locator for the resource, such as the URL for signing a user into an application.
     ///
     /// Property `url` (Edm.String, nullable).
-    #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<::std::string::String>,
     /// Navigation property `accessPackageResourceEnvironment` (microsoft.graph.accessPackageResourceEnvironment, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResourceEnvironment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource_environment: Option<
         crate::beta::models::AccessPackageResourceEnvironment,
     >,
     /// Read-only. Nullable. Supports $expand.
     ///
     /// Navigation property `accessPackageResourceRoles` (Collection(microsoft.graph.accessPackageResourceRole), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResourceRoles",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource_roles: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageResourceRole>,
     >,
     /// Read-only. Nullable. Supports $expand.
     ///
     /// Navigation property `accessPackageResourceScopes` (Collection(microsoft.graph.accessPackageResourceScope), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResourceScopes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource_scopes: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageResourceScope>,
     >,
@@ -1392,174 +1720,304 @@ pub struct AccessPackageResource {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AccessPackageResource {
+    const NAME: &'static str = "AccessPackageResource";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "addedBy" => self.added_by = map.next_value()?,
+            "addedOn" => self.added_on = map.next_value()?,
+            "attributes" => self.attributes = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "isPendingOnboarding" => self.is_pending_onboarding = map.next_value()?,
+            "originId" => self.origin_id = map.next_value()?,
+            "originSystem" => self.origin_system = map.next_value()?,
+            "resourceType" => self.resource_type = map.next_value()?,
+            "url" => self.url = map.next_value()?,
+            "accessPackageResourceEnvironment" => {
+                self.access_package_resource_environment = map.next_value()?;
+            }
+            "accessPackageResourceRoles" => {
+                self.access_package_resource_roles = map.next_value()?;
+            }
+            "accessPackageResourceScopes" => {
+                self.access_package_resource_scopes = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "addedBy", self.added_by.as_ref())?;
+        object::entry(&mut map, "addedOn", self.added_on.as_ref())?;
+        object::entry(&mut map, "attributes", self.attributes.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "isPendingOnboarding",
+            self.is_pending_onboarding.as_ref(),
+        )?;
+        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
+        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
+        object::entry(&mut map, "resourceType", self.resource_type.as_ref())?;
+        object::entry(&mut map, "url", self.url.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackageResourceEnvironment",
+            self.access_package_resource_environment.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackageResourceRoles",
+            self.access_package_resource_roles.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackageResourceScopes",
+            self.access_package_resource_scopes.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageResourceAttribute` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceAttribute {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceAttribute`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `attributeDestination` (microsoft.graph.accessPackageResourceAttributeDestination, nullable).
-    #[serde(
-        rename = "attributeDestination",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub attribute_destination: Option<
         crate::beta::models::AccessPackageResourceAttributeDestination,
     >,
     /// The name of the attribute in the end system. If the destination is accessPackageUserDirectoryAttributeStore, then a user property such as jobTitle or a directory schema extension for the user object type, such as extension\_2b676109c7c74ae2b41549205f1947ed\_personalTitle.
     ///
     /// Property `attributeName` (Edm.String, nullable).
-    #[serde(rename = "attributeName", default, skip_serializing_if = "Option::is_none")]
     pub attribute_name: Option<::std::string::String>,
     /// Property `attributeSource` (microsoft.graph.accessPackageResourceAttributeSource, nullable).
-    #[serde(
-        rename = "attributeSource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub attribute_source: Option<
         crate::beta::models::AccessPackageResourceAttributeSource,
     >,
     /// Unique identifier for the attribute on the access package resource. Read-only.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Specifies whether or not an existing attribute value can be edited by the requester.
     ///
     /// Property `isEditable` (Edm.Boolean, nullable).
-    #[serde(rename = "isEditable", default, skip_serializing_if = "Option::is_none")]
     pub is_editable: Option<bool>,
     /// Specifies whether the attribute will remain in the end system after an assignment ends.
     ///
     /// Property `isPersistedOnAssignmentRemoval` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isPersistedOnAssignmentRemoval",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_persisted_on_assignment_removal: Option<bool>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceAttribute {
+    const NAME: &'static str = "AccessPackageResourceAttribute";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "attributeDestination" => self.attribute_destination = map.next_value()?,
+            "attributeName" => self.attribute_name = map.next_value()?,
+            "attributeSource" => self.attribute_source = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "isEditable" => self.is_editable = map.next_value()?,
+            "isPersistedOnAssignmentRemoval" => {
+                self.is_persisted_on_assignment_removal = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceAttribute {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "attributeDestination",
+            self.attribute_destination.as_ref(),
+        )?;
+        object::entry(&mut map, "attributeName", self.attribute_name.as_ref())?;
+        object::entry(&mut map, "attributeSource", self.attribute_source.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "isEditable", self.is_editable.as_ref())?;
+        object::entry(
+            &mut map,
+            "isPersistedOnAssignmentRemoval",
+            self.is_persisted_on_assignment_removal.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceAttribute {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageResourceAttributeDestination` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceAttributeDestination {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceAttributeDestination`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AccessPackageResourceAttributeDestination {
+    const NAME: &'static str = "AccessPackageResourceAttributeDestination";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceAttributeDestination {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceAttributeDestination {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.accessPackageResourceAttributeSource` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceAttributeSource {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceAttributeSource`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceAttributeSource {
+    const NAME: &'static str = "AccessPackageResourceAttributeSource";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceAttributeSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceAttributeSource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageResourceEnvironment` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceEnvironment {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceEnvironment`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `connectionInfo` (microsoft.graph.connectionInfo, nullable).
-    #[serde(rename = "connectionInfo", default, skip_serializing_if = "Option::is_none")]
     pub connection_info: Option<crate::beta::models::ConnectionInfo>,
     /// The display name of the user that created this object.
     ///
     /// Property `createdBy` (Edm.String, nullable).
-    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<::std::string::String>,
     /// The date and time that this object was created. The DateTimeOffset type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The description of this object.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of this object.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Determines whether this is default environment or not. It is set to true for all static origin systems, such as Azure AD groups and Azure AD Applications.
     ///
     /// Property `isDefaultEnvironment` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isDefaultEnvironment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_default_environment: Option<bool>,
     /// The display name of the entity that last modified this object.
     ///
     /// Property `modifiedBy` (Edm.String, nullable).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::std::string::String>,
     /// The date and time that this object was last modified. The DateTimeOffset type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The unique identifier of this environment in the origin system.
     ///
     /// Property `originId` (Edm.String, not nullable).
-    #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
     /// The type of the resource in the origin system, that is, SharePointOnline. Requires $filter (eq).
     ///
     /// Property `originSystem` (Edm.String, not nullable).
-    #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
     /// Read-only. Required.
     ///
     /// Navigation property `accessPackageResources` (Collection(microsoft.graph.accessPackageResource), nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resources: Option<
         ::std::vec::Vec<crate::beta::models::AccessPackageResource>,
     >,
@@ -1568,194 +2026,294 @@ pub struct AccessPackageResourceEnvironment {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceEnvironment {
+    const NAME: &'static str = "AccessPackageResourceEnvironment";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "connectionInfo" => self.connection_info = map.next_value()?,
+            "createdBy" => self.created_by = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "isDefaultEnvironment" => self.is_default_environment = map.next_value()?,
+            "modifiedBy" => self.modified_by = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "originId" => self.origin_id = map.next_value()?,
+            "originSystem" => self.origin_system = map.next_value()?,
+            "accessPackageResources" => self.access_package_resources = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceEnvironment {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "connectionInfo", self.connection_info.as_ref())?;
+        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "isDefaultEnvironment",
+            self.is_default_environment.as_ref(),
+        )?;
+        object::entry(&mut map, "modifiedBy", self.modified_by.as_ref())?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
+        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackageResources",
+            self.access_package_resources.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceEnvironment {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageResourceRequest` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceRequest {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceRequest`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The unique ID of the access package catalog.
     ///
     /// Property `catalogId` (Edm.String, nullable).
-    #[serde(rename = "catalogId", default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<::std::string::String>,
     /// Property `executeImmediately` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "executeImmediately",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub execute_immediately: Option<bool>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z
     ///
     /// Property `expirationDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "expirationDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expiration_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// If set, does not add the resource.
     ///
     /// Property `isValidationOnly` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isValidationOnly",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_validation_only: Option<bool>,
     /// The requestor's justification for adding or removing the resource.
     ///
     /// Property `justification` (Edm.String, nullable).
-    #[serde(rename = "justification", default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<::std::string::String>,
     /// The outcome of whether the service was able to add the resource to the catalog.  The value is Delivered if the resource was added or removed. Read-Only.
     ///
     /// Property `requestState` (Edm.String, nullable).
-    #[serde(rename = "requestState", default, skip_serializing_if = "Option::is_none")]
     pub request_state: Option<::std::string::String>,
     /// Read-only.
     ///
     /// Property `requestStatus` (Edm.String, nullable).
-    #[serde(rename = "requestStatus", default, skip_serializing_if = "Option::is_none")]
     pub request_status: Option<::std::string::String>,
     /// Use AdminAdd to add a resource, if the caller is an administrator or resource owner, or AdminRemove to remove a resource.
     ///
     /// Property `requestType` (Edm.String, nullable).
-    #[serde(rename = "requestType", default, skip_serializing_if = "Option::is_none")]
     pub request_type: Option<::std::string::String>,
     /// Navigation property `accessPackageResource` (microsoft.graph.accessPackageResource, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource: Option<crate::beta::models::AccessPackageResource>,
     /// Navigation property `requestor` (microsoft.graph.accessPackageSubject, nullable; present only with `$expand`).
-    #[serde(rename = "requestor", default, skip_serializing_if = "Option::is_none")]
     pub requestor: Option<crate::beta::models::AccessPackageSubject>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceRequest {
+    const NAME: &'static str = "AccessPackageResourceRequest";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "catalogId" => self.catalog_id = map.next_value()?,
+            "executeImmediately" => self.execute_immediately = map.next_value()?,
+            "expirationDateTime" => self.expiration_date_time = map.next_value()?,
+            "isValidationOnly" => self.is_validation_only = map.next_value()?,
+            "justification" => self.justification = map.next_value()?,
+            "requestState" => self.request_state = map.next_value()?,
+            "requestStatus" => self.request_status = map.next_value()?,
+            "requestType" => self.request_type = map.next_value()?,
+            "accessPackageResource" => self.access_package_resource = map.next_value()?,
+            "requestor" => self.requestor = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "catalogId", self.catalog_id.as_ref())?;
+        object::entry(
+            &mut map,
+            "executeImmediately",
+            self.execute_immediately.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "expirationDateTime",
+            self.expiration_date_time.as_ref(),
+        )?;
+        object::entry(&mut map, "isValidationOnly", self.is_validation_only.as_ref())?;
+        object::entry(&mut map, "justification", self.justification.as_ref())?;
+        object::entry(&mut map, "requestState", self.request_state.as_ref())?;
+        object::entry(&mut map, "requestStatus", self.request_status.as_ref())?;
+        object::entry(&mut map, "requestType", self.request_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackageResource",
+            self.access_package_resource.as_ref(),
+        )?;
+        object::entry(&mut map, "requestor", self.requestor.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageResourceRole` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceRole {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceRole`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// A description for the resource role.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the resource role such as the role defined by the application.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// The unique identifier of the resource role in the origin system. For a SharePoint Online site, the originId will be the sequence number of the role in the site.
     ///
     /// Property `originId` (Edm.String, nullable).
-    #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
     /// The type of the resource in the origin system, such as SharePointOnline, AadApplication or AadGroup.
     ///
     /// Property `originSystem` (Edm.String, nullable).
-    #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
     /// Navigation property `accessPackageResource` (microsoft.graph.accessPackageResource, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource: Option<crate::beta::models::AccessPackageResource>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceRole {
+    const NAME: &'static str = "AccessPackageResourceRole";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "originId" => self.origin_id = map.next_value()?,
+            "originSystem" => self.origin_system = map.next_value()?,
+            "accessPackageResource" => self.access_package_resource = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
+        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackageResource",
+            self.access_package_resource.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceRole {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageResourceRoleScope` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceRoleScope {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceRoleScope`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Read-only.
     ///
     /// Property `createdBy` (Edm.String, nullable).
-    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Read-only.
     ///
     /// Property `modifiedBy` (Edm.String, nullable).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z
     ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Navigation property `accessPackageResourceRole` (microsoft.graph.accessPackageResourceRole, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResourceRole",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource_role: Option<
         crate::beta::models::AccessPackageResourceRole,
     >,
     /// Navigation property `accessPackageResourceScope` (microsoft.graph.accessPackageResourceScope, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResourceScope",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource_scope: Option<
         crate::beta::models::AccessPackageResourceScope,
     >,
@@ -1764,145 +2322,273 @@ pub struct AccessPackageResourceRoleScope {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceRoleScope {
+    const NAME: &'static str = "AccessPackageResourceRoleScope";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "createdBy" => self.created_by = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "modifiedBy" => self.modified_by = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "accessPackageResourceRole" => {
+                self.access_package_resource_role = map.next_value()?;
+            }
+            "accessPackageResourceScope" => {
+                self.access_package_resource_scope = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceRoleScope {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "modifiedBy", self.modified_by.as_ref())?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackageResourceRole",
+            self.access_package_resource_role.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "accessPackageResourceScope",
+            self.access_package_resource_scope.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceRoleScope {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageResourceScope` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageResourceScope {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageResourceScope`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The description of the scope.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the scope.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// True if the scopes are arranged in a hierarchy and this is the top or root scope of the resource.
     ///
     /// Property `isRootScope` (Edm.Boolean, nullable).
-    #[serde(rename = "isRootScope", default, skip_serializing_if = "Option::is_none")]
     pub is_root_scope: Option<bool>,
     /// The unique identifier for the scope in the resource as defined in the origin system.
     ///
     /// Property `originId` (Edm.String, nullable).
-    #[serde(rename = "originId", default, skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<::std::string::String>,
     /// The origin system for the scope.
     ///
     /// Property `originSystem` (Edm.String, nullable).
-    #[serde(rename = "originSystem", default, skip_serializing_if = "Option::is_none")]
     pub origin_system: Option<::std::string::String>,
     /// The origin system for the role, if different.
     ///
     /// Property `roleOriginId` (Edm.String, nullable).
-    #[serde(rename = "roleOriginId", default, skip_serializing_if = "Option::is_none")]
     pub role_origin_id: Option<::std::string::String>,
     /// A resource locator for the scope.
     ///
     /// Property `url` (Edm.String, nullable).
-    #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<::std::string::String>,
     /// Navigation property `accessPackageResource` (microsoft.graph.accessPackageResource, nullable; present only with `$expand`).
-    #[serde(
-        rename = "accessPackageResource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_package_resource: Option<crate::beta::models::AccessPackageResource>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageResourceScope {
+    const NAME: &'static str = "AccessPackageResourceScope";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "isRootScope" => self.is_root_scope = map.next_value()?,
+            "originId" => self.origin_id = map.next_value()?,
+            "originSystem" => self.origin_system = map.next_value()?,
+            "roleOriginId" => self.role_origin_id = map.next_value()?,
+            "url" => self.url = map.next_value()?,
+            "accessPackageResource" => self.access_package_resource = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageResourceScope {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "isRootScope", self.is_root_scope.as_ref())?;
+        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
+        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
+        object::entry(&mut map, "roleOriginId", self.role_origin_id.as_ref())?;
+        object::entry(&mut map, "url", self.url.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessPackageResource",
+            self.access_package_resource.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageResourceScope {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessPackageSubject` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessPackageSubject {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.accessPackageSubject`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `altSecId` (Edm.String, nullable).
-    #[serde(rename = "altSecId", default, skip_serializing_if = "Option::is_none")]
     pub alt_sec_id: Option<::std::string::String>,
     /// The identifier of the connected organization of the subject.
     ///
     /// Property `connectedOrganizationId` (Edm.String, nullable).
-    #[serde(
-        rename = "connectedOrganizationId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub connected_organization_id: Option<::std::string::String>,
     /// The display name of the subject.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// The email address of the subject.
     ///
     /// Property `email` (Edm.String, nullable).
-    #[serde(rename = "email", default, skip_serializing_if = "Option::is_none")]
     pub email: Option<::std::string::String>,
     /// The object identifier of the subject. null if the subject is not yet a user in the tenant.
     ///
     /// Property `objectId` (Edm.String, nullable).
-    #[serde(rename = "objectId", default, skip_serializing_if = "Option::is_none")]
     pub object_id: Option<::std::string::String>,
     /// A string representation of the principal's security identifier, if known, or null if the subject does not have a security identifier.
     ///
     /// Property `onPremisesSecurityIdentifier` (Edm.String, nullable).
-    #[serde(
-        rename = "onPremisesSecurityIdentifier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_security_identifier: Option<::std::string::String>,
     /// The principal name, if known, of the subject.
     ///
     /// Property `principalName` (Edm.String, nullable).
-    #[serde(rename = "principalName", default, skip_serializing_if = "Option::is_none")]
     pub principal_name: Option<::std::string::String>,
     /// The resource type of the subject.
     ///
     /// Property `type` (Edm.String, nullable).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<::std::string::String>,
     /// Navigation property `connectedOrganization` (microsoft.graph.connectedOrganization, nullable; present only with `$expand`).
-    #[serde(
-        rename = "connectedOrganization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub connected_organization: Option<crate::beta::models::ConnectedOrganization>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AccessPackageSubject {
+    const NAME: &'static str = "AccessPackageSubject";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "altSecId" => self.alt_sec_id = map.next_value()?,
+            "connectedOrganizationId" => {
+                self.connected_organization_id = map.next_value()?;
+            }
+            "displayName" => self.display_name = map.next_value()?,
+            "email" => self.email = map.next_value()?,
+            "objectId" => self.object_id = map.next_value()?,
+            "onPremisesSecurityIdentifier" => {
+                self.on_premises_security_identifier = map.next_value()?;
+            }
+            "principalName" => self.principal_name = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            "connectedOrganization" => self.connected_organization = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AccessPackageSubject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "altSecId", self.alt_sec_id.as_ref())?;
+        object::entry(
+            &mut map,
+            "connectedOrganizationId",
+            self.connected_organization_id.as_ref(),
+        )?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "email", self.email.as_ref())?;
+        object::entry(&mut map, "objectId", self.object_id.as_ref())?;
+        object::entry(
+            &mut map,
+            "onPremisesSecurityIdentifier",
+            self.on_premises_security_identifier.as_ref(),
+        )?;
+        object::entry(&mut map, "principalName", self.principal_name.as_ref())?;
+        object::entry(&mut map, "type", self.type_.as_ref())?;
+        object::entry(
+            &mut map,
+            "connectedOrganization",
+            self.connected_organization.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AccessPackageSubject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.accessReviewTimeoutBehavior` (enum type).
 ///
@@ -1970,26 +2656,54 @@ impl<'de> Deserialize<'de> for AccessReviewTimeoutBehavior {
 /// `microsoft.graph.approval` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Approval {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.approval`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Navigation property `steps` (Collection(microsoft.graph.approvalStep), nullable; present only with `$expand`).
-    #[serde(rename = "steps", default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<::std::vec::Vec<crate::beta::models::ApprovalStep>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for Approval {
+    const NAME: &'static str = "Approval";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "steps" => self.steps = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for Approval {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "steps", self.steps.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for Approval {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.approvalFilterByCurrentUserOptions` (enum type).
 ///
@@ -2055,389 +2769,602 @@ impl<'de> Deserialize<'de> for ApprovalFilterByCurrentUserOptions {
     }
 }
 /// `microsoft.graph.approvalSettings` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApprovalSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.approvalSettings`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// One of NoApproval, SingleStage or Serial. The NoApproval is used when isApprovalRequired is false.
     ///
     /// Property `approvalMode` (Edm.String, nullable).
-    #[serde(rename = "approvalMode", default, skip_serializing_if = "Option::is_none")]
     pub approval_mode: Option<::std::string::String>,
     /// If approval is required, the one or two elements of this collection define each of the stages of approval. An empty array if no approval is required.
     ///
     /// Property `approvalStages` (Collection(microsoft.graph.approvalStage), nullable).
-    #[serde(rename = "approvalStages", default, skip_serializing_if = "Option::is_none")]
     pub approval_stages: Option<::std::vec::Vec<crate::beta::models::ApprovalStage>>,
     /// If false, then approval is not required for requests in this policy.
     ///
     /// Property `isApprovalRequired` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isApprovalRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_approval_required: Option<bool>,
     /// If false, then approval is not required for a user who already has an assignment to extend their assignment.
     ///
     /// Property `isApprovalRequiredForExtension` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isApprovalRequiredForExtension",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_approval_required_for_extension: Option<bool>,
     /// Indicates whether the requestor is required to supply a justification in their request.
     ///
     /// Property `isRequestorJustificationRequired` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isRequestorJustificationRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_requestor_justification_required: Option<bool>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for ApprovalSettings {
+    const NAME: &'static str = "ApprovalSettings";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "approvalMode" => self.approval_mode = map.next_value()?,
+            "approvalStages" => self.approval_stages = map.next_value()?,
+            "isApprovalRequired" => self.is_approval_required = map.next_value()?,
+            "isApprovalRequiredForExtension" => {
+                self.is_approval_required_for_extension = map.next_value()?;
+            }
+            "isRequestorJustificationRequired" => {
+                self.is_requestor_justification_required = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ApprovalSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "approvalMode", self.approval_mode.as_ref())?;
+        object::entry(&mut map, "approvalStages", self.approval_stages.as_ref())?;
+        object::entry(
+            &mut map,
+            "isApprovalRequired",
+            self.is_approval_required.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isApprovalRequiredForExtension",
+            self.is_approval_required_for_extension.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isRequestorJustificationRequired",
+            self.is_requestor_justification_required.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ApprovalSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.approvalStage` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApprovalStage {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.approvalStage`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The number of days that a request can be pending a response before it is automatically denied.
     ///
     /// Property `approvalStageTimeOutInDays` (Edm.Int32, nullable).
-    #[serde(
-        rename = "approvalStageTimeOutInDays",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub approval_stage_time_out_in_days: Option<i32>,
     /// If escalation is enabled and the primary approvers do not respond before the escalation time, the escalationApprovers are the users who will be asked to approve requests. This can be a collection of singleUser, groupMembers, requestorManager, internalSponsors and externalSponsors.  When creating or updating a policy, if there are no escalation approvers, or escalation approvers are not required for the stage, the value of this property should be an empty collection.
     ///
     /// Property `escalationApprovers` (Collection(microsoft.graph.userSet), nullable).
-    #[serde(
-        rename = "escalationApprovers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub escalation_approvers: Option<::std::vec::Vec<crate::beta::models::UserSet>>,
     /// If escalation is required, the time a request can be pending a response from a primary approver.
     ///
     /// Property `escalationTimeInMinutes` (Edm.Int32, nullable).
-    #[serde(
-        rename = "escalationTimeInMinutes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub escalation_time_in_minutes: Option<i32>,
     /// Indicates whether the approver is required to provide a justification for approving a request.
     ///
     /// Property `isApproverJustificationRequired` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isApproverJustificationRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_approver_justification_required: Option<bool>,
     /// If true, then one or more escalation approvers are configured in this approval stage.
     ///
     /// Property `isEscalationEnabled` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isEscalationEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_escalation_enabled: Option<bool>,
     /// The users who will be asked to approve requests. A collection of singleUser, groupMembers, requestorManager, internalSponsors and externalSponsors. When creating or updating a policy, include at least one userSet in this collection.
     ///
     /// Property `primaryApprovers` (Collection(microsoft.graph.userSet), nullable).
-    #[serde(
-        rename = "primaryApprovers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub primary_approvers: Option<::std::vec::Vec<crate::beta::models::UserSet>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ApprovalStage {
+    const NAME: &'static str = "ApprovalStage";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "approvalStageTimeOutInDays" => {
+                self.approval_stage_time_out_in_days = map.next_value()?;
+            }
+            "escalationApprovers" => self.escalation_approvers = map.next_value()?,
+            "escalationTimeInMinutes" => {
+                self.escalation_time_in_minutes = map.next_value()?;
+            }
+            "isApproverJustificationRequired" => {
+                self.is_approver_justification_required = map.next_value()?;
+            }
+            "isEscalationEnabled" => self.is_escalation_enabled = map.next_value()?,
+            "primaryApprovers" => self.primary_approvers = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ApprovalStage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "approvalStageTimeOutInDays",
+            self.approval_stage_time_out_in_days.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "escalationApprovers",
+            self.escalation_approvers.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "escalationTimeInMinutes",
+            self.escalation_time_in_minutes.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isApproverJustificationRequired",
+            self.is_approver_justification_required.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isEscalationEnabled",
+            self.is_escalation_enabled.as_ref(),
+        )?;
+        object::entry(&mut map, "primaryApprovers", self.primary_approvers.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ApprovalStage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.approvalStep` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApprovalStep {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.approvalStep`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Indicates whether the step is assigned to the calling user to review. Read-only.
     ///
     /// Property `assignedToMe` (Edm.Boolean, nullable).
-    #[serde(rename = "assignedToMe", default, skip_serializing_if = "Option::is_none")]
     pub assigned_to_me: Option<bool>,
     /// The label provided by the policy creator to identify an approval step. Read-only.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// The justification associated with the approval step decision.
     ///
     /// Property `justification` (Edm.String, nullable).
-    #[serde(rename = "justification", default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<::std::string::String>,
     /// Property `reviewedBy` (microsoft.graph.identity, nullable).
-    #[serde(rename = "reviewedBy", default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by: Option<crate::beta::models::AnyIdentity>,
     /// The date and time when a decision was recorded. The date and time information uses ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `reviewedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "reviewedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub reviewed_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The result of this approval record. Possible values include: NotReviewed, Approved, Denied.
     ///
     /// Property `reviewResult` (Edm.String, nullable).
-    #[serde(rename = "reviewResult", default, skip_serializing_if = "Option::is_none")]
     pub review_result: Option<::std::string::String>,
     /// The step status. Possible values: InProgress, Initializing, Completed, Expired. Read-only.
     ///
     /// Property `status` (Edm.String, nullable).
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for ApprovalStep {
+    const NAME: &'static str = "ApprovalStep";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "assignedToMe" => self.assigned_to_me = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "justification" => self.justification = map.next_value()?,
+            "reviewedBy" => self.reviewed_by = map.next_value()?,
+            "reviewedDateTime" => self.reviewed_date_time = map.next_value()?,
+            "reviewResult" => self.review_result = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ApprovalStep {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "assignedToMe", self.assigned_to_me.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "justification", self.justification.as_ref())?;
+        object::entry(&mut map, "reviewedBy", self.reviewed_by.as_ref())?;
+        object::entry(&mut map, "reviewedDateTime", self.reviewed_date_time.as_ref())?;
+        object::entry(&mut map, "reviewResult", self.review_result.as_ref())?;
+        object::entry(&mut map, "status", self.status.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ApprovalStep {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.assignedLabel` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssignedLabel {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.assignedLabel`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The display name of the label. Read-only.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// The unique identifier of the label.
     ///
     /// Property `labelId` (Edm.String, nullable).
-    #[serde(rename = "labelId", default, skip_serializing_if = "Option::is_none")]
     pub label_id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AssignedLabel {
+    const NAME: &'static str = "AssignedLabel";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "labelId" => self.label_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AssignedLabel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "labelId", self.label_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AssignedLabel {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.assignedLicense` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssignedLicense {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.assignedLicense`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// A collection of the unique identifiers for plans that have been disabled.
     ///
     /// Property `disabledPlans` (Collection(Edm.Guid), nullable).
-    #[serde(rename = "disabledPlans", default, skip_serializing_if = "Option::is_none")]
     pub disabled_plans: Option<::std::vec::Vec<::uuid::Uuid>>,
     /// The unique identifier for the SKU.
     ///
     /// Property `skuId` (Edm.Guid, nullable).
-    #[serde(rename = "skuId", default, skip_serializing_if = "Option::is_none")]
     pub sku_id: Option<::uuid::Uuid>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for AssignedLicense {
+    const NAME: &'static str = "AssignedLicense";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "disabledPlans" => self.disabled_plans = map.next_value()?,
+            "skuId" => self.sku_id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AssignedLicense {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "disabledPlans", self.disabled_plans.as_ref())?;
+        object::entry(&mut map, "skuId", self.sku_id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AssignedLicense {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.assignmentReviewSettings` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssignmentReviewSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.assignmentReviewSettings`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `accessReviewTimeoutBehavior` (microsoft.graph.accessReviewTimeoutBehavior, nullable).
-    #[serde(
-        rename = "accessReviewTimeoutBehavior",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_review_timeout_behavior: Option<
         crate::beta::models::AccessReviewTimeoutBehavior,
     >,
     /// The number of days within which reviewers should provide input.
     ///
     /// Property `durationInDays` (Edm.Int32, nullable).
-    #[serde(rename = "durationInDays", default, skip_serializing_if = "Option::is_none")]
     pub duration_in_days: Option<i32>,
     /// Specifies whether to display recommendations to the reviewer. The default value is true
     ///
     /// Property `isAccessRecommendationEnabled` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isAccessRecommendationEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_access_recommendation_enabled: Option<bool>,
     /// Specifies whether the reviewer must provide justification for the approval. The default value is true.
     ///
     /// Property `isApprovalJustificationRequired` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isApprovalJustificationRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_approval_justification_required: Option<bool>,
     /// If true, access reviews are required for assignments from this policy.
     ///
     /// Property `isEnabled` (Edm.Boolean, nullable).
-    #[serde(rename = "isEnabled", default, skip_serializing_if = "Option::is_none")]
     pub is_enabled: Option<bool>,
     /// The interval for recurrence, such as monthly or quarterly.
     ///
     /// Property `recurrenceType` (Edm.String, nullable).
-    #[serde(rename = "recurrenceType", default, skip_serializing_if = "Option::is_none")]
     pub recurrence_type: Option<::std::string::String>,
     /// If the reviewerType is Reviewers, this collection specifies the users who will be reviewers, either by ID or as members of a group, using a collection of singleUser and groupMembers.
     ///
     /// Property `reviewers` (Collection(microsoft.graph.userSet), nullable).
-    #[serde(rename = "reviewers", default, skip_serializing_if = "Option::is_none")]
     pub reviewers: Option<::std::vec::Vec<crate::beta::models::UserSet>>,
     /// Who should be asked to do the review, either Self or Reviewers.
     ///
     /// Property `reviewerType` (Edm.String, nullable).
-    #[serde(rename = "reviewerType", default, skip_serializing_if = "Option::is_none")]
     pub reviewer_type: Option<::std::string::String>,
     /// When the first review should start.
     ///
     /// Property `startDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(rename = "startDateTime", default, skip_serializing_if = "Option::is_none")]
     pub start_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for AssignmentReviewSettings {
+    const NAME: &'static str = "AssignmentReviewSettings";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "accessReviewTimeoutBehavior" => {
+                self.access_review_timeout_behavior = map.next_value()?;
+            }
+            "durationInDays" => self.duration_in_days = map.next_value()?,
+            "isAccessRecommendationEnabled" => {
+                self.is_access_recommendation_enabled = map.next_value()?;
+            }
+            "isApprovalJustificationRequired" => {
+                self.is_approval_justification_required = map.next_value()?;
+            }
+            "isEnabled" => self.is_enabled = map.next_value()?,
+            "recurrenceType" => self.recurrence_type = map.next_value()?,
+            "reviewers" => self.reviewers = map.next_value()?,
+            "reviewerType" => self.reviewer_type = map.next_value()?,
+            "startDateTime" => self.start_date_time = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for AssignmentReviewSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "accessReviewTimeoutBehavior",
+            self.access_review_timeout_behavior.as_ref(),
+        )?;
+        object::entry(&mut map, "durationInDays", self.duration_in_days.as_ref())?;
+        object::entry(
+            &mut map,
+            "isAccessRecommendationEnabled",
+            self.is_access_recommendation_enabled.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "isApprovalJustificationRequired",
+            self.is_approval_justification_required.as_ref(),
+        )?;
+        object::entry(&mut map, "isEnabled", self.is_enabled.as_ref())?;
+        object::entry(&mut map, "recurrenceType", self.recurrence_type.as_ref())?;
+        object::entry(&mut map, "reviewers", self.reviewers.as_ref())?;
+        object::entry(&mut map, "reviewerType", self.reviewer_type.as_ref())?;
+        object::entry(&mut map, "startDateTime", self.start_date_time.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for AssignmentReviewSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.connectedOrganization` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectedOrganization {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.connectedOrganization`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// UPN of the user who created this resource. Read-only.
     ///
     /// Property `createdBy` (Edm.String, nullable).
-    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The description of the connected organization.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name of the connected organization. Supports $filter (eq).
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// The identity sources in this connected organization, one of azureActiveDirectoryTenant, domainIdentitySource or externalDomainFederation. Nullable.
     ///
     /// Property `identitySources` (Collection(microsoft.graph.identitySource), nullable).
-    #[serde(
-        rename = "identitySources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub identity_sources: Option<::std::vec::Vec<crate::beta::models::IdentitySource>>,
     /// UPN of the user who last modified this resource. Read-only.
     ///
     /// Property `modifiedBy` (Edm.String, nullable).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::std::string::String>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `modifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "modifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `state` (microsoft.graph.connectedOrganizationState, nullable).
-    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::beta::models::ConnectedOrganizationState>,
     /// Nullable.
     ///
     /// Navigation property `externalSponsors` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "externalSponsors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub external_sponsors: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
     /// Nullable.
     ///
     /// Navigation property `internalSponsors` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "internalSponsors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub internal_sponsors: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ConnectedOrganization {
+    const NAME: &'static str = "ConnectedOrganization";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "createdBy" => self.created_by = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "identitySources" => self.identity_sources = map.next_value()?,
+            "modifiedBy" => self.modified_by = map.next_value()?,
+            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "state" => self.state = map.next_value()?,
+            "externalSponsors" => self.external_sponsors = map.next_value()?,
+            "internalSponsors" => self.internal_sponsors = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ConnectedOrganization {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "identitySources", self.identity_sources.as_ref())?;
+        object::entry(&mut map, "modifiedBy", self.modified_by.as_ref())?;
+        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
+        object::entry(&mut map, "state", self.state.as_ref())?;
+        object::entry(&mut map, "externalSponsors", self.external_sponsors.as_ref())?;
+        object::entry(&mut map, "internalSponsors", self.internal_sponsors.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ConnectedOrganization {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.connectedOrganizationState` (enum type).
 ///
@@ -2499,147 +3426,187 @@ impl<'de> Deserialize<'de> for ConnectedOrganizationState {
     }
 }
 /// `microsoft.graph.connectionInfo` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionInfo {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.connectionInfo`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The endpoint that is used by Entitlement Management to communicate with the access package resource.
     ///
     /// Property `url` (Edm.String, nullable).
-    #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ConnectionInfo {
+    const NAME: &'static str = "ConnectionInfo";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "url" => self.url = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ConnectionInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "url", self.url.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ConnectionInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.customAccessPackageWorkflowExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.customCalloutExtension`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomAccessPackageWorkflowExtension {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customAccessPackageWorkflowExtension`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `authenticationConfiguration` (microsoft.graph.customExtensionAuthenticationConfiguration, nullable).
-    #[serde(
-        rename = "authenticationConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub authentication_configuration: Option<
         crate::beta::models::CustomExtensionAuthenticationConfiguration,
     >,
     /// Property `clientConfiguration` (microsoft.graph.customExtensionClientConfiguration, nullable).
-    #[serde(
-        rename = "clientConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub client_configuration: Option<
         crate::beta::models::CustomExtensionClientConfiguration,
     >,
     /// Description for the customCalloutExtension object.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Display name for the customCalloutExtension object.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `endpointConfiguration` (microsoft.graph.customExtensionEndpointConfiguration, nullable).
-    #[serde(
-        rename = "endpointConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub endpoint_configuration: Option<
         crate::beta::models::CustomExtensionEndpointConfiguration,
     >,
     /// Represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
     ///
     /// Property `lastModifiedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "lastModifiedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_modified_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomAccessPackageWorkflowExtension {
+    const NAME: &'static str = "CustomAccessPackageWorkflowExtension";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "authenticationConfiguration" => {
+                self.authentication_configuration = map.next_value()?;
+            }
+            "clientConfiguration" => self.client_configuration = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "lastModifiedDateTime" => self.last_modified_date_time = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomAccessPackageWorkflowExtension {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "authenticationConfiguration",
+            self.authentication_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "clientConfiguration",
+            self.client_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "endpointConfiguration",
+            self.endpoint_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "lastModifiedDateTime",
+            self.last_modified_date_time.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomAccessPackageWorkflowExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.customCalloutExtension` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomCalloutExtension {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customCalloutExtension`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `authenticationConfiguration` (microsoft.graph.customExtensionAuthenticationConfiguration, nullable).
-    #[serde(
-        rename = "authenticationConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub authentication_configuration: Option<
         crate::beta::models::CustomExtensionAuthenticationConfiguration,
     >,
     /// Property `clientConfiguration` (microsoft.graph.customExtensionClientConfiguration, nullable).
-    #[serde(
-        rename = "clientConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub client_configuration: Option<
         crate::beta::models::CustomExtensionClientConfiguration,
     >,
     /// Description for the customCalloutExtension object.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// Display name for the customCalloutExtension object.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Property `endpointConfiguration` (microsoft.graph.customExtensionEndpointConfiguration, nullable).
-    #[serde(
-        rename = "endpointConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub endpoint_configuration: Option<
         crate::beta::models::CustomExtensionEndpointConfiguration,
     >,
@@ -2648,8 +3615,61 @@ pub struct CustomCalloutExtension {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomCalloutExtension {
+    const NAME: &'static str = "CustomCalloutExtension";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "authenticationConfiguration" => {
+                self.authentication_configuration = map.next_value()?;
+            }
+            "clientConfiguration" => self.client_configuration = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomCalloutExtension {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "authenticationConfiguration",
+            self.authentication_configuration.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "clientConfiguration",
+            self.client_configuration.as_ref(),
+        )?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "endpointConfiguration",
+            self.endpoint_configuration.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomCalloutExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.customCalloutExtension` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -2689,11 +3709,38 @@ impl Serialize for AnyCustomCalloutExtension {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyCustomCalloutExtension {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyCustomCalloutExtension {
+    const NAME: &'static str = "AnyCustomCalloutExtension";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.customCalloutExtension" => {
+                        let mut value = CustomCalloutExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CustomCalloutExtension(value)
+                    }
+                    "microsoft.graph.customAccessPackageWorkflowExtension" => {
+                        let mut value = CustomAccessPackageWorkflowExtension {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::CustomAccessPackageWorkflowExtension(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.customCalloutExtension") => {
@@ -2710,79 +3757,157 @@ impl<'de> Deserialize<'de> for AnyCustomCalloutExtension {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyCustomCalloutExtension {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.customExtensionAuthenticationConfiguration` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomExtensionAuthenticationConfiguration {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionAuthenticationConfiguration`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for CustomExtensionAuthenticationConfiguration {
+    const NAME: &'static str = "CustomExtensionAuthenticationConfiguration";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomExtensionAuthenticationConfiguration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomExtensionAuthenticationConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.customExtensionClientConfiguration` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomExtensionClientConfiguration {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionClientConfiguration`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The max duration in milliseconds that Azure AD will wait for a response from the logic app before it shuts down the connection. The valid range is between 200 and 2000 milliseconds. Default duration is 1000.
     ///
     /// Property `timeoutInMilliseconds` (Edm.Int32, not nullable).
-    #[serde(
-        rename = "timeoutInMilliseconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub timeout_in_milliseconds: Option<i32>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for CustomExtensionClientConfiguration {
+    const NAME: &'static str = "CustomExtensionClientConfiguration";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "timeoutInMilliseconds" => self.timeout_in_milliseconds = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomExtensionClientConfiguration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "timeoutInMilliseconds",
+            self.timeout_in_milliseconds.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomExtensionClientConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.customExtensionEndpointConfiguration` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomExtensionEndpointConfiguration {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionEndpointConfiguration`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomExtensionEndpointConfiguration {
+    const NAME: &'static str = "CustomExtensionEndpointConfiguration";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomExtensionEndpointConfiguration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomExtensionEndpointConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.customExtensionHandler` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomExtensionHandler {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionHandler`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `stage` (microsoft.graph.accessPackageCustomExtensionStage, nullable).
-    #[serde(rename = "stage", default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<crate::beta::models::AccessPackageCustomExtensionStage>,
     /// Navigation property `customExtension` (microsoft.graph.customAccessPackageWorkflowExtension, nullable; present only with `$expand`).
-    #[serde(
-        rename = "customExtension",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension: Option<
         crate::beta::models::CustomAccessPackageWorkflowExtension,
     >,
@@ -2791,46 +3916,105 @@ pub struct CustomExtensionHandler {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for CustomExtensionHandler {
+    const NAME: &'static str = "CustomExtensionHandler";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "stage" => self.stage = map.next_value()?,
+            "customExtension" => self.custom_extension = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomExtensionHandler {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "stage", self.stage.as_ref())?;
+        object::entry(&mut map, "customExtension", self.custom_extension.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomExtensionHandler {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.customExtensionHandlerInstance` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomExtensionHandlerInstance {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customExtensionHandlerInstance`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Identifier of the customAccessPackageWorkflowExtension triggered at this instance.
     ///
     /// Property `customExtensionId` (Edm.String, nullable).
-    #[serde(
-        rename = "customExtensionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub custom_extension_id: Option<::std::string::String>,
     /// The unique run ID for the logic app.
     ///
     /// Property `externalCorrelationId` (Edm.String, nullable).
-    #[serde(
-        rename = "externalCorrelationId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub external_correlation_id: Option<::std::string::String>,
     /// Property `stage` (microsoft.graph.accessPackageCustomExtensionStage, nullable).
-    #[serde(rename = "stage", default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<crate::beta::models::AccessPackageCustomExtensionStage>,
     /// Property `status` (microsoft.graph.accessPackageCustomExtensionHandlerStatus, nullable).
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::beta::models::AccessPackageCustomExtensionHandlerStatus>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for CustomExtensionHandlerInstance {
+    const NAME: &'static str = "CustomExtensionHandlerInstance";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "customExtensionId" => self.custom_extension_id = map.next_value()?,
+            "externalCorrelationId" => self.external_correlation_id = map.next_value()?,
+            "stage" => self.stage = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for CustomExtensionHandlerInstance {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "customExtensionId", self.custom_extension_id.as_ref())?;
+        object::entry(
+            &mut map,
+            "externalCorrelationId",
+            self.external_correlation_id.as_ref(),
+        )?;
+        object::entry(&mut map, "stage", self.stage.as_ref())?;
+        object::entry(&mut map, "status", self.status.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for CustomExtensionHandlerInstance {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.dayOfWeek` (enum type).
 ///
@@ -2910,117 +4094,230 @@ impl<'de> Deserialize<'de> for DayOfWeek {
 /// `microsoft.graph.directoryObject` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DirectoryObject {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.directoryObject`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Date and time when this object was deleted. Always null when the object hasn't been deleted.
     ///
     /// Property `deletedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "deletedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deleted_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for DirectoryObject {
+    const NAME: &'static str = "DirectoryObject";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "deletedDateTime" => self.deleted_date_time = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for DirectoryObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "deletedDateTime", self.deleted_date_time.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for DirectoryObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.entitlementManagementSettings` (entity type).
 ///
 /// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntitlementManagementSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.entitlementManagementSettings`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// If externalUserLifecycleAction is BlockSignInAndDelete, the number of days after an external user is blocked from sign in before their account is deleted.
     ///
     /// Property `daysUntilExternalUserDeletedAfterBlocked` (Edm.Int32, nullable).
-    #[serde(
-        rename = "daysUntilExternalUserDeletedAfterBlocked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub days_until_external_user_deleted_after_blocked: Option<i32>,
     /// Automatic action that the service should take when an external user's last access package assignment is removed. The possible values are: none, blockSignIn, blockSignInAndDelete, unknownFutureValue.
     ///
     /// Property `externalUserLifecycleAction` (Edm.String, nullable).
-    #[serde(
-        rename = "externalUserLifecycleAction",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub external_user_lifecycle_action: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for EntitlementManagementSettings {
+    const NAME: &'static str = "EntitlementManagementSettings";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "daysUntilExternalUserDeletedAfterBlocked" => {
+                self.days_until_external_user_deleted_after_blocked = map.next_value()?;
+            }
+            "externalUserLifecycleAction" => {
+                self.external_user_lifecycle_action = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for EntitlementManagementSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "daysUntilExternalUserDeletedAfterBlocked",
+            self.days_until_external_user_deleted_after_blocked.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "externalUserLifecycleAction",
+            self.external_user_lifecycle_action.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for EntitlementManagementSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.entity` (entity type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Entity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.entity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for Entity {
+    const NAME: &'static str = "Entity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for Entity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for Entity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.expirationPattern` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExpirationPattern {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.expirationPattern`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The requestor's desired duration of access represented in ISO 8601 format for durations. For example, PT3H refers to three hours.  If specified in a request, endDateTime should not be present and the type property should be set to afterDuration.
     ///
     /// Property `duration` (Edm.Duration, nullable).
-    #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<crate::runtime::IsoDuration>,
     /// Timestamp of date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
     /// Property `endDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(rename = "endDateTime", default, skip_serializing_if = "Option::is_none")]
     pub end_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `type` (microsoft.graph.expirationPatternType, nullable).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::beta::models::ExpirationPatternType>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for ExpirationPattern {
+    const NAME: &'static str = "ExpirationPattern";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "duration" => self.duration = map.next_value()?,
+            "endDateTime" => self.end_date_time = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ExpirationPattern {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "duration", self.duration.as_ref())?;
+        object::entry(&mut map, "endDateTime", self.end_date_time.as_ref())?;
+        object::entry(&mut map, "type", self.type_.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ExpirationPattern {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.expirationPatternType` (enum type).
 ///
@@ -3088,547 +4385,638 @@ impl<'de> Deserialize<'de> for ExpirationPatternType {
 /// `microsoft.graph.group` (entity type).
 ///
 /// Derives from `microsoft.graph.directoryObject`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Group {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.group`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Read-only.
     ///
     /// Property `id` (Edm.String, not nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Date and time when this object was deleted. Always null when the object hasn't been deleted.
     ///
     /// Property `deletedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "deletedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deleted_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// The list of sensitivity label pairs (label ID, label name) associated with a Microsoft 365 group. Returned only on $select. Read-only.
     ///
     /// Property `assignedLabels` (Collection(microsoft.graph.assignedLabel), nullable).
-    #[serde(rename = "assignedLabels", default, skip_serializing_if = "Option::is_none")]
     pub assigned_labels: Option<::std::vec::Vec<crate::beta::models::AssignedLabel>>,
     /// The licenses that are assigned to the group. Returned only on $select. Supports $filter (eq).Read-only.
     ///
     /// Property `assignedLicenses` (Collection(microsoft.graph.assignedLicense), nullable).
-    #[serde(
-        rename = "assignedLicenses",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub assigned_licenses: Option<::std::vec::Vec<crate::beta::models::AssignedLicense>>,
     /// Describes a classification for the group (such as low, medium or high business impact). Valid values for this property are defined by creating a ClassificationList setting value, based on the template definition.Returned by default. Supports $filter (eq, ne, not, ge, le, startsWith).
     ///
     /// Property `classification` (Edm.String, nullable).
-    #[serde(rename = "classification", default, skip_serializing_if = "Option::is_none")]
     pub classification: Option<::std::string::String>,
     /// App ID of the app used to create the group. Can be null for some groups. Returned by default. Read-only. Supports $filter (eq, ne, not, in, startsWith).
     ///
     /// Property `createdByAppId` (Edm.String, nullable).
-    #[serde(rename = "createdByAppId", default, skip_serializing_if = "Option::is_none")]
     pub created_by_app_id: Option<::std::string::String>,
     /// Timestamp of when the group was created. The value cannot be modified and is automatically populated when the group is created. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Returned by default. Supports $filter (eq, ne, not, ge, le, in). Read-only.
     ///
     /// Property `createdDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "createdDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// An optional description for the group. Returned by default. Supports $filter (eq, ne, not, ge, le, startsWith) and $search.
     ///
     /// Property `description` (Edm.String, nullable).
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<::std::string::String>,
     /// The display name for the group. This property is required when a group is created and cannot be cleared during updates. Returned by default. Supports $filter (eq, ne, not, ge, le, in, startsWith, and eq on null values), $search, and $orderBy.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Timestamp of when the group is set to expire. The value cannot be modified and is automatically populated when the group is created. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Returned by default. Supports $filter (eq, ne, not, ge, le, in). Read-only.
     ///
     /// Property `expirationDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "expirationDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expiration_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Specifies the group type and its membership.  If the collection contains Unified, the group is a Microsoft 365 group; otherwise, it's either a security group or distribution group. For details, see groups overview.If the collection includes DynamicMembership, the group has dynamic membership; otherwise, membership is static.  Returned by default. Supports $filter (eq, not).
     ///
     /// Property `groupTypes` (Collection(Edm.String), nullable).
-    #[serde(rename = "groupTypes", default, skip_serializing_if = "Option::is_none")]
     pub group_types: Option<::std::vec::Vec<::std::string::String>>,
     /// Indicates whether there are members in this group that have license errors from its group-based license assignment. This property is never returned on a GET operation. You can use it as a $filter argument to get groups that have members with license errors (that is, filter for this property being true). See an example. Supports $filter (eq).
     ///
     /// Property `hasMembersWithLicenseErrors` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "hasMembersWithLicenseErrors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub has_members_with_license_errors: Option<bool>,
     /// Identifies the info segments assigned to the group. Returned by default. Supports $filter (eq, not, ge, le, startsWith).
     ///
     /// Property `infoCatalogs` (Collection(Edm.String), nullable).
-    #[serde(rename = "infoCatalogs", default, skip_serializing_if = "Option::is_none")]
     pub info_catalogs: Option<::std::vec::Vec<::std::string::String>>,
     /// Indicates whether this group can be assigned to an Azure Active Directory role or not. Optional. This property can only be set while creating the group and is immutable. If set to true, the securityEnabled property must also be set to true and the group cannot be a dynamic group (that is, groupTypes cannot contain DynamicMembership). Only callers in Global administrator and Privileged role administrator roles can set this property. The caller must be assigned the RoleManagement.ReadWrite.Directory permission to set this property or update the membership of such groups. For more, see Using a group to manage Azure AD role assignmentsReturned by default. Supports $filter (eq, ne, not).
     ///
     /// Property `isAssignableToRole` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isAssignableToRole",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_assignable_to_role: Option<bool>,
     /// Property `licenseProcessingState` (microsoft.graph.licenseProcessingState, nullable).
-    #[serde(
-        rename = "licenseProcessingState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub license_processing_state: Option<crate::beta::models::LicenseProcessingState>,
     /// The SMTP address for the group, for example, 'serviceadmins@contoso.onmicrosoft.com'. Returned by default. Read-only. Supports $filter (eq, ne, not, ge, le, in, startsWith, and eq on null values).
     ///
     /// Property `mail` (Edm.String, nullable).
-    #[serde(rename = "mail", default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<::std::string::String>,
     /// Specifies whether the group is mail-enabled. Required. Returned by default. Supports $filter (eq, ne, not).
     ///
     /// Property `mailEnabled` (Edm.Boolean, nullable).
-    #[serde(rename = "mailEnabled", default, skip_serializing_if = "Option::is_none")]
     pub mail_enabled: Option<bool>,
     /// The mail alias for the group, unique for Microsoft 365 groups in the organization. Maximum length is 64 characters. This property can contain only characters in the ASCII character set 0 - 127 except the following: @ () / \[\] ' ; : . &lt;&gt; , SPACE. Required. Returned by default. Supports $filter (eq, ne, not, ge, le, in, startsWith, and eq on null values).
     ///
     /// Property `mailNickname` (Edm.String, nullable).
-    #[serde(rename = "mailNickname", default, skip_serializing_if = "Option::is_none")]
     pub mail_nickname: Option<::std::string::String>,
     /// Property `mdmAppId` (Edm.String, nullable).
-    #[serde(rename = "mdmAppId", default, skip_serializing_if = "Option::is_none")]
     pub mdm_app_id: Option<::std::string::String>,
     /// The rule that determines members for this group if the group is a dynamic group (groupTypes contains DynamicMembership). For more information about the syntax of the membership rule, see Membership Rules syntax. Returned by default. Supports $filter (eq, ne, not, ge, le, startsWith).
     ///
     /// Property `membershipRule` (Edm.String, nullable).
-    #[serde(rename = "membershipRule", default, skip_serializing_if = "Option::is_none")]
     pub membership_rule: Option<::std::string::String>,
     /// Indicates whether the dynamic membership processing is on or paused. Possible values are On or Paused. Returned by default. Supports $filter (eq, ne, not, in).
     ///
     /// Property `membershipRuleProcessingState` (Edm.String, nullable).
-    #[serde(
-        rename = "membershipRuleProcessingState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub membership_rule_processing_state: Option<::std::string::String>,
     /// Contains the on-premises domain FQDN, also called dnsDomainName synchronized from the on-premises directory. The property is only populated for customers who are synchronizing their on-premises directory to Azure Active Directory via Azure AD Connect.Returned by default. Read-only.
     ///
     /// Property `onPremisesDomainName` (Edm.String, nullable).
-    #[serde(
-        rename = "onPremisesDomainName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_domain_name: Option<::std::string::String>,
     /// Indicates the last time at which the group was synced with the on-premises directory.The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Returned by default. Read-only. Supports $filter (eq, ne, not, ge, le, in).
     ///
     /// Property `onPremisesLastSyncDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "onPremisesLastSyncDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_last_sync_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Contains the on-premises netBios name synchronized from the on-premises directory. The property is only populated for customers who are synchronizing their on-premises directory to Azure Active Directory via Azure AD Connect.Returned by default. Read-only.
     ///
     /// Property `onPremisesNetBiosName` (Edm.String, nullable).
-    #[serde(
-        rename = "onPremisesNetBiosName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_net_bios_name: Option<::std::string::String>,
     /// Errors when using Microsoft synchronization product during provisioning. Returned by default. Supports $filter (eq, not).
     ///
     /// Property `onPremisesProvisioningErrors` (Collection(microsoft.graph.onPremisesProvisioningError), nullable).
-    #[serde(
-        rename = "onPremisesProvisioningErrors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_provisioning_errors: Option<
         ::std::vec::Vec<crate::beta::models::OnPremisesProvisioningError>,
     >,
     /// Contains the on-premises SAM account name synchronized from the on-premises directory. The property is only populated for customers who are synchronizing their on-premises directory to Azure Active Directory via Azure AD Connect.Returned by default. Supports $filter (eq, ne, not, ge, le, in, startsWith). Read-only.
     ///
     /// Property `onPremisesSamAccountName` (Edm.String, nullable).
-    #[serde(
-        rename = "onPremisesSamAccountName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_sam_account_name: Option<::std::string::String>,
     /// Contains the on-premises security identifier (SID) for the group that was synchronized from on-premises to the cloud. Returned by default. Supports $filter on null values. Read-only.
     ///
     /// Property `onPremisesSecurityIdentifier` (Edm.String, nullable).
-    #[serde(
-        rename = "onPremisesSecurityIdentifier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_security_identifier: Option<::std::string::String>,
     /// true if this group is synced from an on-premises directory; false if this group was originally synced from an on-premises directory but is no longer synced; null if this object has never been synced from an on-premises directory (default). Returned by default. Read-only. Supports $filter (eq, ne, not, in, and eq on null values).
     ///
     /// Property `onPremisesSyncEnabled` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "onPremisesSyncEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_premises_sync_enabled: Option<bool>,
     /// Property `organizationId` (Edm.String, nullable).
-    #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<::std::string::String>,
     /// The preferred data location for the Microsoft 365 group. By default, the group inherits the group creator's preferred data location. To set this property, the calling user must be assigned one of the following Azure AD roles:  Global Administrator  User Account Administrator Directory Writer  Exchange Administrator  SharePoint Administrator  For more information about this property, see  OneDrive Online Multi-Geo. Nullable. Returned by default.
     ///
     /// Property `preferredDataLocation` (Edm.String, nullable).
-    #[serde(
-        rename = "preferredDataLocation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub preferred_data_location: Option<::std::string::String>,
     /// The preferred language for a Microsoft 365 group. Should follow ISO 639-1 Code; for example en-US. Returned by default. Supports $filter (eq, ne, not, ge, le, in, startsWith, and eq on null values).
     ///
     /// Property `preferredLanguage` (Edm.String, nullable).
-    #[serde(
-        rename = "preferredLanguage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub preferred_language: Option<::std::string::String>,
     /// Email addresses for the group that direct to the same group mailbox. For example: \['SMTP: bob@contoso.com', 'smtp: bob@sales.contoso.com'\]. The any operator is required to filter expressions on multi-valued properties. Returned by default. Read-only. Not nullable. Supports $filter (eq, not, ge, le, startsWith).
     ///
     /// Property `proxyAddresses` (Collection(Edm.String), nullable).
-    #[serde(rename = "proxyAddresses", default, skip_serializing_if = "Option::is_none")]
     pub proxy_addresses: Option<::std::vec::Vec<::std::string::String>>,
     /// Timestamp of when the group was last renewed. This cannot be modified directly and is only updated via the renew service action. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Returned by default. Supports $filter (eq, ne, not, ge, le, in). Read-only.
     ///
     /// Property `renewedDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "renewedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub renewed_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Specifies the group behaviors that can be set for a Microsoft 365 group during creation. This can be set only as part of creation (POST). Possible values are AllowOnlyMembersToPost, HideGroupInOutlook, SubscribeNewGroupMembers, WelcomeEmailDisabled. For more information, see Set Microsoft 365 group behaviors and provisioning options.
     ///
     /// Property `resourceBehaviorOptions` (Collection(Edm.String), nullable).
-    #[serde(
-        rename = "resourceBehaviorOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_behavior_options: Option<::std::vec::Vec<::std::string::String>>,
     /// Specifies the group resources that are provisioned as part of Microsoft 365 group creation, that are not normally part of default group creation. Possible value is Team. For more information, see Set Microsoft 365 group behaviors and provisioning options.
     ///
     /// Property `resourceProvisioningOptions` (Collection(Edm.String), nullable).
-    #[serde(
-        rename = "resourceProvisioningOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_provisioning_options: Option<::std::vec::Vec<::std::string::String>>,
     /// Specifies whether the group is a security group. Required. Returned by default. Supports $filter (eq, ne, not, in).
     ///
     /// Property `securityEnabled` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "securityEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub security_enabled: Option<bool>,
     /// Security identifier of the group, used in Windows scenarios. Returned by default.
     ///
     /// Property `securityIdentifier` (Edm.String, nullable).
-    #[serde(
-        rename = "securityIdentifier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub security_identifier: Option<::std::string::String>,
     /// Specifies a Microsoft 365 group's color theme. Possible values are Teal, Purple, Green, Blue, Pink, Orange or Red. Returned by default.
     ///
     /// Property `theme` (Edm.String, nullable).
-    #[serde(rename = "theme", default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<::std::string::String>,
     /// Specifies the group join policy and group content visibility for groups. Possible values are: Private, Public, or Hiddenmembership. Hiddenmembership can be set only for Microsoft 365 groups, when the groups are created. It can't be updated later. Other values of visibility can be updated after group creation. If visibility value is not specified during group creation on Microsoft Graph, a security group is created as Private by default and Microsoft 365 group is Public. Groups assignable to roles are always Private. See group visibility options to learn more. Returned by default. Nullable.
     ///
     /// Property `visibility` (Edm.String, nullable).
-    #[serde(rename = "visibility", default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<::std::string::String>,
     /// Property `accessType` (microsoft.graph.groupAccessType, nullable).
-    #[serde(rename = "accessType", default, skip_serializing_if = "Option::is_none")]
     pub access_type: Option<crate::beta::models::GroupAccessType>,
     /// Indicates if people external to the organization can send messages to the group. Default value is false. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
     ///
     /// Property `allowExternalSenders` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "allowExternalSenders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allow_external_senders: Option<bool>,
     /// Indicates if new members added to the group will be auto-subscribed to receive email notifications. You can set this property in a PATCH request for the group; do not set it in the initial POST request that creates the group. Default value is false. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
     ///
     /// Property `autoSubscribeNewMembers` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "autoSubscribeNewMembers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub auto_subscribe_new_members: Option<bool>,
     /// True if the group is not displayed in certain parts of the Outlook UI: the Address Book, address lists for selecting message recipients, and the Browse Groups dialog for searching groups; otherwise, false. Default value is false. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
     ///
     /// Property `hideFromAddressLists` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "hideFromAddressLists",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub hide_from_address_lists: Option<bool>,
     /// True if the group is not displayed in Outlook clients, such as Outlook for Windows and Outlook on the web; otherwise, false. Default value is false. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
     ///
     /// Property `hideFromOutlookClients` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "hideFromOutlookClients",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub hide_from_outlook_clients: Option<bool>,
     /// Property `isFavorite` (Edm.Boolean, nullable).
-    #[serde(rename = "isFavorite", default, skip_serializing_if = "Option::is_none")]
     pub is_favorite: Option<bool>,
     /// Indicates whether the signed-in user is subscribed to receive email conversations. Default value is true. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
     ///
     /// Property `isSubscribedByMail` (Edm.Boolean, nullable).
-    #[serde(
-        rename = "isSubscribedByMail",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_subscribed_by_mail: Option<bool>,
     /// Count of conversations that have been delivered one or more new posts since the signed-in user's last visit to the group. This property is the same as unseenCount. Returned only on $select.
     ///
     /// Property `unseenConversationsCount` (Edm.Int32, nullable).
-    #[serde(
-        rename = "unseenConversationsCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub unseen_conversations_count: Option<i32>,
     /// Count of conversations that have received new posts since the signed-in user last visited the group. Returned only on $select. Supported only on the Get group API (GET /groups/{ID}).
     ///
     /// Property `unseenCount` (Edm.Int32, nullable).
-    #[serde(rename = "unseenCount", default, skip_serializing_if = "Option::is_none")]
     pub unseen_count: Option<i32>,
     /// Count of new posts that have been delivered to the group's conversations since the signed-in user's last visit to the group. Returned only on $select.
     ///
     /// Property `unseenMessagesCount` (Edm.Int32, nullable).
-    #[serde(
-        rename = "unseenMessagesCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub unseen_messages_count: Option<i32>,
     /// Property `membershipRuleProcessingStatus` (microsoft.graph.membershipRuleProcessingStatus, nullable).
-    #[serde(
-        rename = "membershipRuleProcessingStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub membership_rule_processing_status: Option<
         crate::beta::models::MembershipRuleProcessingStatus,
     >,
     /// Property `isArchived` (Edm.Boolean, nullable).
-    #[serde(rename = "isArchived", default, skip_serializing_if = "Option::is_none")]
     pub is_archived: Option<bool>,
     /// Represents the app roles a group has been granted for an application. Supports $expand.
     ///
     /// Navigation property `appRoleAssignments` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
-    #[serde(
-        rename = "appRoleAssignments",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub app_role_assignments: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// Navigation property `createdOnBehalfOf` (microsoft.graph.directoryObject, nullable; present only with `$expand`).
-    #[serde(
-        rename = "createdOnBehalfOf",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub created_on_behalf_of: Option<crate::beta::models::DirectoryObject>,
     /// Endpoints for the group. Read-only. Nullable.
     ///
     /// Navigation property `endpoints` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(rename = "endpoints", default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
     /// Groups that this group is a member of. HTTP Methods: GET (supported for all groups). Read-only. Nullable. Supports $expand.
     ///
     /// Navigation property `memberOf` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(rename = "memberOf", default, skip_serializing_if = "Option::is_none")]
     pub member_of: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
     /// UMembers of this group, who can be users, devices, other groups, or service principals. Supports the List members, Add member, and Remove member operations. Nullable. Supports $expand including nested $select. For example, /groups?$filter=startsWith(displayName,'Role')&$select=id,displayName&$expand=members($select=id,userPrincipalName,displayName).
     ///
     /// Navigation property `members` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(rename = "members", default, skip_serializing_if = "Option::is_none")]
     pub members: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
     /// A list of group members with license errors from this group-based license assignment. Read-only.
     ///
     /// Navigation property `membersWithLicenseErrors` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "membersWithLicenseErrors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub members_with_license_errors: Option<
         ::std::vec::Vec<crate::beta::models::DirectoryObject>,
     >,
     /// The owners of the group. Limited to 100 owners. Nullable. If this property is not specified when creating a Microsoft 365 group, the calling user is automatically assigned as the group owner. Supports $expand including nested $select. For example, /groups?$filter=startsWith(displayName,'Role')&$select=id,displayName&$expand=owners($select=id,userPrincipalName,displayName).
     ///
     /// Navigation property `owners` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(rename = "owners", default, skip_serializing_if = "Option::is_none")]
     pub owners: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
     /// The permission that has been granted for a group to a specific application. Supports $expand.
     ///
     /// Navigation property `permissionGrants` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "permissionGrants",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub permission_grants: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
     /// Settings that can govern this group's behavior, like whether members can invite guest users to the group. Nullable.
     ///
     /// Navigation property `settings` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
-    #[serde(rename = "settings", default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// Navigation property `transitiveMemberOf` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "transitiveMemberOf",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub transitive_member_of: Option<
         ::std::vec::Vec<crate::beta::models::DirectoryObject>,
     >,
     /// Navigation property `transitiveMembers` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "transitiveMembers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub transitive_members: Option<
         ::std::vec::Vec<crate::beta::models::DirectoryObject>,
     >,
     /// The list of users or groups that are allowed to create post's or calendar events in this group. If this list is non-empty then only users or groups listed here are allowed to post.
     ///
     /// Navigation property `acceptedSenders` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "acceptedSenders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub accepted_senders: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
     /// Navigation property `calendar` (microsoft.graph.entity, nullable; present only with `$expand`).
-    #[serde(rename = "calendar", default, skip_serializing_if = "Option::is_none")]
     pub calendar: Option<crate::beta::models::Entity>,
     /// The calendar view for the calendar. Read-only.
     ///
     /// Navigation property `calendarView` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
-    #[serde(rename = "calendarView", default, skip_serializing_if = "Option::is_none")]
     pub calendar_view: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// The group's conversations.
     ///
     /// Navigation property `conversations` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
-    #[serde(rename = "conversations", default, skip_serializing_if = "Option::is_none")]
     pub conversations: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// The group's calendar events.
     ///
     /// Navigation property `events` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
-    #[serde(rename = "events", default, skip_serializing_if = "Option::is_none")]
     pub events: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// The list of users or groups that are not allowed to create posts or calendar events in this group. Nullable
     ///
     /// Navigation property `rejectedSenders` (Collection(microsoft.graph.directoryObject), nullable; present only with `$expand`).
-    #[serde(
-        rename = "rejectedSenders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub rejected_senders: Option<::std::vec::Vec<crate::beta::models::DirectoryObject>>,
     /// The group's conversation threads. Nullable.
     ///
     /// Navigation property `threads` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
-    #[serde(rename = "threads", default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// Navigation property `drive` (microsoft.graph.entity, nullable; present only with `$expand`).
-    #[serde(rename = "drive", default, skip_serializing_if = "Option::is_none")]
     pub drive: Option<crate::beta::models::Entity>,
     /// The group's drives. Read-only.
     ///
     /// Navigation property `drives` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
-    #[serde(rename = "drives", default, skip_serializing_if = "Option::is_none")]
     pub drives: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// The list of SharePoint sites in this group. Access the default site with /sites/root.
     ///
     /// Navigation property `sites` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
-    #[serde(rename = "sites", default, skip_serializing_if = "Option::is_none")]
     pub sites: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// The collection of open extensions defined for the group. Read-only. Nullable.
     ///
     /// Navigation property `extensions` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
-    #[serde(rename = "extensions", default, skip_serializing_if = "Option::is_none")]
     pub extensions: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// The collection of lifecycle policies for this group. Read-only. Nullable.
     ///
     /// Navigation property `groupLifecyclePolicies` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
-    #[serde(
-        rename = "groupLifecyclePolicies",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub group_lifecycle_policies: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// Navigation property `planner` (microsoft.graph.entity, nullable; present only with `$expand`).
-    #[serde(rename = "planner", default, skip_serializing_if = "Option::is_none")]
     pub planner: Option<crate::beta::models::Entity>,
     /// Navigation property `onenote` (microsoft.graph.entity, nullable; present only with `$expand`).
-    #[serde(rename = "onenote", default, skip_serializing_if = "Option::is_none")]
     pub onenote: Option<crate::beta::models::Entity>,
     /// Navigation property `photo` (microsoft.graph.entity, nullable; present only with `$expand`).
-    #[serde(rename = "photo", default, skip_serializing_if = "Option::is_none")]
     pub photo: Option<crate::beta::models::Entity>,
     /// The profile photos owned by the group. Read-only. Nullable.
     ///
     /// Navigation property `photos` (Collection(microsoft.graph.entity), nullable; present only with `$expand`).
-    #[serde(rename = "photos", default, skip_serializing_if = "Option::is_none")]
     pub photos: Option<::std::vec::Vec<crate::beta::models::Entity>>,
     /// Navigation property `team` (microsoft.graph.entity, nullable; present only with `$expand`).
-    #[serde(rename = "team", default, skip_serializing_if = "Option::is_none")]
     pub team: Option<crate::beta::models::Entity>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for Group {
+    const NAME: &'static str = "Group";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "deletedDateTime" => self.deleted_date_time = map.next_value()?,
+            "assignedLabels" => self.assigned_labels = map.next_value()?,
+            "assignedLicenses" => self.assigned_licenses = map.next_value()?,
+            "classification" => self.classification = map.next_value()?,
+            "createdByAppId" => self.created_by_app_id = map.next_value()?,
+            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "expirationDateTime" => self.expiration_date_time = map.next_value()?,
+            "groupTypes" => self.group_types = map.next_value()?,
+            "hasMembersWithLicenseErrors" => {
+                self.has_members_with_license_errors = map.next_value()?;
+            }
+            "infoCatalogs" => self.info_catalogs = map.next_value()?,
+            "isAssignableToRole" => self.is_assignable_to_role = map.next_value()?,
+            "licenseProcessingState" => self.license_processing_state = map.next_value()?,
+            "mail" => self.mail = map.next_value()?,
+            "mailEnabled" => self.mail_enabled = map.next_value()?,
+            "mailNickname" => self.mail_nickname = map.next_value()?,
+            "mdmAppId" => self.mdm_app_id = map.next_value()?,
+            "membershipRule" => self.membership_rule = map.next_value()?,
+            "membershipRuleProcessingState" => {
+                self.membership_rule_processing_state = map.next_value()?;
+            }
+            "onPremisesDomainName" => self.on_premises_domain_name = map.next_value()?,
+            "onPremisesLastSyncDateTime" => {
+                self.on_premises_last_sync_date_time = map.next_value()?;
+            }
+            "onPremisesNetBiosName" => self.on_premises_net_bios_name = map.next_value()?,
+            "onPremisesProvisioningErrors" => {
+                self.on_premises_provisioning_errors = map.next_value()?;
+            }
+            "onPremisesSamAccountName" => {
+                self.on_premises_sam_account_name = map.next_value()?;
+            }
+            "onPremisesSecurityIdentifier" => {
+                self.on_premises_security_identifier = map.next_value()?;
+            }
+            "onPremisesSyncEnabled" => self.on_premises_sync_enabled = map.next_value()?,
+            "organizationId" => self.organization_id = map.next_value()?,
+            "preferredDataLocation" => self.preferred_data_location = map.next_value()?,
+            "preferredLanguage" => self.preferred_language = map.next_value()?,
+            "proxyAddresses" => self.proxy_addresses = map.next_value()?,
+            "renewedDateTime" => self.renewed_date_time = map.next_value()?,
+            "resourceBehaviorOptions" => {
+                self.resource_behavior_options = map.next_value()?;
+            }
+            "resourceProvisioningOptions" => {
+                self.resource_provisioning_options = map.next_value()?;
+            }
+            "securityEnabled" => self.security_enabled = map.next_value()?,
+            "securityIdentifier" => self.security_identifier = map.next_value()?,
+            "theme" => self.theme = map.next_value()?,
+            "visibility" => self.visibility = map.next_value()?,
+            "accessType" => self.access_type = map.next_value()?,
+            "allowExternalSenders" => self.allow_external_senders = map.next_value()?,
+            "autoSubscribeNewMembers" => {
+                self.auto_subscribe_new_members = map.next_value()?;
+            }
+            "hideFromAddressLists" => self.hide_from_address_lists = map.next_value()?,
+            "hideFromOutlookClients" => {
+                self.hide_from_outlook_clients = map.next_value()?;
+            }
+            "isFavorite" => self.is_favorite = map.next_value()?,
+            "isSubscribedByMail" => self.is_subscribed_by_mail = map.next_value()?,
+            "unseenConversationsCount" => {
+                self.unseen_conversations_count = map.next_value()?;
+            }
+            "unseenCount" => self.unseen_count = map.next_value()?,
+            "unseenMessagesCount" => self.unseen_messages_count = map.next_value()?,
+            "membershipRuleProcessingStatus" => {
+                self.membership_rule_processing_status = map.next_value()?;
+            }
+            "isArchived" => self.is_archived = map.next_value()?,
+            "appRoleAssignments" => self.app_role_assignments = map.next_value()?,
+            "createdOnBehalfOf" => self.created_on_behalf_of = map.next_value()?,
+            "endpoints" => self.endpoints = map.next_value()?,
+            "memberOf" => self.member_of = map.next_value()?,
+            "members" => self.members = map.next_value()?,
+            "membersWithLicenseErrors" => {
+                self.members_with_license_errors = map.next_value()?;
+            }
+            "owners" => self.owners = map.next_value()?,
+            "permissionGrants" => self.permission_grants = map.next_value()?,
+            "settings" => self.settings = map.next_value()?,
+            "transitiveMemberOf" => self.transitive_member_of = map.next_value()?,
+            "transitiveMembers" => self.transitive_members = map.next_value()?,
+            "acceptedSenders" => self.accepted_senders = map.next_value()?,
+            "calendar" => self.calendar = map.next_value()?,
+            "calendarView" => self.calendar_view = map.next_value()?,
+            "conversations" => self.conversations = map.next_value()?,
+            "events" => self.events = map.next_value()?,
+            "rejectedSenders" => self.rejected_senders = map.next_value()?,
+            "threads" => self.threads = map.next_value()?,
+            "drive" => self.drive = map.next_value()?,
+            "drives" => self.drives = map.next_value()?,
+            "sites" => self.sites = map.next_value()?,
+            "extensions" => self.extensions = map.next_value()?,
+            "groupLifecyclePolicies" => self.group_lifecycle_policies = map.next_value()?,
+            "planner" => self.planner = map.next_value()?,
+            "onenote" => self.onenote = map.next_value()?,
+            "photo" => self.photo = map.next_value()?,
+            "photos" => self.photos = map.next_value()?,
+            "team" => self.team = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for Group {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "deletedDateTime", self.deleted_date_time.as_ref())?;
+        object::entry(&mut map, "assignedLabels", self.assigned_labels.as_ref())?;
+        object::entry(&mut map, "assignedLicenses", self.assigned_licenses.as_ref())?;
+        object::entry(&mut map, "classification", self.classification.as_ref())?;
+        object::entry(&mut map, "createdByAppId", self.created_by_app_id.as_ref())?;
+        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
+        object::entry(&mut map, "description", self.description.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(
+            &mut map,
+            "expirationDateTime",
+            self.expiration_date_time.as_ref(),
+        )?;
+        object::entry(&mut map, "groupTypes", self.group_types.as_ref())?;
+        object::entry(
+            &mut map,
+            "hasMembersWithLicenseErrors",
+            self.has_members_with_license_errors.as_ref(),
+        )?;
+        object::entry(&mut map, "infoCatalogs", self.info_catalogs.as_ref())?;
+        object::entry(
+            &mut map,
+            "isAssignableToRole",
+            self.is_assignable_to_role.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "licenseProcessingState",
+            self.license_processing_state.as_ref(),
+        )?;
+        object::entry(&mut map, "mail", self.mail.as_ref())?;
+        object::entry(&mut map, "mailEnabled", self.mail_enabled.as_ref())?;
+        object::entry(&mut map, "mailNickname", self.mail_nickname.as_ref())?;
+        object::entry(&mut map, "mdmAppId", self.mdm_app_id.as_ref())?;
+        object::entry(&mut map, "membershipRule", self.membership_rule.as_ref())?;
+        object::entry(
+            &mut map,
+            "membershipRuleProcessingState",
+            self.membership_rule_processing_state.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesDomainName",
+            self.on_premises_domain_name.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesLastSyncDateTime",
+            self.on_premises_last_sync_date_time.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesNetBiosName",
+            self.on_premises_net_bios_name.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesProvisioningErrors",
+            self.on_premises_provisioning_errors.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesSamAccountName",
+            self.on_premises_sam_account_name.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesSecurityIdentifier",
+            self.on_premises_security_identifier.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "onPremisesSyncEnabled",
+            self.on_premises_sync_enabled.as_ref(),
+        )?;
+        object::entry(&mut map, "organizationId", self.organization_id.as_ref())?;
+        object::entry(
+            &mut map,
+            "preferredDataLocation",
+            self.preferred_data_location.as_ref(),
+        )?;
+        object::entry(&mut map, "preferredLanguage", self.preferred_language.as_ref())?;
+        object::entry(&mut map, "proxyAddresses", self.proxy_addresses.as_ref())?;
+        object::entry(&mut map, "renewedDateTime", self.renewed_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "resourceBehaviorOptions",
+            self.resource_behavior_options.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "resourceProvisioningOptions",
+            self.resource_provisioning_options.as_ref(),
+        )?;
+        object::entry(&mut map, "securityEnabled", self.security_enabled.as_ref())?;
+        object::entry(
+            &mut map,
+            "securityIdentifier",
+            self.security_identifier.as_ref(),
+        )?;
+        object::entry(&mut map, "theme", self.theme.as_ref())?;
+        object::entry(&mut map, "visibility", self.visibility.as_ref())?;
+        object::entry(&mut map, "accessType", self.access_type.as_ref())?;
+        object::entry(
+            &mut map,
+            "allowExternalSenders",
+            self.allow_external_senders.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "autoSubscribeNewMembers",
+            self.auto_subscribe_new_members.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "hideFromAddressLists",
+            self.hide_from_address_lists.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "hideFromOutlookClients",
+            self.hide_from_outlook_clients.as_ref(),
+        )?;
+        object::entry(&mut map, "isFavorite", self.is_favorite.as_ref())?;
+        object::entry(
+            &mut map,
+            "isSubscribedByMail",
+            self.is_subscribed_by_mail.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "unseenConversationsCount",
+            self.unseen_conversations_count.as_ref(),
+        )?;
+        object::entry(&mut map, "unseenCount", self.unseen_count.as_ref())?;
+        object::entry(
+            &mut map,
+            "unseenMessagesCount",
+            self.unseen_messages_count.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "membershipRuleProcessingStatus",
+            self.membership_rule_processing_status.as_ref(),
+        )?;
+        object::entry(&mut map, "isArchived", self.is_archived.as_ref())?;
+        object::entry(
+            &mut map,
+            "appRoleAssignments",
+            self.app_role_assignments.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "createdOnBehalfOf",
+            self.created_on_behalf_of.as_ref(),
+        )?;
+        object::entry(&mut map, "endpoints", self.endpoints.as_ref())?;
+        object::entry(&mut map, "memberOf", self.member_of.as_ref())?;
+        object::entry(&mut map, "members", self.members.as_ref())?;
+        object::entry(
+            &mut map,
+            "membersWithLicenseErrors",
+            self.members_with_license_errors.as_ref(),
+        )?;
+        object::entry(&mut map, "owners", self.owners.as_ref())?;
+        object::entry(&mut map, "permissionGrants", self.permission_grants.as_ref())?;
+        object::entry(&mut map, "settings", self.settings.as_ref())?;
+        object::entry(
+            &mut map,
+            "transitiveMemberOf",
+            self.transitive_member_of.as_ref(),
+        )?;
+        object::entry(&mut map, "transitiveMembers", self.transitive_members.as_ref())?;
+        object::entry(&mut map, "acceptedSenders", self.accepted_senders.as_ref())?;
+        object::entry(&mut map, "calendar", self.calendar.as_ref())?;
+        object::entry(&mut map, "calendarView", self.calendar_view.as_ref())?;
+        object::entry(&mut map, "conversations", self.conversations.as_ref())?;
+        object::entry(&mut map, "events", self.events.as_ref())?;
+        object::entry(&mut map, "rejectedSenders", self.rejected_senders.as_ref())?;
+        object::entry(&mut map, "threads", self.threads.as_ref())?;
+        object::entry(&mut map, "drive", self.drive.as_ref())?;
+        object::entry(&mut map, "drives", self.drives.as_ref())?;
+        object::entry(&mut map, "sites", self.sites.as_ref())?;
+        object::entry(&mut map, "extensions", self.extensions.as_ref())?;
+        object::entry(
+            &mut map,
+            "groupLifecyclePolicies",
+            self.group_lifecycle_policies.as_ref(),
+        )?;
+        object::entry(&mut map, "planner", self.planner.as_ref())?;
+        object::entry(&mut map, "onenote", self.onenote.as_ref())?;
+        object::entry(&mut map, "photo", self.photo.as_ref())?;
+        object::entry(&mut map, "photos", self.photos.as_ref())?;
+        object::entry(&mut map, "team", self.team.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for Group {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.groupAccessType` (enum type).
 ///
@@ -3694,28 +5082,56 @@ impl<'de> Deserialize<'de> for GroupAccessType {
     }
 }
 /// `microsoft.graph.identity` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Identity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Unique identifier for the identity.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for Identity {
+    const NAME: &'static str = "Identity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for Identity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for Identity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// A `microsoft.graph.identity` or any of its derived types, told apart by `@odata.type`.
 ///
@@ -3825,11 +5241,78 @@ impl Serialize for AnyIdentity {
         }
     }
 }
-impl<'de> Deserialize<'de> for AnyIdentity {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = ::serde_json::Value::deserialize(deserializer)?;
+impl object::Tagged for AnyIdentity {
+    const NAME: &'static str = "AnyIdentity";
+    fn member<'de, A: serde::de::MapAccess<'de>>(
+        tag: &str,
+        sent: &str,
+        map: &mut A,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(
+            Some(
+                match tag {
+                    "microsoft.graph.identity" => {
+                        let mut value = Identity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::Identity(value)
+                    }
+                    "microsoft.graph.programResource" => {
+                        let mut value = ProgramResource {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::ProgramResource(value)
+                    }
+                    "microsoft.graph.sharePointIdentity" => {
+                        let mut value = SharePointIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::SharePointIdentity(value)
+                    }
+                    "microsoft.graph.teamworkConversationIdentity" => {
+                        let mut value = TeamworkConversationIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::TeamworkConversationIdentity(value)
+                    }
+                    "microsoft.graph.teamworkTagIdentity" => {
+                        let mut value = TeamworkTagIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::TeamworkTagIdentity(value)
+                    }
+                    "microsoft.graph.teamworkUserIdentity" => {
+                        let mut value = TeamworkUserIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::TeamworkUserIdentity(value)
+                    }
+                    "microsoft.graph.userIdentity" => {
+                        let mut value = UserIdentity {
+                            odata_type: Some(sent.to_owned()),
+                            ..Default::default()
+                        };
+                        object::fill(&mut value, map)?;
+                        Self::UserIdentity(value)
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
         let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
         match tag.as_deref() {
             Some("microsoft.graph.identity") => {
@@ -3859,203 +5342,408 @@ impl<'de> Deserialize<'de> for AnyIdentity {
         }
     }
 }
+impl<'de> Deserialize<'de> for AnyIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize_tagged(deserializer)
+    }
+}
 /// `microsoft.graph.identitySource` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IdentitySource {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.identitySource`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for IdentitySource {
+    const NAME: &'static str = "IdentitySource";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for IdentitySource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for IdentitySource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.licenseProcessingState` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LicenseProcessingState {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.licenseProcessingState`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `state` (Edm.String, nullable).
-    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for LicenseProcessingState {
+    const NAME: &'static str = "LicenseProcessingState";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "state" => self.state = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for LicenseProcessingState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "state", self.state.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for LicenseProcessingState {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.membershipRuleProcessingStatus` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MembershipRuleProcessingStatus {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.membershipRuleProcessingStatus`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Detailed error message if dynamic group processing ran into an error.  Optional. Read-only.
     ///
     /// Property `errorMessage` (Edm.String, nullable).
-    #[serde(rename = "errorMessage", default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<::std::string::String>,
     /// Most recent date and time when membership of a dynamic group was updated.  Optional. Read-only.
     ///
     /// Property `lastMembershipUpdated` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "lastMembershipUpdated",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_membership_updated: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Property `status` (microsoft.graph.MembershipRuleProcessingStatusDetails, nullable).
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::beta::models::MembershipRuleProcessingStatusDetails>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for MembershipRuleProcessingStatus {
+    const NAME: &'static str = "MembershipRuleProcessingStatus";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "errorMessage" => self.error_message = map.next_value()?,
+            "lastMembershipUpdated" => self.last_membership_updated = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for MembershipRuleProcessingStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "errorMessage", self.error_message.as_ref())?;
+        object::entry(
+            &mut map,
+            "lastMembershipUpdated",
+            self.last_membership_updated.as_ref(),
+        )?;
+        object::entry(&mut map, "status", self.status.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for MembershipRuleProcessingStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.onPremisesProvisioningError` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnPremisesProvisioningError {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.onPremisesProvisioningError`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Category of the provisioning error. Note: Currently, there is only one possible value. Possible value: PropertyConflict - indicates a property value is not unique. Other objects contain the same value for the property.
     ///
     /// Property `category` (Edm.String, nullable).
-    #[serde(rename = "category", default, skip_serializing_if = "Option::is_none")]
     pub category: Option<::std::string::String>,
     /// The date and time at which the error occurred.
     ///
     /// Property `occurredDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(
-        rename = "occurredDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub occurred_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Name of the directory property causing the error. Current possible values: UserPrincipalName or ProxyAddress
     ///
     /// Property `propertyCausingError` (Edm.String, nullable).
-    #[serde(
-        rename = "propertyCausingError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub property_causing_error: Option<::std::string::String>,
     /// Value of the property causing the error.
     ///
     /// Property `value` (Edm.String, nullable).
-    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for OnPremisesProvisioningError {
+    const NAME: &'static str = "OnPremisesProvisioningError";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "category" => self.category = map.next_value()?,
+            "occurredDateTime" => self.occurred_date_time = map.next_value()?,
+            "propertyCausingError" => self.property_causing_error = map.next_value()?,
+            "value" => self.value = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for OnPremisesProvisioningError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "category", self.category.as_ref())?;
+        object::entry(&mut map, "occurredDateTime", self.occurred_date_time.as_ref())?;
+        object::entry(
+            &mut map,
+            "propertyCausingError",
+            self.property_causing_error.as_ref(),
+        )?;
+        object::entry(&mut map, "value", self.value.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for OnPremisesProvisioningError {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.patternedRecurrence` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PatternedRecurrence {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.patternedRecurrence`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `pattern` (microsoft.graph.recurrencePattern, nullable).
-    #[serde(rename = "pattern", default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<crate::beta::models::RecurrencePattern>,
     /// Property `range` (microsoft.graph.recurrenceRange, nullable).
-    #[serde(rename = "range", default, skip_serializing_if = "Option::is_none")]
     pub range: Option<crate::beta::models::RecurrenceRange>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for PatternedRecurrence {
+    const NAME: &'static str = "PatternedRecurrence";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "pattern" => self.pattern = map.next_value()?,
+            "range" => self.range = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for PatternedRecurrence {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "pattern", self.pattern.as_ref())?;
+        object::entry(&mut map, "range", self.range.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for PatternedRecurrence {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.programResource` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProgramResource {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.programResource`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Unique identifier for the identity.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Type of the resource, indicating whether it is a group or an app.
     ///
     /// Property `type` (Edm.String, nullable).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for ProgramResource {
+    const NAME: &'static str = "ProgramResource";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for ProgramResource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "type", self.type_.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for ProgramResource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.recurrencePattern` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecurrencePattern {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.recurrencePattern`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The day of the month on which the event occurs. Required if type is absoluteMonthly or absoluteYearly.
     ///
     /// Property `dayOfMonth` (Edm.Int32, not nullable).
-    #[serde(rename = "dayOfMonth", default, skip_serializing_if = "Option::is_none")]
     pub day_of_month: Option<i32>,
     /// A collection of the days of the week on which the event occurs. The possible values are: sunday, monday, tuesday, wednesday, thursday, friday, saturday. If type is relativeMonthly or relativeYearly, and daysOfWeek specifies more than one day, the event falls on the first day that satisfies the pattern.  Required if type is weekly, relativeMonthly, or relativeYearly.
     ///
     /// Property `daysOfWeek` (Collection(microsoft.graph.dayOfWeek), nullable).
-    #[serde(rename = "daysOfWeek", default, skip_serializing_if = "Option::is_none")]
     pub days_of_week: Option<::std::vec::Vec<crate::beta::models::DayOfWeek>>,
     /// Property `firstDayOfWeek` (microsoft.graph.dayOfWeek, nullable).
-    #[serde(rename = "firstDayOfWeek", default, skip_serializing_if = "Option::is_none")]
     pub first_day_of_week: Option<crate::beta::models::DayOfWeek>,
     /// Property `index` (microsoft.graph.weekIndex, nullable).
-    #[serde(rename = "index", default, skip_serializing_if = "Option::is_none")]
     pub index: Option<crate::beta::models::WeekIndex>,
     /// The number of units between occurrences, where units can be in days, weeks, months, or years, depending on the type. Required.
     ///
     /// Property `interval` (Edm.Int32, not nullable).
-    #[serde(rename = "interval", default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<i32>,
     /// The month in which the event occurs.  This is a number from 1 to 12.
     ///
     /// Property `month` (Edm.Int32, not nullable).
-    #[serde(rename = "month", default, skip_serializing_if = "Option::is_none")]
     pub month: Option<i32>,
     /// Property `type` (microsoft.graph.recurrencePatternType, nullable).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::beta::models::RecurrencePatternType>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for RecurrencePattern {
+    const NAME: &'static str = "RecurrencePattern";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "dayOfMonth" => self.day_of_month = map.next_value()?,
+            "daysOfWeek" => self.days_of_week = map.next_value()?,
+            "firstDayOfWeek" => self.first_day_of_week = map.next_value()?,
+            "index" => self.index = map.next_value()?,
+            "interval" => self.interval = map.next_value()?,
+            "month" => self.month = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for RecurrencePattern {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "dayOfMonth", self.day_of_month.as_ref())?;
+        object::entry(&mut map, "daysOfWeek", self.days_of_week.as_ref())?;
+        object::entry(&mut map, "firstDayOfWeek", self.first_day_of_week.as_ref())?;
+        object::entry(&mut map, "index", self.index.as_ref())?;
+        object::entry(&mut map, "interval", self.interval.as_ref())?;
+        object::entry(&mut map, "month", self.month.as_ref())?;
+        object::entry(&mut map, "type", self.type_.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for RecurrencePattern {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.recurrencePatternType` (enum type).
 ///
@@ -4129,49 +5817,80 @@ impl<'de> Deserialize<'de> for RecurrencePatternType {
     }
 }
 /// `microsoft.graph.recurrenceRange` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecurrenceRange {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.recurrenceRange`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The date to stop applying the recurrence pattern. Depending on the recurrence pattern of the event, the last occurrence of the meeting may not be this date. Required if type is endDate.
     ///
     /// Property `endDate` (Edm.Date, nullable).
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<::chrono::NaiveDate>,
     /// The number of times to repeat the event. Required and must be positive if type is numbered.
     ///
     /// Property `numberOfOccurrences` (Edm.Int32, not nullable).
-    #[serde(
-        rename = "numberOfOccurrences",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub number_of_occurrences: Option<i32>,
     /// Time zone for the startDate and endDate properties. Optional. If not specified, the time zone of the event is used.
     ///
     /// Property `recurrenceTimeZone` (Edm.String, nullable).
-    #[serde(
-        rename = "recurrenceTimeZone",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub recurrence_time_zone: Option<::std::string::String>,
     /// The date to start applying the recurrence pattern. The first occurrence of the meeting may be this date or later, depending on the recurrence pattern of the event. Must be the same value as the start property of the recurring event. Required.
     ///
     /// Property `startDate` (Edm.Date, nullable).
-    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
     pub start_date: Option<::chrono::NaiveDate>,
     /// Property `type` (microsoft.graph.recurrenceRangeType, nullable).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::beta::models::RecurrenceRangeType>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for RecurrenceRange {
+    const NAME: &'static str = "RecurrenceRange";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "endDate" => self.end_date = map.next_value()?,
+            "numberOfOccurrences" => self.number_of_occurrences = map.next_value()?,
+            "recurrenceTimeZone" => self.recurrence_time_zone = map.next_value()?,
+            "startDate" => self.start_date = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for RecurrenceRange {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "endDate", self.end_date.as_ref())?;
+        object::entry(
+            &mut map,
+            "numberOfOccurrences",
+            self.number_of_occurrences.as_ref(),
+        )?;
+        object::entry(
+            &mut map,
+            "recurrenceTimeZone",
+            self.recurrence_time_zone.as_ref(),
+        )?;
+        object::entry(&mut map, "startDate", self.start_date.as_ref())?;
+        object::entry(&mut map, "type", self.type_.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for RecurrenceRange {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.recurrenceRangeType` (enum type).
 ///
@@ -4233,118 +5952,193 @@ impl<'de> Deserialize<'de> for RecurrenceRangeType {
     }
 }
 /// `microsoft.graph.requestSchedule` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequestSchedule {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.requestSchedule`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Property `expiration` (microsoft.graph.expirationPattern, nullable).
-    #[serde(rename = "expiration", default, skip_serializing_if = "Option::is_none")]
     pub expiration: Option<crate::beta::models::ExpirationPattern>,
     /// Property `recurrence` (microsoft.graph.patternedRecurrence, nullable).
-    #[serde(rename = "recurrence", default, skip_serializing_if = "Option::is_none")]
     pub recurrence: Option<crate::beta::models::PatternedRecurrence>,
     /// The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
     /// Property `startDateTime` (Edm.DateTimeOffset, nullable).
-    #[serde(rename = "startDateTime", default, skip_serializing_if = "Option::is_none")]
     pub start_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for RequestSchedule {
+    const NAME: &'static str = "RequestSchedule";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "expiration" => self.expiration = map.next_value()?,
+            "recurrence" => self.recurrence = map.next_value()?,
+            "startDateTime" => self.start_date_time = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for RequestSchedule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "expiration", self.expiration.as_ref())?;
+        object::entry(&mut map, "recurrence", self.recurrence.as_ref())?;
+        object::entry(&mut map, "startDateTime", self.start_date_time.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for RequestSchedule {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.requestorSettings` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequestorSettings {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.requestorSettings`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// Indicates whether new requests are accepted on this policy.
     ///
     /// Property `acceptRequests` (Edm.Boolean, nullable).
-    #[serde(rename = "acceptRequests", default, skip_serializing_if = "Option::is_none")]
     pub accept_requests: Option<bool>,
     /// The users who are allowed to request on this policy, which can be singleUser, groupMembers, and connectedOrganizationMembers.
     ///
     /// Property `allowedRequestors` (Collection(microsoft.graph.userSet), nullable).
-    #[serde(
-        rename = "allowedRequestors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allowed_requestors: Option<::std::vec::Vec<crate::beta::models::UserSet>>,
     /// Who can request. One of NoSubjects, SpecificDirectorySubjects, SpecificConnectedOrganizationSubjects, AllConfiguredConnectedOrganizationSubjects, AllExistingConnectedOrganizationSubjects, AllExistingDirectoryMemberUsers, AllExistingDirectorySubjects or AllExternalSubjects.
     ///
     /// Property `scopeType` (Edm.String, nullable).
-    #[serde(rename = "scopeType", default, skip_serializing_if = "Option::is_none")]
     pub scope_type: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for RequestorSettings {
+    const NAME: &'static str = "RequestorSettings";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "acceptRequests" => self.accept_requests = map.next_value()?,
+            "allowedRequestors" => self.allowed_requestors = map.next_value()?,
+            "scopeType" => self.scope_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for RequestorSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "acceptRequests", self.accept_requests.as_ref())?;
+        object::entry(&mut map, "allowedRequestors", self.allowed_requestors.as_ref())?;
+        object::entry(&mut map, "scopeType", self.scope_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for RequestorSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.sharePointIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SharePointIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.sharePointIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Unique identifier for the identity.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// The sign in name of the SharePoint identity.
     ///
     /// Property `loginName` (Edm.String, nullable).
-    #[serde(rename = "loginName", default, skip_serializing_if = "Option::is_none")]
     pub login_name: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for SharePointIdentity {
+    const NAME: &'static str = "SharePointIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "loginName" => self.login_name = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for SharePointIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "loginName", self.login_name.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for SharePointIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.teamworkConversationIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TeamworkConversationIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkConversationIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Unique identifier for the identity.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `conversationIdentityType` (microsoft.graph.teamworkConversationIdentityType, nullable).
-    #[serde(
-        rename = "conversationIdentityType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub conversation_identity_type: Option<
         crate::beta::models::TeamworkConversationIdentityType,
     >,
@@ -4353,8 +6147,47 @@ pub struct TeamworkConversationIdentity {
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for TeamworkConversationIdentity {
+    const NAME: &'static str = "TeamworkConversationIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "conversationIdentityType" => {
+                self.conversation_identity_type = map.next_value()?;
+            }
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for TeamworkConversationIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(
+            &mut map,
+            "conversationIdentityType",
+            self.conversation_identity_type.as_ref(),
+        )?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for TeamworkConversationIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.teamworkConversationIdentityType` (enum type).
 ///
@@ -4422,61 +6255,114 @@ impl<'de> Deserialize<'de> for TeamworkConversationIdentityType {
 /// `microsoft.graph.teamworkTagIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TeamworkTagIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkTagIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Unique identifier for the identity.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for TeamworkTagIdentity {
+    const NAME: &'static str = "TeamworkTagIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for TeamworkTagIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for TeamworkTagIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.teamworkUserIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TeamworkUserIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.teamworkUserIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Unique identifier for the identity.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Property `userIdentityType` (microsoft.graph.teamworkUserIdentityType, nullable).
-    #[serde(
-        rename = "userIdentityType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub user_identity_type: Option<crate::beta::models::TeamworkUserIdentityType>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for TeamworkUserIdentity {
+    const NAME: &'static str = "TeamworkUserIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "userIdentityType" => self.user_identity_type = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for TeamworkUserIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "userIdentityType", self.user_identity_type.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for TeamworkUserIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.teamworkUserIdentityType` (enum type).
 ///
@@ -4560,61 +6446,114 @@ impl<'de> Deserialize<'de> for TeamworkUserIdentityType {
 /// `microsoft.graph.userIdentity` (complex type).
 ///
 /// Derives from `microsoft.graph.identity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserIdentity {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.userIdentity`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The identity's display name. Note that this may not always be available or up to date. For example, if a user changes their display name, the API may show the new value in a future response, but the items associated with the user won't show up as having changed when using delta.
     ///
     /// Property `displayName` (Edm.String, nullable).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<::std::string::String>,
     /// Unique identifier for the identity.
     ///
     /// Property `id` (Edm.String, nullable).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<::std::string::String>,
     /// Indicates the client IP address used by user performing the activity (audit log only).
     ///
     /// Property `ipAddress` (Edm.String, nullable).
-    #[serde(rename = "ipAddress", default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<::std::string::String>,
     /// The userPrincipalName attribute of the user.
     ///
     /// Property `userPrincipalName` (Edm.String, nullable).
-    #[serde(
-        rename = "userPrincipalName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub user_principal_name: Option<::std::string::String>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl object::Object for UserIdentity {
+    const NAME: &'static str = "UserIdentity";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "displayName" => self.display_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "ipAddress" => self.ip_address = map.next_value()?,
+            "userPrincipalName" => self.user_principal_name = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for UserIdentity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
+        object::entry(&mut map, "id", self.id.as_ref())?;
+        object::entry(&mut map, "ipAddress", self.ip_address.as_ref())?;
+        object::entry(&mut map, "userPrincipalName", self.user_principal_name.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for UserIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
 /// `microsoft.graph.userSet` (complex type).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserSet {
     /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.userSet`.
-    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// For a user in an approval stage, this property indicates whether the user is a backup fallback approver.
     ///
     /// Property `isBackup` (Edm.Boolean, nullable).
-    #[serde(rename = "isBackup", default, skip_serializing_if = "Option::is_none")]
     pub is_backup: Option<bool>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
     /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
     /// send properties the model lacks.
-    #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl object::Object for UserSet {
+    const NAME: &'static str = "UserSet";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: object::Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key.as_str() {
+            "@odata.type" => self.odata_type = map.next_value()?,
+            "isBackup" => self.is_backup = map.next_value()?,
+            _ => return object::other(&mut self.additional_properties, key, map),
+        }
+        Ok(())
+    }
+}
+impl Serialize for UserSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = object::begin(serializer)?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "isBackup", self.is_backup.as_ref())?;
+        object::end(map, &self.additional_properties)
+    }
+}
+impl<'de> Deserialize<'de> for UserSet {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 /// `microsoft.graph.weekIndex` (enum type).
 ///

@@ -30,6 +30,7 @@ pub(crate) fn models_file(api: &Api, module: &VersionModule) -> Result<String> {
         //! Models: the entity, complex and enum types the operations use.
         #![allow(clippy::large_enum_variant)]
         use serde::{Deserialize, Serialize};
+        use crate::runtime::object;
         #(#items)*
     };
     super::rust::rust_file("models.rs", tokens)
@@ -54,53 +55,98 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
     let doc = doc_attrs(&doc);
     let mut scope = Scope::new();
     scope.reserve(["odata_type", "additional_properties"]);
-    let odata_type = (s.kind != StructKind::ActionParameters).then(|| {
+    let has_odata_type = s.kind != StructKind::ActionParameters;
+    let odata_type = has_odata_type.then(|| {
         let doc = format!(" The `@odata.type` the server sent (or to send), e.g. `#{}`.", s.name);
         quote! {
             #[doc = #doc]
-            #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
             pub odata_type: Option<String>,
         }
     });
-    let fields = s.properties.iter().map(|p| {
-        let field = ident(&scope.claim(&sanitize(&p.name, Case::Snake)));
-        let json = &p.name;
-        let mut ty = names.rust_type(&p.ty);
-        if p.boxed {
-            ty = quote!(Box<#ty>);
-        }
-        let mut doc = Vec::new();
-        if let Some(d) = &p.description {
-            doc.push(doc_text(d));
-            doc.push(String::new());
-        }
-        let kind = if p.navigation { "Navigation property" } else { "Property" };
-        let nullable = if p.nullable { "nullable" } else { "not nullable" };
-        let expand = if p.navigation { "; present only with `$expand`" } else { "" };
-        doc.push(format!("{kind} `{json}` ({}, {nullable}{expand}).", type_label(&p.ty)));
-        let doc = doc_attrs(&doc);
+    // (field, JSON name, docs, type) per property.
+    let props: Vec<(proc_macro2::Ident, &str, TokenStream, TokenStream)> = s
+        .properties
+        .iter()
+        .map(|p| {
+            let field = ident(&scope.claim(&sanitize(&p.name, Case::Snake)));
+            let json = p.name.as_str();
+            let mut ty = names.rust_type(&p.ty);
+            if p.boxed {
+                ty = quote!(Box<#ty>);
+            }
+            let mut doc = Vec::new();
+            if let Some(d) = &p.description {
+                doc.push(doc_text(d));
+                doc.push(String::new());
+            }
+            let kind = if p.navigation { "Navigation property" } else { "Property" };
+            let nullable = if p.nullable { "nullable" } else { "not nullable" };
+            let expand = if p.navigation { "; present only with `$expand`" } else { "" };
+            doc.push(format!("{kind} `{json}` ({}, {nullable}{expand}).", type_label(&p.ty)));
+            (field, json, doc_attrs(&doc), ty)
+        })
+        .collect();
+    let fields = props.iter().map(|(field, _, doc, ty)| {
         quote! {
             #doc
-            #[serde(rename = #json, default, skip_serializing_if = "Option::is_none")]
             pub #field: Option<#ty>,
         }
     });
+    // The serde code (runtime/object.rs): one pass over the object, undeclared properties into
+    // `additional_properties`, unset properties left out.
+    let odata_key = has_odata_type.then(|| quote!("@odata.type" => self.odata_type = map.next_value()?,));
+    let de_arms = props.iter().map(|(field, json, _, _)| quote!(#json => self.#field = map.next_value()?,));
+    let odata_entry =
+        has_odata_type.then(|| quote!(object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;));
+    let ser_entries =
+        props.iter().map(|(field, json, _, _)| quote!(object::entry(&mut map, #json, self.#field.as_ref())?;));
+    let rust_name = s.rust_name.as_str();
     let extra = quote! {
         /// Every property of the JSON object that this type does not declare (newer server
         /// properties, annotations such as `@odata.etag`, properties of derived types this crate
         /// does not generate), kept as JSON so that decoding and encoding again loses nothing
         /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
         /// send properties the model lacks.
-        #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
     };
     quote! {
         #doc
-        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq)]
         pub struct #name {
             #odata_type
             #(#fields)*
             #extra
+        }
+
+        impl object::Object for #name {
+            const NAME: &'static str = #rust_name;
+            fn field<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                key: object::Key<'de>,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                match key.as_str() {
+                    #odata_key
+                    #(#de_arms)*
+                    _ => return object::other(&mut self.additional_properties, key, map),
+                }
+                Ok(())
+            }
+        }
+
+        impl Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = object::begin(serializer)?;
+                #odata_entry
+                #(#ser_entries)*
+                object::end(map, &self.additional_properties)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                object::deserialize(deserializer)
+            }
         }
     }
 }
@@ -151,6 +197,16 @@ fn poly_item(s: &StructDef, api: &Api, names: &TypeNames<'_>) -> TokenStream {
     });
     let de_arms =
         members.iter().map(|(v, _, tag)| quote!(Some(#tag) => crate::runtime::poly::from_value(value).map(Self::#v),));
+    let member_arms = members.iter().map(|(v, ty, tag)| {
+        quote! {
+            #tag => {
+                let mut value = #ty { odata_type: Some(sent.to_owned()), ..Default::default() };
+                object::fill(&mut value, map)?;
+                Self::#v(value)
+            }
+        }
+    });
+    let rust_name = poly.rust_name.as_str();
     let from_members = members.iter().map(|(v, ty, _)| {
         quote! {
             impl From<#ty> for #name {
@@ -192,15 +248,31 @@ fn poly_item(s: &StructDef, api: &Api, names: &TypeNames<'_>) -> TokenStream {
             }
         }
 
-        impl<'de> Deserialize<'de> for #name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = ::serde_json::Value::deserialize(deserializer)?;
+        impl object::Tagged for #name {
+            const NAME: &'static str = #rust_name;
+            fn member<'de, A: serde::de::MapAccess<'de>>(
+                tag: &str,
+                sent: &str,
+                map: &mut A,
+            ) -> Result<Option<Self>, A::Error> {
+                Ok(Some(match tag {
+                    #(#member_arms)*
+                    _ => return Ok(None),
+                }))
+            }
+            fn from_json<E: serde::de::Error>(value: ::serde_json::Value) -> Result<Self, E> {
                 let tag = crate::runtime::poly::odata_type_of(&value).map(str::to_owned);
                 match tag.as_deref() {
                     #(#de_arms)*
                     #untagged
                     Some(_) => Ok(Self::Other(value)),
                 }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                object::deserialize_tagged(deserializer)
             }
         }
     }

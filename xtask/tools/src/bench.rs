@@ -154,7 +154,9 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Error> {
         || !openapi.passes()
         || client.ratio() > CLIENT_TARGET
         || !client.rss_flat()
-        || build.as_ref().is_some_and(|b| !b.passes());
+        || build.as_ref().is_some_and(|b| !b.passes())
+        || !crate::bench_decode::passes(&decode)
+        || !crate::bench_scale::passes(&scale);
     if failed && !args.smoke {
         eprintln!("bench: some targets are missed (see the report)");
     }

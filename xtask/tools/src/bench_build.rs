@@ -1,9 +1,10 @@
 //! Build cost of the output (`cargo xtask bench`, not in `--smoke`): a tiny program that lists
-//! access packages, written with the generated crate (default features, then `rustls-ring`) and
-//! with graph-rs-sdk 3.0.1 from crates.io, each built cold (`cargo build`, debug, empty target folder, sources already
-//! fetched so downloads are not timed) in the same run; then the generated crate alone with its
-//! dependencies prebuilt. Wall time and peak RSS (GNU time's `%M`: the largest process of the
-//! build, in practice one rustc) of each, and the longest units of each (`--timings`).
+//! access packages, written with the generated crate (default features, then each other TLS
+//! backend) and with graph-rs-sdk 3.0.1 from crates.io, each built cold (`cargo build`, debug,
+//! empty target folder, sources already fetched so downloads are not timed) in the same run; the
+//! release binary of each; then the generated crate alone with its dependencies prebuilt. Wall
+//! time and peak RSS (GNU time's `%M`: the largest process of the build, in practice one rustc)
+//! of each, and the longest units of each (`--timings`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,14 +19,30 @@ pub(crate) struct Build {
     pub(crate) top_units: Vec<(String, String, f64)>,
 }
 
+/// The TLS features of the generated crate, the default first: (feature, what it is).
+pub(crate) const TLS: [(&str, &str); 3] = [
+    ("rustls-ring", "rustls with ring"),
+    ("rustls", "rustls with aws-lc-rs"),
+    ("native-tls", "the platform's TLS: OpenSSL here"),
+];
+
+/// One TLS backend of the generated crate: the cold debug build and the release binary of the
+/// program.
+#[derive(Debug, Clone)]
+pub(crate) struct Backend {
+    pub(crate) feature: &'static str,
+    pub(crate) what: &'static str,
+    pub(crate) cold: Build,
+    pub(crate) release_bytes: u64,
+}
+
 /// The figures of section 2.
 #[derive(Debug, Clone)]
 pub(crate) struct BuildFigures {
-    pub(crate) ours_cold: Build,
-    /// The same program with the generated crate's `rustls-ring` TLS feature instead of the
-    /// default `rustls` (aws-lc-rs).
-    pub(crate) ours_ring_cold: Build,
+    /// Per TLS backend ([`TLS`] order; native-tls only where OpenSSL's development files are).
+    pub(crate) backends: Vec<Backend>,
     pub(crate) graph_rs_cold: Build,
+    pub(crate) graph_rs_release_bytes: u64,
     pub(crate) crate_alone: Build,
     /// The same with the test kit (`test-util`) on.
     pub(crate) crate_alone_test_util: Build,
@@ -38,63 +55,95 @@ pub(crate) struct BuildFigures {
 
 pub(crate) const COLD_TARGET: f64 = 0.4;
 pub(crate) const ALONE_TARGET_S: f64 = 4.0;
+pub(crate) const BINARY_TARGET: f64 = 0.5;
 
 impl BuildFigures {
-    pub(crate) fn ratio(&self) -> f64 {
-        self.ours_cold.wall.as_secs_f64() / self.graph_rs_cold.wall.as_secs_f64().max(1e-9)
+    fn default_backend(&self) -> Option<&Backend> {
+        self.backends.first()
     }
 
-    pub(crate) fn ring_ratio(&self) -> f64 {
-        self.ours_ring_cold.wall.as_secs_f64() / self.graph_rs_cold.wall.as_secs_f64().max(1e-9)
+    fn cold_ratio(&self, b: &Backend) -> f64 {
+        b.cold.wall.as_secs_f64() / self.graph_rs_cold.wall.as_secs_f64().max(1e-9)
+    }
+
+    fn binary_ratio(&self, b: &Backend) -> f64 {
+        b.release_bytes as f64 / self.graph_rs_release_bytes.max(1) as f64
     }
 
     pub(crate) fn passes(&self) -> bool {
-        self.ratio() <= COLD_TARGET && self.crate_alone.wall.as_secs_f64() <= ALONE_TARGET_S
+        self.default_backend()
+            .is_some_and(|b| self.cold_ratio(b) <= COLD_TARGET && self.binary_ratio(b) <= BINARY_TARGET)
+            && self.crate_alone.wall.as_secs_f64() <= ALONE_TARGET_S
     }
 
     pub(crate) fn render(&self) -> String {
-        let row = |name: &str, b: &Build| {
-            format!("| {name} | {:.1} s | {:.0} MiB |\n", b.wall.as_secs_f64(), b.peak_rss_kib as f64 / 1024.0)
-        };
+        let mib = |bytes: u64| bytes as f64 / 1_048_576.0;
         let pass = |ok: bool| if ok { "pass" } else { "**miss**" };
         let mut out = format!(
             "The same tiny program (list the access packages, print them) written with each crate, built \
-             with `cargo build` (debug, {} jobs) into an empty target folder, sources already fetched; each \
-             crate with its default features (the generated crate: reqwest with rustls/aws-lc-rs; graph-rs-sdk: \
-             native-tls), and the generated crate once more with its `rustls-ring` feature instead (rustls \
-             with ring: no aws-lc C build). Peak RSS is GNU time's `%M` (the largest process of the build).\n\n\
-             | build | wall | peak RSS |\n|---|---|---|\n",
+             with `cargo build` (debug, {} jobs) into an empty target folder, sources already fetched; the \
+             generated crate with each of its TLS features (the default first), graph-rs-sdk with its \
+             defaults (native-tls). Then `cargo build --release` of each program (default release profile) \
+             and the size of its binary. Peak RSS is GNU time's `%M` (the largest process of the build).\n\n\
+             | program | TLS | cold debug build | peak RSS | release binary |\n|---|---|---|---|---|\n",
             self.jobs
         );
-        out.push_str(&row("cold: program with the generated crate", &self.ours_cold));
-        out.push_str(&row("cold: program with the generated crate, `rustls-ring`", &self.ours_ring_cold));
-        out.push_str(&row("cold: program with graph-rs-sdk 3.0.1", &self.graph_rs_cold));
-        out.push_str(&row("the generated crate alone, dependencies prebuilt", &self.crate_alone));
-        out.push_str(&row(
-            "the generated crate alone with `test-util` (the test kit), dependencies prebuilt",
-            &self.crate_alone_test_util,
+        for (i, b) in self.backends.iter().enumerate() {
+            out.push_str(&format!(
+                "| generated crate | `{}`{} ({}) | {:.1} s | {:.0} MiB | {:.1} MiB |\n",
+                b.feature,
+                if i == 0 { ", the default" } else { "" },
+                b.what,
+                b.cold.wall.as_secs_f64(),
+                b.cold.peak_rss_kib as f64 / 1024.0,
+                mib(b.release_bytes)
+            ));
+        }
+        out.push_str(&format!(
+            "| graph-rs-sdk 3.0.1 | native-tls (OpenSSL) | {:.1} s | {:.0} MiB | {:.1} MiB |\n",
+            self.graph_rs_cold.wall.as_secs_f64(),
+            self.graph_rs_cold.peak_rss_kib as f64 / 1024.0,
+            mib(self.graph_rs_release_bytes)
+        ));
+        out.push_str(&format!(
+            "\n| build | wall | peak RSS |\n|---|---|---|\n\
+             | the generated crate alone, dependencies prebuilt | {:.1} s | {:.0} MiB |\n\
+             | the generated crate alone with `test-util` (the test kit), dependencies prebuilt | {:.1} s | {:.0} MiB |\n",
+            self.crate_alone.wall.as_secs_f64(),
+            self.crate_alone.peak_rss_kib as f64 / 1024.0,
+            self.crate_alone_test_util.wall.as_secs_f64(),
+            self.crate_alone_test_util.peak_rss_kib as f64 / 1024.0,
         ));
         out.push_str("\nThe profile (`cargo build --timings`), longest units of each build:\n\n");
-        for (name, b) in [
-            ("generated, cold", &self.ours_cold),
-            ("generated with `rustls-ring`, cold", &self.ours_ring_cold),
-            ("graph-rs-sdk, cold", &self.graph_rs_cold),
-            ("generated crate alone", &self.crate_alone),
-            ("generated crate alone, `test-util`", &self.crate_alone_test_util),
-        ] {
+        let mut profiles: Vec<(String, &Build)> =
+            self.backends.iter().map(|b| (format!("generated with `{}`, cold", b.feature), &b.cold)).collect();
+        profiles.push(("graph-rs-sdk, cold".to_string(), &self.graph_rs_cold));
+        profiles.push(("generated crate alone".to_string(), &self.crate_alone));
+        profiles.push(("generated crate alone, `test-util`".to_string(), &self.crate_alone_test_util));
+        for (name, b) in profiles {
             let units: Vec<String> =
                 b.top_units.iter().map(|(unit, mode, secs)| format!("{unit} ({mode}) {secs:.1} s")).collect();
             out.push_str(&format!("- {name}: {}\n", units.join(", ")));
         }
+        out.push_str("\n| target | figure | target | result |\n|---|---|---|---|\n");
+        for (i, b) in self.backends.iter().enumerate() {
+            let ratio = self.cold_ratio(b);
+            let label = if i == 0 { "default features" } else { "not the default" };
+            out.push_str(&format!(
+                "| cold build, generated with `{}` ({label}) / graph-rs-sdk | {ratio:.2}x | <= {COLD_TARGET}x | {} |\n",
+                b.feature,
+                if i == 0 { pass(ratio <= COLD_TARGET) } else { "-" },
+            ));
+        }
+        if let Some(b) = self.default_backend() {
+            let ratio = self.binary_ratio(b);
+            out.push_str(&format!(
+                "| release binary, generated (default features) / graph-rs-sdk | {ratio:.2}x | <= {BINARY_TARGET}x | {} |\n",
+                pass(ratio <= BINARY_TARGET)
+            ));
+        }
         out.push_str(&format!(
-            "\n| target | figure | target | result |\n|---|---|---|---|\n\
-             | cold build, generated (default features) / graph-rs-sdk | {:.2}x | <= {COLD_TARGET}x | {} |\n\
-             | cold build, generated with `rustls-ring` / graph-rs-sdk | {:.2}x | <= {COLD_TARGET}x | {} |\n\
-             | generated crate alone (debug) | {:.1} s | <= {ALONE_TARGET_S} s | {} |\n",
-            self.ratio(),
-            pass(self.ratio() <= COLD_TARGET),
-            self.ring_ratio(),
-            pass(self.ring_ratio() <= COLD_TARGET),
+            "| generated crate alone (debug) | {:.1} s | <= {ALONE_TARGET_S} s | {} |\n",
             self.crate_alone.wall.as_secs_f64(),
             pass(self.crate_alone.wall.as_secs_f64() <= ALONE_TARGET_S)
         ));
@@ -235,39 +284,50 @@ pub(crate) fn run(generated: &Path, lockfile: &Path) -> Result<BuildFigures, Str
         std::fs::copy(lockfile, root.join("Cargo.lock")).map_err(|e| format!("{}: {e}", lockfile.display()))?;
         Ok(root)
     };
-    let ours = with_generated("list-with-generated", "")?;
+    // The default build, then each other TLS backend alone (`default-features = false`).
+    let openssl = Command::new("pkg-config").args(["--exists", "openssl"]).status().is_ok_and(|s| s.success());
+    let mut programs = Vec::new();
+    for (i, (feature, what)) in TLS.into_iter().enumerate() {
+        if feature == "native-tls" && !openssl {
+            eprintln!("bench: native-tls skipped: no OpenSSL development files (pkg-config openssl)");
+            continue;
+        }
+        let features =
+            if i == 0 { String::new() } else { format!(", default-features = false, features = [\"{feature}\"]") };
+        programs.push((feature, what, with_generated(&format!("list-with-generated-{feature}"), &features)?));
+    }
     let kit = with_generated("list-with-generated-test-util", ", features = [\"test-util\"]")?;
-    let ring = with_generated("list-with-generated-ring", ", default-features = false, features = [\"rustls-ring\"]")?;
     let graph = project(dir.path(), "list-with-graph-rs", "graph-rs-sdk = \"=3.0.1\"", GRAPH_RS_MAIN)?;
     // Resolve and download first: network time is not build time.
-    for root in [&ours, &ring, &graph, &kit] {
+    for root in programs.iter().map(|p| &p.2).chain([&graph, &kit]) {
         run_quiet(cargo(root, &dir.path().join("unused"), &["fetch"]), "cargo fetch")?;
     }
     let jobs = std::thread::available_parallelism().map_or(1, usize::from);
-    eprintln!("bench: cold build with the generated crate");
-    let ours_target = dir.path().join("target-ours");
-    let ours_cold = timed(&ours, &ours_target, &["build", "--offline", "--timings"], "cold build (generated)")?;
-    eprintln!("bench: cold build with the generated crate, rustls-ring");
-    let ours_ring_cold = timed(
-        &ring,
-        &dir.path().join("target-ours-ring"),
-        &["build", "--offline", "--timings"],
-        "cold build (generated, rustls-ring)",
-    )?;
+    let mut backends = Vec::new();
+    for (feature, what, root) in &programs {
+        eprintln!("bench: cold build with the generated crate, {feature}");
+        let target = dir.path().join(format!("target-{feature}"));
+        let cold =
+            timed(root, &target, &["build", "--offline", "--timings"], &format!("cold build (generated, {feature})"))?;
+        eprintln!("bench: release build with the generated crate, {feature}");
+        let release_bytes = release_binary(root, &target, &format!("list-with-generated-{feature}"))?;
+        backends.push(Backend { feature, what, cold, release_bytes });
+    }
     eprintln!("bench: cold build with graph-rs-sdk 3.0.1 (several minutes)");
-    let graph_rs_cold = timed(
-        &graph,
-        &dir.path().join("target-graph-rs"),
-        &["build", "--offline", "--timings"],
-        "cold build (graph-rs-sdk)",
-    )?;
+    let graph_target = dir.path().join("target-graph-rs");
+    let graph_rs_cold =
+        timed(&graph, &graph_target, &["build", "--offline", "--timings"], "cold build (graph-rs-sdk)")?;
+    eprintln!("bench: release build with graph-rs-sdk 3.0.1");
+    let graph_rs_release_bytes = release_binary(&graph, &graph_target, "list-with-graph-rs")?;
+    let (_, _, ours) = programs.first().ok_or("no TLS backend to build")?;
+    let ours_target = dir.path().join(format!("target-{}", TLS[0].0));
     eprintln!("bench: the generated crate alone, dependencies prebuilt");
     run_quiet(
-        cargo(&ours, &ours_target, &["clean", "--offline", "-p", "msgraph-entitlement"]),
+        cargo(ours, &ours_target, &["clean", "--offline", "-p", "msgraph-entitlement"]),
         "cargo clean -p msgraph-entitlement",
     )?;
     let crate_alone = timed(
-        &ours,
+        ours,
         &ours_target,
         &["build", "--offline", "--timings", "-p", "msgraph-entitlement"],
         "build of the generated crate alone",
@@ -307,15 +367,22 @@ pub(crate) fn run(generated: &Path, lockfile: &Path) -> Result<BuildFigures, Str
         *out = started.elapsed();
     }
     Ok(BuildFigures {
-        ours_cold,
-        ours_ring_cold,
+        backends,
         graph_rs_cold,
+        graph_rs_release_bytes,
         crate_alone,
         crate_alone_test_util,
         kit_tests,
         mock_every_operation,
         jobs,
     })
+}
+
+/// `cargo build --release` of the program in `root` (package `name`); the size of its binary.
+fn release_binary(root: &Path, target: &Path, name: &str) -> Result<u64, String> {
+    run_quiet(cargo(root, target, &["build", "--offline", "--release"]), &format!("release build ({name})"))?;
+    let binary = target.join("release").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    std::fs::metadata(&binary).map(|m| m.len()).map_err(|e| format!("{}: {e}", binary.display()))
 }
 
 /// The commit before `cargo xtask codegen` was made lean (the xtask crate then built reqwest with

@@ -13,6 +13,9 @@ use serde::de::DeserializeOwned;
 
 use crate::bench_stats::median;
 
+/// Typed decoding against the same bytes into a `serde_json::Value`, on every page.
+pub(crate) const DECODE_TARGET: f64 = 1.0;
+
 /// One row: what was decoded, its size, typed and `Value` medians.
 pub(crate) struct Decode {
     pub(crate) name: &'static str,
@@ -82,6 +85,16 @@ pub(crate) fn run(workspace: &Path, runs: usize) -> Result<Vec<Decode>, String> 
     ])
 }
 
+impl Decode {
+    pub(crate) fn ratio(&self) -> f64 {
+        self.typed.as_secs_f64() / self.value.as_secs_f64().max(1e-12)
+    }
+}
+
+pub(crate) fn passes(rows: &[Decode]) -> bool {
+    rows.iter().all(|r| r.ratio() <= DECODE_TARGET)
+}
+
 pub(crate) fn render(rows: &[Decode], runs: usize) -> String {
     let mut out = format!(
         "Decoding a 100-item page (`serde_json::from_slice::<Page<T>>`), each item with properties the metadata \
@@ -97,8 +110,15 @@ pub(crate) fn render(rows: &[Decode], runs: usize) -> String {
             r.bytes,
             r.typed.as_secs_f64() * 1e6,
             r.value.as_secs_f64() * 1e6,
-            r.typed.as_secs_f64() / r.value.as_secs_f64().max(1e-12)
+            r.ratio()
         );
     }
+    let worst = rows.iter().map(Decode::ratio).fold(0.0, f64::max);
+    let _ = writeln!(
+        out,
+        "\n| target | figure | target | result |\n|---|---|---|---|\n\
+         | typed / `Value`, the slowest page | {worst:.2}x | <= {DECODE_TARGET}x | {} |",
+        if passes(rows) { "pass" } else { "**miss**" }
+    );
     out
 }
