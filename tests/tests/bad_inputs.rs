@@ -188,15 +188,26 @@ fn every_bad_input_fails_clearly_and_leaves_the_output_alone() {
     // Panics are caught and reported per case; keep the default hook quiet meanwhile.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let mut failures = Vec::new();
-    for case in &cases {
-        let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        match run_case(case, &generated) {
-            Ok(message) => eprintln!("{name}: {}", message.lines().next().unwrap_or_default()),
-            Err(why) => failures.push(format!("{name}: {why}")),
+    // The cases are independent (each in its own temp folder): run them on every core.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(1, usize::from).min(cases.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some(case) = cases.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                    let name = case.file_name().unwrap().to_string_lossy().into_owned();
+                    match run_case(case, &generated) {
+                        Ok(message) => eprintln!("{name}: {}", message.lines().next().unwrap_or_default()),
+                        Err(why) => failures.lock().unwrap().push(format!("{name}: {why}")),
+                    }
+                }
+            });
         }
-    }
+    });
     std::panic::set_hook(hook);
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
     assert!(tree(&generated_dir) == generated, "generated/ changed");
 }
