@@ -829,8 +829,8 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentFilterByCurrentUserOptions
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageAssignmentPolicy` (entity type).
@@ -1364,8 +1364,8 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestFilterByCurrentUser
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageAssignmentRequestRequirements` (complex type).
@@ -1895,8 +1895,8 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageAssignmentWorkflowExtension` (entity type).
@@ -2270,8 +2270,8 @@ impl<'de> Deserialize<'de> for AccessPackageCatalogState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageCatalogType` (enum type).
@@ -2333,8 +2333,8 @@ impl<'de> Deserialize<'de> for AccessPackageCatalogType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageCustomExtensionStage` (enum type).
@@ -2412,8 +2412,8 @@ impl<'de> Deserialize<'de> for AccessPackageCustomExtensionStage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageDynamicApprovalStage` (complex type).
@@ -2603,8 +2603,8 @@ impl<'de> Deserialize<'de> for AccessPackageExternalUserLifecycleAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageFilterByCurrentUserOptions` (enum type).
@@ -2658,8 +2658,8 @@ impl<'de> Deserialize<'de> for AccessPackageFilterByCurrentUserOptions {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageLocalizedText` (complex type).
@@ -3073,8 +3073,8 @@ impl<'de> Deserialize<'de> for AccessPackageRequestState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageRequestType` (enum type).
@@ -3172,8 +3172,8 @@ impl<'de> Deserialize<'de> for AccessPackageRequestType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageResource` (entity type).
@@ -4200,8 +4200,8 @@ impl<'de> Deserialize<'de> for AccessPackageSubjectLifecycle {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageSubjectType` (enum type).
@@ -4263,8 +4263,8 @@ impl<'de> Deserialize<'de> for AccessPackageSubjectType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageSuggestion` (entity type).
@@ -4384,8 +4384,8 @@ impl<'de> Deserialize<'de> for AccessPackageSuggestionFilterByCurrentUserOptions
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// A `microsoft.graph.accessPackageSuggestionReason` or any of its derived types, told apart by `@odata.type`.
@@ -4787,8 +4787,8 @@ impl<'de> Deserialize<'de> for AccessReviewExpirationBehavior {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.allowedTargetScope` (enum type).
@@ -4890,8 +4890,8 @@ impl<'de> Deserialize<'de> for AllowedTargetScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.appScope` (entity type).
@@ -5067,8 +5067,8 @@ impl<'de> Deserialize<'de> for ApprovalFilterByCurrentUserOptions {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.approvalStage` (entity type).
@@ -5218,8 +5218,8 @@ impl<'de> Deserialize<'de> for ApproverInformationVisibility {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.assignedLabel` (complex type).
@@ -6237,8 +6237,8 @@ impl<'de> Deserialize<'de> for ConnectedOrganizationState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.connectionInfo` (complex type).
@@ -7262,8 +7262,8 @@ impl<'de> Deserialize<'de> for CustomDataProvidedResourceUploadStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// A `microsoft.graph.customExtensionAuthenticationConfiguration` or any of its derived types, told apart by `@odata.type`.
@@ -7684,8 +7684,8 @@ impl<'de> Deserialize<'de> for CustomExtensionCalloutInstanceStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.customExtensionClientConfiguration` (complex type).
@@ -8125,8 +8125,8 @@ impl<'de> Deserialize<'de> for DayOfWeek {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.detailsInfo` (complex type).
@@ -8571,8 +8571,8 @@ impl<'de> Deserialize<'de> for ExpirationPatternType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.externalDomainFederation` (complex type).
@@ -9432,8 +9432,8 @@ impl<'de> Deserialize<'de> for GroupAccessType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.groupMembers` (complex type).
@@ -10474,8 +10474,8 @@ impl<'de> Deserialize<'de> for InitiatorType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.internalSponsors` (complex type).
@@ -11825,8 +11825,8 @@ impl<'de> Deserialize<'de> for RecurrencePatternType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.recurrenceRange` (complex type).
@@ -11960,8 +11960,8 @@ impl<'de> Deserialize<'de> for RecurrenceRangeType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.requestorManager` (complex type).
@@ -12073,8 +12073,8 @@ impl<'de> Deserialize<'de> for RoleType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.servicePrincipalIdentity` (complex type).
@@ -12590,8 +12590,8 @@ impl<'de> Deserialize<'de> for SocialIdentitySourceType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// A `microsoft.graph.subjectSet` or any of its derived types, told apart by `@odata.type`.
@@ -13294,8 +13294,8 @@ impl<'de> Deserialize<'de> for TeamworkApplicationIdentityType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.teamworkConversationIdentity` (complex type).
@@ -13423,8 +13423,8 @@ impl<'de> Deserialize<'de> for TeamworkConversationIdentityType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.teamworkTagIdentity` (complex type).
@@ -13614,8 +13614,8 @@ impl<'de> Deserialize<'de> for TeamworkUserIdentityType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.unifiedRoleAssignment` (entity type).
@@ -14027,8 +14027,8 @@ impl<'de> Deserialize<'de> for WeekIndex {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// Parameters of the `resume` action.
@@ -14782,8 +14782,8 @@ impl<'de> Deserialize<'de> for CustomTaskExtensionOperationStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.identityGovernance.groupBasedSubjectSet` (complex type).

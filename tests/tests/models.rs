@@ -120,6 +120,13 @@ fn unknown_enum_values_do_not_break_decoding() {
     assert_eq!(serde_json::to_value(&catalog).unwrap()["catalogType"], "valueFromTheFuture");
     assert_eq!(AccessPackageCatalogType::from("userManaged"), AccessPackageCatalogType::UserManaged);
     assert_eq!(AccessPackageCatalogType::UserManaged.to_string(), "userManaged");
+    // From bytes: a value read in place, and one with an escape (decoded into a new string).
+    let catalog: models::AccessPackageCatalog =
+        serde_json::from_str(r#"{"catalogType": "userManaged", "state": "publ\u0069shed"}"#).unwrap();
+    assert_eq!(catalog.catalog_type, Some(AccessPackageCatalogType::UserManaged));
+    assert_eq!(catalog.state.as_ref().map(|s| s.as_str()), Some("published"));
+    let err = serde_json::from_str::<models::AccessPackageCatalog>(r#"{"catalogType": 3}"#).unwrap_err();
+    assert!(err.to_string().contains("expected a string"), "{err}");
 }
 
 #[test]

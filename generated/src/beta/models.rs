@@ -68,8 +68,8 @@ impl<'de> Deserialize<'de> for MembershipRuleProcessingStatusDetails {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackage` (entity type).
@@ -507,8 +507,8 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentFilterByCurrentUserOptions
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageAssignmentPolicy` (entity type).
@@ -877,8 +877,8 @@ impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestFilterByCurrentUser
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageAssignmentRequestRequirements` (complex type).
@@ -1334,8 +1334,8 @@ impl<'de> Deserialize<'de> for AccessPackageCustomExtensionHandlerStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageCustomExtensionStage` (enum type).
@@ -1413,8 +1413,8 @@ impl<'de> Deserialize<'de> for AccessPackageCustomExtensionStage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageFilterByCurrentUserOptions` (enum type).
@@ -1468,8 +1468,8 @@ impl<'de> Deserialize<'de> for AccessPackageFilterByCurrentUserOptions {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.accessPackageLocalizedContent` (complex type).
@@ -2649,8 +2649,8 @@ impl<'de> Deserialize<'de> for AccessReviewTimeoutBehavior {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.approval` (entity type).
@@ -2764,8 +2764,8 @@ impl<'de> Deserialize<'de> for ApprovalFilterByCurrentUserOptions {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.approvalSettings` (complex type).
@@ -3421,8 +3421,8 @@ impl<'de> Deserialize<'de> for ConnectedOrganizationState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.connectionInfo` (complex type).
@@ -4087,8 +4087,8 @@ impl<'de> Deserialize<'de> for DayOfWeek {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.directoryObject` (entity type).
@@ -4378,8 +4378,8 @@ impl<'de> Deserialize<'de> for ExpirationPatternType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.group` (entity type).
@@ -5077,8 +5077,8 @@ impl<'de> Deserialize<'de> for GroupAccessType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.identity` (complex type).
@@ -5812,8 +5812,8 @@ impl<'de> Deserialize<'de> for RecurrencePatternType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.recurrenceRange` (complex type).
@@ -5947,8 +5947,8 @@ impl<'de> Deserialize<'de> for RecurrenceRangeType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.requestSchedule` (complex type).
@@ -6248,8 +6248,8 @@ impl<'de> Deserialize<'de> for TeamworkConversationIdentityType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.teamworkTagIdentity` (complex type).
@@ -6439,8 +6439,8 @@ impl<'de> Deserialize<'de> for TeamworkUserIdentityType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }
 /// `microsoft.graph.userIdentity` (complex type).
@@ -6618,7 +6618,7 @@ impl<'de> Deserialize<'de> for WeekIndex {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(s.as_ref()))
+        let s = object::Key::deserialize(deserializer)?;
+        Ok(Self::from(s.as_str()))
     }
 }

@@ -19,7 +19,8 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// A JSON object key, borrowed from the input when it has no escapes.
+/// A JSON string (an object's key, an enum's value), borrowed from the input when it has no
+/// escapes.
 pub struct Key<'de>(Cow<'de, str>);
 
 impl Key<'_> {
@@ -40,7 +41,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
         impl<'de> Visitor<'de> for KeyVisitor {
             type Value = Key<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a property name")
+                f.write_str("a string")
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
                 Ok(Key(Cow::Borrowed(v)))

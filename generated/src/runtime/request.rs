@@ -259,15 +259,15 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Page<T> {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Page<T>, A::Error> {
                 let mut page = Page::default();
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    match key.as_ref() {
+                while let Some(key) = map.next_key::<super::object::Key<'de>>()? {
+                    match key.as_str() {
                         "value" => page.value = map.next_value()?,
                         "@odata.nextLink" => page.next_link = map.next_value()?,
                         "@odata.count" => page.count = map.next_value()?,
                         "@odata.deltaLink" => page.delta_link = map.next_value()?,
                         _ => {
                             let value = map.next_value()?;
-                            page.additional_properties.insert(key.into_owned(), value);
+                            page.additional_properties.insert(key.into_string(), value);
                         }
                     }
                 }

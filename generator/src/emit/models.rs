@@ -354,8 +354,8 @@ fn enum_item(e: &EnumDef) -> TokenStream {
 
         impl<'de> Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Ok(Self::from(s.as_ref()))
+                let s = object::Key::deserialize(deserializer)?;
+                Ok(Self::from(s.as_str()))
             }
         }
     }
