@@ -294,23 +294,24 @@ pub(crate) fn run(generated: &Path, lockfile: &Path) -> Result<BuildFigures, Str
         }
         let features =
             if i == 0 { String::new() } else { format!(", default-features = false, features = [\"{feature}\"]") };
-        programs.push((feature, what, with_generated(&format!("list-with-generated-{feature}"), &features)?));
+        let name = format!("list-with-generated-{feature}");
+        let root = with_generated(&name, &features)?;
+        programs.push((feature, what, name, root, dir.path().join(format!("target-{feature}"))));
     }
     let kit = with_generated("list-with-generated-test-util", ", features = [\"test-util\"]")?;
     let graph = project(dir.path(), "list-with-graph-rs", "graph-rs-sdk = \"=3.0.1\"", GRAPH_RS_MAIN)?;
     // Resolve and download first: network time is not build time.
-    for root in programs.iter().map(|p| &p.2).chain([&graph, &kit]) {
+    for root in programs.iter().map(|p| &p.3).chain([&graph, &kit]) {
         run_quiet(cargo(root, &dir.path().join("unused"), &["fetch"]), "cargo fetch")?;
     }
     let jobs = std::thread::available_parallelism().map_or(1, usize::from);
     let mut backends = Vec::new();
-    for (feature, what, root) in &programs {
+    for (feature, what, name, root, target) in &programs {
         eprintln!("bench: cold build with the generated crate, {feature}");
-        let target = dir.path().join(format!("target-{feature}"));
         let cold =
-            timed(root, &target, &["build", "--offline", "--timings"], &format!("cold build (generated, {feature})"))?;
+            timed(root, target, &["build", "--offline", "--timings"], &format!("cold build (generated, {feature})"))?;
         eprintln!("bench: release build with the generated crate, {feature}");
-        let release_bytes = release_binary(root, &target, &format!("list-with-generated-{feature}"))?;
+        let release_bytes = release_binary(root, target, name)?;
         backends.push(Backend { feature, what, cold, release_bytes });
     }
     eprintln!("bench: cold build with graph-rs-sdk 3.0.1 (several minutes)");
@@ -319,16 +320,16 @@ pub(crate) fn run(generated: &Path, lockfile: &Path) -> Result<BuildFigures, Str
         timed(&graph, &graph_target, &["build", "--offline", "--timings"], "cold build (graph-rs-sdk)")?;
     eprintln!("bench: release build with graph-rs-sdk 3.0.1");
     let graph_rs_release_bytes = release_binary(&graph, &graph_target, "list-with-graph-rs")?;
-    let (_, _, ours) = programs.first().ok_or("no TLS backend to build")?;
-    let ours_target = dir.path().join(format!("target-{}", TLS[0].0));
+    // The crate alone: in the default build's target folder, its dependencies built.
+    let (_, _, _, ours, ours_target) = programs.first().ok_or("no TLS backend to build")?;
     eprintln!("bench: the generated crate alone, dependencies prebuilt");
     run_quiet(
-        cargo(ours, &ours_target, &["clean", "--offline", "-p", "msgraph-entitlement"]),
+        cargo(ours, ours_target, &["clean", "--offline", "-p", "msgraph-entitlement"]),
         "cargo clean -p msgraph-entitlement",
     )?;
     let crate_alone = timed(
         ours,
-        &ours_target,
+        ours_target,
         &["build", "--offline", "--timings", "-p", "msgraph-entitlement"],
         "build of the generated crate alone",
     )?;
