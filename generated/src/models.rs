@@ -105,8 +105,17 @@ impl object::Object for AccessPackage {
 }
 impl Serialize for AccessPackage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackage {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
         object::entry(&mut map, "description", self.description.as_ref())?;
@@ -169,9 +178,9 @@ impl Serialize for AnyAccessPackageAnswer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AccessPackageAnswerString(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.accessPackageAnswerString",
+                    Some("#microsoft.graph.accessPackageAnswerString"),
                     serializer,
                 )
             }
@@ -260,8 +269,17 @@ impl object::Object for AccessPackageAnswerChoice {
 }
 impl Serialize for AccessPackageAnswerChoice {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAnswerChoice {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "actualValue", self.actual_value.as_ref())?;
         object::entry(&mut map, "localizations", self.localizations.as_ref())?;
         object::entry(&mut map, "text", self.text.as_ref())?;
@@ -314,8 +332,17 @@ impl object::Object for AccessPackageAnswerString {
 }
 impl Serialize for AccessPackageAnswerString {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAnswerString {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayValue", self.display_value.as_ref())?;
         object::entry(&mut map, "value", self.value.as_ref())?;
         object::entry(&mut map, "answeredQuestion", self.answered_question.as_ref())?;
@@ -418,8 +445,17 @@ impl object::Object for AccessPackageApprovalStage {
 }
 impl Serialize for AccessPackageApprovalStage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageApprovalStage {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "approverInformationVisibility",
@@ -499,9 +535,9 @@ impl Serialize for AnyAccessPackageApprovalStage {
         match self {
             Self::AccessPackageApprovalStage(value) => value.serialize(serializer),
             Self::AccessPackageDynamicApprovalStage(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.accessPackageDynamicApprovalStage",
+                    Some("#microsoft.graph.accessPackageDynamicApprovalStage"),
                     serializer,
                 )
             }
@@ -650,8 +686,17 @@ impl object::Object for AccessPackageAssignment {
 }
 impl Serialize for AccessPackageAssignment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignment {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -734,8 +779,17 @@ impl object::Object for AccessPackageAssignmentApprovalSettings {
 }
 impl Serialize for AccessPackageAssignmentApprovalSettings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentApprovalSettings {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "isApprovalRequiredForAdd",
@@ -944,8 +998,17 @@ impl object::Object for AccessPackageAssignmentPolicy {
 }
 impl Serialize for AccessPackageAssignmentPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentPolicy {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -1082,8 +1145,17 @@ impl object::Object for AccessPackageAssignmentRequest {
 }
 impl Serialize for AccessPackageAssignmentRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentRequest {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "answers", self.answers.as_ref())?;
         object::entry(&mut map, "completedDateTime", self.completed_date_time.as_ref())?;
@@ -1157,8 +1229,17 @@ impl object::Object for AccessPackageAssignmentRequestCallbackData {
 }
 impl Serialize for AccessPackageAssignmentRequestCallbackData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentRequestCallbackData {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "customExtensionStageInstanceDetail",
@@ -1217,9 +1298,9 @@ impl Serialize for AnyAccessPackageAssignmentRequestCallbackData {
                 value.serialize(serializer)
             }
             Self::AssignmentRequestApprovalStageCallbackData(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.assignmentRequestApprovalStageCallbackData",
+                    Some("#microsoft.graph.assignmentRequestApprovalStageCallbackData"),
                     serializer,
                 )
             }
@@ -1443,8 +1524,17 @@ impl object::Object for AccessPackageAssignmentRequestRequirements {
 }
 impl Serialize for AccessPackageAssignmentRequestRequirements {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentRequestRequirements {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "allowCustomAssignmentSchedule",
@@ -1551,8 +1641,17 @@ impl object::Object for AccessPackageAssignmentRequestWorkflowExtension {
 }
 impl Serialize for AccessPackageAssignmentRequestWorkflowExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentRequestWorkflowExtension {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -1676,8 +1775,17 @@ impl object::Object for AccessPackageAssignmentRequestorSettings {
 }
 impl Serialize for AccessPackageAssignmentRequestorSettings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentRequestorSettings {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "allowCustomAssignmentSchedule",
@@ -1796,8 +1904,17 @@ impl object::Object for AccessPackageAssignmentReviewSettings {
 }
 impl Serialize for AccessPackageAssignmentReviewSettings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentReviewSettings {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "expirationBehavior",
@@ -1970,8 +2087,17 @@ impl object::Object for AccessPackageAssignmentWorkflowExtension {
 }
 impl Serialize for AccessPackageAssignmentWorkflowExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentWorkflowExtension {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -2062,8 +2188,17 @@ impl object::Object for AccessPackageAutomaticRequestSettings {
 }
 impl Serialize for AccessPackageAutomaticRequestSettings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAutomaticRequestSettings {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "gracePeriodBeforeAccessRemoval",
@@ -2182,8 +2317,17 @@ impl object::Object for AccessPackageCatalog {
 }
 impl Serialize for AccessPackageCatalog {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageCatalog {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "catalogType", self.catalog_type.as_ref())?;
         object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
@@ -2491,8 +2635,17 @@ impl object::Object for AccessPackageDynamicApprovalStage {
 }
 impl Serialize for AccessPackageDynamicApprovalStage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageDynamicApprovalStage {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "approverInformationVisibility",
@@ -2700,8 +2853,17 @@ impl object::Object for AccessPackageLocalizedText {
 }
 impl Serialize for AccessPackageLocalizedText {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageLocalizedText {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "languageCode", self.language_code.as_ref())?;
         object::entry(&mut map, "text", self.text.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -2772,8 +2934,17 @@ impl object::Object for AccessPackageMultipleChoiceQuestion {
 }
 impl Serialize for AccessPackageMultipleChoiceQuestion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageMultipleChoiceQuestion {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "isAnswerEditable", self.is_answer_editable.as_ref())?;
         object::entry(&mut map, "isRequired", self.is_required.as_ref())?;
@@ -2829,8 +3000,17 @@ impl object::Object for AccessPackageNotificationSettings {
 }
 impl Serialize for AccessPackageNotificationSettings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageNotificationSettings {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "isAssignmentNotificationDisabled",
@@ -2873,16 +3053,16 @@ impl Serialize for AnyAccessPackageQuestion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AccessPackageMultipleChoiceQuestion(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.accessPackageMultipleChoiceQuestion",
+                    Some("#microsoft.graph.accessPackageMultipleChoiceQuestion"),
                     serializer,
                 )
             }
             Self::AccessPackageTextInputQuestion(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.accessPackageTextInputQuestion",
+                    Some("#microsoft.graph.accessPackageTextInputQuestion"),
                     serializer,
                 )
             }
@@ -2977,8 +3157,17 @@ impl object::Object for AccessPackageRequestApprovalStageCallbackConfiguration {
 }
 impl Serialize for AccessPackageRequestApprovalStageCallbackConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageRequestApprovalStageCallbackConfiguration {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "timeoutDuration", self.timeout_duration.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -3266,8 +3455,17 @@ impl object::Object for AccessPackageResource {
 }
 impl Serialize for AccessPackageResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResource {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "attributes", self.attributes.as_ref())?;
         object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
@@ -3318,9 +3516,9 @@ impl Serialize for AnyAccessPackageResource {
         match self {
             Self::AccessPackageResource(value) => value.serialize(serializer),
             Self::CustomDataProvidedResource(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.customDataProvidedResource",
+                    Some("#microsoft.graph.customDataProvidedResource"),
                     serializer,
                 )
             }
@@ -3430,8 +3628,17 @@ impl object::Object for AccessPackageResourceAttribute {
 }
 impl Serialize for AccessPackageResourceAttribute {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceAttribute {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "destination", self.destination.as_ref())?;
         object::entry(&mut map, "isEditable", self.is_editable.as_ref())?;
         object::entry(
@@ -3472,9 +3679,9 @@ impl Serialize for AnyAccessPackageResourceAttributeDestination {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AccessPackageUserDirectoryAttributeStore(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.accessPackageUserDirectoryAttributeStore",
+                    Some("#microsoft.graph.accessPackageUserDirectoryAttributeStore"),
                     serializer,
                 )
             }
@@ -3557,8 +3764,17 @@ impl object::Object for AccessPackageResourceAttributeQuestion {
 }
 impl Serialize for AccessPackageResourceAttributeQuestion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceAttributeQuestion {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "question", self.question.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -3591,9 +3807,9 @@ impl Serialize for AnyAccessPackageResourceAttributeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AccessPackageResourceAttributeQuestion(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.accessPackageResourceAttributeQuestion",
+                    Some("#microsoft.graph.accessPackageResourceAttributeQuestion"),
                     serializer,
                 )
             }
@@ -3721,8 +3937,17 @@ impl object::Object for AccessPackageResourceEnvironment {
 }
 impl Serialize for AccessPackageResourceEnvironment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceEnvironment {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "connectionInfo", self.connection_info.as_ref())?;
         object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
@@ -3799,8 +4024,17 @@ impl object::Object for AccessPackageResourceRequest {
 }
 impl Serialize for AccessPackageResourceRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceRequest {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
         object::entry(&mut map, "requestType", self.request_type.as_ref())?;
@@ -3878,8 +4112,17 @@ impl object::Object for AccessPackageResourceRole {
 }
 impl Serialize for AccessPackageResourceRole {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceRole {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "description", self.description.as_ref())?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
@@ -3943,8 +4186,17 @@ impl object::Object for AccessPackageResourceRoleScope {
 }
 impl Serialize for AccessPackageResourceRoleScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceRoleScope {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
         object::entry(&mut map, "role", self.role.as_ref())?;
@@ -4022,8 +4274,17 @@ impl object::Object for AccessPackageResourceScope {
 }
 impl Serialize for AccessPackageResourceScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceScope {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "description", self.description.as_ref())?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
@@ -4112,8 +4373,17 @@ impl object::Object for AccessPackageSubject {
 }
 impl Serialize for AccessPackageSubject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageSubject {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "email", self.email.as_ref())?;
@@ -4308,8 +4578,17 @@ impl object::Object for AccessPackageSuggestion {
 }
 impl Serialize for AccessPackageSuggestion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageSuggestion {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "reasons", self.reasons.as_ref())?;
         object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
@@ -4419,16 +4698,18 @@ impl Serialize for AnyAccessPackageSuggestionReason {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AccessPackageSuggestionRelatedPeopleBased(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.accessPackageSuggestionRelatedPeopleBased",
+                    Some("#microsoft.graph.accessPackageSuggestionRelatedPeopleBased"),
                     serializer,
                 )
             }
             Self::AccessPackageSuggestionSelfAssignmentHistoryBased(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.accessPackageSuggestionSelfAssignmentHistoryBased",
+                    Some(
+                        "#microsoft.graph.accessPackageSuggestionSelfAssignmentHistoryBased",
+                    ),
                     serializer,
                 )
             }
@@ -4528,8 +4809,17 @@ impl object::Object for AccessPackageSuggestionRelatedPeopleBased {
 }
 impl Serialize for AccessPackageSuggestionRelatedPeopleBased {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageSuggestionRelatedPeopleBased {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "relatedPeople", self.related_people.as_ref())?;
         object::entry(
             &mut map,
@@ -4584,8 +4874,17 @@ impl object::Object for AccessPackageSuggestionSelfAssignmentHistoryBased {
 }
 impl Serialize for AccessPackageSuggestionSelfAssignmentHistoryBased {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageSuggestionSelfAssignmentHistoryBased {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "lastAssignmentDateTime",
@@ -4662,8 +4961,17 @@ impl object::Object for AccessPackageTextInputQuestion {
 }
 impl Serialize for AccessPackageTextInputQuestion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageTextInputQuestion {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "isAnswerEditable", self.is_answer_editable.as_ref())?;
         object::entry(&mut map, "isRequired", self.is_required.as_ref())?;
@@ -4716,8 +5024,17 @@ impl object::Object for AccessPackageUserDirectoryAttributeStore {
 }
 impl Serialize for AccessPackageUserDirectoryAttributeStore {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageUserDirectoryAttributeStore {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -4939,8 +5256,17 @@ impl object::Object for AppScope {
 }
 impl Serialize for AppScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AppScope {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "type", self.type_.as_ref())?;
@@ -4994,8 +5320,17 @@ impl object::Object for Approval {
 }
 impl Serialize for Approval {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for Approval {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "stages", self.stages.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -5139,8 +5474,17 @@ impl object::Object for ApprovalStage {
 }
 impl Serialize for ApprovalStage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ApprovalStage {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "assignedToMe", self.assigned_to_me.as_ref())?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
@@ -5260,8 +5604,17 @@ impl object::Object for AssignedLabel {
 }
 impl Serialize for AssignedLabel {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AssignedLabel {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "labelId", self.label_id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -5312,8 +5665,17 @@ impl object::Object for AssignedLicense {
 }
 impl Serialize for AssignedLicense {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AssignedLicense {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "disabledPlans", self.disabled_plans.as_ref())?;
         object::entry(&mut map, "skuId", self.sku_id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -5375,8 +5737,17 @@ impl object::Object for AssignmentRequestApprovalStageCallbackData {
 }
 impl Serialize for AssignmentRequestApprovalStageCallbackData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AssignmentRequestApprovalStageCallbackData {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "customExtensionStageInstanceDetail",
@@ -5436,8 +5807,17 @@ impl object::Object for AttributeRuleMembers {
 }
 impl Serialize for AttributeRuleMembers {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AttributeRuleMembers {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "description", self.description.as_ref())?;
         object::entry(&mut map, "membershipRule", self.membership_rule.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -5494,8 +5874,17 @@ impl object::Object for AvailableAccessPackage {
 }
 impl Serialize for AvailableAccessPackage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AvailableAccessPackage {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "description", self.description.as_ref())?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
@@ -5550,8 +5939,17 @@ impl object::Object for AzureActiveDirectoryTenant {
 }
 impl Serialize for AzureActiveDirectoryTenant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AzureActiveDirectoryTenant {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "tenantId", self.tenant_id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -5594,8 +5992,17 @@ impl object::Object for AzureAdPopTokenAuthentication {
 }
 impl Serialize for AzureAdPopTokenAuthentication {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AzureAdPopTokenAuthentication {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -5639,8 +6046,17 @@ impl object::Object for AzureAdTokenAuthentication {
 }
 impl Serialize for AzureAdTokenAuthentication {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AzureAdTokenAuthentication {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "resourceId", self.resource_id.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -5693,8 +6109,17 @@ impl object::Object for AzureCommunicationServicesUserIdentity {
 }
 impl Serialize for AzureCommunicationServicesUserIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AzureCommunicationServicesUserIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
@@ -5754,8 +6179,17 @@ impl object::Object for CommunicationsApplicationIdentity {
 }
 impl Serialize for CommunicationsApplicationIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CommunicationsApplicationIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "applicationType", self.application_type.as_ref())?;
@@ -5812,8 +6246,17 @@ impl object::Object for CommunicationsApplicationInstanceIdentity {
 }
 impl Serialize for CommunicationsApplicationInstanceIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CommunicationsApplicationInstanceIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "hidden", self.hidden.as_ref())?;
@@ -5864,8 +6307,17 @@ impl object::Object for CommunicationsEncryptedIdentity {
 }
 impl Serialize for CommunicationsEncryptedIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CommunicationsEncryptedIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -5917,8 +6369,17 @@ impl object::Object for CommunicationsGuestIdentity {
 }
 impl Serialize for CommunicationsGuestIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CommunicationsGuestIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "email", self.email.as_ref())?;
@@ -5968,8 +6429,17 @@ impl object::Object for CommunicationsPhoneIdentity {
 }
 impl Serialize for CommunicationsPhoneIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CommunicationsPhoneIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -6021,8 +6491,17 @@ impl object::Object for CommunicationsUserIdentity {
 }
 impl Serialize for CommunicationsUserIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CommunicationsUserIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "tenantId", self.tenant_id.as_ref())?;
@@ -6105,8 +6584,17 @@ impl object::Object for ConnectedOrganization {
 }
 impl Serialize for ConnectedOrganization {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ConnectedOrganization {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
         object::entry(&mut map, "description", self.description.as_ref())?;
@@ -6164,8 +6652,17 @@ impl object::Object for ConnectedOrganizationMembers {
 }
 impl Serialize for ConnectedOrganizationMembers {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ConnectedOrganizationMembers {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "connectedOrganizationId",
@@ -6274,8 +6771,17 @@ impl object::Object for ConnectionInfo {
 }
 impl Serialize for ConnectionInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ConnectionInfo {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "url", self.url.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -6326,8 +6832,17 @@ impl object::Object for CrossCloudAzureActiveDirectoryTenant {
 }
 impl Serialize for CrossCloudAzureActiveDirectoryTenant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CrossCloudAzureActiveDirectoryTenant {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "cloudInstance", self.cloud_instance.as_ref())?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "tenantId", self.tenant_id.as_ref())?;
@@ -6403,44 +6918,44 @@ impl Serialize for AnyCustomAuthenticationExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::OnAttributeCollectionStartCustomExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.onAttributeCollectionStartCustomExtension",
+                    Some("#microsoft.graph.onAttributeCollectionStartCustomExtension"),
                     serializer,
                 )
             }
             Self::OnAttributeCollectionSubmitCustomExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.onAttributeCollectionSubmitCustomExtension",
+                    Some("#microsoft.graph.onAttributeCollectionSubmitCustomExtension"),
                     serializer,
                 )
             }
             Self::OnOtpSendCustomExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.onOtpSendCustomExtension",
+                    Some("#microsoft.graph.onOtpSendCustomExtension"),
                     serializer,
                 )
             }
             Self::OnPasswordSubmitCustomExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.onPasswordSubmitCustomExtension",
+                    Some("#microsoft.graph.onPasswordSubmitCustomExtension"),
                     serializer,
                 )
             }
             Self::OnTokenIssuanceStartCustomExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.onTokenIssuanceStartCustomExtension",
+                    Some("#microsoft.graph.onTokenIssuanceStartCustomExtension"),
                     serializer,
                 )
             }
             Self::OnVerifiedIdClaimValidationCustomExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.onVerifiedIdClaimValidationCustomExtension",
+                    Some("#microsoft.graph.onVerifiedIdClaimValidationCustomExtension"),
                     serializer,
                 )
             }
@@ -6633,65 +7148,67 @@ impl Serialize for AnyCustomCalloutExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AccessPackageAssignmentRequestWorkflowExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.accessPackageAssignmentRequestWorkflowExtension",
+                    Some(
+                        "#microsoft.graph.accessPackageAssignmentRequestWorkflowExtension",
+                    ),
                     serializer,
                 )
             }
             Self::AccessPackageAssignmentWorkflowExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.accessPackageAssignmentWorkflowExtension",
+                    Some("#microsoft.graph.accessPackageAssignmentWorkflowExtension"),
                     serializer,
                 )
             }
             Self::OnAttributeCollectionStartCustomExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.onAttributeCollectionStartCustomExtension",
+                    Some("#microsoft.graph.onAttributeCollectionStartCustomExtension"),
                     serializer,
                 )
             }
             Self::OnAttributeCollectionSubmitCustomExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.onAttributeCollectionSubmitCustomExtension",
+                    Some("#microsoft.graph.onAttributeCollectionSubmitCustomExtension"),
                     serializer,
                 )
             }
             Self::OnOtpSendCustomExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.onOtpSendCustomExtension",
+                    Some("#microsoft.graph.onOtpSendCustomExtension"),
                     serializer,
                 )
             }
             Self::OnPasswordSubmitCustomExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.onPasswordSubmitCustomExtension",
+                    Some("#microsoft.graph.onPasswordSubmitCustomExtension"),
                     serializer,
                 )
             }
             Self::OnTokenIssuanceStartCustomExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.onTokenIssuanceStartCustomExtension",
+                    Some("#microsoft.graph.onTokenIssuanceStartCustomExtension"),
                     serializer,
                 )
             }
             Self::OnVerifiedIdClaimValidationCustomExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.onVerifiedIdClaimValidationCustomExtension",
+                    Some("#microsoft.graph.onVerifiedIdClaimValidationCustomExtension"),
                     serializer,
                 )
             }
             Self::CustomTaskExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.identityGovernance.customTaskExtension",
+                    Some("#microsoft.graph.identityGovernance.customTaskExtension"),
                     serializer,
                 )
             }
@@ -6913,8 +7430,17 @@ impl object::Object for CustomDataProvidedResource {
 }
 impl Serialize for CustomDataProvidedResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomDataProvidedResource {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "attributes", self.attributes.as_ref())?;
         object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
@@ -6996,8 +7522,17 @@ impl object::Object for CustomDataProvidedResourceAccessReviewUploadSession {
 }
 impl Serialize for CustomDataProvidedResourceAccessReviewUploadSession {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomDataProvidedResourceAccessReviewUploadSession {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
         object::entry(&mut map, "data", self.data.as_ref())?;
@@ -7058,8 +7593,17 @@ impl object::Object for CustomDataProvidedResourceFile {
 }
 impl Serialize for CustomDataProvidedResourceFile {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomDataProvidedResourceFile {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "name", self.name.as_ref())?;
         object::entry(&mut map, "size", self.size.as_ref())?;
@@ -7097,9 +7641,11 @@ impl Serialize for AnyCustomDataProvidedResourceUploadSession {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::CustomDataProvidedResourceAccessReviewUploadSession(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.customDataProvidedResourceAccessReviewUploadSession",
+                    Some(
+                        "#microsoft.graph.customDataProvidedResourceAccessReviewUploadSession",
+                    ),
                     serializer,
                 )
             }
@@ -7185,8 +7731,17 @@ impl object::Object for CustomDataProvidedResourceUploadStats {
 }
 impl Serialize for CustomDataProvidedResourceUploadStats {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomDataProvidedResourceUploadStats {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "filesUploaded", self.files_uploaded.as_ref())?;
         object::entry(
             &mut map,
@@ -7294,16 +7849,16 @@ impl Serialize for AnyCustomExtensionAuthenticationConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AzureAdPopTokenAuthentication(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.azureAdPopTokenAuthentication",
+                    Some("#microsoft.graph.azureAdPopTokenAuthentication"),
                     serializer,
                 )
             }
             Self::AzureAdTokenAuthentication(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.azureAdTokenAuthentication",
+                    Some("#microsoft.graph.azureAdTokenAuthentication"),
                     serializer,
                 )
             }
@@ -7385,9 +7940,9 @@ impl Serialize for AnyCustomExtensionBehaviorOnError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::FallbackToMicrosoftProviderOnError(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.fallbackToMicrosoftProviderOnError",
+                    Some("#microsoft.graph.fallbackToMicrosoftProviderOnError"),
                     serializer,
                 )
             }
@@ -7468,16 +8023,20 @@ impl Serialize for AnyCustomExtensionCallbackConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AccessPackageRequestApprovalStageCallbackConfiguration(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration",
+                    Some(
+                        "#microsoft.graph.accessPackageRequestApprovalStageCallbackConfiguration",
+                    ),
                     serializer,
                 )
             }
             Self::CustomTaskExtensionCallbackConfiguration(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.identityGovernance.customTaskExtensionCallbackConfiguration",
+                    Some(
+                        "#microsoft.graph.identityGovernance.customTaskExtensionCallbackConfiguration",
+                    ),
                     serializer,
                 )
             }
@@ -7596,8 +8155,17 @@ impl object::Object for CustomExtensionCalloutInstance {
 }
 impl Serialize for CustomExtensionCalloutInstance {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomExtensionCalloutInstance {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "customExtensionId", self.custom_extension_id.as_ref())?;
         object::entry(&mut map, "detail", self.detail.as_ref())?;
         object::entry(
@@ -7726,8 +8294,17 @@ impl object::Object for CustomExtensionClientConfiguration {
 }
 impl Serialize for CustomExtensionClientConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomExtensionClientConfiguration {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "maximumRetries", self.maximum_retries.as_ref())?;
         object::entry(
             &mut map,
@@ -7789,30 +8366,34 @@ impl Serialize for AnyCustomExtensionData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AccessPackageAssignmentRequestCallbackData(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.accessPackageAssignmentRequestCallbackData",
+                    Some("#microsoft.graph.accessPackageAssignmentRequestCallbackData"),
                     serializer,
                 )
             }
             Self::AssignmentRequestApprovalStageCallbackData(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.assignmentRequestApprovalStageCallbackData",
+                    Some("#microsoft.graph.assignmentRequestApprovalStageCallbackData"),
                     serializer,
                 )
             }
             Self::CustomTaskExtensionCallbackData(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.identityGovernance.customTaskExtensionCallbackData",
+                    Some(
+                        "#microsoft.graph.identityGovernance.customTaskExtensionCallbackData",
+                    ),
                     serializer,
                 )
             }
             Self::CustomTaskExtensionCalloutData(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.identityGovernance.customTaskExtensionCalloutData",
+                    Some(
+                        "#microsoft.graph.identityGovernance.customTaskExtensionCalloutData",
+                    ),
                     serializer,
                 )
             }
@@ -7928,16 +8509,16 @@ impl Serialize for AnyCustomExtensionEndpointConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::HttpRequestEndpoint(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.httpRequestEndpoint",
+                    Some("#microsoft.graph.httpRequestEndpoint"),
                     serializer,
                 )
             }
             Self::LogicAppTriggerEndpointConfiguration(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.logicAppTriggerEndpointConfiguration",
+                    Some("#microsoft.graph.logicAppTriggerEndpointConfiguration"),
                     serializer,
                 )
             }
@@ -8039,8 +8620,17 @@ impl object::Object for CustomExtensionStageSetting {
 }
 impl Serialize for CustomExtensionStageSetting {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomExtensionStageSetting {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "stage", self.stage.as_ref())?;
         object::entry(&mut map, "customExtension", self.custom_extension.as_ref())?;
@@ -8157,8 +8747,17 @@ impl object::Object for DetailsInfo {
 }
 impl Serialize for DetailsInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for DetailsInfo {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -8209,8 +8808,17 @@ impl object::Object for DirectoryObject {
 }
 impl Serialize for DirectoryObject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for DirectoryObject {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "deletedDateTime", self.deleted_date_time.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -8259,8 +8867,17 @@ impl object::Object for DomainIdentitySource {
 }
 impl Serialize for DomainIdentitySource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for DomainIdentitySource {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "domainName", self.domain_name.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -8312,8 +8929,17 @@ impl object::Object for EmailIdentity {
 }
 impl Serialize for EmailIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for EmailIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "email", self.email.as_ref())?;
@@ -8366,8 +8992,17 @@ impl object::Object for EntitlementManagementSchedule {
 }
 impl Serialize for EntitlementManagementSchedule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for EntitlementManagementSchedule {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "expiration", self.expiration.as_ref())?;
         object::entry(&mut map, "recurrence", self.recurrence.as_ref())?;
         object::entry(&mut map, "startDateTime", self.start_date_time.as_ref())?;
@@ -8433,8 +9068,17 @@ impl object::Object for EntitlementManagementSettings {
 }
 impl Serialize for EntitlementManagementSettings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for EntitlementManagementSettings {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -8497,8 +9141,17 @@ impl object::Object for ExpirationPattern {
 }
 impl Serialize for ExpirationPattern {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ExpirationPattern {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "duration", self.duration.as_ref())?;
         object::entry(&mut map, "endDateTime", self.end_date_time.as_ref())?;
         object::entry(&mut map, "type", self.type_.as_ref())?;
@@ -8614,8 +9267,17 @@ impl object::Object for ExternalDomainFederation {
 }
 impl Serialize for ExternalDomainFederation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ExternalDomainFederation {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "domainName", self.domain_name.as_ref())?;
         object::entry(&mut map, "issuerUri", self.issuer_uri.as_ref())?;
@@ -8659,8 +9321,17 @@ impl object::Object for ExternalSponsors {
 }
 impl Serialize for ExternalSponsors {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ExternalSponsors {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -8701,8 +9372,17 @@ impl object::Object for FallbackToMicrosoftProviderOnError {
 }
 impl Serialize for FallbackToMicrosoftProviderOnError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for FallbackToMicrosoftProviderOnError {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -9144,8 +9824,17 @@ impl object::Object for Group {
 }
 impl Serialize for Group {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for Group {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "deletedDateTime", self.deleted_date_time.as_ref())?;
         object::entry(&mut map, "accessType", self.access_type.as_ref())?;
@@ -9472,8 +10161,17 @@ impl object::Object for GroupMembers {
 }
 impl Serialize for GroupMembers {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for GroupMembers {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "description", self.description.as_ref())?;
         object::entry(&mut map, "groupId", self.group_id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -9519,8 +10217,17 @@ impl object::Object for HttpRequestEndpoint {
 }
 impl Serialize for HttpRequestEndpoint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for HttpRequestEndpoint {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "targetUrl", self.target_url.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -9570,8 +10277,17 @@ impl object::Object for Identity {
 }
 impl Serialize for Identity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for Identity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -9752,149 +10468,149 @@ impl Serialize for AnyIdentity {
         match self {
             Self::Identity(value) => value.serialize(serializer),
             Self::AzureCommunicationServicesUserIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.azureCommunicationServicesUserIdentity",
+                    Some("#microsoft.graph.azureCommunicationServicesUserIdentity"),
                     serializer,
                 )
             }
             Self::CommunicationsApplicationIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.communicationsApplicationIdentity",
+                    Some("#microsoft.graph.communicationsApplicationIdentity"),
                     serializer,
                 )
             }
             Self::CommunicationsApplicationInstanceIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.communicationsApplicationInstanceIdentity",
+                    Some("#microsoft.graph.communicationsApplicationInstanceIdentity"),
                     serializer,
                 )
             }
             Self::CommunicationsEncryptedIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.communicationsEncryptedIdentity",
+                    Some("#microsoft.graph.communicationsEncryptedIdentity"),
                     serializer,
                 )
             }
             Self::CommunicationsGuestIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.communicationsGuestIdentity",
+                    Some("#microsoft.graph.communicationsGuestIdentity"),
                     serializer,
                 )
             }
             Self::CommunicationsPhoneIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.communicationsPhoneIdentity",
+                    Some("#microsoft.graph.communicationsPhoneIdentity"),
                     serializer,
                 )
             }
             Self::CommunicationsUserIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.communicationsUserIdentity",
+                    Some("#microsoft.graph.communicationsUserIdentity"),
                     serializer,
                 )
             }
             Self::EmailIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.emailIdentity",
+                    Some("#microsoft.graph.emailIdentity"),
                     serializer,
                 )
             }
             Self::Initiator(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.initiator",
+                    Some("#microsoft.graph.initiator"),
                     serializer,
                 )
             }
             Self::ProvisionedIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.provisionedIdentity",
+                    Some("#microsoft.graph.provisionedIdentity"),
                     serializer,
                 )
             }
             Self::ProvisioningServicePrincipal(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.provisioningServicePrincipal",
+                    Some("#microsoft.graph.provisioningServicePrincipal"),
                     serializer,
                 )
             }
             Self::ProvisioningSystem(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.provisioningSystem",
+                    Some("#microsoft.graph.provisioningSystem"),
                     serializer,
                 )
             }
             Self::ServicePrincipalIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.servicePrincipalIdentity",
+                    Some("#microsoft.graph.servicePrincipalIdentity"),
                     serializer,
                 )
             }
             Self::SharePointGroupIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.sharePointGroupIdentity",
+                    Some("#microsoft.graph.sharePointGroupIdentity"),
                     serializer,
                 )
             }
             Self::SharePointIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.sharePointIdentity",
+                    Some("#microsoft.graph.sharePointIdentity"),
                     serializer,
                 )
             }
             Self::TeamworkApplicationIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.teamworkApplicationIdentity",
+                    Some("#microsoft.graph.teamworkApplicationIdentity"),
                     serializer,
                 )
             }
             Self::TeamworkConversationIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.teamworkConversationIdentity",
+                    Some("#microsoft.graph.teamworkConversationIdentity"),
                     serializer,
                 )
             }
             Self::TeamworkTagIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.teamworkTagIdentity",
+                    Some("#microsoft.graph.teamworkTagIdentity"),
                     serializer,
                 )
             }
             Self::TeamworkUserIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.teamworkUserIdentity",
+                    Some("#microsoft.graph.teamworkUserIdentity"),
                     serializer,
                 )
             }
             Self::UserIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.userIdentity",
+                    Some("#microsoft.graph.userIdentity"),
                     serializer,
                 )
             }
             Self::CallRecordsUserIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.callRecords.userIdentity",
+                    Some("#microsoft.graph.callRecords.userIdentity"),
                     serializer,
                 )
             }
@@ -10235,37 +10951,37 @@ impl Serialize for AnyIdentitySource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AzureActiveDirectoryTenant(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.azureActiveDirectoryTenant",
+                    Some("#microsoft.graph.azureActiveDirectoryTenant"),
                     serializer,
                 )
             }
             Self::CrossCloudAzureActiveDirectoryTenant(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.crossCloudAzureActiveDirectoryTenant",
+                    Some("#microsoft.graph.crossCloudAzureActiveDirectoryTenant"),
                     serializer,
                 )
             }
             Self::DomainIdentitySource(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.domainIdentitySource",
+                    Some("#microsoft.graph.domainIdentitySource"),
                     serializer,
                 )
             }
             Self::ExternalDomainFederation(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.externalDomainFederation",
+                    Some("#microsoft.graph.externalDomainFederation"),
                     serializer,
                 )
             }
             Self::SocialIdentitySource(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.socialIdentitySource",
+                    Some("#microsoft.graph.socialIdentitySource"),
                     serializer,
                 )
             }
@@ -10400,8 +11116,17 @@ impl object::Object for Initiator {
 }
 impl Serialize for Initiator {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for Initiator {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "initiatorType", self.initiator_type.as_ref())?;
@@ -10508,8 +11233,17 @@ impl object::Object for InternalSponsors {
 }
 impl Serialize for InternalSponsors {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for InternalSponsors {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -10551,8 +11285,17 @@ impl object::Object for LicenseProcessingState {
 }
 impl Serialize for LicenseProcessingState {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for LicenseProcessingState {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "state", self.state.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -10606,8 +11349,17 @@ impl object::Object for LogicAppTriggerEndpointConfiguration {
 }
 impl Serialize for LogicAppTriggerEndpointConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for LogicAppTriggerEndpointConfiguration {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "logicAppWorkflowName",
@@ -10683,8 +11435,17 @@ impl object::Object for OnAttributeCollectionStartCustomExtension {
 }
 impl Serialize for OnAttributeCollectionStartCustomExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for OnAttributeCollectionStartCustomExtension {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -10771,8 +11532,17 @@ impl object::Object for OnAttributeCollectionSubmitCustomExtension {
 }
 impl Serialize for OnAttributeCollectionSubmitCustomExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for OnAttributeCollectionSubmitCustomExtension {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -10859,8 +11629,17 @@ impl object::Object for OnOtpSendCustomExtension {
 }
 impl Serialize for OnOtpSendCustomExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for OnOtpSendCustomExtension {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -10947,8 +11726,17 @@ impl object::Object for OnPasswordSubmitCustomExtension {
 }
 impl Serialize for OnPasswordSubmitCustomExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for OnPasswordSubmitCustomExtension {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -11081,8 +11869,17 @@ impl object::Object for OnPremisesExtensionAttributes {
 }
 impl Serialize for OnPremisesExtensionAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for OnPremisesExtensionAttributes {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "extensionAttribute1",
@@ -11216,8 +12013,17 @@ impl object::Object for OnPremisesProvisioningError {
 }
 impl Serialize for OnPremisesProvisioningError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for OnPremisesProvisioningError {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "category", self.category.as_ref())?;
         object::entry(&mut map, "occurredDateTime", self.occurred_date_time.as_ref())?;
         object::entry(
@@ -11300,8 +12106,17 @@ impl object::Object for OnTokenIssuanceStartCustomExtension {
 }
 impl Serialize for OnTokenIssuanceStartCustomExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for OnTokenIssuanceStartCustomExtension {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -11367,8 +12182,17 @@ impl object::Object for OnTokenIssuanceStartReturnClaim {
 }
 impl Serialize for OnTokenIssuanceStartReturnClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for OnTokenIssuanceStartReturnClaim {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "claimIdInApiResponse",
@@ -11441,8 +12265,17 @@ impl object::Object for OnVerifiedIdClaimValidationCustomExtension {
 }
 impl Serialize for OnVerifiedIdClaimValidationCustomExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for OnVerifiedIdClaimValidationCustomExtension {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -11506,8 +12339,17 @@ impl object::Object for PatternedRecurrence {
 }
 impl Serialize for PatternedRecurrence {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for PatternedRecurrence {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "pattern", self.pattern.as_ref())?;
         object::entry(&mut map, "range", self.range.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -11562,8 +12404,17 @@ impl object::Object for ProvisionedIdentity {
 }
 impl Serialize for ProvisionedIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ProvisionedIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "details", self.details.as_ref())?;
@@ -11614,8 +12465,17 @@ impl object::Object for ProvisioningServicePrincipal {
 }
 impl Serialize for ProvisioningServicePrincipal {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ProvisioningServicePrincipal {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -11667,8 +12527,17 @@ impl object::Object for ProvisioningSystem {
 }
 impl Serialize for ProvisioningSystem {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ProvisioningSystem {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "details", self.details.as_ref())?;
@@ -11739,8 +12608,17 @@ impl object::Object for RecurrencePattern {
 }
 impl Serialize for RecurrencePattern {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for RecurrencePattern {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "dayOfMonth", self.day_of_month.as_ref())?;
         object::entry(&mut map, "daysOfWeek", self.days_of_week.as_ref())?;
         object::entry(&mut map, "firstDayOfWeek", self.first_day_of_week.as_ref())?;
@@ -11880,8 +12758,17 @@ impl object::Object for RecurrenceRange {
 }
 impl Serialize for RecurrenceRange {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for RecurrenceRange {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "endDate", self.end_date.as_ref())?;
         object::entry(
             &mut map,
@@ -11997,8 +12884,17 @@ impl object::Object for RequestorManager {
 }
 impl Serialize for RequestorManager {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for RequestorManager {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "managerLevel", self.manager_level.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -12116,8 +13012,17 @@ impl object::Object for ServicePrincipalIdentity {
 }
 impl Serialize for ServicePrincipalIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ServicePrincipalIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "appId", self.app_id.as_ref())?;
@@ -12151,9 +13056,9 @@ impl Serialize for AnyServiceProvisioningError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::ServiceProvisioningXmlError(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.serviceProvisioningXmlError",
+                    Some("#microsoft.graph.serviceProvisioningXmlError"),
                     serializer,
                 )
             }
@@ -12245,8 +13150,17 @@ impl object::Object for ServiceProvisioningXmlError {
 }
 impl Serialize for ServiceProvisioningXmlError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ServiceProvisioningXmlError {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
         object::entry(&mut map, "isResolved", self.is_resolved.as_ref())?;
         object::entry(&mut map, "serviceInstance", self.service_instance.as_ref())?;
@@ -12303,8 +13217,17 @@ impl object::Object for SharePointGroupIdentity {
 }
 impl Serialize for SharePointGroupIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for SharePointGroupIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "principalId", self.principal_id.as_ref())?;
@@ -12364,8 +13287,17 @@ impl object::Object for SharePointIdentity {
 }
 impl Serialize for SharePointIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for SharePointIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "loginName", self.login_name.as_ref())?;
@@ -12415,8 +13347,17 @@ impl object::Object for SingleServicePrincipal {
 }
 impl Serialize for SingleServicePrincipal {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for SingleServicePrincipal {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "description", self.description.as_ref())?;
         object::entry(
             &mut map,
@@ -12469,8 +13410,17 @@ impl object::Object for SingleUser {
 }
 impl Serialize for SingleUser {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for SingleUser {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "description", self.description.as_ref())?;
         object::entry(&mut map, "userId", self.user_id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -12521,8 +13471,17 @@ impl object::Object for SocialIdentitySource {
 }
 impl Serialize for SocialIdentitySource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for SocialIdentitySource {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(
             &mut map,
@@ -12705,100 +13664,100 @@ impl Serialize for AnySubjectSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AttributeRuleMembers(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.attributeRuleMembers",
+                    Some("#microsoft.graph.attributeRuleMembers"),
                     serializer,
                 )
             }
             Self::ConnectedOrganizationMembers(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.connectedOrganizationMembers",
+                    Some("#microsoft.graph.connectedOrganizationMembers"),
                     serializer,
                 )
             }
             Self::ExternalSponsors(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.externalSponsors",
+                    Some("#microsoft.graph.externalSponsors"),
                     serializer,
                 )
             }
             Self::GroupMembers(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.groupMembers",
+                    Some("#microsoft.graph.groupMembers"),
                     serializer,
                 )
             }
             Self::InternalSponsors(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.internalSponsors",
+                    Some("#microsoft.graph.internalSponsors"),
                     serializer,
                 )
             }
             Self::RequestorManager(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.requestorManager",
+                    Some("#microsoft.graph.requestorManager"),
                     serializer,
                 )
             }
             Self::SingleServicePrincipal(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.singleServicePrincipal",
+                    Some("#microsoft.graph.singleServicePrincipal"),
                     serializer,
                 )
             }
             Self::SingleUser(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.singleUser",
+                    Some("#microsoft.graph.singleUser"),
                     serializer,
                 )
             }
             Self::TargetAgentIdentitySponsorsOrOwners(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.targetAgentIdentitySponsorsOrOwners",
+                    Some("#microsoft.graph.targetAgentIdentitySponsorsOrOwners"),
                     serializer,
                 )
             }
             Self::TargetApplicationOwners(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.targetApplicationOwners",
+                    Some("#microsoft.graph.targetApplicationOwners"),
                     serializer,
                 )
             }
             Self::TargetManager(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.targetManager",
+                    Some("#microsoft.graph.targetManager"),
                     serializer,
                 )
             }
             Self::TargetUserSponsors(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.targetUserSponsors",
+                    Some("#microsoft.graph.targetUserSponsors"),
                     serializer,
                 )
             }
             Self::GroupBasedSubjectSet(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.identityGovernance.groupBasedSubjectSet",
+                    Some("#microsoft.graph.identityGovernance.groupBasedSubjectSet"),
                     serializer,
                 )
             }
             Self::RuleBasedSubjectSet(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.identityGovernance.ruleBasedSubjectSet",
+                    Some("#microsoft.graph.identityGovernance.ruleBasedSubjectSet"),
                     serializer,
                 )
             }
@@ -13023,8 +13982,17 @@ impl object::Object for TargetAgentIdentitySponsorsOrOwners {
 }
 impl Serialize for TargetAgentIdentitySponsorsOrOwners {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for TargetAgentIdentitySponsorsOrOwners {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -13065,8 +14033,17 @@ impl object::Object for TargetApplicationOwners {
 }
 impl Serialize for TargetApplicationOwners {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for TargetApplicationOwners {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -13110,8 +14087,17 @@ impl object::Object for TargetManager {
 }
 impl Serialize for TargetManager {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for TargetManager {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "managerLevel", self.manager_level.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -13153,8 +14139,17 @@ impl object::Object for TargetUserSponsors {
 }
 impl Serialize for TargetUserSponsors {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for TargetUserSponsors {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -13208,8 +14203,17 @@ impl object::Object for TeamworkApplicationIdentity {
 }
 impl Serialize for TeamworkApplicationIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for TeamworkApplicationIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
@@ -13345,8 +14349,17 @@ impl object::Object for TeamworkConversationIdentity {
 }
 impl Serialize for TeamworkConversationIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for TeamworkConversationIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
@@ -13463,8 +14476,17 @@ impl object::Object for TeamworkTagIdentity {
 }
 impl Serialize for TeamworkTagIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for TeamworkTagIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -13520,8 +14542,17 @@ impl object::Object for TeamworkUserIdentity {
 }
 impl Serialize for TeamworkUserIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for TeamworkUserIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "userIdentityType", self.user_identity_type.as_ref())?;
@@ -13693,8 +14724,17 @@ impl object::Object for UnifiedRoleAssignment {
 }
 impl Serialize for UnifiedRoleAssignment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for UnifiedRoleAssignment {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "appScopeId", self.app_scope_id.as_ref())?;
         object::entry(&mut map, "condition", self.condition.as_ref())?;
@@ -13804,8 +14844,17 @@ impl object::Object for UnifiedRoleDefinition {
 }
 impl Serialize for UnifiedRoleDefinition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for UnifiedRoleDefinition {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "description", self.description.as_ref())?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
@@ -13875,8 +14924,17 @@ impl object::Object for UnifiedRolePermission {
 }
 impl Serialize for UnifiedRolePermission {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for UnifiedRolePermission {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "allowedResourceActions",
@@ -13948,8 +15006,17 @@ impl object::Object for UserIdentity {
 }
 impl Serialize for UserIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for UserIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "ipAddress", self.ip_address.as_ref())?;
@@ -14118,8 +15185,17 @@ impl object::Object for CallRecordsUserIdentity {
 }
 impl Serialize for CallRecordsUserIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CallRecordsUserIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "userPrincipalName", self.user_principal_name.as_ref())?;
@@ -14169,8 +15245,17 @@ impl object::Object for AccessReviewContextData {
 }
 impl Serialize for AccessReviewContextData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessReviewContextData {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "reviewDefinitionId",
@@ -14214,16 +15299,20 @@ impl Serialize for AnyAccessReviewContextDataBase {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AccessReviewContextData(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData",
+                    Some(
+                        "#microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData",
+                    ),
                     serializer,
                 )
             }
             Self::ApplyDecisionContextData(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData",
+                    Some(
+                        "#microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData",
+                    ),
                     serializer,
                 )
             }
@@ -14325,8 +15414,17 @@ impl object::Object for ApplyDecisionContextData {
 }
 impl Serialize for ApplyDecisionContextData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ApplyDecisionContextData {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "reviewDefinitionId",
@@ -14370,16 +15468,20 @@ impl Serialize for AnyData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::AccessReviewContextData(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData",
+                    Some(
+                        "#microsoft.graph.customDataProvidedResourcePayloads.accessReviewContextData",
+                    ),
                     serializer,
                 )
             }
             Self::ApplyDecisionContextData(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData",
+                    Some(
+                        "#microsoft.graph.customDataProvidedResourcePayloads.applyDecisionContextData",
+                    ),
                     serializer,
                 )
             }
@@ -14526,8 +15628,17 @@ impl object::Object for CustomTaskExtension {
 }
 impl Serialize for CustomTaskExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomTaskExtension {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -14605,8 +15716,17 @@ impl object::Object for CustomTaskExtensionCallbackConfiguration {
 }
 impl Serialize for CustomTaskExtensionCallbackConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomTaskExtensionCallbackConfiguration {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "timeoutDuration", self.timeout_duration.as_ref())?;
         object::entry(&mut map, "authorizedApps", self.authorized_apps.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -14652,8 +15772,17 @@ impl object::Object for CustomTaskExtensionCallbackData {
 }
 impl Serialize for CustomTaskExtensionCallbackData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomTaskExtensionCallbackData {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "operationStatus", self.operation_status.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -14707,8 +15836,17 @@ impl object::Object for CustomTaskExtensionCalloutData {
 }
 impl Serialize for CustomTaskExtensionCalloutData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomTaskExtensionCalloutData {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "subject", self.subject.as_ref())?;
         object::entry(&mut map, "task", self.task.as_ref())?;
         object::entry(
@@ -14819,8 +15957,17 @@ impl object::Object for GroupBasedSubjectSet {
 }
 impl Serialize for GroupBasedSubjectSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for GroupBasedSubjectSet {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "groups", self.groups.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -14865,8 +16012,17 @@ impl object::Object for RuleBasedSubjectSet {
 }
 impl Serialize for RuleBasedSubjectSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for RuleBasedSubjectSet {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "rule", self.rule.as_ref())?;
         object::end(map, &self.additional_properties)
     }

@@ -58,9 +58,11 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Delta<T> {
                 }));
             }
         }
-        serde_path_to_error::deserialize::<_, T>(value)
-            .map(Delta::Changed)
-            .map_err(|e| D::Error::custom(format!("{} (at `{}` of the item)", e.inner(), e.path())))
+        // Through text: the item is decoded by the decoder every other value uses (see `json_path`).
+        let text = serde_json::to_vec(&value).map_err(D::Error::custom)?;
+        super::json_path::from_slice::<T>(&text).map(Delta::Changed).map_err(|(path, e)| {
+            D::Error::custom(format!("{} (at `{path}` of the item)", super::json_path::message(&e)))
+        })
     }
 }
 

@@ -9,6 +9,7 @@ mod consent;
 mod delta;
 mod error;
 mod filter;
+mod json_path;
 #[doc(hidden)]
 pub mod object;
 mod permissions;
@@ -58,5 +59,5 @@ pub use reqwest::header::HeaderMap;
 #[doc(hidden)]
 pub mod poly {
     //! Helpers of the generated polymorphic enums.
-    pub use super::values::{from_value, odata_type_of, with_odata_type};
+    pub use super::values::{from_value, odata_type_of};
 }

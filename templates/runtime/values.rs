@@ -28,7 +28,9 @@ pub fn path_argument_literal(s: &str) -> String {
 }
 
 /// The old name of [`path_argument_literal`], which was easy to mistake for a `$filter` helper.
-#[deprecated(note = "for path arguments only: use `path_argument_literal`; in `$filter`, use `Filter` or `quote_literal`")]
+#[deprecated(
+    note = "for path arguments only: use `path_argument_literal`; in `$filter`, use `Filter` or `quote_literal`"
+)]
 pub fn odata_string_literal(s: &str) -> String {
     path_argument_literal(s)
 }
@@ -193,21 +195,12 @@ pub fn odata_type_of(value: &serde_json::Value) -> Option<&str> {
 /// inside the value, e.g. schedule.expiration.duration: "`P1X` is not an ISO 8601 duration"; the
 /// caller's path leads to the value.
 pub fn from_value<T: serde::de::DeserializeOwned, E: serde::de::Error>(value: serde_json::Value) -> Result<T, E> {
-    // The fast path tracks no paths; only a failure is decoded again, to say where.
-    T::deserialize(&value).map_err(|first: serde_json::Error| match serde_path_to_error::deserialize::<_, T>(&value) {
-        Err(e) if e.path().to_string() != "." => {
-            let path = e.path().to_string();
-            E::custom(format!("{path}: {}", e.into_inner()))
-        }
-        _ => E::custom(first),
+    // Through text, so that the member is decoded by the decoder every other value uses (one copy
+    // of each model's decoder in a program, not a second one for `Value`); a rare path: Graph
+    // writes `@odata.type` first, and such objects are decoded in one pass (`runtime::object`).
+    let text = serde_json::to_vec(&value).map_err(E::custom)?;
+    super::json_path::from_slice(&text).map_err(|(path, e)| {
+        let message = super::json_path::message(&e);
+        if path == "." { E::custom(message) } else { E::custom(format!("{path}: {message}")) }
     })
-}
-
-/// Serializes `value` as an object carrying `@odata.type` (set to `tag` unless present).
-pub fn with_odata_type<T: Serialize, S: Serializer>(value: &T, tag: &str, serializer: S) -> Result<S::Ok, S::Error> {
-    let mut json = serde_json::to_value(value).map_err(serde::ser::Error::custom)?;
-    if let Some(map) = json.as_object_mut() {
-        map.entry("@odata.type").or_insert_with(|| serde_json::Value::String(format!("#{tag}")));
-    }
-    json.serialize(serializer)
 }

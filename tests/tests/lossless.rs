@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use msgraph_entitlement::models::{
-    AccessPackageAssignment, AccessPackageAssignmentRequest, AccessPackageResource, AccessPackageSubjectType,
-    AnyAccessPackageResource, AnyIdentitySource,
+    AccessPackage, AccessPackageAssignment, AccessPackageAssignmentRequest, AccessPackageResource,
+    AccessPackageSubjectType, AnyAccessPackageResource, AnyIdentitySource, DomainIdentitySource,
 };
 use msgraph_entitlement::runtime::{Json, Page, ResponseKind};
 use serde_json::{Value, json};
@@ -149,4 +149,43 @@ fn decode_errors_inside_a_polymorphic_member_name_the_json_path() {
 fn a_model_that_is_not_an_object_is_a_clear_error() {
     let err = serde_json::from_str::<AccessPackageAssignment>(r#""an id""#).unwrap_err();
     assert!(err.to_string().contains("expected struct AccessPackageAssignment"), "{err}");
+}
+
+#[test]
+fn a_derived_member_is_written_with_its_tag_first_then_its_properties_in_order() {
+    let source: AnyIdentitySource = DomainIdentitySource {
+        domain_name: Some("fabrikam.com".into()),
+        display_name: Some("Fabrikam".into()),
+        ..Default::default()
+    }
+    .into();
+    assert_eq!(
+        serde_json::to_string(&source).unwrap(),
+        r##"{"@odata.type":"#microsoft.graph.domainIdentitySource","displayName":"Fabrikam","domainName":"fabrikam.com"}"##
+    );
+    // A tag the value carries is the one written.
+    let mut sent =
+        DomainIdentitySource { odata_type: Some("microsoft.graph.domainIdentitySource".into()), ..Default::default() };
+    sent.additional_properties.insert("z".into(), json!(1));
+    let text = serde_json::to_string(&AnyIdentitySource::from(sent)).unwrap();
+    assert_eq!(text, r#"{"@odata.type":"microsoft.graph.domainIdentitySource","z":1}"#);
+}
+
+#[test]
+fn decode_errors_of_a_member_read_through_json_name_the_path_inside_it() {
+    // The tag last: the object is read as JSON first, then decoded as the member the tag names.
+    let text = r##"{"domainName": 42, "@odata.type": "#microsoft.graph.domainIdentitySource"}"##;
+    let err = serde_json::from_str::<AnyIdentitySource>(text).unwrap_err().to_string();
+    assert!(err.starts_with("domainName: invalid type: integer `42`, expected a string"), "{err}");
+    // The position is the one in the text decoded, not in the JSON written on the way.
+    assert_eq!(err.matches(" at line ").count(), 1, "{err}");
+}
+
+#[test]
+fn a_delta_item_that_does_not_decode_names_the_path_inside_it() {
+    let text = r#"{"id": "a", "isHidden": "yes"}"#;
+    let err = serde_json::from_str::<msgraph_entitlement::runtime::Delta<AccessPackage>>(text).unwrap_err().to_string();
+    assert!(err.starts_with("invalid type: string \"yes\", expected a boolean (at `isHidden` of the item)"), "{err}");
+    // No position of the JSON written on the way (the item is decoded from it).
+    assert!(!err.contains(" at line "), "{err}");
 }

@@ -196,8 +196,17 @@ impl object::Object for AccessPackage {
 }
 impl Serialize for AccessPackage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackage {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "catalogId", self.catalog_id.as_ref())?;
         object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
@@ -288,8 +297,17 @@ impl object::Object for AccessPackageAnswer {
 }
 impl Serialize for AccessPackageAnswer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAnswer {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "answeredQuestion", self.answered_question.as_ref())?;
         object::entry(&mut map, "displayValue", self.display_value.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -409,8 +427,17 @@ impl object::Object for AccessPackageAssignment {
 }
 impl Serialize for AccessPackageAssignment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignment {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "accessPackageId", self.access_package_id.as_ref())?;
         object::entry(
@@ -627,8 +654,17 @@ impl object::Object for AccessPackageAssignmentPolicy {
 }
 impl Serialize for AccessPackageAssignmentPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentPolicy {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "accessPackageId", self.access_package_id.as_ref())?;
         object::entry(
@@ -778,8 +814,17 @@ impl object::Object for AccessPackageAssignmentRequest {
 }
 impl Serialize for AccessPackageAssignmentRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentRequest {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "answers", self.answers.as_ref())?;
         object::entry(&mut map, "completedDate", self.completed_date.as_ref())?;
@@ -965,8 +1010,17 @@ impl object::Object for AccessPackageAssignmentRequestRequirements {
 }
 impl Serialize for AccessPackageAssignmentRequestRequirements {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentRequestRequirements {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "existingAnswers", self.existing_answers.as_ref())?;
         object::entry(
             &mut map,
@@ -1079,8 +1133,17 @@ impl object::Object for AccessPackageAssignmentResourceRole {
 }
 impl Serialize for AccessPackageAssignmentResourceRole {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageAssignmentResourceRole {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "originId", self.origin_id.as_ref())?;
         object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
@@ -1232,8 +1295,17 @@ impl object::Object for AccessPackageCatalog {
 }
 impl Serialize for AccessPackageCatalog {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageCatalog {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "catalogStatus", self.catalog_status.as_ref())?;
         object::entry(&mut map, "catalogType", self.catalog_type.as_ref())?;
@@ -1512,8 +1584,17 @@ impl object::Object for AccessPackageLocalizedContent {
 }
 impl Serialize for AccessPackageLocalizedContent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageLocalizedContent {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "defaultText", self.default_text.as_ref())?;
         object::entry(&mut map, "localizedTexts", self.localized_texts.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -1564,8 +1645,17 @@ impl object::Object for AccessPackageLocalizedText {
 }
 impl Serialize for AccessPackageLocalizedText {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageLocalizedText {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "languageCode", self.language_code.as_ref())?;
         object::entry(&mut map, "text", self.text.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -1629,8 +1719,17 @@ impl object::Object for AccessPackageQuestion {
 }
 impl Serialize for AccessPackageQuestion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageQuestion {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "isAnswerEditable", self.is_answer_editable.as_ref())?;
         object::entry(&mut map, "isRequired", self.is_required.as_ref())?;
@@ -1758,8 +1857,17 @@ impl object::Object for AccessPackageResource {
 }
 impl Serialize for AccessPackageResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResource {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "addedBy", self.added_by.as_ref())?;
         object::entry(&mut map, "addedOn", self.added_on.as_ref())?;
@@ -1860,8 +1968,17 @@ impl object::Object for AccessPackageResourceAttribute {
 }
 impl Serialize for AccessPackageResourceAttribute {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceAttribute {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "attributeDestination",
@@ -1914,8 +2031,17 @@ impl object::Object for AccessPackageResourceAttributeDestination {
 }
 impl Serialize for AccessPackageResourceAttributeDestination {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceAttributeDestination {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -1954,8 +2080,17 @@ impl object::Object for AccessPackageResourceAttributeSource {
 }
 impl Serialize for AccessPackageResourceAttributeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceAttributeSource {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -2056,8 +2191,17 @@ impl object::Object for AccessPackageResourceEnvironment {
 }
 impl Serialize for AccessPackageResourceEnvironment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceEnvironment {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "connectionInfo", self.connection_info.as_ref())?;
         object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
@@ -2167,8 +2311,17 @@ impl object::Object for AccessPackageResourceRequest {
 }
 impl Serialize for AccessPackageResourceRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceRequest {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "catalogId", self.catalog_id.as_ref())?;
         object::entry(
@@ -2260,8 +2413,17 @@ impl object::Object for AccessPackageResourceRole {
 }
 impl Serialize for AccessPackageResourceRole {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceRole {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "description", self.description.as_ref())?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
@@ -2351,8 +2513,17 @@ impl object::Object for AccessPackageResourceRoleScope {
 }
 impl Serialize for AccessPackageResourceRoleScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceRoleScope {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
         object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
@@ -2451,8 +2622,17 @@ impl object::Object for AccessPackageResourceScope {
 }
 impl Serialize for AccessPackageResourceScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageResourceScope {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "description", self.description.as_ref())?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
@@ -2556,8 +2736,17 @@ impl object::Object for AccessPackageSubject {
 }
 impl Serialize for AccessPackageSubject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AccessPackageSubject {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "altSecId", self.alt_sec_id.as_ref())?;
         object::entry(
@@ -2691,8 +2880,17 @@ impl object::Object for Approval {
 }
 impl Serialize for Approval {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for Approval {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "steps", self.steps.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -2825,8 +3023,17 @@ impl object::Object for ApprovalSettings {
 }
 impl Serialize for ApprovalSettings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ApprovalSettings {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "approvalMode", self.approval_mode.as_ref())?;
         object::entry(&mut map, "approvalStages", self.approval_stages.as_ref())?;
         object::entry(
@@ -2918,8 +3125,17 @@ impl object::Object for ApprovalStage {
 }
 impl Serialize for ApprovalStage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ApprovalStage {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "approvalStageTimeOutInDays",
@@ -3024,8 +3240,17 @@ impl object::Object for ApprovalStep {
 }
 impl Serialize for ApprovalStep {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ApprovalStep {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "assignedToMe", self.assigned_to_me.as_ref())?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
@@ -3082,8 +3307,17 @@ impl object::Object for AssignedLabel {
 }
 impl Serialize for AssignedLabel {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AssignedLabel {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "labelId", self.label_id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -3134,8 +3368,17 @@ impl object::Object for AssignedLicense {
 }
 impl Serialize for AssignedLicense {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AssignedLicense {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "disabledPlans", self.disabled_plans.as_ref())?;
         object::entry(&mut map, "skuId", self.sku_id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -3227,8 +3470,17 @@ impl object::Object for AssignmentReviewSettings {
 }
 impl Serialize for AssignmentReviewSettings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for AssignmentReviewSettings {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "accessReviewTimeoutBehavior",
@@ -3343,8 +3595,17 @@ impl object::Object for ConnectedOrganization {
 }
 impl Serialize for ConnectedOrganization {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ConnectedOrganization {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
         object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
@@ -3458,8 +3719,17 @@ impl object::Object for ConnectionInfo {
 }
 impl Serialize for ConnectionInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ConnectionInfo {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "url", self.url.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -3543,8 +3813,17 @@ impl object::Object for CustomAccessPackageWorkflowExtension {
 }
 impl Serialize for CustomAccessPackageWorkflowExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomAccessPackageWorkflowExtension {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -3641,8 +3920,17 @@ impl object::Object for CustomCalloutExtension {
 }
 impl Serialize for CustomCalloutExtension {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomCalloutExtension {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -3699,9 +3987,9 @@ impl Serialize for AnyCustomCalloutExtension {
         match self {
             Self::CustomCalloutExtension(value) => value.serialize(serializer),
             Self::CustomAccessPackageWorkflowExtension(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.customAccessPackageWorkflowExtension",
+                    Some("#microsoft.graph.customAccessPackageWorkflowExtension"),
                     serializer,
                 )
             }
@@ -3792,8 +4080,17 @@ impl object::Object for CustomExtensionAuthenticationConfiguration {
 }
 impl Serialize for CustomExtensionAuthenticationConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomExtensionAuthenticationConfiguration {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -3837,8 +4134,17 @@ impl object::Object for CustomExtensionClientConfiguration {
 }
 impl Serialize for CustomExtensionClientConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomExtensionClientConfiguration {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(
             &mut map,
             "timeoutInMilliseconds",
@@ -3882,8 +4188,17 @@ impl object::Object for CustomExtensionEndpointConfiguration {
 }
 impl Serialize for CustomExtensionEndpointConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomExtensionEndpointConfiguration {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -3937,8 +4252,17 @@ impl object::Object for CustomExtensionHandler {
 }
 impl Serialize for CustomExtensionHandler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomExtensionHandler {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "stage", self.stage.as_ref())?;
         object::entry(&mut map, "customExtension", self.custom_extension.as_ref())?;
@@ -3996,8 +4320,17 @@ impl object::Object for CustomExtensionHandlerInstance {
 }
 impl Serialize for CustomExtensionHandlerInstance {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for CustomExtensionHandlerInstance {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "customExtensionId", self.custom_extension_id.as_ref())?;
         object::entry(
             &mut map,
@@ -4131,8 +4464,17 @@ impl object::Object for DirectoryObject {
 }
 impl Serialize for DirectoryObject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for DirectoryObject {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "deletedDateTime", self.deleted_date_time.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -4194,8 +4536,17 @@ impl object::Object for EntitlementManagementSettings {
 }
 impl Serialize for EntitlementManagementSettings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for EntitlementManagementSettings {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
             &mut map,
@@ -4250,8 +4601,17 @@ impl object::Object for Entity {
 }
 impl Serialize for Entity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for Entity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -4304,8 +4664,17 @@ impl object::Object for ExpirationPattern {
 }
 impl Serialize for ExpirationPattern {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ExpirationPattern {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "duration", self.duration.as_ref())?;
         object::entry(&mut map, "endDateTime", self.end_date_time.as_ref())?;
         object::entry(&mut map, "type", self.type_.as_ref())?;
@@ -4811,8 +5180,17 @@ impl object::Object for Group {
 }
 impl Serialize for Group {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for Group {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "deletedDateTime", self.deleted_date_time.as_ref())?;
         object::entry(&mut map, "assignedLabels", self.assigned_labels.as_ref())?;
@@ -5119,8 +5497,17 @@ impl object::Object for Identity {
 }
 impl Serialize for Identity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for Identity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -5196,44 +5583,44 @@ impl Serialize for AnyIdentity {
         match self {
             Self::Identity(value) => value.serialize(serializer),
             Self::ProgramResource(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.programResource",
+                    Some("#microsoft.graph.programResource"),
                     serializer,
                 )
             }
             Self::SharePointIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.sharePointIdentity",
+                    Some("#microsoft.graph.sharePointIdentity"),
                     serializer,
                 )
             }
             Self::TeamworkConversationIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.teamworkConversationIdentity",
+                    Some("#microsoft.graph.teamworkConversationIdentity"),
                     serializer,
                 )
             }
             Self::TeamworkTagIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.teamworkTagIdentity",
+                    Some("#microsoft.graph.teamworkTagIdentity"),
                     serializer,
                 )
             }
             Self::TeamworkUserIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.teamworkUserIdentity",
+                    Some("#microsoft.graph.teamworkUserIdentity"),
                     serializer,
                 )
             }
             Self::UserIdentity(value) => {
-                crate::runtime::poly::with_odata_type(
+                object::Member::write(
                     value,
-                    "microsoft.graph.userIdentity",
+                    Some("#microsoft.graph.userIdentity"),
                     serializer,
                 )
             }
@@ -5377,8 +5764,17 @@ impl object::Object for IdentitySource {
 }
 impl Serialize for IdentitySource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for IdentitySource {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::end(map, &self.additional_properties)
     }
 }
@@ -5420,8 +5816,17 @@ impl object::Object for LicenseProcessingState {
 }
 impl Serialize for LicenseProcessingState {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for LicenseProcessingState {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "state", self.state.as_ref())?;
         object::end(map, &self.additional_properties)
     }
@@ -5474,8 +5879,17 @@ impl object::Object for MembershipRuleProcessingStatus {
 }
 impl Serialize for MembershipRuleProcessingStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for MembershipRuleProcessingStatus {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "errorMessage", self.error_message.as_ref())?;
         object::entry(
             &mut map,
@@ -5541,8 +5955,17 @@ impl object::Object for OnPremisesProvisioningError {
 }
 impl Serialize for OnPremisesProvisioningError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for OnPremisesProvisioningError {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "category", self.category.as_ref())?;
         object::entry(&mut map, "occurredDateTime", self.occurred_date_time.as_ref())?;
         object::entry(
@@ -5595,8 +6018,17 @@ impl object::Object for PatternedRecurrence {
 }
 impl Serialize for PatternedRecurrence {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for PatternedRecurrence {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "pattern", self.pattern.as_ref())?;
         object::entry(&mut map, "range", self.range.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -5654,8 +6086,17 @@ impl object::Object for ProgramResource {
 }
 impl Serialize for ProgramResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for ProgramResource {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "type", self.type_.as_ref())?;
@@ -5726,8 +6167,17 @@ impl object::Object for RecurrencePattern {
 }
 impl Serialize for RecurrencePattern {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for RecurrencePattern {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "dayOfMonth", self.day_of_month.as_ref())?;
         object::entry(&mut map, "daysOfWeek", self.days_of_week.as_ref())?;
         object::entry(&mut map, "firstDayOfWeek", self.first_day_of_week.as_ref())?;
@@ -5867,8 +6317,17 @@ impl object::Object for RecurrenceRange {
 }
 impl Serialize for RecurrenceRange {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for RecurrenceRange {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "endDate", self.end_date.as_ref())?;
         object::entry(
             &mut map,
@@ -5990,8 +6449,17 @@ impl object::Object for RequestSchedule {
 }
 impl Serialize for RequestSchedule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for RequestSchedule {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "expiration", self.expiration.as_ref())?;
         object::entry(&mut map, "recurrence", self.recurrence.as_ref())?;
         object::entry(&mut map, "startDateTime", self.start_date_time.as_ref())?;
@@ -6048,8 +6516,17 @@ impl object::Object for RequestorSettings {
 }
 impl Serialize for RequestorSettings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for RequestorSettings {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "acceptRequests", self.accept_requests.as_ref())?;
         object::entry(&mut map, "allowedRequestors", self.allowed_requestors.as_ref())?;
         object::entry(&mut map, "scopeType", self.scope_type.as_ref())?;
@@ -6108,8 +6585,17 @@ impl object::Object for SharePointIdentity {
 }
 impl Serialize for SharePointIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for SharePointIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "loginName", self.login_name.as_ref())?;
@@ -6170,8 +6656,17 @@ impl object::Object for TeamworkConversationIdentity {
 }
 impl Serialize for TeamworkConversationIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for TeamworkConversationIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(
@@ -6292,8 +6787,17 @@ impl object::Object for TeamworkTagIdentity {
 }
 impl Serialize for TeamworkTagIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for TeamworkTagIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::end(map, &self.additional_properties)
@@ -6349,8 +6853,17 @@ impl object::Object for TeamworkUserIdentity {
 }
 impl Serialize for TeamworkUserIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for TeamworkUserIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "userIdentityType", self.user_identity_type.as_ref())?;
@@ -6493,8 +7006,17 @@ impl object::Object for UserIdentity {
 }
 impl Serialize for UserIdentity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for UserIdentity {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "displayName", self.display_name.as_ref())?;
         object::entry(&mut map, "id", self.id.as_ref())?;
         object::entry(&mut map, "ipAddress", self.ip_address.as_ref())?;
@@ -6542,8 +7064,17 @@ impl object::Object for UserSet {
 }
 impl Serialize for UserSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        object::Member::write(self, None, serializer)
+    }
+}
+impl object::Member for UserSet {
+    fn write<S: serde::Serializer>(
+        &self,
+        tag: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;
+        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
         object::entry(&mut map, "isBackup", self.is_backup.as_ref())?;
         object::end(map, &self.additional_properties)
     }

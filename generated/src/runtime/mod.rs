@@ -12,6 +12,7 @@ mod consent;
 mod delta;
 mod error;
 mod filter;
+mod json_path;
 #[doc(hidden)]
 pub mod object;
 mod permissions;
@@ -61,5 +62,5 @@ pub use reqwest::header::HeaderMap;
 #[doc(hidden)]
 pub mod poly {
     //! Helpers of the generated polymorphic enums.
-    pub use super::values::{from_value, odata_type_of, with_odata_type};
+    pub use super::values::{from_value, odata_type_of};
 }

@@ -67,6 +67,13 @@ pub trait Object: Default {
     fn field<'de, A: MapAccess<'de>>(&mut self, key: Key<'de>, map: &mut A) -> Result<(), A::Error>;
 }
 
+/// A model struct with `@odata.type`, which may be a member of a polymorphic enum.
+pub trait Member {
+    /// Writes the object, its `@odata.type` first: `odata_type`, or `tag` (`#microsoft.graph.…`,
+    /// what a polymorphic enum sends for its member) when that is unset.
+    fn write<S: Serializer>(&self, tag: Option<&'static str>, serializer: S) -> Result<S::Ok, S::Error>;
+}
+
 /// `Deserialize` of a model struct.
 pub fn deserialize<'de, T: Object, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
     struct ObjectVisitor<T>(PhantomData<T>);

@@ -35,14 +35,12 @@ pub struct NoContent;
 /// Decodes a JSON body; an error names the JSON path where it happened
 /// (`value[3].schedule.expiration.duration`).
 pub(crate) fn decode_json<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T> {
-    // The fast path decodes without tracking paths; only a failure is decoded again, to say where.
-    serde_json::from_slice(body).map_err(|source| {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let path = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Err(e) => json_path(e.path()),
-            Ok(_) => ".".to_string(),
-        };
-        Error::Decode { status, path, source, body: error::snippet(body) }
+    // Decoded once; the path of a failure is read from its position in the body.
+    super::json_path::from_slice(body).map_err(|(path, source)| Error::Decode {
+        status,
+        path,
+        source,
+        body: error::snippet(body),
     })
 }
 

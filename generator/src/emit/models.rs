@@ -96,11 +96,47 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
     // `additional_properties`, unset properties left out.
     let odata_key = has_odata_type.then(|| quote!("@odata.type" => self.odata_type = map.next_value()?,));
     let de_arms = props.iter().map(|(field, json, _, _)| quote!(#json => self.#field = map.next_value()?,));
+    // `tag`: the `@odata.type` a polymorphic enum writes for its member when `odata_type` is unset.
     let odata_entry =
-        has_odata_type.then(|| quote!(object::entry(&mut map, "@odata.type", self.odata_type.as_ref())?;));
+        has_odata_type.then(|| quote!(object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;));
     let ser_entries =
         props.iter().map(|(field, json, _, _)| quote!(object::entry(&mut map, #json, self.#field.as_ref())?;));
     let rust_name = s.rust_name.as_str();
+    let write = quote! {
+        let mut map = object::begin(serializer)?;
+        #odata_entry
+        #(#ser_entries)*
+        object::end(map, &self.additional_properties)
+    };
+    // A struct with `@odata.type` may be a member of a polymorphic enum, which writes it with its
+    // tag (`object::Member`); the others are written as they are.
+    let serialize = if has_odata_type {
+        quote! {
+            impl Serialize for #name {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    object::Member::write(self, None, serializer)
+                }
+            }
+
+            impl object::Member for #name {
+                fn write<S: serde::Serializer>(
+                    &self,
+                    tag: Option<&'static str>,
+                    serializer: S,
+                ) -> Result<S::Ok, S::Error> {
+                    #write
+                }
+            }
+        }
+    } else {
+        quote! {
+            impl Serialize for #name {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    #write
+                }
+            }
+        }
+    };
     let extra = quote! {
         /// Every property of the JSON object that this type does not declare (newer server
         /// properties, annotations such as `@odata.etag`, properties of derived types this crate
@@ -134,14 +170,7 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
             }
         }
 
-        impl Serialize for #name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut map = object::begin(serializer)?;
-                #odata_entry
-                #(#ser_entries)*
-                object::end(map, &self.additional_properties)
-            }
-        }
+        #serialize
 
         impl<'de> Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -192,7 +221,8 @@ fn poly_item(s: &StructDef, api: &Api, names: &TypeNames<'_>) -> TokenStream {
         if *tag == declared {
             quote!(Self::#v(value) => value.serialize(serializer),)
         } else {
-            quote!(Self::#v(value) => crate::runtime::poly::with_odata_type(value, #tag, serializer),)
+            let sent = format!("#{tag}");
+            quote!(Self::#v(value) => object::Member::write(value, Some(#sent), serializer),)
         }
     });
     let de_arms =

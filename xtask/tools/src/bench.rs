@@ -47,6 +47,9 @@ pub struct BenchArgs {
     /// builds of section 4 and the fresh clones of section 5 (minutes).
     #[arg(long)]
     no_build_cost: bool,
+    /// Section 1 only (codegen of both front ends), printed, nothing written: for profiling.
+    #[arg(long)]
+    codegen_only: bool,
     /// Where to write the report (default: BENCHMARKS.md at the workspace root; with --smoke,
     /// nowhere).
     #[arg(long, value_name = "FILE")]
@@ -95,6 +98,21 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Error> {
     eprintln!("bench: codegen, {runs} runs per front end");
     let csdl = bench_codegen(&config_file, &search, FrontEnd::Csdl, runs, args.verbose)?;
     let openapi = bench_codegen(&config_file, &search, FrontEnd::OpenApi, runs, args.verbose)?;
+    if args.codegen_only {
+        for c in [&csdl, &openapi] {
+            let stages: Vec<String> = c.stages.iter().map(|(s, d)| format!("{s} {}", ms(*d))).collect();
+            eprintln!(
+                "{} path: total {} vs bare {}: {:.2}x (target {}x); {}",
+                c.label(),
+                ms(c.total),
+                ms(c.bare()),
+                c.ratio(),
+                c.target(),
+                stages.join(", ")
+            );
+        }
+        return Ok(());
+    }
     let requests = if args.smoke { 50 } else { 2_000 };
     eprintln!("bench: client, {requests} requests per side per round");
     let client = crate::bench_client::run(requests, if args.smoke { 1 } else { 7 }, args.smoke)
