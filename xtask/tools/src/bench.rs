@@ -522,5 +522,6 @@ fn reproduce() -> &'static str {
     "\n## Reproduce\n\n```sh\nexport GRAPH_METADATA_DIR=\"$PWD/../shared/graph-metadata\"\n\
      cargo xtask bench                  # writes BENCHMARKS.md (release build; the builds take minutes)\n\
      cargo xtask bench --no-build-cost  # no builds: sections 1, 3 and 4 without its build column\n\
-     cargo xtask bench --smoke          # a few iterations, no builds, no file (CI: tests/tests/bench.rs)\n```\n"
+     cargo xtask bench --smoke          # a few iterations, no builds, no file (CI: tests/tests/bench.rs)\n\
+     cargo xtask bench --codegen-only   # section 1 only, printed, no file (profiling the generator)\n```\n"
 }
