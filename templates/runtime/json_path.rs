@@ -196,6 +196,28 @@ mod tests {
     }
 
     #[test]
+    fn any_text_and_any_position_give_a_path() {
+        // Truncated, unbalanced and escaped texts, every position inside and past them: a path,
+        // never a panic (the scan sees whatever a server sent).
+        let alphabet = b"{}[]\":,\\ a1\n";
+        let mut state = 0x2545_f491_u32;
+        for _ in 0..3000 {
+            let mut text = Vec::new();
+            for _ in 0..(state % 40) {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                text.push(alphabet[state as usize % alphabet.len()]);
+            }
+            for at in 0..=text.len() + 2 {
+                assert!(!path_at(&text, at).is_empty());
+            }
+            state = state.wrapping_add(1);
+        }
+        assert_eq!(offset(b"{}", 9, 9), 2);
+    }
+
+    #[test]
     fn the_message_drops_the_position() {
         let err = serde_json::from_str::<Item>(r#"{"n": "x"}"#).unwrap_err();
         assert!(err.to_string().contains(" at line 1 column"), "{err}");
