@@ -81,26 +81,25 @@ impl object::Object for AccessPackage {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "isHidden" => self.is_hidden = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "isHidden" => object::set(&mut self.is_hidden, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
             "accessPackagesIncompatibleWith" => {
-                self.access_packages_incompatible_with = map.next_value()?;
+                object::set(&mut self.access_packages_incompatible_with, map)
             }
-            "assignmentPolicies" => self.assignment_policies = map.next_value()?,
-            "catalog" => self.catalog = map.next_value()?,
+            "assignmentPolicies" => object::set(&mut self.assignment_policies, map),
+            "catalog" => object::set(&mut self.catalog, map),
             "incompatibleAccessPackages" => {
-                self.incompatible_access_packages = map.next_value()?;
+                object::set(&mut self.incompatible_access_packages, map)
             }
-            "incompatibleGroups" => self.incompatible_groups = map.next_value()?,
-            "resourceRoleScopes" => self.resource_role_scopes = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "incompatibleGroups" => object::set(&mut self.incompatible_groups, map),
+            "resourceRoleScopes" => object::set(&mut self.resource_role_scopes, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackage {
@@ -115,40 +114,26 @@ impl object::Member for AccessPackage {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "isHidden", self.is_hidden.as_ref())?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("isHidden", self.is_hidden.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry(
             "accessPackagesIncompatibleWith",
             self.access_packages_incompatible_with.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "assignmentPolicies",
-            self.assignment_policies.as_ref(),
-        )?;
-        object::entry(&mut map, "catalog", self.catalog.as_ref())?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("assignmentPolicies", self.assignment_policies.as_ref());
+        map.entry("catalog", self.catalog.as_ref());
+        map.entry(
             "incompatibleAccessPackages",
             self.incompatible_access_packages.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "incompatibleGroups",
-            self.incompatible_groups.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "resourceRoleScopes",
-            self.resource_role_scopes.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("incompatibleGroups", self.incompatible_groups.as_ref());
+        map.entry("resourceRoleScopes", self.resource_role_scopes.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackage {
@@ -258,13 +243,12 @@ impl object::Object for AccessPackageAnswerChoice {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "actualValue" => self.actual_value = map.next_value()?,
-            "localizations" => self.localizations = map.next_value()?,
-            "text" => self.text = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "actualValue" => object::set(&mut self.actual_value, map),
+            "localizations" => object::set(&mut self.localizations, map),
+            "text" => object::set(&mut self.text, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAnswerChoice {
@@ -279,11 +263,11 @@ impl object::Member for AccessPackageAnswerChoice {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "actualValue", self.actual_value.as_ref())?;
-        object::entry(&mut map, "localizations", self.localizations.as_ref())?;
-        object::entry(&mut map, "text", self.text.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("actualValue", self.actual_value.as_ref());
+        map.entry("localizations", self.localizations.as_ref());
+        map.entry("text", self.text.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAnswerChoice {
@@ -321,13 +305,12 @@ impl object::Object for AccessPackageAnswerString {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayValue" => self.display_value = map.next_value()?,
-            "value" => self.value = map.next_value()?,
-            "answeredQuestion" => self.answered_question = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayValue" => object::set(&mut self.display_value, map),
+            "value" => object::set(&mut self.value, map),
+            "answeredQuestion" => object::set(&mut self.answered_question, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAnswerString {
@@ -342,11 +325,11 @@ impl object::Member for AccessPackageAnswerString {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayValue", self.display_value.as_ref())?;
-        object::entry(&mut map, "value", self.value.as_ref())?;
-        object::entry(&mut map, "answeredQuestion", self.answered_question.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayValue", self.display_value.as_ref());
+        map.entry("value", self.value.as_ref());
+        map.entry("answeredQuestion", self.answered_question.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAnswerString {
@@ -416,31 +399,30 @@ impl object::Object for AccessPackageApprovalStage {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "approverInformationVisibility" => {
-                self.approver_information_visibility = map.next_value()?;
+                object::set(&mut self.approver_information_visibility, map)
             }
             "durationBeforeAutomaticDenial" => {
-                self.duration_before_automatic_denial = map.next_value()?;
+                object::set(&mut self.duration_before_automatic_denial, map)
             }
             "durationBeforeEscalation" => {
-                self.duration_before_escalation = map.next_value()?;
+                object::set(&mut self.duration_before_escalation, map)
             }
-            "escalationApprovers" => self.escalation_approvers = map.next_value()?,
+            "escalationApprovers" => object::set(&mut self.escalation_approvers, map),
             "fallbackEscalationApprovers" => {
-                self.fallback_escalation_approvers = map.next_value()?;
+                object::set(&mut self.fallback_escalation_approvers, map)
             }
             "fallbackPrimaryApprovers" => {
-                self.fallback_primary_approvers = map.next_value()?;
+                object::set(&mut self.fallback_primary_approvers, map)
             }
             "isApproverJustificationRequired" => {
-                self.is_approver_justification_required = map.next_value()?;
+                object::set(&mut self.is_approver_justification_required, map)
             }
-            "isEscalationEnabled" => self.is_escalation_enabled = map.next_value()?,
-            "primaryApprovers" => self.primary_approvers = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "isEscalationEnabled" => object::set(&mut self.is_escalation_enabled, map),
+            "primaryApprovers" => object::set(&mut self.primary_approvers, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageApprovalStage {
@@ -455,49 +437,29 @@ impl object::Member for AccessPackageApprovalStage {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry(
             "approverInformationVisibility",
             self.approver_information_visibility.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "durationBeforeAutomaticDenial",
             self.duration_before_automatic_denial.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "durationBeforeEscalation",
-            self.duration_before_escalation.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "escalationApprovers",
-            self.escalation_approvers.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("durationBeforeEscalation", self.duration_before_escalation.as_ref());
+        map.entry("escalationApprovers", self.escalation_approvers.as_ref());
+        map.entry(
             "fallbackEscalationApprovers",
             self.fallback_escalation_approvers.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "fallbackPrimaryApprovers",
-            self.fallback_primary_approvers.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("fallbackPrimaryApprovers", self.fallback_primary_approvers.as_ref());
+        map.entry(
             "isApproverJustificationRequired",
             self.is_approver_justification_required.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "isEscalationEnabled",
-            self.is_escalation_enabled.as_ref(),
-        )?;
-        object::entry(&mut map, "primaryApprovers", self.primary_approvers.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("isEscalationEnabled", self.is_escalation_enabled.as_ref());
+        map.entry("primaryApprovers", self.primary_approvers.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageApprovalStage {
@@ -664,24 +626,23 @@ impl object::Object for AccessPackageAssignment {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "customExtensionCalloutInstances" => {
-                self.custom_extension_callout_instances = map.next_value()?;
+                object::set(&mut self.custom_extension_callout_instances, map)
             }
-            "expiredDateTime" => self.expired_date_time = map.next_value()?,
-            "schedule" => self.schedule = map.next_value()?,
-            "state" => self.state = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            "accessPackageId" => self.access_package_id = map.next_value()?,
-            "assignmentPolicyId" => self.assignment_policy_id = map.next_value()?,
-            "targetId" => self.target_id = map.next_value()?,
-            "accessPackage" => self.access_package = map.next_value()?,
-            "assignmentPolicy" => self.assignment_policy = map.next_value()?,
-            "target" => self.target = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "expiredDateTime" => object::set(&mut self.expired_date_time, map),
+            "schedule" => object::set(&mut self.schedule, map),
+            "state" => object::set(&mut self.state, map),
+            "status" => object::set(&mut self.status, map),
+            "accessPackageId" => object::set(&mut self.access_package_id, map),
+            "assignmentPolicyId" => object::set(&mut self.assignment_policy_id, map),
+            "targetId" => object::set(&mut self.target_id, map),
+            "accessPackage" => object::set(&mut self.access_package, map),
+            "assignmentPolicy" => object::set(&mut self.assignment_policy, map),
+            "target" => object::set(&mut self.target, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignment {
@@ -696,28 +657,23 @@ impl object::Member for AccessPackageAssignment {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "customExtensionCalloutInstances",
             self.custom_extension_callout_instances.as_ref(),
-        )?;
-        object::entry(&mut map, "expiredDateTime", self.expired_date_time.as_ref())?;
-        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
-        object::entry(&mut map, "state", self.state.as_ref())?;
-        object::entry(&mut map, "status", self.status.as_ref())?;
-        object::entry(&mut map, "accessPackageId", self.access_package_id.as_ref())?;
-        object::entry(
-            &mut map,
-            "assignmentPolicyId",
-            self.assignment_policy_id.as_ref(),
-        )?;
-        object::entry(&mut map, "targetId", self.target_id.as_ref())?;
-        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
-        object::entry(&mut map, "assignmentPolicy", self.assignment_policy.as_ref())?;
-        object::entry(&mut map, "target", self.target.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("expiredDateTime", self.expired_date_time.as_ref());
+        map.entry("schedule", self.schedule.as_ref());
+        map.entry("state", self.state.as_ref());
+        map.entry("status", self.status.as_ref());
+        map.entry("accessPackageId", self.access_package_id.as_ref());
+        map.entry("assignmentPolicyId", self.assignment_policy_id.as_ref());
+        map.entry("targetId", self.target_id.as_ref());
+        map.entry("accessPackage", self.access_package.as_ref());
+        map.entry("assignmentPolicy", self.assignment_policy.as_ref());
+        map.entry("target", self.target.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignment {
@@ -761,20 +717,19 @@ impl object::Object for AccessPackageAssignmentApprovalSettings {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "isApprovalRequiredForAdd" => {
-                self.is_approval_required_for_add = map.next_value()?;
+                object::set(&mut self.is_approval_required_for_add, map)
             }
             "isApprovalRequiredForUpdate" => {
-                self.is_approval_required_for_update = map.next_value()?;
+                object::set(&mut self.is_approval_required_for_update, map)
             }
             "isRequestorJustificationRequired" => {
-                self.is_requestor_justification_required = map.next_value()?;
+                object::set(&mut self.is_requestor_justification_required, map)
             }
-            "stages" => self.stages = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "stages" => object::set(&mut self.stages, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentApprovalSettings {
@@ -789,24 +744,21 @@ impl object::Member for AccessPackageAssignmentApprovalSettings {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry(
             "isApprovalRequiredForAdd",
             self.is_approval_required_for_add.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "isApprovalRequiredForUpdate",
             self.is_approval_required_for_update.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "isRequestorJustificationRequired",
             self.is_requestor_justification_required.as_ref(),
-        )?;
-        object::entry(&mut map, "stages", self.stages.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("stages", self.stages.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentApprovalSettings {
@@ -967,33 +919,34 @@ impl object::Object for AccessPackageAssignmentPolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "allowedTargetScope" => self.allowed_target_scope = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "allowedTargetScope" => object::set(&mut self.allowed_target_scope, map),
             "automaticRequestSettings" => {
-                self.automatic_request_settings = map.next_value()?;
+                object::set(&mut self.automatic_request_settings, map)
             }
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "expiration" => self.expiration = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
-            "notificationSettings" => self.notification_settings = map.next_value()?,
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "expiration" => object::set(&mut self.expiration, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "notificationSettings" => object::set(&mut self.notification_settings, map),
             "requestApprovalSettings" => {
-                self.request_approval_settings = map.next_value()?;
+                object::set(&mut self.request_approval_settings, map)
             }
-            "requestorSettings" => self.requestor_settings = map.next_value()?,
-            "reviewSettings" => self.review_settings = map.next_value()?,
-            "specificAllowedTargets" => self.specific_allowed_targets = map.next_value()?,
-            "accessPackage" => self.access_package = map.next_value()?,
-            "catalog" => self.catalog = map.next_value()?,
+            "requestorSettings" => object::set(&mut self.requestor_settings, map),
+            "reviewSettings" => object::set(&mut self.review_settings, map),
+            "specificAllowedTargets" => {
+                object::set(&mut self.specific_allowed_targets, map)
+            }
+            "accessPackage" => object::set(&mut self.access_package, map),
+            "catalog" => object::set(&mut self.catalog, map),
             "customExtensionStageSettings" => {
-                self.custom_extension_stage_settings = map.next_value()?;
+                object::set(&mut self.custom_extension_stage_settings, map)
             }
-            "questions" => self.questions = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "questions" => object::set(&mut self.questions, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentPolicy {
@@ -1008,49 +961,28 @@ impl object::Member for AccessPackageAssignmentPolicy {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
-            "allowedTargetScope",
-            self.allowed_target_scope.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "automaticRequestSettings",
-            self.automatic_request_settings.as_ref(),
-        )?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "expiration", self.expiration.as_ref())?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(
-            &mut map,
-            "notificationSettings",
-            self.notification_settings.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "requestApprovalSettings",
-            self.request_approval_settings.as_ref(),
-        )?;
-        object::entry(&mut map, "requestorSettings", self.requestor_settings.as_ref())?;
-        object::entry(&mut map, "reviewSettings", self.review_settings.as_ref())?;
-        object::entry(
-            &mut map,
-            "specificAllowedTargets",
-            self.specific_allowed_targets.as_ref(),
-        )?;
-        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
-        object::entry(&mut map, "catalog", self.catalog.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("allowedTargetScope", self.allowed_target_scope.as_ref());
+        map.entry("automaticRequestSettings", self.automatic_request_settings.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("expiration", self.expiration.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry("notificationSettings", self.notification_settings.as_ref());
+        map.entry("requestApprovalSettings", self.request_approval_settings.as_ref());
+        map.entry("requestorSettings", self.requestor_settings.as_ref());
+        map.entry("reviewSettings", self.review_settings.as_ref());
+        map.entry("specificAllowedTargets", self.specific_allowed_targets.as_ref());
+        map.entry("accessPackage", self.access_package.as_ref());
+        map.entry("catalog", self.catalog.as_ref());
+        map.entry(
             "customExtensionStageSettings",
             self.custom_extension_stage_settings.as_ref(),
-        )?;
-        object::entry(&mut map, "questions", self.questions.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("questions", self.questions.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentPolicy {
@@ -1122,25 +1054,24 @@ impl object::Object for AccessPackageAssignmentRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "answers" => self.answers = map.next_value()?,
-            "completedDateTime" => self.completed_date_time = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "answers" => object::set(&mut self.answers, map),
+            "completedDateTime" => object::set(&mut self.completed_date_time, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
             "customExtensionCalloutInstances" => {
-                self.custom_extension_callout_instances = map.next_value()?;
+                object::set(&mut self.custom_extension_callout_instances, map)
             }
-            "justification" => self.justification = map.next_value()?,
-            "requestType" => self.request_type = map.next_value()?,
-            "schedule" => self.schedule = map.next_value()?,
-            "state" => self.state = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            "accessPackage" => self.access_package = map.next_value()?,
-            "assignment" => self.assignment = map.next_value()?,
-            "requestor" => self.requestor = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "justification" => object::set(&mut self.justification, map),
+            "requestType" => object::set(&mut self.request_type, map),
+            "schedule" => object::set(&mut self.schedule, map),
+            "state" => object::set(&mut self.state, map),
+            "status" => object::set(&mut self.status, map),
+            "accessPackage" => object::set(&mut self.access_package, map),
+            "assignment" => object::set(&mut self.assignment, map),
+            "requestor" => object::set(&mut self.requestor, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentRequest {
@@ -1155,25 +1086,24 @@ impl object::Member for AccessPackageAssignmentRequest {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "answers", self.answers.as_ref())?;
-        object::entry(&mut map, "completedDateTime", self.completed_date_time.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("answers", self.answers.as_ref());
+        map.entry("completedDateTime", self.completed_date_time.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry(
             "customExtensionCalloutInstances",
             self.custom_extension_callout_instances.as_ref(),
-        )?;
-        object::entry(&mut map, "justification", self.justification.as_ref())?;
-        object::entry(&mut map, "requestType", self.request_type.as_ref())?;
-        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
-        object::entry(&mut map, "state", self.state.as_ref())?;
-        object::entry(&mut map, "status", self.status.as_ref())?;
-        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
-        object::entry(&mut map, "assignment", self.assignment.as_ref())?;
-        object::entry(&mut map, "requestor", self.requestor.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("justification", self.justification.as_ref());
+        map.entry("requestType", self.request_type.as_ref());
+        map.entry("schedule", self.schedule.as_ref());
+        map.entry("state", self.state.as_ref());
+        map.entry("status", self.status.as_ref());
+        map.entry("accessPackage", self.access_package.as_ref());
+        map.entry("assignment", self.assignment.as_ref());
+        map.entry("requestor", self.requestor.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentRequest {
@@ -1213,18 +1143,17 @@ impl object::Object for AccessPackageAssignmentRequestCallbackData {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "customExtensionStageInstanceDetail" => {
-                self.custom_extension_stage_instance_detail = map.next_value()?;
+                object::set(&mut self.custom_extension_stage_instance_detail, map)
             }
             "customExtensionStageInstanceId" => {
-                self.custom_extension_stage_instance_id = map.next_value()?;
+                object::set(&mut self.custom_extension_stage_instance_id, map)
             }
-            "stage" => self.stage = map.next_value()?,
-            "state" => self.state = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "stage" => object::set(&mut self.stage, map),
+            "state" => object::set(&mut self.state, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentRequestCallbackData {
@@ -1239,20 +1168,18 @@ impl object::Member for AccessPackageAssignmentRequestCallbackData {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry(
             "customExtensionStageInstanceDetail",
             self.custom_extension_stage_instance_detail.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "customExtensionStageInstanceId",
             self.custom_extension_stage_instance_id.as_ref(),
-        )?;
-        object::entry(&mut map, "stage", self.stage.as_ref())?;
-        object::entry(&mut map, "state", self.state.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("stage", self.stage.as_ref());
+        map.entry("state", self.state.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestCallbackData {
@@ -1499,27 +1426,26 @@ impl object::Object for AccessPackageAssignmentRequestRequirements {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "allowCustomAssignmentSchedule" => {
-                self.allow_custom_assignment_schedule = map.next_value()?;
+                object::set(&mut self.allow_custom_assignment_schedule, map)
             }
             "isApprovalRequiredForAdd" => {
-                self.is_approval_required_for_add = map.next_value()?;
+                object::set(&mut self.is_approval_required_for_add, map)
             }
             "isApprovalRequiredForUpdate" => {
-                self.is_approval_required_for_update = map.next_value()?;
+                object::set(&mut self.is_approval_required_for_update, map)
             }
             "isRequestorJustificationRequired" => {
-                self.is_requestor_justification_required = map.next_value()?;
+                object::set(&mut self.is_requestor_justification_required, map)
             }
-            "policyDescription" => self.policy_description = map.next_value()?,
-            "policyDisplayName" => self.policy_display_name = map.next_value()?,
-            "policyId" => self.policy_id = map.next_value()?,
-            "schedule" => self.schedule = map.next_value()?,
-            "questions" => self.questions = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "policyDescription" => object::set(&mut self.policy_description, map),
+            "policyDisplayName" => object::set(&mut self.policy_display_name, map),
+            "policyId" => object::set(&mut self.policy_id, map),
+            "schedule" => object::set(&mut self.schedule, map),
+            "questions" => object::set(&mut self.questions, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentRequestRequirements {
@@ -1534,33 +1460,29 @@ impl object::Member for AccessPackageAssignmentRequestRequirements {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry(
             "allowCustomAssignmentSchedule",
             self.allow_custom_assignment_schedule.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "isApprovalRequiredForAdd",
             self.is_approval_required_for_add.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "isApprovalRequiredForUpdate",
             self.is_approval_required_for_update.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "isRequestorJustificationRequired",
             self.is_requestor_justification_required.as_ref(),
-        )?;
-        object::entry(&mut map, "policyDescription", self.policy_description.as_ref())?;
-        object::entry(&mut map, "policyDisplayName", self.policy_display_name.as_ref())?;
-        object::entry(&mut map, "policyId", self.policy_id.as_ref())?;
-        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
-        object::entry(&mut map, "questions", self.questions.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("policyDescription", self.policy_description.as_ref());
+        map.entry("policyDisplayName", self.policy_display_name.as_ref());
+        map.entry("policyId", self.policy_id.as_ref());
+        map.entry("schedule", self.schedule.as_ref());
+        map.entry("questions", self.questions.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestRequirements {
@@ -1620,23 +1542,22 @@ impl object::Object for AccessPackageAssignmentRequestWorkflowExtension {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "authenticationConfiguration" => {
-                self.authentication_configuration = map.next_value()?;
+                object::set(&mut self.authentication_configuration, map)
             }
-            "clientConfiguration" => self.client_configuration = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
-            "callbackConfiguration" => self.callback_configuration = map.next_value()?,
-            "createdBy" => self.created_by = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "lastModifiedBy" => self.last_modified_by = map.next_value()?,
-            "lastModifiedDateTime" => self.last_modified_date_time = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "clientConfiguration" => object::set(&mut self.client_configuration, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
+            "callbackConfiguration" => object::set(&mut self.callback_configuration, map),
+            "createdBy" => object::set(&mut self.created_by, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "lastModifiedBy" => object::set(&mut self.last_modified_by, map),
+            "lastModifiedDateTime" => object::set(&mut self.last_modified_date_time, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentRequestWorkflowExtension {
@@ -1651,39 +1572,22 @@ impl object::Member for AccessPackageAssignmentRequestWorkflowExtension {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "authenticationConfiguration",
             self.authentication_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "clientConfiguration",
-            self.client_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "endpointConfiguration",
-            self.endpoint_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "callbackConfiguration",
-            self.callback_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "lastModifiedBy", self.last_modified_by.as_ref())?;
-        object::entry(
-            &mut map,
-            "lastModifiedDateTime",
-            self.last_modified_date_time.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("clientConfiguration", self.client_configuration.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("endpointConfiguration", self.endpoint_configuration.as_ref());
+        map.entry("callbackConfiguration", self.callback_configuration.as_ref());
+        map.entry("createdBy", self.created_by.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("lastModifiedBy", self.last_modified_by.as_ref());
+        map.entry("lastModifiedDateTime", self.last_modified_date_time.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestWorkflowExtension {
@@ -1745,32 +1649,31 @@ impl object::Object for AccessPackageAssignmentRequestorSettings {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "allowCustomAssignmentSchedule" => {
-                self.allow_custom_assignment_schedule = map.next_value()?;
+                object::set(&mut self.allow_custom_assignment_schedule, map)
             }
             "enableOnBehalfRequestorsToAddAccess" => {
-                self.enable_on_behalf_requestors_to_add_access = map.next_value()?;
+                object::set(&mut self.enable_on_behalf_requestors_to_add_access, map)
             }
             "enableOnBehalfRequestorsToRemoveAccess" => {
-                self.enable_on_behalf_requestors_to_remove_access = map.next_value()?;
+                object::set(&mut self.enable_on_behalf_requestors_to_remove_access, map)
             }
             "enableOnBehalfRequestorsToUpdateAccess" => {
-                self.enable_on_behalf_requestors_to_update_access = map.next_value()?;
+                object::set(&mut self.enable_on_behalf_requestors_to_update_access, map)
             }
             "enableTargetsToSelfAddAccess" => {
-                self.enable_targets_to_self_add_access = map.next_value()?;
+                object::set(&mut self.enable_targets_to_self_add_access, map)
             }
             "enableTargetsToSelfRemoveAccess" => {
-                self.enable_targets_to_self_remove_access = map.next_value()?;
+                object::set(&mut self.enable_targets_to_self_remove_access, map)
             }
             "enableTargetsToSelfUpdateAccess" => {
-                self.enable_targets_to_self_update_access = map.next_value()?;
+                object::set(&mut self.enable_targets_to_self_update_access, map)
             }
-            "onBehalfRequestors" => self.on_behalf_requestors = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "onBehalfRequestors" => object::set(&mut self.on_behalf_requestors, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentRequestorSettings {
@@ -1785,48 +1688,37 @@ impl object::Member for AccessPackageAssignmentRequestorSettings {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry(
             "allowCustomAssignmentSchedule",
             self.allow_custom_assignment_schedule.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "enableOnBehalfRequestorsToAddAccess",
             self.enable_on_behalf_requestors_to_add_access.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "enableOnBehalfRequestorsToRemoveAccess",
             self.enable_on_behalf_requestors_to_remove_access.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "enableOnBehalfRequestorsToUpdateAccess",
             self.enable_on_behalf_requestors_to_update_access.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "enableTargetsToSelfAddAccess",
             self.enable_targets_to_self_add_access.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "enableTargetsToSelfRemoveAccess",
             self.enable_targets_to_self_remove_access.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "enableTargetsToSelfUpdateAccess",
             self.enable_targets_to_self_update_access.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "onBehalfRequestors",
-            self.on_behalf_requestors.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("onBehalfRequestors", self.on_behalf_requestors.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestorSettings {
@@ -1884,22 +1776,21 @@ impl object::Object for AccessPackageAssignmentReviewSettings {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "expirationBehavior" => self.expiration_behavior = map.next_value()?,
-            "fallbackReviewers" => self.fallback_reviewers = map.next_value()?,
-            "isEnabled" => self.is_enabled = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "expirationBehavior" => object::set(&mut self.expiration_behavior, map),
+            "fallbackReviewers" => object::set(&mut self.fallback_reviewers, map),
+            "isEnabled" => object::set(&mut self.is_enabled, map),
             "isRecommendationEnabled" => {
-                self.is_recommendation_enabled = map.next_value()?;
+                object::set(&mut self.is_recommendation_enabled, map)
             }
             "isReviewerJustificationRequired" => {
-                self.is_reviewer_justification_required = map.next_value()?;
+                object::set(&mut self.is_reviewer_justification_required, map)
             }
-            "isSelfReview" => self.is_self_review = map.next_value()?,
-            "primaryReviewers" => self.primary_reviewers = map.next_value()?,
-            "schedule" => self.schedule = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "isSelfReview" => object::set(&mut self.is_self_review, map),
+            "primaryReviewers" => object::set(&mut self.primary_reviewers, map),
+            "schedule" => object::set(&mut self.schedule, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentReviewSettings {
@@ -1914,28 +1805,19 @@ impl object::Member for AccessPackageAssignmentReviewSettings {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
-            "expirationBehavior",
-            self.expiration_behavior.as_ref(),
-        )?;
-        object::entry(&mut map, "fallbackReviewers", self.fallback_reviewers.as_ref())?;
-        object::entry(&mut map, "isEnabled", self.is_enabled.as_ref())?;
-        object::entry(
-            &mut map,
-            "isRecommendationEnabled",
-            self.is_recommendation_enabled.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("expirationBehavior", self.expiration_behavior.as_ref());
+        map.entry("fallbackReviewers", self.fallback_reviewers.as_ref());
+        map.entry("isEnabled", self.is_enabled.as_ref());
+        map.entry("isRecommendationEnabled", self.is_recommendation_enabled.as_ref());
+        map.entry(
             "isReviewerJustificationRequired",
             self.is_reviewer_justification_required.as_ref(),
-        )?;
-        object::entry(&mut map, "isSelfReview", self.is_self_review.as_ref())?;
-        object::entry(&mut map, "primaryReviewers", self.primary_reviewers.as_ref())?;
-        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("isSelfReview", self.is_self_review.as_ref());
+        map.entry("primaryReviewers", self.primary_reviewers.as_ref());
+        map.entry("schedule", self.schedule.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentReviewSettings {
@@ -2066,23 +1948,22 @@ impl object::Object for AccessPackageAssignmentWorkflowExtension {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "authenticationConfiguration" => {
-                self.authentication_configuration = map.next_value()?;
+                object::set(&mut self.authentication_configuration, map)
             }
-            "clientConfiguration" => self.client_configuration = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
-            "callbackConfiguration" => self.callback_configuration = map.next_value()?,
-            "createdBy" => self.created_by = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "lastModifiedBy" => self.last_modified_by = map.next_value()?,
-            "lastModifiedDateTime" => self.last_modified_date_time = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "clientConfiguration" => object::set(&mut self.client_configuration, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
+            "callbackConfiguration" => object::set(&mut self.callback_configuration, map),
+            "createdBy" => object::set(&mut self.created_by, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "lastModifiedBy" => object::set(&mut self.last_modified_by, map),
+            "lastModifiedDateTime" => object::set(&mut self.last_modified_date_time, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentWorkflowExtension {
@@ -2097,39 +1978,22 @@ impl object::Member for AccessPackageAssignmentWorkflowExtension {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "authenticationConfiguration",
             self.authentication_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "clientConfiguration",
-            self.client_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "endpointConfiguration",
-            self.endpoint_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "callbackConfiguration",
-            self.callback_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "lastModifiedBy", self.last_modified_by.as_ref())?;
-        object::entry(
-            &mut map,
-            "lastModifiedDateTime",
-            self.last_modified_date_time.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("clientConfiguration", self.client_configuration.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("endpointConfiguration", self.endpoint_configuration.as_ref());
+        map.entry("callbackConfiguration", self.callback_configuration.as_ref());
+        map.entry("createdBy", self.created_by.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("lastModifiedBy", self.last_modified_by.as_ref());
+        map.entry("lastModifiedDateTime", self.last_modified_date_time.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentWorkflowExtension {
@@ -2171,19 +2035,21 @@ impl object::Object for AccessPackageAutomaticRequestSettings {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "gracePeriodBeforeAccessRemoval" => {
-                self.grace_period_before_access_removal = map.next_value()?;
+                object::set(&mut self.grace_period_before_access_removal, map)
             }
             "removeAccessWhenTargetLeavesAllowedTargets" => {
-                self.remove_access_when_target_leaves_allowed_targets = map.next_value()?;
+                object::set(
+                    &mut self.remove_access_when_target_leaves_allowed_targets,
+                    map,
+                )
             }
             "requestAccessForAllowedTargets" => {
-                self.request_access_for_allowed_targets = map.next_value()?;
+                object::set(&mut self.request_access_for_allowed_targets, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAutomaticRequestSettings {
@@ -2198,23 +2064,20 @@ impl object::Member for AccessPackageAutomaticRequestSettings {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry(
             "gracePeriodBeforeAccessRemoval",
             self.grace_period_before_access_removal.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "removeAccessWhenTargetLeavesAllowedTargets",
             self.remove_access_when_target_leaves_allowed_targets.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "requestAccessForAllowedTargets",
             self.request_access_for_allowed_targets.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAutomaticRequestSettings {
@@ -2294,25 +2157,24 @@ impl object::Object for AccessPackageCatalog {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "catalogType" => self.catalog_type = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "isExternallyVisible" => self.is_externally_visible = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
-            "state" => self.state = map.next_value()?,
-            "accessPackages" => self.access_packages = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "catalogType" => object::set(&mut self.catalog_type, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "isExternallyVisible" => object::set(&mut self.is_externally_visible, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "state" => object::set(&mut self.state, map),
+            "accessPackages" => object::set(&mut self.access_packages, map),
             "customWorkflowExtensions" => {
-                self.custom_workflow_extensions = map.next_value()?;
+                object::set(&mut self.custom_workflow_extensions, map)
             }
-            "resourceRoles" => self.resource_roles = map.next_value()?,
-            "resources" => self.resources = map.next_value()?,
-            "resourceScopes" => self.resource_scopes = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "resourceRoles" => object::set(&mut self.resource_roles, map),
+            "resources" => object::set(&mut self.resources, map),
+            "resourceScopes" => object::set(&mut self.resource_scopes, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageCatalog {
@@ -2327,29 +2189,21 @@ impl object::Member for AccessPackageCatalog {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "catalogType", self.catalog_type.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "isExternallyVisible",
-            self.is_externally_visible.as_ref(),
-        )?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(&mut map, "state", self.state.as_ref())?;
-        object::entry(&mut map, "accessPackages", self.access_packages.as_ref())?;
-        object::entry(
-            &mut map,
-            "customWorkflowExtensions",
-            self.custom_workflow_extensions.as_ref(),
-        )?;
-        object::entry(&mut map, "resourceRoles", self.resource_roles.as_ref())?;
-        object::entry(&mut map, "resources", self.resources.as_ref())?;
-        object::entry(&mut map, "resourceScopes", self.resource_scopes.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("catalogType", self.catalog_type.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("isExternallyVisible", self.is_externally_visible.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry("state", self.state.as_ref());
+        map.entry("accessPackages", self.access_packages.as_ref());
+        map.entry("customWorkflowExtensions", self.custom_workflow_extensions.as_ref());
+        map.entry("resourceRoles", self.resource_roles.as_ref());
+        map.entry("resources", self.resources.as_ref());
+        map.entry("resourceScopes", self.resource_scopes.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageCatalog {
@@ -2606,31 +2460,30 @@ impl object::Object for AccessPackageDynamicApprovalStage {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "approverInformationVisibility" => {
-                self.approver_information_visibility = map.next_value()?;
+                object::set(&mut self.approver_information_visibility, map)
             }
             "durationBeforeAutomaticDenial" => {
-                self.duration_before_automatic_denial = map.next_value()?;
+                object::set(&mut self.duration_before_automatic_denial, map)
             }
             "durationBeforeEscalation" => {
-                self.duration_before_escalation = map.next_value()?;
+                object::set(&mut self.duration_before_escalation, map)
             }
-            "escalationApprovers" => self.escalation_approvers = map.next_value()?,
+            "escalationApprovers" => object::set(&mut self.escalation_approvers, map),
             "fallbackEscalationApprovers" => {
-                self.fallback_escalation_approvers = map.next_value()?;
+                object::set(&mut self.fallback_escalation_approvers, map)
             }
             "fallbackPrimaryApprovers" => {
-                self.fallback_primary_approvers = map.next_value()?;
+                object::set(&mut self.fallback_primary_approvers, map)
             }
             "isApproverJustificationRequired" => {
-                self.is_approver_justification_required = map.next_value()?;
+                object::set(&mut self.is_approver_justification_required, map)
             }
-            "isEscalationEnabled" => self.is_escalation_enabled = map.next_value()?,
-            "primaryApprovers" => self.primary_approvers = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "isEscalationEnabled" => object::set(&mut self.is_escalation_enabled, map),
+            "primaryApprovers" => object::set(&mut self.primary_approvers, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageDynamicApprovalStage {
@@ -2645,49 +2498,29 @@ impl object::Member for AccessPackageDynamicApprovalStage {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry(
             "approverInformationVisibility",
             self.approver_information_visibility.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "durationBeforeAutomaticDenial",
             self.duration_before_automatic_denial.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "durationBeforeEscalation",
-            self.duration_before_escalation.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "escalationApprovers",
-            self.escalation_approvers.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("durationBeforeEscalation", self.duration_before_escalation.as_ref());
+        map.entry("escalationApprovers", self.escalation_approvers.as_ref());
+        map.entry(
             "fallbackEscalationApprovers",
             self.fallback_escalation_approvers.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "fallbackPrimaryApprovers",
-            self.fallback_primary_approvers.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("fallbackPrimaryApprovers", self.fallback_primary_approvers.as_ref());
+        map.entry(
             "isApproverJustificationRequired",
             self.is_approver_justification_required.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "isEscalationEnabled",
-            self.is_escalation_enabled.as_ref(),
-        )?;
-        object::entry(&mut map, "primaryApprovers", self.primary_approvers.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("isEscalationEnabled", self.is_escalation_enabled.as_ref());
+        map.entry("primaryApprovers", self.primary_approvers.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageDynamicApprovalStage {
@@ -2843,12 +2676,11 @@ impl object::Object for AccessPackageLocalizedText {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "languageCode" => self.language_code = map.next_value()?,
-            "text" => self.text = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "languageCode" => object::set(&mut self.language_code, map),
+            "text" => object::set(&mut self.text, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageLocalizedText {
@@ -2863,10 +2695,10 @@ impl object::Member for AccessPackageLocalizedText {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "languageCode", self.language_code.as_ref())?;
-        object::entry(&mut map, "text", self.text.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("languageCode", self.language_code.as_ref());
+        map.entry("text", self.text.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageLocalizedText {
@@ -2916,20 +2748,19 @@ impl object::Object for AccessPackageMultipleChoiceQuestion {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "isAnswerEditable" => self.is_answer_editable = map.next_value()?,
-            "isRequired" => self.is_required = map.next_value()?,
-            "localizations" => self.localizations = map.next_value()?,
-            "sequence" => self.sequence = map.next_value()?,
-            "text" => self.text = map.next_value()?,
-            "choices" => self.choices = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "isAnswerEditable" => object::set(&mut self.is_answer_editable, map),
+            "isRequired" => object::set(&mut self.is_required, map),
+            "localizations" => object::set(&mut self.localizations, map),
+            "sequence" => object::set(&mut self.sequence, map),
+            "text" => object::set(&mut self.text, map),
+            "choices" => object::set(&mut self.choices, map),
             "isMultipleSelectionAllowed" => {
-                self.is_multiple_selection_allowed = map.next_value()?;
+                object::set(&mut self.is_multiple_selection_allowed, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageMultipleChoiceQuestion {
@@ -2944,20 +2775,19 @@ impl object::Member for AccessPackageMultipleChoiceQuestion {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "isAnswerEditable", self.is_answer_editable.as_ref())?;
-        object::entry(&mut map, "isRequired", self.is_required.as_ref())?;
-        object::entry(&mut map, "localizations", self.localizations.as_ref())?;
-        object::entry(&mut map, "sequence", self.sequence.as_ref())?;
-        object::entry(&mut map, "text", self.text.as_ref())?;
-        object::entry(&mut map, "choices", self.choices.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("isAnswerEditable", self.is_answer_editable.as_ref());
+        map.entry("isRequired", self.is_required.as_ref());
+        map.entry("localizations", self.localizations.as_ref());
+        map.entry("sequence", self.sequence.as_ref());
+        map.entry("text", self.text.as_ref());
+        map.entry("choices", self.choices.as_ref());
+        map.entry(
             "isMultipleSelectionAllowed",
             self.is_multiple_selection_allowed.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageMultipleChoiceQuestion {
@@ -2989,13 +2819,12 @@ impl object::Object for AccessPackageNotificationSettings {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "isAssignmentNotificationDisabled" => {
-                self.is_assignment_notification_disabled = map.next_value()?;
+                object::set(&mut self.is_assignment_notification_disabled, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageNotificationSettings {
@@ -3010,13 +2839,12 @@ impl object::Member for AccessPackageNotificationSettings {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry(
             "isAssignmentNotificationDisabled",
             self.is_assignment_notification_disabled.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageNotificationSettings {
@@ -3148,11 +2976,10 @@ impl object::Object for AccessPackageRequestApprovalStageCallbackConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "timeoutDuration" => self.timeout_duration = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "timeoutDuration" => object::set(&mut self.timeout_duration, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageRequestApprovalStageCallbackConfiguration {
@@ -3167,9 +2994,9 @@ impl object::Member for AccessPackageRequestApprovalStageCallbackConfiguration {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "timeoutDuration", self.timeout_duration.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("timeoutDuration", self.timeout_duration.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageRequestApprovalStageCallbackConfiguration {
@@ -3435,22 +3262,21 @@ impl object::Object for AccessPackageResource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "attributes" => self.attributes = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
-            "originId" => self.origin_id = map.next_value()?,
-            "originSystem" => self.origin_system = map.next_value()?,
-            "environment" => self.environment = map.next_value()?,
-            "roles" => self.roles = map.next_value()?,
-            "scopes" => self.scopes = map.next_value()?,
-            "uploadSessions" => self.upload_sessions = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "attributes" => object::set(&mut self.attributes, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "originId" => object::set(&mut self.origin_id, map),
+            "originSystem" => object::set(&mut self.origin_system, map),
+            "environment" => object::set(&mut self.environment, map),
+            "roles" => object::set(&mut self.roles, map),
+            "scopes" => object::set(&mut self.scopes, map),
+            "uploadSessions" => object::set(&mut self.upload_sessions, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResource {
@@ -3465,20 +3291,20 @@ impl object::Member for AccessPackageResource {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "attributes", self.attributes.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
-        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
-        object::entry(&mut map, "environment", self.environment.as_ref())?;
-        object::entry(&mut map, "roles", self.roles.as_ref())?;
-        object::entry(&mut map, "scopes", self.scopes.as_ref())?;
-        object::entry(&mut map, "uploadSessions", self.upload_sessions.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("attributes", self.attributes.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry("originId", self.origin_id.as_ref());
+        map.entry("originSystem", self.origin_system.as_ref());
+        map.entry("environment", self.environment.as_ref());
+        map.entry("roles", self.roles.as_ref());
+        map.entry("scopes", self.scopes.as_ref());
+        map.entry("uploadSessions", self.upload_sessions.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResource {
@@ -3613,17 +3439,16 @@ impl object::Object for AccessPackageResourceAttribute {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "destination" => self.destination = map.next_value()?,
-            "isEditable" => self.is_editable = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "destination" => object::set(&mut self.destination, map),
+            "isEditable" => object::set(&mut self.is_editable, map),
             "isPersistedOnAssignmentRemoval" => {
-                self.is_persisted_on_assignment_removal = map.next_value()?;
+                object::set(&mut self.is_persisted_on_assignment_removal, map)
             }
-            "name" => self.name = map.next_value()?,
-            "source" => self.source = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "name" => object::set(&mut self.name, map),
+            "source" => object::set(&mut self.source, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceAttribute {
@@ -3638,17 +3463,16 @@ impl object::Member for AccessPackageResourceAttribute {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "destination", self.destination.as_ref())?;
-        object::entry(&mut map, "isEditable", self.is_editable.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("destination", self.destination.as_ref());
+        map.entry("isEditable", self.is_editable.as_ref());
+        map.entry(
             "isPersistedOnAssignmentRemoval",
             self.is_persisted_on_assignment_removal.as_ref(),
-        )?;
-        object::entry(&mut map, "name", self.name.as_ref())?;
-        object::entry(&mut map, "source", self.source.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("name", self.name.as_ref());
+        map.entry("source", self.source.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceAttribute {
@@ -3755,11 +3579,10 @@ impl object::Object for AccessPackageResourceAttributeQuestion {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "question" => self.question = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "question" => object::set(&mut self.question, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceAttributeQuestion {
@@ -3774,9 +3597,9 @@ impl object::Member for AccessPackageResourceAttributeQuestion {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "question", self.question.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("question", self.question.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceAttributeQuestion {
@@ -3919,20 +3742,19 @@ impl object::Object for AccessPackageResourceEnvironment {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "connectionInfo" => self.connection_info = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "isDefaultEnvironment" => self.is_default_environment = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
-            "originId" => self.origin_id = map.next_value()?,
-            "originSystem" => self.origin_system = map.next_value()?,
-            "resources" => self.resources = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "connectionInfo" => object::set(&mut self.connection_info, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "isDefaultEnvironment" => object::set(&mut self.is_default_environment, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "originId" => object::set(&mut self.origin_id, map),
+            "originSystem" => object::set(&mut self.origin_system, map),
+            "resources" => object::set(&mut self.resources, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceEnvironment {
@@ -3947,22 +3769,18 @@ impl object::Member for AccessPackageResourceEnvironment {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "connectionInfo", self.connection_info.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "isDefaultEnvironment",
-            self.is_default_environment.as_ref(),
-        )?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
-        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
-        object::entry(&mut map, "resources", self.resources.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("connectionInfo", self.connection_info.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("isDefaultEnvironment", self.is_default_environment.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry("originId", self.origin_id.as_ref());
+        map.entry("originSystem", self.origin_system.as_ref());
+        map.entry("resources", self.resources.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceEnvironment {
@@ -4010,16 +3828,15 @@ impl object::Object for AccessPackageResourceRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "requestType" => self.request_type = map.next_value()?,
-            "state" => self.state = map.next_value()?,
-            "catalog" => self.catalog = map.next_value()?,
-            "resource" => self.resource = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "requestType" => object::set(&mut self.request_type, map),
+            "state" => object::set(&mut self.state, map),
+            "catalog" => object::set(&mut self.catalog, map),
+            "resource" => object::set(&mut self.resource, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceRequest {
@@ -4034,14 +3851,14 @@ impl object::Member for AccessPackageResourceRequest {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "requestType", self.request_type.as_ref())?;
-        object::entry(&mut map, "state", self.state.as_ref())?;
-        object::entry(&mut map, "catalog", self.catalog.as_ref())?;
-        object::entry(&mut map, "resource", self.resource.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("requestType", self.request_type.as_ref());
+        map.entry("state", self.state.as_ref());
+        map.entry("catalog", self.catalog.as_ref());
+        map.entry("resource", self.resource.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceRequest {
@@ -4097,17 +3914,16 @@ impl object::Object for AccessPackageResourceRole {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "originId" => self.origin_id = map.next_value()?,
-            "originSystem" => self.origin_system = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            "resource" => self.resource = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "originId" => object::set(&mut self.origin_id, map),
+            "originSystem" => object::set(&mut self.origin_system, map),
+            "type" => object::set(&mut self.type_, map),
+            "resource" => object::set(&mut self.resource, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceRole {
@@ -4122,15 +3938,15 @@ impl object::Member for AccessPackageResourceRole {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
-        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
-        object::entry(&mut map, "type", self.type_.as_ref())?;
-        object::entry(&mut map, "resource", self.resource.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("originId", self.origin_id.as_ref());
+        map.entry("originSystem", self.origin_system.as_ref());
+        map.entry("type", self.type_.as_ref());
+        map.entry("resource", self.resource.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceRole {
@@ -4174,14 +3990,13 @@ impl object::Object for AccessPackageResourceRoleScope {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "role" => self.role = map.next_value()?,
-            "scope" => self.scope = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "role" => object::set(&mut self.role, map),
+            "scope" => object::set(&mut self.scope, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceRoleScope {
@@ -4196,12 +4011,12 @@ impl object::Member for AccessPackageResourceRoleScope {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "role", self.role.as_ref())?;
-        object::entry(&mut map, "scope", self.scope.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("role", self.role.as_ref());
+        map.entry("scope", self.scope.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceRoleScope {
@@ -4259,17 +4074,16 @@ impl object::Object for AccessPackageResourceScope {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "isRootScope" => self.is_root_scope = map.next_value()?,
-            "originId" => self.origin_id = map.next_value()?,
-            "originSystem" => self.origin_system = map.next_value()?,
-            "resource" => self.resource = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "isRootScope" => object::set(&mut self.is_root_scope, map),
+            "originId" => object::set(&mut self.origin_id, map),
+            "originSystem" => object::set(&mut self.origin_system, map),
+            "resource" => object::set(&mut self.resource, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceScope {
@@ -4284,15 +4098,15 @@ impl object::Member for AccessPackageResourceScope {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "isRootScope", self.is_root_scope.as_ref())?;
-        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
-        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
-        object::entry(&mut map, "resource", self.resource.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("isRootScope", self.is_root_scope.as_ref());
+        map.entry("originId", self.origin_id.as_ref());
+        map.entry("originSystem", self.origin_system.as_ref());
+        map.entry("resource", self.resource.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceScope {
@@ -4354,21 +4168,20 @@ impl object::Object for AccessPackageSubject {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "email" => self.email = map.next_value()?,
-            "objectId" => self.object_id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "email" => object::set(&mut self.email, map),
+            "objectId" => object::set(&mut self.object_id, map),
             "onPremisesSecurityIdentifier" => {
-                self.on_premises_security_identifier = map.next_value()?;
+                object::set(&mut self.on_premises_security_identifier, map)
             }
-            "principalName" => self.principal_name = map.next_value()?,
-            "subjectLifecycle" => self.subject_lifecycle = map.next_value()?,
-            "subjectType" => self.subject_type = map.next_value()?,
-            "connectedOrganization" => self.connected_organization = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "principalName" => object::set(&mut self.principal_name, map),
+            "subjectLifecycle" => object::set(&mut self.subject_lifecycle, map),
+            "subjectType" => object::set(&mut self.subject_type, map),
+            "connectedOrganization" => object::set(&mut self.connected_organization, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageSubject {
@@ -4383,25 +4196,20 @@ impl object::Member for AccessPackageSubject {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "email", self.email.as_ref())?;
-        object::entry(&mut map, "objectId", self.object_id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("email", self.email.as_ref());
+        map.entry("objectId", self.object_id.as_ref());
+        map.entry(
             "onPremisesSecurityIdentifier",
             self.on_premises_security_identifier.as_ref(),
-        )?;
-        object::entry(&mut map, "principalName", self.principal_name.as_ref())?;
-        object::entry(&mut map, "subjectLifecycle", self.subject_lifecycle.as_ref())?;
-        object::entry(&mut map, "subjectType", self.subject_type.as_ref())?;
-        object::entry(
-            &mut map,
-            "connectedOrganization",
-            self.connected_organization.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("principalName", self.principal_name.as_ref());
+        map.entry("subjectLifecycle", self.subject_lifecycle.as_ref());
+        map.entry("subjectType", self.subject_type.as_ref());
+        map.entry("connectedOrganization", self.connected_organization.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageSubject {
@@ -4567,13 +4375,12 @@ impl object::Object for AccessPackageSuggestion {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "reasons" => self.reasons = map.next_value()?,
-            "accessPackage" => self.access_package = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "reasons" => object::set(&mut self.reasons, map),
+            "accessPackage" => object::set(&mut self.access_package, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageSuggestion {
@@ -4588,11 +4395,11 @@ impl object::Member for AccessPackageSuggestion {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "reasons", self.reasons.as_ref())?;
-        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("reasons", self.reasons.as_ref());
+        map.entry("accessPackage", self.access_package.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageSuggestion {
@@ -4797,14 +4604,13 @@ impl object::Object for AccessPackageSuggestionRelatedPeopleBased {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "relatedPeople" => self.related_people = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "relatedPeople" => object::set(&mut self.related_people, map),
             "relatedPeopleAssignmentCount" => {
-                self.related_people_assignment_count = map.next_value()?;
+                object::set(&mut self.related_people_assignment_count, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageSuggestionRelatedPeopleBased {
@@ -4819,14 +4625,13 @@ impl object::Member for AccessPackageSuggestionRelatedPeopleBased {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "relatedPeople", self.related_people.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("relatedPeople", self.related_people.as_ref());
+        map.entry(
             "relatedPeopleAssignmentCount",
             self.related_people_assignment_count.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageSuggestionRelatedPeopleBased {
@@ -4862,14 +4667,13 @@ impl object::Object for AccessPackageSuggestionSelfAssignmentHistoryBased {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "lastAssignmentDateTime" => {
-                self.last_assignment_date_time = map.next_value()?;
+                object::set(&mut self.last_assignment_date_time, map)
             }
-            "pastAssignmentCount" => self.past_assignment_count = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "pastAssignmentCount" => object::set(&mut self.past_assignment_count, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageSuggestionSelfAssignmentHistoryBased {
@@ -4884,18 +4688,10 @@ impl object::Member for AccessPackageSuggestionSelfAssignmentHistoryBased {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
-            "lastAssignmentDateTime",
-            self.last_assignment_date_time.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "pastAssignmentCount",
-            self.past_assignment_count.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("lastAssignmentDateTime", self.last_assignment_date_time.as_ref());
+        map.entry("pastAssignmentCount", self.past_assignment_count.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageSuggestionSelfAssignmentHistoryBased {
@@ -4945,18 +4741,17 @@ impl object::Object for AccessPackageTextInputQuestion {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "isAnswerEditable" => self.is_answer_editable = map.next_value()?,
-            "isRequired" => self.is_required = map.next_value()?,
-            "localizations" => self.localizations = map.next_value()?,
-            "sequence" => self.sequence = map.next_value()?,
-            "text" => self.text = map.next_value()?,
-            "isSingleLineQuestion" => self.is_single_line_question = map.next_value()?,
-            "regexPattern" => self.regex_pattern = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "isAnswerEditable" => object::set(&mut self.is_answer_editable, map),
+            "isRequired" => object::set(&mut self.is_required, map),
+            "localizations" => object::set(&mut self.localizations, map),
+            "sequence" => object::set(&mut self.sequence, map),
+            "text" => object::set(&mut self.text, map),
+            "isSingleLineQuestion" => object::set(&mut self.is_single_line_question, map),
+            "regexPattern" => object::set(&mut self.regex_pattern, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageTextInputQuestion {
@@ -4971,20 +4766,16 @@ impl object::Member for AccessPackageTextInputQuestion {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "isAnswerEditable", self.is_answer_editable.as_ref())?;
-        object::entry(&mut map, "isRequired", self.is_required.as_ref())?;
-        object::entry(&mut map, "localizations", self.localizations.as_ref())?;
-        object::entry(&mut map, "sequence", self.sequence.as_ref())?;
-        object::entry(&mut map, "text", self.text.as_ref())?;
-        object::entry(
-            &mut map,
-            "isSingleLineQuestion",
-            self.is_single_line_question.as_ref(),
-        )?;
-        object::entry(&mut map, "regexPattern", self.regex_pattern.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("isAnswerEditable", self.is_answer_editable.as_ref());
+        map.entry("isRequired", self.is_required.as_ref());
+        map.entry("localizations", self.localizations.as_ref());
+        map.entry("sequence", self.sequence.as_ref());
+        map.entry("text", self.text.as_ref());
+        map.entry("isSingleLineQuestion", self.is_single_line_question.as_ref());
+        map.entry("regexPattern", self.regex_pattern.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageTextInputQuestion {
@@ -5016,10 +4807,9 @@ impl object::Object for AccessPackageUserDirectoryAttributeStore {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageUserDirectoryAttributeStore {
@@ -5034,8 +4824,8 @@ impl object::Member for AccessPackageUserDirectoryAttributeStore {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageUserDirectoryAttributeStore {
@@ -5245,13 +5035,12 @@ impl object::Object for AppScope {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "type" => object::set(&mut self.type_, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AppScope {
@@ -5266,11 +5055,11 @@ impl object::Member for AppScope {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "type", self.type_.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("type", self.type_.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AppScope {
@@ -5310,12 +5099,11 @@ impl object::Object for Approval {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "stages" => self.stages = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "stages" => object::set(&mut self.stages, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for Approval {
@@ -5330,10 +5118,10 @@ impl object::Member for Approval {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "stages", self.stages.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("stages", self.stages.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for Approval {
@@ -5458,18 +5246,17 @@ impl object::Object for ApprovalStage {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "assignedToMe" => self.assigned_to_me = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "justification" => self.justification = map.next_value()?,
-            "reviewedBy" => self.reviewed_by = map.next_value()?,
-            "reviewedDateTime" => self.reviewed_date_time = map.next_value()?,
-            "reviewResult" => self.review_result = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "assignedToMe" => object::set(&mut self.assigned_to_me, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "justification" => object::set(&mut self.justification, map),
+            "reviewedBy" => object::set(&mut self.reviewed_by, map),
+            "reviewedDateTime" => object::set(&mut self.reviewed_date_time, map),
+            "reviewResult" => object::set(&mut self.review_result, map),
+            "status" => object::set(&mut self.status, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ApprovalStage {
@@ -5484,16 +5271,16 @@ impl object::Member for ApprovalStage {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "assignedToMe", self.assigned_to_me.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "justification", self.justification.as_ref())?;
-        object::entry(&mut map, "reviewedBy", self.reviewed_by.as_ref())?;
-        object::entry(&mut map, "reviewedDateTime", self.reviewed_date_time.as_ref())?;
-        object::entry(&mut map, "reviewResult", self.review_result.as_ref())?;
-        object::entry(&mut map, "status", self.status.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("assignedToMe", self.assigned_to_me.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("justification", self.justification.as_ref());
+        map.entry("reviewedBy", self.reviewed_by.as_ref());
+        map.entry("reviewedDateTime", self.reviewed_date_time.as_ref());
+        map.entry("reviewResult", self.review_result.as_ref());
+        map.entry("status", self.status.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ApprovalStage {
@@ -5594,12 +5381,11 @@ impl object::Object for AssignedLabel {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "labelId" => self.label_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "labelId" => object::set(&mut self.label_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AssignedLabel {
@@ -5614,10 +5400,10 @@ impl object::Member for AssignedLabel {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "labelId", self.label_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("labelId", self.label_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AssignedLabel {
@@ -5655,12 +5441,11 @@ impl object::Object for AssignedLicense {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "disabledPlans" => self.disabled_plans = map.next_value()?,
-            "skuId" => self.sku_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "disabledPlans" => object::set(&mut self.disabled_plans, map),
+            "skuId" => object::set(&mut self.sku_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AssignedLicense {
@@ -5675,10 +5460,10 @@ impl object::Member for AssignedLicense {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "disabledPlans", self.disabled_plans.as_ref())?;
-        object::entry(&mut map, "skuId", self.sku_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("disabledPlans", self.disabled_plans.as_ref());
+        map.entry("skuId", self.sku_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AssignedLicense {
@@ -5720,19 +5505,18 @@ impl object::Object for AssignmentRequestApprovalStageCallbackData {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "customExtensionStageInstanceDetail" => {
-                self.custom_extension_stage_instance_detail = map.next_value()?;
+                object::set(&mut self.custom_extension_stage_instance_detail, map)
             }
             "customExtensionStageInstanceId" => {
-                self.custom_extension_stage_instance_id = map.next_value()?;
+                object::set(&mut self.custom_extension_stage_instance_id, map)
             }
-            "stage" => self.stage = map.next_value()?,
-            "state" => self.state = map.next_value()?,
-            "approvalStage" => self.approval_stage = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "stage" => object::set(&mut self.stage, map),
+            "state" => object::set(&mut self.state, map),
+            "approvalStage" => object::set(&mut self.approval_stage, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AssignmentRequestApprovalStageCallbackData {
@@ -5747,21 +5531,19 @@ impl object::Member for AssignmentRequestApprovalStageCallbackData {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry(
             "customExtensionStageInstanceDetail",
             self.custom_extension_stage_instance_detail.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "customExtensionStageInstanceId",
             self.custom_extension_stage_instance_id.as_ref(),
-        )?;
-        object::entry(&mut map, "stage", self.stage.as_ref())?;
-        object::entry(&mut map, "state", self.state.as_ref())?;
-        object::entry(&mut map, "approvalStage", self.approval_stage.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("stage", self.stage.as_ref());
+        map.entry("state", self.state.as_ref());
+        map.entry("approvalStage", self.approval_stage.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AssignmentRequestApprovalStageCallbackData {
@@ -5797,12 +5579,11 @@ impl object::Object for AttributeRuleMembers {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "membershipRule" => self.membership_rule = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "description" => object::set(&mut self.description, map),
+            "membershipRule" => object::set(&mut self.membership_rule, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AttributeRuleMembers {
@@ -5817,10 +5598,10 @@ impl object::Member for AttributeRuleMembers {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "membershipRule", self.membership_rule.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("description", self.description.as_ref());
+        map.entry("membershipRule", self.membership_rule.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AttributeRuleMembers {
@@ -5862,14 +5643,13 @@ impl object::Object for AvailableAccessPackage {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "resourceRoleScopes" => self.resource_role_scopes = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "resourceRoleScopes" => object::set(&mut self.resource_role_scopes, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AvailableAccessPackage {
@@ -5884,16 +5664,12 @@ impl object::Member for AvailableAccessPackage {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "resourceRoleScopes",
-            self.resource_role_scopes.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("resourceRoleScopes", self.resource_role_scopes.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AvailableAccessPackage {
@@ -5929,12 +5705,11 @@ impl object::Object for AzureActiveDirectoryTenant {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "tenantId" => self.tenant_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "tenantId" => object::set(&mut self.tenant_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AzureActiveDirectoryTenant {
@@ -5949,10 +5724,10 @@ impl object::Member for AzureActiveDirectoryTenant {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "tenantId", self.tenant_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("tenantId", self.tenant_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AzureActiveDirectoryTenant {
@@ -5984,10 +5759,9 @@ impl object::Object for AzureAdPopTokenAuthentication {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AzureAdPopTokenAuthentication {
@@ -6002,8 +5776,8 @@ impl object::Member for AzureAdPopTokenAuthentication {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AzureAdPopTokenAuthentication {
@@ -6037,11 +5811,10 @@ impl object::Object for AzureAdTokenAuthentication {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "resourceId" => self.resource_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "resourceId" => object::set(&mut self.resource_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AzureAdTokenAuthentication {
@@ -6056,9 +5829,9 @@ impl object::Member for AzureAdTokenAuthentication {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "resourceId", self.resource_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("resourceId", self.resource_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AzureAdTokenAuthentication {
@@ -6096,15 +5869,14 @@ impl object::Object for AzureCommunicationServicesUserIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
             "azureCommunicationServicesResourceId" => {
-                self.azure_communication_services_resource_id = map.next_value()?;
+                object::set(&mut self.azure_communication_services_resource_id, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AzureCommunicationServicesUserIdentity {
@@ -6119,15 +5891,14 @@ impl object::Member for AzureCommunicationServicesUserIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "azureCommunicationServicesResourceId",
             self.azure_communication_services_resource_id.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AzureCommunicationServicesUserIdentity {
@@ -6167,14 +5938,13 @@ impl object::Object for CommunicationsApplicationIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "applicationType" => self.application_type = map.next_value()?,
-            "hidden" => self.hidden = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "applicationType" => object::set(&mut self.application_type, map),
+            "hidden" => object::set(&mut self.hidden, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CommunicationsApplicationIdentity {
@@ -6189,12 +5959,12 @@ impl object::Member for CommunicationsApplicationIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "applicationType", self.application_type.as_ref())?;
-        object::entry(&mut map, "hidden", self.hidden.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("applicationType", self.application_type.as_ref());
+        map.entry("hidden", self.hidden.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CommunicationsApplicationIdentity {
@@ -6234,14 +6004,13 @@ impl object::Object for CommunicationsApplicationInstanceIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "hidden" => self.hidden = map.next_value()?,
-            "tenantId" => self.tenant_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "hidden" => object::set(&mut self.hidden, map),
+            "tenantId" => object::set(&mut self.tenant_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CommunicationsApplicationInstanceIdentity {
@@ -6256,12 +6025,12 @@ impl object::Member for CommunicationsApplicationInstanceIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "hidden", self.hidden.as_ref())?;
-        object::entry(&mut map, "tenantId", self.tenant_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("hidden", self.hidden.as_ref());
+        map.entry("tenantId", self.tenant_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CommunicationsApplicationInstanceIdentity {
@@ -6297,12 +6066,11 @@ impl object::Object for CommunicationsEncryptedIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CommunicationsEncryptedIdentity {
@@ -6317,10 +6085,10 @@ impl object::Member for CommunicationsEncryptedIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CommunicationsEncryptedIdentity {
@@ -6358,13 +6126,12 @@ impl object::Object for CommunicationsGuestIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "email" => self.email = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "email" => object::set(&mut self.email, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CommunicationsGuestIdentity {
@@ -6379,11 +6146,11 @@ impl object::Member for CommunicationsGuestIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "email", self.email.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("email", self.email.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CommunicationsGuestIdentity {
@@ -6419,12 +6186,11 @@ impl object::Object for CommunicationsPhoneIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CommunicationsPhoneIdentity {
@@ -6439,10 +6205,10 @@ impl object::Member for CommunicationsPhoneIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CommunicationsPhoneIdentity {
@@ -6480,13 +6246,12 @@ impl object::Object for CommunicationsUserIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "tenantId" => self.tenant_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "tenantId" => object::set(&mut self.tenant_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CommunicationsUserIdentity {
@@ -6501,11 +6266,11 @@ impl object::Member for CommunicationsUserIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "tenantId", self.tenant_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("tenantId", self.tenant_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CommunicationsUserIdentity {
@@ -6567,19 +6332,18 @@ impl object::Object for ConnectedOrganization {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "identitySources" => self.identity_sources = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
-            "state" => self.state = map.next_value()?,
-            "externalSponsors" => self.external_sponsors = map.next_value()?,
-            "internalSponsors" => self.internal_sponsors = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "identitySources" => object::set(&mut self.identity_sources, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "state" => object::set(&mut self.state, map),
+            "externalSponsors" => object::set(&mut self.external_sponsors, map),
+            "internalSponsors" => object::set(&mut self.internal_sponsors, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ConnectedOrganization {
@@ -6594,17 +6358,17 @@ impl object::Member for ConnectedOrganization {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "identitySources", self.identity_sources.as_ref())?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(&mut map, "state", self.state.as_ref())?;
-        object::entry(&mut map, "externalSponsors", self.external_sponsors.as_ref())?;
-        object::entry(&mut map, "internalSponsors", self.internal_sponsors.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("identitySources", self.identity_sources.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry("state", self.state.as_ref());
+        map.entry("externalSponsors", self.external_sponsors.as_ref());
+        map.entry("internalSponsors", self.internal_sponsors.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ConnectedOrganization {
@@ -6640,14 +6404,13 @@ impl object::Object for ConnectedOrganizationMembers {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "connectedOrganizationId" => {
-                self.connected_organization_id = map.next_value()?;
+                object::set(&mut self.connected_organization_id, map)
             }
-            "description" => self.description = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "description" => object::set(&mut self.description, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ConnectedOrganizationMembers {
@@ -6662,14 +6425,10 @@ impl object::Member for ConnectedOrganizationMembers {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
-            "connectedOrganizationId",
-            self.connected_organization_id.as_ref(),
-        )?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("connectedOrganizationId", self.connected_organization_id.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ConnectedOrganizationMembers {
@@ -6762,11 +6521,10 @@ impl object::Object for ConnectionInfo {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "url" => self.url = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "url" => object::set(&mut self.url, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ConnectionInfo {
@@ -6781,9 +6539,9 @@ impl object::Member for ConnectionInfo {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "url", self.url.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("url", self.url.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ConnectionInfo {
@@ -6821,13 +6579,12 @@ impl object::Object for CrossCloudAzureActiveDirectoryTenant {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "cloudInstance" => self.cloud_instance = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "tenantId" => self.tenant_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "cloudInstance" => object::set(&mut self.cloud_instance, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "tenantId" => object::set(&mut self.tenant_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CrossCloudAzureActiveDirectoryTenant {
@@ -6842,11 +6599,11 @@ impl object::Member for CrossCloudAzureActiveDirectoryTenant {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "cloudInstance", self.cloud_instance.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "tenantId", self.tenant_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("cloudInstance", self.cloud_instance.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("tenantId", self.tenant_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CrossCloudAzureActiveDirectoryTenant {
@@ -7407,25 +7164,24 @@ impl object::Object for CustomDataProvidedResource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "attributes" => self.attributes = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
-            "originId" => self.origin_id = map.next_value()?,
-            "originSystem" => self.origin_system = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "attributes" => object::set(&mut self.attributes, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "originId" => object::set(&mut self.origin_id, map),
+            "originSystem" => object::set(&mut self.origin_system, map),
             "notificationEndpointConfiguration" => {
-                self.notification_endpoint_configuration = map.next_value()?;
+                object::set(&mut self.notification_endpoint_configuration, map)
             }
-            "environment" => self.environment = map.next_value()?,
-            "roles" => self.roles = map.next_value()?,
-            "scopes" => self.scopes = map.next_value()?,
-            "uploadSessions" => self.upload_sessions = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "environment" => object::set(&mut self.environment, map),
+            "roles" => object::set(&mut self.roles, map),
+            "scopes" => object::set(&mut self.scopes, map),
+            "uploadSessions" => object::set(&mut self.upload_sessions, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomDataProvidedResource {
@@ -7440,25 +7196,24 @@ impl object::Member for CustomDataProvidedResource {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "attributes", self.attributes.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
-        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("attributes", self.attributes.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry("originId", self.origin_id.as_ref());
+        map.entry("originSystem", self.origin_system.as_ref());
+        map.entry(
             "notificationEndpointConfiguration",
             self.notification_endpoint_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "environment", self.environment.as_ref())?;
-        object::entry(&mut map, "roles", self.roles.as_ref())?;
-        object::entry(&mut map, "scopes", self.scopes.as_ref())?;
-        object::entry(&mut map, "uploadSessions", self.upload_sessions.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("environment", self.environment.as_ref());
+        map.entry("roles", self.roles.as_ref());
+        map.entry("scopes", self.scopes.as_ref());
+        map.entry("uploadSessions", self.upload_sessions.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomDataProvidedResource {
@@ -7506,18 +7261,17 @@ impl object::Object for CustomDataProvidedResourceAccessReviewUploadSession {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "data" => self.data = map.next_value()?,
-            "isUploadDone" => self.is_upload_done = map.next_value()?,
-            "referenceId" => self.reference_id = map.next_value()?,
-            "stats" => self.stats = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            "files" => self.files = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "data" => object::set(&mut self.data, map),
+            "isUploadDone" => object::set(&mut self.is_upload_done, map),
+            "referenceId" => object::set(&mut self.reference_id, map),
+            "stats" => object::set(&mut self.stats, map),
+            "status" => object::set(&mut self.status, map),
+            "files" => object::set(&mut self.files, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomDataProvidedResourceAccessReviewUploadSession {
@@ -7532,16 +7286,16 @@ impl object::Member for CustomDataProvidedResourceAccessReviewUploadSession {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "data", self.data.as_ref())?;
-        object::entry(&mut map, "isUploadDone", self.is_upload_done.as_ref())?;
-        object::entry(&mut map, "referenceId", self.reference_id.as_ref())?;
-        object::entry(&mut map, "stats", self.stats.as_ref())?;
-        object::entry(&mut map, "status", self.status.as_ref())?;
-        object::entry(&mut map, "files", self.files.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("data", self.data.as_ref());
+        map.entry("isUploadDone", self.is_upload_done.as_ref());
+        map.entry("referenceId", self.reference_id.as_ref());
+        map.entry("stats", self.stats.as_ref());
+        map.entry("status", self.status.as_ref());
+        map.entry("files", self.files.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomDataProvidedResourceAccessReviewUploadSession {
@@ -7581,14 +7335,13 @@ impl object::Object for CustomDataProvidedResourceFile {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "size" => self.size = map.next_value()?,
-            "uploadedDateTime" => self.uploaded_date_time = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "name" => object::set(&mut self.name, map),
+            "size" => object::set(&mut self.size, map),
+            "uploadedDateTime" => object::set(&mut self.uploaded_date_time, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomDataProvidedResourceFile {
@@ -7603,12 +7356,12 @@ impl object::Member for CustomDataProvidedResourceFile {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "name", self.name.as_ref())?;
-        object::entry(&mut map, "size", self.size.as_ref())?;
-        object::entry(&mut map, "uploadedDateTime", self.uploaded_date_time.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("name", self.name.as_ref());
+        map.entry("size", self.size.as_ref());
+        map.entry("uploadedDateTime", self.uploaded_date_time.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomDataProvidedResourceFile {
@@ -7721,12 +7474,11 @@ impl object::Object for CustomDataProvidedResourceUploadStats {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "filesUploaded" => self.files_uploaded = map.next_value()?,
-            "totalBytesUploaded" => self.total_bytes_uploaded = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "filesUploaded" => object::set(&mut self.files_uploaded, map),
+            "totalBytesUploaded" => object::set(&mut self.total_bytes_uploaded, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomDataProvidedResourceUploadStats {
@@ -7741,14 +7493,10 @@ impl object::Member for CustomDataProvidedResourceUploadStats {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "filesUploaded", self.files_uploaded.as_ref())?;
-        object::entry(
-            &mut map,
-            "totalBytesUploaded",
-            self.total_bytes_uploaded.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("filesUploaded", self.files_uploaded.as_ref());
+        map.entry("totalBytesUploaded", self.total_bytes_uploaded.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomDataProvidedResourceUploadStats {
@@ -8142,15 +7890,16 @@ impl object::Object for CustomExtensionCalloutInstance {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "customExtensionId" => self.custom_extension_id = map.next_value()?,
-            "detail" => self.detail = map.next_value()?,
-            "externalCorrelationId" => self.external_correlation_id = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "customExtensionId" => object::set(&mut self.custom_extension_id, map),
+            "detail" => object::set(&mut self.detail, map),
+            "externalCorrelationId" => {
+                object::set(&mut self.external_correlation_id, map)
+            }
+            "id" => object::set(&mut self.id, map),
+            "status" => object::set(&mut self.status, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomExtensionCalloutInstance {
@@ -8165,17 +7914,13 @@ impl object::Member for CustomExtensionCalloutInstance {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "customExtensionId", self.custom_extension_id.as_ref())?;
-        object::entry(&mut map, "detail", self.detail.as_ref())?;
-        object::entry(
-            &mut map,
-            "externalCorrelationId",
-            self.external_correlation_id.as_ref(),
-        )?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "status", self.status.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("customExtensionId", self.custom_extension_id.as_ref());
+        map.entry("detail", self.detail.as_ref());
+        map.entry("externalCorrelationId", self.external_correlation_id.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("status", self.status.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomExtensionCalloutInstance {
@@ -8284,12 +8029,13 @@ impl object::Object for CustomExtensionClientConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "maximumRetries" => self.maximum_retries = map.next_value()?,
-            "timeoutInMilliseconds" => self.timeout_in_milliseconds = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "maximumRetries" => object::set(&mut self.maximum_retries, map),
+            "timeoutInMilliseconds" => {
+                object::set(&mut self.timeout_in_milliseconds, map)
+            }
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomExtensionClientConfiguration {
@@ -8304,14 +8050,10 @@ impl object::Member for CustomExtensionClientConfiguration {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "maximumRetries", self.maximum_retries.as_ref())?;
-        object::entry(
-            &mut map,
-            "timeoutInMilliseconds",
-            self.timeout_in_milliseconds.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("maximumRetries", self.maximum_retries.as_ref());
+        map.entry("timeoutInMilliseconds", self.timeout_in_milliseconds.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomExtensionClientConfiguration {
@@ -8609,13 +8351,12 @@ impl object::Object for CustomExtensionStageSetting {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "stage" => self.stage = map.next_value()?,
-            "customExtension" => self.custom_extension = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "stage" => object::set(&mut self.stage, map),
+            "customExtension" => object::set(&mut self.custom_extension, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomExtensionStageSetting {
@@ -8630,11 +8371,11 @@ impl object::Member for CustomExtensionStageSetting {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "stage", self.stage.as_ref())?;
-        object::entry(&mut map, "customExtension", self.custom_extension.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("stage", self.stage.as_ref());
+        map.entry("customExtension", self.custom_extension.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomExtensionStageSetting {
@@ -8739,10 +8480,9 @@ impl object::Object for DetailsInfo {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for DetailsInfo {
@@ -8757,8 +8497,8 @@ impl object::Member for DetailsInfo {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for DetailsInfo {
@@ -8798,12 +8538,11 @@ impl object::Object for DirectoryObject {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "deletedDateTime" => self.deleted_date_time = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "deletedDateTime" => object::set(&mut self.deleted_date_time, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for DirectoryObject {
@@ -8818,10 +8557,10 @@ impl object::Member for DirectoryObject {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "deletedDateTime", self.deleted_date_time.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("deletedDateTime", self.deleted_date_time.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for DirectoryObject {
@@ -8857,12 +8596,11 @@ impl object::Object for DomainIdentitySource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "domainName" => self.domain_name = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "domainName" => object::set(&mut self.domain_name, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for DomainIdentitySource {
@@ -8877,10 +8615,10 @@ impl object::Member for DomainIdentitySource {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "domainName", self.domain_name.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("domainName", self.domain_name.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for DomainIdentitySource {
@@ -8918,13 +8656,12 @@ impl object::Object for EmailIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "email" => self.email = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "email" => object::set(&mut self.email, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for EmailIdentity {
@@ -8939,11 +8676,11 @@ impl object::Member for EmailIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "email", self.email.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("email", self.email.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for EmailIdentity {
@@ -8981,13 +8718,12 @@ impl object::Object for EntitlementManagementSchedule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "expiration" => self.expiration = map.next_value()?,
-            "recurrence" => self.recurrence = map.next_value()?,
-            "startDateTime" => self.start_date_time = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "expiration" => object::set(&mut self.expiration, map),
+            "recurrence" => object::set(&mut self.recurrence, map),
+            "startDateTime" => object::set(&mut self.start_date_time, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for EntitlementManagementSchedule {
@@ -9002,11 +8738,11 @@ impl object::Member for EntitlementManagementSchedule {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "expiration", self.expiration.as_ref())?;
-        object::entry(&mut map, "recurrence", self.recurrence.as_ref())?;
-        object::entry(&mut map, "startDateTime", self.start_date_time.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("expiration", self.expiration.as_ref());
+        map.entry("recurrence", self.recurrence.as_ref());
+        map.entry("startDateTime", self.start_date_time.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for EntitlementManagementSchedule {
@@ -9052,18 +8788,19 @@ impl object::Object for EntitlementManagementSettings {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "durationUntilExternalUserDeletedAfterBlocked" => {
-                self.duration_until_external_user_deleted_after_blocked = map
-                    .next_value()?;
+                object::set(
+                    &mut self.duration_until_external_user_deleted_after_blocked,
+                    map,
+                )
             }
             "externalUserLifecycleAction" => {
-                self.external_user_lifecycle_action = map.next_value()?;
+                object::set(&mut self.external_user_lifecycle_action, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for EntitlementManagementSettings {
@@ -9078,19 +8815,17 @@ impl object::Member for EntitlementManagementSettings {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "durationUntilExternalUserDeletedAfterBlocked",
             self.duration_until_external_user_deleted_after_blocked.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "externalUserLifecycleAction",
             self.external_user_lifecycle_action.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for EntitlementManagementSettings {
@@ -9130,13 +8865,12 @@ impl object::Object for ExpirationPattern {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "duration" => self.duration = map.next_value()?,
-            "endDateTime" => self.end_date_time = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "duration" => object::set(&mut self.duration, map),
+            "endDateTime" => object::set(&mut self.end_date_time, map),
+            "type" => object::set(&mut self.type_, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ExpirationPattern {
@@ -9151,11 +8885,11 @@ impl object::Member for ExpirationPattern {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "duration", self.duration.as_ref())?;
-        object::entry(&mut map, "endDateTime", self.end_date_time.as_ref())?;
-        object::entry(&mut map, "type", self.type_.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("duration", self.duration.as_ref());
+        map.entry("endDateTime", self.end_date_time.as_ref());
+        map.entry("type", self.type_.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ExpirationPattern {
@@ -9256,13 +8990,12 @@ impl object::Object for ExternalDomainFederation {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "domainName" => self.domain_name = map.next_value()?,
-            "issuerUri" => self.issuer_uri = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "domainName" => object::set(&mut self.domain_name, map),
+            "issuerUri" => object::set(&mut self.issuer_uri, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ExternalDomainFederation {
@@ -9277,11 +9010,11 @@ impl object::Member for ExternalDomainFederation {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "domainName", self.domain_name.as_ref())?;
-        object::entry(&mut map, "issuerUri", self.issuer_uri.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("domainName", self.domain_name.as_ref());
+        map.entry("issuerUri", self.issuer_uri.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ExternalDomainFederation {
@@ -9313,10 +9046,9 @@ impl object::Object for ExternalSponsors {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ExternalSponsors {
@@ -9331,8 +9063,8 @@ impl object::Member for ExternalSponsors {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ExternalSponsors {
@@ -9364,10 +9096,9 @@ impl object::Object for FallbackToMicrosoftProviderOnError {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for FallbackToMicrosoftProviderOnError {
@@ -9382,8 +9113,8 @@ impl object::Member for FallbackToMicrosoftProviderOnError {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for FallbackToMicrosoftProviderOnError {
@@ -9705,121 +9436,134 @@ impl object::Object for Group {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "deletedDateTime" => self.deleted_date_time = map.next_value()?,
-            "accessType" => self.access_type = map.next_value()?,
-            "allowExternalSenders" => self.allow_external_senders = map.next_value()?,
-            "assignedLabels" => self.assigned_labels = map.next_value()?,
-            "assignedLicenses" => self.assigned_licenses = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "deletedDateTime" => object::set(&mut self.deleted_date_time, map),
+            "accessType" => object::set(&mut self.access_type, map),
+            "allowExternalSenders" => object::set(&mut self.allow_external_senders, map),
+            "assignedLabels" => object::set(&mut self.assigned_labels, map),
+            "assignedLicenses" => object::set(&mut self.assigned_licenses, map),
             "autoSubscribeNewMembers" => {
-                self.auto_subscribe_new_members = map.next_value()?;
+                object::set(&mut self.auto_subscribe_new_members, map)
             }
-            "classification" => self.classification = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "expirationDateTime" => self.expiration_date_time = map.next_value()?,
-            "groupTypes" => self.group_types = map.next_value()?,
+            "classification" => object::set(&mut self.classification, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "expirationDateTime" => object::set(&mut self.expiration_date_time, map),
+            "groupTypes" => object::set(&mut self.group_types, map),
             "hasMembersWithLicenseErrors" => {
-                self.has_members_with_license_errors = map.next_value()?;
+                object::set(&mut self.has_members_with_license_errors, map)
             }
-            "hideFromAddressLists" => self.hide_from_address_lists = map.next_value()?,
+            "hideFromAddressLists" => object::set(&mut self.hide_from_address_lists, map),
             "hideFromOutlookClients" => {
-                self.hide_from_outlook_clients = map.next_value()?;
+                object::set(&mut self.hide_from_outlook_clients, map)
             }
-            "infoCatalogs" => self.info_catalogs = map.next_value()?,
-            "isArchived" => self.is_archived = map.next_value()?,
-            "isAssignableToRole" => self.is_assignable_to_role = map.next_value()?,
-            "isFavorite" => self.is_favorite = map.next_value()?,
-            "isManagementRestricted" => self.is_management_restricted = map.next_value()?,
-            "isSubscribedByMail" => self.is_subscribed_by_mail = map.next_value()?,
-            "licenseProcessingState" => self.license_processing_state = map.next_value()?,
-            "mail" => self.mail = map.next_value()?,
-            "mailEnabled" => self.mail_enabled = map.next_value()?,
-            "mailNickname" => self.mail_nickname = map.next_value()?,
-            "membershipRule" => self.membership_rule = map.next_value()?,
+            "infoCatalogs" => object::set(&mut self.info_catalogs, map),
+            "isArchived" => object::set(&mut self.is_archived, map),
+            "isAssignableToRole" => object::set(&mut self.is_assignable_to_role, map),
+            "isFavorite" => object::set(&mut self.is_favorite, map),
+            "isManagementRestricted" => {
+                object::set(&mut self.is_management_restricted, map)
+            }
+            "isSubscribedByMail" => object::set(&mut self.is_subscribed_by_mail, map),
+            "licenseProcessingState" => {
+                object::set(&mut self.license_processing_state, map)
+            }
+            "mail" => object::set(&mut self.mail, map),
+            "mailEnabled" => object::set(&mut self.mail_enabled, map),
+            "mailNickname" => object::set(&mut self.mail_nickname, map),
+            "membershipRule" => object::set(&mut self.membership_rule, map),
             "membershipRuleProcessingState" => {
-                self.membership_rule_processing_state = map.next_value()?;
+                object::set(&mut self.membership_rule_processing_state, map)
             }
-            "onPremisesDomainName" => self.on_premises_domain_name = map.next_value()?,
+            "onPremisesDomainName" => object::set(&mut self.on_premises_domain_name, map),
             "onPremisesExtensionAttributes" => {
-                self.on_premises_extension_attributes = map.next_value()?;
+                object::set(&mut self.on_premises_extension_attributes, map)
             }
             "onPremisesLastSyncDateTime" => {
-                self.on_premises_last_sync_date_time = map.next_value()?;
+                object::set(&mut self.on_premises_last_sync_date_time, map)
             }
-            "onPremisesNetBiosName" => self.on_premises_net_bios_name = map.next_value()?,
+            "onPremisesNetBiosName" => {
+                object::set(&mut self.on_premises_net_bios_name, map)
+            }
             "onPremisesProvisioningErrors" => {
-                self.on_premises_provisioning_errors = map.next_value()?;
+                object::set(&mut self.on_premises_provisioning_errors, map)
             }
             "onPremisesSamAccountName" => {
-                self.on_premises_sam_account_name = map.next_value()?;
+                object::set(&mut self.on_premises_sam_account_name, map)
             }
             "onPremisesSecurityIdentifier" => {
-                self.on_premises_security_identifier = map.next_value()?;
+                object::set(&mut self.on_premises_security_identifier, map)
             }
-            "onPremisesSyncEnabled" => self.on_premises_sync_enabled = map.next_value()?,
-            "organizationId" => self.organization_id = map.next_value()?,
-            "preferredDataLocation" => self.preferred_data_location = map.next_value()?,
-            "preferredLanguage" => self.preferred_language = map.next_value()?,
-            "proxyAddresses" => self.proxy_addresses = map.next_value()?,
-            "renewedDateTime" => self.renewed_date_time = map.next_value()?,
+            "onPremisesSyncEnabled" => {
+                object::set(&mut self.on_premises_sync_enabled, map)
+            }
+            "organizationId" => object::set(&mut self.organization_id, map),
+            "preferredDataLocation" => {
+                object::set(&mut self.preferred_data_location, map)
+            }
+            "preferredLanguage" => object::set(&mut self.preferred_language, map),
+            "proxyAddresses" => object::set(&mut self.proxy_addresses, map),
+            "renewedDateTime" => object::set(&mut self.renewed_date_time, map),
             "resourceBehaviorOptions" => {
-                self.resource_behavior_options = map.next_value()?;
+                object::set(&mut self.resource_behavior_options, map)
             }
             "resourceProvisioningOptions" => {
-                self.resource_provisioning_options = map.next_value()?;
+                object::set(&mut self.resource_provisioning_options, map)
             }
-            "securityEnabled" => self.security_enabled = map.next_value()?,
-            "securityIdentifier" => self.security_identifier = map.next_value()?,
+            "securityEnabled" => object::set(&mut self.security_enabled, map),
+            "securityIdentifier" => object::set(&mut self.security_identifier, map),
             "serviceProvisioningErrors" => {
-                self.service_provisioning_errors = map.next_value()?;
+                object::set(&mut self.service_provisioning_errors, map)
             }
-            "theme" => self.theme = map.next_value()?,
-            "uniqueName" => self.unique_name = map.next_value()?,
+            "theme" => object::set(&mut self.theme, map),
+            "uniqueName" => object::set(&mut self.unique_name, map),
             "unseenConversationsCount" => {
-                self.unseen_conversations_count = map.next_value()?;
+                object::set(&mut self.unseen_conversations_count, map)
             }
-            "unseenCount" => self.unseen_count = map.next_value()?,
-            "unseenMessagesCount" => self.unseen_messages_count = map.next_value()?,
-            "visibility" => self.visibility = map.next_value()?,
-            "welcomeMessageEnabled" => self.welcome_message_enabled = map.next_value()?,
-            "acceptedSenders" => self.accepted_senders = map.next_value()?,
-            "appRoleAssignments" => self.app_role_assignments = map.next_value()?,
-            "calendar" => self.calendar = map.next_value()?,
-            "calendarView" => self.calendar_view = map.next_value()?,
-            "conversations" => self.conversations = map.next_value()?,
-            "createdOnBehalfOf" => self.created_on_behalf_of = map.next_value()?,
-            "drive" => self.drive = map.next_value()?,
-            "drives" => self.drives = map.next_value()?,
-            "events" => self.events = map.next_value()?,
-            "extensions" => self.extensions = map.next_value()?,
-            "groupLifecyclePolicies" => self.group_lifecycle_policies = map.next_value()?,
-            "memberOf" => self.member_of = map.next_value()?,
-            "members" => self.members = map.next_value()?,
+            "unseenCount" => object::set(&mut self.unseen_count, map),
+            "unseenMessagesCount" => object::set(&mut self.unseen_messages_count, map),
+            "visibility" => object::set(&mut self.visibility, map),
+            "welcomeMessageEnabled" => {
+                object::set(&mut self.welcome_message_enabled, map)
+            }
+            "acceptedSenders" => object::set(&mut self.accepted_senders, map),
+            "appRoleAssignments" => object::set(&mut self.app_role_assignments, map),
+            "calendar" => object::set(&mut self.calendar, map),
+            "calendarView" => object::set(&mut self.calendar_view, map),
+            "conversations" => object::set(&mut self.conversations, map),
+            "createdOnBehalfOf" => object::set(&mut self.created_on_behalf_of, map),
+            "drive" => object::set(&mut self.drive, map),
+            "drives" => object::set(&mut self.drives, map),
+            "events" => object::set(&mut self.events, map),
+            "extensions" => object::set(&mut self.extensions, map),
+            "groupLifecyclePolicies" => {
+                object::set(&mut self.group_lifecycle_policies, map)
+            }
+            "memberOf" => object::set(&mut self.member_of, map),
+            "members" => object::set(&mut self.members, map),
             "membersWithLicenseErrors" => {
-                self.members_with_license_errors = map.next_value()?;
+                object::set(&mut self.members_with_license_errors, map)
             }
-            "onenote" => self.onenote = map.next_value()?,
+            "onenote" => object::set(&mut self.onenote, map),
             "onPremisesSyncBehavior" => {
-                self.on_premises_sync_behavior = map.next_value()?;
+                object::set(&mut self.on_premises_sync_behavior, map)
             }
-            "owners" => self.owners = map.next_value()?,
-            "permissionGrants" => self.permission_grants = map.next_value()?,
-            "photo" => self.photo = map.next_value()?,
-            "photos" => self.photos = map.next_value()?,
-            "planner" => self.planner = map.next_value()?,
-            "rejectedSenders" => self.rejected_senders = map.next_value()?,
-            "settings" => self.settings = map.next_value()?,
-            "sites" => self.sites = map.next_value()?,
-            "team" => self.team = map.next_value()?,
-            "threads" => self.threads = map.next_value()?,
-            "transitiveMemberOf" => self.transitive_member_of = map.next_value()?,
-            "transitiveMembers" => self.transitive_members = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "owners" => object::set(&mut self.owners, map),
+            "permissionGrants" => object::set(&mut self.permission_grants, map),
+            "photo" => object::set(&mut self.photo, map),
+            "photos" => object::set(&mut self.photos, map),
+            "planner" => object::set(&mut self.planner, map),
+            "rejectedSenders" => object::set(&mut self.rejected_senders, map),
+            "settings" => object::set(&mut self.settings, map),
+            "sites" => object::set(&mut self.sites, map),
+            "team" => object::set(&mut self.team, map),
+            "threads" => object::set(&mut self.threads, map),
+            "transitiveMemberOf" => object::set(&mut self.transitive_member_of, map),
+            "transitiveMembers" => object::set(&mut self.transitive_members, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for Group {
@@ -9834,221 +9578,116 @@ impl object::Member for Group {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "deletedDateTime", self.deleted_date_time.as_ref())?;
-        object::entry(&mut map, "accessType", self.access_type.as_ref())?;
-        object::entry(
-            &mut map,
-            "allowExternalSenders",
-            self.allow_external_senders.as_ref(),
-        )?;
-        object::entry(&mut map, "assignedLabels", self.assigned_labels.as_ref())?;
-        object::entry(&mut map, "assignedLicenses", self.assigned_licenses.as_ref())?;
-        object::entry(
-            &mut map,
-            "autoSubscribeNewMembers",
-            self.auto_subscribe_new_members.as_ref(),
-        )?;
-        object::entry(&mut map, "classification", self.classification.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "expirationDateTime",
-            self.expiration_date_time.as_ref(),
-        )?;
-        object::entry(&mut map, "groupTypes", self.group_types.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("deletedDateTime", self.deleted_date_time.as_ref());
+        map.entry("accessType", self.access_type.as_ref());
+        map.entry("allowExternalSenders", self.allow_external_senders.as_ref());
+        map.entry("assignedLabels", self.assigned_labels.as_ref());
+        map.entry("assignedLicenses", self.assigned_licenses.as_ref());
+        map.entry("autoSubscribeNewMembers", self.auto_subscribe_new_members.as_ref());
+        map.entry("classification", self.classification.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("expirationDateTime", self.expiration_date_time.as_ref());
+        map.entry("groupTypes", self.group_types.as_ref());
+        map.entry(
             "hasMembersWithLicenseErrors",
             self.has_members_with_license_errors.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "hideFromAddressLists",
-            self.hide_from_address_lists.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "hideFromOutlookClients",
-            self.hide_from_outlook_clients.as_ref(),
-        )?;
-        object::entry(&mut map, "infoCatalogs", self.info_catalogs.as_ref())?;
-        object::entry(&mut map, "isArchived", self.is_archived.as_ref())?;
-        object::entry(
-            &mut map,
-            "isAssignableToRole",
-            self.is_assignable_to_role.as_ref(),
-        )?;
-        object::entry(&mut map, "isFavorite", self.is_favorite.as_ref())?;
-        object::entry(
-            &mut map,
-            "isManagementRestricted",
-            self.is_management_restricted.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "isSubscribedByMail",
-            self.is_subscribed_by_mail.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "licenseProcessingState",
-            self.license_processing_state.as_ref(),
-        )?;
-        object::entry(&mut map, "mail", self.mail.as_ref())?;
-        object::entry(&mut map, "mailEnabled", self.mail_enabled.as_ref())?;
-        object::entry(&mut map, "mailNickname", self.mail_nickname.as_ref())?;
-        object::entry(&mut map, "membershipRule", self.membership_rule.as_ref())?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("hideFromAddressLists", self.hide_from_address_lists.as_ref());
+        map.entry("hideFromOutlookClients", self.hide_from_outlook_clients.as_ref());
+        map.entry("infoCatalogs", self.info_catalogs.as_ref());
+        map.entry("isArchived", self.is_archived.as_ref());
+        map.entry("isAssignableToRole", self.is_assignable_to_role.as_ref());
+        map.entry("isFavorite", self.is_favorite.as_ref());
+        map.entry("isManagementRestricted", self.is_management_restricted.as_ref());
+        map.entry("isSubscribedByMail", self.is_subscribed_by_mail.as_ref());
+        map.entry("licenseProcessingState", self.license_processing_state.as_ref());
+        map.entry("mail", self.mail.as_ref());
+        map.entry("mailEnabled", self.mail_enabled.as_ref());
+        map.entry("mailNickname", self.mail_nickname.as_ref());
+        map.entry("membershipRule", self.membership_rule.as_ref());
+        map.entry(
             "membershipRuleProcessingState",
             self.membership_rule_processing_state.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "onPremisesDomainName",
-            self.on_premises_domain_name.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("onPremisesDomainName", self.on_premises_domain_name.as_ref());
+        map.entry(
             "onPremisesExtensionAttributes",
             self.on_premises_extension_attributes.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "onPremisesLastSyncDateTime",
             self.on_premises_last_sync_date_time.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "onPremisesNetBiosName",
-            self.on_premises_net_bios_name.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("onPremisesNetBiosName", self.on_premises_net_bios_name.as_ref());
+        map.entry(
             "onPremisesProvisioningErrors",
             self.on_premises_provisioning_errors.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "onPremisesSamAccountName",
             self.on_premises_sam_account_name.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "onPremisesSecurityIdentifier",
             self.on_premises_security_identifier.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "onPremisesSyncEnabled",
-            self.on_premises_sync_enabled.as_ref(),
-        )?;
-        object::entry(&mut map, "organizationId", self.organization_id.as_ref())?;
-        object::entry(
-            &mut map,
-            "preferredDataLocation",
-            self.preferred_data_location.as_ref(),
-        )?;
-        object::entry(&mut map, "preferredLanguage", self.preferred_language.as_ref())?;
-        object::entry(&mut map, "proxyAddresses", self.proxy_addresses.as_ref())?;
-        object::entry(&mut map, "renewedDateTime", self.renewed_date_time.as_ref())?;
-        object::entry(
-            &mut map,
-            "resourceBehaviorOptions",
-            self.resource_behavior_options.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("onPremisesSyncEnabled", self.on_premises_sync_enabled.as_ref());
+        map.entry("organizationId", self.organization_id.as_ref());
+        map.entry("preferredDataLocation", self.preferred_data_location.as_ref());
+        map.entry("preferredLanguage", self.preferred_language.as_ref());
+        map.entry("proxyAddresses", self.proxy_addresses.as_ref());
+        map.entry("renewedDateTime", self.renewed_date_time.as_ref());
+        map.entry("resourceBehaviorOptions", self.resource_behavior_options.as_ref());
+        map.entry(
             "resourceProvisioningOptions",
             self.resource_provisioning_options.as_ref(),
-        )?;
-        object::entry(&mut map, "securityEnabled", self.security_enabled.as_ref())?;
-        object::entry(
-            &mut map,
-            "securityIdentifier",
-            self.security_identifier.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("securityEnabled", self.security_enabled.as_ref());
+        map.entry("securityIdentifier", self.security_identifier.as_ref());
+        map.entry(
             "serviceProvisioningErrors",
             self.service_provisioning_errors.as_ref(),
-        )?;
-        object::entry(&mut map, "theme", self.theme.as_ref())?;
-        object::entry(&mut map, "uniqueName", self.unique_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "unseenConversationsCount",
-            self.unseen_conversations_count.as_ref(),
-        )?;
-        object::entry(&mut map, "unseenCount", self.unseen_count.as_ref())?;
-        object::entry(
-            &mut map,
-            "unseenMessagesCount",
-            self.unseen_messages_count.as_ref(),
-        )?;
-        object::entry(&mut map, "visibility", self.visibility.as_ref())?;
-        object::entry(
-            &mut map,
-            "welcomeMessageEnabled",
-            self.welcome_message_enabled.as_ref(),
-        )?;
-        object::entry(&mut map, "acceptedSenders", self.accepted_senders.as_ref())?;
-        object::entry(
-            &mut map,
-            "appRoleAssignments",
-            self.app_role_assignments.as_ref(),
-        )?;
-        object::entry(&mut map, "calendar", self.calendar.as_ref())?;
-        object::entry(&mut map, "calendarView", self.calendar_view.as_ref())?;
-        object::entry(&mut map, "conversations", self.conversations.as_ref())?;
-        object::entry(
-            &mut map,
-            "createdOnBehalfOf",
-            self.created_on_behalf_of.as_ref(),
-        )?;
-        object::entry(&mut map, "drive", self.drive.as_ref())?;
-        object::entry(&mut map, "drives", self.drives.as_ref())?;
-        object::entry(&mut map, "events", self.events.as_ref())?;
-        object::entry(&mut map, "extensions", self.extensions.as_ref())?;
-        object::entry(
-            &mut map,
-            "groupLifecyclePolicies",
-            self.group_lifecycle_policies.as_ref(),
-        )?;
-        object::entry(&mut map, "memberOf", self.member_of.as_ref())?;
-        object::entry(&mut map, "members", self.members.as_ref())?;
-        object::entry(
-            &mut map,
-            "membersWithLicenseErrors",
-            self.members_with_license_errors.as_ref(),
-        )?;
-        object::entry(&mut map, "onenote", self.onenote.as_ref())?;
-        object::entry(
-            &mut map,
-            "onPremisesSyncBehavior",
-            self.on_premises_sync_behavior.as_ref(),
-        )?;
-        object::entry(&mut map, "owners", self.owners.as_ref())?;
-        object::entry(&mut map, "permissionGrants", self.permission_grants.as_ref())?;
-        object::entry(&mut map, "photo", self.photo.as_ref())?;
-        object::entry(&mut map, "photos", self.photos.as_ref())?;
-        object::entry(&mut map, "planner", self.planner.as_ref())?;
-        object::entry(&mut map, "rejectedSenders", self.rejected_senders.as_ref())?;
-        object::entry(&mut map, "settings", self.settings.as_ref())?;
-        object::entry(&mut map, "sites", self.sites.as_ref())?;
-        object::entry(&mut map, "team", self.team.as_ref())?;
-        object::entry(&mut map, "threads", self.threads.as_ref())?;
-        object::entry(
-            &mut map,
-            "transitiveMemberOf",
-            self.transitive_member_of.as_ref(),
-        )?;
-        object::entry(&mut map, "transitiveMembers", self.transitive_members.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("theme", self.theme.as_ref());
+        map.entry("uniqueName", self.unique_name.as_ref());
+        map.entry("unseenConversationsCount", self.unseen_conversations_count.as_ref());
+        map.entry("unseenCount", self.unseen_count.as_ref());
+        map.entry("unseenMessagesCount", self.unseen_messages_count.as_ref());
+        map.entry("visibility", self.visibility.as_ref());
+        map.entry("welcomeMessageEnabled", self.welcome_message_enabled.as_ref());
+        map.entry("acceptedSenders", self.accepted_senders.as_ref());
+        map.entry("appRoleAssignments", self.app_role_assignments.as_ref());
+        map.entry("calendar", self.calendar.as_ref());
+        map.entry("calendarView", self.calendar_view.as_ref());
+        map.entry("conversations", self.conversations.as_ref());
+        map.entry("createdOnBehalfOf", self.created_on_behalf_of.as_ref());
+        map.entry("drive", self.drive.as_ref());
+        map.entry("drives", self.drives.as_ref());
+        map.entry("events", self.events.as_ref());
+        map.entry("extensions", self.extensions.as_ref());
+        map.entry("groupLifecyclePolicies", self.group_lifecycle_policies.as_ref());
+        map.entry("memberOf", self.member_of.as_ref());
+        map.entry("members", self.members.as_ref());
+        map.entry("membersWithLicenseErrors", self.members_with_license_errors.as_ref());
+        map.entry("onenote", self.onenote.as_ref());
+        map.entry("onPremisesSyncBehavior", self.on_premises_sync_behavior.as_ref());
+        map.entry("owners", self.owners.as_ref());
+        map.entry("permissionGrants", self.permission_grants.as_ref());
+        map.entry("photo", self.photo.as_ref());
+        map.entry("photos", self.photos.as_ref());
+        map.entry("planner", self.planner.as_ref());
+        map.entry("rejectedSenders", self.rejected_senders.as_ref());
+        map.entry("settings", self.settings.as_ref());
+        map.entry("sites", self.sites.as_ref());
+        map.entry("team", self.team.as_ref());
+        map.entry("threads", self.threads.as_ref());
+        map.entry("transitiveMemberOf", self.transitive_member_of.as_ref());
+        map.entry("transitiveMembers", self.transitive_members.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for Group {
@@ -10151,12 +9790,11 @@ impl object::Object for GroupMembers {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "groupId" => self.group_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "description" => object::set(&mut self.description, map),
+            "groupId" => object::set(&mut self.group_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for GroupMembers {
@@ -10171,10 +9809,10 @@ impl object::Member for GroupMembers {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "groupId", self.group_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("description", self.description.as_ref());
+        map.entry("groupId", self.group_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for GroupMembers {
@@ -10208,11 +9846,10 @@ impl object::Object for HttpRequestEndpoint {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "targetUrl" => self.target_url = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "targetUrl" => object::set(&mut self.target_url, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for HttpRequestEndpoint {
@@ -10227,9 +9864,9 @@ impl object::Member for HttpRequestEndpoint {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "targetUrl", self.target_url.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("targetUrl", self.target_url.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for HttpRequestEndpoint {
@@ -10267,12 +9904,11 @@ impl object::Object for Identity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for Identity {
@@ -10287,10 +9923,10 @@ impl object::Member for Identity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for Identity {
@@ -11105,13 +10741,12 @@ impl object::Object for Initiator {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "initiatorType" => self.initiator_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "initiatorType" => object::set(&mut self.initiator_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for Initiator {
@@ -11126,11 +10761,11 @@ impl object::Member for Initiator {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "initiatorType", self.initiator_type.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("initiatorType", self.initiator_type.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for Initiator {
@@ -11225,10 +10860,9 @@ impl object::Object for InternalSponsors {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for InternalSponsors {
@@ -11243,8 +10877,8 @@ impl object::Member for InternalSponsors {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for InternalSponsors {
@@ -11276,11 +10910,10 @@ impl object::Object for LicenseProcessingState {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "state" => self.state = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "state" => object::set(&mut self.state, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for LicenseProcessingState {
@@ -11295,9 +10928,9 @@ impl object::Member for LicenseProcessingState {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "state", self.state.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("state", self.state.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for LicenseProcessingState {
@@ -11337,14 +10970,13 @@ impl object::Object for LogicAppTriggerEndpointConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "logicAppWorkflowName" => self.logic_app_workflow_name = map.next_value()?,
-            "resourceGroupName" => self.resource_group_name = map.next_value()?,
-            "subscriptionId" => self.subscription_id = map.next_value()?,
-            "url" => self.url = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "logicAppWorkflowName" => object::set(&mut self.logic_app_workflow_name, map),
+            "resourceGroupName" => object::set(&mut self.resource_group_name, map),
+            "subscriptionId" => object::set(&mut self.subscription_id, map),
+            "url" => object::set(&mut self.url, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for LogicAppTriggerEndpointConfiguration {
@@ -11359,16 +10991,12 @@ impl object::Member for LogicAppTriggerEndpointConfiguration {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
-            "logicAppWorkflowName",
-            self.logic_app_workflow_name.as_ref(),
-        )?;
-        object::entry(&mut map, "resourceGroupName", self.resource_group_name.as_ref())?;
-        object::entry(&mut map, "subscriptionId", self.subscription_id.as_ref())?;
-        object::entry(&mut map, "url", self.url.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("logicAppWorkflowName", self.logic_app_workflow_name.as_ref());
+        map.entry("resourceGroupName", self.resource_group_name.as_ref());
+        map.entry("subscriptionId", self.subscription_id.as_ref());
+        map.entry("url", self.url.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for LogicAppTriggerEndpointConfiguration {
@@ -11418,19 +11046,18 @@ impl object::Object for OnAttributeCollectionStartCustomExtension {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "authenticationConfiguration" => {
-                self.authentication_configuration = map.next_value()?;
+                object::set(&mut self.authentication_configuration, map)
             }
-            "clientConfiguration" => self.client_configuration = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
-            "behaviorOnError" => self.behavior_on_error = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "clientConfiguration" => object::set(&mut self.client_configuration, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
+            "behaviorOnError" => object::set(&mut self.behavior_on_error, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for OnAttributeCollectionStartCustomExtension {
@@ -11445,27 +11072,18 @@ impl object::Member for OnAttributeCollectionStartCustomExtension {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "authenticationConfiguration",
             self.authentication_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "clientConfiguration",
-            self.client_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "endpointConfiguration",
-            self.endpoint_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "behaviorOnError", self.behavior_on_error.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("clientConfiguration", self.client_configuration.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("endpointConfiguration", self.endpoint_configuration.as_ref());
+        map.entry("behaviorOnError", self.behavior_on_error.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for OnAttributeCollectionStartCustomExtension {
@@ -11515,19 +11133,18 @@ impl object::Object for OnAttributeCollectionSubmitCustomExtension {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "authenticationConfiguration" => {
-                self.authentication_configuration = map.next_value()?;
+                object::set(&mut self.authentication_configuration, map)
             }
-            "clientConfiguration" => self.client_configuration = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
-            "behaviorOnError" => self.behavior_on_error = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "clientConfiguration" => object::set(&mut self.client_configuration, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
+            "behaviorOnError" => object::set(&mut self.behavior_on_error, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for OnAttributeCollectionSubmitCustomExtension {
@@ -11542,27 +11159,18 @@ impl object::Member for OnAttributeCollectionSubmitCustomExtension {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "authenticationConfiguration",
             self.authentication_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "clientConfiguration",
-            self.client_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "endpointConfiguration",
-            self.endpoint_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "behaviorOnError", self.behavior_on_error.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("clientConfiguration", self.client_configuration.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("endpointConfiguration", self.endpoint_configuration.as_ref());
+        map.entry("behaviorOnError", self.behavior_on_error.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for OnAttributeCollectionSubmitCustomExtension {
@@ -11612,19 +11220,18 @@ impl object::Object for OnOtpSendCustomExtension {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "authenticationConfiguration" => {
-                self.authentication_configuration = map.next_value()?;
+                object::set(&mut self.authentication_configuration, map)
             }
-            "clientConfiguration" => self.client_configuration = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
-            "behaviorOnError" => self.behavior_on_error = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "clientConfiguration" => object::set(&mut self.client_configuration, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
+            "behaviorOnError" => object::set(&mut self.behavior_on_error, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for OnOtpSendCustomExtension {
@@ -11639,27 +11246,18 @@ impl object::Member for OnOtpSendCustomExtension {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "authenticationConfiguration",
             self.authentication_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "clientConfiguration",
-            self.client_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "endpointConfiguration",
-            self.endpoint_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "behaviorOnError", self.behavior_on_error.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("clientConfiguration", self.client_configuration.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("endpointConfiguration", self.endpoint_configuration.as_ref());
+        map.entry("behaviorOnError", self.behavior_on_error.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for OnOtpSendCustomExtension {
@@ -11709,19 +11307,18 @@ impl object::Object for OnPasswordSubmitCustomExtension {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "authenticationConfiguration" => {
-                self.authentication_configuration = map.next_value()?;
+                object::set(&mut self.authentication_configuration, map)
             }
-            "clientConfiguration" => self.client_configuration = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
-            "behaviorOnError" => self.behavior_on_error = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "clientConfiguration" => object::set(&mut self.client_configuration, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
+            "behaviorOnError" => object::set(&mut self.behavior_on_error, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for OnPasswordSubmitCustomExtension {
@@ -11736,27 +11333,18 @@ impl object::Member for OnPasswordSubmitCustomExtension {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "authenticationConfiguration",
             self.authentication_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "clientConfiguration",
-            self.client_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "endpointConfiguration",
-            self.endpoint_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "behaviorOnError", self.behavior_on_error.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("clientConfiguration", self.client_configuration.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("endpointConfiguration", self.endpoint_configuration.as_ref());
+        map.entry("behaviorOnError", self.behavior_on_error.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for OnPasswordSubmitCustomExtension {
@@ -11846,25 +11434,24 @@ impl object::Object for OnPremisesExtensionAttributes {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "extensionAttribute1" => self.extension_attribute1 = map.next_value()?,
-            "extensionAttribute10" => self.extension_attribute10 = map.next_value()?,
-            "extensionAttribute11" => self.extension_attribute11 = map.next_value()?,
-            "extensionAttribute12" => self.extension_attribute12 = map.next_value()?,
-            "extensionAttribute13" => self.extension_attribute13 = map.next_value()?,
-            "extensionAttribute14" => self.extension_attribute14 = map.next_value()?,
-            "extensionAttribute15" => self.extension_attribute15 = map.next_value()?,
-            "extensionAttribute2" => self.extension_attribute2 = map.next_value()?,
-            "extensionAttribute3" => self.extension_attribute3 = map.next_value()?,
-            "extensionAttribute4" => self.extension_attribute4 = map.next_value()?,
-            "extensionAttribute5" => self.extension_attribute5 = map.next_value()?,
-            "extensionAttribute6" => self.extension_attribute6 = map.next_value()?,
-            "extensionAttribute7" => self.extension_attribute7 = map.next_value()?,
-            "extensionAttribute8" => self.extension_attribute8 = map.next_value()?,
-            "extensionAttribute9" => self.extension_attribute9 = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "extensionAttribute1" => object::set(&mut self.extension_attribute1, map),
+            "extensionAttribute10" => object::set(&mut self.extension_attribute10, map),
+            "extensionAttribute11" => object::set(&mut self.extension_attribute11, map),
+            "extensionAttribute12" => object::set(&mut self.extension_attribute12, map),
+            "extensionAttribute13" => object::set(&mut self.extension_attribute13, map),
+            "extensionAttribute14" => object::set(&mut self.extension_attribute14, map),
+            "extensionAttribute15" => object::set(&mut self.extension_attribute15, map),
+            "extensionAttribute2" => object::set(&mut self.extension_attribute2, map),
+            "extensionAttribute3" => object::set(&mut self.extension_attribute3, map),
+            "extensionAttribute4" => object::set(&mut self.extension_attribute4, map),
+            "extensionAttribute5" => object::set(&mut self.extension_attribute5, map),
+            "extensionAttribute6" => object::set(&mut self.extension_attribute6, map),
+            "extensionAttribute7" => object::set(&mut self.extension_attribute7, map),
+            "extensionAttribute8" => object::set(&mut self.extension_attribute8, map),
+            "extensionAttribute9" => object::set(&mut self.extension_attribute9, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for OnPremisesExtensionAttributes {
@@ -11879,83 +11466,23 @@ impl object::Member for OnPremisesExtensionAttributes {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
-            "extensionAttribute1",
-            self.extension_attribute1.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute10",
-            self.extension_attribute10.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute11",
-            self.extension_attribute11.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute12",
-            self.extension_attribute12.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute13",
-            self.extension_attribute13.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute14",
-            self.extension_attribute14.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute15",
-            self.extension_attribute15.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute2",
-            self.extension_attribute2.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute3",
-            self.extension_attribute3.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute4",
-            self.extension_attribute4.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute5",
-            self.extension_attribute5.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute6",
-            self.extension_attribute6.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute7",
-            self.extension_attribute7.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute8",
-            self.extension_attribute8.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "extensionAttribute9",
-            self.extension_attribute9.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("extensionAttribute1", self.extension_attribute1.as_ref());
+        map.entry("extensionAttribute10", self.extension_attribute10.as_ref());
+        map.entry("extensionAttribute11", self.extension_attribute11.as_ref());
+        map.entry("extensionAttribute12", self.extension_attribute12.as_ref());
+        map.entry("extensionAttribute13", self.extension_attribute13.as_ref());
+        map.entry("extensionAttribute14", self.extension_attribute14.as_ref());
+        map.entry("extensionAttribute15", self.extension_attribute15.as_ref());
+        map.entry("extensionAttribute2", self.extension_attribute2.as_ref());
+        map.entry("extensionAttribute3", self.extension_attribute3.as_ref());
+        map.entry("extensionAttribute4", self.extension_attribute4.as_ref());
+        map.entry("extensionAttribute5", self.extension_attribute5.as_ref());
+        map.entry("extensionAttribute6", self.extension_attribute6.as_ref());
+        map.entry("extensionAttribute7", self.extension_attribute7.as_ref());
+        map.entry("extensionAttribute8", self.extension_attribute8.as_ref());
+        map.entry("extensionAttribute9", self.extension_attribute9.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for OnPremisesExtensionAttributes {
@@ -12001,14 +11528,13 @@ impl object::Object for OnPremisesProvisioningError {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "category" => self.category = map.next_value()?,
-            "occurredDateTime" => self.occurred_date_time = map.next_value()?,
-            "propertyCausingError" => self.property_causing_error = map.next_value()?,
-            "value" => self.value = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "category" => object::set(&mut self.category, map),
+            "occurredDateTime" => object::set(&mut self.occurred_date_time, map),
+            "propertyCausingError" => object::set(&mut self.property_causing_error, map),
+            "value" => object::set(&mut self.value, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for OnPremisesProvisioningError {
@@ -12023,16 +11549,12 @@ impl object::Member for OnPremisesProvisioningError {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "category", self.category.as_ref())?;
-        object::entry(&mut map, "occurredDateTime", self.occurred_date_time.as_ref())?;
-        object::entry(
-            &mut map,
-            "propertyCausingError",
-            self.property_causing_error.as_ref(),
-        )?;
-        object::entry(&mut map, "value", self.value.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("category", self.category.as_ref());
+        map.entry("occurredDateTime", self.occurred_date_time.as_ref());
+        map.entry("propertyCausingError", self.property_causing_error.as_ref());
+        map.entry("value", self.value.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for OnPremisesProvisioningError {
@@ -12086,22 +11608,21 @@ impl object::Object for OnTokenIssuanceStartCustomExtension {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "authenticationConfiguration" => {
-                self.authentication_configuration = map.next_value()?;
+                object::set(&mut self.authentication_configuration, map)
             }
-            "clientConfiguration" => self.client_configuration = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
-            "behaviorOnError" => self.behavior_on_error = map.next_value()?,
+            "clientConfiguration" => object::set(&mut self.client_configuration, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
+            "behaviorOnError" => object::set(&mut self.behavior_on_error, map),
             "claimsForTokenConfiguration" => {
-                self.claims_for_token_configuration = map.next_value()?;
+                object::set(&mut self.claims_for_token_configuration, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for OnTokenIssuanceStartCustomExtension {
@@ -12116,32 +11637,22 @@ impl object::Member for OnTokenIssuanceStartCustomExtension {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "authenticationConfiguration",
             self.authentication_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "clientConfiguration",
-            self.client_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "endpointConfiguration",
-            self.endpoint_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "behaviorOnError", self.behavior_on_error.as_ref())?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("clientConfiguration", self.client_configuration.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("endpointConfiguration", self.endpoint_configuration.as_ref());
+        map.entry("behaviorOnError", self.behavior_on_error.as_ref());
+        map.entry(
             "claimsForTokenConfiguration",
             self.claims_for_token_configuration.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for OnTokenIssuanceStartCustomExtension {
@@ -12173,11 +11684,12 @@ impl object::Object for OnTokenIssuanceStartReturnClaim {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "claimIdInApiResponse" => self.claim_id_in_api_response = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "claimIdInApiResponse" => {
+                object::set(&mut self.claim_id_in_api_response, map)
+            }
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for OnTokenIssuanceStartReturnClaim {
@@ -12192,13 +11704,9 @@ impl object::Member for OnTokenIssuanceStartReturnClaim {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
-            "claimIdInApiResponse",
-            self.claim_id_in_api_response.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("claimIdInApiResponse", self.claim_id_in_api_response.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for OnTokenIssuanceStartReturnClaim {
@@ -12248,19 +11756,18 @@ impl object::Object for OnVerifiedIdClaimValidationCustomExtension {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "authenticationConfiguration" => {
-                self.authentication_configuration = map.next_value()?;
+                object::set(&mut self.authentication_configuration, map)
             }
-            "clientConfiguration" => self.client_configuration = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
-            "behaviorOnError" => self.behavior_on_error = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "clientConfiguration" => object::set(&mut self.client_configuration, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
+            "behaviorOnError" => object::set(&mut self.behavior_on_error, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for OnVerifiedIdClaimValidationCustomExtension {
@@ -12275,27 +11782,18 @@ impl object::Member for OnVerifiedIdClaimValidationCustomExtension {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "authenticationConfiguration",
             self.authentication_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "clientConfiguration",
-            self.client_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "endpointConfiguration",
-            self.endpoint_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "behaviorOnError", self.behavior_on_error.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("clientConfiguration", self.client_configuration.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("endpointConfiguration", self.endpoint_configuration.as_ref());
+        map.entry("behaviorOnError", self.behavior_on_error.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for OnVerifiedIdClaimValidationCustomExtension {
@@ -12329,12 +11827,11 @@ impl object::Object for PatternedRecurrence {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "pattern" => self.pattern = map.next_value()?,
-            "range" => self.range = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "pattern" => object::set(&mut self.pattern, map),
+            "range" => object::set(&mut self.range, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for PatternedRecurrence {
@@ -12349,10 +11846,10 @@ impl object::Member for PatternedRecurrence {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "pattern", self.pattern.as_ref())?;
-        object::entry(&mut map, "range", self.range.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("pattern", self.pattern.as_ref());
+        map.entry("range", self.range.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for PatternedRecurrence {
@@ -12392,14 +11889,13 @@ impl object::Object for ProvisionedIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "details" => self.details = map.next_value()?,
-            "identityType" => self.identity_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "details" => object::set(&mut self.details, map),
+            "identityType" => object::set(&mut self.identity_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ProvisionedIdentity {
@@ -12414,12 +11910,12 @@ impl object::Member for ProvisionedIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "details", self.details.as_ref())?;
-        object::entry(&mut map, "identityType", self.identity_type.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("details", self.details.as_ref());
+        map.entry("identityType", self.identity_type.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ProvisionedIdentity {
@@ -12455,12 +11951,11 @@ impl object::Object for ProvisioningServicePrincipal {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ProvisioningServicePrincipal {
@@ -12475,10 +11970,10 @@ impl object::Member for ProvisioningServicePrincipal {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ProvisioningServicePrincipal {
@@ -12516,13 +12011,12 @@ impl object::Object for ProvisioningSystem {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "details" => self.details = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "details" => object::set(&mut self.details, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ProvisioningSystem {
@@ -12537,11 +12031,11 @@ impl object::Member for ProvisioningSystem {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "details", self.details.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("details", self.details.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ProvisioningSystem {
@@ -12593,17 +12087,16 @@ impl object::Object for RecurrencePattern {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "dayOfMonth" => self.day_of_month = map.next_value()?,
-            "daysOfWeek" => self.days_of_week = map.next_value()?,
-            "firstDayOfWeek" => self.first_day_of_week = map.next_value()?,
-            "index" => self.index = map.next_value()?,
-            "interval" => self.interval = map.next_value()?,
-            "month" => self.month = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "dayOfMonth" => object::set(&mut self.day_of_month, map),
+            "daysOfWeek" => object::set(&mut self.days_of_week, map),
+            "firstDayOfWeek" => object::set(&mut self.first_day_of_week, map),
+            "index" => object::set(&mut self.index, map),
+            "interval" => object::set(&mut self.interval, map),
+            "month" => object::set(&mut self.month, map),
+            "type" => object::set(&mut self.type_, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for RecurrencePattern {
@@ -12618,15 +12111,15 @@ impl object::Member for RecurrencePattern {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "dayOfMonth", self.day_of_month.as_ref())?;
-        object::entry(&mut map, "daysOfWeek", self.days_of_week.as_ref())?;
-        object::entry(&mut map, "firstDayOfWeek", self.first_day_of_week.as_ref())?;
-        object::entry(&mut map, "index", self.index.as_ref())?;
-        object::entry(&mut map, "interval", self.interval.as_ref())?;
-        object::entry(&mut map, "month", self.month.as_ref())?;
-        object::entry(&mut map, "type", self.type_.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("dayOfMonth", self.day_of_month.as_ref());
+        map.entry("daysOfWeek", self.days_of_week.as_ref());
+        map.entry("firstDayOfWeek", self.first_day_of_week.as_ref());
+        map.entry("index", self.index.as_ref());
+        map.entry("interval", self.interval.as_ref());
+        map.entry("month", self.month.as_ref());
+        map.entry("type", self.type_.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for RecurrencePattern {
@@ -12745,15 +12238,14 @@ impl object::Object for RecurrenceRange {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "endDate" => self.end_date = map.next_value()?,
-            "numberOfOccurrences" => self.number_of_occurrences = map.next_value()?,
-            "recurrenceTimeZone" => self.recurrence_time_zone = map.next_value()?,
-            "startDate" => self.start_date = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "endDate" => object::set(&mut self.end_date, map),
+            "numberOfOccurrences" => object::set(&mut self.number_of_occurrences, map),
+            "recurrenceTimeZone" => object::set(&mut self.recurrence_time_zone, map),
+            "startDate" => object::set(&mut self.start_date, map),
+            "type" => object::set(&mut self.type_, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for RecurrenceRange {
@@ -12768,21 +12260,13 @@ impl object::Member for RecurrenceRange {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "endDate", self.end_date.as_ref())?;
-        object::entry(
-            &mut map,
-            "numberOfOccurrences",
-            self.number_of_occurrences.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "recurrenceTimeZone",
-            self.recurrence_time_zone.as_ref(),
-        )?;
-        object::entry(&mut map, "startDate", self.start_date.as_ref())?;
-        object::entry(&mut map, "type", self.type_.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("endDate", self.end_date.as_ref());
+        map.entry("numberOfOccurrences", self.number_of_occurrences.as_ref());
+        map.entry("recurrenceTimeZone", self.recurrence_time_zone.as_ref());
+        map.entry("startDate", self.start_date.as_ref());
+        map.entry("type", self.type_.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for RecurrenceRange {
@@ -12875,11 +12359,10 @@ impl object::Object for RequestorManager {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "managerLevel" => self.manager_level = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "managerLevel" => object::set(&mut self.manager_level, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for RequestorManager {
@@ -12894,9 +12377,9 @@ impl object::Member for RequestorManager {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "managerLevel", self.manager_level.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("managerLevel", self.manager_level.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for RequestorManager {
@@ -13001,13 +12484,12 @@ impl object::Object for ServicePrincipalIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "appId" => self.app_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "appId" => object::set(&mut self.app_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ServicePrincipalIdentity {
@@ -13022,11 +12504,11 @@ impl object::Member for ServicePrincipalIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "appId", self.app_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("appId", self.app_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ServicePrincipalIdentity {
@@ -13138,14 +12620,13 @@ impl object::Object for ServiceProvisioningXmlError {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "isResolved" => self.is_resolved = map.next_value()?,
-            "serviceInstance" => self.service_instance = map.next_value()?,
-            "errorDetail" => self.error_detail = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "isResolved" => object::set(&mut self.is_resolved, map),
+            "serviceInstance" => object::set(&mut self.service_instance, map),
+            "errorDetail" => object::set(&mut self.error_detail, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ServiceProvisioningXmlError {
@@ -13160,12 +12641,12 @@ impl object::Member for ServiceProvisioningXmlError {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "isResolved", self.is_resolved.as_ref())?;
-        object::entry(&mut map, "serviceInstance", self.service_instance.as_ref())?;
-        object::entry(&mut map, "errorDetail", self.error_detail.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("isResolved", self.is_resolved.as_ref());
+        map.entry("serviceInstance", self.service_instance.as_ref());
+        map.entry("errorDetail", self.error_detail.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ServiceProvisioningXmlError {
@@ -13205,14 +12686,13 @@ impl object::Object for SharePointGroupIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "principalId" => self.principal_id = map.next_value()?,
-            "title" => self.title = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "principalId" => object::set(&mut self.principal_id, map),
+            "title" => object::set(&mut self.title, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for SharePointGroupIdentity {
@@ -13227,12 +12707,12 @@ impl object::Member for SharePointGroupIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "principalId", self.principal_id.as_ref())?;
-        object::entry(&mut map, "title", self.title.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("principalId", self.principal_id.as_ref());
+        map.entry("title", self.title.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for SharePointGroupIdentity {
@@ -13276,13 +12756,12 @@ impl object::Object for SharePointIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "loginName" => self.login_name = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "loginName" => object::set(&mut self.login_name, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for SharePointIdentity {
@@ -13297,11 +12776,11 @@ impl object::Member for SharePointIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "loginName", self.login_name.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("loginName", self.login_name.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for SharePointIdentity {
@@ -13337,12 +12816,11 @@ impl object::Object for SingleServicePrincipal {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "servicePrincipalId" => self.service_principal_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "description" => object::set(&mut self.description, map),
+            "servicePrincipalId" => object::set(&mut self.service_principal_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for SingleServicePrincipal {
@@ -13357,14 +12835,10 @@ impl object::Member for SingleServicePrincipal {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(
-            &mut map,
-            "servicePrincipalId",
-            self.service_principal_id.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("description", self.description.as_ref());
+        map.entry("servicePrincipalId", self.service_principal_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for SingleServicePrincipal {
@@ -13400,12 +12874,11 @@ impl object::Object for SingleUser {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "userId" => self.user_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "description" => object::set(&mut self.description, map),
+            "userId" => object::set(&mut self.user_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for SingleUser {
@@ -13420,10 +12893,10 @@ impl object::Member for SingleUser {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "userId", self.user_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("description", self.description.as_ref());
+        map.entry("userId", self.user_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for SingleUser {
@@ -13459,14 +12932,13 @@ impl object::Object for SocialIdentitySource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
             "socialIdentitySourceType" => {
-                self.social_identity_source_type = map.next_value()?;
+                object::set(&mut self.social_identity_source_type, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for SocialIdentitySource {
@@ -13481,14 +12953,10 @@ impl object::Member for SocialIdentitySource {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "socialIdentitySourceType",
-            self.social_identity_source_type.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("socialIdentitySourceType", self.social_identity_source_type.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for SocialIdentitySource {
@@ -13974,10 +13442,9 @@ impl object::Object for TargetAgentIdentitySponsorsOrOwners {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for TargetAgentIdentitySponsorsOrOwners {
@@ -13992,8 +13459,8 @@ impl object::Member for TargetAgentIdentitySponsorsOrOwners {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for TargetAgentIdentitySponsorsOrOwners {
@@ -14025,10 +13492,9 @@ impl object::Object for TargetApplicationOwners {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for TargetApplicationOwners {
@@ -14043,8 +13509,8 @@ impl object::Member for TargetApplicationOwners {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for TargetApplicationOwners {
@@ -14078,11 +13544,10 @@ impl object::Object for TargetManager {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "managerLevel" => self.manager_level = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "managerLevel" => object::set(&mut self.manager_level, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for TargetManager {
@@ -14097,9 +13562,9 @@ impl object::Member for TargetManager {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "managerLevel", self.manager_level.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("managerLevel", self.manager_level.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for TargetManager {
@@ -14131,10 +13596,9 @@ impl object::Object for TargetUserSponsors {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for TargetUserSponsors {
@@ -14149,8 +13613,8 @@ impl object::Member for TargetUserSponsors {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for TargetUserSponsors {
@@ -14190,15 +13654,14 @@ impl object::Object for TeamworkApplicationIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
             "applicationIdentityType" => {
-                self.application_identity_type = map.next_value()?;
+                object::set(&mut self.application_identity_type, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for TeamworkApplicationIdentity {
@@ -14213,15 +13676,11 @@ impl object::Member for TeamworkApplicationIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
-            "applicationIdentityType",
-            self.application_identity_type.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("applicationIdentityType", self.application_identity_type.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for TeamworkApplicationIdentity {
@@ -14336,15 +13795,14 @@ impl object::Object for TeamworkConversationIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
             "conversationIdentityType" => {
-                self.conversation_identity_type = map.next_value()?;
+                object::set(&mut self.conversation_identity_type, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for TeamworkConversationIdentity {
@@ -14359,15 +13817,11 @@ impl object::Member for TeamworkConversationIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
-            "conversationIdentityType",
-            self.conversation_identity_type.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("conversationIdentityType", self.conversation_identity_type.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for TeamworkConversationIdentity {
@@ -14466,12 +13920,11 @@ impl object::Object for TeamworkTagIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for TeamworkTagIdentity {
@@ -14486,10 +13939,10 @@ impl object::Member for TeamworkTagIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for TeamworkTagIdentity {
@@ -14531,13 +13984,12 @@ impl object::Object for TeamworkUserIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "userIdentityType" => self.user_identity_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "userIdentityType" => object::set(&mut self.user_identity_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for TeamworkUserIdentity {
@@ -14552,11 +14004,11 @@ impl object::Member for TeamworkUserIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "userIdentityType", self.user_identity_type.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("userIdentityType", self.user_identity_type.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for TeamworkUserIdentity {
@@ -14703,23 +14155,22 @@ impl object::Object for UnifiedRoleAssignment {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "appScopeId" => self.app_scope_id = map.next_value()?,
-            "condition" => self.condition = map.next_value()?,
-            "directoryScopeId" => self.directory_scope_id = map.next_value()?,
-            "principalId" => self.principal_id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "appScopeId" => object::set(&mut self.app_scope_id, map),
+            "condition" => object::set(&mut self.condition, map),
+            "directoryScopeId" => object::set(&mut self.directory_scope_id, map),
+            "principalId" => object::set(&mut self.principal_id, map),
             "principalOrganizationId" => {
-                self.principal_organization_id = map.next_value()?;
+                object::set(&mut self.principal_organization_id, map)
             }
-            "roleDefinitionId" => self.role_definition_id = map.next_value()?,
-            "appScope" => self.app_scope = map.next_value()?,
-            "directoryScope" => self.directory_scope = map.next_value()?,
-            "principal" => self.principal = map.next_value()?,
-            "roleDefinition" => self.role_definition = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "roleDefinitionId" => object::set(&mut self.role_definition_id, map),
+            "appScope" => object::set(&mut self.app_scope, map),
+            "directoryScope" => object::set(&mut self.directory_scope, map),
+            "principal" => object::set(&mut self.principal, map),
+            "roleDefinition" => object::set(&mut self.role_definition, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for UnifiedRoleAssignment {
@@ -14734,23 +14185,19 @@ impl object::Member for UnifiedRoleAssignment {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "appScopeId", self.app_scope_id.as_ref())?;
-        object::entry(&mut map, "condition", self.condition.as_ref())?;
-        object::entry(&mut map, "directoryScopeId", self.directory_scope_id.as_ref())?;
-        object::entry(&mut map, "principalId", self.principal_id.as_ref())?;
-        object::entry(
-            &mut map,
-            "principalOrganizationId",
-            self.principal_organization_id.as_ref(),
-        )?;
-        object::entry(&mut map, "roleDefinitionId", self.role_definition_id.as_ref())?;
-        object::entry(&mut map, "appScope", self.app_scope.as_ref())?;
-        object::entry(&mut map, "directoryScope", self.directory_scope.as_ref())?;
-        object::entry(&mut map, "principal", self.principal.as_ref())?;
-        object::entry(&mut map, "roleDefinition", self.role_definition.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("appScopeId", self.app_scope_id.as_ref());
+        map.entry("condition", self.condition.as_ref());
+        map.entry("directoryScopeId", self.directory_scope_id.as_ref());
+        map.entry("principalId", self.principal_id.as_ref());
+        map.entry("principalOrganizationId", self.principal_organization_id.as_ref());
+        map.entry("roleDefinitionId", self.role_definition_id.as_ref());
+        map.entry("appScope", self.app_scope.as_ref());
+        map.entry("directoryScope", self.directory_scope.as_ref());
+        map.entry("principal", self.principal.as_ref());
+        map.entry("roleDefinition", self.role_definition.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for UnifiedRoleAssignment {
@@ -14824,22 +14271,21 @@ impl object::Object for UnifiedRoleDefinition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "isBuiltIn" => self.is_built_in = map.next_value()?,
-            "isEnabled" => self.is_enabled = map.next_value()?,
-            "resourceScopes" => self.resource_scopes = map.next_value()?,
-            "rolePermissions" => self.role_permissions = map.next_value()?,
-            "templateId" => self.template_id = map.next_value()?,
-            "version" => self.version = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "isBuiltIn" => object::set(&mut self.is_built_in, map),
+            "isEnabled" => object::set(&mut self.is_enabled, map),
+            "resourceScopes" => object::set(&mut self.resource_scopes, map),
+            "rolePermissions" => object::set(&mut self.role_permissions, map),
+            "templateId" => object::set(&mut self.template_id, map),
+            "version" => object::set(&mut self.version, map),
             "inheritsPermissionsFrom" => {
-                self.inherits_permissions_from = map.next_value()?;
+                object::set(&mut self.inherits_permissions_from, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for UnifiedRoleDefinition {
@@ -14854,22 +14300,18 @@ impl object::Member for UnifiedRoleDefinition {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "isBuiltIn", self.is_built_in.as_ref())?;
-        object::entry(&mut map, "isEnabled", self.is_enabled.as_ref())?;
-        object::entry(&mut map, "resourceScopes", self.resource_scopes.as_ref())?;
-        object::entry(&mut map, "rolePermissions", self.role_permissions.as_ref())?;
-        object::entry(&mut map, "templateId", self.template_id.as_ref())?;
-        object::entry(&mut map, "version", self.version.as_ref())?;
-        object::entry(
-            &mut map,
-            "inheritsPermissionsFrom",
-            self.inherits_permissions_from.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("isBuiltIn", self.is_built_in.as_ref());
+        map.entry("isEnabled", self.is_enabled.as_ref());
+        map.entry("resourceScopes", self.resource_scopes.as_ref());
+        map.entry("rolePermissions", self.role_permissions.as_ref());
+        map.entry("templateId", self.template_id.as_ref());
+        map.entry("version", self.version.as_ref());
+        map.entry("inheritsPermissionsFrom", self.inherits_permissions_from.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for UnifiedRoleDefinition {
@@ -14911,15 +14353,16 @@ impl object::Object for UnifiedRolePermission {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "allowedResourceActions" => self.allowed_resource_actions = map.next_value()?,
-            "condition" => self.condition = map.next_value()?,
-            "excludedResourceActions" => {
-                self.excluded_resource_actions = map.next_value()?;
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "allowedResourceActions" => {
+                object::set(&mut self.allowed_resource_actions, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "condition" => object::set(&mut self.condition, map),
+            "excludedResourceActions" => {
+                object::set(&mut self.excluded_resource_actions, map)
+            }
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for UnifiedRolePermission {
@@ -14934,19 +14377,11 @@ impl object::Member for UnifiedRolePermission {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
-            "allowedResourceActions",
-            self.allowed_resource_actions.as_ref(),
-        )?;
-        object::entry(&mut map, "condition", self.condition.as_ref())?;
-        object::entry(
-            &mut map,
-            "excludedResourceActions",
-            self.excluded_resource_actions.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("allowedResourceActions", self.allowed_resource_actions.as_ref());
+        map.entry("condition", self.condition.as_ref());
+        map.entry("excludedResourceActions", self.excluded_resource_actions.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for UnifiedRolePermission {
@@ -14994,14 +14429,13 @@ impl object::Object for UserIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "ipAddress" => self.ip_address = map.next_value()?,
-            "userPrincipalName" => self.user_principal_name = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "ipAddress" => object::set(&mut self.ip_address, map),
+            "userPrincipalName" => object::set(&mut self.user_principal_name, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for UserIdentity {
@@ -15016,12 +14450,12 @@ impl object::Member for UserIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "ipAddress", self.ip_address.as_ref())?;
-        object::entry(&mut map, "userPrincipalName", self.user_principal_name.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("ipAddress", self.ip_address.as_ref());
+        map.entry("userPrincipalName", self.user_principal_name.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for UserIdentity {
@@ -15122,21 +14556,20 @@ impl object::Object for ResumeParameters {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "source" => self.source = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            "data" => self.data = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "source" => object::set(&mut self.source, map),
+            "type" => object::set(&mut self.type_, map),
+            "data" => object::set(&mut self.data, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ResumeParameters {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "source", self.source.as_ref())?;
-        object::entry(&mut map, "type", self.type_.as_ref())?;
-        object::entry(&mut map, "data", self.data.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("source", self.source.as_ref());
+        map.entry("type", self.type_.as_ref());
+        map.entry("data", self.data.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ResumeParameters {
@@ -15174,13 +14607,12 @@ impl object::Object for CallRecordsUserIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "userPrincipalName" => self.user_principal_name = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "userPrincipalName" => object::set(&mut self.user_principal_name, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CallRecordsUserIdentity {
@@ -15195,11 +14627,11 @@ impl object::Member for CallRecordsUserIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "userPrincipalName", self.user_principal_name.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("userPrincipalName", self.user_principal_name.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CallRecordsUserIdentity {
@@ -15235,12 +14667,11 @@ impl object::Object for AccessReviewContextData {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "reviewDefinitionId" => self.review_definition_id = map.next_value()?,
-            "reviewInstanceId" => self.review_instance_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "reviewDefinitionId" => object::set(&mut self.review_definition_id, map),
+            "reviewInstanceId" => object::set(&mut self.review_instance_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessReviewContextData {
@@ -15255,14 +14686,10 @@ impl object::Member for AccessReviewContextData {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
-            "reviewDefinitionId",
-            self.review_definition_id.as_ref(),
-        )?;
-        object::entry(&mut map, "reviewInstanceId", self.review_instance_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("reviewDefinitionId", self.review_definition_id.as_ref());
+        map.entry("reviewInstanceId", self.review_instance_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessReviewContextData {
@@ -15404,12 +14831,11 @@ impl object::Object for ApplyDecisionContextData {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "reviewDefinitionId" => self.review_definition_id = map.next_value()?,
-            "reviewInstanceId" => self.review_instance_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "reviewDefinitionId" => object::set(&mut self.review_definition_id, map),
+            "reviewInstanceId" => object::set(&mut self.review_instance_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ApplyDecisionContextData {
@@ -15424,14 +14850,10 @@ impl object::Member for ApplyDecisionContextData {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
-            "reviewDefinitionId",
-            self.review_definition_id.as_ref(),
-        )?;
-        object::entry(&mut map, "reviewInstanceId", self.review_instance_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("reviewDefinitionId", self.review_definition_id.as_ref());
+        map.entry("reviewInstanceId", self.review_instance_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ApplyDecisionContextData {
@@ -15607,23 +15029,22 @@ impl object::Object for CustomTaskExtension {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "authenticationConfiguration" => {
-                self.authentication_configuration = map.next_value()?;
+                object::set(&mut self.authentication_configuration, map)
             }
-            "clientConfiguration" => self.client_configuration = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
-            "callbackConfiguration" => self.callback_configuration = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "lastModifiedDateTime" => self.last_modified_date_time = map.next_value()?,
-            "createdBy" => self.created_by = map.next_value()?,
-            "lastModifiedBy" => self.last_modified_by = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "clientConfiguration" => object::set(&mut self.client_configuration, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
+            "callbackConfiguration" => object::set(&mut self.callback_configuration, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "lastModifiedDateTime" => object::set(&mut self.last_modified_date_time, map),
+            "createdBy" => object::set(&mut self.created_by, map),
+            "lastModifiedBy" => object::set(&mut self.last_modified_by, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomTaskExtension {
@@ -15638,39 +15059,22 @@ impl object::Member for CustomTaskExtension {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "authenticationConfiguration",
             self.authentication_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "clientConfiguration",
-            self.client_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "endpointConfiguration",
-            self.endpoint_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "callbackConfiguration",
-            self.callback_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(
-            &mut map,
-            "lastModifiedDateTime",
-            self.last_modified_date_time.as_ref(),
-        )?;
-        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
-        object::entry(&mut map, "lastModifiedBy", self.last_modified_by.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("clientConfiguration", self.client_configuration.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("endpointConfiguration", self.endpoint_configuration.as_ref());
+        map.entry("callbackConfiguration", self.callback_configuration.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("lastModifiedDateTime", self.last_modified_date_time.as_ref());
+        map.entry("createdBy", self.created_by.as_ref());
+        map.entry("lastModifiedBy", self.last_modified_by.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomTaskExtension {
@@ -15706,12 +15110,11 @@ impl object::Object for CustomTaskExtensionCallbackConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "timeoutDuration" => self.timeout_duration = map.next_value()?,
-            "authorizedApps" => self.authorized_apps = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "timeoutDuration" => object::set(&mut self.timeout_duration, map),
+            "authorizedApps" => object::set(&mut self.authorized_apps, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomTaskExtensionCallbackConfiguration {
@@ -15726,10 +15129,10 @@ impl object::Member for CustomTaskExtensionCallbackConfiguration {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "timeoutDuration", self.timeout_duration.as_ref())?;
-        object::entry(&mut map, "authorizedApps", self.authorized_apps.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("timeoutDuration", self.timeout_duration.as_ref());
+        map.entry("authorizedApps", self.authorized_apps.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomTaskExtensionCallbackConfiguration {
@@ -15763,11 +15166,10 @@ impl object::Object for CustomTaskExtensionCallbackData {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "operationStatus" => self.operation_status = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "operationStatus" => object::set(&mut self.operation_status, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomTaskExtensionCallbackData {
@@ -15782,9 +15184,9 @@ impl object::Member for CustomTaskExtensionCallbackData {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "operationStatus", self.operation_status.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("operationStatus", self.operation_status.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomTaskExtensionCallbackData {
@@ -15824,14 +15226,13 @@ impl object::Object for CustomTaskExtensionCalloutData {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "subject" => self.subject = map.next_value()?,
-            "task" => self.task = map.next_value()?,
-            "taskProcessingresult" => self.task_processingresult = map.next_value()?,
-            "workflow" => self.workflow = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "subject" => object::set(&mut self.subject, map),
+            "task" => object::set(&mut self.task, map),
+            "taskProcessingresult" => object::set(&mut self.task_processingresult, map),
+            "workflow" => object::set(&mut self.workflow, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomTaskExtensionCalloutData {
@@ -15846,16 +15247,12 @@ impl object::Member for CustomTaskExtensionCalloutData {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "subject", self.subject.as_ref())?;
-        object::entry(&mut map, "task", self.task.as_ref())?;
-        object::entry(
-            &mut map,
-            "taskProcessingresult",
-            self.task_processingresult.as_ref(),
-        )?;
-        object::entry(&mut map, "workflow", self.workflow.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("subject", self.subject.as_ref());
+        map.entry("task", self.task.as_ref());
+        map.entry("taskProcessingresult", self.task_processingresult.as_ref());
+        map.entry("workflow", self.workflow.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomTaskExtensionCalloutData {
@@ -15948,11 +15345,10 @@ impl object::Object for GroupBasedSubjectSet {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "groups" => self.groups = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "groups" => object::set(&mut self.groups, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for GroupBasedSubjectSet {
@@ -15967,9 +15363,9 @@ impl object::Member for GroupBasedSubjectSet {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "groups", self.groups.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("groups", self.groups.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for GroupBasedSubjectSet {
@@ -16003,11 +15399,10 @@ impl object::Object for RuleBasedSubjectSet {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "rule" => self.rule = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "rule" => object::set(&mut self.rule, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for RuleBasedSubjectSet {
@@ -16022,9 +15417,9 @@ impl object::Member for RuleBasedSubjectSet {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "rule", self.rule.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("rule", self.rule.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for RuleBasedSubjectSet {

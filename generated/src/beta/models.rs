@@ -164,34 +164,33 @@ impl object::Object for AccessPackage {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "catalogId" => self.catalog_id = map.next_value()?,
-            "createdBy" => self.created_by = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "isHidden" => self.is_hidden = map.next_value()?,
-            "isRoleScopesVisible" => self.is_role_scopes_visible = map.next_value()?,
-            "modifiedBy" => self.modified_by = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "catalogId" => object::set(&mut self.catalog_id, map),
+            "createdBy" => object::set(&mut self.created_by, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "isHidden" => object::set(&mut self.is_hidden, map),
+            "isRoleScopesVisible" => object::set(&mut self.is_role_scopes_visible, map),
+            "modifiedBy" => object::set(&mut self.modified_by, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
             "accessPackageAssignmentPolicies" => {
-                self.access_package_assignment_policies = map.next_value()?;
+                object::set(&mut self.access_package_assignment_policies, map)
             }
-            "accessPackageCatalog" => self.access_package_catalog = map.next_value()?,
+            "accessPackageCatalog" => object::set(&mut self.access_package_catalog, map),
             "accessPackageResourceRoleScopes" => {
-                self.access_package_resource_role_scopes = map.next_value()?;
+                object::set(&mut self.access_package_resource_role_scopes, map)
             }
             "accessPackagesIncompatibleWith" => {
-                self.access_packages_incompatible_with = map.next_value()?;
+                object::set(&mut self.access_packages_incompatible_with, map)
             }
             "incompatibleAccessPackages" => {
-                self.incompatible_access_packages = map.next_value()?;
+                object::set(&mut self.incompatible_access_packages, map)
             }
-            "incompatibleGroups" => self.incompatible_groups = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "incompatibleGroups" => object::set(&mut self.incompatible_groups, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackage {
@@ -206,52 +205,36 @@ impl object::Member for AccessPackage {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "catalogId", self.catalog_id.as_ref())?;
-        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "isHidden", self.is_hidden.as_ref())?;
-        object::entry(
-            &mut map,
-            "isRoleScopesVisible",
-            self.is_role_scopes_visible.as_ref(),
-        )?;
-        object::entry(&mut map, "modifiedBy", self.modified_by.as_ref())?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("catalogId", self.catalog_id.as_ref());
+        map.entry("createdBy", self.created_by.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("isHidden", self.is_hidden.as_ref());
+        map.entry("isRoleScopesVisible", self.is_role_scopes_visible.as_ref());
+        map.entry("modifiedBy", self.modified_by.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry(
             "accessPackageAssignmentPolicies",
             self.access_package_assignment_policies.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "accessPackageCatalog",
-            self.access_package_catalog.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("accessPackageCatalog", self.access_package_catalog.as_ref());
+        map.entry(
             "accessPackageResourceRoleScopes",
             self.access_package_resource_role_scopes.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "accessPackagesIncompatibleWith",
             self.access_packages_incompatible_with.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "incompatibleAccessPackages",
             self.incompatible_access_packages.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "incompatibleGroups",
-            self.incompatible_groups.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("incompatibleGroups", self.incompatible_groups.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackage {
@@ -287,12 +270,11 @@ impl object::Object for AccessPackageAnswer {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "answeredQuestion" => self.answered_question = map.next_value()?,
-            "displayValue" => self.display_value = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "answeredQuestion" => object::set(&mut self.answered_question, map),
+            "displayValue" => object::set(&mut self.display_value, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAnswer {
@@ -307,10 +289,10 @@ impl object::Member for AccessPackageAnswer {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "answeredQuestion", self.answered_question.as_ref())?;
-        object::entry(&mut map, "displayValue", self.display_value.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("answeredQuestion", self.answered_question.as_ref());
+        map.entry("displayValue", self.display_value.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAnswer {
@@ -398,31 +380,30 @@ impl object::Object for AccessPackageAssignment {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "accessPackageId" => self.access_package_id = map.next_value()?,
-            "assignmentPolicyId" => self.assignment_policy_id = map.next_value()?,
-            "assignmentState" => self.assignment_state = map.next_value()?,
-            "assignmentStatus" => self.assignment_status = map.next_value()?,
-            "catalogId" => self.catalog_id = map.next_value()?,
-            "expiredDateTime" => self.expired_date_time = map.next_value()?,
-            "isExtended" => self.is_extended = map.next_value()?,
-            "schedule" => self.schedule = map.next_value()?,
-            "targetId" => self.target_id = map.next_value()?,
-            "accessPackage" => self.access_package = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "accessPackageId" => object::set(&mut self.access_package_id, map),
+            "assignmentPolicyId" => object::set(&mut self.assignment_policy_id, map),
+            "assignmentState" => object::set(&mut self.assignment_state, map),
+            "assignmentStatus" => object::set(&mut self.assignment_status, map),
+            "catalogId" => object::set(&mut self.catalog_id, map),
+            "expiredDateTime" => object::set(&mut self.expired_date_time, map),
+            "isExtended" => object::set(&mut self.is_extended, map),
+            "schedule" => object::set(&mut self.schedule, map),
+            "targetId" => object::set(&mut self.target_id, map),
+            "accessPackage" => object::set(&mut self.access_package, map),
             "accessPackageAssignmentPolicy" => {
-                self.access_package_assignment_policy = map.next_value()?;
+                object::set(&mut self.access_package_assignment_policy, map)
             }
             "accessPackageAssignmentRequests" => {
-                self.access_package_assignment_requests = map.next_value()?;
+                object::set(&mut self.access_package_assignment_requests, map)
             }
             "accessPackageAssignmentResourceRoles" => {
-                self.access_package_assignment_resource_roles = map.next_value()?;
+                object::set(&mut self.access_package_assignment_resource_roles, map)
             }
-            "target" => self.target = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "target" => object::set(&mut self.target, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignment {
@@ -437,39 +418,32 @@ impl object::Member for AccessPackageAssignment {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "accessPackageId", self.access_package_id.as_ref())?;
-        object::entry(
-            &mut map,
-            "assignmentPolicyId",
-            self.assignment_policy_id.as_ref(),
-        )?;
-        object::entry(&mut map, "assignmentState", self.assignment_state.as_ref())?;
-        object::entry(&mut map, "assignmentStatus", self.assignment_status.as_ref())?;
-        object::entry(&mut map, "catalogId", self.catalog_id.as_ref())?;
-        object::entry(&mut map, "expiredDateTime", self.expired_date_time.as_ref())?;
-        object::entry(&mut map, "isExtended", self.is_extended.as_ref())?;
-        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
-        object::entry(&mut map, "targetId", self.target_id.as_ref())?;
-        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("accessPackageId", self.access_package_id.as_ref());
+        map.entry("assignmentPolicyId", self.assignment_policy_id.as_ref());
+        map.entry("assignmentState", self.assignment_state.as_ref());
+        map.entry("assignmentStatus", self.assignment_status.as_ref());
+        map.entry("catalogId", self.catalog_id.as_ref());
+        map.entry("expiredDateTime", self.expired_date_time.as_ref());
+        map.entry("isExtended", self.is_extended.as_ref());
+        map.entry("schedule", self.schedule.as_ref());
+        map.entry("targetId", self.target_id.as_ref());
+        map.entry("accessPackage", self.access_package.as_ref());
+        map.entry(
             "accessPackageAssignmentPolicy",
             self.access_package_assignment_policy.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "accessPackageAssignmentRequests",
             self.access_package_assignment_requests.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "accessPackageAssignmentResourceRoles",
             self.access_package_assignment_resource_roles.as_ref(),
-        )?;
-        object::entry(&mut map, "target", self.target.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("target", self.target.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignment {
@@ -624,32 +598,31 @@ impl object::Object for AccessPackageAssignmentPolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "accessPackageId" => self.access_package_id = map.next_value()?,
-            "accessReviewSettings" => self.access_review_settings = map.next_value()?,
-            "canExtend" => self.can_extend = map.next_value()?,
-            "createdBy" => self.created_by = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "durationInDays" => self.duration_in_days = map.next_value()?,
-            "expirationDateTime" => self.expiration_date_time = map.next_value()?,
-            "modifiedBy" => self.modified_by = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
-            "questions" => self.questions = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "accessPackageId" => object::set(&mut self.access_package_id, map),
+            "accessReviewSettings" => object::set(&mut self.access_review_settings, map),
+            "canExtend" => object::set(&mut self.can_extend, map),
+            "createdBy" => object::set(&mut self.created_by, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "durationInDays" => object::set(&mut self.duration_in_days, map),
+            "expirationDateTime" => object::set(&mut self.expiration_date_time, map),
+            "modifiedBy" => object::set(&mut self.modified_by, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "questions" => object::set(&mut self.questions, map),
             "requestApprovalSettings" => {
-                self.request_approval_settings = map.next_value()?;
+                object::set(&mut self.request_approval_settings, map)
             }
-            "requestorSettings" => self.requestor_settings = map.next_value()?,
-            "accessPackage" => self.access_package = map.next_value()?,
-            "accessPackageCatalog" => self.access_package_catalog = map.next_value()?,
+            "requestorSettings" => object::set(&mut self.requestor_settings, map),
+            "accessPackage" => object::set(&mut self.access_package, map),
+            "accessPackageCatalog" => object::set(&mut self.access_package_catalog, map),
             "customExtensionHandlers" => {
-                self.custom_extension_handlers = map.next_value()?;
+                object::set(&mut self.custom_extension_handlers, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentPolicy {
@@ -664,46 +637,26 @@ impl object::Member for AccessPackageAssignmentPolicy {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "accessPackageId", self.access_package_id.as_ref())?;
-        object::entry(
-            &mut map,
-            "accessReviewSettings",
-            self.access_review_settings.as_ref(),
-        )?;
-        object::entry(&mut map, "canExtend", self.can_extend.as_ref())?;
-        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "durationInDays", self.duration_in_days.as_ref())?;
-        object::entry(
-            &mut map,
-            "expirationDateTime",
-            self.expiration_date_time.as_ref(),
-        )?;
-        object::entry(&mut map, "modifiedBy", self.modified_by.as_ref())?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(&mut map, "questions", self.questions.as_ref())?;
-        object::entry(
-            &mut map,
-            "requestApprovalSettings",
-            self.request_approval_settings.as_ref(),
-        )?;
-        object::entry(&mut map, "requestorSettings", self.requestor_settings.as_ref())?;
-        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
-        object::entry(
-            &mut map,
-            "accessPackageCatalog",
-            self.access_package_catalog.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "customExtensionHandlers",
-            self.custom_extension_handlers.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("accessPackageId", self.access_package_id.as_ref());
+        map.entry("accessReviewSettings", self.access_review_settings.as_ref());
+        map.entry("canExtend", self.can_extend.as_ref());
+        map.entry("createdBy", self.created_by.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("durationInDays", self.duration_in_days.as_ref());
+        map.entry("expirationDateTime", self.expiration_date_time.as_ref());
+        map.entry("modifiedBy", self.modified_by.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry("questions", self.questions.as_ref());
+        map.entry("requestApprovalSettings", self.request_approval_settings.as_ref());
+        map.entry("requestorSettings", self.requestor_settings.as_ref());
+        map.entry("accessPackage", self.access_package.as_ref());
+        map.entry("accessPackageCatalog", self.access_package_catalog.as_ref());
+        map.entry("customExtensionHandlers", self.custom_extension_handlers.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentPolicy {
@@ -787,29 +740,28 @@ impl object::Object for AccessPackageAssignmentRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "answers" => self.answers = map.next_value()?,
-            "completedDate" => self.completed_date = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "answers" => object::set(&mut self.answers, map),
+            "completedDate" => object::set(&mut self.completed_date, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
             "customExtensionHandlerInstances" => {
-                self.custom_extension_handler_instances = map.next_value()?;
+                object::set(&mut self.custom_extension_handler_instances, map)
             }
-            "expirationDateTime" => self.expiration_date_time = map.next_value()?,
-            "isValidationOnly" => self.is_validation_only = map.next_value()?,
-            "justification" => self.justification = map.next_value()?,
-            "requestState" => self.request_state = map.next_value()?,
-            "requestStatus" => self.request_status = map.next_value()?,
-            "requestType" => self.request_type = map.next_value()?,
-            "schedule" => self.schedule = map.next_value()?,
-            "accessPackage" => self.access_package = map.next_value()?,
+            "expirationDateTime" => object::set(&mut self.expiration_date_time, map),
+            "isValidationOnly" => object::set(&mut self.is_validation_only, map),
+            "justification" => object::set(&mut self.justification, map),
+            "requestState" => object::set(&mut self.request_state, map),
+            "requestStatus" => object::set(&mut self.request_status, map),
+            "requestType" => object::set(&mut self.request_type, map),
+            "schedule" => object::set(&mut self.schedule, map),
+            "accessPackage" => object::set(&mut self.access_package, map),
             "accessPackageAssignment" => {
-                self.access_package_assignment = map.next_value()?;
+                object::set(&mut self.access_package_assignment, map)
             }
-            "requestor" => self.requestor = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "requestor" => object::set(&mut self.requestor, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentRequest {
@@ -824,35 +776,26 @@ impl object::Member for AccessPackageAssignmentRequest {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "answers", self.answers.as_ref())?;
-        object::entry(&mut map, "completedDate", self.completed_date.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("answers", self.answers.as_ref());
+        map.entry("completedDate", self.completed_date.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry(
             "customExtensionHandlerInstances",
             self.custom_extension_handler_instances.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "expirationDateTime",
-            self.expiration_date_time.as_ref(),
-        )?;
-        object::entry(&mut map, "isValidationOnly", self.is_validation_only.as_ref())?;
-        object::entry(&mut map, "justification", self.justification.as_ref())?;
-        object::entry(&mut map, "requestState", self.request_state.as_ref())?;
-        object::entry(&mut map, "requestStatus", self.request_status.as_ref())?;
-        object::entry(&mut map, "requestType", self.request_type.as_ref())?;
-        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
-        object::entry(&mut map, "accessPackage", self.access_package.as_ref())?;
-        object::entry(
-            &mut map,
-            "accessPackageAssignment",
-            self.access_package_assignment.as_ref(),
-        )?;
-        object::entry(&mut map, "requestor", self.requestor.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("expirationDateTime", self.expiration_date_time.as_ref());
+        map.entry("isValidationOnly", self.is_validation_only.as_ref());
+        map.entry("justification", self.justification.as_ref());
+        map.entry("requestState", self.request_state.as_ref());
+        map.entry("requestStatus", self.request_status.as_ref());
+        map.entry("requestType", self.request_type.as_ref());
+        map.entry("schedule", self.schedule.as_ref());
+        map.entry("accessPackage", self.access_package.as_ref());
+        map.entry("accessPackageAssignment", self.access_package_assignment.as_ref());
+        map.entry("requestor", self.requestor.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentRequest {
@@ -986,26 +929,25 @@ impl object::Object for AccessPackageAssignmentRequestRequirements {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "existingAnswers" => self.existing_answers = map.next_value()?,
-            "isApprovalRequired" => self.is_approval_required = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "existingAnswers" => object::set(&mut self.existing_answers, map),
+            "isApprovalRequired" => object::set(&mut self.is_approval_required, map),
             "isApprovalRequiredForExtension" => {
-                self.is_approval_required_for_extension = map.next_value()?;
+                object::set(&mut self.is_approval_required_for_extension, map)
             }
             "isCustomAssignmentScheduleAllowed" => {
-                self.is_custom_assignment_schedule_allowed = map.next_value()?;
+                object::set(&mut self.is_custom_assignment_schedule_allowed, map)
             }
             "isRequestorJustificationRequired" => {
-                self.is_requestor_justification_required = map.next_value()?;
+                object::set(&mut self.is_requestor_justification_required, map)
             }
-            "policyDescription" => self.policy_description = map.next_value()?,
-            "policyDisplayName" => self.policy_display_name = map.next_value()?,
-            "policyId" => self.policy_id = map.next_value()?,
-            "questions" => self.questions = map.next_value()?,
-            "schedule" => self.schedule = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "policyDescription" => object::set(&mut self.policy_description, map),
+            "policyDisplayName" => object::set(&mut self.policy_display_name, map),
+            "policyId" => object::set(&mut self.policy_id, map),
+            "questions" => object::set(&mut self.questions, map),
+            "schedule" => object::set(&mut self.schedule, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentRequestRequirements {
@@ -1020,34 +962,27 @@ impl object::Member for AccessPackageAssignmentRequestRequirements {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "existingAnswers", self.existing_answers.as_ref())?;
-        object::entry(
-            &mut map,
-            "isApprovalRequired",
-            self.is_approval_required.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("existingAnswers", self.existing_answers.as_ref());
+        map.entry("isApprovalRequired", self.is_approval_required.as_ref());
+        map.entry(
             "isApprovalRequiredForExtension",
             self.is_approval_required_for_extension.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "isCustomAssignmentScheduleAllowed",
             self.is_custom_assignment_schedule_allowed.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "isRequestorJustificationRequired",
             self.is_requestor_justification_required.as_ref(),
-        )?;
-        object::entry(&mut map, "policyDescription", self.policy_description.as_ref())?;
-        object::entry(&mut map, "policyDisplayName", self.policy_display_name.as_ref())?;
-        object::entry(&mut map, "policyId", self.policy_id.as_ref())?;
-        object::entry(&mut map, "questions", self.questions.as_ref())?;
-        object::entry(&mut map, "schedule", self.schedule.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("policyDescription", self.policy_description.as_ref());
+        map.entry("policyDisplayName", self.policy_display_name.as_ref());
+        map.entry("policyId", self.policy_id.as_ref());
+        map.entry("questions", self.questions.as_ref());
+        map.entry("schedule", self.schedule.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentRequestRequirements {
@@ -1111,24 +1046,23 @@ impl object::Object for AccessPackageAssignmentResourceRole {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "originId" => self.origin_id = map.next_value()?,
-            "originSystem" => self.origin_system = map.next_value()?,
-            "status" => self.status = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "originId" => object::set(&mut self.origin_id, map),
+            "originSystem" => object::set(&mut self.origin_system, map),
+            "status" => object::set(&mut self.status, map),
             "accessPackageAssignments" => {
-                self.access_package_assignments = map.next_value()?;
+                object::set(&mut self.access_package_assignments, map)
             }
             "accessPackageResourceRole" => {
-                self.access_package_resource_role = map.next_value()?;
+                object::set(&mut self.access_package_resource_role, map)
             }
             "accessPackageResourceScope" => {
-                self.access_package_resource_scope = map.next_value()?;
+                object::set(&mut self.access_package_resource_scope, map)
             }
-            "accessPackageSubject" => self.access_package_subject = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "accessPackageSubject" => object::set(&mut self.access_package_subject, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageAssignmentResourceRole {
@@ -1143,32 +1077,22 @@ impl object::Member for AccessPackageAssignmentResourceRole {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
-        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
-        object::entry(&mut map, "status", self.status.as_ref())?;
-        object::entry(
-            &mut map,
-            "accessPackageAssignments",
-            self.access_package_assignments.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("originId", self.origin_id.as_ref());
+        map.entry("originSystem", self.origin_system.as_ref());
+        map.entry("status", self.status.as_ref());
+        map.entry("accessPackageAssignments", self.access_package_assignments.as_ref());
+        map.entry(
             "accessPackageResourceRole",
             self.access_package_resource_role.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "accessPackageResourceScope",
             self.access_package_resource_scope.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "accessPackageSubject",
-            self.access_package_subject.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("accessPackageSubject", self.access_package_subject.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageAssignmentResourceRole {
@@ -1266,31 +1190,32 @@ impl object::Object for AccessPackageCatalog {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "catalogStatus" => self.catalog_status = map.next_value()?,
-            "catalogType" => self.catalog_type = map.next_value()?,
-            "createdBy" => self.created_by = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "isExternallyVisible" => self.is_externally_visible = map.next_value()?,
-            "modifiedBy" => self.modified_by = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "catalogStatus" => object::set(&mut self.catalog_status, map),
+            "catalogType" => object::set(&mut self.catalog_type, map),
+            "createdBy" => object::set(&mut self.created_by, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "isExternallyVisible" => object::set(&mut self.is_externally_visible, map),
+            "modifiedBy" => object::set(&mut self.modified_by, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
             "accessPackageResourceRoles" => {
-                self.access_package_resource_roles = map.next_value()?;
+                object::set(&mut self.access_package_resource_roles, map)
             }
-            "accessPackageResources" => self.access_package_resources = map.next_value()?,
+            "accessPackageResources" => {
+                object::set(&mut self.access_package_resources, map)
+            }
             "accessPackageResourceScopes" => {
-                self.access_package_resource_scopes = map.next_value()?;
+                object::set(&mut self.access_package_resource_scopes, map)
             }
-            "accessPackages" => self.access_packages = map.next_value()?,
+            "accessPackages" => object::set(&mut self.access_packages, map),
             "customAccessPackageWorkflowExtensions" => {
-                self.custom_access_package_workflow_extensions = map.next_value()?;
+                object::set(&mut self.custom_access_package_workflow_extensions, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageCatalog {
@@ -1305,43 +1230,32 @@ impl object::Member for AccessPackageCatalog {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "catalogStatus", self.catalog_status.as_ref())?;
-        object::entry(&mut map, "catalogType", self.catalog_type.as_ref())?;
-        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "isExternallyVisible",
-            self.is_externally_visible.as_ref(),
-        )?;
-        object::entry(&mut map, "modifiedBy", self.modified_by.as_ref())?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("catalogStatus", self.catalog_status.as_ref());
+        map.entry("catalogType", self.catalog_type.as_ref());
+        map.entry("createdBy", self.created_by.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("isExternallyVisible", self.is_externally_visible.as_ref());
+        map.entry("modifiedBy", self.modified_by.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry(
             "accessPackageResourceRoles",
             self.access_package_resource_roles.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "accessPackageResources",
-            self.access_package_resources.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("accessPackageResources", self.access_package_resources.as_ref());
+        map.entry(
             "accessPackageResourceScopes",
             self.access_package_resource_scopes.as_ref(),
-        )?;
-        object::entry(&mut map, "accessPackages", self.access_packages.as_ref())?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("accessPackages", self.access_packages.as_ref());
+        map.entry(
             "customAccessPackageWorkflowExtensions",
             self.custom_access_package_workflow_extensions.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageCatalog {
@@ -1574,12 +1488,11 @@ impl object::Object for AccessPackageLocalizedContent {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "defaultText" => self.default_text = map.next_value()?,
-            "localizedTexts" => self.localized_texts = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "defaultText" => object::set(&mut self.default_text, map),
+            "localizedTexts" => object::set(&mut self.localized_texts, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageLocalizedContent {
@@ -1594,10 +1507,10 @@ impl object::Member for AccessPackageLocalizedContent {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "defaultText", self.default_text.as_ref())?;
-        object::entry(&mut map, "localizedTexts", self.localized_texts.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("defaultText", self.default_text.as_ref());
+        map.entry("localizedTexts", self.localized_texts.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageLocalizedContent {
@@ -1635,12 +1548,11 @@ impl object::Object for AccessPackageLocalizedText {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "languageCode" => self.language_code = map.next_value()?,
-            "text" => self.text = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "languageCode" => object::set(&mut self.language_code, map),
+            "text" => object::set(&mut self.text, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageLocalizedText {
@@ -1655,10 +1567,10 @@ impl object::Member for AccessPackageLocalizedText {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "languageCode", self.language_code.as_ref())?;
-        object::entry(&mut map, "text", self.text.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("languageCode", self.language_code.as_ref());
+        map.entry("text", self.text.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageLocalizedText {
@@ -1706,15 +1618,14 @@ impl object::Object for AccessPackageQuestion {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "isAnswerEditable" => self.is_answer_editable = map.next_value()?,
-            "isRequired" => self.is_required = map.next_value()?,
-            "sequence" => self.sequence = map.next_value()?,
-            "text" => self.text = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "isAnswerEditable" => object::set(&mut self.is_answer_editable, map),
+            "isRequired" => object::set(&mut self.is_required, map),
+            "sequence" => object::set(&mut self.sequence, map),
+            "text" => object::set(&mut self.text, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageQuestion {
@@ -1729,13 +1640,13 @@ impl object::Member for AccessPackageQuestion {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "isAnswerEditable", self.is_answer_editable.as_ref())?;
-        object::entry(&mut map, "isRequired", self.is_required.as_ref())?;
-        object::entry(&mut map, "sequence", self.sequence.as_ref())?;
-        object::entry(&mut map, "text", self.text.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("isAnswerEditable", self.is_answer_editable.as_ref());
+        map.entry("isRequired", self.is_required.as_ref());
+        map.entry("sequence", self.sequence.as_ref());
+        map.entry("text", self.text.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageQuestion {
@@ -1829,30 +1740,29 @@ impl object::Object for AccessPackageResource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "addedBy" => self.added_by = map.next_value()?,
-            "addedOn" => self.added_on = map.next_value()?,
-            "attributes" => self.attributes = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "isPendingOnboarding" => self.is_pending_onboarding = map.next_value()?,
-            "originId" => self.origin_id = map.next_value()?,
-            "originSystem" => self.origin_system = map.next_value()?,
-            "resourceType" => self.resource_type = map.next_value()?,
-            "url" => self.url = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "addedBy" => object::set(&mut self.added_by, map),
+            "addedOn" => object::set(&mut self.added_on, map),
+            "attributes" => object::set(&mut self.attributes, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "isPendingOnboarding" => object::set(&mut self.is_pending_onboarding, map),
+            "originId" => object::set(&mut self.origin_id, map),
+            "originSystem" => object::set(&mut self.origin_system, map),
+            "resourceType" => object::set(&mut self.resource_type, map),
+            "url" => object::set(&mut self.url, map),
             "accessPackageResourceEnvironment" => {
-                self.access_package_resource_environment = map.next_value()?;
+                object::set(&mut self.access_package_resource_environment, map)
             }
             "accessPackageResourceRoles" => {
-                self.access_package_resource_roles = map.next_value()?;
+                object::set(&mut self.access_package_resource_roles, map)
             }
             "accessPackageResourceScopes" => {
-                self.access_package_resource_scopes = map.next_value()?;
+                object::set(&mut self.access_package_resource_scopes, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResource {
@@ -1867,38 +1777,31 @@ impl object::Member for AccessPackageResource {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "addedBy", self.added_by.as_ref())?;
-        object::entry(&mut map, "addedOn", self.added_on.as_ref())?;
-        object::entry(&mut map, "attributes", self.attributes.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "isPendingOnboarding",
-            self.is_pending_onboarding.as_ref(),
-        )?;
-        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
-        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
-        object::entry(&mut map, "resourceType", self.resource_type.as_ref())?;
-        object::entry(&mut map, "url", self.url.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("addedBy", self.added_by.as_ref());
+        map.entry("addedOn", self.added_on.as_ref());
+        map.entry("attributes", self.attributes.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("isPendingOnboarding", self.is_pending_onboarding.as_ref());
+        map.entry("originId", self.origin_id.as_ref());
+        map.entry("originSystem", self.origin_system.as_ref());
+        map.entry("resourceType", self.resource_type.as_ref());
+        map.entry("url", self.url.as_ref());
+        map.entry(
             "accessPackageResourceEnvironment",
             self.access_package_resource_environment.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "accessPackageResourceRoles",
             self.access_package_resource_roles.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "accessPackageResourceScopes",
             self.access_package_resource_scopes.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResource {
@@ -1952,18 +1855,17 @@ impl object::Object for AccessPackageResourceAttribute {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "attributeDestination" => self.attribute_destination = map.next_value()?,
-            "attributeName" => self.attribute_name = map.next_value()?,
-            "attributeSource" => self.attribute_source = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "isEditable" => self.is_editable = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "attributeDestination" => object::set(&mut self.attribute_destination, map),
+            "attributeName" => object::set(&mut self.attribute_name, map),
+            "attributeSource" => object::set(&mut self.attribute_source, map),
+            "id" => object::set(&mut self.id, map),
+            "isEditable" => object::set(&mut self.is_editable, map),
             "isPersistedOnAssignmentRemoval" => {
-                self.is_persisted_on_assignment_removal = map.next_value()?;
+                object::set(&mut self.is_persisted_on_assignment_removal, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceAttribute {
@@ -1978,22 +1880,17 @@ impl object::Member for AccessPackageResourceAttribute {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
-            "attributeDestination",
-            self.attribute_destination.as_ref(),
-        )?;
-        object::entry(&mut map, "attributeName", self.attribute_name.as_ref())?;
-        object::entry(&mut map, "attributeSource", self.attribute_source.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "isEditable", self.is_editable.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("attributeDestination", self.attribute_destination.as_ref());
+        map.entry("attributeName", self.attribute_name.as_ref());
+        map.entry("attributeSource", self.attribute_source.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("isEditable", self.is_editable.as_ref());
+        map.entry(
             "isPersistedOnAssignmentRemoval",
             self.is_persisted_on_assignment_removal.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceAttribute {
@@ -2023,10 +1920,9 @@ impl object::Object for AccessPackageResourceAttributeDestination {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceAttributeDestination {
@@ -2041,8 +1937,8 @@ impl object::Member for AccessPackageResourceAttributeDestination {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceAttributeDestination {
@@ -2072,10 +1968,9 @@ impl object::Object for AccessPackageResourceAttributeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceAttributeSource {
@@ -2090,8 +1985,8 @@ impl object::Member for AccessPackageResourceAttributeSource {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceAttributeSource {
@@ -2171,22 +2066,23 @@ impl object::Object for AccessPackageResourceEnvironment {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "connectionInfo" => self.connection_info = map.next_value()?,
-            "createdBy" => self.created_by = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "isDefaultEnvironment" => self.is_default_environment = map.next_value()?,
-            "modifiedBy" => self.modified_by = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
-            "originId" => self.origin_id = map.next_value()?,
-            "originSystem" => self.origin_system = map.next_value()?,
-            "accessPackageResources" => self.access_package_resources = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "connectionInfo" => object::set(&mut self.connection_info, map),
+            "createdBy" => object::set(&mut self.created_by, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "isDefaultEnvironment" => object::set(&mut self.is_default_environment, map),
+            "modifiedBy" => object::set(&mut self.modified_by, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "originId" => object::set(&mut self.origin_id, map),
+            "originSystem" => object::set(&mut self.origin_system, map),
+            "accessPackageResources" => {
+                object::set(&mut self.access_package_resources, map)
+            }
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceEnvironment {
@@ -2201,28 +2097,20 @@ impl object::Member for AccessPackageResourceEnvironment {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "connectionInfo", self.connection_info.as_ref())?;
-        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "isDefaultEnvironment",
-            self.is_default_environment.as_ref(),
-        )?;
-        object::entry(&mut map, "modifiedBy", self.modified_by.as_ref())?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
-        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
-        object::entry(
-            &mut map,
-            "accessPackageResources",
-            self.access_package_resources.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("connectionInfo", self.connection_info.as_ref());
+        map.entry("createdBy", self.created_by.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("isDefaultEnvironment", self.is_default_environment.as_ref());
+        map.entry("modifiedBy", self.modified_by.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry("originId", self.origin_id.as_ref());
+        map.entry("originSystem", self.origin_system.as_ref());
+        map.entry("accessPackageResources", self.access_package_resources.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceEnvironment {
@@ -2292,21 +2180,22 @@ impl object::Object for AccessPackageResourceRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "catalogId" => self.catalog_id = map.next_value()?,
-            "executeImmediately" => self.execute_immediately = map.next_value()?,
-            "expirationDateTime" => self.expiration_date_time = map.next_value()?,
-            "isValidationOnly" => self.is_validation_only = map.next_value()?,
-            "justification" => self.justification = map.next_value()?,
-            "requestState" => self.request_state = map.next_value()?,
-            "requestStatus" => self.request_status = map.next_value()?,
-            "requestType" => self.request_type = map.next_value()?,
-            "accessPackageResource" => self.access_package_resource = map.next_value()?,
-            "requestor" => self.requestor = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "catalogId" => object::set(&mut self.catalog_id, map),
+            "executeImmediately" => object::set(&mut self.execute_immediately, map),
+            "expirationDateTime" => object::set(&mut self.expiration_date_time, map),
+            "isValidationOnly" => object::set(&mut self.is_validation_only, map),
+            "justification" => object::set(&mut self.justification, map),
+            "requestState" => object::set(&mut self.request_state, map),
+            "requestStatus" => object::set(&mut self.request_status, map),
+            "requestType" => object::set(&mut self.request_type, map),
+            "accessPackageResource" => {
+                object::set(&mut self.access_package_resource, map)
+            }
+            "requestor" => object::set(&mut self.requestor, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceRequest {
@@ -2321,31 +2210,19 @@ impl object::Member for AccessPackageResourceRequest {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "catalogId", self.catalog_id.as_ref())?;
-        object::entry(
-            &mut map,
-            "executeImmediately",
-            self.execute_immediately.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "expirationDateTime",
-            self.expiration_date_time.as_ref(),
-        )?;
-        object::entry(&mut map, "isValidationOnly", self.is_validation_only.as_ref())?;
-        object::entry(&mut map, "justification", self.justification.as_ref())?;
-        object::entry(&mut map, "requestState", self.request_state.as_ref())?;
-        object::entry(&mut map, "requestStatus", self.request_status.as_ref())?;
-        object::entry(&mut map, "requestType", self.request_type.as_ref())?;
-        object::entry(
-            &mut map,
-            "accessPackageResource",
-            self.access_package_resource.as_ref(),
-        )?;
-        object::entry(&mut map, "requestor", self.requestor.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("catalogId", self.catalog_id.as_ref());
+        map.entry("executeImmediately", self.execute_immediately.as_ref());
+        map.entry("expirationDateTime", self.expiration_date_time.as_ref());
+        map.entry("isValidationOnly", self.is_validation_only.as_ref());
+        map.entry("justification", self.justification.as_ref());
+        map.entry("requestState", self.request_state.as_ref());
+        map.entry("requestStatus", self.request_status.as_ref());
+        map.entry("requestType", self.request_type.as_ref());
+        map.entry("accessPackageResource", self.access_package_resource.as_ref());
+        map.entry("requestor", self.requestor.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceRequest {
@@ -2399,16 +2276,17 @@ impl object::Object for AccessPackageResourceRole {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "originId" => self.origin_id = map.next_value()?,
-            "originSystem" => self.origin_system = map.next_value()?,
-            "accessPackageResource" => self.access_package_resource = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "originId" => object::set(&mut self.origin_id, map),
+            "originSystem" => object::set(&mut self.origin_system, map),
+            "accessPackageResource" => {
+                object::set(&mut self.access_package_resource, map)
+            }
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceRole {
@@ -2423,18 +2301,14 @@ impl object::Member for AccessPackageResourceRole {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
-        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
-        object::entry(
-            &mut map,
-            "accessPackageResource",
-            self.access_package_resource.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("originId", self.origin_id.as_ref());
+        map.entry("originSystem", self.origin_system.as_ref());
+        map.entry("accessPackageResource", self.access_package_resource.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceRole {
@@ -2494,21 +2368,20 @@ impl object::Object for AccessPackageResourceRoleScope {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "createdBy" => self.created_by = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "modifiedBy" => self.modified_by = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "createdBy" => object::set(&mut self.created_by, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "modifiedBy" => object::set(&mut self.modified_by, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
             "accessPackageResourceRole" => {
-                self.access_package_resource_role = map.next_value()?;
+                object::set(&mut self.access_package_resource_role, map)
             }
             "accessPackageResourceScope" => {
-                self.access_package_resource_scope = map.next_value()?;
+                object::set(&mut self.access_package_resource_scope, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceRoleScope {
@@ -2523,23 +2396,21 @@ impl object::Member for AccessPackageResourceRoleScope {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "modifiedBy", self.modified_by.as_ref())?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("createdBy", self.created_by.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("modifiedBy", self.modified_by.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry(
             "accessPackageResourceRole",
             self.access_package_resource_role.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "accessPackageResourceScope",
             self.access_package_resource_scope.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceRoleScope {
@@ -2605,19 +2476,20 @@ impl object::Object for AccessPackageResourceScope {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "isRootScope" => self.is_root_scope = map.next_value()?,
-            "originId" => self.origin_id = map.next_value()?,
-            "originSystem" => self.origin_system = map.next_value()?,
-            "roleOriginId" => self.role_origin_id = map.next_value()?,
-            "url" => self.url = map.next_value()?,
-            "accessPackageResource" => self.access_package_resource = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "isRootScope" => object::set(&mut self.is_root_scope, map),
+            "originId" => object::set(&mut self.origin_id, map),
+            "originSystem" => object::set(&mut self.origin_system, map),
+            "roleOriginId" => object::set(&mut self.role_origin_id, map),
+            "url" => object::set(&mut self.url, map),
+            "accessPackageResource" => {
+                object::set(&mut self.access_package_resource, map)
+            }
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageResourceScope {
@@ -2632,21 +2504,17 @@ impl object::Member for AccessPackageResourceScope {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "isRootScope", self.is_root_scope.as_ref())?;
-        object::entry(&mut map, "originId", self.origin_id.as_ref())?;
-        object::entry(&mut map, "originSystem", self.origin_system.as_ref())?;
-        object::entry(&mut map, "roleOriginId", self.role_origin_id.as_ref())?;
-        object::entry(&mut map, "url", self.url.as_ref())?;
-        object::entry(
-            &mut map,
-            "accessPackageResource",
-            self.access_package_resource.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("isRootScope", self.is_root_scope.as_ref());
+        map.entry("originId", self.origin_id.as_ref());
+        map.entry("originSystem", self.origin_system.as_ref());
+        map.entry("roleOriginId", self.role_origin_id.as_ref());
+        map.entry("url", self.url.as_ref());
+        map.entry("accessPackageResource", self.access_package_resource.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageResourceScope {
@@ -2714,24 +2582,23 @@ impl object::Object for AccessPackageSubject {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "altSecId" => self.alt_sec_id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "altSecId" => object::set(&mut self.alt_sec_id, map),
             "connectedOrganizationId" => {
-                self.connected_organization_id = map.next_value()?;
+                object::set(&mut self.connected_organization_id, map)
             }
-            "displayName" => self.display_name = map.next_value()?,
-            "email" => self.email = map.next_value()?,
-            "objectId" => self.object_id = map.next_value()?,
+            "displayName" => object::set(&mut self.display_name, map),
+            "email" => object::set(&mut self.email, map),
+            "objectId" => object::set(&mut self.object_id, map),
             "onPremisesSecurityIdentifier" => {
-                self.on_premises_security_identifier = map.next_value()?;
+                object::set(&mut self.on_premises_security_identifier, map)
             }
-            "principalName" => self.principal_name = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            "connectedOrganization" => self.connected_organization = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "principalName" => object::set(&mut self.principal_name, map),
+            "type" => object::set(&mut self.type_, map),
+            "connectedOrganization" => object::set(&mut self.connected_organization, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AccessPackageSubject {
@@ -2746,30 +2613,21 @@ impl object::Member for AccessPackageSubject {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "altSecId", self.alt_sec_id.as_ref())?;
-        object::entry(
-            &mut map,
-            "connectedOrganizationId",
-            self.connected_organization_id.as_ref(),
-        )?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "email", self.email.as_ref())?;
-        object::entry(&mut map, "objectId", self.object_id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("altSecId", self.alt_sec_id.as_ref());
+        map.entry("connectedOrganizationId", self.connected_organization_id.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("email", self.email.as_ref());
+        map.entry("objectId", self.object_id.as_ref());
+        map.entry(
             "onPremisesSecurityIdentifier",
             self.on_premises_security_identifier.as_ref(),
-        )?;
-        object::entry(&mut map, "principalName", self.principal_name.as_ref())?;
-        object::entry(&mut map, "type", self.type_.as_ref())?;
-        object::entry(
-            &mut map,
-            "connectedOrganization",
-            self.connected_organization.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("principalName", self.principal_name.as_ref());
+        map.entry("type", self.type_.as_ref());
+        map.entry("connectedOrganization", self.connected_organization.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AccessPackageSubject {
@@ -2870,12 +2728,11 @@ impl object::Object for Approval {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "steps" => self.steps = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "steps" => object::set(&mut self.steps, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for Approval {
@@ -2890,10 +2747,10 @@ impl object::Member for Approval {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "steps", self.steps.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("steps", self.steps.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for Approval {
@@ -3006,19 +2863,18 @@ impl object::Object for ApprovalSettings {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "approvalMode" => self.approval_mode = map.next_value()?,
-            "approvalStages" => self.approval_stages = map.next_value()?,
-            "isApprovalRequired" => self.is_approval_required = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "approvalMode" => object::set(&mut self.approval_mode, map),
+            "approvalStages" => object::set(&mut self.approval_stages, map),
+            "isApprovalRequired" => object::set(&mut self.is_approval_required, map),
             "isApprovalRequiredForExtension" => {
-                self.is_approval_required_for_extension = map.next_value()?;
+                object::set(&mut self.is_approval_required_for_extension, map)
             }
             "isRequestorJustificationRequired" => {
-                self.is_requestor_justification_required = map.next_value()?;
+                object::set(&mut self.is_requestor_justification_required, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ApprovalSettings {
@@ -3033,25 +2889,19 @@ impl object::Member for ApprovalSettings {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "approvalMode", self.approval_mode.as_ref())?;
-        object::entry(&mut map, "approvalStages", self.approval_stages.as_ref())?;
-        object::entry(
-            &mut map,
-            "isApprovalRequired",
-            self.is_approval_required.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("approvalMode", self.approval_mode.as_ref());
+        map.entry("approvalStages", self.approval_stages.as_ref());
+        map.entry("isApprovalRequired", self.is_approval_required.as_ref());
+        map.entry(
             "isApprovalRequiredForExtension",
             self.is_approval_required_for_extension.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "isRequestorJustificationRequired",
             self.is_requestor_justification_required.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ApprovalSettings {
@@ -3105,22 +2955,21 @@ impl object::Object for ApprovalStage {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "approvalStageTimeOutInDays" => {
-                self.approval_stage_time_out_in_days = map.next_value()?;
+                object::set(&mut self.approval_stage_time_out_in_days, map)
             }
-            "escalationApprovers" => self.escalation_approvers = map.next_value()?,
+            "escalationApprovers" => object::set(&mut self.escalation_approvers, map),
             "escalationTimeInMinutes" => {
-                self.escalation_time_in_minutes = map.next_value()?;
+                object::set(&mut self.escalation_time_in_minutes, map)
             }
             "isApproverJustificationRequired" => {
-                self.is_approver_justification_required = map.next_value()?;
+                object::set(&mut self.is_approver_justification_required, map)
             }
-            "isEscalationEnabled" => self.is_escalation_enabled = map.next_value()?,
-            "primaryApprovers" => self.primary_approvers = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "isEscalationEnabled" => object::set(&mut self.is_escalation_enabled, map),
+            "primaryApprovers" => object::set(&mut self.primary_approvers, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ApprovalStage {
@@ -3135,34 +2984,20 @@ impl object::Member for ApprovalStage {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry(
             "approvalStageTimeOutInDays",
             self.approval_stage_time_out_in_days.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "escalationApprovers",
-            self.escalation_approvers.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "escalationTimeInMinutes",
-            self.escalation_time_in_minutes.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("escalationApprovers", self.escalation_approvers.as_ref());
+        map.entry("escalationTimeInMinutes", self.escalation_time_in_minutes.as_ref());
+        map.entry(
             "isApproverJustificationRequired",
             self.is_approver_justification_required.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "isEscalationEnabled",
-            self.is_escalation_enabled.as_ref(),
-        )?;
-        object::entry(&mut map, "primaryApprovers", self.primary_approvers.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("isEscalationEnabled", self.is_escalation_enabled.as_ref());
+        map.entry("primaryApprovers", self.primary_approvers.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ApprovalStage {
@@ -3224,18 +3059,17 @@ impl object::Object for ApprovalStep {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "assignedToMe" => self.assigned_to_me = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "justification" => self.justification = map.next_value()?,
-            "reviewedBy" => self.reviewed_by = map.next_value()?,
-            "reviewedDateTime" => self.reviewed_date_time = map.next_value()?,
-            "reviewResult" => self.review_result = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "assignedToMe" => object::set(&mut self.assigned_to_me, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "justification" => object::set(&mut self.justification, map),
+            "reviewedBy" => object::set(&mut self.reviewed_by, map),
+            "reviewedDateTime" => object::set(&mut self.reviewed_date_time, map),
+            "reviewResult" => object::set(&mut self.review_result, map),
+            "status" => object::set(&mut self.status, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ApprovalStep {
@@ -3250,16 +3084,16 @@ impl object::Member for ApprovalStep {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "assignedToMe", self.assigned_to_me.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "justification", self.justification.as_ref())?;
-        object::entry(&mut map, "reviewedBy", self.reviewed_by.as_ref())?;
-        object::entry(&mut map, "reviewedDateTime", self.reviewed_date_time.as_ref())?;
-        object::entry(&mut map, "reviewResult", self.review_result.as_ref())?;
-        object::entry(&mut map, "status", self.status.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("assignedToMe", self.assigned_to_me.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("justification", self.justification.as_ref());
+        map.entry("reviewedBy", self.reviewed_by.as_ref());
+        map.entry("reviewedDateTime", self.reviewed_date_time.as_ref());
+        map.entry("reviewResult", self.review_result.as_ref());
+        map.entry("status", self.status.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ApprovalStep {
@@ -3297,12 +3131,11 @@ impl object::Object for AssignedLabel {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "labelId" => self.label_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "labelId" => object::set(&mut self.label_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AssignedLabel {
@@ -3317,10 +3150,10 @@ impl object::Member for AssignedLabel {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "labelId", self.label_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("labelId", self.label_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AssignedLabel {
@@ -3358,12 +3191,11 @@ impl object::Object for AssignedLicense {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "disabledPlans" => self.disabled_plans = map.next_value()?,
-            "skuId" => self.sku_id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "disabledPlans" => object::set(&mut self.disabled_plans, map),
+            "skuId" => object::set(&mut self.sku_id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AssignedLicense {
@@ -3378,10 +3210,10 @@ impl object::Member for AssignedLicense {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "disabledPlans", self.disabled_plans.as_ref())?;
-        object::entry(&mut map, "skuId", self.sku_id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("disabledPlans", self.disabled_plans.as_ref());
+        map.entry("skuId", self.sku_id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AssignedLicense {
@@ -3447,25 +3279,24 @@ impl object::Object for AssignmentReviewSettings {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
             "accessReviewTimeoutBehavior" => {
-                self.access_review_timeout_behavior = map.next_value()?;
+                object::set(&mut self.access_review_timeout_behavior, map)
             }
-            "durationInDays" => self.duration_in_days = map.next_value()?,
+            "durationInDays" => object::set(&mut self.duration_in_days, map),
             "isAccessRecommendationEnabled" => {
-                self.is_access_recommendation_enabled = map.next_value()?;
+                object::set(&mut self.is_access_recommendation_enabled, map)
             }
             "isApprovalJustificationRequired" => {
-                self.is_approval_justification_required = map.next_value()?;
+                object::set(&mut self.is_approval_justification_required, map)
             }
-            "isEnabled" => self.is_enabled = map.next_value()?,
-            "recurrenceType" => self.recurrence_type = map.next_value()?,
-            "reviewers" => self.reviewers = map.next_value()?,
-            "reviewerType" => self.reviewer_type = map.next_value()?,
-            "startDateTime" => self.start_date_time = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "isEnabled" => object::set(&mut self.is_enabled, map),
+            "recurrenceType" => object::set(&mut self.recurrence_type, map),
+            "reviewers" => object::set(&mut self.reviewers, map),
+            "reviewerType" => object::set(&mut self.reviewer_type, map),
+            "startDateTime" => object::set(&mut self.start_date_time, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for AssignmentReviewSettings {
@@ -3480,29 +3311,26 @@ impl object::Member for AssignmentReviewSettings {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry(
             "accessReviewTimeoutBehavior",
             self.access_review_timeout_behavior.as_ref(),
-        )?;
-        object::entry(&mut map, "durationInDays", self.duration_in_days.as_ref())?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("durationInDays", self.duration_in_days.as_ref());
+        map.entry(
             "isAccessRecommendationEnabled",
             self.is_access_recommendation_enabled.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "isApprovalJustificationRequired",
             self.is_approval_justification_required.as_ref(),
-        )?;
-        object::entry(&mut map, "isEnabled", self.is_enabled.as_ref())?;
-        object::entry(&mut map, "recurrenceType", self.recurrence_type.as_ref())?;
-        object::entry(&mut map, "reviewers", self.reviewers.as_ref())?;
-        object::entry(&mut map, "reviewerType", self.reviewer_type.as_ref())?;
-        object::entry(&mut map, "startDateTime", self.start_date_time.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("isEnabled", self.is_enabled.as_ref());
+        map.entry("recurrenceType", self.recurrence_type.as_ref());
+        map.entry("reviewers", self.reviewers.as_ref());
+        map.entry("reviewerType", self.reviewer_type.as_ref());
+        map.entry("startDateTime", self.start_date_time.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for AssignmentReviewSettings {
@@ -3576,21 +3404,20 @@ impl object::Object for ConnectedOrganization {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "createdBy" => self.created_by = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "identitySources" => self.identity_sources = map.next_value()?,
-            "modifiedBy" => self.modified_by = map.next_value()?,
-            "modifiedDateTime" => self.modified_date_time = map.next_value()?,
-            "state" => self.state = map.next_value()?,
-            "externalSponsors" => self.external_sponsors = map.next_value()?,
-            "internalSponsors" => self.internal_sponsors = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "createdBy" => object::set(&mut self.created_by, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "identitySources" => object::set(&mut self.identity_sources, map),
+            "modifiedBy" => object::set(&mut self.modified_by, map),
+            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "state" => object::set(&mut self.state, map),
+            "externalSponsors" => object::set(&mut self.external_sponsors, map),
+            "internalSponsors" => object::set(&mut self.internal_sponsors, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ConnectedOrganization {
@@ -3605,19 +3432,19 @@ impl object::Member for ConnectedOrganization {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "createdBy", self.created_by.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "identitySources", self.identity_sources.as_ref())?;
-        object::entry(&mut map, "modifiedBy", self.modified_by.as_ref())?;
-        object::entry(&mut map, "modifiedDateTime", self.modified_date_time.as_ref())?;
-        object::entry(&mut map, "state", self.state.as_ref())?;
-        object::entry(&mut map, "externalSponsors", self.external_sponsors.as_ref())?;
-        object::entry(&mut map, "internalSponsors", self.internal_sponsors.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("createdBy", self.created_by.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("identitySources", self.identity_sources.as_ref());
+        map.entry("modifiedBy", self.modified_by.as_ref());
+        map.entry("modifiedDateTime", self.modified_date_time.as_ref());
+        map.entry("state", self.state.as_ref());
+        map.entry("externalSponsors", self.external_sponsors.as_ref());
+        map.entry("internalSponsors", self.internal_sponsors.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ConnectedOrganization {
@@ -3710,11 +3537,10 @@ impl object::Object for ConnectionInfo {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "url" => self.url = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "url" => object::set(&mut self.url, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ConnectionInfo {
@@ -3729,9 +3555,9 @@ impl object::Member for ConnectionInfo {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "url", self.url.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("url", self.url.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ConnectionInfo {
@@ -3795,20 +3621,19 @@ impl object::Object for CustomAccessPackageWorkflowExtension {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "authenticationConfiguration" => {
-                self.authentication_configuration = map.next_value()?;
+                object::set(&mut self.authentication_configuration, map)
             }
-            "clientConfiguration" => self.client_configuration = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "lastModifiedDateTime" => self.last_modified_date_time = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "clientConfiguration" => object::set(&mut self.client_configuration, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "lastModifiedDateTime" => object::set(&mut self.last_modified_date_time, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomAccessPackageWorkflowExtension {
@@ -3823,32 +3648,19 @@ impl object::Member for CustomAccessPackageWorkflowExtension {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "authenticationConfiguration",
             self.authentication_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "clientConfiguration",
-            self.client_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "endpointConfiguration",
-            self.endpoint_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(
-            &mut map,
-            "lastModifiedDateTime",
-            self.last_modified_date_time.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("clientConfiguration", self.client_configuration.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("endpointConfiguration", self.endpoint_configuration.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("lastModifiedDateTime", self.last_modified_date_time.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomAccessPackageWorkflowExtension {
@@ -3904,18 +3716,17 @@ impl object::Object for CustomCalloutExtension {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "authenticationConfiguration" => {
-                self.authentication_configuration = map.next_value()?;
+                object::set(&mut self.authentication_configuration, map)
             }
-            "clientConfiguration" => self.client_configuration = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "endpointConfiguration" => self.endpoint_configuration = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "clientConfiguration" => object::set(&mut self.client_configuration, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomCalloutExtension {
@@ -3930,26 +3741,17 @@ impl object::Member for CustomCalloutExtension {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "authenticationConfiguration",
             self.authentication_configuration.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "clientConfiguration",
-            self.client_configuration.as_ref(),
-        )?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "endpointConfiguration",
-            self.endpoint_configuration.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("clientConfiguration", self.client_configuration.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("endpointConfiguration", self.endpoint_configuration.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomCalloutExtension {
@@ -4072,10 +3874,9 @@ impl object::Object for CustomExtensionAuthenticationConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomExtensionAuthenticationConfiguration {
@@ -4090,8 +3891,8 @@ impl object::Member for CustomExtensionAuthenticationConfiguration {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomExtensionAuthenticationConfiguration {
@@ -4125,11 +3926,12 @@ impl object::Object for CustomExtensionClientConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "timeoutInMilliseconds" => self.timeout_in_milliseconds = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "timeoutInMilliseconds" => {
+                object::set(&mut self.timeout_in_milliseconds, map)
+            }
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomExtensionClientConfiguration {
@@ -4144,13 +3946,9 @@ impl object::Member for CustomExtensionClientConfiguration {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(
-            &mut map,
-            "timeoutInMilliseconds",
-            self.timeout_in_milliseconds.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("timeoutInMilliseconds", self.timeout_in_milliseconds.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomExtensionClientConfiguration {
@@ -4180,10 +3978,9 @@ impl object::Object for CustomExtensionEndpointConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomExtensionEndpointConfiguration {
@@ -4198,8 +3995,8 @@ impl object::Member for CustomExtensionEndpointConfiguration {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomExtensionEndpointConfiguration {
@@ -4241,13 +4038,12 @@ impl object::Object for CustomExtensionHandler {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "stage" => self.stage = map.next_value()?,
-            "customExtension" => self.custom_extension = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "stage" => object::set(&mut self.stage, map),
+            "customExtension" => object::set(&mut self.custom_extension, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomExtensionHandler {
@@ -4262,11 +4058,11 @@ impl object::Member for CustomExtensionHandler {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "stage", self.stage.as_ref())?;
-        object::entry(&mut map, "customExtension", self.custom_extension.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("stage", self.stage.as_ref());
+        map.entry("customExtension", self.custom_extension.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomExtensionHandler {
@@ -4308,14 +4104,15 @@ impl object::Object for CustomExtensionHandlerInstance {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "customExtensionId" => self.custom_extension_id = map.next_value()?,
-            "externalCorrelationId" => self.external_correlation_id = map.next_value()?,
-            "stage" => self.stage = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "customExtensionId" => object::set(&mut self.custom_extension_id, map),
+            "externalCorrelationId" => {
+                object::set(&mut self.external_correlation_id, map)
+            }
+            "stage" => object::set(&mut self.stage, map),
+            "status" => object::set(&mut self.status, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for CustomExtensionHandlerInstance {
@@ -4330,16 +4127,12 @@ impl object::Member for CustomExtensionHandlerInstance {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "customExtensionId", self.custom_extension_id.as_ref())?;
-        object::entry(
-            &mut map,
-            "externalCorrelationId",
-            self.external_correlation_id.as_ref(),
-        )?;
-        object::entry(&mut map, "stage", self.stage.as_ref())?;
-        object::entry(&mut map, "status", self.status.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("customExtensionId", self.custom_extension_id.as_ref());
+        map.entry("externalCorrelationId", self.external_correlation_id.as_ref());
+        map.entry("stage", self.stage.as_ref());
+        map.entry("status", self.status.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for CustomExtensionHandlerInstance {
@@ -4454,12 +4247,11 @@ impl object::Object for DirectoryObject {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "deletedDateTime" => self.deleted_date_time = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "deletedDateTime" => object::set(&mut self.deleted_date_time, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for DirectoryObject {
@@ -4474,10 +4266,10 @@ impl object::Member for DirectoryObject {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "deletedDateTime", self.deleted_date_time.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("deletedDateTime", self.deleted_date_time.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for DirectoryObject {
@@ -4521,17 +4313,19 @@ impl object::Object for EntitlementManagementSettings {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
             "daysUntilExternalUserDeletedAfterBlocked" => {
-                self.days_until_external_user_deleted_after_blocked = map.next_value()?;
+                object::set(
+                    &mut self.days_until_external_user_deleted_after_blocked,
+                    map,
+                )
             }
             "externalUserLifecycleAction" => {
-                self.external_user_lifecycle_action = map.next_value()?;
+                object::set(&mut self.external_user_lifecycle_action, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for EntitlementManagementSettings {
@@ -4546,19 +4340,17 @@ impl object::Member for EntitlementManagementSettings {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry(
             "daysUntilExternalUserDeletedAfterBlocked",
             self.days_until_external_user_deleted_after_blocked.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "externalUserLifecycleAction",
             self.external_user_lifecycle_action.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        );
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for EntitlementManagementSettings {
@@ -4592,11 +4384,10 @@ impl object::Object for Entity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for Entity {
@@ -4611,9 +4402,9 @@ impl object::Member for Entity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for Entity {
@@ -4653,13 +4444,12 @@ impl object::Object for ExpirationPattern {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "duration" => self.duration = map.next_value()?,
-            "endDateTime" => self.end_date_time = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "duration" => object::set(&mut self.duration, map),
+            "endDateTime" => object::set(&mut self.end_date_time, map),
+            "type" => object::set(&mut self.type_, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ExpirationPattern {
@@ -4674,11 +4464,11 @@ impl object::Member for ExpirationPattern {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "duration", self.duration.as_ref())?;
-        object::entry(&mut map, "endDateTime", self.end_date_time.as_ref())?;
-        object::entry(&mut map, "type", self.type_.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("duration", self.duration.as_ref());
+        map.entry("endDateTime", self.end_date_time.as_ref());
+        map.entry("type", self.type_.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ExpirationPattern {
@@ -5067,115 +4857,124 @@ impl object::Object for Group {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "deletedDateTime" => self.deleted_date_time = map.next_value()?,
-            "assignedLabels" => self.assigned_labels = map.next_value()?,
-            "assignedLicenses" => self.assigned_licenses = map.next_value()?,
-            "classification" => self.classification = map.next_value()?,
-            "createdByAppId" => self.created_by_app_id = map.next_value()?,
-            "createdDateTime" => self.created_date_time = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "expirationDateTime" => self.expiration_date_time = map.next_value()?,
-            "groupTypes" => self.group_types = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "id" => object::set(&mut self.id, map),
+            "deletedDateTime" => object::set(&mut self.deleted_date_time, map),
+            "assignedLabels" => object::set(&mut self.assigned_labels, map),
+            "assignedLicenses" => object::set(&mut self.assigned_licenses, map),
+            "classification" => object::set(&mut self.classification, map),
+            "createdByAppId" => object::set(&mut self.created_by_app_id, map),
+            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "description" => object::set(&mut self.description, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "expirationDateTime" => object::set(&mut self.expiration_date_time, map),
+            "groupTypes" => object::set(&mut self.group_types, map),
             "hasMembersWithLicenseErrors" => {
-                self.has_members_with_license_errors = map.next_value()?;
+                object::set(&mut self.has_members_with_license_errors, map)
             }
-            "infoCatalogs" => self.info_catalogs = map.next_value()?,
-            "isAssignableToRole" => self.is_assignable_to_role = map.next_value()?,
-            "licenseProcessingState" => self.license_processing_state = map.next_value()?,
-            "mail" => self.mail = map.next_value()?,
-            "mailEnabled" => self.mail_enabled = map.next_value()?,
-            "mailNickname" => self.mail_nickname = map.next_value()?,
-            "mdmAppId" => self.mdm_app_id = map.next_value()?,
-            "membershipRule" => self.membership_rule = map.next_value()?,
+            "infoCatalogs" => object::set(&mut self.info_catalogs, map),
+            "isAssignableToRole" => object::set(&mut self.is_assignable_to_role, map),
+            "licenseProcessingState" => {
+                object::set(&mut self.license_processing_state, map)
+            }
+            "mail" => object::set(&mut self.mail, map),
+            "mailEnabled" => object::set(&mut self.mail_enabled, map),
+            "mailNickname" => object::set(&mut self.mail_nickname, map),
+            "mdmAppId" => object::set(&mut self.mdm_app_id, map),
+            "membershipRule" => object::set(&mut self.membership_rule, map),
             "membershipRuleProcessingState" => {
-                self.membership_rule_processing_state = map.next_value()?;
+                object::set(&mut self.membership_rule_processing_state, map)
             }
-            "onPremisesDomainName" => self.on_premises_domain_name = map.next_value()?,
+            "onPremisesDomainName" => object::set(&mut self.on_premises_domain_name, map),
             "onPremisesLastSyncDateTime" => {
-                self.on_premises_last_sync_date_time = map.next_value()?;
+                object::set(&mut self.on_premises_last_sync_date_time, map)
             }
-            "onPremisesNetBiosName" => self.on_premises_net_bios_name = map.next_value()?,
+            "onPremisesNetBiosName" => {
+                object::set(&mut self.on_premises_net_bios_name, map)
+            }
             "onPremisesProvisioningErrors" => {
-                self.on_premises_provisioning_errors = map.next_value()?;
+                object::set(&mut self.on_premises_provisioning_errors, map)
             }
             "onPremisesSamAccountName" => {
-                self.on_premises_sam_account_name = map.next_value()?;
+                object::set(&mut self.on_premises_sam_account_name, map)
             }
             "onPremisesSecurityIdentifier" => {
-                self.on_premises_security_identifier = map.next_value()?;
+                object::set(&mut self.on_premises_security_identifier, map)
             }
-            "onPremisesSyncEnabled" => self.on_premises_sync_enabled = map.next_value()?,
-            "organizationId" => self.organization_id = map.next_value()?,
-            "preferredDataLocation" => self.preferred_data_location = map.next_value()?,
-            "preferredLanguage" => self.preferred_language = map.next_value()?,
-            "proxyAddresses" => self.proxy_addresses = map.next_value()?,
-            "renewedDateTime" => self.renewed_date_time = map.next_value()?,
+            "onPremisesSyncEnabled" => {
+                object::set(&mut self.on_premises_sync_enabled, map)
+            }
+            "organizationId" => object::set(&mut self.organization_id, map),
+            "preferredDataLocation" => {
+                object::set(&mut self.preferred_data_location, map)
+            }
+            "preferredLanguage" => object::set(&mut self.preferred_language, map),
+            "proxyAddresses" => object::set(&mut self.proxy_addresses, map),
+            "renewedDateTime" => object::set(&mut self.renewed_date_time, map),
             "resourceBehaviorOptions" => {
-                self.resource_behavior_options = map.next_value()?;
+                object::set(&mut self.resource_behavior_options, map)
             }
             "resourceProvisioningOptions" => {
-                self.resource_provisioning_options = map.next_value()?;
+                object::set(&mut self.resource_provisioning_options, map)
             }
-            "securityEnabled" => self.security_enabled = map.next_value()?,
-            "securityIdentifier" => self.security_identifier = map.next_value()?,
-            "theme" => self.theme = map.next_value()?,
-            "visibility" => self.visibility = map.next_value()?,
-            "accessType" => self.access_type = map.next_value()?,
-            "allowExternalSenders" => self.allow_external_senders = map.next_value()?,
+            "securityEnabled" => object::set(&mut self.security_enabled, map),
+            "securityIdentifier" => object::set(&mut self.security_identifier, map),
+            "theme" => object::set(&mut self.theme, map),
+            "visibility" => object::set(&mut self.visibility, map),
+            "accessType" => object::set(&mut self.access_type, map),
+            "allowExternalSenders" => object::set(&mut self.allow_external_senders, map),
             "autoSubscribeNewMembers" => {
-                self.auto_subscribe_new_members = map.next_value()?;
+                object::set(&mut self.auto_subscribe_new_members, map)
             }
-            "hideFromAddressLists" => self.hide_from_address_lists = map.next_value()?,
+            "hideFromAddressLists" => object::set(&mut self.hide_from_address_lists, map),
             "hideFromOutlookClients" => {
-                self.hide_from_outlook_clients = map.next_value()?;
+                object::set(&mut self.hide_from_outlook_clients, map)
             }
-            "isFavorite" => self.is_favorite = map.next_value()?,
-            "isSubscribedByMail" => self.is_subscribed_by_mail = map.next_value()?,
+            "isFavorite" => object::set(&mut self.is_favorite, map),
+            "isSubscribedByMail" => object::set(&mut self.is_subscribed_by_mail, map),
             "unseenConversationsCount" => {
-                self.unseen_conversations_count = map.next_value()?;
+                object::set(&mut self.unseen_conversations_count, map)
             }
-            "unseenCount" => self.unseen_count = map.next_value()?,
-            "unseenMessagesCount" => self.unseen_messages_count = map.next_value()?,
+            "unseenCount" => object::set(&mut self.unseen_count, map),
+            "unseenMessagesCount" => object::set(&mut self.unseen_messages_count, map),
             "membershipRuleProcessingStatus" => {
-                self.membership_rule_processing_status = map.next_value()?;
+                object::set(&mut self.membership_rule_processing_status, map)
             }
-            "isArchived" => self.is_archived = map.next_value()?,
-            "appRoleAssignments" => self.app_role_assignments = map.next_value()?,
-            "createdOnBehalfOf" => self.created_on_behalf_of = map.next_value()?,
-            "endpoints" => self.endpoints = map.next_value()?,
-            "memberOf" => self.member_of = map.next_value()?,
-            "members" => self.members = map.next_value()?,
+            "isArchived" => object::set(&mut self.is_archived, map),
+            "appRoleAssignments" => object::set(&mut self.app_role_assignments, map),
+            "createdOnBehalfOf" => object::set(&mut self.created_on_behalf_of, map),
+            "endpoints" => object::set(&mut self.endpoints, map),
+            "memberOf" => object::set(&mut self.member_of, map),
+            "members" => object::set(&mut self.members, map),
             "membersWithLicenseErrors" => {
-                self.members_with_license_errors = map.next_value()?;
+                object::set(&mut self.members_with_license_errors, map)
             }
-            "owners" => self.owners = map.next_value()?,
-            "permissionGrants" => self.permission_grants = map.next_value()?,
-            "settings" => self.settings = map.next_value()?,
-            "transitiveMemberOf" => self.transitive_member_of = map.next_value()?,
-            "transitiveMembers" => self.transitive_members = map.next_value()?,
-            "acceptedSenders" => self.accepted_senders = map.next_value()?,
-            "calendar" => self.calendar = map.next_value()?,
-            "calendarView" => self.calendar_view = map.next_value()?,
-            "conversations" => self.conversations = map.next_value()?,
-            "events" => self.events = map.next_value()?,
-            "rejectedSenders" => self.rejected_senders = map.next_value()?,
-            "threads" => self.threads = map.next_value()?,
-            "drive" => self.drive = map.next_value()?,
-            "drives" => self.drives = map.next_value()?,
-            "sites" => self.sites = map.next_value()?,
-            "extensions" => self.extensions = map.next_value()?,
-            "groupLifecyclePolicies" => self.group_lifecycle_policies = map.next_value()?,
-            "planner" => self.planner = map.next_value()?,
-            "onenote" => self.onenote = map.next_value()?,
-            "photo" => self.photo = map.next_value()?,
-            "photos" => self.photos = map.next_value()?,
-            "team" => self.team = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "owners" => object::set(&mut self.owners, map),
+            "permissionGrants" => object::set(&mut self.permission_grants, map),
+            "settings" => object::set(&mut self.settings, map),
+            "transitiveMemberOf" => object::set(&mut self.transitive_member_of, map),
+            "transitiveMembers" => object::set(&mut self.transitive_members, map),
+            "acceptedSenders" => object::set(&mut self.accepted_senders, map),
+            "calendar" => object::set(&mut self.calendar, map),
+            "calendarView" => object::set(&mut self.calendar_view, map),
+            "conversations" => object::set(&mut self.conversations, map),
+            "events" => object::set(&mut self.events, map),
+            "rejectedSenders" => object::set(&mut self.rejected_senders, map),
+            "threads" => object::set(&mut self.threads, map),
+            "drive" => object::set(&mut self.drive, map),
+            "drives" => object::set(&mut self.drives, map),
+            "sites" => object::set(&mut self.sites, map),
+            "extensions" => object::set(&mut self.extensions, map),
+            "groupLifecyclePolicies" => {
+                object::set(&mut self.group_lifecycle_policies, map)
+            }
+            "planner" => object::set(&mut self.planner, map),
+            "onenote" => object::set(&mut self.onenote, map),
+            "photo" => object::set(&mut self.photo, map),
+            "photos" => object::set(&mut self.photos, map),
+            "team" => object::set(&mut self.team, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for Group {
@@ -5190,203 +4989,111 @@ impl object::Member for Group {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "deletedDateTime", self.deleted_date_time.as_ref())?;
-        object::entry(&mut map, "assignedLabels", self.assigned_labels.as_ref())?;
-        object::entry(&mut map, "assignedLicenses", self.assigned_licenses.as_ref())?;
-        object::entry(&mut map, "classification", self.classification.as_ref())?;
-        object::entry(&mut map, "createdByAppId", self.created_by_app_id.as_ref())?;
-        object::entry(&mut map, "createdDateTime", self.created_date_time.as_ref())?;
-        object::entry(&mut map, "description", self.description.as_ref())?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(
-            &mut map,
-            "expirationDateTime",
-            self.expiration_date_time.as_ref(),
-        )?;
-        object::entry(&mut map, "groupTypes", self.group_types.as_ref())?;
-        object::entry(
-            &mut map,
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("id", self.id.as_ref());
+        map.entry("deletedDateTime", self.deleted_date_time.as_ref());
+        map.entry("assignedLabels", self.assigned_labels.as_ref());
+        map.entry("assignedLicenses", self.assigned_licenses.as_ref());
+        map.entry("classification", self.classification.as_ref());
+        map.entry("createdByAppId", self.created_by_app_id.as_ref());
+        map.entry("createdDateTime", self.created_date_time.as_ref());
+        map.entry("description", self.description.as_ref());
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("expirationDateTime", self.expiration_date_time.as_ref());
+        map.entry("groupTypes", self.group_types.as_ref());
+        map.entry(
             "hasMembersWithLicenseErrors",
             self.has_members_with_license_errors.as_ref(),
-        )?;
-        object::entry(&mut map, "infoCatalogs", self.info_catalogs.as_ref())?;
-        object::entry(
-            &mut map,
-            "isAssignableToRole",
-            self.is_assignable_to_role.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "licenseProcessingState",
-            self.license_processing_state.as_ref(),
-        )?;
-        object::entry(&mut map, "mail", self.mail.as_ref())?;
-        object::entry(&mut map, "mailEnabled", self.mail_enabled.as_ref())?;
-        object::entry(&mut map, "mailNickname", self.mail_nickname.as_ref())?;
-        object::entry(&mut map, "mdmAppId", self.mdm_app_id.as_ref())?;
-        object::entry(&mut map, "membershipRule", self.membership_rule.as_ref())?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("infoCatalogs", self.info_catalogs.as_ref());
+        map.entry("isAssignableToRole", self.is_assignable_to_role.as_ref());
+        map.entry("licenseProcessingState", self.license_processing_state.as_ref());
+        map.entry("mail", self.mail.as_ref());
+        map.entry("mailEnabled", self.mail_enabled.as_ref());
+        map.entry("mailNickname", self.mail_nickname.as_ref());
+        map.entry("mdmAppId", self.mdm_app_id.as_ref());
+        map.entry("membershipRule", self.membership_rule.as_ref());
+        map.entry(
             "membershipRuleProcessingState",
             self.membership_rule_processing_state.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "onPremisesDomainName",
-            self.on_premises_domain_name.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("onPremisesDomainName", self.on_premises_domain_name.as_ref());
+        map.entry(
             "onPremisesLastSyncDateTime",
             self.on_premises_last_sync_date_time.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "onPremisesNetBiosName",
-            self.on_premises_net_bios_name.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("onPremisesNetBiosName", self.on_premises_net_bios_name.as_ref());
+        map.entry(
             "onPremisesProvisioningErrors",
             self.on_premises_provisioning_errors.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "onPremisesSamAccountName",
             self.on_premises_sam_account_name.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry(
             "onPremisesSecurityIdentifier",
             self.on_premises_security_identifier.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "onPremisesSyncEnabled",
-            self.on_premises_sync_enabled.as_ref(),
-        )?;
-        object::entry(&mut map, "organizationId", self.organization_id.as_ref())?;
-        object::entry(
-            &mut map,
-            "preferredDataLocation",
-            self.preferred_data_location.as_ref(),
-        )?;
-        object::entry(&mut map, "preferredLanguage", self.preferred_language.as_ref())?;
-        object::entry(&mut map, "proxyAddresses", self.proxy_addresses.as_ref())?;
-        object::entry(&mut map, "renewedDateTime", self.renewed_date_time.as_ref())?;
-        object::entry(
-            &mut map,
-            "resourceBehaviorOptions",
-            self.resource_behavior_options.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("onPremisesSyncEnabled", self.on_premises_sync_enabled.as_ref());
+        map.entry("organizationId", self.organization_id.as_ref());
+        map.entry("preferredDataLocation", self.preferred_data_location.as_ref());
+        map.entry("preferredLanguage", self.preferred_language.as_ref());
+        map.entry("proxyAddresses", self.proxy_addresses.as_ref());
+        map.entry("renewedDateTime", self.renewed_date_time.as_ref());
+        map.entry("resourceBehaviorOptions", self.resource_behavior_options.as_ref());
+        map.entry(
             "resourceProvisioningOptions",
             self.resource_provisioning_options.as_ref(),
-        )?;
-        object::entry(&mut map, "securityEnabled", self.security_enabled.as_ref())?;
-        object::entry(
-            &mut map,
-            "securityIdentifier",
-            self.security_identifier.as_ref(),
-        )?;
-        object::entry(&mut map, "theme", self.theme.as_ref())?;
-        object::entry(&mut map, "visibility", self.visibility.as_ref())?;
-        object::entry(&mut map, "accessType", self.access_type.as_ref())?;
-        object::entry(
-            &mut map,
-            "allowExternalSenders",
-            self.allow_external_senders.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "autoSubscribeNewMembers",
-            self.auto_subscribe_new_members.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "hideFromAddressLists",
-            self.hide_from_address_lists.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "hideFromOutlookClients",
-            self.hide_from_outlook_clients.as_ref(),
-        )?;
-        object::entry(&mut map, "isFavorite", self.is_favorite.as_ref())?;
-        object::entry(
-            &mut map,
-            "isSubscribedByMail",
-            self.is_subscribed_by_mail.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "unseenConversationsCount",
-            self.unseen_conversations_count.as_ref(),
-        )?;
-        object::entry(&mut map, "unseenCount", self.unseen_count.as_ref())?;
-        object::entry(
-            &mut map,
-            "unseenMessagesCount",
-            self.unseen_messages_count.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
+        );
+        map.entry("securityEnabled", self.security_enabled.as_ref());
+        map.entry("securityIdentifier", self.security_identifier.as_ref());
+        map.entry("theme", self.theme.as_ref());
+        map.entry("visibility", self.visibility.as_ref());
+        map.entry("accessType", self.access_type.as_ref());
+        map.entry("allowExternalSenders", self.allow_external_senders.as_ref());
+        map.entry("autoSubscribeNewMembers", self.auto_subscribe_new_members.as_ref());
+        map.entry("hideFromAddressLists", self.hide_from_address_lists.as_ref());
+        map.entry("hideFromOutlookClients", self.hide_from_outlook_clients.as_ref());
+        map.entry("isFavorite", self.is_favorite.as_ref());
+        map.entry("isSubscribedByMail", self.is_subscribed_by_mail.as_ref());
+        map.entry("unseenConversationsCount", self.unseen_conversations_count.as_ref());
+        map.entry("unseenCount", self.unseen_count.as_ref());
+        map.entry("unseenMessagesCount", self.unseen_messages_count.as_ref());
+        map.entry(
             "membershipRuleProcessingStatus",
             self.membership_rule_processing_status.as_ref(),
-        )?;
-        object::entry(&mut map, "isArchived", self.is_archived.as_ref())?;
-        object::entry(
-            &mut map,
-            "appRoleAssignments",
-            self.app_role_assignments.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "createdOnBehalfOf",
-            self.created_on_behalf_of.as_ref(),
-        )?;
-        object::entry(&mut map, "endpoints", self.endpoints.as_ref())?;
-        object::entry(&mut map, "memberOf", self.member_of.as_ref())?;
-        object::entry(&mut map, "members", self.members.as_ref())?;
-        object::entry(
-            &mut map,
-            "membersWithLicenseErrors",
-            self.members_with_license_errors.as_ref(),
-        )?;
-        object::entry(&mut map, "owners", self.owners.as_ref())?;
-        object::entry(&mut map, "permissionGrants", self.permission_grants.as_ref())?;
-        object::entry(&mut map, "settings", self.settings.as_ref())?;
-        object::entry(
-            &mut map,
-            "transitiveMemberOf",
-            self.transitive_member_of.as_ref(),
-        )?;
-        object::entry(&mut map, "transitiveMembers", self.transitive_members.as_ref())?;
-        object::entry(&mut map, "acceptedSenders", self.accepted_senders.as_ref())?;
-        object::entry(&mut map, "calendar", self.calendar.as_ref())?;
-        object::entry(&mut map, "calendarView", self.calendar_view.as_ref())?;
-        object::entry(&mut map, "conversations", self.conversations.as_ref())?;
-        object::entry(&mut map, "events", self.events.as_ref())?;
-        object::entry(&mut map, "rejectedSenders", self.rejected_senders.as_ref())?;
-        object::entry(&mut map, "threads", self.threads.as_ref())?;
-        object::entry(&mut map, "drive", self.drive.as_ref())?;
-        object::entry(&mut map, "drives", self.drives.as_ref())?;
-        object::entry(&mut map, "sites", self.sites.as_ref())?;
-        object::entry(&mut map, "extensions", self.extensions.as_ref())?;
-        object::entry(
-            &mut map,
-            "groupLifecyclePolicies",
-            self.group_lifecycle_policies.as_ref(),
-        )?;
-        object::entry(&mut map, "planner", self.planner.as_ref())?;
-        object::entry(&mut map, "onenote", self.onenote.as_ref())?;
-        object::entry(&mut map, "photo", self.photo.as_ref())?;
-        object::entry(&mut map, "photos", self.photos.as_ref())?;
-        object::entry(&mut map, "team", self.team.as_ref())?;
-        object::end(map, &self.additional_properties)
+        );
+        map.entry("isArchived", self.is_archived.as_ref());
+        map.entry("appRoleAssignments", self.app_role_assignments.as_ref());
+        map.entry("createdOnBehalfOf", self.created_on_behalf_of.as_ref());
+        map.entry("endpoints", self.endpoints.as_ref());
+        map.entry("memberOf", self.member_of.as_ref());
+        map.entry("members", self.members.as_ref());
+        map.entry("membersWithLicenseErrors", self.members_with_license_errors.as_ref());
+        map.entry("owners", self.owners.as_ref());
+        map.entry("permissionGrants", self.permission_grants.as_ref());
+        map.entry("settings", self.settings.as_ref());
+        map.entry("transitiveMemberOf", self.transitive_member_of.as_ref());
+        map.entry("transitiveMembers", self.transitive_members.as_ref());
+        map.entry("acceptedSenders", self.accepted_senders.as_ref());
+        map.entry("calendar", self.calendar.as_ref());
+        map.entry("calendarView", self.calendar_view.as_ref());
+        map.entry("conversations", self.conversations.as_ref());
+        map.entry("events", self.events.as_ref());
+        map.entry("rejectedSenders", self.rejected_senders.as_ref());
+        map.entry("threads", self.threads.as_ref());
+        map.entry("drive", self.drive.as_ref());
+        map.entry("drives", self.drives.as_ref());
+        map.entry("sites", self.sites.as_ref());
+        map.entry("extensions", self.extensions.as_ref());
+        map.entry("groupLifecyclePolicies", self.group_lifecycle_policies.as_ref());
+        map.entry("planner", self.planner.as_ref());
+        map.entry("onenote", self.onenote.as_ref());
+        map.entry("photo", self.photo.as_ref());
+        map.entry("photos", self.photos.as_ref());
+        map.entry("team", self.team.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for Group {
@@ -5487,12 +5194,11 @@ impl object::Object for Identity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for Identity {
@@ -5507,10 +5213,10 @@ impl object::Member for Identity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for Identity {
@@ -5756,10 +5462,9 @@ impl object::Object for IdentitySource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for IdentitySource {
@@ -5774,8 +5479,8 @@ impl object::Member for IdentitySource {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for IdentitySource {
@@ -5807,11 +5512,10 @@ impl object::Object for LicenseProcessingState {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "state" => self.state = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "state" => object::set(&mut self.state, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for LicenseProcessingState {
@@ -5826,9 +5530,9 @@ impl object::Member for LicenseProcessingState {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "state", self.state.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("state", self.state.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for LicenseProcessingState {
@@ -5868,13 +5572,14 @@ impl object::Object for MembershipRuleProcessingStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "errorMessage" => self.error_message = map.next_value()?,
-            "lastMembershipUpdated" => self.last_membership_updated = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "errorMessage" => object::set(&mut self.error_message, map),
+            "lastMembershipUpdated" => {
+                object::set(&mut self.last_membership_updated, map)
+            }
+            "status" => object::set(&mut self.status, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for MembershipRuleProcessingStatus {
@@ -5889,15 +5594,11 @@ impl object::Member for MembershipRuleProcessingStatus {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "errorMessage", self.error_message.as_ref())?;
-        object::entry(
-            &mut map,
-            "lastMembershipUpdated",
-            self.last_membership_updated.as_ref(),
-        )?;
-        object::entry(&mut map, "status", self.status.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("errorMessage", self.error_message.as_ref());
+        map.entry("lastMembershipUpdated", self.last_membership_updated.as_ref());
+        map.entry("status", self.status.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for MembershipRuleProcessingStatus {
@@ -5943,14 +5644,13 @@ impl object::Object for OnPremisesProvisioningError {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "category" => self.category = map.next_value()?,
-            "occurredDateTime" => self.occurred_date_time = map.next_value()?,
-            "propertyCausingError" => self.property_causing_error = map.next_value()?,
-            "value" => self.value = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "category" => object::set(&mut self.category, map),
+            "occurredDateTime" => object::set(&mut self.occurred_date_time, map),
+            "propertyCausingError" => object::set(&mut self.property_causing_error, map),
+            "value" => object::set(&mut self.value, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for OnPremisesProvisioningError {
@@ -5965,16 +5665,12 @@ impl object::Member for OnPremisesProvisioningError {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "category", self.category.as_ref())?;
-        object::entry(&mut map, "occurredDateTime", self.occurred_date_time.as_ref())?;
-        object::entry(
-            &mut map,
-            "propertyCausingError",
-            self.property_causing_error.as_ref(),
-        )?;
-        object::entry(&mut map, "value", self.value.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("category", self.category.as_ref());
+        map.entry("occurredDateTime", self.occurred_date_time.as_ref());
+        map.entry("propertyCausingError", self.property_causing_error.as_ref());
+        map.entry("value", self.value.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for OnPremisesProvisioningError {
@@ -6008,12 +5704,11 @@ impl object::Object for PatternedRecurrence {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "pattern" => self.pattern = map.next_value()?,
-            "range" => self.range = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "pattern" => object::set(&mut self.pattern, map),
+            "range" => object::set(&mut self.range, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for PatternedRecurrence {
@@ -6028,10 +5723,10 @@ impl object::Member for PatternedRecurrence {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "pattern", self.pattern.as_ref())?;
-        object::entry(&mut map, "range", self.range.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("pattern", self.pattern.as_ref());
+        map.entry("range", self.range.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for PatternedRecurrence {
@@ -6075,13 +5770,12 @@ impl object::Object for ProgramResource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "type" => object::set(&mut self.type_, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for ProgramResource {
@@ -6096,11 +5790,11 @@ impl object::Member for ProgramResource {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "type", self.type_.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("type", self.type_.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for ProgramResource {
@@ -6152,17 +5846,16 @@ impl object::Object for RecurrencePattern {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "dayOfMonth" => self.day_of_month = map.next_value()?,
-            "daysOfWeek" => self.days_of_week = map.next_value()?,
-            "firstDayOfWeek" => self.first_day_of_week = map.next_value()?,
-            "index" => self.index = map.next_value()?,
-            "interval" => self.interval = map.next_value()?,
-            "month" => self.month = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "dayOfMonth" => object::set(&mut self.day_of_month, map),
+            "daysOfWeek" => object::set(&mut self.days_of_week, map),
+            "firstDayOfWeek" => object::set(&mut self.first_day_of_week, map),
+            "index" => object::set(&mut self.index, map),
+            "interval" => object::set(&mut self.interval, map),
+            "month" => object::set(&mut self.month, map),
+            "type" => object::set(&mut self.type_, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for RecurrencePattern {
@@ -6177,15 +5870,15 @@ impl object::Member for RecurrencePattern {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "dayOfMonth", self.day_of_month.as_ref())?;
-        object::entry(&mut map, "daysOfWeek", self.days_of_week.as_ref())?;
-        object::entry(&mut map, "firstDayOfWeek", self.first_day_of_week.as_ref())?;
-        object::entry(&mut map, "index", self.index.as_ref())?;
-        object::entry(&mut map, "interval", self.interval.as_ref())?;
-        object::entry(&mut map, "month", self.month.as_ref())?;
-        object::entry(&mut map, "type", self.type_.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("dayOfMonth", self.day_of_month.as_ref());
+        map.entry("daysOfWeek", self.days_of_week.as_ref());
+        map.entry("firstDayOfWeek", self.first_day_of_week.as_ref());
+        map.entry("index", self.index.as_ref());
+        map.entry("interval", self.interval.as_ref());
+        map.entry("month", self.month.as_ref());
+        map.entry("type", self.type_.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for RecurrencePattern {
@@ -6304,15 +5997,14 @@ impl object::Object for RecurrenceRange {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "endDate" => self.end_date = map.next_value()?,
-            "numberOfOccurrences" => self.number_of_occurrences = map.next_value()?,
-            "recurrenceTimeZone" => self.recurrence_time_zone = map.next_value()?,
-            "startDate" => self.start_date = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "endDate" => object::set(&mut self.end_date, map),
+            "numberOfOccurrences" => object::set(&mut self.number_of_occurrences, map),
+            "recurrenceTimeZone" => object::set(&mut self.recurrence_time_zone, map),
+            "startDate" => object::set(&mut self.start_date, map),
+            "type" => object::set(&mut self.type_, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for RecurrenceRange {
@@ -6327,21 +6019,13 @@ impl object::Member for RecurrenceRange {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "endDate", self.end_date.as_ref())?;
-        object::entry(
-            &mut map,
-            "numberOfOccurrences",
-            self.number_of_occurrences.as_ref(),
-        )?;
-        object::entry(
-            &mut map,
-            "recurrenceTimeZone",
-            self.recurrence_time_zone.as_ref(),
-        )?;
-        object::entry(&mut map, "startDate", self.start_date.as_ref())?;
-        object::entry(&mut map, "type", self.type_.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("endDate", self.end_date.as_ref());
+        map.entry("numberOfOccurrences", self.number_of_occurrences.as_ref());
+        map.entry("recurrenceTimeZone", self.recurrence_time_zone.as_ref());
+        map.entry("startDate", self.start_date.as_ref());
+        map.entry("type", self.type_.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for RecurrenceRange {
@@ -6438,13 +6122,12 @@ impl object::Object for RequestSchedule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "expiration" => self.expiration = map.next_value()?,
-            "recurrence" => self.recurrence = map.next_value()?,
-            "startDateTime" => self.start_date_time = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "expiration" => object::set(&mut self.expiration, map),
+            "recurrence" => object::set(&mut self.recurrence, map),
+            "startDateTime" => object::set(&mut self.start_date_time, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for RequestSchedule {
@@ -6459,11 +6142,11 @@ impl object::Member for RequestSchedule {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "expiration", self.expiration.as_ref())?;
-        object::entry(&mut map, "recurrence", self.recurrence.as_ref())?;
-        object::entry(&mut map, "startDateTime", self.start_date_time.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("expiration", self.expiration.as_ref());
+        map.entry("recurrence", self.recurrence.as_ref());
+        map.entry("startDateTime", self.start_date_time.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for RequestSchedule {
@@ -6505,13 +6188,12 @@ impl object::Object for RequestorSettings {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "acceptRequests" => self.accept_requests = map.next_value()?,
-            "allowedRequestors" => self.allowed_requestors = map.next_value()?,
-            "scopeType" => self.scope_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "acceptRequests" => object::set(&mut self.accept_requests, map),
+            "allowedRequestors" => object::set(&mut self.allowed_requestors, map),
+            "scopeType" => object::set(&mut self.scope_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for RequestorSettings {
@@ -6526,11 +6208,11 @@ impl object::Member for RequestorSettings {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "acceptRequests", self.accept_requests.as_ref())?;
-        object::entry(&mut map, "allowedRequestors", self.allowed_requestors.as_ref())?;
-        object::entry(&mut map, "scopeType", self.scope_type.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("acceptRequests", self.accept_requests.as_ref());
+        map.entry("allowedRequestors", self.allowed_requestors.as_ref());
+        map.entry("scopeType", self.scope_type.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for RequestorSettings {
@@ -6574,13 +6256,12 @@ impl object::Object for SharePointIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "loginName" => self.login_name = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "loginName" => object::set(&mut self.login_name, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for SharePointIdentity {
@@ -6595,11 +6276,11 @@ impl object::Member for SharePointIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "loginName", self.login_name.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("loginName", self.login_name.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for SharePointIdentity {
@@ -6643,15 +6324,14 @@ impl object::Object for TeamworkConversationIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
             "conversationIdentityType" => {
-                self.conversation_identity_type = map.next_value()?;
+                object::set(&mut self.conversation_identity_type, map)
             }
-            _ => return object::other(&mut self.additional_properties, key, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for TeamworkConversationIdentity {
@@ -6666,15 +6346,11 @@ impl object::Member for TeamworkConversationIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(
-            &mut map,
-            "conversationIdentityType",
-            self.conversation_identity_type.as_ref(),
-        )?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("conversationIdentityType", self.conversation_identity_type.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for TeamworkConversationIdentity {
@@ -6777,12 +6453,11 @@ impl object::Object for TeamworkTagIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for TeamworkTagIdentity {
@@ -6797,10 +6472,10 @@ impl object::Member for TeamworkTagIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for TeamworkTagIdentity {
@@ -6842,13 +6517,12 @@ impl object::Object for TeamworkUserIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "userIdentityType" => self.user_identity_type = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "userIdentityType" => object::set(&mut self.user_identity_type, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for TeamworkUserIdentity {
@@ -6863,11 +6537,11 @@ impl object::Member for TeamworkUserIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "userIdentityType", self.user_identity_type.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("userIdentityType", self.user_identity_type.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for TeamworkUserIdentity {
@@ -6994,14 +6668,13 @@ impl object::Object for UserIdentity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "displayName" => self.display_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "ipAddress" => self.ip_address = map.next_value()?,
-            "userPrincipalName" => self.user_principal_name = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "displayName" => object::set(&mut self.display_name, map),
+            "id" => object::set(&mut self.id, map),
+            "ipAddress" => object::set(&mut self.ip_address, map),
+            "userPrincipalName" => object::set(&mut self.user_principal_name, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for UserIdentity {
@@ -7016,12 +6689,12 @@ impl object::Member for UserIdentity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "displayName", self.display_name.as_ref())?;
-        object::entry(&mut map, "id", self.id.as_ref())?;
-        object::entry(&mut map, "ipAddress", self.ip_address.as_ref())?;
-        object::entry(&mut map, "userPrincipalName", self.user_principal_name.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("displayName", self.display_name.as_ref());
+        map.entry("id", self.id.as_ref());
+        map.entry("ipAddress", self.ip_address.as_ref());
+        map.entry("userPrincipalName", self.user_principal_name.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for UserIdentity {
@@ -7055,11 +6728,10 @@ impl object::Object for UserSet {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key.as_str() {
-            "@odata.type" => self.odata_type = map.next_value()?,
-            "isBackup" => self.is_backup = map.next_value()?,
-            _ => return object::other(&mut self.additional_properties, key, map),
+            "@odata.type" => object::set(&mut self.odata_type, map),
+            "isBackup" => object::set(&mut self.is_backup, map),
+            _ => object::other(&mut self.additional_properties, key, map),
         }
-        Ok(())
     }
 }
 impl Serialize for UserSet {
@@ -7074,9 +6746,9 @@ impl object::Member for UserSet {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = object::begin(serializer)?;
-        object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;
-        object::entry(&mut map, "isBackup", self.is_backup.as_ref())?;
-        object::end(map, &self.additional_properties)
+        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
+        map.entry("isBackup", self.is_backup.as_ref());
+        map.end(&self.additional_properties)
     }
 }
 impl<'de> Deserialize<'de> for UserSet {

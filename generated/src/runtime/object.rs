@@ -110,30 +110,46 @@ pub fn other<'de, A: MapAccess<'de>>(
     Ok(())
 }
 
-/// Writes `key` when the property is set (unset properties are left out, `null` is sent with
-/// `set_null`).
-pub fn entry<M: SerializeMap, T: Serialize + ?Sized>(
-    map: &mut M,
-    key: &'static str,
-    value: Option<&T>,
-) -> Result<(), M::Error> {
-    match value {
-        Some(value) => map.serialize_entry(key, value),
-        None => Ok(()),
-    }
+/// Decodes the value of a declared property into its field. (One generic function per field type,
+/// shared by every field of that type, instead of the same lines in every struct's `field`.)
+pub fn set<'de, T: Deserialize<'de>, A: MapAccess<'de>>(slot: &mut T, map: &mut A) -> Result<(), A::Error> {
+    *slot = map.next_value()?;
+    Ok(())
 }
 
-/// Writes the properties of `additional_properties` and ends the object.
-pub fn end<M: SerializeMap>(mut map: M, additional: &Map<String, Value>) -> Result<M::Ok, M::Error> {
-    for (key, value) in additional {
-        map.serialize_entry(key, value)?;
+/// A model struct being written: each property one call, the first error kept and returned by
+/// [`Writer::end`] (so that a struct's `serialize` is a list of calls, not of early returns).
+pub struct Writer<M: SerializeMap> {
+    map: M,
+    error: Option<M::Error>,
+}
+
+impl<M: SerializeMap> Writer<M> {
+    /// Writes `key` when the property is set (unset properties are left out, `null` is sent with
+    /// `set_null`).
+    pub fn entry<T: Serialize + ?Sized>(&mut self, key: &'static str, value: Option<&T>) {
+        if let (None, Some(value)) = (&self.error, value) {
+            if let Err(e) = self.map.serialize_entry(key, value) {
+                self.error = Some(e);
+            }
+        }
     }
-    map.end()
+
+    /// Writes the properties of `additional_properties` and ends the object.
+    pub fn end(mut self, additional: &Map<String, Value>) -> Result<M::Ok, M::Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        for (key, value) in additional {
+            self.map.serialize_entry(key, value)?;
+        }
+        self.map.end()
+    }
 }
 
 /// Starts the object of a model struct.
-pub fn begin<S: Serializer>(serializer: S) -> Result<S::SerializeMap, S::Error> {
-    serializer.serialize_map(None)
+pub fn begin<S: Serializer>(serializer: S) -> Result<Writer<S::SerializeMap>, S::Error> {
+    Ok(Writer { map: serializer.serialize_map(None)?, error: None })
 }
 
 /// A polymorphic `Any…` enum, decoded on the `@odata.type` of its object.

@@ -94,19 +94,17 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
     });
     // The serde code (runtime/object.rs): one pass over the object, undeclared properties into
     // `additional_properties`, unset properties left out.
-    let odata_key = has_odata_type.then(|| quote!("@odata.type" => self.odata_type = map.next_value()?,));
-    let de_arms = props.iter().map(|(field, json, _, _)| quote!(#json => self.#field = map.next_value()?,));
+    let odata_key = has_odata_type.then(|| quote!("@odata.type" => object::set(&mut self.odata_type, map),));
+    let de_arms = props.iter().map(|(field, json, _, _)| quote!(#json => object::set(&mut self.#field, map),));
     // `tag`: the `@odata.type` a polymorphic enum writes for its member when `odata_type` is unset.
-    let odata_entry =
-        has_odata_type.then(|| quote!(object::entry(&mut map, "@odata.type", self.odata_type.as_deref().or(tag))?;));
-    let ser_entries =
-        props.iter().map(|(field, json, _, _)| quote!(object::entry(&mut map, #json, self.#field.as_ref())?;));
+    let odata_entry = has_odata_type.then(|| quote!(map.entry("@odata.type", self.odata_type.as_deref().or(tag));));
+    let ser_entries = props.iter().map(|(field, json, _, _)| quote!(map.entry(#json, self.#field.as_ref());));
     let rust_name = s.rust_name.as_str();
     let write = quote! {
         let mut map = object::begin(serializer)?;
         #odata_entry
         #(#ser_entries)*
-        object::end(map, &self.additional_properties)
+        map.end(&self.additional_properties)
     };
     // A struct with `@odata.type` may be a member of a polymorphic enum, which writes it with its
     // tag (`object::Member`); the others are written as they are.
@@ -164,9 +162,8 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
                 match key.as_str() {
                     #odata_key
                     #(#de_arms)*
-                    _ => return object::other(&mut self.additional_properties, key, map),
+                    _ => object::other(&mut self.additional_properties, key, map),
                 }
-                Ok(())
             }
         }
 
