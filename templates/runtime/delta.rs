@@ -58,11 +58,9 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Delta<T> {
                 }));
             }
         }
-        // Through text: the item is decoded by the decoder every other value uses (see `json_path`).
-        let text = serde_json::to_vec(&value).map_err(D::Error::custom)?;
-        super::json_path::from_slice::<T>(&text).map(Delta::Changed).map_err(|(path, e)| {
-            D::Error::custom(format!("{} (at `{path}` of the item)", super::json_path::message(&e)))
-        })
+        super::json_path::from_value::<T>(&value)
+            .map(Delta::Changed)
+            .map_err(|(path, message)| D::Error::custom(format!("{message} (at `{path}` of the item)")))
     }
 }
 

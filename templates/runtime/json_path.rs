@@ -14,8 +14,17 @@ pub(crate) fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String
     serde_json::from_slice(bytes).map_err(|e| (error_path(bytes, &e), e))
 }
 
+/// Decodes `value` as `T` through its text, so that it is decoded by the decoder every other value
+/// uses (one decoder per model in a program, not a second one for `serde_json::Value`). An error
+/// comes with its JSON path inside `value` and its message without a position (the text decoded
+/// is not the one the user sent). Writing a `Value` as text cannot fail.
+pub(crate) fn from_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, (String, String)> {
+    let text = serde_json::to_vec(value).map_err(|e| (".".to_string(), e.to_string()))?;
+    from_slice(&text).map_err(|(path, e)| (path, message(&e)))
+}
+
 /// The JSON path of `error`, raised while reading `bytes` (`.` for an error without a position).
-pub(crate) fn error_path(bytes: &[u8], error: &serde_json::Error) -> String {
+fn error_path(bytes: &[u8], error: &serde_json::Error) -> String {
     if error.line() == 0 {
         return ".".to_string();
     }
@@ -24,7 +33,7 @@ pub(crate) fn error_path(bytes: &[u8], error: &serde_json::Error) -> String {
 
 /// The error's message without the position `serde_json` appends (for an error raised in a text
 /// that is not the one the user sent, where the position would mislead).
-pub(crate) fn message(error: &serde_json::Error) -> String {
+fn message(error: &serde_json::Error) -> String {
     let text = error.to_string();
     if error.line() == 0 {
         return text;

@@ -198,12 +198,9 @@ pub fn odata_type_of(value: &serde_json::Value) -> Option<&str> {
 /// inside the value, e.g. schedule.expiration.duration: "`P1X` is not an ISO 8601 duration"; the
 /// caller's path leads to the value.
 pub fn from_value<T: serde::de::DeserializeOwned, E: serde::de::Error>(value: serde_json::Value) -> Result<T, E> {
-    // Through text, so that the member is decoded by the decoder every other value uses (one copy
-    // of each model's decoder in a program, not a second one for `Value`); a rare path: Graph
-    // writes `@odata.type` first, and such objects are decoded in one pass (`runtime::object`).
-    let text = serde_json::to_vec(&value).map_err(E::custom)?;
-    super::json_path::from_slice(&text).map_err(|(path, e)| {
-        let message = super::json_path::message(&e);
+    // A rare path: Graph writes `@odata.type` first, and such objects are decoded in one pass
+    // (`runtime::object`).
+    super::json_path::from_value(&value).map_err(|(path, message)| {
         if path == "." { E::custom(message) } else { E::custom(format!("{path}: {message}")) }
     })
 }
