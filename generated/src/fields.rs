@@ -22,7 +22,7 @@ pub enum AccessPackageField {
 }
 impl AsRef<str> for AccessPackageField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CreatedDateTime => "createdDateTime",
             Self::Description => "description",
@@ -90,7 +90,7 @@ pub enum AccessPackageNullableField {
 }
 impl AsRef<str> for AccessPackageNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::CreatedDateTime => "createdDateTime",
             Self::Description => "description",
             Self::DisplayName => "displayName",
@@ -127,7 +127,7 @@ pub enum AccessPackageAssignmentField {
 }
 impl AsRef<str> for AccessPackageAssignmentField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CustomExtensionCalloutInstances => "customExtensionCalloutInstances",
             Self::ExpiredDateTime => "expiredDateTime",
@@ -183,7 +183,7 @@ pub enum AccessPackageAssignmentNullableField {
 }
 impl AsRef<str> for AccessPackageAssignmentNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::CustomExtensionCalloutInstances => "customExtensionCalloutInstances",
             Self::ExpiredDateTime => "expiredDateTime",
             Self::Schedule => "schedule",
@@ -231,7 +231,7 @@ pub enum AccessPackageAssignmentPolicyField {
 }
 impl AsRef<str> for AccessPackageAssignmentPolicyField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AllowedTargetScope => "allowedTargetScope",
             Self::AutomaticRequestSettings => "automaticRequestSettings",
@@ -306,7 +306,7 @@ pub enum AccessPackageAssignmentPolicyNullableField {
 }
 impl AsRef<str> for AccessPackageAssignmentPolicyNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AllowedTargetScope => "allowedTargetScope",
             Self::AutomaticRequestSettings => "automaticRequestSettings",
             Self::CreatedDateTime => "createdDateTime",
@@ -352,7 +352,7 @@ pub enum AccessPackageAssignmentRequestField {
 }
 impl AsRef<str> for AccessPackageAssignmentRequestField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Answers => "answers",
             Self::CompletedDateTime => "completedDateTime",
@@ -411,7 +411,7 @@ pub enum AccessPackageAssignmentRequestNullableField {
 }
 impl AsRef<str> for AccessPackageAssignmentRequestNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Answers => "answers",
             Self::CompletedDateTime => "completedDateTime",
             Self::CreatedDateTime => "createdDateTime",
@@ -456,7 +456,7 @@ pub enum AccessPackageAssignmentRequestWorkflowExtensionField {
 }
 impl AsRef<str> for AccessPackageAssignmentRequestWorkflowExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -502,7 +502,7 @@ pub enum AccessPackageAssignmentRequestWorkflowExtensionNullableField {
 }
 impl AsRef<str> for AccessPackageAssignmentRequestWorkflowExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",
@@ -549,7 +549,7 @@ pub enum AccessPackageAssignmentWorkflowExtensionField {
 }
 impl AsRef<str> for AccessPackageAssignmentWorkflowExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -595,7 +595,7 @@ pub enum AccessPackageAssignmentWorkflowExtensionNullableField {
 }
 impl AsRef<str> for AccessPackageAssignmentWorkflowExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",
@@ -636,7 +636,7 @@ pub enum AccessPackageCatalogField {
 }
 impl AsRef<str> for AccessPackageCatalogField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CatalogType => "catalogType",
             Self::CreatedDateTime => "createdDateTime",
@@ -706,7 +706,7 @@ pub enum AccessPackageCatalogNullableField {
 }
 impl AsRef<str> for AccessPackageCatalogNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::CatalogType => "catalogType",
             Self::CreatedDateTime => "createdDateTime",
             Self::Description => "description",
@@ -743,7 +743,7 @@ pub enum AccessPackageMultipleChoiceQuestionField {
 }
 impl AsRef<str> for AccessPackageMultipleChoiceQuestionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::IsAnswerEditable => "isAnswerEditable",
             Self::IsRequired => "isRequired",
@@ -779,7 +779,7 @@ pub enum AccessPackageMultipleChoiceQuestionNullableField {
 }
 impl AsRef<str> for AccessPackageMultipleChoiceQuestionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::IsAnswerEditable => "isAnswerEditable",
             Self::IsRequired => "isRequired",
             Self::Localizations => "localizations",
@@ -812,7 +812,7 @@ pub enum AccessPackageQuestionField {
 }
 impl AsRef<str> for AccessPackageQuestionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::IsAnswerEditable => "isAnswerEditable",
             Self::IsRequired => "isRequired",
@@ -842,7 +842,7 @@ pub enum AccessPackageQuestionNullableField {
 }
 impl AsRef<str> for AccessPackageQuestionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::IsAnswerEditable => "isAnswerEditable",
             Self::IsRequired => "isRequired",
             Self::Localizations => "localizations",
@@ -877,7 +877,7 @@ pub enum AccessPackageResourceField {
 }
 impl AsRef<str> for AccessPackageResourceField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Attributes => "attributes",
             Self::CreatedDateTime => "createdDateTime",
@@ -946,7 +946,7 @@ pub enum AccessPackageResourceNullableField {
 }
 impl AsRef<str> for AccessPackageResourceNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Attributes => "attributes",
             Self::CreatedDateTime => "createdDateTime",
             Self::Description => "description",
@@ -988,7 +988,7 @@ pub enum AccessPackageResourceEnvironmentField {
 }
 impl AsRef<str> for AccessPackageResourceEnvironmentField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::ConnectionInfo => "connectionInfo",
             Self::CreatedDateTime => "createdDateTime",
@@ -1036,7 +1036,7 @@ pub enum AccessPackageResourceEnvironmentNullableField {
 }
 impl AsRef<str> for AccessPackageResourceEnvironmentNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::ConnectionInfo => "connectionInfo",
             Self::CreatedDateTime => "createdDateTime",
             Self::Description => "description",
@@ -1066,7 +1066,7 @@ pub enum AccessPackageResourceRequestField {
 }
 impl AsRef<str> for AccessPackageResourceRequestField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CreatedDateTime => "createdDateTime",
             Self::RequestType => "requestType",
@@ -1100,7 +1100,7 @@ pub enum AccessPackageResourceRequestNullableField {
 }
 impl AsRef<str> for AccessPackageResourceRequestNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::CreatedDateTime => "createdDateTime",
             Self::RequestType => "requestType",
             Self::State => "state",
@@ -1129,7 +1129,7 @@ pub enum AccessPackageResourceRoleField {
 }
 impl AsRef<str> for AccessPackageResourceRoleField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Description => "description",
             Self::DisplayName => "displayName",
@@ -1165,7 +1165,7 @@ pub enum AccessPackageResourceRoleNullableField {
 }
 impl AsRef<str> for AccessPackageResourceRoleNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Description => "description",
             Self::DisplayName => "displayName",
             Self::OriginId => "originId",
@@ -1188,7 +1188,7 @@ pub enum AccessPackageResourceRoleScopeField {
 }
 impl AsRef<str> for AccessPackageResourceRoleScopeField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CreatedDateTime => "createdDateTime",
         }
@@ -1216,7 +1216,7 @@ pub enum AccessPackageResourceRoleScopeNullableField {
 }
 impl AsRef<str> for AccessPackageResourceRoleScopeNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::CreatedDateTime => "createdDateTime",
         }
     }
@@ -1243,7 +1243,7 @@ pub enum AccessPackageResourceScopeField {
 }
 impl AsRef<str> for AccessPackageResourceScopeField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Description => "description",
             Self::DisplayName => "displayName",
@@ -1279,7 +1279,7 @@ pub enum AccessPackageResourceScopeNullableField {
 }
 impl AsRef<str> for AccessPackageResourceScopeNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Description => "description",
             Self::DisplayName => "displayName",
             Self::IsRootScope => "isRootScope",
@@ -1314,7 +1314,7 @@ pub enum AccessPackageSubjectField {
 }
 impl AsRef<str> for AccessPackageSubjectField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::DisplayName => "displayName",
             Self::Email => "email",
@@ -1357,7 +1357,7 @@ pub enum AccessPackageSubjectNullableField {
 }
 impl AsRef<str> for AccessPackageSubjectNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::DisplayName => "displayName",
             Self::Email => "email",
             Self::ObjectId => "objectId",
@@ -1381,7 +1381,7 @@ pub enum AccessPackageSuggestionField {
 }
 impl AsRef<str> for AccessPackageSuggestionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Reasons => "reasons",
         }
@@ -1422,7 +1422,7 @@ pub enum AccessPackageTextInputQuestionField {
 }
 impl AsRef<str> for AccessPackageTextInputQuestionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::IsAnswerEditable => "isAnswerEditable",
             Self::IsRequired => "isRequired",
@@ -1458,7 +1458,7 @@ pub enum AccessPackageTextInputQuestionNullableField {
 }
 impl AsRef<str> for AccessPackageTextInputQuestionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::IsAnswerEditable => "isAnswerEditable",
             Self::IsRequired => "isRequired",
             Self::Localizations => "localizations",
@@ -1485,7 +1485,7 @@ pub enum AppScopeField {
 }
 impl AsRef<str> for AppScopeField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::DisplayName => "displayName",
             Self::Type => "type",
@@ -1506,7 +1506,7 @@ pub enum AppScopeNullableField {
 }
 impl AsRef<str> for AppScopeNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::DisplayName => "displayName",
             Self::Type => "type",
         }
@@ -1524,7 +1524,7 @@ pub enum ApprovalField {
 }
 impl AsRef<str> for ApprovalField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
         }
     }
@@ -1561,7 +1561,7 @@ pub enum ApprovalStageField {
 }
 impl AsRef<str> for ApprovalStageField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AssignedToMe => "assignedToMe",
             Self::DisplayName => "displayName",
@@ -1597,7 +1597,7 @@ pub enum ApprovalStageNullableField {
 }
 impl AsRef<str> for ApprovalStageNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AssignedToMe => "assignedToMe",
             Self::DisplayName => "displayName",
             Self::Justification => "justification",
@@ -1624,7 +1624,7 @@ pub enum AvailableAccessPackageField {
 }
 impl AsRef<str> for AvailableAccessPackageField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Description => "description",
             Self::DisplayName => "displayName",
@@ -1654,7 +1654,7 @@ pub enum AvailableAccessPackageNullableField {
 }
 impl AsRef<str> for AvailableAccessPackageNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Description => "description",
             Self::DisplayName => "displayName",
         }
@@ -1684,7 +1684,7 @@ pub enum ConnectedOrganizationField {
 }
 impl AsRef<str> for ConnectedOrganizationField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CreatedDateTime => "createdDateTime",
             Self::Description => "description",
@@ -1733,7 +1733,7 @@ pub enum ConnectedOrganizationNullableField {
 }
 impl AsRef<str> for ConnectedOrganizationNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::CreatedDateTime => "createdDateTime",
             Self::Description => "description",
             Self::DisplayName => "displayName",
@@ -1767,7 +1767,7 @@ pub enum CustomAuthenticationExtensionField {
 }
 impl AsRef<str> for CustomAuthenticationExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -1800,7 +1800,7 @@ pub enum CustomAuthenticationExtensionNullableField {
 }
 impl AsRef<str> for CustomAuthenticationExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",
@@ -1832,7 +1832,7 @@ pub enum CustomCalloutExtensionField {
 }
 impl AsRef<str> for CustomCalloutExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -1862,7 +1862,7 @@ pub enum CustomCalloutExtensionNullableField {
 }
 impl AsRef<str> for CustomCalloutExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",
@@ -1899,7 +1899,7 @@ pub enum CustomDataProvidedResourceField {
 }
 impl AsRef<str> for CustomDataProvidedResourceField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Attributes => "attributes",
             Self::CreatedDateTime => "createdDateTime",
@@ -1970,7 +1970,7 @@ pub enum CustomDataProvidedResourceNullableField {
 }
 impl AsRef<str> for CustomDataProvidedResourceNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Attributes => "attributes",
             Self::CreatedDateTime => "createdDateTime",
             Self::Description => "description",
@@ -2008,7 +2008,7 @@ pub enum CustomDataProvidedResourceAccessReviewUploadSessionField {
 }
 impl AsRef<str> for CustomDataProvidedResourceAccessReviewUploadSessionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CreatedDateTime => "createdDateTime",
             Self::Data => "data",
@@ -2043,7 +2043,7 @@ pub enum CustomDataProvidedResourceAccessReviewUploadSessionNullableField {
 }
 impl AsRef<str> for CustomDataProvidedResourceAccessReviewUploadSessionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Data => "data",
             Self::ReferenceId => "referenceId",
         }
@@ -2068,7 +2068,7 @@ pub enum CustomDataProvidedResourceFileField {
 }
 impl AsRef<str> for CustomDataProvidedResourceFileField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Name => "name",
             Self::Size => "size",
@@ -2100,7 +2100,7 @@ pub enum CustomDataProvidedResourceUploadSessionField {
 }
 impl AsRef<str> for CustomDataProvidedResourceUploadSessionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CreatedDateTime => "createdDateTime",
             Self::Data => "data",
@@ -2135,7 +2135,7 @@ pub enum CustomDataProvidedResourceUploadSessionNullableField {
 }
 impl AsRef<str> for CustomDataProvidedResourceUploadSessionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Data => "data",
             Self::ReferenceId => "referenceId",
         }
@@ -2156,7 +2156,7 @@ pub enum CustomExtensionStageSettingField {
 }
 impl AsRef<str> for CustomExtensionStageSettingField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Stage => "stage",
         }
@@ -2185,7 +2185,7 @@ pub enum DirectoryObjectField {
 }
 impl AsRef<str> for DirectoryObjectField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::DeletedDateTime => "deletedDateTime",
         }
@@ -2203,7 +2203,7 @@ pub enum DirectoryObjectNullableField {
 }
 impl AsRef<str> for DirectoryObjectNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::DeletedDateTime => "deletedDateTime",
         }
     }
@@ -2224,7 +2224,7 @@ pub enum EntitlementManagementSettingsField {
 }
 impl AsRef<str> for EntitlementManagementSettingsField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::DurationUntilExternalUserDeletedAfterBlocked => {
                 "durationUntilExternalUserDeletedAfterBlocked"
@@ -2247,7 +2247,7 @@ pub enum EntitlementManagementSettingsNullableField {
 }
 impl AsRef<str> for EntitlementManagementSettingsNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::DurationUntilExternalUserDeletedAfterBlocked => {
                 "durationUntilExternalUserDeletedAfterBlocked"
             }
@@ -2267,7 +2267,7 @@ pub enum EntityField {
 }
 impl AsRef<str> for EntityField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
         }
     }
@@ -2385,7 +2385,7 @@ pub enum GroupField {
 }
 impl AsRef<str> for GroupField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::DeletedDateTime => "deletedDateTime",
             Self::AccessType => "accessType",
@@ -2616,7 +2616,7 @@ pub enum GroupNullableField {
 }
 impl AsRef<str> for GroupNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::DeletedDateTime => "deletedDateTime",
             Self::AccessType => "accessType",
             Self::AllowExternalSenders => "allowExternalSenders",
@@ -2691,7 +2691,7 @@ pub enum OnAttributeCollectionStartCustomExtensionField {
 }
 impl AsRef<str> for OnAttributeCollectionStartCustomExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -2725,7 +2725,7 @@ pub enum OnAttributeCollectionStartCustomExtensionNullableField {
 }
 impl AsRef<str> for OnAttributeCollectionStartCustomExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",
@@ -2760,7 +2760,7 @@ pub enum OnAttributeCollectionSubmitCustomExtensionField {
 }
 impl AsRef<str> for OnAttributeCollectionSubmitCustomExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -2794,7 +2794,7 @@ pub enum OnAttributeCollectionSubmitCustomExtensionNullableField {
 }
 impl AsRef<str> for OnAttributeCollectionSubmitCustomExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",
@@ -2829,7 +2829,7 @@ pub enum OnOtpSendCustomExtensionField {
 }
 impl AsRef<str> for OnOtpSendCustomExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -2862,7 +2862,7 @@ pub enum OnOtpSendCustomExtensionNullableField {
 }
 impl AsRef<str> for OnOtpSendCustomExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",
@@ -2896,7 +2896,7 @@ pub enum OnPasswordSubmitCustomExtensionField {
 }
 impl AsRef<str> for OnPasswordSubmitCustomExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -2929,7 +2929,7 @@ pub enum OnPasswordSubmitCustomExtensionNullableField {
 }
 impl AsRef<str> for OnPasswordSubmitCustomExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",
@@ -2965,7 +2965,7 @@ pub enum OnTokenIssuanceStartCustomExtensionField {
 }
 impl AsRef<str> for OnTokenIssuanceStartCustomExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -3001,7 +3001,7 @@ pub enum OnTokenIssuanceStartCustomExtensionNullableField {
 }
 impl AsRef<str> for OnTokenIssuanceStartCustomExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",
@@ -3036,7 +3036,7 @@ pub enum OnVerifiedIdClaimValidationCustomExtensionField {
 }
 impl AsRef<str> for OnVerifiedIdClaimValidationCustomExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -3070,7 +3070,7 @@ pub enum OnVerifiedIdClaimValidationCustomExtensionNullableField {
 }
 impl AsRef<str> for OnVerifiedIdClaimValidationCustomExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",
@@ -3105,7 +3105,7 @@ pub enum UnifiedRoleAssignmentField {
 }
 impl AsRef<str> for UnifiedRoleAssignmentField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AppScopeId => "appScopeId",
             Self::Condition => "condition",
@@ -3159,7 +3159,7 @@ pub enum UnifiedRoleAssignmentNullableField {
 }
 impl AsRef<str> for UnifiedRoleAssignmentNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AppScopeId => "appScopeId",
             Self::Condition => "condition",
             Self::DirectoryScopeId => "directoryScopeId",
@@ -3197,7 +3197,7 @@ pub enum UnifiedRoleDefinitionField {
 }
 impl AsRef<str> for UnifiedRoleDefinitionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Description => "description",
             Self::DisplayName => "displayName",
@@ -3241,7 +3241,7 @@ pub enum UnifiedRoleDefinitionNullableField {
 }
 impl AsRef<str> for UnifiedRoleDefinitionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Description => "description",
             Self::DisplayName => "displayName",
             Self::IsBuiltIn => "isBuiltIn",
@@ -3279,7 +3279,7 @@ pub enum CustomTaskExtensionField {
 }
 impl AsRef<str> for CustomTaskExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -3328,7 +3328,7 @@ pub enum CustomTaskExtensionNullableField {
 }
 impl AsRef<str> for CustomTaskExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",

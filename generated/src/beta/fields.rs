@@ -30,7 +30,7 @@ pub enum AccessPackageField {
 }
 impl AsRef<str> for AccessPackageField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CatalogId => "catalogId",
             Self::CreatedBy => "createdBy",
@@ -113,7 +113,7 @@ pub enum AccessPackageNullableField {
 }
 impl AsRef<str> for AccessPackageNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::CatalogId => "catalogId",
             Self::CreatedBy => "createdBy",
             Self::CreatedDateTime => "createdDateTime",
@@ -156,7 +156,7 @@ pub enum AccessPackageAssignmentField {
 }
 impl AsRef<str> for AccessPackageAssignmentField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AccessPackageId => "accessPackageId",
             Self::AssignmentPolicyId => "assignmentPolicyId",
@@ -229,7 +229,7 @@ pub enum AccessPackageAssignmentNullableField {
 }
 impl AsRef<str> for AccessPackageAssignmentNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AccessPackageId => "accessPackageId",
             Self::AssignmentPolicyId => "assignmentPolicyId",
             Self::AssignmentState => "assignmentState",
@@ -282,7 +282,7 @@ pub enum AccessPackageAssignmentPolicyField {
 }
 impl AsRef<str> for AccessPackageAssignmentPolicyField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AccessPackageId => "accessPackageId",
             Self::AccessReviewSettings => "accessReviewSettings",
@@ -359,7 +359,7 @@ pub enum AccessPackageAssignmentPolicyNullableField {
 }
 impl AsRef<str> for AccessPackageAssignmentPolicyNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AccessPackageId => "accessPackageId",
             Self::AccessReviewSettings => "accessReviewSettings",
             Self::CanExtend => "canExtend",
@@ -411,7 +411,7 @@ pub enum AccessPackageAssignmentRequestField {
 }
 impl AsRef<str> for AccessPackageAssignmentRequestField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Answers => "answers",
             Self::CompletedDate => "completedDate",
@@ -476,7 +476,7 @@ pub enum AccessPackageAssignmentRequestNullableField {
 }
 impl AsRef<str> for AccessPackageAssignmentRequestNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Answers => "answers",
             Self::CompletedDate => "completedDate",
             Self::CreatedDateTime => "createdDateTime",
@@ -509,7 +509,7 @@ pub enum AccessPackageAssignmentResourceRoleField {
 }
 impl AsRef<str> for AccessPackageAssignmentResourceRoleField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::OriginId => "originId",
             Self::OriginSystem => "originSystem",
@@ -564,7 +564,7 @@ pub enum AccessPackageAssignmentResourceRoleNullableField {
 }
 impl AsRef<str> for AccessPackageAssignmentResourceRoleNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::OriginId => "originId",
             Self::OriginSystem => "originSystem",
             Self::Status => "status",
@@ -602,7 +602,7 @@ pub enum AccessPackageCatalogField {
 }
 impl AsRef<str> for AccessPackageCatalogField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CatalogStatus => "catalogStatus",
             Self::CatalogType => "catalogType",
@@ -678,7 +678,7 @@ pub enum AccessPackageCatalogNullableField {
 }
 impl AsRef<str> for AccessPackageCatalogNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::CatalogStatus => "catalogStatus",
             Self::CatalogType => "catalogType",
             Self::CreatedBy => "createdBy",
@@ -723,7 +723,7 @@ pub enum AccessPackageResourceField {
 }
 impl AsRef<str> for AccessPackageResourceField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AddedBy => "addedBy",
             Self::AddedOn => "addedOn",
@@ -791,7 +791,7 @@ pub enum AccessPackageResourceNullableField {
 }
 impl AsRef<str> for AccessPackageResourceNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AddedBy => "addedBy",
             Self::AddedOn => "addedOn",
             Self::Attributes => "attributes",
@@ -837,7 +837,7 @@ pub enum AccessPackageResourceEnvironmentField {
 }
 impl AsRef<str> for AccessPackageResourceEnvironmentField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::ConnectionInfo => "connectionInfo",
             Self::CreatedBy => "createdBy",
@@ -888,7 +888,7 @@ pub enum AccessPackageResourceEnvironmentNullableField {
 }
 impl AsRef<str> for AccessPackageResourceEnvironmentNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::ConnectionInfo => "connectionInfo",
             Self::CreatedBy => "createdBy",
             Self::CreatedDateTime => "createdDateTime",
@@ -928,7 +928,7 @@ pub enum AccessPackageResourceRequestField {
 }
 impl AsRef<str> for AccessPackageResourceRequestField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CatalogId => "catalogId",
             Self::ExecuteImmediately => "executeImmediately",
@@ -980,7 +980,7 @@ pub enum AccessPackageResourceRequestNullableField {
 }
 impl AsRef<str> for AccessPackageResourceRequestNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::CatalogId => "catalogId",
             Self::ExecuteImmediately => "executeImmediately",
             Self::ExpirationDateTime => "expirationDateTime",
@@ -1012,7 +1012,7 @@ pub enum AccessPackageResourceRoleField {
 }
 impl AsRef<str> for AccessPackageResourceRoleField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Description => "description",
             Self::DisplayName => "displayName",
@@ -1048,7 +1048,7 @@ pub enum AccessPackageResourceRoleNullableField {
 }
 impl AsRef<str> for AccessPackageResourceRoleNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Description => "description",
             Self::DisplayName => "displayName",
             Self::OriginId => "originId",
@@ -1076,7 +1076,7 @@ pub enum AccessPackageResourceRoleScopeField {
 }
 impl AsRef<str> for AccessPackageResourceRoleScopeField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CreatedBy => "createdBy",
             Self::CreatedDateTime => "createdDateTime",
@@ -1119,7 +1119,7 @@ pub enum AccessPackageResourceRoleScopeNullableField {
 }
 impl AsRef<str> for AccessPackageResourceRoleScopeNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::CreatedBy => "createdBy",
             Self::CreatedDateTime => "createdDateTime",
             Self::ModifiedBy => "modifiedBy",
@@ -1153,7 +1153,7 @@ pub enum AccessPackageResourceScopeField {
 }
 impl AsRef<str> for AccessPackageResourceScopeField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Description => "description",
             Self::DisplayName => "displayName",
@@ -1198,7 +1198,7 @@ pub enum AccessPackageResourceScopeNullableField {
 }
 impl AsRef<str> for AccessPackageResourceScopeNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Description => "description",
             Self::DisplayName => "displayName",
             Self::IsRootScope => "isRootScope",
@@ -1237,7 +1237,7 @@ pub enum AccessPackageSubjectField {
 }
 impl AsRef<str> for AccessPackageSubjectField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AltSecId => "altSecId",
             Self::ConnectedOrganizationId => "connectedOrganizationId",
@@ -1285,7 +1285,7 @@ pub enum AccessPackageSubjectNullableField {
 }
 impl AsRef<str> for AccessPackageSubjectNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AltSecId => "altSecId",
             Self::ConnectedOrganizationId => "connectedOrganizationId",
             Self::DisplayName => "displayName",
@@ -1309,7 +1309,7 @@ pub enum ApprovalField {
 }
 impl AsRef<str> for ApprovalField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
         }
     }
@@ -1346,7 +1346,7 @@ pub enum ApprovalStepField {
 }
 impl AsRef<str> for ApprovalStepField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AssignedToMe => "assignedToMe",
             Self::DisplayName => "displayName",
@@ -1382,7 +1382,7 @@ pub enum ApprovalStepNullableField {
 }
 impl AsRef<str> for ApprovalStepNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AssignedToMe => "assignedToMe",
             Self::DisplayName => "displayName",
             Self::Justification => "justification",
@@ -1421,7 +1421,7 @@ pub enum ConnectedOrganizationField {
 }
 impl AsRef<str> for ConnectedOrganizationField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::CreatedBy => "createdBy",
             Self::CreatedDateTime => "createdDateTime",
@@ -1476,7 +1476,7 @@ pub enum ConnectedOrganizationNullableField {
 }
 impl AsRef<str> for ConnectedOrganizationNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::CreatedBy => "createdBy",
             Self::CreatedDateTime => "createdDateTime",
             Self::Description => "description",
@@ -1514,7 +1514,7 @@ pub enum CustomAccessPackageWorkflowExtensionField {
 }
 impl AsRef<str> for CustomAccessPackageWorkflowExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -1551,7 +1551,7 @@ pub enum CustomAccessPackageWorkflowExtensionNullableField {
 }
 impl AsRef<str> for CustomAccessPackageWorkflowExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",
@@ -1585,7 +1585,7 @@ pub enum CustomCalloutExtensionField {
 }
 impl AsRef<str> for CustomCalloutExtensionField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
@@ -1618,7 +1618,7 @@ pub enum CustomCalloutExtensionNullableField {
 }
 impl AsRef<str> for CustomCalloutExtensionNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::AuthenticationConfiguration => "authenticationConfiguration",
             Self::ClientConfiguration => "clientConfiguration",
             Self::Description => "description",
@@ -1644,7 +1644,7 @@ pub enum CustomExtensionHandlerField {
 }
 impl AsRef<str> for CustomExtensionHandlerField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::Stage => "stage",
         }
@@ -1671,7 +1671,7 @@ pub enum CustomExtensionHandlerNullableField {
 }
 impl AsRef<str> for CustomExtensionHandlerNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Stage => "stage",
         }
     }
@@ -1690,7 +1690,7 @@ pub enum DirectoryObjectField {
 }
 impl AsRef<str> for DirectoryObjectField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::DeletedDateTime => "deletedDateTime",
         }
@@ -1708,7 +1708,7 @@ pub enum DirectoryObjectNullableField {
 }
 impl AsRef<str> for DirectoryObjectNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::DeletedDateTime => "deletedDateTime",
         }
     }
@@ -1729,7 +1729,7 @@ pub enum EntitlementManagementSettingsField {
 }
 impl AsRef<str> for EntitlementManagementSettingsField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::DaysUntilExternalUserDeletedAfterBlocked => {
                 "daysUntilExternalUserDeletedAfterBlocked"
@@ -1752,7 +1752,7 @@ pub enum EntitlementManagementSettingsNullableField {
 }
 impl AsRef<str> for EntitlementManagementSettingsNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::DaysUntilExternalUserDeletedAfterBlocked => {
                 "daysUntilExternalUserDeletedAfterBlocked"
             }
@@ -1772,7 +1772,7 @@ pub enum EntityField {
 }
 impl AsRef<str> for EntityField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
         }
     }
@@ -1889,7 +1889,7 @@ pub enum GroupField {
 }
 impl AsRef<str> for GroupField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::Id => "id",
             Self::DeletedDateTime => "deletedDateTime",
             Self::AssignedLabels => "assignedLabels",
@@ -2192,7 +2192,7 @@ pub enum GroupNullableField {
 }
 impl AsRef<str> for GroupNullableField {
     fn as_ref(&self) -> &str {
-        match self {
+        match *self {
             Self::DeletedDateTime => "deletedDateTime",
             Self::AssignedLabels => "assignedLabels",
             Self::AssignedLicenses => "assignedLicenses",

@@ -50,7 +50,7 @@ pub use wait::{WaitOptions, Waited};
 pub use wait::{Waiter, wait_until};
 #[allow(deprecated)]
 pub use values::odata_string_literal;
-pub use values::{Base64Bytes, IsoDuration, encode_segment, path_argument_literal};
+pub use values::{Base64Bytes, IsoDuration, encode_segment, path_argument_collection, path_argument_literal};
 
 /// The HTTP method of [`Client::request`] (re-exported from `reqwest`, so calling it needs no
 /// direct `reqwest` dependency).

@@ -30,6 +30,15 @@ pub fn path_argument_literal(s: &str) -> String {
     format!("'{}'", encode_segment(&s.replace('\'', "''")))
 }
 
+/// An OData collection literal for a function argument in the URL **path**
+/// (`computeInheritance(labelIds=["a","b"],...)`): the items as a JSON array (OData's collection
+/// literal in a URL), percent-encoded as part of a path segment.
+pub fn path_argument_collection<T: Serialize>(items: &[T]) -> String {
+    // The arguments are primitives, enums and the crate's models, whose serialization cannot fail
+    // (no map with non-string keys); an empty array stands in should one ever fail.
+    encode_segment(&serde_json::to_string(items).unwrap_or_else(|_| String::from("[]")))
+}
+
 /// The old name of [`path_argument_literal`], which was easy to mistake for a `$filter` helper.
 #[deprecated(
     note = "for path arguments only: use `path_argument_literal`; in `$filter`, use `Filter` or `quote_literal`"

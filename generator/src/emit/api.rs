@@ -130,9 +130,14 @@ fn imports(api: &Api, tree: &Tree) -> Vec<TokenStream> {
         matches!(o.segments.last(), Some(Segment::Function { params, .. })
             if params.iter().any(|p| matches!(p.ty, TypeRef::Primitive(Primitive::String) | TypeRef::Named(_))))
     });
+    let any_fn_collection = has(&|o| {
+        matches!(o.segments.last(), Some(Segment::Function { params, .. })
+            if params.iter().any(|p| matches!(p.ty, TypeRef::Collection(_))))
+    });
     for (needed, tokens) in [
         (any_key, quote!(encode_segment)),
         (any_fn_literal, quote!(path_argument_literal)),
+        (any_fn_collection, quote!(path_argument_collection)),
         (has(&|o| matches!(o.response, Response::Value(_)) || o.response.is_paged()), quote!(Json)),
         (has(&|o| matches!(o.response, Response::OptionalValue(_))), quote!(MaybeJson)),
         (has(&|o| o.response == Response::Empty), quote!(NoContent)),
@@ -265,6 +270,10 @@ fn url_arg(ty: &TypeRef, arg: &proc_macro2::Ident, names: &TypeNames<'_>, litera
         TypeRef::Named(_) => {
             let t = names.rust_type(ty);
             (quote!(#t), quote!(path_argument_literal(#arg.as_str())))
+        }
+        TypeRef::Collection(_) if literal => {
+            let t = names.rust_type(ty);
+            (quote!(#t), quote!(path_argument_collection(&#arg)))
         }
         other => {
             let t = names.rust_type(other);

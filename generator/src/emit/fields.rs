@@ -167,7 +167,7 @@ fn property_enum(
 
         impl AsRef<str> for #name {
             fn as_ref(&self) -> &str {
-                match self {
+                match *self {
                     #(#arms)*
                 }
             }

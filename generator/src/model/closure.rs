@@ -235,7 +235,7 @@ fn define(
                 description: t.description.clone(),
             })
         } else {
-            let mut properties = structural_properties(schema, q);
+            let mut properties = structural_properties(schema, q, &reached.types, poly);
             properties.extend(extra_properties(schema, q, &properties, extra));
             properties.extend(navigation_properties(schema, q, &reached.types, poly));
             TypeDef::Struct(StructDef {
@@ -254,7 +254,7 @@ fn define(
         types.insert(q.clone(), def);
     }
     for (q, decl) in &reached.actions {
-        types.insert(q.clone(), action_parameters(q, decl, names));
+        types.insert(q.clone(), action_parameters(q, decl, names, |ty| holdable(schema, ty, &reached.types, poly)));
     }
     types
 }
@@ -263,13 +263,46 @@ fn property(name: &str, ty: TypeRef, nullable: bool, navigation: bool, descripti
     Property { name: name.to_string(), ty, nullable, navigation, boxed: false, description }
 }
 
-/// Every structural property, inherited ones first.
-fn structural_properties(schema: &Schema, q: &QName) -> Vec<Property> {
+/// Every structural property, inherited ones first, typed by what the model can hold
+/// ([`holdable`]).
+fn structural_properties(
+    schema: &Schema,
+    q: &QName,
+    closure: &BTreeSet<QName>,
+    poly: &BTreeMap<QName, Vec<QName>>,
+) -> Vec<Property> {
     schema
         .all_properties(q)
         .into_iter()
-        .map(|p| property(&p.name, type_ref_expr(&p.ty), p.nullable, false, p.description.clone()))
+        .map(|p| {
+            let ty = holdable(schema, type_ref_expr(&p.ty), closure, poly);
+            property(&p.name, ty, p.nullable, false, p.description.clone())
+        })
         .collect()
+}
+
+/// A reference the model can hold a value of: a named type the closure has that is concrete, a
+/// polymorphic enum, or a schema enum; else its nearest base type that is; else JSON (an abstract
+/// type with no derived type in the closure, such as `entity`, has no Rust type).
+fn holdable(schema: &Schema, ty: TypeRef, closure: &BTreeSet<QName>, poly: &BTreeMap<QName, Vec<QName>>) -> TypeRef {
+    match ty {
+        TypeRef::Collection(inner) => TypeRef::Collection(Box::new(holdable(schema, *inner, closure, poly))),
+        TypeRef::Named(q) => {
+            let fits = |name: &QName, is_abstract: bool| {
+                closure.contains(name) && (!is_abstract || poly.contains_key(name))
+            };
+            let Some(t) = schema.get(&q) else { return TypeRef::Named(q) };
+            if t.kind == TypeKind::Enum || fits(&q, t.is_abstract) {
+                return TypeRef::Named(q);
+            }
+            schema
+                .ancestry(&q)
+                .iter()
+                .find(|a| fits(&a.name, a.is_abstract))
+                .map_or(TypeRef::Primitive(Primitive::Json), |a| TypeRef::Named(a.name.clone()))
+        }
+        other => other,
+    }
 }
 
 /// Undeclared properties configured for this type or a base type (`extra_properties`).
@@ -291,37 +324,26 @@ fn extra_properties(schema: &Schema, q: &QName, declared: &[Property], extra: &E
 }
 
 /// Navigation properties appear in responses with $expand: every one is a field, typed as its
-/// target when the closure has it (the navigation rule pulled targets in), else as the target's
-/// nearest base type the closure has, else as JSON.
+/// target when the model can hold it (the navigation rule pulled targets in), else as the
+/// target's nearest base type it can hold, else as JSON ([`holdable`]).
 fn navigation_properties(
     schema: &Schema,
     q: &QName,
     closure: &BTreeSet<QName>,
     poly: &BTreeMap<QName, Vec<QName>>,
 ) -> Vec<Property> {
-    let mut out = Vec::new();
-    for n in schema.all_navigation(q) {
-        let mut ty = type_ref_expr(&n.ty);
-        if !closure.contains(&n.ty.name) {
-            // A base the model can hold a value of: a concrete struct, or a polymorphic enum.
-            let base = schema
-                .ancestry(&n.ty.name)
-                .iter()
-                .find(|a| closure.contains(&a.name) && (!a.is_abstract || poly.contains_key(&a.name)))
-                .map(|a| a.name.clone());
-            let target = match base {
-                Some(b) => TypeRef::Named(b),
-                None => TypeRef::Primitive(Primitive::Json),
-            };
-            ty = if n.ty.collection { TypeRef::Collection(Box::new(target)) } else { target };
-        }
-        out.push(property(&n.name, ty, true, true, n.description.clone()));
-    }
-    out
+    schema
+        .all_navigation(q)
+        .into_iter()
+        .map(|n| {
+            let ty = holdable(schema, type_ref_expr(&n.ty), closure, poly);
+            property(&n.name, ty, true, true, n.description.clone())
+        })
+        .collect()
 }
 
 /// The struct holding an action's body parameters.
-fn action_parameters(q: &QName, decl: &OperationDecl, names: &Names) -> TypeDef {
+fn action_parameters(q: &QName, decl: &OperationDecl, names: &Names, hold: impl Fn(TypeRef) -> TypeRef) -> TypeDef {
     TypeDef::Struct(StructDef {
         name: q.clone(),
         rust_name: names.types[q].clone(),
@@ -331,7 +353,7 @@ fn action_parameters(q: &QName, decl: &OperationDecl, names: &Names) -> TypeDef 
         properties: decl
             .params
             .iter()
-            .map(|p| property(&p.name, type_ref_expr(&p.ty), p.nullable, false, None))
+            .map(|p| property(&p.name, hold(type_ref_expr(&p.ty)), p.nullable, false, None))
             .collect(),
         polymorphic: None,
         description: Some(format!("Parameters of the `{}` action.", decl.name.name)),
