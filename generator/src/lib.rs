@@ -42,4 +42,4 @@ pub mod schema;
 pub mod timing;
 
 pub use error::{Error, Result};
-pub use pipeline::{Loaded, VersionRun, generate, load, load_config, load_from};
+pub use pipeline::{Loaded, ParseCache, VersionRun, generate, load, load_cached, load_config, load_from};

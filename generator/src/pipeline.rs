@@ -2,13 +2,14 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use crate::emit::crate_files::emit_crate;
 use crate::emit::input::{CrateInput, RunReport};
 use crate::emit::templates::Templates;
 use crate::error::{Error, Result};
 use crate::frontend::{csdl, openapi, permissions};
-use crate::inputs::config::{ApiVersionInputs, Config, FrontEnd};
+use crate::inputs::config::{ApiVersionInputs, Config, FrontEnd, OpenApiConfig};
 use crate::inputs::manifest::{self, Manifest};
 use crate::inputs::overrides::Overrides;
 use crate::inputs::permission_ids::PermissionIds;
@@ -76,13 +77,26 @@ pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
 /// The request-builder tree ([`crate::model::tree`]) is built by the emitter's caller from the
 /// finished model ([`crate::emit::emit`]).
 pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEnd>) -> Result<Loaded> {
+    load_cached(config, search, front_end, &ParseCache::default())
+}
+
+/// [`load_from`] with the documents parsed by earlier runs that shared `cache` (and those it
+/// parses kept there): `cargo xtask sweep` builds every permission's model from one parse of each
+/// input. Runs sharing a cache must look their inputs up the same way (`search`) and pin them
+/// alike.
+pub fn load_cached(
+    config: Config,
+    search: &InputSearch,
+    front_end: Option<FrontEnd>,
+    cache: &ParseCache,
+) -> Result<Loaded> {
     // 1. The listing: the manifest and the overrides.
     let (manifest, overrides, ids) = read_listing(&config)?;
     let waiter_decls = match config.waiters_path() {
         Some(file) => WaitersFile::load(&file)?,
         None => WaitersFile::default(),
     };
-    let mut build = VersionBuild { config: &config, search, inputs: Vec::new(), perms: None };
+    let mut build = VersionBuild { config: &config, search, cache, inputs: Vec::new(), perms: None };
     let mut apis = Vec::new();
     let mut runs = BTreeMap::new();
     for (version, names) in &config.api_versions {
@@ -94,7 +108,7 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
         check_extra_properties(&config, &document.schema)?;
         // 3. Resolve: what the document serves, then the method set.
         let methods: Vec<&manifest::ManifestMethod> = manifest.methods_for(version).collect();
-        let set = timing::measure("resolve", || {
+        let mut set = timing::measure("resolve", || {
             let served = document.listed.as_ref().map(|listed| resolve::served(&document.schema, listed));
             build::method_set(
                 &document.schema,
@@ -109,6 +123,7 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
         let closure = timing::measure("closure", || {
             closure::type_closure(&document.schema, &set.operations, &config.closure, &config.extra_properties)
         });
+        closure::hold_operations(&document.schema, &mut set.operations, &closure.types);
         let mut api = Api {
             api_version: version.clone(),
             operations: set.operations,
@@ -123,8 +138,7 @@ pub fn load_from(config: Config, search: &InputSearch, front_end: Option<FrontEn
         // 5. Descriptions from another document, where this one has none.
         if let (Some(name), Some(openapi_config)) = (&names.descriptions, &config.openapi) {
             if names.input_for(front) != Some(name) {
-                let input = build.input(name)?;
-                let described = openapi::OpenApi::parse(&input.text, &input.file, openapi_config)?;
+                let described = build.described(name, openapi_config)?;
                 timing::measure("describe", || {
                     let served = resolve::served(&described.schema, &described.paths);
                     describe::describe(&mut api, &described, &served);
@@ -210,7 +224,7 @@ fn read_listing(config: &Config) -> Result<(Manifest, Overrides, PermissionIds)>
 struct Perms {
     name: String,
     path: std::path::PathBuf,
-    file: permissions::PermissionsFile,
+    file: Arc<permissions::PermissionsFile>,
     /// What permissions.json grants the configured permission (the manifest's drift is against it).
     grants: Vec<permissions::Grant>,
     /// What it grants any permission of the crate's set (the method set).
@@ -218,24 +232,60 @@ struct Perms {
 }
 
 /// What a front end read of one version's document.
-struct Document {
+pub struct Document {
     schema: Schema,
     /// With OpenAPI: the (method, path) pairs the document lists (only those are generated).
     listed: Option<Vec<(HttpMethod, openapi::ServedOp)>>,
+}
+
+/// The parsed inputs of earlier runs ([`load_cached`]): documents by (input, front end),
+/// permissions.json files and description documents by input, and each input's record (its text
+/// dropped). Shared between threads.
+#[derive(Default)]
+pub struct ParseCache {
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    documents: BTreeMap<(String, FrontEnd), Arc<Document>>,
+    permissions: BTreeMap<String, Arc<permissions::PermissionsFile>>,
+    described: BTreeMap<String, Arc<openapi::OpenApi>>,
+    inputs: BTreeMap<String, LoadedInput>,
+}
+
+impl ParseCache {
+    /// Every permission the permissions.json files read so far define, in name order.
+    pub fn permission_names(&self) -> Vec<String> {
+        self.with(|c| {
+            let names: std::collections::BTreeSet<&String> =
+                c.permissions.values().flat_map(|f| f.permissions.keys()).collect();
+            names.into_iter().cloned().collect()
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut CacheInner) -> T) -> T {
+        // A run that panicked while holding the lock left complete entries only (each is inserted
+        // whole), so the data is still good.
+        let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut inner)
+    }
 }
 
 /// Step 2's state across versions: the inputs read so far (each read once) and permissions.json.
 struct VersionBuild<'a> {
     config: &'a Config,
     search: &'a InputSearch,
+    cache: &'a ParseCache,
     inputs: Vec<LoadedInput>,
     perms: Option<Perms>,
 }
 
 impl VersionBuild<'_> {
     /// Reads and parses the version's document with `front`, and permissions.json when this
-    /// version names another one than the last (the two are parsed on two threads).
-    fn parse(&mut self, version: &str, names: &ApiVersionInputs, front: FrontEnd) -> Result<Document> {
+    /// version names another one than the last (the two are parsed on two threads), unless the
+    /// cache has them.
+    fn parse(&mut self, version: &str, names: &ApiVersionInputs, front: FrontEnd) -> Result<Arc<Document>> {
         let config = self.config;
         let Some(input_name) = names.input_for(front) else {
             return Err(Error::file(
@@ -243,56 +293,95 @@ impl VersionBuild<'_> {
                 format!("api_versions.{version} has no `{}` input", front.as_str()),
             ));
         };
-        let input = self.input(input_name)?;
-        let perms_input = match &self.perms {
-            Some(p) if p.name == names.permissions => None,
-            _ => Some(self.input(&names.permissions)?),
-        };
-        let (document, new_perms) = std::thread::scope(|scope| {
-            let perms_job = perms_input.as_ref().map(|input| {
+        let key = (input_name.clone(), front);
+        let cached_document = self.cache.with(|c| c.documents.get(&key).cloned());
+        let document_input = self.input(input_name, cached_document.is_none())?;
+        let need_perms = !matches!(&self.perms, Some(p) if p.name == names.permissions);
+        let cached_perms =
+            if need_perms { self.cache.with(|c| c.permissions.get(&names.permissions).cloned()) } else { None };
+        let perms_input = if need_perms { Some(self.input(&names.permissions, cached_perms.is_none())?) } else { None };
+        let (document, parsed_perms) = std::thread::scope(|scope| {
+            let perms_job = perms_input.as_ref().filter(|_| cached_perms.is_none()).map(|input| {
                 timing::spawn_in(scope, || {
                     timing::measure("parse permissions.json", || {
-                        let file = permissions::PermissionsFile::parse(&input.text, &input.file)?;
-                        let grants = file.grants(&config.permission, &input.file)?;
-                        // With several permissions, the method set is what any of them grants.
-                        let mut set_grants = grants.clone();
-                        for p in &config.also_permissions {
-                            set_grants.extend(file.grants(p, &input.file)?);
-                        }
-                        Ok::<_, Error>((file, grants, set_grants))
+                        permissions::PermissionsFile::parse(&input.text, &input.file)
                     })
                 })
             });
-            let document = match front {
-                FrontEnd::Csdl => timing::measure("parse CSDL", || csdl::parse(&input.text, &input.file))
-                    .map(|schema| Document { schema, listed: None }),
-                FrontEnd::OpenApi => match &config.openapi {
-                    None => Err(Error::file(&config.dir.join("codegen.yaml"), "no `openapi:` section")),
-                    Some(openapi_config) => openapi::OpenApi::parse(&input.text, &input.file, openapi_config)
-                        .map(|o| Document { schema: o.schema, listed: Some(o.paths) }),
-                },
+            let document = match cached_document {
+                Some(document) => Ok(document),
+                None => parse_document(config, &document_input, front).map(Arc::new),
             };
             (document, perms_job.map(timing::Joined::join))
         });
         let document = document?;
-        if let Some(new_perms) = new_perms {
-            let (file, grants, set_grants) = new_perms?;
-            let path = perms_input.map(|i| i.file).unwrap_or_default();
-            self.perms = Some(Perms { name: names.permissions.clone(), path, file, grants, set_grants });
+        self.cache.with(|c| c.documents.insert(key, document.clone()));
+        let file = match (parsed_perms, cached_perms) {
+            (Some(parsed), _) => {
+                let file = Arc::new(parsed?);
+                self.cache.with(|c| c.permissions.insert(names.permissions.clone(), file.clone()));
+                Some(file)
+            }
+            (None, cached) => cached,
+        };
+        if let (Some(file), Some(input)) = (file, perms_input) {
+            let grants = file.grants(&config.permission, &input.file)?;
+            // With several permissions, the method set is what any of them grants.
+            let mut set_grants = grants.clone();
+            for p in &config.also_permissions {
+                set_grants.extend(file.grants(p, &input.file)?);
+            }
+            let name = names.permissions.clone();
+            self.perms = Some(Perms { name, path: input.file, file, grants, set_grants });
         }
         Ok(document)
     }
 
-    /// Input `name`, read (and checked against its pin) the first time it is asked for.
-    fn input(&mut self, name: &str) -> Result<LoadedInput> {
+    /// The description document `name`, parsed once.
+    fn described(&mut self, name: &str, openapi_config: &OpenApiConfig) -> Result<Arc<openapi::OpenApi>> {
+        let cached = self.cache.with(|c| c.described.get(name).cloned());
+        let input = self.input(name, cached.is_none())?;
+        if let Some(described) = cached {
+            return Ok(described);
+        }
+        let described = Arc::new(openapi::OpenApi::parse(&input.text, &input.file, openapi_config)?);
+        self.cache.with(|c| c.described.insert(name.to_string(), described.clone()));
+        Ok(described)
+    }
+
+    /// Input `name`, read (and checked against its pin) the first time it is asked for; its text
+    /// only when `text` is set (else the cache's record serves, when it has one).
+    fn input(&mut self, name: &str, text: bool) -> Result<LoadedInput> {
         if let Some(i) = self.inputs.iter().find(|i| i.name == name) {
-            if !i.text.is_empty() {
+            if !text || !i.text.is_empty() {
                 return Ok(i.clone());
             }
         }
+        if !text {
+            if let Some(record) = self.cache.with(|c| c.inputs.get(name).cloned()) {
+                self.inputs.push(record.clone());
+                return Ok(record);
+            }
+        }
         let input = pins::load_input(self.config, self.search, name)?;
+        let record = LoadedInput { text: String::new(), ..input.clone() };
+        self.cache.with(|c| c.inputs.insert(name.to_string(), record));
+        self.inputs.retain(|i| i.name != name);
         self.inputs.push(input.clone());
         Ok(input)
+    }
+}
+
+/// Parses one version's document with its front end.
+fn parse_document(config: &Config, input: &LoadedInput, front: FrontEnd) -> Result<Document> {
+    match front {
+        FrontEnd::Csdl => timing::measure("parse CSDL", || csdl::parse(&input.text, &input.file))
+            .map(|schema| Document { schema, listed: None }),
+        FrontEnd::OpenApi => match &config.openapi {
+            None => Err(Error::file(&config.dir.join("codegen.yaml"), "no `openapi:` section")),
+            Some(openapi_config) => openapi::OpenApi::parse(&input.text, &input.file, openapi_config)
+                .map(|o| Document { schema: o.schema, listed: Some(o.paths) }),
+        },
     }
 }
 

@@ -4,7 +4,8 @@
 //! - `cargo xtask codegen [--check] [--out DIR]` regenerates `generated/` from the pinned metadata;
 //! - `cargo xtask diff-metadata --old DIR --new DIR [--json] [--record]` reports what a metadata bump
 //!   changes and, with `--record`, writes the version and CHANGELOG entry it implies;
-//! - `cargo xtask cross-check` compares what the CSDL and the OpenAPI front ends build.
+//! - `cargo xtask cross-check` compares what the CSDL and the OpenAPI front ends build;
+//! - `cargo xtask sweep [--only GLOB]` generates and lints the crate of every permission ([`sweep`]).
 //!
 //! Forwarded to `xtask-tools`: `fetch-metadata`, `bump` (a whole metadata bump, for the scheduled
 //! workflow) and `bench`.
@@ -13,6 +14,8 @@
 //! generated crate). The commands that need more, `fetch-metadata` (downloads) and `bench` (runs
 //! the generated client), live in the `xtask-tools` package (`xtask/tools/`); `cargo xtask`
 //! forwards them there with `cargo run` ([`FORWARDED`]), so the front door stays one.
+
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -51,6 +54,9 @@ enum Command {
     /// Build each API version from its CSDL and from its OpenAPI document and report where the two
     /// models differ (operations, request/response types, properties).
     CrossCheck(CrossCheckArgs),
+    /// Generate the crate of every permission (or of those matching --only), lint each with
+    /// clippy in shared target folders, and write SWEEP.md; fails when any crate does not build.
+    Sweep(sweep::SweepArgs),
 }
 
 /// The arguments of a command that `xtask-tools` runs, passed on as they are (`--help` included).
@@ -198,6 +204,7 @@ where
         Command::DiffMetadata(args) => diff_metadata(&args),
         Command::Bench(args) => forward("bench", &args.args),
         Command::CrossCheck(args) => cross_check(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
     }
 }
 

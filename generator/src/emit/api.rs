@@ -277,7 +277,7 @@ fn url_arg(ty: &TypeRef, arg: &proc_macro2::Ident, names: &TypeNames<'_>, litera
         }
         other => {
             let t = names.rust_type(other);
-            if literal { (quote!(#t), quote!(#arg.to_string())) } else { (quote!(#t), quote!(&#arg.to_string())) }
+            if literal { (quote!(#t), quote!(#arg)) } else { (quote!(#t), quote!(&#arg.to_string())) }
         }
     }
 }

@@ -26,11 +26,22 @@ pub(crate) fn models_file(api: &Api, module: &VersionModule) -> Result<String> {
             TypeDef::Enum(e) => items.push(enum_item(e)),
         }
     }
+    // A crate whose operations use no model (only primitives and JSON) imports nothing.
+    let serde = (!items.is_empty()).then(|| {
+        quote!(
+            use serde::{Deserialize, Serialize};
+        )
+    });
+    let object = api.types.values().any(|t| matches!(t, TypeDef::Struct(_))).then(|| {
+        quote!(
+            use crate::runtime::object;
+        )
+    });
     let tokens = quote! {
         //! Models: the entity, complex and enum types the operations use.
         #![allow(clippy::large_enum_variant)]
-        use serde::{Deserialize, Serialize};
-        use crate::runtime::object;
+        #serde
+        #object
         #(#items)*
     };
     super::rust::rust_file("models.rs", tokens)

@@ -285,12 +285,15 @@ fn structural_properties(
 /// polymorphic enum, or a schema enum; else its nearest base type that is; else JSON (an abstract
 /// type with no derived type in the closure, such as `entity`, has no Rust type).
 fn holdable(schema: &Schema, ty: TypeRef, closure: &BTreeSet<QName>, poly: &BTreeMap<QName, Vec<QName>>) -> TypeRef {
+    hold(schema, ty, &|name, is_abstract| closure.contains(name) && (!is_abstract || poly.contains_key(name)))
+}
+
+/// [`holdable`] with `fits(type, is_abstract)` telling which struct types the model can hold.
+fn hold(schema: &Schema, ty: TypeRef, fits: &dyn Fn(&QName, bool) -> bool) -> TypeRef {
     match ty {
-        TypeRef::Collection(inner) => TypeRef::Collection(Box::new(holdable(schema, *inner, closure, poly))),
+        TypeRef::Collection(inner) => TypeRef::Collection(Box::new(hold(schema, *inner, fits))),
         TypeRef::Named(q) => {
-            let fits = |name: &QName, is_abstract: bool| {
-                closure.contains(name) && (!is_abstract || poly.contains_key(name))
-            };
+            // Not a schema type (an action's parameters), an enum, or one the model holds.
             let Some(t) = schema.get(&q) else { return TypeRef::Named(q) };
             if t.kind == TypeKind::Enum || fits(&q, t.is_abstract) {
                 return TypeRef::Named(q);
@@ -302,6 +305,32 @@ fn holdable(schema: &Schema, ty: TypeRef, closure: &BTreeSet<QName>, poly: &BTre
                 .map_or(TypeRef::Primitive(Primitive::Json), |a| TypeRef::Named(a.name.clone()))
         }
         other => other,
+    }
+}
+
+/// The operations' bodies, responses and URL parameters typed by what the model holds (a
+/// response of an abstract type with no derived type in the model, such as a navigation to
+/// `entity`, is JSON).
+pub fn hold_operations(schema: &Schema, operations: &mut [Operation], types: &BTreeMap<QName, TypeDef>) {
+    let fits = |name: &QName, _: bool| match types.get(name) {
+        Some(TypeDef::Struct(s)) => !s.is_abstract || s.polymorphic.is_some(),
+        Some(TypeDef::Enum(_)) => true,
+        None => false,
+    };
+    let fix = |ty: &mut TypeRef| *ty = hold(schema, std::mem::replace(ty, TypeRef::Primitive(Primitive::Json)), &fits);
+    for op in operations {
+        op.body.iter_mut().for_each(fix);
+        match &mut op.response {
+            Response::Empty => {}
+            Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) => fix(t),
+        }
+        for seg in &mut op.segments {
+            match seg {
+                Segment::Function { params, .. } => params.iter_mut().for_each(|p| fix(&mut p.ty)),
+                Segment::Key { ty, .. } => fix(ty),
+                Segment::Navigation { .. } | Segment::Action { .. } | Segment::Ref => {}
+            }
+        }
     }
 }
 
