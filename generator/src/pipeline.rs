@@ -18,7 +18,7 @@ use crate::inputs::powershell::PowerShellFile;
 use crate::inputs::waiters::WaitersFile;
 use crate::model::permission::{self, PermissionInfo};
 use crate::model::tree::{self, Tree};
-use crate::model::types::{Api, HttpMethod};
+use crate::model::types::Api;
 use crate::model::{build, closure, consent, describe, powershell, waiters};
 use crate::paths::resolve;
 use crate::schema::{QName, Schema};
@@ -109,10 +109,9 @@ pub fn load_cached(
         // 3. Resolve: what the document serves, then the method set.
         let methods: Vec<&manifest::ManifestMethod> = manifest.methods_for(version).collect();
         let mut set = timing::measure("resolve", || {
-            let served = document.listed.as_ref().map(|listed| resolve::served(&document.schema, listed));
             build::method_set(
                 &document.schema,
-                served.as_ref(),
+                document.served.as_ref(),
                 version,
                 &methods,
                 &perms.set_grants,
@@ -139,10 +138,7 @@ pub fn load_cached(
         if let (Some(name), Some(openapi_config)) = (&names.descriptions, &config.openapi) {
             if names.input_for(front) != Some(name) {
                 let described = build.described(name, openapi_config)?;
-                timing::measure("describe", || {
-                    let served = resolve::served(&described.schema, &described.paths);
-                    describe::describe(&mut api, &described, &served);
-                });
+                timing::measure("describe", || describe::describe(&mut api, &described.0, &described.1));
             }
         }
         apis.push(api);
@@ -234,8 +230,9 @@ struct Perms {
 /// What a front end read of one version's document.
 pub struct Document {
     schema: Schema,
-    /// With OpenAPI: the (method, path) pairs the document lists (only those are generated).
-    listed: Option<Vec<(HttpMethod, openapi::ServedOp)>>,
+    /// With OpenAPI: the (method, path) pairs the document lists (only those are generated),
+    /// resolved against its schema.
+    served: Option<resolve::Served>,
 }
 
 /// The parsed inputs of earlier runs ([`load_cached`]): documents by (input, front end),
@@ -250,7 +247,7 @@ pub struct ParseCache {
 struct CacheInner {
     documents: BTreeMap<(String, FrontEnd), Arc<Document>>,
     permissions: BTreeMap<String, Arc<permissions::PermissionsFile>>,
-    described: BTreeMap<String, Arc<openapi::OpenApi>>,
+    described: BTreeMap<String, Arc<(openapi::OpenApi, resolve::Served)>>,
     inputs: BTreeMap<String, LoadedInput>,
 }
 
@@ -338,13 +335,19 @@ impl VersionBuild<'_> {
     }
 
     /// The description document `name`, parsed once.
-    fn described(&mut self, name: &str, openapi_config: &OpenApiConfig) -> Result<Arc<openapi::OpenApi>> {
+    fn described(
+        &mut self,
+        name: &str,
+        openapi_config: &OpenApiConfig,
+    ) -> Result<Arc<(openapi::OpenApi, resolve::Served)>> {
         let cached = self.cache.with(|c| c.described.get(name).cloned());
         let input = self.input(name, cached.is_none())?;
         if let Some(described) = cached {
             return Ok(described);
         }
-        let described = Arc::new(openapi::OpenApi::parse(&input.text, &input.file, openapi_config)?);
+        let document = openapi::OpenApi::parse(&input.text, &input.file, openapi_config)?;
+        let served = resolve::served(&document.schema, &document.paths);
+        let described = Arc::new((document, served));
         self.cache.with(|c| c.described.insert(name.to_string(), described.clone()));
         Ok(described)
     }
@@ -376,11 +379,13 @@ impl VersionBuild<'_> {
 fn parse_document(config: &Config, input: &LoadedInput, front: FrontEnd) -> Result<Document> {
     match front {
         FrontEnd::Csdl => timing::measure("parse CSDL", || csdl::parse(&input.text, &input.file))
-            .map(|schema| Document { schema, listed: None }),
+            .map(|schema| Document { schema, served: None }),
         FrontEnd::OpenApi => match &config.openapi {
             None => Err(Error::file(&config.dir.join("codegen.yaml"), "no `openapi:` section")),
-            Some(openapi_config) => openapi::OpenApi::parse(&input.text, &input.file, openapi_config)
-                .map(|o| Document { schema: o.schema, listed: Some(o.paths) }),
+            Some(openapi_config) => openapi::OpenApi::parse(&input.text, &input.file, openapi_config).map(|o| {
+                let served = timing::measure("resolve", || resolve::served(&o.schema, &o.paths));
+                Document { schema: o.schema, served: Some(served) }
+            }),
         },
     }
 }
