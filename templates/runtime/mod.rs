@@ -38,8 +38,8 @@ pub use permissions::{
     RequiredPermission, find as find_permission, find_cmdlet,
 };
 pub use request::{
-    Count, Items, Json, MaybeJson, NoContent, Nullable, ODataReference, Page, Pages, RawJson, Request, Response,
-    ResponseKind, Selectable,
+    ByteStream, Bytes, Count, Items, Json, MaybeJson, NoContent, Nullable, ODataReference, Page, Pages, RawJson,
+    Request, Response, ResponseKind, Selectable,
 };
 pub use retry::{GaveUp, RetryPolicy, parse_retry_after};
 pub use wait::{WaitOptions, Waited};
@@ -47,7 +47,9 @@ pub use wait::{WaitOptions, Waited};
 pub use wait::{Waiter, wait_until};
 #[allow(deprecated)]
 pub use values::odata_string_literal;
-pub use values::{Base64Bytes, IsoDuration, encode_segment, path_argument_collection, path_argument_literal};
+pub use values::{
+    Base64Bytes, IsoDuration, encode_segment, path_argument_collection, path_argument_literal, path_argument_value,
+};
 
 /// The HTTP method of [`Client::request`] (re-exported from `reqwest`, so calling it needs no
 /// direct `reqwest` dependency).

@@ -541,6 +541,7 @@ impl Run {
                 template,
                 idempotent,
                 client_request_id: &request::new_client_request_id(),
+                accept: "application/json",
             })
             .await;
             (sent, raw)

@@ -39,6 +39,16 @@ pub fn path_argument_collection<T: Serialize>(items: &[T]) -> String {
     encode_segment(&serde_json::to_string(items).unwrap_or_else(|_| String::from("[]")))
 }
 
+/// A function argument in the URL **path** that is neither a string nor an enum: a number,
+/// boolean, GUID, date or time as its OData literal (its JSON form unquoted: `row=3`,
+/// `start=2024-05-01T00:00:00Z`), percent-encoded as part of a path segment.
+pub fn path_argument_value<T: Serialize>(value: &T) -> String {
+    // Primitives and the runtime's value types, whose serialization cannot fail.
+    let json = serde_json::to_string(value).unwrap_or_default();
+    let text = json.strip_prefix('"').and_then(|j| j.strip_suffix('"')).unwrap_or(&json);
+    encode_segment(text)
+}
+
 /// The old name of [`path_argument_literal`], which was easy to mistake for a `$filter` helper.
 #[deprecated(
     note = "for path arguments only: use `path_argument_literal`; in `$filter`, use `Filter` or `quote_literal`"

@@ -130,17 +130,20 @@ fn imports(api: &Api, tree: &Tree) -> Vec<TokenStream> {
         matches!(o.segments.last(), Some(Segment::Function { params, .. })
             if params.iter().any(|p| matches!(p.ty, TypeRef::Primitive(Primitive::String) | TypeRef::Named(_))))
     });
-    let any_fn_collection = has(&|o| {
-        matches!(o.segments.last(), Some(Segment::Function { params, .. })
-            if params.iter().any(|p| matches!(p.ty, TypeRef::Collection(_))))
-    });
+    let any_fn_param = |f: fn(&TypeRef) -> bool| {
+        has(&|o| matches!(o.segments.last(), Some(Segment::Function { params, .. }) if params.iter().any(|p| f(&p.ty))))
+    };
+    let any_fn_collection = any_fn_param(|t| matches!(t, TypeRef::Collection(_)));
+    let any_fn_value = any_fn_param(|t| matches!(t, TypeRef::Primitive(p) if *p != Primitive::String));
     for (needed, tokens) in [
         (any_key, quote!(encode_segment)),
         (any_fn_literal, quote!(path_argument_literal)),
         (any_fn_collection, quote!(path_argument_collection)),
+        (any_fn_value, quote!(path_argument_value)),
         (has(&|o| matches!(o.response, Response::Value(_)) || o.response.is_paged()), quote!(Json)),
         (has(&|o| matches!(o.response, Response::OptionalValue(_))), quote!(MaybeJson)),
         (has(&|o| o.response == Response::Empty), quote!(NoContent)),
+        (has(&|o| o.response == Response::Bytes), quote!(Bytes)),
         (has(&|o| o.kind == OperationKind::AddRef), quote!(ODataReference)),
         (has(&only(true, false)), quote!(SignedInUser)),
         (has(&only(false, true)), quote!(Application)),
@@ -277,7 +280,11 @@ fn url_arg(ty: &TypeRef, arg: &proc_macro2::Ident, names: &TypeNames<'_>, litera
         }
         other => {
             let t = names.rust_type(other);
-            if literal { (quote!(#t), quote!(#arg)) } else { (quote!(#t), quote!(&#arg.to_string())) }
+            if literal {
+                (quote!(#t), quote!(path_argument_value(&#arg)))
+            } else {
+                (quote!(#t), quote!(&#arg.to_string()))
+            }
         }
     }
 }
@@ -387,16 +394,27 @@ fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api
         Some(Segment::Ref) => {
             path_expr = quote!(format!("{}/$ref", self.path));
         }
+        Some(Segment::Stream { name }) => {
+            let fmt = format!("{{}}/{name}");
+            path_expr = quote!(format!(#fmt, self.path));
+        }
         _ => {}
     }
     let body_ty = match (op.kind, &op.body) {
         (OperationKind::AddRef, _) => Some(quote!(ODataReference)),
+        (OperationKind::Upload, _) => None,
         (_, Some(t)) => Some(names.rust_type(t)),
         (_, None) => None,
     };
-    let body_call = body_ty.as_ref().map(|_| quote!(.typed_body(body)));
+    let mut body_call = body_ty.as_ref().map(|_| quote!(.typed_body(body)));
     if let Some(t) = &body_ty {
         args.push(quote!(body: &#t));
+    }
+    if op.kind == OperationKind::Upload {
+        // An upload: the bytes with their media type.
+        args.push(quote!(content_type: &str));
+        args.push(quote!(body: impl Into<Vec<u8>>));
+        body_call = Some(quote!(.bytes_body(content_type, body)));
     }
     let response = match &op.response {
         Response::Empty => quote!(NoContent),
@@ -416,6 +434,7 @@ fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api
             let t = names.rust_type(t);
             quote!(Json<Page<Delta<#t>>>)
         }
+        Response::Bytes => quote!(Bytes),
     };
     // Docs.
     let mut doc = vec![format!("`{} {}`", op.http_method.as_str(), op.template), String::new()];
@@ -459,6 +478,25 @@ fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api
                 doc.push("The body may be any derived type; `@odata.type` is sent with it.".to_string());
             }
         }
+    }
+    match op.kind {
+        OperationKind::Download => {
+            doc.push(String::new());
+            doc.push(
+                "The bytes, whole (`.await`, bounded by the client's response size limit), or chunk by chunk \
+                 with `.send_stream()` (a large file is never held whole)."
+                    .to_string(),
+            );
+        }
+        OperationKind::Upload => {
+            doc.push(String::new());
+            doc.push("Sends `body` as it is, with `content_type` as its `Content-Type`.".to_string());
+        }
+        _ if op.response == Response::Bytes => {
+            doc.push(String::new());
+            doc.push("Answers with bytes (`Edm.Stream`); `.send_stream()` reads them chunk by chunk.".to_string());
+        }
+        _ => {}
     }
     if op.kind == OperationKind::AddRef {
         doc.push(String::new());

@@ -10,7 +10,7 @@ use super::api::ApiSurface;
 use super::rust::{TypeNames, VersionModule, ident};
 use super::samples::sample;
 use crate::error::Result;
-use crate::model::types::{Api, Operation, OperationKind, Response, Segment, TypeRef};
+use crate::model::types::{Api, Operation, OperationKind, Primitive, Response, Segment, TypeRef};
 use crate::naming::{Case, sanitize};
 
 pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionModule) -> Result<String> {
@@ -45,6 +45,18 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
             summary: "end-to-end: {} of {} operations covered",
         },
     );
+    let has = |f: &dyn Fn(&Operation) -> bool| api.operations.iter().any(f);
+    let mut matchers = vec![quote!(header), quote!(method), quote!(path)];
+    if has(&|o| o.kind == OperationKind::AddRef || (o.body.is_some() && o.kind != OperationKind::Upload)) {
+        matchers.insert(0, quote!(body_json));
+    }
+    if has(&|o| o.kind == OperationKind::Upload) {
+        matchers.insert(0, quote!(body_bytes));
+    }
+    if has(&|o| o.kind == OperationKind::List) {
+        matchers.push(quote!(query_param));
+    }
+    let sample_bytes = sample_bytes_const(api);
     let tokens = quote! {
         #![doc = #header]
         #gate
@@ -52,8 +64,9 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
         #![allow(clippy::unwrap_used)]
 
         use #krate::{AppOnly, Client, Consent, Delegated, StaticToken};
-        use wiremock::matchers::{body_json, header, method, path, query_param};
+        use wiremock::matchers::{#(#matchers),*};
         use wiremock::{Mock, MockServer, ResponseTemplate};
+        #sample_bytes
 
         /// The methods the tests below call.
         const COVERED: &[&str] = &[#(#rust_paths),*];
@@ -133,7 +146,10 @@ pub(crate) fn sample_call(
             calls.push(quote!(.#method(#id)));
         } else if is_last {
             let mut args = sample_path.function_args.clone();
-            if op.body.is_some() || op.kind == OperationKind::AddRef {
+            if op.kind == OperationKind::Upload {
+                args.push(quote!("text/plain"));
+                args.push(quote!(SAMPLE_BYTES));
+            } else if op.body.is_some() || op.kind == OperationKind::AddRef {
                 args.push(quote!(&body));
             }
             calls.push(quote!(.#method(#(#args),*)));
@@ -142,6 +158,7 @@ pub(crate) fn sample_call(
         }
     }
     let (body_decl, body_json) = match (&op.body, op.kind) {
+        (_, OperationKind::Upload) => (TokenStream::new(), None),
         (_, OperationKind::AddRef) => {
             let value = json!({"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/ref-1"});
             (
@@ -195,6 +212,12 @@ fn operation_test(
         }
         None => TokenStream::new(),
     };
+    let body_matcher = if op.kind == OperationKind::Upload {
+        quote!(.and(header("content-type", "text/plain")).and(body_bytes(SAMPLE_BYTES)))
+    } else {
+        body_matcher
+    };
+    let accept = if op.response == Response::Bytes { "*/*" } else { "application/json" };
     let query_matcher =
         if op.kind == OperationKind::List { quote!(.and(query_param("$top", "5"))) } else { TokenStream::new() };
     let (response, check) = response_parts(api, op, names, &krate);
@@ -211,7 +234,7 @@ fn operation_test(
             Mock::given(method(#http))
                 .and(path(#expected_path))
                 .and(header("authorization", "Bearer e2e-token"))
-                .and(header("accept", "application/json"))
+                .and(header("accept", #accept))
                 #query_matcher
                 #body_matcher
                 .respond_with(#response)
@@ -258,6 +281,18 @@ pub(crate) fn coverage_test(krate: &proc_macro2::Ident, version: &str, c: Covera
     }
 }
 
+/// `SAMPLE_BYTES`, what the tests download and upload, when an operation sends or answers bytes.
+pub(crate) fn sample_bytes_const(api: &Api) -> TokenStream {
+    let streams = api.operations.iter().any(|o| o.kind == OperationKind::Upload || o.response == Response::Bytes);
+    if !streams {
+        return TokenStream::new();
+    }
+    quote! {
+        /// The bytes of the stream tests: not UTF-8, not JSON.
+        const SAMPLE_BYTES: &[u8] = b"\x89PNG\r\n\x1a\n sample bytes \xff\x00";
+    }
+}
+
 /// Sample values for an operation's keys and function arguments, and the path they make.
 pub(crate) struct SamplePath {
     pub(crate) expected_path: String,
@@ -287,24 +322,9 @@ fn sample_path(api: &Api, op: &Operation, names: &TypeNames<'_>) -> SamplePath {
                 let mut args = Vec::new();
                 let mut texts = Vec::new();
                 for (n, p) in params.iter().enumerate() {
-                    match &p.ty {
-                        TypeRef::Named(q) => {
-                            let member = match api.types.get(q) {
-                                Some(crate::model::types::TypeDef::Enum(e)) => {
-                                    e.members.first().map(|m| m.0.clone()).unwrap_or_default()
-                                }
-                                _ => String::new(),
-                            };
-                            let ty = names.rust_type(&p.ty);
-                            args.push(quote!(#ty::from(#member)));
-                            texts.push(format!("{}='{member}'", p.name));
-                        }
-                        _ => {
-                            let value = format!("arg-{}", n + 1);
-                            args.push(quote!(#value));
-                            texts.push(format!("{}='{value}'", p.name));
-                        }
-                    }
+                    let (arg, text) = sample_argument(api, &p.ty, n, names);
+                    args.push(arg);
+                    texts.push(format!("{}={text}", p.name));
                 }
                 expected_path.push_str(&format!("/{}({})", name.name, texts.join(",")));
                 function_args = args;
@@ -314,9 +334,90 @@ fn sample_path(api: &Api, op: &Operation, names: &TypeNames<'_>) -> SamplePath {
                 expected_path.push_str(&name.name);
             }
             Segment::Ref => expected_path.push_str("/$ref"),
+            Segment::Stream { name } => {
+                expected_path.push('/');
+                expected_path.push_str(name);
+            }
         }
     }
     SamplePath { expected_path, ids, function_args }
+}
+
+/// A sample argument of a function parameter of type `ty` (the `n`th), and its text in the path
+/// as the client writes it: a quoted string or enum member, a number, boolean, GUID or date
+/// unquoted, a collection as a percent-encoded JSON array.
+fn sample_argument(api: &Api, ty: &TypeRef, n: usize, names: &TypeNames<'_>) -> (TokenStream, String) {
+    let rust = names.rust_type(ty);
+    match ty {
+        TypeRef::Named(q) => {
+            let member = match api.types.get(q) {
+                Some(crate::model::types::TypeDef::Enum(e)) => {
+                    e.members.first().map(|m| m.0.clone()).unwrap_or_default()
+                }
+                _ => String::new(),
+            };
+            (quote!(#rust::from(#member)), format!("'{member}'"))
+        }
+        TypeRef::Collection(inner) => {
+            let (item, json) = match inner.as_ref() {
+                TypeRef::Named(_) => {
+                    let (item, text) = sample_argument(api, inner, n, names);
+                    (item, Value::String(text.trim_matches('\'').to_string()))
+                }
+                TypeRef::Primitive(Primitive::String) => {
+                    let value = format!("arg-{}", n + 1);
+                    (quote!(#value.to_string()), Value::String(value))
+                }
+                other => {
+                    let (item, text) = sample_argument(api, other, n, names);
+                    (item, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+                }
+            };
+            (quote!(vec![#item]), encode_segment(&Value::Array(vec![json]).to_string()))
+        }
+        TypeRef::Primitive(p) => match p {
+            Primitive::String | Primitive::Stream => {
+                let value = format!("arg-{}", n + 1);
+                (quote!(#value), format!("'{value}'"))
+            }
+            Primitive::Boolean => (quote!(true), "true".to_string()),
+            Primitive::Byte | Primitive::SByte | Primitive::Int16 | Primitive::Int32 | Primitive::Int64 => {
+                let v = proc_macro2::Literal::usize_unsuffixed(n + 1);
+                (quote!(#v), (n + 1).to_string())
+            }
+            Primitive::Single | Primitive::Double | Primitive::Decimal => (quote!(1.5), "1.5".to_string()),
+            Primitive::Guid => (quote!(::uuid::Uuid::nil()), "00000000-0000-0000-0000-000000000000".to_string()),
+            Primitive::DateTimeOffset => {
+                (quote!(::chrono::DateTime::<::chrono::Utc>::UNIX_EPOCH), "1970-01-01T00%3A00%3A00Z".to_string())
+            }
+            Primitive::Date => {
+                (quote!(::chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()), "2024-01-01".to_string())
+            }
+            Primitive::TimeOfDay => (quote!(::chrono::NaiveTime::MIN), encode_segment("00:00:00")),
+            Primitive::Duration | Primitive::Binary | Primitive::Json => {
+                (quote!(<#rust as ::std::default::Default>::default()), default_literal(p))
+            }
+        },
+    }
+}
+
+/// The path text of the `Default` value of the types [`sample_argument`] passes as defaults.
+fn default_literal(p: &Primitive) -> String {
+    match p {
+        Primitive::Duration => "PT0S".to_string(),
+        Primitive::Binary => String::new(),
+        _ => "null".to_string(),
+    }
+}
+
+/// [`crate`]'s runtime `encode_segment`: every byte but the unreserved ones percent-encoded.
+fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The mock's response and the test's typed expectation of what the call returns.
@@ -329,6 +430,10 @@ fn response_parts(
     let status: u16 = if op.kind == OperationKind::Create { 201 } else { 200 };
     match &op.response {
         Response::Empty => (quote!(ResponseTemplate::new(204)), TokenStream::new()),
+        Response::Bytes => (
+            quote!(ResponseTemplate::new(200).set_body_raw(SAMPLE_BYTES, "application/octet-stream")),
+            quote!(assert_eq!(got, SAMPLE_BYTES.to_vec());),
+        ),
         Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) => {
             let item = sample(api, t, "value", 0);
             let value: Value = match &op.response {

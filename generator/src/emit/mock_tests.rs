@@ -65,6 +65,7 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
         .iter()
         .any(|op| matches!(op.response, Response::DeltaPage(_)))
         .then(|| quote!(use #krate::runtime::{Delta, Page};));
+    let sample_bytes = super::e2e::sample_bytes_const(api);
     let header = format!(
         " Mocks each of the {count} generated {version} operations with the test kit (`testing::MockGraph`) and calls it."
     );
@@ -87,6 +88,7 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
         use #krate::testing::MockGraph;
         use #krate::{AppOnly, Client, Consent, Delegated};
         #delta_use
+        #sample_bytes
 
         /// The methods the tests below mock.
         const MOCKED: &[&str] = &[#(#rust_paths),*];
@@ -177,6 +179,24 @@ fn delta_rounds_test(call: super::e2e::SampleCall, item: &TokenStream) -> TokenS
 fn answer_and_check(api: &Api, op: &Operation, names: &TypeNames<'_>) -> (TokenStream, TokenStream) {
     match &op.response {
         Response::Empty => (quote!(graph.expect(request());), quote!(request().await.unwrap();)),
+        // A download, whole and as a stream of chunks.
+        Response::Bytes => (
+            quote!(graph.expect(request()).respond_bytes("image/png", SAMPLE_BYTES).times(2);),
+            quote! {
+                assert_eq!(request().await.unwrap(), SAMPLE_BYTES.to_vec());
+                let mut stream = request().send_stream().await.unwrap();
+                assert_eq!(stream.header("content-type"), Some("image/png"));
+                let mut got = Vec::new();
+                while let Some(chunk) = std::future::poll_fn(|cx| {
+                    futures_core::Stream::poll_next(std::pin::Pin::new(&mut stream), cx)
+                })
+                .await
+                {
+                    got.extend_from_slice(&chunk.unwrap());
+                }
+                assert_eq!(got, SAMPLE_BYTES.to_vec());
+            },
+        ),
         Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) => {
             let text = sample(api, t, "value", 0).to_string();
             let ty = names.rust_type(t);

@@ -230,6 +230,7 @@ pub(crate) fn rust_file(info: &PermissionInfo, also: &[PermissionInfo], apis: &[
                 quote!(PathSegment::Literal(#name))
             }
             Segment::Ref => quote!(PathSegment::Ref),
+            Segment::Stream { name } => quote!(PathSegment::Literal(#name)),
         });
         let delegated = op.consent.delegated.unwrap_or(false);
         let application = op.consent.application.unwrap_or(false);

@@ -221,6 +221,7 @@ impl Parser<'_, '_> {
             base,
             is_abstract: self.bool_attr(node, "Abstract", false)?,
             open: self.bool_attr(node, "OpenType", false)?,
+            has_stream: self.bool_attr(node, "HasStream", false)?,
             key: None,
             properties: Vec::new(),
             navigation: Vec::new(),

@@ -225,6 +225,7 @@ fn response_label(r: &Response) -> String {
         Response::OptionalValue(t) => format!("{} or no content", type_label(t)),
         Response::Page(t) => format!("pages of {}", type_label(t)),
         Response::DeltaPage(t) => format!("delta pages of {}", type_label(t)),
+        Response::Bytes => "bytes".to_string(),
     }
 }
 

@@ -87,7 +87,7 @@ fn seed_operations<'a>(
             op.body.iter().for_each(|t| walker.value(t));
         }
         match &op.response {
-            Response::Empty => {}
+            Response::Empty | Response::Bytes => {}
             Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) => {
                 walker.value(t)
             }
@@ -105,7 +105,7 @@ fn seed_operations<'a>(
                         actions.insert(action_params_name(decl), decl);
                     }
                 }
-                Segment::Navigation { .. } | Segment::Ref => {}
+                Segment::Navigation { .. } | Segment::Ref | Segment::Stream { .. } => {}
             }
         }
     }
@@ -321,14 +321,14 @@ pub fn hold_operations(schema: &Schema, operations: &mut [Operation], types: &BT
     for op in operations {
         op.body.iter_mut().for_each(fix);
         match &mut op.response {
-            Response::Empty => {}
+            Response::Empty | Response::Bytes => {}
             Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) => fix(t),
         }
         for seg in &mut op.segments {
             match seg {
                 Segment::Function { params, .. } => params.iter_mut().for_each(|p| fix(&mut p.ty)),
                 Segment::Key { ty, .. } => fix(ty),
-                Segment::Navigation { .. } | Segment::Action { .. } | Segment::Ref => {}
+                Segment::Navigation { .. } | Segment::Action { .. } | Segment::Ref | Segment::Stream { .. } => {}
             }
         }
     }

@@ -74,6 +74,12 @@ pub fn operation_id(op: &Operation, prepositions: &[String]) -> String {
             }
             format!("{}_{verb}{object}{}", subject.join("."), if is_ref { "ByRef" } else { "" })
         }
+        // A stream: `drives.items_GetContent`, `..._SetContent` (a media entity's `$value` too).
+        Segment::Stream { name } => {
+            let verb = if op.http_method == HttpMethod::Put { "Set" } else { "Get" };
+            let object = if name == "$value" { "Content".to_string() } else { pascal(name) };
+            format!("{}_{verb}{object}", subject(i).join("."))
+        }
         Segment::Key { .. } | Segment::Ref => String::new(),
     };
     encode_prepositions(&id, prepositions)

@@ -148,6 +148,12 @@ fn operation_method(api: &Api, i: usize) -> String {
         (OperationKind::AddRef, _) => "add_ref".to_string(),
         (OperationKind::RemoveRef, _) => "delete_ref".to_string(),
         (_, Some(Segment::Function { name, .. } | Segment::Action { name })) => sanitize(&name.name, Case::Snake),
+        // A stream: `download_content` / `upload_content` (a media entity's `$value` is its content).
+        (kind, Some(Segment::Stream { name })) => {
+            let verb = if kind == OperationKind::Upload { "upload" } else { "download" };
+            let stream = if name == "$value" { "content" } else { name.as_str() };
+            format!("{verb}_{}", sanitize(stream, Case::Snake))
+        }
         _ => "call".to_string(),
     }
 }

@@ -220,6 +220,9 @@ pub enum Segment {
     Action { name: QName },
     /// `$ref`.
     Ref,
+    /// A stream: a structural property of type `Edm.Stream` (a file's `content`), or `$value`
+    /// of a media entity (a photo). Its bytes are downloaded and uploaded.
+    Stream { name: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -242,6 +245,10 @@ pub enum OperationKind {
     Action,
     AddRef,
     RemoveRef,
+    /// GET of a stream: the bytes.
+    Download,
+    /// PUT of a stream: bytes with their media type.
+    Upload,
 }
 
 /// What a successful response carries.
@@ -258,13 +265,15 @@ pub enum Response {
     /// A page of a delta query (a bound function named `delta` returning a collection): items
     /// changed or removed (`@removed`), and on the last page the `@odata.deltaLink`.
     DeltaPage(TypeRef),
+    /// Bytes of any media type: a stream's download, a function's or action's `Edm.Stream`.
+    Bytes,
 }
 
 impl Response {
     /// The type of the value, or of the items of the page.
     pub fn value_type(&self) -> Option<&TypeRef> {
         match self {
-            Response::Empty => None,
+            Response::Empty | Response::Bytes => None,
             Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) => Some(t),
         }
     }

@@ -65,9 +65,10 @@ pub fn resolve(csdl: &Schema, method: HttpMethod, path: &RawPath, options: Optio
     let mut state = State { ty: item.ty.clone(), collection: !item.singleton, non_contained: false, keyed: false };
     let mut invoked: Option<&OperationDecl> = None;
     let mut is_ref = false;
+    let mut stream = false;
 
     for seg in rest {
-        if invoked.is_some() || is_ref {
+        if invoked.is_some() || is_ref || stream {
             return Err(format!("nothing can follow `{}`", describe_last(&segments)));
         }
         match seg {
@@ -100,6 +101,12 @@ pub fn resolve(csdl: &Schema, method: HttpMethod, path: &RawPath, options: Optio
                             non_contained: !nav.contains_target,
                             keyed: false,
                         };
+                        continue;
+                    }
+                    // A stream property (a file's `content`): its bytes.
+                    if let Some(p) = stream_property(csdl, &state.ty, short, fold) {
+                        segments.push(Segment::Stream { name: p });
+                        stream = true;
                         continue;
                     }
                 }
@@ -156,6 +163,13 @@ pub fn resolve(csdl: &Schema, method: HttpMethod, path: &RawPath, options: Optio
                 segments.push(Segment::Ref);
                 is_ref = true;
             }
+            RawSegment::System(s) if s == "value" && !state.collection => {
+                if !csdl.ancestry(&state.ty).iter().any(|t| t.has_stream) {
+                    return Err(format!("`$value` follows `{}`, which is not a media entity (HasStream)", state.ty));
+                }
+                segments.push(Segment::Stream { name: "$value".to_string() });
+                stream = true;
+            }
             RawSegment::System(s) => return Err(format!("`${s}` segments are not supported")),
         }
     }
@@ -175,8 +189,44 @@ pub fn resolve(csdl: &Schema, method: HttpMethod, path: &RawPath, options: Optio
 
     name_key_params(&mut segments);
     let template = template_of(&segments);
-    let (kind, body, response) = classify(method, &state, is_ref, invoked, &segments)?;
+    let (kind, body, response) = if stream {
+        classify_stream(method, &state, &segments)?
+    } else {
+        classify(method, &state, is_ref, invoked, &segments)?
+    };
     Ok(Resolved { segments, template, kind, body, response, operation: invoked.map(|o| o.name.clone()) })
+}
+
+/// A stream's download and upload. A PUT of a stream property (a file's `content`) answers with
+/// its entity; of a media entity's `$value`, with nothing.
+fn classify_stream(
+    method: HttpMethod,
+    state: &State,
+    segments: &[Segment],
+) -> Result<(OperationKind, Option<TypeRef>, Response), String> {
+    let value = matches!(segments.last(), Some(Segment::Stream { name }) if name == "$value");
+    match method {
+        HttpMethod::Get => Ok((OperationKind::Download, None, Response::Bytes)),
+        HttpMethod::Put => {
+            let response =
+                if value { Response::Empty } else { Response::OptionalValue(TypeRef::Named(state.ty.clone())) };
+            Ok((OperationKind::Upload, Some(TypeRef::Primitive(Primitive::Stream)), response))
+        }
+        m => Err(format!("{} is not defined on the stream `{}`", m.as_str(), describe_last(segments))),
+    }
+}
+
+/// The stream property (`Edm.Stream`, single-valued) of `ty` named `name`.
+fn stream_property(csdl: &Schema, ty: &QName, name: &str, fold: bool) -> Option<String> {
+    csdl.all_properties(ty)
+        .into_iter()
+        .find(|p| {
+            (p.name == name || (fold && p.name.eq_ignore_ascii_case(name)))
+                && !p.ty.collection
+                && p.ty.is_edm()
+                && p.ty.name.name == "Stream"
+        })
+        .map(|p| p.name.clone())
 }
 
 /// What the walked path means for `method`: the operation's kind, request body and response.
@@ -199,6 +249,7 @@ fn classify(
         match (op.kind, method) {
             (CsdlOpKind::Function, HttpMethod::Get) => {
                 let response = match returns {
+                    Some(TypeRef::Primitive(Primitive::Stream)) => Response::Bytes,
                     // Graph's delta queries: pages of changes, ending with a `@odata.deltaLink`.
                     Some(TypeRef::Collection(inner)) if op.name.name == "delta" => Response::DeltaPage(*inner),
                     Some(TypeRef::Collection(inner)) => Response::Page(*inner),
@@ -211,6 +262,7 @@ fn classify(
                 let body = (!op.params.is_empty()).then(|| TypeRef::Named(action_params_name(op)));
                 let response = match returns {
                     None => Response::Empty,
+                    Some(TypeRef::Primitive(Primitive::Stream)) => Response::Bytes,
                     Some(TypeRef::Collection(inner)) => Response::Page(*inner),
                     Some(t) => Response::OptionalValue(t),
                 };
@@ -329,6 +381,7 @@ fn describe_last(segments: &[Segment]) -> String {
         Some(Segment::Key { entity, .. }) => format!("{{{}}}", entity.name),
         Some(Segment::Function { name, .. } | Segment::Action { name }) => name.name.clone(),
         Some(Segment::Ref) => "$ref".to_string(),
+        Some(Segment::Stream { name }) => name.clone(),
         None => String::new(),
     }
 }
@@ -381,6 +434,7 @@ pub fn template_of(segments: &[Segment]) -> String {
             }
             Segment::Action { name } => out.push_str(&name.name),
             Segment::Ref => out.push_str("$ref"),
+            Segment::Stream { name } => out.push_str(name),
         }
     }
     out

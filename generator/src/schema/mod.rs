@@ -72,6 +72,8 @@ pub struct TypeDecl {
     pub base: Option<QName>,
     pub is_abstract: bool,
     pub open: bool,
+    /// A media entity (`HasStream`): its bytes are addressed as `.../$value`.
+    pub has_stream: bool,
     /// Key property names declared on this type (entity types only; may be inherited instead).
     pub key: Option<Vec<String>>,
     pub properties: Vec<PropertyDecl>,

@@ -192,6 +192,13 @@ pub enum Body {
     Json(Value),
     /// `text/plain` (`$count`).
     Text(String),
+    /// Bytes of a media type (a download).
+    Bytes {
+        /// The `Content-Type`.
+        content_type: String,
+        /// The body.
+        bytes: Vec<u8>,
+    },
 }
 
 /// One scripted answer.
@@ -234,6 +241,8 @@ pub(crate) enum BodyMatch {
     Unchecked,
     /// Equal as JSON.
     Exact(Value),
+    /// Equal byte for byte (an upload).
+    Bytes(Vec<u8>),
     /// Any body.
     Any,
     /// The body decodes and the predicate holds.
@@ -294,6 +303,11 @@ impl Spec {
         let (path, query) = split_url(url);
         let body = match &parts.body {
             None => BodyMatch::Unchecked,
+            // A byte body (an upload, with its `Content-Type` among the headers) is matched byte
+            // for byte; a JSON one as JSON.
+            Some(bytes) if parts.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) => {
+                BodyMatch::Bytes(bytes.clone())
+            }
             Some(bytes) => match serde_json::from_slice(bytes) {
                 Ok(v) => BodyMatch::Exact(v),
                 Err(_) => BodyMatch::Any,
@@ -378,6 +392,20 @@ impl Spec {
                     );
                 }
             },
+            BodyMatch::Bytes(expected) => {
+                if *expected != req.body {
+                    return miss(
+                        score,
+                        format!(
+                            "body: expected {} bytes `{}`, got {} bytes `{}`",
+                            expected.len(),
+                            super::super::error::snippet(expected),
+                            req.body.len(),
+                            super::super::error::snippet(&req.body)
+                        ),
+                    );
+                }
+            }
             BodyMatch::Where(predicate) => match predicate(&req.body) {
                 Ok(true) => {}
                 Ok(false) => return miss(score, "body: the `body_where` predicate returned false".to_string()),

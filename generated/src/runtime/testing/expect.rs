@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::super::request::{Count, Json, MaybeJson, NoContent, Page, RawJson, ResponseKind};
+use super::super::request::{Bytes, Count, Json, MaybeJson, NoContent, Page, RawJson, ResponseKind};
 use super::server::Shared;
 use super::spec::{Body, BodyMatch, MockError, MockParts, ReceivedRequest, Spec, Step, StepBody};
 
@@ -22,7 +22,7 @@ mod sealed {
 }
 
 /// How a response type is answered by the mock: the response kinds of [`Request`]
-/// ([`Json`], [`MaybeJson`], [`NoContent`], [`Count`], [`RawJson`]).
+/// ([`Json`], [`MaybeJson`], [`NoContent`], [`Count`], [`RawJson`], [`Bytes`]).
 ///
 /// [`Request`]: crate::runtime::Request
 pub trait MockResponse: ResponseKind + sealed::Sealed + 'static {
@@ -83,6 +83,13 @@ impl sealed::Sealed for Count {}
 impl MockResponse for Count {
     fn mock_answer(value: &i64) -> Result<(u16, Body), String> {
         Ok((200, Body::Text(value.to_string())))
+    }
+}
+
+impl sealed::Sealed for Bytes {}
+impl MockResponse for Bytes {
+    fn mock_answer(value: &Vec<u8>) -> Result<(u16, Body), String> {
+        Ok((200, Body::Bytes { content_type: "application/octet-stream".to_string(), bytes: value.clone() }))
     }
 }
 
@@ -243,6 +250,17 @@ impl<K: MockResponse> Expectation<K> {
     /// How many calls it has answered so far.
     pub fn calls(&self) -> usize {
         self.edit(|s| s.calls)
+    }
+}
+
+impl Expectation<Bytes> {
+    /// Answers a download with these bytes and their media type (`Content-Type`), `200`:
+    /// `.respond_bytes("text/plain", "hello")`. ([`respond`](Self::respond) sends
+    /// `application/octet-stream`.)
+    pub fn respond_bytes(self, content_type: &str, bytes: impl Into<Vec<u8>>) -> Self {
+        let body = Body::Bytes { content_type: content_type.to_string(), bytes: bytes.into() };
+        self.edit(|s| s.steps.push(Step { status: 200, headers: Vec::new(), body: StepBody::Plain(body) }));
+        self
     }
 }
 

@@ -488,6 +488,11 @@ fn item_answer(id: &str, answer: Answer) -> Value {
             headers.insert("content-type".to_string(), json!("text/plain"));
             Some(Value::String(base64::engine::general_purpose::STANDARD.encode(t)))
         }
+        Body::Bytes { content_type, bytes } => {
+            use base64::Engine as _;
+            headers.insert("content-type".to_string(), json!(content_type));
+            Some(Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)))
+        }
     };
     let mut out = json!({"id": id, "status": answer.status, "headers": headers});
     if let Some(body) = body {
@@ -500,12 +505,13 @@ fn item_answer(id: &str, answer: Answer) -> Value {
 fn respond(answer: Answer, client_request_id: Option<String>) -> hyper::Response<Full<Bytes>> {
     let (content_type, bytes) = match answer.body {
         Body::Empty => (None, Vec::new()),
-        Body::Json(v) => (Some("application/json"), serde_json::to_vec(&v).unwrap_or_default()),
-        Body::Text(t) => (Some("text/plain"), t.into_bytes()),
+        Body::Json(v) => (Some("application/json".to_string()), serde_json::to_vec(&v).unwrap_or_default()),
+        Body::Text(t) => (Some("text/plain".to_string()), t.into_bytes()),
+        Body::Bytes { content_type, bytes } => (Some(content_type), bytes),
     };
     let mut builder = hyper::Response::builder().status(answer.status);
     if let Some(ct) = content_type {
-        builder = builder.header("content-type", ct);
+        builder = builder.header("content-type", ct.as_str());
     }
     if let Some(id) = client_request_id {
         builder = builder.header("client-request-id", id);
