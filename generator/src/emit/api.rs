@@ -20,6 +20,8 @@ pub(crate) struct ApiSurface {
     pub(crate) file: String,
     pub(crate) rust_paths: Vec<String>,
     pub(crate) chains: Vec<Vec<String>>,
+    /// Per operation: a composable function's GET on its node ([`Tree::folded`]).
+    pub(crate) folded: Vec<bool>,
 }
 
 /// Renders `api.rs` from the version's request-builder tree.
@@ -47,7 +49,12 @@ pub(crate) fn api_file(api: &Api, tree: &Tree, module: &VersionModule) -> Result
     };
     let external = module.external_path();
     let rust_paths = tree.operation_methods.iter().map(|(s, m)| format!("{external}::api::{s}::{m}")).collect();
-    Ok(ApiSurface { file: super::rust::rust_file("api.rs", tokens)?, rust_paths, chains: tree.chains.clone() })
+    Ok(ApiSurface {
+        file: super::rust::rust_file("api.rs", tokens)?,
+        rust_paths,
+        chains: tree.chains.clone(),
+        folded: tree.folded.clone(),
+    })
 }
 
 /// A request-builder struct with its methods: children, `count`, operations.
@@ -76,7 +83,7 @@ fn builder_item(api: &Api, tree: &Tree, node: &Node, names: &TypeNames<'_>, root
         });
     }
     for (i, name) in &node.operations {
-        methods.push(operation_method(&api.operations[*i], name, names, api));
+        methods.push(operation_method(&api.operations[*i], name, names, api, tree.folded[*i]));
         for waiter in api.waiters.iter().filter(|w| w.operation == *i) {
             methods.push(waiter_method(&api.operations[*i], name, waiter, names));
         }
@@ -126,13 +133,14 @@ fn imports(api: &Api, tree: &Tree) -> Vec<TokenStream> {
         |d: bool, a: bool| move |o: &Operation| (o.consent.delegated, o.consent.application) == (Some(d), Some(a));
     let has = |f: &dyn Fn(&Operation) -> bool| api.operations.iter().any(f);
     let any_key = tree.nodes.keys().any(|k| k.contains(&Step::Key));
-    let any_fn_literal = has(&|o| {
-        matches!(o.segments.last(), Some(Segment::Function { params, .. })
-            if params.iter().any(|p| matches!(p.ty, TypeRef::Primitive(Primitive::String) | TypeRef::Named(_))))
-    });
+    // Every function segment is written out: a terminal one by its operation, one inside a path
+    // by its node (composable functions).
     let any_fn_param = |f: fn(&TypeRef) -> bool| {
-        has(&|o| matches!(o.segments.last(), Some(Segment::Function { params, .. }) if params.iter().any(|p| f(&p.ty))))
+        has(&|o| {
+            o.segments.iter().any(|s| matches!(s, Segment::Function { params, .. } if params.iter().any(|p| f(&p.ty))))
+        })
     };
+    let any_fn_literal = any_fn_param(|t| matches!(t, TypeRef::Primitive(Primitive::String) | TypeRef::Named(_)));
     let any_fn_collection = any_fn_param(|t| matches!(t, TypeRef::Collection(_)));
     let any_fn_value = any_fn_param(|t| matches!(t, TypeRef::Primitive(p) if *p != Primitive::String));
     for (needed, tokens) in [
@@ -255,8 +263,45 @@ fn child_method(
                 }
             }
         }
+        Some(Step::Call(_)) => {
+            let Some(Segment::Function { name: function, params }) = &child.segment else { return TokenStream::new() };
+            let (args, path) = function_call(&function.name, params, names);
+            let method = ident(name);
+            let doc = format!(" `{}`: the function's result, addressed further.", child.template);
+            quote! {
+                #[doc = #doc]
+                pub fn #method(&self, #(#args),*) -> #ty<C> {
+                    #ty { client: self.client.clone(), path: #path }
+                }
+            }
+        }
         None => TokenStream::new(),
     }
+}
+
+/// A function call's arguments (`name: type`) and the path expression that appends it to
+/// `self.path` (`{path}/range(address='A1')`).
+fn function_call(
+    name: &str,
+    params: &[crate::model::types::Param],
+    names: &TypeNames<'_>,
+) -> (Vec<TokenStream>, TokenStream) {
+    let mut args = Vec::new();
+    let mut fmt = format!("{{}}/{name}(");
+    let mut values = Vec::new();
+    for (i, p) in params.iter().enumerate() {
+        let arg = ident(&sanitize(&p.name, Case::Snake));
+        let (arg_ty, text) = url_arg(&p.ty, &arg, names, true);
+        args.push(quote!(#arg: #arg_ty));
+        if i > 0 {
+            fmt.push(',');
+        }
+        fmt.push_str(&p.name);
+        fmt.push_str("={}");
+        values.push(text);
+    }
+    fmt.push(')');
+    (args, quote!(format!(#fmt, self.path, #(#values),*)))
 }
 
 /// The Rust argument type of a URL value and the expression turning it into URL text.
@@ -357,7 +402,7 @@ fn consent_line(c: Consent) -> String {
 }
 
 /// The method sending `op` (named `name` by the tree).
-fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api) -> TokenStream {
+fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api, folded: bool) -> TokenStream {
     let method_ident = ident(name);
     let http = match op.http_method {
         HttpMethod::Get => quote!(reqwest::Method::GET),
@@ -370,22 +415,12 @@ fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api
     let mut args = Vec::new();
     let mut path_expr = quote!(self.path.clone());
     match op.segments.last() {
+        // A folded function's call is its node's path.
+        Some(Segment::Function { .. }) if folded => {}
         Some(Segment::Function { name, params }) => {
-            let mut fmt = format!("{{}}/{}(", name.name);
-            let mut values = Vec::new();
-            for (i, p) in params.iter().enumerate() {
-                let arg = ident(&sanitize(&p.name, Case::Snake));
-                let (arg_ty, text) = url_arg(&p.ty, &arg, names, true);
-                args.push(quote!(#arg: #arg_ty));
-                if i > 0 {
-                    fmt.push(',');
-                }
-                fmt.push_str(&p.name);
-                fmt.push_str("={}");
-                values.push(text);
-            }
-            fmt.push(')');
-            path_expr = quote!(format!(#fmt, self.path, #(#values),*));
+            let (function_args, expr) = function_call(&name.name, params, names);
+            args = function_args;
+            path_expr = expr;
         }
         Some(Segment::Action { name }) => {
             let fmt = format!("{{}}/{}", name.name);

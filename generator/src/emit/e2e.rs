@@ -10,6 +10,7 @@ use super::api::ApiSurface;
 use super::rust::{TypeNames, VersionModule, ident};
 use super::samples::sample;
 use crate::error::Result;
+use crate::model::tree::Step;
 use crate::model::types::{Api, Operation, OperationKind, Primitive, Response, Segment, TypeRef};
 use crate::naming::{Case, sanitize};
 
@@ -23,7 +24,7 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
             chain.insert(0, sanitize(m, Case::Snake));
         }
         let null = set_null_sample(api, op, &enums, module);
-        let call = sample_call(api, op, &chain, &surface.rust_paths[i], &names, module, null);
+        let call = sample_call(api, op, (&chain, surface.folded[i]), &surface.rust_paths[i], &names, module, null);
         tests.push(operation_test(api, op, call, &names, module));
     }
     let version = &api.api_version;
@@ -121,7 +122,7 @@ pub(crate) struct SampleCall {
 pub(crate) fn sample_call(
     api: &Api,
     op: &Operation,
-    chain: &[String],
+    (chain, folded): (&[String], bool),
     rust_path: &str,
     names: &TypeNames<'_>,
     module: &VersionModule,
@@ -136,16 +137,26 @@ pub(crate) fn sample_call(
     ));
     let sample_path = sample_path(api, op, names);
     // Method chain: `by_id` takes the next sample id; the operation takes its arguments.
+    // The chain: a version's module (beta), one method per step, the operation's.
+    let steps = crate::model::tree::steps(&op.segments, folded);
+    let first_step = chain.len().saturating_sub(steps.len() + 1);
     let mut calls = Vec::new();
     let mut ids = sample_path.ids.iter();
+    let mut function_args = sample_path.function_args.iter();
     for (n, m) in chain.iter().enumerate() {
         let method = ident(m);
         let is_last = n + 1 == chain.len();
-        if m == "by_id" && !is_last {
+        let step = n.checked_sub(first_step).and_then(|s| steps.get(s)).filter(|_| !is_last);
+        if step == Some(&Step::Key) {
             let id = ids.next().map_or("", String::as_str);
             calls.push(quote!(.#method(#id)));
+        } else if matches!(step, Some(Step::Call(_))) {
+            let args = function_args.next().cloned().unwrap_or_default();
+            calls.push(quote!(.#method(#(#args),*)));
         } else if is_last {
-            let mut args = sample_path.function_args.clone();
+            let terminal_function = !folded && matches!(op.segments.last(), Some(Segment::Function { .. }));
+            let mut args =
+                if terminal_function { function_args.next().cloned().unwrap_or_default() } else { Vec::new() };
             if op.kind == OperationKind::Upload {
                 args.push(quote!("text/plain"));
                 args.push(quote!(SAMPLE_BYTES));
@@ -297,7 +308,8 @@ pub(crate) fn sample_bytes_const(api: &Api) -> TokenStream {
 pub(crate) struct SamplePath {
     pub(crate) expected_path: String,
     ids: Vec<String>,
-    function_args: Vec<TokenStream>,
+    /// Per function segment, in path order.
+    function_args: Vec<Vec<TokenStream>>,
 }
 
 /// The sample path of `op`. The client's base URL is `<server>/v1.0`; the beta one follows from
@@ -305,7 +317,7 @@ pub(crate) struct SamplePath {
 fn sample_path(api: &Api, op: &Operation, names: &TypeNames<'_>) -> SamplePath {
     let mut expected_path = format!("/{}", api.api_version);
     let mut ids: Vec<String> = Vec::new();
-    let mut function_args: Vec<TokenStream> = Vec::new();
+    let mut function_args: Vec<Vec<TokenStream>> = Vec::new();
     for seg in &op.segments {
         match seg {
             Segment::Navigation { name, .. } => {
@@ -327,7 +339,7 @@ fn sample_path(api: &Api, op: &Operation, names: &TypeNames<'_>) -> SamplePath {
                     texts.push(format!("{}={text}", p.name));
                 }
                 expected_path.push_str(&format!("/{}({})", name.name, texts.join(",")));
-                function_args = args;
+                function_args.push(args);
             }
             Segment::Action { name } => {
                 expected_path.push('/');

@@ -24,7 +24,7 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
             chain.insert(0, sanitize(m, Case::Snake));
         }
         let null = set_null_sample(api, op, &enums, module);
-        let call = sample_call(api, op, &chain, &surface.rust_paths[i], &names, module, null);
+        let call = sample_call(api, op, (&chain, surface.folded[i]), &surface.rust_paths[i], &names, module, null);
         let (test_name, body_decl, calls, consent) = (call.test_name, call.body_decl, call.calls, call.consent);
         let (answer, check) = answer_and_check(api, op, &names);
         tests.push(quote! {
@@ -47,7 +47,7 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
             chain.insert(0, sanitize(m, Case::Snake));
         }
         let op = &api.operations[i];
-        let call = sample_call(api, op, &chain, &surface.rust_paths[i], &names, module, None);
+        let call = sample_call(api, op, (&chain, surface.folded[i]), &surface.rust_paths[i], &names, module, None);
         if let Response::DeltaPage(t) = &op.response {
             tests.push(delta_rounds_test(call, &names.rust_type(t)));
         }

@@ -326,6 +326,7 @@ impl Parser<'_, '_> {
             returns,
             returns_nullable,
             requires_explicit_binding,
+            composable: self.bool_attr(node, "IsComposable", false)?,
             description: description_of(node),
             loc: self.loc(node),
         })

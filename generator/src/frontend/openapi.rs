@@ -799,6 +799,7 @@ impl<'a> Cx<'a> {
                         returns,
                         returns_nullable: false,
                         requires_explicit_binding: false,
+                        composable: false,
                         description: op.description.clone().or_else(|| op.summary.clone()),
                         loc,
                     });

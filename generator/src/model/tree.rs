@@ -10,11 +10,25 @@ use std::collections::BTreeMap;
 use crate::model::types::{Api, OperationKind, Segment};
 use crate::naming::{self, BUILDER_RESERVED_METHODS, CLIENT_RESERVED_METHODS, Case, Scope, sanitize};
 
-/// A step of a node's path: a navigation property (or entity set, singleton) or a key.
+/// A step of a node's path: a navigation property (or entity set, singleton), a key, or a
+/// composable function that further segments address (`range(address)`: its name and parameter
+/// names).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
     Nav(String),
     Key,
+    Call(String),
+}
+
+/// The step of a function segment.
+fn call_step(segment: &Segment) -> Option<Step> {
+    match segment {
+        Segment::Function { name, params } => {
+            let params: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+            Some(Step::Call(format!("{}({})", name.name, params.join(","))))
+        }
+        _ => None,
+    }
 }
 
 /// A node's path from the client.
@@ -55,45 +69,68 @@ pub struct Tree {
     pub operation_methods: Vec<(String, String)>,
     /// Per operation: the method names that reach it from the client, the operation's last.
     pub chains: Vec<Vec<String>>,
+    /// Per operation: whether it is the GET of a composable function that other operations
+    /// address further (`range(address)` is a node then, and this operation its `get`): its
+    /// path and arguments are the node's.
+    pub folded: Vec<bool>,
 }
 
 /// Builds the tree of `api`, with `shortcuts` (method name -> path prefix) on the client.
 pub fn build(api: &Api, shortcuts: &BTreeMap<String, String>) -> Tree {
-    let mut nodes = group(api);
+    let folded = folded(api);
+    let mut nodes = group(api, &folded);
     name_structs(&mut nodes);
-    let operation_methods = name_methods(api, &mut nodes);
+    let operation_methods = name_methods(api, &mut nodes, &folded);
     let roots = name_roots(&nodes, shortcuts);
-    let chains = chains(api, &nodes, &roots, &operation_methods);
-    Tree { nodes, roots, operation_methods, chains }
+    let chains = chains(api, &nodes, &roots, &operation_methods, &folded);
+    Tree { nodes, roots, operation_methods, chains, folded }
 }
 
-/// The steps of an operation's path before its terminal segment (a function, action or `$ref`).
-pub fn steps(segments: &[Segment]) -> NodeKey {
+/// The steps of an operation's path before its terminal segment (a function, action, stream or
+/// `$ref`); a function inside the path (composable) is a step, and so is the terminal one of a
+/// `folded` operation.
+pub fn steps(segments: &[Segment], folded: bool) -> NodeKey {
+    let last = segments.len().saturating_sub(1);
     segments
         .iter()
-        .map_while(|seg| match seg {
+        .enumerate()
+        .map_while(|(i, seg)| match seg {
             Segment::Navigation { name, .. } => Some(Step::Nav(name.clone())),
             Segment::Key { .. } => Some(Step::Key),
+            Segment::Function { .. } if i < last || folded => call_step(seg),
             _ => None,
         })
         .collect()
 }
 
+/// Per operation: a GET of a function that is a step of another operation's path.
+fn folded(api: &Api) -> Vec<bool> {
+    let calls: std::collections::BTreeSet<NodeKey> = api
+        .operations
+        .iter()
+        .map(|op| steps(&op.segments, false))
+        .filter(|key| matches!(key.last(), Some(Step::Call(_))))
+        .flat_map(|key| (1..=key.len()).map(move |n| key[..n].to_vec()))
+        .filter(|key| matches!(key.last(), Some(Step::Call(_))))
+        .collect();
+    api.operations
+        .iter()
+        .map(|op| {
+            matches!(op.segments.last(), Some(Segment::Function { .. })) && calls.contains(&steps(&op.segments, true))
+        })
+        .collect()
+}
+
 /// Phase 1: one node per path prefix, with the operations that end there.
-fn group(api: &Api) -> BTreeMap<NodeKey, Node> {
+fn group(api: &Api, folded: &[bool]) -> BTreeMap<NodeKey, Node> {
     let mut nodes: BTreeMap<NodeKey, Node> = BTreeMap::new();
     for (i, op) in api.operations.iter().enumerate() {
-        let mut key: NodeKey = Vec::new();
+        let key = steps(&op.segments, folded[i]);
         let mut template = String::new();
-        for seg in &op.segments {
-            let step = match seg {
-                Segment::Navigation { name, .. } => Step::Nav(name.clone()),
-                Segment::Key { .. } => Step::Key,
-                _ => break,
-            };
+        for n in 1..=key.len() {
+            let seg = &op.segments[n - 1];
             template.push_str(&crate::paths::resolve::template_of(std::slice::from_ref(seg)));
-            key.push(step);
-            let node = nodes.entry(key.clone()).or_default();
+            let node = nodes.entry(key[..n].to_vec()).or_default();
             node.segment = Some(seg.clone());
             node.template = template.clone();
         }
@@ -114,6 +151,7 @@ fn name_structs(nodes: &mut BTreeMap<NodeKey, Node>) {
                 .map(|s| match s {
                     Step::Nav(n) => n.clone(),
                     Step::Key => "item".to_string(),
+                    Step::Call(call) => call.split('(').next().unwrap_or(call).to_string(),
                 })
                 .collect();
             (k.clone(), l)
@@ -131,13 +169,18 @@ fn child_method(step: Option<&Step>) -> String {
     match step {
         Some(Step::Key) => "by_id".to_string(),
         Some(Step::Nav(nav)) => sanitize(nav, Case::Snake),
+        Some(Step::Call(call)) => sanitize(call.split('(').next().unwrap_or(call), Case::Snake),
         None => String::new(),
     }
 }
 
 /// The method of an operation: its kind's verb, or the function's or action's name.
-fn operation_method(api: &Api, i: usize) -> String {
+fn operation_method(api: &Api, i: usize, folded: bool) -> String {
     let op = &api.operations[i];
+    if folded {
+        // The function's node reads its result.
+        return "get".to_string();
+    }
     match (op.kind, op.segments.last()) {
         (OperationKind::List, _) => "list".to_string(),
         (OperationKind::Get, _) => "get".to_string(),
@@ -160,7 +203,7 @@ fn operation_method(api: &Api, i: usize) -> String {
 
 /// Phase 3: each node's methods, claimed in one scope per node in the order they are emitted
 /// (children, `count`, operations). Returns, per operation, its struct and method.
-fn name_methods(api: &Api, nodes: &mut BTreeMap<NodeKey, Node>) -> Vec<(String, String)> {
+fn name_methods(api: &Api, nodes: &mut BTreeMap<NodeKey, Node>, folded: &[bool]) -> Vec<(String, String)> {
     let mut operation_methods = vec![(String::new(), String::new()); api.operations.len()];
     let keys: Vec<NodeKey> = nodes.keys().cloned().collect();
     for key in &keys {
@@ -176,7 +219,7 @@ fn name_methods(api: &Api, nodes: &mut BTreeMap<NodeKey, Node>) -> Vec<(String, 
         let list = node.operations.iter().map(|(i, _)| *i).find(|&i| api.operations[i].kind == OperationKind::List);
         node.count = list.map(|i| (scope.claim("count"), i));
         for (i, name) in &mut node.operations {
-            *name = scope.claim(&operation_method(api, *i));
+            *name = scope.claim(&operation_method(api, *i, folded[*i]));
             operation_methods[*i] = (node.struct_name.clone(), name.clone());
         }
     }
@@ -212,6 +255,7 @@ fn chains(
     nodes: &BTreeMap<NodeKey, Node>,
     roots: &[RootMethod],
     operation_methods: &[(String, String)],
+    folded: &[bool],
 ) -> Vec<Vec<String>> {
     // The method of each node on its parent (or, for a root, on the client).
     let mut methods: BTreeMap<&NodeKey, &str> = BTreeMap::new();
@@ -226,8 +270,9 @@ fn chains(
     api.operations
         .iter()
         .zip(operation_methods)
-        .map(|(op, (_, method))| {
-            let steps = steps(&op.segments);
+        .zip(folded)
+        .map(|((op, (_, method)), folded)| {
+            let steps = steps(&op.segments, *folded);
             let mut chain: Vec<String> =
                 (1..=steps.len()).filter_map(|n| methods.get(&steps[..n].to_vec()).map(|m| m.to_string())).collect();
             chain.push(method.clone());

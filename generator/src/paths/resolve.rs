@@ -68,6 +68,13 @@ pub fn resolve(csdl: &Schema, method: HttpMethod, path: &RawPath, options: Optio
     let mut stream = false;
 
     for seg in rest {
+        // A composable function's result is addressed further, like a navigation's target.
+        if let Some(op) = invoked.filter(|op| op.composable) {
+            if let Some(ret) = op.returns.as_ref().filter(|r| !r.is_edm()) {
+                state = State { ty: ret.name.clone(), collection: ret.collection, non_contained: false, keyed: false };
+                invoked = None;
+            }
+        }
         if invoked.is_some() || is_ref || stream {
             return Err(format!("nothing can follow `{}`", describe_last(&segments)));
         }
@@ -85,44 +92,20 @@ pub fn resolve(csdl: &Schema, method: HttpMethod, path: &RawPath, options: Optio
                 state.collection = false;
                 state.keyed = true;
             }
-            RawSegment::Name(name) => {
-                let short = strip_namespace(name);
-                if !state.collection {
-                    if let Some(nav) = csdl.find_navigation(&state.ty, short, fold) {
-                        segments.push(Segment::Navigation {
-                            name: nav.name.clone(),
-                            target: nav.ty.name.clone(),
-                            collection: nav.ty.collection,
-                            contained: nav.contains_target,
-                        });
-                        state = State {
-                            ty: nav.ty.name.clone(),
-                            collection: nav.ty.collection,
-                            non_contained: !nav.contains_target,
-                            keyed: false,
-                        };
-                        continue;
-                    }
-                    // A stream property (a file's `content`): its bytes.
-                    if let Some(p) = stream_property(csdl, &state.ty, short, fold) {
-                        segments.push(Segment::Stream { name: p });
-                        stream = true;
-                        continue;
-                    }
+            RawSegment::Name(name) => match name_segment(csdl, &state, strip_namespace(name), fold)? {
+                Named::Navigation(segment, next) => {
+                    segments.push(segment);
+                    state = next;
                 }
-                // A bound action, or a function called without parentheses.
-                let ops = csdl.bound_operations(short, &state.ty, state.collection, fold);
-                // Actions take their parameters in the body; a function needs an overload
-                // without parameters.
-                let op = ops
-                    .iter()
-                    .find(|o| o.kind == CsdlOpKind::Action)
-                    .copied()
-                    .or_else(|| pick_overload(&ops, &[]))
-                    .ok_or_else(|| not_found(csdl, &state, short, fold))?;
-                segments.push(operation_segment(op));
-                invoked = Some(op);
-            }
+                Named::Stream(segment) => {
+                    segments.push(segment);
+                    stream = true;
+                }
+                Named::Operation(op) => {
+                    segments.push(operation_segment(op));
+                    invoked = Some(op);
+                }
+            },
             RawSegment::Call { name, args } => {
                 let short = strip_namespace(name);
                 let ops = csdl.bound_operations(short, &state.ty, state.collection, fold);
@@ -195,6 +178,49 @@ pub fn resolve(csdl: &Schema, method: HttpMethod, path: &RawPath, options: Optio
         classify(method, &state, is_ref, invoked, &segments)?
     };
     Ok(Resolved { segments, template, kind, body, response, operation: invoked.map(|o| o.name.clone()) })
+}
+
+/// What a name segment addresses.
+enum Named<'a> {
+    Navigation(Segment, State),
+    /// A stream property (a file's `content`): its bytes.
+    Stream(Segment),
+    /// A bound action, or a function called without parentheses.
+    Operation(&'a OperationDecl),
+}
+
+/// The name `short` after `state`: a navigation property, a stream property, or a bound
+/// operation (an action, or a function overload without parameters).
+fn name_segment<'a>(csdl: &'a Schema, state: &State, short: &str, fold: bool) -> Result<Named<'a>, String> {
+    if !state.collection {
+        if let Some(nav) = csdl.find_navigation(&state.ty, short, fold) {
+            let segment = Segment::Navigation {
+                name: nav.name.clone(),
+                target: nav.ty.name.clone(),
+                collection: nav.ty.collection,
+                contained: nav.contains_target,
+            };
+            let next = State {
+                ty: nav.ty.name.clone(),
+                collection: nav.ty.collection,
+                non_contained: !nav.contains_target,
+                keyed: false,
+            };
+            return Ok(Named::Navigation(segment, next));
+        }
+        if let Some(p) = stream_property(csdl, &state.ty, short, fold) {
+            return Ok(Named::Stream(Segment::Stream { name: p }));
+        }
+    }
+    let ops = csdl.bound_operations(short, &state.ty, state.collection, fold);
+    // Actions take their parameters in the body; a function needs an overload without
+    // parameters.
+    ops.iter()
+        .find(|o| o.kind == CsdlOpKind::Action)
+        .copied()
+        .or_else(|| pick_overload(&ops, &[]))
+        .map(Named::Operation)
+        .ok_or_else(|| not_found(csdl, state, short, fold))
 }
 
 /// A stream's download and upload. A PUT of a stream property (a file's `content`) answers with

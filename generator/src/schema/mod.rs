@@ -127,6 +127,9 @@ pub struct OperationDecl {
     /// types (only reached on the binding type itself, e.g. `directoryObject`'s `delta` is not
     /// `groups/delta()`).
     pub requires_explicit_binding: bool,
+    /// A function whose result further path segments may address (`IsComposable`):
+    /// `worksheets/{id}/range(address='A1:B2')/format`.
+    pub composable: bool,
     pub description: Option<String>,
     pub loc: Loc,
 }

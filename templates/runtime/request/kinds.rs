@@ -1,8 +1,13 @@
-//! How a response is decoded: the response kinds of [`Request`].
+//! How a response is decoded: the response kinds of [`Request`](super::Request).
 
-use super::*;
+use std::marker::PhantomData;
 
-/// How a successful response is decoded; the type parameter of [`Request`].
+use serde::de::DeserializeOwned;
+
+use super::super::error::{self, Error, Result};
+
+
+/// How a successful response is decoded; the type parameter of [`Request`](super::Request).
 pub trait ResponseKind {
     /// What the request returns.
     type Output;
@@ -62,7 +67,7 @@ impl<T: DeserializeOwned> ResponseKind for MaybeJson<T> {
 }
 
 /// Any JSON body as a `serde_json::Value` (`Null` for an empty body or `204`): see
-/// [`Request::raw_json`].
+/// [`Request::raw_json`](super::Request::raw_json).
 pub struct RawJson;
 
 impl ResponseKind for RawJson {
@@ -76,7 +81,7 @@ impl ResponseKind for RawJson {
     }
 }
 
-/// A successful response's value with its status and headers: see [`Request::send_with_metadata`].
+/// A successful response's value with its status and headers: see [`Request::send_with_metadata`](super::Request::send_with_metadata).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Response<T> {

@@ -1,6 +1,19 @@
 //! Collections: one [`Page`], and paging over all of them ([`Pages`], [`Items`]).
 
-use super::*;
+use std::collections::{HashSet, VecDeque};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::super::consent::{Consent, Delegated};
+use super::super::error::{Error, Result};
+
+use super::builder::*;
+use super::kinds::*;
 
 /// One page of a collection. Built (in tests, for the test kit's answers) with [`Page::new`] and
 /// the setters; it may gain fields, so it is not built as a struct literal.
@@ -311,5 +324,10 @@ impl<T: DeserializeOwned + Send + 'static, C: Consent> futures_core::Stream for 
             }
         }
     }
+}
+
+
+impl<T: Selectable> Selectable for Page<T> {
+    type Field = T::Field;
 }
 

@@ -1,16 +1,16 @@
 //! Sending: one HTTP call with the client's retries, the body read within its limit.
 
-use super::*;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::{Instant, SystemTime};
 
-/// A request taken apart for a `$batch`.
-pub(crate) struct Parts {
-    pub(crate) core: Core,
-    pub(crate) method: reqwest::Method,
-    pub(crate) relative_url: String,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Option<Vec<u8>>,
-    pub(crate) template: &'static str,
-}
+use super::super::client::Core;
+use super::super::consent::Consent;
+use super::super::error::{self, Error, Result};
+
+use super::builder::*;
+use super::kinds::*;
+
 
 /// One HTTP call: a request, or a `$batch` of them.
 pub(crate) struct Call<'a> {
@@ -28,16 +28,6 @@ pub(crate) struct Call<'a> {
     pub(crate) client_request_id: &'a str,
     /// The `Accept` header: JSON, or any type for a download.
     pub(crate) accept: &'a str,
-}
-
-/// The `client-request-id` among `headers`, if the caller set one.
-pub(crate) fn client_request_id_of(headers: &[(String, String)]) -> Option<&str> {
-    headers.iter().rev().find(|(name, _)| name.eq_ignore_ascii_case("client-request-id")).map(|(_, v)| v.as_str())
-}
-
-/// A fresh `client-request-id`: a random (version 4) UUID.
-pub(crate) fn new_client_request_id() -> String {
-    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid().to_string()
 }
 
 /// Sends a call, retrying as the client's [`RetryPolicy`](super::super::RetryPolicy) allows; returns a
@@ -210,6 +200,21 @@ impl<K: ResponseKind, C: Consent> Request<K, C> {
             client_request_id,
             accept: K::ACCEPT,
         }
+    }
+}
+
+
+impl<K, C> IntoFuture for Request<K, C>
+where
+    K: ResponseKind + 'static,
+    C: Consent,
+    K::Output: Send + 'static,
+{
+    type Output = Result<K::Output>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<K::Output>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
 

@@ -2,7 +2,15 @@
 //! as `Edm.Stream`), whole or as a stream of chunks ([`ByteStream`]), and uploads
 //! ([`Request::bytes_body`]).
 
-use super::*;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::super::consent::Consent;
+use super::super::error::{Error, Result};
+
+use super::builder::*;
+use super::kinds::*;
 
 /// A body of bytes, whatever its media type (a download): `Vec<u8>` with [`Request::send`]
 /// (bounded by the client's response size limit), chunk by chunk with [`Request::send_stream`]
