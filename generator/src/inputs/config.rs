@@ -162,6 +162,10 @@ pub struct ClosureConfig {
     /// Navigation properties whose target the closure does not otherwise have.
     #[serde(default)]
     pub navigation: NavigationRule,
+    /// A single-valued field whose type holds more than this many fields inline (its own, and
+    /// those of the structs it holds unboxed) is boxed; none when unset.
+    #[serde(default)]
+    pub box_fields_above: Option<usize>,
 }
 
 /// How far navigation properties pull their targets into the closure (`closure.navigation`).

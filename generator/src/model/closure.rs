@@ -9,7 +9,8 @@
 //! 3. [`assign_names`]: Rust names through [`TypeNamer`], in a fixed order;
 //! 4. [`define`]: one [`TypeDef`] per type, properties flattened from the base types, configured
 //!    extra properties, navigation properties typed by what the closure has;
-//! 5. [`mark_boxed`]: single-valued fields that can contain their owner again are boxed.
+//! 5. [`mark_boxed`]: single-valued fields that can contain their owner again are boxed, and
+//!    [`box_large`]: so are fields of types too large to hold inline (`closure.box_fields_above`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -46,6 +47,9 @@ pub fn type_closure(
     let names = assign_names(&reached, &poly);
     let mut types = define(schema, &reached, &poly, &names, extra);
     mark_boxed(&mut types);
+    if let Some(limit) = config.box_fields_above {
+        box_large(&mut types, limit);
+    }
     TypeClosure { types, navigation_added: reached.navigation_added }
 }
 
@@ -387,6 +391,77 @@ fn action_parameters(q: &QName, decl: &OperationDecl, names: &Names, hold: impl 
         polymorphic: None,
         description: Some(format!("Parameters of the `{}` action.", decl.name.name)),
     })
+}
+
+/// Phase 5, second part: a single-valued field whose type holds more than `limit` fields inline
+/// is boxed, so that no value is larger than about `limit` fields on the stack (Graph's
+/// `sharedDriveItem` held its `driveItem`, `list`, `site`... inline: 107 KB, which overflowed a
+/// 2 MiB thread stack in a debug build). A polymorphic enum is as large as its largest member.
+pub fn box_large(types: &mut BTreeMap<QName, TypeDef>, limit: usize) {
+    let mut sizes: BTreeMap<QName, usize> = BTreeMap::new();
+    let mut boxed: BTreeSet<(QName, String)> = BTreeSet::new();
+    let names: Vec<QName> = types.keys().cloned().collect();
+    for q in &names {
+        inline_size(types, q, limit, &mut sizes, &mut boxed, &mut BTreeSet::new());
+    }
+    for (q, t) in types.iter_mut() {
+        if let TypeDef::Struct(s) = t {
+            for p in &mut s.properties {
+                p.boxed |= boxed.contains(&(q.clone(), p.name.clone()));
+            }
+        }
+    }
+}
+
+/// The fields `q` holds inline, boxing (into `boxed`) the fields over `limit` on the way.
+fn inline_size(
+    types: &BTreeMap<QName, TypeDef>,
+    q: &QName,
+    limit: usize,
+    sizes: &mut BTreeMap<QName, usize>,
+    boxed: &mut BTreeSet<(QName, String)>,
+    visiting: &mut BTreeSet<QName>,
+) -> usize {
+    if let Some(&n) = sizes.get(q) {
+        return n;
+    }
+    let Some(TypeDef::Struct(s)) = types.get(q) else { return 1 };
+    // A cycle of unboxed fields cannot be (mark_boxed boxed them); count it once.
+    if !visiting.insert(q.clone()) {
+        return 1;
+    }
+    let mut size = 1;
+    for p in &s.properties {
+        let TypeRef::Named(target) = &p.ty else {
+            size += 1;
+            continue;
+        };
+        if p.boxed {
+            size += 1;
+            continue;
+        }
+        let field = match types.get(target) {
+            Some(TypeDef::Struct(t)) => match &t.polymorphic {
+                Some(poly) => poly
+                    .members
+                    .iter()
+                    .map(|m| inline_size(types, m, limit, sizes, boxed, visiting))
+                    .max()
+                    .unwrap_or(1),
+                None => inline_size(types, target, limit, sizes, boxed, visiting),
+            },
+            _ => 1,
+        };
+        if field > limit {
+            boxed.insert((q.clone(), p.name.clone()));
+            size += 1;
+        } else {
+            size += field;
+        }
+    }
+    visiting.remove(q);
+    sizes.insert(q.clone(), size);
+    size
 }
 
 /// Phase 5: Single-valued fields whose type can contain the owner again are boxed.
