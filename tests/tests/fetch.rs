@@ -504,6 +504,9 @@ fn bump_args(setup: &Setup, cargo: &std::path::Path) -> Vec<String> {
         setup.server.url(""),
         "--cargo".into(),
         path(cargo.to_path_buf()),
+        // Two permissions (a sweep of all 917 generates for minutes); the fake cargo lints them.
+        "--sweep-only".into(),
+        "AccessReview.Read*".into(),
     ]
 }
 
@@ -612,6 +615,15 @@ fn bump_moves_regenerates_tests_and_writes_the_report_then_finds_nothing_to_do()
     }
     assert!(report.contains("### Operations added or removed"), "{report}");
     assert!(report.contains("**passed** (42 passed, 0 failed)"), "{report}");
+    // Every permission's crate was generated and linted with the new metadata (here the two
+    // AccessReview.Read* ones); SWEEP.md beside PR.md, the configuration not being the project's.
+    assert!(
+        report.contains("## Every permission's crate")
+            && report.contains("**every generated crate compiles**: 3 permissions: 3 generated, 3 compiled, 0 failed"),
+        "{report}"
+    );
+    let sweep = std::fs::read_to_string(dir.join("bump/SWEEP.md")).unwrap();
+    assert!(sweep.contains("| AccessReview.Read.All | compiles |"), "{sweep}");
     // cargo-semver-checks compared the regenerated crate with the crate as it was before.
     let semver_args = std::fs::read_to_string(tools.path().join("semver-args.txt")).unwrap();
     assert!(

@@ -41,6 +41,9 @@ pub(crate) struct SweepArgs {
     /// machine's cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// The cargo that lints the crates (default: $CARGO, else `cargo`).
+    #[arg(long, value_name = "PROGRAM", hide = true)]
+    cargo: Option<PathBuf>,
     #[command(flatten)]
     inputs: Inputs,
 }
@@ -122,7 +125,9 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<(), Error> {
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let todo: Vec<usize> = (0..rows.len()).filter(|&i| matches!(rows[i].outcome, Outcome::Generated { .. })).collect();
     eprintln!("sweep: linting {} crates on {jobs} worker(s)", todo.len());
-    let checks = lint_all(&out, &rows, &todo, jobs);
+    let cargo =
+        args.cargo.clone().map_or_else(|| std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()), Into::into);
+    let checks = lint_all(&cargo, &out, &rows, &todo, jobs);
     for (i, check) in checks {
         rows[i].outcome = Outcome::Generated { check: Some(check) };
     }
@@ -238,7 +243,7 @@ fn write_workspace(root: &Path, out: &Path) -> Result<(), Error> {
 }
 
 /// Lints the crates of `todo` on `jobs` workers; returns each row's check.
-fn lint_all(out: &Path, rows: &[Row], todo: &[usize], jobs: usize) -> Vec<(usize, Check)> {
+fn lint_all(cargo: &std::ffi::OsStr, out: &Path, rows: &[Row], todo: &[usize], jobs: usize) -> Vec<(usize, Check)> {
     // Largest first, so the long ones do not end the run alone.
     let mut queue: Vec<usize> = todo.to_vec();
     queue.sort_by_key(|&i| std::cmp::Reverse(rows[i].types));
@@ -253,7 +258,7 @@ fn lint_all(out: &Path, rows: &[Row], todo: &[usize], jobs: usize) -> Vec<(usize
                 loop {
                     let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
                     let Some(i) = next else { break };
-                    let check = lint(out, &target, &rows[i].package);
+                    let check = lint(cargo, out, &target, &rows[i].package);
                     let mut n = done.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     *n += 1;
                     eprintln!(
@@ -273,9 +278,8 @@ fn lint_all(out: &Path, rows: &[Row], todo: &[usize], jobs: usize) -> Vec<(usize
 }
 
 /// `cargo clippy -p PACKAGE --lib -- -D warnings` in the sweep's workspace.
-fn lint(out: &Path, target: &Path, package: &str) -> Check {
+fn lint(cargo: &std::ffi::OsStr, out: &Path, target: &Path, package: &str) -> Check {
     let started = Instant::now();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = std::process::Command::new(cargo)
         .args(["clippy", "--quiet", "--message-format", "short", "--lib", "-p", package, "--", "-D", "warnings"])
         .env("CARGO_TARGET_DIR", target)

@@ -442,12 +442,9 @@ fn inline_size(
         }
         let field = match types.get(target) {
             Some(TypeDef::Struct(t)) => match &t.polymorphic {
-                Some(poly) => poly
-                    .members
-                    .iter()
-                    .map(|m| inline_size(types, m, limit, sizes, boxed, visiting))
-                    .max()
-                    .unwrap_or(1),
+                Some(poly) => {
+                    poly.members.iter().map(|m| inline_size(types, m, limit, sizes, boxed, visiting)).max().unwrap_or(1)
+                }
                 None => inline_size(types, target, limit, sizes, boxed, visiting),
             },
             _ => 1,

@@ -8,8 +8,10 @@
 //! 3. `codegen`: regenerates `generated/`.
 //! 4. Asks cargo-semver-checks, when installed, whether the regenerated crate's Rust API agrees
 //!    with the metadata-based semver decision ([`crate::semver`]).
-//! 5. Runs the generated crate's tests.
-//! 6. Writes `target/bump/PR.md`, the report a reviewer reads instead of the diff.
+//! 5. `sweep`: generates and lints every permission's crate with the new metadata (SWEEP.md),
+//!    so a bump that breaks one is seen in the report.
+//! 6. Runs the generated crate's tests.
+//! 7. Writes `target/bump/PR.md`, the report a reviewer reads instead of the diff.
 //!
 //! Exit status 0 when nothing changed, 10 when a bump is ready to commit, 1 on failure (PR.md
 //! then says what failed). Nothing is written outside `metadata/`, `generated/` and
@@ -55,6 +57,13 @@ pub struct BumpArgs {
     /// Do not ask cargo-semver-checks for its verdict (PR.md says it was not asked).
     #[arg(long)]
     skip_semver_checks: bool,
+    /// Do not generate and lint every permission's crate (`cargo xtask sweep`; PR.md says it
+    /// was not run).
+    #[arg(long, conflicts_with = "sweep_only")]
+    skip_sweep: bool,
+    /// Sweep only the permissions matching this glob (`cargo xtask sweep --only`; default all).
+    #[arg(long, value_name = "GLOB")]
+    sweep_only: Vec<String>,
     /// The cargo that runs the generated tests (default: $CARGO, else `cargo`).
     #[arg(long, value_name = "PROGRAM", hide = true)]
     cargo: Option<PathBuf>,
@@ -124,16 +133,74 @@ pub(crate) fn bump(args: &BumpArgs) -> Result<(), Error> {
     };
     drop(baseline);
 
-    // 5. The generated tests.
+    // 5. Every permission's crate, with the new metadata (SWEEP.md beside metadata/).
+    let sweep =
+        if args.skip_sweep { None } else { Some(run_sweep(&config_file, &report_dir, &cargo, &args.sweep_only)) };
+
+    // 6. The generated tests.
     let tests = if args.skip_tests { Tests::Skipped } else { run_tests(args.cargo.as_deref(), &out)? };
     let failed = matches!(tests, Tests::Failed { .. });
-    let text = report(&before, &after, &outcome, Some(&tests), Some((&checks, metadata_bump)), "");
+    let mut text = report(&before, &after, &outcome, Some(&tests), Some((&checks, metadata_bump)), "");
+    text.push_str(&sweep_section(sweep.as_ref()));
     write_report(&report_file, &text)?;
     if failed {
         return Err(Error::file(&report_file, "the regenerated crate's tests fail: see PR.md".to_string()));
     }
     eprintln!("bump: ready to commit metadata/ and {}; review {}", out.display(), report_file.display());
     Err(Error::Exit { code: READY })
+}
+
+/// `cargo xtask sweep` with the bumped configuration: its crates under `REPORT_DIR/sweep`, its
+/// report the committed `SWEEP.md` when the configuration is the project's, else
+/// `REPORT_DIR/SWEEP.md`. The summary line, or why it failed.
+fn run_sweep(
+    config_file: &Path,
+    report_dir: &Path,
+    cargo: &std::ffi::OsStr,
+    only: &[String],
+) -> Result<String, String> {
+    let root = xtask::workspace_root();
+    let sweep_md = if config_file == root.join("metadata/codegen.yaml") {
+        root.join("SWEEP.md")
+    } else {
+        report_dir.join("SWEEP.md")
+    };
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "xtask".into(),
+        "sweep".into(),
+        "--config".into(),
+        config_file.into(),
+        "--out".into(),
+        report_dir.join("sweep").into(),
+        "--report".into(),
+        sweep_md.clone().into(),
+        "--cargo".into(),
+        cargo.into(),
+    ];
+    for glob in only {
+        args.extend(["--only".into(), glob.into()]);
+    }
+    let result = xtask::run(args);
+    let totals = std::fs::read_to_string(&sweep_md)
+        .ok()
+        .and_then(|text| text.lines().find(|l| l.starts_with("**")).map(|l| l.trim_matches('*').to_string()));
+    match (result, totals) {
+        (Ok(()), Some(totals)) => Ok(totals),
+        (Ok(()), None) => Err(format!("{} has no totals line", sweep_md.display())),
+        (Err(e), totals) => Err(format!("{e}{}", totals.map(|t| format!(" ({t})")).unwrap_or_default())),
+    }
+}
+
+/// PR.md's section on every permission's crate.
+fn sweep_section(sweep: Option<&Result<String, String>>) -> String {
+    let body = match sweep {
+        None => "Not run (`--skip-sweep`).".to_string(),
+        Some(Ok(totals)) => format!("`cargo xtask sweep`: **every generated crate compiles**: {totals}. See SWEEP.md."),
+        Some(Err(e)) => {
+            format!("`cargo xtask sweep`: **FAILED**: {e}. See SWEEP.md for each permission's first error.")
+        }
+    };
+    format!("\n## Every permission's crate\n\n{body}\n")
 }
 
 fn options(config_file: &Path, github_api: &str, inputs: Vec<String>, latest: bool) -> Options {
