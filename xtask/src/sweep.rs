@@ -41,6 +41,11 @@ pub(crate) struct SweepArgs {
     /// machine's cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// Lint every crate in this target folder, one at a time (cargo locks a target folder), to
+    /// reuse the dependencies built there (CI: the workspace's `target`); default: a folder per
+    /// worker under OUT.
+    #[arg(long, value_name = "DIR", conflicts_with = "jobs")]
+    target_dir: Option<PathBuf>,
     /// The cargo that lints the crates (default: $CARGO, else `cargo`).
     #[arg(long, value_name = "PROGRAM", hide = true)]
     cargo: Option<PathBuf>,
@@ -122,12 +127,19 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<(), Error> {
 
     // 2. Lint every generated crate.
     write_workspace(&root, &out)?;
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let jobs = match &args.target_dir {
+        Some(_) => 1,
+        None => args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1),
+    };
     let todo: Vec<usize> = (0..rows.len()).filter(|&i| matches!(rows[i].outcome, Outcome::Generated { .. })).collect();
     eprintln!("sweep: linting {} crates on {jobs} worker(s)", todo.len());
     let cargo =
         args.cargo.clone().map_or_else(|| std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()), Into::into);
-    let checks = lint_all(&cargo, &out, &rows, &todo, jobs);
+    let targets: Vec<PathBuf> = match &args.target_dir {
+        Some(dir) => vec![std::path::absolute(dir).map_err(|e| Error::io(dir, e))?],
+        None => (0..jobs).map(|worker| out.join(format!("target-{worker}"))).collect(),
+    };
+    let checks = lint_all(&cargo, &out, &rows, &todo, &targets);
     for (i, check) in checks {
         rows[i].outcome = Outcome::Generated { check: Some(check) };
     }
@@ -242,8 +254,14 @@ fn write_workspace(root: &Path, out: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Lints the crates of `todo` on `jobs` workers; returns each row's check.
-fn lint_all(cargo: &std::ffi::OsStr, out: &Path, rows: &[Row], todo: &[usize], jobs: usize) -> Vec<(usize, Check)> {
+/// Lints the crates of `todo`, a worker per target folder; returns each row's check.
+fn lint_all(
+    cargo: &std::ffi::OsStr,
+    out: &Path,
+    rows: &[Row],
+    todo: &[usize],
+    targets: &[PathBuf],
+) -> Vec<(usize, Check)> {
     // Largest first, so the long ones do not end the run alone.
     let mut queue: Vec<usize> = todo.to_vec();
     queue.sort_by_key(|&i| std::cmp::Reverse(rows[i].types));
@@ -251,14 +269,13 @@ fn lint_all(cargo: &std::ffi::OsStr, out: &Path, rows: &[Row], todo: &[usize], j
     let results = Mutex::new(Vec::new());
     let done = Mutex::new(0usize);
     std::thread::scope(|scope| {
-        for worker in 0..jobs.min(todo.len().max(1)) {
+        for target in targets.iter().take(todo.len().max(1)) {
             let (queue, results, done) = (&queue, &results, &done);
             scope.spawn(move || {
-                let target = out.join(format!("target-{worker}"));
                 loop {
                     let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
                     let Some(i) = next else { break };
-                    let check = lint(cargo, out, &target, &rows[i].package);
+                    let check = lint(cargo, out, target, &rows[i].package);
                     let mut n = done.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     *n += 1;
                     eprintln!(

@@ -14,13 +14,15 @@ use msgraph_codegen::inputs::config::Config;
 use msgraph_codegen::inputs::pins::InputSearch;
 
 /// The configured permission first, then the others, smallest method set first, then a set of
-/// permissions (`A+B`: one crate for what they grant together, as `--permission A --permission B`).
-pub(crate) const PERMISSIONS: [&str; 5] = [
+/// permissions (`A+B`: one crate for what they grant together, as `--permission A --permission B`),
+/// then the largest crate of the sweep (SWEEP.md).
+pub(crate) const PERMISSIONS: [&str; 6] = [
     "AccessReview.ReadWrite.All",
     "RoleManagement.ReadWrite.Directory",
     "Directory.Read.All",
     "Group.ReadWrite.All",
     "EntitlementManagement.ReadWrite.All+User.Read.All",
+    "DeviceManagementConfiguration.ReadWrite.All",
 ];
 
 /// The build of a crate alone per generated type.
@@ -37,6 +39,8 @@ pub(crate) struct Scale {
     pub(crate) codegen: Duration,
     /// `None` when builds were skipped (`--smoke`, `--no-build-cost`).
     pub(crate) build_alone: Option<Duration>,
+    /// The build's peak RSS (GNU time's `%M`, the largest process: rustc on the crate), KiB.
+    pub(crate) peak_rss_kib: Option<u64>,
 }
 
 impl Scale {
@@ -109,6 +113,7 @@ pub(crate) fn run(
             output_bytes: files.values().map(String::len).sum(),
             codegen: crate::bench_stats::median(times),
             build_alone: None,
+            peak_rss_kib: None,
         });
     }
     if build {
@@ -125,9 +130,9 @@ pub(crate) fn run(
             }
             cargo(&root, &target, &args)?;
             cargo(&root, &target, &["clean", "--offline", "-p", &scale.crate_name])?;
-            let started = Instant::now();
-            cargo(&root, &target, &args)?;
-            scale.build_alone = Some(started.elapsed());
+            let (wall, rss) = timed(&root, &target, &args)?;
+            scale.build_alone = Some(wall);
+            scale.peak_rss_kib = Some(rss);
         }
     }
     Ok(out)
@@ -154,15 +159,48 @@ fn cargo(root: &Path, target: &Path, args: &[&str]) -> Result<(), Error> {
     }
 }
 
+/// `cargo <args>` under GNU time: wall time and peak RSS (KiB).
+fn timed(root: &Path, target: &Path, args: &[&str]) -> Result<(Duration, u64), Error> {
+    let report = target.with_extension("time");
+    let out = std::process::Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%e %M")
+        .arg("-o")
+        .arg(&report)
+        .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(args)
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTFLAGS")
+        .output()
+        .map_err(|e| Error::io("/usr/bin/time", e))?;
+    if !out.status.success() {
+        return Err(fail(format!(
+            "cargo {} in {}: {}",
+            args.join(" "),
+            root.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    let text = std::fs::read_to_string(&report).map_err(|e| Error::io(&report, e))?;
+    let mut fields = text.split_whitespace();
+    let wall = fields.next().and_then(|w| w.parse::<f64>().ok());
+    let rss = fields.next().and_then(|r| r.parse::<u64>().ok());
+    match (wall, rss) {
+        (Some(wall), Some(rss)) => Ok((Duration::from_secs_f64(wall), rss)),
+        _ => Err(fail(format!("unexpected GNU time output `{text}`"))),
+    }
+}
+
 /// Section 4 of BENCHMARKS.md.
 pub(crate) fn render(scales: &[Scale], runs: usize) -> String {
     let mut out = format!(
-        "`cargo xtask codegen --permission <NAME> --out DIR` for the configured permission, four others and a set of two \
+        "`cargo xtask codegen --permission <NAME> --out DIR` for the configured permission, four others, a set of two and the largest crate of the sweep \
          (method set and consent from permissions.json), in process, median of {runs} run(s); then each \
          crate built alone (`cargo build`, debug, the crate's default features plus `beta` where it has the \
          module, dependencies prebuilt in a shared target folder).\n\n\
-         | permission | crate | API versions (operations / types) | operations | types | files | output | codegen | build alone | build per type |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n"
+         | permission | crate | API versions (operations / types) | operations | types | files | output | codegen | build alone | peak RSS | build per type |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n"
     );
     for s in scales {
         let versions: Vec<String> = s.versions.iter().map(|(v, o, t)| format!("{v} {o} / {t}")).collect();
@@ -170,8 +208,9 @@ pub(crate) fn render(scales: &[Scale], runs: usize) -> String {
             (Some(b), Some(ms)) => (format!("{:.1} s", b.as_secs_f64()), format!("{ms:.0} ms")),
             _ => ("-".to_string(), "-".to_string()),
         };
+        let rss = s.peak_rss_kib.map_or_else(|| "-".to_string(), |k| format!("{:.0} MiB", k as f64 / 1024.0));
         out.push_str(&format!(
-            "| `{}` | `{}` | {} | {} | {} | {} | {:.0} KiB | {} | {build} | {per_type} |\n",
+            "| `{}` | `{}` | {} | {} | {} | {} | {:.0} KiB | {} | {build} | {rss} | {per_type} |\n",
             s.permission,
             s.crate_name,
             versions.join(", "),
