@@ -250,20 +250,12 @@ impl<T: DeserializeOwned + Send + 'static, C: Consent> Pages<T, C> {
         if !self.seen.insert(link.to_string()) {
             return Err(Error::PagingLoop { url: link.to_string() });
         }
+        // A GET of the link, with the request's headers (`ConsistencyLevel`...), nothing else.
         Ok(Request {
-            client: previous.client.clone(),
-            method: reqwest::Method::GET,
-            path: previous.path.clone(),
             absolute_url: Some(link.to_string()),
             template: previous.template,
-            query: Vec::new(),
             headers: previous.headers.clone(),
-            body: None,
-            nulls: Vec::new(),
-            #[cfg(feature = "test-util")]
-            body_type: None,
-            kind: PhantomData,
-            consent: PhantomData,
+            ..Request::new(previous.client.clone(), reqwest::Method::GET, previous.path.clone())
         })
     }
 }
