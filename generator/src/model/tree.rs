@@ -174,6 +174,22 @@ fn child_method(step: Option<&Step>) -> String {
     }
 }
 
+/// The method leading to `child` among its siblings: [`child_method`], except that of a
+/// composable function's overloads the ones with parameters say them (`range()` is `range`,
+/// `range(address)` is `range_with_address`, as Microsoft's SDKs name them).
+fn call_overload_method(child: &NodeKey, siblings: &[NodeKey]) -> String {
+    let Some(Step::Call(call)) = child.last() else { return child_method(child.last()) };
+    let (name, params) = call.split_once('(').unwrap_or((call, ")"));
+    let params = params.trim_end_matches(')');
+    let overloaded = siblings.iter().any(|s| {
+        s != child && matches!(s.last(), Some(Step::Call(other)) if other.split('(').next() == Some(name))
+    });
+    if params.is_empty() || !overloaded {
+        return child_method(child.last());
+    }
+    sanitize(&format!("{name}_with_{}", params.replace(',', "_")), Case::Snake)
+}
+
 /// The method of an operation: its kind's verb, or the function's or action's name.
 fn operation_method(api: &Api, i: usize, folded: bool) -> String {
     let op = &api.operations[i];
@@ -209,10 +225,14 @@ fn name_methods(api: &Api, nodes: &mut BTreeMap<NodeKey, Node>, folded: &[bool])
     for key in &keys {
         let mut scope = Scope::new();
         scope.reserve(BUILDER_RESERVED_METHODS);
-        let children: Vec<(NodeKey, String)> = nodes
+        let child_keys: Vec<NodeKey> = nodes
             .range(key.clone()..)
             .filter(|(child, _)| child.len() == key.len() + 1 && child.starts_with(key))
-            .map(|(child, _)| (child.clone(), scope.claim(&child_method(child.last()))))
+            .map(|(child, _)| child.clone())
+            .collect();
+        let children: Vec<(NodeKey, String)> = child_keys
+            .iter()
+            .map(|child| (child.clone(), scope.claim(&call_overload_method(child, &child_keys))))
             .collect();
         let Some(node) = nodes.get_mut(key) else { continue };
         node.children = children;
