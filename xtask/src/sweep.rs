@@ -248,7 +248,7 @@ fn why_empty(config: &Config, search: &InputSearch, cache: &msgraph_codegen::Par
 fn write_workspace(root: &Path, out: &Path) -> Result<(), Error> {
     let manifest = "# Written by `cargo xtask sweep`.\n[workspace]\nresolver = \"3\"\nmembers = [\"crates/*\"]\n\n\
                     [profile.dev]\ndebug = \"line-tables-only\"\n[profile.dev.package.\"*\"]\ndebug = false\n";
-    msgraph_codegen::emit::output::write_file_atomic(&out.join("Cargo.toml"), manifest.to_string())?;
+    msgraph_codegen::emit::output::write_file_atomic(&out.join("Cargo.toml"), manifest)?;
     let lock = out.join("Cargo.lock");
     std::fs::copy(root.join("Cargo.lock"), &lock).map_err(|e| Error::io(&lock, e))?;
     Ok(())

@@ -181,9 +181,9 @@ fn call_overload_method(child: &NodeKey, siblings: &[NodeKey]) -> String {
     let Some(Step::Call(call)) = child.last() else { return child_method(child.last()) };
     let (name, params) = call.split_once('(').unwrap_or((call, ")"));
     let params = params.trim_end_matches(')');
-    let overloaded = siblings.iter().any(|s| {
-        s != child && matches!(s.last(), Some(Step::Call(other)) if other.split('(').next() == Some(name))
-    });
+    let overloaded = siblings
+        .iter()
+        .any(|s| s != child && matches!(s.last(), Some(Step::Call(other)) if other.split('(').next() == Some(name)));
     if params.is_empty() || !overloaded {
         return child_method(child.last());
     }
