@@ -76,6 +76,8 @@ struct Check {
 struct Row {
     permission: String,
     package: String,
+    /// The crate's folder, once generated.
+    dir: PathBuf,
     operations: usize,
     types: usize,
     codegen_seconds: f64,
@@ -206,6 +208,7 @@ fn generate_one(
     let mut row = Row {
         permission: permission.clone(),
         package,
+        dir: PathBuf::new(),
         operations: 0,
         types: 0,
         codegen_seconds: 0.0,
@@ -222,6 +225,7 @@ fn generate_one(
         let files = msgraph_codegen::generate(&loaded)?;
         let dir = crates.join(if crate_name.is_some() { "union" } else { permission.as_str() });
         msgraph_codegen::emit::output::write_atomic(&dir, &files)?;
+        row.dir = dir;
         Ok(Outcome::Generated { check: None })
     })();
     row.codegen_seconds = started.elapsed().as_secs_f64();
@@ -275,7 +279,7 @@ fn lint_all(
                 loop {
                     let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
                     let Some(i) = next else { break };
-                    let check = lint(cargo, out, target, &rows[i].package);
+                    let check = lint(cargo, out, target, &rows[i].package, &rows[i].dir);
                     let mut n = done.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     *n += 1;
                     eprintln!(
@@ -294,11 +298,18 @@ fn lint_all(
     results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// `cargo clippy -p PACKAGE --lib -- -D warnings` in the sweep's workspace.
-fn lint(cargo: &std::ffi::OsStr, out: &Path, target: &Path, package: &str) -> Check {
+/// `cargo clippy -p PACKAGE --lib -- -D warnings` in the sweep's workspace, with the `beta`
+/// feature when the crate has the module (its feature-gated API is linted too).
+fn lint(cargo: &std::ffi::OsStr, out: &Path, target: &Path, package: &str, dir: &Path) -> Check {
     let started = Instant::now();
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
+    let mut args = vec!["clippy", "--quiet", "--message-format", "short", "--lib", "-p", package];
+    if manifest.lines().any(|l| l.starts_with("beta = ")) {
+        args.extend(["--features", "beta"]);
+    }
+    args.extend(["--", "-D", "warnings"]);
     let output = std::process::Command::new(cargo)
-        .args(["clippy", "--quiet", "--message-format", "short", "--lib", "-p", package, "--", "-D", "warnings"])
+        .args(&args)
         .env("CARGO_TARGET_DIR", target)
         .env("CARGO_TERM_COLOR", "never")
         .current_dir(out)

@@ -33,7 +33,12 @@ pub(crate) fn api_file(api: &Api, tree: &Tree, module: &VersionModule) -> Result
     let items: Vec<TokenStream> =
         tree.nodes.values().map(|node| builder_item(api, tree, node, &names, &root_client)).collect();
     let roots: Vec<TokenStream> = tree.roots.iter().map(|root| root_method(tree, root, &names, &root_client)).collect();
-    let uses = imports(api, tree);
+    let mut uses = imports(api, tree);
+    if api.operations.is_empty() && module.module.is_none() {
+        // A main version without operations (a permission that grants only beta paths): the
+        // client's empty impl names only these.
+        uses = vec![quote!(Client), quote!(Consent)];
+    }
     let tokens = match &module.module {
         Some(m) => version_entry(api, m, &uses, &roots, &items),
         None => quote! {

@@ -81,7 +81,15 @@ impl PermissionsFile {
     /// Every (method, path) granted by `permission`, sorted by path then method.
     pub fn grants(&self, permission: &str, file: &Path) -> Result<Vec<Grant>> {
         let Some(p) = self.permissions.get(permission) else {
-            return Err(Error::file(file, format!("permission `{permission}` is not defined")));
+            let hint = match self.closest(permission).as_slice() {
+                [] => String::new(),
+                [one] => format!("; did you mean `{one}`?"),
+                many => format!(
+                    "; did you mean one of {}?",
+                    many.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            return Err(Error::file(file, format!("permission `{permission}` is not defined{hint}")));
         };
         let mut out = Vec::new();
         for set in &p.path_sets {
@@ -109,6 +117,44 @@ impl PermissionsFile {
     }
 }
 
+impl PermissionsFile {
+    /// The permissions `name` most likely meant, as cargo suggests a mistyped command: the one
+    /// equal to it but for case, else the nearest by edit distance (at most a third of its
+    /// length; up to three when several are as near).
+    pub fn closest(&self, name: &str) -> Vec<&str> {
+        if let Some(same) = self.permissions.keys().find(|k| k.eq_ignore_ascii_case(name)) {
+            return vec![same.as_str()];
+        }
+        let lower = name.to_ascii_lowercase();
+        let limit = (name.len() / 3).max(1);
+        let mut near: Vec<(usize, &str)> = self
+            .permissions
+            .keys()
+            .map(|k| (edit_distance(&lower, &k.to_ascii_lowercase()), k.as_str()))
+            .filter(|(d, _)| *d <= limit)
+            .collect();
+        near.sort();
+        let nearest = near.first().map_or(0, |(d, _)| *d);
+        near.into_iter().take_while(|(d, _)| *d == nearest).take(3).map(|(_, k)| k).collect()
+    }
+}
+
+/// Levenshtein distance over bytes.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
 /// `least=DelegatedWork,Application` -> those schemes; anything else -> none.
 pub fn parse_least(annotation: &str) -> BTreeSet<Scheme> {
     annotation
@@ -122,6 +168,26 @@ pub fn parse_least(annotation: &str) -> BTreeSet<Scheme> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mistyped_permission_gets_its_likely_names() {
+        let text = r#"{"permissions": {"EntitlementManagement.ReadWrite.All": {}, "EntitlementManagement.Read.All": {},
+            "User.Read": {}, "User.ReadWrite": {}}}"#;
+        let file = PermissionsFile::parse(text, Path::new("p.json")).unwrap();
+        let err = |name: &str| file.grants(name, Path::new("p.json")).unwrap_err().to_string();
+        assert!(
+            err("entitlementmanagement.readwrite.all")
+                .ends_with("is not defined; did you mean `EntitlementManagement.ReadWrite.All`?"),
+            "{}",
+            err("entitlementmanagement.readwrite.all")
+        );
+        assert!(
+            err("EntitlementManagement.ReadWrit.All").ends_with("did you mean `EntitlementManagement.ReadWrite.All`?")
+        );
+        assert!(err("User.Reed").ends_with("did you mean `User.Read`?"), "{}", err("User.Reed"));
+        assert!(err("User.ReadWrote").ends_with("did you mean `User.ReadWrite`?"), "{}", err("User.ReadWrote"));
+        assert!(err("Mail.Send").ends_with("`Mail.Send` is not defined"), "{}", err("Mail.Send"));
+    }
 
     #[test]
     fn least_annotation() {

@@ -81,10 +81,16 @@ impl<T: Selectable + DeserializeOwned, C> Request<Json<T>, C> {
     }
 
     /// `$filter` from a typed [`Filter`](super::super::Filter) over this type's fields, e.g.
-    /// `.filter_by(Filter::eq(GroupField::DisplayName, "Sales"))`. Replaces nothing:
-    /// call it once (combine with `and`/`or`).
-    pub fn filter_by(self, filter: super::super::filter::Filter<T::Field>) -> Self {
-        self.filter(filter.to_string())
+    /// `.filter_by(Filter::eq(GroupField::DisplayName, "Sales"))`. Called again, the conditions
+    /// combine with `and` (`(a) and (b)`), with a `$filter` set by `filter` too.
+    pub fn filter_by(mut self, filter: super::super::filter::Filter<T::Field>) -> Self {
+        let filter = filter.to_string();
+        let combined = match self.query.iter().rev().find(|(name, _)| name == "$filter") {
+            Some((_, existing)) => format!("({existing}) and ({filter})"),
+            None => filter,
+        };
+        self.set_option("$filter", combined);
+        self
     }
 
     /// `$orderby` one property, ascending or descending: one of this type's (`…Field`), or one
@@ -119,6 +125,13 @@ impl<T: Selectable + DeserializeOwned, C> Request<Json<T>, C> {
 }
 
 /// A request ready to send: add OData query options, then `.await` it (or call [`send`](Self::send)).
+///
+/// Each OData option is sent once (Graph answers `400` to an option given twice). The
+/// single-valued ones, `top`, `skip`, `search`, `count` and `filter`, replace the value set before:
+/// the last call wins, except `filter_by`, whose conditions combine with `and`. The list options,
+/// `select`/`select_fields`, `expand`/`expand_nav`/`expand_select` and `order_by`/`order_by_field`,
+/// add to their list, string and typed variants alike. A header set twice is sent once, with the
+/// last value. [`query`](Self::query) is the escape hatch: it adds its pair as it is.
 ///
 /// `K` says how the response is decoded ([`Json`], [`MaybeJson`], [`NoContent`], [`Count`],
 /// [`RawJson`]); `C` is the consent of the client that built it, so a [`Batch`](super::super::Batch)
@@ -219,30 +232,43 @@ impl<K: ResponseKind, C> Request<K, C> {
     }
 
     /// Adds a query option (the value is percent-encoded).
+    ///
+    /// The escape hatch: it **adds** the pair as it is, even when the query has `name` already
+    /// (the OData options below set theirs once: see [`Request`]'s rules).
     pub fn query(mut self, name: &str, value: impl Into<String>) -> Self {
         self.query.push((name.to_string(), value.into()));
         self
     }
 
-    /// Adds a request header.
+    /// Sets a request header: once, a second call with the same name (in any case) replaces the
+    /// first value.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.headers.push((name.to_string(), value.into()));
         self
     }
 
-    /// `$select`: the properties to return.
+    /// Sets the single-valued query option `option` (`$top`, `$skip`, `$filter`, `$search`,
+    /// `$count`), replacing the value set before.
+    fn set_option(&mut self, option: &str, value: String) {
+        self.query.retain(|(name, _)| name != option);
+        self.query.push((option.to_string(), value));
+    }
+
+    /// `$select`: the properties to return; called again, adds to the list.
     pub fn select<I, S>(self, properties: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
         let list: Vec<String> = properties.into_iter().map(|s| s.as_ref().to_string()).collect();
-        self.query("$select", list.join(","))
+        self.add_to_option("$select", list.join(","))
     }
 
-    /// `$expand`: navigation properties to include, e.g. `resourceRoleScopes($expand=role,scope)`.
+    /// `$expand`: navigation properties to include, e.g. `resourceRoleScopes($expand=role,scope)`;
+    /// called again, adds to the list.
     pub fn expand(self, expand: impl Into<String>) -> Self {
-        self.query("$expand", expand)
+        self.add_to_option("$expand", expand.into())
     }
 
     /// Adds `item` to the query option `option` (a comma-separated list: `$expand`, `$orderby`),
@@ -258,34 +284,40 @@ impl<K: ResponseKind, C> Request<K, C> {
         }
     }
 
-    /// `$filter`, e.g. `displayName eq 'Sales'`.
-    pub fn filter(self, filter: impl Into<String>) -> Self {
-        self.query("$filter", filter)
+    /// `$filter`, e.g. `displayName eq 'Sales'`; replaces a `$filter` set before.
+    pub fn filter(mut self, filter: impl Into<String>) -> Self {
+        self.set_option("$filter", filter.into());
+        self
     }
 
-    /// `$orderby`, e.g. `displayName desc`.
+    /// `$orderby`, e.g. `displayName desc`; called again, orders by more properties, in call
+    /// order.
     pub fn order_by(self, order_by: impl Into<String>) -> Self {
-        self.query("$orderby", order_by)
+        self.add_to_option("$orderby", order_by.into())
     }
 
-    /// `$top`: the page size.
-    pub fn top(self, top: u32) -> Self {
-        self.query("$top", top.to_string())
+    /// `$top`: the page size; the last call wins.
+    pub fn top(mut self, top: u32) -> Self {
+        self.set_option("$top", top.to_string());
+        self
     }
 
-    /// `$skip`.
-    pub fn skip(self, skip: u32) -> Self {
-        self.query("$skip", skip.to_string())
+    /// `$skip`; the last call wins.
+    pub fn skip(mut self, skip: u32) -> Self {
+        self.set_option("$skip", skip.to_string());
+        self
     }
 
-    /// `$count=true`: include `@odata.count` in the page (adds `ConsistencyLevel: eventual`).
-    pub fn count(self) -> Self {
-        self.query("$count", "true").header("ConsistencyLevel", "eventual")
+    /// `$count=true`: include `@odata.count` in the page (sets `ConsistencyLevel: eventual`).
+    pub fn count(mut self) -> Self {
+        self.set_option("$count", "true".to_string());
+        self.header("ConsistencyLevel", "eventual")
     }
 
-    /// `$search` (adds `ConsistencyLevel: eventual`).
-    pub fn search(self, search: impl Into<String>) -> Self {
-        self.query("$search", search).header("ConsistencyLevel", "eventual")
+    /// `$search` (sets `ConsistencyLevel: eventual`); the last call wins.
+    pub fn search(mut self, search: impl Into<String>) -> Self {
+        self.set_option("$search", search.into());
+        self.header("ConsistencyLevel", "eventual")
     }
 
     /// The full URL this request goes to.

@@ -200,6 +200,12 @@ fn single(state: &mut State, base: &str, req: &ReceivedRequest, raw_query: &str)
             None => Answer::error(400, "BadRequest", &format!("unknown $skiptoken `{token}`")),
         };
     }
+    // An OData option given twice: Graph's 400 (the request is recorded, the answer is Graph's).
+    if let Some(option) = repeated_option(req) {
+        state.failures.push(format!("{} gives the query option `{option}` more than once (answered 400)", req.line()));
+        let message = format!("Query option '{option}' was specified more than once.");
+        return Answer::error(400, "BadRequest", &message);
+    }
     // A body the operation cannot take: Graph's 400, naming where.
     if !req.body.is_empty() {
         let typed = state.expectations.iter().filter(|s| s.routes(req)).find_map(|s| s.body_type);
@@ -224,6 +230,12 @@ fn single(state: &mut State, base: &str, req: &ReceivedRequest, raw_query: &str)
         }
     };
     answer_step(state, base, req, raw_query, step)
+}
+
+/// The first system query option (`$top`, `$filter`...) the request gives twice.
+fn repeated_option(req: &ReceivedRequest) -> Option<&str> {
+    let mut seen = std::collections::BTreeSet::new();
+    req.query.iter().map(|(name, _)| name.as_str()).filter(|n| n.starts_with('$')).find(|n| !seen.insert(*n))
 }
 
 /// What a scripted step answers.
