@@ -149,6 +149,13 @@ struct CodegenArgs {
     inputs: Inputs,
 }
 
+/// `beta` when the generated crate in `dir` has the beta module (behind that feature), so that a
+/// build or lint covers it too; else nothing.
+pub fn beta_feature(dir: &Path) -> Option<&'static str> {
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
+    manifest.lines().any(|l| l.starts_with("beta = ")).then_some("beta")
+}
+
 /// The workspace root (the folder of the top-level Cargo.toml).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)

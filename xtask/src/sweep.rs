@@ -302,10 +302,9 @@ fn lint_all(
 /// feature when the crate has the module (its feature-gated API is linted too).
 fn lint(cargo: &std::ffi::OsStr, out: &Path, target: &Path, package: &str, dir: &Path) -> Check {
     let started = Instant::now();
-    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
     let mut args = vec!["clippy", "--quiet", "--message-format", "short", "--lib", "-p", package];
-    if manifest.lines().any(|l| l.starts_with("beta = ")) {
-        args.extend(["--features", "beta"]);
+    if let Some(beta) = crate::beta_feature(dir) {
+        args.extend(["--features", beta]);
     }
     args.extend(["--", "-D", "warnings"]);
     let output = std::process::Command::new(cargo)

@@ -268,7 +268,7 @@ fn child_method(
                 }
             }
         }
-        Some(Step::Call(_)) => {
+        Some(Step::Call { .. }) => {
             let Some(Segment::Function { name: function, params }) = &child.segment else { return TokenStream::new() };
             let (args, path) = function_call(&function.name, params, names);
             let method = ident(name);

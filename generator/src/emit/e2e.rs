@@ -150,7 +150,7 @@ pub(crate) fn sample_call(
         if step == Some(&Step::Key) {
             let id = ids.next().map_or("", String::as_str);
             calls.push(quote!(.#method(#id)));
-        } else if matches!(step, Some(Step::Call(_))) {
+        } else if matches!(step, Some(Step::Call { .. })) {
             let args = function_args.next().cloned().unwrap_or_default();
             calls.push(quote!(.#method(#(#args),*)));
         } else if is_last {
@@ -400,7 +400,7 @@ fn sample_argument(api: &Api, ty: &TypeRef, n: usize, names: &TypeNames<'_>) -> 
             Primitive::Single | Primitive::Double | Primitive::Decimal => (quote!(1.5), "1.5".to_string()),
             Primitive::Guid => (quote!(::uuid::Uuid::nil()), "00000000-0000-0000-0000-000000000000".to_string()),
             Primitive::DateTimeOffset => {
-                (quote!(::chrono::DateTime::<::chrono::Utc>::UNIX_EPOCH), "1970-01-01T00%3A00%3A00Z".to_string())
+                (quote!(::chrono::DateTime::<::chrono::Utc>::UNIX_EPOCH), encode_segment("1970-01-01T00:00:00Z"))
             }
             Primitive::Date => {
                 (quote!(::chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()), "2024-01-01".to_string())

@@ -11,21 +11,23 @@ use crate::model::types::{Api, OperationKind, Segment};
 use crate::naming::{self, BUILDER_RESERVED_METHODS, CLIENT_RESERVED_METHODS, Case, Scope, sanitize};
 
 /// A step of a node's path: a navigation property (or entity set, singleton), a key, or a
-/// composable function that further segments address (`range(address)`: its name and parameter
-/// names).
+/// composable function that further segments address (`range(address)`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
     Nav(String),
     Key,
-    Call(String),
+    /// The function's name and parameter names (an overload is a step of its own).
+    Call {
+        name: String,
+        params: Vec<String>,
+    },
 }
 
 /// The step of a function segment.
 fn call_step(segment: &Segment) -> Option<Step> {
     match segment {
         Segment::Function { name, params } => {
-            let params: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
-            Some(Step::Call(format!("{}({})", name.name, params.join(","))))
+            Some(Step::Call { name: name.name.clone(), params: params.iter().map(|p| p.name.clone()).collect() })
         }
         _ => None,
     }
@@ -109,9 +111,9 @@ fn folded(api: &Api) -> Vec<bool> {
         .operations
         .iter()
         .map(|op| steps(&op.segments, false))
-        .filter(|key| matches!(key.last(), Some(Step::Call(_))))
+        .filter(|key| matches!(key.last(), Some(Step::Call { .. })))
         .flat_map(|key| (1..=key.len()).map(move |n| key[..n].to_vec()))
-        .filter(|key| matches!(key.last(), Some(Step::Call(_))))
+        .filter(|key| matches!(key.last(), Some(Step::Call { .. })))
         .collect();
     api.operations
         .iter()
@@ -151,7 +153,7 @@ fn name_structs(nodes: &mut BTreeMap<NodeKey, Node>) {
                 .map(|s| match s {
                     Step::Nav(n) => n.clone(),
                     Step::Key => "item".to_string(),
-                    Step::Call(call) => call.split('(').next().unwrap_or(call).to_string(),
+                    Step::Call { name, .. } => name.clone(),
                 })
                 .collect();
             (k.clone(), l)
@@ -169,7 +171,7 @@ fn child_method(step: Option<&Step>) -> String {
     match step {
         Some(Step::Key) => "by_id".to_string(),
         Some(Step::Nav(nav)) => sanitize(nav, Case::Snake),
-        Some(Step::Call(call)) => sanitize(call.split('(').next().unwrap_or(call), Case::Snake),
+        Some(Step::Call { name, .. }) => sanitize(name, Case::Snake),
         None => String::new(),
     }
 }
@@ -178,16 +180,14 @@ fn child_method(step: Option<&Step>) -> String {
 /// composable function's overloads the ones with parameters say them (`range()` is `range`,
 /// `range(address)` is `range_with_address`, as Microsoft's SDKs name them).
 fn call_overload_method(child: &NodeKey, siblings: &[NodeKey]) -> String {
-    let Some(Step::Call(call)) = child.last() else { return child_method(child.last()) };
-    let (name, params) = call.split_once('(').unwrap_or((call, ")"));
-    let params = params.trim_end_matches(')');
+    let Some(Step::Call { name, params }) = child.last() else { return child_method(child.last()) };
     let overloaded = siblings
         .iter()
-        .any(|s| s != child && matches!(s.last(), Some(Step::Call(other)) if other.split('(').next() == Some(name)));
+        .any(|s| s != child && matches!(s.last(), Some(Step::Call { name: other, .. }) if other == name));
     if params.is_empty() || !overloaded {
         return child_method(child.last());
     }
-    sanitize(&format!("{name}_with_{}", params.replace(',', "_")), Case::Snake)
+    sanitize(&format!("{name}_with_{}", params.join("_")), Case::Snake)
 }
 
 /// The method of an operation: its kind's verb, or the function's or action's name.

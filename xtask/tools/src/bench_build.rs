@@ -226,6 +226,14 @@ fn run_quiet(mut c: Command, what: &str) -> Result<(), String> {
 
 /// Runs `cargo <args>` under GNU time.
 fn timed(root: &Path, target: &Path, args: &[&str], what: &str) -> Result<Build, String> {
+    let (wall, peak_rss_kib) = gnu_time(root, target, args, what)?;
+    let top_units = top_units(&target.join("cargo-timings/cargo-timing.html"), 5)?;
+    Ok(Build { wall, peak_rss_kib, top_units })
+}
+
+/// Runs `cargo <args>` in `root` with `target` under GNU time: its wall time and peak RSS (KiB,
+/// the largest process).
+pub(crate) fn gnu_time(root: &Path, target: &Path, args: &[&str], what: &str) -> Result<(Duration, u64), String> {
     let report = target.with_extension("time");
     let mut c = Command::new("/usr/bin/time");
     c.arg("-f").arg("%e %M").arg("-o").arg(&report);
@@ -239,8 +247,7 @@ fn timed(root: &Path, target: &Path, args: &[&str], what: &str) -> Result<Build,
     };
     let wall: f64 = wall.parse().map_err(|_| format!("{what}: bad wall time `{wall}`"))?;
     let peak_rss_kib: u64 = rss.parse().map_err(|_| format!("{what}: bad RSS `{rss}`"))?;
-    let top_units = top_units(&target.join("cargo-timings/cargo-timing.html"), 5)?;
-    Ok(Build { wall: Duration::from_secs_f64(wall), peak_rss_kib, top_units })
+    Ok((Duration::from_secs_f64(wall), peak_rss_kib))
 }
 
 /// The `n` longest units of a `cargo build --timings` report (its `UNIT_DATA` array).

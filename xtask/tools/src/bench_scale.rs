@@ -124,24 +124,19 @@ pub(crate) fn run(
             // Dependencies first (shared by every crate after the first), then the crate alone.
             eprintln!("bench: scale: building {} (dependencies, then the crate alone)", scale.crate_name);
             let mut args = vec!["build", "--offline"];
-            let features = features(&root);
+            let features = xtask::beta_feature(&root);
             if let Some(f) = &features {
                 args.extend(["--features", f]);
             }
             cargo(&root, &target, &args)?;
             cargo(&root, &target, &["clean", "--offline", "-p", &scale.crate_name])?;
-            let (wall, rss) = timed(&root, &target, &args)?;
+            let what = format!("cargo {} in {}", args.join(" "), root.display());
+            let (wall, rss) = crate::bench_build::gnu_time(&root, &target, &args, &what).map_err(fail)?;
             scale.build_alone = Some(wall);
             scale.peak_rss_kib = Some(rss);
         }
     }
     Ok(out)
-}
-
-/// `beta` when the crate has the beta module (so it is built too), else nothing.
-fn features(root: &Path) -> Option<&'static str> {
-    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
-    manifest.lines().any(|l| l.starts_with("beta = ")).then_some("beta")
 }
 
 fn cargo(root: &Path, target: &Path, args: &[&str]) -> Result<(), Error> {
@@ -156,39 +151,6 @@ fn cargo(root: &Path, target: &Path, args: &[&str]) -> Result<(), Error> {
         Ok(())
     } else {
         Err(fail(format!("cargo {} in {}: {}", args.join(" "), root.display(), String::from_utf8_lossy(&out.stderr))))
-    }
-}
-
-/// `cargo <args>` under GNU time: wall time and peak RSS (KiB).
-fn timed(root: &Path, target: &Path, args: &[&str]) -> Result<(Duration, u64), Error> {
-    let report = target.with_extension("time");
-    let out = std::process::Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("%e %M")
-        .arg("-o")
-        .arg(&report)
-        .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(args)
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", target)
-        .env_remove("RUSTFLAGS")
-        .output()
-        .map_err(|e| Error::io("/usr/bin/time", e))?;
-    if !out.status.success() {
-        return Err(fail(format!(
-            "cargo {} in {}: {}",
-            args.join(" "),
-            root.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    let text = std::fs::read_to_string(&report).map_err(|e| Error::io(&report, e))?;
-    let mut fields = text.split_whitespace();
-    let wall = fields.next().and_then(|w| w.parse::<f64>().ok());
-    let rss = fields.next().and_then(|r| r.parse::<u64>().ok());
-    match (wall, rss) {
-        (Some(wall), Some(rss)) => Ok((Duration::from_secs_f64(wall), rss)),
-        _ => Err(fail(format!("unexpected GNU time output `{text}`"))),
     }
 }
 

@@ -37,9 +37,7 @@ impl<K: ResponseKind, C> Request<K, C> {
     /// A request with a byte body cannot be part of a `$batch` (its body is JSON).
     pub fn bytes_body(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
         self.body = Some(Ok(body.into()));
-        self.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
-        self.headers.push(("Content-Type".to_string(), content_type.to_string()));
-        self
+        self.header("Content-Type", content_type)
     }
 }
 
