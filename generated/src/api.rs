@@ -184,7 +184,7 @@ impl<C: Consent> AccessPackageAssignmentApprovalsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application none.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/approval-filterbycurrentuser?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/approval-filterbycurrentuser?view=graph-rest-1.0>
     ///
     /// PowerShell: `Invoke-MgFilterEntitlementManagementAccessPackageAssignmentApprovalByCurrentUser`
     pub fn filter_by_current_user(
@@ -234,7 +234,7 @@ impl<C: Consent> AccessPackageAssignmentApprovalsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/approval-get?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/approval-get?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAccessPackageAssignmentApproval`
     pub fn get(&self) -> Request<Json<crate::models::Approval>, C>
@@ -290,7 +290,7 @@ impl<C: Consent> StagesRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/approval-list-stages?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/approval-list-stages?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAccessPackageAssignmentApprovalStage`
     pub fn list(&self) -> Request<Json<Page<crate::models::ApprovalStage>>, C>
@@ -323,7 +323,7 @@ impl<C: Consent> StagesItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application none.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/approvalstage-get?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/approvalstage-get?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAccessPackageAssignmentApprovalStage`
     pub fn get(&self) -> Request<Json<crate::models::ApprovalStage>, C>
@@ -344,7 +344,7 @@ impl<C: Consent> StagesItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application none.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/approvalstage-update?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/approvalstage-update?view=graph-rest-1.0>
     ///
     /// PowerShell: `Update-MgEntitlementManagementAccessPackageAssignmentApprovalStage`
     pub fn update(
@@ -435,7 +435,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackages?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackages?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAccessPackage`
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>, C> {
@@ -451,7 +451,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-accesspackages?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-accesspackages?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgEntitlementManagementAccessPackage`
     pub fn create(
@@ -471,7 +471,7 @@ impl<C: Consent> AccessPackagesRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-filterbycurrentuser?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-filterbycurrentuser?view=graph-rest-1.0>
     ///
     /// PowerShell: `Invoke-MgFilterEntitlementManagementAccessPackageByCurrentUser`
     pub fn filter_by_current_user(
@@ -547,7 +547,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-get?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-get?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAccessPackage`
     ///
@@ -567,7 +567,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-update?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-update?view=graph-rest-1.0>
     ///
     /// PowerShell: `Update-MgEntitlementManagementAccessPackage`
     pub fn update(
@@ -589,7 +589,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete?view=graph-rest-1.0>
     ///
     /// PowerShell: `Remove-MgEntitlementManagementAccessPackage`
     pub fn delete(&self) -> Request<NoContent, C> {
@@ -607,7 +607,7 @@ impl<C: Consent> AccessPackagesItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-getapplicablepolicyrequirements?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-getapplicablepolicyrequirements?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAccessPackageApplicablePolicyRequirement`
     pub fn get_applicable_policy_requirements(
@@ -657,7 +657,7 @@ impl<C: Consent> AccessPackagesIncompatibleWithRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-accesspackagesincompatiblewith?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-accesspackagesincompatiblewith?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAccessPackageIncompatibleWith`
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>, C> {
@@ -708,7 +708,7 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatibleaccesspackages?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatibleaccesspackages?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAccessPackageIncompatibleAccessPackage`
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackage>>, C> {
@@ -726,7 +726,7 @@ impl<C: Consent> IncompatibleAccessPackagesRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatibleaccesspackage?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatibleaccesspackage?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgEntitlementManagementAccessPackageIncompatibleAccessPackageByRef`
     ///
@@ -759,7 +759,7 @@ impl<C: Consent> IncompatibleAccessPackagesItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-incompatibleaccesspackage?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-incompatibleaccesspackage?view=graph-rest-1.0>
     ///
     /// PowerShell: `Remove-MgEntitlementManagementAccessPackageIncompatibleAccessPackageByRef`
     pub fn delete_ref(&self) -> Request<NoContent, C> {
@@ -808,7 +808,7 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatiblegroups?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-list-incompatiblegroups?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAccessPackageIncompatibleGroup`
     pub fn list(&self) -> Request<Json<Page<crate::models::Group>>, C> {
@@ -826,7 +826,7 @@ impl<C: Consent> IncompatibleGroupsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatiblegroup?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-incompatiblegroup?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgEntitlementManagementAccessPackageIncompatibleGroupByRef`
     ///
@@ -859,7 +859,7 @@ impl<C: Consent> IncompatibleGroupsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-incompatiblegroup?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-incompatiblegroup?view=graph-rest-1.0>
     ///
     /// PowerShell: `Remove-MgEntitlementManagementAccessPackageIncompatibleGroupByRef`
     pub fn delete_ref(&self) -> Request<NoContent, C> {
@@ -902,7 +902,7 @@ impl<C: Consent> AccessPackagesItemResourceRoleScopesRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-resourcerolescopes?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-post-resourcerolescopes?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgEntitlementManagementAccessPackageResourceRoleScope`
     pub fn create(
@@ -934,7 +934,7 @@ impl<C: Consent> ResourceRoleScopesItemRequestBuilder<C> {
     ///
     /// Consent: delegated (signed-in user) or application (app-only).
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-resourcerolescopes?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackage-delete-resourcerolescopes?view=graph-rest-1.0>
     ///
     /// PowerShell: `Remove-MgEntitlementManagementAccessPackageResourceRoleScope`
     pub fn delete(&self) -> Request<NoContent, C> {
@@ -986,7 +986,7 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignmentpolicies?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignmentpolicies?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAssignmentPolicy`
     pub fn list(
@@ -1006,7 +1006,7 @@ impl<C: Consent> AssignmentPoliciesRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-assignmentpolicies?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-assignmentpolicies?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgEntitlementManagementAssignmentPolicy`
     pub fn create(
@@ -1041,7 +1041,7 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-get?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-get?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAssignmentPolicy`
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignmentPolicy>, C> {
@@ -1059,7 +1059,7 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-update?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-update?view=graph-rest-1.0>
     ///
     /// PowerShell: `Set-MgEntitlementManagementAssignmentPolicy`
     pub fn replace(
@@ -1081,7 +1081,7 @@ impl<C: Consent> AssignmentPoliciesItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-delete?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentpolicy-delete?view=graph-rest-1.0>
     ///
     /// PowerShell: `Remove-MgEntitlementManagementAssignmentPolicy`
     pub fn delete(&self) -> Request<NoContent, C> {
@@ -1133,7 +1133,7 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignmentrequests?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignmentrequests?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAssignmentRequest`
     pub fn list(
@@ -1153,7 +1153,7 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-assignmentrequests?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-assignmentrequests?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgEntitlementManagementAssignmentRequest`
     pub fn create(
@@ -1175,7 +1175,7 @@ impl<C: Consent> AssignmentRequestsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-filterbycurrentuser?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-filterbycurrentuser?view=graph-rest-1.0>
     ///
     /// PowerShell: `Invoke-MgFilterEntitlementManagementAssignmentRequestByCurrentUser`
     pub fn filter_by_current_user(
@@ -1217,7 +1217,7 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-get?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-get?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAssignmentRequest`
     pub fn get(
@@ -1255,7 +1255,7 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-delete?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-delete?view=graph-rest-1.0>
     ///
     /// PowerShell: `Remove-MgEntitlementManagementAssignmentRequest`
     pub fn delete(&self) -> Request<NoContent, C> {
@@ -1273,7 +1273,7 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-cancel?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-cancel?view=graph-rest-1.0>
     ///
     /// PowerShell: `Stop-MgEntitlementManagementAssignmentRequest`
     pub fn cancel(&self) -> Request<NoContent, C>
@@ -1294,7 +1294,7 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-reprocess?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-reprocess?view=graph-rest-1.0>
     ///
     /// PowerShell: `Invoke-MgReprocessEntitlementManagementAssignmentRequest`
     pub fn reprocess(&self) -> Request<NoContent, C> {
@@ -1312,7 +1312,7 @@ impl<C: Consent> AssignmentRequestsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-resume?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequest-resume?view=graph-rest-1.0>
     ///
     /// PowerShell: `Resume-MgEntitlementManagementAssignmentRequest`
     pub fn resume(
@@ -1367,7 +1367,7 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignments?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-assignments?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAssignment`
     pub fn list(
@@ -1414,7 +1414,7 @@ impl<C: Consent> AssignmentsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementMgmt-SubjectAccess.ReadWrite`; application none.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-filterbycurrentuser?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-filterbycurrentuser?view=graph-rest-1.0>
     ///
     /// PowerShell: `Invoke-MgFilterEntitlementManagementAssignmentByCurrentUser`
     pub fn filter_by_current_user(
@@ -1456,7 +1456,7 @@ impl<C: Consent> AssignmentsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-get?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-get?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementAssignment`
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageAssignment>, C> {
@@ -1492,7 +1492,7 @@ impl<C: Consent> AssignmentsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-reprocess?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignment-reprocess?view=graph-rest-1.0>
     ///
     /// PowerShell: `Invoke-MgReprocessEntitlementManagementAssignment`
     pub fn reprocess(&self) -> Request<NoContent, C> {
@@ -1625,7 +1625,7 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-catalogs?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-catalogs?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementCatalog`
     pub fn list(&self) -> Request<Json<Page<crate::models::AccessPackageCatalog>>, C> {
@@ -1641,7 +1641,7 @@ impl<C: Consent> CatalogsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-catalogs?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-catalogs?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgEntitlementManagementCatalog`
     pub fn create(
@@ -1696,7 +1696,7 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-get?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-get?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementCatalog`
     pub fn get(&self) -> Request<Json<crate::models::AccessPackageCatalog>, C> {
@@ -1714,7 +1714,7 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-update?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-update?view=graph-rest-1.0>
     ///
     /// PowerShell: `Update-MgEntitlementManagementCatalog`
     pub fn update(
@@ -1736,7 +1736,7 @@ impl<C: Consent> CatalogsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-delete?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-delete?view=graph-rest-1.0>
     ///
     /// PowerShell: `Remove-MgEntitlementManagementCatalog`
     pub fn delete(&self) -> Request<NoContent, C> {
@@ -1787,7 +1787,7 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`, `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-accesspackagecustomworkflowextensions?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-accesspackagecustomworkflowextensions?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementCatalogCustomWorkflowExtension`
     pub fn list(
@@ -1807,7 +1807,7 @@ impl<C: Consent> CustomWorkflowExtensionsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-post-accesspackagecustomworkflowextensions?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-post-accesspackagecustomworkflowextensions?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgEntitlementManagementCatalogCustomWorkflowExtension`
     ///
@@ -1846,7 +1846,7 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentrequestworkflowextension-get?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentworkflowextension-get?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementCatalogCustomWorkflowExtension`
     pub fn get(&self) -> Request<Json<crate::models::AnyCustomCalloutExtension>, C> {
@@ -1886,7 +1886,7 @@ impl<C: Consent> CustomWorkflowExtensionsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentworkflowextension-delete?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageassignmentworkflowextension-delete?view=graph-rest-1.0>
     ///
     /// PowerShell: `Remove-MgEntitlementManagementCatalogCustomWorkflowExtension`
     pub fn delete(&self) -> Request<NoContent, C> {
@@ -1925,7 +1925,7 @@ impl<C: Consent> ResourceRolesRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resourceroles?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resourceroles?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementCatalogResourceRole`
     ///
@@ -1980,7 +1980,7 @@ impl<C: Consent> ResourcesRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resources?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resources?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementCatalogResource`
     pub fn list(
@@ -2010,7 +2010,7 @@ impl<C: Consent> ResourcesItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageresource-refresh?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/accesspackageresource-refresh?view=graph-rest-1.0>
     ///
     /// PowerShell: `Invoke-MgRefreshEntitlementManagementCatalogResource`
     pub fn refresh(&self) -> Request<NoContent, C> {
@@ -2061,7 +2061,7 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-connectedorganizations?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-connectedorganizations?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementConnectedOrganization`
     pub fn list(&self) -> Request<Json<Page<crate::models::ConnectedOrganization>>, C> {
@@ -2079,7 +2079,7 @@ impl<C: Consent> ConnectedOrganizationsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-connectedorganizations?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-connectedorganizations?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgEntitlementManagementConnectedOrganization`
     pub fn create(
@@ -2127,7 +2127,7 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-get?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-get?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementConnectedOrganization`
     pub fn get(&self) -> Request<Json<crate::models::ConnectedOrganization>, C> {
@@ -2145,7 +2145,7 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-update?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-update?view=graph-rest-1.0>
     ///
     /// PowerShell: `Update-MgEntitlementManagementConnectedOrganization`
     pub fn update(
@@ -2167,7 +2167,7 @@ impl<C: Consent> ConnectedOrganizationsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete?view=graph-rest-1.0>
     ///
     /// PowerShell: `Remove-MgEntitlementManagementConnectedOrganization`
     pub fn delete(&self) -> Request<NoContent, C> {
@@ -2218,7 +2218,7 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-externalsponsors?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-externalsponsors?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementConnectedOrganizationExternalSponsor`
     pub fn list(&self) -> Request<Json<Page<crate::models::DirectoryObject>>, C> {
@@ -2236,7 +2236,7 @@ impl<C: Consent> ExternalSponsorsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-post-externalsponsors?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-post-externalsponsors?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgEntitlementManagementConnectedOrganizationExternalSponsorByRef`
     ///
@@ -2269,7 +2269,7 @@ impl<C: Consent> ExternalSponsorsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete-externalsponsors?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete-externalsponsors?view=graph-rest-1.0>
     ///
     /// PowerShell: `Remove-MgEntitlementManagementConnectedOrganizationExternalSponsorDirectoryObjectByRef`
     pub fn delete_ref(&self) -> Request<NoContent, C> {
@@ -2320,7 +2320,7 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-internalsponsors?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-list-internalsponsors?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementConnectedOrganizationInternalSponsor`
     pub fn list(&self) -> Request<Json<Page<crate::models::DirectoryObject>>, C> {
@@ -2338,7 +2338,7 @@ impl<C: Consent> InternalSponsorsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-post-internalsponsors?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-post-internalsponsors?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgEntitlementManagementConnectedOrganizationInternalSponsorByRef`
     ///
@@ -2371,7 +2371,7 @@ impl<C: Consent> InternalSponsorsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete-internalsponsors?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/connectedorganization-delete-internalsponsors?view=graph-rest-1.0>
     ///
     /// PowerShell: `Remove-MgEntitlementManagementConnectedOrganizationInternalSponsorDirectoryObjectByRef`
     pub fn delete_ref(&self) -> Request<NoContent, C> {
@@ -2423,7 +2423,7 @@ impl<C: Consent> ResourceEnvironmentsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-resourceenvironments?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-resourceenvironments?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementResourceEnvironment`
     ///
@@ -2496,7 +2496,7 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-resourcerequests?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-list-resourcerequests?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementResourceRequest`
     pub fn list(
@@ -2514,7 +2514,7 @@ impl<C: Consent> ResourceRequestsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-resourcerequests?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagement-post-resourcerequests?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgEntitlementManagementResourceRequest`
     pub fn create(
@@ -2546,7 +2546,7 @@ impl<C: Consent> SettingsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.Read.All`; application `EntitlementManagement.Read.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-get?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-get?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgEntitlementManagementSetting`
     pub fn get(&self) -> Request<Json<crate::models::EntitlementManagementSettings>, C> {
@@ -2562,7 +2562,7 @@ impl<C: Consent> SettingsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `EntitlementManagement.ReadWrite.All`; application `EntitlementManagement.ReadWrite.All`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-update?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/entitlementmanagementsettings-update?view=graph-rest-1.0>
     ///
     /// PowerShell: `Update-MgEntitlementManagementSetting`
     pub fn update(
@@ -2669,7 +2669,7 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgRoleManagementDirectoryRoleAssignment`
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleAssignment>>, C> {
@@ -2685,7 +2685,7 @@ impl<C: Consent> DirectoryRoleAssignmentsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `RoleManagement.ReadWrite.Directory`; application `RoleManagement.ReadWrite.Directory`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignments?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignments?view=graph-rest-1.0>
     ///
     /// PowerShell: `New-MgRoleManagementDirectoryRoleAssignment`
     pub fn create(
@@ -2717,7 +2717,7 @@ impl<C: Consent> DirectoryRoleAssignmentsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/unifiedroleassignment-get?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/unifiedroleassignment-get?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgRoleManagementDirectoryRoleAssignment`
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleAssignment>, C> {
@@ -2735,7 +2735,7 @@ impl<C: Consent> DirectoryRoleAssignmentsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `RoleManagement.ReadWrite.Directory`; application `RoleManagement.ReadWrite.Directory`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/unifiedroleassignment-delete?view=graph-rest-beta&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/unifiedroleassignment-delete?view=graph-rest-1.0>
     ///
     /// PowerShell: `Remove-MgRoleManagementDirectoryRoleAssignment`
     pub fn delete(&self) -> Request<NoContent, C> {
@@ -2786,7 +2786,7 @@ impl<C: Consent> DirectoryRoleDefinitionsRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roledefinitions?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/rbacapplication-list-roledefinitions?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgRoleManagementDirectoryRoleDefinition`
     pub fn list(&self) -> Request<Json<Page<crate::models::UnifiedRoleDefinition>>, C> {
@@ -2814,7 +2814,7 @@ impl<C: Consent> DirectoryRoleDefinitionsItemRequestBuilder<C> {
     ///
     /// Least-privileged permissions: delegated `RoleManagement.Read.Directory`; application `RoleManagement.Read.Directory`.
     ///
-    /// Docs: <https://learn.microsoft.com/graph/api/unifiedroledefinition-get?view=graph-rest-1.0&tabs=http>
+    /// Docs: <https://learn.microsoft.com/graph/api/unifiedroledefinition-get?view=graph-rest-1.0>
     ///
     /// PowerShell: `Get-MgRoleManagementDirectoryRoleDefinition`
     pub fn get(&self) -> Request<Json<crate::models::UnifiedRoleDefinition>, C> {

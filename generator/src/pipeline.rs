@@ -69,7 +69,8 @@ pub fn load_config(config: Config, search: &InputSearch) -> Result<Loaded> {
 ///    permissions.json (once for all versions), on two threads;
 /// 3. resolve: the OpenAPI document's path list, then the method set ([`build::method_set`]);
 /// 4. closure: the types the operations use ([`closure::type_closure`]);
-/// 5. describe: rustdoc from a second document, where one is configured ([`describe::describe`]);
+/// 5. describe: rustdoc from a second document, where one is configured ([`describe::describe`]),
+///    and each operation's docs link: its version's document's first ([`describe::settle_docs`]);
 /// 6. consent: decided once over every version, with the drift report ([`consent::apply`]);
 /// 7. PowerShell: each operation's cmdlet, and the page's commands mapped to them
 ///    ([`powershell`]).
@@ -99,6 +100,7 @@ pub fn load_cached(
     let mut build = VersionBuild { config: &config, search, cache, inputs: Vec::new(), perms: None };
     let mut apis = Vec::new();
     let mut runs = BTreeMap::new();
+    let mut unused_links = Vec::new();
     for (version, names) in &config.api_versions {
         let started = std::time::Instant::now();
         let front = names.front_end(front_end);
@@ -132,6 +134,7 @@ pub fn load_cached(
             declared_types: document.schema.types.keys().cloned().collect(),
             navigation_added: closure.navigation_added,
             waiters: Vec::new(),
+            docs_differences: Vec::new(),
         };
         waiters::attach(&mut api, &document.schema, &waiter_decls)?;
         // 5. Descriptions from another document, where this one has none.
@@ -141,6 +144,7 @@ pub fn load_cached(
                 timing::measure("describe", || describe::describe(&mut api, &described.0, &described.1));
             }
         }
+        unused_links.extend(describe::settle_docs(&mut api, &overrides.docs_links));
         apis.push(api);
         runs.insert(version.clone(), VersionRun { front_end: front, elapsed: started.elapsed() });
     }
@@ -159,6 +163,12 @@ pub fn load_cached(
         }),
         None => consent::DriftReport::default(),
     };
+    // An override of the reference page's docs links that serves nothing is stale like an unused
+    // drift entry (only the configured permission's run has that page).
+    let mut drift = drift;
+    if manifest.source.is_some() {
+        drift.unused_overrides.extend(unused_links);
+    }
     let describe = |name: &str| {
         permission::describe(
             name,

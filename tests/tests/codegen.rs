@@ -224,6 +224,38 @@ fn unexplained_drift_fails_the_check() {
     assert!(text.contains("explains nothing any more") && text.contains("/nowhere"), "{text}");
 }
 
+#[test]
+fn each_version_links_its_own_pages() {
+    let loaded = load(&config_file(), &search()).unwrap();
+    for api in &loaded.apis {
+        let view = format!("view=graph-rest-{}", api.api_version.trim_start_matches('v'));
+        let linked = api.operations.iter().filter_map(|o| o.docs.as_deref()).collect::<Vec<_>>();
+        assert!(linked.len() * 10 >= api.operations.len() * 9, "{}: most operations have a page", api.api_version);
+        for url in linked {
+            assert!(url.contains(&view), "{}: {url}", api.api_version);
+        }
+    }
+    // The reference page links 35 v1.0 operations' beta pages; the differences are reported.
+    let v1 = loaded.apis.iter().find(|a| a.api_version == "v1.0").unwrap();
+    assert!(v1.docs_differences.iter().filter(|d| d.listed.contains("graph-rest-beta")).count() >= 35);
+    let report = &generate()["CODEGEN.md"];
+    assert!(report.contains("### Docs links: the reference page differs from the document"), "{report}");
+    // A docs_links override the document has caught up with is stale: `--check` fails on it.
+    let (_dir, config) = temp_config(|t| t);
+    let overrides = config.parent().unwrap().join("overrides.yaml");
+    let text = std::fs::read_to_string(&overrides).unwrap();
+    let stale = "  - api_version: v1.0\n    method: GET\n    path: /identityGovernance/entitlementManagement/accessPackages\n    \
+                 url: https://learn.microsoft.com/graph/api/x?view=graph-rest-1.0\n    reason: test\n";
+    std::fs::write(&overrides, text.replace("docs_links:\n", &format!("docs_links:\n{stale}"))).unwrap();
+    let text = load(&config, &search()).unwrap().drift.check().unwrap_err().to_string();
+    assert!(
+        text.contains(
+            "docs_links v1.0 GET /identityGovernance/entitlementManagement/accessPackages: the document links"
+        ),
+        "{text}"
+    );
+}
+
 fn temp_config(edit: impl Fn(String) -> String) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(config_file()).unwrap();

@@ -45,6 +45,7 @@ pub(crate) fn markdown_file(config: &Config, apis: &[Api], report: &RunReport<'_
         );
         list(&mut out, "Listed methods not generated", &api.unresolved);
         list(&mut out, "permissions.json paths this metadata does not define", &api.skipped_grants);
+        docs_differences(&mut out, api);
     }
 
     let drift = &report.drift;
@@ -97,6 +98,29 @@ pub(crate) fn markdown_file(config: &Config, apis: &[Api], report: &RunReport<'_
         out.pop();
     }
     out
+}
+
+/// Where the reference page links another page than the version's document, or another version's
+/// page: the operation links the document's (or none).
+fn docs_differences(out: &mut String, api: &Api) {
+    if api.docs_differences.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n### Docs links: the reference page differs from the document ({})\n\n\
+         The operation links its version's document's page, else the one `docs_links` in overrides.yaml gives; a \
+         reference-page link to another version's page is never used.\n\n| operation | reference page | linked |\n|---|---|---|",
+        api.docs_differences.len()
+    );
+    for d in &api.docs_differences {
+        let document = match (&d.linked, d.overridden) {
+            (None, _) => "none".to_string(),
+            (Some(u), false) => format!("<{u}> (document)"),
+            (Some(u), true) => format!("<{u}> (overrides.yaml)"),
+        };
+        let _ = writeln!(out, "| `{} {}` | <{}> | {document} |", d.http_method.as_str(), d.template, d.listed);
+    }
 }
 
 /// The reference page's PowerShell commands: per API version, how many map, those that map to

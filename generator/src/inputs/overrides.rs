@@ -1,6 +1,6 @@
 //! `metadata/overrides.yaml`: facts the generator cannot read from Graph's metadata, as data:
-//! segment aliases (older names of path segments) and the explained consent drift (each entry with
-//! its reason and a docs link).
+//! segment aliases (older names of path segments), the explained consent drift (each entry with
+//! its reason and a docs link) and documentation links the version's document lacks.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,6 +17,22 @@ pub struct Overrides {
     pub aliases: BTreeMap<String, String>,
     #[serde(default)]
     pub drift: Vec<DriftOverride>,
+    #[serde(default)]
+    pub docs_links: Vec<DocsLink>,
+}
+
+/// The documentation page of an operation whose version's document gives none (used only there:
+/// the document's link wins, and an entry the document has caught up with fails `--check`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocsLink {
+    pub api_version: String,
+    pub method: String,
+    /// The operation's path template, as CODEGEN.md writes it.
+    pub path: String,
+    /// The page; its `view=graph-rest-…` must name `api_version`.
+    pub url: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -70,6 +86,50 @@ impl Overrides {
                 return Err(Error::file(file, format!("drift entry {}: needs a reason and an https docs link", i + 1)));
             }
         }
+        for (i, l) in overrides.docs_links.iter().enumerate() {
+            let version = l.api_version.trim_start_matches('v');
+            let view = format!("view=graph-rest-{version}");
+            if !l.url.starts_with("https://") || !l.url.split(['?', '&']).any(|p| p == view) {
+                return Err(Error::file(
+                    file,
+                    format!("docs_links entry {}: `{}` must be an https link with `{view}`", i + 1, l.url),
+                ));
+            }
+            if l.reason.trim().is_empty() {
+                return Err(Error::file(file, format!("docs_links entry {}: needs a reason", i + 1)));
+            }
+        }
         Ok(overrides)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Overrides> {
+        let dir = std::env::temp_dir().join(format!("overrides-test-{}-{}", std::process::id(), text.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("overrides.yaml");
+        std::fs::write(&file, text).unwrap();
+        let loaded = Overrides::load(&file);
+        std::fs::remove_dir_all(&dir).unwrap();
+        loaded
+    }
+
+    #[test]
+    fn a_docs_link_must_name_its_own_version() {
+        let entry = |url: &str| {
+            format!(
+                "docs_links:\n  - api_version: v1.0\n    method: GET\n    path: /a\n    url: {url}\n    reason: gap\n"
+            )
+        };
+        assert!(load(&entry("https://learn.microsoft.com/graph/api/a-get?view=graph-rest-1.0")).is_ok());
+        let err =
+            load(&entry("https://learn.microsoft.com/graph/api/a-get?view=graph-rest-beta")).unwrap_err().to_string();
+        assert!(
+            err.contains("overrides.yaml") && err.contains("docs_links entry 1") && err.contains("view=graph-rest-1.0"),
+            "{err}"
+        );
     }
 }

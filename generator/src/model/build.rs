@@ -95,17 +95,19 @@ impl Resolver<'_> {
 }
 
 /// Records a manifest spelling of `op`: the spelling, a query written into it (a documented
-/// example), its docs link and its consent markers. The plain spelling's docs and markers take
-/// precedence over a spelling with a query.
+/// example), its docs link (kept apart from the document's: [`settle_docs`]) and its consent
+/// markers. The plain spelling's docs and markers take precedence over a spelling with a query.
+///
+/// [`settle_docs`]: crate::model::describe::settle_docs
 fn add_listed(op: &mut Operation, m: &ManifestMethod, query: Option<String>) {
     op.spec_paths.push(m.path.clone());
     let has_query = query.is_some();
     if let Some(q) = query {
         op.example_queries.push(q);
     }
-    if op.docs.is_none() || !has_query {
+    if op.listed_docs.is_none() || !has_query {
         if let Some(d) = &m.docs {
-            op.docs = Some(d.clone());
+            op.listed_docs = Some(d.clone());
         }
     }
     let markers = Consent { delegated: m.delegated, application: m.application };
@@ -132,6 +134,7 @@ fn new_operation(schema: &Schema, method: HttpMethod, r: &Resolved, served: Opti
         consent: Consent::default(),
         listed_consent: None,
         docs: served.and_then(|s| s.docs.clone()),
+        listed_docs: None,
         description,
         spec_paths: Vec::new(),
         example_queries: Vec::new(),

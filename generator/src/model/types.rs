@@ -24,6 +24,23 @@ pub struct Api {
     pub navigation_added: usize,
     /// The waiters of `metadata/waiters.yaml` whose read this version generates.
     pub waiters: Vec<ApiWaiter>,
+    /// Operations whose reference-page link is not the one their version's document gives
+    /// ([`settle_docs`](crate::model::describe::settle_docs)), for CODEGEN.md.
+    pub docs_differences: Vec<DocsDifference>,
+}
+
+/// An operation whose reference-page link differs from its version's document's, or links
+/// another version's page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocsDifference {
+    pub http_method: HttpMethod,
+    pub template: String,
+    /// The reference page's link.
+    pub listed: String,
+    /// The link the operation's rustdoc carries: its version's document's, or overrides.yaml's
+    /// (`overridden`), or none.
+    pub linked: Option<String>,
+    pub overridden: bool,
 }
 
 /// A `wait_until_<name>` method on the builder of a read (checked against the model).
@@ -331,7 +348,11 @@ pub struct Operation {
     /// The reference page's markers for it (the plain spelling's when it lists several), if it
     /// lists it.
     pub listed_consent: Option<Consent>,
+    /// The documentation link: its version's document's, else the reference page's when that
+    /// links the same version ([`settle_docs`](crate::model::describe::settle_docs)).
     pub docs: Option<String>,
+    /// The reference page's link (the plain spelling's when it lists several), if it lists one.
+    pub listed_docs: Option<String>,
     pub description: Option<String>,
     /// The manifest's spellings of this operation, verbatim.
     pub spec_paths: Vec<String>,
