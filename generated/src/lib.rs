@@ -95,6 +95,7 @@
 //!
 //! Every listed method resolved against the metadata.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #[rustfmt::skip]
 pub mod api;
@@ -108,6 +109,7 @@ pub mod permissions;
 pub mod runtime;
 /// The Graph `beta` API (cargo feature `beta`).
 #[cfg(feature = "beta")]
+#[cfg_attr(docsrs, doc(cfg(feature = "beta")))]
 pub mod beta;
 pub use runtime::{
     AccessToken, AppOnly, Client, ClientBuilder, Consent, Delegated, Error, GraphError,
@@ -115,11 +117,13 @@ pub use runtime::{
 };
 /// The test kit: [`testing::MockGraph`], a Graph stand-in for your tests (cargo feature `test-util`).
 #[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub use runtime::testing;
 /// The crates whose types appear in this crate's API (dates and times in the models, ids, JSON, the HTTP client, the page stream), re-exported so yours are the same versions: `msgraph_entitlement::chrono::Utc` needs no `chrono` dependency of your own.
 pub use {chrono, futures_core, reqwest, serde, serde_json, uuid};
 /// `azure_core`, whose `TokenCredential` [`runtime::AzureCredential`] takes.
 #[cfg(feature = "azure-identity")]
+#[cfg_attr(docsrs, doc(cfg(feature = "azure-identity")))]
 pub use azure_core;
 /// The Graph API version this crate calls.
 pub const API_VERSION: &str = "v1.0";

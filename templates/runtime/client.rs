@@ -405,6 +405,9 @@ fn ring_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
     if rustls::crypto::CryptoProvider::get_default().is_some() {
         return Ok(builder);
     }
+    // rustls 0.23.48 deprecates ring's provider for its lack of post-quantum key exchange; that is
+    // this feature's documented trade-off (the `rustls` feature has it), so the call stays.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

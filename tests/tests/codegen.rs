@@ -256,6 +256,36 @@ fn each_version_links_its_own_pages() {
     );
 }
 
+/// docs.rs documents every feature that adds API (`[package.metadata.docs.rs]`), and each public
+/// item a feature gates carries the mark rustdoc shows ("Available on crate feature ... only").
+#[test]
+fn docs_rs_documents_every_feature_and_marks_what_it_gates() {
+    let files = generate();
+    let manifest = &files["Cargo.toml"];
+    let table = manifest.split("[package.metadata.docs.rs]").nth(1).unwrap();
+    assert!(table.contains(r#"features = ["beta", "test-util", "azure-identity"]"#), "{table}");
+    assert!(table.contains(r#"rustdoc-args = ["--cfg", "docsrs"]"#), "{table}");
+    assert!(files["src/lib.rs"].contains("#![cfg_attr(docsrs, feature(doc_cfg))]"));
+    let mut gated = 0;
+    for name in ["src/lib.rs", "src/runtime/mod.rs"] {
+        let lines: Vec<&str> = files[name].lines().map(str::trim).collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(feature) = line.strip_prefix("#[cfg(feature = ").and_then(|f| f.strip_suffix(")]")) else {
+                continue;
+            };
+            // The item the attribute gates: the next line that is not an attribute.
+            let item = lines[i + 1..].iter().find(|l| !l.starts_with("#[")).unwrap();
+            if !item.starts_with("pub ") {
+                continue;
+            }
+            gated += 1;
+            let mark = format!("#[cfg_attr(docsrs, doc(cfg(feature = {feature})))]");
+            assert_eq!(lines[i + 1], mark, "{name}: `{item}` is gated by {feature} without the docs.rs mark");
+        }
+    }
+    assert!(gated >= 5, "{gated}");
+}
+
 fn temp_config(edit: impl Fn(String) -> String) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(config_file()).unwrap();

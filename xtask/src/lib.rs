@@ -16,6 +16,7 @@
 //! forwards them there with `cargo run` ([`FORWARDED`]), so the front door stays one.
 
 mod sweep;
+mod user_build;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -57,6 +58,10 @@ enum Command {
     /// Generate the crate of every permission (or of those matching --only), lint each with
     /// clippy in shared target folders, and write SWEEP.md; fails when any crate does not build.
     Sweep(sweep::SweepArgs),
+    /// Build the generated crate as its users get it, warnings denied: outside the workspace on
+    /// the newest and on the minimal versions its manifest allows, and its docs as docs.rs
+    /// builds them (nightly for the last two).
+    UserBuild(user_build::UserBuildArgs),
 }
 
 /// The arguments of a command that `xtask-tools` runs, passed on as they are (`--help` included).
@@ -212,6 +217,7 @@ where
         Command::Bench(args) => forward("bench", &args.args),
         Command::CrossCheck(args) => cross_check(&args),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::UserBuild(args) => user_build::user_build(&args),
     }
 }
 

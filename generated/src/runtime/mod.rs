@@ -19,11 +19,13 @@ mod permissions;
 mod request;
 mod retry;
 #[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod testing;
 mod values;
 mod wait;
 
 #[cfg(feature = "azure-identity")]
+#[cfg_attr(docsrs, doc(cfg(feature = "azure-identity")))]
 pub use azure::AzureCredential;
 pub use batch::{Batch, BatchItem, BatchProgress, BatchResults, DEFAULT_BATCH_CONCURRENCY, ItemId, MAX_BATCH_SIZE};
 #[doc(hidden)]

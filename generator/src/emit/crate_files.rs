@@ -214,9 +214,18 @@ fn manifest_and_readme(
             ))
         })
         .collect();
+    // docs.rs documents the default TLS and every feature that adds API: each version module, the
+    // test kit and the azure_identity credentials.
+    let docs_rs_features: Vec<String> = gated
+        .iter()
+        .filter_map(|(_, m, _)| m.feature.clone())
+        .chain(["test-util".to_string(), "azure-identity".to_string()])
+        .map(|f| format!("{f:?}"))
+        .collect();
     let keywords: Vec<String> = config.keywords().iter().map(|k| format!("{k:?}")).collect();
     let mut vars = vec![
         ("features", features),
+        ("docs_rs_features", format!("[{}]", docs_rs_features.join(", "))),
         ("feature_rows", feature_rows),
         ("name", config.krate.name.clone()),
         ("crate", krate.to_string()),
@@ -465,6 +474,7 @@ fn lib_file(
         Some(quote! {
             #[doc = #doc]
             #[cfg(feature = #feature)]
+            #[cfg_attr(docsrs, doc(cfg(feature = #feature)))]
             pub mod #name;
         })
     });
@@ -482,6 +492,8 @@ fn lib_file(
         #![doc = include_str!("../README.md")]
         #(#doc)*
         #![forbid(unsafe_code)]
+        // docs.rs (`--cfg docsrs`, nightly) marks what a cargo feature gates.
+        #![cfg_attr(docsrs, feature(doc_cfg))]
         // Generated sources are formatted by prettyplease; rustfmt leaves them alone.
         #![cfg_attr(rustfmt, rustfmt::skip)]
 
@@ -501,6 +513,7 @@ fn lib_file(
 
         /// The test kit: [`testing::MockGraph`], a Graph stand-in for your tests (cargo feature `test-util`).
         #[cfg(feature = "test-util")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
         pub use runtime::testing;
 
         #[doc = #reexports_doc]
@@ -508,6 +521,7 @@ fn lib_file(
 
         /// `azure_core`, whose `TokenCredential` [`runtime::AzureCredential`] takes.
         #[cfg(feature = "azure-identity")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "azure-identity")))]
         pub use azure_core;
 
         /// The Graph API version this crate calls.
