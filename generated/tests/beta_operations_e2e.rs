@@ -5,7 +5,7 @@
 #![cfg(feature = "beta")]
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::unwrap_used)]
-use msgraph_entitlement::{AppOnly, Client, Consent, Delegated, StaticToken};
+use msgraph_entitlement::{Delegated, Client, ClientBuilder, Consent, StaticToken};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 /// The methods the tests below call.
@@ -75,27 +75,11 @@ const COVERED: &[&str] = &[
     "msgraph_entitlement::beta::api::SettingsRequestBuilder::update",
 ];
 /// A client of consent `C` for the local server.
-fn client<C: Consent>(server: &MockServer) -> Client<C>
-where
-    Client<C>: ForServer,
-{
-    <Client<C> as ForServer>::for_server(format!("{}/v1.0", server.uri()))
-}
-trait ForServer {
-    fn for_server(base: String) -> Self;
-}
-impl ForServer for Client<Delegated> {
-    fn for_server(base: String) -> Self {
-        Client::builder(StaticToken::new("e2e-token")).base_url(base).build().unwrap()
-    }
-}
-impl ForServer for Client<AppOnly> {
-    fn for_server(base: String) -> Self {
-        Client::app_only_builder(StaticToken::new("e2e-token"))
-            .base_url(base)
-            .build()
-            .unwrap()
-    }
+fn client<C: Consent>(server: &MockServer) -> Client<C> {
+    ClientBuilder::<C>::new(StaticToken::new("e2e-token"))
+        .base_url(format!("{}/v1.0", server.uri()))
+        .build()
+        .unwrap()
 }
 #[test]
 fn every_operation_is_covered() {

@@ -6,7 +6,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::unwrap_used)]
 use msgraph_entitlement::testing::MockGraph;
-use msgraph_entitlement::{AppOnly, Client, Consent, Delegated};
+use msgraph_entitlement::{Delegated, Client, Consent};
 /// The methods the tests below mock.
 const MOCKED: &[&str] = &[
     "msgraph_entitlement::api::AccessPackageAssignmentApprovalsRequestBuilder::filter_by_current_user",
@@ -94,24 +94,8 @@ const MOCKED: &[&str] = &[
     "msgraph_entitlement::api::EntitlementManagementRoleDefinitionsItemRequestBuilder::get",
 ];
 /// The mock's client of consent `C`.
-fn client<C: Consent>(graph: &MockGraph) -> Client<C>
-where
-    Client<C>: FromMock,
-{
-    <Client<C> as FromMock>::from_mock(graph)
-}
-trait FromMock {
-    fn from_mock(graph: &MockGraph) -> Self;
-}
-impl FromMock for Client<Delegated> {
-    fn from_mock(graph: &MockGraph) -> Self {
-        graph.client()
-    }
-}
-impl FromMock for Client<AppOnly> {
-    fn from_mock(graph: &MockGraph) -> Self {
-        graph.app_only_client()
-    }
+fn client<C: Consent>(graph: &MockGraph) -> Client<C> {
+    graph.client_for::<C>()
 }
 #[test]
 fn every_operation_can_be_mocked() {

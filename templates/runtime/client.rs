@@ -257,7 +257,10 @@ pub struct ClientBuilder<C: Consent = Delegated> {
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
 
 impl<C: Consent> ClientBuilder<C> {
-    fn new(token: impl TokenProvider + 'static) -> Self {
+    /// A builder for a client of consent `C`, for code generic over it:
+    /// `ClientBuilder::<AppOnly>::new(token)` is [`Client::app_only_builder`]`(token)`, and
+    /// `ClientBuilder::<Delegated>::new(token)` is [`Client::builder`]`(token)`.
+    pub fn new(token: impl TokenProvider + 'static) -> Self {
         ClientBuilder {
             token: Arc::new(token),
             base_url: format!("{}/{}", Cloud::Global.service_root(), crate::API_VERSION),

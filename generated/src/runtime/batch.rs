@@ -708,10 +708,12 @@ fn parse_answers(status: u16, body: &[u8], indices: &[usize]) -> Result<BTreeMap
             tracing::warn!(id = %id, "graph $batch answered an item twice; the first answer kept");
             continue;
         }
-        let parsed = serde_path_to_error::deserialize::<_, ItemResponse>(&answer).map_err(|e| Error::Decode {
+        // Decoded through its text by the decoder every response uses; the error's message has no
+        // position (the text is not the body the server sent), its path leads to the item.
+        let parsed = super::json_path::from_value::<ItemResponse>(&answer).map_err(|(path, message)| Error::Decode {
             status,
-            path: item_path(index, &request::json_path(e.path())),
-            source: e.into_inner(),
+            path: item_path(index, &path),
+            source: <serde_json::Error as serde::de::Error>::custom(message),
             body: error::snippet(answer.to_string().as_bytes()),
         });
         by_item.insert(index, parsed);

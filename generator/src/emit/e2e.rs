@@ -58,13 +58,14 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
         matchers.push(quote!(query_param));
     }
     let sample_bytes = sample_bytes_const(api);
+    let consents = test_consents(api);
     let tokens = quote! {
         #![doc = #header]
         #gate
         #![cfg_attr(rustfmt, rustfmt::skip)]
         #![allow(clippy::unwrap_used)]
 
-        use #krate::{AppOnly, Client, Consent, Delegated, StaticToken};
+        use #krate::{#(#consents,)* Client, ClientBuilder, Consent, StaticToken};
         use wiremock::matchers::{#(#matchers),*};
         use wiremock::{Mock, MockServer, ResponseTemplate};
         #sample_bytes
@@ -73,27 +74,8 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
         const COVERED: &[&str] = &[#(#rust_paths),*];
 
         /// A client of consent `C` for the local server.
-        fn client<C: Consent>(server: &MockServer) -> Client<C>
-        where
-            Client<C>: ForServer,
-        {
-            <Client<C> as ForServer>::for_server(format!("{}/v1.0", server.uri()))
-        }
-
-        trait ForServer {
-            fn for_server(base: String) -> Self;
-        }
-
-        impl ForServer for Client<Delegated> {
-            fn for_server(base: String) -> Self {
-                Client::builder(StaticToken::new("e2e-token")).base_url(base).build().unwrap()
-            }
-        }
-
-        impl ForServer for Client<AppOnly> {
-            fn for_server(base: String) -> Self {
-                Client::app_only_builder(StaticToken::new("e2e-token")).base_url(base).build().unwrap()
-            }
+        fn client<C: Consent>(server: &MockServer) -> Client<C> {
+            ClientBuilder::<C>::new(StaticToken::new("e2e-token")).base_url(format!("{}/v1.0", server.uri())).build().unwrap()
         }
 
         #coverage
@@ -101,6 +83,28 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
         #(#tests)*
     };
     super::rust::rust_file("tests/operations_e2e.rs", tokens)
+}
+
+/// Whether an operation's test client is app-only (the operation allows only that).
+fn app_only_test(op: &Operation) -> bool {
+    matches!((op.consent.delegated, op.consent.application), (Some(false), Some(true)))
+}
+
+/// The consent of an operation's test client: `Delegated` unless the operation is app-only.
+fn test_consent(op: &Operation) -> TokenStream {
+    if app_only_test(op) { quote!(AppOnly) } else { quote!(Delegated) }
+}
+
+/// The consent types the tests of `api`'s operations use, to import (each once).
+pub(crate) fn test_consents(api: &Api) -> Vec<TokenStream> {
+    let mut used = Vec::new();
+    if api.operations.iter().any(app_only_test) {
+        used.push(quote!(AppOnly));
+    }
+    if api.operations.iter().any(|o| !app_only_test(o)) {
+        used.push(quote!(Delegated));
+    }
+    used
 }
 
 /// The test's name, the call chain with sample arguments and the body it sends: what the
@@ -197,10 +201,7 @@ pub(crate) fn sample_call(
     if let Some((variant, _)) = null {
         calls.push(quote!(.set_null(#variant)));
     }
-    let consent = match (op.consent.delegated, op.consent.application) {
-        (Some(false), Some(true)) => quote!(AppOnly),
-        _ => quote!(Delegated),
-    };
+    let consent = test_consent(op);
     SampleCall { test_name, body_decl, calls: quote!(#(#calls)*), consent, sample_path, body_json }
 }
 

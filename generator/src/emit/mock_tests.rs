@@ -66,6 +66,7 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
         .any(|op| matches!(op.response, Response::DeltaPage(_)))
         .then(|| quote!(use #krate::runtime::{Delta, Page};));
     let sample_bytes = super::e2e::sample_bytes_const(api);
+    let consents = super::e2e::test_consents(api);
     let header = format!(
         " Mocks each of the {count} generated {version} operations with the test kit (`testing::MockGraph`) and calls it."
     );
@@ -86,7 +87,7 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
         #![allow(clippy::unwrap_used)]
 
         use #krate::testing::MockGraph;
-        use #krate::{AppOnly, Client, Consent, Delegated};
+        use #krate::{#(#consents,)* Client, Consent};
         #delta_use
         #sample_bytes
 
@@ -94,27 +95,8 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
         const MOCKED: &[&str] = &[#(#rust_paths),*];
 
         /// The mock's client of consent `C`.
-        fn client<C: Consent>(graph: &MockGraph) -> Client<C>
-        where
-            Client<C>: FromMock,
-        {
-            <Client<C> as FromMock>::from_mock(graph)
-        }
-
-        trait FromMock {
-            fn from_mock(graph: &MockGraph) -> Self;
-        }
-
-        impl FromMock for Client<Delegated> {
-            fn from_mock(graph: &MockGraph) -> Self {
-                graph.client()
-            }
-        }
-
-        impl FromMock for Client<AppOnly> {
-            fn from_mock(graph: &MockGraph) -> Self {
-                graph.app_only_client()
-            }
+        fn client<C: Consent>(graph: &MockGraph) -> Client<C> {
+            graph.client_for::<C>()
         }
 
         #coverage

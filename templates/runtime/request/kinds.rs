@@ -39,15 +39,6 @@ pub(crate) fn decode_json<T: DeserializeOwned>(status: u16, body: &[u8]) -> Resu
     })
 }
 
-/// A decode error's JSON path as it is named: an error inside an object's key (where
-/// serde_path_to_error writes `?`, the key not being known) is named by the object that holds it,
-/// `.` at the top (found by the `responses` fuzz target: a control character in a key).
-pub(crate) fn json_path(path: &serde_path_to_error::Path) -> String {
-    let text = path.to_string();
-    let holder = text.strip_suffix(".?").or_else(|| text.strip_suffix('?')).unwrap_or(&text);
-    if holder.is_empty() { ".".to_string() } else { holder.to_string() }
-}
-
 impl<T: DeserializeOwned> ResponseKind for Json<T> {
     type Output = T;
     fn decode(status: u16, body: &[u8]) -> Result<T> {

@@ -169,10 +169,9 @@ impl<K: MockResponse> Expectation<K> {
                 );
             }
             s.body = BodyMatch::Where(Arc::new(move |bytes: &[u8]| {
-                let mut de = serde_json::Deserializer::from_slice(bytes);
-                match serde_path_to_error::deserialize::<_, B>(&mut de) {
+                match super::super::json_path::from_slice::<B>(bytes) {
                     Ok(body) => Ok(predicate(&body)),
-                    Err(e) => Err(format!("not a `{}` at `{}`: {}", std::any::type_name::<B>(), e.path(), e.inner())),
+                    Err((path, e)) => Err(format!("not a `{}` at `{path}`: {e}", std::any::type_name::<B>())),
                 }
             }));
         });

@@ -37,10 +37,9 @@ impl BodyType {
 }
 
 fn check_body<B: DeserializeOwned>(body: &[u8]) -> Result<(), String> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize::<_, B>(&mut de) {
+    match super::super::json_path::from_slice::<B>(body) {
         Ok(_) => Ok(()),
-        Err(e) => Err(format!("at `{}`: {}", e.path(), e.inner())),
+        Err((path, e)) => Err(format!("at `{path}`: {e}")),
     }
 }
 

@@ -60,6 +60,7 @@ use std::time::Duration;
 use super::client::{Client, ClientBuilder, StaticToken};
 use super::consent::{AppOnly, Consent, Delegated};
 use super::request::Request;
+use super::permissions::ConsentType;
 
 pub use expect::{Expectation, MockResponse};
 use server::{Shared, State};
@@ -115,6 +116,22 @@ impl MockGraph {
     /// An app-only client (bearer [`APP_ONLY_TOKEN`]) pointed at this server.
     pub fn app_only_client(&self) -> Client<AppOnly> {
         self.app_only_client_builder().build().unwrap_or_else(|e| panic!("MockGraph: {e}"))
+    }
+
+    /// A client of consent `C` pointed at this server, for code generic over it:
+    /// [`client`](Self::client) for [`Delegated`], [`app_only_client`](Self::app_only_client)
+    /// for [`AppOnly`].
+    pub fn client_for<C: Consent>(&self) -> Client<C> {
+        self.client_builder_for::<C>().build().unwrap_or_else(|e| panic!("MockGraph: {e}"))
+    }
+
+    /// The builder of [`client_for`](Self::client_for).
+    pub fn client_builder_for<C: Consent>(&self) -> ClientBuilder<C> {
+        let token = match C::CONSENT_TYPE {
+            ConsentType::Delegated => DELEGATED_TOKEN,
+            ConsentType::Application => APP_ONLY_TOKEN,
+        };
+        self.point_at(ClientBuilder::new(StaticToken::new(token)))
     }
 
     /// The builder of [`client`](Self::client), to set a retry policy, a timeout...
