@@ -2023,15 +2023,6 @@ impl crate::runtime::Selectable
 for crate::models::CustomDataProvidedResourceAccessReviewUploadSession {
     type Field = CustomDataProvidedResourceAccessReviewUploadSessionField;
 }
-impl CustomDataProvidedResourceAccessReviewUploadSessionField {
-    /// The navigation property `files` (collection-valued: `$expand`, `any`/`all`).
-    pub const fn files() -> crate::runtime::NavMany<
-        Self,
-        CustomDataProvidedResourceFileField,
-    > {
-        crate::runtime::NavMany::new("files")
-    }
-}
 /// The nullable properties of `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2052,32 +2043,6 @@ impl AsRef<str> for CustomDataProvidedResourceAccessReviewUploadSessionNullableF
 impl crate::runtime::Nullable
 for crate::models::CustomDataProvidedResourceAccessReviewUploadSession {
     type NullableField = CustomDataProvidedResourceAccessReviewUploadSessionNullableField;
-}
-/// The properties of `microsoft.graph.customDataProvidedResourceFile`, for `Request::select_fields` and `Request::order_by_field`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CustomDataProvidedResourceFileField {
-    /// `id`
-    Id,
-    /// `name`
-    Name,
-    /// `size`
-    Size,
-    /// `uploadedDateTime`
-    UploadedDateTime,
-}
-impl AsRef<str> for CustomDataProvidedResourceFileField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Size => "size",
-            Self::UploadedDateTime => "uploadedDateTime",
-        }
-    }
-}
-impl crate::runtime::Selectable for crate::models::CustomDataProvidedResourceFile {
-    type Field = CustomDataProvidedResourceFileField;
 }
 /// The properties of `microsoft.graph.customDataProvidedResourceUploadSession`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2114,15 +2079,6 @@ impl AsRef<str> for CustomDataProvidedResourceUploadSessionField {
 impl crate::runtime::Selectable
 for crate::models::AnyCustomDataProvidedResourceUploadSession {
     type Field = CustomDataProvidedResourceUploadSessionField;
-}
-impl CustomDataProvidedResourceUploadSessionField {
-    /// The navigation property `files` (collection-valued: `$expand`, `any`/`all`).
-    pub const fn files() -> crate::runtime::NavMany<
-        Self,
-        CustomDataProvidedResourceFileField,
-    > {
-        crate::runtime::NavMany::new("files")
-    }
 }
 /// The nullable properties of `microsoft.graph.customDataProvidedResourceUploadSession`: what `Request::set_null` can send as `null` in a create, update or replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -7244,8 +7244,8 @@ pub struct CustomDataProvidedResourceAccessReviewUploadSession {
     pub stats: Option<crate::models::CustomDataProvidedResourceUploadStats>,
     /// Property `status` (microsoft.graph.customDataProvidedResourceUploadStatus, not nullable).
     pub status: Option<crate::models::CustomDataProvidedResourceUploadStatus>,
-    /// Navigation property `files` (Collection(microsoft.graph.customDataProvidedResourceFile), nullable; present only with `$expand`).
-    pub files: Option<::std::vec::Vec<crate::models::CustomDataProvidedResourceFile>>,
+    /// Navigation property `files` (Collection(Edm.Json), nullable; present only with `$expand`).
+    pub files: Option<::std::vec::Vec<::serde_json::Value>>,
     /// Every property of the JSON object that this type does not declare (newer server
     /// properties, annotations such as `@odata.etag`, properties of derived types this crate
     /// does not generate), kept as JSON so that decoding and encoding again loses nothing
@@ -7299,72 +7299,6 @@ impl object::Member for CustomDataProvidedResourceAccessReviewUploadSession {
     }
 }
 impl<'de> Deserialize<'de> for CustomDataProvidedResourceAccessReviewUploadSession {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        object::deserialize(deserializer)
-    }
-}
-/// `microsoft.graph.customDataProvidedResourceFile` (entity type).
-///
-/// Derives from `microsoft.graph.entity`; inherited properties are included.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CustomDataProvidedResourceFile {
-    /// The `@odata.type` the server sent (or to send), e.g. `#microsoft.graph.customDataProvidedResourceFile`.
-    pub odata_type: Option<String>,
-    /// Property `id` (Edm.String, not nullable).
-    pub id: Option<::std::string::String>,
-    /// Property `name` (Edm.String, not nullable).
-    pub name: Option<::std::string::String>,
-    /// Property `size` (Edm.Int64, not nullable).
-    pub size: Option<i64>,
-    /// Property `uploadedDateTime` (Edm.DateTimeOffset, not nullable).
-    pub uploaded_date_time: Option<::chrono::DateTime<::chrono::Utc>>,
-    /// Every property of the JSON object that this type does not declare (newer server
-    /// properties, annotations such as `@odata.etag`, properties of derived types this crate
-    /// does not generate), kept as JSON so that decoding and encoding again loses nothing
-    /// (a GET, a change, then a full PUT sends back what the server had). Add entries to
-    /// send properties the model lacks.
-    pub additional_properties: ::serde_json::Map<String, ::serde_json::Value>,
-}
-impl object::Object for CustomDataProvidedResourceFile {
-    const NAME: &'static str = "CustomDataProvidedResourceFile";
-    fn field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        key: object::Key<'de>,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match key.as_str() {
-            "@odata.type" => object::set(&mut self.odata_type, map),
-            "id" => object::set(&mut self.id, map),
-            "name" => object::set(&mut self.name, map),
-            "size" => object::set(&mut self.size, map),
-            "uploadedDateTime" => object::set(&mut self.uploaded_date_time, map),
-            _ => object::other(&mut self.additional_properties, key, map),
-        }
-    }
-}
-impl Serialize for CustomDataProvidedResourceFile {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        object::Member::write(self, None, serializer)
-    }
-}
-impl object::Member for CustomDataProvidedResourceFile {
-    fn write<S: serde::Serializer>(
-        &self,
-        tag: Option<&'static str>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        let mut map = object::begin(serializer)?;
-        map.entry("@odata.type", self.odata_type.as_deref().or(tag));
-        map.entry("id", self.id.as_ref());
-        map.entry("name", self.name.as_ref());
-        map.entry("size", self.size.as_ref());
-        map.entry("uploadedDateTime", self.uploaded_date_time.as_ref());
-        map.end(&self.additional_properties)
-    }
-}
-impl<'de> Deserialize<'de> for CustomDataProvidedResourceFile {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {

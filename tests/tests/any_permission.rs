@@ -181,3 +181,34 @@ fn fields_of_large_types_are_boxed() {
     // Small ones stay inline.
     assert!(!shared.properties.iter().any(|p| p.name == "owner" && p.boxed));
 }
+
+fn struct_of<'a>(api: &'a Api, q: &str) -> &'a msgraph_codegen::model::types::StructDef {
+    match api.types.get(&msgraph_codegen::schema::QName::parse(q).unwrap()) {
+        Some(TypeDef::Struct(s)) => s,
+        _ => panic!("no struct {q}"),
+    }
+}
+
+/// A write sends no navigation property and only a read takes `$expand`: a permission that only
+/// writes gets the types its writes send, not every type reached through a navigation property.
+#[test]
+fn only_what_an_operation_can_send_or_receive_is_generated() {
+    let loaded = load("User-Mail.ReadWrite.All");
+    let api = v1(&loaded);
+    assert_eq!(api.operations.len(), 1, "one PATCH of a user");
+    assert!(api.types.len() <= 60, "{} types (582 when every navigation was followed)", api.types.len());
+    let user = struct_of(api, "microsoft.graph.user");
+    assert!(user.properties.iter().all(|p| !p.navigation), "a user only written has no navigation field");
+    assert!(user.properties.iter().any(|p| p.name == "mailboxSettings"), "its structural properties stay");
+    // A readable user keeps its navigation properties (`$expand=manager`).
+    let loaded = load("User.Read.All");
+    let user = struct_of(v1(&loaded), "microsoft.graph.user");
+    assert!(user.properties.iter().any(|p| p.navigation && p.name == "manager"));
+    // A complex type's navigation properties are data it carries inline, wherever it is used
+    // (the requirements an action answers with, with their `questions`).
+    let loaded = load("EntitlementManagement.ReadWrite.All");
+    let requirements = struct_of(v1(&loaded), "microsoft.graph.accessPackageAssignmentRequestRequirements");
+    assert!(requirements.properties.iter().any(|p| p.navigation && p.name == "questions"));
+    // Group.Create's two writes: the group's own properties, not its drives, sites and calendars.
+    assert!(v1(&load("Group.Create")).types.len() <= 20);
+}

@@ -56,27 +56,58 @@ pub fn type_closure(
 /// Phase 1's result: every type in the closure and the actions whose parameters are bodies.
 pub struct Reached<'a> {
     pub types: BTreeSet<QName>,
+    /// The types whose navigation properties are fields: what a read can return (with `$expand`),
+    /// see [`reach`]. Other types keep a navigation property the server sends anyway in
+    /// `additional_properties`, as JSON.
+    pub nav_holders: BTreeSet<QName>,
     /// Synthetic parameter type name -> the action.
     pub actions: BTreeMap<QName, &'a OperationDecl>,
     pub navigation_added: usize,
 }
 
 /// Phase 1: what the operations reach.
+///
+/// A navigation property is in a response only when the request asks for it with `$expand`, which
+/// only a read (`GET`) takes; a write sends none (a reference is `@odata.bind`, an annotation).
+/// So only the types a read returns hold their navigation properties as fields (`nav_holders`:
+/// the structural closure of the `GET` responses), and only their navigation targets are pulled
+/// in by the navigation rule (`closure.navigation`), as holders in turn (a nested `$expand`).
+/// An entity type only sent or returned by writes has no navigation field: what the server sends
+/// anyway is kept in `additional_properties`. A complex type is a value, not a resource: its
+/// navigation properties are data it carries inline, fields wherever it is used.
 pub fn reach<'a>(
     schema: &'a Schema,
     operations: &[Operation],
     config: &ClosureConfig,
     excluded: &BTreeSet<QName>,
 ) -> Reached<'a> {
-    let mut walker =
-        Walker { schema, excluded, in_closure: BTreeSet::new(), value_used: BTreeSet::new(), stack: Vec::new() };
-    let actions = seed_operations(&mut walker, schema, operations);
-    seed_deep_insert(&mut walker, schema, operations);
-    walker.run();
-    let before_navigation = walker.in_closure.len();
-    follow_navigation(&mut walker, schema, config);
-    let navigation_added = walker.in_closure.len() - before_navigation;
-    Reached { types: walker.in_closure, actions, navigation_added }
+    let untyped: BTreeSet<QName> = config.navigation.untyped.iter().filter_map(|s| QName::parse(s)).collect();
+    let in_untyped_family =
+        |q: &QName| untyped.contains(q) || schema.ancestry(q).iter().any(|a| untyped.contains(&a.name));
+    let walker = || Walker {
+        schema,
+        excluded,
+        untyped: Some(&in_untyped_family),
+        in_closure: BTreeSet::new(),
+        value_used: BTreeSet::new(),
+        stack: Vec::new(),
+    };
+    let mut all = walker();
+    let actions = seed_operations(&mut all, schema, operations);
+    all.run();
+    let mut holders = walker();
+    for op in operations.iter().filter(|o| o.http_method == crate::model::types::HttpMethod::Get) {
+        if let Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) =
+            &op.response
+        {
+            holders.value(t);
+        }
+    }
+    holders.run();
+    let before_navigation = all.in_closure.len();
+    follow_navigation(&mut all, &mut holders, schema, config.navigation.depth, &in_untyped_family);
+    let navigation_added = all.in_closure.len() - before_navigation;
+    Reached { types: all.in_closure, nav_holders: holders.in_closure, actions, navigation_added }
 }
 
 /// The types the operations name directly; returns the actions whose parameters are bodies.
@@ -116,50 +147,35 @@ fn seed_operations<'a>(
     actions
 }
 
-/// Request bodies may carry contained navigation properties inline (deep insert: a policy is
-/// created with its `questions`), so their targets are values too, recursively.
-fn seed_deep_insert(walker: &mut Walker<'_>, schema: &Schema, operations: &[Operation]) {
-    let mut bodies: Vec<QName> = operations
-        .iter()
-        .filter(|op| matches!(op.kind, OperationKind::Create | OperationKind::Update | OperationKind::Replace))
-        .filter_map(|op| op.body.as_ref().and_then(TypeRef::named).cloned())
-        .collect();
-    let mut seen_bodies: BTreeSet<QName> = BTreeSet::new();
-    while let Some(b) = bodies.pop() {
-        if !seen_bodies.insert(b.clone()) {
-            continue;
-        }
-        for nav in schema.all_navigation(&b).into_iter().filter(|n| n.contains_target) {
-            walker.value(&type_ref_expr(&nav.ty));
-            bodies.push(nav.ty.name.clone());
-        }
-    }
-}
-
 /// The navigation rule: each hop pulls in the targets of the navigation properties of the types
 /// the closure has so far, with what their values need; untyped families are neither pulled in
 /// nor followed (a group the closure has for other reasons does not bring its drives, sites and
 /// calendars).
-fn follow_navigation(walker: &mut Walker<'_>, schema: &Schema, config: &ClosureConfig) {
-    let untyped: BTreeSet<QName> = config.navigation.untyped.iter().filter_map(|s| QName::parse(s)).collect();
-    let in_untyped_family =
-        |q: &QName| schema.ancestry(q).iter().any(|a| untyped.contains(&a.name)) || untyped.contains(q);
-    for _ in 0..config.navigation.depth {
-        let targets: Vec<QName> = walker
+fn follow_navigation(
+    all: &mut Walker<'_>,
+    holders: &mut Walker<'_>,
+    schema: &Schema,
+    depth: u32,
+    in_untyped_family: &dyn Fn(&QName) -> bool,
+) {
+    for _ in 0..depth {
+        let targets: BTreeSet<QName> = holders
             .in_closure
             .iter()
             .filter(|q| !in_untyped_family(q))
             .flat_map(|q| schema.all_navigation(q))
             .map(|n| n.ty.name.clone())
-            .filter(|t| !walker.in_closure.contains(t) && schema.get(t).is_some() && !in_untyped_family(t))
+            .filter(|t| !holders.in_closure.contains(t) && schema.get(t).is_some() && !in_untyped_family(t))
             .collect();
         if targets.is_empty() {
             break;
         }
         for t in targets {
-            walker.value(&TypeRef::Named(t));
+            all.value(&TypeRef::Named(t.clone()));
+            holders.value(&TypeRef::Named(t));
         }
-        walker.run();
+        all.run();
+        holders.run();
     }
 }
 
@@ -241,7 +257,9 @@ fn define(
         } else {
             let mut properties = structural_properties(schema, q, &reached.types, poly);
             properties.extend(extra_properties(schema, q, &properties, extra));
-            properties.extend(navigation_properties(schema, q, &reached.types, poly));
+            if reached.nav_holders.contains(q) || t.kind == TypeKind::Complex {
+                properties.extend(navigation_properties(schema, q, &reached.types, poly));
+            }
             TypeDef::Struct(StructDef {
                 name: q.clone(),
                 rust_name,
@@ -356,7 +374,7 @@ fn extra_properties(schema: &Schema, q: &QName, declared: &[Property], extra: &E
     out
 }
 
-/// Navigation properties appear in responses with $expand: every one is a field, typed as its
+/// Navigation properties appear in responses with $expand: every one of a type a read returns is a field, typed as its
 /// target when the model can hold it (the navigation rule pulled targets in), else as the
 /// target's nearest base type it can hold, else as JSON ([`holdable`]).
 fn navigation_properties(
@@ -516,6 +534,8 @@ pub fn mark_boxed(types: &mut BTreeMap<QName, TypeDef>) {
 struct Walker<'a> {
     schema: &'a Schema,
     excluded: &'a BTreeSet<QName>,
+    /// Whether a type is in a family the navigation rule leaves untyped (`navigation.untyped`).
+    untyped: Option<&'a dyn Fn(&QName) -> bool>,
     in_closure: BTreeSet<QName>,
     value_used: BTreeSet<QName>,
     stack: Vec<QName>,
@@ -546,7 +566,15 @@ impl Walker<'_> {
             if let Some(b) = &t.base {
                 self.stack.push(b.clone());
             }
-            let props: Vec<TypeRef> = self.schema.all_properties(&q).iter().map(|p| type_ref_expr(&p.ty)).collect();
+            let mut props: Vec<TypeRef> = self.schema.all_properties(&q).iter().map(|p| type_ref_expr(&p.ty)).collect();
+            // A complex type's navigation properties are data it carries inline (an action's
+            // `accessPackageAssignmentRequestRequirements` answers with its `questions`): values,
+            // unless the navigation rule leaves their family untyped.
+            if t.kind == TypeKind::Complex {
+                let navigation = self.schema.all_navigation(&q);
+                let typed = navigation.iter().filter(|n| !self.untyped.is_some_and(|u| u(&n.ty.name)));
+                props.extend(typed.map(|n| type_ref_expr(&n.ty)));
+            }
             for p in &props {
                 self.value(p);
             }
