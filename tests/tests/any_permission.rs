@@ -212,3 +212,26 @@ fn only_what_an_operation_can_send_or_receive_is_generated() {
     // Group.Create's two writes: the group's own properties, not its drives, sites and calendars.
     assert!(v1(&load("Group.Create")).types.len() <= 20);
 }
+
+/// A crate above `crate.root_features_above` has a cargo feature per API root, all on by default:
+/// a builder is behind its root's feature, a type behind those of the roots that use it.
+#[test]
+fn a_large_crate_has_a_feature_per_api_root() {
+    let loaded = load("Group.ReadWrite.All");
+    let files = msgraph_codegen::generate(&loaded).unwrap();
+    let manifest = &files["Cargo.toml"];
+    assert!(manifest.contains(r#"default = ["rustls-ring", "all-apis"]"#), "{manifest}");
+    assert!(manifest.contains("\ngroups = []\n"), "{manifest}");
+    let api = &files["src/api.rs"];
+    assert!(
+        api.contains("#[cfg(feature = \"groups\")]\n    /// `/groups`.\n    pub fn groups(&self)"),
+        "the root method is gated"
+    );
+    let models = &files["src/models.rs"];
+    assert!(models.contains("#[cfg(any(feature = ") || models.contains("#[cfg(feature = "), "types are gated");
+    // The generated tests call every operation: they need every root.
+    assert!(files["tests/operations_e2e.rs"].contains("#![cfg(feature = \"all-apis\")]"));
+    // The entitlement crate (83 operations) stays one piece.
+    let files = msgraph_codegen::generate(&load("EntitlementManagement.ReadWrite.All")).unwrap();
+    assert!(!files["Cargo.toml"].contains("all-apis"));
+}

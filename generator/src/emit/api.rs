@@ -6,7 +6,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::rust::{TypeNames, VersionModule, doc_attrs, ident};
+use super::rust::{TypeNames, VersionModule, doc_attrs, gated, ident};
 use crate::error::Result;
 use crate::model::tree::{Node, RootMethod, Step, Tree};
 use crate::model::types::{
@@ -30,19 +30,36 @@ pub(crate) fn api_file(api: &Api, tree: &Tree, module: &VersionModule) -> Result
     // The main version's roots are methods of `Client`; a feature-gated version's are methods of
     // its own entry struct (`client.beta()`), which holds a client switched to that version.
     let root_client = if module.module.is_some() { quote!(self.client.clone()) } else { quote!(self.clone()) };
-    let items: Vec<TokenStream> =
-        tree.nodes.values().map(|node| builder_item(api, tree, node, &names, &root_client)).collect();
-    let roots: Vec<TokenStream> = tree.roots.iter().map(|root| root_method(tree, root, &names, &root_client)).collect();
+    // In a crate with a feature per API root, each builder and root method is behind its root's.
+    let items: Vec<TokenStream> = tree
+        .nodes
+        .iter()
+        .map(|(key, node)| {
+            gated(builder_item(api, tree, node, &names, &root_client), module.node_gate(key).as_ref(), "api.rs")
+        })
+        .collect::<Result<_>>()?;
+    let roots: Vec<TokenStream> = tree
+        .roots
+        .iter()
+        .map(|root| {
+            let gate = module.node_gate(&root.node);
+            let method = root_method(tree, root, &names, &root_client);
+            quote!(#gate #method)
+        })
+        .collect();
     let mut uses = imports(api, tree);
     if api.operations.is_empty() && module.module.is_none() {
         // A main version without operations (a permission that grants only beta paths): the
         // client's empty impl names only these.
         uses = vec![quote!(Client), quote!(Consent)];
     }
+    // With only some roots on, some imports serve none of them.
+    let allow_unused = module.gates.is_some().then(|| quote!(#[allow(unused_imports)]));
     let tokens = match &module.module {
-        Some(m) => version_entry(api, m, &uses, &roots, &items),
+        Some(m) => version_entry(api, m, (&uses, allow_unused.as_ref()), &roots, &items),
         None => quote! {
             //! The navigable API: start from a [`Client`] method and follow the path.
+            #allow_unused
             use crate::runtime::{#(#uses),*};
 
             impl<C: Consent> Client<C> {
@@ -178,7 +195,7 @@ fn imports(api: &Api, tree: &Tree) -> Vec<TokenStream> {
 fn version_entry(
     api: &Api,
     module: &str,
-    uses: &[TokenStream],
+    (uses, allow_unused): (&[TokenStream], Option<&TokenStream>),
     roots: &[TokenStream],
     items: &[TokenStream],
 ) -> TokenStream {
@@ -193,6 +210,7 @@ fn version_entry(
     );
     quote! {
         //! The navigable API of this version: start from [`Client`]'s method for it and follow the path.
+        #allow_unused
         use crate::runtime::{#(#uses),*};
 
         #[doc = #entry_doc]

@@ -9,6 +9,7 @@
 //! Rust templates name the crate `msgraph_entitlement`; copies get the configured crate's name.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use quote::quote;
@@ -60,7 +61,7 @@ pub fn emit_crate(input: &CrateInput<'_>) -> Result<BTreeMap<String, String>> {
     files.insert("src/api.rs".to_string(), modules.surface.file.clone());
     files.insert("src/lib.rs".to_string(), lib_file(config, main.api, &rust_paths, &gated_surfaces)?);
     files.extend(copy_templates(input.templates, &config.krate.name));
-    let rendered = manifest_and_readme(input, main.api, &modules.surface, &gated_surfaces, &krate)?;
+    let rendered = manifest_and_readme(input, (main.api, &main.module), &modules.surface, &gated_surfaces, &krate)?;
     files.insert("Cargo.toml".to_string(), rendered.cargo_toml);
     files.insert("README.md".to_string(), rendered.readme);
     files.insert("tests/readme_testing.rs".to_string(), rendered.readme_tests);
@@ -89,13 +90,23 @@ pub fn emit_crate(input: &CrateInput<'_>) -> Result<BTreeMap<String, String>> {
 /// paths) is left out.
 fn versions<'a>(input: &CrateInput<'a>, krate: &str) -> Result<(Version<'a>, Vec<Version<'a>>)> {
     let config = input.config;
-    let module_of = |api: &Api| {
+    // The crate's fixed features and its versions' (a root named like one is renamed).
+    let mut reserved = vec!["default", "rustls-ring", "rustls", "native-tls", "azure-identity", "test-util"];
+    reserved.push(super::rust::ALL_ROOTS_FEATURE);
+    reserved.extend(config.api_versions.values().filter_map(|v| v.feature.as_deref()));
+    let module_of = |api: &Api, tree: &Tree| {
         let feature = config.api_versions.get(&api.api_version).and_then(|v| v.feature.clone());
         let module = feature.as_ref().map(|_| sanitize(&api.api_version, Case::Snake));
-        VersionModule { module, feature, krate: krate.to_string() }
+        let gates = crate::model::root_features::root_gates(api, tree, config.krate.root_features_above, &reserved)
+            .map(std::sync::Arc::new);
+        VersionModule { module, feature, krate: krate.to_string(), gates }
     };
-    let all: Vec<Version<'a>> =
-        input.apis.iter().zip(input.trees).map(|(api, tree)| Version { api, tree, module: module_of(api) }).collect();
+    let all: Vec<Version<'a>> = input
+        .apis
+        .iter()
+        .zip(input.trees)
+        .map(|(api, tree)| Version { api, tree, module: module_of(api, tree) })
+        .collect();
     let Some(main) = all.iter().position(|v| v.module.module.is_none()) else {
         return Err(Error::file(&config.dir.join("codegen.yaml"), "no API version without a `feature` to generate"));
     };
@@ -104,7 +115,10 @@ fn versions<'a>(input: &CrateInput<'a>, krate: &str) -> Result<(Version<'a>, Vec
     let mut gated = Vec::new();
     for v in all {
         if v.api.api_version == main_version && main.is_none() {
-            main = Some(Version { module: VersionModule::main(krate), ..v });
+            main = Some(Version {
+                module: VersionModule { gates: v.module.gates.clone(), ..VersionModule::main(krate) },
+                ..v
+            });
         } else if v.api.api_version != main_version && !v.api.operations.is_empty() && v.module.module.is_some() {
             gated.push(v);
         }
@@ -205,7 +219,7 @@ fn copy_templates(templates: &Templates, crate_name: &str) -> Vec<(String, Strin
 /// README fragments (its own, or written from the model).
 fn manifest_and_readme(
     input: &CrateInput<'_>,
-    api: &Api,
+    (api, main): (&Api, &VersionModule),
     surface: &ApiSurface,
     gated: &[(&Api, VersionModule, Vec<String>)],
     krate: &str,
@@ -236,11 +250,15 @@ fn manifest_and_readme(
         .chain(["test-util".to_string(), "azure-identity".to_string()])
         .map(|f| format!("{f:?}"))
         .collect();
+    let modules = std::iter::once(main).chain(gated.iter().map(|(_, m, _)| m));
+    let roots = root_features(modules, &config.krate.name, &config.krate.version);
     let keywords: Vec<String> = config.keywords().iter().map(|k| format!("{k:?}")).collect();
     let mut vars = vec![
-        ("features", features),
+        ("features", format!("{features}{}", roots.cargo)),
+        ("default_features", roots.default.clone()),
+        ("root_features", roots.readme.clone()),
         ("docs_rs_features", format!("[{}]", docs_rs_features.join(", "))),
-        ("feature_rows", feature_rows),
+        ("feature_rows", format!("{feature_rows}{}", roots.rows)),
         ("name", config.krate.name.clone()),
         ("crate", krate.to_string()),
         ("keywords", format!("[{}]", keywords.join(", "))),
@@ -313,7 +331,8 @@ fn manifest_and_readme(
         };
         // The testing examples need the `test-util` feature: compiled as a test of their own.
         let text = if name == "testing_example" {
-            let (readme, tests) = super::readme::testing_examples(&text, &from)?;
+            let all_roots = main.gates.as_ref().map(|_| super::rust::ALL_ROOTS_FEATURE);
+            let (readme, tests) = super::readme::testing_examples(&text, &from, all_roots)?;
             readme_tests = tests;
             readme
         } else {
@@ -327,6 +346,68 @@ fn manifest_and_readme(
         readme: render(&templates.readme, &vars, "")?,
         readme_tests,
     })
+}
+
+/// The cargo features of the API roots, rendered for `Cargo.toml` and the README.
+#[derive(Default)]
+struct RootFeatureText {
+    /// `all-apis = [...]` and one line per root.
+    cargo: String,
+    /// `, "all-apis"` for the default features, when there are root features.
+    default: String,
+    /// The README's feature table rows.
+    rows: String,
+    /// The README's paragraph on building only some roots.
+    readme: String,
+}
+
+/// The features of every version's roots (a root of two versions is one feature); `name` and
+/// `version` are the crate's, for the README's example.
+fn root_features<'a>(modules: impl Iterator<Item = &'a VersionModule>, name: &str, version: &str) -> RootFeatureText {
+    let mut features: BTreeMap<String, String> = BTreeMap::new();
+    for gates in modules.filter_map(|m| m.gates.as_ref()) {
+        for (root, feature) in &gates.features {
+            features.entry(feature.clone()).or_insert_with(|| root.clone());
+        }
+    }
+    let Some(example) = features.keys().next().cloned() else { return RootFeatureText::default() };
+    let all = super::rust::ALL_ROOTS_FEATURE;
+    let list: Vec<String> = features.keys().map(|f| format!("{f:?}")).collect();
+    let mut cargo = String::new();
+    let _ = writeln!(
+        cargo,
+        "# The API roots: a feature each, all on by default through `{all}`; turn the defaults off and"
+    );
+    let _ = writeln!(cargo, "# name the roots you call to build only those (see the README's \"Cargo features\").");
+    let _ = writeln!(cargo, "{all} = [{}]", list.join(", "));
+    let mut rows = format!("| `{all}` | yes | every API root below |\n");
+    for (feature, root) in &features {
+        let _ = writeln!(cargo, "{feature} = []");
+        let method = sanitize(root, Case::Snake);
+        let _ = writeln!(
+            rows,
+            "| `{feature}` | through `{all}` | `/{root}`: `client.{method}()` and the types its operations use |"
+        );
+    }
+    let readme = [
+        String::new(),
+        "The crate is large, so each API root (the first segment of a path) is a cargo feature, all on".to_string(),
+        format!("by default through `{all}`: `cargo add` gives the whole API. A program that calls only some"),
+        "roots builds in a fraction of the time with the defaults off and those roots named, with a TLS".to_string(),
+        "feature (the defaults provide one too):".to_string(),
+        String::new(),
+        "```toml".to_string(),
+        format!(
+            "{name} = {{ version = \"{version}\", default-features = false, features = [\"rustls-ring\", \"{example}\"] }}"
+        ),
+        "```".to_string(),
+        String::new(),
+        "A type is built when a root that uses it is on; a root that is off has no method on the".to_string(),
+        "client, and the generated tests, which call every operation, need `all-apis`.".to_string(),
+        String::new(),
+    ]
+    .join("\n");
+    RootFeatureText { cargo, default: format!(", \"{all}\""), rows, readme }
 }
 
 /// `Cargo.toml`, `README.md`, and the test that runs the README's testing examples.

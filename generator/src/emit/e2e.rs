@@ -28,10 +28,7 @@ pub(crate) fn e2e_test_file(api: &Api, surface: &ApiSurface, module: &VersionMod
         tests.push(operation_test(api, op, call, &names, module));
     }
     let version = &api.api_version;
-    let gate = match &module.feature {
-        Some(f) => quote!(#![cfg(feature = #f)]),
-        None => TokenStream::new(),
-    };
+    let gate = module.test_file_gate(None);
     let rust_paths = &surface.rust_paths;
     let count = api.operations.len();
     let krate = module.krate_ident();

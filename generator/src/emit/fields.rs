@@ -53,10 +53,16 @@ pub(crate) fn fields_file(api: &Api, module: &VersionModule) -> Result<String> {
     let path = module.path();
     let models = quote!(#path::models);
     let enums = field_enums(api);
-    let items = api.types.values().filter_map(|t| match t {
-        TypeDef::Struct(s) => enums.get(&s.name).map(|e| field_item(s, e, &enums, &models)),
-        TypeDef::Enum(_) => None,
-    });
+    let items = api
+        .types
+        .values()
+        .filter_map(|t| match t {
+            TypeDef::Struct(s) => enums.get(&s.name).map(|e| {
+                super::rust::gated(field_item(s, e, &enums, &models), module.type_gate(&s.name).as_ref(), "fields.rs")
+            }),
+            TypeDef::Enum(_) => None,
+        })
+        .collect::<Result<Vec<_>>>()?;
     let tokens = quote! {
         //! Property enums of the entity types: `…Field` for typed `$select`, `$orderby` and
         //! `$filter`, `…NullableField` for what `set_null` may send as `null`.

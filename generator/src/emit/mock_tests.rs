@@ -53,10 +53,7 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
         }
     }
     let version = &api.api_version;
-    let gate = match &module.feature {
-        Some(f) => quote!(#![cfg(all(feature = "test-util", feature = #f))]),
-        None => quote!(#![cfg(feature = "test-util")]),
-    };
+    let gate = module.test_file_gate(Some("test-util"));
     let rust_paths = &surface.rust_paths;
     let count = api.operations.len();
     let krate = module.krate_ident();
@@ -188,28 +185,31 @@ fn answer_and_check(api: &Api, op: &Operation, names: &TypeNames<'_>) -> (TokenS
                 },
                 _ => quote!(let expected: #ty = serde_json::from_str(#text).unwrap();),
             };
+            // A `Copy` value is passed as it is (clippy's `clone_on_copy`).
+            let copy = super::rust::is_copy(t) && !matches!(op.response, Response::DeltaPage(_));
+            let expected_again = if copy { quote!(expected) } else { quote!(expected.clone()) };
             match &op.response {
                 Response::Page(_) | Response::DeltaPage(_) => (
                     quote! {
                         #decl
-                        graph.expect(request()).respond_pages([vec![expected.clone()], vec![expected.clone()]]);
+                        graph.expect(request()).respond_pages([vec![#expected_again], vec![#expected_again]]);
                     },
                     quote! {
                         let got = request().collect_all(usize::MAX).await.unwrap();
-                        assert_eq!(got, vec![expected.clone(), expected]);
+                        assert_eq!(got, vec![#expected_again, expected]);
                     },
                 ),
                 Response::OptionalValue(_) => (
                     quote! {
                         #decl
-                        graph.expect(request()).respond(Some(expected.clone()));
+                        graph.expect(request()).respond(Some(#expected_again));
                     },
                     quote!(assert_eq!(request().await.unwrap(), Some(expected));),
                 ),
                 _ => (
                     quote! {
                         #decl
-                        graph.expect(request()).respond(expected.clone());
+                        graph.expect(request()).respond(#expected_again);
                     },
                     quote!(assert_eq!(request().await.unwrap(), expected);),
                 ),

@@ -13,27 +13,37 @@ use crate::naming::{Case, Scope, sanitize};
 pub(crate) fn models_file(api: &Api, module: &VersionModule) -> Result<String> {
     let names = TypeNames::in_module(&api.types, module);
     let mut items = Vec::new();
-    for t in api.types.values() {
+    for (q, t) in &api.types {
+        // In a crate with a feature per API root, a type some root does not need is behind the
+        // features of the roots that do.
+        let gate = module.type_gate(q);
+        let mut add = |item: TokenStream| -> Result<()> {
+            items.push(super::rust::gated(item, gate.as_ref(), "models.rs")?);
+            Ok(())
+        };
         match t {
             TypeDef::Struct(s) => {
                 if !s.is_abstract {
-                    items.push(struct_item(s, &names));
+                    add(struct_item(s, &names))?;
                 }
                 if s.polymorphic.is_some() {
-                    items.push(poly_item(s, api, &names));
+                    add(poly_item(s, api, &names))?;
                 }
             }
-            TypeDef::Enum(e) => items.push(enum_item(e)),
+            TypeDef::Enum(e) => add(enum_item(e))?,
         }
     }
+    let allow_unused = module.gates.is_some().then(|| quote!(#[allow(unused_imports)]));
     // A crate whose operations use no model (only primitives and JSON) imports nothing.
     let serde = (!items.is_empty()).then(|| {
         quote!(
+            #allow_unused
             use serde::{Deserialize, Serialize};
         )
     });
     let object = api.types.values().any(|t| matches!(t, TypeDef::Struct(_))).then(|| {
         quote!(
+            #allow_unused
             use crate::runtime::object;
         )
     });

@@ -160,7 +160,11 @@ async fn every_page_is_read() {
 /// (they need the `test-util` feature), and `tests/readme_testing.rs`, where each block is a
 /// module, compiled and run with the feature on. A block that is not Rust is an error naming
 /// `file`.
-pub(crate) fn testing_examples(text: &str, file: &str) -> crate::error::Result<(String, String)> {
+pub(crate) fn testing_examples(
+    text: &str,
+    file: &str,
+    all_roots: Option<&str>,
+) -> crate::error::Result<(String, String)> {
     let mut readme = String::new();
     let mut modules = Vec::new();
     let mut rest = text;
@@ -181,9 +185,14 @@ pub(crate) fn testing_examples(text: &str, file: &str) -> crate::error::Result<(
         rest = &body[end..];
     }
     readme.push_str(rest);
+    // They call the permission's operations: with a feature per API root, all of them on.
+    let gate = match all_roots {
+        Some(all) => quote::quote!(#![cfg(all(feature = "test-util", feature = #all))]),
+        None => quote::quote!(#![cfg(feature = "test-util")]),
+    };
     let tokens = quote::quote! {
         #![doc = " The examples of the README's \"Testing your code\" section, compiled and run (feature `test-util`)."]
-        #![cfg(feature = "test-util")]
+        #gate
         #![cfg_attr(rustfmt, rustfmt::skip)]
         #![allow(clippy::unwrap_used)]
         #(#modules)*

@@ -8,6 +8,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::error::{Error, Result};
+pub(crate) use crate::model::root_features::ALL_ROOTS_FEATURE;
+use crate::model::root_features::RootGates;
 use crate::model::types::{Primitive, QName, TypeDef, TypeRef};
 
 /// The header of every generated Rust file.
@@ -33,11 +35,38 @@ pub(crate) struct VersionModule {
     /// The generated crate's name as a Rust identifier (`msgraph_entitlement`), for code written
     /// from outside the crate (its integration tests, the paths in the permissions table).
     pub(crate) krate: String,
+    /// The cargo features of the version's API roots, for a large crate
+    /// ([`root_gates`](crate::model::root_features::root_gates)).
+    pub(crate) gates: Option<std::sync::Arc<RootGates>>,
 }
 
 impl VersionModule {
     pub(crate) fn main(krate: &str) -> VersionModule {
-        VersionModule { module: None, feature: None, krate: krate.to_string() }
+        VersionModule { module: None, feature: None, krate: krate.to_string(), gates: None }
+    }
+
+    /// `#[cfg(...)]` for a type some root does not need: any of the features of the roots that do.
+    pub(crate) fn type_gate(&self, q: &QName) -> Option<TokenStream> {
+        let features = self.gates.as_ref()?.type_features(q)?;
+        Some(cfg_any(features.iter().map(String::as_str)))
+    }
+
+    /// `#[cfg(feature = ...)]` for a request builder of a gated root.
+    pub(crate) fn node_gate(&self, key: &crate::model::tree::NodeKey) -> Option<TokenStream> {
+        let feature = self.gates.as_ref()?.node_feature(key)?;
+        Some(cfg_any(std::iter::once(feature)))
+    }
+
+    /// `#![cfg(...)]` of a test file of this version's operations or types: the version's feature,
+    /// the one that turns every API root on (where the crate has root features), and `also`.
+    pub(crate) fn test_file_gate(&self, also: Option<&str>) -> TokenStream {
+        let all_roots = self.gates.as_ref().map(|_| ALL_ROOTS_FEATURE);
+        let features: Vec<&str> = also.into_iter().chain(self.feature.as_deref()).chain(all_roots).collect();
+        match features.as_slice() {
+            [] => TokenStream::new(),
+            [one] => quote!(#![cfg(feature = #one)]),
+            many => quote!(#![cfg(all(#(feature = #many),*))]),
+        }
     }
 
     /// The version's models module as written from outside the crate (its integration tests):
@@ -203,4 +232,70 @@ pub(crate) fn doc_attrs(lines: &[String]) -> TokenStream {
         quote!(#[doc = #l])
     });
     quote!(#(#attrs)*)
+}
+
+/// `#[cfg(feature = "a")]`, or `#[cfg(any(feature = "a", feature = "b"))]`.
+fn cfg_any<'a>(features: impl Iterator<Item = &'a str>) -> TokenStream {
+    let features: Vec<&str> = features.collect();
+    match features.as_slice() {
+        [one] => quote!(#[cfg(feature = #one)]),
+        many => quote!(#[cfg(any(#(feature = #many),*))]),
+    }
+}
+
+/// `items` with `gate` (an outer attribute) on each item, when there is one.
+pub(crate) fn gated(items: TokenStream, gate: Option<&TokenStream>, file: &str) -> Result<TokenStream> {
+    let Some(gate) = gate else { return Ok(items) };
+    let mut parsed: syn::File =
+        syn::parse2(items).map_err(|e| Error::Emit { file: file.to_string(), message: e.to_string() })?;
+    for item in &mut parsed.items {
+        if let Some(existing) = item_attrs(item) {
+            // syn's nodes are not `Clone` here (no `clone-impls`): parsed again for each item.
+            let attrs = syn::parse::Parser::parse2(syn::Attribute::parse_outer, gate.clone())
+                .map_err(|e| Error::Emit { file: file.to_string(), message: e.to_string() })?;
+            existing.splice(0..0, attrs);
+        }
+    }
+    let items = parsed.items;
+    Ok(quote!(#(#items)*))
+}
+
+/// The attributes of an item of the kinds the emitters write.
+fn item_attrs(item: &mut syn::Item) -> Option<&mut Vec<syn::Attribute>> {
+    match item {
+        syn::Item::Struct(i) => Some(&mut i.attrs),
+        syn::Item::Enum(i) => Some(&mut i.attrs),
+        syn::Item::Impl(i) => Some(&mut i.attrs),
+        syn::Item::Fn(i) => Some(&mut i.attrs),
+        syn::Item::Const(i) => Some(&mut i.attrs),
+        syn::Item::Type(i) => Some(&mut i.attrs),
+        syn::Item::Use(i) => Some(&mut i.attrs),
+        syn::Item::Mod(i) => Some(&mut i.attrs),
+        syn::Item::Trait(i) => Some(&mut i.attrs),
+        syn::Item::Static(i) => Some(&mut i.attrs),
+        _ => None,
+    }
+}
+
+/// Whether the Rust type of `t` is `Copy` (numbers, booleans, GUIDs, dates and times, durations).
+pub(crate) fn is_copy(t: &TypeRef) -> bool {
+    matches!(
+        t,
+        TypeRef::Primitive(
+            Primitive::Boolean
+                | Primitive::Byte
+                | Primitive::SByte
+                | Primitive::Int16
+                | Primitive::Int32
+                | Primitive::Int64
+                | Primitive::Single
+                | Primitive::Double
+                | Primitive::Decimal
+                | Primitive::Guid
+                | Primitive::DateTimeOffset
+                | Primitive::Date
+                | Primitive::TimeOfDay
+                | Primitive::Duration
+        )
+    )
 }

@@ -17,7 +17,7 @@ const MAX_DEPTH: usize = 3;
 
 pub(crate) fn roundtrip_test_file(api: &Api, module: &super::rust::VersionModule) -> Result<String> {
     let models = module.external_models();
-    let gate = module.feature.as_ref().map(|f| quote!(#![cfg(feature = #f)]));
+    let gate = module.test_file_gate(None);
     let mut tests: Vec<TokenStream> = Vec::new();
     for t in api.types.values() {
         match t {

@@ -151,6 +151,10 @@ pub struct CrateConfig {
     /// crates.io keywords (at most 5); default: `microsoft-graph` and the permission's resource.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// An API version with more operations than this gets a cargo feature per API root (`users`,
+    /// `device-management`...), all on by default; none when unset.
+    #[serde(default)]
+    pub root_features_above: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

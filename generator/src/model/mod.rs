@@ -14,6 +14,7 @@ pub mod consent;
 pub mod describe;
 pub mod permission;
 pub mod powershell;
+pub mod root_features;
 pub mod tree;
 pub mod types;
 pub mod waiters;
