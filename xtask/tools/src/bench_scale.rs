@@ -16,7 +16,8 @@ use msgraph_codegen::inputs::pins::InputSearch;
 /// The configured permission first, then the others, smallest method set first, then a set of
 /// permissions (`A+B`: one crate for what they grant together, as `--permission A --permission B`),
 /// then the largest crate of the sweep (SWEEP.md).
-pub(crate) const PERMISSIONS: [&str; 6] = [
+pub(crate) const PERMISSIONS: [&str; 7] = [
+    "User-Mail.ReadWrite.All",
     "AccessReview.ReadWrite.All",
     "RoleManagement.ReadWrite.Directory",
     "Directory.Read.All",
@@ -27,6 +28,17 @@ pub(crate) const PERMISSIONS: [&str; 6] = [
 
 /// The build of a crate alone per generated type.
 pub(crate) const PER_TYPE_TARGET_MS: f64 = 20.0;
+/// The scale table as a line (least squares of build alone against types): fixed cost and slope.
+pub(crate) const FIXED_TARGET_S: f64 = 1.0;
+pub(crate) const SLOPE_TARGET_MS: f64 = 10.0;
+/// A crate of one write (`User-Mail.ReadWrite.All`): its types, and `cargo check` of it alone.
+pub(crate) const ONE_WRITE: &str = "User-Mail.ReadWrite.All";
+pub(crate) const ONE_WRITE_TYPES_TARGET: usize = 60;
+pub(crate) const ONE_WRITE_CHECK_TARGET_S: f64 = 2.0;
+/// The largest crate (the last of [`PERMISSIONS`]): whole, and with one API root's feature.
+pub(crate) const LARGEST_TARGET_S: f64 = 25.0;
+pub(crate) const LARGEST_RSS_TARGET_GIB: f64 = 1.5;
+pub(crate) const ONE_ROOT_TARGET_S: f64 = 5.0;
 
 /// One permission's figures.
 pub(crate) struct Scale {
@@ -41,6 +53,11 @@ pub(crate) struct Scale {
     pub(crate) build_alone: Option<Duration>,
     /// The build's peak RSS (GNU time's `%M`, the largest process: rustc on the crate), KiB.
     pub(crate) peak_rss_kib: Option<u64>,
+    /// `cargo check` of the crate alone.
+    pub(crate) check_alone: Option<Duration>,
+    /// With a feature per API root (`all-apis`): per root, the build of the crate alone with only
+    /// that root's feature (and the default TLS).
+    pub(crate) roots: Vec<(String, Duration)>,
 }
 
 impl Scale {
@@ -114,6 +131,8 @@ pub(crate) fn run(
             codegen: crate::bench_stats::median(times),
             build_alone: None,
             peak_rss_kib: None,
+            check_alone: None,
+            roots: Vec::new(),
         });
     }
     if build {
@@ -134,9 +153,57 @@ pub(crate) fn run(
             let (wall, rss) = crate::bench_build::gnu_time(&root, &target, &args, &what).map_err(fail)?;
             scale.build_alone = Some(wall);
             scale.peak_rss_kib = Some(rss);
+            let mut check = args.clone();
+            check[0] = "check";
+            cargo(&root, &target, &check)?;
+            cargo(&root, &target, &["clean", "--offline", "-p", &scale.crate_name])?;
+            let what = format!("cargo {} in {}", check.join(" "), root.display());
+            scale.check_alone = Some(crate::bench_build::gnu_time(&root, &target, &check, &what).map_err(fail)?.0);
+            // The largest crate, one API root at a time.
+            if Some(&scale.permission) == all.last() {
+                for feature in root_features(&root) {
+                    eprintln!("bench: scale: {} with only `{feature}`", scale.crate_name);
+                    let features = format!("rustls-ring,{feature}");
+                    let one = ["build", "--offline", "--no-default-features", "--features", &features];
+                    cargo(&root, &target, &one)?;
+                    cargo(&root, &target, &["clean", "--offline", "-p", &scale.crate_name])?;
+                    let what = format!("cargo {} in {}", one.join(" "), root.display());
+                    let (wall, _) = crate::bench_build::gnu_time(&root, &target, &one, &what).map_err(fail)?;
+                    scale.roots.push((feature, wall));
+                }
+            }
         }
     }
     Ok(out)
+}
+
+/// The API root features of the crate in `root` (what its `all-apis` feature turns on).
+fn root_features(root: &Path) -> Vec<String> {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+    let Some(line) = manifest.lines().find_map(|l| l.strip_prefix("all-apis = [")) else { return Vec::new() };
+    line.trim_end_matches(']')
+        .split(',')
+        .map(|f| f.trim().trim_matches('"').to_string())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// The least-squares line of build time (s) against types: (fixed cost in s, slope in ms per type).
+pub(crate) fn line(scales: &[Scale]) -> Option<(f64, f64)> {
+    let points: Vec<(f64, f64)> =
+        scales.iter().filter_map(|s| Some((s.types() as f64, s.build_alone?.as_secs_f64()))).collect();
+    let n = points.len() as f64;
+    if points.len() < 2 {
+        return None;
+    }
+    let (mx, my) = (points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n);
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    if sxx == 0.0 {
+        return None;
+    }
+    let slope = sxy / sxx;
+    Some((my - slope * mx, slope * 1e3))
 }
 
 fn cargo(root: &Path, target: &Path, args: &[&str]) -> Result<(), Error> {
@@ -157,22 +224,21 @@ fn cargo(root: &Path, target: &Path, args: &[&str]) -> Result<(), Error> {
 /// Section 4 of BENCHMARKS.md.
 pub(crate) fn render(scales: &[Scale], runs: usize) -> String {
     let mut out = format!(
-        "`cargo xtask codegen --permission <NAME> --out DIR` for the configured permission, four others, a set of two and the largest crate of the sweep \
-         (method set and consent from permissions.json), in process, median of {runs} run(s); then each \
-         crate built alone (`cargo build`, debug, the crate's default features plus `beta` where it has the \
-         module, dependencies prebuilt in a shared target folder).\n\n\
-         | permission | crate | API versions (operations / types) | operations | types | files | output | codegen | build alone | peak RSS | build per type |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|\n"
+        "`cargo xtask codegen --permission <NAME> --out DIR` for the configured permission, a permission of one write, \
+         four others, a set of two and the largest crate of the sweep (method set and consent from permissions.json), \
+         in process, median of {runs} run(s); then each crate built alone (`cargo build`, debug, the crate's default \
+         features plus `beta` where it has the module, dependencies prebuilt in a shared target folder), and checked \
+         alone (`cargo check`, the same way).\n\n\
+         | permission | crate | API versions (operations / types) | operations | types | files | output | codegen | build alone | peak RSS | build per type | check alone |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n"
     );
+    let secs = |d: Option<Duration>| d.map_or_else(|| "-".to_string(), |d| format!("{:.1} s", d.as_secs_f64()));
     for s in scales {
         let versions: Vec<String> = s.versions.iter().map(|(v, o, t)| format!("{v} {o} / {t}")).collect();
-        let (build, per_type) = match (s.build_alone, s.per_type_ms()) {
-            (Some(b), Some(ms)) => (format!("{:.1} s", b.as_secs_f64()), format!("{ms:.0} ms")),
-            _ => ("-".to_string(), "-".to_string()),
-        };
+        let per_type = s.per_type_ms().map_or_else(|| "-".to_string(), |ms| format!("{ms:.0} ms"));
         let rss = s.peak_rss_kib.map_or_else(|| "-".to_string(), |k| format!("{:.0} MiB", k as f64 / 1024.0));
         out.push_str(&format!(
-            "| `{}` | `{}` | {} | {} | {} | {} | {:.0} KiB | {} | {build} | {rss} | {per_type} |\n",
+            "| `{}` | `{}` | {} | {} | {} | {} | {:.0} KiB | {} | {} | {rss} | {per_type} | {} |\n",
             s.permission,
             s.crate_name,
             versions.join(", "),
@@ -181,16 +247,76 @@ pub(crate) fn render(scales: &[Scale], runs: usize) -> String {
             s.files,
             s.output_bytes as f64 / 1024.0,
             crate::bench_stats::ms(s.codegen),
+            secs(s.build_alone),
+            secs(s.check_alone),
         ));
     }
+    let largest = scales.last().filter(|s| !s.roots.is_empty());
+    if let Some(l) = largest {
+        out.push_str(&format!(
+            "\n`{}` with one API root: `cargo build --no-default-features --features rustls-ring,<root>`, the crate \
+             alone, dependencies prebuilt (whole: {}).\n\n| root feature | build alone |\n|---|---|\n",
+            l.crate_name,
+            secs(l.build_alone)
+        ));
+        for (feature, wall) in &l.roots {
+            out.push_str(&format!("| `{feature}` | {:.1} s |\n", wall.as_secs_f64()));
+        }
+    }
+    out.push_str("\n| target | figure | target | result |\n|---|---|---|---|\n");
+    let verdict = |ok: bool| if ok { "pass" } else { "**miss**" };
     let worst = scales.iter().filter_map(|s| Some((s.per_type_ms()?, s))).max_by(|a, b| a.0.total_cmp(&b.0));
     if let Some((ms, s)) = worst {
         out.push_str(&format!(
-            "\n| target | figure | target | result |\n|---|---|---|---|\n\
-             | build alone per type, the costliest crate (`{}`) | {ms:.0} ms | <= {PER_TYPE_TARGET_MS:.0} ms | {} |\n",
+            "| build alone per type, the costliest crate (`{}`) | {ms:.0} ms | <= {PER_TYPE_TARGET_MS:.0} ms | {} |\n",
             s.crate_name,
-            if passes(scales) { "pass" } else { "**miss**" }
+            verdict(passes(scales))
         ));
+    }
+    if let Some((fixed, slope)) = line(scales) {
+        out.push_str(&format!(
+            "| the scale table as a line (least squares of build alone on types) | {fixed:.2} s + {slope:.1} ms per type | \
+             <= {FIXED_TARGET_S:.0} s + {SLOPE_TARGET_MS:.0} ms | {} |\n",
+            verdict(fixed <= FIXED_TARGET_S && slope <= SLOPE_TARGET_MS)
+        ));
+    }
+    if let Some(s) = scales.iter().find(|s| s.permission == ONE_WRITE) {
+        if let Some(check) = s.check_alone {
+            let check = check.as_secs_f64();
+            out.push_str(&format!(
+                "| `{ONE_WRITE}` (one write): types / check alone | {} / {check:.1} s | <= {ONE_WRITE_TYPES_TARGET} / \
+                 <= {ONE_WRITE_CHECK_TARGET_S:.0} s | {} |\n",
+                s.types(),
+                verdict(s.types() <= ONE_WRITE_TYPES_TARGET && check <= ONE_WRITE_CHECK_TARGET_S)
+            ));
+        }
+    }
+    if let Some(l) = largest {
+        if let (Some(b), Some(rss)) = (l.build_alone, l.peak_rss_kib) {
+            let gib = rss as f64 / (1024.0 * 1024.0);
+            out.push_str(&format!(
+                "| largest permission crate (`{}`), whole, debug: build / peak RSS | {:.1} s / {gib:.2} GiB | \
+                 <= {LARGEST_TARGET_S:.0} s / <= {LARGEST_RSS_TARGET_GIB} GiB | {} |\n",
+                l.crate_name,
+                b.as_secs_f64(),
+                verdict(b.as_secs_f64() <= LARGEST_TARGET_S && gib <= LARGEST_RSS_TARGET_GIB)
+            ));
+        }
+        let largest_root = l.roots.iter().max_by_key(|r| r.1);
+        let median_root = {
+            let mut walls: Vec<&(String, Duration)> = l.roots.iter().collect();
+            walls.sort_by_key(|r| r.1);
+            walls.get(walls.len() / 2).copied()
+        };
+        for (what, root) in [("the costliest root", largest_root), ("the median root", median_root)] {
+            if let Some((feature, wall)) = root {
+                out.push_str(&format!(
+                    "| largest permission crate, one root feature: {what} (`{feature}`) | {:.1} s | <= {ONE_ROOT_TARGET_S:.0} s | {} |\n",
+                    wall.as_secs_f64(),
+                    verdict(wall.as_secs_f64() <= ONE_ROOT_TARGET_S)
+                ));
+            }
+        }
     }
     out
 }
