@@ -359,6 +359,36 @@ fn totals_line(rows: &[Row]) -> String {
     )
 }
 
+/// Types per operation over the generated crates: quartiles, and the crates with the most, for
+/// SWEEP.md (a crate's types are what its operations send and receive: a write-only permission
+/// should have few).
+fn types_per_operation(rows: &[Row]) -> String {
+    let mut ratios: Vec<(f64, &Row)> = rows
+        .iter()
+        .filter(|r| r.permission != UNION && r.operations > 0)
+        .map(|r| (r.types as f64 / r.operations as f64, r))
+        .collect();
+    if ratios.is_empty() {
+        return String::new();
+    }
+    ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let at = |q: f64| ratios[((ratios.len() - 1) as f64 * q).round() as usize].0;
+    let most: Vec<String> = ratios
+        .iter()
+        .rev()
+        .take(5)
+        .map(|(x, r)| format!("`{}` {x:.1} ({} operations, {} types)", r.permission, r.operations, r.types))
+        .collect();
+    format!(
+        "\nTypes per operation over the {} generated crates: median {:.1}, quartiles {:.1} and {:.1}, most {}.\n",
+        ratios.len(),
+        at(0.5),
+        at(0.25),
+        at(0.75),
+        most.join(", ")
+    )
+}
+
 /// SWEEP.md: totals, the union, then one row per permission.
 fn render(rows: &[Row], defined: usize, only: &[String], codegen: f64, total: f64) -> String {
     let mut s = String::from("# Sweep: every permission's crate\n\n");
@@ -380,7 +410,8 @@ fn render(rows: &[Row], defined: usize, only: &[String], codegen: f64, total: f6
         let n = rows.iter().filter(|r| matches!(&r.outcome, Outcome::NotGenerated(w) if w == reason)).count();
         s.push_str(&format!("- not generated, {reason}: {n}\n"));
     }
-    s.push_str("\n| permission | result | operations | types | codegen s | check s | first error |\n|---|---|---:|---:|---:|---:|---|\n");
+    s.push_str(&types_per_operation(rows));
+    s.push_str("\n| permission | result | operations | types | types per operation | codegen s | check s | first error |\n|---|---|---:|---:|---:|---:|---:|---|\n");
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by_key(|r| (r.permission != UNION, r.permission.to_ascii_lowercase()));
     for r in sorted {
@@ -392,13 +423,13 @@ fn render(rows: &[Row], defined: usize, only: &[String], codegen: f64, total: f6
             Outcome::NotGenerated(why) => ("not generated", String::new(), why.clone()),
             Outcome::CodegenFailed(e) => ("CODEGEN FAILS", String::new(), e.clone()),
         };
-        let (ops, types) = if r.operations == 0 {
-            (String::new(), String::new())
+        let (ops, types, ratio) = if r.operations == 0 {
+            (String::new(), String::new(), String::new())
         } else {
-            (r.operations.to_string(), r.types.to_string())
+            (r.operations.to_string(), r.types.to_string(), format!("{:.1}", r.types as f64 / r.operations as f64))
         };
         s.push_str(&format!(
-            "| {} | {result} | {ops} | {types} | {:.2} | {check} | {} |\n",
+            "| {} | {result} | {ops} | {types} | {ratio} | {:.2} | {check} | {} |\n",
             r.permission,
             r.codegen_seconds,
             error.replace('|', "\\|")
