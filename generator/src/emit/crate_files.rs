@@ -365,12 +365,20 @@ struct RootFeatureText {
 /// `version` are the crate's, for the README's example.
 fn root_features<'a>(modules: impl Iterator<Item = &'a VersionModule>, name: &str, version: &str) -> RootFeatureText {
     let mut features: BTreeMap<String, String> = BTreeMap::new();
+    let mut operations: BTreeMap<String, usize> = BTreeMap::new();
     for gates in modules.filter_map(|m| m.gates.as_ref()) {
         for (root, feature) in &gates.features {
             features.entry(feature.clone()).or_insert_with(|| root.clone());
         }
+        for (feature, n) in &gates.operations {
+            *operations.entry(feature.clone()).or_default() += n;
+        }
     }
-    let Some(example) = features.keys().next().cloned() else { return RootFeatureText::default() };
+    // The README's example names the root with the most operations (the permission's own, mostly).
+    let Some(example) = operations.iter().max_by_key(|(f, n)| (**n, std::cmp::Reverse(*f))).map(|(f, _)| f.clone())
+    else {
+        return RootFeatureText::default();
+    };
     let all = super::rust::ALL_ROOTS_FEATURE;
     let list: Vec<String> = features.keys().map(|f| format!("{f:?}")).collect();
     let mut cargo = String::new();

@@ -23,6 +23,8 @@ pub struct RootGates {
     pub features: BTreeMap<String, String>,
     /// The types some root does not need -> the features of the roots that need them.
     pub types: BTreeMap<QName, BTreeSet<String>>,
+    /// Feature -> how many operations its root has.
+    pub operations: BTreeMap<String, usize>,
 }
 
 impl RootGates {
@@ -68,6 +70,10 @@ pub fn root_gates(api: &Api, tree: &Tree, above: Option<usize>, reserved: &[&str
             ((*r).clone(), name)
         })
         .collect();
+    let mut operations: BTreeMap<String, usize> = BTreeMap::new();
+    for root in root_of.iter().flatten() {
+        *operations.entry(features[root].clone()).or_default() += 1;
+    }
     // Per root (and `None` for the operations every build has), the types its operations reach.
     let mut reached: BTreeMap<Option<&String>, BTreeSet<QName>> = BTreeMap::new();
     for (op, root) in api.operations.iter().zip(&root_of) {
@@ -92,7 +98,7 @@ pub fn root_gates(api: &Api, tree: &Tree, above: Option<usize>, reserved: &[&str
             types.insert(q.clone(), BTreeSet::from([ALL_ROOTS_FEATURE.to_string()]));
         }
     }
-    Some(RootGates { features, types })
+    Some(RootGates { features, types, operations })
 }
 
 /// The types an operation names: its body, its response, its URL parameters.
