@@ -161,6 +161,11 @@ pub fn beta_feature(dir: &Path) -> Option<&'static str> {
     manifest.lines().any(|l| l.starts_with("beta = ")).then_some("beta")
 }
 
+/// The cargo that runs this command (`$CARGO`), else the one on `PATH`.
+pub fn cargo() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
 /// The workspace root (the folder of the top-level Cargo.toml).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
@@ -433,8 +438,7 @@ pub fn report_version(recorded: &msgraph_codegen::maintenance::record::Recorded)
 /// bench), from the workspace root, and passes its exit code on.
 fn forward(command: &str, args: &[std::ffi::OsString]) -> Result<(), Error> {
     let release = FORWARDED.iter().any(|(c, r)| *c == command && *r);
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = std::process::Command::new(cargo);
+    let mut cmd = std::process::Command::new(cargo());
     cmd.args(["run", "--locked", "--quiet", "--package", "xtask-tools"]);
     if release {
         cmd.arg("--release");

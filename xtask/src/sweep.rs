@@ -135,8 +135,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<(), Error> {
     };
     let todo: Vec<usize> = (0..rows.len()).filter(|&i| matches!(rows[i].outcome, Outcome::Generated { .. })).collect();
     eprintln!("sweep: linting {} crates on {jobs} worker(s)", todo.len());
-    let cargo =
-        args.cargo.clone().map_or_else(|| std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()), Into::into);
+    let cargo = args.cargo.clone().map_or_else(crate::cargo, Into::into);
     let targets: Vec<PathBuf> = match &args.target_dir {
         Some(dir) => vec![std::path::absolute(dir).map_err(|e| Error::io(dir, e))?],
         None => (0..jobs).map(|worker| out.join(format!("target-{worker}"))).collect(),

@@ -15,7 +15,6 @@
 //! The library is checked with docs.rs's features (every feature that adds API) over the default
 //! TLS.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -70,7 +69,7 @@ pub(crate) fn user_build(args: &UserBuildArgs) -> Result<(), Error> {
         let ok = match check {
             Check::Newest => {
                 // The newest of all, whatever their rust-version (a user's project may allow it).
-                let mut lock = Command::new(cargo());
+                let mut lock = Command::new(crate::cargo());
                 lock.arg("generate-lockfile")
                     .current_dir(&copy)
                     .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "allow");
@@ -114,7 +113,7 @@ impl DocsRs {
     /// Read with `cargo metadata`, so the manifest is parsed as cargo parses it.
     fn read(crate_dir: &Path) -> Result<DocsRs, Error> {
         let manifest = crate_dir.join("Cargo.toml");
-        let output = Command::new(cargo())
+        let output = Command::new(crate::cargo())
             .args(["metadata", "--no-deps", "--format-version", "1", "--manifest-path"])
             .arg(&manifest)
             .output()
@@ -149,10 +148,6 @@ impl DocsRs {
     }
 }
 
-fn cargo() -> OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
-}
-
 /// Runs `command`, its output passed through; whether it succeeded.
 fn run(command: &mut Command) -> Result<bool, Error> {
     let status = command.status().map_err(|e| Error::io("cargo", e))?;
@@ -162,7 +157,7 @@ fn run(command: &mut Command) -> Result<bool, Error> {
 /// Clippy on the library of the crate in `copy`, warnings denied, with `features` over the
 /// default ones.
 fn clippy(copy: &Path, target: &Path, features: &[String], extra: &[&str]) -> Result<bool, Error> {
-    let mut command = Command::new(cargo());
+    let mut command = Command::new(crate::cargo());
     command.arg("clippy").args(extra).arg("--lib").current_dir(copy).env("CARGO_TARGET_DIR", target);
     if !features.is_empty() {
         command.arg("--features").arg(features.join(","));
@@ -279,7 +274,7 @@ fn dependency_names(manifest: &str) -> Vec<String> {
 
 /// Prints the versions the check resolved for the crate's direct dependencies.
 fn print_versions(copy: &Path, features: &[String]) {
-    let output = Command::new(cargo())
+    let output = Command::new(crate::cargo())
         .args(["tree", "--depth", "1", "--edges", "normal", "--prefix", "none", "--features", &features.join(",")])
         .current_dir(copy)
         .output();

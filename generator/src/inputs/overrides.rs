@@ -89,7 +89,7 @@ impl Overrides {
         for (i, l) in overrides.docs_links.iter().enumerate() {
             let version = l.api_version.trim_start_matches('v');
             let view = format!("view=graph-rest-{version}");
-            if !l.url.starts_with("https://") || !l.url.split(['?', '&']).any(|p| p == view) {
+            if !l.url.starts_with("https://") || docs_view(&l.url) != Some(version) {
                 return Err(Error::file(
                     file,
                     format!("docs_links entry {}: `{}` must be an https link with `{view}`", i + 1, l.url),
@@ -101,6 +101,13 @@ impl Overrides {
         }
         Ok(overrides)
     }
+}
+
+/// The API version a docs link's `view=graph-rest-<version>` names (`1.0`, `beta`), if any.
+pub fn docs_view(url: &str) -> Option<&str> {
+    let query = url.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or(query);
+    query.split('&').find_map(|pair| pair.strip_prefix("view=graph-rest-"))
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::inputs::config::ClosureConfig;
 use crate::model::types::{
-    EnumDef, Operation, OperationKind, Polymorphic, Primitive, Property, Response, Segment, StructDef, StructKind,
-    TypeDef, TypeRef,
+    EnumDef, HttpMethod, Operation, OperationKind, Polymorphic, Primitive, Property, Response, Segment, StructDef,
+    StructKind, TypeDef, TypeRef,
 };
 use crate::naming::TypeNamer;
 use crate::paths::resolve::{action_params_name, type_ref_expr};
@@ -87,7 +87,7 @@ pub fn reach<'a>(
     let walker = || Walker {
         schema,
         excluded,
-        untyped: Some(&in_untyped_family),
+        untyped: &in_untyped_family,
         in_closure: BTreeSet::new(),
         value_used: BTreeSet::new(),
         stack: Vec::new(),
@@ -96,7 +96,7 @@ pub fn reach<'a>(
     let actions = seed_operations(&mut all, schema, operations);
     all.run();
     let mut holders = walker();
-    for op in operations.iter().filter(|o| o.http_method == crate::model::types::HttpMethod::Get) {
+    for op in operations.iter().filter(|o| o.http_method == HttpMethod::Get) {
         if let Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) =
             &op.response
         {
@@ -535,7 +535,7 @@ struct Walker<'a> {
     schema: &'a Schema,
     excluded: &'a BTreeSet<QName>,
     /// Whether a type is in a family the navigation rule leaves untyped (`navigation.untyped`).
-    untyped: Option<&'a dyn Fn(&QName) -> bool>,
+    untyped: &'a dyn Fn(&QName) -> bool,
     in_closure: BTreeSet<QName>,
     value_used: BTreeSet<QName>,
     stack: Vec<QName>,
@@ -572,7 +572,7 @@ impl Walker<'_> {
             // unless the navigation rule leaves their family untyped.
             if t.kind == TypeKind::Complex {
                 let navigation = self.schema.all_navigation(&q);
-                let typed = navigation.iter().filter(|n| !self.untyped.is_some_and(|u| u(&n.ty.name)));
+                let typed = navigation.iter().filter(|n| !(self.untyped)(&n.ty.name));
                 props.extend(typed.map(|n| type_ref_expr(&n.ty)));
             }
             for p in &props {

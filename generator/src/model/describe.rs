@@ -3,7 +3,7 @@
 //! template, types, properties and enum types by name).
 
 use crate::frontend::openapi::OpenApi;
-use crate::inputs::overrides::DocsLink;
+use crate::inputs::overrides::{DocsLink, docs_view};
 use crate::model::types::{Api, DocsDifference, TypeDef};
 use crate::paths::resolve::Served;
 
@@ -109,13 +109,6 @@ pub fn settle_docs(api: &mut Api, links: &[DocsLink]) -> Vec<String> {
 /// The page of a learn.microsoft.com link: its address without the query.
 fn docs_page(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
-}
-
-/// The API version a link's `view=graph-rest-<version>` names (`1.0`, `beta`), if any.
-fn docs_view(url: &str) -> Option<&str> {
-    let query = url.split_once('?')?.1;
-    let query = query.split('#').next().unwrap_or(query);
-    query.split('&').find_map(|pair| pair.strip_prefix("view=graph-rest-"))
 }
 
 #[cfg(test)]

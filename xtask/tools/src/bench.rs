@@ -182,7 +182,7 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Error> {
 }
 
 fn rerun_in_release() -> Result<(), Error> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let cargo = xtask::cargo();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     eprintln!("bench: building xtask in release");
     let status = std::process::Command::new(cargo)

@@ -220,7 +220,7 @@ fn project(dir: &Path, name: &str, dependency: &str, main: &str) -> Result<PathB
 }
 
 fn cargo(root: &Path, target: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut c = Command::new(xtask::cargo());
     c.args(args).current_dir(root).env("CARGO_TARGET_DIR", target).env_remove("RUSTFLAGS");
     c
 }
@@ -243,7 +243,7 @@ pub(crate) fn gnu_time(root: &Path, target: &Path, args: &[&str], what: &str) ->
     let report = target.with_extension("time");
     let mut c = Command::new("/usr/bin/time");
     c.arg("-f").arg("%e %M").arg("-o").arg(&report);
-    c.arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.arg(xtask::cargo());
     c.args(args).current_dir(root).env("CARGO_TARGET_DIR", target).env_remove("RUSTFLAGS");
     run_quiet(c, what)?;
     let text = std::fs::read_to_string(&report).map_err(|e| format!("{}: {e}", report.display()))?;
@@ -418,10 +418,10 @@ pub(crate) fn fresh_clone_codegen(workspace: &Path, commit: &str) -> Result<Dura
         "git clone",
     )?;
     git(&["-C", &clone.display().to_string(), "checkout", "--quiet", commit], "git checkout")?;
-    let mut fetch = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut fetch = Command::new(xtask::cargo());
     fetch.args(["fetch", "--locked"]).current_dir(&clone);
     run_quiet(fetch, "cargo fetch")?;
-    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut c = Command::new(xtask::cargo());
     c.args(["xtask", "codegen"]).current_dir(&clone).env_remove("CARGO_TARGET_DIR").env_remove("RUSTFLAGS");
     let started = std::time::Instant::now();
     run_quiet(c, &format!("cargo xtask codegen in a fresh clone at {commit}"))?;

@@ -147,29 +147,19 @@ pub(crate) fn run(
             if let Some(f) = &features {
                 args.extend(["--features", f]);
             }
-            cargo(&root, &target, &args)?;
-            cargo(&root, &target, &["clean", "--offline", "-p", &scale.crate_name])?;
-            let what = format!("cargo {} in {}", args.join(" "), root.display());
-            let (wall, rss) = crate::bench_build::gnu_time(&root, &target, &args, &what).map_err(fail)?;
+            let (wall, rss) = time_alone(&root, &target, &args, &scale.crate_name)?;
             scale.build_alone = Some(wall);
             scale.peak_rss_kib = Some(rss);
             let mut check = args.clone();
             check[0] = "check";
-            cargo(&root, &target, &check)?;
-            cargo(&root, &target, &["clean", "--offline", "-p", &scale.crate_name])?;
-            let what = format!("cargo {} in {}", check.join(" "), root.display());
-            scale.check_alone = Some(crate::bench_build::gnu_time(&root, &target, &check, &what).map_err(fail)?.0);
+            scale.check_alone = Some(time_alone(&root, &target, &check, &scale.crate_name)?.0);
             // The largest crate, one API root at a time.
             if Some(&scale.permission) == all.last() {
                 for feature in root_features(&root) {
                     eprintln!("bench: scale: {} with only `{feature}`", scale.crate_name);
                     let features = format!("rustls-ring,{feature}");
                     let one = ["build", "--offline", "--no-default-features", "--features", &features];
-                    cargo(&root, &target, &one)?;
-                    cargo(&root, &target, &["clean", "--offline", "-p", &scale.crate_name])?;
-                    let what = format!("cargo {} in {}", one.join(" "), root.display());
-                    let (wall, _) = crate::bench_build::gnu_time(&root, &target, &one, &what).map_err(fail)?;
-                    scale.roots.push((feature, wall));
+                    scale.roots.push((feature, time_alone(&root, &target, &one, &scale.crate_name)?.0));
                 }
             }
         }
@@ -206,8 +196,17 @@ pub(crate) fn line(scales: &[Scale]) -> Option<(f64, f64)> {
     Some((my - slope * mx, slope * 1e3))
 }
 
+/// `cargo <args>` of the crate `krate` alone: run once (its dependencies built), then timed again
+/// after `cargo clean -p`: (wall time, peak RSS in KiB).
+fn time_alone(root: &Path, target: &Path, args: &[&str], krate: &str) -> Result<(Duration, u64), Error> {
+    cargo(root, target, args)?;
+    cargo(root, target, &["clean", "--offline", "-p", krate])?;
+    let what = format!("cargo {} in {}", args.join(" "), root.display());
+    crate::bench_build::gnu_time(root, target, args, &what).map_err(fail)
+}
+
 fn cargo(root: &Path, target: &Path, args: &[&str]) -> Result<(), Error> {
-    let out = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let out = std::process::Command::new(xtask::cargo())
         .args(args)
         .current_dir(root)
         .env("CARGO_TARGET_DIR", target)

@@ -219,7 +219,7 @@ fn options(config_file: &Path, github_api: &str, inputs: Vec<String>, latest: bo
 /// The cargo that runs the generated tests and cargo-semver-checks: `--cargo`, else $CARGO,
 /// else `cargo`.
 fn cargo_program(cargo: Option<&Path>) -> std::ffi::OsString {
-    cargo.map_or_else(|| std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()), |c| c.into())
+    cargo.map_or_else(xtask::cargo, |c| c.into())
 }
 
 /// Copies a crate's folder (without `target/`), for cargo-semver-checks' baseline.
