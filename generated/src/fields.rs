@@ -160,44 +160,6 @@ impl AccessPackageAssignmentField {
         crate::runtime::Nav::new("target")
     }
 }
-/// The nullable properties of `microsoft.graph.accessPackageAssignment`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageAssignmentNullableField {
-    /// `customExtensionCalloutInstances`
-    CustomExtensionCalloutInstances,
-    /// `expiredDateTime`
-    ExpiredDateTime,
-    /// `schedule`
-    Schedule,
-    /// `state`
-    State,
-    /// `status`
-    Status,
-    /// `accessPackageId`
-    AccessPackageId,
-    /// `assignmentPolicyId`
-    AssignmentPolicyId,
-    /// `targetId`
-    TargetId,
-}
-impl AsRef<str> for AccessPackageAssignmentNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::CustomExtensionCalloutInstances => "customExtensionCalloutInstances",
-            Self::ExpiredDateTime => "expiredDateTime",
-            Self::Schedule => "schedule",
-            Self::State => "state",
-            Self::Status => "status",
-            Self::AccessPackageId => "accessPackageId",
-            Self::AssignmentPolicyId => "assignmentPolicyId",
-            Self::TargetId => "targetId",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::AccessPackageAssignment {
-    type NullableField = AccessPackageAssignmentNullableField;
-}
 /// The properties of `microsoft.graph.accessPackageAssignmentPolicy`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -475,51 +437,6 @@ impl crate::runtime::Selectable
 for crate::models::AccessPackageAssignmentRequestWorkflowExtension {
     type Field = AccessPackageAssignmentRequestWorkflowExtensionField;
 }
-/// The nullable properties of `microsoft.graph.accessPackageAssignmentRequestWorkflowExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageAssignmentRequestWorkflowExtensionNullableField {
-    /// `authenticationConfiguration`
-    AuthenticationConfiguration,
-    /// `clientConfiguration`
-    ClientConfiguration,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `endpointConfiguration`
-    EndpointConfiguration,
-    /// `callbackConfiguration`
-    CallbackConfiguration,
-    /// `createdBy`
-    CreatedBy,
-    /// `createdDateTime`
-    CreatedDateTime,
-    /// `lastModifiedBy`
-    LastModifiedBy,
-    /// `lastModifiedDateTime`
-    LastModifiedDateTime,
-}
-impl AsRef<str> for AccessPackageAssignmentRequestWorkflowExtensionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AuthenticationConfiguration => "authenticationConfiguration",
-            Self::ClientConfiguration => "clientConfiguration",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::EndpointConfiguration => "endpointConfiguration",
-            Self::CallbackConfiguration => "callbackConfiguration",
-            Self::CreatedBy => "createdBy",
-            Self::CreatedDateTime => "createdDateTime",
-            Self::LastModifiedBy => "lastModifiedBy",
-            Self::LastModifiedDateTime => "lastModifiedDateTime",
-        }
-    }
-}
-impl crate::runtime::Nullable
-for crate::models::AccessPackageAssignmentRequestWorkflowExtension {
-    type NullableField = AccessPackageAssignmentRequestWorkflowExtensionNullableField;
-}
 /// The properties of `microsoft.graph.accessPackageAssignmentWorkflowExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -567,51 +484,6 @@ impl AsRef<str> for AccessPackageAssignmentWorkflowExtensionField {
 impl crate::runtime::Selectable
 for crate::models::AccessPackageAssignmentWorkflowExtension {
     type Field = AccessPackageAssignmentWorkflowExtensionField;
-}
-/// The nullable properties of `microsoft.graph.accessPackageAssignmentWorkflowExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageAssignmentWorkflowExtensionNullableField {
-    /// `authenticationConfiguration`
-    AuthenticationConfiguration,
-    /// `clientConfiguration`
-    ClientConfiguration,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `endpointConfiguration`
-    EndpointConfiguration,
-    /// `callbackConfiguration`
-    CallbackConfiguration,
-    /// `createdBy`
-    CreatedBy,
-    /// `createdDateTime`
-    CreatedDateTime,
-    /// `lastModifiedBy`
-    LastModifiedBy,
-    /// `lastModifiedDateTime`
-    LastModifiedDateTime,
-}
-impl AsRef<str> for AccessPackageAssignmentWorkflowExtensionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AuthenticationConfiguration => "authenticationConfiguration",
-            Self::ClientConfiguration => "clientConfiguration",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::EndpointConfiguration => "endpointConfiguration",
-            Self::CallbackConfiguration => "callbackConfiguration",
-            Self::CreatedBy => "createdBy",
-            Self::CreatedDateTime => "createdDateTime",
-            Self::LastModifiedBy => "lastModifiedBy",
-            Self::LastModifiedDateTime => "lastModifiedDateTime",
-        }
-    }
-}
-impl crate::runtime::Nullable
-for crate::models::AccessPackageAssignmentWorkflowExtension {
-    type NullableField = AccessPackageAssignmentWorkflowExtensionNullableField;
 }
 /// The properties of `microsoft.graph.accessPackageCatalog`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -758,41 +630,6 @@ impl AsRef<str> for AccessPackageMultipleChoiceQuestionField {
 impl crate::runtime::Selectable for crate::models::AccessPackageMultipleChoiceQuestion {
     type Field = AccessPackageMultipleChoiceQuestionField;
 }
-/// The nullable properties of `microsoft.graph.accessPackageMultipleChoiceQuestion`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageMultipleChoiceQuestionNullableField {
-    /// `isAnswerEditable`
-    IsAnswerEditable,
-    /// `isRequired`
-    IsRequired,
-    /// `localizations`
-    Localizations,
-    /// `sequence`
-    Sequence,
-    /// `text`
-    Text,
-    /// `choices`
-    Choices,
-    /// `isMultipleSelectionAllowed`
-    IsMultipleSelectionAllowed,
-}
-impl AsRef<str> for AccessPackageMultipleChoiceQuestionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::IsAnswerEditable => "isAnswerEditable",
-            Self::IsRequired => "isRequired",
-            Self::Localizations => "localizations",
-            Self::Sequence => "sequence",
-            Self::Text => "text",
-            Self::Choices => "choices",
-            Self::IsMultipleSelectionAllowed => "isMultipleSelectionAllowed",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::AccessPackageMultipleChoiceQuestion {
-    type NullableField = AccessPackageMultipleChoiceQuestionNullableField;
-}
 /// The properties of `microsoft.graph.accessPackageQuestion`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -824,35 +661,6 @@ impl AsRef<str> for AccessPackageQuestionField {
 }
 impl crate::runtime::Selectable for crate::models::AnyAccessPackageQuestion {
     type Field = AccessPackageQuestionField;
-}
-/// The nullable properties of `microsoft.graph.accessPackageQuestion`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageQuestionNullableField {
-    /// `isAnswerEditable`
-    IsAnswerEditable,
-    /// `isRequired`
-    IsRequired,
-    /// `localizations`
-    Localizations,
-    /// `sequence`
-    Sequence,
-    /// `text`
-    Text,
-}
-impl AsRef<str> for AccessPackageQuestionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::IsAnswerEditable => "isAnswerEditable",
-            Self::IsRequired => "isRequired",
-            Self::Localizations => "localizations",
-            Self::Sequence => "sequence",
-            Self::Text => "text",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::AnyAccessPackageQuestion {
-    type NullableField = AccessPackageQuestionNullableField;
 }
 /// The properties of `microsoft.graph.accessPackageResource`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -925,44 +733,6 @@ impl AccessPackageResourceField {
         crate::runtime::NavMany::new("uploadSessions")
     }
 }
-/// The nullable properties of `microsoft.graph.accessPackageResource`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageResourceNullableField {
-    /// `attributes`
-    Attributes,
-    /// `createdDateTime`
-    CreatedDateTime,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `modifiedDateTime`
-    ModifiedDateTime,
-    /// `originId`
-    OriginId,
-    /// `originSystem`
-    OriginSystem,
-}
-impl AsRef<str> for AccessPackageResourceNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::Attributes => "attributes",
-            Self::CreatedDateTime => "createdDateTime",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::ModifiedDateTime => "modifiedDateTime",
-            Self::OriginId => "originId",
-            Self::OriginSystem => "originSystem",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::AccessPackageResource {
-    type NullableField = AccessPackageResourceNullableField;
-}
-impl crate::runtime::Nullable for crate::models::AnyAccessPackageResource {
-    type NullableField = AccessPackageResourceNullableField;
-}
 /// The properties of `microsoft.graph.accessPackageResourceEnvironment`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1012,44 +782,6 @@ impl AccessPackageResourceEnvironmentField {
     > {
         crate::runtime::NavMany::new("resources")
     }
-}
-/// The nullable properties of `microsoft.graph.accessPackageResourceEnvironment`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageResourceEnvironmentNullableField {
-    /// `connectionInfo`
-    ConnectionInfo,
-    /// `createdDateTime`
-    CreatedDateTime,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `isDefaultEnvironment`
-    IsDefaultEnvironment,
-    /// `modifiedDateTime`
-    ModifiedDateTime,
-    /// `originId`
-    OriginId,
-    /// `originSystem`
-    OriginSystem,
-}
-impl AsRef<str> for AccessPackageResourceEnvironmentNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::ConnectionInfo => "connectionInfo",
-            Self::CreatedDateTime => "createdDateTime",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::IsDefaultEnvironment => "isDefaultEnvironment",
-            Self::ModifiedDateTime => "modifiedDateTime",
-            Self::OriginId => "originId",
-            Self::OriginSystem => "originSystem",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::AccessPackageResourceEnvironment {
-    type NullableField = AccessPackageResourceEnvironmentNullableField;
 }
 /// The properties of `microsoft.graph.accessPackageResourceRequest`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1148,35 +880,6 @@ impl AccessPackageResourceRoleField {
         crate::runtime::Nav::new("resource")
     }
 }
-/// The nullable properties of `microsoft.graph.accessPackageResourceRole`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageResourceRoleNullableField {
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `originId`
-    OriginId,
-    /// `originSystem`
-    OriginSystem,
-    /// `type`
-    Type,
-}
-impl AsRef<str> for AccessPackageResourceRoleNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::OriginId => "originId",
-            Self::OriginSystem => "originSystem",
-            Self::Type => "type",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::AccessPackageResourceRole {
-    type NullableField = AccessPackageResourceRoleNullableField;
-}
 /// The properties of `microsoft.graph.accessPackageResourceRoleScope`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1262,35 +965,6 @@ impl AccessPackageResourceScopeField {
         crate::runtime::Nav::new("resource")
     }
 }
-/// The nullable properties of `microsoft.graph.accessPackageResourceScope`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageResourceScopeNullableField {
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `isRootScope`
-    IsRootScope,
-    /// `originId`
-    OriginId,
-    /// `originSystem`
-    OriginSystem,
-}
-impl AsRef<str> for AccessPackageResourceScopeNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::IsRootScope => "isRootScope",
-            Self::OriginId => "originId",
-            Self::OriginSystem => "originSystem",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::AccessPackageResourceScope {
-    type NullableField = AccessPackageResourceScopeNullableField;
-}
 /// The properties of `microsoft.graph.accessPackageSubject`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1337,38 +1011,6 @@ impl AccessPackageSubjectField {
     > {
         crate::runtime::Nav::new("connectedOrganization")
     }
-}
-/// The nullable properties of `microsoft.graph.accessPackageSubject`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageSubjectNullableField {
-    /// `displayName`
-    DisplayName,
-    /// `email`
-    Email,
-    /// `objectId`
-    ObjectId,
-    /// `onPremisesSecurityIdentifier`
-    OnPremisesSecurityIdentifier,
-    /// `principalName`
-    PrincipalName,
-    /// `subjectType`
-    SubjectType,
-}
-impl AsRef<str> for AccessPackageSubjectNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::DisplayName => "displayName",
-            Self::Email => "email",
-            Self::ObjectId => "objectId",
-            Self::OnPremisesSecurityIdentifier => "onPremisesSecurityIdentifier",
-            Self::PrincipalName => "principalName",
-            Self::SubjectType => "subjectType",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::AccessPackageSubject {
-    type NullableField = AccessPackageSubjectNullableField;
 }
 /// The properties of `microsoft.graph.accessPackageSuggestion`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1437,41 +1079,6 @@ impl AsRef<str> for AccessPackageTextInputQuestionField {
 impl crate::runtime::Selectable for crate::models::AccessPackageTextInputQuestion {
     type Field = AccessPackageTextInputQuestionField;
 }
-/// The nullable properties of `microsoft.graph.accessPackageTextInputQuestion`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageTextInputQuestionNullableField {
-    /// `isAnswerEditable`
-    IsAnswerEditable,
-    /// `isRequired`
-    IsRequired,
-    /// `localizations`
-    Localizations,
-    /// `sequence`
-    Sequence,
-    /// `text`
-    Text,
-    /// `isSingleLineQuestion`
-    IsSingleLineQuestion,
-    /// `regexPattern`
-    RegexPattern,
-}
-impl AsRef<str> for AccessPackageTextInputQuestionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::IsAnswerEditable => "isAnswerEditable",
-            Self::IsRequired => "isRequired",
-            Self::Localizations => "localizations",
-            Self::Sequence => "sequence",
-            Self::Text => "text",
-            Self::IsSingleLineQuestion => "isSingleLineQuestion",
-            Self::RegexPattern => "regexPattern",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::AccessPackageTextInputQuestion {
-    type NullableField = AccessPackageTextInputQuestionNullableField;
-}
 /// The properties of `microsoft.graph.appScope`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1494,26 +1101,6 @@ impl AsRef<str> for AppScopeField {
 }
 impl crate::runtime::Selectable for crate::models::AppScope {
     type Field = AppScopeField;
-}
-/// The nullable properties of `microsoft.graph.appScope`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AppScopeNullableField {
-    /// `displayName`
-    DisplayName,
-    /// `type`
-    Type,
-}
-impl AsRef<str> for AppScopeNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::DisplayName => "displayName",
-            Self::Type => "type",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::AppScope {
-    type NullableField = AppScopeNullableField;
 }
 /// The properties of `microsoft.graph.approval`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1643,26 +1230,6 @@ impl AvailableAccessPackageField {
         crate::runtime::NavMany::new("resourceRoleScopes")
     }
 }
-/// The nullable properties of `microsoft.graph.availableAccessPackage`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AvailableAccessPackageNullableField {
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-}
-impl AsRef<str> for AvailableAccessPackageNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::AvailableAccessPackage {
-    type NullableField = AvailableAccessPackageNullableField;
-}
 /// The properties of `microsoft.graph.connectedOrganization`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1780,38 +1347,6 @@ impl AsRef<str> for CustomAuthenticationExtensionField {
 }
 impl crate::runtime::Selectable for crate::models::AnyCustomAuthenticationExtension {
     type Field = CustomAuthenticationExtensionField;
-}
-/// The nullable properties of `microsoft.graph.customAuthenticationExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CustomAuthenticationExtensionNullableField {
-    /// `authenticationConfiguration`
-    AuthenticationConfiguration,
-    /// `clientConfiguration`
-    ClientConfiguration,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `endpointConfiguration`
-    EndpointConfiguration,
-    /// `behaviorOnError`
-    BehaviorOnError,
-}
-impl AsRef<str> for CustomAuthenticationExtensionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AuthenticationConfiguration => "authenticationConfiguration",
-            Self::ClientConfiguration => "clientConfiguration",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::EndpointConfiguration => "endpointConfiguration",
-            Self::BehaviorOnError => "behaviorOnError",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::AnyCustomAuthenticationExtension {
-    type NullableField = CustomAuthenticationExtensionNullableField;
 }
 /// The properties of `microsoft.graph.customCalloutExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1947,46 +1482,6 @@ impl CustomDataProvidedResourceField {
         crate::runtime::NavMany::new("uploadSessions")
     }
 }
-/// The nullable properties of `microsoft.graph.customDataProvidedResource`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CustomDataProvidedResourceNullableField {
-    /// `attributes`
-    Attributes,
-    /// `createdDateTime`
-    CreatedDateTime,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `modifiedDateTime`
-    ModifiedDateTime,
-    /// `originId`
-    OriginId,
-    /// `originSystem`
-    OriginSystem,
-    /// `notificationEndpointConfiguration`
-    NotificationEndpointConfiguration,
-}
-impl AsRef<str> for CustomDataProvidedResourceNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::Attributes => "attributes",
-            Self::CreatedDateTime => "createdDateTime",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::ModifiedDateTime => "modifiedDateTime",
-            Self::OriginId => "originId",
-            Self::OriginSystem => "originSystem",
-            Self::NotificationEndpointConfiguration => {
-                "notificationEndpointConfiguration"
-            }
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::CustomDataProvidedResource {
-    type NullableField = CustomDataProvidedResourceNullableField;
-}
 /// The properties of `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2023,27 +1518,6 @@ impl crate::runtime::Selectable
 for crate::models::CustomDataProvidedResourceAccessReviewUploadSession {
     type Field = CustomDataProvidedResourceAccessReviewUploadSessionField;
 }
-/// The nullable properties of `microsoft.graph.customDataProvidedResourceAccessReviewUploadSession`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CustomDataProvidedResourceAccessReviewUploadSessionNullableField {
-    /// `data`
-    Data,
-    /// `referenceId`
-    ReferenceId,
-}
-impl AsRef<str> for CustomDataProvidedResourceAccessReviewUploadSessionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::Data => "data",
-            Self::ReferenceId => "referenceId",
-        }
-    }
-}
-impl crate::runtime::Nullable
-for crate::models::CustomDataProvidedResourceAccessReviewUploadSession {
-    type NullableField = CustomDataProvidedResourceAccessReviewUploadSessionNullableField;
-}
 /// The properties of `microsoft.graph.customDataProvidedResourceUploadSession`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2079,27 +1553,6 @@ impl AsRef<str> for CustomDataProvidedResourceUploadSessionField {
 impl crate::runtime::Selectable
 for crate::models::AnyCustomDataProvidedResourceUploadSession {
     type Field = CustomDataProvidedResourceUploadSessionField;
-}
-/// The nullable properties of `microsoft.graph.customDataProvidedResourceUploadSession`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CustomDataProvidedResourceUploadSessionNullableField {
-    /// `data`
-    Data,
-    /// `referenceId`
-    ReferenceId,
-}
-impl AsRef<str> for CustomDataProvidedResourceUploadSessionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::Data => "data",
-            Self::ReferenceId => "referenceId",
-        }
-    }
-}
-impl crate::runtime::Nullable
-for crate::models::AnyCustomDataProvidedResourceUploadSession {
-    type NullableField = CustomDataProvidedResourceUploadSessionNullableField;
 }
 /// The properties of `microsoft.graph.customExtensionStageSetting`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2149,23 +1602,6 @@ impl AsRef<str> for DirectoryObjectField {
 }
 impl crate::runtime::Selectable for crate::models::DirectoryObject {
     type Field = DirectoryObjectField;
-}
-/// The nullable properties of `microsoft.graph.directoryObject`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DirectoryObjectNullableField {
-    /// `deletedDateTime`
-    DeletedDateTime,
-}
-impl AsRef<str> for DirectoryObjectNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::DeletedDateTime => "deletedDateTime",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::DirectoryObject {
-    type NullableField = DirectoryObjectNullableField;
 }
 /// The properties of `microsoft.graph.entitlementManagementSettings`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2471,161 +1907,6 @@ impl GroupField {
         crate::runtime::NavMany::new("transitiveMembers")
     }
 }
-/// The nullable properties of `microsoft.graph.group`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GroupNullableField {
-    /// `deletedDateTime`
-    DeletedDateTime,
-    /// `accessType`
-    AccessType,
-    /// `allowExternalSenders`
-    AllowExternalSenders,
-    /// `assignedLabels`
-    AssignedLabels,
-    /// `assignedLicenses`
-    AssignedLicenses,
-    /// `autoSubscribeNewMembers`
-    AutoSubscribeNewMembers,
-    /// `classification`
-    Classification,
-    /// `createdDateTime`
-    CreatedDateTime,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `expirationDateTime`
-    ExpirationDateTime,
-    /// `hasMembersWithLicenseErrors`
-    HasMembersWithLicenseErrors,
-    /// `hideFromAddressLists`
-    HideFromAddressLists,
-    /// `hideFromOutlookClients`
-    HideFromOutlookClients,
-    /// `isArchived`
-    IsArchived,
-    /// `isAssignableToRole`
-    IsAssignableToRole,
-    /// `isFavorite`
-    IsFavorite,
-    /// `isManagementRestricted`
-    IsManagementRestricted,
-    /// `isSubscribedByMail`
-    IsSubscribedByMail,
-    /// `licenseProcessingState`
-    LicenseProcessingState,
-    /// `mail`
-    Mail,
-    /// `mailEnabled`
-    MailEnabled,
-    /// `mailNickname`
-    MailNickname,
-    /// `membershipRule`
-    MembershipRule,
-    /// `membershipRuleProcessingState`
-    MembershipRuleProcessingState,
-    /// `onPremisesDomainName`
-    OnPremisesDomainName,
-    /// `onPremisesExtensionAttributes`
-    OnPremisesExtensionAttributes,
-    /// `onPremisesLastSyncDateTime`
-    OnPremisesLastSyncDateTime,
-    /// `onPremisesNetBiosName`
-    OnPremisesNetBiosName,
-    /// `onPremisesProvisioningErrors`
-    OnPremisesProvisioningErrors,
-    /// `onPremisesSamAccountName`
-    OnPremisesSamAccountName,
-    /// `onPremisesSecurityIdentifier`
-    OnPremisesSecurityIdentifier,
-    /// `onPremisesSyncEnabled`
-    OnPremisesSyncEnabled,
-    /// `organizationId`
-    OrganizationId,
-    /// `preferredDataLocation`
-    PreferredDataLocation,
-    /// `preferredLanguage`
-    PreferredLanguage,
-    /// `renewedDateTime`
-    RenewedDateTime,
-    /// `securityEnabled`
-    SecurityEnabled,
-    /// `securityIdentifier`
-    SecurityIdentifier,
-    /// `serviceProvisioningErrors`
-    ServiceProvisioningErrors,
-    /// `theme`
-    Theme,
-    /// `uniqueName`
-    UniqueName,
-    /// `unseenConversationsCount`
-    UnseenConversationsCount,
-    /// `unseenCount`
-    UnseenCount,
-    /// `unseenMessagesCount`
-    UnseenMessagesCount,
-    /// `visibility`
-    Visibility,
-    /// `welcomeMessageEnabled`
-    WelcomeMessageEnabled,
-}
-impl AsRef<str> for GroupNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::DeletedDateTime => "deletedDateTime",
-            Self::AccessType => "accessType",
-            Self::AllowExternalSenders => "allowExternalSenders",
-            Self::AssignedLabels => "assignedLabels",
-            Self::AssignedLicenses => "assignedLicenses",
-            Self::AutoSubscribeNewMembers => "autoSubscribeNewMembers",
-            Self::Classification => "classification",
-            Self::CreatedDateTime => "createdDateTime",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::ExpirationDateTime => "expirationDateTime",
-            Self::HasMembersWithLicenseErrors => "hasMembersWithLicenseErrors",
-            Self::HideFromAddressLists => "hideFromAddressLists",
-            Self::HideFromOutlookClients => "hideFromOutlookClients",
-            Self::IsArchived => "isArchived",
-            Self::IsAssignableToRole => "isAssignableToRole",
-            Self::IsFavorite => "isFavorite",
-            Self::IsManagementRestricted => "isManagementRestricted",
-            Self::IsSubscribedByMail => "isSubscribedByMail",
-            Self::LicenseProcessingState => "licenseProcessingState",
-            Self::Mail => "mail",
-            Self::MailEnabled => "mailEnabled",
-            Self::MailNickname => "mailNickname",
-            Self::MembershipRule => "membershipRule",
-            Self::MembershipRuleProcessingState => "membershipRuleProcessingState",
-            Self::OnPremisesDomainName => "onPremisesDomainName",
-            Self::OnPremisesExtensionAttributes => "onPremisesExtensionAttributes",
-            Self::OnPremisesLastSyncDateTime => "onPremisesLastSyncDateTime",
-            Self::OnPremisesNetBiosName => "onPremisesNetBiosName",
-            Self::OnPremisesProvisioningErrors => "onPremisesProvisioningErrors",
-            Self::OnPremisesSamAccountName => "onPremisesSamAccountName",
-            Self::OnPremisesSecurityIdentifier => "onPremisesSecurityIdentifier",
-            Self::OnPremisesSyncEnabled => "onPremisesSyncEnabled",
-            Self::OrganizationId => "organizationId",
-            Self::PreferredDataLocation => "preferredDataLocation",
-            Self::PreferredLanguage => "preferredLanguage",
-            Self::RenewedDateTime => "renewedDateTime",
-            Self::SecurityEnabled => "securityEnabled",
-            Self::SecurityIdentifier => "securityIdentifier",
-            Self::ServiceProvisioningErrors => "serviceProvisioningErrors",
-            Self::Theme => "theme",
-            Self::UniqueName => "uniqueName",
-            Self::UnseenConversationsCount => "unseenConversationsCount",
-            Self::UnseenCount => "unseenCount",
-            Self::UnseenMessagesCount => "unseenMessagesCount",
-            Self::Visibility => "visibility",
-            Self::WelcomeMessageEnabled => "welcomeMessageEnabled",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::Group {
-    type NullableField = GroupNullableField;
-}
 /// The properties of `microsoft.graph.onAttributeCollectionStartCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2661,39 +1942,6 @@ impl AsRef<str> for OnAttributeCollectionStartCustomExtensionField {
 impl crate::runtime::Selectable
 for crate::models::OnAttributeCollectionStartCustomExtension {
     type Field = OnAttributeCollectionStartCustomExtensionField;
-}
-/// The nullable properties of `microsoft.graph.onAttributeCollectionStartCustomExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum OnAttributeCollectionStartCustomExtensionNullableField {
-    /// `authenticationConfiguration`
-    AuthenticationConfiguration,
-    /// `clientConfiguration`
-    ClientConfiguration,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `endpointConfiguration`
-    EndpointConfiguration,
-    /// `behaviorOnError`
-    BehaviorOnError,
-}
-impl AsRef<str> for OnAttributeCollectionStartCustomExtensionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AuthenticationConfiguration => "authenticationConfiguration",
-            Self::ClientConfiguration => "clientConfiguration",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::EndpointConfiguration => "endpointConfiguration",
-            Self::BehaviorOnError => "behaviorOnError",
-        }
-    }
-}
-impl crate::runtime::Nullable
-for crate::models::OnAttributeCollectionStartCustomExtension {
-    type NullableField = OnAttributeCollectionStartCustomExtensionNullableField;
 }
 /// The properties of `microsoft.graph.onAttributeCollectionSubmitCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2731,39 +1979,6 @@ impl crate::runtime::Selectable
 for crate::models::OnAttributeCollectionSubmitCustomExtension {
     type Field = OnAttributeCollectionSubmitCustomExtensionField;
 }
-/// The nullable properties of `microsoft.graph.onAttributeCollectionSubmitCustomExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum OnAttributeCollectionSubmitCustomExtensionNullableField {
-    /// `authenticationConfiguration`
-    AuthenticationConfiguration,
-    /// `clientConfiguration`
-    ClientConfiguration,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `endpointConfiguration`
-    EndpointConfiguration,
-    /// `behaviorOnError`
-    BehaviorOnError,
-}
-impl AsRef<str> for OnAttributeCollectionSubmitCustomExtensionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AuthenticationConfiguration => "authenticationConfiguration",
-            Self::ClientConfiguration => "clientConfiguration",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::EndpointConfiguration => "endpointConfiguration",
-            Self::BehaviorOnError => "behaviorOnError",
-        }
-    }
-}
-impl crate::runtime::Nullable
-for crate::models::OnAttributeCollectionSubmitCustomExtension {
-    type NullableField = OnAttributeCollectionSubmitCustomExtensionNullableField;
-}
 /// The properties of `microsoft.graph.onOtpSendCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2799,38 +2014,6 @@ impl AsRef<str> for OnOtpSendCustomExtensionField {
 impl crate::runtime::Selectable for crate::models::OnOtpSendCustomExtension {
     type Field = OnOtpSendCustomExtensionField;
 }
-/// The nullable properties of `microsoft.graph.onOtpSendCustomExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum OnOtpSendCustomExtensionNullableField {
-    /// `authenticationConfiguration`
-    AuthenticationConfiguration,
-    /// `clientConfiguration`
-    ClientConfiguration,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `endpointConfiguration`
-    EndpointConfiguration,
-    /// `behaviorOnError`
-    BehaviorOnError,
-}
-impl AsRef<str> for OnOtpSendCustomExtensionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AuthenticationConfiguration => "authenticationConfiguration",
-            Self::ClientConfiguration => "clientConfiguration",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::EndpointConfiguration => "endpointConfiguration",
-            Self::BehaviorOnError => "behaviorOnError",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::OnOtpSendCustomExtension {
-    type NullableField = OnOtpSendCustomExtensionNullableField;
-}
 /// The properties of `microsoft.graph.onPasswordSubmitCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2865,38 +2048,6 @@ impl AsRef<str> for OnPasswordSubmitCustomExtensionField {
 }
 impl crate::runtime::Selectable for crate::models::OnPasswordSubmitCustomExtension {
     type Field = OnPasswordSubmitCustomExtensionField;
-}
-/// The nullable properties of `microsoft.graph.onPasswordSubmitCustomExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum OnPasswordSubmitCustomExtensionNullableField {
-    /// `authenticationConfiguration`
-    AuthenticationConfiguration,
-    /// `clientConfiguration`
-    ClientConfiguration,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `endpointConfiguration`
-    EndpointConfiguration,
-    /// `behaviorOnError`
-    BehaviorOnError,
-}
-impl AsRef<str> for OnPasswordSubmitCustomExtensionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AuthenticationConfiguration => "authenticationConfiguration",
-            Self::ClientConfiguration => "clientConfiguration",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::EndpointConfiguration => "endpointConfiguration",
-            Self::BehaviorOnError => "behaviorOnError",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::OnPasswordSubmitCustomExtension {
-    type NullableField = OnPasswordSubmitCustomExtensionNullableField;
 }
 /// The properties of `microsoft.graph.onTokenIssuanceStartCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2936,41 +2087,6 @@ impl AsRef<str> for OnTokenIssuanceStartCustomExtensionField {
 impl crate::runtime::Selectable for crate::models::OnTokenIssuanceStartCustomExtension {
     type Field = OnTokenIssuanceStartCustomExtensionField;
 }
-/// The nullable properties of `microsoft.graph.onTokenIssuanceStartCustomExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum OnTokenIssuanceStartCustomExtensionNullableField {
-    /// `authenticationConfiguration`
-    AuthenticationConfiguration,
-    /// `clientConfiguration`
-    ClientConfiguration,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `endpointConfiguration`
-    EndpointConfiguration,
-    /// `behaviorOnError`
-    BehaviorOnError,
-    /// `claimsForTokenConfiguration`
-    ClaimsForTokenConfiguration,
-}
-impl AsRef<str> for OnTokenIssuanceStartCustomExtensionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AuthenticationConfiguration => "authenticationConfiguration",
-            Self::ClientConfiguration => "clientConfiguration",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::EndpointConfiguration => "endpointConfiguration",
-            Self::BehaviorOnError => "behaviorOnError",
-            Self::ClaimsForTokenConfiguration => "claimsForTokenConfiguration",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::OnTokenIssuanceStartCustomExtension {
-    type NullableField = OnTokenIssuanceStartCustomExtensionNullableField;
-}
 /// The properties of `microsoft.graph.onVerifiedIdClaimValidationCustomExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -3006,39 +2122,6 @@ impl AsRef<str> for OnVerifiedIdClaimValidationCustomExtensionField {
 impl crate::runtime::Selectable
 for crate::models::OnVerifiedIdClaimValidationCustomExtension {
     type Field = OnVerifiedIdClaimValidationCustomExtensionField;
-}
-/// The nullable properties of `microsoft.graph.onVerifiedIdClaimValidationCustomExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum OnVerifiedIdClaimValidationCustomExtensionNullableField {
-    /// `authenticationConfiguration`
-    AuthenticationConfiguration,
-    /// `clientConfiguration`
-    ClientConfiguration,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `endpointConfiguration`
-    EndpointConfiguration,
-    /// `behaviorOnError`
-    BehaviorOnError,
-}
-impl AsRef<str> for OnVerifiedIdClaimValidationCustomExtensionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AuthenticationConfiguration => "authenticationConfiguration",
-            Self::ClientConfiguration => "clientConfiguration",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::EndpointConfiguration => "endpointConfiguration",
-            Self::BehaviorOnError => "behaviorOnError",
-        }
-    }
-}
-impl crate::runtime::Nullable
-for crate::models::OnVerifiedIdClaimValidationCustomExtension {
-    type NullableField = OnVerifiedIdClaimValidationCustomExtensionNullableField;
 }
 /// The properties of `microsoft.graph.unifiedRoleAssignment`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3178,38 +2261,6 @@ impl UnifiedRoleDefinitionField {
         crate::runtime::NavMany::new("inheritsPermissionsFrom")
     }
 }
-/// The nullable properties of `microsoft.graph.unifiedRoleDefinition`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UnifiedRoleDefinitionNullableField {
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `isBuiltIn`
-    IsBuiltIn,
-    /// `isEnabled`
-    IsEnabled,
-    /// `templateId`
-    TemplateId,
-    /// `version`
-    Version,
-}
-impl AsRef<str> for UnifiedRoleDefinitionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::IsBuiltIn => "isBuiltIn",
-            Self::IsEnabled => "isEnabled",
-            Self::TemplateId => "templateId",
-            Self::Version => "version",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::UnifiedRoleDefinition {
-    type NullableField = UnifiedRoleDefinitionNullableField;
-}
 /// The properties of `microsoft.graph.identityGovernance.customTaskExtension`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -3260,42 +2311,4 @@ impl CustomTaskExtensionField {
     pub const fn last_modified_by() -> crate::runtime::Nav<Self, DirectoryObjectField> {
         crate::runtime::Nav::new("lastModifiedBy")
     }
-}
-/// The nullable properties of `microsoft.graph.identityGovernance.customTaskExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CustomTaskExtensionNullableField {
-    /// `authenticationConfiguration`
-    AuthenticationConfiguration,
-    /// `clientConfiguration`
-    ClientConfiguration,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `endpointConfiguration`
-    EndpointConfiguration,
-    /// `callbackConfiguration`
-    CallbackConfiguration,
-    /// `createdDateTime`
-    CreatedDateTime,
-    /// `lastModifiedDateTime`
-    LastModifiedDateTime,
-}
-impl AsRef<str> for CustomTaskExtensionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AuthenticationConfiguration => "authenticationConfiguration",
-            Self::ClientConfiguration => "clientConfiguration",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::EndpointConfiguration => "endpointConfiguration",
-            Self::CallbackConfiguration => "callbackConfiguration",
-            Self::CreatedDateTime => "createdDateTime",
-            Self::LastModifiedDateTime => "lastModifiedDateTime",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::models::CustomTaskExtension {
-    type NullableField = CustomTaskExtensionNullableField;
 }

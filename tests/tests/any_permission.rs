@@ -235,7 +235,50 @@ fn a_large_crate_has_a_feature_per_api_root() {
     let readme = &files["README.md"];
     assert!(readme.contains(r#"default-features = false, features = ["rustls", "all-apis"]"#), "{readme}");
     assert!(readme.contains(r#"features = ["rustls-ring", "teams"]"#), "{readme}");
+    // No root of this crate is above `crate.segment_features_above`.
+    assert!(!manifest.contains("groups-"), "{manifest}");
     // The entitlement crate (83 operations) stays one piece.
     let files = msgraph_codegen::generate(&load("EntitlementManagement.ReadWrite.All")).unwrap();
     assert!(!files["Cargo.toml"].contains("all-apis"));
+}
+
+/// A root above `crate.segment_features_above` has a feature per segment below it as well, which
+/// the root's feature turns on: a segment alone builds its operations, the builders on its path
+/// and the types they use; the root's own operations need the root's feature.
+#[test]
+fn a_large_root_has_a_feature_per_segment() {
+    let loaded = load("DeviceManagementConfiguration.ReadWrite.All");
+    let files = msgraph_codegen::generate(&loaded).unwrap();
+    let manifest = &files["Cargo.toml"];
+    let root = manifest.lines().find(|l| l.starts_with("device-management = [")).unwrap();
+    assert!(root.contains(r#""device-management-device-configurations""#), "{root}");
+    assert!(manifest.contains("\ndevice-management-device-configurations = []\n"), "{manifest}");
+    // A root below the threshold is one feature.
+    assert!(manifest.contains("\ndevice-app-management = []\n"), "{manifest}");
+    let api = &files["src/api.rs"];
+    // The root's builder is built with any of its features; the method leading to a segment is
+    // behind the segment's feature, and the root's own operations behind the root's.
+    let root_method = api.find("pub fn device_management(&self)").unwrap();
+    let gate = &api[api[..root_method].rfind("#[cfg(").unwrap()..root_method];
+    assert!(gate.contains(r#"feature = "device-management-device-configurations""#), "{gate}");
+    assert!(gate.contains(r#"feature = "device-management-reports""#), "{gate}");
+    assert!(
+        api.contains(
+            "#[cfg(feature = \"device-management-device-configurations\")]\n    /// `/deviceManagement/deviceConfigurations`.\n    pub fn device_configurations(&self)"
+        ),
+        "the segment's method is gated"
+    );
+    let builder = &api[api.find("impl<C: Consent> DeviceManagementRequestBuilder<C> {").unwrap()..];
+    let builder = &builder[..builder.find("\n}\n").unwrap()];
+    let get = builder.find("PowerShell: `Get-MgDeviceManagement`").unwrap();
+    assert!(builder[..get].rfind("#[cfg(feature = \"device-management\")]").is_some(), "{builder}");
+    // The types are gated by the segments that use them.
+    assert!(files["src/models.rs"].contains(r#"feature = "device-management-device-configurations""#));
+    // The README's example names the largest segment of the largest root.
+    let readme = &files["README.md"];
+    assert!(
+        readme.contains(r#"features = ["rustls-ring", "device-management-device-compliance-policies"]"#),
+        "{readme}"
+    );
+    assert!(readme.contains("| `device-management-device-configurations` | through `device-management` |"), "{readme}");
 }

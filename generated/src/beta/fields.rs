@@ -204,47 +204,6 @@ impl AccessPackageAssignmentField {
         crate::runtime::Nav::new("target")
     }
 }
-/// The nullable properties of `microsoft.graph.accessPackageAssignment`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageAssignmentNullableField {
-    /// `accessPackageId`
-    AccessPackageId,
-    /// `assignmentPolicyId`
-    AssignmentPolicyId,
-    /// `assignmentState`
-    AssignmentState,
-    /// `assignmentStatus`
-    AssignmentStatus,
-    /// `catalogId`
-    CatalogId,
-    /// `expiredDateTime`
-    ExpiredDateTime,
-    /// `isExtended`
-    IsExtended,
-    /// `schedule`
-    Schedule,
-    /// `targetId`
-    TargetId,
-}
-impl AsRef<str> for AccessPackageAssignmentNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AccessPackageId => "accessPackageId",
-            Self::AssignmentPolicyId => "assignmentPolicyId",
-            Self::AssignmentState => "assignmentState",
-            Self::AssignmentStatus => "assignmentStatus",
-            Self::CatalogId => "catalogId",
-            Self::ExpiredDateTime => "expiredDateTime",
-            Self::IsExtended => "isExtended",
-            Self::Schedule => "schedule",
-            Self::TargetId => "targetId",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::beta::models::AccessPackageAssignment {
-    type NullableField = AccessPackageAssignmentNullableField;
-}
 /// The properties of `microsoft.graph.accessPackageAssignmentPolicy`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -551,30 +510,6 @@ impl AccessPackageAssignmentResourceRoleField {
         crate::runtime::Nav::new("accessPackageSubject")
     }
 }
-/// The nullable properties of `microsoft.graph.accessPackageAssignmentResourceRole`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageAssignmentResourceRoleNullableField {
-    /// `originId`
-    OriginId,
-    /// `originSystem`
-    OriginSystem,
-    /// `status`
-    Status,
-}
-impl AsRef<str> for AccessPackageAssignmentResourceRoleNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::OriginId => "originId",
-            Self::OriginSystem => "originSystem",
-            Self::Status => "status",
-        }
-    }
-}
-impl crate::runtime::Nullable
-for crate::beta::models::AccessPackageAssignmentResourceRole {
-    type NullableField = AccessPackageAssignmentResourceRoleNullableField;
-}
 /// The properties of `microsoft.graph.accessPackageCatalog`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -764,50 +699,6 @@ impl AccessPackageResourceField {
         crate::runtime::NavMany::new("accessPackageResourceScopes")
     }
 }
-/// The nullable properties of `microsoft.graph.accessPackageResource`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageResourceNullableField {
-    /// `addedBy`
-    AddedBy,
-    /// `addedOn`
-    AddedOn,
-    /// `attributes`
-    Attributes,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `isPendingOnboarding`
-    IsPendingOnboarding,
-    /// `originId`
-    OriginId,
-    /// `originSystem`
-    OriginSystem,
-    /// `resourceType`
-    ResourceType,
-    /// `url`
-    Url,
-}
-impl AsRef<str> for AccessPackageResourceNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AddedBy => "addedBy",
-            Self::AddedOn => "addedOn",
-            Self::Attributes => "attributes",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::IsPendingOnboarding => "isPendingOnboarding",
-            Self::OriginId => "originId",
-            Self::OriginSystem => "originSystem",
-            Self::ResourceType => "resourceType",
-            Self::Url => "url",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::beta::models::AccessPackageResource {
-    type NullableField = AccessPackageResourceNullableField;
-}
 /// The properties of `microsoft.graph.accessPackageResourceEnvironment`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -864,44 +755,6 @@ impl AccessPackageResourceEnvironmentField {
     > {
         crate::runtime::NavMany::new("accessPackageResources")
     }
-}
-/// The nullable properties of `microsoft.graph.accessPackageResourceEnvironment`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageResourceEnvironmentNullableField {
-    /// `connectionInfo`
-    ConnectionInfo,
-    /// `createdBy`
-    CreatedBy,
-    /// `createdDateTime`
-    CreatedDateTime,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `isDefaultEnvironment`
-    IsDefaultEnvironment,
-    /// `modifiedBy`
-    ModifiedBy,
-    /// `modifiedDateTime`
-    ModifiedDateTime,
-}
-impl AsRef<str> for AccessPackageResourceEnvironmentNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::ConnectionInfo => "connectionInfo",
-            Self::CreatedBy => "createdBy",
-            Self::CreatedDateTime => "createdDateTime",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::IsDefaultEnvironment => "isDefaultEnvironment",
-            Self::ModifiedBy => "modifiedBy",
-            Self::ModifiedDateTime => "modifiedDateTime",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::beta::models::AccessPackageResourceEnvironment {
-    type NullableField = AccessPackageResourceEnvironmentNullableField;
 }
 /// The properties of `microsoft.graph.accessPackageResourceRequest`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1033,32 +886,6 @@ impl AccessPackageResourceRoleField {
         crate::runtime::Nav::new("accessPackageResource")
     }
 }
-/// The nullable properties of `microsoft.graph.accessPackageResourceRole`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageResourceRoleNullableField {
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `originId`
-    OriginId,
-    /// `originSystem`
-    OriginSystem,
-}
-impl AsRef<str> for AccessPackageResourceRoleNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::OriginId => "originId",
-            Self::OriginSystem => "originSystem",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::beta::models::AccessPackageResourceRole {
-    type NullableField = AccessPackageResourceRoleNullableField;
-}
 /// The properties of `microsoft.graph.accessPackageResourceRoleScope`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1177,41 +1004,6 @@ impl AccessPackageResourceScopeField {
         crate::runtime::Nav::new("accessPackageResource")
     }
 }
-/// The nullable properties of `microsoft.graph.accessPackageResourceScope`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageResourceScopeNullableField {
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `isRootScope`
-    IsRootScope,
-    /// `originId`
-    OriginId,
-    /// `originSystem`
-    OriginSystem,
-    /// `roleOriginId`
-    RoleOriginId,
-    /// `url`
-    Url,
-}
-impl AsRef<str> for AccessPackageResourceScopeNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::IsRootScope => "isRootScope",
-            Self::OriginId => "originId",
-            Self::OriginSystem => "originSystem",
-            Self::RoleOriginId => "roleOriginId",
-            Self::Url => "url",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::beta::models::AccessPackageResourceScope {
-    type NullableField = AccessPackageResourceScopeNullableField;
-}
 /// The properties of `microsoft.graph.accessPackageSubject`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1261,44 +1053,6 @@ impl AccessPackageSubjectField {
     > {
         crate::runtime::Nav::new("connectedOrganization")
     }
-}
-/// The nullable properties of `microsoft.graph.accessPackageSubject`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccessPackageSubjectNullableField {
-    /// `altSecId`
-    AltSecId,
-    /// `connectedOrganizationId`
-    ConnectedOrganizationId,
-    /// `displayName`
-    DisplayName,
-    /// `email`
-    Email,
-    /// `objectId`
-    ObjectId,
-    /// `onPremisesSecurityIdentifier`
-    OnPremisesSecurityIdentifier,
-    /// `principalName`
-    PrincipalName,
-    /// `type`
-    Type,
-}
-impl AsRef<str> for AccessPackageSubjectNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AltSecId => "altSecId",
-            Self::ConnectedOrganizationId => "connectedOrganizationId",
-            Self::DisplayName => "displayName",
-            Self::Email => "email",
-            Self::ObjectId => "objectId",
-            Self::OnPremisesSecurityIdentifier => "onPremisesSecurityIdentifier",
-            Self::PrincipalName => "principalName",
-            Self::Type => "type",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::beta::models::AccessPackageSubject {
-    type NullableField = AccessPackageSubjectNullableField;
 }
 /// The properties of `microsoft.graph.approval`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1601,38 +1355,6 @@ impl crate::runtime::Selectable for crate::beta::models::CustomCalloutExtension 
 impl crate::runtime::Selectable for crate::beta::models::AnyCustomCalloutExtension {
     type Field = CustomCalloutExtensionField;
 }
-/// The nullable properties of `microsoft.graph.customCalloutExtension`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CustomCalloutExtensionNullableField {
-    /// `authenticationConfiguration`
-    AuthenticationConfiguration,
-    /// `clientConfiguration`
-    ClientConfiguration,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `endpointConfiguration`
-    EndpointConfiguration,
-}
-impl AsRef<str> for CustomCalloutExtensionNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::AuthenticationConfiguration => "authenticationConfiguration",
-            Self::ClientConfiguration => "clientConfiguration",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::EndpointConfiguration => "endpointConfiguration",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::beta::models::CustomCalloutExtension {
-    type NullableField = CustomCalloutExtensionNullableField;
-}
-impl crate::runtime::Nullable for crate::beta::models::AnyCustomCalloutExtension {
-    type NullableField = CustomCalloutExtensionNullableField;
-}
 /// The properties of `microsoft.graph.customExtensionHandler`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1661,23 +1383,6 @@ impl CustomExtensionHandlerField {
     > {
         crate::runtime::Nav::new("customExtension")
     }
-}
-/// The nullable properties of `microsoft.graph.customExtensionHandler`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CustomExtensionHandlerNullableField {
-    /// `stage`
-    Stage,
-}
-impl AsRef<str> for CustomExtensionHandlerNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::Stage => "stage",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::beta::models::CustomExtensionHandler {
-    type NullableField = CustomExtensionHandlerNullableField;
 }
 /// The properties of `microsoft.graph.directoryObject`, for `Request::select_fields` and `Request::order_by_field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2084,168 +1789,4 @@ impl GroupField {
     pub const fn team() -> crate::runtime::Nav<Self, EntityField> {
         crate::runtime::Nav::new("team")
     }
-}
-/// The nullable properties of `microsoft.graph.group`: what `Request::set_null` can send as `null` in a create, update or replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GroupNullableField {
-    /// `deletedDateTime`
-    DeletedDateTime,
-    /// `assignedLabels`
-    AssignedLabels,
-    /// `assignedLicenses`
-    AssignedLicenses,
-    /// `classification`
-    Classification,
-    /// `createdByAppId`
-    CreatedByAppId,
-    /// `createdDateTime`
-    CreatedDateTime,
-    /// `description`
-    Description,
-    /// `displayName`
-    DisplayName,
-    /// `expirationDateTime`
-    ExpirationDateTime,
-    /// `groupTypes`
-    GroupTypes,
-    /// `hasMembersWithLicenseErrors`
-    HasMembersWithLicenseErrors,
-    /// `infoCatalogs`
-    InfoCatalogs,
-    /// `isAssignableToRole`
-    IsAssignableToRole,
-    /// `licenseProcessingState`
-    LicenseProcessingState,
-    /// `mail`
-    Mail,
-    /// `mailEnabled`
-    MailEnabled,
-    /// `mailNickname`
-    MailNickname,
-    /// `mdmAppId`
-    MdmAppId,
-    /// `membershipRule`
-    MembershipRule,
-    /// `membershipRuleProcessingState`
-    MembershipRuleProcessingState,
-    /// `onPremisesDomainName`
-    OnPremisesDomainName,
-    /// `onPremisesLastSyncDateTime`
-    OnPremisesLastSyncDateTime,
-    /// `onPremisesNetBiosName`
-    OnPremisesNetBiosName,
-    /// `onPremisesProvisioningErrors`
-    OnPremisesProvisioningErrors,
-    /// `onPremisesSamAccountName`
-    OnPremisesSamAccountName,
-    /// `onPremisesSecurityIdentifier`
-    OnPremisesSecurityIdentifier,
-    /// `onPremisesSyncEnabled`
-    OnPremisesSyncEnabled,
-    /// `organizationId`
-    OrganizationId,
-    /// `preferredDataLocation`
-    PreferredDataLocation,
-    /// `preferredLanguage`
-    PreferredLanguage,
-    /// `proxyAddresses`
-    ProxyAddresses,
-    /// `renewedDateTime`
-    RenewedDateTime,
-    /// `resourceBehaviorOptions`
-    ResourceBehaviorOptions,
-    /// `resourceProvisioningOptions`
-    ResourceProvisioningOptions,
-    /// `securityEnabled`
-    SecurityEnabled,
-    /// `securityIdentifier`
-    SecurityIdentifier,
-    /// `theme`
-    Theme,
-    /// `visibility`
-    Visibility,
-    /// `accessType`
-    AccessType,
-    /// `allowExternalSenders`
-    AllowExternalSenders,
-    /// `autoSubscribeNewMembers`
-    AutoSubscribeNewMembers,
-    /// `hideFromAddressLists`
-    HideFromAddressLists,
-    /// `hideFromOutlookClients`
-    HideFromOutlookClients,
-    /// `isFavorite`
-    IsFavorite,
-    /// `isSubscribedByMail`
-    IsSubscribedByMail,
-    /// `unseenConversationsCount`
-    UnseenConversationsCount,
-    /// `unseenCount`
-    UnseenCount,
-    /// `unseenMessagesCount`
-    UnseenMessagesCount,
-    /// `membershipRuleProcessingStatus`
-    MembershipRuleProcessingStatus,
-    /// `isArchived`
-    IsArchived,
-}
-impl AsRef<str> for GroupNullableField {
-    fn as_ref(&self) -> &str {
-        match *self {
-            Self::DeletedDateTime => "deletedDateTime",
-            Self::AssignedLabels => "assignedLabels",
-            Self::AssignedLicenses => "assignedLicenses",
-            Self::Classification => "classification",
-            Self::CreatedByAppId => "createdByAppId",
-            Self::CreatedDateTime => "createdDateTime",
-            Self::Description => "description",
-            Self::DisplayName => "displayName",
-            Self::ExpirationDateTime => "expirationDateTime",
-            Self::GroupTypes => "groupTypes",
-            Self::HasMembersWithLicenseErrors => "hasMembersWithLicenseErrors",
-            Self::InfoCatalogs => "infoCatalogs",
-            Self::IsAssignableToRole => "isAssignableToRole",
-            Self::LicenseProcessingState => "licenseProcessingState",
-            Self::Mail => "mail",
-            Self::MailEnabled => "mailEnabled",
-            Self::MailNickname => "mailNickname",
-            Self::MdmAppId => "mdmAppId",
-            Self::MembershipRule => "membershipRule",
-            Self::MembershipRuleProcessingState => "membershipRuleProcessingState",
-            Self::OnPremisesDomainName => "onPremisesDomainName",
-            Self::OnPremisesLastSyncDateTime => "onPremisesLastSyncDateTime",
-            Self::OnPremisesNetBiosName => "onPremisesNetBiosName",
-            Self::OnPremisesProvisioningErrors => "onPremisesProvisioningErrors",
-            Self::OnPremisesSamAccountName => "onPremisesSamAccountName",
-            Self::OnPremisesSecurityIdentifier => "onPremisesSecurityIdentifier",
-            Self::OnPremisesSyncEnabled => "onPremisesSyncEnabled",
-            Self::OrganizationId => "organizationId",
-            Self::PreferredDataLocation => "preferredDataLocation",
-            Self::PreferredLanguage => "preferredLanguage",
-            Self::ProxyAddresses => "proxyAddresses",
-            Self::RenewedDateTime => "renewedDateTime",
-            Self::ResourceBehaviorOptions => "resourceBehaviorOptions",
-            Self::ResourceProvisioningOptions => "resourceProvisioningOptions",
-            Self::SecurityEnabled => "securityEnabled",
-            Self::SecurityIdentifier => "securityIdentifier",
-            Self::Theme => "theme",
-            Self::Visibility => "visibility",
-            Self::AccessType => "accessType",
-            Self::AllowExternalSenders => "allowExternalSenders",
-            Self::AutoSubscribeNewMembers => "autoSubscribeNewMembers",
-            Self::HideFromAddressLists => "hideFromAddressLists",
-            Self::HideFromOutlookClients => "hideFromOutlookClients",
-            Self::IsFavorite => "isFavorite",
-            Self::IsSubscribedByMail => "isSubscribedByMail",
-            Self::UnseenConversationsCount => "unseenConversationsCount",
-            Self::UnseenCount => "unseenCount",
-            Self::UnseenMessagesCount => "unseenMessagesCount",
-            Self::MembershipRuleProcessingStatus => "membershipRuleProcessingStatus",
-            Self::IsArchived => "isArchived",
-        }
-    }
-}
-impl crate::runtime::Nullable for crate::beta::models::Group {
-    type NullableField = GroupNullableField;
 }

@@ -8,7 +8,7 @@ use quote::quote;
 
 use super::rust::{TypeNames, VersionModule, doc_attrs, gated, ident};
 use crate::error::Result;
-use crate::model::tree::{Node, RootMethod, Step, Tree};
+use crate::model::tree::{Node, NodeKey, RootMethod, Step, Tree};
 use crate::model::types::{
     Api, ApiWaiter, Consent, HttpMethod, Operation, OperationKind, Primitive, Response, Segment, TypeDef, TypeRef,
 };
@@ -35,7 +35,8 @@ pub(crate) fn api_file(api: &Api, tree: &Tree, module: &VersionModule) -> Result
         .nodes
         .iter()
         .map(|(key, node)| {
-            gated(builder_item(api, tree, node, &names, &root_client), module.node_gate(key).as_ref(), "api.rs")
+            let item = builder_item(api, tree, (key, node), &names, (&root_client, module));
+            gated(item, module.node_gate(key).as_ref(), "api.rs")
         })
         .collect::<Result<_>>()?;
     let roots: Vec<TokenStream> = tree
@@ -80,22 +81,36 @@ pub(crate) fn api_file(api: &Api, tree: &Tree, module: &VersionModule) -> Result
 }
 
 /// A request-builder struct with its methods: children, `count`, operations.
-fn builder_item(api: &Api, tree: &Tree, node: &Node, names: &TypeNames<'_>, root_client: &TokenStream) -> TokenStream {
+///
+/// Under a root with a feature per segment, the root's builder is built with any of them: each
+/// method is behind the feature of what it leads to or sends, where that is not the builder's.
+fn builder_item(
+    api: &Api,
+    tree: &Tree,
+    (key, node): (&NodeKey, &Node),
+    names: &TypeNames<'_>,
+    (root_client, module): (&TokenStream, &VersionModule),
+) -> TokenStream {
     let struct_ident = ident(&node.struct_name);
+    let own_gate = module.node_gate(key).map(|g| g.to_string());
     let mut methods = Vec::new();
     for (child_key, name) in &node.children {
         let child = &tree.nodes[child_key];
-        methods.push(child_method(child_key, child, name, names, root_client));
+        let gate = module.node_gate(child_key).filter(|g| Some(g.to_string()) != own_gate);
+        let method = child_method(child_key, child, name, names, root_client);
+        methods.push(quote!(#gate #method));
     }
     // `$count` next to a list, under the list's consent.
-    if let Some((name, list)) = &node.count {
-        let list = &api.operations[*list];
+    if let Some((name, list_index)) = &node.count {
+        let list = &api.operations[*list_index];
         let name = ident(name);
         let template = format!("{}/$count", list.template);
         let bound = consent_bound(list.consent);
         let doc = format!(" `GET {template}`: the number of items (`ConsistencyLevel: eventual` is sent).");
+        let gate = module.operation_gate(*list_index, key);
         methods.push(quote! {
             #[doc = #doc]
+            #gate
             pub fn #name(&self) -> Request<Count, C> #bound {
                 self.client
                     .request(reqwest::Method::GET, format!("{}/$count", self.path))
@@ -105,9 +120,12 @@ fn builder_item(api: &Api, tree: &Tree, node: &Node, names: &TypeNames<'_>, root
         });
     }
     for (i, name) in &node.operations {
-        methods.push(operation_method(&api.operations[*i], name, names, api, tree.folded[*i]));
+        let gate = module.operation_gate(*i, key);
+        let method = operation_method(&api.operations[*i], name, names, api, tree.folded[*i]);
+        methods.push(quote!(#gate #method));
         for waiter in api.waiters.iter().filter(|w| w.operation == *i) {
-            methods.push(waiter_method(&api.operations[*i], name, waiter, names));
+            let method = waiter_method(&api.operations[*i], name, waiter, names);
+            methods.push(quote!(#gate #method));
         }
     }
     let doc = doc_attrs(&[format!("Requests on `{}`.", node.template)]);

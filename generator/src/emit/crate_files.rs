@@ -97,8 +97,13 @@ fn versions<'a>(input: &CrateInput<'a>, krate: &str) -> Result<(Version<'a>, Vec
     let module_of = |api: &Api, tree: &Tree| {
         let feature = config.api_versions.get(&api.api_version).and_then(|v| v.feature.clone());
         let module = feature.as_ref().map(|_| sanitize(&api.api_version, Case::Snake));
-        let gates = crate::model::root_features::root_gates(api, tree, config.krate.root_features_above, &reserved)
-            .map(std::sync::Arc::new);
+        let gates = crate::model::root_features::root_gates(
+            api,
+            tree,
+            (config.krate.root_features_above, config.krate.segment_features_above),
+            &reserved,
+        )
+        .map(std::sync::Arc::new);
         VersionModule { module, feature, krate: krate.to_string(), gates }
     };
     let all: Vec<Version<'a>> = input
@@ -361,22 +366,30 @@ struct RootFeatureText {
     readme: String,
 }
 
-/// The features of every version's roots (a root of two versions is one feature); `name` and
-/// `version` are the crate's, for the README's example.
+/// The features of every version's roots (a root of two versions is one feature) and of the
+/// segments of the largest roots; `name` and `version` are the crate's, for the README's example.
 fn root_features<'a>(modules: impl Iterator<Item = &'a VersionModule>, name: &str, version: &str) -> RootFeatureText {
+    // Root feature -> its path segment; a split root's feature -> its segments' (feature -> path).
     let mut features: BTreeMap<String, String> = BTreeMap::new();
+    let mut segments: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let mut operations: BTreeMap<String, usize> = BTreeMap::new();
     for gates in modules.filter_map(|m| m.gates.as_ref()) {
         for (root, feature) in &gates.features {
             features.entry(feature.clone()).or_insert_with(|| root.clone());
         }
+        for (root, below) in &gates.segments {
+            segments.entry(root.clone()).or_default().extend(below.iter().map(|(f, p)| (f.clone(), p.clone())));
+        }
         for (feature, n) in &gates.operations {
             *operations.entry(feature.clone()).or_default() += n;
         }
     }
+    let count = |f: &str| operations.get(f).copied().unwrap_or(0);
     // The README's example names the root with the most operations (the permission's own, mostly).
-    let Some(example) = operations.iter().max_by_key(|(f, n)| (**n, std::cmp::Reverse(*f))).map(|(f, _)| f.clone())
-    else {
+    let by_size = |list: &mut dyn Iterator<Item = &String>| {
+        list.max_by_key(|f| (count(f), std::cmp::Reverse((*f).clone()))).cloned()
+    };
+    let Some(example) = by_size(&mut features.keys()) else {
         return RootFeatureText::default();
     };
     let all = super::rust::ALL_ROOTS_FEATURE;
@@ -390,19 +403,51 @@ fn root_features<'a>(modules: impl Iterator<Item = &'a VersionModule>, name: &st
     let _ = writeln!(cargo, "{all} = [{}]", list.join(", "));
     let mut rows = format!("| `{all}` | yes | every API root below |\n");
     for (feature, root) in &features {
-        let _ = writeln!(cargo, "{feature} = []");
         let method = sanitize(root, Case::Snake);
+        let n = count(feature);
+        let Some(below) = segments.get(feature) else {
+            let _ = writeln!(cargo, "{feature} = []");
+            let _ = writeln!(
+                rows,
+                "| `{feature}` | through `{all}` | `/{root}` ({n} operations): `client.{method}()` and the types its operations use |"
+            );
+            continue;
+        };
+        let names: Vec<String> = below.keys().map(|f| format!("{f:?}")).collect();
+        let _ = writeln!(cargo, "# `/{root}` ({n} operations), and a feature per segment below it.");
+        let _ = writeln!(cargo, "{feature} = [{}]", names.join(", "));
         let _ = writeln!(
             rows,
-            "| `{feature}` | through `{all}` | `/{root}`: `client.{method}()` and the types its operations use |"
+            "| `{feature}` | through `{all}` | `/{root}` ({n} operations): `client.{method}()`, every segment below, and the types they use |"
         );
+        for (sub, path) in below {
+            let _ = writeln!(cargo, "{sub} = []");
+            let _ = writeln!(
+                rows,
+                "| `{sub}` | through `{feature}` | `{path}` ({} operations) and the types they use |",
+                count(sub)
+            );
+        }
     }
-    let readme = [
+    // Under a root with segment features, the example names its largest segment.
+    let segment = segments.get(&example).and_then(|below| by_size(&mut below.keys()).map(|f| (below[&f].clone(), f)));
+    let mut readme = vec![
         String::new(),
         "The crate is large, so each API root (the first segment of a path) is a cargo feature, all on".to_string(),
-        format!("by default through `{all}`: `cargo add` gives the whole API. A program that calls only some"),
-        "roots builds in a fraction of the time with the defaults off and those roots named, with a TLS".to_string(),
-        "feature (the defaults provide one too):".to_string(),
+        format!("by default through `{all}`: `cargo add` gives the whole API."),
+    ];
+    if let Some((path, feature)) = &segment {
+        readme.extend([
+            "The largest roots also have a feature per segment below them (".to_string()
+                + &format!("`{path}` is `{feature}`),"),
+            "which their root's feature turns on; a root's own operations (on its path itself) come with".to_string(),
+            "the root's feature.".to_string(),
+        ]);
+    }
+    let example = segment.map_or(example, |(_, f)| f);
+    readme.extend([
+        "A program that calls only some of the API builds in a fraction of the time with the defaults".to_string(),
+        "off and what it calls named, with a TLS feature (the defaults provide one too):".to_string(),
         String::new(),
         "```toml".to_string(),
         format!(
@@ -410,12 +455,11 @@ fn root_features<'a>(modules: impl Iterator<Item = &'a VersionModule>, name: &st
         ),
         "```".to_string(),
         String::new(),
-        "A type is built when a root that uses it is on; a root that is off has no method on the".to_string(),
+        "A type is built when a feature that uses it is on; a root that is off has no method on the".to_string(),
         "client, and the generated tests, which call every operation, need `all-apis`.".to_string(),
         String::new(),
-    ]
-    .join("\n");
-    RootFeatureText { cargo, default: format!(", \"{all}\""), rows, readme }
+    ]);
+    RootFeatureText { cargo, default: format!(", \"{all}\""), rows, readme: readme.join("\n") }
 }
 
 /// `Cargo.toml`, `README.md`, and the test that runs the README's testing examples.

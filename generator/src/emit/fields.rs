@@ -3,26 +3,33 @@
 //! `…NullableField` (the properties the metadata declares nullable: what `set_null` may send as
 //! `null`), with their runtime trait impls for the model structs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::rust::{VersionModule, ident};
 use crate::error::Result;
-use crate::model::types::{Api, QName, StructDef, StructKind, TypeDef, TypeRef};
+use crate::model::types::{Api, HttpMethod, QName, Response, StructDef, StructKind, TypeDef, TypeRef};
 use crate::naming::{self, FieldEnumNamer};
 
-/// The property enums of an entity type: `…Field` (every structural property) and, when it has
-/// nullable ones, `…NullableField`.
+/// The property enums of an entity type: `…Field` (every structural property) when a read can
+/// return it, and `…NullableField` when it has nullable properties and a write sends it.
 pub(crate) struct FieldEnums {
-    pub(crate) field: String,
+    pub(crate) field: Option<String>,
     pub(crate) nullable: Option<String>,
 }
 
 /// The property enums of every entity type, named in type order (the one place that claims them,
-/// so the models and the end-to-end tests agree).
+/// so the models and the end-to-end tests agree). Every entity type's names are claimed, so that
+/// a type's enums keep their names when another starts or stops being read or written.
+///
+/// An enum is only emitted where a request can take it: `…Field` for the types a read returns
+/// (`select_fields`, `filter_by`, `order_by_field` and `expand_*` take them; the navigation
+/// constructors name their targets'), `…NullableField` for the types a create, update or
+/// replace sends and answers with (`set_null` takes them).
 pub(crate) fn field_enums(api: &Api) -> BTreeMap<QName, FieldEnums> {
+    let written = written_types(api);
     let mut namer = FieldEnumNamer::new(api.types.values().map(TypeDef::rust_name).chain(
         api.types.values().filter_map(|t| match t {
             TypeDef::Struct(s) => s.polymorphic.as_ref().map(|p| p.rust_name.as_str()),
@@ -33,13 +40,33 @@ pub(crate) fn field_enums(api: &Api) -> BTreeMap<QName, FieldEnums> {
     for t in api.types.values() {
         if let TypeDef::Struct(s) = t {
             if s.kind == StructKind::Entity {
-                let field = namer.field(&s.rust_name);
-                let nullable = (!nullable_variants(s).is_empty()).then(|| namer.nullable(&s.rust_name));
-                out.insert(s.name.clone(), FieldEnums { field, nullable });
+                let field = Some(namer.field(&s.rust_name)).filter(|_| s.readable);
+                let nullable = (!nullable_variants(s).is_empty())
+                    .then(|| namer.nullable(&s.rust_name))
+                    .filter(|_| written.contains(&s.name));
+                if field.is_some() || nullable.is_some() {
+                    out.insert(s.name.clone(), FieldEnums { field, nullable });
+                }
             }
         }
     }
     out
+}
+
+/// The types a write (`POST`, `PATCH`, `PUT`) sends and answers with: the requests `set_null`
+/// is a method of.
+fn written_types(api: &Api) -> BTreeSet<&QName> {
+    api.operations
+        .iter()
+        .filter(|op| op.http_method != HttpMethod::Get)
+        .filter_map(|op| match (&op.body, &op.response) {
+            (
+                Some(TypeRef::Named(body)),
+                Response::Value(TypeRef::Named(out)) | Response::OptionalValue(TypeRef::Named(out)),
+            ) if body == out => Some(body),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The variants of `…NullableField`: the structural properties the metadata declares nullable,
@@ -80,9 +107,14 @@ fn field_item(
     all: &BTreeMap<QName, FieldEnums>,
     models: &TokenStream,
 ) -> TokenStream {
-    let props = naming::variants(s.properties.iter().filter(|p| !p.navigation).map(|p| p.name.as_str()));
-    let doc = format!(" The properties of `{}`, for `Request::select_fields` and `Request::order_by_field`.", s.name);
-    let fields = property_enum(&enums.field, &doc, &props, s, models, quote!(Selectable), quote!(Field));
+    let fields = enums.field.as_ref().map(|field| {
+        let props = naming::variants(s.properties.iter().filter(|p| !p.navigation).map(|p| p.name.as_str()));
+        let doc =
+            format!(" The properties of `{}`, for `Request::select_fields` and `Request::order_by_field`.", s.name);
+        let fields = property_enum(field, &doc, &props, s, models, quote!(Selectable), quote!(Field));
+        let navigations = navigations(s, field, all);
+        quote!(#fields #navigations)
+    });
     let nullable = enums.nullable.as_ref().map(|name| {
         let doc = format!(
             " The nullable properties of `{}`: what `Request::set_null` can send as `null` in a create, update or replace.",
@@ -90,10 +122,8 @@ fn field_item(
         );
         property_enum(name, &doc, &nullable_variants(s), s, models, quote!(Nullable), quote!(NullableField))
     });
-    let navigations = navigations(s, &enums.field, all);
     quote! {
         #fields
-        #navigations
         #nullable
     }
 }
@@ -106,13 +136,13 @@ fn navigations(s: &StructDef, field_enum: &str, all: &BTreeMap<QName, FieldEnums
         .iter()
         .filter(|p| p.navigation)
         .filter_map(|p| {
-            let target = all.get(p.ty.named()?)?;
+            let target = all.get(p.ty.named()?)?.field.as_ref()?;
             let (kind, what) = match p.ty {
                 TypeRef::Collection(_) => (quote!(NavMany), "collection-valued: `$expand`, `any`/`all`"),
                 _ => (quote!(Nav), "single-valued: `$expand`, and `.field(..)` for `$filter` / `$orderby`"),
             };
             let (method, target_enum, json) =
-                (ident(&naming::sanitize(&p.name, naming::Case::Snake)), ident(&target.field), &p.name);
+                (ident(&naming::sanitize(&p.name, naming::Case::Snake)), ident(target), &p.name);
             let doc = format!(" The navigation property `{json}` ({what}).");
             Some(quote! {
                 #[doc = #doc]

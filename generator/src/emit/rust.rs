@@ -51,9 +51,17 @@ impl VersionModule {
         Some(cfg_any(features.iter().map(String::as_str)))
     }
 
-    /// `#[cfg(feature = ...)]` for a request builder of a gated root.
+    /// `#[cfg(...)]` for a request builder of a gated root: any of the features of the operations
+    /// at it and below it.
     pub(crate) fn node_gate(&self, key: &crate::model::tree::NodeKey) -> Option<TokenStream> {
-        let feature = self.gates.as_ref()?.node_feature(key)?;
+        let features = self.gates.as_ref()?.node_features(key)?;
+        Some(cfg_any(features.iter().map(String::as_str)))
+    }
+
+    /// `#[cfg(feature = ...)]` for the method of operation `i` on the builder `node`, when the
+    /// builder may be built without the operation's feature.
+    pub(crate) fn operation_gate(&self, i: usize, node: &crate::model::tree::NodeKey) -> Option<TokenStream> {
+        let feature = self.gates.as_ref()?.operation_feature(i, node)?;
         Some(cfg_any(std::iter::once(feature)))
     }
 

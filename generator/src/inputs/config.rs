@@ -155,6 +155,10 @@ pub struct CrateConfig {
     /// `device-management`...), all on by default; none when unset.
     #[serde(default)]
     pub root_features_above: Option<usize>,
+    /// In such a crate, an API root with more operations than this also gets a cargo feature per
+    /// segment below it (`device-management-device-configurations`), which the root's turns on.
+    #[serde(default)]
+    pub segment_features_above: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

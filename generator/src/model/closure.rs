@@ -257,7 +257,8 @@ fn define(
         } else {
             let mut properties = structural_properties(schema, q, &reached.types, poly);
             properties.extend(extra_properties(schema, q, &properties, extra));
-            if reached.nav_holders.contains(q) || t.kind == TypeKind::Complex {
+            let readable = reached.nav_holders.contains(q);
+            if readable || t.kind == TypeKind::Complex {
                 properties.extend(navigation_properties(schema, q, &reached.types, poly));
             }
             TypeDef::Struct(StructDef {
@@ -271,6 +272,7 @@ fn define(
                     .get(q)
                     .map(|members| Polymorphic { rust_name: names.polymorphic[q].clone(), members: members.clone() }),
                 description: t.description.clone(),
+                readable,
             })
         };
         types.insert(q.clone(), def);
@@ -408,6 +410,7 @@ fn action_parameters(q: &QName, decl: &OperationDecl, names: &Names, hold: impl 
             .collect(),
         polymorphic: None,
         description: Some(format!("Parameters of the `{}` action.", decl.name.name)),
+        readable: false,
     })
 }
 

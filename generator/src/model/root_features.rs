@@ -1,10 +1,14 @@
 //! Cargo features per API root, for large crates (`crate.root_features_above` in codegen.yaml): a
 //! user of a big permission compiles only the roots they call (`users`, `device-management`...).
 //!
-//! A root is the first segment of a path (an entity set or singleton). Each request builder
-//! belongs to one root; a type is needed by the roots whose operations reach it through the
-//! finished model's references (bodies, responses, URL parameters, then every field's type and
-//! every polymorphic enum's members, transitively). A type every root needs is not gated.
+//! A root is the first segment of a path (an entity set or singleton). A root with many operations
+//! (`crate.segment_features_above`) also gets a feature per segment below it (the first navigation
+//! after the root: `device-management-device-configurations`), which its root's feature turns on.
+//! Each operation belongs to one feature; a request builder is built with the features of the
+//! operations at it and below it; a type is needed by the features whose operations reach it
+//! through the finished model's references (bodies, responses, URL parameters, then every field's
+//! type and every polymorphic enum's members, transitively). A type every feature needs is not
+//! gated.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,76 +25,155 @@ pub const ALL_ROOTS_FEATURE: &str = "all-apis";
 pub struct RootGates {
     /// Root segment (`deviceManagement`) -> its cargo feature (`device-management`).
     pub features: BTreeMap<String, String>,
-    /// The types some root does not need -> the features of the roots that need them.
+    /// A root too large for one feature (`crate.segment_features_above`) -> its segments' features:
+    /// feature (`device-management-device-configurations`) -> the segment's path
+    /// (`/deviceManagement/deviceConfigurations`). The root's feature turns them all on.
+    pub segments: BTreeMap<String, BTreeMap<String, String>>,
+    /// The types some feature does not need -> the features that need them.
     pub types: BTreeMap<QName, BTreeSet<String>>,
-    /// Feature -> how many operations its root has.
+    /// Feature -> how many operations it turns on (a root's counts its segments').
     pub operations: BTreeMap<String, usize>,
+    /// Per operation (index into [`Api::operations`]): the feature that turns it on (none: an
+    /// operation on the service root itself).
+    pub operation_features: Vec<Option<String>>,
+    /// Per builder node: the features of the operations at it and below it.
+    pub nodes: BTreeMap<NodeKey, BTreeSet<String>>,
 }
 
 impl RootGates {
-    /// The feature of the root a builder node belongs to (none for the client's own node).
-    pub fn node_feature(&self, key: &NodeKey) -> Option<&str> {
-        match key.first() {
-            Some(Step::Nav(root)) => self.features.get(root).map(String::as_str),
-            _ => None,
-        }
+    /// The features any of which a builder node needs; `None` for one every build has.
+    pub fn node_features(&self, key: &NodeKey) -> Option<&BTreeSet<String>> {
+        self.nodes.get(key).filter(|f| !f.is_empty())
     }
 
-    /// The features any of which a type needs; `None` when every root needs it.
+    /// The feature of operation `i` when the node it is a method of may be built without it
+    /// (a root's own operation, on the node its segments' paths go through).
+    pub fn operation_feature(&self, i: usize, node: &NodeKey) -> Option<&str> {
+        let feature = self.operation_features.get(i)?.as_ref()?;
+        let node = self.node_features(node)?;
+        (node.len() > 1 || !node.contains(feature)).then_some(feature.as_str())
+    }
+
+    /// The features any of which a type needs; `None` when every build needs it.
     pub fn type_features(&self, q: &QName) -> Option<&BTreeSet<String>> {
         self.types.get(q)
     }
 }
 
 /// The gates of `api`'s roots, when it has more than `above` operations and more than one root;
-/// `reserved` are the crate's other feature names (a root named like one gets `-api` appended).
-pub fn root_gates(api: &Api, tree: &Tree, above: Option<usize>, reserved: &[&str]) -> Option<RootGates> {
+/// a root with more than `split_above` operations gets a feature per segment below it as well.
+/// `reserved` are the crate's other feature names (a feature named like one gets `-api` appended).
+pub fn root_gates(
+    api: &Api,
+    tree: &Tree,
+    (above, split_above): (Option<usize>, Option<usize>),
+    reserved: &[&str],
+) -> Option<RootGates> {
     let above = above?;
     if api.operations.len() <= above {
         return None;
     }
-    // Per operation, its root (none: an operation on the service root itself).
-    let mut root_of: Vec<Option<String>> = vec![None; api.operations.len()];
+    // Per operation, its key in the builder tree (none: an operation on the service root itself).
+    let mut key_of: Vec<Option<&NodeKey>> = vec![None; api.operations.len()];
     for (key, node) in &tree.nodes {
+        for (i, _) in &node.operations {
+            key_of[*i] = Some(key);
+        }
+    }
+    let mut per_root: BTreeMap<&String, usize> = BTreeMap::new();
+    for key in key_of.iter().flatten() {
         if let Some(Step::Nav(root)) = key.first() {
-            for (i, _) in &node.operations {
-                root_of[*i] = Some(root.clone());
+            *per_root.entry(root).or_default() += 1;
+        }
+    }
+    if per_root.len() < 2 {
+        return None;
+    }
+    let mut taken: BTreeSet<String> = reserved.iter().map(|r| (*r).to_string()).collect();
+    let mut claim = |name: String| {
+        let name = if taken.contains(&name) { format!("{name}-api") } else { name };
+        taken.insert(name.clone());
+        name
+    };
+    let features: BTreeMap<String, String> =
+        per_root.keys().map(|r| ((*r).clone(), claim(sanitize(r, Case::Kebab)))).collect();
+    let split: BTreeSet<&String> =
+        per_root.iter().filter(|(_, n)| split_above.is_some_and(|above| **n > above)).map(|(r, _)| *r).collect();
+    // Per operation, its feature: its root's, or its segment's under a split root.
+    let mut segments: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut segment_feature: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut operation_features: Vec<Option<String>> = Vec::with_capacity(key_of.len());
+    for key in &key_of {
+        let Some(Step::Nav(root)) = key.and_then(|k| k.first()) else {
+            operation_features.push(None);
+            continue;
+        };
+        let segment = key.filter(|_| split.contains(root)).and_then(segment_of);
+        let feature = match segment {
+            None => features[root].clone(),
+            Some((segment, prefix)) => segment_feature
+                .entry((root.clone(), segment.clone()))
+                .or_insert_with(|| {
+                    let name = claim(format!("{}-{}", features[root], sanitize(&segment, Case::Kebab)));
+                    let template = tree.nodes.get(&prefix).map_or(segment, |n| n.template.clone());
+                    segments.entry(features[root].clone()).or_default().insert(name.clone(), template);
+                    name
+                })
+                .clone(),
+        };
+        operation_features.push(Some(feature));
+    }
+    let mut operations: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, feature) in operation_features.iter().enumerate() {
+        let Some(feature) = feature else { continue };
+        *operations.entry(feature.clone()).or_default() += 1;
+        if let Some(Step::Nav(root)) = key_of[i].and_then(|k| k.first()) {
+            if split.contains(root) && features[root] != *feature {
+                *operations.entry(features[root].clone()).or_default() += 1;
             }
         }
     }
-    let roots: BTreeSet<&String> = root_of.iter().flatten().collect();
-    if roots.len() < 2 {
-        return None;
+    let mut nodes: BTreeMap<NodeKey, BTreeSet<String>> = BTreeMap::new();
+    for (key, feature) in key_of.iter().zip(&operation_features) {
+        let (Some(key), Some(feature)) = (key, feature) else { continue };
+        for n in 1..=key.len() {
+            nodes.entry(key[..n].to_vec()).or_default().insert(feature.clone());
+        }
     }
-    let features: BTreeMap<String, String> = roots
-        .iter()
-        .map(|r| {
-            let name = sanitize(r, Case::Kebab);
-            let name = if reserved.contains(&name.as_str()) { format!("{name}-api") } else { name };
-            ((*r).clone(), name)
-        })
-        .collect();
-    let mut operations: BTreeMap<String, usize> = BTreeMap::new();
-    for root in root_of.iter().flatten() {
-        *operations.entry(features[root].clone()).or_default() += 1;
-    }
-    // Per root (and `None` for the operations every build has), the types its operations reach.
+    let types = type_features(api, &operation_features);
+    Some(RootGates { features, segments, types, operations, operation_features, nodes })
+}
+
+/// The segment of a split root's path that names its feature: the first navigation below the
+/// root (`deviceConfigurations` in `/deviceManagement/deviceConfigurations/{id}`, `messages` in
+/// `/users/{id}/messages`); none for the root's own operations.
+/// Returns the segment and the key of the builder it leads to.
+fn segment_of(key: &NodeKey) -> Option<(String, NodeKey)> {
+    key.iter().enumerate().skip(1).find_map(|(i, s)| match s {
+        Step::Nav(n) => Some((n.clone(), key[..=i].to_vec())),
+        _ => None,
+    })
+}
+
+/// Per type that some feature's operations do not reach: the features whose operations do.
+fn type_features(api: &Api, operation_features: &[Option<String>]) -> BTreeMap<QName, BTreeSet<String>> {
+    // Per feature (and `None` for the operations every build has), the types its operations reach.
     let mut reached: BTreeMap<Option<&String>, BTreeSet<QName>> = BTreeMap::new();
-    for (op, root) in api.operations.iter().zip(&root_of) {
-        let set = reached.entry(root.as_ref()).or_default();
+    for (op, feature) in api.operations.iter().zip(operation_features) {
+        let set = reached.entry(feature.as_ref()).or_default();
         for q in seeds(op) {
             close(api, q, set);
         }
     }
     let always = reached.remove(&None).unwrap_or_default();
     let mut types: BTreeMap<QName, BTreeSet<String>> = BTreeMap::new();
-    for (root, set) in &reached {
-        let Some(root) = root else { continue };
+    for (feature, set) in &reached {
+        let Some(feature) = feature else { continue };
         for q in set.iter().filter(|q| !always.contains(*q)) {
-            types.entry(q.clone()).or_default().insert(features[*root].clone());
+            types.entry(q.clone()).or_default().insert((*feature).clone());
         }
     }
-    types.retain(|_, needed_by| needed_by.len() < features.len());
+    types.retain(|_, needed_by| needed_by.len() < reached.len());
     // A type no operation reaches (an abstract type between a base and its members) is built with
     // every root: the types it names may be gated.
     for q in api.types.keys() {
@@ -98,7 +181,7 @@ pub fn root_gates(api: &Api, tree: &Tree, above: Option<usize>, reserved: &[&str
             types.insert(q.clone(), BTreeSet::from([ALL_ROOTS_FEATURE.to_string()]));
         }
     }
-    Some(RootGates { features, types, operations })
+    types
 }
 
 /// The types an operation names: its body, its response, its URL parameters.

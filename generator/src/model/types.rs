@@ -195,6 +195,10 @@ pub struct StructDef {
     /// concrete members (this type first if it is not abstract), each with its `@odata.type`.
     pub polymorphic: Option<Polymorphic>,
     pub description: Option<String>,
+    /// A read can return it (the structural closure of the `GET` responses, and the navigation
+    /// targets followed from them): an entity type's navigation properties are fields then, and
+    /// it has a `…Field` enum for typed `$select`, `$filter` and `$orderby`.
+    pub readable: bool,
 }
 
 #[derive(Debug, Clone)]
