@@ -97,8 +97,7 @@ pub fn root_gates(
     };
     let features: BTreeMap<String, String> =
         per_root.keys().map(|r| ((*r).clone(), claim(sanitize(r, Case::Kebab)))).collect();
-    let split: BTreeSet<&String> =
-        per_root.iter().filter(|(_, n)| split_above.is_some_and(|above| **n > above)).map(|(r, _)| *r).collect();
+    let split = split_roots(&per_root, &key_of, split_above, reserved.len() + features.len());
     // Per operation, its feature: its root's, or its segment's under a split root.
     let mut segments: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let mut segment_feature: BTreeMap<(String, String), String> = BTreeMap::new();
@@ -142,6 +141,38 @@ pub fn root_gates(
     }
     let types = type_features(api, &operation_features);
     Some(RootGates { features, segments, types, operations, operation_features, nodes })
+}
+
+/// crates.io takes a crate with at most this many features.
+pub const MAX_FEATURES: usize = 300;
+
+/// The roots above `split_above` operations, largest first, as long as their segments' features
+/// keep the crate within [`MAX_FEATURES`] (`features`: how many it has without them); a root
+/// that would pass it stays one feature.
+fn split_roots<'a>(
+    per_root: &BTreeMap<&'a String, usize>,
+    key_of: &[Option<&NodeKey>],
+    split_above: Option<usize>,
+    mut features: usize,
+) -> BTreeSet<&'a String> {
+    let Some(above) = split_above else { return BTreeSet::new() };
+    let mut large: Vec<(&String, usize)> =
+        per_root.iter().filter(|(_, n)| **n > above).map(|(r, n)| (*r, *n)).collect();
+    large.sort_by_key(|(r, n)| (std::cmp::Reverse(*n), *r));
+    let mut split = BTreeSet::new();
+    for (root, _) in large {
+        let below: BTreeSet<String> = key_of
+            .iter()
+            .flatten()
+            .filter(|k| matches!(k.first(), Some(Step::Nav(r)) if r == root))
+            .filter_map(|k| segment_of(k).map(|(segment, _)| segment))
+            .collect();
+        if features + below.len() <= MAX_FEATURES {
+            features += below.len();
+            split.insert(root);
+        }
+    }
+    split
 }
 
 /// The segment of a split root's path that names its feature: the first navigation below the
@@ -214,5 +245,29 @@ fn close(api: &Api, q: &QName, set: &mut BTreeSet<QName>) {
                 stack.extend(poly.members.iter().cloned());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(root: &str, segment: &str) -> NodeKey {
+        vec![Step::Nav(root.to_string()), Step::Key, Step::Nav(segment.to_string())]
+    }
+
+    #[test]
+    fn roots_are_split_largest_first_within_the_feature_limit() {
+        let (a, b, c) = ("a".to_string(), "b".to_string(), "c".to_string());
+        // `a`: 200 operations over 20 segments; `b`: 180 over 5; `c`: 10, below the threshold.
+        let mut keys: Vec<NodeKey> = (0..200).map(|i| key("a", &format!("s{}", i % 20))).collect();
+        keys.extend((0..180).map(|i| key("b", &format!("t{}", i % 5))));
+        keys.extend((0..10).map(|i| key("c", &format!("u{i}"))));
+        let key_of: Vec<Option<&NodeKey>> = keys.iter().map(Some).collect();
+        let per_root = BTreeMap::from([(&a, 200), (&b, 180), (&c, 10)]);
+        assert_eq!(split_roots(&per_root, &key_of, Some(150), 10), BTreeSet::from([&a, &b]));
+        // With 290 features already, `a`'s 20 segments would pass 300: `b`'s 5 still fit.
+        assert_eq!(split_roots(&per_root, &key_of, Some(150), MAX_FEATURES - 10), BTreeSet::from([&b]));
+        assert!(split_roots(&per_root, &key_of, None, 10).is_empty());
     }
 }
