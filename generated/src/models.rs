@@ -83,11 +83,13 @@ impl object::Object for AccessPackage {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
             "isHidden" => object::set(&mut self.is_hidden, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "accessPackagesIncompatibleWith" => {
                 object::set(&mut self.access_packages_incompatible_with, map)
             }
@@ -631,7 +633,7 @@ impl object::Object for AccessPackageAssignment {
             "customExtensionCalloutInstances" => {
                 object::set(&mut self.custom_extension_callout_instances, map)
             }
-            "expiredDateTime" => object::set(&mut self.expired_date_time, map),
+            "expiredDateTime" => object::set_date_time(&mut self.expired_date_time, map),
             "schedule" => object::set(&mut self.schedule, map),
             "state" => object::set(&mut self.state, map),
             "status" => object::set(&mut self.status, map),
@@ -925,11 +927,13 @@ impl object::Object for AccessPackageAssignmentPolicy {
             "automaticRequestSettings" => {
                 object::set(&mut self.automatic_request_settings, map)
             }
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
             "expiration" => object::set(&mut self.expiration, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "notificationSettings" => object::set(&mut self.notification_settings, map),
             "requestApprovalSettings" => {
                 object::set(&mut self.request_approval_settings, map)
@@ -1057,8 +1061,10 @@ impl object::Object for AccessPackageAssignmentRequest {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
             "answers" => object::set(&mut self.answers, map),
-            "completedDateTime" => object::set(&mut self.completed_date_time, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "completedDateTime" => {
+                object::set_date_time(&mut self.completed_date_time, map)
+            }
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "customExtensionCalloutInstances" => {
                 object::set(&mut self.custom_extension_callout_instances, map)
             }
@@ -1553,9 +1559,11 @@ impl object::Object for AccessPackageAssignmentRequestWorkflowExtension {
             "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
             "callbackConfiguration" => object::set(&mut self.callback_configuration, map),
             "createdBy" => object::set(&mut self.created_by, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "lastModifiedBy" => object::set(&mut self.last_modified_by, map),
-            "lastModifiedDateTime" => object::set(&mut self.last_modified_date_time, map),
+            "lastModifiedDateTime" => {
+                object::set_date_time(&mut self.last_modified_date_time, map)
+            }
             _ => object::other(&mut self.additional_properties, key, map),
         }
     }
@@ -1959,9 +1967,11 @@ impl object::Object for AccessPackageAssignmentWorkflowExtension {
             "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
             "callbackConfiguration" => object::set(&mut self.callback_configuration, map),
             "createdBy" => object::set(&mut self.created_by, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "lastModifiedBy" => object::set(&mut self.last_modified_by, map),
-            "lastModifiedDateTime" => object::set(&mut self.last_modified_date_time, map),
+            "lastModifiedDateTime" => {
+                object::set_date_time(&mut self.last_modified_date_time, map)
+            }
             _ => object::other(&mut self.additional_properties, key, map),
         }
     }
@@ -2160,11 +2170,13 @@ impl object::Object for AccessPackageCatalog {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
             "catalogType" => object::set(&mut self.catalog_type, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
             "isExternallyVisible" => object::set(&mut self.is_externally_visible, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "state" => object::set(&mut self.state, map),
             "accessPackages" => object::set(&mut self.access_packages, map),
             "customWorkflowExtensions" => {
@@ -3265,10 +3277,12 @@ impl object::Object for AccessPackageResource {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
             "attributes" => object::set(&mut self.attributes, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "originId" => object::set(&mut self.origin_id, map),
             "originSystem" => object::set(&mut self.origin_system, map),
             "environment" => object::set(&mut self.environment, map),
@@ -3745,11 +3759,13 @@ impl object::Object for AccessPackageResourceEnvironment {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
             "connectionInfo" => object::set(&mut self.connection_info, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
             "isDefaultEnvironment" => object::set(&mut self.is_default_environment, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "originId" => object::set(&mut self.origin_id, map),
             "originSystem" => object::set(&mut self.origin_system, map),
             "resources" => object::set(&mut self.resources, map),
@@ -3830,7 +3846,7 @@ impl object::Object for AccessPackageResourceRequest {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "requestType" => object::set(&mut self.request_type, map),
             "state" => object::set(&mut self.state, map),
             "catalog" => object::set(&mut self.catalog, map),
@@ -3992,7 +4008,7 @@ impl object::Object for AccessPackageResourceRoleScope {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "role" => object::set(&mut self.role, map),
             "scope" => object::set(&mut self.scope, map),
             _ => object::other(&mut self.additional_properties, key, map),
@@ -4669,7 +4685,7 @@ impl object::Object for AccessPackageSuggestionSelfAssignmentHistoryBased {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "lastAssignmentDateTime" => {
-                object::set(&mut self.last_assignment_date_time, map)
+                object::set_date_time(&mut self.last_assignment_date_time, map)
             }
             "pastAssignmentCount" => object::set(&mut self.past_assignment_count, map),
             _ => object::other(&mut self.additional_properties, key, map),
@@ -5252,7 +5268,9 @@ impl object::Object for ApprovalStage {
             "displayName" => object::set(&mut self.display_name, map),
             "justification" => object::set(&mut self.justification, map),
             "reviewedBy" => object::set(&mut self.reviewed_by, map),
-            "reviewedDateTime" => object::set(&mut self.reviewed_date_time, map),
+            "reviewedDateTime" => {
+                object::set_date_time(&mut self.reviewed_date_time, map)
+            }
             "reviewResult" => object::set(&mut self.review_result, map),
             "status" => object::set(&mut self.status, map),
             _ => object::other(&mut self.additional_properties, key, map),
@@ -6334,11 +6352,13 @@ impl object::Object for ConnectedOrganization {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
             "identitySources" => object::set(&mut self.identity_sources, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "state" => object::set(&mut self.state, map),
             "externalSponsors" => object::set(&mut self.external_sponsors, map),
             "internalSponsors" => object::set(&mut self.internal_sponsors, map),
@@ -7167,10 +7187,12 @@ impl object::Object for CustomDataProvidedResource {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
             "attributes" => object::set(&mut self.attributes, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "originId" => object::set(&mut self.origin_id, map),
             "originSystem" => object::set(&mut self.origin_system, map),
             "notificationEndpointConfiguration" => {
@@ -7263,7 +7285,7 @@ impl object::Object for CustomDataProvidedResourceAccessReviewUploadSession {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "data" => object::set(&mut self.data, map),
             "isUploadDone" => object::set(&mut self.is_upload_done, map),
             "referenceId" => object::set(&mut self.reference_id, map),
@@ -8474,7 +8496,7 @@ impl object::Object for DirectoryObject {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
-            "deletedDateTime" => object::set(&mut self.deleted_date_time, map),
+            "deletedDateTime" => object::set_date_time(&mut self.deleted_date_time, map),
             _ => object::other(&mut self.additional_properties, key, map),
         }
     }
@@ -8655,7 +8677,7 @@ impl object::Object for EntitlementManagementSchedule {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "expiration" => object::set(&mut self.expiration, map),
             "recurrence" => object::set(&mut self.recurrence, map),
-            "startDateTime" => object::set(&mut self.start_date_time, map),
+            "startDateTime" => object::set_date_time(&mut self.start_date_time, map),
             _ => object::other(&mut self.additional_properties, key, map),
         }
     }
@@ -8801,7 +8823,7 @@ impl object::Object for ExpirationPattern {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "duration" => object::set(&mut self.duration, map),
-            "endDateTime" => object::set(&mut self.end_date_time, map),
+            "endDateTime" => object::set_date_time(&mut self.end_date_time, map),
             "type" => object::set(&mut self.type_, map),
             _ => object::other(&mut self.additional_properties, key, map),
         }
@@ -9372,7 +9394,7 @@ impl object::Object for Group {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
-            "deletedDateTime" => object::set(&mut self.deleted_date_time, map),
+            "deletedDateTime" => object::set_date_time(&mut self.deleted_date_time, map),
             "accessType" => object::set(&mut self.access_type, map),
             "allowExternalSenders" => object::set(&mut self.allow_external_senders, map),
             "assignedLabels" => object::set(&mut self.assigned_labels, map),
@@ -9381,10 +9403,12 @@ impl object::Object for Group {
                 object::set(&mut self.auto_subscribe_new_members, map)
             }
             "classification" => object::set(&mut self.classification, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
-            "expirationDateTime" => object::set(&mut self.expiration_date_time, map),
+            "expirationDateTime" => {
+                object::set_date_time(&mut self.expiration_date_time, map)
+            }
             "groupTypes" => object::set(&mut self.group_types, map),
             "hasMembersWithLicenseErrors" => {
                 object::set(&mut self.has_members_with_license_errors, map)
@@ -9416,7 +9440,7 @@ impl object::Object for Group {
                 object::set(&mut self.on_premises_extension_attributes, map)
             }
             "onPremisesLastSyncDateTime" => {
-                object::set(&mut self.on_premises_last_sync_date_time, map)
+                object::set_date_time(&mut self.on_premises_last_sync_date_time, map)
             }
             "onPremisesNetBiosName" => {
                 object::set(&mut self.on_premises_net_bios_name, map)
@@ -9439,7 +9463,7 @@ impl object::Object for Group {
             }
             "preferredLanguage" => object::set(&mut self.preferred_language, map),
             "proxyAddresses" => object::set(&mut self.proxy_addresses, map),
-            "renewedDateTime" => object::set(&mut self.renewed_date_time, map),
+            "renewedDateTime" => object::set_date_time(&mut self.renewed_date_time, map),
             "resourceBehaviorOptions" => {
                 object::set(&mut self.resource_behavior_options, map)
             }
@@ -11464,7 +11488,9 @@ impl object::Object for OnPremisesProvisioningError {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "category" => object::set(&mut self.category, map),
-            "occurredDateTime" => object::set(&mut self.occurred_date_time, map),
+            "occurredDateTime" => {
+                object::set_date_time(&mut self.occurred_date_time, map)
+            }
             "propertyCausingError" => object::set(&mut self.property_causing_error, map),
             "value" => object::set(&mut self.value, map),
             _ => object::other(&mut self.additional_properties, key, map),
@@ -12555,7 +12581,7 @@ impl object::Object for ServiceProvisioningXmlError {
     ) -> Result<(), A::Error> {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "isResolved" => object::set(&mut self.is_resolved, map),
             "serviceInstance" => object::set(&mut self.service_instance, map),
             "errorDetail" => object::set(&mut self.error_detail, map),
@@ -14973,8 +14999,10 @@ impl object::Object for CustomTaskExtension {
             "displayName" => object::set(&mut self.display_name, map),
             "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
             "callbackConfiguration" => object::set(&mut self.callback_configuration, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
-            "lastModifiedDateTime" => object::set(&mut self.last_modified_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
+            "lastModifiedDateTime" => {
+                object::set_date_time(&mut self.last_modified_date_time, map)
+            }
             "createdBy" => object::set(&mut self.created_by, map),
             "lastModifiedBy" => object::set(&mut self.last_modified_by, map),
             _ => object::other(&mut self.additional_properties, key, map),

@@ -226,3 +226,45 @@ fn iso_durations() {
     }
     assert_eq!("P1M".parse::<IsoDuration>().unwrap().to_std(), None, "months have no fixed length");
 }
+
+/// A timestamp decodes to what chrono's own `Deserialize` gives, value or error, whatever its
+/// form: Graph's (`2024-05-01T12:30:00.1234567Z`, read by the model's fast path) and every other
+/// RFC 3339 spelling or malformed text (left to chrono).
+#[test]
+fn timestamps_decode_as_chrono_decodes_them() {
+    use proptest::prelude::*;
+    fn check(text: &str) {
+        let ours = serde_json::from_value::<AccessPackage>(serde_json::json!({ "createdDateTime": text }))
+            .map(|p| p.created_date_time.unwrap())
+            .map_err(|e| e.to_string());
+        let chrono =
+            serde_json::from_value::<chrono::DateTime<chrono::Utc>>(serde_json::json!(text)).map_err(|e| e.to_string());
+        assert_eq!(ours, chrono, "{text:?}");
+    }
+    for text in [
+        "2024-05-01T12:30:00Z",
+        "2024-05-01T12:30:00.1234567Z",
+        "2024-05-01T12:30:00.123456789Z",
+        "2024-05-01T12:30:00.1234567891Z",
+        "2024-05-01T12:30:00.Z",
+        "2024-05-01T12:30:00+02:00",
+        "2024-05-01t12:30:00z",
+        "2024-05-01 12:30:00Z",
+        "2016-12-31T23:59:60Z",
+        "2023-02-29T00:00:00Z",
+        "2024-02-29T24:00:00Z",
+        "0000-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.999999999Z",
+        "2024-13-01T00:00:00Z",
+        "2024-05-01T12:3a:00Z",
+        "+2024-05-01T12:30:00Z",
+        "２０２４-05-01T12:30:00Z",
+        "",
+    ] {
+        check(text);
+    }
+    let graph_like =
+        "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,11})?([Zz]|[+-][0-9]{2}:[0-9]{2})?";
+    proptest!(ProptestConfig::with_cases(4000), |(text in graph_like)| check(&text));
+    proptest!(ProptestConfig::with_cases(1000), |(text in "[0-9T:.Z+-]{0,30}")| check(&text));
+}

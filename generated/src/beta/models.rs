@@ -168,13 +168,15 @@ impl object::Object for AccessPackage {
             "id" => object::set(&mut self.id, map),
             "catalogId" => object::set(&mut self.catalog_id, map),
             "createdBy" => object::set(&mut self.created_by, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
             "isHidden" => object::set(&mut self.is_hidden, map),
             "isRoleScopesVisible" => object::set(&mut self.is_role_scopes_visible, map),
             "modifiedBy" => object::set(&mut self.modified_by, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "accessPackageAssignmentPolicies" => {
                 object::set(&mut self.access_package_assignment_policies, map)
             }
@@ -387,7 +389,7 @@ impl object::Object for AccessPackageAssignment {
             "assignmentState" => object::set(&mut self.assignment_state, map),
             "assignmentStatus" => object::set(&mut self.assignment_status, map),
             "catalogId" => object::set(&mut self.catalog_id, map),
-            "expiredDateTime" => object::set(&mut self.expired_date_time, map),
+            "expiredDateTime" => object::set_date_time(&mut self.expired_date_time, map),
             "isExtended" => object::set(&mut self.is_extended, map),
             "schedule" => object::set(&mut self.schedule, map),
             "targetId" => object::set(&mut self.target_id, map),
@@ -604,13 +606,17 @@ impl object::Object for AccessPackageAssignmentPolicy {
             "accessReviewSettings" => object::set(&mut self.access_review_settings, map),
             "canExtend" => object::set(&mut self.can_extend, map),
             "createdBy" => object::set(&mut self.created_by, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
             "durationInDays" => object::set(&mut self.duration_in_days, map),
-            "expirationDateTime" => object::set(&mut self.expiration_date_time, map),
+            "expirationDateTime" => {
+                object::set_date_time(&mut self.expiration_date_time, map)
+            }
             "modifiedBy" => object::set(&mut self.modified_by, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "questions" => object::set(&mut self.questions, map),
             "requestApprovalSettings" => {
                 object::set(&mut self.request_approval_settings, map)
@@ -743,12 +749,14 @@ impl object::Object for AccessPackageAssignmentRequest {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
             "answers" => object::set(&mut self.answers, map),
-            "completedDate" => object::set(&mut self.completed_date, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "completedDate" => object::set_date_time(&mut self.completed_date, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "customExtensionHandlerInstances" => {
                 object::set(&mut self.custom_extension_handler_instances, map)
             }
-            "expirationDateTime" => object::set(&mut self.expiration_date_time, map),
+            "expirationDateTime" => {
+                object::set_date_time(&mut self.expiration_date_time, map)
+            }
             "isValidationOnly" => object::set(&mut self.is_validation_only, map),
             "justification" => object::set(&mut self.justification, map),
             "requestState" => object::set(&mut self.request_state, map),
@@ -1195,12 +1203,14 @@ impl object::Object for AccessPackageCatalog {
             "catalogStatus" => object::set(&mut self.catalog_status, map),
             "catalogType" => object::set(&mut self.catalog_type, map),
             "createdBy" => object::set(&mut self.created_by, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
             "isExternallyVisible" => object::set(&mut self.is_externally_visible, map),
             "modifiedBy" => object::set(&mut self.modified_by, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "accessPackageResourceRoles" => {
                 object::set(&mut self.access_package_resource_roles, map)
             }
@@ -1743,7 +1753,7 @@ impl object::Object for AccessPackageResource {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
             "addedBy" => object::set(&mut self.added_by, map),
-            "addedOn" => object::set(&mut self.added_on, map),
+            "addedOn" => object::set_date_time(&mut self.added_on, map),
             "attributes" => object::set(&mut self.attributes, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
@@ -2070,12 +2080,14 @@ impl object::Object for AccessPackageResourceEnvironment {
             "id" => object::set(&mut self.id, map),
             "connectionInfo" => object::set(&mut self.connection_info, map),
             "createdBy" => object::set(&mut self.created_by, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
             "isDefaultEnvironment" => object::set(&mut self.is_default_environment, map),
             "modifiedBy" => object::set(&mut self.modified_by, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "originId" => object::set(&mut self.origin_id, map),
             "originSystem" => object::set(&mut self.origin_system, map),
             "accessPackageResources" => {
@@ -2184,7 +2196,9 @@ impl object::Object for AccessPackageResourceRequest {
             "id" => object::set(&mut self.id, map),
             "catalogId" => object::set(&mut self.catalog_id, map),
             "executeImmediately" => object::set(&mut self.execute_immediately, map),
-            "expirationDateTime" => object::set(&mut self.expiration_date_time, map),
+            "expirationDateTime" => {
+                object::set_date_time(&mut self.expiration_date_time, map)
+            }
             "isValidationOnly" => object::set(&mut self.is_validation_only, map),
             "justification" => object::set(&mut self.justification, map),
             "requestState" => object::set(&mut self.request_state, map),
@@ -2371,9 +2385,11 @@ impl object::Object for AccessPackageResourceRoleScope {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
             "createdBy" => object::set(&mut self.created_by, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "modifiedBy" => object::set(&mut self.modified_by, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "accessPackageResourceRole" => {
                 object::set(&mut self.access_package_resource_role, map)
             }
@@ -3065,7 +3081,9 @@ impl object::Object for ApprovalStep {
             "displayName" => object::set(&mut self.display_name, map),
             "justification" => object::set(&mut self.justification, map),
             "reviewedBy" => object::set(&mut self.reviewed_by, map),
-            "reviewedDateTime" => object::set(&mut self.reviewed_date_time, map),
+            "reviewedDateTime" => {
+                object::set_date_time(&mut self.reviewed_date_time, map)
+            }
             "reviewResult" => object::set(&mut self.review_result, map),
             "status" => object::set(&mut self.status, map),
             _ => object::other(&mut self.additional_properties, key, map),
@@ -3294,7 +3312,7 @@ impl object::Object for AssignmentReviewSettings {
             "recurrenceType" => object::set(&mut self.recurrence_type, map),
             "reviewers" => object::set(&mut self.reviewers, map),
             "reviewerType" => object::set(&mut self.reviewer_type, map),
-            "startDateTime" => object::set(&mut self.start_date_time, map),
+            "startDateTime" => object::set_date_time(&mut self.start_date_time, map),
             _ => object::other(&mut self.additional_properties, key, map),
         }
     }
@@ -3407,12 +3425,14 @@ impl object::Object for ConnectedOrganization {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
             "createdBy" => object::set(&mut self.created_by, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
             "identitySources" => object::set(&mut self.identity_sources, map),
             "modifiedBy" => object::set(&mut self.modified_by, map),
-            "modifiedDateTime" => object::set(&mut self.modified_date_time, map),
+            "modifiedDateTime" => {
+                object::set_date_time(&mut self.modified_date_time, map)
+            }
             "state" => object::set(&mut self.state, map),
             "externalSponsors" => object::set(&mut self.external_sponsors, map),
             "internalSponsors" => object::set(&mut self.internal_sponsors, map),
@@ -3630,8 +3650,10 @@ impl object::Object for CustomAccessPackageWorkflowExtension {
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
             "endpointConfiguration" => object::set(&mut self.endpoint_configuration, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
-            "lastModifiedDateTime" => object::set(&mut self.last_modified_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
+            "lastModifiedDateTime" => {
+                object::set_date_time(&mut self.last_modified_date_time, map)
+            }
             _ => object::other(&mut self.additional_properties, key, map),
         }
     }
@@ -4249,7 +4271,7 @@ impl object::Object for DirectoryObject {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
-            "deletedDateTime" => object::set(&mut self.deleted_date_time, map),
+            "deletedDateTime" => object::set_date_time(&mut self.deleted_date_time, map),
             _ => object::other(&mut self.additional_properties, key, map),
         }
     }
@@ -4446,7 +4468,7 @@ impl object::Object for ExpirationPattern {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "duration" => object::set(&mut self.duration, map),
-            "endDateTime" => object::set(&mut self.end_date_time, map),
+            "endDateTime" => object::set_date_time(&mut self.end_date_time, map),
             "type" => object::set(&mut self.type_, map),
             _ => object::other(&mut self.additional_properties, key, map),
         }
@@ -4859,15 +4881,17 @@ impl object::Object for Group {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "id" => object::set(&mut self.id, map),
-            "deletedDateTime" => object::set(&mut self.deleted_date_time, map),
+            "deletedDateTime" => object::set_date_time(&mut self.deleted_date_time, map),
             "assignedLabels" => object::set(&mut self.assigned_labels, map),
             "assignedLicenses" => object::set(&mut self.assigned_licenses, map),
             "classification" => object::set(&mut self.classification, map),
             "createdByAppId" => object::set(&mut self.created_by_app_id, map),
-            "createdDateTime" => object::set(&mut self.created_date_time, map),
+            "createdDateTime" => object::set_date_time(&mut self.created_date_time, map),
             "description" => object::set(&mut self.description, map),
             "displayName" => object::set(&mut self.display_name, map),
-            "expirationDateTime" => object::set(&mut self.expiration_date_time, map),
+            "expirationDateTime" => {
+                object::set_date_time(&mut self.expiration_date_time, map)
+            }
             "groupTypes" => object::set(&mut self.group_types, map),
             "hasMembersWithLicenseErrors" => {
                 object::set(&mut self.has_members_with_license_errors, map)
@@ -4887,7 +4911,7 @@ impl object::Object for Group {
             }
             "onPremisesDomainName" => object::set(&mut self.on_premises_domain_name, map),
             "onPremisesLastSyncDateTime" => {
-                object::set(&mut self.on_premises_last_sync_date_time, map)
+                object::set_date_time(&mut self.on_premises_last_sync_date_time, map)
             }
             "onPremisesNetBiosName" => {
                 object::set(&mut self.on_premises_net_bios_name, map)
@@ -4910,7 +4934,7 @@ impl object::Object for Group {
             }
             "preferredLanguage" => object::set(&mut self.preferred_language, map),
             "proxyAddresses" => object::set(&mut self.proxy_addresses, map),
-            "renewedDateTime" => object::set(&mut self.renewed_date_time, map),
+            "renewedDateTime" => object::set_date_time(&mut self.renewed_date_time, map),
             "resourceBehaviorOptions" => {
                 object::set(&mut self.resource_behavior_options, map)
             }
@@ -5575,7 +5599,7 @@ impl object::Object for MembershipRuleProcessingStatus {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "errorMessage" => object::set(&mut self.error_message, map),
             "lastMembershipUpdated" => {
-                object::set(&mut self.last_membership_updated, map)
+                object::set_date_time(&mut self.last_membership_updated, map)
             }
             "status" => object::set(&mut self.status, map),
             _ => object::other(&mut self.additional_properties, key, map),
@@ -5646,7 +5670,9 @@ impl object::Object for OnPremisesProvisioningError {
         match key.as_str() {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "category" => object::set(&mut self.category, map),
-            "occurredDateTime" => object::set(&mut self.occurred_date_time, map),
+            "occurredDateTime" => {
+                object::set_date_time(&mut self.occurred_date_time, map)
+            }
             "propertyCausingError" => object::set(&mut self.property_causing_error, map),
             "value" => object::set(&mut self.value, map),
             _ => object::other(&mut self.additional_properties, key, map),
@@ -6125,7 +6151,7 @@ impl object::Object for RequestSchedule {
             "@odata.type" => object::set(&mut self.odata_type, map),
             "expiration" => object::set(&mut self.expiration, map),
             "recurrence" => object::set(&mut self.recurrence, map),
-            "startDateTime" => object::set(&mut self.start_date_time, map),
+            "startDateTime" => object::set_date_time(&mut self.start_date_time, map),
             _ => object::other(&mut self.additional_properties, key, map),
         }
     }

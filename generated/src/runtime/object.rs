@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -115,6 +116,81 @@ pub fn other<'de, A: MapAccess<'de>>(
 pub fn set<'de, T: Deserialize<'de>, A: MapAccess<'de>>(slot: &mut T, map: &mut A) -> Result<(), A::Error> {
     *slot = map.next_value()?;
     Ok(())
+}
+
+/// Decodes an `Edm.DateTimeOffset` property into its field. Graph writes its timestamps in one form,
+/// `2024-05-01T12:30:00Z` with up to 7 digits of fractional seconds: that form is read directly,
+/// about five times as fast as chrono's general RFC 3339 parser, which reads any other form (an
+/// offset, a lowercase `t`, a leap second) as `DateTime<Utc>`'s `Deserialize` does: the same
+/// value, the same errors.
+pub fn set_date_time<'de, A: MapAccess<'de>>(slot: &mut Option<DateTime<Utc>>, map: &mut A) -> Result<(), A::Error> {
+    *slot = map.next_value_seed(OptionalDateTime)?;
+    Ok(())
+}
+
+/// `Option<DateTime<Utc>>`, decoded as its `Deserialize` does, with [`graph_date_time`] first.
+struct OptionalDateTime;
+
+impl<'de> de::DeserializeSeed<'de> for OptionalDateTime {
+    type Value = Option<DateTime<Utc>>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OptionalDateTime {
+    type Value = Option<DateTime<Utc>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an RFC 3339 formatted date and time string")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(DateTimeText).map(Some)
+    }
+}
+
+/// The text of a `DateTime<Utc>`.
+struct DateTimeText;
+
+impl Visitor<'_> for DateTimeText {
+    type Value = DateTime<Utc>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an RFC 3339 formatted date and time string")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<DateTime<Utc>, E> {
+        match graph_date_time(v) {
+            Some(t) => Ok(t),
+            None => v.parse::<DateTime<FixedOffset>>().map(|t| t.with_timezone(&Utc)).map_err(E::custom),
+        }
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.F]Z` (`F`: 1 to 9 digits), the form Graph writes, when it names a valid
+/// time; `None` for anything else.
+fn graph_date_time(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    let shape = b.len() >= 20 && (b[4], b[7], b[10], b[13], b[16]) == (b'-', b'-', b'T', b':', b':');
+    if !shape || b[b.len() - 1] != b'Z' {
+        return None;
+    }
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    let nanos = match &b[19..b.len() - 1] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            number(digits)? * 10u32.pow(9 - digits.len() as u32)
+        }
+        _ => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(number(&b[0..4])? as i32, number(&b[5..7])?, number(&b[8..10])?)?;
+    let time = date.and_hms_nano_opt(number(&b[11..13])?, number(&b[14..16])?, number(&b[17..19])?, nanos)?;
+    Some(time.and_utc())
 }
 
 /// A model struct being written: each property one call, the first error kept and returned by

@@ -7,7 +7,7 @@ use quote::quote;
 
 use super::rust::{TypeNames, VersionModule, doc_attrs, doc_text, ident};
 use crate::error::Result;
-use crate::model::types::{Api, EnumDef, StructDef, StructKind, TypeDef, TypeRef};
+use crate::model::types::{Api, EnumDef, Primitive, StructDef, StructKind, TypeDef, TypeRef};
 use crate::naming::{Case, Scope, sanitize};
 
 pub(crate) fn models_file(api: &Api, module: &VersionModule) -> Result<String> {
@@ -116,7 +116,14 @@ fn struct_item(s: &StructDef, names: &TypeNames<'_>) -> TokenStream {
     // The serde code (runtime/object.rs): one pass over the object, undeclared properties into
     // `additional_properties`, unset properties left out.
     let odata_key = has_odata_type.then(|| quote!("@odata.type" => object::set(&mut self.odata_type, map),));
-    let de_arms = props.iter().map(|(field, json, _, _)| quote!(#json => object::set(&mut self.#field, map),));
+    // A timestamp has a decoder of its own (Graph's one form read directly).
+    let de_arms = props.iter().zip(&s.properties).map(|((field, json, _, _), p)| {
+        if p.ty == TypeRef::Primitive(Primitive::DateTimeOffset) && !p.boxed {
+            quote!(#json => object::set_date_time(&mut self.#field, map),)
+        } else {
+            quote!(#json => object::set(&mut self.#field, map),)
+        }
+    });
     // `tag`: the `@odata.type` a polymorphic enum writes for its member when `odata_type` is unset.
     let odata_entry = has_odata_type.then(|| quote!(map.entry("@odata.type", self.odata_type.as_deref().or(tag));));
     let ser_entries = props.iter().map(|(field, json, _, _)| quote!(map.entry(#json, self.#field.as_ref());));
