@@ -34,8 +34,8 @@ pub(crate) struct Call<'a> {
 /// 2xx response, read.
 pub(crate) async fn execute(call: Call<'_>) -> Result<Raw> {
     let limit = call.core.max_response_bytes();
-    let response = respond(call).await?;
-    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    let mut response = respond(call).await?;
+    let (status, headers) = (response.status().as_u16(), std::mem::take(response.headers_mut()));
     let body = read_body(response, status, limit).await?;
     Ok(Raw { status, headers, body })
 }
@@ -135,10 +135,12 @@ async fn respond_in_span(call: Call<'_>) -> Result<reqwest::Response> {
 
 /// The whole body, refusing more than `limit` bytes (announced or received).
 async fn read_body(mut response: reqwest::Response, status: u16, limit: usize) -> Result<Vec<u8>> {
-    if response.content_length().is_some_and(|n| n > limit as u64) {
+    let announced = response.content_length();
+    if announced.is_some_and(|n| n > limit as u64) {
         return Err(Error::ResponseTooLarge { status, limit });
     }
-    let mut body = Vec::new();
+    // Sized once when the length is announced (within the limit, checked above).
+    let mut body = Vec::with_capacity(announced.and_then(|n| usize::try_from(n).ok()).unwrap_or(0));
     while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
         if body.len() + chunk.len() > limit {
             return Err(Error::ResponseTooLarge { status, limit });
