@@ -92,11 +92,10 @@ fn builder_item(
     (root_client, module): (&TokenStream, &VersionModule),
 ) -> TokenStream {
     let struct_ident = ident(&node.struct_name);
-    let own_gate = module.node_gate(key).map(|g| g.to_string());
     let mut methods = Vec::new();
     for (child_key, name) in &node.children {
         let child = &tree.nodes[child_key];
-        let gate = module.node_gate(child_key).filter(|g| Some(g.to_string()) != own_gate);
+        let gate = module.child_gate(child_key, key);
         let method = child_method(child_key, child, name, names, root_client);
         methods.push(quote!(#gate #method));
     }

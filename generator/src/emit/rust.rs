@@ -58,6 +58,18 @@ impl VersionModule {
         Some(cfg_any(features.iter().map(String::as_str)))
     }
 
+    /// `#[cfg(...)]` for the method of builder `parent` that leads to builder `child`, when `child`
+    /// needs other features than `parent` (a segment's builder under its root's).
+    pub(crate) fn child_gate(
+        &self,
+        child: &crate::model::tree::NodeKey,
+        parent: &crate::model::tree::NodeKey,
+    ) -> Option<TokenStream> {
+        let gates = self.gates.as_ref()?;
+        let features = gates.node_features(child)?;
+        (gates.node_features(parent) != Some(features)).then(|| cfg_any(features.iter().map(String::as_str)))
+    }
+
     /// `#[cfg(feature = ...)]` for the method of operation `i` on the builder `node`, when the
     /// builder may be built without the operation's feature.
     pub(crate) fn operation_gate(&self, i: usize, node: &crate::model::tree::NodeKey) -> Option<TokenStream> {

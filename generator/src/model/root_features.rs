@@ -122,15 +122,11 @@ pub fn root_gates(
         };
         operation_features.push(Some(feature));
     }
-    let mut operations: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, feature) in operation_features.iter().enumerate() {
-        let Some(feature) = feature else { continue };
+    // A root's feature turns on every operation below the root; a segment's, its own.
+    let roots: BTreeSet<&String> = features.values().collect();
+    let mut operations: BTreeMap<String, usize> = per_root.iter().map(|(r, n)| (features[*r].clone(), *n)).collect();
+    for feature in operation_features.iter().flatten().filter(|f| !roots.contains(f)) {
         *operations.entry(feature.clone()).or_default() += 1;
-        if let Some(Step::Nav(root)) = key_of[i].and_then(|k| k.first()) {
-            if split.contains(root) && features[root] != *feature {
-                *operations.entry(features[root].clone()).or_default() += 1;
-            }
-        }
     }
     let mut nodes: BTreeMap<NodeKey, BTreeSet<String>> = BTreeMap::new();
     for (key, feature) in key_of.iter().zip(&operation_features) {
