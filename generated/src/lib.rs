@@ -120,11 +120,11 @@ pub use runtime::{
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub use runtime::testing;
 /// The crates whose types appear in this crate's API (dates and times in the models, ids, JSON, the HTTP client, the page stream), re-exported so yours are the same versions: `msgraph_entitlement::chrono::Utc` needs no `chrono` dependency of your own.
-pub use {chrono, futures_core, reqwest, serde, serde_json, uuid};
+pub use runtime::{chrono, futures_core, reqwest, serde, serde_json, uuid};
 /// `azure_core`, whose `TokenCredential` [`runtime::AzureCredential`] takes.
 #[cfg(feature = "azure-identity")]
 #[cfg_attr(docsrs, doc(cfg(feature = "azure-identity")))]
-pub use azure_core;
+pub use runtime::azure_core;
 /// The Graph API version this crate calls.
 pub const API_VERSION: &str = "v1.0";
 /// The permission whose methods this crate covers (the first of [`PERMISSION_SET`]).

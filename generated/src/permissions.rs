@@ -8,36 +8,43 @@ pub use crate::runtime::{
     ConsentDetails, ConsentType, GRAPH_APP_ID, GrantedBy, MethodPermission, PathSegment,
     Permission,
 };
-/// `EntitlementManagement.ReadWrite.All` itself: per consent type its id (where known), names, description, admin consent and privilege level. What an app registration needs (see the README's "App registration").
-pub const PERMISSION: Permission = Permission {
-    name: "EntitlementManagement.ReadWrite.All",
-    delegated: Some(ConsentDetails {
-        id: Some("ae7a573d-81d7-432b-ad44-4ed5c9d89038"),
-        display_name: "Read and write entitlement management resources",
-        description: "Allows the app to request access to and management of access packages and related entitlement management resources on behalf of the signed-in user.",
-        user_display_name: Some("Read and write entitlement management resources"),
-        user_description: Some(
-            "Allows the app to request access to and management of access packages and related entitlement management resources that you have access to.",
-        ),
-        admin_consent_required: true,
-        privilege_level: Some(3),
-    }),
-    application: Some(ConsentDetails {
-        id: Some("9acd699f-1e81-4958-b001-93b1d2506e19"),
-        display_name: "Read and write all entitlement management resources",
-        description: "Allows the app to read and write access packages and related entitlement management resources without a signed-in user.",
-        user_display_name: None,
-        user_description: None,
-        admin_consent_required: true,
-        privilege_level: Some(4),
-    }),
+use crate::runtime::init::{
+    ConsentDetailsInit, GrantedByInit, MethodPermissionInit, PermissionInit,
 };
+/// `EntitlementManagement.ReadWrite.All` itself: per consent type its id (where known), names, description, admin consent and privilege level. What an app registration needs (see the README's "App registration").
+pub const PERMISSION: Permission = Permission::from_init(PermissionInit {
+    name: "EntitlementManagement.ReadWrite.All",
+    delegated: Some(
+        ConsentDetails::from_init(ConsentDetailsInit {
+            id: Some("ae7a573d-81d7-432b-ad44-4ed5c9d89038"),
+            display_name: "Read and write entitlement management resources",
+            description: "Allows the app to request access to and management of access packages and related entitlement management resources on behalf of the signed-in user.",
+            user_display_name: Some("Read and write entitlement management resources"),
+            user_description: Some(
+                "Allows the app to request access to and management of access packages and related entitlement management resources that you have access to.",
+            ),
+            admin_consent_required: true,
+            privilege_level: Some(3),
+        }),
+    ),
+    application: Some(
+        ConsentDetails::from_init(ConsentDetailsInit {
+            id: Some("9acd699f-1e81-4958-b001-93b1d2506e19"),
+            display_name: "Read and write all entitlement management resources",
+            description: "Allows the app to read and write access packages and related entitlement management resources without a signed-in user.",
+            user_display_name: None,
+            user_description: None,
+            admin_consent_required: true,
+            privilege_level: Some(4),
+        }),
+    ),
+});
 /// Every permission of the crate: [`PERMISSION`] first, then the others of the set it was
 /// generated for (an app registration's whole grant), if any.
 pub const SET: &[Permission] = &[PERMISSION];
 /// Every generated operation with the consents `EntitlementManagement.ReadWrite.All` allows it under.
 pub const PERMISSIONS: &[MethodPermission] = &[
-    MethodPermission {
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/filterByCurrentUser(on='{on}')",
@@ -59,16 +66,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Invoke-MgFilterEntitlementManagementAccessPackageAssignmentApprovalByCurrentUser",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}",
@@ -85,16 +92,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AccessPackageAssignmentApprovalsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementAccessPackageAssignmentApproval"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages",
@@ -114,16 +121,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgEntitlementManagementAccessPackageAssignmentApprovalStage",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/{approvalStageId}",
@@ -144,16 +151,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgEntitlementManagementAccessPackageAssignmentApprovalStage",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "PATCH",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/stages/{approvalStageId}",
@@ -174,16 +181,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Update-MgEntitlementManagementAccessPackageAssignmentApprovalStage",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageSuggestions/filterByCurrentUser(on='{on}')",
@@ -205,16 +212,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Invoke-MgFilterEntitlementManagementAccessPackageSuggestionByCurrentUser",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackages",
@@ -230,16 +237,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AccessPackagesRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementAccessPackage"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackages",
@@ -255,16 +262,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AccessPackagesRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementAccessPackage"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackages/filterByCurrentUser(on='{on}')",
@@ -286,16 +293,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Invoke-MgFilterEntitlementManagementAccessPackageByCurrentUser",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}",
@@ -312,16 +319,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AccessPackagesItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementAccessPackage"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "PATCH",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}",
@@ -338,16 +345,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AccessPackagesItemRequestBuilder::update",
         powershell: Some("Update-MgEntitlementManagementAccessPackage"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}",
@@ -364,16 +371,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AccessPackagesItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementAccessPackage"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackagesIncompatibleWith",
@@ -391,16 +398,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AccessPackagesIncompatibleWithRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementAccessPackageIncompatibleWith"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/getApplicablePolicyRequirements",
@@ -420,16 +427,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgEntitlementManagementAccessPackageApplicablePolicyRequirement",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages",
@@ -449,16 +456,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgEntitlementManagementAccessPackageIncompatibleAccessPackage",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/$ref",
@@ -479,16 +486,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "New-MgEntitlementManagementAccessPackageIncompatibleAccessPackageByRef",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/{accessPackageId2}/$ref",
@@ -510,16 +517,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Remove-MgEntitlementManagementAccessPackageIncompatibleAccessPackageByRef",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups",
@@ -537,16 +544,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::IncompatibleGroupsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementAccessPackageIncompatibleGroup"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/$ref",
@@ -567,16 +574,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "New-MgEntitlementManagementAccessPackageIncompatibleGroupByRef",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/{groupId}/$ref",
@@ -598,16 +605,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Remove-MgEntitlementManagementAccessPackageIncompatibleGroupByRef",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes",
@@ -625,16 +632,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AccessPackagesItemResourceRoleScopesRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementAccessPackageResourceRoleScope"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/resourceRoleScopes/{accessPackageResourceRoleScopeId}",
@@ -653,16 +660,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ResourceRoleScopesItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementAccessPackageResourceRoleScope"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/assignmentPolicies",
@@ -678,16 +685,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentPoliciesRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementAssignmentPolicy"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/assignmentPolicies",
@@ -703,16 +710,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentPoliciesRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementAssignmentPolicy"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}",
@@ -729,16 +736,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentPoliciesItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementAssignmentPolicy"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "PUT",
         path: "/identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}",
@@ -755,16 +762,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentPoliciesItemRequestBuilder::replace",
         powershell: Some("Set-MgEntitlementManagementAssignmentPolicy"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/assignmentPolicies/{accessPackageAssignmentPolicyId}",
@@ -781,16 +788,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentPoliciesItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementAssignmentPolicy"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/assignmentRequests",
@@ -806,16 +813,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentRequestsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementAssignmentRequest"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/assignmentRequests",
@@ -831,16 +838,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentRequestsRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementAssignmentRequest"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/assignmentRequests/filterByCurrentUser(on='{on}')",
@@ -862,16 +869,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Invoke-MgFilterEntitlementManagementAssignmentRequestByCurrentUser",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}",
@@ -888,16 +895,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementAssignmentRequest"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}",
@@ -914,16 +921,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementAssignmentRequest"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/cancel",
@@ -941,16 +948,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::cancel",
         powershell: Some("Stop-MgEntitlementManagementAssignmentRequest"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/reprocess",
@@ -968,16 +975,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::reprocess",
         powershell: Some("Invoke-MgReprocessEntitlementManagementAssignmentRequest"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/assignmentRequests/{accessPackageAssignmentRequestId}/resume",
@@ -995,16 +1002,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentRequestsItemRequestBuilder::resume",
         powershell: Some("Resume-MgEntitlementManagementAssignmentRequest"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/assignments",
@@ -1020,16 +1027,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementAssignment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/assignments/additionalAccess(accessPackageId='{accessPackageId}',incompatibleAccessPackageId='{incompatibleAccessPackageId}')",
@@ -1049,16 +1056,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentsRequestBuilder::additional_access",
         powershell: Some("Get-MgEntitlementManagementAssignmentAdditional"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/assignments/filterByCurrentUser(on='{on}')",
@@ -1078,16 +1085,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentsRequestBuilder::filter_by_current_user",
         powershell: Some("Invoke-MgFilterEntitlementManagementAssignmentByCurrentUser"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}",
@@ -1104,16 +1111,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementAssignment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/assignments/{accessPackageAssignmentId}/reprocess",
@@ -1131,16 +1138,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::AssignmentsItemRequestBuilder::reprocess",
         powershell: Some("Invoke-MgReprocessEntitlementManagementAssignment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/availableAccessPackages/{availableAccessPackageId}/resourceRoleScopes",
@@ -1160,16 +1167,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgEntitlementManagementAvailableAccessPackageResourceRoleScope",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/catalogs",
@@ -1185,16 +1192,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::CatalogsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementCatalog"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/catalogs",
@@ -1210,16 +1217,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::CatalogsRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementCatalog"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}",
@@ -1236,16 +1243,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::CatalogsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementCatalog"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "PATCH",
         path: "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}",
@@ -1262,16 +1269,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::CatalogsItemRequestBuilder::update",
         powershell: Some("Update-MgEntitlementManagementCatalog"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}",
@@ -1288,16 +1295,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::CatalogsItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementCatalog"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions",
@@ -1318,16 +1325,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementCatalogCustomWorkflowExtension"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions",
@@ -1345,16 +1352,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementCatalogCustomWorkflowExtension"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}",
@@ -1373,16 +1380,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementCatalogCustomWorkflowExtension"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "PUT",
         path: "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}",
@@ -1401,16 +1408,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsItemRequestBuilder::replace",
         powershell: Some("Set-MgEntitlementManagementCatalogCustomWorkflowExtension"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/customWorkflowExtensions/{customCalloutExtensionId}",
@@ -1429,16 +1436,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::CustomWorkflowExtensionsItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementCatalogCustomWorkflowExtension"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resourceRoles",
@@ -1456,16 +1463,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ResourceRolesRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementCatalogResourceRole"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources",
@@ -1483,16 +1490,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ResourcesRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementCatalogResource"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}/resources/{accessPackageResourceId}/refresh",
@@ -1512,16 +1519,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ResourcesItemRequestBuilder::refresh",
         powershell: Some("Invoke-MgRefreshEntitlementManagementCatalogResource"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations",
@@ -1537,16 +1544,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ConnectedOrganizationsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementConnectedOrganization"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations",
@@ -1562,16 +1569,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ConnectedOrganizationsRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementConnectedOrganization"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}",
@@ -1588,16 +1595,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ConnectedOrganizationsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementConnectedOrganization"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "PATCH",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}",
@@ -1614,16 +1621,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ConnectedOrganizationsItemRequestBuilder::update",
         powershell: Some("Update-MgEntitlementManagementConnectedOrganization"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}",
@@ -1640,16 +1647,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ConnectedOrganizationsItemRequestBuilder::delete",
         powershell: Some("Remove-MgEntitlementManagementConnectedOrganization"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors",
@@ -1669,16 +1676,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgEntitlementManagementConnectedOrganizationExternalSponsor",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/$ref",
@@ -1699,16 +1706,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "New-MgEntitlementManagementConnectedOrganizationExternalSponsorByRef",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/{directoryObjectId}/$ref",
@@ -1730,16 +1737,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Remove-MgEntitlementManagementConnectedOrganizationExternalSponsorDirectoryObjectByRef",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors",
@@ -1759,16 +1766,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgEntitlementManagementConnectedOrganizationInternalSponsor",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/$ref",
@@ -1789,16 +1796,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "New-MgEntitlementManagementConnectedOrganizationInternalSponsorByRef",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/{directoryObjectId}/$ref",
@@ -1820,16 +1827,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Remove-MgEntitlementManagementConnectedOrganizationInternalSponsorDirectoryObjectByRef",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/resourceEnvironments",
@@ -1845,16 +1852,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ResourceEnvironmentsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementResourceEnvironment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/resourceEnvironments/{accessPackageResourceEnvironmentId}",
@@ -1871,16 +1878,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ResourceEnvironmentsItemRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementResourceEnvironment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/resourceRequests",
@@ -1896,16 +1903,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ResourceRequestsRequestBuilder::list",
         powershell: Some("Get-MgEntitlementManagementResourceRequest"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/resourceRequests",
@@ -1921,16 +1928,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::ResourceRequestsRequestBuilder::create",
         powershell: Some("New-MgEntitlementManagementResourceRequest"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/settings",
@@ -1946,16 +1953,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::SettingsRequestBuilder::get",
         powershell: Some("Get-MgEntitlementManagementSetting"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "PATCH",
         path: "/identityGovernance/entitlementManagement/settings",
@@ -1971,16 +1978,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::SettingsRequestBuilder::update",
         powershell: Some("Update-MgEntitlementManagementSetting"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/roleManagement/directory/roleAssignments",
@@ -1996,16 +2003,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::DirectoryRoleAssignmentsRequestBuilder::list",
         powershell: Some("Get-MgRoleManagementDirectoryRoleAssignment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/roleManagement/directory/roleAssignments",
@@ -2021,16 +2028,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::DirectoryRoleAssignmentsRequestBuilder::create",
         powershell: Some("New-MgRoleManagementDirectoryRoleAssignment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/roleManagement/directory/roleAssignments/{unifiedRoleAssignmentId}",
@@ -2047,16 +2054,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::DirectoryRoleAssignmentsItemRequestBuilder::get",
         powershell: Some("Get-MgRoleManagementDirectoryRoleAssignment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/roleManagement/directory/roleAssignments/{unifiedRoleAssignmentId}",
@@ -2073,16 +2080,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::DirectoryRoleAssignmentsItemRequestBuilder::delete",
         powershell: Some("Remove-MgRoleManagementDirectoryRoleAssignment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/roleManagement/directory/roleDefinitions",
@@ -2098,16 +2105,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::DirectoryRoleDefinitionsRequestBuilder::list",
         powershell: Some("Get-MgRoleManagementDirectoryRoleDefinition"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/roleManagement/directory/roleDefinitions/{unifiedRoleDefinitionId}",
@@ -2124,16 +2131,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::DirectoryRoleDefinitionsItemRequestBuilder::get",
         powershell: Some("Get-MgRoleManagementDirectoryRoleDefinition"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/roleManagement/entitlementManagement/roleAssignments",
@@ -2149,16 +2156,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::EntitlementManagementRoleAssignmentsRequestBuilder::list",
         powershell: Some("Get-MgRoleManagementEntitlementManagementRoleAssignment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "POST",
         path: "/roleManagement/entitlementManagement/roleAssignments",
@@ -2174,16 +2181,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::EntitlementManagementRoleAssignmentsRequestBuilder::create",
         powershell: Some("New-MgRoleManagementEntitlementManagementRoleAssignment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/roleManagement/entitlementManagement/roleAssignments/{unifiedRoleAssignmentId}",
@@ -2200,16 +2207,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::EntitlementManagementRoleAssignmentsItemRequestBuilder::get",
         powershell: Some("Get-MgRoleManagementEntitlementManagementRoleAssignment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "DELETE",
         path: "/roleManagement/entitlementManagement/roleAssignments/{unifiedRoleAssignmentId}",
@@ -2226,16 +2233,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::EntitlementManagementRoleAssignmentsItemRequestBuilder::delete",
         powershell: Some("Remove-MgRoleManagementEntitlementManagementRoleAssignment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/roleManagement/entitlementManagement/roleDefinitions",
@@ -2251,16 +2258,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::EntitlementManagementRoleDefinitionsRequestBuilder::list",
         powershell: Some("Get-MgRoleManagementEntitlementManagementRoleDefinition"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "v1.0",
         http_method: "GET",
         path: "/roleManagement/entitlementManagement/roleDefinitions/{unifiedRoleDefinitionId}",
@@ -2277,16 +2284,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::api::EntitlementManagementRoleDefinitionsItemRequestBuilder::get",
         powershell: Some("Get-MgRoleManagementEntitlementManagementRoleDefinition"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/filterByCurrentUser(on='{on}')",
@@ -2308,16 +2315,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Invoke-MgBetaFilterEntitlementManagementAccessPackageAssignmentApprovalByCurrentUser",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}",
@@ -2336,16 +2343,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageAssignmentApproval",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/steps",
@@ -2365,16 +2372,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageAssignmentApprovalStep",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/steps/{approvalStepId}",
@@ -2395,16 +2402,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageAssignmentApprovalStep",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "PATCH",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{approvalId}/steps/{approvalStepId}",
@@ -2425,16 +2432,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Update-MgBetaEntitlementManagementAccessPackageAssignmentApprovalStep",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentPolicies",
@@ -2450,16 +2457,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentPoliciesRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignmentPolicy"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentPolicies",
@@ -2475,16 +2482,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentPoliciesRequestBuilder::create",
         powershell: Some("New-MgBetaEntitlementManagementAccessPackageAssignmentPolicy"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentPolicies/{accessPackageAssignmentPolicyId}",
@@ -2501,16 +2508,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentPoliciesItemRequestBuilder::get",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignmentPolicy"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentPolicies/{accessPackageAssignmentPolicyId}",
@@ -2529,16 +2536,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Remove-MgBetaEntitlementManagementAccessPackageAssignmentPolicy",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentRequests",
@@ -2556,16 +2563,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageAssignmentRequest",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentRequests",
@@ -2583,16 +2590,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "New-MgBetaEntitlementManagementAccessPackageAssignmentRequest",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentRequests/filterByCurrentUser(on='{on}')",
@@ -2614,16 +2621,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Invoke-MgBetaFilterEntitlementManagementAccessPackageAssignmentRequestByCurrentUser",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentRequests/{accessPackageAssignmentRequestId}",
@@ -2642,16 +2649,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageAssignmentRequest",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentRequests/{accessPackageAssignmentRequestId}",
@@ -2670,16 +2677,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Remove-MgBetaEntitlementManagementAccessPackageAssignmentRequest",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentRequests/{accessPackageAssignmentRequestId}/cancel",
@@ -2699,16 +2706,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Stop-MgBetaEntitlementManagementAccessPackageAssignmentRequest",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentRequests/{accessPackageAssignmentRequestId}/reprocess",
@@ -2728,16 +2735,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Invoke-MgBetaReprocessEntitlementManagementAccessPackageAssignmentRequest",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentResourceRoles",
@@ -2755,16 +2762,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageAssignmentResourceRole",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignmentResourceRoles/{accessPackageAssignmentResourceRoleId}",
@@ -2783,16 +2790,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageAssignmentResourceRole",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignments",
@@ -2808,16 +2815,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackageAssignmentsRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageAssignment"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignments/filterByCurrentUser(on='{on}')",
@@ -2839,16 +2846,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Invoke-MgBetaFilterEntitlementManagementAccessPackageAssignmentByCurrentUser",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackageAssignments/{accessPackageAssignmentId}/reprocess",
@@ -2868,16 +2875,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Invoke-MgBetaReprocessEntitlementManagementAccessPackageAssignment",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageCatalogs",
@@ -2893,16 +2900,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageCatalog"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackageCatalogs",
@@ -2918,16 +2925,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsRequestBuilder::create",
         powershell: Some("New-MgBetaEntitlementManagementAccessPackageCatalog"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}",
@@ -2944,16 +2951,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsItemRequestBuilder::get",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageCatalog"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "PATCH",
         path: "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}",
@@ -2970,16 +2977,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsItemRequestBuilder::update",
         powershell: Some("Update-MgBetaEntitlementManagementAccessPackageCatalog"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}",
@@ -2996,16 +3003,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackageCatalogsItemRequestBuilder::delete",
         powershell: Some("Remove-MgBetaEntitlementManagementAccessPackageCatalog"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/accessPackageResourceRoles",
@@ -3025,16 +3032,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageCatalogAccessPackageResourceRole",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/accessPackageResources",
@@ -3054,16 +3061,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageCatalogAccessPackageResource",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/customAccessPackageWorkflowExtensions",
@@ -3086,16 +3093,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/customAccessPackageWorkflowExtensions",
@@ -3115,16 +3122,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "New-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/customAccessPackageWorkflowExtensions/{customAccessPackageWorkflowExtensionId}",
@@ -3145,16 +3152,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/accessPackageCatalogs/{accessPackageCatalogId}/customAccessPackageWorkflowExtensions/{customAccessPackageWorkflowExtensionId}",
@@ -3175,16 +3182,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Remove-MgBetaEntitlementManagementAccessPackageCatalogCustomAccessPackageWorkflowExtension",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageResourceEnvironments",
@@ -3202,16 +3209,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageResourceEnvironment",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageResourceEnvironments/{accessPackageResourceEnvironmentId}",
@@ -3230,16 +3237,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageResourceEnvironment",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackageResourceRequests",
@@ -3255,16 +3262,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackageResourceRequestsRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageResourceRequest"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackageResourceRequests",
@@ -3280,16 +3287,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackageResourceRequestsRequestBuilder::create",
         powershell: Some("New-MgBetaEntitlementManagementAccessPackageResourceRequest"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackages",
@@ -3305,16 +3312,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackagesRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackage"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackages",
@@ -3330,16 +3337,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackagesRequestBuilder::create",
         powershell: Some("New-MgBetaEntitlementManagementAccessPackage"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackages/filterByCurrentUser(on='{on}')",
@@ -3361,16 +3368,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Invoke-MgBetaFilterEntitlementManagementAccessPackageByCurrentUser",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}",
@@ -3387,16 +3394,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackagesItemRequestBuilder::get",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackage"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "PATCH",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}",
@@ -3413,16 +3420,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackagesItemRequestBuilder::update",
         powershell: Some("Update-MgBetaEntitlementManagementAccessPackage"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}",
@@ -3439,16 +3446,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackagesItemRequestBuilder::delete",
         powershell: Some("Remove-MgBetaEntitlementManagementAccessPackage"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackageResourceRoleScopes",
@@ -3468,16 +3475,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "New-MgBetaEntitlementManagementAccessPackageResourceRoleScope",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackageResourceRoleScopes/{accessPackageResourceRoleScopeId}",
@@ -3498,16 +3505,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Remove-MgBetaEntitlementManagementAccessPackageResourceRoleScope",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/accessPackagesIncompatibleWith",
@@ -3525,16 +3532,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::AccessPackagesIncompatibleWithRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementAccessPackageIncompatibleWith"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/getApplicablePolicyRequirements",
@@ -3554,16 +3561,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageApplicablePolicyRequirement",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: false,
                 least_privileged_delegated: true,
                 least_privileged_application: false,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages",
@@ -3583,16 +3590,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageIncompatibleAccessPackage",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleAccessPackages/$ref",
@@ -3613,16 +3620,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "New-MgBetaEntitlementManagementAccessPackageIncompatibleAccessPackageByRef",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups",
@@ -3642,16 +3649,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementAccessPackageIncompatibleGroup",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/accessPackages/{accessPackageId}/incompatibleGroups/$ref",
@@ -3672,16 +3679,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "New-MgBetaEntitlementManagementAccessPackageIncompatibleGroupByRef",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations",
@@ -3697,16 +3704,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsRequestBuilder::list",
         powershell: Some("Get-MgBetaEntitlementManagementConnectedOrganization"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations",
@@ -3722,16 +3729,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsRequestBuilder::create",
         powershell: Some("New-MgBetaEntitlementManagementConnectedOrganization"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}",
@@ -3748,16 +3755,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsItemRequestBuilder::get",
         powershell: Some("Get-MgBetaEntitlementManagementConnectedOrganization"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "PATCH",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}",
@@ -3774,16 +3781,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsItemRequestBuilder::update",
         powershell: Some("Update-MgBetaEntitlementManagementConnectedOrganization"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}",
@@ -3800,16 +3807,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::ConnectedOrganizationsItemRequestBuilder::delete",
         powershell: Some("Remove-MgBetaEntitlementManagementConnectedOrganization"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors",
@@ -3829,16 +3836,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementConnectedOrganizationExternalSponsor",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors",
@@ -3858,16 +3865,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "New-MgBetaEntitlementManagementConnectedOrganizationExternalSponsor",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/externalSponsors/{directoryObjectId}",
@@ -3888,16 +3895,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Remove-MgBetaEntitlementManagementConnectedOrganizationExternalSponsor",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors",
@@ -3917,16 +3924,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Get-MgBetaEntitlementManagementConnectedOrganizationInternalSponsor",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "POST",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors",
@@ -3946,16 +3953,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "New-MgBetaEntitlementManagementConnectedOrganizationInternalSponsor",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "DELETE",
         path: "/identityGovernance/entitlementManagement/connectedOrganizations/{connectedOrganizationId}/internalSponsors/{directoryObjectId}",
@@ -3976,16 +3983,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
             "Remove-MgBetaEntitlementManagementConnectedOrganizationInternalSponsor",
         ),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "GET",
         path: "/identityGovernance/entitlementManagement/settings",
@@ -4001,16 +4008,16 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::SettingsRequestBuilder::get",
         powershell: Some("Get-MgBetaEntitlementManagementSetting"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
-    MethodPermission {
+    }),
+    MethodPermission::from_init(MethodPermissionInit {
         api_version: "beta",
         http_method: "PATCH",
         path: "/identityGovernance/entitlementManagement/settings",
@@ -4026,15 +4033,15 @@ pub const PERMISSIONS: &[MethodPermission] = &[
         rust: "msgraph_entitlement::beta::api::SettingsRequestBuilder::update",
         powershell: Some("Update-MgBetaEntitlementManagementSetting"),
         granted_by: &[
-            GrantedBy {
+            GrantedBy::from_init(GrantedByInit {
                 permission: "EntitlementManagement.ReadWrite.All",
                 delegated: true,
                 application: true,
                 least_privileged_delegated: true,
                 least_privileged_application: true,
-            },
+            }),
         ],
-    },
+    }),
 ];
 /// The row for a concrete request, e.g. `for_request("GET", "https://graph.microsoft.com/v1.0/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/6b0c?$top=5")`.
 /// Accepts real ids, query strings and function arguments, with or without host and version.

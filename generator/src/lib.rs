@@ -42,4 +42,6 @@ pub mod schema;
 pub mod timing;
 
 pub use error::{Error, Result};
-pub use pipeline::{Loaded, ParseCache, VersionRun, generate, load, load_cached, load_config, load_from};
+pub use pipeline::{
+    Loaded, ParseCache, VersionRun, generate, generate_runtime, load, load_cached, load_config, load_from,
+};

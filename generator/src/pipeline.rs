@@ -436,6 +436,12 @@ pub fn generate(loaded: &Loaded) -> Result<BTreeMap<String, String>> {
     })
 }
 
+/// The runtime crate's files (by path below its folder), for a caller that writes it once and
+/// points several crates at it ([`Config::runtime_path`](crate::inputs::config::Config::runtime_path)).
+pub fn generate_runtime(config: &Config) -> Result<BTreeMap<String, String>> {
+    crate::emit::crate_files::runtime_crate(&Templates::read(config)?)
+}
+
 impl Loaded {
     /// Fails when a listed method of an API version could not be generated, unless the version
     /// allows it (`allow_unresolved`). Each item says why (the missing segment, the bad path).

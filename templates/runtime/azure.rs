@@ -13,8 +13,7 @@ use super::error::Error;
 ///
 /// ```no_run
 /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// use msgraph_entitlement::runtime::AzureCredential;
-/// use msgraph_entitlement::Client;
+/// use msgraph_runtime::AzureCredential;
 ///
 /// let credential = azure_identity::ClientSecretCredential::new(
 ///     "<tenant id>",
@@ -22,7 +21,9 @@ use super::error::Error;
 ///     azure_core::credentials::Secret::new("<client secret>"),
 ///     None,
 /// )?;
-/// let client = Client::app_only(AzureCredential::new(credential))?;
+/// // A generated crate's `Client::app_only(provider)` (or `Client::new` for a user's token).
+/// let provider = AzureCredential::new(credential);
+/// # let _ = provider;
 /// # Ok(())
 /// # }
 /// ```

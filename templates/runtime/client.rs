@@ -5,12 +5,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::consent::{AppOnly, Consent, Delegated};
+use super::consent::{Consent, Delegated};
 use super::error::{Error, Result};
+use super::permissions::ApiInfo;
 use super::retry::RetryPolicy;
 
 /// The OAuth scope of the global Graph cloud ([`Cloud::Global`]); a client of another cloud asks
-/// for its own ([`Cloud::scope`], [`Client::scope`]).
+/// for its own ([`Cloud::scope`], [`Session::scope`]).
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
 /// A Microsoft Graph deployment: its service root and the token audience (scope) that go with
@@ -98,7 +99,7 @@ impl fmt::Debug for AccessToken {
 pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken>> + Send + 'a>>;
 
 /// Supplies a token for each request. Implement it over your credential library; the client
-/// asks for its cloud's scope ([`Client::scope`]: [`GRAPH_SCOPE`] for the global cloud).
+/// asks for its cloud's scope ([`Session::scope`]: [`GRAPH_SCOPE`] for the global cloud).
 pub trait TokenProvider: Send + Sync {
     /// A token valid for `scopes` (the client passes its one scope, e.g. `[GRAPH_SCOPE]`).
     fn token<'a>(&'a self, scopes: &'a [&'a str]) -> TokenFuture<'a>;
@@ -122,19 +123,27 @@ impl TokenProvider for StaticToken {
     }
 }
 
-/// A Microsoft Graph client for consent `C`: [`Delegated`] (a signed-in user; the default, built
-/// with [`Client::new`]) or [`AppOnly`] (application permissions, built with [`Client::app_only`]).
-/// Methods the permission does not allow under `C` do not compile. Cheap to clone; clones share
-/// the connection pool.
-pub struct Client<C: Consent = Delegated> {
+/// What a generated crate's `Client<C>` holds and derefs to: the transport, the token provider
+/// and the settings, for consent `C` ([`Delegated`] or [`AppOnly`]). Its methods
+/// ([`request`](Self::request), [`batch`](Self::batch), [`base_url`](Self::base_url),
+/// [`scope`](Self::scope)) are every client's; a generated crate adds its API's root methods.
+/// Cheap to clone; clones share the connection pool.
+pub struct Session<C: Consent = Delegated> {
     core: Core,
     consent: PhantomData<fn() -> C>,
 }
 
-impl<C: Consent> Clone for Client<C> {
+impl<C: Consent> Clone for Session<C> {
     fn clone(&self) -> Self {
-        Client { core: self.core.clone(), consent: PhantomData }
+        Session { core: self.core.clone(), consent: PhantomData }
     }
+}
+
+/// A generated crate's client type: built from a [`Session`] by [`ClientBuilder::build`].
+#[doc(hidden)]
+pub trait ClientType<C: Consent>: From<Session<C>> {
+    /// The crate's API.
+    const API: &'static ApiInfo;
 }
 
 /// The consent-independent part of a client, which requests hold.
@@ -154,9 +163,10 @@ struct Inner {
     token: Arc<dyn TokenProvider>,
     retry: RetryPolicy,
     max_response_bytes: usize,
+    api: &'static ApiInfo,
 }
 
-impl<C: Consent> fmt::Debug for Client<C> {
+impl<C: Consent> fmt::Debug for Session<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("consent", &C::NAME)
@@ -165,34 +175,7 @@ impl<C: Consent> fmt::Debug for Client<C> {
     }
 }
 
-impl Client<Delegated> {
-    /// A client for delegated consent (a signed-in user's token), global Graph cloud, default
-    /// settings.
-    pub fn new(token: impl TokenProvider + 'static) -> Result<Client<Delegated>> {
-        Client::builder(token).build()
-    }
-
-    /// A builder for a delegated client: base URL (national clouds, test servers), timeout, user
-    /// agent or your own `reqwest::Client`.
-    pub fn builder(token: impl TokenProvider + 'static) -> ClientBuilder<Delegated> {
-        ClientBuilder::new(token)
-    }
-}
-
-impl Client<AppOnly> {
-    /// A client for app-only consent (an application token, no signed-in user), global Graph
-    /// cloud, default settings.
-    pub fn app_only(token: impl TokenProvider + 'static) -> Result<Client<AppOnly>> {
-        Client::app_only_builder(token).build()
-    }
-
-    /// A builder for an app-only client.
-    pub fn app_only_builder(token: impl TokenProvider + 'static) -> ClientBuilder<AppOnly> {
-        ClientBuilder::new(token)
-    }
-}
-
-impl<C: Consent> Client<C> {
+impl<C: Consent> Session<C> {
     /// The base URL requests are made against, e.g. `https://graph.microsoft.com/v1.0` (or the
     /// beta one, for a client reached through the `beta` module).
     pub fn base_url(&self) -> &str {
@@ -205,11 +188,12 @@ impl<C: Consent> Client<C> {
         &self.core.inner.scope
     }
 
-    /// This client, sending to the service root of `api_version` (`beta`, or the main version).
-    #[allow(dead_code)] // used by the feature-gated version modules
-    pub(crate) fn with_api_version(&self, api_version: &str) -> Client<C> {
+    /// This client, sending to the service root of `api_version` (`beta`, or the main version):
+    /// what a generated crate's version module (`client.beta()`) holds.
+    #[doc(hidden)]
+    pub fn with_api_version(&self, api_version: &str) -> Session<C> {
         let core = Core { inner: self.core.inner.clone(), beta: api_version == "beta" };
-        Client { core, consent: PhantomData }
+        Session { core, consent: PhantomData }
     }
 
     pub(crate) fn core(&self) -> &Core {
@@ -237,10 +221,15 @@ impl Core {
     pub(crate) fn max_response_bytes(&self) -> usize {
         self.inner.max_response_bytes
     }
+
+    pub(crate) fn api(&self) -> &'static ApiInfo {
+        self.inner.api
+    }
 }
 
-/// Configures a [`Client`].
-pub struct ClientBuilder<C: Consent = Delegated> {
+/// Configures a client: a generated crate's `Client::builder(token)` (delegated) or
+/// `Client::app_only_builder(token)`; `T` is the client type [`build`](Self::build) returns.
+pub struct ClientBuilder<C: Consent, T> {
     token: Arc<dyn TokenProvider>,
     base_url: String,
     beta_base_url: Option<String>,
@@ -250,35 +239,44 @@ pub struct ClientBuilder<C: Consent = Delegated> {
     user_agent: String,
     retry: RetryPolicy,
     max_response_bytes: usize,
-    consent: PhantomData<fn() -> C>,
+    api: &'static ApiInfo,
+    consent: PhantomData<fn() -> (C, T)>,
 }
 
 /// The default of [`ClientBuilder::max_response_bytes`]: 64 MiB, far above any Graph page.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
 
-impl<C: Consent> ClientBuilder<C> {
+impl<C: Consent, T: ClientType<C>> ClientBuilder<C, T> {
     /// A builder for a client of consent `C`, for code generic over it:
-    /// `ClientBuilder::<AppOnly>::new(token)` is [`Client::app_only_builder`]`(token)`, and
-    /// `ClientBuilder::<Delegated>::new(token)` is [`Client::builder`]`(token)`.
+    /// `ClientBuilder::<AppOnly>::new(token)` is `Client::app_only_builder(token)`, and
+    /// `ClientBuilder::<Delegated>::new(token)` is `Client::builder(token)`.
     pub fn new(token: impl TokenProvider + 'static) -> Self {
         ClientBuilder {
             token: Arc::new(token),
-            base_url: format!("{}/{}", Cloud::Global.service_root(), crate::API_VERSION),
+            base_url: format!("{}/{}", Cloud::Global.service_root(), T::API.api_version),
             beta_base_url: None,
             scope: None,
             http: None,
             timeout: Some(Duration::from_secs(100)),
-            user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_string(),
+            user_agent: T::API.user_agent.to_string(),
             retry: RetryPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            api: T::API,
             consent: PhantomData,
         }
     }
 
+    /// The client; fails when the base URL is not an http(s) URL or TLS cannot be set up.
+    pub fn build(self) -> Result<T> {
+        self.session().map(T::from)
+    }
+}
+
+impl<C: Consent, T> ClientBuilder<C, T> {
     /// The Graph deployment: sets the service root (this crate's API version on the cloud's
     /// [`service_root`](Cloud::service_root)) and the token scope ([`Cloud::scope`]) together.
     pub fn cloud(mut self, cloud: Cloud) -> Self {
-        self.base_url = format!("{}/{}", cloud.service_root(), crate::API_VERSION);
+        self.base_url = format!("{}/{}", cloud.service_root(), self.api.api_version);
         self
     }
 
@@ -331,14 +329,13 @@ impl<C: Consent> ClientBuilder<C> {
         self
     }
 
-    /// The `User-Agent` header (default: this crate's name and version, `<crate name>/<version>`).
+    /// The `User-Agent` header (default: the generated crate's name and version, `<crate name>/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
         self
     }
 
-    /// The client; fails when the base URL is not an http(s) URL or TLS cannot be set up.
-    pub fn build(self) -> Result<Client<C>> {
+    fn session(self) -> Result<Session<C>> {
         let beta_base_url = match self.beta_base_url {
             Some(url) => url,
             None => match self.base_url.strip_suffix("/v1.0") {
@@ -365,8 +362,7 @@ impl<C: Consent> ClientBuilder<C> {
                     return Err(Error::Tls(format!(
                         "the base URL `{}` is https but {} was built without TLS: enable its `rustls`, \
                          `rustls-ring` or `native-tls` feature",
-                        self.base_url,
-                        env!("CARGO_PKG_NAME")
+                        self.base_url, self.api.crate_name
                     )));
                 }
                 let mut b = reqwest::Client::builder().user_agent(self.user_agent);
@@ -377,7 +373,7 @@ impl<C: Consent> ClientBuilder<C> {
                 b.build().map_err(Error::transport)?
             }
         };
-        Ok(Client {
+        Ok(Session {
             core: Core {
                 inner: Arc::new(Inner {
                     http,
@@ -387,6 +383,7 @@ impl<C: Consent> ClientBuilder<C> {
                     token: self.token,
                     retry: self.retry,
                     max_response_bytes: self.max_response_bytes,
+                    api: self.api,
                 }),
                 beta: false,
             },

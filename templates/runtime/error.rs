@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::permissions::{ConsentType, RequiredPermission};
+use super::permissions::{ApiInfo, ConsentType, RequiredPermission};
 use super::retry::GaveUp;
 
 /// The result of every client call.
@@ -62,7 +62,7 @@ pub enum Error {
         url: String,
     },
     /// The response body is larger than the client's limit
-    /// ([`ClientBuilder::max_response_bytes`](crate::runtime::ClientBuilder::max_response_bytes)).
+    /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
     ResponseTooLarge {
         /// The HTTP status.
         status: u16,
@@ -127,7 +127,7 @@ pub struct ErrorDetails {
     /// The `Retry-After` the server sent (seconds or an HTTP date), as a delay.
     pub retry_after: Option<Duration>,
     /// Set when the response could have been retried but the client's
-    /// [`RetryPolicy`](crate::runtime::RetryPolicy) gave up.
+    /// [`RetryPolicy`](crate::RetryPolicy) gave up.
     pub gave_up: Option<GaveUp>,
     /// On a `403 Authorization_RequestDenied`: the permission and consent type the call needs
     /// (from the crate's permissions table), so a missing grant reads as one.
@@ -137,10 +137,16 @@ pub struct ErrorDetails {
 impl Error {
     /// On a `403 Authorization_RequestDenied`, notes what the call (`method`, `url`) needs under
     /// `consent` ([`ErrorDetails::required_permission`]).
-    pub(crate) fn with_required_permission(mut self, consent: ConsentType, method: &str, url: &str) -> Error {
+    pub(crate) fn with_required_permission(
+        mut self,
+        api: &'static ApiInfo,
+        consent: ConsentType,
+        method: &str,
+        url: &str,
+    ) -> Error {
         if let Error::Graph { status: 403, error: Some(e), details, .. } = &mut self {
             if e.code == "Authorization_RequestDenied" {
-                details.required_permission = super::permissions::required(consent, method, url);
+                details.required_permission = super::permissions::required(api, consent, method, url);
             }
         }
         self

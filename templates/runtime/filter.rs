@@ -5,8 +5,8 @@
 //!
 //! The builder checks syntax, not what Graph supports: which properties can be filtered on, and
 //! with which operators, varies by resource (see each method's Graph docs; some need
-//! [`Request::count`](crate::runtime::Request::count) for advanced queries). Raw strings stay
-//! possible with [`Request::filter`](crate::runtime::Request::filter) or [`Filter::raw`].
+//! [`Request::count`](crate::Request::count) for advanced queries). Raw strings stay
+//! possible with [`Request::filter`](crate::Request::filter) or [`Filter::raw`].
 
 use std::fmt::Write as _;
 use std::marker::PhantomData;
@@ -114,7 +114,7 @@ impl<F: AsRef<str>> Property<F> for F {
 }
 
 /// A navigation property of the entity whose properties `F` names, to entities whose properties
-/// `G` names: what `$expand` takes ([`Request::expand_nav`](crate::runtime::Request::expand_nav)).
+/// `G` names: what `$expand` takes ([`Request::expand_nav`](crate::Request::expand_nav)).
 pub trait Navigation<F> {
     /// The target's property enum.
     type Target;
@@ -216,10 +216,10 @@ impl<F, G: AsRef<str>> std::fmt::Debug for Hop<F, G> {
 /// A `$filter` expression over the properties `F` names (a model's `…Field` enum, e.g.
 /// `GroupField`). Build it with the constructors, combine with [`and`](Self::and),
 /// [`or`](Self::or) and `!` (or [`Filter::not`]), and pass it to
-/// [`Request::filter_by`](crate::runtime::Request::filter_by).
+/// [`Request::filter_by`](crate::Request::filter_by).
 ///
 /// ```
-/// use msgraph_entitlement::runtime::Filter;
+/// use msgraph_runtime::Filter;
 ///
 /// // With a model's field enum (`Filter::eq(<Entity>Field::DisplayName, ..)`) the names are
 /// // checked by the compiler; text names work too.
@@ -252,18 +252,36 @@ impl<F> PartialEq for Filter<F> {
 #[derive(Debug, Clone, PartialEq)]
 enum Expr {
     /// `path op literal`
-    Compare { path: String, op: &'static str, value: String },
+    Compare {
+        path: String,
+        op: &'static str,
+        value: String,
+    },
     /// `function(path,literal)`
-    Call { function: &'static str, path: String, value: String },
+    Call {
+        function: &'static str,
+        path: String,
+        value: String,
+    },
     /// `path in (a,b)`
-    In { path: String, values: Vec<String> },
+    In {
+        path: String,
+        values: Vec<String>,
+    },
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
     /// `path/any(x:inner)` / `path/all(x:inner)`, the inner paths below `x`.
-    Lambda { path: String, quantifier: &'static str, inner: Option<Box<Expr>> },
+    Lambda {
+        path: String,
+        quantifier: &'static str,
+        inner: Option<Box<Expr>>,
+    },
     /// `x` itself, inside a lambda over a collection of primitives.
-    Item { op: &'static str, value: String },
+    Item {
+        op: &'static str,
+        value: String,
+    },
     Raw(String),
 }
 
@@ -436,7 +454,8 @@ fn render(expr: &Expr, scope: Option<(usize, &str)>, out: &mut String) {
                 }
                 // `and` binds tighter than `or`: an `or` inside an `and` needs parentheses;
                 // they are written for every nested mix, for readers.
-                let nested = matches!(**side, Expr::And(..) | Expr::Or(..)) && std::mem::discriminant(&**side) != std::mem::discriminant(expr);
+                let nested = matches!(**side, Expr::And(..) | Expr::Or(..))
+                    && std::mem::discriminant(&**side) != std::mem::discriminant(expr);
                 if nested {
                     out.push('(');
                 }

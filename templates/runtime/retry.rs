@@ -130,7 +130,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 #[non_exhaustive]
 pub enum GaveUp {
     /// The server asked for a longer wait than the policy's `max_delay`; the wait it asked for
-    /// is [`Error::retry_after`](crate::runtime::Error::retry_after).
+    /// is [`Error::retry_after`](crate::Error::retry_after).
     RetryAfterTooLong {
         /// The policy's cap on one wait.
         max_delay: Duration,

@@ -267,7 +267,7 @@ fn docs_rs_documents_every_feature_and_marks_what_it_gates() {
     assert!(table.contains(r#"rustdoc-args = ["--cfg", "docsrs"]"#), "{table}");
     assert!(files["src/lib.rs"].contains("#![cfg_attr(docsrs, feature(doc_cfg))]"));
     let mut gated = 0;
-    for name in ["src/lib.rs", "src/runtime/mod.rs"] {
+    for name in ["src/lib.rs", "src/runtime/mod.rs", "runtime/src/lib.rs"] {
         let lines: Vec<&str> = files[name].lines().map(str::trim).collect();
         for (i, line) in lines.iter().enumerate() {
             let Some(feature) = line.strip_prefix("#[cfg(feature = ").and_then(|f| f.strip_suffix(")]")) else {
@@ -355,7 +355,7 @@ fn a_failed_run_leaves_the_output_untouched() {
     let templates = tempfile::tempdir().unwrap();
     let src = workspace_root().join("templates");
     let profile = "permissions/EntitlementManagement.ReadWrite.All";
-    for dir in ["runtime", "tests", profile, &format!("{profile}/examples")] {
+    for dir in ["runtime", "shell", "tests", profile, &format!("{profile}/examples")] {
         std::fs::create_dir_all(templates.path().join(dir)).unwrap();
         for entry in std::fs::read_dir(src.join(dir)).unwrap() {
             let p = entry.unwrap().path();

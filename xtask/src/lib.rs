@@ -138,6 +138,12 @@ struct CodegenArgs {
     /// The generated crate's name (with --permission; default `msgraph-<permissions>`).
     #[arg(long, value_name = "NAME", requires = "permission")]
     crate_name: Option<String>,
+    /// Depend on the runtime crate in this folder (`msgraph-runtime`: another generated crate's
+    /// `runtime/`, or `generated/runtime`) instead of writing one inside the crate. Two generated
+    /// crates of one application must share one runtime: cargo refuses two `msgraph-runtime`
+    /// packages of one version at different paths.
+    #[arg(long, value_name = "DIR", requires = "out")]
+    runtime: Option<PathBuf>,
     /// Print every detail (unresolved methods, permissions.json paths the metadata lacks, consent
     /// drift); they are always written to CODEGEN.md in the output.
     #[arg(long, short)]
@@ -152,6 +158,23 @@ struct CodegenArgs {
     allow_unresolved: bool,
     #[command(flatten)]
     inputs: Inputs,
+}
+
+/// The path of the runtime crate in `runtime` as the crate in `out` names it in its manifest
+/// (relative to it); an error naming the manifest when `runtime` holds no `msgraph-runtime`.
+fn runtime_path(out: &Path, runtime: &Path) -> Result<String, Error> {
+    let manifest = runtime.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).map_err(|e| Error::io(&manifest, e))?;
+    if !text.lines().any(|l| l.trim() == "name = \"msgraph-runtime\"") {
+        return Err(Error::file(&manifest, "not the manifest of the runtime crate (`name = \"msgraph-runtime\"`)"));
+    }
+    let absolute = |p: &Path| std::path::absolute(p).map_err(|e| Error::io(p, e));
+    let (out, runtime) = (absolute(out)?, absolute(runtime)?);
+    let (from, to): (Vec<_>, Vec<_>) = (out.components().collect(), runtime.components().collect());
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut relative: Vec<String> = vec!["..".to_string(); from.len() - common];
+    relative.extend(to[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    Ok(if relative.is_empty() { ".".to_string() } else { relative.join("/") })
 }
 
 /// `beta` when the generated crate in `dir` has the beta module (behind that feature), so that a
@@ -248,6 +271,10 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
     if args.allow_unresolved {
         config.api_versions.values_mut().for_each(|v| v.allow_unresolved = true);
     }
+    let out = args.out.clone().unwrap_or_else(|| root.join("generated"));
+    if let Some(runtime) = &args.runtime {
+        config.runtime_path = Some(runtime_path(&out, runtime)?);
+    }
     let loaded = msgraph_codegen::load_from(config, &search, args.from)?;
     if loaded.apis.iter().all(|a| a.operations.is_empty()) {
         return Err(Error::file(
@@ -259,7 +286,6 @@ fn codegen(args: &CodegenArgs) -> Result<(), Error> {
         ));
     }
     loaded.check_unresolved()?;
-    let out = args.out.clone().unwrap_or_else(|| root.join("generated"));
     // One line per API version and one per kind of warning; the details with -v, and always in
     // CODEGEN.md.
     for line in summary_lines(&loaded) {

@@ -127,7 +127,9 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<(), Error> {
     }
     let codegen_time = started.elapsed();
 
-    // 2. Lint every generated crate.
+    // 2. Lint every generated crate: they share one runtime crate, `OUT/runtime`.
+    let runtime = msgraph_codegen::generate_runtime(&config)?;
+    msgraph_codegen::emit::output::write_atomic(&out.join("runtime"), &runtime)?;
     write_workspace(&root, &out)?;
     let jobs = match &args.target_dir {
         Some(_) => 1,
@@ -194,6 +196,8 @@ fn generate_one(
     let started = Instant::now();
     let mut config = config.clone();
     config.retarget_set(permissions, crate_name);
+    // `OUT/crates/<permission>/` -> `OUT/runtime/`, written once for all of them.
+    config.runtime_path = Some("../../runtime".to_string());
     // Two permissions whose names differ only in punctuation would make one package name.
     let mut package = config.krate.name.clone();
     let mut n = 2;
@@ -249,7 +253,7 @@ fn why_empty(config: &Config, search: &InputSearch, cache: &msgraph_codegen::Par
 /// `OUT/Cargo.toml`: a workspace of every crate under `crates/`, with the project's profile and
 /// its `Cargo.lock` to start from.
 fn write_workspace(root: &Path, out: &Path) -> Result<(), Error> {
-    let manifest = "# Written by `cargo xtask sweep`.\n[workspace]\nresolver = \"3\"\nmembers = [\"crates/*\"]\n\n\
+    let manifest = "# Written by `cargo xtask sweep`.\n[workspace]\nresolver = \"3\"\nmembers = [\"crates/*\", \"runtime\"]\n\n\
                     [profile.dev]\ndebug = \"line-tables-only\"\n[profile.dev.package.\"*\"]\ndebug = false\n";
     msgraph_codegen::emit::output::write_file_atomic(&out.join("Cargo.toml"), manifest)?;
     let lock = out.join("Cargo.lock");

@@ -126,6 +126,66 @@ fn another_permission_gets_its_own_crate() {
     assert!(!report.contains("PowerShell commands"), "{report}");
 }
 
+/// A crate written with `--runtime` depends on that runtime and holds none of its own, so an
+/// application can depend on two generated crates (cargo refuses two `msgraph-runtime` packages
+/// of one version at different paths); a folder without the runtime is an error naming it.
+#[test]
+fn two_crates_of_one_application_share_one_runtime() {
+    let meta = metadata_dir();
+    let meta = meta.to_str().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (first, second) = (out.path().join("group"), out.path().join("apps").join("create"));
+    let (code, stderr) =
+        xtask(&["codegen", "--permission", "Group.Create", "--out", first.to_str().unwrap(), "--metadata-dir", meta]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(first.join("runtime/Cargo.toml").is_file());
+    let runtime = first.join("runtime");
+    let (code, stderr) = xtask(&[
+        "codegen",
+        "--permission",
+        "Application.ReadWrite.OwnedBy",
+        "--out",
+        second.to_str().unwrap(),
+        "--runtime",
+        runtime.to_str().unwrap(),
+        "--metadata-dir",
+        meta,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!second.join("runtime").exists());
+    let manifest = std::fs::read_to_string(second.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains(r#"msgraph-runtime = { path = "../../group/runtime""#), "{manifest}");
+    // An application with both: one runtime in its dependency graph.
+    let app = out.path().join("app");
+    std::fs::create_dir_all(app.join("src")).unwrap();
+    std::fs::write(app.join("src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(
+        app.join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n[workspace]\n[dependencies]\n\
+         msgraph-group-create = { path = \"../group\" }\n\
+         msgraph-application-read-write-owned-by = { path = \"../apps/create\" }\n",
+    )
+    .unwrap();
+    let lock = Command::new(env!("CARGO")).args(["generate-lockfile", "--offline"]).current_dir(&app).output().unwrap();
+    assert!(lock.status.success(), "{}", String::from_utf8_lossy(&lock.stderr));
+    let lock = std::fs::read_to_string(app.join("Cargo.lock")).unwrap();
+    assert_eq!(lock.matches("name = \"msgraph-runtime\"").count(), 1, "{lock}");
+    // Not a runtime: an error naming the manifest it read.
+    let (code, stderr) = xtask(&[
+        "codegen",
+        "--permission",
+        "Group.Create",
+        "--out",
+        out.path().join("third").to_str().unwrap(),
+        "--runtime",
+        first.to_str().unwrap(),
+        "--metadata-dir",
+        meta,
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("group/Cargo.toml") && stderr.contains("msgraph-runtime"), "{stderr}");
+}
+
 #[test]
 fn another_permission_needs_out_and_a_known_name() {
     let (code, stderr) = xtask(&["codegen", "--permission", "Group.ReadWrite.All"]);

@@ -15,7 +15,7 @@ impl<C: Consent> Client<C> {
     /// The `beta` operations, sent to the client's `beta` base URL (see `ClientBuilder::beta_base_url`).
     pub fn beta(&self) -> BetaApi<C> {
         BetaApi {
-            client: self.with_api_version("beta"),
+            client: self.with_api_version("beta").into(),
         }
     }
 }

@@ -239,7 +239,7 @@ fn version_entry(
         impl<C: Consent> Client<C> {
             #[doc = #method_doc]
             pub fn #method(&self) -> #entry<C> {
-                #entry { client: self.with_api_version(#version) }
+                #entry { client: self.with_api_version(#version).into() }
             }
         }
 

@@ -62,6 +62,12 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
         .iter()
         .any(|op| matches!(op.response, Response::DeltaPage(_)))
         .then(|| quote!(use #krate::runtime::{Delta, Page};));
+    // A download is read as a stream too: `Stream` through the crate's re-export.
+    let stream_use = api
+        .operations
+        .iter()
+        .any(|op| matches!(op.response, Response::Bytes))
+        .then(|| quote!(use #krate::futures_core;));
     let sample_bytes = super::e2e::sample_bytes_const(api);
     let consents = super::e2e::test_consents(api);
     let header = format!(
@@ -86,6 +92,7 @@ pub(crate) fn mock_test_file(api: &Api, surface: &ApiSurface, module: &VersionMo
         use #krate::testing::MockGraph;
         use #krate::{#(#consents,)* Client, Consent};
         #delta_use
+        #stream_use
         #sample_bytes
 
         /// The methods the tests below mock.

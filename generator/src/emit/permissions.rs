@@ -197,7 +197,7 @@ fn consent_tokens(c: Option<&ConsentInfo>) -> proc_macro2::TokenStream {
         None => quote!(None),
     };
     quote! {
-        Some(ConsentDetails {
+        Some(ConsentDetails::from_init(ConsentDetailsInit {
             id: #id,
             display_name: #display_name,
             description: #description,
@@ -205,7 +205,7 @@ fn consent_tokens(c: Option<&ConsentInfo>) -> proc_macro2::TokenStream {
             user_description: #user_description,
             admin_consent_required: #admin,
             privilege_level: #level,
-        })
+        }))
     }
 }
 
@@ -245,17 +245,17 @@ pub(crate) fn rust_file(info: &PermissionInfo, also: &[PermissionInfo], apis: &[
             let (d, a) = (g.consent.delegated.unwrap_or(false), g.consent.application.unwrap_or(false));
             let (ld, la) = (g.least_delegated, g.least_application);
             quote! {
-                GrantedBy {
+                GrantedBy::from_init(GrantedByInit {
                     permission: #permission,
                     delegated: #d,
                     application: #a,
                     least_privileged_delegated: #ld,
                     least_privileged_application: #la,
-                }
+                })
             }
         });
         quote! {
-            MethodPermission {
+            MethodPermission::from_init(MethodPermissionInit {
                 api_version: #version,
                 http_method: #method,
                 path: #path,
@@ -267,7 +267,7 @@ pub(crate) fn rust_file(info: &PermissionInfo, also: &[PermissionInfo], apis: &[
                 rust: #rust,
                 powershell: #powershell,
                 granted_by: &[#(#granted_by),*],
-            },
+            }),
         }
     });
     let doc = format!(" Every generated operation with the consents `{permission}` allows it under.");
@@ -309,7 +309,7 @@ pub(crate) fn rust_file(info: &PermissionInfo, also: &[PermissionInfo], apis: &[
         let name = &p.name;
         let delegated = consent_tokens(p.delegated.as_ref());
         let application = consent_tokens(p.application.as_ref());
-        quote!(Permission { name: #name, delegated: #delegated, application: #application })
+        quote!(Permission::from_init(PermissionInit { name: #name, delegated: #delegated, application: #application }))
     });
     let permission_doc = format!(
         " `{permission}` itself: per consent type its id (where known), names, description, admin consent and \
@@ -320,13 +320,14 @@ pub(crate) fn rust_file(info: &PermissionInfo, also: &[PermissionInfo], apis: &[
         //! and application (app-only) consent allow it, and the least-privileged permissions; and
         //! the permission itself ([`PERMISSION`]).
         pub use crate::runtime::{ConsentDetails, ConsentType, GRAPH_APP_ID, GrantedBy, MethodPermission, PathSegment, Permission};
+        use crate::runtime::init::{ConsentDetailsInit, GrantedByInit, MethodPermissionInit, PermissionInit};
 
         #[doc = #permission_doc]
-        pub const PERMISSION: Permission = Permission {
+        pub const PERMISSION: Permission = Permission::from_init(PermissionInit {
             name: #permission,
             delegated: #delegated,
             application: #application,
-        };
+        });
 
         /// Every permission of the crate: [`PERMISSION`] first, then the others of the set it was
         /// generated for (an app registration's whole grant), if any.

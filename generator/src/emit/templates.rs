@@ -1,6 +1,7 @@
 //! Every template file the emitter uses, read once before anything is emitted (the emitter itself
-//! never touches the disk): `Cargo.toml.in` and `README.md.in`, the hand-written runtime and tests
-//! (`runtime/`, `tests/`), the permission's own folder (`permissions/<permission>/`: README
+//! never touches the disk): `Cargo.toml.in` and `README.md.in`, the runtime crate (`runtime/`: its
+//! sources and `Cargo.toml.in`), the crate's own part of the runtime and its tests (`shell/`,
+//! `tests/`), the permission's own folder (`permissions/<permission>/`: README
 //! fragments and `examples/`), a permission set's (`permissions/<A>+<B>/`: `examples/` and
 //! `tests/`), and the crate's CHANGELOG.
 
@@ -36,7 +37,9 @@ pub const FRAGMENTS: [&str; 8] = ["about", "quickstart", "consent", "filter", "n
 pub struct Templates {
     pub cargo_toml: Template,
     pub readme: Template,
-    /// Runtime, tests, and the permission's examples when it has them.
+    /// The runtime crate: its sources (copied to `src/` below it) and its manifest.
+    pub runtime: (CopiedFolder, Template),
+    /// The crate's part of the runtime, tests, and the permission's examples when it has them.
     pub copied: Vec<CopiedFolder>,
     /// The permission's README fragments, by name (of [`FRAGMENTS`]); absent ones are written from
     /// the model.
@@ -51,7 +54,10 @@ impl Templates {
         let dir = config.templates_dir();
         let profile = Some(dir.join("permissions").join(&config.permission)).filter(|p| p.is_dir());
         let mut copied = Vec::new();
-        for (from, to) in [("runtime".to_string(), "src/runtime"), ("tests".to_string(), "tests")] {
+        let runtime =
+            CopiedFolder { files: read_rust_files(&dir.join("runtime"))?, from: "runtime".to_string(), to: "src" };
+        let runtime = (runtime, template(&dir.join("runtime").join("Cargo.toml.in"))?);
+        for (from, to) in [("shell".to_string(), "src/runtime"), ("tests".to_string(), "tests")] {
             copied.push(CopiedFolder { files: read_rust_files(&dir.join(&from))?, from, to });
         }
         if let Some(examples) = profile.as_ref().map(|p| p.join("examples")).filter(|e| e.is_dir()) {
@@ -88,6 +94,7 @@ impl Templates {
         Ok(Templates {
             cargo_toml: template(&dir.join("Cargo.toml.in"))?,
             readme: template(&dir.join("README.md.in"))?,
+            runtime,
             copied,
             fragments,
             changelog,

@@ -61,6 +61,11 @@ pub struct Config {
     /// The folder holding codegen.yaml (set after loading).
     #[serde(skip)]
     pub dir: PathBuf,
+    /// Where the crate finds the runtime crate (`msgraph-runtime`), relative to the crate: `None`
+    /// emits it inside the crate, as `runtime/` (a crate of its own, which the crate depends on);
+    /// a path (set by the caller, e.g. the sweep's `../runtime`) shares one already written.
+    #[serde(skip)]
+    pub runtime_path: Option<String>,
 }
 
 /// Which front end reads an API version's metadata.

@@ -6,7 +6,6 @@ use serde::de::DeserializeOwned;
 
 use super::super::error::{self, Error, Result};
 
-
 /// How a successful response is decoded; the type parameter of [`Request`](super::Request).
 pub trait ResponseKind {
     /// What the request returns.
@@ -155,4 +154,3 @@ impl ResponseKind for NoContent {
         Ok(())
     }
 }
-

@@ -11,7 +11,6 @@ use super::super::error::{self, Error, Result};
 use super::builder::*;
 use super::kinds::*;
 
-
 /// One HTTP call: a request, or a `$batch` of them.
 pub(crate) struct Call<'a> {
     pub(crate) core: &'a Core,
@@ -178,7 +177,7 @@ impl<K: ResponseKind, C: Consent> Request<K, C> {
         let client_request_id = client_request_id_of(&self.headers).map_or_else(new_client_request_id, str::to_owned);
         execute(self.call(&url, body.as_deref(), &client_request_id))
             .await
-            .map_err(|e| e.with_required_permission(C::CONSENT_TYPE, self.method.as_str(), &url))
+            .map_err(|e| e.with_required_permission(self.client.api(), C::CONSENT_TYPE, self.method.as_str(), &url))
     }
 
     /// Sends the request, with retries; returns the 2xx response with its body unread.
@@ -187,7 +186,7 @@ impl<K: ResponseKind, C: Consent> Request<K, C> {
         let client_request_id = client_request_id_of(&self.headers).map_or_else(new_client_request_id, str::to_owned);
         respond(self.call(&url, body.as_deref(), &client_request_id))
             .await
-            .map_err(|e| e.with_required_permission(C::CONSENT_TYPE, self.method.as_str(), &url))
+            .map_err(|e| e.with_required_permission(self.client.api(), C::CONSENT_TYPE, self.method.as_str(), &url))
     }
 
     fn call<'a>(&'a self, url: &'a str, body: Option<&'a [u8]>, client_request_id: &'a str) -> Call<'a> {
@@ -205,7 +204,6 @@ impl<K: ResponseKind, C: Consent> Request<K, C> {
     }
 }
 
-
 impl<K, C> IntoFuture for Request<K, C>
 where
     K: ResponseKind + 'static,
@@ -219,4 +217,3 @@ where
         Box::pin(self.send())
     }
 }
-

@@ -21,7 +21,7 @@ mod sealed {
 /// How a response type is answered by the mock: the response kinds of [`Request`]
 /// ([`Json`], [`MaybeJson`], [`NoContent`], [`Count`], [`RawJson`], [`Bytes`]).
 ///
-/// [`Request`]: crate::runtime::Request
+/// [`Request`]: crate::Request
 pub trait MockResponse: ResponseKind + sealed::Sealed + 'static {
     /// The status and body that answer `value`.
     #[doc(hidden)]
@@ -104,7 +104,7 @@ impl MockResponse for RawJson {
 }
 
 /// A registered expectation: narrow what it matches, script its answers. Every method applies at
-/// once (the expectation is live from [`MockGraph::expect`](super::MockGraph::expect)); the
+/// once (the expectation is live from [`MockServer::expect`](super::MockServer::expect)); the
 /// answers are given in order, one per call, the last one again for further calls.
 pub struct Expectation<K> {
     shared: Arc<Shared>,
@@ -140,7 +140,7 @@ impl<K: MockResponse> Expectation<K> {
     }
 
     /// Expected exactly `n` calls: a further call does not match it (another expectation may
-    /// take it), and [`verify`](super::MockGraph::verify) fails with fewer. Without it: at least
+    /// take it), and [`verify`](super::MockServer::verify) fails with fewer. Without it: at least
     /// as many calls as answers scripted (one when none), any number after.
     pub fn times(self, n: usize) -> Self {
         self.edit(|s| s.times = Some(n));
@@ -168,12 +168,11 @@ impl<K: MockResponse> Expectation<K> {
                     t.name
                 );
             }
-            s.body = BodyMatch::Where(Arc::new(move |bytes: &[u8]| {
-                match super::super::json_path::from_slice::<B>(bytes) {
+            s.body =
+                BodyMatch::Where(Arc::new(move |bytes: &[u8]| match super::super::json_path::from_slice::<B>(bytes) {
                     Ok(body) => Ok(predicate(&body)),
                     Err((path, e)) => Err(format!("not a `{}` at `{path}`: {e}", std::any::type_name::<B>())),
-                }
-            }));
+                }));
         });
         self
     }

@@ -1,4 +1,4 @@
-//! The loopback HTTP/1.1 server of [`MockGraph`](super::MockGraph) (hyper, which reqwest already
+//! The loopback HTTP/1.1 server of [`MockServer`](super::MockServer) (hyper, which reqwest already
 //! builds on): requests, pages and `$batch`, answered as Graph does.
 
 use std::collections::{BTreeMap, HashMap};
@@ -295,7 +295,7 @@ fn unmatched(state: &State, req: &ReceivedRequest) -> String {
     out
 }
 
-/// `msgraph_entitlement::models::AccessPackage` -> `models::AccessPackage`.
+/// `my_graph_crate::models::AccessPackage` -> `models::AccessPackage`.
 fn short_type(name: &str) -> &str {
     match name.rmatch_indices("::").nth(1) {
         Some((i, _)) => &name[i + 2..],

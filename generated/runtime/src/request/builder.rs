@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::super::client::{Client, Core};
+use super::super::client::{Core, Session};
 use super::super::consent::{Consent, Delegated};
 use super::super::error::{Error, Result};
 
@@ -31,7 +31,7 @@ impl ODataReference {
 
     /// A reference to `{base URL}/{collection}/{id}`, e.g. `ODataReference::to(&client, "groups", id)`;
     /// the id is percent-encoded as one segment.
-    pub fn to<C: Consent>(client: &Client<C>, collection: &str, id: &str) -> Self {
+    pub fn to<C: Consent>(client: &Session<C>, collection: &str, id: &str) -> Self {
         ODataReference::new(format!(
             "{}/{}/{}",
             client.base_url(),
@@ -471,7 +471,7 @@ fn encode_query(s: &str) -> String {
     out
 }
 
-impl<C: Consent> Client<C> {
+impl<C: Consent> Session<C> {
     /// A request to `path` (below the base URL, starting with `/`). Generated operations use this.
     pub fn request<K: ResponseKind>(&self, method: reqwest::Method, path: String) -> Request<K, C> {
         Request::new(self.core().clone(), method, path)
@@ -496,4 +496,3 @@ pub(crate) fn client_request_id_of(headers: &[(String, String)]) -> Option<&str>
 pub(crate) fn new_client_request_id() -> String {
     uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid().to_string()
 }
-

@@ -13,10 +13,10 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// The bearer token of [`MockGraph::client`](super::MockGraph::client) (delegated consent).
+/// The bearer token of the mock's delegated clients (`MockGraph::client`).
 pub const DELEGATED_TOKEN: &str = "mockgraph-delegated-token";
 
-/// The bearer token of [`MockGraph::app_only_client`](super::MockGraph::app_only_client) (app-only consent).
+/// The bearer token of the mock's app-only clients (`MockGraph::app_only_client`).
 pub const APP_ONLY_TOKEN: &str = "mockgraph-app-only-token";
 
 /// A path argument that matches any value in an expectation, e.g.

@@ -9,7 +9,6 @@ use serde::de::DeserializeOwned;
 
 use super::super::error::{self, Error, Result};
 
-
 /// How a successful response is decoded; the type parameter of [`Request`](super::Request).
 pub trait ResponseKind {
     /// What the request returns.
@@ -158,4 +157,3 @@ impl ResponseKind for NoContent {
         Ok(())
     }
 }
-

@@ -81,7 +81,11 @@ fn next_chunk(mut response: reqwest::Response) -> NextChunk {
 
 impl ByteStream {
     fn new(response: reqwest::Response) -> Self {
-        ByteStream { status: response.status().as_u16(), headers: response.headers().clone(), next: Some(next_chunk(response)) }
+        ByteStream {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            next: Some(next_chunk(response)),
+        }
     }
 
     /// The HTTP status (200, 206 for a range).

@@ -24,8 +24,8 @@ pub fn encode_segment(s: &str) -> String {
 /// quoted, `'` doubled, then percent-encoded as part of a path segment (the quotes stay literal).
 ///
 /// Not for `$filter`: the query is percent-encoded by the request, so this would encode twice.
-/// Write filters with [`Filter`](crate::runtime::Filter) (or
-/// [`quote_literal`](crate::runtime::quote_literal) in a raw filter).
+/// Write filters with [`Filter`](crate::Filter) (or
+/// [`quote_literal`](crate::quote_literal) in a raw filter).
 pub fn path_argument_literal(s: &str) -> String {
     format!("'{}'", encode_segment(&s.replace('\'', "''")))
 }

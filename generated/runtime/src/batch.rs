@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::client::{Client, Core};
+use super::client::{Core, Session};
 use super::consent::Consent;
 use super::error::{self, Error, Result};
 use super::permissions::ConsentType;
@@ -51,7 +51,7 @@ const MAX_RELAYS: u32 = 2 * MAX_BATCH_SIZE as u32;
 /// Tells the results of one batch from another's.
 static BATCH_SERIAL: AtomicU64 = AtomicU64::new(0);
 
-impl<C: Consent> Client<C> {
+impl<C: Consent> Session<C> {
     /// A JSON batch: add requests built by this client (or its `beta` module), then
     /// [`send`](Batch::send) them in `$batch` calls of at most [`MAX_BATCH_SIZE`]. See [`Batch`].
     pub fn batch(&self) -> Batch<C> {
@@ -67,7 +67,7 @@ impl<C: Consent> Client<C> {
 
 /// Requests sent together through Graph's JSON batching (`POST /$batch`).
 ///
-/// Built with [`Client::batch`]. It takes only requests built for the client's consent, so an
+/// Built with [`Session::batch`]. It takes only requests built for the client's consent, so an
 /// app-only batch cannot carry a delegated-only request (it does not compile). [`send`](Self::send)
 /// splits the requests into batches of at most [`MAX_BATCH_SIZE`] (items joined by
 /// [`add_after`](Self::add_after) travel in the same batch), runs [`concurrency`](Self::concurrency)
@@ -83,14 +83,14 @@ impl<C: Consent> Client<C> {
 ///   the `$batch` call itself failed).
 ///
 /// ```no_run
-/// # async fn run(client: msgraph_entitlement::Client) -> msgraph_entitlement::Result<()> {
-/// use msgraph_entitlement::runtime::Method;
+/// # async fn run(client: msgraph_runtime::Session) -> msgraph_runtime::Result<()> {
+/// use msgraph_runtime::Method;
 /// use serde_json::Value;
 ///
 /// let mut batch = client.batch();
-/// // Any request a builder returns; `Client::request` here to keep the example generic.
-/// let me = batch.add(client.request::<msgraph_entitlement::runtime::RawJson>(Method::GET, "/me".into()));
-/// let count = batch.add(client.request::<msgraph_entitlement::runtime::Count>(Method::GET, "/users/$count".into()));
+/// // Any request a builder returns; `Session::request` here to keep the example generic.
+/// let me = batch.add(client.request::<msgraph_runtime::RawJson>(Method::GET, "/me".into()));
+/// let count = batch.add(client.request::<msgraph_runtime::Count>(Method::GET, "/users/$count".into()));
 /// let mut results = batch.send().await;
 /// let me: Value = results.take(me)?;
 /// let users: i64 = results.take(count)?;
@@ -100,7 +100,7 @@ impl<C: Consent> Client<C> {
 /// ```
 #[must_use = "a batch does nothing until it is sent"]
 pub struct Batch<C: Consent> {
-    client: Client<C>,
+    client: Session<C>,
     serial: u64,
     items: Vec<Item>,
     concurrency: usize,
@@ -662,7 +662,7 @@ impl Run {
     fn with_item_context(&self, i: usize, error: Error) -> Error {
         let Some(parts) = self.parts[i].as_ref() else { return error };
         let url = format!("{}{}", parts.core.base_url(), parts.relative_url);
-        let error = error.with_required_permission(self.consent, parts.method.as_str(), &url);
+        let error = error.with_required_permission(parts.core.api(), self.consent, parts.method.as_str(), &url);
         match request::client_request_id_of(&parts.headers) {
             Some(id) => error.with_client_request_id(id),
             None => error,

@@ -14,7 +14,6 @@ use super::super::error::{self, Error, Result};
 use super::builder::*;
 use super::kinds::*;
 
-
 /// One HTTP call: a request, or a `$batch` of them.
 pub(crate) struct Call<'a> {
     pub(crate) core: &'a Core,
@@ -181,7 +180,7 @@ impl<K: ResponseKind, C: Consent> Request<K, C> {
         let client_request_id = client_request_id_of(&self.headers).map_or_else(new_client_request_id, str::to_owned);
         execute(self.call(&url, body.as_deref(), &client_request_id))
             .await
-            .map_err(|e| e.with_required_permission(C::CONSENT_TYPE, self.method.as_str(), &url))
+            .map_err(|e| e.with_required_permission(self.client.api(), C::CONSENT_TYPE, self.method.as_str(), &url))
     }
 
     /// Sends the request, with retries; returns the 2xx response with its body unread.
@@ -190,7 +189,7 @@ impl<K: ResponseKind, C: Consent> Request<K, C> {
         let client_request_id = client_request_id_of(&self.headers).map_or_else(new_client_request_id, str::to_owned);
         respond(self.call(&url, body.as_deref(), &client_request_id))
             .await
-            .map_err(|e| e.with_required_permission(C::CONSENT_TYPE, self.method.as_str(), &url))
+            .map_err(|e| e.with_required_permission(self.client.api(), C::CONSENT_TYPE, self.method.as_str(), &url))
     }
 
     fn call<'a>(&'a self, url: &'a str, body: Option<&'a [u8]>, client_request_id: &'a str) -> Call<'a> {
@@ -208,7 +207,6 @@ impl<K: ResponseKind, C: Consent> Request<K, C> {
     }
 }
 
-
 impl<K, C> IntoFuture for Request<K, C>
 where
     K: ResponseKind + 'static,
@@ -222,4 +220,3 @@ where
         Box::pin(self.send())
     }
 }
-

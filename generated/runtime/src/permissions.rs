@@ -129,8 +129,13 @@ impl fmt::Display for RequiredPermission {
 
 /// What a refused call needs, from the crate's permissions table and permissions: of the crate's
 /// permissions that allow the call under `consent`, the least privileged.
-pub(crate) fn required(consent: ConsentType, method: &str, url: &str) -> Option<RequiredPermission> {
-    let row = crate::permissions::for_request(method, url)?;
+pub(crate) fn required(
+    api: &'static ApiInfo,
+    consent: ConsentType,
+    method: &str,
+    url: &str,
+) -> Option<RequiredPermission> {
+    let row = find(api.permissions, method, url)?;
     let allowed = match consent {
         ConsentType::Delegated => row.delegated,
         ConsentType::Application => row.application,
@@ -139,10 +144,27 @@ pub(crate) fn required(consent: ConsentType, method: &str, url: &str) -> Option<
         ConsentType::Delegated => g.delegated && g.least_privileged_delegated,
         ConsentType::Application => g.application && g.least_privileged_application,
     });
-    let permission = least
-        .and_then(|g| crate::permissions::SET.iter().find(|p| p.name == g.permission))
-        .unwrap_or(&crate::permissions::PERMISSION);
+    let permission = least.and_then(|g| api.set.iter().find(|p| p.name == g.permission)).unwrap_or(api.permission);
     allowed.then_some(RequiredPermission { permission, consent, method: row })
+}
+
+/// What a generated crate tells the runtime about itself: its API version, its name (the
+/// default user agent) and its permissions table (what a refused call needs).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ApiInfo {
+    /// `v1.0` or `beta`: the version of the crate's main API, in the default base URL.
+    pub api_version: &'static str,
+    /// The crate's package name, named in errors.
+    pub crate_name: &'static str,
+    /// The default `User-Agent`: `<crate name>/<version>`.
+    pub user_agent: &'static str,
+    /// The crate's first permission.
+    pub permission: &'static Permission,
+    /// Every permission of the crate.
+    pub set: &'static [Permission],
+    /// The crate's permissions table.
+    pub permissions: &'static [MethodPermission],
 }
 
 /// One segment of a row's path template.
@@ -375,4 +397,116 @@ fn split_args(args: &str) -> Vec<&str> {
 
 fn strip_namespace(s: &str) -> &str {
     s.strip_prefix("microsoft.graph.").unwrap_or(s)
+}
+
+/// The generated permissions tables' constructors: a generated crate writes every field (it is
+/// regenerated with the runtime), while the types stay `#[non_exhaustive]` for everyone else.
+#[doc(hidden)]
+#[allow(missing_docs)] // the fields of the types they build, documented there
+pub mod init {
+    use crate::permissions::{ConsentDetails, GrantedBy, MethodPermission, PathSegment, Permission};
+
+    /// Every field of [`Permission`].
+    #[derive(Debug, Clone, Copy)]
+    pub struct PermissionInit {
+        pub name: &'static str,
+        pub delegated: Option<ConsentDetails>,
+        pub application: Option<ConsentDetails>,
+    }
+
+    impl Permission {
+        /// The value of these fields.
+        #[doc(hidden)]
+        pub const fn from_init(init: PermissionInit) -> Permission {
+            Permission { name: init.name, delegated: init.delegated, application: init.application }
+        }
+    }
+
+    /// Every field of [`ConsentDetails`].
+    #[derive(Debug, Clone, Copy)]
+    pub struct ConsentDetailsInit {
+        pub id: Option<&'static str>,
+        pub display_name: &'static str,
+        pub description: &'static str,
+        pub user_display_name: Option<&'static str>,
+        pub user_description: Option<&'static str>,
+        pub admin_consent_required: bool,
+        pub privilege_level: Option<u8>,
+    }
+
+    impl ConsentDetails {
+        /// The value of these fields.
+        #[doc(hidden)]
+        pub const fn from_init(init: ConsentDetailsInit) -> ConsentDetails {
+            ConsentDetails {
+                id: init.id,
+                display_name: init.display_name,
+                description: init.description,
+                user_display_name: init.user_display_name,
+                user_description: init.user_description,
+                admin_consent_required: init.admin_consent_required,
+                privilege_level: init.privilege_level,
+            }
+        }
+    }
+
+    /// Every field of [`MethodPermission`].
+    #[derive(Debug, Clone, Copy)]
+    pub struct MethodPermissionInit {
+        pub api_version: &'static str,
+        pub http_method: &'static str,
+        pub path: &'static str,
+        pub segments: &'static [PathSegment],
+        pub delegated: bool,
+        pub application: bool,
+        pub least_privileged_delegated: &'static [&'static str],
+        pub least_privileged_application: &'static [&'static str],
+        pub rust: &'static str,
+        pub powershell: Option<&'static str>,
+        pub granted_by: &'static [GrantedBy],
+    }
+
+    impl MethodPermission {
+        /// The value of these fields.
+        #[doc(hidden)]
+        pub const fn from_init(init: MethodPermissionInit) -> MethodPermission {
+            MethodPermission {
+                api_version: init.api_version,
+                http_method: init.http_method,
+                path: init.path,
+                segments: init.segments,
+                delegated: init.delegated,
+                application: init.application,
+                least_privileged_delegated: init.least_privileged_delegated,
+                least_privileged_application: init.least_privileged_application,
+                rust: init.rust,
+                powershell: init.powershell,
+                granted_by: init.granted_by,
+            }
+        }
+    }
+
+    /// Every field of [`GrantedBy`].
+    #[derive(Debug, Clone, Copy)]
+    pub struct GrantedByInit {
+        pub permission: &'static str,
+        pub delegated: bool,
+        pub application: bool,
+        pub least_privileged_delegated: bool,
+        pub least_privileged_application: bool,
+    }
+
+    impl GrantedBy {
+        /// The value of these fields.
+        #[doc(hidden)]
+        pub const fn from_init(init: GrantedByInit) -> GrantedBy {
+            GrantedBy {
+                permission: init.permission,
+                delegated: init.delegated,
+                application: init.application,
+                least_privileged_delegated: init.least_privileged_delegated,
+                least_privileged_application: init.least_privileged_application,
+            }
+        }
+    }
 }

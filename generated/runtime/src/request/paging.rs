@@ -321,8 +321,6 @@ impl<T: DeserializeOwned + Send + 'static, C: Consent> futures_core::Stream for 
     }
 }
 
-
 impl<T: Selectable> Selectable for Page<T> {
     type Field = T::Field;
 }
-
