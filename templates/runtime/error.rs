@@ -87,6 +87,11 @@ pub enum Error {
         /// The `request-id` of the `$batch` response.
         request_id: Option<String>,
     },
+    /// Reading what an [`Upload`](crate::Upload) sends failed (its reader).
+    Io(std::io::Error),
+    /// An upload session answered in a way an [`Upload`](crate::Upload) cannot go on from (it
+    /// lacks bytes past the end of the source, or took a fragment without holding more).
+    Upload(String),
     /// A `wait_until_*` saw its property reach a failure value (e.g. a request's `deliveryFailed`).
     #[non_exhaustive]
     WaitFailed {
@@ -212,6 +217,14 @@ impl Error {
     }
 
     /// This error with the `client-request-id` the request was sent with, where it has none.
+    /// Notes why a retryable answer was not retried ([`ErrorDetails::gave_up`]).
+    pub(crate) fn with_gave_up(mut self, reason: GaveUp) -> Error {
+        if let Error::Graph { details, .. } = &mut self {
+            details.gave_up = Some(reason);
+        }
+        self
+    }
+
     pub(crate) fn with_client_request_id(mut self, id: &str) -> Error {
         match &mut self {
             Error::Transport { client_request_id, .. } => {
@@ -328,6 +341,8 @@ impl fmt::Display for Error {
                 write!(f, "the {status} response body is larger than the {limit}-byte limit")
             }
             Error::BatchFailed { error } => write!(f, "the $batch call carrying this request failed: {error}"),
+            Error::Io(e) => write!(f, "cannot read what the upload sends: {e}"),
+            Error::Upload(e) => write!(f, "upload session: {e}"),
             Error::BatchItemMissing { id, request_id } => {
                 write!(f, "the $batch response has no answer for item {id}; it may or may not have run")?;
                 if let Some(id) = request_id {
@@ -358,6 +373,7 @@ impl std::error::Error for Error {
         match self {
             Error::Transport { source, .. } => Some(source),
             Error::Decode { source, .. } | Error::Encode(source) => Some(source),
+            Error::Io(source) => Some(source),
             Error::BatchFailed { error } => Some(&**error),
             _ => None,
         }

@@ -48,6 +48,7 @@ pub use permissions::{
     ConsentDetails, ConsentType, GRAPH_APP_ID, GrantedBy, MethodPermission, PathSegment, Permission,
     RequiredPermission, find as find_permission, find_cmdlet,
 };
+pub use request::{ByteRange, FragmentSize, Upload, UploadStatus};
 pub use request::{
     ByteStream, Bytes, Count, Items, Json, MaybeJson, NoContent, Nullable, ODataReference, Page, Pages, RawJson,
     Request, Response, ResponseKind, Selectable,

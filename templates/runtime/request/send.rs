@@ -133,7 +133,7 @@ async fn respond_in_span(call: Call<'_>) -> Result<reqwest::Response> {
 }
 
 /// The whole body, refusing more than `limit` bytes (announced or received).
-async fn read_body(mut response: reqwest::Response, status: u16, limit: usize) -> Result<Vec<u8>> {
+pub(super) async fn read_body(mut response: reqwest::Response, status: u16, limit: usize) -> Result<Vec<u8>> {
     let announced = response.content_length();
     if announced.is_some_and(|n| n > limit as u64) {
         return Err(Error::ResponseTooLarge { status, limit });
