@@ -461,3 +461,65 @@ async fn bad_input_is_refused_before_any_request_and_the_url_stays_out_of_errors
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(!format!("{err} {err:?}").contains("SECRET"), "{err} / {err:?}");
 }
+
+#[tokio::test]
+async fn the_test_kit_has_upload_sessions_that_take_fragments_as_graphs_do() {
+    use msgraph_entitlement::testing::{MockError, MockGraph};
+    let graph = MockGraph::start().await;
+    let client = graph.client_builder().retry(RetryPolicy::default().base_delay(Duration::ZERO)).build().unwrap();
+    let session = graph.upload_session();
+    session
+        .fail_next(MockError::unavailable())
+        .completes_with(serde_json::json!({"id": "01ABC", "name": "report.bin"}));
+    assert_eq!(session.content(), None);
+
+    let done =
+        client.upload(session.url()).fragment_size(one_unit()).send_bytes::<serde_json::Value>(file()).await.unwrap();
+
+    assert_eq!((done.status, done.value.unwrap()["id"].as_str()), (201, Some("01ABC")));
+    assert_eq!(session.content().unwrap(), file());
+    assert_eq!(
+        session.fragments(),
+        [
+            "bytes 0-327679/1000000",
+            "bytes 0-327679/1000000",
+            "bytes 327680-655359/1000000",
+            "bytes 655360-983039/1000000",
+            "bytes 983040-999999/1000000",
+        ]
+    );
+    assert!(graph.received().is_empty(), "fragments are the session's, not requests to Graph");
+    // A completed session is gone, as Graph's are.
+    assert!(client.upload(session.url()).status().await.unwrap_err().is_not_found());
+    graph.verify();
+
+    let second = graph.upload_session();
+    assert_ne!(second.url(), session.url());
+    client.upload(second.url()).cancel().await.unwrap();
+    assert!(second.is_cancelled());
+}
+
+#[tokio::test]
+async fn the_test_kit_flags_a_token_or_a_misshapen_fragment_sent_to_an_upload_url() {
+    use msgraph_entitlement::reqwest;
+    use msgraph_entitlement::testing::MockGraph;
+    let graph = MockGraph::start().await;
+    let session = graph.upload_session();
+    let http = reqwest::Client::new();
+    let put = |range: &str, len: usize| http.put(session.url()).header("Content-Range", range).body(vec![7u8; len]);
+
+    let with_token = put("bytes 0-327679/1000000", 327_680).bearer_auth("graph-token").send().await.unwrap();
+    assert_eq!(with_token.status(), 401);
+    let odd = put("bytes 0-99/1000000", 100).send().await.unwrap();
+    assert_eq!(odd.status(), 400);
+    let short = put("bytes 0-327679/1000000", 10).send().await.unwrap();
+    assert_eq!(short.status(), 400);
+    let out_of_order = put("bytes 327680-655359/1000000", 327_680).send().await.unwrap();
+    assert_eq!(out_of_order.status(), 416, "not a protocol error: a client that lost an answer sees it");
+
+    let failures = graph.take_failures();
+    assert_eq!(failures.len(), 3, "{failures:#?}");
+    assert!(failures[0].contains("sent an `Authorization` header to an upload URL"), "{}", failures[0]);
+    assert!(failures[1].contains("a multiple of 320 KiB"), "{}", failures[1]);
+    assert!(failures[2].contains("says 327680 bytes; the body has 10"), "{}", failures[2]);
+}

@@ -42,7 +42,9 @@
 //!   written in an order other than the requests' (Graph promises no order);
 //! - a body the operation cannot accept (not its body type) is answered `400` naming the JSON
 //!   path;
-//! - errors are Graph's error objects, with `request-id` and `client-request-id` headers.
+//! - errors are Graph's error objects, with `request-id` and `client-request-id` headers;
+//! - large uploads: [`MockServer::upload_session`] is an upload session whose URL takes
+//!   fragments as Graph's do (`202` with `nextExpectedRanges`, the item on the last one).
 //!
 //! A request that no expectation matches is answered `501` with a message naming its method,
 //! path and query and the closest expectation (what your code's `unwrap` shows), and is
@@ -58,7 +60,8 @@ use msgraph_runtime::{AppOnly, Consent, Delegated};
 use super::client::{Client, ClientBuilder};
 
 pub use msgraph_runtime::testing::{
-    ANY, APP_ONLY_TOKEN, DELEGATED_TOKEN, Expectation, MOCK_CLIENT_TIMEOUT, MockError, MockResponse, ReceivedRequest,
+    ANY, APP_ONLY_TOKEN, DELEGATED_TOKEN, Expectation, MOCK_CLIENT_TIMEOUT, MockError, MockResponse, MockUploadSession,
+    ReceivedRequest,
 };
 
 /// A Microsoft Graph stand-in on `127.0.0.1` (an ephemeral port), for tests. See the

@@ -7,6 +7,7 @@
 mod expect;
 mod server;
 pub(crate) mod spec;
+mod upload;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,6 +20,7 @@ use super::request::Request;
 pub use expect::{Expectation, MockResponse};
 use server::{Shared, State};
 pub use spec::{ANY, APP_ONLY_TOKEN, DELEGATED_TOKEN, MockError, ReceivedRequest};
+pub use upload::MockUploadSession;
 
 /// The timeout of the clients a mock server hands out (a safety net: a test never waits
 /// Graph's 100 s).
@@ -94,6 +96,13 @@ impl MockServer {
             .into_mock_parts()
             .unwrap_or_else(|e| panic!("MockGraph: the expected request at {location} cannot be built: {e}"));
         Expectation::register(self.shared.clone(), parts, C::NAME, location)
+    }
+
+    /// A new upload session: its [`url`](MockUploadSession::url) takes a large upload's
+    /// fragments as Graph's sessions do. Answer the code under test's `createUploadSession` with
+    /// it as the `uploadUrl`, then check [`content`](MockUploadSession::content).
+    pub fn upload_session(&self) -> MockUploadSession {
+        MockUploadSession::register(self.shared.clone())
     }
 
     /// Every request received so far (`$batch` items one by one), in order.

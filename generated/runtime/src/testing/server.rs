@@ -45,6 +45,8 @@ pub(crate) struct State {
     pub(crate) pages: HashMap<String, PendingPage>,
     /// Numbers tokens and request ids.
     pub(crate) serial: u64,
+    /// Upload sessions, by number (from 1).
+    pub(crate) uploads: Vec<super::upload::SessionState>,
 }
 
 impl State {
@@ -98,13 +100,13 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>
 
 /// An answer: status, headers, body.
 pub(crate) struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Body,
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Body,
 }
 
 impl Answer {
-    fn error(status: u16, code: &str, message: &str) -> Answer {
+    pub(crate) fn error(status: u16, code: &str, message: &str) -> Answer {
         let body = json!({"error": {"code": code, "message": message}});
         Answer { status, headers: Vec::new(), body: Body::Json(body) }
     }
@@ -167,6 +169,11 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 /// A request (not a `$batch` item): auth, then `$batch` or a single answer.
 fn answer_request(state: &mut State, base: &str, req: &ReceivedRequest, raw_query: &str) -> Answer {
+    // An upload URL carries its own authorization (no bearer token).
+    if let Some(mut answer) = super::upload::answer(state, req) {
+        with_ids(state, &mut answer);
+        return answer;
+    }
     let bearer =
         req.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).is_some_and(|t| !t.trim().is_empty());
     let mut answer = if !bearer {
