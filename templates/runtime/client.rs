@@ -124,7 +124,7 @@ impl TokenProvider for StaticToken {
 }
 
 /// What a generated crate's `Client<C>` holds and derefs to: the transport, the token provider
-/// and the settings, for consent `C` ([`Delegated`] or [`AppOnly`]). Its methods
+/// and the settings, for consent `C` ([`Delegated`] or [`AppOnly`](crate::AppOnly)). Its methods
 /// ([`request`](Self::request), [`batch`](Self::batch), [`base_url`](Self::base_url),
 /// [`scope`](Self::scope)) are every client's; a generated crate adds its API's root methods.
 /// Cheap to clone; clones share the connection pool.

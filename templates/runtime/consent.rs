@@ -8,7 +8,7 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// The consent a [`Client`](super::Client) was built for: [`Delegated`] or [`AppOnly`].
+/// The consent a client ([`Session`](crate::Session)) was built for: [`Delegated`] or [`AppOnly`].
 pub trait Consent: sealed::Sealed + Debug + Clone + Copy + Send + Sync + 'static {
     /// `delegated` or `app-only`.
     const NAME: &'static str;

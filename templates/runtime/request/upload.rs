@@ -162,6 +162,8 @@ impl UploadStatus {
 ///   it lacks ([`status`](Self::status)) and sends that. Any other error ends the upload, the
 ///   session kept: [`resume`](Self::resume) it later, or [`cancel`](Self::cancel) it.
 /// - `404` means the session is gone (expired, cancelled or completed): create a new one.
+/// - The client's timeout ([`ClientBuilder::timeout`](crate::ClientBuilder::timeout)) bounds
+///   each request, so each fragment: on a slow link, pick a smaller [`FragmentSize`].
 #[must_use = "an upload sends nothing until `send_bytes` or `send_reader` is awaited"]
 pub struct Upload {
     core: Core,
