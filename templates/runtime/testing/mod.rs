@@ -17,7 +17,7 @@ use super::request::Request;
 pub use expect::{Expectation, MockResponse};
 use server::{Shared, State};
 pub use spec::{ANY, APP_ONLY_TOKEN, DELEGATED_TOKEN, MockError, ReceivedRequest};
-pub use upload::MockUploadSession;
+use upload::{PREFIX, SessionState};
 
 /// The timeout of the clients a mock server hands out (a safety net: a test never waits
 /// Graph's 100 s).
@@ -99,7 +99,13 @@ impl MockServer {
     /// fragments as Graph's sessions do. Answer the code under test's `createUploadSession` with
     /// it as the `uploadUrl`, then check [`content`](MockUploadSession::content).
     pub fn upload_session(&self) -> MockUploadSession {
-        MockUploadSession::register(self.shared.clone())
+        let (index, url) = {
+            let mut state = self.shared.lock();
+            state.uploads.push(SessionState::default());
+            let index = state.uploads.len() - 1;
+            (index, format!("{}{PREFIX}{}?tempauth=mock", self.base, index + 1))
+        };
+        MockUploadSession { shared: self.shared.clone(), index, url }
     }
 
     /// Every request received so far (`$batch` items one by one), in order.
@@ -135,5 +141,70 @@ impl Drop for MockServer {
                 panic!("{report}");
             }
         }
+    }
+}
+
+/// An upload session of a [`MockServer`], from
+/// [`upload_session`](MockServer::upload_session): its [`url`](Self::url) is what the
+/// code under test gets as a session's `uploadUrl` (answer `createUploadSession` with it), and
+/// takes fragments as Graph's sessions do:
+///
+/// - `PUT` with `Content-Range: bytes start-end/size`: kept, and answered `202` with
+///   `nextExpectedRanges` while bytes are missing, `201` with the item (see
+///   [`completes_with`](Self::completes_with)) once every byte is there; `416` for a fragment
+///   that does not start at the first missing byte;
+/// - `GET`: the session's `nextExpectedRanges` and `expirationDateTime`; `DELETE`: cancelled;
+/// - after completion or cancellation, `404`.
+///
+/// A token sent to the URL (Graph answers 401), a fragment whose body is not its range, or one
+/// that is not a multiple of 320 KiB (but the last) is answered with an error and recorded for
+/// [`verify`](MockServer::verify). Fragments are not listed in
+/// [`received`](MockServer::received); [`fragments`](Self::fragments) lists them.
+#[derive(Clone)]
+pub struct MockUploadSession {
+    shared: Arc<Shared>,
+    index: usize,
+    url: String,
+}
+
+impl std::fmt::Debug for MockUploadSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockUploadSession").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+impl MockUploadSession {
+    /// The session's `uploadUrl`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Answers the next fragment with `error` (nothing of it kept), then the one after normally:
+    /// a failure the code under test must get past (e.g. [`MockError::unavailable`]).
+    pub fn fail_next(&self, error: MockError) -> &Self {
+        self.shared.lock().uploads[self.index].fail_next(error);
+        self
+    }
+
+    /// The body of the `201` that answers the last fragment (a drive item of your own); by
+    /// default `{"id": "mock-upload-item", "size": <the file's size>}`.
+    pub fn completes_with(&self, item: serde_json::Value) -> &Self {
+        self.shared.lock().uploads[self.index].completes_with(item);
+        self
+    }
+
+    /// The file, once the session holds every byte; `None` before.
+    pub fn content(&self) -> Option<Vec<u8>> {
+        self.shared.lock().uploads[self.index].content()
+    }
+
+    /// The `Content-Range` of each fragment received, in order.
+    pub fn fragments(&self) -> Vec<String> {
+        self.shared.lock().uploads[self.index].fragments().to_vec()
+    }
+
+    /// Whether the session was cancelled (a `DELETE` of its URL).
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.lock().uploads[self.index].is_cancelled()
     }
 }

@@ -1,13 +1,11 @@
-//! Upload sessions of the mock server ([`MockUploadSession`]): an `uploadUrl` that takes the
-//! fragments of a large upload as Graph's sessions do, for tests of code that uploads.
+//! Upload sessions of the mock server, as the server keeps them: an `uploadUrl` that takes the
+//! fragments of a large upload as Graph's sessions do (the handle is `MockUploadSession`).
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::server::{Answer, Shared, State};
-use super::spec::{Body, MockError, ReceivedRequest, Step, StepBody};
+use super::spec::{Answer, Body, MockError, ReceivedRequest, Step, StepBody};
 
 /// Where the server's upload sessions are.
 pub(crate) const PREFIX: &str = "/mockgraph/upload/";
@@ -83,44 +81,57 @@ fn error_answer(error: &MockError) -> Answer {
     Answer { status: step.status, headers: step.headers, body }
 }
 
-/// The answer to a request to an upload URL; `None` when `req` is not one.
-pub(crate) fn answer(state: &mut State, req: &ReceivedRequest) -> Option<Answer> {
-    let id = req.path.strip_prefix(PREFIX)?;
-    let index = id.parse::<usize>().ok().and_then(|n| n.checked_sub(1)).filter(|i| *i < state.uploads.len());
-    let Some(index) = index else {
-        return Some(Answer::error(404, "itemNotFound", "The upload session was not found."));
-    };
-    if req.header("authorization").is_some() {
-        state.failures.push(format!(
-            "{} sent an `Authorization` header to an upload URL (answered 401, as Graph does: the URL \
-             carries its own authorization)",
-            req.line()
-        ));
-        return Some(Answer::error(401, "unauthenticated", "The upload URL takes no token."));
-    }
-    let session = &mut state.uploads[index];
-    if session.cancelled || session.completed {
-        return Some(Answer::error(404, "itemNotFound", "The upload session was not found."));
-    }
-    let (answer, problem) = match req.method.as_str() {
-        "GET" => (json_answer(200, session.status()), None),
-        "DELETE" => {
-            session.cancelled = true;
-            (Answer { status: 204, headers: Vec::new(), body: Body::Empty }, None)
+impl SessionState {
+    /// The answer to a request to the session's URL (its token already checked), and what in it
+    /// breaks Graph's protocol, if anything, for `verify`.
+    pub(crate) fn answer(&mut self, req: &ReceivedRequest) -> (Answer, Option<String>) {
+        if self.cancelled || self.completed {
+            return (Answer::error(404, "itemNotFound", "The upload session was not found."), None);
         }
-        "PUT" => match fragment(session, req) {
-            Ok(answer) => (answer, None),
-            Err(problem) => (Answer::error(400, "invalidRequest", &problem), Some(problem)),
-        },
-        other => {
-            let message = format!("an upload URL takes PUT, GET or DELETE, not {other}");
-            (Answer::error(405, "methodNotAllowed", &message), None)
+        match req.method.as_str() {
+            "GET" => (json_answer(200, self.status()), None),
+            "DELETE" => {
+                self.cancelled = true;
+                (Answer { status: 204, headers: Vec::new(), body: Body::Empty }, None)
+            }
+            "PUT" => match fragment(self, req) {
+                Ok(answer) => (answer, None),
+                Err(problem) => (Answer::error(400, "invalidRequest", &problem), Some(problem)),
+            },
+            other => {
+                let message = format!("an upload URL takes PUT, GET or DELETE, not {other}");
+                (Answer::error(405, "methodNotAllowed", &message), None)
+            }
         }
-    };
-    if let Some(problem) = problem {
-        state.failures.push(format!("{}: {problem}", req.line()));
     }
-    Some(answer)
+
+    /// Answers the next fragment with `error`, keeping nothing of it.
+    pub(crate) fn fail_next(&mut self, error: MockError) {
+        self.faults.push_back(error);
+    }
+
+    /// The body of the last fragment's `201`.
+    pub(crate) fn completes_with(&mut self, item: Value) {
+        self.item = Some(item);
+    }
+
+    /// The file, once every byte is there.
+    pub(crate) fn content(&self) -> Option<Vec<u8>> {
+        if self.bytes.is_empty() {
+            return None;
+        }
+        self.bytes.iter().copied().collect()
+    }
+
+    /// The `Content-Range` of each fragment received.
+    pub(crate) fn fragments(&self) -> &[String] {
+        &self.fragments
+    }
+
+    /// Whether the session was cancelled.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled
+    }
 }
 
 /// A fragment: kept, or refused as Graph refuses it.
@@ -169,84 +180,4 @@ fn fragment(session: &mut SessionState, req: &ReceivedRequest) -> Result<Answer,
     session.completed = true;
     let item = session.item.clone().unwrap_or_else(|| json!({"id": "mock-upload-item", "size": total}));
     Ok(json_answer(201, item))
-}
-
-/// An upload session of a [`MockServer`](super::MockServer), from
-/// [`upload_session`](super::MockServer::upload_session): its [`url`](Self::url) is what the
-/// code under test gets as a session's `uploadUrl` (answer `createUploadSession` with it), and
-/// takes fragments as Graph's sessions do:
-///
-/// - `PUT` with `Content-Range: bytes start-end/size`: kept, and answered `202` with
-///   `nextExpectedRanges` while bytes are missing, `201` with the item (see
-///   [`completes_with`](Self::completes_with)) once every byte is there; `416` for a fragment
-///   that does not start at the first missing byte;
-/// - `GET`: the session's `nextExpectedRanges` and `expirationDateTime`; `DELETE`: cancelled;
-/// - after completion or cancellation, `404`.
-///
-/// A token sent to the URL (Graph answers 401), a fragment whose body is not its range, or one
-/// that is not a multiple of 320 KiB (but the last) is answered with an error and recorded for
-/// [`verify`](super::MockServer::verify). Fragments are not listed in
-/// [`received`](super::MockServer::received); [`fragments`](Self::fragments) lists them.
-#[derive(Clone)]
-pub struct MockUploadSession {
-    shared: Arc<Shared>,
-    index: usize,
-    url: String,
-}
-
-impl std::fmt::Debug for MockUploadSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockUploadSession").field("url", &self.url).finish_non_exhaustive()
-    }
-}
-
-impl MockUploadSession {
-    pub(crate) fn register(shared: Arc<Shared>) -> MockUploadSession {
-        let (index, url) = {
-            let mut state = shared.lock();
-            state.uploads.push(SessionState::default());
-            let index = state.uploads.len() - 1;
-            (index, format!("{}{PREFIX}{}?tempauth=mock", shared.base, index + 1))
-        };
-        MockUploadSession { shared, index, url }
-    }
-
-    /// The session's `uploadUrl`.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Answers the next fragment with `error` (nothing of it kept), then the one after normally:
-    /// a failure the code under test must get past (e.g. [`MockError::unavailable`]).
-    pub fn fail_next(&self, error: MockError) -> &Self {
-        self.shared.lock().uploads[self.index].faults.push_back(error);
-        self
-    }
-
-    /// The body of the `201` that answers the last fragment (a drive item of your own); by
-    /// default `{"id": "mock-upload-item", "size": <the file's size>}`.
-    pub fn completes_with(&self, item: Value) -> &Self {
-        self.shared.lock().uploads[self.index].item = Some(item);
-        self
-    }
-
-    /// The file, once the session holds every byte; `None` before.
-    pub fn content(&self) -> Option<Vec<u8>> {
-        let state = self.shared.lock();
-        let bytes = &state.uploads[self.index].bytes;
-        if bytes.is_empty() {
-            return None;
-        }
-        bytes.iter().copied().collect()
-    }
-
-    /// The `Content-Range` of each fragment received, in order.
-    pub fn fragments(&self) -> Vec<String> {
-        self.shared.lock().uploads[self.index].fragments.clone()
-    }
-
-    /// Whether the session was cancelled (a `DELETE` of its URL).
-    pub fn is_cancelled(&self) -> bool {
-        self.shared.lock().uploads[self.index].cancelled
-    }
 }

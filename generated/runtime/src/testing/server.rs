@@ -14,7 +14,8 @@ use hyper::body::{Bytes, Incoming};
 use serde_json::{Value, json};
 
 use super::super::error::snippet;
-use super::spec::{Body, ReceivedRequest, Spec, Step, StepBody, parse_query, split_url};
+use super::spec::{Answer, Body, ReceivedRequest, Spec, Step, StepBody, parse_query, split_url};
+use super::upload::{self, SessionState};
 
 /// The most requests one `$batch` may carry.
 const MAX_BATCH: usize = super::super::batch::MAX_BATCH_SIZE;
@@ -46,7 +47,7 @@ pub(crate) struct State {
     /// Numbers tokens and request ids.
     pub(crate) serial: u64,
     /// Upload sessions, by number (from 1).
-    pub(crate) uploads: Vec<super::upload::SessionState>,
+    pub(crate) uploads: Vec<SessionState>,
 }
 
 impl State {
@@ -95,20 +96,6 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>
             let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
         });
         while connections.try_join_next().is_some() {}
-    }
-}
-
-/// An answer: status, headers, body.
-pub(crate) struct Answer {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Body,
-}
-
-impl Answer {
-    pub(crate) fn error(status: u16, code: &str, message: &str) -> Answer {
-        let body = json!({"error": {"code": code, "message": message}});
-        Answer { status, headers: Vec::new(), body: Body::Json(body) }
     }
 }
 
@@ -169,8 +156,8 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 /// A request (not a `$batch` item): auth, then `$batch` or a single answer.
 fn answer_request(state: &mut State, base: &str, req: &ReceivedRequest, raw_query: &str) -> Answer {
-    // An upload URL carries its own authorization (no bearer token).
-    if let Some(mut answer) = super::upload::answer(state, req) {
+    if let Some(id) = req.path.strip_prefix(upload::PREFIX) {
+        let mut answer = upload_request(state, req, id);
         with_ids(state, &mut answer);
         return answer;
     }
@@ -191,6 +178,28 @@ fn answer_request(state: &mut State, base: &str, req: &ReceivedRequest, raw_quer
         single(state, base, req, raw_query)
     };
     with_ids(state, &mut answer);
+    answer
+}
+
+/// A request to an upload session's URL, which carries its own authorization (a token sent there
+/// is answered 401, as Graph does, and reported).
+fn upload_request(state: &mut State, req: &ReceivedRequest, id: &str) -> Answer {
+    let index = id.parse::<usize>().ok().and_then(|n| n.checked_sub(1)).filter(|i| *i < state.uploads.len());
+    let Some(index) = index else {
+        return Answer::error(404, "itemNotFound", "The upload session was not found.");
+    };
+    if req.header("authorization").is_some() {
+        state.failures.push(format!(
+            "{} sent an `Authorization` header to an upload URL (answered 401, as Graph does: the URL \
+             carries its own authorization)",
+            req.line()
+        ));
+        return Answer::error(401, "unauthenticated", "The upload URL takes no token.");
+    }
+    let (answer, problem) = state.uploads[index].answer(req);
+    if let Some(problem) = problem {
+        state.failures.push(format!("{}: {problem}", req.line()));
+    }
     answer
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The bearer token of the mock's delegated clients (`MockGraph::client`).
 pub const DELEGATED_TOKEN: &str = "mockgraph-delegated-token";
@@ -181,6 +181,20 @@ impl MockError {
     pub fn retry_after(mut self, after: Duration) -> MockError {
         self.retry_after = Some(after);
         self
+    }
+}
+
+/// An answer: status, headers, body.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Body,
+}
+
+impl Answer {
+    pub(crate) fn error(status: u16, code: &str, message: &str) -> Answer {
+        let body = json!({"error": {"code": code, "message": message}});
+        Answer { status, headers: Vec::new(), body: Body::Json(body) }
     }
 }
 
