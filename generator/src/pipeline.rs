@@ -101,6 +101,8 @@ pub fn load_cached(
     let mut apis = Vec::new();
     let mut runs = BTreeMap::new();
     let mut unused_links = Vec::new();
+    // `response_notes` types that some version declares.
+    let mut noted = std::collections::BTreeSet::new();
     for (version, names) in &config.api_versions {
         let started = std::time::Instant::now();
         let front = names.front_end(front_end);
@@ -108,6 +110,8 @@ pub fn load_cached(
         let document = build.parse(version, names, front)?;
         let Some(perms) = &build.perms else { continue };
         check_extra_properties(&config, &document.schema)?;
+        let response_notes = response_notes(&config, &document.schema);
+        noted.extend(response_notes.keys().map(ToString::to_string));
         // 3. Resolve: what the document serves, then the method set.
         let methods: Vec<&manifest::ManifestMethod> = manifest.methods_for(version).collect();
         let mut set = timing::measure("resolve", || {
@@ -135,6 +139,7 @@ pub fn load_cached(
             navigation_added: closure.navigation_added,
             waiters: Vec::new(),
             docs_differences: Vec::new(),
+            response_notes,
         };
         waiters::attach(&mut api, &document.schema, &waiter_decls)?;
         // 5. Descriptions from another document, where this one has none.
@@ -147,6 +152,9 @@ pub fn load_cached(
         unused_links.extend(describe::settle_docs(&mut api, &overrides.docs_links));
         apis.push(api);
         runs.insert(version.clone(), VersionRun { front_end: front, elapsed: started.elapsed() });
+    }
+    if build.perms.is_some() {
+        check_response_notes(&config, &noted)?;
     }
     // 6. Consent, over every version at once.
     let drift = match &build.perms {
@@ -462,6 +470,27 @@ impl Loaded {
         }
         Ok(())
     }
+}
+
+/// The `response_notes` of the types `schema` declares.
+fn response_notes(config: &Config, schema: &Schema) -> BTreeMap<QName, String> {
+    let note = |(name, text): (&String, &String)| {
+        let q = QName::parse(name).filter(|q| schema.types.contains_key(q))?;
+        Some((q, text.split_whitespace().collect::<Vec<_>>().join(" ")))
+    };
+    config.response_notes.iter().filter_map(note).collect()
+}
+
+/// Every `response_notes` type must be declared by some API version's metadata.
+fn check_response_notes(config: &Config, noted: &std::collections::BTreeSet<String>) -> Result<()> {
+    let Some(name) = config.response_notes.keys().find(|name| !noted.contains(*name)) else { return Ok(()) };
+    let file = config.dir.join("codegen.yaml");
+    let message = format!("response_notes: `{name}` is not a type of any API version's metadata");
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    Err(match crate::inputs::yaml::find_word(&text, name, 1, u32::MAX) {
+        Some(loc) => Error::input(&file, loc, message),
+        None => Error::file(&file, message),
+    })
 }
 
 /// `extra_properties` must name types of the metadata.

@@ -376,3 +376,55 @@ fn a_failed_run_leaves_the_output_untouched() {
     let err = msgraph_codegen::generate(&loaded).unwrap_err().to_string();
     assert!(err.contains("README.md.in") && err.contains("no_such_placeholder"), "{err}");
 }
+
+#[test]
+fn a_response_note_documents_every_operation_returning_its_type() {
+    let note = "Catalog note: read its `accessPackages` with `$expand`.";
+    let (_dir, config) = temp_config(|t| {
+        t.replace(
+            "response_notes:\n",
+            &format!("response_notes:\n  microsoft.graph.accessPackageCatalog: >-\n    {note}\n"),
+        )
+    });
+    let loaded = load(&config, &search()).unwrap();
+    let files = msgraph_codegen::generate(&loaded).unwrap();
+    let api = &files["src/api.rs"];
+    // The note follows the operation's other docs, on each operation that returns a catalog
+    // (a read of one, a page of them, a create), and on none other.
+    let documented: Vec<&str> = api
+        .split("    /// `")
+        .skip(1)
+        .filter(|docs| docs.contains(note))
+        .map(|docs| docs.split('`').next().unwrap())
+        .collect();
+    assert!(documented.contains(&"GET /identityGovernance/entitlementManagement/catalogs"), "{documented:#?}");
+    assert!(
+        documented.contains(&"GET /identityGovernance/entitlementManagement/catalogs/{accessPackageCatalogId}"),
+        "{documented:#?}"
+    );
+    assert!(documented.contains(&"POST /identityGovernance/entitlementManagement/catalogs"), "{documented:#?}");
+    assert!(
+        !documented.iter().any(|op| op.starts_with("DELETE") || op.ends_with("/accessPackages")),
+        "{documented:#?}"
+    );
+    // Without the note (the repository's config), no operation carries it.
+    assert!(!generate()["src/api.rs"].contains(note));
+}
+
+#[test]
+fn a_response_note_for_an_unknown_type_names_the_line() {
+    let (_dir, config) =
+        temp_config(|t| t.replace("response_notes:\n", "response_notes:\n  microsoft.graph.noSuchType: A note.\n"));
+    let text = match load(&config, &search()) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("an unknown type must fail"),
+    };
+    let line = std::fs::read_to_string(&config)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("microsoft.graph.noSuchType"))
+        .unwrap()
+        + 1;
+    assert!(text.contains(&format!("codegen.yaml:{line}:")), "{text}");
+    assert!(text.contains("response_notes: `microsoft.graph.noSuchType` is not a type"), "{text}");
+}

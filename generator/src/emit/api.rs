@@ -542,6 +542,14 @@ fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api
         doc.push(String::new());
         doc.push(format!("PowerShell: `{cmdlet}`"));
     }
+    let returned = match &op.response {
+        Response::Value(t) | Response::OptionalValue(t) | Response::Page(t) | Response::DeltaPage(t) => t.named(),
+        Response::Empty | Response::Bytes => None,
+    };
+    if let Some(note) = returned.and_then(|q| api.response_notes.get(q)) {
+        doc.push(String::new());
+        doc.push(note.clone());
+    }
     for q in &op.example_queries {
         doc.push(String::new());
         doc.push(format!("Documented example query: `?{}`", q.replace('`', "'")));

@@ -53,6 +53,10 @@ pub struct Config {
     /// Undeclared properties Graph accepts: qualified type name -> property name -> Edm type.
     #[serde(default)]
     pub extra_properties: BTreeMap<String, BTreeMap<String, String>>,
+    /// What to do with an answer: qualified type name -> a Markdown note added to the docs of
+    /// every operation that returns the type (`response_notes`).
+    #[serde(default)]
+    pub response_notes: BTreeMap<String, String>,
     /// How OpenAPI schemas map to OData kinds (needed when a version has an `openapi` input).
     #[serde(default)]
     pub openapi: Option<OpenApiConfig>,

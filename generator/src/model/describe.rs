@@ -149,6 +149,7 @@ mod tests {
             navigation_added: 0,
             waiters: Vec::new(),
             docs_differences: Vec::new(),
+            response_notes: Default::default(),
         }
     }
 

@@ -27,6 +27,9 @@ pub struct Api {
     /// Operations whose reference-page link is not the one their version's document gives
     /// ([`settle_docs`](crate::model::describe::settle_docs)), for CODEGEN.md.
     pub docs_differences: Vec<DocsDifference>,
+    /// Notes for the docs of the operations that return a type (`response_notes` in
+    /// codegen.yaml), for the types this version returns.
+    pub response_notes: BTreeMap<QName, String>,
 }
 
 /// An operation whose reference-page link differs from its version's document's, or links
