@@ -132,3 +132,41 @@ async fn an_upload_cannot_join_a_batch() {
     let err = results.take(item).unwrap_err();
     assert!(err.to_string().contains("a `$batch` carries JSON bodies only"), "{err}");
 }
+
+#[tokio::test]
+async fn a_download_follows_graphs_redirect_to_the_file_without_the_token() {
+    // Graph answers a file's `content` with `302 Found` to a pre-authenticated URL on another
+    // host; the client follows it, and the bearer token stays with Graph.
+    let graph = MockServer::start().await;
+    let storage = MockServer::start().await;
+    let file_url = format!("{}/download/file-1?tempauth=pre-authenticated", storage.uri());
+    Mock::given(method("GET"))
+        .and(path("/v1.0/drives/d1/items/i1/content"))
+        .and(header("authorization", "Bearer graph-token"))
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", file_url.as_str()))
+        .expect(2)
+        .mount(&graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/download/file-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(PNG, "image/png"))
+        .expect(2)
+        .mount(&storage)
+        .await;
+    let client =
+        Client::builder(StaticToken::new("graph-token")).base_url(format!("{}/v1.0", graph.uri())).build().unwrap();
+
+    assert_eq!(download(&client).await.unwrap(), PNG.to_vec());
+    let mut stream = download(&client).send_stream().await.unwrap();
+    let mut got = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        got.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(got, PNG);
+
+    let fetched = storage.received_requests().await.unwrap();
+    assert_eq!(fetched.len(), 2);
+    for request in &fetched {
+        assert!(!request.headers.contains_key("authorization"), "the token went to the file's host: {request:?}");
+    }
+}
