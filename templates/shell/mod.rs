@@ -1,7 +1,8 @@
 //! The runtime: transport and auth ([`Client`]), requests ([`Request`]), JSON batches
 //! ([`Batch`]), errors ([`Error`]) and the value types the models use. All of it is the
 //! `msgraph-runtime` crate, which every generated crate shares, re-exported here; this crate adds
-//! [`Client`] (whose methods are this API's roots) and the test kit's [`testing::MockGraph`].
+//! [`Client`] (whose methods are this API's roots) and the test kit's `testing::MockGraph`
+//! (cargo feature `test-util`).
 
 mod client;
 #[cfg(feature = "test-util")]

@@ -232,12 +232,16 @@ pub(crate) fn doc_text(text: &str) -> String {
     escaped
         .split(' ')
         .map(|w| {
-            if w.starts_with("http://") || w.starts_with("https://") {
-                let w = w.replace("\\_", "_").replace("\\*", "*");
-                let trimmed = w.trim_end_matches(['.', ',', ')', ';']);
-                format!("<{trimmed}>{}", &w[trimmed.len()..])
-            } else {
-                w.to_string()
+            // A URL, perhaps after an opening parenthesis or quote: `(https://...)`.
+            let at = w.find("https://").or_else(|| w.find("http://"));
+            match at.filter(|&at| w[..at].chars().all(|c| matches!(c, '(' | '"' | '\''))) {
+                Some(at) => {
+                    let (lead, url) = w.split_at(at);
+                    let url = url.replace("\\_", "_").replace("\\*", "*");
+                    let trimmed = url.trim_end_matches(['.', ',', ')', ';', ':', '"', '\'']);
+                    format!("{lead}<{trimmed}>{}", &url[trimmed.len()..])
+                }
+                None => w.to_string(),
             }
         })
         .collect::<Vec<_>>()
@@ -318,4 +322,25 @@ pub(crate) fn is_copy(t: &TypeRef) -> bool {
                 | Primitive::Duration
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::doc_text;
+
+    #[test]
+    fn metadata_text_becomes_rustdoc_without_markup_and_with_autolinks() {
+        for (text, doc) in [
+            ("See https://aka.ms/graph.", "See <https://aka.ms/graph>."),
+            (
+                "Don't include the base URL (https://graph.microsoft.com/v1.0/). See",
+                "Don't include the base URL (<https://graph.microsoft.com/v1.0/>). See",
+            ),
+            ("\"https://example.com/a_b\", then", "\"<https://example.com/a_b>\", then"),
+            ("a_b [x] <y> `z` *w*", "a\\_b \\[x\\] &lt;y&gt; 'z' \\*w\\*"),
+            ("not a link: xhttps://e.com", "not a link: xhttps://e.com"),
+        ] {
+            assert_eq!(doc_text(text), doc, "{text}");
+        }
+    }
 }
