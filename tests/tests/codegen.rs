@@ -301,6 +301,14 @@ fn temp_config(edit: impl Fn(String) -> String) -> (tempfile::TempDir, std::path
     (dir, path)
 }
 
+/// The error `load` must fail with, as text.
+fn load_error(config: &std::path::Path, search: &InputSearch) -> String {
+    match load(config, search) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("loading {} must fail", config.display()),
+    }
+}
+
 const CSDL_PIN: &str = "79b90dfb12d57adecfa110069397ed7003719e713840a9f885ae946fd9ee6e6b";
 
 #[test]
@@ -323,10 +331,7 @@ fn sha256_mismatch_names_both_hashes_unless_allowed() {
 fn missing_inputs_say_where_they_were_looked_for() {
     let empty = tempfile::tempdir().unwrap();
     let nowhere = InputSearch { metadata_dir: Some(empty.path().to_path_buf()), ..Default::default() };
-    let text = match load(&config_file(), &nowhere) {
-        Err(e) => e.to_string(),
-        Ok(_) => panic!("must fail"),
-    };
+    let text = load_error(&config_file(), &nowhere);
     let named = ["v1.0/cleanMetadata.xml", "beta/Identity.Governance-2022-05-26.yml"].iter().any(|f| text.contains(f));
     assert!(named && text.contains(&empty.path().display().to_string()), "{text}");
     assert!(text.contains("GRAPH_METADATA_DIR"), "{text}");
@@ -336,16 +341,10 @@ fn missing_inputs_say_where_they_were_looked_for() {
 fn bad_config_names_file_and_line() {
     let (_dir, config) =
         temp_config(|t| t.replace("permission: EntitlementManagement.ReadWrite.All", "permission: [oops"));
-    let text = match load(&config, &search()) {
-        Err(e) => e.to_string(),
-        Ok(_) => panic!("must fail"),
-    };
+    let text = load_error(&config, &search());
     assert!(text.contains("codegen.yaml:") && text.contains(':'), "{text}");
     let (_dir, config) = temp_config(|t| t.replace("EntitlementManagement.ReadWrite.All", "Nope.Read.All"));
-    let text = match load(&config, &search()) {
-        Err(e) => e.to_string(),
-        Ok(_) => panic!("must fail"),
-    };
+    let text = load_error(&config, &search());
     assert!(text.contains("Nope.Read.All"), "{text}");
 }
 
@@ -415,10 +414,7 @@ fn a_response_note_documents_every_operation_returning_its_type() {
 fn a_response_note_for_an_unknown_type_names_the_line() {
     let (_dir, config) =
         temp_config(|t| t.replace("response_notes:\n", "response_notes:\n  microsoft.graph.noSuchType: A note.\n"));
-    let text = match load(&config, &search()) {
-        Err(e) => e.to_string(),
-        Ok(_) => panic!("an unknown type must fail"),
-    };
+    let text = load_error(&config, &search());
     let line = std::fs::read_to_string(&config)
         .unwrap()
         .lines()
