@@ -511,7 +511,20 @@ fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api
         }
         Response::Bytes => quote!(Bytes),
     };
-    // Docs.
+    let doc = doc_attrs(&operation_docs(op, api));
+    let template = &op.template;
+    let bound = consent_bound(op.consent);
+    quote! {
+        #doc
+        pub fn #method_ident(&self, #(#args),*) -> Request<#response, C> #bound {
+            self.client.request(#http, #path_expr).path_template(#template) #body_call
+        }
+    }
+}
+
+/// The rustdoc of the method sending `op`: its request, description, consent, permissions, links
+/// and what its body and answer are.
+fn operation_docs(op: &Operation, api: &Api) -> Vec<String> {
     let mut doc = vec![format!("`{} {}`", op.http_method.as_str(), op.template), String::new()];
     if let Some(d) = &op.description {
         doc.push(super::rust::doc_text(d));
@@ -585,13 +598,5 @@ fn operation_method(op: &Operation, name: &str, names: &TypeNames<'_>, api: &Api
         doc.push(String::new());
         doc.push("The body names the object to link, e.g. `ODataReference::to(&client, \"groups\", id)`.".to_string());
     }
-    let doc = doc_attrs(&doc);
-    let template = &op.template;
-    let bound = consent_bound(op.consent);
-    quote! {
-        #doc
-        pub fn #method_ident(&self, #(#args),*) -> Request<#response, C> #bound {
-            self.client.request(#http, #path_expr).path_template(#template) #body_call
-        }
-    }
+    doc
 }
