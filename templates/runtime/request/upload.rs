@@ -390,26 +390,22 @@ impl Upload {
     }
 
     async fn status_retrying(&self, tries: &mut Tries) -> Result<UploadStatus> {
-        loop {
-            match self.exchange(reqwest::Method::GET, None, None).await {
-                Answer::Success { status, body, .. } => return UploadStatus::decode(status, &body),
-                Answer::Retry { error, retry_after } => {
-                    if let Some(gave_up) = tries.wait(&self.core, retry_after).await {
-                        return Err(error.with_gave_up(gave_up));
-                    }
-                }
-                Answer::Fail(error) => return Err(error),
-            }
-        }
+        let (status, body) = self.retrying(reqwest::Method::GET, tries).await?;
+        UploadStatus::decode(status, &body)
     }
 
     /// Cancels the session (a `DELETE` of the upload URL, retried as the client's policy says):
     /// the server drops the bytes it holds.
     pub async fn cancel(&self) -> Result<()> {
-        let mut tries = Tries::new();
+        self.retrying(reqwest::Method::DELETE, &mut Tries::new()).await.map(drop)
+    }
+
+    /// A request without a body that can be sent again (`GET`, `DELETE`), retried as the
+    /// client's policy says; the success's status and body.
+    async fn retrying(&self, method: reqwest::Method, tries: &mut Tries) -> Result<(u16, Vec<u8>)> {
         loop {
-            match self.exchange(reqwest::Method::DELETE, None, None).await {
-                Answer::Success { .. } => return Ok(()),
+            match self.exchange(method.clone(), None, None).await {
+                Answer::Success { status, body, .. } => return Ok((status, body)),
                 Answer::Retry { error, retry_after } => {
                     if let Some(gave_up) = tries.wait(&self.core, retry_after).await {
                         return Err(error.with_gave_up(gave_up));
